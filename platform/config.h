@@ -1,0 +1,80 @@
+/* weft.yaml: the typed configuration shared by every role. Keys are described
+ * by tables in config.c (type, default, bounds, help); unknown keys, wrong types
+ * and missing values are reported at file:line:col. */
+#ifndef WF_CONFIG_H
+#define WF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/diag.h"
+
+typedef struct wf_oidc_conf {
+    char *issuer;       /* exact `iss` to accept */
+    char *audience;     /* required `aud` member */
+    char *jwks_uri;     /* optional; discovery when NULL */
+    char *groups_claim; /* claim holding the user's groups (default "groups") */
+} wf_oidc_conf_t;
+
+typedef struct wf_domain_conf {
+    char *name;        /* [a-z][a-z0-9-]* */
+    char **namespaces; /* namespace prefixes owned by this domain */
+    size_t n_namespaces;
+    int64_t replicas; /* executors `weftd up` starts for this domain */
+} wf_domain_conf_t;
+
+typedef struct wf_config {
+    char *source; /* file the config came from, or "<defaults>" */
+    char *listen; /* ADDR:PORT of the gateway */
+    char *data_dir;
+    struct {
+        char *url; /* NULL: embedded PostgreSQL under data_dir */
+    } database;
+    struct {
+        char *level;  /* debug|info|warn|error */
+        char *format; /* text|json */
+    } log;
+    struct {
+        int64_t max_body;       /* bytes; 413 past it */
+        int64_t threads;        /* event loops; 0 = one per core */
+        int64_t header_timeout; /* seconds */
+        int64_t idle_timeout;   /* seconds */
+    } gateway;
+    struct {
+        int64_t slots;             /* concurrent task runs per executor */
+        int64_t heartbeat_seconds; /* lease renewal period */
+        char *key_dir;             /* per-domain key files; default DATA_DIR/keys */
+    } executor;
+    struct {
+        wf_oidc_conf_t *oidc;
+        size_t n_oidc;
+    } auth;
+    wf_domain_conf_t *domains;
+    size_t n_domains;
+} wf_config_t;
+
+/* Fills `cfg` with the defaults (no domains, embedded database). */
+void wf_config_defaults(wf_config_t *cfg);
+/* Loads `path` over the defaults. Returns 0, or -1 with every problem in
+ * `diags` (which the caller initialises with the file name). */
+int wf_config_load(wf_config_t *cfg, const char *path, wf_diags_t *diags);
+/* Same from a buffer (tests). */
+int wf_config_load_text(wf_config_t *cfg, const char *text, size_t len, wf_diags_t *diags);
+/* Applies WEFT_LISTEN, WEFT_DATABASE_URL, WEFT_DATA_DIR. */
+void wf_config_apply_env(wf_config_t *cfg);
+/* Finds the domain owning `ns` (longest prefix match) or NULL. */
+const wf_domain_conf_t *wf_config_domain_for(const wf_config_t *cfg, const char *ns);
+void wf_config_dispose(wf_config_t *cfg);
+/* Splits "ADDR:PORT" ("[::1]:80" too). Returns 0 or -1. `host` gets a copy. */
+int wf_parse_listen(const char *listen, char *host, size_t host_len, int *port);
+/* Writes one line per key (name, type, default, help) for --help and docs. */
+void wf_config_print_reference(FILE *out);
+
+/* Namespace syntax shared by config, flows and the API: dotted segments of
+ * [a-zA-Z0-9_-], no empty segment, at most 255 characters. */
+bool wf_namespace_valid(const char *ns);
+/* True when `ns` equals `prefix` or lies below it ("sales" covers "sales.eu"). */
+bool wf_namespace_under(const char *ns, const char *prefix);
+
+#endif

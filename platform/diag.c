@@ -1,0 +1,147 @@
+#include "platform/diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    return s;
+}
+
+void wf_diags_init(wf_diags_t *d, const char *file)
+{
+    memset(d, 0, sizeof(*d));
+    d->file = strdup(file != NULL ? file : "<input>");
+}
+
+void wf_diags_dispose(wf_diags_t *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        free(d->items[i].path);
+        free(d->items[i].message);
+        free(d->items[i].note);
+    }
+    free(d->items);
+    free(d->file);
+    memset(d, 0, sizeof(*d));
+}
+
+wf_diag_t *wf_diags_add(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
+{
+    if (d->count == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->items = realloc(d->items, d->cap * sizeof(*d->items));
+        if (d->items == NULL)
+            abort();
+    }
+    wf_diag_t *e = &d->items[d->count++];
+    va_list ap;
+    va_start(ap, fmt);
+    e->message = vformat(fmt, ap);
+    va_end(ap);
+    e->line = line;
+    e->col = col;
+    e->path = strdup(path != NULL ? path : "");
+    e->note = NULL;
+    return e;
+}
+
+void wf_diag_note(wf_diag_t *diag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(diag->note);
+    diag->note = vformat(fmt, ap);
+    va_end(ap);
+}
+
+static int by_position(const void *a, const void *b)
+{
+    const wf_diag_t *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    return 0;
+}
+
+void wf_diags_sort(wf_diags_t *d)
+{
+    /* Stable enough: equal positions keep insertion order in practice for
+     * small lists; qsort is fine since messages at one spot are rare. */
+    qsort(d->items, d->count, sizeof(*d->items), by_position);
+}
+
+void wf_diags_print(const wf_diags_t *d, FILE *out)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        const wf_diag_t *e = &d->items[i];
+        if (e->line > 0)
+            fprintf(out, "%s:%d:%d: error: ", d->file, e->line, e->col);
+        else
+            fprintf(out, "%s: error: ", d->file);
+        if (e->path[0] != '\0')
+            fprintf(out, "%s: ", e->path);
+        fprintf(out, "%s\n", e->message);
+        if (e->note != NULL)
+            fprintf(out, "%s:%d:%d: note: %s\n", d->file, e->line, e->col, e->note);
+    }
+}
+
+json_t *wf_diags_to_json(const wf_diags_t *d)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < d->count; i++) {
+        const wf_diag_t *e = &d->items[i];
+        json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s}", "file", d->file, "line", e->line, "col",
+                              e->col, "path", e->path, "message", e->message);
+        if (e->note != NULL)
+            json_object_set_new(o, "note", json_string(e->note));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < best)
+                best = prev[j - 1] + cost;
+            cur[j] = best;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+const char *wf_suggest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    size_t len = strlen(word);
+    size_t limit = len < 4 ? 1 : len / 3 + 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = edit_distance(word, candidates[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = candidates[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
