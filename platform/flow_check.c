@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/expr.h"
 #include "platform/flow_time.h"
 
 #define END {NULL}
@@ -629,6 +630,13 @@ static void check_one_template(wf_vctx_t *cx, const wf_yaml_node_t *node, const 
 {
     if (!wf_is_dynamic(node))
         return;
+    int l = 0, c = 0, line, col;
+    char msg[512];
+    if (wf_tmpl_check(node->value, node->len, &l, &c, msg, sizeof(msg)) < 0) {
+        place(cx, node, l > 0 ? l : 1, c > 0 ? c : 1, &line, &col);
+        wf_diags_add(cx->diags, line, col, path, "invalid expression: %s", msg);
+        return;
+    }
     if (cx->foreign == 0)
         collect_output_refs(cx, node, path);
 }
