@@ -53,21 +53,25 @@ static bool bool_of(const wf_yaml_node_t *map, const char *key, bool dflt)
     return b;
 }
 
+/* -1 when absent or an expression (resolved at run time). */
 static int64_t duration_of(const wf_yaml_node_t *map, const char *key)
 {
     const char *s = str_of(map, key);
-    int64_t ms = 0;
+    int64_t ms = -1;
     char msg[160];
-    if (s != NULL && wf_duration_parse(s, &ms, msg, sizeof(msg)) < 0)
-        ms = 0; /* an expression: resolved at run time */
+    if (s == NULL || wf_duration_parse(s, &ms, msg, sizeof(msg)) < 0)
+        return -1;
     return ms;
 }
 
 static void build_retry(wf_retry_t *r, const wf_yaml_node_t *map)
 {
     memset(r, 0, sizeof(*r));
+    r->max_duration_ms = r->interval_ms = r->max_interval_ms = r->min_interval_ms = -1;
     if (map == NULL || map->kind != WF_YAML_MAP)
         return;
+    const char *behavior = str_of(map, "behavior");
+    r->create_new_execution = behavior != NULL && strcmp(behavior, "CREATE_NEW_EXECUTION") == 0;
     const char *type = str_of(map, "type");
     r->kind = type == NULL                          ? WF_RETRY_NONE
               : strcmp(type, "constant") == 0      ? WF_RETRY_CONSTANT
@@ -104,13 +108,15 @@ static void build_list(wf_task_list_t *list, const wf_yaml_node_t *seq, wf_task_
 
 /* Keys held in typed fields, not repeated in `props`. */
 static const char *const common_keys[] = {
-    "id",           "type",     "description", "timeout",  "retry",       "disabled",
+    "id",           "type",     "description", "retry",       "disabled",
     "allowFailure", "allowWarning", "runIf",   "when",     "logLevel",    "workerGroup",
     "errors",       "finally",
 };
 
-static bool is_common_key(const char *k, const wf_task_type_t *tt)
+static bool is_common_key(const char *k, const wf_task_type_t *tt, const wf_task_t *t)
 {
+    if (strcmp(k, "timeout") == 0)
+        return t->timeout_ms >= 0; /* an expression is kept for the runner */
     for (size_t i = 0; i < sizeof(common_keys) / sizeof(common_keys[0]); i++)
         if (strcmp(common_keys[i], k) == 0)
             return true;
@@ -144,7 +150,7 @@ static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
     t->props = json_object();
     const wf_task_type_t *tt = t->type;
     for (size_t k = 0; k < map->count; k++)
-        if (!is_common_key(map->keys[k]->value, tt))
+        if (!is_common_key(map->keys[k]->value, tt, t))
             json_object_set_new(t->props, map->keys[k]->value, wf_yaml_to_json(map->items[k]));
     if (!(tt->flags & WF_TT_FLOWABLE))
         return t;
