@@ -73,6 +73,8 @@ void wf_diags_sort(wf_diags_t *d)
 {
     /* Stable enough: equal positions keep insertion order in practice for
      * small lists; qsort is fine since messages at one spot are rare. */
+    if (d->count < 2) /* an empty list has a NULL array, which qsort must not see */
+        return;
     qsort(d->items, d->count, sizeof(*d->items), by_position);
 }
 
