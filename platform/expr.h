@@ -69,8 +69,8 @@ void wf_expr_rt_destroy(wf_expr_rt_t *rt);
 
 /* Renders `t` to text. On success returns 0 and points *out at a
  * NUL-terminated string owned by `rt` (valid until its next use). */
-int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt,
-                   const char **out, size_t *outlen, wf_expr_err_t *err);
+int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt, const char **out,
+                   size_t *outlen, wf_expr_err_t *err);
 /* Evaluates `t` to a typed value: a template that is one "{{ expr }}" (blank
  * text around it aside) or a compiled bare expression gives the expression's
  * JSON value ("{{ [1, 2] }}" is a list, "{{ 1 < 2 }}" is true); any other

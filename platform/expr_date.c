@@ -37,9 +37,9 @@ static const struct {
     {"sql", "yyyy-MM-dd HH:mm:ss.SSSSSS"},
 };
 
-static const char *const wf_months[] = {"January", "February", "March",     "April",
-                                        "May",     "June",     "July",      "August",
-                                        "September", "October", "November", "December"};
+static const char *const wf_months[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
 static const char *const wf_days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                       "Friday", "Saturday", "Sunday"};
 
@@ -226,10 +226,10 @@ static int tz_get(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, wf_tz_t 
         strcpy(tz->name, "UTC");
         return 0;
     }
-    if (v->t != WV_STR || v->n == 0 || v->n >= sizeof(tz->name) ||
-        memchr(v->s, '\0', v->n) != NULL)
-        return wf_ev_error(ev, n, "timeZone must be a zone name such as 'Europe/Paris' or an "
-                                  "offset such as '+02:00'");
+    if (v->t != WV_STR || v->n == 0 || v->n >= sizeof(tz->name) || memchr(v->s, '\0', v->n) != NULL)
+        return wf_ev_error(ev, n,
+                           "timeZone must be a zone name such as 'Europe/Paris' or an "
+                           "offset such as '+02:00'");
     memcpy(tz->name, v->s, v->n);
     tz->name[v->n] = '\0';
     if (parse_offset(tz->name, &tz->offset) == 0)
@@ -281,7 +281,7 @@ typedef struct dt {
     int month, day, hour, min, sec, nsec;
     int has_offset; /* parsed text carried an offset */
     int32_t offset;
-    char zone[64];  /* parsed text carried a zone id */
+    char zone[64]; /* parsed text carried a zone id */
 } dt_t;
 
 typedef struct instant {
@@ -518,8 +518,7 @@ static int parse_pattern(wf_eval_t *ev, const wf_node_t *n, const char *pat, con
             } else {
                 int neg = i < len && s[i] == '-';
                 i += (size_t)neg;
-                if (digits(s, len, &i, 1, isalpha((unsigned char)pat[pi]) ? it.count : 9, &v) <
-                    0)
+                if (digits(s, len, &i, 1, isalpha((unsigned char)pat[pi]) ? it.count : 9, &v) < 0)
                     goto mismatch;
                 f->year = neg ? -v : v;
             }
@@ -623,8 +622,8 @@ static int parse_pattern(wf_eval_t *ev, const wf_node_t *n, const char *pat, con
         goto mismatch;
     return 0;
 mismatch:
-    return wf_ev_error(ev, n, "'%.*s' does not match the date format '%s'", (int)(len > 60 ? 60 : len),
-                       s, pat);
+    return wf_ev_error(ev, n, "'%.*s' does not match the date format '%s'",
+                       (int)(len > 60 ? 60 : len), s, pat);
 }
 
 /* Reads a date value: ISO text, epoch seconds, or text in existingFormat.
@@ -655,8 +654,9 @@ static int read_instant(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v,
         if (parse_pattern(ev, n, pat, v->s, v->n, &f) < 0)
             return -1;
     } else if (parse_iso(v->s, v->n, &f) < 0) {
-        return wf_ev_error(ev, n, "'%.*s' is not an ISO 8601 date; give existingFormat to read "
-                                  "other forms",
+        return wf_ev_error(ev, n,
+                           "'%.*s' is not an ISO 8601 date; give existingFormat to read "
+                           "other forms",
                            (int)(v->n > 60 ? 60 : v->n), v->s);
     }
     int64_t local = fields_local(&f);
@@ -694,8 +694,8 @@ static void sb_add(sbuf_t *b, const char *s, size_t n)
 static void sb_num(sbuf_t *b, int64_t v, int width)
 {
     char t[32];
-    int k = snprintf(t, sizeof(t), v < 0 ? "-%0*lld" : "%0*lld", width,
-                     (long long)(v < 0 ? -v : v));
+    int k =
+        snprintf(t, sizeof(t), v < 0 ? "-%0*lld" : "%0*lld", width, (long long)(v < 0 ? -v : v));
     sb_add(b, t, (size_t)k);
 }
 
@@ -738,7 +738,9 @@ static int format_instant(wf_eval_t *ev, const wf_node_t *n, instant_t in, const
             continue;
         }
         switch (it.letter) {
-        case 'G': sb_add(&b, f.year > 0 ? "AD" : "BC", 2); break;
+        case 'G':
+            sb_add(&b, f.year > 0 ? "AD" : "BC", 2);
+            break;
         case 'y':
         case 'u':
             if (c == 2)
@@ -755,21 +757,39 @@ static int format_instant(wf_eval_t *ev, const wf_node_t *n, instant_t in, const
             else
                 sb_num(&b, f.month, c);
             break;
-        case 'd': sb_num(&b, f.day, c); break;
+        case 'd':
+            sb_num(&b, f.day, c);
+            break;
         case 'D':
             sb_num(&b, days - days_from_civil(f.year, 1, 1) + 1, c);
             break;
         case 'E':
             sb_add(&b, wf_days[wday], c >= 4 ? strlen(wf_days[wday]) : 3);
             break;
-        case 'e': sb_num(&b, wday + 1, c); break;
-        case 'a': sb_add(&b, f.hour < 12 ? "AM" : "PM", 2); break;
-        case 'H': sb_num(&b, f.hour, c); break;
-        case 'k': sb_num(&b, f.hour == 0 ? 24 : f.hour, c); break;
-        case 'K': sb_num(&b, f.hour % 12, c); break;
-        case 'h': sb_num(&b, f.hour % 12 == 0 ? 12 : f.hour % 12, c); break;
-        case 'm': sb_num(&b, f.min, c); break;
-        case 's': sb_num(&b, f.sec, c); break;
+        case 'e':
+            sb_num(&b, wday + 1, c);
+            break;
+        case 'a':
+            sb_add(&b, f.hour < 12 ? "AM" : "PM", 2);
+            break;
+        case 'H':
+            sb_num(&b, f.hour, c);
+            break;
+        case 'k':
+            sb_num(&b, f.hour == 0 ? 24 : f.hour, c);
+            break;
+        case 'K':
+            sb_num(&b, f.hour % 12, c);
+            break;
+        case 'h':
+            sb_num(&b, f.hour % 12 == 0 ? 12 : f.hour % 12, c);
+            break;
+        case 'm':
+            sb_num(&b, f.min, c);
+            break;
+        case 's':
+            sb_num(&b, f.sec, c);
+            break;
         case 'S': {
             if (c > 9)
                 return wf_ev_error(ev, n, "too many 'S' in date pattern (at most 9)");
@@ -779,12 +799,18 @@ static int format_instant(wf_eval_t *ev, const wf_node_t *n, instant_t in, const
             sb_num(&b, frac, c);
             break;
         }
-        case 'n': sb_num(&b, f.nsec, c); break;
+        case 'n':
+            sb_num(&b, f.nsec, c);
+            break;
         case 'A':
             sb_num(&b, ((int64_t)f.hour * 3600 + f.min * 60 + f.sec) * 1000 + f.nsec / 1000000, c);
             break;
-        case 'X': sb_offset(&b, off, c >= 3, c != 1, 1); break;
-        case 'x': sb_offset(&b, off, c >= 3, c != 1, 0); break;
+        case 'X':
+            sb_offset(&b, off, c >= 3, c != 1, 1);
+            break;
+        case 'x':
+            sb_offset(&b, off, c >= 3, c != 1, 0);
+            break;
         case 'Z':
             if (c == 4) {
                 sb_add(&b, "GMT", 3);
@@ -844,10 +870,10 @@ static const struct {
     int64_t seconds; /* 0 for calendar units */
     int months;
 } wf_units[] = {
-    {"NANOS", -1, 0},     {"MICROS", -2, 0},     {"MILLIS", -3, 0},   {"SECONDS", 1, 0},
-    {"MINUTES", 60, 0},   {"HOURS", 3600, 0},    {"HALF_DAYS", 43200, 0},
-    {"DAYS", 0, 0},       {"WEEKS", 0, 0},       {"MONTHS", 0, 1},    {"YEARS", 0, 12},
-    {"DECADES", 0, 120},  {"CENTURIES", 0, 1200},
+    {"NANOS", -1, 0},       {"MICROS", -2, 0},  {"MILLIS", -3, 0},       {"SECONDS", 1, 0},
+    {"MINUTES", 60, 0},     {"HOURS", 3600, 0}, {"HALF_DAYS", 43200, 0}, {"DAYS", 0, 0},
+    {"WEEKS", 0, 0},        {"MONTHS", 0, 1},   {"YEARS", 0, 12},        {"DECADES", 0, 120},
+    {"CENTURIES", 0, 1200},
 };
 
 /* {{ value | dateAdd(amount, unit, format, timeZone) }}: days, weeks, months
@@ -858,17 +884,18 @@ int wf_f_date_add(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
     instant_t in;
     char pb[128];
     if (a[1].t != WV_INT)
-        return wf_ev_error(ev, n, "dateAdd amount must be an integer, got %s",
-                           wf_val_type(&a[1]));
+        return wf_ev_error(ev, n, "dateAdd amount must be an integer, got %s", wf_val_type(&a[1]));
     if (a[2].t != WV_STR)
         return wf_ev_error(ev, n, "dateAdd unit must be a string such as 'DAYS'");
     int u = -1;
     for (size_t k = 0; k < sizeof(wf_units) / sizeof(wf_units[0]); k++)
-        if (strlen(wf_units[k].name) == a[2].n && strncasecmp(a[2].s, wf_units[k].name, a[2].n) == 0)
+        if (strlen(wf_units[k].name) == a[2].n &&
+            strncasecmp(a[2].s, wf_units[k].name, a[2].n) == 0)
             u = (int)k;
     if (u < 0)
-        return wf_ev_error(ev, n, "unknown dateAdd unit '%.*s' (SECONDS, MINUTES, HOURS, DAYS, "
-                                  "WEEKS, MONTHS, YEARS...)",
+        return wf_ev_error(ev, n,
+                           "unknown dateAdd unit '%.*s' (SECONDS, MINUTES, HOURS, DAYS, "
+                           "WEEKS, MONTHS, YEARS...)",
                            (int)(a[2].n > 20 ? 20 : a[2].n), a[2].s);
     int64_t amount = a[1].i;
     /* Bound the amount so the arithmetic below cannot overflow. */

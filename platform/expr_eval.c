@@ -146,8 +146,8 @@ void wf_val_of_json(const json_t *j, wf_val_t *out)
 
 const char *wf_val_type(const wf_val_t *v)
 {
-    static const char *const names[] = {"undefined", "null", "boolean", "integer",
-                                        "number",    "string", "list",  "map"};
+    static const char *const names[] = {"undefined", "null",   "boolean", "integer",
+                                        "number",    "string", "list",    "map"};
     return names[v->t];
 }
 
@@ -307,7 +307,8 @@ json_t *wf_ev_json(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v)
     case WV_DBL:
         j = json_real(v->d);
         if (j == NULL && (isnan(v->d) || isinf(v->d))) {
-            wf_ev_error(ev, n, "%s cannot be represented in JSON", isnan(v->d) ? "NaN" : "infinity");
+            wf_ev_error(ev, n, "%s cannot be represented in JSON",
+                        isnan(v->d) ? "NaN" : "infinity");
             return NULL;
         }
         break;
@@ -445,7 +446,8 @@ static int undefined(wf_eval_t *ev, const wf_node_t *n, const json_t *obj, const
 {
     char path[160];
     describe(n, path, sizeof(path));
-    const char *sugg = suggest_key(ev, obj, name, locals);
+    /* one- and two-letter names are close to everything: no hint */
+    const char *sugg = strlen(name) >= 3 ? suggest_key(ev, obj, name, locals) : NULL;
     if (sugg != NULL)
         return wf_ev_error(ev, n, "undefined variable '%s' (did you mean '%s'?)", path, sugg);
     return wf_ev_error(ev, n, "undefined variable '%s'", path);
@@ -549,8 +551,8 @@ static int access(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *obj, const 
                 return 0;
             }
             return wf_ev_error(ev, n, "index %lld is out of range (%s has %zu %s)",
-                               (long long)(key->t == WV_INT ? key->i : idx), wf_val_type(obj),
-                               size, obj->t == WV_ARR ? "items" : "bytes");
+                               (long long)(key->t == WV_INT ? key->i : idx), wf_val_type(obj), size,
+                               obj->t == WV_ARR ? "items" : "bytes");
         }
         if (obj->t == WV_ARR)
             wf_val_of_json(json_array_get(obj->j, (size_t)idx), out);
@@ -627,8 +629,11 @@ static int contains(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *hay, cons
 static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_val_t *b,
                  wf_val_t *out)
 {
-    static const char *const sym[] = {[WF_OP_ADD] = "+", [WF_OP_SUB] = "-", [WF_OP_MUL] = "*",
-                                      [WF_OP_DIV] = "/", [WF_OP_MOD] = "%"};
+    static const char *const sym[] = {[WF_OP_ADD] = "+",
+                                      [WF_OP_SUB] = "-",
+                                      [WF_OP_MUL] = "*",
+                                      [WF_OP_DIV] = "/",
+                                      [WF_OP_MOD] = "%"};
     char what[48];
     int ai = 0, bi = 0;
     int64_t x = 0, y = 0;
@@ -636,8 +641,9 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
     snprintf(what, sizeof(what), "operator '%s'", sym[n->op]);
     if (a->t == WV_STR || b->t == WV_STR) {
         if (n->op == WF_OP_ADD)
-            return wf_ev_error(ev, n, "operator '+' expects numbers, got %s and %s; use '~' to "
-                                      "join strings",
+            return wf_ev_error(ev, n,
+                               "operator '+' expects numbers, got %s and %s; use '~' to "
+                               "join strings",
                                wf_val_type(a), wf_val_type(b));
     }
     if (wf_ev_num(ev, n, a, what, &ai, &x, &dx) < 0 || wf_ev_num(ev, n, b, what, &bi, &y, &dy) < 0)
@@ -646,9 +652,15 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
         int64_t r = 0;
         int over = 0;
         switch (n->op) {
-        case WF_OP_ADD: over = __builtin_add_overflow(x, y, &r); break;
-        case WF_OP_SUB: over = __builtin_sub_overflow(x, y, &r); break;
-        case WF_OP_MUL: over = __builtin_mul_overflow(x, y, &r); break;
+        case WF_OP_ADD:
+            over = __builtin_add_overflow(x, y, &r);
+            break;
+        case WF_OP_SUB:
+            over = __builtin_sub_overflow(x, y, &r);
+            break;
+        case WF_OP_MUL:
+            over = __builtin_mul_overflow(x, y, &r);
+            break;
         case WF_OP_DIV:
             if (y == 0)
                 return wf_ev_error(ev, n, "division by zero");
@@ -670,9 +682,15 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
 as_double:
     out->t = WV_DBL;
     switch (n->op) {
-    case WF_OP_ADD: out->d = dx + dy; break;
-    case WF_OP_SUB: out->d = dx - dy; break;
-    case WF_OP_MUL: out->d = dx * dy; break;
+    case WF_OP_ADD:
+        out->d = dx + dy;
+        break;
+    case WF_OP_SUB:
+        out->d = dx - dy;
+        break;
+    case WF_OP_MUL:
+        out->d = dx * dy;
+        break;
     case WF_OP_DIV:
         if (dy == 0)
             return wf_ev_error(ev, n, "division by zero");
@@ -1116,8 +1134,8 @@ static int exec(wf_eval_t *ev, const wf_node_t *n)
 /* ------------------------------------------------------------------ */
 /* entry points                                                         */
 
-static void ev_init(wf_eval_t *ev, const wf_tmpl_t *t, const wf_expr_env_t *env,
-                    wf_expr_rt_t *rt, wf_expr_err_t *err)
+static void ev_init(wf_eval_t *ev, const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt,
+                    wf_expr_err_t *err)
 {
     memset(err, 0, sizeof(*err));
     memset(ev, 0, sizeof(*ev));
@@ -1143,8 +1161,8 @@ static void ev_init(wf_eval_t *ev, const wf_tmpl_t *t, const wf_expr_env_t *env,
     }
 }
 
-int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt,
-                   const char **out, size_t *outlen, wf_expr_err_t *err)
+int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt, const char **out,
+                   size_t *outlen, wf_expr_err_t *err)
 {
     wf_eval_t ev;
     rt_reset(rt);

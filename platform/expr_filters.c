@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <wctype.h>
 
 #include <openssl/evp.h>
 
 /* Text of the input; non-strings are converted as they would print. */
-static int in_str(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, const char **s,
-                  size_t *len)
+static int in_str(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, const char **s, size_t *len)
 {
     return wf_ev_str(ev, n, v, s, len);
 }
@@ -96,8 +96,7 @@ enum { CASE_UPPER, CASE_LOWER, CASE_TITLE, CASE_CAPITALIZE };
 
 /* Case mapping character by character. A mapped character may need more
  * bytes than the original (rare), so the buffer allows 4 per input byte. */
-static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int mode,
-                    wf_val_t *out)
+static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int mode, wf_val_t *out)
 {
     const char *s;
     size_t len;
@@ -106,21 +105,23 @@ static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int m
     char *o = wf_ev_alloc(ev, n, len * 4 + 1);
     if (o == NULL)
         return -1;
+    /* Unicode case tables come from the C.UTF-8 locale, opened per call
+     * rather than installed process-wide; without it only ASCII maps. */
+    locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     size_t w = 0;
     int word_start = 1, first = 1;
     for (size_t i = 0; i < len;) {
         size_t used;
         unsigned cp = utf8_get((const unsigned char *)s + i, len - i, &used);
         unsigned m = cp;
-        switch (mode) {
-        case CASE_UPPER: m = (unsigned)towupper((wint_t)cp); break;
-        case CASE_LOWER: m = (unsigned)towlower((wint_t)cp); break;
-        case CASE_TITLE:
-            m = (unsigned)(word_start ? towupper((wint_t)cp) : towlower((wint_t)cp));
-            break;
-        case CASE_CAPITALIZE: m = first ? (unsigned)towupper((wint_t)cp) : cp; break;
-        }
-        word_start = iswspace((wint_t)cp) != 0;
+        int up = mode == CASE_UPPER || (mode == CASE_TITLE && word_start) ||
+                 (mode == CASE_CAPITALIZE && first);
+        int down = mode == CASE_LOWER || (mode == CASE_TITLE && !word_start);
+        if (up)
+            m = (unsigned)(loc ? towupper_l((wint_t)cp, loc) : towupper((wint_t)cp));
+        else if (down)
+            m = (unsigned)(loc ? towlower_l((wint_t)cp, loc) : towlower((wint_t)cp));
+        word_start = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r';
         first = 0;
         if (m == cp) {
             memcpy(o + w, s + i, used);
@@ -130,6 +131,8 @@ static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int m
         }
         i += used;
     }
+    if (loc)
+        freelocale(loc);
     o[w] = '\0';
     wf_val_str(out, o, w);
     return 0;
@@ -187,8 +190,7 @@ static int replace_all(wf_eval_t *ev, const wf_node_t *n, const char *s, size_t 
         return 0;
     }
     size_t count = 0;
-    for (const char *p = s; (p = memmem(p, len - (size_t)(p - s), from, flen)) != NULL;
-         p += flen)
+    for (const char *p = s; (p = memmem(p, len - (size_t)(p - s), from, flen)) != NULL; p += flen)
         count++;
     if (count == 0) {
         wf_val_str(out, s, len);
@@ -243,8 +245,9 @@ int wf_f_replace(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
         return 0;
     }
     if (a[1].t != WV_STR || a[2].t == WV_UNDEF)
-        return wf_ev_error(ev, n, "replace expects a map of pairs or two strings (search, "
-                                  "replacement)");
+        return wf_ev_error(ev, n,
+                           "replace expects a map of pairs or two strings (search, "
+                           "replacement)");
     const char *ts;
     size_t tl;
     if (wf_ev_str(ev, n, &a[2], &ts, &tl) < 0)
@@ -442,10 +445,18 @@ int wf_f_default(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 int wf_f_length(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
     switch (a[0].t) {
-    case WV_STR: wf_val_int(out, (int64_t)wf_utf8_len(a[0].s, a[0].n)); return 0;
-    case WV_ARR: wf_val_int(out, (int64_t)json_array_size(a[0].j)); return 0;
-    case WV_OBJ: wf_val_int(out, (int64_t)json_object_size(a[0].j)); return 0;
-    case WV_NULL: wf_val_int(out, 0); return 0;
+    case WV_STR:
+        wf_val_int(out, (int64_t)wf_utf8_len(a[0].s, a[0].n));
+        return 0;
+    case WV_ARR:
+        wf_val_int(out, (int64_t)json_array_size(a[0].j));
+        return 0;
+    case WV_OBJ:
+        wf_val_int(out, (int64_t)json_object_size(a[0].j));
+        return 0;
+    case WV_NULL:
+        wf_val_int(out, 0);
+        return 0;
     default:
         return wf_ev_error(ev, n, "length expects a string, list or map, got %s",
                            wf_val_type(&a[0]));

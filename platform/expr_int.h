@@ -186,8 +186,7 @@ typedef struct wf_eval {
 struct wf_node;
 /* A filter/test gets its input in args[0] and its parameters after it; a
  * function gets its parameters from args[0]. Absent optional ones are UNDEF. */
-typedef int (*wf_fn_impl_t)(wf_eval_t *ev, const struct wf_node *n, wf_val_t *args,
-                            wf_val_t *out);
+typedef int (*wf_fn_impl_t)(wf_eval_t *ev, const struct wf_node *n, wf_val_t *args, wf_val_t *out);
 
 typedef struct wf_fn_def {
     const char *name;
