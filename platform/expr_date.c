@@ -319,6 +319,8 @@ static int digits(const char *s, size_t n, size_t *i, int min, int max, int64_t 
 {
     int64_t v = 0;
     int k = 0;
+    if (max > 18) /* more digits would overflow 64 bits */
+        max = 18;
     while (*i < n && k < max && isdigit((unsigned char)s[*i])) {
         v = v * 10 + (s[*i] - '0');
         (*i)++;
@@ -696,7 +698,7 @@ static void sb_num(sbuf_t *b, int64_t v, int width)
     char t[32];
     int k =
         snprintf(t, sizeof(t), v < 0 ? "-%0*lld" : "%0*lld", width, (long long)(v < 0 ? -v : v));
-    sb_add(b, t, (size_t)k);
+    sb_add(b, t, k < (int)sizeof(t) ? (size_t)k : sizeof(t) - 1);
 }
 
 static void sb_offset(sbuf_t *b, int32_t off, int colon, int with_min, int z_for_zero)
@@ -713,7 +715,7 @@ static void sb_offset(sbuf_t *b, int32_t off, int colon, int with_min, int z_for
     else
         k = snprintf(t, sizeof(t), colon ? "%c%02d:%02d" : "%c%02d%02d", off < 0 ? '-' : '+',
                      a / 3600, a / 60 % 60);
-    sb_add(b, t, (size_t)k);
+    sb_add(b, t, k < (int)sizeof(t) ? (size_t)k : sizeof(t) - 1);
 }
 
 /* Formats instant `in` in zone `tz` with a Java-style pattern. */
@@ -732,6 +734,9 @@ static int format_instant(wf_eval_t *ev, const wf_node_t *n, instant_t in, const
     int wday = (int)((days % 7 + 7 + 3) % 7); /* 0 = Monday; 1970-01-01 was a Thursday */
     while ((rc = pat_next(pat, &pi, &it)) > 0) {
         int c = it.count;
+        /* Java refuses long runs too; it also keeps the widths below sane */
+        if (c > 9 && it.letter != 0)
+            return wf_ev_error(ev, n, "too many '%c' in date pattern (at most 9)", it.letter);
         if (it.letter == 0) {
             if (it.lit[0] != '[' && it.lit[0] != ']')
                 sb_add(&b, it.lit, it.litlen);

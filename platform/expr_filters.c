@@ -107,7 +107,10 @@ static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int m
         return -1;
     /* Unicode case tables come from the C.UTF-8 locale, opened per call
      * rather than installed process-wide; without it only ASCII maps. */
-    locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    int ascii = 1;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = (unsigned char)s[i] < 0x80;
+    locale_t loc = ascii ? (locale_t)0 : newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     size_t w = 0;
     int word_start = 1, first = 1;
     for (size_t i = 0; i < len;) {
