@@ -405,7 +405,8 @@ wf_flow_t *wf_flow_parse(const char *text, size_t len, const char *name, wf_diag
         flow = build_flow(root, name);
 out:
     wf_yaml_free(root);
-    wf_diags_sort(diags);
+    if (diags->count > 1) /* qsort must not see the NULL array of an empty list */
+        wf_diags_sort(diags);
     return flow;
 }
 
