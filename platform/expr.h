@@ -56,6 +56,13 @@ typedef struct wf_expr_env {
      * NULL reads the system clock. */
     int64_t (*now)(void *ud);
     void *now_ud;
+    /* Functions whose data lives outside the context: kv(key, namespace,
+     * errorOnMissing), read(path), errorLogs(). Called with the function name
+     * and its arguments as a JSON array; returns a new value, or NULL with a
+     * message in `err` (such as "key 'k' not found"). A NULL callback means
+     * these functions are unavailable here (they are still valid syntax). */
+    json_t *(*host)(void *ud, const char *fn, const json_t *args, char *err, size_t errlen);
+    void *host_ud;
     const wf_expr_limits_t *limits; /* NULL = defaults */
 } wf_expr_env_t;
 

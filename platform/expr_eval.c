@@ -418,6 +418,8 @@ static void describe(const wf_node_t *n, char *buf, size_t cap)
             snprintf(buf + l, cap - l, "[%lld]", (long long)n->kids[1]->i);
         else
             snprintf(buf + l, cap - l, "[...]");
+    } else if (n->kind == WF_N_CALL) {
+        snprintf(buf, cap, "%s(...)", n->str);
     } else {
         snprintf(buf, cap, "(expression)");
     }

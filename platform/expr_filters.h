@@ -34,6 +34,7 @@ WF_IMPL(wf_f_abs);
 WF_IMPL(wf_f_number);
 WF_IMPL(wf_f_to_json);
 WF_IMPL(wf_f_from_json);
+WF_IMPL(wf_f_jq);
 
 /* expr_date.c: dates */
 WF_IMPL(wf_f_date);

@@ -81,6 +81,73 @@ static int fn_print_context(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_v
     return wf_f_to_json(ev, n, &ctx, out);
 }
 
+/* currentEachOutput(outputs['t']): the output of task t for the current
+ * iteration of the enclosing ForEach loops, outermost first. */
+static int fn_current_each(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    const json_t *ctx = ev->env->ctx;
+    const json_t *parents = ctx ? json_object_get(ctx, "parents") : NULL;
+    const json_t *cur = NULL;
+    if (a[0].t != WV_OBJ)
+        return wf_ev_error(ev, n, "currentEachOutput expects the outputs of a task, got %s",
+                           wf_val_type(&a[0]));
+    cur = a[0].j;
+    /* parents[0] is the nearest loop: walk from the last one inwards */
+    size_t np = json_array_size(parents);
+    for (size_t k = 0; k <= np; k++) {
+        const json_t *tr = k < np ? json_object_get(json_array_get(parents, np - 1 - k), "taskrun")
+                                  : (ctx ? json_object_get(ctx, "taskrun") : NULL);
+        const json_t *value = json_object_get(tr, "value");
+        const json_t *next =
+            json_is_string(value) ? json_object_get(cur, json_string_value(value)) : NULL;
+        if (json_is_object(next))
+            cur = next;
+    }
+    wf_val_of_json(cur, out);
+    return 0;
+}
+
+/* kv(), read(), errorLogs(): answered by the host (the executor). */
+static int fn_host(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    const char *name = n->fn->name;
+    if (ev->env->host == NULL)
+        return wf_ev_error(ev, n, "%s() is not available here: it is resolved by the executor",
+                           name);
+    json_t *args = json_array();
+    if (args == NULL)
+        return wf_ev_error(ev, n, "out of memory");
+    uint32_t last = n->nkids;
+    while (last > 0 && a[last - 1].t == WV_UNDEF)
+        last--;
+    for (uint32_t i = 0; i < last; i++) {
+        json_t *j = a[i].t == WV_UNDEF ? json_null() : wf_ev_json(ev, n, &a[i]);
+        if (j == NULL || json_array_append_new(args, j) < 0) {
+            json_decref(args);
+            return -1;
+        }
+    }
+    char msg[200] = "";
+    json_t *r = ev->env->host(ev->env->host_ud, name, args, msg, sizeof(msg));
+    json_decref(args);
+    if (r == NULL)
+        return wf_ev_error(ev, n, "%s(): %s", name, msg[0] ? msg : "failed");
+    if (json_is_array(r) || json_is_object(r))
+        return wf_ev_keep(ev, n, r, 256, out);
+    wf_val_of_json(r, out);
+    if (out->t == WV_STR) { /* copy out of the value before dropping it */
+        char *c = wf_ev_alloc(ev, n, out->n + 1);
+        if (c == NULL) {
+            json_decref(r);
+            return -1;
+        }
+        memcpy(c, out->s, out->n + 1);
+        out->s = c;
+    }
+    json_decref(r);
+    return 0;
+}
+
 /* ---- tests ---- */
 
 static int t_defined(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
@@ -126,6 +193,16 @@ static int t_odd(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 static int t_iterable(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
     wf_val_bool(out, a[0].t == WV_ARR || a[0].t == WV_OBJ);
+    return 0;
+}
+
+static int t_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    json_t *j = NULL;
+    if (a[0].t == WV_STR && a[0].n <= ev->lim.max_memory / 4)
+        j = json_loadb(a[0].s, a[0].n, JSON_DECODE_ANY, NULL);
+    wf_val_bool(out, j != NULL);
+    json_decref(j);
     return 0;
 }
 
@@ -191,6 +268,14 @@ const wf_fn_def_t wf_expr_fns[] = {
     {"toJson", F, 0, 0, 0, {0}, wf_f_to_json, "serialise to JSON text"},
     {"json", F, 0, 0, 0, {0}, wf_f_from_json, "parse JSON text (same as fromJson)"},
     {"fromJson", F, 0, 0, 0, {0}, wf_f_from_json, "parse JSON text"},
+    {"jq",
+     F,
+     1,
+     1,
+     0,
+     {"expression"},
+     wf_f_jq,
+     "list of the values a jq path (.a.b[0], .[]) selects; JSON text is parsed first"},
     /* dates */
     {"date",
      F,
@@ -228,6 +313,25 @@ const wf_fn_def_t wf_expr_fns[] = {
      fn_range,
      "list of integers from start to end inclusive"},
     {"fromJson", FN, 1, 1, 0, {"json"}, fn_from_json, "parse JSON text"},
+    {"json", FN, 1, 1, 0, {"json"}, fn_from_json, "parse JSON text (same as fromJson)"},
+    {"currentEachOutput",
+     FN,
+     1,
+     1,
+     0,
+     {"outputs"},
+     fn_current_each,
+     "outputs of a task for the current ForEach iteration"},
+    {"kv",
+     FN,
+     1,
+     3,
+     0,
+     {"key", "namespace", "errorOnMissing"},
+     fn_host,
+     "a value of the namespace key-value store (executor only)"},
+    {"read", FN, 1, 1, 0, {"path"}, fn_host, "content of an internal storage file (executor only)"},
+    {"errorLogs", FN, 0, 0, 0, {0}, fn_host, "error logs of the execution (executor only)"},
     {"render", FN, 1, 1, 0, {"toRender"}, fn_render, "render a string as a template"},
     {"printContext", FN, 0, 0, 0, {0}, fn_print_context, "the whole context as JSON"},
     /* tests: "x is name" */
@@ -238,6 +342,7 @@ const wf_fn_def_t wf_expr_fns[] = {
     {"odd", T, 0, 0, 0, {0}, t_odd, "an odd integer"},
     {"iterable", T, 0, 0, 0, {0}, t_iterable, "a list or map"},
     {"map", T, 0, 0, 0, {0}, t_map, "a map"},
+    {"json", T, 0, 0, 0, {0}, t_json, "a string holding valid JSON"},
     {NULL, 0, 0, 0, 0, {0}, NULL, NULL},
 };
 

@@ -506,14 +506,14 @@ typedef struct binop {
 enum { LV_CMP = 1, LV_COALESCE, LV_RANGE, LV_ADD, LV_MUL };
 
 static const binop_t wf_binops[] = {
-    {LV_CMP, "==", 0, WF_OP_EQ},      {LV_CMP, "!=", 0, WF_OP_NE},
-    {LV_CMP, "<", 0, WF_OP_LT},       {LV_CMP, "<=", 0, WF_OP_LE},
-    {LV_CMP, ">", 0, WF_OP_GT},       {LV_CMP, ">=", 0, WF_OP_GE},
-    {LV_CMP, "in", 1, WF_OP_IN},      {LV_CMP, "contains", 1, WF_OP_CONTAINS},
-    {LV_RANGE, "..", 0, WF_OP_RANGE}, {LV_ADD, "+", 0, WF_OP_ADD},
-    {LV_ADD, "-", 0, WF_OP_SUB},      {LV_ADD, "~", 0, WF_OP_CONCAT},
-    {LV_MUL, "*", 0, WF_OP_MUL},      {LV_MUL, "/", 0, WF_OP_DIV},
-    {LV_MUL, "%", 0, WF_OP_MOD},
+    {LV_CMP, "==", 0, WF_OP_EQ},     {LV_CMP, "!=", 0, WF_OP_NE},
+    {LV_CMP, "<", 0, WF_OP_LT},      {LV_CMP, "<=", 0, WF_OP_LE},
+    {LV_CMP, ">", 0, WF_OP_GT},      {LV_CMP, ">=", 0, WF_OP_GE},
+    {LV_CMP, "in", 1, WF_OP_IN},     {LV_CMP, "contains", 1, WF_OP_CONTAINS},
+    {LV_CMP, "equals", 1, WF_OP_EQ}, {LV_RANGE, "..", 0, WF_OP_RANGE},
+    {LV_ADD, "+", 0, WF_OP_ADD},     {LV_ADD, "-", 0, WF_OP_SUB},
+    {LV_ADD, "~", 0, WF_OP_CONCAT},  {LV_MUL, "*", 0, WF_OP_MUL},
+    {LV_MUL, "/", 0, WF_OP_DIV},     {LV_MUL, "%", 0, WF_OP_MOD},
 };
 
 static const binop_t *find_binop(const wf_tok_t *t, int level)

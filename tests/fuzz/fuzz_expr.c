@@ -34,8 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ctx = json_loads(ctx_text, 0, NULL);
         rt = wf_expr_rt_create();
     }
-    wf_expr_limits_t lim = {.max_output = 1 << 16, .max_memory = 1 << 22, .max_steps = 100000,
-                            .max_iterations = 10000, .max_range = 1000, .max_depth = 4};
+    wf_expr_limits_t lim = {.max_output = 1 << 16,
+                            .max_memory = 1 << 22,
+                            .max_steps = 100000,
+                            .max_iterations = 10000,
+                            .max_range = 1000,
+                            .max_depth = 4};
     wf_expr_env_t env = {.ctx = ctx, .secret = fuzz_secret, .now = fuzz_now, .limits = &lim};
     wf_expr_err_t err;
     for (int bare = 0; bare < 2; bare++) {

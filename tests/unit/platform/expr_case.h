@@ -22,7 +22,9 @@ static const char expr_ctx_text[] =
     " \"json\": \"{\\\"k\\\": [1, 2]}\", \"tmpl\": \"{{ inputs.name }}!\","
     " \"self\": \"{{ render(inputs.self) }}\"},"
     " \"outputs\": {\"t-1\": {\"value\": \"v1\"}, \"t\": {\"value\": 42, \"vars\": {\"x\": "
-    "\"X\"}}},"
+    "\"X\"}},"
+    " \"each\": {\"v11\": {\"v21\": {\"a\": {\"value\": \"deep\"}}}}},"
+    " \"parents\": [{\"taskrun\": {\"value\": \"v21\"}}, {\"taskrun\": {\"value\": \"v11\"}}],"
     " \"vars\": {\"greeting\": \"hi\"},"
     " \"labels\": {\"team\": \"data\"},"
     " \"execution\": {\"id\": \"exec1\", \"startDate\": \"2024-01-15T10:20:30.123456Z\","
@@ -36,6 +38,22 @@ static char *expr_test_secret(void *ud, const char *name)
 {
     (void)ud;
     return strcmp(name, "K") == 0 ? strdup("s3cr3t") : NULL;
+}
+
+/* kv(), read(), errorLogs() as an executor would answer them. */
+static json_t *expr_test_host(void *ud, const char *fn, const json_t *args, char *err,
+                              size_t errlen)
+{
+    (void)ud;
+    const char *arg0 = json_string_value(json_array_get(args, 0));
+    if (strcmp(fn, "kv") == 0 && arg0 != NULL && strcmp(arg0, "k") == 0)
+        return json_pack("{s:i,s:O}", "field", 1, "args", args);
+    if (strcmp(fn, "errorLogs") == 0)
+        return json_pack("[{s:s,s:s}]", "taskId", "t", "message", "boom");
+    if (strcmp(fn, "read") == 0 && arg0 != NULL && strcmp(arg0, "kestra:///f.txt") == 0)
+        return json_string("file text");
+    snprintf(err, errlen, "'%s' not found", arg0 ? arg0 : "?");
+    return NULL;
 }
 
 static int64_t expr_test_now(void *ud)
@@ -55,8 +73,11 @@ static const char *expr_run(const char *tmpl, const json_t *ctx, const wf_expr_l
         snprintf(buf, sizeof(buf), "!%d:%d: %s", err.line, err.col, err.msg);
         return buf;
     }
-    wf_expr_env_t env = {
-        .ctx = ctx, .secret = expr_test_secret, .now = expr_test_now, .limits = lim};
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = expr_test_secret,
+                         .now = expr_test_now,
+                         .host = expr_test_host,
+                         .limits = lim};
     const char *out;
     size_t len;
     if (wf_tmpl_render(t, &env, rt, &out, &len, &err) < 0)

@@ -49,6 +49,7 @@ static const expr_case_t cases[] = {
     {"{{ 1 == '1' }} {{ [1, 2] == [1, 2] }} {{ {'a': 1} == {'a': 1} }}", "false true true"},
     {"{{ 'abc' < 'abd' }} {{ 'b' > 'abc' }} {{ 'ab' < 'abc' }}", "true true true"},
     {"{{ 1 < 'a' }}", "!1:6: cannot compare integer with string"},
+    {"{{ 'a' equals 'a' }} {{ 1 equals 2 }}", "true false"},
     /* logic */
     {"{{ true and false }} {{ true or false }} {{ not true }} {{ !false }}",
      "false true false true"},
@@ -298,6 +299,13 @@ static void test_secrets(void)
        "output buffer that held a secret is wiped before reuse");
     wf_tmpl_free(t);
     wf_tmpl_free(t2);
+
+    /* kv(), read(), errorLogs() parse everywhere but need the executor. */
+    t = wf_tmpl_compile("{{ kv('k') }}", 13, &err);
+    ok(t != NULL && wf_tmpl_render(t, &env, rt, &out, &len, &err) == -1 &&
+           strstr(err.msg, "kv() is not available here") && err.col == 4,
+       "kv() without a host is an error naming the function: %s", err.msg);
+    wf_tmpl_free(t);
     wf_expr_rt_destroy(rt);
 }
 
