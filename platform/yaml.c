@@ -39,6 +39,19 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+/* True when 0-based line `line` of `text` has a tab in its indentation. */
+static bool line_indented_with_tab(const char *text, size_t len, size_t line)
+{
+    size_t i = 0;
+    for (size_t l = 0; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t')
+            return true;
+    return false;
+}
+
 static const char *describe_problem(const yaml_parser_t *p)
 {
     return p->problem != NULL ? p->problem : "invalid YAML";
@@ -55,7 +68,8 @@ static void syntax_error(load_ctx_t *cx)
     else
         e = wf_diags_add(cx->diags, line, col, "", "YAML syntax: %s", describe_problem(p));
     /* A tab in indentation is the most common cause; say so plainly. */
-    if (p->problem_offset < cx->len && cx->text[p->problem_offset] == '\t')
+    if (line_indented_with_tab(cx->text, cx->len, p->problem_mark.line) ||
+        (p->problem != NULL && strstr(p->problem, "tab") != NULL))
         wf_diag_note(e, "tabs are not allowed for indentation in YAML; use spaces");
     else if (p->context != NULL && p->context_mark.line != p->problem_mark.line)
         wf_diag_note(e, "the construct started at line %d, column %d",
