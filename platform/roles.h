@@ -4,5 +4,6 @@
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
 int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
+int wf_audit_main(int argc, char **argv);        /* tenants/audit_cmd.c */
 
 #endif
