@@ -97,17 +97,27 @@ int wf_audit_append(wf_audit_writer_t *w, const wf_audit_entry_t *e, int64_t *se
             return -1;
         }
     }
-    if (prepare(w, err, errlen) != 0)
-        return -1;
     const char *params[7] = {e->actor,  e->action, e->namespace_,  e->target,
                              e->result, e->reason, e->details_json};
-    PGresult *r = PQexecPrepared(w->conn, append_name, 7, params, NULL, NULL, 0);
+    PGresult *r = NULL;
     int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (prepare(w, err, errlen) != 0)
+            return -1;
+        PQclear(r);
+        r = PQexecPrepared(w->conn, append_name, 7, params, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            break;
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        /* 26000: the session lost the statement (DISCARD ALL, pooler): prepare next time. */
-        if (state != NULL && strcmp(state, "26000") == 0)
-            w->prepared_pid = 0;
+        /* 26000: the session dropped the statement (DISCARD ALL, a pooler).
+         * Outside a transaction block nothing was lost: prepare and retry once. */
+        if (state == NULL || strcmp(state, "26000") != 0)
+            break;
+        w->prepared_pid = 0;
+        if (PQtransactionStatus(w->conn) != PQTRANS_IDLE)
+            break;
+    }
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         set_err(err, errlen, "audit: append failed: %s", PQresultErrorMessage(r));
         goto out;
     }

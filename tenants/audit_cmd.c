@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "platform/config.h"
+#include "platform/log.h"
+#include "platform/pgcluster.h"
 #include "platform/roles.h"
+#include "platform/store.h"
 #include "tenants/audit.h"
 
 static void audit_usage(FILE *out)
@@ -18,16 +21,11 @@ static void audit_usage(FILE *out)
             "altered, inserted or deleted entry. On success prints \"N entries verified\" and\n"
             "the chain head; keep that line somewhere else and pass it back as --anchor to\n"
             "also detect a rewrite of the whole chain after that entry.\n\n"
-            "  --config FILE        weft.yaml giving database.url\n"
+            "  --config FILE        weft.yaml giving database.url (or the data dir of the\n"
+            "                       embedded database, started for the command)\n"
             "  --database-url URL   PostgreSQL URL (else WEFT_DATABASE_URL)\n"
             "  --anchor SEQ:HASH    entry SEQ must still have this hash (hex)\n\n"
             "Exit status: 0 intact, 1 tampering detected, 2 usage error, 3 could not check.\n");
-}
-
-static void notice_quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message; /* server notices are not part of the verdict */
 }
 
 static int audit_verify(int argc, char **argv)
@@ -72,32 +70,28 @@ static int audit_verify(int argc, char **argv)
         return 2;
     }
 
+    wf_log_init("audit", WF_LOG_INFO, 0);
     wf_config_t cfg;
-    wf_diags_t diags;
-    wf_config_defaults(&cfg);
-    wf_diags_init(&diags, config ? config : "<defaults>");
+    if (wf_load_config_or_exit(&cfg, config) != 0)
+        return 2;
+    wf_pgcluster_t pg = {0};
     PGconn *conn = NULL;
-    if (config != NULL && wf_config_load(&cfg, config, &diags) != 0) {
-        wf_diags_print(&diags, stderr);
-        rc = 2;
-        goto out;
-    }
-    wf_config_apply_env(&cfg);
     if (url == NULL)
-        url = cfg.database.url;
+        url = wf_store_url(&cfg);
     if (url == NULL) {
-        fprintf(stderr, "weftd audit verify: no database: give --database-url, database.url in "
-                        "the config, or WEFT_DATABASE_URL\n");
-        rc = 2;
+        int initialised;
+        if (wf_pgcluster_init(&pg, cfg.data_dir, err, sizeof(err)) != 0 ||
+            wf_pgcluster_start(&pg, &initialised, err, sizeof(err)) != 0) {
+            fprintf(stderr, "weftd audit verify: %s\n", err);
+            goto out;
+        }
+        url = pg.url;
+    }
+    conn = wf_store_connect(url, "weftd-audit-verify", err, sizeof(err));
+    if (conn == NULL) {
+        fprintf(stderr, "weftd audit verify: %s\n", err);
         goto out;
     }
-    conn = PQconnectdb(url);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "weftd audit verify: cannot connect: %s", PQerrorMessage(conn));
-        goto out;
-    }
-    PQsetNoticeProcessor(conn, notice_quiet, NULL);
-
     if (wf_audit_verify(conn, &w, err, sizeof(err)) != 0) {
         fprintf(stderr, "weftd audit verify: %s\n", err);
         goto out;
@@ -115,7 +109,9 @@ static int audit_verify(int argc, char **argv)
     rc = 0;
 out:
     PQfinish(conn);
-    wf_diags_dispose(&diags);
+    if (pg.pid > 0)
+        wf_pgcluster_stop(&pg, 10000);
+    wf_pgcluster_dispose(&pg);
     wf_config_dispose(&cfg);
     return rc;
 }
