@@ -31,7 +31,8 @@ static int write_secret_file(const char *path, const char *content, char *err, s
     return 0;
 }
 
-int wf_bootstrap_admin(PGconn *conn, const char *token_path, int *created, char *err, size_t errlen)
+int wf_bootstrap_admin(PGconn *conn, const char *token_path, int *created, char *err,
+                       size_t errlen)
 {
     *created = 0;
     const char *who[] = {WF_BOOTSTRAP_NAMESPACE, WF_BOOTSTRAP_NAME};
