@@ -3,6 +3,7 @@
 #define WF_CLI_VERBS_H
 
 int weft_flow_main(int argc, char **argv);      /* cli/flow_validate.c: `weft flow validate` */
+int weft_expr_main(int argc, char **argv);      /* cli/expr_eval.c: `weft expr eval` */
 int weft_flows_main(int argc, char **argv);     /* cli/v_flow.c: `weft flow ...` (all verbs) */
 int weft_login_main(int argc, char **argv);     /* cli/v_login.c */
 int weft_context_main(int argc, char **argv);   /* cli/v_login.c */
