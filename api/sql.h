@@ -1,0 +1,22 @@
+/* The gateway's SQL: every statement it runs is a row of the table in
+ * api/sql.c (name, text), prepared once per connection. Mutations are single
+ * statements whose CTEs also write the audit row and, for new executions,
+ * pg_notify the owning domain: one statement is one transaction, so the
+ * audit row and the wake-up commit (or roll back) with the change. */
+#ifndef WF_API_SQL_H
+#define WF_API_SQL_H
+
+typedef enum {
+    WF_SQL_SCHEMA_VERSION = 0,
+    WF_SQL_COUNT
+} wf_sql_id_t;
+
+typedef struct wf_sql {
+    const char *name; /* prepared statement name */
+    const char *sql;
+} wf_sql_t;
+
+/* The row for `id` (never NULL for a valid id). */
+const wf_sql_t *wf_sql_get(wf_sql_id_t id);
+
+#endif
