@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/authn_glue.h"
 #include "api/gateway.h"
 #include "platform/cmd.h"
 #include "platform/log.h"
@@ -248,6 +249,8 @@ int wf_gateway_main(int argc, char **argv)
     if (n_threads > (int)(sizeof(wake_fds) / sizeof(wake_fds[0])))
         n_threads = (int)(sizeof(wake_fds) / sizeof(wake_fds[0]));
 
+    if (wf_gw_auth_init(&gw) != 0)
+        return 1;
     setup_globalconf(listen_addr);
 
     listen_fds = calloc((size_t)n_threads, sizeof(int));

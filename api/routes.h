@@ -28,12 +28,17 @@ typedef enum {
 
 /* Where a route finds the namespace its permission is checked on. */
 typedef enum {
-    WF_NS_NONE = 0,    /* global permission (platform scope) or decided in the handler */
+    WF_NS_NONE = 0,    /* platform-wide permission (domains) or no permission */
     WF_NS_PATH,        /* the {namespace} path parameter */
     WF_NS_QUERY,       /* the ?namespace= query parameter (required) */
     WF_NS_HANDLER,     /* the handler loads the object first (execution by id, binding
                         * by id, flow body) and calls wf_call_authorize itself */
 } wf_route_ns_t;
+
+/* Permission markers: a route must name a wf_perm_t or say explicitly that
+ * it needs none (public, webhook) or only an authenticated caller (/me). */
+#define WF_PERM_NO_CHECK (-1)      /* PUBLIC and WEBHOOK routes only */
+#define WF_PERM_AUTHENTICATED (-2) /* any authenticated caller (who am I, can-i) */
 
 typedef struct wf_call wf_call_t;
 typedef void (*wf_handler_fn)(wf_call_t *call);
@@ -42,7 +47,7 @@ typedef struct wf_route {
     const char *method;
     const char *pattern; /* "/api/v1/flows/{namespace}/{id}" */
     wf_route_auth_t auth;
-    int permission; /* a wf_perm_t of auth/rbac.h; -1 only for PUBLIC and WEBHOOK */
+    int permission; /* a wf_perm_t of auth/rbac.h, or one of the two markers below */
     wf_route_ns_t ns;
     wf_route_body_t body;
     wf_handler_fn handler;

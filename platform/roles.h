@@ -4,4 +4,6 @@
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
 
+int wf_gateway_main(int argc, char **argv);      /* api/gateway.c */
+
 #endif
