@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "api/authn_glue.h"
+#include "auth/authn.h"
 #include "auth/satoken.h"
 #include "platform/log.h"
 
@@ -283,23 +284,15 @@ static void authenticate(wf_call_t *call)
     /* Credentials are read from the Authorization header only: a token in
      * the query string would end up in access logs and browser history. */
     const char *h = wf_http_header(call->req, "authorization");
-    if (h == NULL) {
-        refuse_401(call, "no-credentials");
+    const char *token = NULL;
+    size_t len = 0;
+    wf_jwt_status_t st = WF_JWT_OK;
+    wf_cred_kind_t kind = wf_authn_bearer(h, h ? strlen(h) : 0, 16384, &token, &len, &st);
+    if (kind == WF_CRED_NONE) {
+        refuse_401(call, wf_jwt_status_reason(st));
         return;
     }
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
-        refuse_401(call, "bad-scheme");
-        return;
-    }
-    const char *token = h + 7;
-    while (*token == ' ')
-        token++;
-    size_t len = strlen(token);
-    if (len > 16384) {
-        refuse_401(call, "too-large");
-        return;
-    }
-    if (strncmp(token, WF_SATOKEN_PREFIX, strlen(WF_SATOKEN_PREFIX)) == 0) {
+    if (kind == WF_CRED_SATOKEN) {
         uint8_t hash[WF_SATOKEN_HASH_LEN];
         if (wf_satoken_hash(token, len, hash) != 0) {
             refuse_401(call, "sa-token-invalid");

@@ -94,7 +94,7 @@ static bool name_ok(const char *s)
     if (n == 0 || n > WF_PRINCIPAL_MAX_NAME)
         return false;
     for (; *s; s++)
-        if (!isgraph((unsigned char)*s))
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7f)
             return false;
     return true;
 }

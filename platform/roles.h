@@ -3,7 +3,7 @@
 #define WF_ROLES_H
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
-
+int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
 int wf_gateway_main(int argc, char **argv);      /* api/gateway.c */
 
 #endif
