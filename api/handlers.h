@@ -7,5 +7,24 @@
 /* api/h_health.c */
 void wf_h_healthz(wf_call_t *call);
 void wf_h_readyz(wf_call_t *call);
+/* api/h_openapi.c */
+void wf_h_openapi(wf_call_t *call);
+/* api/h_me.c */
+void wf_h_me(wf_call_t *call);
+void wf_h_can_i(wf_call_t *call);
+/* api/h_bindings.c */
+void wf_h_binding_create(wf_call_t *call);
+void wf_h_binding_list(wf_call_t *call);
+void wf_h_binding_delete(wf_call_t *call);
+/* api/h_sa.c */
+void wf_h_sa_create(wf_call_t *call);
+void wf_h_sa_list(wf_call_t *call);
+void wf_h_sa_token_create(wf_call_t *call);
+void wf_h_sa_token_list(wf_call_t *call);
+void wf_h_sa_token_revoke(wf_call_t *call);
+/* api/h_domains.c */
+void wf_h_domain_create(wf_call_t *call);
+void wf_h_domain_list(wf_call_t *call);
+void wf_h_domain_add_namespace(wf_call_t *call);
 
 #endif

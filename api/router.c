@@ -95,7 +95,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         if (path_matched)
             wf_http_problem(req, WF_PROB_METHOD, NULL, "%s is not allowed on this path", method);
         else
-            wf_http_problem(req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+            wf_http_problem(req, WF_PROB_NOT_FOUND, NULL, "no route for this path");
         return 0;
     }
     wf_call_start(req, th, route, values, n);

@@ -69,7 +69,7 @@ t_match "$out" "Re-using existing connection" "keep-alive survives a 404"
 
 # Graceful shutdown: a request held by a lock in PostgreSQL is still answered
 # after SIGTERM, and the process exits 0 afterwards.
-pg_psql -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;" &
+pg_psql -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
 locker=$!
 sleep 0.3
 curl -s -o "$PG_TMP/drain.out" -w '%{http_code}' "$GW_URL/readyz" >"$PG_TMP/drain.code" &
