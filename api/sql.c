@@ -34,12 +34,12 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
          "  SELECT $4, 'binding.create', b.namespace, 'binding:' || b.id, 'allowed',"
          "   jsonb_build_object('subject', b.subject, 'role', b.role) FROM b)"
-         " SELECT id, subject, role, namespace, created_at, created_by FROM b"},
+         " SELECT id, subject, role, namespace, to_json(created_at)#>>'{}', created_by FROM b"},
     /* $1 namespace: bindings on it, on its ancestors and below it. Prefixes
      * are compared with left(), not LIKE, since '_' is a LIKE wildcard. */
     [WF_SQL_BINDING_LIST] =
         {"binding_list",
-         "SELECT id, subject, role, namespace, created_at, created_by FROM role_bindings"
+         "SELECT id, subject, role, namespace, to_json(created_at)#>>'{}', created_by FROM role_bindings"
          " WHERE namespace <> '' AND (namespace = $1"
          "  OR left($1, length(namespace) + 1) = namespace || '.'"
          "  OR left(namespace, length($1) + 1) = $1 || '.')"
@@ -68,9 +68,9 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " a AS (INSERT INTO audit_log (actor, action, namespace, target, result)"
          "  SELECT $4, 'sa.create', s.namespace, 'sa:' || s.namespace || '/' || s.name,"
          "   'allowed' FROM s)"
-         " SELECT id, namespace, name, description, created_at, created_by FROM s"},
+         " SELECT id, namespace, name, description, to_json(created_at)#>>'{}', created_by FROM s"},
     [WF_SQL_SA_LIST] = {"sa_list",
-                        "SELECT id, namespace, name, description, created_at, created_by"
+                        "SELECT id, namespace, name, description, to_json(created_at)#>>'{}', created_by"
                         " FROM service_accounts WHERE namespace = $1"
                         "  OR left(namespace, length($1) + 1) = $1 || '.'"
                         " ORDER BY namespace, name"},
@@ -86,11 +86,11 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
          "  SELECT $6, 'sa.token.create', $1, 'sa:' || $1 || '/' || $2, 'allowed',"
          "   jsonb_build_object('tokenId', t.id) FROM t)"
-         " SELECT id, created_at, expires_at FROM t"},
+         " SELECT id, to_json(created_at)#>>'{}', to_json(expires_at)#>>'{}' FROM t"},
     [WF_SQL_SA_TOKEN_LIST] =
         {"sa_token_list",
-         "SELECT t.id, t.description, t.created_at, t.created_by, t.expires_at, t.revoked_at,"
-         "  t.last_used_at FROM sa_tokens t JOIN service_accounts a ON a.id = t.account_id"
+         "SELECT t.id, t.description, to_json(t.created_at)#>>'{}', t.created_by, to_json(t.expires_at)#>>'{}',"
+         "  to_json(t.revoked_at)#>>'{}', to_json(t.last_used_at)#>>'{}' FROM sa_tokens t JOIN service_accounts a ON a.id = t.account_id"
          " WHERE a.namespace = $1 AND a.name = $2 ORDER BY t.id"},
     /* $1 namespace, $2 name, $3 token id, $4 actor */
     [WF_SQL_SA_TOKEN_REVOKE] =
@@ -117,7 +117,7 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  '[]') FROM n)"},
     [WF_SQL_DOMAIN_LIST] = {"domain_list",
                             "SELECT d.name, coalesce((SELECT json_agg(prefix ORDER BY prefix)"
-                            "  FROM namespaces WHERE domain = d.name), '[]'), d.created_at"
+                            "  FROM namespaces WHERE domain = d.name), '[]'), to_json(d.created_at)#>>'{}'"
                             " FROM domains d ORDER BY d.name"},
     /* $1 domain, $2 prefix, $3 actor */
     [WF_SQL_DOMAIN_ADD_NS] =
@@ -203,7 +203,7 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
          "  SELECT $8, 'execution.create', $2, 'execution:' || e.id, 'allowed',"
          "   jsonb_build_object('flowId', $3, 'revision', $4::int) FROM e)"
-         " SELECT e.id, e.domain, e.created_at, (SELECT count(*) FROM n) FROM e"},
+         " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
     [WF_SQL_EXEC_META] = {"exec_meta",
                           "SELECT namespace, state, flow_id FROM executions WHERE id = $1"},
     /* The Kestra-like document of one execution, built in one round trip. */
