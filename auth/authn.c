@@ -125,6 +125,11 @@ static issuer_t *next_due(wf_authn_t *a, int64_t now, int64_t *wait)
             due = is->last_attempt + a->opt.min_refresh_interval;
         else
             due = is->last_success + a->opt.refresh_interval;
+        /* Whatever asked for it, an issuer is never fetched again sooner than
+         * retry_interval after the last attempt: an IdP that is down or
+         * failing is polled gently, not in a loop. */
+        if (is->last_attempt != 0 && due < is->last_attempt + a->opt.retry_interval)
+            due = is->last_attempt + a->opt.retry_interval;
         if (due <= now)
             return is;
         if (due - now < *wait)
@@ -524,6 +529,7 @@ void wf_authn_destroy(wf_authn_t *a)
         pthread_cond_broadcast(&a->cond);
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->thread, NULL);
+        curl_global_cleanup();
     }
     for (size_t i = 0; i < a->n_issuers; i++) {
         issuer_t *is = &a->issuers[i];

@@ -24,6 +24,7 @@ const pub = async (k, kid, alg) => ({ ...(await jose.exportJWK(k.publicKey)), ki
 const jwksA = [await pub(keys.rsa1, 'rsa-1', 'RS256'), await pub(keys.ec1, 'ec-1', 'ES256'),
   await pub(keys.ec384, 'ec384-1', 'ES384'), await pub(keys.ed1, 'ed-1', 'EdDSA')];
 const jwksB = [await pub(keys.b1, 'b-rsa-1', 'RS256')];
+let broken = false; // /a/jwks answers 500 while set (IdP outage)
 const stats = { a_jwks: 0, b_jwks: 0, a_discovery: 0, attacker: 0 };
 
 let base = '';
@@ -137,7 +138,13 @@ const server = http.createServer(async (req, res) => {
     }
     if (p === '/c/.well-known/openid-configuration')
       return send(res, 200, JSON.stringify({ issuer: `${base}/evil`, jwks_uri: `${base}/a/jwks` }));
-    if (p === '/a/jwks') { stats.a_jwks++; return send(res, 200, JSON.stringify({ keys: jwksA })); }
+    if (p === '/a/jwks') {
+      stats.a_jwks++;
+      if (broken) return send(res, 500, '{"error":"down"}');
+      return send(res, 200, JSON.stringify({ keys: jwksA }));
+    }
+    if (p === '/control/break') { broken = true; return send(res, 200, '{}'); }
+    if (p === '/control/repair') { broken = false; return send(res, 200, '{}'); }
     if (p === '/b/jwks') { stats.b_jwks++; return send(res, 200, JSON.stringify({ keys: jwksB })); }
     if (p.startsWith('/attacker/')) {
       stats.attacker++;

@@ -276,8 +276,30 @@ int main(int argc, char **argv)
     for (int t = 0; t < 4; t++)
         pthread_join(th[t], NULL);
     is_int(h.bad, 0, "4 threads x 400 verifications agree");
-    for (int t = 0; t < 4; t++)
-        free(h.tokens[t]);
+
+    /* IdP outage: the previous keys stay in use and the IdP is polled every
+     * retry_interval (1 s here), never in a loop -- also when the periodic
+     * refresh (1 s for this second authenticator) keeps failing. */
+    wf_authn_options_t fast = opt;
+    fast.refresh_interval = 1;
+    wf_authn_t *o = NULL;
+    is_int(wf_authn_create(conf, 1, &fast, &o, err, sizeof(err)), 0, "second authenticator");
+    is_int(wf_authn_wait_ready(o, 5000), 0, "with keys");
+    free(get("/control/break"));
+    before = stat_of("a_jwks");
+    wf_authn_request_refresh(a);
+    usleep(3000 * 1000);
+    long long polls = stat_of("a_jwks") - before;
+    ok(polls >= 2 && polls <= 6, "failing JWKS polled %lld time(s) in 3 s by two verifiers",
+       polls);
+    is_int(verify(a, h.tokens[1]), WF_JWT_OK, "keys kept during the outage (cached path)");
+    char *fresh_es = mint("ok-es256");
+    is_int(verify(o, fresh_es), WF_JWT_OK, "keys kept during the outage (new token)");
+    free(fresh_es);
+    wf_authn_stats(o, &s1);
+    ok(s1.fetch_errors >= 1, "fetch errors counted (%llu)", (unsigned long long)s1.fetch_errors);
+    free(get("/control/repair"));
+    wf_authn_destroy(o);
 
     /* Discovery that names another issuer is refused: no keys, ever. */
     wf_oidc_conf_t cconf[] = {{iss_c, "weft", NULL, "groups"}};
@@ -314,6 +336,8 @@ int main(int argc, char **argv)
     is_int(verify(x, rotated), WF_JWT_ISSUER_UNKNOWN, "and refuses every JWT");
     wf_authn_destroy(x);
 
+    for (int t = 0; t < 4; t++)
+        free(h.tokens[t]);
     free(rotated);
     free(good);
     wf_authn_destroy(a);
