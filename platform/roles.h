@@ -6,6 +6,7 @@
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
 int wf_migrate_main(int argc, char **argv);      /* platform/migrate_cmd.c */
+int wf_up_main(int argc, char **argv);           /* platform/up.c */
 int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
 int wf_gateway_main(int argc, char **argv);      /* api/gateway.c */
 

@@ -111,6 +111,19 @@ static wf_yaml_node_t *convert(convert_ctx_t *cx, yaml_node_t *src, int depth)
     return n;
 }
 
+/* True when 0-based line `line` of `text` has a tab in its indentation. */
+static bool line_indented_with_tab(const char *text, size_t len, size_t line)
+{
+    size_t i = 0;
+    for (size_t l = 0; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t')
+            return true;
+    return false;
+}
+
 static const char *describe_problem(const yaml_parser_t *p)
 {
     return p->problem != NULL ? p->problem : "invalid YAML";
@@ -133,7 +146,8 @@ wf_yaml_node_t *wf_yaml_load(const char *text, size_t len, wf_diags_t *diags)
         else
             e = wf_diags_add(diags, line, col, "", "YAML syntax: %s", describe_problem(&parser));
         /* A tab in indentation is the most common cause; say so plainly. */
-        if (parser.problem_offset < len && text[parser.problem_offset] == '\t')
+        if (line_indented_with_tab(text, len, parser.problem_mark.line) ||
+            (parser.problem != NULL && strstr(parser.problem, "tab") != NULL))
             wf_diag_note(e, "tabs are not allowed for indentation in YAML; use spaces");
         else if (parser.context != NULL && parser.context_mark.line != parser.problem_mark.line)
             wf_diag_note(e, "the construct started at line %d, column %d",
