@@ -3,5 +3,6 @@
 #define WF_CLI_VERBS_H
 
 int weft_flow_main(int argc, char **argv); /* cli/flow_validate.c: `weft flow validate` */
+int weft_expr_main(int argc, char **argv); /* cli/expr_eval.c: `weft expr eval` */
 
 #endif

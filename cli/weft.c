@@ -4,6 +4,7 @@
 
 static const wf_cmd_t weft_commands[] = {
     {"flow", weft_flow_main, "work with flow files (validate)"},
+    {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},
     {NULL, NULL, NULL},
 };
 

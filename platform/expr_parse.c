@@ -381,11 +381,9 @@ static int parse_primary(parser_t *p, wf_node_t **out)
     return advance(p);
 }
 
-static int parse_postfix(parser_t *p, wf_node_t **out)
+/* Attribute, index and filter suffixes after a primary expression. */
+static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
 {
-    wf_node_t *n = NULL;
-    if (parse_primary(p, &n) < 0)
-        return -1;
     for (;;) {
         wf_tok_t *t = &p->tok;
         wf_node_t *m;
@@ -453,8 +451,35 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
     return 0;
 }
 
+static int parse_postfix(parser_t *p, wf_node_t **out)
+{
+    wf_node_t *n = NULL;
+    if (parse_primary(p, &n) < 0)
+        return -1;
+    return parse_suffixes(p, n, out);
+}
+
 static int parse_unary(parser_t *p, wf_node_t **out)
 {
+    if (tok_is_op(&p->tok, "-")) {
+        /* A negative number is one literal, so "-5 | abs" is 5 as users expect;
+         * "-x | abs" still negates the filtered value. */
+        wf_tok_t nx;
+        if (peek(p, &nx) < 0)
+            return -1;
+        if ((nx.kind == WF_TOK_INT || nx.kind == WF_TOK_FLOAT) && nx.pos == p->tok.pos + 1) {
+            wf_node_t *n;
+            uint32_t pos = p->tok.pos;
+            if (advance(p) < 0)
+                return -1;
+            NEW(p, n, p->tok.kind == WF_TOK_INT ? WF_N_INT : WF_N_FLOAT, pos, 0);
+            n->i = -p->tok.i;
+            n->d = -p->tok.d;
+            if (advance(p) < 0)
+                return -1;
+            return parse_suffixes(p, n, out);
+        }
+    }
     if (tok_is_op(&p->tok, "-") || tok_is_op(&p->tok, "+")) {
         wf_node_t *n;
         if (enter(p) < 0)
@@ -481,14 +506,14 @@ typedef struct binop {
 enum { LV_CMP = 1, LV_COALESCE, LV_RANGE, LV_ADD, LV_MUL };
 
 static const binop_t wf_binops[] = {
-    {LV_CMP, "==", 0, WF_OP_EQ},      {LV_CMP, "!=", 0, WF_OP_NE},
-    {LV_CMP, "<", 0, WF_OP_LT},       {LV_CMP, "<=", 0, WF_OP_LE},
-    {LV_CMP, ">", 0, WF_OP_GT},       {LV_CMP, ">=", 0, WF_OP_GE},
-    {LV_CMP, "in", 1, WF_OP_IN},      {LV_CMP, "contains", 1, WF_OP_CONTAINS},
-    {LV_RANGE, "..", 0, WF_OP_RANGE}, {LV_ADD, "+", 0, WF_OP_ADD},
-    {LV_ADD, "-", 0, WF_OP_SUB},      {LV_ADD, "~", 0, WF_OP_CONCAT},
-    {LV_MUL, "*", 0, WF_OP_MUL},      {LV_MUL, "/", 0, WF_OP_DIV},
-    {LV_MUL, "%", 0, WF_OP_MOD},
+    {LV_CMP, "==", 0, WF_OP_EQ},     {LV_CMP, "!=", 0, WF_OP_NE},
+    {LV_CMP, "<", 0, WF_OP_LT},      {LV_CMP, "<=", 0, WF_OP_LE},
+    {LV_CMP, ">", 0, WF_OP_GT},      {LV_CMP, ">=", 0, WF_OP_GE},
+    {LV_CMP, "in", 1, WF_OP_IN},     {LV_CMP, "contains", 1, WF_OP_CONTAINS},
+    {LV_CMP, "equals", 1, WF_OP_EQ}, {LV_RANGE, "..", 0, WF_OP_RANGE},
+    {LV_ADD, "+", 0, WF_OP_ADD},     {LV_ADD, "-", 0, WF_OP_SUB},
+    {LV_ADD, "~", 0, WF_OP_CONCAT},  {LV_MUL, "*", 0, WF_OP_MUL},
+    {LV_MUL, "/", 0, WF_OP_DIV},     {LV_MUL, "%", 0, WF_OP_MOD},
 };
 
 static const binop_t *find_binop(const wf_tok_t *t, int level)
