@@ -1,7 +1,10 @@
 /* weft: the command-line client. One verb per row of the table below. */
+#include "cli/verbs.h"
 #include "platform/cmd.h"
 
 static const wf_cmd_t weft_commands[] = {
+    {"flow", weft_flow_main, "work with flow files (validate)"},
+    {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},
     {NULL, NULL, NULL},
 };
 
