@@ -9,8 +9,9 @@
 
 #include "platform/flow_time.h"
 
-/* Nesting limit for tasks: deeper flows are refused rather than recursed. */
-#define WF_MAX_TASK_DEPTH 64
+/* Nesting limit for tasks: deeper flows are refused rather than recursed
+ * (the YAML loader bounds document depth at 128, about 60 task levels). */
+#define WF_MAX_TASK_DEPTH 32
 
 wf_diag_t *wf_vctx_error(wf_vctx_t *cx, const wf_yaml_node_t *at, const char *path,
                          const char *fmt, ...)
