@@ -93,6 +93,13 @@ static size_t utf8_offset(const char *s, size_t n, size_t k)
     return i;
 }
 
+void wf_utf8_char(const char *s, size_t n, size_t k, wf_val_t *out)
+{
+    size_t from = utf8_offset(s, n, k);
+    size_t to = from + utf8_offset(s + from, n - from, 1);
+    wf_val_str(out, s + from, to - from);
+}
+
 enum { CASE_UPPER, CASE_LOWER, CASE_TITLE, CASE_CAPITALIZE };
 
 /* Case mapping character by character. A mapped character may need more

@@ -366,7 +366,8 @@ int wf_expr_resolve(const wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
         if (nn < sizeof(names) / sizeof(names[0]))
             names[nn++] = d->name;
     }
-    const char *sugg = wf_suggest(n->str, names, nn);
+    /* edit distance is quadratic: long names get no hint */
+    const char *sugg = strlen(n->str) <= 64 ? wf_suggest(n->str, names, nn) : NULL;
     if (sugg != NULL)
         snprintf(err->msg, sizeof(err->msg), "unknown %s '%s' (did you mean '%s'?)",
                  kind_word(kind), n->str, sugg);
@@ -413,7 +414,8 @@ int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
                 if (strcmp(d->params[k], name) == 0)
                     at = k;
             if (at == d->max_args) {
-                const char *sugg = wf_suggest(name, d->params, d->max_args);
+                const char *sugg =
+                    strlen(name) <= 64 ? wf_suggest(name, d->params, d->max_args) : NULL;
                 if (sugg != NULL)
                     return call_error(t, apos, err, "%s has no parameter '%s' (did you mean '%s'?)",
                                       what, name, sugg);

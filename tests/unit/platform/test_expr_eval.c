@@ -17,6 +17,8 @@ static const expr_case_t cases[] = {
      "exec1 a /root 2024-03-10T01:30:00Z"},
     {"{{ inputs.list[0] }}{{ inputs.list.1 }}{{ inputs.list[-1] }}", "312"},
     {"{{ inputs.name[0] }}", "a"},
+    {"{{ 'héllo'[1] }}{{ 'héllo'[-1] }}", "éo"},
+    {"{{ 'hé'[2] }}", "!1:8: index 2 is out of range (string has 2 characters)"},
     {"{{ inputs.map }}", "{\"b\":2,\"a\":1}"},
     {"{{ inputs.list }}", "[3,1,2]"},
     {"{{ inputs.nul }}|{{ inputs.flag }}|{{ inputs.no }}", "|true|false"},
