@@ -443,3 +443,24 @@ int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
     n->argnames = NULL;
     return 0;
 }
+
+void wf_expr_print_catalog(FILE *out)
+{
+    for (int kind = F; kind <= T; kind *= 2) {
+        for (const wf_fn_def_t *d = wf_expr_fns; d->name != NULL; d++) {
+            if (d->kind != kind)
+                continue;
+            char sig[160];
+            int k = snprintf(sig, sizeof(sig), "%s%s", kind == T ? "is " : "", d->name);
+            if (d->max_args > 0 || kind == FN) {
+                k += snprintf(sig + k, sizeof(sig) - (size_t)k, "(");
+                for (int i = 0; i < d->max_args; i++)
+                    k += snprintf(sig + k, sizeof(sig) - (size_t)k, "%s%s%s%s", i ? ", " : "",
+                                  i >= d->min_args ? "[" : "", d->params[i],
+                                  i >= d->min_args ? "]" : "");
+                snprintf(sig + k, sizeof(sig) - (size_t)k, ")");
+            }
+            fprintf(out, "%-9s %-52s %s\n", kind_word(kind), sig, d->summary);
+        }
+    }
+}

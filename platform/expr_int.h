@@ -180,8 +180,9 @@ typedef struct wf_eval {
     wf_expr_err_t *err;
     wf_expr_limits_t lim;
     uint64_t steps, iters;
-    size_t mem; /* estimated bytes of JSON values created */
-    int depth;  /* nested render() */
+    size_t mem;     /* estimated bytes of JSON values created */
+    int depth;      /* nested render() */
+    void *tz_cache; /* last time zone loaded in this render (expr_date.c) */
 } wf_eval_t;
 
 struct wf_node;
