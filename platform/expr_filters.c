@@ -294,6 +294,12 @@ int wf_f_split(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
             const char *q = memmem(s + p, len - p, d, dl);
             next = q != NULL ? (size_t)(q - s) : len;
         }
+        /* each piece costs memory before the list is handed over: count as we go */
+        if (ev->mem + ev->rt->arena.total + pieces * 64 + p > ev->lim.max_memory) {
+            json_decref(arr);
+            return wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)",
+                               ev->lim.max_memory);
+        }
         json_t *piece = json_stringn(s + p, next - p);
         if (piece == NULL || json_array_append_new(arr, piece) < 0) {
             json_decref(arr);

@@ -254,6 +254,10 @@ static void test_limits(void)
          "%}",
          "step limit exceeded (5000 steps)"},
         {"{{ render(inputs.self) }}", "!1:4: render() nested too deeply"},
+        {"{% set s = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' %}"
+         "{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}"
+         "{{ s | split('') | length }}",
+         "memory limit exceeded"},
     };
     for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
         const char *got = expr_run(hostile[i].tmpl, ctx, &small, rt);
