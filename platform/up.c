@@ -422,6 +422,10 @@ int wf_up_main(int argc, char **argv)
 
     /* Signals are taken synchronously through a signalfd from here on, so a
      * Ctrl-C during start-up still leads to an orderly stop. */
+    /* A shell starts background jobs with SIGINT ignored; an ignored signal
+     * is discarded even when blocked, so restore the default first. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);

@@ -22,6 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wf_flow_t *back = s != NULL ? wf_flow_parse(s, strlen(s), "fuzz.json", &again) : NULL;
         if (s != NULL && back == NULL)
             abort();
+        /* ...and describe the same flow. */
+        json_t *j2 = back != NULL ? wf_flow_to_json(back) : NULL;
+        if (back != NULL && !json_equal(j, j2))
+            abort();
+        json_decref(j2);
         if (s != NULL)
             wf_diags_dispose(&again);
         wf_flow_free(back);

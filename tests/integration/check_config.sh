@@ -22,8 +22,12 @@ out=$("$W" check-config "$T/missing.yaml" 2>&1)
 t_match "$out" "cannot open" "missing file reported"
 "$W" check-config >/dev/null 2>&1
 t_is "$?" "2" "usage error exits 2"
-for cmd in up migrate check-config; do
+# Every subcommand listed by --help answers --help itself.
+for cmd in $("$W" --help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do
     t_ok "weftd $cmd --help" "$W" "$cmd" --help
+done
+for cmd in $("$WF_BUILDDIR/weft" --help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do
+    t_ok "weft $cmd --help" "$WF_BUILDDIR/weft" "$cmd" --help
 done
 t_match "$("$W" --version)" "^weftd [0-9]+\.[0-9]+\.[0-9]+" "weftd --version"
 t_match "$("$WF_BUILDDIR/weft" --version)" "^weft [0-9]+\.[0-9]+\.[0-9]+" "weft --version"

@@ -53,6 +53,8 @@ const cases = {
   'ok-b-issuer': () => sign(claims({ iss: iss('b'), sub: 'bob' }), { alg: 'RS256', kid: 'b-rsa-1' }, keys.b1.privateKey),
   'ok-expired-within-leeway': () => sign(claims({ exp: now() - 5 }), { alg: 'RS256', kid: 'rsa-1' }, keys.rsa1.privateKey),
   'ok-rsa-2': () => sign(claims({ sub: 'rotated' }), { alg: 'RS256', kid: 'rsa-2' }, keys.rsa2.privateKey),
+  'ok-custom-groups-claim': () => sign(claims({ 'https://weft.dev/teams': ['data-eng'] }),
+    { alg: 'ES256', kid: 'ec-1' }, keys.ec1.privateKey),
   'c-issuer': () => sign(claims({ iss: iss('c') }), { alg: 'RS256', kid: 'rsa-1' }, keys.rsa1.privateKey),
   'alg-none': () => new jose.UnsecuredJWT(claims()).encode(),
   'alg-none-with-kid-and-sig': async () => {

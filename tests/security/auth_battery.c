@@ -120,6 +120,7 @@ static const struct {
     /* Used by the rotation and discovery checks below, not in the loop. */
     {"ok-rsa-2", WF_JWT_STATUS_COUNT},
     {"c-issuer", WF_JWT_STATUS_COUNT},
+    {"ok-custom-groups-claim", WF_JWT_STATUS_COUNT},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -171,6 +172,35 @@ int main(int argc, char **argv)
         return tap_done();
     is_int(wf_authn_wait_ready(a, 10000), 0, "both issuers' JWKS loaded (discovery for A)");
 
+    /* From weft.yaml, as the gateway builds it: auth.oidc[] with a custom
+     * groups claim. */
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml),
+             "auth:\n  oidc:\n    - issuer: %s\n      audience: weft\n"
+             "      groups_claim: https://weft.dev/teams\n",
+             iss_a);
+    wf_config_t cfg;
+    wf_diags_t diags;
+    wf_config_defaults(&cfg);
+    wf_diags_init(&diags, "weft.yaml");
+    is_int(wf_config_load_text(&cfg, yaml, strlen(yaml), &diags), 0, "weft.yaml with auth.oidc");
+    wf_authn_t *fromcfg = NULL;
+    is_int(wf_authn_create(cfg.auth.oidc, cfg.auth.n_oidc, &opt, &fromcfg, err, sizeof(err)), 0,
+           "authenticator from the config");
+    if (fromcfg != NULL) {
+        is_int(wf_authn_wait_ready(fromcfg, 5000), 0, "keys through discovery");
+        char *t = mint("ok-custom-groups-claim");
+        wf_principal_t cp;
+        is_int(wf_authn_verify(fromcfg, t, strlen(t), &cp), WF_JWT_OK, "token verified");
+        ok(cp.n_groups == 1 && strcmp(cp.groups[0], "data-eng") == 0,
+           "groups read from the configured claim");
+        wf_principal_dispose(&cp);
+        free(t);
+        wf_authn_destroy(fromcfg);
+    }
+    wf_config_dispose(&cfg);
+    wf_diags_dispose(&diags);
+
     /* Every case the peer knows must be listed here with its expected result. */
     char *list = get("/cases");
     json_t *names = list ? json_loads(list, 0, NULL) : NULL;
@@ -202,7 +232,7 @@ int main(int argc, char **argv)
         free(t);
     }
     printf("# attack battery: %d refused tokens, %d accepted controls\n", attacks,
-           (int)N_CASES - 2 - attacks);
+           (int)N_CASES - 3 - attacks);
     is_int(stat_of("attacker"), 0, "jku/x5u URLs in headers were never fetched");
 
     /* What a good token yields. */
