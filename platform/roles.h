@@ -5,6 +5,7 @@
 #include "platform/config.h"
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
+int wf_sandbox_main(int argc, char **argv);      /* sandbox/sandbox_main.c */
 int wf_migrate_main(int argc, char **argv);      /* platform/migrate_cmd.c */
 int wf_up_main(int argc, char **argv);           /* platform/up.c */
 int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
