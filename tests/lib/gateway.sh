@@ -11,6 +11,7 @@ gw_start() {
     _gw_files+=("$GW_LOG")
     "$WF_BUILDDIR/weftd" gateway --listen 127.0.0.1:0 "$@" 2>"$GW_LOG" &
     GW_PID=$!
+    trap '_gw_cleanup' EXIT
     local i line
     for i in $(seq 1 250); do
         line=$(grep -o 'listening on http://[^ ]*' "$GW_LOG" | head -1)
@@ -20,11 +21,12 @@ gw_start() {
     done
     if [ -z "$line" ]; then
         cat "$GW_LOG" >&2
+        kill -KILL "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+        GW_PID=
         return 1
     fi
     GW_URL=${line#listening on }
     export GW_URL GW_PID GW_LOG
-    trap '_gw_cleanup' EXIT
 }
 
 gw_stop() {
