@@ -20,8 +20,7 @@ static const struct {
     const char *state;
     int exit_code;
 } terminal[] = {
-    {"SUCCESS", 0}, {"WARNING", 0}, {"SKIPPED", 0},
-    {"FAILED", 1},  {"KILLED", 1},  {"CANCELLED", 1},
+    {"SUCCESS", 0}, {"WARNING", 0}, {"SKIPPED", 0}, {"FAILED", 1}, {"KILLED", 1}, {"CANCELLED", 1},
 };
 
 /* Exit code of a terminal state, or -1 while the execution is still live. */
@@ -113,8 +112,8 @@ static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
         if (timeout > 0 && elapsed >= timeout) {
             if (progress)
                 fputs("\r\033[K", stderr);
-            weft_err(w, "execution %s still %s after %.0f s (--timeout)", id,
-                     state ? state : "?", timeout);
+            weft_err(w, "execution %s still %s after %.0f s (--timeout)", id, state ? state : "?",
+                     timeout);
             return WEFT_EXIT_FAIL;
         }
         if (progress)
@@ -444,8 +443,8 @@ static int list_opt(weft_t *w, void *ud, int id, const char *val)
 static int exec_list(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft execution list NAMESPACE [--flow ID] [--state STATE]",
-                                   "Lists executions in NAMESPACE and below it, newest first.",
-                                   1, 1};
+                                   "Lists executions in NAMESPACE and below it, newest first.", 1,
+                                   1};
     weft_t w;
     list_opts_t o = {.limit = 50};
     weft_resp_t r = {0};
@@ -470,8 +469,7 @@ static int exec_list(int argc, char **argv)
         weft_out_doc(&w, results ? results : json_array());
         goto out;
     }
-    weft_table_t *t =
-        weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
+    weft_table_t *t = weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
     size_t i;
     json_t *x;
     json_array_foreach(results, i, x)
@@ -549,7 +547,8 @@ out:
 
 static int exec_kill(int argc, char **argv)
 {
-    return exec_action(argc, argv, "kill", "Kills a live execution (it goes KILLING, then KILLED).");
+    return exec_action(argc, argv, "kill",
+                       "Kills a live execution (it goes KILLING, then KILLED).");
 }
 
 static int exec_restart(int argc, char **argv)

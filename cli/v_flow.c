@@ -222,8 +222,8 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
         if (f->ns == NULL)
             continue;
         if (o->ns_prefix != NULL && !in_prefix(f->ns, o->ns_prefix)) {
-            fprintf(stderr, "%s: error: namespace %s is outside --namespace %s\n", f->path,
-                    f->ns, o->ns_prefix);
+            fprintf(stderr, "%s: error: namespace %s is outside --namespace %s\n", f->path, f->ns,
+                    o->ns_prefix);
             invalid++;
             continue;
         }
@@ -253,8 +253,8 @@ static void report(weft_t *w, tally_t *t, const char *action, const char *ns, co
     if (t->progress)
         fputs("\r\033[K", stderr);
     if (t->report != NULL) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id",
-                              id, "dryRun", dry);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id", id,
+                              "dryRun", dry);
         if (file != NULL)
             json_object_set_new(o, "file", json_string(file));
         if (revision > 0)
@@ -265,9 +265,8 @@ static void report(weft_t *w, tally_t *t, const char *action, const char *ns, co
     char rev[32] = "";
     if (revision > 0)
         snprintf(rev, sizeof(rev), "  revision %lld", (long long)revision);
-    printf("%s%-9s%s  %s/%s%s%s%s%s\n", weft_state_color(w, action), action,
-           weft_color_reset(w), ns, id, file ? "  (" : "", file ? file : "", file ? ")" : "",
-           dry ? "  [dry run]" : rev);
+    printf("%s%-9s%s  %s/%s%s%s%s%s\n", weft_state_color(w, action), action, weft_color_reset(w),
+           ns, id, file ? "  (" : "", file ? file : "", file ? ")" : "", dry ? "  [dry run]" : rev);
     fflush(stdout);
 }
 
@@ -316,8 +315,7 @@ static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t 
             char *name = NULL;
             if (asprintf(&name, "%s/%s (server)", f->ns, f->id) < 0)
                 abort();
-            weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text,
-                      w->color);
+            weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text, w->color);
             free(name);
         }
         action = old == NULL ? "created" : same ? "unchanged" : "updated";
@@ -477,8 +475,8 @@ static int flow_apply(int argc, char **argv)
     t.progress = set.count > 1 && w.color_err && t.report == NULL;
     for (size_t i = 0; i < set.count; i++) {
         if (t.progress)
-            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying",
-                    i + 1, set.count, set.items[i].path);
+            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying", i + 1,
+                    set.count, set.items[i].path);
         rc = apply_one(&w, &o, &t, &set.items[i]);
         if (rc != 0)
             goto out;
@@ -625,8 +623,7 @@ out:
 static int flow_delete(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow delete NAMESPACE ID",
-                                   "Deletes a flow (its revisions are kept by the server).", 2,
-                                   2};
+                                   "Deletes a flow (its revisions are kept by the server).", 2, 2};
     weft_t w;
     weft_resp_t r = {0};
     int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
@@ -645,8 +642,7 @@ out:
 static int flow_revisions(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
-                                   "Lists a flow's revisions, or prints the source of one.", 2,
-                                   2};
+                                   "Lists a flow's revisions, or prints the source of one.", 2, 2};
     weft_t w;
     get_opts_t o = {0};
     weft_resp_t r = {0};
