@@ -34,6 +34,12 @@ static char *config_path(void)
     int n;
     if (env != NULL && env[0] != '\0')
         return xstrdup(env);
+    const char *dir = getenv("WEFT_CONFIG_DIR");
+    if (dir != NULL && dir[0] != '\0') {
+        if (asprintf(&p, "%s/config.yaml", dir) < 0)
+            abort();
+        return p;
+    }
     const char *xdg = getenv("XDG_CONFIG_HOME");
     if (xdg != NULL && xdg[0] == '/')
         n = asprintf(&p, "%s/weft/config.yaml", xdg);

@@ -15,6 +15,7 @@
 #include "cli/client.h"
 #include "cli/diff.h"
 #include "cli/out.h"
+#include "cli/scope.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "platform/config.h"
@@ -583,18 +584,32 @@ out:
 
 static int flow_list(int argc, char **argv)
 {
-    static const weft_usage_t u = {"weft flow list NAMESPACE",
-                                   "Lists the flows in NAMESPACE and below it.", 1, 1};
+    static const weft_usage_t u = {"weft flow list [NAMESPACE]",
+                                   "Lists the flows in NAMESPACE and below it (default: every "
+                                   "namespace bound to you).",
+                                   0, 1};
     weft_t w;
-    json_t *all = NULL;
+    json_t *all = json_array(), *scopes = NULL;
     int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows?namespace=%s", w.pos[0]);
-    rc = weft_get_all(&w, path, &all);
-    free(path);
-    if (rc != 0)
+    if (w.npos == 1)
+        scopes = json_pack("[s]", w.pos[0]);
+    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
         goto out;
+    size_t k;
+    json_t *ns;
+    json_array_foreach(scopes, k, ns)
+    {
+        json_t *part = NULL;
+        char *path = weft_pathf("/api/v1/flows?namespace=%s", json_string_value(ns));
+        rc = weft_get_all(&w, path, &part);
+        free(path);
+        if (rc != 0)
+            goto out;
+        json_array_extend(all, part);
+        json_decref(part);
+    }
     if (w.fmt != WEFT_OUT_TABLE) {
         weft_out_doc(&w, all);
         goto out;
@@ -616,6 +631,7 @@ static int flow_list(int argc, char **argv)
     }
     weft_table_print(&w, t);
 out:
+    json_decref(scopes);
     json_decref(all);
     return weft_done(&w, rc);
 }
