@@ -45,6 +45,17 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
         err[--n] = '\0';
 }
 
+/* The server's primary message only: DETAIL lines of constraint errors echo
+ * the whole row, which does not belong in a log line. */
+static const char *pg_message(const PGresult *r, PGconn *conn)
+{
+    const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (m != NULL)
+        return m;
+    m = r != NULL ? PQresultErrorMessage(r) : "";
+    return m[0] != '\0' ? m : PQerrorMessage(conn);
+}
+
 void wf_audit_hex(const uint8_t hash[WF_AUDIT_HASH_LEN], char out[2 * WF_AUDIT_HASH_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
@@ -75,7 +86,7 @@ static int prepare(wf_audit_writer_t *w, char *err, size_t errlen)
         w->prepared_pid = pid;
     else
         set_err(err, errlen, "audit: cannot prepare the append statement: %s",
-                PQresultErrorMessage(r));
+                pg_message(r, w->conn));
     PQclear(r);
     return rc;
 }
@@ -118,7 +129,7 @@ int wf_audit_append(wf_audit_writer_t *w, const wf_audit_entry_t *e, int64_t *se
             break;
     }
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        set_err(err, errlen, "audit: append failed: %s", PQresultErrorMessage(r));
+        set_err(err, errlen, "audit: append failed: %s", pg_message(r, w->conn));
         goto out;
     }
     if (seq != NULL)
@@ -316,7 +327,7 @@ static int exec_simple(PGconn *conn, const char *sql, char *err, size_t errlen)
     PGresult *r = PQexec(conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc != 0)
-        set_err(err, errlen, "%s", PQresultErrorMessage(r));
+        set_err(err, errlen, "%s", pg_message(r, conn));
     PQclear(r);
     return rc;
 }
@@ -341,7 +352,7 @@ static int walk_rows(PGconn *conn, wf_audit_walk_t *w, char *err, size_t errlen)
             row.hash = get_bytes(r, 0, 10, &row.hash_len);
             wf_audit_walk_row(w, &row); /* keeps draining after a problem */
         } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == 0) {
-            set_err(err, errlen, "audit: reading audit_log: %s", PQresultErrorMessage(r));
+            set_err(err, errlen, "audit: reading audit_log: %s", pg_message(r, conn));
             rc = -1;
         }
         PQclear(r);
@@ -365,7 +376,7 @@ int wf_audit_verify(PGconn *conn, wf_audit_walk_t *w, char *err, size_t errlen)
         goto out;
     r = PQexecParams(conn, head_sql, 0, NULL, NULL, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        set_err(err, errlen, "audit: reading audit_chain_head: %s", PQresultErrorMessage(r));
+        set_err(err, errlen, "audit: reading audit_chain_head: %s", pg_message(r, conn));
         goto out;
     }
     if (PQntuples(r) == 1) {

@@ -41,6 +41,7 @@ t_is "$(pg_psql -c "SELECT max(seq) FROM audit_log")" "121" "rolled-back append 
 out=$("$C" refusals 2>&1)
 t_is "$?" "0" "invalid entries refused by wf_audit_append"
 t_diag "$out"
+t_is "$(grep -c 'Failing row' <<<"$out")" "0" "refusals do not echo the row's contents"
 out=$("$C" reconnect 2>&1)
 t_is "$?" "0" "append works after a reconnect and after DEALLOCATE ALL"
 t_match "$out" "^122 123 124$" "those appends got consecutive numbers"
