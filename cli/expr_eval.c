@@ -2,7 +2,8 @@
  * expression offline. The argument is a template when it contains "{{", "{%"
  * or "{#", else a bare expression; the result is printed on stdout (text as
  * is, other values as JSON). Exit 0 on success, 1 on an expression error, 2
- * on usage errors. secret() is not available here. */
+ * on usage errors. secret() is not available here. `weft expr list` prints
+ * the filters, functions and tests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: weft expr eval 'EXPR' [--vars FILE.json]\n\n"
+            "usage: weft expr eval 'EXPR' [--vars FILE.json]\n"
+            "       weft expr list\n\n"
             "Evaluates a template (\"Hello {{ inputs.name }}\") or a bare expression\n"
             "(\"1 + 2\") against the variables of FILE.json, an object such as\n"
-            "{\"inputs\": {...}, \"outputs\": {...}, \"vars\": {...}}, and prints the result.\n");
+            "{\"inputs\": {...}, \"outputs\": {...}, \"vars\": {...}}, and prints the result.\n"
+            "'list' prints the filters, functions and tests.\n");
 }
 
 static int has_markup(const char *s)
@@ -34,6 +37,10 @@ int weft_expr_main(int argc, char **argv)
     int rc = 2;
     if (wf_cmd_wants_help(argc, argv)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "list") == 0) {
+        wf_expr_print_catalog(stdout);
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "eval") != 0) {

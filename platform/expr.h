@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -93,6 +94,10 @@ json_t *wf_expr_render_json(const json_t *value, const wf_expr_env_t *env, wf_ex
 /* The truth value the engine uses for if/and/or: false for null, false, 0,
  * "", empty lists and maps (and the strings "false"), true otherwise. */
 int wf_expr_truthy(const json_t *value);
+
+/* Writes the filters, functions and tests with their parameters, one per
+ * line ("filter  date(format, existingFormat, timeZone, locale)  ..."). */
+void wf_expr_print_catalog(FILE *out);
 
 /* True when the template is text only (no tag, no expression): rendering it
  * returns it unchanged, so callers may skip the render. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef WF_ZONEINFO_DIR
 #define WF_ZONEINFO_DIR "/usr/share/zoneinfo"
@@ -167,10 +168,15 @@ static int load_tzif(wf_eval_t *ev, const wf_node_t *n, const char *name, wf_tz_
     char path[128];
     snprintf(path, sizeof(path), "%s/%s", WF_ZONEINFO_DIR, name);
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 44 ||
+        st.st_size > WF_TZ_MAX_FILE) {
+        if (f != NULL)
+            fclose(f);
         return wf_ev_error(ev, n, "unknown time zone '%s'", name);
-    unsigned char *buf = wf_ev_alloc(ev, n, WF_TZ_MAX_FILE);
-    size_t len = buf != NULL ? fread(buf, 1, WF_TZ_MAX_FILE, f) : 0;
+    }
+    unsigned char *buf = wf_ev_alloc(ev, n, (size_t)st.st_size);
+    size_t len = buf != NULL ? fread(buf, 1, (size_t)st.st_size, f) : 0;
     fclose(f);
     if (buf == NULL)
         return -1;
@@ -236,7 +242,20 @@ static int tz_get(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, wf_tz_t 
         return 0;
     if (!zone_name_ok(tz->name))
         return wf_ev_error(ev, n, "invalid time zone '%s'", tz->name);
-    return load_tzif(ev, n, tz->name, tz);
+    /* One zone per render is the common case: reuse the last one loaded. */
+    wf_tz_t *last = ev->tz_cache;
+    if (last != NULL && strcmp(last->name, tz->name) == 0) {
+        *tz = *last;
+        return 0;
+    }
+    if (load_tzif(ev, n, tz->name, tz) < 0)
+        return -1;
+    last = wf_ev_alloc(ev, n, sizeof(*last));
+    if (last != NULL) {
+        *last = *tz;
+        ev->tz_cache = last;
+    }
+    return last != NULL ? 0 : -1;
 }
 
 static const tz_type_t *tz_type_at(const wf_tz_t *tz, int64_t t)

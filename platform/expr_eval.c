@@ -60,287 +60,6 @@ void wf_expr_rt_destroy(wf_expr_rt_t *rt)
 }
 
 /* ------------------------------------------------------------------ */
-/* helpers shared with the filters                                      */
-
-int wf_ev_error(wf_eval_t *ev, const wf_node_t *n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ev->err->msg, sizeof(ev->err->msg), fmt, ap);
-    va_end(ap);
-    if (n != NULL)
-        wf_expr_position(ev->t->src, ev->t->len, n->pos, &ev->err->line, &ev->err->col);
-    else
-        ev->err->line = ev->err->col = 0;
-    return -1;
-}
-
-void *wf_ev_alloc(wf_eval_t *ev, const wf_node_t *n, size_t size)
-{
-    if (size > ev->lim.max_memory || ev->rt->arena.total + ev->mem > ev->lim.max_memory - size) {
-        wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)", ev->lim.max_memory);
-        return NULL;
-    }
-    void *p = wf_arena_alloc(&ev->rt->arena, size);
-    if (p == NULL)
-        wf_ev_error(ev, n, "out of memory");
-    return p;
-}
-
-int wf_ev_keep(wf_eval_t *ev, const wf_node_t *n, json_t *j, size_t cost, wf_val_t *out)
-{
-    wf_expr_rt_t *rt = ev->rt;
-    if (j == NULL)
-        return wf_ev_error(ev, n, "out of memory");
-    if (rt->nkeep == rt->capkeep) {
-        size_t cap = rt->capkeep ? rt->capkeep * 2 : 16;
-        json_t **k = realloc(rt->keep, cap * sizeof(*k));
-        if (k == NULL) {
-            json_decref(j);
-            return wf_ev_error(ev, n, "out of memory");
-        }
-        rt->keep = k;
-        rt->capkeep = cap;
-    }
-    rt->keep[rt->nkeep++] = j;
-    ev->mem += cost + 64;
-    if (ev->mem + rt->arena.total > ev->lim.max_memory)
-        return wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)",
-                           ev->lim.max_memory);
-    wf_val_of_json(j, out);
-    return 0;
-}
-
-void wf_val_of_json(const json_t *j, wf_val_t *out)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        out->t = WV_OBJ;
-        out->j = (json_t *)j;
-        break;
-    case JSON_ARRAY:
-        out->t = WV_ARR;
-        out->j = (json_t *)j;
-        break;
-    case JSON_STRING:
-        wf_val_str(out, json_string_value(j), json_string_length(j));
-        break;
-    case JSON_INTEGER:
-        wf_val_int(out, (int64_t)json_integer_value(j));
-        break;
-    case JSON_REAL:
-        out->t = WV_DBL;
-        out->d = json_real_value(j);
-        break;
-    case JSON_TRUE:
-        wf_val_bool(out, 1);
-        break;
-    case JSON_FALSE:
-        wf_val_bool(out, 0);
-        break;
-    default:
-        out->t = WV_NULL;
-        break;
-    }
-}
-
-const char *wf_val_type(const wf_val_t *v)
-{
-    static const char *const names[] = {"undefined", "null",   "boolean", "integer",
-                                        "number",    "string", "list",    "map"};
-    return names[v->t];
-}
-
-static int str_is_false(const char *s, size_t n)
-{
-    return n == 5 && strncasecmp(s, "false", 5) == 0;
-}
-
-int wf_val_truthy(const wf_val_t *v)
-{
-    switch (v->t) {
-    case WV_BOOL:
-    case WV_INT:
-        return v->i != 0;
-    case WV_DBL:
-        return v->d != 0.0;
-    case WV_STR:
-        return v->n > 0 && !str_is_false(v->s, v->n);
-    case WV_ARR:
-        return json_array_size(v->j) > 0;
-    case WV_OBJ:
-        return json_object_size(v->j) > 0;
-    default:
-        return 0;
-    }
-}
-
-int wf_expr_truthy(const json_t *value)
-{
-    wf_val_t v;
-    if (value == NULL)
-        return 0;
-    wf_val_of_json(value, &v);
-    return wf_val_truthy(&v);
-}
-
-int wf_val_equal(const wf_val_t *a, const wf_val_t *b)
-{
-    int an = a->t == WV_INT || a->t == WV_DBL, bn = b->t == WV_INT || b->t == WV_DBL;
-    if (an && bn) {
-        if (a->t == WV_INT && b->t == WV_INT)
-            return a->i == b->i;
-        return (a->t == WV_INT ? (double)a->i : a->d) == (b->t == WV_INT ? (double)b->i : b->d);
-    }
-    if (a->t != b->t)
-        return 0;
-    switch (a->t) {
-    case WV_BOOL:
-        return a->i == b->i;
-    case WV_STR:
-        return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
-    case WV_ARR:
-    case WV_OBJ:
-        return json_equal(a->j, b->j);
-    default:
-        return 1; /* null == null */
-    }
-}
-
-/* Doubles print like Pebble/Java: "2.0", "2.5", shortest form that reads back. */
-static int fmt_double(double d, char *buf, size_t n)
-{
-    if (isnan(d))
-        return snprintf(buf, n, "NaN");
-    if (isinf(d))
-        return snprintf(buf, n, d > 0 ? "Infinity" : "-Infinity");
-    if (d == floor(d) && fabs(d) < 1e15)
-        return snprintf(buf, n, "%.1f", d);
-    int k = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        k = snprintf(buf, n, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    return k;
-}
-
-int wf_ev_str(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, const char **s, size_t *len)
-{
-    char buf[64];
-    int k;
-    switch (v->t) {
-    case WV_STR:
-        *s = v->s;
-        *len = v->n;
-        return 0;
-    case WV_NULL:
-        *s = "";
-        *len = 0;
-        return 0;
-    case WV_BOOL:
-        *s = v->i ? "true" : "false";
-        *len = v->i ? 4 : 5;
-        return 0;
-    case WV_INT:
-        k = snprintf(buf, sizeof(buf), "%lld", (long long)v->i);
-        break;
-    case WV_DBL:
-        k = fmt_double(v->d, buf, sizeof(buf));
-        break;
-    case WV_ARR:
-    case WV_OBJ: {
-        char *js = json_dumps(v->j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-        if (js == NULL)
-            return wf_ev_error(ev, n, "out of memory");
-        size_t jl = strlen(js);
-        char *p = wf_ev_alloc(ev, n, jl + 1);
-        if (p != NULL)
-            memcpy(p, js, jl + 1);
-        free(js);
-        if (p == NULL)
-            return -1;
-        *s = p;
-        *len = jl;
-        return 0;
-    }
-    default:
-        return wf_ev_error(ev, n, "value is undefined");
-    }
-    char *p = wf_ev_alloc(ev, n, (size_t)k + 1);
-    if (p == NULL)
-        return -1;
-    memcpy(p, buf, (size_t)k + 1);
-    *s = p;
-    *len = (size_t)k;
-    return 0;
-}
-
-int wf_ev_num(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v, const char *what, int *is_int,
-              int64_t *i, double *d)
-{
-    if (v->t == WV_INT) {
-        *is_int = 1;
-        *i = v->i;
-        *d = (double)v->i;
-        return 0;
-    }
-    if (v->t == WV_DBL) {
-        *is_int = 0;
-        *d = v->d;
-        return 0;
-    }
-    return wf_ev_error(ev, n, "%s expects a number, got %s", what, wf_val_type(v));
-}
-
-json_t *wf_ev_json(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v)
-{
-    json_t *j = NULL;
-    switch (v->t) {
-    case WV_NULL:
-        return json_null();
-    case WV_BOOL:
-        return json_boolean(v->i);
-    case WV_INT:
-        j = json_integer(v->i);
-        break;
-    case WV_DBL:
-        j = json_real(v->d);
-        if (j == NULL && (isnan(v->d) || isinf(v->d))) {
-            wf_ev_error(ev, n, "%s cannot be represented in JSON",
-                        isnan(v->d) ? "NaN" : "infinity");
-            return NULL;
-        }
-        break;
-    case WV_STR:
-        j = json_stringn(v->s, v->n);
-        if (j == NULL) {
-            wf_ev_error(ev, n, "string is not valid UTF-8");
-            return NULL;
-        }
-        return j;
-    case WV_ARR:
-    case WV_OBJ:
-        return json_incref(v->j);
-    default:
-        wf_ev_error(ev, n, "value is undefined");
-        return NULL;
-    }
-    if (j == NULL)
-        wf_ev_error(ev, n, "out of memory");
-    return j;
-}
-
-int64_t wf_ev_now(wf_eval_t *ev)
-{
-    if (ev->env->now != NULL)
-        return ev->env->now(ev->env->now_ud);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ------------------------------------------------------------------ */
 /* output                                                               */
 
 static int put(wf_eval_t *ev, const wf_node_t *n, const char *s, size_t len)
@@ -449,7 +168,8 @@ static int undefined(wf_eval_t *ev, const wf_node_t *n, const json_t *obj, const
     char path[160];
     describe(n, path, sizeof(path));
     /* one- and two-letter names are close to everything: no hint */
-    const char *sugg = strlen(name) >= 3 ? suggest_key(ev, obj, name, locals) : NULL;
+    size_t nl = strlen(name);
+    const char *sugg = nl >= 3 && nl <= 64 ? suggest_key(ev, obj, name, locals) : NULL;
     if (sugg != NULL)
         return wf_ev_error(ev, n, "undefined variable '%s' (did you mean '%s'?)", path, sugg);
     return wf_ev_error(ev, n, "undefined variable '%s'", path);
@@ -544,7 +264,8 @@ static int access(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *obj, const 
             return wf_ev_error(ev, n, "a %s index must be an integer, got %s",
                                obj->t == WV_ARR ? "list" : "string", wf_val_type(key));
         }
-        size_t size = obj->t == WV_ARR ? json_array_size(obj->j) : obj->n;
+        /* strings are indexed by character, not byte */
+        size_t size = obj->t == WV_ARR ? json_array_size(obj->j) : wf_utf8_len(obj->s, obj->n);
         if (idx < 0)
             idx += (int64_t)size; /* -1 is the last item */
         if (idx < 0 || (uint64_t)idx >= size) {
@@ -554,12 +275,12 @@ static int access(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *obj, const 
             }
             return wf_ev_error(ev, n, "index %lld is out of range (%s has %zu %s)",
                                (long long)(key->t == WV_INT ? key->i : idx), wf_val_type(obj), size,
-                               obj->t == WV_ARR ? "items" : "bytes");
+                               obj->t == WV_ARR ? "items" : "characters");
         }
         if (obj->t == WV_ARR)
             wf_val_of_json(json_array_get(obj->j, (size_t)idx), out);
         else
-            wf_val_str(out, obj->s + idx, 1);
+            wf_utf8_char(obj->s, obj->n, (size_t)idx, out);
         return 0;
     }
     if (lenient && obj->t == WV_NULL) {
@@ -722,29 +443,6 @@ static int concat(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf
     p[l1 + l2] = '\0';
     wf_val_str(out, p, l1 + l2);
     return 0;
-}
-
-int wf_ev_range(wf_eval_t *ev, const wf_node_t *n, int64_t from, int64_t to, int64_t stepv,
-                wf_val_t *out)
-{
-    if (stepv == 0)
-        return wf_ev_error(ev, n, "range step must not be zero");
-    /* Count first, in 128 bits, so a hostile range is refused before any work. */
-    __int128 span = (__int128)to - from;
-    __int128 count = (span >= 0) == (stepv > 0) ? span / stepv + 1 : 0;
-    if (count > ev->lim.max_range)
-        return wf_ev_error(ev, n, "range of %lld items exceeds the limit of %lld",
-                           (long long)(count > INT64_MAX ? INT64_MAX : (int64_t)count),
-                           (long long)ev->lim.max_range);
-    json_t *arr = json_array();
-    if (arr == NULL)
-        return wf_ev_error(ev, n, "out of memory");
-    for (int64_t k = 0; k < (int64_t)count; k++)
-        if (json_array_append_new(arr, json_integer(from + k * stepv)) < 0) {
-            json_decref(arr);
-            return wf_ev_error(ev, n, "out of memory");
-        }
-    return wf_ev_keep(ev, n, arr, (size_t)count * 48, out);
 }
 
 static int eval_binary(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out)
@@ -1247,85 +945,4 @@ int wf_ev_render_nested(wf_eval_t *ev, const wf_node_t *n, const char *src, size
     /* Literal strings of the nested template may be in `out`: copy done above. */
     wf_tmpl_free(t);
     return p != NULL ? 0 : -1;
-}
-
-static int has_markup(const char *s, size_t n)
-{
-    for (const char *p = memchr(s, '{', n); p != NULL && p + 1 < s + n;
-         p = memchr(p + 1, '{', (size_t)(s + n - p - 1)))
-        if (p[1] == '{' || p[1] == '%' || p[1] == '#')
-            return 1;
-    return 0;
-}
-
-static json_t *render_json(const json_t *v, const wf_expr_env_t *env, wf_expr_rt_t *rt,
-                           wf_expr_err_t *err, char *path, size_t plen, size_t pcap)
-{
-    json_t *out;
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
-        if (!has_markup(s, n))
-            return json_incref((json_t *)v);
-        wf_tmpl_t *t = wf_tmpl_compile(s, n, err);
-        const char *r;
-        size_t rl;
-        out = NULL;
-        if (t != NULL && wf_tmpl_render(t, env, rt, &r, &rl, err) == 0) {
-            out = json_stringn(r, rl);
-            if (out == NULL)
-                snprintf(err->msg, sizeof(err->msg), "rendered text is not valid UTF-8");
-        }
-        wf_tmpl_free(t);
-        if (out == NULL) {
-            char m[sizeof(err->msg)];
-            snprintf(m, sizeof(m), "%s", err->msg);
-            snprintf(err->msg, sizeof(err->msg), "%s: %s", path, m);
-        }
-        return out;
-    }
-    if (json_is_array(v)) {
-        out = json_array();
-        for (size_t i = 0; out != NULL && i < json_array_size(v); i++) {
-            snprintf(path + plen, pcap - plen, "[%zu]", i);
-            json_t *item = render_json(json_array_get(v, i), env, rt, err, path,
-                                       plen + strlen(path + plen), pcap);
-            path[plen] = '\0';
-            if (item == NULL || json_array_append_new(out, item) < 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *val;
-        out = json_object();
-        json_object_foreach((json_t *)v, key, val)
-        {
-            if (out == NULL)
-                break;
-            snprintf(path + plen, pcap - plen, ".%s", key);
-            json_t *item = render_json(val, env, rt, err, path, plen + strlen(path + plen), pcap);
-            path[plen] = '\0';
-            if (item == NULL || json_object_set_new(out, key, item) < 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    return json_incref((json_t *)v);
-}
-
-json_t *wf_expr_render_json(const json_t *value, const wf_expr_env_t *env, wf_expr_rt_t *rt,
-                            wf_expr_err_t *err)
-{
-    char path[256] = "$";
-    memset(err, 0, sizeof(*err));
-    json_t *out = render_json(value, env, rt, err, path, 1, sizeof(path));
-    if (out == NULL && err->msg[0] == '\0')
-        snprintf(err->msg, sizeof(err->msg), "out of memory");
-    return out;
 }

@@ -93,6 +93,13 @@ static size_t utf8_offset(const char *s, size_t n, size_t k)
     return i;
 }
 
+void wf_utf8_char(const char *s, size_t n, size_t k, wf_val_t *out)
+{
+    size_t from = utf8_offset(s, n, k);
+    size_t to = from + utf8_offset(s + from, n - from, 1);
+    wf_val_str(out, s + from, to - from);
+}
+
 enum { CASE_UPPER, CASE_LOWER, CASE_TITLE, CASE_CAPITALIZE };
 
 /* Case mapping character by character. A mapped character may need more
@@ -286,6 +293,12 @@ int wf_f_split(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
         } else {
             const char *q = memmem(s + p, len - p, d, dl);
             next = q != NULL ? (size_t)(q - s) : len;
+        }
+        /* each piece costs memory before the list is handed over: count as we go */
+        if (ev->mem + ev->rt->arena.total + pieces * 64 + p > ev->lim.max_memory) {
+            json_decref(arr);
+            return wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)",
+                               ev->lim.max_memory);
         }
         json_t *piece = json_stringn(s + p, next - p);
         if (piece == NULL || json_array_append_new(arr, piece) < 0) {

@@ -44,6 +44,8 @@ WF_IMPL(wf_fn_now);
 
 /* Characters (code points) in a UTF-8 string. */
 size_t wf_utf8_len(const char *s, size_t n);
+/* The k-th character of a UTF-8 string, as a string value. */
+void wf_utf8_char(const char *s, size_t n, size_t k, wf_val_t *out);
 /* a..b and range(): integers from `from` to `to` inclusive by `step`. */
 int wf_ev_range(wf_eval_t *ev, const wf_node_t *n, int64_t from, int64_t to, int64_t step,
                 wf_val_t *out);

@@ -366,7 +366,8 @@ int wf_expr_resolve(const wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
         if (nn < sizeof(names) / sizeof(names[0]))
             names[nn++] = d->name;
     }
-    const char *sugg = wf_suggest(n->str, names, nn);
+    /* edit distance is quadratic: long names get no hint */
+    const char *sugg = strlen(n->str) <= 64 ? wf_suggest(n->str, names, nn) : NULL;
     if (sugg != NULL)
         snprintf(err->msg, sizeof(err->msg), "unknown %s '%s' (did you mean '%s'?)",
                  kind_word(kind), n->str, sugg);
@@ -413,7 +414,8 @@ int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
                 if (strcmp(d->params[k], name) == 0)
                     at = k;
             if (at == d->max_args) {
-                const char *sugg = wf_suggest(name, d->params, d->max_args);
+                const char *sugg =
+                    strlen(name) <= 64 ? wf_suggest(name, d->params, d->max_args) : NULL;
                 if (sugg != NULL)
                     return call_error(t, apos, err, "%s has no parameter '%s' (did you mean '%s'?)",
                                       what, name, sugg);
@@ -440,4 +442,25 @@ int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err)
     }
     n->argnames = NULL;
     return 0;
+}
+
+void wf_expr_print_catalog(FILE *out)
+{
+    for (int kind = F; kind <= T; kind *= 2) {
+        for (const wf_fn_def_t *d = wf_expr_fns; d->name != NULL; d++) {
+            if (d->kind != kind)
+                continue;
+            char sig[160];
+            int k = snprintf(sig, sizeof(sig), "%s%s", kind == T ? "is " : "", d->name);
+            if (d->max_args > 0 || kind == FN) {
+                k += snprintf(sig + k, sizeof(sig) - (size_t)k, "(");
+                for (int i = 0; i < d->max_args; i++)
+                    k += snprintf(sig + k, sizeof(sig) - (size_t)k, "%s%s%s%s", i ? ", " : "",
+                                  i >= d->min_args ? "[" : "", d->params[i],
+                                  i >= d->min_args ? "]" : "");
+                snprintf(sig + k, sizeof(sig) - (size_t)k, ")");
+            }
+            fprintf(out, "%-9s %-52s %s\n", kind_word(kind), sig, d->summary);
+        }
+    }
 }

@@ -10,9 +10,10 @@
 #include "platform/expr.h"
 
 /* Parser limits: a hostile template cannot blow the C stack. */
-#define WF_EXPR_MAX_NEST 64  /* nested {% if/for %} blocks */
-#define WF_EXPR_MAX_DEPTH 96 /* nested sub-expressions */
-#define WF_EXPR_MAX_ARGS 16  /* arguments to one filter or function call */
+#define WF_EXPR_MAX_NEST 64    /* nested {% if/for %} blocks */
+#define WF_EXPR_MAX_DEPTH 96   /* nested sub-expressions */
+#define WF_EXPR_MAX_ARGS 16    /* arguments to one filter or function call */
+#define WF_EXPR_MAX_HEIGHT 256 /* operations nested in one expression tree */
 
 /* ---- compile arena: every node and literal of a template lives here ---- */
 typedef struct wf_arena_chunk {
@@ -179,8 +180,9 @@ typedef struct wf_eval {
     wf_expr_err_t *err;
     wf_expr_limits_t lim;
     uint64_t steps, iters;
-    size_t mem; /* estimated bytes of JSON values created */
-    int depth;  /* nested render() */
+    size_t mem;     /* estimated bytes of JSON values created */
+    int depth;      /* nested render() */
+    void *tz_cache; /* last time zone loaded in this render (expr_date.c) */
 } wf_eval_t;
 
 struct wf_node;
@@ -200,10 +202,10 @@ typedef struct wf_fn_def {
 } wf_fn_def_t;
 
 typedef struct wf_node {
-    uint8_t kind; /* wf_node_kind_t */
-    uint8_t op;   /* wf_op_t */
-    uint8_t trim; /* TEXT: 1 = strip leading, 2 = strip trailing whitespace at render */
-    uint32_t pos; /* byte offset in the source, for error positions */
+    uint8_t kind;    /* wf_node_kind_t */
+    uint8_t op;      /* wf_op_t */
+    uint16_t height; /* longest path to a leaf, bounded by WF_EXPR_MAX_HEIGHT */
+    uint32_t pos;    /* byte offset in the source, for error positions */
     uint32_t nkids;
     struct wf_node **kids;
     const char **argnames; /* FILTER/CALL: name per argument, NULL when positional */

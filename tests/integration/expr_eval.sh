@@ -56,6 +56,7 @@ check "missing vars file" 2 "" "unable to open" eval '1' --vars "$tmp/nope.json"
 check "no expression is a usage error" 2 "" "usage: weft expr eval" eval
 check "unknown subcommand" 2 "" "usage:" run '1'
 check "unknown option" 2 "" "unexpected argument '--bogus'" eval '1' --bogus
+check "list names every filter" 0 "~filter    dateAdd(amount, unit, [format], [timeZone])" "" list
 check "--help" 0 "~usage: weft expr eval 'EXPR' [--vars FILE.json]" "" eval --help
 
 echo "1..$n"

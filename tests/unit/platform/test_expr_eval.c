@@ -17,6 +17,8 @@ static const expr_case_t cases[] = {
      "exec1 a /root 2024-03-10T01:30:00Z"},
     {"{{ inputs.list[0] }}{{ inputs.list.1 }}{{ inputs.list[-1] }}", "312"},
     {"{{ inputs.name[0] }}", "a"},
+    {"{{ 'héllo'[1] }}{{ 'héllo'[-1] }}", "éo"},
+    {"{{ 'hé'[2] }}", "!1:8: index 2 is out of range (string has 2 characters)"},
     {"{{ inputs.map }}", "{\"b\":2,\"a\":1}"},
     {"{{ inputs.list }}", "[3,1,2]"},
     {"{{ inputs.nul }}|{{ inputs.flag }}|{{ inputs.no }}", "|true|false"},
@@ -252,6 +254,10 @@ static void test_limits(void)
          "%}",
          "step limit exceeded (5000 steps)"},
         {"{{ render(inputs.self) }}", "!1:4: render() nested too deeply"},
+        {"{% set s = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' %}"
+         "{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}"
+         "{{ s | split('') | length }}",
+         "memory limit exceeded"},
     };
     for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
         const char *got = expr_run(hostile[i].tmpl, ctx, &small, rt);

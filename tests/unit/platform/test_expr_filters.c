@@ -164,6 +164,12 @@ static const expr_case_t cases[] = {
     {"{{ '99999999999999999999999' | date('yyyy', existingFormat='yyyyyyyyyyyyyyyyyyyyyyy') }}",
      "!1:32: does not match"},
     {"{{ execution.startDate | date('VV', timeZone='Asia/Tokyo') }}", "Asia/Tokyo"},
+    {"{% for i in range(1, 3000) %}{{ execution.startDate | dateAdd(i, 'DAYS', 'MM', "
+     "'Europe/Paris') == '13' ? 'x' : '' }}{% endfor %}",
+     ""},
+    {"{% for i in range(1, 300) %}{{ (execution.startDate | date('HH', timeZone=(i % 2 == 0 ? "
+     "'Europe/Paris' : 'Asia/Tokyo'))) == 'x' ? 'x' : '' }}{% endfor %}",
+     ""},
     {"{{ execution.startDate | date('HH', timeZone='Mars/Olympus') }}",
      "!1:26: unknown time zone 'Mars/Olympus'"},
     {"{{ [1] | date }}", "!1:10: expected a date"},
