@@ -39,12 +39,12 @@ wait_ready() { # seconds → 0 when /readyz answered 200 in time
     done
     return 1
 }
-stop_up() { # signal → prints exit status; waits at most 12 s
+stop_up() { # signal → sets UP_STATUS (the exit status); waits at most 12 s
     kill "-$1" "$UP_PID"
     local i
     for i in $(seq 1 600); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.02; done
     wait "$UP_PID" 2>/dev/null
-    echo $?
+    UP_STATUS=$?
 }
 leftovers() { # processes, sockets or pid files of this data dir
     pgrep -f "$T/" >/dev/null && echo "process: $(pgrep -af "$T/")"
@@ -82,9 +82,9 @@ t_is "$domains" "logistics,sales" "configured domains recorded"
 
 # 2. SIGTERM: exit 0 within 10 s, nothing left behind.
 t0=$(ms)
-status=$(stop_up TERM)
+stop_up TERM
 stop_ms=$(($(ms) - t0))
-t_is "$status" "0" "SIGTERM: exit status 0"
+t_is "$UP_STATUS" "0" "SIGTERM: exit status 0"
 t_ok "SIGTERM: stopped within 10 s ($stop_ms ms)" test "$stop_ms" -lt 10000
 t_is "$(leftovers)" "" "no process, socket or pid file left"
 t_match "$(cat "$T/up.out")" "started executor logistics" "an executor per domain was started"
@@ -113,7 +113,8 @@ for i in $(seq 1 250); do pgrep -f "$T/" >/dev/null || break; sleep 0.02; done
 t_is "$(pgrep -f "$T/" | wc -l)" "0" "after SIGKILL no child outlives weftd up"
 start_up
 t_ok "start after SIGKILL: ready" wait_ready 15
-t_is "$(stop_up INT)" "0" "SIGINT: exit status 0"
+stop_up INT
+t_is "$UP_STATUS" "0" "SIGINT: exit status 0"
 t_is "$(leftovers)" "" "nothing left after SIGINT"
 
 # 6. A stale postmaster.pid (pid of a dead process) does not block a start.
@@ -121,7 +122,8 @@ echo 999999 >"$T/data/pg/postmaster.pid"
 [ "$(id -u)" -eq 0 ] && chown weft: "$T/data/pg/postmaster.pid"
 start_up
 t_ok "start with a stale postmaster.pid: ready" wait_ready 15
-t_is "$(stop_up TERM)" "0" "stopped"
+stop_up TERM
+t_is "$UP_STATUS" "0" "stopped"
 
 # 7. External database: no embedded PostgreSQL is started.
 . "$WF_SRCDIR/tests/lib/pg.sh"
@@ -133,6 +135,7 @@ t_ok "external database: ready" wait_ready 15
 t_is "$(ls "$T/ext" | grep -c '^pg$')" "0" "no cluster created under the data dir"
 t_match "$(cat "$T/up.out")" "no embedded PostgreSQL" "says it uses the configured database"
 t_is "$(pg_psql -c 'SELECT count(*) FROM service_accounts')" "1" "bootstrap account in that database"
-t_is "$(stop_up TERM)" "0" "stopped"
+stop_up TERM
+t_is "$UP_STATUS" "0" "stopped"
 UP_PID=
 t_done
