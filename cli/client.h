@@ -11,9 +11,9 @@
 #include "cli/args.h"
 
 typedef struct weft_resp {
-    long status;  /* HTTP status */
-    char *ctype;  /* Content-Type, or NULL */
-    char *body;   /* NUL-terminated body (owned) */
+    long status; /* HTTP status */
+    char *ctype; /* Content-Type, or NULL */
+    char *body;  /* NUL-terminated body (owned) */
     size_t len;
     json_t *json; /* parsed body when it is JSON, else NULL (owned) */
 } weft_resp_t;
@@ -31,8 +31,8 @@ const char *weft_client_url(const weft_t *w);
 /* Sends METHOD PATH (path and query, already escaped) with an optional body.
  * Returns 0 when the server answered (any status), 2 on a connection error
  * (printed). */
-int weft_call(weft_t *w, const char *method, const char *path, const char *ctype,
-              const char *body, size_t len, weft_resp_t *r);
+int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
+              size_t len, weft_resp_t *r);
 /* weft_call plus the status check: returns 0 for 2xx, 1 after printing the
  * problem for an error status, 2 on connection errors. */
 int weft_request(weft_t *w, const char *method, const char *path, const json_t *body,

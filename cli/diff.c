@@ -51,8 +51,8 @@ static void put_line(FILE *f, char tag, const char *s, size_t n, bool color)
         fprintf(f, "\\ No newline at end of file\n");
 }
 
-int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name,
-              const char *new, bool color)
+int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name, const char *new,
+              bool color)
 {
     lines_t a, b;
     split(old, &a);
@@ -83,8 +83,8 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;)
             L(i, j) = same(&a, head + i, &b, head + j) ? L(i + 1, j + 1) + 1
-                      : L(i + 1, j) >= L(i, j + 1) ? L(i + 1, j)
-                                                   : L(i, j + 1);
+                      : L(i + 1, j) >= L(i, j + 1)     ? L(i + 1, j)
+                                                       : L(i, j + 1);
     size_t k = 0, i = 0, j = 0;
     while (i < n || j < m) {
         if (i < n && j < m && same(&a, head + i, &b, head + j)) {
@@ -143,8 +143,8 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
             la += all[x] != '+';
             lb += all[x] != '-';
         }
-        fprintf(f, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "", la ? sa + 1 : sa,
-                la, lb ? sb + 1 : sb, lb, color ? "\033[0m" : "");
+        fprintf(f, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "", la ? sa + 1 : sa, la,
+                lb ? sb + 1 : sb, lb, color ? "\033[0m" : "");
         size_t xa = sa, xb = sb;
         for (size_t x = start; x < end; x++) {
             if (all[x] == ' ') {

@@ -84,6 +84,9 @@ cli_run out weft execution get "$E1" -o yaml
 t_ok "execution get -o yaml" grep -Eqx "id: \"?$E1\"?" <<<"$out"
 cli_run out weft execution list sales --flow ok
 t_is "$(grep -cE "sales.jobs +ok " <<<"$out")" 2 "execution list --flow"
+cli_run out weft execution list --limit 1 -o json
+t_is "$(jx "$out" 'd.length + ":" + d[0].namespace')" "1:sales.jobs" \
+    "execution list without a namespace, --limit"
 cli_run out weft execution list sales --state SUCCESS -o json
 t_is "$out" "[]" "execution list --state filters"
 cli_run out weft execution get nosuchexecution
