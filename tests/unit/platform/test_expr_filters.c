@@ -173,6 +173,10 @@ static const expr_case_t cases[] = {
     {"{{ execution.startDate | date('HH', timeZone='Mars/Olympus') }}",
      "!1:26: unknown time zone 'Mars/Olympus'"},
     {"{{ [1] | date }}", "!1:10: expected a date"},
+    {"{{ 9223372036854775807 | date }}", "!1:26: date out of range"},
+    {"{{ -9223372036854775807 | timestamp }}", "!1:27: date out of range"},
+    {"{{ 1e300 | date }}", "!1:12: date out of range"},
+    {"{{ 10000000000000 | dateAdd(100000000000, 'HALF_DAYS', 'yyyy') }}", "!1:21: out of range"},
     {"{{ execution.startDate | date('d', locale='fr') }}", "!1:26: only English names"},
     /* dateAdd */
     {"{{ execution.startDate | dateAdd(1, 'DAYS') }}", "2024-01-16T10:20:30.123456Z"},
