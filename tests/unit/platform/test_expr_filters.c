@@ -6,7 +6,7 @@ static const expr_case_t cases[] = {
     /* case */
     {"{{ 'héllo wörld' | upper }}", "HÉLLO WÖRLD"},
     {"{{ 'HÉLLO' | lower }}", "héllo"},
-    {"{{ 'hello bIG world' | title }}", "Hello Big World"},
+    {"{{ 'hello bIG world' | title }}", "Hello BIG World"},
     {"{{ 'hello world' | capitalize }}", "Hello world"},
     {"{{ 42 | upper }}", "42"},
     /* trim */
@@ -78,6 +78,18 @@ static const expr_case_t cases[] = {
      "[1,2,3] [\"a\",\"b\"] [-3,1,2.5]"},
     {"{{ inputs.map | keys | sort | join }}", "ab"},
     {"{{ [1, 'a'] | sort }}", "!1:15: sort expects a list of numbers or a list of strings"},
+    /* rsort / reverse / merge / abbreviate */
+    {"{{ inputs.list | rsort }} {{ inputs.list | reverse }} {{ 'héllo' | reverse }}",
+     "[3,2,1] [2,1,3] olléh"},
+    {"{{ [] | reverse }} {{ '' | reverse }}|", "[] |"},
+    {"{{ 5 | reverse }}", "!1:8: reverse expects a list or string, got integer"},
+    {"{{ [1, 2] | merge([3]) }} {{ {'a': 1, 'b': 2} | merge({'b': 3, 'c': 4}) }}",
+     "[1,2,3] {\"a\":1,\"b\":3,\"c\":4}"},
+    {"{{ [1] | merge({'a': 1}) }}", "!1:10: merge expects two lists or two maps, got list and map"},
+    {"{{ 'this is long' | abbreviate(7) }} {{ 'short' | abbreviate(10) }} {{ 'abcdef' | "
+     "abbreviate(2) }}",
+     "this... short .."},
+    {"{{ 'x' | abbreviate(-1) }}", "!1:10: abbreviate length must be a non-negative integer"},
     /* abs */
     {"{{ -5 | abs }} {{ inputs.neg | abs }} {{ -2.5 | abs }} {{ 3 | abs }}", "5 3 2.5 3"},
     {"{{ 'x' | abs }}", "!1:10: abs expects a number, got string"},
