@@ -11,8 +11,8 @@ enum { G_URL = -100, G_TOKEN, G_CONTEXT, G_OUTPUT, G_NO_COLOR, G_HELP };
 
 static const weft_opt_t global_opts[] = {
     {"url", 0, "URL", G_URL, "API address (else WEFT_URL, else the current context)"},
-    {"token", 0, "TOKEN",
-     G_TOKEN, "bearer token; prefer WEFT_TOKEN or a context (argv is visible to others)"},
+    {"token", 0, "TOKEN", G_TOKEN,
+     "bearer token; prefer WEFT_TOKEN or a context (argv is visible to others)"},
     {"context", 0, "NAME", G_CONTEXT, "use this context of the config file"},
     {"output", 'o', "FORMAT", G_OUTPUT, "table (default), json or yaml"},
     {"no-color", 0, NULL, G_NO_COLOR, "never colour the output (as NO_COLOR does)"},

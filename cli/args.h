@@ -16,14 +16,14 @@ typedef struct weft_client weft_client_t;
 /* Per-invocation state of one verb: global options, positional arguments and
  * the client connection (opened on first use). Lives on the verb's stack. */
 typedef struct weft {
-    const char *prog;     /* "weft flow apply": prefix of messages */
-    const char *url;      /* --url */
-    const char *token;    /* --token (discouraged: visible in ps) */
-    const char *context;  /* --context */
-    weft_fmt_t fmt;       /* -o */
-    bool color;           /* colour on stdout */
-    bool color_err;       /* colour on stderr */
-    char **pos;           /* positional arguments (pointers into argv) */
+    const char *prog;    /* "weft flow apply": prefix of messages */
+    const char *url;     /* --url */
+    const char *token;   /* --token (discouraged: visible in ps) */
+    const char *context; /* --context */
+    weft_fmt_t fmt;      /* -o */
+    bool color;          /* colour on stdout */
+    bool color_err;      /* colour on stderr */
+    char **pos;          /* positional arguments (pointers into argv) */
     int npos;
     weft_client_t *client; /* owned; see weft_connect */
 } weft_t;

@@ -14,8 +14,8 @@
 
 struct weft_client {
     CURL *curl;
-    char *url;      /* base, no trailing slash */
-    char *auth;     /* "Authorization: Bearer ..." or NULL; wiped on destroy */
+    char *url;           /* base, no trailing slash */
+    char *auth;          /* "Authorization: Bearer ..." or NULL; wiped on destroy */
     char source[96];     /* where the URL came from */
     char tok_source[96]; /* where the token came from, or "" */
     char errbuf[CURL_ERROR_SIZE];
@@ -95,8 +95,7 @@ int weft_connect(weft_t *w)
             name = cfg.current;
         weft_context_t *ctx = name ? weft_config_find(&cfg, name) : NULL;
         if (name != NULL && ctx == NULL && (w->context != NULL || url == NULL)) {
-            weft_err(w, "no context '%s' in %s ('weft context list' shows them)", name,
-                     cfg.path);
+            weft_err(w, "no context '%s' in %s ('weft context list' shows them)", name, cfg.path);
             goto out;
         }
         if (ctx != NULL) {
@@ -250,8 +249,8 @@ static int conn_error(weft_t *w, CURLcode cc)
     return WEFT_EXIT_USAGE;
 }
 
-int weft_call(weft_t *w, const char *method, const char *path, const char *ctype,
-              const char *body, size_t len, weft_resp_t *r)
+int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
+              size_t len, weft_resp_t *r)
 {
     memset(r, 0, sizeof(*r));
     int rc = weft_connect(w);
@@ -314,8 +313,7 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
         json_int_t col = json_integer_value(json_object_get(e, "col"));
         const char *f = file ? file : jstr(e, "file");
         if (line > 0)
-            fprintf(stderr, "%s:%lld:%lld: error: ", f ? f : "-", (long long)line,
-                    (long long)col);
+            fprintf(stderr, "%s:%lld:%lld: error: ", f ? f : "-", (long long)line, (long long)col);
         else
             fprintf(stderr, "  error: ");
         fprintf(stderr, "%s%s%s\n", path && path[0] ? path : "", path && path[0] ? ": " : "",
@@ -325,8 +323,9 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
     }
     if (r->status == 401 && w->client != NULL) {
         if (w->client->tok_source[0] != '\0')
-            fprintf(stderr, "  hint: the token from %s was refused; check it or run "
-                            "'weft login --url URL --token-stdin'\n",
+            fprintf(stderr,
+                    "  hint: the token from %s was refused; check it or run "
+                    "'weft login --url URL --token-stdin'\n",
                     w->client->tok_source);
         else
             fprintf(stderr, "  hint: no token was sent; set WEFT_TOKEN or run "
@@ -388,19 +387,19 @@ typedef struct {
     weft_sse_fn fn;
     void *ud;
     long status;
-    buf_t line;  /* current partial line */
-    buf_t data;  /* data of the event being read */
-    buf_t err;   /* body of an error answer */
+    buf_t line; /* current partial line */
+    buf_t data; /* data of the event being read */
+    buf_t err;  /* body of an error answer */
     char event[64];
-    int stop;    /* fn's non-zero answer */
+    int stop; /* fn's non-zero answer */
 } sse_t;
 
 static void sse_line(sse_t *s, const char *l, size_t n)
 {
     if (n == 0) { /* blank line: dispatch */
         if (s->data.len > 0 || s->event[0] != '\0') {
-            s->stop = s->fn(s->ud, s->event[0] ? s->event : "message",
-                            s->data.data ? s->data.data : "");
+            s->stop =
+                s->fn(s->ud, s->event[0] ? s->event : "message", s->data.data ? s->data.data : "");
         }
         s->data.len = 0;
         if (s->data.data)
@@ -449,7 +448,7 @@ static size_t on_sse(char *p, size_t size, size_t n, void *ud)
     return s->stop ? 0 : total; /* 0 aborts the transfer */
 }
 
-int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud)
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud)
 {
     int rc = weft_connect(w);
     if (rc != 0)
@@ -460,10 +459,14 @@ int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud)
     sse_t s = {.w = w, .fn = fn, .ud = ud};
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_sse);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
+    if (timeout_s > 0)
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
     CURLcode cc = curl_easy_perform(c->curl);
     free_headers(h);
     if (s.stop != 0)
         rc = s.stop;
+    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout_s > 0 && s.status < 300)
+        rc = WEFT_SSE_TIMEOUT;
     else if (cc != CURLE_OK)
         rc = conn_error(w, cc);
     else if (s.status >= 300) {

@@ -11,9 +11,9 @@
 #include "cli/args.h"
 
 typedef struct weft_resp {
-    long status;  /* HTTP status */
-    char *ctype;  /* Content-Type, or NULL */
-    char *body;   /* NUL-terminated body (owned) */
+    long status; /* HTTP status */
+    char *ctype; /* Content-Type, or NULL */
+    char *body;  /* NUL-terminated body (owned) */
     size_t len;
     json_t *json; /* parsed body when it is JSON, else NULL (owned) */
 } weft_resp_t;
@@ -31,8 +31,8 @@ const char *weft_client_url(const weft_t *w);
 /* Sends METHOD PATH (path and query, already escaped) with an optional body.
  * Returns 0 when the server answered (any status), 2 on a connection error
  * (printed). */
-int weft_call(weft_t *w, const char *method, const char *path, const char *ctype,
-              const char *body, size_t len, weft_resp_t *r);
+int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
+              size_t len, weft_resp_t *r);
 /* weft_call plus the status check: returns 0 for 2xx, 1 after printing the
  * problem for an error status, 2 on connection errors. */
 int weft_request(weft_t *w, const char *method, const char *path, const json_t *body,
@@ -51,9 +51,11 @@ int weft_get_all(weft_t *w, const char *path, json_t **out);
 /* Server-sent events: GET PATH and calls `fn` for every event until the
  * stream ends or `fn` returns non-zero. Returns 0 at the end of the stream,
  * fn's non-zero value, 1 (problem printed) on an error status, 2 on a
- * connection error. */
+ * connection error, WEFT_SSE_TIMEOUT (nothing printed) when `timeout_s`
+ * (0: none) ran out first. */
+#define WEFT_SSE_TIMEOUT (-2)
 typedef int (*weft_sse_fn)(void *ud, const char *event, const char *data);
-int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud);
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud);
 
 /* printf for URL paths: every %s argument is percent-encoded as one path
  * segment or query value; %d and %% are supported too. Returns a new string. */

@@ -34,6 +34,12 @@ static char *config_path(void)
     int n;
     if (env != NULL && env[0] != '\0')
         return xstrdup(env);
+    const char *dir = getenv("WEFT_CONFIG_DIR");
+    if (dir != NULL && dir[0] != '\0') {
+        if (asprintf(&p, "%s/config.yaml", dir) < 0)
+            abort();
+        return p;
+    }
     const char *xdg = getenv("XDG_CONFIG_HOME");
     if (xdg != NULL && xdg[0] == '/')
         n = asprintf(&p, "%s/weft/config.yaml", xdg);
@@ -144,8 +150,7 @@ static int parse_config(weft_config_t *c, const char *text, size_t len, wf_diags
             weft_context_t x = {0};
             if (read_str(it, "name", &x.name, d, path) != 0 ||
                 read_str(it, "url", &x.url, d, path) != 0 ||
-                read_str(it, "token", &x.token, d, path) != 0 || x.name == NULL ||
-                x.url == NULL) {
+                read_str(it, "token", &x.token, d, path) != 0 || x.name == NULL || x.url == NULL) {
                 if (d->count == 0)
                     wf_diags_add(d, it->line, it->col, path, "a context needs a name and a url");
                 free(x.name);
@@ -178,8 +183,8 @@ int weft_config_load(const weft_t *w, weft_config_t *c)
     }
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
-        weft_warn(w, "%s holds tokens but others may read it (mode %03o): chmod 600 it",
-                  c->path, (unsigned)(st.st_mode & 0777));
+        weft_warn(w, "%s holds tokens but others may read it (mode %03o): chmod 600 it", c->path,
+                  (unsigned)(st.st_mode & 0777));
     char *text = NULL;
     size_t len = 0, cap = 0;
     char buf[4096];

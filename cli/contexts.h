@@ -1,5 +1,6 @@
 /* The client configuration file, ~/.config/weft/config.yaml (or
- * $XDG_CONFIG_HOME/weft/config.yaml, or $WEFT_CONFIG): named contexts, each a
+ * $XDG_CONFIG_HOME/weft/config.yaml, or $WEFT_CONFIG_DIR/config.yaml, or
+ * $WEFT_CONFIG): named contexts, each a
  * server URL and a token, plus the current one. It holds tokens, so it is
  * written 0600 in a 0700 directory, atomically, and its tokens are wiped from
  * memory when the config is disposed.

@@ -51,8 +51,8 @@ static void put_line(FILE *f, char tag, const char *s, size_t n, bool color)
         fprintf(f, "\\ No newline at end of file\n");
 }
 
-int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name,
-              const char *new, bool color)
+int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name, const char *new,
+              bool color)
 {
     lines_t a, b;
     split(old, &a);
@@ -83,20 +83,21 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;)
             L(i, j) = same(&a, head + i, &b, head + j) ? L(i + 1, j + 1) + 1
-                      : L(i + 1, j) >= L(i, j + 1) ? L(i + 1, j)
-                                                   : L(i, j + 1);
+                      : L(i + 1, j) >= L(i, j + 1)     ? L(i + 1, j)
+                                                       : L(i, j + 1);
     size_t k = 0, i = 0, j = 0;
     while (i < n || j < m) {
         if (i < n && j < m && same(&a, head + i, &b, head + j)) {
             ops[k++] = ' ';
             i++;
             j++;
-        } else if (j < m && (i == n || L(i, j + 1) >= L(i + 1, j))) {
-            ops[k++] = '+';
-            j++;
-        } else {
+        } else if (i < n && (j == m || L(i + 1, j) >= L(i, j + 1))) {
+            /* Deletions first on ties: "-old" reads before "+new". */
             ops[k++] = '-';
             i++;
+        } else {
+            ops[k++] = '+';
+            j++;
         }
     }
 #undef L
@@ -128,12 +129,14 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
         size_t back = c - start;
         size_t sa = ca - back, sb = cb - back;
         /* Extend the hunk while changes are within 2*CONTEXT of each other. */
-        size_t end = c, gap = 0;
+        size_t end = c, gap = 0; /* gap: context lines since the last change */
         while (end < total) {
             if (all[end] != ' ')
                 gap = 0;
-            else if (++gap > 2 * CONTEXT)
-                break;
+            else if (gap == 2 * CONTEXT)
+                break; /* the next change, if any, gets its own hunk */
+            else
+                gap++;
             end++;
         }
         if (gap > CONTEXT)
@@ -143,8 +146,8 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
             la += all[x] != '+';
             lb += all[x] != '-';
         }
-        fprintf(f, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "", la ? sa + 1 : sa,
-                la, lb ? sb + 1 : sb, lb, color ? "\033[0m" : "");
+        fprintf(f, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "", la ? sa + 1 : sa, la,
+                lb ? sb + 1 : sb, lb, color ? "\033[0m" : "");
         size_t xa = sa, xb = sb;
         for (size_t x = start; x < end; x++) {
             if (all[x] == ' ') {

@@ -10,7 +10,7 @@
  * under the names given; red/green when `color`. Returns the number of
  * changed lines (0 when equal). Very large inputs (over ~4M line pairs)
  * print a one-line summary instead. */
-int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name,
-              const char *new, bool color);
+int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_name, const char *new,
+              bool color);
 
 #endif

@@ -12,16 +12,17 @@
 /* Plain scalars that a YAML reader would type or misread must be quoted. */
 static bool needs_quotes(const char *s)
 {
-    static const char *const special[] = {"",     "~",    "null", "Null", "NULL", "true",
+    static const char *const special[] = {"",     "~",    "null",  "Null",  "NULL",  "true",
                                           "True", "TRUE", "false", "False", "FALSE", "yes",
-                                          "no",   "on",   "off",  "y",    "n"};
+                                          "no",   "on",   "off",   "y",     "n"};
     for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
         if (strcasecmp(s, special[i]) == 0)
             return true;
     if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL || s[0] == '.' || s[0] == '+')
         return true;
     /* Numbers, dates and times (YAML 1.1 readers type those too). */
-    if (isdigit((unsigned char)s[0]) && strspn(s, "0123456789.-+:_eExXoObBaAcCdDfFtTzZ ") == strlen(s))
+    if (isdigit((unsigned char)s[0]) &&
+        strspn(s, "0123456789.-+:_eExXoObBaAcCdDfFtTzZ ") == strlen(s))
         return true;
     size_t n = strlen(s);
     if (s[n - 1] == ' ' || s[n - 1] == ':')

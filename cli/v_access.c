@@ -119,8 +119,7 @@ static int sa_list(int argc, char **argv)
         weft_out_doc(&w, results ? results : json_array());
         goto out;
     }
-    weft_table_t *t =
-        weft_table_create(5, "NAMESPACE", "NAME", "DESCRIPTION", "CREATED", "BY");
+    weft_table_t *t = weft_table_create(5, "NAMESPACE", "NAME", "DESCRIPTION", "CREATED", "BY");
     size_t i;
     json_t *x;
     json_array_foreach(results, i, x)
@@ -173,15 +172,13 @@ static int token_create(int argc, char **argv)
     weft_t w;
     sa_opts_t o = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa token create", &u, token_create_table, sa_opt, &o, argc,
-                        argv);
+    int rc = weft_parse(&w, "weft sa token create", &u, token_create_table, sa_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
     json_t *body = json_pack("{s:s}", "description", o.description ? o.description : "");
     if (o.expires_s > 0)
         json_object_set_new(body, "expiresInSeconds", json_integer(o.expires_s));
-    char *path =
-        weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
     rc = weft_request(&w, "POST", path, body, &r);
     free(path);
     json_decref(body);
@@ -221,8 +218,7 @@ static int token_list(int argc, char **argv)
     int rc = weft_parse(&w, "weft sa token list", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path =
-        weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
     rc = weft_request(&w, "GET", path, NULL, &r);
     free(path);
     if (rc != 0)
@@ -232,8 +228,8 @@ static int token_list(int argc, char **argv)
         weft_out_doc(&w, results ? results : json_array());
         goto out;
     }
-    weft_table_t *t = weft_table_create(6, "ID", "DESCRIPTION", "CREATED", "EXPIRES", "REVOKED",
-                                        "LAST USED");
+    weft_table_t *t =
+        weft_table_create(6, "ID", "DESCRIPTION", "CREATED", "EXPIRES", "REVOKED", "LAST USED");
     size_t i;
     json_t *x;
     json_array_foreach(results, i, x)
@@ -252,8 +248,7 @@ out:
 static int token_revoke(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft sa token revoke NAMESPACE NAME TOKEN_ID",
-                                   "Revokes a token ('weft sa token list' shows the ids).", 3,
-                                   3};
+                                   "Revokes a token ('weft sa token list' shows the ids).", 3, 3};
     weft_t w;
     weft_resp_t r = {0};
     int rc = weft_parse(&w, "weft sa token revoke", &u, NULL, NULL, NULL, argc, argv);
@@ -279,8 +274,7 @@ static const wf_cmd_t token_commands[] = {
 
 static int sa_token(int argc, char **argv)
 {
-    return wf_cmd_dispatch("weft sa token", "Service-account tokens.", token_commands, argc,
-                           argv);
+    return wf_cmd_dispatch("weft sa token", "Service-account tokens.", token_commands, argc, argv);
 }
 
 static const wf_cmd_t sa_commands[] = {
@@ -312,8 +306,8 @@ static int rbac_bind(int argc, char **argv)
     int rc = weft_parse(&w, "weft rbac bind", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    json_t *body = json_pack("{s:s, s:s, s:s}", "subject", w.pos[0], "role", w.pos[1],
-                             "namespace", w.npos > 2 ? w.pos[2] : "");
+    json_t *body = json_pack("{s:s, s:s, s:s}", "subject", w.pos[0], "role", w.pos[1], "namespace",
+                             w.npos > 2 ? w.pos[2] : "");
     rc = weft_request(&w, "POST", "/api/v1/bindings", body, &r);
     json_decref(body);
     if (rc != 0)
@@ -429,8 +423,7 @@ static int rbac_list(int argc, char **argv)
         weft_out_doc(&w, all);
         goto out;
     }
-    weft_table_t *t =
-        weft_table_create(6, "ID", "SUBJECT", "ROLE", "NAMESPACE", "CREATED", "BY");
+    weft_table_t *t = weft_table_create(6, "ID", "SUBJECT", "ROLE", "NAMESPACE", "CREATED", "BY");
     size_t i;
     json_t *x;
     json_array_foreach(all, i, x)
@@ -523,7 +516,7 @@ static int auth_can_i(int argc, char **argv)
         if (via != NULL)
             printf("  via:     %s is %s on %s\n", jstr(via, "subject"), jstr(via, "role"),
                    jstr(via, "namespace") && jstr(via, "namespace")[0] ? jstr(via, "namespace")
-                                                                      : "the platform");
+                                                                       : "the platform");
     }
     rc = allowed ? 0 : WEFT_EXIT_FAIL;
 out:

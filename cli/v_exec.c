@@ -12,6 +12,7 @@
 
 #include "cli/client.h"
 #include "cli/out.h"
+#include "cli/scope.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 
@@ -20,8 +21,7 @@ static const struct {
     const char *state;
     int exit_code;
 } terminal[] = {
-    {"SUCCESS", 0}, {"WARNING", 0}, {"SKIPPED", 0},
-    {"FAILED", 1},  {"KILLED", 1},  {"CANCELLED", 1},
+    {"SUCCESS", 0}, {"WARNING", 0}, {"SKIPPED", 0}, {"FAILED", 1}, {"KILLED", 1}, {"CANCELLED", 1},
 };
 
 /* Exit code of a terminal state, or -1 while the execution is still live. */
@@ -113,8 +113,8 @@ static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
         if (timeout > 0 && elapsed >= timeout) {
             if (progress)
                 fputs("\r\033[K", stderr);
-            weft_err(w, "execution %s still %s after %.0f s (--timeout)", id,
-                     state ? state : "?", timeout);
+            weft_err(w, "execution %s still %s after %.0f s (--timeout)", id, state ? state : "?",
+                     timeout);
             return WEFT_EXIT_FAIL;
         }
         if (progress)
@@ -184,13 +184,18 @@ static int on_event(void *ud, const char *event, const char *data)
     return 0;
 }
 
-/* Streams the logs until the execution ends; returns 0 or an exit code. */
-static int follow_logs(weft_t *w, const char *id)
+/* Streams the logs until the execution ends or `timeout` seconds (0: no
+ * limit) pass; returns 0 or an exit code. */
+static int follow_logs(weft_t *w, const char *id, double timeout)
 {
     char *path = weft_pathf("/api/v1/executions/%s/logs?follow=true", id);
     follow_t f = {.w = w};
-    int rc = weft_sse(w, path, on_event, &f);
+    int rc = weft_sse(w, path, timeout, on_event, &f);
     free(path);
+    if (rc == WEFT_SSE_TIMEOUT) {
+        weft_err(w, "execution %s has not ended after %.0f s (--timeout)", id, timeout);
+        return WEFT_EXIT_FAIL;
+    }
     if (rc == 0 && !f.ended)
         weft_warn(w, "the log stream ended early; waiting for the execution instead");
     return rc;
@@ -340,9 +345,11 @@ int weft_run_main(int argc, char **argv)
     }
     if (w.fmt == WEFT_OUT_TABLE)
         fprintf(stderr, "execution %s started\n", id);
-    if (o.follow && (rc = follow_logs(&w, id)) != 0)
+    double started = now_s();
+    if (o.follow && (rc = follow_logs(&w, id, o.timeout)) != 0)
         goto out;
-    if ((rc = wait_for(&w, id, o.timeout, &doc)) != 0)
+    double left = o.timeout > 0 ? o.timeout - (now_s() - started) : 0;
+    if ((rc = wait_for(&w, id, o.timeout > 0 ? (left > 0.1 ? left : 0.1) : 0, &doc)) != 0)
         goto out;
     if (w.fmt != WEFT_OUT_TABLE && !o.follow) {
         weft_out_doc(&w, doc);
@@ -390,7 +397,7 @@ int weft_logs_main(int argc, char **argv)
     if (rc != 0)
         goto out;
     if (o.follow) {
-        rc = follow_logs(&w, w.pos[0]);
+        rc = follow_logs(&w, w.pos[0], 0);
         goto out;
     }
     char *path = weft_pathf("/api/v1/executions/%s/logs", w.pos[0]);
@@ -441,37 +448,83 @@ static int list_opt(weft_t *w, void *ud, int id, const char *val)
     return 0;
 }
 
-static int exec_list(int argc, char **argv)
+static int by_created_desc(const void *a, const void *b)
 {
-    static const weft_usage_t u = {"weft execution list NAMESPACE [--flow ID] [--state STATE]",
-                                   "Lists executions in NAMESPACE and below it, newest first.",
-                                   1, 1};
-    weft_t w;
-    list_opts_t o = {.limit = 50};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", w.pos[0], o.limit);
-    char *fq = o.flow ? weft_pathf("&flowId=%s", o.flow) : NULL;
-    char *sq = o.state ? weft_pathf("&state=%s", o.state) : NULL;
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "created"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "created"));
+    return strcmp(y ? y : "", x ? x : "");
+}
+
+/* One page (newest first) of executions under `ns`, appended to `all`;
+ * adds the server's total to *total. */
+static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *all,
+                     json_int_t *total)
+{
+    char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", ns, o->limit);
+    char *fq = o->flow ? weft_pathf("&flowId=%s", o->flow) : NULL;
+    char *sq = o->state ? weft_pathf("&state=%s", o->state) : NULL;
     char *path = NULL;
     if (asprintf(&path, "%s%s%s", base, fq ? fq : "", sq ? sq : "") < 0)
         abort();
     free(base);
     free(fq);
     free(sq);
-    rc = weft_request(&w, "GET", path, NULL, &r);
+    weft_resp_t r;
+    int rc = weft_request(w, "GET", path, NULL, &r);
     free(path);
+    if (rc == 0) {
+        json_array_extend(all, json_object_get(r.json, "results"));
+        *total += json_integer_value(json_object_get(r.json, "total"));
+    }
+    weft_resp_dispose(&r);
+    return rc;
+}
+
+static int exec_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft execution list [NAMESPACE] [--flow ID] [--state STATE] [--limit N]",
+        "Lists executions in NAMESPACE and below it (default: every namespace bound\n"
+        "to you), newest first.",
+        0, 1};
+    weft_t w;
+    list_opts_t o = {.limit = 50};
+    json_t *results = json_array(), *scopes = NULL;
+    json_int_t total = 0;
+    int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
-    json_t *results = json_object_get(r.json, "results");
+    if (w.npos == 1)
+        scopes = json_pack("[s]", w.pos[0]);
+    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
+        goto out;
+    size_t k;
+    json_t *ns;
+    json_array_foreach(scopes, k, ns)
+    {
+        if ((rc = list_page(&w, &o, json_string_value(ns), results, &total)) != 0)
+            goto out;
+    }
+    /* Several namespaces: merge by creation time and keep the newest. */
+    size_t n = json_array_size(results);
+    json_t **items = malloc((n + 1) * sizeof(*items));
+    if (items == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(results, i));
+    qsort(items, n, sizeof(*items), by_created_desc);
+    json_array_clear(results);
+    for (size_t i = 0; i < n; i++) {
+        if (i < (size_t)o.limit)
+            json_array_append(results, items[i]);
+        json_decref(items[i]);
+    }
+    free(items);
     if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, results ? results : json_array());
+        weft_out_doc(&w, results);
         goto out;
     }
-    weft_table_t *t =
-        weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
+    weft_table_t *t = weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
     size_t i;
     json_t *x;
     json_array_foreach(results, i, x)
@@ -483,12 +536,12 @@ static int exec_list(int argc, char **argv)
                        json_string_value(json_object_get(x, "created")));
     }
     weft_table_print(&w, t);
-    json_int_t total = json_integer_value(json_object_get(r.json, "total"));
     if (total > (json_int_t)json_array_size(results))
         fprintf(stderr, "(%zu of %lld shown; --limit shows more)\n", json_array_size(results),
                 (long long)total);
 out:
-    weft_resp_dispose(&r);
+    json_decref(scopes);
+    json_decref(results);
     return weft_done(&w, rc);
 }
 
@@ -549,7 +602,8 @@ out:
 
 static int exec_kill(int argc, char **argv)
 {
-    return exec_action(argc, argv, "kill", "Kills a live execution (it goes KILLING, then KILLED).");
+    return exec_action(argc, argv, "kill",
+                       "Kills a live execution (it goes KILLING, then KILLED).");
 }
 
 static int exec_restart(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "cli/client.h"
 #include "cli/diff.h"
 #include "cli/out.h"
+#include "cli/scope.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "platform/config.h"
@@ -222,8 +223,8 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
         if (f->ns == NULL)
             continue;
         if (o->ns_prefix != NULL && !in_prefix(f->ns, o->ns_prefix)) {
-            fprintf(stderr, "%s: error: namespace %s is outside --namespace %s\n", f->path,
-                    f->ns, o->ns_prefix);
+            fprintf(stderr, "%s: error: namespace %s is outside --namespace %s\n", f->path, f->ns,
+                    o->ns_prefix);
             invalid++;
             continue;
         }
@@ -253,8 +254,8 @@ static void report(weft_t *w, tally_t *t, const char *action, const char *ns, co
     if (t->progress)
         fputs("\r\033[K", stderr);
     if (t->report != NULL) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id",
-                              id, "dryRun", dry);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id", id,
+                              "dryRun", dry);
         if (file != NULL)
             json_object_set_new(o, "file", json_string(file));
         if (revision > 0)
@@ -265,9 +266,8 @@ static void report(weft_t *w, tally_t *t, const char *action, const char *ns, co
     char rev[32] = "";
     if (revision > 0)
         snprintf(rev, sizeof(rev), "  revision %lld", (long long)revision);
-    printf("%s%-9s%s  %s/%s%s%s%s%s\n", weft_state_color(w, action), action,
-           weft_color_reset(w), ns, id, file ? "  (" : "", file ? file : "", file ? ")" : "",
-           dry ? "  [dry run]" : rev);
+    printf("%s%-9s%s  %s/%s%s%s%s%s\n", weft_state_color(w, action), action, weft_color_reset(w),
+           ns, id, file ? "  (" : "", file ? file : "", file ? ")" : "", dry ? "  [dry run]" : rev);
     fflush(stdout);
 }
 
@@ -316,8 +316,7 @@ static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t 
             char *name = NULL;
             if (asprintf(&name, "%s/%s (server)", f->ns, f->id) < 0)
                 abort();
-            weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text,
-                      w->color);
+            weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text, w->color);
             free(name);
         }
         action = old == NULL ? "created" : same ? "unchanged" : "updated";
@@ -477,8 +476,8 @@ static int flow_apply(int argc, char **argv)
     t.progress = set.count > 1 && w.color_err && t.report == NULL;
     for (size_t i = 0; i < set.count; i++) {
         if (t.progress)
-            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying",
-                    i + 1, set.count, set.items[i].path);
+            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying", i + 1,
+                    set.count, set.items[i].path);
         rc = apply_one(&w, &o, &t, &set.items[i]);
         if (rc != 0)
             goto out;
@@ -585,18 +584,32 @@ out:
 
 static int flow_list(int argc, char **argv)
 {
-    static const weft_usage_t u = {"weft flow list NAMESPACE",
-                                   "Lists the flows in NAMESPACE and below it.", 1, 1};
+    static const weft_usage_t u = {"weft flow list [NAMESPACE]",
+                                   "Lists the flows in NAMESPACE and below it (default: every "
+                                   "namespace bound to you).",
+                                   0, 1};
     weft_t w;
-    json_t *all = NULL;
+    json_t *all = json_array(), *scopes = NULL;
     int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows?namespace=%s", w.pos[0]);
-    rc = weft_get_all(&w, path, &all);
-    free(path);
-    if (rc != 0)
+    if (w.npos == 1)
+        scopes = json_pack("[s]", w.pos[0]);
+    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
         goto out;
+    size_t k;
+    json_t *ns;
+    json_array_foreach(scopes, k, ns)
+    {
+        json_t *part = NULL;
+        char *path = weft_pathf("/api/v1/flows?namespace=%s", json_string_value(ns));
+        rc = weft_get_all(&w, path, &part);
+        free(path);
+        if (rc != 0)
+            goto out;
+        json_array_extend(all, part);
+        json_decref(part);
+    }
     if (w.fmt != WEFT_OUT_TABLE) {
         weft_out_doc(&w, all);
         goto out;
@@ -618,6 +631,7 @@ static int flow_list(int argc, char **argv)
     }
     weft_table_print(&w, t);
 out:
+    json_decref(scopes);
     json_decref(all);
     return weft_done(&w, rc);
 }
@@ -625,8 +639,7 @@ out:
 static int flow_delete(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow delete NAMESPACE ID",
-                                   "Deletes a flow (its revisions are kept by the server).", 2,
-                                   2};
+                                   "Deletes a flow (its revisions are kept by the server).", 2, 2};
     weft_t w;
     weft_resp_t r = {0};
     int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
@@ -645,8 +658,7 @@ out:
 static int flow_revisions(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
-                                   "Lists a flow's revisions, or prints the source of one.", 2,
-                                   2};
+                                   "Lists a flow's revisions, or prints the source of one.", 2, 2};
     weft_t w;
     get_opts_t o = {0};
     weft_resp_t r = {0};

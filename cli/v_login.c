@@ -16,14 +16,13 @@
 /* ---- login ---------------------------------------------------------------- */
 
 typedef struct {
-    const char *url, *name;
+    const char *name;
     int token_stdin, no_verify;
 } login_opts_t;
 
-enum { L_URL, L_NAME, L_STDIN, L_NO_VERIFY };
+enum { L_NAME, L_STDIN, L_NO_VERIFY };
 
 static const weft_opt_t login_table[] = {
-    {"server", 0, "URL", L_URL, "server URL (same as --url)"},
     {"name", 0, "NAME", L_NAME, "context name (default: the server's host:port)"},
     {"token-stdin", 0, NULL, L_STDIN, "read the token from standard input (required)"},
     {"no-verify", 0, NULL, L_NO_VERIFY, "save without checking the token with GET /api/v1/me"},
@@ -34,9 +33,6 @@ static int login_opt(weft_t *w, void *ud, int id, const char *val)
 {
     login_opts_t *o = ud;
     switch (id) {
-    case L_URL:
-        o->url = val;
-        break;
     case L_NAME:
         o->name = val;
         break;
@@ -96,7 +92,7 @@ int weft_login_main(int argc, char **argv)
     int rc = weft_parse(&w, "weft login", &u, login_table, login_opt, &o, argc, argv);
     if (rc != 0)
         goto out_parse;
-    const char *url = o.url ? o.url : w.url;
+    const char *url = w.url;
     if (url == NULL || !o.token_stdin) {
         weft_err(&w, "login needs --url URL and --token-stdin (the token is read from stdin)");
         rc = WEFT_EXIT_USAGE;
@@ -154,9 +150,8 @@ out_parse:
 
 static int context_list(int argc, char **argv)
 {
-    static const weft_usage_t u = {"weft context list",
-                                   "Lists the contexts of the config file (never their tokens).",
-                                   0, 0};
+    static const weft_usage_t u = {
+        "weft context list", "Lists the contexts of the config file (never their tokens).", 0, 0};
     weft_t w;
     int rc = weft_parse(&w, "weft context list", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
@@ -170,9 +165,9 @@ static int context_list(int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < cfg.count; i++)
             json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:b}", "name", cfg.items[i].name, "url",
-                               cfg.items[i].url, "current",
-                               cfg.current && strcmp(cfg.current, cfg.items[i].name) == 0));
+                arr,
+                json_pack("{s:s, s:s, s:b}", "name", cfg.items[i].name, "url", cfg.items[i].url,
+                          "current", cfg.current && strcmp(cfg.current, cfg.items[i].name) == 0));
         weft_out_doc(&w, arr);
         json_decref(arr);
     } else {
@@ -190,8 +185,8 @@ static int context_list(int argc, char **argv)
 
 static int context_change(int argc, char **argv, int remove)
 {
-    static const weft_usage_t use_u = {"weft context use NAME",
-                                       "Makes NAME the current context.", 1, 1};
+    static const weft_usage_t use_u = {"weft context use NAME", "Makes NAME the current context.",
+                                       1, 1};
     static const weft_usage_t del_u = {"weft context delete NAME",
                                        "Removes context NAME and its token from the config file.",
                                        1, 1};
@@ -218,8 +213,7 @@ static int context_change(int argc, char **argv, int remove)
         }
         rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
         if (rc == 0)
-            fprintf(stderr, remove ? "context '%s' deleted\n" : "now using context '%s'\n",
-                    name);
+            fprintf(stderr, remove ? "context '%s' deleted\n" : "now using context '%s'\n", name);
     }
     weft_config_dispose(&cfg);
     weft_dispose(&w);
@@ -255,7 +249,8 @@ static char *join(const json_t *arr)
 {
     size_t len = 1, i;
     json_t *x;
-    json_array_foreach(arr, i, x) len += strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
+    json_array_foreach(arr, i, x) len +=
+        strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
     char *s = calloc(1, len);
     if (s == NULL)
         abort();

@@ -36,12 +36,12 @@ t_match "$(cat "$CLI_TMP/ci.err")" "shown once, store it now" "stderr says it is
 cli_run out weft sa token list sales ci
 t_match "$out" "^ID +DESCRIPTION" "sa token list"
 t_match "$out" "deploy" "lists the token by description"
-t_fails "and never shows the secret" grep -qF "$(cat "$CLI_TMP/ci.token")" <<<"$out"
+t_fails "and never shows the secret" grep -qFf "$CLI_TMP/ci.token" <<<"$out"
 TOKEN_ID=$(jx "$(weft sa token list sales ci -o json)" 'd[0].id')
 cli_run out weft sa token create sales ci --expires-in soon
 t_is "$out_RC" 2 "a malformed --expires-in: exit 2"
 
-CI() { env WEFT_TOKEN="$(cat "$CLI_TMP/ci.token")" "$WEFT" "$@"; }
+CI() { with_token "$(cat "$CLI_TMP/ci.token")" "$@"; }
 cli_run out CI me
 t_match "$out" "subject: +sa:sales/ci" "the new token works"
 cli_run out CI flow list sales

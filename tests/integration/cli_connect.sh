@@ -25,7 +25,7 @@ t_is "$out_RC" 1 "no token: the server refuses, exit 1"
 t_match "$out_ERR" "error: Unauthorized \(401\): " "problem+json shown as one clear line"
 t_match "$out_ERR" "no token was sent" "with a hint that no token was sent"
 
-cli_run out env WEFT_TOKEN="weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" "$WEFT" me
+cli_run out with_token "weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" me
 t_is "$out_RC" 1 "a bad token: exit 1"
 t_match "$out_ERR" "Unauthorized \(401\)" "a bad token gives a clear 401 line"
 t_match "$out_ERR" "token from WEFT_TOKEN was refused" "naming where the token came from"
@@ -61,7 +61,7 @@ t_is "$out_RC" 0 "login with the token on stdin"
 CFG=$HOME/.config/weft/config.yaml
 t_is "$(stat -c %a "$CFG")" 600 "the config file is mode 0600"
 t_is "$(stat -c %a "$HOME/.config/weft")" 700 "in a 0700 directory"
-t_ok "the config holds the token" grep -qF "$ADMIN" "$CFG"
+t_ok "the config holds the token" grep -qFf <(printf '%s\n' "$ADMIN") "$CFG"
 cli_run out weft me
 t_is "$out_RC:$(grep -c '^subject: *sa:weft/admin' <<<"$out")" "0:1" "weft me through the saved context"
 
@@ -76,7 +76,7 @@ cli_run out weft login --url "$URL" --token-stdin --name other --no-verify <<<"$
 cli_run out weft context list
 t_match "$out" "\* +other +http" "context list marks the current context"
 t_match "$out" "local +http" "and lists the others"
-t_fails "context list never shows tokens" grep -qF "$ADMIN" <<<"$out"
+t_fails "context list never shows tokens" grep -qFf <(printf '%s\n' "$ADMIN") <<<"$out"
 cli_run out weft context list -o json
 t_is "$(jx "$out" 'd.filter(c => c.current)[0].name')" other "context list -o json"
 t_is "$(jx "$out" '"token" in d[0]')" false "-o json has no token either"
@@ -89,7 +89,11 @@ cli_run out weft me --context nosuch
 t_is "$out_RC" 2 "--context of an unknown name: exit 2"
 cli_run out weft context delete other
 t_is "$out_RC:$(grep -c '^  - name' "$CFG")" "0:1" "context delete removes it"
-cli_run out weft login --url "$URL" --token "$ADMIN"
+mkdir -m 700 "$CLI_TMP/cfgdir"
+cli_run out env WEFT_CONFIG_DIR="$CLI_TMP/cfgdir" "$WEFT" login --url "$URL" --token-stdin --name elsewhere <<<"$ADMIN"
+t_is "$out_RC:$(stat -c %a "$CLI_TMP/cfgdir/config.yaml")" "0:600" "WEFT_CONFIG_DIR places the config file"
+t_fails "and leaves the default one alone" grep -q elsewhere "$CFG"
+cli_run out weft login --url "$URL" --token not-a-real-token
 t_is "$out_RC" 2 "login refuses a token on the command line"
 
 # ---- attacks on the token ----
@@ -118,7 +122,7 @@ t_is "$(cat "$CLI_TMP/spy.log")" "auth=" "nor to one given by WEFT_URL"
 kill "$SPY" 2>/dev/null
 wait "$SPY" 2>/dev/null
 
-cli_run out env WEFT_TOKEN=$'x\r\nX-Injected: 1' "$WEFT" me
+cli_run out with_token $'x\r\nX-Injected: 1' me
 t_is "$out_RC" 2 "a token with a line break: exit 2, nothing sent"
 t_match "$out_ERR" "holds whitespace or a line break" "with the reason"
 

@@ -120,6 +120,8 @@ cli_run out weft flow list sales
 t_is "$(grep -c '^sales' <<<"$out")" 3 "flow list: three flows under sales"
 cli_run out weft flow list sales -o json
 t_is "$(jx "$out" 'd.map(f => f.id).join()')" "keep,daily,weekly" "flow list -o json"
+cli_run out weft flow list
+t_is "$(grep -c '^sales' <<<"$out")" 3 "flow list without a namespace: the admin sees every domain's"
 cli_run out weft flow revisions sales.reports weekly
 t_is "$(grep -cE '^[12] ' <<<"$out")" 2 "flow revisions lists both"
 cli_run out weft flow revisions sales.reports weekly --revision 1
@@ -134,16 +136,36 @@ t_match "$out_ERR" "Not Found \(404\)" "with the problem title and status"
 cli_run out weft flow validate "$D"
 t_is "$out_RC" 0 "weft flow validate still works"
 
+# ---- many files: a progress line on a terminal, never in a pipe ----
+mkdir -p "$CLI_TMP/many"
+for i in $(seq 1 30); do flow sales.bulk "f$i" "n $i" >"$CLI_TMP/many/f$i.yaml"; done
+if command -v script >/dev/null; then
+    tty_out=$(env -u NO_COLOR script -qec "$WEFT flow apply -f $CLI_TMP/many --dry-run" /dev/null)
+    t_match "$tty_out" "checking 30/30: " "on a terminal apply shows a progress line"
+else
+    t_skip "progress line on a terminal" "no script(1)"
+fi
+cli_run out weft flow apply -f "$CLI_TMP/many"
+t_is "$(grep -c '^created' <<<"$out"):$out_RC" "30:0" "thirty flows applied"
+t_fails "no progress line when stderr is not a terminal" grep -q "applying" <<<"$out_ERR"
+
 # ---- refused by RBAC ----
 DEV=$(cli_token sales dev)
 cli_bind sa:sales/dev developer sales.reports
 flow sales.ops sneaky "x" >"$CLI_TMP/sneaky.yaml"
-cli_run out env WEFT_TOKEN="$DEV" "$WEFT" flow apply -f "$CLI_TMP/sneaky.yaml"
+cli_run out with_token "$DEV" flow apply -f "$CLI_TMP/sneaky.yaml"
 t_is "$out_RC" 1 "a developer of sales.reports applying into sales.ops: exit 1"
 t_match "$out_ERR" "sneaky.yaml: error: sales.ops/sneaky not applied" "the flow is named"
 t_match "$out_ERR" "error: (Forbidden \(403\)|Not Found \(404\))" "with the server's refusal"
 t_is "$(live "AND id = 'sneaky'")" 0 "nothing was written"
-cli_run out env WEFT_TOKEN="$DEV" "$WEFT" flow apply -f "$D/reports"
+cli_run out with_token "$DEV" flow apply -f "$D/reports"
 t_is "$out_RC" 0 "the developer applies in their own namespace"
+cli_run out with_token "$DEV" flow list
+t_is "$(awk 'NR > 1 {print $1 "/" $2}' <<<"$out" | tr '\n' ' ')" \
+    "sales.reports/daily sales.reports/weekly " "flow list without a namespace: the namespaces bound to the caller"
+NOBODY=$(cli_token sales nobody)
+cli_run out with_token "$NOBODY" flow list
+t_is "$out_RC" 1 "flow list for a caller bound nowhere: exit 1"
+t_match "$out_ERR" "no namespace is bound to you" "says why"
 
 t_done

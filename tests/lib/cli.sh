@@ -8,12 +8,20 @@
 #   cli_bind SUBJ ROLE NS  writes a role binding
 #   cli_domain NAME PREFIX...  creates a domain owning the prefixes
 #   weft ARGS...           runs the client under test
+#   with_token T ARGS...   runs it with WEFT_TOKEN=T (never in an argv)
 #   cli_run VAR CMD...     runs CMD, stores stdout in VAR, stderr in
 #                          ${VAR}_ERR and the exit code in ${VAR}_RC
 WEFTD=${WEFTD:-$WF_BUILDDIR/weftd}
 WEFT=${WEFT:-$WF_BUILDDIR/weft}
 
 weft() { "$WEFT" "$@"; }
+# with_token TOKEN ARGS...: runs weft with WEFT_TOKEN set through the
+# environment (a prefix assignment, so no process has it in its argv).
+with_token() {
+    local __t=$1
+    shift
+    WEFT_TOKEN=$__t "$WEFT" "$@"
+}
 
 # The gateway lands in main separately; until `weftd gateway` exists the
 # tests have nothing to talk to.
