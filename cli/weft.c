@@ -1,7 +1,9 @@
 /* weft: the command-line client. One verb per row of the table below. */
+#include "cli/verbs.h"
 #include "platform/cmd.h"
 
 static const wf_cmd_t weft_commands[] = {
+    {"flow", weft_flow_main, "work with flow files (validate)"},
     {NULL, NULL, NULL},
 };
 

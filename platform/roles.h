@@ -3,5 +3,6 @@
 #define WF_ROLES_H
 
 int wf_check_config_main(int argc, char **argv); /* platform/check_config.c */
+int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
 
 #endif

@@ -4,6 +4,7 @@
 
 static const wf_cmd_t weftd_commands[] = {
     {"check-config", wf_check_config_main, "validate a weft.yaml and exit 0 (valid) or 1"},
+    {"keygen", wf_keygen_main, "create a domain's sealing key file and print its public key"},
     {NULL, NULL, NULL},
 };
 

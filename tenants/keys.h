@@ -1,0 +1,47 @@
+/* Domain key files: DIR/DOMAIN.key holds the domain's X25519 private key as a
+ * PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----", readable by `openssl pkey`), mode
+ * 0600. Only the domain's executors read it (replicas share the file); the
+ * public half is what the gateway stores in domains.public_key. */
+#ifndef WF_KEYS_H
+#define WF_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tenants/seal.h"
+
+enum {
+    WF_KEYS_OK = 0,
+    WF_KEYS_ERR_NAME = -1,   /* domain name not [a-z][a-z0-9-]{0,62} */
+    WF_KEYS_ERR_EXISTS = -2, /* key file present and overwriting not asked for */
+    WF_KEYS_ERR_ABSENT = -3, /* no key file */
+    WF_KEYS_ERR_IO = -4,     /* file system error (message says which) */
+    WF_KEYS_ERR_PERM = -5,   /* key file readable by group or others, or not a regular file */
+    WF_KEYS_ERR_FORMAT = -6, /* not an X25519 private key */
+    WF_KEYS_ERR_CRYPTO = -7,
+};
+
+/* True when `domain` is a valid domain name (keeps key paths inside DIR). */
+bool wf_keys_domain_valid(const char *domain);
+/* Writes "DIR/DOMAIN.key" into buf. Returns 0 or WF_KEYS_ERR_NAME / _IO (too long). */
+int wf_keys_path(const char *dir, const char *domain, char *buf, size_t cap);
+
+/* Writes kp's private key to DIR/DOMAIN.key atomically (temporary file in DIR,
+ * fsync, then link() — or rename() when `force` — and fsync of DIR). DIR is
+ * created with mode 0700 when absent. Without `force` an existing file is
+ * never touched (WF_KEYS_ERR_EXISTS). `err` gets a one-line reason. */
+int wf_keys_write(const char *dir, const char *domain, const wf_seal_keypair_t *kp, bool force,
+                  char *err, size_t err_len);
+
+/* Loads DIR/DOMAIN.key into kp (public half recomputed). Refuses files that
+ * group or others may read or write, symlinks and non-regular files. */
+int wf_keys_load(const char *dir, const char *domain, wf_seal_keypair_t *kp, char *err,
+                 size_t err_len);
+
+/* An executor's first start: loads the key, or generates and writes one when
+ * absent. Replicas racing on an empty DIR end up with the same key (the loser
+ * of the link() race loads the winner's file). *created tells which happened. */
+int wf_keys_load_or_generate(const char *dir, const char *domain, wf_seal_keypair_t *kp,
+                             bool *created, char *err, size_t err_len);
+
+#endif
