@@ -76,6 +76,7 @@ typedef struct wf_trun {
     int64_t first_start_ms; /* wall clock, for retry maxDuration */
     int64_t retry_at_ms;    /* wall clock of the next attempt when RETRYING */
     int64_t resume_at_ms;   /* wall clock: Pause/Sleep end, 0 = none */
+    int64_t next_iter_ms;   /* WaitFor: wall clock of the next iteration */
     int branch;             /* If: 1 then, 0 else, -1 undecided; Switch: case index, -2 default */
     char *workdir;          /* WorkingDirectory: shared directory of its children */
     wf_xproc_t *proc;       /* running process of the current attempt */

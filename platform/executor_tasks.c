@@ -427,8 +427,7 @@ static const runner_t *runner_for(const wf_task_t *t)
 
 bool wf_xtask_flowable(const wf_task_t *task)
 {
-    return runner_for(task) == NULL && task->type->kind != WF_TASK_HTTP_REQUEST &&
-           task->type->kind != WF_TASK_PG_QUERY && task->type->kind != WF_TASK_WAIT_FOR;
+    return runner_for(task) == NULL && (task->type->flags & WF_TT_FLOWABLE);
 }
 
 bool wf_xtask_uses_slot(const wf_task_t *task)

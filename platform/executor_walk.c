@@ -14,6 +14,7 @@
 
 #include "platform/executor.h"
 #include "platform/executor_proc.h"
+#include "platform/flow_time.h"
 #include "platform/log.h"
 
 static const char *const state_names[WF_ST__COUNT] = {
@@ -733,6 +734,69 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     return walk_seq(ex, x, list, tr, child_value(tr));
 }
 
+/* WaitFor: runs its tasks, iteration after iteration (values "0", "1"…),
+ * until the condition holds or checkFrequency's bounds are reached. */
+static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    const wf_task_t *t = tr->task;
+    json_t *freq = json_object_get(t->props, "checkFrequency");
+    int64_t max_iter = 100, max_ms = 0, interval_ms = 1000;
+    json_t *v = json_object_get(freq, "maxIterations");
+    if (json_is_integer(v))
+        max_iter = json_integer_value(v);
+    char err[200];
+    v = json_object_get(freq, "maxDuration");
+    if (json_is_string(v) && wf_duration_parse(json_string_value(v), &max_ms, err, sizeof(err)))
+        max_ms = 0;
+    v = json_object_get(freq, "interval");
+    if (json_is_string(v) &&
+        wf_duration_parse(json_string_value(v), &interval_ms, err, sizeof(err)))
+        interval_ms = 1000;
+    bool fail_on_max = json_is_true(json_object_get(t->props, "failOnMaxReached"));
+    if (tr->branch < 0) {
+        /* Resume after a takeover: the last iteration recorded is current. */
+        tr->branch = 0;
+        for (size_t i = 0; i < x->n_truns; i++)
+            if (x->truns[i]->parent == tr && x->truns[i]->value &&
+                atoi(x->truns[i]->value) > tr->branch)
+                tr->branch = atoi(x->truns[i]->value);
+    }
+    for (;;) {
+        if (tr->next_iter_ms > wf_wall_ms()) {
+            if (!tr->timer.armed)
+                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_wall_ms(),
+                                  walk_timer_cb, tr);
+            return WF_ST_RUNNING;
+        }
+        char val[24];
+        snprintf(val, sizeof(val), "%d", tr->branch);
+        int saved = tr->iteration;
+        tr->iteration = tr->branch;
+        wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
+        tr->iteration = saved;
+        if (!wf_state_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
+            return s;
+        json_t *c = json_object_get(t->props, "condition");
+        int b = json_is_string(c) ? render_bool(ex, x, tr, json_string_value(c)) : 1;
+        if (b < 0)
+            return WF_ST_FAILED;
+        int64_t iterations = tr->branch + 1;
+        json_decref(tr->outputs);
+        tr->outputs = json_pack("{s:I}", "iterationCount", (json_int_t)iterations);
+        tr->dirty = true;
+        if (b == 1)
+            return WF_ST_SUCCESS;
+        if ((max_iter > 0 && iterations >= max_iter) ||
+            (max_ms > 0 && tr->first_start_ms && wf_wall_ms() - tr->first_start_ms >= max_ms)) {
+            if (fail_on_max)
+                wf_xlog(ex, x, tr, "ERROR", "WaitFor: maximum reached", 24);
+            return fail_on_max ? WF_ST_FAILED : WF_ST_SUCCESS;
+        }
+        tr->branch++;
+        tr->next_iter_ms = wf_wall_ms() + interval_ms;
+    }
+}
+
 /* Children of a flowable task run; RUNNING while not settled. */
 static wf_state_t walk_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
@@ -756,6 +820,9 @@ static wf_state_t walk_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     case WF_TASK_EACH_SEQUENTIAL:
     case WF_TASK_EACH_PARALLEL:
         s = walk_each(ex, x, tr);
+        break;
+    case WF_TASK_WAIT_FOR:
+        s = walk_wait_for(ex, x, tr);
         break;
     default: /* Sequential, AllowFailure, WorkingDirectory */
         s = walk_seq(ex, x, &t->tasks, tr, v);
@@ -791,6 +858,7 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING",
                                                           "startDate", date));
             tr->attempts_count = 1;
+            tr->first_start_ms = wf_wall_ms();
             set_trun_state(tr, WF_ST_RUNNING);
         }
         wf_state_t s = walk_children(ex, x, tr);
@@ -824,6 +892,8 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         if (tr->proc == NULL && !tr->timer.armed && tr->task->type->kind != WF_TASK_SUBFLOW) {
             /* Running with nothing behind it: the replica that started it
              * died. The attempt is lost; the retry policy decides. */
+            if (tr->first_start_ms == 0)
+                tr->first_start_ms = wf_wall_ms();
             wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL,
                                   "attempt lost: the executor running it stopped");
         } else if (tr->task->type->kind == WF_TASK_SUBFLOW) {
@@ -913,8 +983,28 @@ static bool admit(wf_executor_t *ex, wf_xexec_t *x)
     return false;
 }
 
+/* Restart (the gateway moved a FAILED or KILLED execution to RETRYING): failed
+ * and killed task runs run again in the same execution, with a new attempt;
+ * their flowable parents become RUNNING again. Successful ones are kept. */
+static void restart(wf_xexec_t *x)
+{
+    for (size_t i = 0; i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (tr->state != WF_ST_FAILED && tr->state != WF_ST_KILLED)
+            continue;
+        set_trun_state(tr, wf_xtask_flowable(tr->task) ? WF_ST_RUNNING : WF_ST_CREATED);
+        tr->branch = -1;
+        tr->first_start_ms = 0;
+    }
+    json_decref(x->outputs);
+    x->outputs = NULL;
+    set_exec_state(x, WF_ST_RUNNING);
+}
+
 static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
 {
+    if (x->state == WF_ST_RETRYING && x->flow != NULL)
+        restart(x);
     if (x->flow == NULL) {
         wf_xlog(ex, x, NULL, "ERROR", "flow not found or invalid", 25);
         set_exec_state(x, WF_ST_FAILED);

@@ -47,6 +47,13 @@ ex_start() {
     "$WF_BUILDDIR/weftd" executor --domain "$dom" "$@" >>"$PG_TMP/executor-$dom.log" 2>&1 &
     EX_PID=$!
     EX_PIDS+=("$EX_PID")
+    local i
+    for i in $(seq 1 200); do # ready once registered
+        [ "$(pg_psql -c "SELECT count(*) FROM executors WHERE pid = $EX_PID AND stopped_at IS NULL")" = 1 ] && return 0
+        kill -0 "$EX_PID" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
 }
 
 ex_stop_all() {
