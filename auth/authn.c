@@ -54,6 +54,7 @@ struct wf_authn {
     pthread_t thread;
     bool thread_started, stop;
 
+    EVP_MD *sha256; /* fetched once: implicit fetches per call cost more than hashing */
     cache_slot_t *cache;
     size_t n_cache;
     pthread_mutex_t stripes[CACHE_STRIPES];
@@ -124,6 +125,11 @@ static issuer_t *next_due(wf_authn_t *a, int64_t now, int64_t *wait)
             due = is->last_attempt + a->opt.min_refresh_interval;
         else
             due = is->last_success + a->opt.refresh_interval;
+        /* Whatever asked for it, an issuer is never fetched again sooner than
+         * retry_interval after the last attempt: an IdP that is down or
+         * failing is polled gently, not in a loop. */
+        if (is->last_attempt != 0 && due < is->last_attempt + a->opt.retry_interval)
+            due = is->last_attempt + a->opt.retry_interval;
         if (due <= now)
             return is;
         if (due - now < *wait)
@@ -317,7 +323,7 @@ wf_jwt_status_t wf_authn_verify_at(wf_authn_t *a, const char *token, size_t len,
         st = WF_JWT_TOO_LARGE;
         goto out;
     }
-    if (cacheable && EVP_Digest(token, len, hash, NULL, EVP_sha256(), NULL) != 1)
+    if (cacheable && EVP_Digest(token, len, hash, NULL, a->sha256, NULL) != 1)
         cacheable = false;
     if (cacheable && cache_get(a, hash, now, out)) {
         atomic_fetch_add(&a->cache_hits, 1);
@@ -448,7 +454,8 @@ int wf_authn_create(const wf_oidc_conf_t *issuers, size_t n_issuers,
         }
     }
     if (a->opt.cache_entries > 0) {
-        if ((a->cache = calloc(a->opt.cache_entries, sizeof(*a->cache))) == NULL) {
+        if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+            (a->cache = calloc(a->opt.cache_entries, sizeof(*a->cache))) == NULL) {
             snprintf(err, err_len, "out of memory");
             goto fail;
         }
@@ -522,6 +529,7 @@ void wf_authn_destroy(wf_authn_t *a)
         pthread_cond_broadcast(&a->cond);
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->thread, NULL);
+        curl_global_cleanup();
     }
     for (size_t i = 0; i < a->n_issuers; i++) {
         issuer_t *is = &a->issuers[i];
@@ -537,6 +545,7 @@ void wf_authn_destroy(wf_authn_t *a)
         if (a->cache[i].used)
             wf_principal_dispose(&a->cache[i].who);
     free(a->cache);
+    EVP_MD_free(a->sha256);
     for (size_t i = 0; i < CACHE_STRIPES; i++)
         pthread_mutex_destroy(&a->stripes[i]);
     pthread_cond_destroy(&a->cond);

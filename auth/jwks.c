@@ -9,6 +9,15 @@
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
+
+#define CTX_POOL 16
+
+/* Per-key verification state, shared by every thread using the key. */
+struct wf_jwk_ctx {
+    EVP_MD *md; /* NULL for EdDSA (no prehash) */
+    _Atomic(EVP_PKEY_CTX *) pool[CTX_POOL];
+};
 
 struct wf_jwks {
     atomic_int refs;
@@ -312,7 +321,17 @@ static void add_key(wf_jwks_t *set, size_t idx, json_t *jwk)
     char *kid_copy = strdup(kid);
     if (kid_copy == NULL)
         goto skip;
-    set->keys[set->n_keys++] = (wf_jwk_t){kid_copy, natural, pkey};
+    struct wf_jwk_ctx *kc = calloc(1, sizeof(*kc));
+    const char *md = natural == WF_JWT_ALG_RS256 || natural == WF_JWT_ALG_ES256   ? "SHA256"
+                     : natural == WF_JWT_ALG_RS384 || natural == WF_JWT_ALG_ES384 ? "SHA384"
+                     : natural == WF_JWT_ALG_RS512                                ? "SHA512"
+                                                                                  : NULL;
+    if (kc == NULL || (md != NULL && (kc->md = EVP_MD_fetch(NULL, md, NULL)) == NULL)) {
+        free(kc);
+        free(kid_copy);
+        goto skip;
+    }
+    set->keys[set->n_keys++] = (wf_jwk_t){kid_copy, natural, pkey, kc};
     return;
 skip:
     EVP_PKEY_free(pkey);
@@ -363,6 +382,11 @@ void wf_jwks_unref(wf_jwks_t *set)
     if (set == NULL || atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) != 1)
         return;
     for (size_t i = 0; i < set->n_keys; i++) {
+        struct wf_jwk_ctx *kc = set->keys[i].ctx;
+        for (size_t k = 0; k < CTX_POOL; k++)
+            EVP_PKEY_CTX_free(atomic_load(&kc->pool[k]));
+        EVP_MD_free(kc->md);
+        free(kc);
         free(set->keys[i].kid);
         EVP_PKEY_free(set->keys[i].pkey);
     }
@@ -407,4 +431,57 @@ bool wf_jwks_superset(const wf_jwks_t *new_set, const wf_jwks_t *old)
             return false;
     }
     return true;
+}
+
+/* A verify-initialised context for `key`: from the pool, or a new one. */
+static EVP_PKEY_CTX *ctx_take(const wf_jwk_t *key)
+{
+    for (size_t i = 0; i < CTX_POOL; i++) {
+        EVP_PKEY_CTX *c = atomic_exchange(&key->ctx->pool[i], NULL);
+        if (c != NULL)
+            return c;
+    }
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+    if (c == NULL || EVP_PKEY_verify_init(c) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(c, key->ctx->md) != 1 ||
+        (key->alg <= WF_JWT_ALG_RS512 &&
+         EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1)) {
+        EVP_PKEY_CTX_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void ctx_give(const wf_jwk_t *key, EVP_PKEY_CTX *c)
+{
+    for (size_t i = 0; i < CTX_POOL; i++) {
+        EVP_PKEY_CTX *expected = NULL;
+        if (atomic_compare_exchange_strong(&key->ctx->pool[i], &expected, c))
+            return;
+    }
+    EVP_PKEY_CTX_free(c); /* pool full: more threads than slots */
+}
+
+int wf_jwk_verify(const wf_jwk_t *key, const unsigned char *msg, size_t len,
+                  const unsigned char *sig, size_t sig_len)
+{
+    if (key->ctx->md == NULL) {
+        /* Ed25519 signs the message itself; one-shot only. */
+        EVP_MD_CTX *mc = EVP_MD_CTX_new();
+        int rc = -1;
+        if (mc != NULL && EVP_DigestVerifyInit_ex(mc, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1)
+            rc = EVP_DigestVerify(mc, sig, sig_len, msg, len) == 1;
+        EVP_MD_CTX_free(mc);
+        return rc;
+    }
+    unsigned char dgst[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if (EVP_Digest(msg, len, dgst, &dlen, key->ctx->md, NULL) != 1)
+        return -1;
+    EVP_PKEY_CTX *c = ctx_take(key);
+    if (c == NULL)
+        return -1;
+    int v = EVP_PKEY_verify(c, sig, sig_len, dgst, dlen);
+    ctx_give(key, c);
+    return v == 1;
 }

@@ -132,27 +132,24 @@ out:
 
 wf_jwt_status_t wf_jwt_verify_signature(const wf_jwt_t *jwt, const wf_jwk_t *key)
 {
-    const char *md = NULL;
     size_t want = 0;
     unsigned char *der = NULL;
     const unsigned char *sig = jwt->sig;
     size_t sig_len = jwt->sig_len;
-    wf_jwt_status_t st = WF_JWT_INTERNAL;
+    wf_jwt_status_t st;
 
     /* The pin: the key decides the algorithm, never the token. */
     if (key == NULL || jwt->alg != key->alg)
         return WF_JWT_ALG_KEY_MISMATCH;
     switch (key->alg) {
-    case WF_JWT_ALG_RS256: md = "SHA256"; break;
-    case WF_JWT_ALG_RS384: md = "SHA384"; break;
-    case WF_JWT_ALG_RS512: md = "SHA512"; break;
-    case WF_JWT_ALG_ES256: md = "SHA256", want = 64; break;
-    case WF_JWT_ALG_ES384: md = "SHA384", want = 96; break;
+    case WF_JWT_ALG_RS256:
+    case WF_JWT_ALG_RS384:
+    case WF_JWT_ALG_RS512: want = (size_t)EVP_PKEY_get_size(key->pkey); break;
+    case WF_JWT_ALG_ES256: want = 64; break;
+    case WF_JWT_ALG_ES384: want = 96; break;
     case WF_JWT_ALG_EDDSA: want = 64; break;
     default: return WF_JWT_ALG_KEY_MISMATCH;
     }
-    if (key->alg <= WF_JWT_ALG_RS512)
-        want = (size_t)EVP_PKEY_get_size(key->pkey);
     if (sig_len != want)
         return WF_JWT_SIGNATURE_MALFORMED;
     if (key->alg == WF_JWT_ALG_ES256 || key->alg == WF_JWT_ALG_ES384) {
@@ -162,14 +159,9 @@ wf_jwt_status_t wf_jwt_verify_signature(const wf_jwt_t *jwt, const wf_jwk_t *key
         sig = der;
         sig_len = (size_t)n;
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
-        goto out;
-    int v = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)jwt->signing_input,
-                             jwt->signing_len);
-    st = v == 1 ? WF_JWT_OK : WF_JWT_SIGNATURE_INVALID;
-out:
-    EVP_MD_CTX_free(ctx);
+    int v = wf_jwk_verify(key, (const unsigned char *)jwt->signing_input, jwt->signing_len, sig,
+                          sig_len);
+    st = v == 1 ? WF_JWT_OK : v == 0 ? WF_JWT_SIGNATURE_INVALID : WF_JWT_INTERNAL;
     OPENSSL_free(der);
     return st;
 }

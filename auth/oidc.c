@@ -80,6 +80,8 @@ int wf_oidc_fetch(const char *url, char **body, size_t *len, char *err, size_t e
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    /* A configured proxy is honoured for real IdPs, never for loopback ones. */
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* we run on a helper thread */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)WF_OIDC_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)WF_OIDC_TIMEOUT_MS);

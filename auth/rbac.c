@@ -116,7 +116,9 @@ bool wf_rbac_subject_valid(const char *subject)
         memcpy(ns, subject + 3, nl);
         ns[nl] = '\0';
         size_t n = strlen(slash + 1);
-        if (!wf_namespace_valid(ns) || n == 0 || n > 63)
+        /* Same rule as service_accounts.name: ^[a-z0-9][a-z0-9_-]{0,62}$ */
+        if (!wf_namespace_valid(ns) || n == 0 || n > 63 ||
+            !(islower((unsigned char)slash[1]) || isdigit((unsigned char)slash[1])))
             return false;
         for (const char *p = slash + 1; *p; p++)
             if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-' &&

@@ -90,7 +90,7 @@ wf_role_t wf_rbac_perm_min_role(wf_perm_t perm);
 bool wf_rbac_perm_auditor(wf_perm_t perm);
 
 /* True when `subject` is well formed: "user:<1..255 printable, no space>",
- * "group:<same>", "sa:<valid namespace>/<name [a-z0-9-_], 1..63>". */
+ * "group:<same>", "sa:<valid namespace>/<name [a-z0-9][a-z0-9_-]{0,62}>". */
 bool wf_rbac_subject_valid(const char *subject);
 
 /* True when binding `b` applies to principal `who` (its subject or one of its

@@ -65,6 +65,10 @@ static const conf_key_t gateway_keys[] = {
      1, 3600, NULL, NULL, "seconds to receive request headers"},
     {"idle_timeout", CONF_INT, offsetof(wf_config_t, gateway.idle_timeout), 0, 0, false, "60", 1,
      86400, NULL, NULL, "seconds an idle keep-alive connection is kept"},
+    {"shutdown_timeout", CONF_INT, offsetof(wf_config_t, gateway.shutdown_timeout), 0, 0, false,
+     "10", 0, 600, NULL, NULL, "seconds in-flight requests get to finish on SIGTERM"},
+    {"db_connections", CONF_INT, offsetof(wf_config_t, gateway.db_connections), 0, 0, false, "4",
+     1, 64, NULL, NULL, "PostgreSQL connections per event loop"},
     END_KEYS,
 };
 

@@ -40,6 +40,8 @@ typedef struct wf_config {
         int64_t threads;        /* event loops; 0 = one per core */
         int64_t header_timeout; /* seconds */
         int64_t idle_timeout;   /* seconds */
+        int64_t shutdown_timeout; /* seconds to drain in-flight requests */
+        int64_t db_connections;   /* PostgreSQL connections per event loop */
     } gateway;
     struct {
         int64_t slots;             /* concurrent task runs per executor */

@@ -59,21 +59,22 @@ void wf_diag_note(wf_diag_t *diag, const char *fmt, ...)
     va_end(ap);
 }
 
-static int by_position(const void *a, const void *b)
+static int before(const wf_diag_t *x, const wf_diag_t *y)
 {
-    const wf_diag_t *x = a, *y = b;
-    if (x->line != y->line)
-        return x->line < y->line ? -1 : 1;
-    if (x->col != y->col)
-        return x->col < y->col ? -1 : 1;
-    return 0;
+    return x->line < y->line || (x->line == y->line && x->col < y->col);
 }
 
 void wf_diags_sort(wf_diags_t *d)
 {
-    /* Stable enough: equal positions keep insertion order in practice for
-     * small lists; qsort is fine since messages at one spot are rare. */
-    qsort(d->items, d->count, sizeof(*d->items), by_position);
+    /* Insertion sort: stable (errors at one spot keep the order they were
+     * found in) and lists are short. */
+    for (size_t i = 1; i < d->count; i++) {
+        wf_diag_t cur = d->items[i];
+        size_t j = i;
+        for (; j > 0 && before(&cur, &d->items[j - 1]); j--)
+            d->items[j] = d->items[j - 1];
+        d->items[j] = cur;
+    }
 }
 
 void wf_diags_print(const wf_diags_t *d, FILE *out)

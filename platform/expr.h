@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -31,6 +32,73 @@ wf_tmpl_t *wf_tmpl_compile(const char *src, size_t len, wf_expr_err_t *err);
  * positions in errors still refer to `src`. */
 wf_tmpl_t *wf_expr_compile(const char *src, size_t len, wf_expr_err_t *err);
 void wf_tmpl_free(wf_tmpl_t *t);
+/* Bounds on one render, so a hostile template cannot hang the process or
+ * exhaust its memory. Zero fields take the defaults shown. */
+typedef struct wf_expr_limits {
+    size_t max_output;       /* bytes of rendered text (1 MiB) */
+    size_t max_memory;       /* bytes of temporary values (16 MiB) */
+    uint64_t max_steps;      /* evaluation steps (1,000,000) */
+    uint64_t max_iterations; /* loop iterations, all loops together (100,000) */
+    int64_t max_range;       /* items one range() may produce (10,000) */
+    int max_depth;           /* nested render() calls (8) */
+} wf_expr_limits_t;
+
+/* What a render sees. Everything is borrowed for the duration of the call. */
+typedef struct wf_expr_env {
+    /* Object whose members are the variables: inputs, outputs, vars, labels,
+     * execution, flow, taskrun, parent, trigger, envs... NULL = no variables. */
+    const json_t *ctx;
+    /* Resolves secret('NAME'). Returns a heap string that the engine wipes and
+     * frees, or NULL when the secret does not exist. A NULL resolver means
+     * secrets are unavailable here (only the executor provides one). */
+    char *(*secret)(void *ud, const char *name);
+    void *secret_ud;
+    /* The current time in microseconds since the Unix epoch, for now();
+     * NULL reads the system clock. */
+    int64_t (*now)(void *ud);
+    void *now_ud;
+    /* Functions whose data lives outside the context: kv(key, namespace,
+     * errorOnMissing), read(path), errorLogs(). Called with the function name
+     * and its arguments as a JSON array; returns a new value, or NULL with a
+     * message in `err` (such as "key 'k' not found"). A NULL callback means
+     * these functions are unavailable here (they are still valid syntax). */
+    json_t *(*host)(void *ud, const char *fn, const json_t *args, char *err, size_t errlen);
+    void *host_ud;
+    const wf_expr_limits_t *limits; /* NULL = defaults */
+} wf_expr_env_t;
+
+/* Reusable render state (output buffer, temporaries). One per thread; it
+ * owns everything a render returns until the next render or destroy. */
+typedef struct wf_expr_rt wf_expr_rt_t;
+
+wf_expr_rt_t *wf_expr_rt_create(void);
+/* Frees the runtime, wiping its buffers when they held a secret. */
+void wf_expr_rt_destroy(wf_expr_rt_t *rt);
+
+/* Renders `t` to text. On success returns 0 and points *out at a
+ * NUL-terminated string owned by `rt` (valid until its next use). */
+int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt, const char **out,
+                   size_t *outlen, wf_expr_err_t *err);
+/* Evaluates `t` to a typed value: a template that is one "{{ expr }}" (blank
+ * text around it aside) or a compiled bare expression gives the expression's
+ * JSON value ("{{ [1, 2] }}" is a list, "{{ 1 < 2 }}" is true); any other
+ * template gives its rendered text as a string. Returns a new reference, or
+ * NULL with `err` filled. For runIf, If conditions, Switch and ForEach values. */
+json_t *wf_tmpl_eval(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt,
+                     wf_expr_err_t *err);
+/* Returns a copy of `value` in which every string (object keys excepted) is
+ * rendered as a template. NULL with `err` filled on the first failure; the
+ * message then starts with the JSON path of the string ("$.a[1]: ..."). */
+json_t *wf_expr_render_json(const json_t *value, const wf_expr_env_t *env, wf_expr_rt_t *rt,
+                            wf_expr_err_t *err);
+/* The truth value the engine uses for if/and/or: false for null, false, 0,
+ * "", empty lists and maps (and the strings "false"), true otherwise. */
+int wf_expr_truthy(const json_t *value);
+
+/* Writes the filters, functions and tests with their parameters, one per
+ * line ("filter  date(format, existingFormat, timeZone, locale)  ..."). */
+void wf_expr_print_catalog(FILE *out);
+
 /* True when the template is text only (no tag, no expression): rendering it
  * returns it unchanged, so callers may skip the render. */
 int wf_tmpl_is_static(const wf_tmpl_t *t);

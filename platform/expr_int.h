@@ -10,9 +10,11 @@
 #include "platform/expr.h"
 
 /* Parser limits: a hostile template cannot blow the C stack. */
-#define WF_EXPR_MAX_NEST 64  /* nested {% if/for %} blocks */
-#define WF_EXPR_MAX_DEPTH 96 /* nested sub-expressions */
-#define WF_EXPR_MAX_ARGS 16  /* arguments to one filter or function call */
+#define WF_EXPR_MAX_NEST 64    /* nested {% if/for %} blocks */
+#define WF_EXPR_MAX_DEPTH 96   /* nested sub-expressions */
+#define WF_EXPR_MAX_ARGS 16    /* arguments to one filter or function call */
+#define WF_EXPR_MAX_SECRETS 16 /* distinct secret() values in one render */
+#define WF_EXPR_MAX_HEIGHT 256 /* operations nested in one expression tree */
 
 /* ---- compile arena: every node and literal of a template lives here ---- */
 typedef struct wf_arena_chunk {
@@ -133,6 +135,67 @@ typedef enum { WF_FN_FILTER = 1, WF_FN_FUNC = 2, WF_FN_TEST = 4 } wf_fn_kind_t;
 
 #define WF_FN_MAX_PARAMS 4
 
+/* ---- values during evaluation ---- */
+typedef enum {
+    WV_UNDEF = 0, /* only seen by `is defined`, `??` and `default` */
+    WV_NULL,
+    WV_BOOL,
+    WV_INT,
+    WV_DBL,
+    WV_STR, /* s/n: borrowed from the template or context, or in the render arena */
+    WV_ARR, /* j: borrowed from the context, or kept by the runtime */
+    WV_OBJ,
+} wf_vt_t;
+
+typedef struct wf_val {
+    uint8_t t;
+    size_t n;
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+        json_t *j;
+    };
+} wf_val_t;
+
+typedef struct wf_scope_var {
+    const char *name;
+    wf_val_t v;
+} wf_scope_var_t;
+
+struct wf_expr_rt {
+    char *out; /* rendered text */
+    size_t len, cap;
+    wf_arena_t arena; /* temporaries of the current render */
+    json_t **keep;    /* JSON values created by the current render */
+    size_t nkeep, capkeep;
+    wf_scope_var_t *vars; /* {% set %} and loop variables, innermost last */
+    size_t nvars, capvars;
+    int secret_used; /* buffers must be wiped before reuse */
+};
+
+typedef struct wf_eval {
+    const wf_tmpl_t *t; /* template being evaluated (render() swaps it) */
+    const wf_expr_env_t *env;
+    wf_expr_rt_t *rt;
+    wf_expr_err_t *err;
+    wf_expr_limits_t lim;
+    uint64_t steps, iters;
+    size_t mem;     /* estimated bytes of JSON values created */
+    int depth;      /* nested render() */
+    void *tz_cache; /* last time zone loaded in this render (expr_date.c) */
+    /* secret values resolved in this render, redacted from error messages */
+    const char *secret_names[WF_EXPR_MAX_SECRETS];
+    const char *secrets[WF_EXPR_MAX_SECRETS];
+    size_t secret_len[WF_EXPR_MAX_SECRETS];
+    int nsecrets;
+} wf_eval_t;
+
+struct wf_node;
+/* A filter/test gets its input in args[0] and its parameters after it; a
+ * function gets its parameters from args[0]. Absent optional ones are UNDEF. */
+typedef int (*wf_fn_impl_t)(wf_eval_t *ev, const struct wf_node *n, wf_val_t *args, wf_val_t *out);
+
 typedef struct wf_fn_def {
     const char *name;
     uint8_t kind;     /* wf_fn_kind_t */
@@ -140,14 +203,15 @@ typedef struct wf_fn_def {
     uint8_t max_args;
     uint8_t lenient; /* a filter whose input may be undefined (default) */
     const char *params[WF_FN_MAX_PARAMS];
+    wf_fn_impl_t impl;
     const char *summary;
 } wf_fn_def_t;
 
 typedef struct wf_node {
-    uint8_t kind; /* wf_node_kind_t */
-    uint8_t op;   /* wf_op_t */
-    uint8_t trim; /* TEXT: 1 = strip leading, 2 = strip trailing whitespace at render */
-    uint32_t pos; /* byte offset in the source, for error positions */
+    uint8_t kind;    /* wf_node_kind_t */
+    uint8_t op;      /* wf_op_t */
+    uint16_t height; /* longest path to a leaf, bounded by WF_EXPR_MAX_HEIGHT */
+    uint32_t pos;    /* byte offset in the source, for error positions */
     uint32_t nkids;
     struct wf_node **kids;
     const char **argnames; /* FILTER/CALL: name per argument, NULL when positional */
@@ -184,5 +248,54 @@ int wf_expr_resolve(const wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err);
 int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err);
 /* The table, for `weft expr` help: NULL-terminated. */
 extern const wf_fn_def_t wf_expr_fns[];
+
+/* ---- helpers for filter and function implementations (expr_eval.c) ---- */
+
+/* Fills ev->err positioned at node `n`; returns -1. */
+int wf_ev_error(wf_eval_t *ev, const struct wf_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Render-scoped memory, counted against the memory limit. */
+void *wf_ev_alloc(wf_eval_t *ev, const struct wf_node *n, size_t size);
+/* Takes ownership of a new JSON array/object (NULL = out of memory) and makes
+ * it a value that lives until the end of the render; `cost` estimates bytes. */
+int wf_ev_keep(wf_eval_t *ev, const struct wf_node *n, json_t *j, size_t cost, wf_val_t *out);
+/* Text form of any value: strings as is, numbers as Pebble prints them,
+ * lists and maps as JSON. */
+int wf_ev_str(wf_eval_t *ev, const struct wf_node *n, const wf_val_t *v, const char **s,
+              size_t *len);
+/* Numeric value: returns 0 and sets is_int/i/d, or -1 with an error naming `what`. */
+int wf_ev_num(wf_eval_t *ev, const struct wf_node *n, const wf_val_t *v, const char *what,
+              int *is_int, int64_t *i, double *d);
+/* A new JSON reference for a value, or NULL with an error. */
+json_t *wf_ev_json(wf_eval_t *ev, const struct wf_node *n, const wf_val_t *v);
+/* A borrowed view of a JSON value. */
+void wf_val_of_json(const json_t *j, wf_val_t *out);
+int wf_val_truthy(const wf_val_t *v);
+int wf_val_equal(const wf_val_t *a, const wf_val_t *b);
+const char *wf_val_type(const wf_val_t *v);
+/* Renders a nested template source against the current context (render()). */
+int wf_ev_render_nested(wf_eval_t *ev, const struct wf_node *n, const char *src, size_t len,
+                        wf_val_t *out);
+/* The current time in microseconds (env clock or the system clock). */
+int64_t wf_ev_now(wf_eval_t *ev);
+
+static inline void wf_val_str(wf_val_t *v, const char *s, size_t n)
+{
+    v->t = WV_STR;
+    v->s = s;
+    v->n = n;
+}
+
+static inline void wf_val_int(wf_val_t *v, int64_t i)
+{
+    v->t = WV_INT;
+    v->i = i;
+}
+
+static inline void wf_val_bool(wf_val_t *v, int b)
+{
+    v->t = WV_BOOL;
+    v->i = b != 0;
+}
 
 #endif

@@ -211,6 +211,22 @@ static int parse_args(parser_t *p, wf_node_t *call, uint32_t first)
     return 0;
 }
 
+/* Records the height of a finished node. Chains such as "1+1+1..." or
+ * "a.b.c..." are parsed by loops, not recursion, yet make trees that the
+ * evaluator walks recursively: their height is bounded here. */
+static int finish(parser_t *p, wf_node_t *n)
+{
+    unsigned h = 0;
+    for (uint32_t i = 0; i < n->nkids; i++)
+        if (n->kids[i] != NULL && n->kids[i]->height > h)
+            h = n->kids[i]->height;
+    n->height = (uint16_t)(h + 1);
+    if (n->height > WF_EXPR_MAX_HEIGHT)
+        return perr(p, n->pos, "expression too complex (more than %d nested operations)",
+                    WF_EXPR_MAX_HEIGHT);
+    return 0;
+}
+
 static int enter(parser_t *p)
 {
     if (++p->depth > WF_EXPR_MAX_DEPTH)
@@ -245,6 +261,8 @@ static int parse_list(parser_t *p, wf_node_t **out)
     NEW(p, n, WF_N_LIST, pos, 0);
     n->kids = v.items;
     n->nkids = v.n;
+    if (finish(p, n) < 0)
+        return -1;
     *out = n;
     return 0;
 }
@@ -301,6 +319,8 @@ static int parse_map(parser_t *p, wf_node_t **out)
     NEW(p, n, WF_N_MAP, pos, 0);
     n->kids = v.items;
     n->nkids = v.n;
+    if (finish(p, n) < 0)
+        return -1;
     *out = n;
     return 0;
 }
@@ -350,6 +370,8 @@ static int parse_primary(parser_t *p, wf_node_t **out)
                     return -1;
                 if (wf_expr_check_call(p->t, n, p->err) < 0)
                     return -1;
+                if (finish(p, n) < 0)
+                    return -1;
                 *out = n;
                 return 0;
             }
@@ -381,11 +403,9 @@ static int parse_primary(parser_t *p, wf_node_t **out)
     return advance(p);
 }
 
-static int parse_postfix(parser_t *p, wf_node_t **out)
+/* Attribute, index and filter suffixes after a primary expression. */
+static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
 {
-    wf_node_t *n = NULL;
-    if (parse_primary(p, &n) < 0)
-        return -1;
     for (;;) {
         wf_tok_t *t = &p->tok;
         wf_node_t *m;
@@ -415,6 +435,8 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
                 return perr(p, p->tok.pos,
                             "method calls are not supported: use a filter "
                             "(value | name(args))");
+            if (finish(p, m) < 0)
+                return -1;
             n = m;
         } else if (tok_is_op(t, "[")) {
             NEW(p, m, WF_N_INDEX, t->pos, 2);
@@ -422,6 +444,8 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
             if (advance(p) < 0 || parse_expr(p, &m->kids[1]) < 0)
                 return -1;
             if (expect_op(p, "]", "to close '['") < 0)
+                return -1;
+            if (finish(p, m) < 0)
                 return -1;
             n = m;
         } else if (tok_is_op(t, "|")) {
@@ -444,6 +468,8 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
                 return -1;
             if (wf_expr_check_call(p->t, m, p->err) < 0)
                 return -1;
+            if (finish(p, m) < 0)
+                return -1;
             n = m;
         } else {
             break;
@@ -453,8 +479,35 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
     return 0;
 }
 
+static int parse_postfix(parser_t *p, wf_node_t **out)
+{
+    wf_node_t *n = NULL;
+    if (parse_primary(p, &n) < 0)
+        return -1;
+    return parse_suffixes(p, n, out);
+}
+
 static int parse_unary(parser_t *p, wf_node_t **out)
 {
+    if (tok_is_op(&p->tok, "-")) {
+        /* A negative number is one literal, so "-5 | abs" is 5 as users expect;
+         * "-x | abs" still negates the filtered value. */
+        wf_tok_t nx;
+        if (peek(p, &nx) < 0)
+            return -1;
+        if ((nx.kind == WF_TOK_INT || nx.kind == WF_TOK_FLOAT) && nx.pos == p->tok.pos + 1) {
+            wf_node_t *n;
+            uint32_t pos = p->tok.pos;
+            if (advance(p) < 0)
+                return -1;
+            NEW(p, n, p->tok.kind == WF_TOK_INT ? WF_N_INT : WF_N_FLOAT, pos, 0);
+            n->i = -p->tok.i;
+            n->d = -p->tok.d;
+            if (advance(p) < 0)
+                return -1;
+            return parse_suffixes(p, n, out);
+        }
+    }
     if (tok_is_op(&p->tok, "-") || tok_is_op(&p->tok, "+")) {
         wf_node_t *n;
         if (enter(p) < 0)
@@ -464,6 +517,8 @@ static int parse_unary(parser_t *p, wf_node_t **out)
         if (advance(p) < 0 || parse_unary(p, &n->kids[0]) < 0)
             return -1;
         p->depth--;
+        if (finish(p, n) < 0)
+            return -1;
         *out = n;
         return 0;
     }
@@ -481,14 +536,14 @@ typedef struct binop {
 enum { LV_CMP = 1, LV_COALESCE, LV_RANGE, LV_ADD, LV_MUL };
 
 static const binop_t wf_binops[] = {
-    {LV_CMP, "==", 0, WF_OP_EQ},      {LV_CMP, "!=", 0, WF_OP_NE},
-    {LV_CMP, "<", 0, WF_OP_LT},       {LV_CMP, "<=", 0, WF_OP_LE},
-    {LV_CMP, ">", 0, WF_OP_GT},       {LV_CMP, ">=", 0, WF_OP_GE},
-    {LV_CMP, "in", 1, WF_OP_IN},      {LV_CMP, "contains", 1, WF_OP_CONTAINS},
-    {LV_RANGE, "..", 0, WF_OP_RANGE}, {LV_ADD, "+", 0, WF_OP_ADD},
-    {LV_ADD, "-", 0, WF_OP_SUB},      {LV_ADD, "~", 0, WF_OP_CONCAT},
-    {LV_MUL, "*", 0, WF_OP_MUL},      {LV_MUL, "/", 0, WF_OP_DIV},
-    {LV_MUL, "%", 0, WF_OP_MOD},
+    {LV_CMP, "==", 0, WF_OP_EQ},     {LV_CMP, "!=", 0, WF_OP_NE},
+    {LV_CMP, "<", 0, WF_OP_LT},      {LV_CMP, "<=", 0, WF_OP_LE},
+    {LV_CMP, ">", 0, WF_OP_GT},      {LV_CMP, ">=", 0, WF_OP_GE},
+    {LV_CMP, "in", 1, WF_OP_IN},     {LV_CMP, "contains", 1, WF_OP_CONTAINS},
+    {LV_CMP, "equals", 1, WF_OP_EQ}, {LV_RANGE, "..", 0, WF_OP_RANGE},
+    {LV_ADD, "+", 0, WF_OP_ADD},     {LV_ADD, "-", 0, WF_OP_SUB},
+    {LV_ADD, "~", 0, WF_OP_CONCAT},  {LV_MUL, "*", 0, WF_OP_MUL},
+    {LV_MUL, "/", 0, WF_OP_DIV},     {LV_MUL, "%", 0, WF_OP_MOD},
 };
 
 static const binop_t *find_binop(const wf_tok_t *t, int level)
@@ -543,6 +598,8 @@ static int parse_test(parser_t *p, wf_node_t *lhs, wf_node_t **out)
         return -1;
     if (wf_expr_check_call(p->t, n, p->err) < 0)
         return -1;
+    if (finish(p, n) < 0)
+        return -1;
     *out = n;
     return 0;
 }
@@ -579,6 +636,8 @@ static int parse_level(parser_t *p, int level, wf_node_t **out)
             n->kids[0] = lhs;
             if (advance(p) < 0 || parse_operand(p, level, &n->kids[1]) < 0)
                 return -1;
+            if (finish(p, n) < 0)
+                return -1;
             lhs = n;
             continue;
         }
@@ -588,6 +647,8 @@ static int parse_level(parser_t *p, int level, wf_node_t **out)
         n->op = (uint8_t)op;
         n->kids[0] = lhs;
         if (advance(p) < 0 || parse_operand(p, level, &n->kids[1]) < 0)
+            return -1;
+        if (finish(p, n) < 0)
             return -1;
         lhs = n;
         if (level == LV_RANGE)
@@ -608,6 +669,8 @@ static int parse_not(parser_t *p, wf_node_t **out)
         if (advance(p) < 0 || parse_not(p, &n->kids[0]) < 0)
             return -1;
         p->depth--;
+        if (finish(p, n) < 0)
+            return -1;
         *out = n;
         return 0;
     }
@@ -625,6 +688,8 @@ static int parse_and(parser_t *p, wf_node_t **out)
         n->kids[0] = lhs;
         if (advance(p) < 0 || parse_not(p, &n->kids[1]) < 0)
             return -1;
+        if (finish(p, n) < 0)
+            return -1;
         lhs = n;
     }
     *out = lhs;
@@ -641,6 +706,8 @@ static int parse_or(parser_t *p, wf_node_t **out)
         NEW(p, n, WF_N_OR, p->tok.pos, 2);
         n->kids[0] = lhs;
         if (advance(p) < 0 || parse_and(p, &n->kids[1]) < 0)
+            return -1;
+        if (finish(p, n) < 0)
             return -1;
         lhs = n;
     }
@@ -662,6 +729,8 @@ static int parse_expr(parser_t *p, wf_node_t **out)
         if (expect_op(p, ":", "in a conditional (a ? b : c)") < 0)
             return -1;
         if (parse_expr(p, &n->kids[2]) < 0)
+            return -1;
+        if (finish(p, n) < 0)
             return -1;
         cond = n;
     }

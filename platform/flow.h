@@ -37,9 +37,10 @@ typedef enum {
     WF_RETRY_RANDOM,
 } wf_retry_kind_t;
 
-/* `retry:` on a task or on the flow. Durations in milliseconds, 0 = unset. */
+/* `retry:` on a task or on the flow. Durations in milliseconds, -1 = unset. */
 typedef struct wf_retry {
     wf_retry_kind_t kind;
+    bool create_new_execution; /* `behavior: CREATE_NEW_EXECUTION` (default: retry the task) */
     int64_t max_attempts;    /* `maxAttempt` (alias `maxAttempts`); 0 = unbounded */
     int64_t max_duration_ms; /* `maxDuration` */
     int64_t interval_ms;     /* constant, exponential */
@@ -152,7 +153,7 @@ struct wf_task {
     const wf_task_type_t *type; /* never NULL in a flow returned without errors */
     char *type_name;            /* as written (may be an alias) */
     char *description;
-    int64_t timeout_ms; /* 0 = none */
+    int64_t timeout_ms; /* -1 = none; an expression stays in `props` and gives -1 */
     wf_retry_t retry;
     bool disabled, allow_failure, allow_warning;
     char *run_if;       /* `runIf` (or `when`), template text; NULL = always */
@@ -251,7 +252,7 @@ const wf_task_t *wf_flow_find_task(const wf_flow_t *flow, const char *id);
  * returns the callback's value when it is non-zero. */
 int wf_flow_each_task(const wf_flow_t *flow, int (*fn)(const wf_task_t *task, void *arg),
                       void *arg);
-/* Name of an input type ("STRING") / task kind enum value (for messages). */
+/* Kestra name of an input type ("STRING"), for messages and serialisation. */
 const char *wf_input_type_name(wf_input_type_t type);
 
 /* ---- 7. Serialisation -------------------------------------------------- */

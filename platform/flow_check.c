@@ -40,7 +40,7 @@ static void validate_concurrency(wf_vctx_t *cx, const wf_yaml_node_t *map, const
     const wf_yaml_node_t *limit = wf_yaml_get(map, "limit");
     int64_t n;
     char sub[WF_PATH_MAX];
-    snprintf(sub, sizeof(sub), "%s.limit", path);
+    wf_path_key(sub, path, "limit");
     if (limit != NULL && wf_yaml_as_int(limit, &n) && n < 1)
         wf_vctx_error(cx, limit, sub, "must be at least 1, got %lld", (long long)n);
 }
@@ -74,7 +74,7 @@ static void validate_sla(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *p
                        : strcmp(type->value, "EXECUTION_ASSERTION") == 0 ? "assert"
                                                                         : NULL;
     if (need != NULL && wf_is_absent(wf_yaml_get(map, need))) {
-        snprintf(sub, sizeof(sub), "%s.%s", path, need);
+        wf_path_key(sub, path, need);
         wf_vctx_error(cx, map, sub, "missing required property '%s' for a %s SLA", need,
                       type->value);
     }
@@ -159,7 +159,7 @@ static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
             continue;
         }
         const wf_yaml_node_t *type = wf_yaml_get(t, "type");
-        snprintf(tp, sizeof(tp), "%s.type", sub);
+        wf_path_key(tp, sub, "type");
         if (wf_is_absent(type) || type->kind != WF_YAML_SCALAR) {
             wf_vctx_error(cx, type ? type : t, tp, "missing required property 'type'");
             continue;
@@ -177,12 +177,10 @@ static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
             continue;
         }
         const wf_prop_t *tables[] = {wf_trigger_common_props, tt->props};
-        char what[160];
-        snprintf(what, sizeof(what), "trigger %s", tt->name);
         /* Trigger properties are rendered against the execution that fires
          * the trigger (a Flow trigger's `outputs.x` is the upstream flow's). */
         cx->foreign++;
-        wf_check_map(cx, t, sub, tables, 2, what);
+        wf_check_map(cx, t, sub, tables, 2, "trigger ", tt->name);
         cx->foreign--;
         if (tt->validate != NULL)
             tt->validate(cx, t, sub);
@@ -190,7 +188,7 @@ static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
         for (size_t j = 0; id != NULL && id->kind == WF_YAML_SCALAR && j < k; j++) {
             const wf_yaml_node_t *prev = wf_yaml_get(list->items[j], "id");
             if (prev != NULL && prev->kind == WF_YAML_SCALAR && strcmp(prev->value, id->value) == 0) {
-                snprintf(tp, sizeof(tp), "%s.id", sub);
+                wf_path_key(tp, sub, "id");
                 wf_diag_t *e = wf_vctx_error(cx, id, tp, "duplicate trigger id '%s'", id->value);
                 wf_diag_note(e, "first defined at line %d", prev->line);
                 break;
@@ -268,7 +266,7 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
             cx->flow_ns = ns->value;
     }
     const wf_prop_t *tables[] = {flow_props};
-    wf_check_map(cx, root, "", tables, 1, "flow");
+    wf_check_map(cx, root, "", tables, 1, "flow", NULL);
     check_labels(cx, wf_yaml_get(root, "labels"));
     const wf_yaml_node_t *triggers = wf_yaml_get(root, "triggers");
     if (!wf_is_absent(triggers))
@@ -277,7 +275,7 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
     /* Task ids are unique across the whole flow: outputs are addressed by id. */
     for (size_t i = 0; i < cx->n_ids; i++) {
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(cx->ids[i].id, cx->ids[j].id) == 0) {
+            if (cx->ids[i].id[0] == cx->ids[j].id[0] && strcmp(cx->ids[i].id, cx->ids[j].id) == 0) {
                 wf_diag_t *e = wf_diags_add(cx->diags, cx->ids[i].line, cx->ids[i].col,
                                             cx->ids[i].path, "duplicate task id '%s'",
                                             cx->ids[i].id);
@@ -407,8 +405,9 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
                                     nodes[stack[i]].id);
         const wf_yaml_node_t *at = wf_yaml_get(tasks->items[closes], "dependsOn");
         snprintf(sub, sizeof(sub), "%s.tasks[%d].dependsOn", path, closes);
-        wf_vctx_error(cx, at != NULL ? at : tasks->items[closes], sub, "dependency cycle: %s",
-                      cycle);
+        wf_diag_t *e = wf_vctx_error(cx, at != NULL ? at : tasks->items[closes], sub,
+                                     "dependency cycle: %s", cycle);
+        wf_diag_note(e, "each task waits for the one after its arrow, so none can start");
         break; /* one cycle is enough to explain; the others usually share it */
     }
     free(nodes);
@@ -650,13 +649,13 @@ void wf_check_templates(wf_vctx_t *cx, const wf_yaml_node_t *node, const char *p
         return;
     case WF_YAML_SEQ:
         for (size_t k = 0; k < node->count; k++) {
-            snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+            wf_path_index(sub, path, k);
             wf_check_templates(cx, node->items[k], sub);
         }
         return;
     case WF_YAML_MAP:
         for (size_t k = 0; k < node->count; k++) {
-            snprintf(sub, sizeof(sub), "%s.%s", path, node->keys[k]->value);
+            wf_path_key(sub, path, node->keys[k]->value);
             wf_check_templates(cx, node->items[k], sub);
         }
         return;

@@ -16,7 +16,7 @@ static void set_str(json_t *o, const char *key, const char *v)
 static void set_duration(json_t *o, const char *key, int64_t ms)
 {
     char buf[64];
-    if (ms <= 0)
+    if (ms < 0)
         return;
     if (ms % 1000 == 0)
         snprintf(buf, sizeof(buf), "PT%lldS", (long long)(ms / 1000));
@@ -30,6 +30,8 @@ static json_t *retry_json(const wf_retry_t *r)
     static const char *const kinds[] = {NULL, "constant", "exponential", "random"};
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(kinds[r->kind]));
+    if (r->create_new_execution)
+        json_object_set_new(o, "behavior", json_string("CREATE_NEW_EXECUTION"));
     if (r->max_attempts > 0)
         json_object_set_new(o, "maxAttempt", json_integer(r->max_attempts));
     set_duration(o, "maxDuration", r->max_duration_ms);

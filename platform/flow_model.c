@@ -53,21 +53,25 @@ static bool bool_of(const wf_yaml_node_t *map, const char *key, bool dflt)
     return b;
 }
 
+/* -1 when absent or an expression (resolved at run time). */
 static int64_t duration_of(const wf_yaml_node_t *map, const char *key)
 {
     const char *s = str_of(map, key);
-    int64_t ms = 0;
+    int64_t ms = -1;
     char msg[160];
-    if (s != NULL && wf_duration_parse(s, &ms, msg, sizeof(msg)) < 0)
-        ms = 0; /* an expression: resolved at run time */
+    if (s == NULL || wf_duration_parse(s, &ms, msg, sizeof(msg)) < 0)
+        return -1;
     return ms;
 }
 
 static void build_retry(wf_retry_t *r, const wf_yaml_node_t *map)
 {
     memset(r, 0, sizeof(*r));
+    r->max_duration_ms = r->interval_ms = r->max_interval_ms = r->min_interval_ms = -1;
     if (map == NULL || map->kind != WF_YAML_MAP)
         return;
+    const char *behavior = str_of(map, "behavior");
+    r->create_new_execution = behavior != NULL && strcmp(behavior, "CREATE_NEW_EXECUTION") == 0;
     const char *type = str_of(map, "type");
     r->kind = type == NULL                          ? WF_RETRY_NONE
               : strcmp(type, "constant") == 0      ? WF_RETRY_CONSTANT
@@ -102,24 +106,62 @@ static void build_list(wf_task_list_t *list, const wf_yaml_node_t *seq, wf_task_
         list->items[list->count++] = build_task(seq->items[k], parent);
 }
 
-/* Keys held in typed fields, not repeated in `props`. */
-static const char *const common_keys[] = {
-    "id",           "type",     "description", "timeout",  "retry",       "disabled",
-    "allowFailure", "allowWarning", "runIf",   "when",     "logLevel",    "workerGroup",
-    "errors",       "finally",
+/* Keys held in typed fields, not repeated in `props`. One pass over the
+ * task's keys fills them (this runs for every task on every apply). */
+typedef enum {
+    K_PROP = 0,
+    K_ID,
+    K_TYPE,
+    K_DESCRIPTION,
+    K_TIMEOUT,
+    K_RETRY,
+    K_DISABLED,
+    K_ALLOW_FAILURE,
+    K_ALLOW_WARNING,
+    K_RUN_IF,
+    K_WHEN,
+    K_LOG_LEVEL,
+    K_WORKER_GROUP,
+    K_ERRORS,
+    K_FINALLY,
+    K_CHILDREN, /* tasks, then, else, cases, defaults: built by kind below */
+} task_key_t;
+
+static const struct {
+    const char *name;
+    task_key_t key;
+} task_keys[] = {
+    {"id", K_ID},
+    {"type", K_TYPE},
+    {"description", K_DESCRIPTION},
+    {"timeout", K_TIMEOUT},
+    {"retry", K_RETRY},
+    {"disabled", K_DISABLED},
+    {"allowFailure", K_ALLOW_FAILURE},
+    {"allowWarning", K_ALLOW_WARNING},
+    {"runIf", K_RUN_IF},
+    {"when", K_WHEN},
+    {"logLevel", K_LOG_LEVEL},
+    {"workerGroup", K_WORKER_GROUP},
+    {"errors", K_ERRORS},
+    {"finally", K_FINALLY},
 };
 
-static bool is_common_key(const char *k, const wf_task_type_t *tt)
+static task_key_t classify_key(const char *k, const wf_task_type_t *tt)
 {
-    for (size_t i = 0; i < sizeof(common_keys) / sizeof(common_keys[0]); i++)
-        if (strcmp(common_keys[i], k) == 0)
-            return true;
-    /* child lists of flowables live in the tree, not in props */
+    for (size_t i = 0; i < sizeof(task_keys) / sizeof(task_keys[0]); i++)
+        if (task_keys[i].name[0] == k[0] && strcmp(task_keys[i].name, k) == 0)
+            return task_keys[i].key;
     if (tt->flags & WF_TT_FLOWABLE && (strcmp(k, "tasks") == 0 || strcmp(k, "then") == 0 ||
                                        strcmp(k, "else") == 0 || strcmp(k, "cases") == 0 ||
                                        (strcmp(k, "defaults") == 0 && tt->kind == WF_TASK_SWITCH)))
-        return true;
-    return false;
+        return K_CHILDREN;
+    return K_PROP;
+}
+
+static char *scalar_dup(const wf_yaml_node_t *n)
+{
+    return n->kind == WF_YAML_SCALAR && !wf_yaml_is_null(n) ? xstrdup(n->value) : NULL;
 }
 
 static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
@@ -127,25 +169,72 @@ static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
     wf_task_t *t = xcalloc(1, sizeof(*t));
     t->parent = parent;
     t->pos = pos_of(map);
-    t->id = xstrdup(str_of(map, "id"));
     t->type_name = xstrdup(str_of(map, "type"));
     t->type = wf_task_type_find(t->type_name);
-    t->description = xstrdup(str_of(map, "description"));
-    t->timeout_ms = duration_of(map, "timeout");
-    build_retry(&t->retry, wf_yaml_get(map, "retry"));
-    t->disabled = bool_of(map, "disabled", false);
-    t->allow_failure = bool_of(map, "allowFailure", false);
-    t->allow_warning = bool_of(map, "allowWarning", false);
-    t->run_if = xstrdup(str_of(map, "runIf") ? str_of(map, "runIf") : str_of(map, "when"));
-    t->log_level = xstrdup(str_of(map, "logLevel"));
-    t->worker_group = xstrdup(str_of(wf_yaml_get(map, "workerGroup"), "key"));
-    build_list(&t->errors, wf_yaml_get(map, "errors"), t);
-    build_list(&t->finally_, wf_yaml_get(map, "finally"), t);
+    t->timeout_ms = -1;
+    build_retry(&t->retry, NULL);
     t->props = json_object();
     const wf_task_type_t *tt = t->type;
-    for (size_t k = 0; k < map->count; k++)
-        if (!is_common_key(map->keys[k]->value, tt))
-            json_object_set_new(t->props, map->keys[k]->value, wf_yaml_to_json(map->items[k]));
+    char msg[160];
+    for (size_t k = 0; k < map->count; k++) {
+        const char *key = map->keys[k]->value;
+        const wf_yaml_node_t *v = map->items[k];
+        bool b = false;
+        switch (classify_key(key, tt)) {
+        case K_ID:
+            t->id = scalar_dup(v);
+            break;
+        case K_TYPE:
+        case K_CHILDREN:
+            break;
+        case K_DESCRIPTION:
+            t->description = scalar_dup(v);
+            break;
+        case K_TIMEOUT:
+            /* an expression is kept in props for the runner */
+            if (v->kind != WF_YAML_SCALAR ||
+                wf_duration_parse(v->value, &t->timeout_ms, msg, sizeof(msg)) < 0) {
+                t->timeout_ms = -1;
+                json_object_set_new(t->props, key, wf_yaml_to_json(v));
+            }
+            break;
+        case K_RETRY:
+            build_retry(&t->retry, v);
+            break;
+        case K_DISABLED:
+            t->disabled = wf_yaml_as_bool(v, &b) && b;
+            break;
+        case K_ALLOW_FAILURE:
+            t->allow_failure = wf_yaml_as_bool(v, &b) && b;
+            break;
+        case K_ALLOW_WARNING:
+            t->allow_warning = wf_yaml_as_bool(v, &b) && b;
+            break;
+        case K_RUN_IF:
+            free(t->run_if);
+            t->run_if = scalar_dup(v);
+            break;
+        case K_WHEN:
+            if (t->run_if == NULL) /* `runIf` wins over the older `when` */
+                t->run_if = scalar_dup(v);
+            break;
+        case K_LOG_LEVEL:
+            t->log_level = scalar_dup(v);
+            break;
+        case K_WORKER_GROUP:
+            t->worker_group = xstrdup(str_of(v, "key"));
+            break;
+        case K_ERRORS:
+            build_list(&t->errors, v, t);
+            break;
+        case K_FINALLY:
+            build_list(&t->finally_, v, t);
+            break;
+        case K_PROP:
+            json_object_set_new(t->props, key, wf_yaml_to_json(v));
+            break;
+        }
+    }
     if (!(tt->flags & WF_TT_FLOWABLE))
         return t;
     switch (tt->kind) {

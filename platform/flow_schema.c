@@ -9,8 +9,9 @@
 
 #include "platform/flow_time.h"
 
-/* Nesting limit for tasks: deeper flows are refused rather than recursed. */
-#define WF_MAX_TASK_DEPTH 64
+/* Nesting limit for tasks: deeper flows are refused rather than recursed
+ * (the YAML loader bounds document depth at 128, about 60 task levels). */
+#define WF_MAX_TASK_DEPTH 32
 
 wf_diag_t *wf_vctx_error(wf_vctx_t *cx, const wf_yaml_node_t *at, const char *path,
                          const char *fmt, ...)
@@ -158,7 +159,6 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
     case WF_PT_ANY:
         break;
     case WF_PT_STRING:
-    case WF_PT_TASK_ID:
         if (node->kind != WF_YAML_SCALAR)
             type_error(cx, prop, node, path);
         else if (prop->flags & WF_PF_ID && !wf_task_id_valid(node->value))
@@ -205,7 +205,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
     case WF_PT_ENUM_LIST:
         if (node->kind == WF_YAML_SEQ) {
             for (size_t k = 0; k < node->count; k++) {
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+                wf_path_index(sub, path, k);
                 if (node->items[k]->kind != WF_YAML_SCALAR)
                     wf_vctx_error(cx, node->items[k], sub, "expected a string, got %s",
                                   wf_yaml_type_name(node->items[k]));
@@ -223,7 +223,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         }
         const wf_prop_t *tables[] = {prop->sub->props};
-        wf_check_map(cx, node, path, tables, 1, prop->sub->what);
+        wf_check_map(cx, node, path, tables, 1, prop->sub->what, NULL);
         if (prop->sub->validate != NULL)
             prop->sub->validate(cx, node, path);
         return; /* wf_check_map checked the templates of each property */
@@ -234,7 +234,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         }
         for (size_t k = 0; k < node->count; k++) {
-            snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+            wf_path_index(sub, path, k);
             wf_prop_t item = *prop;
             item.type = WF_PT_OBJECT;
             item.flags &= ~(unsigned)WF_PF_NONEMPTY;
@@ -248,7 +248,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         if (node->kind == WF_YAML_SEQ) {
             for (size_t k = 0; k < node->count; k++) {
                 const wf_yaml_node_t *it = node->items[k];
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+                wf_path_index(sub, path, k);
                 if (it->kind != WF_YAML_MAP) {
                     wf_vctx_error(cx, it, sub, "expected a map with 'key' and 'value', got %s",
                                   wf_yaml_type_name(it));
@@ -260,11 +260,11 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                     {NULL},
                 };
                 const wf_prop_t *tables[] = {kv};
-                wf_check_map(cx, it, sub, tables, 1, "label");
+                wf_check_map(cx, it, sub, tables, 1, "label", NULL);
             }
         } else if (node->kind == WF_YAML_MAP) {
             for (size_t k = 0; k < node->count; k++) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, node->keys[k]->value);
+                wf_path_key(sub, path, node->keys[k]->value);
                 if (node->items[k]->kind != WF_YAML_SCALAR)
                     wf_vctx_error(cx, node->items[k], sub, "label value must be a string, got %s",
                                   wf_yaml_type_name(node->items[k]));
@@ -286,7 +286,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         }
         for (size_t k = 0; k < node->count; k++) {
-            snprintf(sub, sizeof(sub), "%s.%s", path, node->keys[k]->value);
+            wf_path_key(sub, path, node->keys[k]->value);
             if (node->items[k]->kind != WF_YAML_SEQ)
                 wf_vctx_error(cx, node->items[k], sub, "expected a list of tasks, got %s",
                               wf_yaml_type_name(node->items[k]));
@@ -306,18 +306,18 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                 {NULL},
             };
             const wf_yaml_node_t *it = node->items[k];
-            snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+            wf_path_index(sub, path, k);
             if (it->kind != WF_YAML_MAP) {
                 wf_vctx_error(cx, it, sub, "expected a map with 'task' and 'dependsOn', got %s",
                               wf_yaml_type_name(it));
                 continue;
             }
             const wf_prop_t *tables[] = {dag_item};
-            wf_check_map(cx, it, sub, tables, 1, "Dag entry");
+            wf_check_map(cx, it, sub, tables, 1, "Dag entry", NULL);
             const wf_yaml_node_t *task = wf_yaml_get(it, "task");
             if (!wf_is_absent(task)) {
                 char tp[WF_PATH_MAX];
-                snprintf(tp, sizeof(tp), "%s.task", sub);
+                wf_path_key(tp, sub, "task");
                 wf_check_task(cx, task, tp);
             }
         }
@@ -332,9 +332,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         for (size_t k = 0; k < node->count; k++) {
             const wf_yaml_node_t *c = node->items[k];
             if (is_map)
-                snprintf(sub, sizeof(sub), "%s.%s", path, node->keys[k]->value);
+                wf_path_key(sub, path, node->keys[k]->value);
             else
-                snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+                wf_path_index(sub, path, k);
             if (c->kind != WF_YAML_MAP) {
                 wf_vctx_error(cx, c, sub, "expected a condition (map), got %s",
                               wf_yaml_type_name(c));
@@ -342,7 +342,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             }
             const wf_yaml_node_t *type = wf_yaml_get(c, "type");
             char tp[WF_PATH_MAX];
-            snprintf(tp, sizeof(tp), "%s.type", sub);
+            wf_path_key(tp, sub, "type");
             if (wf_is_absent(type) || type->kind != WF_YAML_SCALAR) {
                 wf_vctx_error(cx, type ? type : c, tp, "missing required property 'type'");
                 continue;
@@ -366,9 +366,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                 {NULL},
             };
             const wf_prop_t *tables[] = {cond_common, ct->props};
-            char what[160];
-            snprintf(what, sizeof(what), "condition %s", ct->name);
-            wf_check_map(cx, c, sub, tables, 2, what);
+            wf_check_map(cx, c, sub, tables, 2, "condition ", ct->name);
             if (ct->validate != NULL)
                 ct->validate(cx, c, sub);
         }
@@ -380,14 +378,14 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         }
         for (size_t k = 0; k < node->count; k++) {
-            snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+            wf_path_index(sub, path, k);
             if (node->items[k]->kind != WF_YAML_MAP) {
                 wf_vctx_error(cx, node->items[k], sub, "expected an input (map), got %s",
                               wf_yaml_type_name(node->items[k]));
                 continue;
             }
             const wf_prop_t *tables[] = {wf_input_schema.props};
-            wf_check_map(cx, node->items[k], sub, tables, 1, "input");
+            wf_check_map(cx, node->items[k], sub, tables, 1, "input", NULL);
             wf_input_schema.validate(cx, node->items[k], sub);
         }
         {
@@ -418,7 +416,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         {
             extern const wf_schema_t wf_retry_schema;
             const wf_prop_t *tables[] = {wf_retry_schema.props};
-            wf_check_map(cx, node, path, tables, 1, "retry policy");
+            wf_check_map(cx, node, path, tables, 1, "retry policy", NULL);
             wf_retry_schema.validate(cx, node, path);
         }
         return;
@@ -434,13 +432,46 @@ static const wf_prop_t *find_prop(const wf_prop_t *const *tables, size_t n, cons
 {
     for (size_t t = 0; t < n; t++)
         for (const wf_prop_t *p = tables[t]; p != NULL && p->name != NULL; p++)
-            if (strcmp(p->name, name) == 0)
+            if (p->name[0] == name[0] && strcmp(p->name, name) == 0)
                 return p;
     return NULL;
 }
 
+void wf_path_key(char *dst, const char *parent, const char *key)
+{
+    size_t pl = strlen(parent), kl = strlen(key);
+    if (pl >= WF_PATH_MAX)
+        pl = WF_PATH_MAX - 1;
+    memcpy(dst, parent, pl);
+    if (pl > 0 && pl < WF_PATH_MAX - 1)
+        dst[pl++] = '.';
+    if (kl > WF_PATH_MAX - 1 - pl)
+        kl = WF_PATH_MAX - 1 - pl;
+    memcpy(dst + pl, key, kl);
+    dst[pl + kl] = '\0';
+}
+
+void wf_path_index(char *dst, const char *parent, size_t index)
+{
+    char num[24];
+    size_t n = sizeof(num);
+    num[--n] = '\0';
+    num[--n] = ']';
+    do {
+        num[--n] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0);
+    num[--n] = '[';
+    size_t pl = strlen(parent), nl = sizeof(num) - 1 - n;
+    if (pl > WF_PATH_MAX - 1 - nl)
+        pl = WF_PATH_MAX - 1 - nl;
+    memcpy(dst, parent, pl);
+    memcpy(dst + pl, num + n, nl + 1);
+}
+
 void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
-                  const wf_prop_t *const *tables, size_t n_tables, const char *what)
+                  const wf_prop_t *const *tables, size_t n_tables, const char *what,
+                  const char *what_name)
 {
     char sub[WF_PATH_MAX];
     for (size_t k = 0; k < map->count; k++) {
@@ -449,7 +480,7 @@ void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
             wf_vctx_error(cx, key, path, "property names must be strings");
             continue;
         }
-        snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key->value);
+        wf_path_key(sub, path, key->value);
         const wf_prop_t *prop = find_prop(tables, n_tables, key->value);
         if (prop == NULL) {
             const char *names[128];
@@ -457,8 +488,8 @@ void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
             for (size_t t = 0; t < n_tables; t++)
                 for (const wf_prop_t *p = tables[t]; p != NULL && p->name != NULL && nn < 128; p++)
                     names[nn++] = p->name;
-            wf_diag_t *e = wf_vctx_error(cx, key, sub, "unknown property '%s' for %s", key->value,
-                                         what);
+            wf_diag_t *e = wf_vctx_error(cx, key, sub, "unknown property '%s' for %s%s", key->value,
+                                         what, what_name != NULL ? what_name : "");
             const char *near = wf_suggest(key->value, names, nn);
             if (near != NULL)
                 wf_diag_note(e, "did you mean '%s'?", near);
@@ -471,11 +502,14 @@ void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
             if (!(p->flags & WF_PF_REQUIRED))
                 continue;
             const wf_yaml_node_t *v = wf_yaml_get(map, p->name);
-            snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", p->name);
+            if (v != NULL && !wf_yaml_is_null(v) &&
+                !(p->flags & WF_PF_NONEMPTY && v->kind == WF_YAML_SCALAR && v->len == 0))
+                continue;
+            wf_path_key(sub, path, p->name);
             if (v == NULL || wf_yaml_is_null(v))
                 wf_vctx_error(cx, v != NULL ? v : map, sub, "missing required property '%s'",
                               p->name);
-            else if (p->flags & WF_PF_NONEMPTY && v->kind == WF_YAML_SCALAR && v->len == 0)
+            else
                 wf_vctx_error(cx, v, sub, "must not be empty");
         }
     }
@@ -517,7 +551,7 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
     }
     const wf_yaml_node_t *idn = wf_yaml_get(task, "id");
     if (idn != NULL && idn->kind == WF_YAML_SCALAR && !wf_is_absent(idn)) {
-        snprintf(sub, sizeof(sub), "%s.id", path);
+        wf_path_key(sub, path, "id");
         wf_vctx_add_task_id(cx, idn, sub);
     }
     if (cx->depth >= WF_MAX_TASK_DEPTH) {
@@ -526,7 +560,7 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
         return;
     }
     const wf_yaml_node_t *type = wf_yaml_get(task, "type");
-    snprintf(sub, sizeof(sub), "%s.type", path);
+    wf_path_key(sub, path, "type");
     if (wf_is_absent(type) || type->kind != WF_YAML_SCALAR) {
         if (type != NULL && !wf_is_absent(type))
             wf_vctx_error(cx, type, sub, "expected a string, got %s", wf_yaml_type_name(type));
@@ -534,7 +568,7 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
             wf_vctx_error(cx, type ? type : task, sub, "missing required property 'type'");
         /* still check the id so its errors are not lost */
         const wf_yaml_node_t *id = wf_yaml_get(task, "id");
-        snprintf(sub, sizeof(sub), "%s.id", path);
+        wf_path_key(sub, path, "id");
         if (wf_is_absent(id))
             wf_vctx_error(cx, id ? id : task, sub, "missing required property 'id'");
         else
@@ -545,7 +579,7 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
     if (tt == NULL) {
         task_type_error(cx, type, sub);
         const wf_yaml_node_t *id = wf_yaml_get(task, "id");
-        snprintf(sub, sizeof(sub), "%s.id", path);
+        wf_path_key(sub, path, "id");
         if (wf_is_absent(id))
             wf_vctx_error(cx, id ? id : task, sub, "missing required property 'id'");
         else
@@ -555,17 +589,15 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
         for (size_t k = 0; k < sizeof(child_keys) / sizeof(child_keys[0]); k++) {
             const wf_yaml_node_t *list = wf_yaml_get(task, child_keys[k]);
             if (list != NULL && list->kind == WF_YAML_SEQ) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, child_keys[k]);
+                wf_path_key(sub, path, child_keys[k]);
                 wf_check_tasks(cx, list, sub, false);
             }
         }
         return;
     }
     const wf_prop_t *tables[3] = {wf_task_common_props, tt->props, wf_flowable_common_props};
-    char what[160];
-    snprintf(what, sizeof(what), "task %s", tt->name);
     cx->depth++;
-    wf_check_map(cx, task, path, tables, tt->flags & WF_TT_FLOWABLE ? 3 : 2, what);
+    wf_check_map(cx, task, path, tables, tt->flags & WF_TT_FLOWABLE ? 3 : 2, "task ", tt->name);
     if (tt->validate != NULL)
         tt->validate(cx, task, path);
     cx->depth--;
@@ -583,7 +615,7 @@ void wf_check_tasks(wf_vctx_t *cx, const wf_yaml_node_t *list, const char *path,
     if (required_nonempty && list->count == 0)
         wf_vctx_error(cx, list, path, "must not be empty");
     for (size_t k = 0; k < list->count; k++) {
-        snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+        wf_path_index(sub, path, k);
         wf_check_task(cx, list->items[k], sub);
     }
 }

@@ -37,9 +37,15 @@ bool wf_is_absent(const wf_yaml_node_t *node);
 
 /* Checks a mapping against the union of `tables` (each NULL-name terminated):
  * unknown keys (with a suggestion), required keys, then each value. `what`
- * names the object in messages ("task io.kestra.plugin.core.log.Log"). */
+ * and `what_name` (may be NULL) name the object in messages ("task " +
+ * "io.kestra.plugin.core.log.Log"); they are only joined on error. */
 void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
-                  const wf_prop_t *const *tables, size_t n_tables, const char *what);
+                  const wf_prop_t *const *tables, size_t n_tables, const char *what,
+                  const char *what_name);
+/* Paths without printf: "parent.key" ("key" at the top) and "parent[i]";
+ * `dst` holds WF_PATH_MAX bytes and the result is truncated to fit. */
+void wf_path_key(char *dst, const char *parent, const char *key);
+void wf_path_index(char *dst, const char *parent, size_t index);
 /* Checks one value against its property row. */
 void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *node,
                     const char *path);

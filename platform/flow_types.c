@@ -91,7 +91,7 @@ static void validate_retry(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
             continue;
         for (size_t i = 0; i < 3 && rules[r].required[i]; i++) {
             if (wf_is_absent(wf_yaml_get(map, rules[r].required[i]))) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, rules[r].required[i]);
+                wf_path_key(sub, path, rules[r].required[i]);
                 wf_vctx_error(cx, map, sub, "missing required property '%s' for a %s retry",
                               rules[r].required[i], rules[r].kind);
             }
@@ -105,7 +105,7 @@ static void validate_retry(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
             for (size_t i = 0; i < 4 && rules[r].allowed[i]; i++)
                 allowed |= strcmp(rules[r].allowed[i], kind_props[k]) == 0;
             if (v != NULL && !allowed) {
-                snprintf(sub, sizeof(sub), "%s.%s", path, kind_props[k]);
+                wf_path_key(sub, path, kind_props[k]);
                 wf_vctx_error(cx, v, sub, "property '%s' does not apply to a %s retry",
                               kind_props[k], rules[r].kind);
             }
@@ -116,8 +116,7 @@ static void validate_retry(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
         a = wf_yaml_get(map, "maxAttempts");
     int64_t n;
     if (a != NULL && wf_yaml_as_int(a, &n) && n < 1) {
-        snprintf(sub, sizeof(sub), "%s.%s", path,
-                 wf_yaml_get(map, "maxAttempt") ? "maxAttempt" : "maxAttempts");
+        wf_path_key(sub, path, wf_yaml_get(map, "maxAttempt") ? "maxAttempt" : "maxAttempts");
         wf_vctx_error(cx, a, sub, "must be at least 1, got %lld", (long long)n);
     }
 }
@@ -208,7 +207,7 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     const wf_yaml_node_t *id = wf_yaml_get(map, "id");
     if (wf_is_absent(id))
         id = wf_yaml_get(map, "name");
-    snprintf(sub, sizeof(sub), "%s.id", path);
+    wf_path_key(sub, path, "id");
     if (wf_is_absent(id))
         wf_vctx_error(cx, map, sub, "missing required property 'id'");
     else if (id->kind == WF_YAML_SCALAR && !input_id_valid(id->value))
@@ -230,7 +229,7 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
             for (size_t m = 0; m < map->count; m++)
                 if (strcmp(map->keys[m]->value, input_prop_types[r].prop) == 0)
                     key = map->keys[m];
-            snprintf(sub, sizeof(sub), "%s.%s", path, input_prop_types[r].prop);
+            wf_path_key(sub, path, input_prop_types[r].prop);
             wf_vctx_error(cx, key, sub, "property '%s' does not apply to an input of type %s",
                           input_prop_types[r].prop, input_type_names[t]);
         }
@@ -238,13 +237,13 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     const wf_yaml_node_t *values = wf_yaml_get(map, "values");
     if ((t == WF_INPUT_SELECT || t == WF_INPUT_ENUM) && wf_is_absent(values) &&
         wf_is_absent(wf_yaml_get(map, "expression"))) {
-        snprintf(sub, sizeof(sub), "%s.values", path);
+        wf_path_key(sub, path, "values");
         wf_vctx_error(cx, map, sub, "missing required property 'values' for an input of type %s",
                       input_type_names[t]);
     }
     if (t == WF_INPUT_ARRAY) {
         const wf_yaml_node_t *it = wf_yaml_get(map, "itemType");
-        snprintf(sub, sizeof(sub), "%s.itemType", path);
+        wf_path_key(sub, path, "itemType");
         int item = it && it->kind == WF_YAML_SCALAR ? wf_input_type_parse(it->value) : -2;
         if (item == -2)
             wf_vctx_error(cx, map, sub, "missing required property 'itemType' for an ARRAY input");
@@ -254,13 +253,13 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     }
     const wf_yaml_node_t *defaults = wf_yaml_get(map, "defaults");
     if (t == WF_INPUT_FILE && !wf_is_absent(defaults)) {
-        snprintf(sub, sizeof(sub), "%s.defaults", path);
+        wf_path_key(sub, path, "defaults");
         wf_vctx_error(cx, defaults, sub, "a FILE input cannot have defaults");
     }
     const wf_yaml_node_t *validator = wf_yaml_get(map, "validator");
     if (validator != NULL && validator->kind == WF_YAML_SCALAR) {
         char why[160];
-        snprintf(sub, sizeof(sub), "%s.validator", path);
+        wf_path_key(sub, path, "validator");
         if (wf_regex_check(validator->value, why, sizeof(why)) < 0)
             wf_vctx_error(cx, validator, sub, "invalid regular expression '%s': %s",
                           validator->value, why);
@@ -269,13 +268,13 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     bool b;
     if (t == WF_INPUT_BOOLEAN && defaults != NULL && defaults->kind == WF_YAML_SCALAR &&
         !wf_is_dynamic(defaults) && !wf_yaml_as_bool(defaults, &b)) {
-        snprintf(sub, sizeof(sub), "%s.defaults", path);
+        wf_path_key(sub, path, "defaults");
         wf_vctx_error(cx, defaults, sub, "expected a boolean default, got %s",
                       wf_yaml_type_name(defaults));
     }
     if (t == WF_INPUT_INT && defaults != NULL && defaults->kind == WF_YAML_SCALAR &&
         !wf_is_dynamic(defaults) && !wf_yaml_as_int(defaults, &n)) {
-        snprintf(sub, sizeof(sub), "%s.defaults", path);
+        wf_path_key(sub, path, "defaults");
         wf_vctx_error(cx, defaults, sub, "expected an integer default, got %s",
                       wf_yaml_type_name(defaults));
     }
@@ -294,7 +293,7 @@ static void validate_log(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *p
 {
     const wf_yaml_node_t *m = wf_yaml_get(map, "message");
     char sub[WF_PATH_MAX];
-    snprintf(sub, sizeof(sub), "%s.message", path);
+    wf_path_key(sub, path, "message");
     if (m == NULL || wf_is_absent(m))
         return;
     if (m->kind == WF_YAML_MAP)
@@ -351,7 +350,7 @@ static void validate_subflow(wf_vctx_t *cx, const wf_yaml_node_t *map, const cha
         return;
     if (strcmp(ns->value, cx->flow_ns) == 0 && strcmp(id->value, cx->flow_id) == 0) {
         char sub[WF_PATH_MAX];
-        snprintf(sub, sizeof(sub), "%s.flowId", path);
+        wf_path_key(sub, path, "flowId");
         wf_diag_t *e = wf_vctx_error(cx, id, sub, "a Subflow task cannot call its own flow '%s.%s'",
                                      ns->value, id->value);
         wf_diag_note(e, "a flow that starts itself would never end; use a loop task instead");
@@ -664,7 +663,7 @@ static void validate_schedule(wf_vctx_t *cx, const wf_yaml_node_t *map, const ch
         wf_yaml_as_bool(ws, &with_seconds);
     if (cron == NULL || cron->kind != WF_YAML_SCALAR || wf_is_absent(cron))
         return;
-    snprintf(sub, sizeof(sub), "%s.cron", path);
+    wf_path_key(sub, path, "cron");
     if (wf_cron_check(cron->value, with_seconds, msg, sizeof(msg)) < 0) {
         wf_diag_t *e = wf_vctx_error(cx, cron, sub, "%s", msg);
         if (!with_seconds && wf_cron_check(cron->value, true, msg, sizeof(msg)) == 0)
@@ -684,7 +683,7 @@ static void validate_webhook(wf_vctx_t *cx, const wf_yaml_node_t *map, const cha
     char sub[WF_PATH_MAX];
     if (key == NULL || key->kind != WF_YAML_SCALAR || wf_is_dynamic(key))
         return;
-    snprintf(sub, sizeof(sub), "%s.key", path);
+    wf_path_key(sub, path, "key");
     /* The key is part of the webhook URL and acts as its secret. */
     if (key->len > 256)
         wf_vctx_error(cx, key, sub, "webhook key is longer than 256 characters");

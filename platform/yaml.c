@@ -12,12 +12,24 @@
 #define WF_YAML_MAX_DEPTH 128
 #define WF_YAML_MAX_NODES 200000
 
+/* The tree is built straight from libyaml's events: going through
+ * yaml_parser_load would build libyaml's own document first and then copy it,
+ * twice the allocations for the flows the gateway validates on every apply. */
 typedef struct {
-    yaml_document_t *doc;
+    char *name;
+    const wf_yaml_node_t *node;
+} anchor_t;
+
+typedef struct {
+    yaml_parser_t parser;
+    const char *text;
+    size_t len;
     wf_diags_t *diags;
     size_t nodes;
-    bool overflow;
-} convert_ctx_t;
+    bool failed; /* a diagnostic was added; the tree is abandoned */
+    anchor_t *anchors;
+    size_t n_anchors, cap_anchors;
+} load_ctx_t;
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -27,88 +39,17 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-static wf_yaml_node_t *convert(convert_ctx_t *cx, yaml_node_t *src, int depth)
+/* True when 0-based line `line` of `text` has a tab in its indentation. */
+static bool line_indented_with_tab(const char *text, size_t len, size_t line)
 {
-    if (depth > WF_YAML_MAX_DEPTH || ++cx->nodes > WF_YAML_MAX_NODES) {
-        if (!cx->overflow)
-            wf_diags_add(cx->diags, (int)src->start_mark.line + 1, (int)src->start_mark.column + 1,
-                         "", "document too deep or too large (aliases expand past %d nodes)",
-                         WF_YAML_MAX_NODES);
-        cx->overflow = true;
-        return NULL;
-    }
-    wf_yaml_node_t *n = xcalloc(1, sizeof(*n));
-    n->line = (int)src->start_mark.line + 1;
-    n->col = (int)src->start_mark.column + 1;
-    const char *tag = (const char *)src->tag;
-    /* libyaml fills default tags in; keep only explicit, non-default ones. */
-    if (tag != NULL && strcmp(tag, YAML_DEFAULT_SCALAR_TAG) != 0 &&
-        strcmp(tag, YAML_DEFAULT_SEQUENCE_TAG) != 0 && strcmp(tag, YAML_DEFAULT_MAPPING_TAG) != 0)
-        n->tag = strdup(tag);
-    switch (src->type) {
-    case YAML_SCALAR_NODE:
-        n->kind = WF_YAML_SCALAR;
-        n->len = src->data.scalar.length;
-        n->value = xcalloc(n->len + 1, 1);
-        memcpy(n->value, src->data.scalar.value, n->len);
-        n->quoted = src->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        if (n->tag != NULL && strcmp(n->tag, "tag:yaml.org,2002:str") == 0)
-            n->quoted = true;
-        break;
-    case YAML_SEQUENCE_NODE: {
-        n->kind = WF_YAML_SEQ;
-        size_t count = (size_t)(src->data.sequence.items.top - src->data.sequence.items.start);
-        n->items = xcalloc(count, sizeof(*n->items));
-        for (size_t i = 0; i < count; i++) {
-            yaml_node_t *child =
-                yaml_document_get_node(cx->doc, src->data.sequence.items.start[i]);
-            wf_yaml_node_t *c = child ? convert(cx, child, depth + 1) : NULL;
-            if (c == NULL)
-                break;
-            n->items[n->count++] = c;
-        }
-        break;
-    }
-    case YAML_MAPPING_NODE: {
-        n->kind = WF_YAML_MAP;
-        size_t count = (size_t)(src->data.mapping.pairs.top - src->data.mapping.pairs.start);
-        n->keys = xcalloc(count, sizeof(*n->keys));
-        n->items = xcalloc(count, sizeof(*n->items));
-        for (size_t i = 0; i < count; i++) {
-            yaml_node_pair_t *pair = &src->data.mapping.pairs.start[i];
-            yaml_node_t *k = yaml_document_get_node(cx->doc, pair->key);
-            yaml_node_t *v = yaml_document_get_node(cx->doc, pair->value);
-            if (k == NULL || v == NULL)
-                break;
-            wf_yaml_node_t *ck = convert(cx, k, depth + 1);
-            wf_yaml_node_t *cv = ck ? convert(cx, v, depth + 1) : NULL;
-            if (cv == NULL) {
-                wf_yaml_free(ck);
-                break;
-            }
-            if (ck->kind == WF_YAML_SCALAR) {
-                for (size_t j = 0; j < n->count; j++) {
-                    const wf_yaml_node_t *prev = n->keys[j];
-                    if (prev->kind == WF_YAML_SCALAR && prev->len == ck->len &&
-                        memcmp(prev->value, ck->value, ck->len) == 0) {
-                        wf_diag_t *e = wf_diags_add(cx->diags, ck->line, ck->col, "",
-                                                    "duplicate key '%s'", ck->value);
-                        wf_diag_note(e, "first defined at line %d", prev->line);
-                        break;
-                    }
-                }
-            }
-            n->keys[n->count] = ck;
-            n->items[n->count++] = cv;
-        }
-        break;
-    }
-    default:
-        n->kind = WF_YAML_SCALAR;
-        n->value = strdup("");
-        break;
-    }
-    return n;
+    size_t i = 0;
+    for (size_t l = 0; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t')
+            return true;
+    return false;
 }
 
 static const char *describe_problem(const yaml_parser_t *p)
@@ -116,46 +57,280 @@ static const char *describe_problem(const yaml_parser_t *p)
     return p->problem != NULL ? p->problem : "invalid YAML";
 }
 
-wf_yaml_node_t *wf_yaml_load(const char *text, size_t len, wf_diags_t *diags)
+static void syntax_error(load_ctx_t *cx)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    wf_yaml_node_t *root = NULL;
-    if (!yaml_parser_initialize(&parser))
-        abort();
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        int line = (int)parser.problem_mark.line + 1, col = (int)parser.problem_mark.column + 1;
-        wf_diag_t *e;
-        if (parser.context != NULL)
-            e = wf_diags_add(diags, line, col, "", "YAML syntax: %s %s", describe_problem(&parser),
-                             parser.context);
-        else
-            e = wf_diags_add(diags, line, col, "", "YAML syntax: %s", describe_problem(&parser));
-        /* A tab in indentation is the most common cause; say so plainly. */
-        if (parser.problem_offset < len && text[parser.problem_offset] == '\t')
-            wf_diag_note(e, "tabs are not allowed for indentation in YAML; use spaces");
-        else if (parser.context != NULL && parser.context_mark.line != parser.problem_mark.line)
-            wf_diag_note(e, "the construct started at line %d, column %d",
-                         (int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);
-        yaml_parser_delete(&parser);
+    const yaml_parser_t *p = &cx->parser;
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+    wf_diag_t *e;
+    if (p->context != NULL)
+        e = wf_diags_add(cx->diags, line, col, "", "YAML syntax: %s %s", describe_problem(p),
+                         p->context);
+    else
+        e = wf_diags_add(cx->diags, line, col, "", "YAML syntax: %s", describe_problem(p));
+    /* A tab in indentation is the most common cause; say so plainly. */
+    if (line_indented_with_tab(cx->text, cx->len, p->problem_mark.line) ||
+        (p->problem != NULL && strstr(p->problem, "tab") != NULL))
+        wf_diag_note(e, "tabs are not allowed for indentation in YAML; use spaces");
+    else if (p->context != NULL && p->context_mark.line != p->problem_mark.line)
+        wf_diag_note(e, "the construct started at line %d, column %d",
+                     (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+    cx->failed = true;
+}
+
+/* Counts one node against the bounds; reports the overflow once. */
+static bool count_node(load_ctx_t *cx, int depth, int line, int col)
+{
+    if (depth <= WF_YAML_MAX_DEPTH && ++cx->nodes <= WF_YAML_MAX_NODES)
+        return true;
+    if (!cx->failed)
+        wf_diags_add(cx->diags, line, col, "",
+                     "document too deep or too large (aliases expand past %d nodes)",
+                     WF_YAML_MAX_NODES);
+    cx->failed = true;
+    return false;
+}
+
+static void append(wf_yaml_node_t *n, size_t *cap, wf_yaml_node_t *key, wf_yaml_node_t *item)
+{
+    if (n->count == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        n->items = realloc(n->items, *cap * sizeof(*n->items));
+        if (n->items == NULL)
+            abort();
+        if (n->kind == WF_YAML_MAP) {
+            n->keys = realloc(n->keys, *cap * sizeof(*n->keys));
+            if (n->keys == NULL)
+                abort();
+        }
+    }
+    if (n->kind == WF_YAML_MAP)
+        n->keys[n->count] = key;
+    n->items[n->count++] = item;
+}
+
+/* A scalar and its text in one allocation: flows are mostly scalars. */
+static wf_yaml_node_t *new_scalar(const void *text, size_t len)
+{
+    wf_yaml_node_t *n = xcalloc(1, sizeof(*n) + len + 1);
+    n->kind = WF_YAML_SCALAR;
+    n->value = (char *)(n + 1);
+    memcpy(n->value, text, len);
+    n->len = len;
+    return n;
+}
+
+/* An alias becomes a copy of its anchor's node, so the result stays a tree
+ * with one owner per node; every copied node counts against the bounds. */
+static wf_yaml_node_t *copy_node(load_ctx_t *cx, const wf_yaml_node_t *src, int depth)
+{
+    if (!count_node(cx, depth, src->line, src->col))
+        return NULL;
+    if (src->kind == WF_YAML_SCALAR) {
+        wf_yaml_node_t *n = new_scalar(src->value, src->len);
+        n->line = src->line;
+        n->col = src->col;
+        n->quoted = src->quoted;
+        n->tag = src->tag ? strdup(src->tag) : NULL;
+        return n;
+    }
+    wf_yaml_node_t *n = xcalloc(1, sizeof(*n));
+    *n = *src;
+    n->tag = src->tag ? strdup(src->tag) : NULL;
+    n->keys = n->items = NULL;
+    n->count = 0;
+    n->items = xcalloc(src->count, sizeof(*n->items));
+    if (src->kind == WF_YAML_MAP)
+        n->keys = xcalloc(src->count, sizeof(*n->keys));
+    for (size_t i = 0; i < src->count; i++) {
+        wf_yaml_node_t *k = NULL, *v;
+        if (src->kind == WF_YAML_MAP && (k = copy_node(cx, src->keys[i], depth + 1)) == NULL)
+            break;
+        if ((v = copy_node(cx, src->items[i], depth + 1)) == NULL) {
+            wf_yaml_free(k);
+            break;
+        }
+        if (src->kind == WF_YAML_MAP)
+            n->keys[n->count] = k;
+        n->items[n->count++] = v;
+    }
+    return n;
+}
+
+static void remember_anchor(load_ctx_t *cx, const yaml_char_t *name, const wf_yaml_node_t *node)
+{
+    if (name == NULL)
+        return;
+    if (cx->n_anchors == cx->cap_anchors) {
+        cx->cap_anchors = cx->cap_anchors ? cx->cap_anchors * 2 : 8;
+        cx->anchors = realloc(cx->anchors, cx->cap_anchors * sizeof(*cx->anchors));
+        if (cx->anchors == NULL)
+            abort();
+    }
+    cx->anchors[cx->n_anchors].name = strdup((const char *)name);
+    cx->anchors[cx->n_anchors++].node = node;
+}
+
+static void set_tag(wf_yaml_node_t *n, const yaml_char_t *tag)
+{
+    const char *t = (const char *)tag;
+    if (t == NULL || strcmp(t, "!") == 0)
+        return;
+    /* An explicit !!str makes a plain scalar a string, never typed implicitly. */
+    if (strcmp(t, YAML_STR_TAG) == 0) {
+        n->quoted = true;
+        return;
+    }
+    if (strcmp(t, YAML_SEQ_TAG) != 0 && strcmp(t, YAML_MAP_TAG) != 0)
+        n->tag = strdup(t);
+}
+
+static bool next_event(load_ctx_t *cx, yaml_event_t *ev)
+{
+    if (yaml_parser_parse(&cx->parser, ev))
+        return true;
+    syntax_error(cx);
+    return false;
+}
+
+static void check_duplicate(load_ctx_t *cx, const wf_yaml_node_t *map, const wf_yaml_node_t *key)
+{
+    if (key->kind != WF_YAML_SCALAR)
+        return;
+    for (size_t j = 0; j < map->count; j++) {
+        const wf_yaml_node_t *prev = map->keys[j];
+        if (prev->kind == WF_YAML_SCALAR && prev->len == key->len &&
+            memcmp(prev->value, key->value, key->len) == 0) {
+            wf_diag_t *e =
+                wf_diags_add(cx->diags, key->line, key->col, "", "duplicate key '%s'", key->value);
+            wf_diag_note(e, "first defined at line %d", prev->line);
+            return;
+        }
+    }
+}
+
+/* Builds the node that starts with `ev` (which the caller still owns).
+ * Returns NULL on a syntax error or an exceeded bound. */
+static wf_yaml_node_t *build(load_ctx_t *cx, yaml_event_t *ev, int depth)
+{
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    if (ev->type == YAML_ALIAS_EVENT) {
+        const char *name = (const char *)ev->data.alias.anchor;
+        for (size_t i = cx->n_anchors; i-- > 0;)
+            if (strcmp(cx->anchors[i].name, name) == 0)
+                return copy_node(cx, cx->anchors[i].node, depth);
+        wf_diags_add(cx->diags, line, col, "", "unknown alias '*%s'", name);
+        cx->failed = true;
         return NULL;
     }
-    yaml_node_t *top = yaml_document_get_root_node(&doc);
-    if (top == NULL) {
+    if (!count_node(cx, depth, line, col))
+        return NULL;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        wf_yaml_node_t *n = new_scalar(ev->data.scalar.value, ev->data.scalar.length);
+        n->line = line;
+        n->col = col;
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        set_tag(n, ev->data.scalar.tag);
+        remember_anchor(cx, ev->data.scalar.anchor, n);
+        return n;
+    }
+    wf_yaml_node_t *n = xcalloc(1, sizeof(*n));
+    n->line = line;
+    n->col = col;
+    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+    yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+    const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    n->kind = is_map ? WF_YAML_MAP : WF_YAML_SEQ;
+    set_tag(n, is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
+    size_t cap = 0;
+    for (;;) {
+        yaml_event_t child;
+        if (!next_event(cx, &child))
+            goto fail;
+        if (child.type == end) {
+            yaml_event_delete(&child);
+            break;
+        }
+        wf_yaml_node_t *k = build(cx, &child, depth + 1);
+        yaml_event_delete(&child);
+        if (k == NULL)
+            goto fail;
+        wf_yaml_node_t *v = NULL;
+        if (is_map) {
+            yaml_event_t value;
+            if (!next_event(cx, &value)) {
+                wf_yaml_free(k);
+                goto fail;
+            }
+            v = build(cx, &value, depth + 1);
+            yaml_event_delete(&value);
+            if (v == NULL) {
+                wf_yaml_free(k);
+                goto fail;
+            }
+            check_duplicate(cx, n, k);
+            append(n, &cap, k, v);
+        } else {
+            append(n, &cap, NULL, k);
+        }
+    }
+    /* The anchor names the complete node: an alias inside it is unknown,
+     * which refuses self-referencing documents. */
+    remember_anchor(cx, anchor, n);
+    return n;
+fail:
+    wf_yaml_free(n);
+    return NULL;
+}
+
+wf_yaml_node_t *wf_yaml_load(const char *text, size_t len, wf_diags_t *diags)
+{
+    load_ctx_t cx = {.text = text, .len = len, .diags = diags};
+    wf_yaml_node_t *root = NULL;
+    yaml_event_t ev;
+    if (!yaml_parser_initialize(&cx.parser))
+        abort();
+    yaml_parser_set_input_string(&cx.parser, (const unsigned char *)text, len);
+    /* Skip STREAM-START and DOCUMENT-START; the first node event is the root.
+     * Only the first document counts, as with yaml_parser_load. */
+    for (;;) {
+        if (!next_event(&cx, &ev))
+            goto out;
+        yaml_event_type_t type = ev.type;
+        if (type == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (type == YAML_SCALAR_EVENT || type == YAML_SEQUENCE_START_EVENT ||
+            type == YAML_MAPPING_START_EVENT || type == YAML_ALIAS_EVENT) {
+            root = build(&cx, &ev, 0);
+            yaml_event_delete(&ev);
+            if (root == NULL)
+                goto out;
+            /* The rest of the document must still be valid YAML. */
+            do {
+                if (!next_event(&cx, &ev))
+                    goto out;
+                type = ev.type;
+                yaml_event_delete(&ev);
+            } while (type != YAML_DOCUMENT_END_EVENT);
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    if (root == NULL) {
         root = xcalloc(1, sizeof(*root));
         root->kind = WF_YAML_MAP;
         root->line = root->col = 1;
-    } else {
-        convert_ctx_t cx = {.doc = &doc, .diags = diags};
-        root = convert(&cx, top, 0);
-        if (cx.overflow) {
-            wf_yaml_free(root);
-            root = NULL;
-        }
     }
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+out:
+    if (cx.failed) {
+        wf_yaml_free(root);
+        root = NULL;
+    }
+    for (size_t i = 0; i < cx.n_anchors; i++)
+        free(cx.anchors[i].name);
+    free(cx.anchors);
+    yaml_parser_delete(&cx.parser);
     return root;
 }
 
@@ -170,7 +345,8 @@ void wf_yaml_free(wf_yaml_node_t *node)
     }
     free(node->keys);
     free(node->items);
-    free(node->value);
+    if (node->value != (char *)(node + 1)) /* scalars keep their text inline */
+        free(node->value);
     free(node->tag);
     free(node);
 }
@@ -180,7 +356,8 @@ wf_yaml_node_t *wf_yaml_get(const wf_yaml_node_t *map, const char *key)
     if (map == NULL || map->kind != WF_YAML_MAP)
         return NULL;
     for (size_t i = 0; i < map->count; i++)
-        if (map->keys[i]->kind == WF_YAML_SCALAR && strcmp(map->keys[i]->value, key) == 0)
+        if (map->keys[i]->kind == WF_YAML_SCALAR && map->keys[i]->value[0] == key[0] &&
+            strcmp(map->keys[i]->value, key) == 0)
             return map->items[i];
     return NULL;
 }
@@ -190,8 +367,19 @@ bool wf_yaml_is_null(const wf_yaml_node_t *node)
     if (node == NULL || node->kind != WF_YAML_SCALAR || node->quoted)
         return false;
     const char *v = node->value;
-    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+    /* Called for nearly every node while validating: decide on the first byte. */
+    switch (v[0]) {
+    case '\0':
+        return true;
+    case '~':
+        return v[1] == '\0';
+    case 'n':
+        return strcmp(v, "null") == 0;
+    case 'N':
+        return strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+    default:
+        return false;
+    }
 }
 
 bool wf_yaml_as_bool(const wf_yaml_node_t *node, bool *out)

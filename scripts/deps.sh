@@ -9,7 +9,11 @@ packages=(build-essential autoconf automake libtool pkg-config libyaml-dev libpq
     libjwt-dev libjansson-dev libh2o-evloop-dev libseccomp-dev libcurl4-openssl-dev
     postgresql curl)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(nodejs npm wrk hyperfine bubblewrap valgrind iproute2 procps psmisc)
+    packages+=(wrk hyperfine bubblewrap valgrind iproute2 procps psmisc)
+    # Node may come from elsewhere than Debian (its npm then conflicts with
+    # Debian's): only install Debian's when the commands are missing.
+    command -v node >/dev/null 2>&1 || packages+=(nodejs)
+    command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

@@ -322,6 +322,8 @@ static int cover(wf_redact_stream_t *s, uint64_t st, uint64_t e)
 static void emit(wf_redact_stream_t *s, uint64_t cut)
 {
     uint64_t cur = s->base;
+    if (cut == cur)
+        return; /* nothing to release (and maybe no buffer yet) */
     while (cur < cut) {
         interval_t *f = s->iv_len > 0 ? &s->iv[s->iv_head] : NULL;
         if (f != NULL && f->s <= cur) {
@@ -354,6 +356,8 @@ static void emit(wf_redact_stream_t *s, uint64_t cut)
 int wf_redact_stream_feed(wf_redact_stream_t *s, const char *data, size_t len)
 {
     const wf_redact_t *r = s->r;
+    if (len == 0)
+        return 0;
     if (s->pend_len + len > s->pend_cap) {
         size_t cap = s->pend_cap ? s->pend_cap : 256;
         while (cap < s->pend_len + len)

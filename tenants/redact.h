@@ -12,7 +12,10 @@
  * Matching is one Aho–Corasick pass (linear in the input whatever the number
  * of values). The stream form keeps only the bytes that could still be the
  * start of a value, so it can be fed pipe chunks of any size; the bytes it
- * holds back are released by the next feed or by finish. */
+ * holds back are released by the next feed or by finish. A line-oriented
+ * caller may call finish at every newline so that no line waits for the next
+ * one: matching across lines is then lost, but each line of a multi-line value
+ * is a pattern of its own. */
 #ifndef WF_REDACT_H
 #define WF_REDACT_H
 

@@ -1,5 +1,6 @@
 #include "tenants/seal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -302,5 +303,51 @@ int wf_seal_key_from_b64(const char *b64, uint8_t key[WF_SEAL_KEY_LEN])
     if (strcmp(again, b64) != 0)
         return WF_SEAL_ERR_KEY;
     memcpy(key, buf, WF_SEAL_KEY_LEN);
+    return WF_SEAL_OK;
+}
+
+int wf_seal_secret(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const char *key,
+                   uint64_t version, const uint8_t *value, size_t value_len, uint8_t **out,
+                   size_t *out_len)
+{
+    uint8_t aad[WF_SEAL_AAD_MAX];
+    int alen = wf_seal_secret_aad(ns, key, version, aad);
+    if (alen < 0)
+        return alen;
+    if (value_len > (size_t)INT32_MAX - WF_SEAL_OVERHEAD)
+        return WF_SEAL_ERR_ARG;
+    size_t cap = wf_seal_sealed_len(value_len);
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL)
+        return WF_SEAL_ERR_CRYPTO;
+    int rc = wf_seal(pub, value, value_len, aad, (size_t)alen, buf, cap, out_len);
+    if (rc != WF_SEAL_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return WF_SEAL_OK;
+}
+
+int wf_unseal_secret(const wf_seal_keypair_t *kp, const char *ns, const char *key, uint64_t version,
+                     const uint8_t *sealed, size_t sealed_len, char **value, size_t *value_len)
+{
+    uint8_t aad[WF_SEAL_AAD_MAX];
+    int alen = wf_seal_secret_aad(ns, key, version, aad);
+    if (alen < 0)
+        return alen;
+    if (sealed == NULL || sealed_len < WF_SEAL_OVERHEAD)
+        return WF_SEAL_ERR_FORMAT;
+    size_t cap = sealed_len - WF_SEAL_OVERHEAD;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return WF_SEAL_ERR_CRYPTO;
+    int rc = wf_unseal(kp, sealed, sealed_len, aad, (size_t)alen, (uint8_t *)buf, cap, value_len);
+    if (rc != WF_SEAL_OK) {
+        OPENSSL_clear_free(buf, cap + 1);
+        return rc;
+    }
+    buf[*value_len] = '\0';
+    *value = buf;
     return WF_SEAL_OK;
 }

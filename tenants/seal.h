@@ -73,6 +73,17 @@ int wf_unseal(const wf_seal_keypair_t *kp, const uint8_t *sealed, size_t sealed_
 int wf_seal_secret_aad(const char *ns, const char *key, uint64_t version,
                        uint8_t out[WF_SEAL_AAD_MAX]);
 
+/* Convenience for secrets: seals `value` to `pub` bound to (ns, key, version).
+ * *out is malloc'd (caller frees; it holds no secret). Returns 0 or an error. */
+int wf_seal_secret(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const char *key,
+                   uint64_t version, const uint8_t *value, size_t value_len, uint8_t **out,
+                   size_t *out_len);
+/* Opens a secret sealed by wf_seal_secret for the same (ns, key, version).
+ * *value is malloc'd and NUL-terminated (ready for an environment variable);
+ * the caller wipes and frees it with OPENSSL_clear_free(*value, *value_len + 1). */
+int wf_unseal_secret(const wf_seal_keypair_t *kp, const char *ns, const char *key, uint64_t version,
+                     const uint8_t *sealed, size_t sealed_len, char **value, size_t *value_len);
+
 /* Standard base64 (with padding) of a public key, NUL-terminated. */
 void wf_seal_key_to_b64(const uint8_t key[WF_SEAL_KEY_LEN], char out[WF_SEAL_KEY_B64_LEN]);
 /* Decodes a base64 public key (exactly 32 bytes). Returns 0 or WF_SEAL_ERR_KEY. */

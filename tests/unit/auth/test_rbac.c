@@ -211,7 +211,7 @@ int main(void)
                                    "sa:sales.eu/ci-bot", "sa:x/y_1"};
     const char *bad_subjects[] = {"user:", "user:a b", "group:", "sa:sales", "sa:/bot",
                                   "sa:sales/", "sa:sales..eu/bot", "sa:sales/Bot",
-                                  "sa:sales/b\xc3\xa9", "robot:x", "", "user:a\nb"};
+                                  "sa:sales/b\xc3\xa9", "sa:sales/-bot", "robot:x", "", "user:a\nb"};
     for (size_t i = 0; i < sizeof(good_subjects) / sizeof(*good_subjects); i++)
         ok(wf_rbac_subject_valid(good_subjects[i]), "valid subject %s", good_subjects[i]);
     for (size_t i = 0; i < sizeof(bad_subjects) / sizeof(*bad_subjects); i++)

@@ -119,6 +119,31 @@ int main(void)
     ok(wf_tmpl_check(deep, strlen(deep), &line, &col, msg, sizeof(msg)) == -1 &&
            strstr(msg, "blocks nested too deeply"),
        "2000 nested if blocks are refused");
+    /* Long chains are parsed by loops but evaluated recursively. */
+    static const char *const chains[] = {"1 + ", ".x", " | upper", " ?? a", " and a", "[0]"};
+    for (size_t k = 0; k < sizeof(chains) / sizeof(chains[0]); k++) {
+        strcpy(deep, "{{ a");
+        size_t len = strlen(deep), cl = strlen(chains[k]);
+        for (size_t i = 0; i < 20000 && len + cl + 8 < n * 2; i++, len += cl)
+            memcpy(deep + len, chains[k], cl);
+        strcpy(deep + len, chains[k][0] == '1' ? "1 }}" : " }}");
+        ok(wf_tmpl_check(deep, strlen(deep), &line, &col, msg, sizeof(msg)) == -1 &&
+               strstr(msg, "expression too complex"),
+           "a chain of 20000 '%s' is refused: %s", chains[k], msg);
+    }
+    strcpy(deep, "{{ a");
+    for (size_t i = 0; i < 200; i++)
+        strcat(deep, ".x");
+    strcat(deep, " }}");
+    ok(wf_tmpl_check(deep, strlen(deep), &line, &col, msg, sizeof(msg)) == 0,
+       "a chain of 200 attributes is fine");
+    /* A 100 kB unknown name costs no quadratic "did you mean" search. */
+    memset(deep, 'f', 100000);
+    memcpy(deep, "{{ x | ", 7);
+    strcpy(deep + 100000, " }}");
+    ok(wf_tmpl_check(deep, strlen(deep), &line, &col, msg, sizeof(msg)) == -1 &&
+           strstr(msg, "unknown filter") && !strstr(msg, "did you mean"),
+       "huge unknown filter name is refused without a suggestion");
     free(deep);
 
     /* Embedded NUL bytes are not the end of the template. */

@@ -220,6 +220,64 @@ int main(void)
        "YAML syntax error");
     wf_diags_dispose(&d);
 
+    /* Hostile documents: refused with a diagnostic, without exhausting memory
+     * or stack. */
+    const char *bomb = "id: bomb\nnamespace: acme\n"
+                       "variables:\n"
+                       "  a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+                       "  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                       "  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                       "  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                       "  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                       "  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                       "tasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n";
+    f = wf_flow_parse(bomb, strlen(bomb), "bomb.yaml", &d);
+    ok(f == NULL && d.count == 1 && strstr(d.items[0].message, "too large") != NULL,
+       "alias bomb in variables is refused");
+    wf_diags_dispose(&d);
+
+    /* 40 nested Sequential tasks: past the nesting bound of 32. */
+    size_t cap = 256 * 1024, len = 0; /* indentation grows with depth */
+    char *deep = malloc(cap);
+    len += (size_t)snprintf(deep + len, cap - len, "id: deep\nnamespace: acme\ntasks:\n");
+    for (int i = 0; i < 40; i++)
+        len += (size_t)snprintf(deep + len, cap - len,
+                                "%*s- id: s%d\n%*s  type: io.kestra.plugin.core.flow.Sequential\n"
+                                "%*s  tasks:\n",
+                                2 + 4 * i, "", i, 2 + 4 * i, "", 2 + 4 * i, "");
+    len += (size_t)snprintf(deep + len, cap - len,
+                            "%*s- id: leaf\n%*s  type: io.kestra.plugin.core.log.Log\n"
+                            "%*s  message: x\n",
+                            2 + 4 * 40, "", 2 + 4 * 40, "", 2 + 4 * 40, "");
+    f = wf_flow_parse(deep, len, "deep.yaml", &d);
+    bool nested_error = false;
+    for (size_t k = 0; k < d.count; k++)
+        nested_error |= strstr(d.items[k].message, "nested more than") != NULL;
+    ok(f == NULL && nested_error, "tasks nested past the bound are refused");
+    if (!nested_error)
+        wf_diags_print(&d, stdout);
+    wf_diags_dispose(&d);
+    free(deep);
+
+    static const char nul_text[] = "id: a\0b\nnamespace: acme\ntasks: []\n";
+    f = wf_flow_parse(nul_text, sizeof(nul_text) - 1, "nul.yaml", &d);
+    ok(f == NULL && d.count >= 1, "a NUL byte in the document is an error, not a truncation");
+    wf_diags_dispose(&d);
+
+    static const char latin1[] = "id: caf\xe9\nnamespace: acme\n";
+    f = wf_flow_parse(latin1, sizeof(latin1) - 1, "latin1.yaml", &d);
+    ok(f == NULL && d.count >= 1 && strstr(d.items[0].message, "YAML syntax") != NULL,
+       "invalid UTF-8 is a syntax error");
+    wf_diags_dispose(&d);
+
+    /* A webhook key is part of a URL: path tricks are refused. */
+    const char *hook = "id: h\nnamespace: acme\ntriggers:\n  - id: w\n"
+                       "    type: io.kestra.plugin.core.trigger.Webhook\n    key: ../../admin\n"
+                       "tasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n";
+    f = wf_flow_parse(hook, strlen(hook), "hook.yaml", &d);
+    ok(f == NULL && d.count == 1 && d.items[0].line == 6, "webhook key with '/' is refused");
+    wf_diags_dispose(&d);
+
     ok(wf_task_type_find("io.kestra.plugin.core.flow.Parallel") != NULL, "table lookup");
     ok(wf_task_type_find("io.kestra.core.tasks.flows.Parallel") ==
            wf_task_type_find("io.kestra.plugin.core.flow.Parallel"),

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -180,6 +181,40 @@ int main(void)
                ++tap_count);
     }
     chmod(keydir, 0700);
+
+    /* Two domains' executors, each with its own key file: B holding A's
+     * ciphertext (read from the database, say) cannot open it. */
+    {
+        wf_seal_keypair_t ka, kb;
+        bool c1, c2;
+        uint8_t *sealed = NULL;
+        size_t sealed_len = 0, vlen = 0;
+        char *value = NULL;
+        const char *secret = "logistics-warehouse-api-key-0123";
+        wf_keys_load_or_generate(keydir, "logistics", &ka, &c1, err, sizeof(err));
+        wf_keys_load_or_generate(keydir, "sales", &kb, &c2, err, sizeof(err));
+        is_int(wf_seal_secret(ka.pub, "logistics.shipments", "API_KEY", 1, (const uint8_t *)secret,
+                              strlen(secret), &sealed, &sealed_len),
+               0, "secret sealed to the logistics domain key");
+        is_int(wf_unseal_secret(&kb, "logistics.shipments", "API_KEY", 1, sealed, sealed_len,
+                                &value, &vlen),
+               WF_SEAL_ERR_AUTH, "the sales executor's key cannot open it");
+        ok(value == NULL, "nothing returned on refusal");
+        is_int(wf_unseal_secret(&ka, "logistics.shipments", "API_KEY", 1, sealed, sealed_len,
+                                &value, &vlen),
+               0, "the logistics executor's key opens it");
+        ok(value != NULL && vlen == strlen(secret) && strcmp(value, secret) == 0,
+           "value is NUL-terminated and exact");
+        if (value)
+            OPENSSL_clear_free(value, vlen + 1);
+        value = NULL;
+        is_int(wf_unseal_secret(&ka, "sales.reporting", "API_KEY", 1, sealed, sealed_len, &value,
+                                &vlen),
+               WF_SEAL_ERR_AUTH, "copied under a sales namespace it does not open");
+        free(sealed);
+        wf_seal_keypair_dispose(&ka);
+        wf_seal_keypair_dispose(&kb);
+    }
 
     wf_seal_keypair_dispose(&kp);
     wf_seal_keypair_dispose(&kp2);

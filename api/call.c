@@ -1,0 +1,341 @@
+/* The pipeline every call goes through before its handler runs. */
+#include "api/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "api/authn_glue.h"
+#include "auth/authn.h"
+#include "auth/satoken.h"
+#include "platform/log.h"
+
+static const char *const json_types[] = {"application/json", NULL};
+static const char *const yaml_types[] = {"application/x-yaml", "application/yaml", "text/yaml",
+                                         NULL};
+
+const char *wf_call_param(wf_call_t *call, const char *name)
+{
+    /* Walk the pattern's "{name}" segments in order. */
+    const char *p = call->route->pattern;
+    int i = 0;
+    size_t nlen = strlen(name);
+    while ((p = strchr(p, '{')) != NULL) {
+        const char *close = strchr(p, '}');
+        if (close == NULL)
+            break;
+        if ((size_t)(close - p - 1) == nlen && memcmp(p + 1, name, nlen) == 0)
+            return i < call->n_params ? call->params[i] : NULL;
+        i++;
+        p = close + 1;
+    }
+    return NULL;
+}
+
+static void call_dispose(void *p)
+{
+    wf_call_t *call = p;
+    if (call->body != NULL)
+        json_decref(call->body);
+    wf_principal_dispose(&call->who);
+    call->th->inflight--;
+}
+
+void wf_call_db_error(wf_call_t *call, const PGresult *res)
+{
+    if (res == NULL) {
+        wf_http_problem(call->req, WF_PROB_UNAVAILABLE, NULL, "database unavailable");
+        return;
+    }
+    wf_error("%s %s: %s", call->route->method, call->route->pattern,
+             PQresultErrorMessage(res));
+    wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "database error (%s)",
+                    wf_db_sqlstate(res));
+}
+
+char *wf_call_pg_array(wf_call_t *call, const char *const *items, size_t n)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += 3 + 2 * strlen(items[i]);
+    char *out = h2o_mem_alloc_pool(&call->req->pool, cap);
+    char *o = out;
+    *o++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *c = items[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+static void on_audit_done(void *arg, const PGresult *res)
+{
+    if (!wf_db_ok(res))
+        wf_error("audit insert failed: %s", res ? PQresultErrorMessage(res) : "no database");
+}
+
+void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const char *target,
+                   const char *result, const char *reason, json_t *details)
+{
+    char *d = json_dumps(details ? details : json_object(), JSON_COMPACT);
+    if (details != NULL)
+        json_decref(details);
+    const char *params[7] = {call->who.subject ? call->who.subject : "anonymous", action,
+                             ns ? ns : "", target ? target : "", result, reason ? reason : "",
+                             d ? d : "{}"};
+    wf_db_query(call->th->db, WF_SQL_AUDIT_INSERT, 7, params, on_audit_done, NULL);
+    free(d);
+}
+
+bool wf_call_can(wf_call_t *call, wf_perm_t perm, const char *ns)
+{
+    wf_rbac_decision_t d;
+    return wf_rbac_decide(&call->who, call->bindings, call->n_bindings, perm, ns, &d);
+}
+
+bool wf_call_authorize(wf_call_t *call, wf_perm_t perm, const char *ns)
+{
+    wf_rbac_decision_t d;
+    if (wf_rbac_decide(&call->who, call->bindings, call->n_bindings, perm, ns, &d))
+        return true;
+    char *path = h2o_mem_alloc_pool(&call->req->pool, call->req->path_normalized.len + 1);
+    memcpy(path, call->req->path_normalized.base, call->req->path_normalized.len);
+    path[call->req->path_normalized.len] = '\0';
+    wf_call_audit(call, wf_rbac_perm_name(perm), ns, path, "denied", d.reason,
+                  json_pack("{s:s}", "method", call->route->method));
+    /* A caller who cannot even see the namespace learns nothing about it:
+     * the answer is the same 404 a missing object gets. */
+    wf_rbac_decision_t see;
+    if (ns != NULL && !wf_rbac_decide(&call->who, call->bindings, call->n_bindings,
+                                      WF_PERM_NAMESPACE_READ, ns, &see)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return false;
+    }
+    wf_http_problem(call->req, WF_PROB_FORBIDDEN,
+                    json_pack("{s:s, s:s}", "reason", d.reason, "permission",
+                              wf_rbac_perm_name(perm)),
+                    "%s is not allowed %s%s", wf_rbac_perm_name(perm), ns ? "on " : "",
+                    ns ? ns : "here");
+    return false;
+}
+
+/* Refuses bodies the route does not take, before anything else runs. */
+static bool check_body(wf_call_t *call)
+{
+    h2o_req_t *req = call->req;
+    size_t len = req->entity.base != NULL ? req->entity.len : 0;
+    if (len > call->th->gw->max_body) {
+        wf_http_problem(req, WF_PROB_TOO_LARGE, NULL, "request body exceeds %zu bytes",
+                        call->th->gw->max_body);
+        return false;
+    }
+    switch (call->route->body) {
+    case WF_BODY_NONE:
+        if (len > 0) {
+            wf_http_problem(req, WF_PROB_MEDIA_TYPE, NULL, "this endpoint takes no body");
+            return false;
+        }
+        return true;
+    case WF_BODY_ANY:
+        return true;
+    case WF_BODY_YAML:
+        if (!wf_http_content_type_is(req, yaml_types)) {
+            wf_http_problem(req, WF_PROB_MEDIA_TYPE, NULL,
+                            "send the flow as application/x-yaml");
+            return false;
+        }
+        return true;
+    case WF_BODY_JSON: {
+        if (len == 0)
+            return true;
+        if (!wf_http_content_type_is(req, json_types)) {
+            wf_http_problem(req, WF_PROB_MEDIA_TYPE, NULL, "send the body as application/json");
+            return false;
+        }
+        json_error_t err;
+        call->body = json_loadb(req->entity.base, len, JSON_REJECT_DUPLICATES, &err);
+        if (call->body == NULL) {
+            wf_http_problem(req, WF_PROB_BAD_REQUEST, NULL, "malformed JSON at %d:%d: %s",
+                            err.line, err.column, err.text);
+            return false;
+        }
+        return true;
+    }
+    }
+    return true;
+}
+
+/* ---- authentication, bindings, route permission ------------------------ */
+
+static void refuse_401(wf_call_t *call, const char *reason)
+{
+    /* The reason is a fixed code, never the token. */
+    wf_info("401 %s %s: %s", call->route->method, call->route->pattern, reason);
+    wf_http_problem(call->req, WF_PROB_UNAUTHENTICATED, json_pack("{s:s}", "reason", reason),
+                    "valid credentials are required (%s)", reason);
+}
+
+static void run_handler(wf_call_t *call)
+{
+    const wf_route_t *r = call->route;
+    const char *ns = NULL;
+    if (r->permission == WF_PERM_AUTHENTICATED || r->ns == WF_NS_HANDLER) {
+        r->handler(call);
+        return;
+    }
+    switch (r->ns) {
+    case WF_NS_PATH:
+        ns = wf_call_param(call, "namespace");
+        if (ns == NULL || !wf_namespace_valid(ns)) {
+            wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+            return;
+        }
+        break;
+    case WF_NS_QUERY:
+        ns = wf_http_query(call->req, "namespace");
+        if (ns == NULL || !wf_namespace_valid(ns)) {
+            wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                            "the namespace query parameter is required and must be a valid "
+                            "namespace");
+            return;
+        }
+        break;
+    case WF_NS_NONE:
+    case WF_NS_HANDLER:
+        break;
+    }
+    call->ns = ns;
+    if (!wf_call_authorize(call, (wf_perm_t)r->permission, ns))
+        return;
+    r->handler(call);
+}
+
+static void on_bindings(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    int n = PQntuples(res);
+    call->bindings = h2o_mem_alloc_pool(&call->req->pool,
+                                        sizeof(wf_rbac_binding_t) * (size_t)(n > 0 ? n : 1));
+    call->n_bindings = 0;
+    for (int i = 0; i < n; i++) {
+        wf_role_t role = wf_rbac_role_parse(wf_db_get(res, i, 1));
+        if (role == WF_ROLE_NONE)
+            continue;
+        wf_rbac_binding_t *b = &call->bindings[call->n_bindings++];
+        b->subject = wf_http_strdup(call->req, wf_db_get(res, i, 0));
+        b->role = role;
+        b->namespace = wf_http_strdup(call->req, wf_db_get(res, i, 2));
+    }
+    run_handler(call);
+}
+
+/* Loads every binding of the caller's subject and groups. */
+static void load_bindings(wf_call_t *call)
+{
+    size_t n = 1 + call->who.n_groups;
+    const char **subjects = h2o_mem_alloc_pool(&call->req->pool, sizeof(char *) * n);
+    subjects[0] = call->who.subject;
+    for (size_t i = 0; i < call->who.n_groups; i++)
+        subjects[i + 1] = wf_http_printf(call->req, "group:%s", call->who.groups[i]);
+    const char *params[1] = {wf_call_pg_array(call, subjects, n)};
+    wf_db_query(call->th->db, WF_SQL_BINDINGS_FOR, 1, params, on_bindings, call);
+}
+
+static void on_sa_token(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        refuse_401(call, "sa-token-invalid");
+        return;
+    }
+    const char *ns = wf_db_get(res, 0, 0), *name = wf_db_get(res, 0, 1);
+    const char *exp = wf_db_get(res, 0, 2);
+    char subject[WF_PRINCIPAL_MAX_NAME + 8];
+    snprintf(subject, sizeof(subject), "sa:%s/%s", ns, name);
+    if (wf_principal_set(&call->who, subject, "weft", exp ? strtoll(exp, NULL, 10) : 0) != 0) {
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    load_bindings(call);
+}
+
+static void authenticate(wf_call_t *call)
+{
+    /* Credentials are read from the Authorization header only: a token in
+     * the query string would end up in access logs and browser history. */
+    const char *h = wf_http_header(call->req, "authorization");
+    const char *token = NULL;
+    size_t len = 0;
+    wf_jwt_status_t st = WF_JWT_OK;
+    wf_cred_kind_t kind = wf_authn_bearer(h, h ? strlen(h) : 0, 16384, &token, &len, &st);
+    if (kind == WF_CRED_NONE) {
+        refuse_401(call, wf_jwt_status_reason(st));
+        return;
+    }
+    if (kind == WF_CRED_SATOKEN) {
+        uint8_t hash[WF_SATOKEN_HASH_LEN];
+        if (wf_satoken_hash(token, len, hash) != 0) {
+            refuse_401(call, "sa-token-invalid");
+            return;
+        }
+        char hex[67];
+        wf_satoken_hash_to_bytea_hex(hash, hex);
+        OPENSSL_cleanse(hash, sizeof(hash));
+        const char *params[1] = {hex};
+        wf_db_query(call->th->db, WF_SQL_SA_AUTH, 1, params, on_sa_token, call);
+        return;
+    }
+    const char *reason = NULL;
+    if (wf_gw_verify_jwt(call->th->gw, token, len, &call->who, &reason) != 0) {
+        refuse_401(call, reason ? reason : "invalid-token");
+        return;
+    }
+    load_bindings(call);
+}
+
+void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
+                   const char **values, int n_values)
+{
+    wf_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), call_dispose);
+    memset(call, 0, sizeof(*call));
+    call->req = req;
+    call->th = th;
+    call->route = route;
+    call->n_params = n_values;
+    for (int i = 0; i < n_values; i++)
+        call->params[i] = values[i];
+    wf_principal_init(&call->who);
+    th->inflight++;
+
+    if (!check_body(call))
+        return;
+    switch (route->auth) {
+    case WF_ROUTE_PUBLIC:
+    case WF_ROUTE_WEBHOOK:
+        route->handler(call);
+        return;
+    case WF_ROUTE_BEARER:
+        authenticate(call);
+        return;
+    }
+}

@@ -1,0 +1,441 @@
+#include "api/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/log.h"
+
+/* A queued query. Parameters live in one allocation after the struct so a
+ * job is freed in one call. */
+typedef struct db_job {
+    struct db_job *next;
+    wf_sql_id_t stmt;
+    int nparams;
+    char **params;
+    wf_db_cb cb;
+    void *arg;
+} db_job_t;
+
+typedef enum {
+    CONN_DOWN = 0,   /* no PGconn; opened on demand */
+    CONN_CONNECTING, /* PQconnectPoll in progress */
+    CONN_IDLE,       /* ready for a job */
+    CONN_PREPARING,  /* waiting for PQsendPrepare's result */
+    CONN_RUNNING,    /* waiting for the job's result */
+} conn_state_t;
+
+typedef struct db_conn {
+    wf_db_t *db;
+    PGconn *pg;
+    h2o_socket_t *sock; /* libpq's fd wrapped with DONT_READ: we only get readiness */
+    int sock_fd;
+    conn_state_t state;
+    db_job_t *job;       /* the job being run */
+    PGresult *result;    /* first result of the current command */
+    unsigned char prepared[WF_SQL_COUNT];
+} db_conn_t;
+
+struct wf_db {
+    h2o_loop_t *loop;
+    char *conninfo;
+    int n_conns;
+    db_conn_t *conns;
+    db_job_t *head, *tail; /* jobs waiting for an idle connection */
+    int pending;
+    char last_error[256];
+    h2o_timeout_t retry_timeout; /* back-off before reconnecting after a failure */
+    h2o_timeout_entry_t retry_entry;
+    uint64_t down_until; /* ms: no reconnect attempt before this */
+};
+
+static void conn_on_ready(h2o_socket_t *sock, const char *err);
+static void pump(wf_db_t *db);
+
+static void set_error(wf_db_t *db, const char *msg)
+{
+    snprintf(db->last_error, sizeof(db->last_error), "%s", msg ? msg : "unknown error");
+    /* libpq messages end with a newline; keep log lines single. */
+    size_t n = strlen(db->last_error);
+    while (n > 0 && (db->last_error[n - 1] == '\n' || db->last_error[n - 1] == ' '))
+        db->last_error[--n] = '\0';
+}
+
+static void job_finish(wf_db_t *db, db_job_t *job, const PGresult *res)
+{
+    db->pending--;
+    job->cb(job->arg, res);
+    for (int i = 0; i < job->nparams; i++)
+        free(job->params[i]);
+    free(job->params);
+    free(job);
+}
+
+/* Detaches libpq's fd from the loop without closing it: libpq owns the fd. */
+static void conn_unwatch(db_conn_t *c)
+{
+    if (c->sock == NULL)
+        return;
+    h2o_socket_export_t info;
+    if (h2o_socket_export(c->sock, &info) == 0)
+        h2o_buffer_dispose(&info.input);
+    c->sock = NULL;
+    c->sock_fd = -1;
+}
+
+static void conn_watch(db_conn_t *c)
+{
+    int fd = PQsocket(c->pg);
+    if (c->sock != NULL && c->sock_fd == fd)
+        return;
+    conn_unwatch(c);
+    c->sock = h2o_evloop_socket_create(c->db->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    c->sock->data = c;
+    c->sock_fd = fd;
+}
+
+static void notice_sink(void *arg, const char *message)
+{
+    wf_debug("postgres: %s", message);
+}
+
+/* Closes the connection; a running job fails with NULL. */
+static void conn_reset(db_conn_t *c, const char *why)
+{
+    wf_db_t *db = c->db;
+    if (why != NULL) {
+        set_error(db, why);
+        wf_warn("database connection lost: %s", db->last_error);
+    }
+    conn_unwatch(c);
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    if (c->result != NULL)
+        PQclear(c->result);
+    c->result = NULL;
+    memset(c->prepared, 0, sizeof(c->prepared));
+    c->state = CONN_DOWN;
+    db_job_t *job = c->job;
+    c->job = NULL;
+    if (job != NULL)
+        job_finish(db, job, NULL);
+    /* Wait a little before the next attempt so a dead server is not hammered. */
+    db->down_until = h2o_now(db->loop) + 500;
+}
+
+static void wait_read(db_conn_t *c)
+{
+    h2o_socket_read_start(c->sock, conn_on_ready);
+}
+
+static void conn_on_writable(h2o_socket_t *sock, const char *err);
+
+/* Flushes libpq's output buffer, waiting for writability when it is full. */
+static int conn_flush(db_conn_t *c)
+{
+    int r = PQflush(c->pg);
+    if (r < 0)
+        return -1;
+    if (r == 1)
+        h2o_socket_notify_write(c->sock, conn_on_writable);
+    wait_read(c);
+    return 0;
+}
+
+static void conn_on_writable(h2o_socket_t *sock, const char *err)
+{
+    db_conn_t *c = sock->data;
+    if (c->state == CONN_CONNECTING) {
+        conn_on_ready(sock, err);
+        return;
+    }
+    if (conn_flush(c) != 0)
+        conn_reset(c, PQerrorMessage(c->pg));
+}
+
+static void connect_step(db_conn_t *c)
+{
+    switch (PQconnectPoll(c->pg)) {
+    case PGRES_POLLING_OK:
+        PQsetnonblocking(c->pg, 1);
+        PQsetNoticeProcessor(c->pg, notice_sink, NULL);
+        conn_watch(c);
+        h2o_socket_read_stop(c->sock);
+        c->state = CONN_IDLE;
+        c->db->last_error[0] = '\0';
+        return;
+    case PGRES_POLLING_READING:
+        conn_watch(c);
+        wait_read(c);
+        return;
+    case PGRES_POLLING_WRITING:
+        conn_watch(c);
+        h2o_socket_read_stop(c->sock);
+        h2o_socket_notify_write(c->sock, conn_on_writable);
+        return;
+    default:
+        conn_reset(c, PQerrorMessage(c->pg));
+        return;
+    }
+}
+
+static void conn_open(db_conn_t *c)
+{
+    c->pg = PQconnectStart(c->db->conninfo);
+    if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+        conn_reset(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    connect_step(c);
+}
+
+static void send_job(db_conn_t *c)
+{
+    const wf_sql_t *s = wf_sql_get(c->job->stmt);
+    int r;
+    if (!c->prepared[c->job->stmt]) {
+        r = PQsendPrepare(c->pg, s->name, s->sql, 0, NULL);
+        c->state = CONN_PREPARING;
+    } else {
+        r = PQsendQueryPrepared(c->pg, s->name, c->job->nparams,
+                                (const char *const *)c->job->params, NULL, NULL, 0);
+        c->state = CONN_RUNNING;
+    }
+    if (r != 1 || conn_flush(c) != 0)
+        conn_reset(c, PQerrorMessage(c->pg));
+}
+
+/* Reads every available result; when the command is complete, moves on. */
+static void conn_on_ready(h2o_socket_t *sock, const char *err)
+{
+    db_conn_t *c = sock->data;
+    if (c->state == CONN_CONNECTING) {
+        connect_step(c);
+        pump(c->db);
+        return;
+    }
+    if (PQconsumeInput(c->pg) != 1) {
+        conn_reset(c, PQerrorMessage(c->pg));
+        pump(c->db);
+        return;
+    }
+    /* Drain notifications we never asked for (LISTEN is not used here). */
+    PGnotify *n;
+    while ((n = PQnotifies(c->pg)) != NULL)
+        PQfreemem(n);
+    while (!PQisBusy(c->pg)) {
+        PGresult *res = PQgetResult(c->pg);
+        if (res != NULL) {
+            if (c->result == NULL)
+                c->result = res;
+            else
+                PQclear(res);
+            continue;
+        }
+        /* NULL: the command is complete. */
+        PGresult *done = c->result;
+        c->result = NULL;
+        if (c->state == CONN_PREPARING) {
+            bool ok = done != NULL && PQresultStatus(done) == PGRES_COMMAND_OK;
+            if (!ok) {
+                /* A statement that does not prepare is a programming error
+                 * (or a schema mismatch); fail the job, keep the connection. */
+                wf_error("preparing %s: %s", wf_sql_get(c->job->stmt)->name,
+                         done ? PQresultErrorMessage(done) : "no result");
+                db_job_t *job = c->job;
+                c->job = NULL;
+                c->state = CONN_IDLE;
+                job_finish(c->db, job, done);
+                if (done != NULL)
+                    PQclear(done);
+                break;
+            }
+            PQclear(done);
+            c->prepared[c->job->stmt] = 1;
+            send_job(c);
+            return;
+        }
+        if (c->state == CONN_RUNNING) {
+            db_job_t *job = c->job;
+            c->job = NULL;
+            c->state = CONN_IDLE;
+            job_finish(c->db, job, done);
+        }
+        if (done != NULL)
+            PQclear(done);
+        break;
+    }
+    if (c->state == CONN_IDLE && c->sock != NULL) {
+        /* Keep watching an idle connection so a server-side close is seen. */
+        wait_read(c);
+        if (PQstatus(c->pg) == CONNECTION_BAD)
+            conn_reset(c, PQerrorMessage(c->pg));
+    }
+    pump(c->db);
+}
+
+static void on_retry(h2o_timeout_entry_t *entry)
+{
+    wf_db_t *db = H2O_STRUCT_FROM_MEMBER(wf_db_t, retry_entry, entry);
+    pump(db);
+}
+
+/* Hands queued jobs to idle connections, opening connections as needed. */
+static void pump(wf_db_t *db)
+{
+    while (db->head != NULL) {
+        db_conn_t *idle = NULL, *down = NULL;
+        bool connecting = false;
+        for (int i = 0; i < db->n_conns; i++) {
+            db_conn_t *c = &db->conns[i];
+            if (c->state == CONN_IDLE && idle == NULL)
+                idle = c;
+            else if (c->state == CONN_DOWN && down == NULL)
+                down = c;
+            else if (c->state == CONN_CONNECTING)
+                connecting = true;
+        }
+        if (idle == NULL) {
+            if (down != NULL && !connecting) {
+                if (h2o_now(db->loop) < db->down_until) {
+                    /* Recently failed: fail fast rather than queue behind a
+                     * dead server, and try again after the back-off. */
+                    bool any_up = false;
+                    for (int i = 0; i < db->n_conns; i++)
+                        any_up = any_up || db->conns[i].state != CONN_DOWN;
+                    if (!any_up) {
+                        db_job_t *job = db->head;
+                        db->head = job->next;
+                        if (db->head == NULL)
+                            db->tail = NULL;
+                        job_finish(db, job, NULL);
+                        continue;
+                    }
+                    if (!h2o_timeout_is_linked(&db->retry_entry))
+                        h2o_timeout_link(db->loop, &db->retry_timeout, &db->retry_entry);
+                    return;
+                }
+                conn_open(down);
+                continue;
+            }
+            if (down != NULL && connecting) {
+                /* Open one more while the first is connecting if the queue
+                 * is longer than one job. */
+                if (db->head->next != NULL && h2o_now(db->loop) >= db->down_until)
+                    conn_open(down);
+            }
+            return;
+        }
+        db_job_t *job = db->head;
+        db->head = job->next;
+        if (db->head == NULL)
+            db->tail = NULL;
+        job->next = NULL;
+        idle->job = job;
+        h2o_socket_read_stop(idle->sock);
+        send_job(idle);
+    }
+}
+
+wf_db_t *wf_db_create(h2o_loop_t *loop, const char *conninfo, int max_conns)
+{
+    wf_db_t *db = calloc(1, sizeof(*db));
+    if (db == NULL)
+        return NULL;
+    db->loop = loop;
+    db->conninfo = strdup(conninfo ? conninfo : "");
+    db->n_conns = max_conns > 0 ? max_conns : 1;
+    db->conns = calloc((size_t)db->n_conns, sizeof(db_conn_t));
+    if (db->conninfo == NULL || db->conns == NULL) {
+        free(db->conninfo);
+        free(db->conns);
+        free(db);
+        return NULL;
+    }
+    for (int i = 0; i < db->n_conns; i++) {
+        db->conns[i].db = db;
+        db->conns[i].sock_fd = -1;
+    }
+    h2o_timeout_init(loop, &db->retry_timeout, 500);
+    db->retry_entry.cb = on_retry;
+    return db;
+}
+
+void wf_db_destroy(wf_db_t *db)
+{
+    if (db == NULL)
+        return;
+    while (db->head != NULL) {
+        db_job_t *job = db->head;
+        db->head = job->next;
+        job_finish(db, job, NULL);
+    }
+    for (int i = 0; i < db->n_conns; i++)
+        if (db->conns[i].state != CONN_DOWN)
+            conn_reset(&db->conns[i], NULL);
+    if (h2o_timeout_is_linked(&db->retry_entry))
+        h2o_timeout_unlink(&db->retry_entry);
+    h2o_timeout_dispose(db->loop, &db->retry_timeout);
+    free(db->conns);
+    free(db->conninfo);
+    free(db);
+}
+
+void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *params,
+                 wf_db_cb cb, void *arg)
+{
+    db_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        abort();
+    job->stmt = stmt;
+    job->cb = cb;
+    job->arg = arg;
+    job->nparams = nparams;
+    job->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+    if (job->params == NULL)
+        abort();
+    for (int i = 0; i < nparams; i++)
+        if (params[i] != NULL && (job->params[i] = strdup(params[i])) == NULL)
+            abort();
+    if (db->tail != NULL)
+        db->tail->next = job;
+    else
+        db->head = job;
+    db->tail = job;
+    db->pending++;
+    pump(db);
+}
+
+int wf_db_pending(const wf_db_t *db)
+{
+    return db->pending;
+}
+
+const char *wf_db_last_error(const wf_db_t *db)
+{
+    return db->last_error;
+}
+
+bool wf_db_ok(const PGresult *res)
+{
+    if (res == NULL)
+        return false;
+    ExecStatusType s = PQresultStatus(res);
+    return s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+}
+
+const char *wf_db_sqlstate(const PGresult *res)
+{
+    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+const char *wf_db_get(const PGresult *res, int row, int col)
+{
+    if (res == NULL || row >= PQntuples(res) || col >= PQnfields(res) ||
+        PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}

@@ -1,0 +1,431 @@
+/* Executions: start (API or webhook), read, list, kill, resume, restart. A new
+ * execution is one INSERT whose statement also audits it and wakes the
+ * owning domain's executors; the 202 is sent after that statement commits. */
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/inputs.h"
+#include "platform/log.h"
+
+#define MAX_WAIT_SECONDS 300
+
+typedef struct {
+    const char *ns, *flow_id;
+    const char *webhook_key; /* webhook calls only */
+    int wait_seconds;
+    uint64_t deadline_ms;
+    char id[WF_EXECUTION_ID_LEN + 1];
+    h2o_timeout_entry_t tick;
+    wf_call_t *call;
+} run_state_t;
+
+static bool flow_id_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 100)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+static void send_raw_json(wf_call_t *call, int status, const char *doc)
+{
+    size_t len = strlen(doc);
+    char *body = h2o_mem_alloc_pool(&call->req->pool, len);
+    memcpy(body, doc, len);
+    wf_http_send(call->req, status, "application/json", body, len);
+}
+
+/* ---- ?wait: poll until a terminal state or the deadline ---------------- */
+
+static void poll_state(run_state_t *st);
+
+static void on_final_doc(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_db_ok(res) || PQntuples(res) == 0) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    /* 200 once finished; 202 when the wait ran out first. */
+    send_raw_json(call, wf_state_terminal(wf_db_get(res, 0, 2)) ? 200 : 202,
+                  wf_db_get(res, 0, 1));
+}
+
+static void on_poll(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_db_ok(res) || PQntuples(res) == 0) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    const char *state = wf_db_get(res, 0, 1);
+    uint64_t now = h2o_now(call->th->ctx.loop);
+    if (wf_state_terminal(state) || now >= st->deadline_ms || call->th->stopping) {
+        const char *params[1] = {st->id};
+        wf_db_query(call->th->db, WF_SQL_EXEC_GET, 1, params, on_final_doc, st);
+        return;
+    }
+    h2o_timeout_link(call->th->ctx.loop, &call->th->poll_timeout, &st->tick);
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    run_state_t *st = H2O_STRUCT_FROM_MEMBER(run_state_t, tick, entry);
+    poll_state(st);
+}
+
+static void poll_state(run_state_t *st)
+{
+    const char *params[1] = {st->id};
+    wf_db_query(st->call->th->db, WF_SQL_EXEC_META, 1, params, on_poll, st);
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static void on_created(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_INVALID, NULL, "namespace %s belongs to no domain",
+                        st->ns);
+        return;
+    }
+    if (st->wait_seconds > 0) {
+        st->deadline_ms = h2o_now(call->th->ctx.loop) + (uint64_t)st->wait_seconds * 1000;
+        st->tick.cb = on_tick;
+        poll_state(st);
+        return;
+    }
+    wf_http_json(call->req, 202,
+                 json_pack("{s:s, s:s, s:s, s:{s:s}, s:s}", "id", st->id, "namespace", st->ns,
+                           "flowId", st->flow_id, "state", "current", "CREATED", "created",
+                           wf_db_get(res, 0, 2)));
+}
+
+/* Constant-time webhook key check: hashing first makes the comparison
+ * independent of where, and whether in length, the keys differ. */
+static bool key_matches(const char *expected, const char *given)
+{
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)expected, strlen(expected), a);
+    SHA256((const unsigned char *)given, strlen(given), b);
+    bool same = CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+    OPENSSL_cleanse(a, sizeof(a));
+    OPENSSL_cleanse(b, sizeof(b));
+    return same;
+}
+
+static bool webhook_allowed(const wf_flow_t *flow, const char *key)
+{
+    bool ok = false;
+    for (size_t i = 0; i < flow->n_triggers; i++) {
+        const wf_trigger_t *t = &flow->triggers[i];
+        /* Every trigger is compared so the time does not tell which matched. */
+        if (t->kind == WF_TRIGGER_WEBHOOK && !t->disabled && t->key != NULL &&
+            key_matches(t->key, key))
+            ok = true;
+    }
+    return ok;
+}
+
+static void on_flow(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *source = wf_db_get(res, 0, 1);
+    wf_diags_t diags;
+    wf_flow_t *flow = wf_flow_parse(source, strlen(source), "flow.yaml", &diags);
+    wf_diags_dispose(&diags);
+    if (flow == NULL) {
+        wf_http_problem(call->req, WF_PROB_INVALID, NULL,
+                        "the stored flow no longer validates: apply it again");
+        return;
+    }
+    if (st->webhook_key != NULL && !webhook_allowed(flow, st->webhook_key)) {
+        wf_flow_free(flow);
+        wf_info("webhook refused for %s/%s", st->ns, st->flow_id);
+        /* Same answer as an unknown flow: a wrong key reveals nothing. */
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    if (wf_db_get(res, 0, 2)[0] == 't') {
+        wf_flow_free(flow);
+        wf_http_problem(call->req, WF_PROB_INVALID, NULL, "flow %s/%s is disabled", st->ns,
+                        st->flow_id);
+        return;
+    }
+    json_t *errors = json_array();
+    json_t *inputs =
+        wf_inputs_validate(flow, st->webhook_key ? NULL : call->body, errors);
+    json_t *labels = json_object();
+    for (size_t i = 0; i < flow->n_labels; i++)
+        json_object_set_new(labels, flow->labels[i].key, json_string(flow->labels[i].value));
+    wf_flow_free(flow);
+    if (inputs == NULL) {
+        json_decref(labels);
+        wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:o}", "errors", errors),
+                        "invalid inputs");
+        return;
+    }
+    json_decref(errors);
+    json_t *trigger;
+    const char *started_by;
+    if (st->webhook_key != NULL) {
+        h2o_iovec_t b = call->req->entity;
+        json_t *body = b.base ? json_loadb(b.base, b.len, 0, NULL) : NULL;
+        if (body == NULL && b.base != NULL && b.len > 0)
+            body = json_stringn_nocheck(b.base, b.len);
+        trigger = json_pack("{s:s, s:o}", "type", "webhook", "body", body ? body : json_null());
+        started_by = wf_http_printf(call->req, "webhook:%s/%s", st->ns, st->flow_id);
+    } else {
+        trigger = json_pack("{s:s, s:s}", "type", "api", "by", call->who.subject);
+        started_by = call->who.subject;
+    }
+    char *inputs_text = json_dumps(inputs, JSON_COMPACT);
+    char *labels_text = json_dumps(labels, JSON_COMPACT);
+    char *trigger_text = json_dumps(trigger, JSON_COMPACT);
+    json_decref(inputs);
+    json_decref(labels);
+    json_decref(trigger);
+    if (wf_execution_id(st->id) != 0 || inputs_text == NULL || labels_text == NULL ||
+        trigger_text == NULL) {
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "cannot create the execution");
+    } else {
+        const char *params[8] = {st->id,     st->ns,      st->flow_id,  wf_db_get(res, 0, 0),
+                                 inputs_text, labels_text, trigger_text, started_by};
+        wf_db_query(call->th->db, WF_SQL_EXEC_CREATE, 8, params, on_created, st);
+    }
+    free(inputs_text);
+    free(labels_text);
+    free(trigger_text);
+}
+
+static run_state_t *new_run(wf_call_t *call)
+{
+    run_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
+    memset(st, 0, sizeof(*st));
+    st->call = call;
+    call->state = st;
+    return st;
+}
+
+void wf_h_execution_create(wf_call_t *call)
+{
+    run_state_t *st = new_run(call);
+    st->ns = call->ns;
+    st->flow_id = wf_call_param(call, "flowId");
+    const char *wait = wf_http_query(call->req, "wait");
+    if (wait != NULL) {
+        char *end;
+        long w = strtol(wait, &end, 10);
+        if (*wait == '\0' || *end != '\0' || w < 0 || w > MAX_WAIT_SECONDS) {
+            wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                            "wait must be a number of seconds within 0..%d", MAX_WAIT_SECONDS);
+            return;
+        }
+        st->wait_seconds = (int)w;
+    }
+    if (!flow_id_ok(st->flow_id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[2] = {st->ns, st->flow_id};
+    wf_db_query(call->th->db, WF_SQL_FLOW_FOR_RUN, 2, params, on_flow, st);
+}
+
+void wf_h_webhook(wf_call_t *call)
+{
+    run_state_t *st = new_run(call);
+    st->ns = wf_call_param(call, "namespace");
+    st->flow_id = wf_call_param(call, "flowId");
+    st->webhook_key = wf_call_param(call, "key");
+    if (!wf_namespace_valid(st->ns) || !flow_id_ok(st->flow_id) ||
+        strlen(st->webhook_key) > 256) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[2] = {st->ns, st->flow_id};
+    wf_db_query(call->th->db, WF_SQL_FLOW_FOR_RUN, 2, params, on_flow, st);
+}
+
+/* ---- by id: load, authorise on the execution's namespace, act ---------- */
+
+typedef struct {
+    wf_perm_t perm;
+    wf_sql_id_t action; /* statement to run once allowed */
+    void (*then)(wf_call_t *call, const PGresult *meta);
+} by_id_t;
+
+static void on_meta(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    const by_id_t *how = call->state;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    call->ns = wf_http_strdup(call->req, wf_db_get(res, 0, 0));
+    if (!wf_call_authorize(call, how->perm, call->ns))
+        return;
+    how->then(call, res);
+}
+
+static void start_by_id(wf_call_t *call, const by_id_t *how)
+{
+    const char *id = wf_call_param(call, "id");
+    if (!wf_execution_id_valid(id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    call->state = (void *)how;
+    const char *params[1] = {id};
+    wf_db_query(call->th->db, WF_SQL_EXEC_META, 1, params, on_meta, call);
+}
+
+static void on_doc(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res) || PQntuples(res) == 0) {
+        if (res != NULL && wf_db_ok(res))
+            wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        else
+            wf_call_db_error(call, res);
+        return;
+    }
+    send_raw_json(call, 200, wf_db_get(res, 0, 1));
+}
+
+static void get_then(wf_call_t *call, const PGresult *meta)
+{
+    const char *params[1] = {wf_call_param(call, "id")};
+    wf_db_query(call->th->db, WF_SQL_EXEC_GET, 1, params, on_doc, call);
+}
+
+void wf_h_execution_get(wf_call_t *call)
+{
+    static const by_id_t how = {WF_PERM_EXECUTION_READ, WF_SQL_EXEC_GET, get_then};
+    start_by_id(call, &how);
+}
+
+static void on_changed(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_CONFLICT, NULL,
+                        "the execution is not in a state that allows this");
+        return;
+    }
+    wf_http_json(call->req, 202, json_pack("{s:s}", "id", wf_db_get(res, 0, 0)));
+}
+
+static void change_then(wf_call_t *call, const PGresult *meta)
+{
+    const by_id_t *how = call->state;
+    if (how->action == WF_SQL_EXEC_RESTART) {
+        char *id = h2o_mem_alloc_pool(&call->req->pool, WF_EXECUTION_ID_LEN + 1);
+        if (wf_execution_id(id) != 0) {
+            wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "random generator failure");
+            return;
+        }
+        const char *params[3] = {id, wf_call_param(call, "id"), call->who.subject};
+        wf_db_query(call->th->db, how->action, 3, params, on_changed, call);
+        return;
+    }
+    const char *params[2] = {wf_call_param(call, "id"), call->who.subject};
+    wf_db_query(call->th->db, how->action, 2, params, on_changed, call);
+}
+
+void wf_h_execution_kill(wf_call_t *call)
+{
+    static const by_id_t how = {WF_PERM_EXECUTION_KILL, WF_SQL_EXEC_KILL, change_then};
+    start_by_id(call, &how);
+}
+
+void wf_h_execution_resume(wf_call_t *call)
+{
+    static const by_id_t how = {WF_PERM_EXECUTION_KILL, WF_SQL_EXEC_RESUME, change_then};
+    start_by_id(call, &how);
+}
+
+void wf_h_execution_restart(wf_call_t *call)
+{
+    static const by_id_t how = {WF_PERM_EXECUTION_CREATE, WF_SQL_EXEC_RESTART, change_then};
+    start_by_id(call, &how);
+}
+
+void wf_execution_logs_then(wf_call_t *call, const PGresult *meta);
+
+void wf_h_execution_logs(wf_call_t *call)
+{
+    static const by_id_t how = {WF_PERM_EXECUTION_READ, WF_SQL_LOGS_JSON,
+                                wf_execution_logs_then};
+    start_by_id(call, &how);
+}
+
+/* ---- list ----------------------------------------------------------------- */
+
+typedef struct {
+    int page, size;
+} list_state_t;
+
+static void on_list(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    list_state_t *st = call->state;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    wf_send_page(call, res, st->page, st->size);
+}
+
+void wf_h_execution_list(wf_call_t *call)
+{
+    list_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
+    call->state = st;
+    char limit[16], offset[24];
+    if (!wf_page_params(call, limit, offset, &st->page, &st->size)) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                        "page must be >= 1 and size within 1..500");
+        return;
+    }
+    const char *flow_id = wf_http_query(call->req, "flowId");
+    const char *state = wf_http_query(call->req, "state");
+    if ((flow_id && !flow_id_ok(flow_id)) || (state && strlen(state) > 16)) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "invalid flowId or state");
+        return;
+    }
+    const char *params[5] = {call->ns, flow_id, state, limit, offset};
+    wf_db_query(call->th->db, WF_SQL_EXEC_LIST, 5, params, on_list, call);
+}

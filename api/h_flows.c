@@ -1,0 +1,241 @@
+/* Flows: YAML in (validated by the flow library, errors with positions),
+ * stored with a new revision only when the source changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "platform/flow.h"
+
+/* Answers 422 with every positioned error of `diags`. */
+static void send_invalid(wf_call_t *call, wf_diags_t *diags)
+{
+    json_t *errors = wf_diags_to_json(diags);
+    size_t n = json_array_size(errors);
+    wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:o}", "errors", errors),
+                    "the flow has %zu error%s", n, n == 1 ? "" : "s");
+}
+
+/* Parses the request body; answers 422 and returns NULL when invalid. */
+static wf_flow_t *parse_body(wf_call_t *call)
+{
+    wf_diags_t diags;
+    h2o_iovec_t body = call->req->entity;
+    wf_flow_t *flow = wf_flow_parse(body.base ? body.base : "", body.base ? body.len : 0,
+                                    "flow.yaml", &diags);
+    if (flow == NULL)
+        send_invalid(call, &diags);
+    wf_diags_dispose(&diags);
+    return flow;
+}
+
+void wf_h_flow_validate(wf_call_t *call)
+{
+    wf_flow_t *flow = parse_body(call);
+    if (flow == NULL)
+        return;
+    json_t *model = wf_flow_to_json(flow);
+    wf_flow_free(flow);
+    wf_http_json(call->req, 200, json_pack("{s:b, s:o}", "valid", 1, "flow", model));
+}
+
+typedef struct {
+    const char *ns, *id;
+} flow_state_t;
+
+static void on_upsert(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    flow_state_t *st = call->state;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (wf_db_get(res, 0, 0) == NULL) {
+        wf_http_problem(call->req, WF_PROB_INVALID, NULL,
+                        "namespace %s belongs to no domain: ask the platform team to assign it",
+                        st->ns);
+        return;
+    }
+    const char *new_rev = wf_db_get(res, 0, 1);
+    const char *inserted = wf_db_get(res, 0, 2);
+    const char *old_rev = wf_db_get(res, 0, 3);
+    bool changed = new_rev != NULL;
+    bool created = changed && inserted != NULL && inserted[0] == 't';
+    long rev = strtol(changed ? new_rev : (old_rev ? old_rev : "0"), NULL, 10);
+    wf_http_json(call->req, created ? 201 : 200,
+                 json_pack("{s:s, s:s, s:i, s:b, s:b, s:s}", "namespace", st->ns, "id", st->id,
+                           "revision", (int)rev, "changed", changed, "created", created,
+                           "domain", wf_db_get(res, 0, 0)));
+}
+
+void wf_h_flow_apply(wf_call_t *call)
+{
+    wf_flow_t *flow = parse_body(call);
+    if (flow == NULL)
+        return;
+    flow_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
+    st->ns = wf_http_strdup(call->req, flow->namespace_);
+    st->id = wf_http_strdup(call->req, flow->id);
+    call->state = st;
+    bool disabled = flow->disabled;
+    json_t *model = wf_flow_to_json(flow);
+    wf_flow_free(flow);
+    /* The namespace comes from the document, so the check happens here. */
+    if (!wf_call_authorize(call, WF_PERM_FLOW_WRITE, st->ns)) {
+        json_decref(model);
+        return;
+    }
+    char *model_text = json_dumps(model, JSON_COMPACT);
+    json_decref(model);
+    char *source = h2o_mem_alloc_pool(&call->req->pool, call->req->entity.len + 1);
+    memcpy(source, call->req->entity.base, call->req->entity.len);
+    source[call->req->entity.len] = '\0';
+    if (model_text == NULL || strlen(source) != call->req->entity.len) {
+        free(model_text);
+        wf_http_problem(call->req, WF_PROB_INVALID, NULL, "the flow source holds a NUL byte");
+        return;
+    }
+    const char *params[6] = {st->ns, st->id, source, model_text, call->who.subject,
+                             disabled ? "true" : "false"};
+    wf_db_query(call->th->db, WF_SQL_FLOW_UPSERT, 6, params, on_upsert, call);
+    free(model_text);
+}
+
+static bool id_ok(const char *s)
+{
+    /* Kestra flow ids: letters, digits, '-', '_', '.'; bounded. */
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 100)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+static void on_flow_get(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    const char *doc = wf_db_get(res, 0, 0);
+    if (doc == NULL) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    /* The document is built by PostgreSQL; copy it into the request. */
+    size_t len = strlen(doc);
+    char *body = h2o_mem_alloc_pool(&call->req->pool, len);
+    memcpy(body, doc, len);
+    wf_http_send(call->req, 200, "application/json", body, len);
+}
+
+void wf_h_flow_get(wf_call_t *call)
+{
+    const char *id = wf_call_param(call, "id");
+    if (!id_ok(id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[2] = {call->ns, id};
+    wf_db_query(call->th->db, WF_SQL_FLOW_GET, 2, params, on_flow_get, call);
+}
+
+static void on_flow_deleted(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    wf_http_send(call->req, 204, NULL, "", 0);
+}
+
+void wf_h_flow_delete(wf_call_t *call)
+{
+    const char *id = wf_call_param(call, "id");
+    if (!id_ok(id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[3] = {call->ns, id, call->who.subject};
+    wf_db_query(call->th->db, WF_SQL_FLOW_DELETE, 3, params, on_flow_deleted, call);
+}
+
+void wf_h_flow_revisions(wf_call_t *call)
+{
+    const char *id = wf_call_param(call, "id");
+    if (!id_ok(id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[2] = {call->ns, id};
+    wf_db_query(call->th->db, WF_SQL_FLOW_REVISIONS, 2, params, on_flow_get, call);
+}
+
+/* ?page=1&size=25 → LIMIT/OFFSET text parameters; false on nonsense. */
+bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size)
+{
+    const char *p = wf_http_query(call->req, "page"), *s = wf_http_query(call->req, "size");
+    char *end;
+    long pv = p ? strtol(p, &end, 10) : 1;
+    if (p && (*end || pv < 1 || pv > 1000000))
+        return false;
+    long sv = s ? strtol(s, &end, 10) : 25;
+    if (s && (*end || sv < 1 || sv > 500))
+        return false;
+    *page = (int)pv;
+    *size = (int)sv;
+    snprintf(limit, 16, "%ld", sv);
+    snprintf(offset, 24, "%ld", (pv - 1) * sv);
+    return true;
+}
+
+/* Sends {"results": [...], "total": N, "page": P, "size": S} from a row of
+ * (total, json array). */
+void wf_send_page(wf_call_t *call, const PGresult *res, int page, int size)
+{
+    json_t *results = json_loads(wf_db_get(res, 0, 1) ? wf_db_get(res, 0, 1) : "[]", 0, NULL);
+    const char *total = wf_db_get(res, 0, 0);
+    wf_http_json(call->req, 200,
+                 json_pack("{s:o, s:I, s:i, s:i}", "results", results ? results : json_array(),
+                           "total", (json_int_t)(total ? strtoll(total, NULL, 10) : 0), "page",
+                           page, "size", size));
+}
+
+typedef struct {
+    int page, size;
+} page_state_t;
+
+static void on_flow_list(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    page_state_t *st = call->state;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    wf_send_page(call, res, st->page, st->size);
+}
+
+void wf_h_flow_list(wf_call_t *call)
+{
+    page_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
+    call->state = st;
+    char limit[16], offset[24];
+    if (!wf_page_params(call, limit, offset, &st->page, &st->size)) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                        "page must be >= 1 and size within 1..500");
+        return;
+    }
+    const char *params[3] = {call->ns, limit, offset};
+    wf_db_query(call->th->db, WF_SQL_FLOW_LIST, 3, params, on_flow_list, call);
+}

@@ -1,0 +1,49 @@
+/* Handlers named by the route table, one file per resource (api/h_*.c). */
+#ifndef WF_API_HANDLERS_H
+#define WF_API_HANDLERS_H
+
+#include "api/call.h"
+
+/* api/h_health.c */
+void wf_h_healthz(wf_call_t *call);
+void wf_h_readyz(wf_call_t *call);
+/* api/h_openapi.c */
+void wf_h_openapi(wf_call_t *call);
+/* api/h_me.c */
+void wf_h_me(wf_call_t *call);
+void wf_h_can_i(wf_call_t *call);
+/* api/h_bindings.c */
+void wf_h_binding_create(wf_call_t *call);
+void wf_h_binding_list(wf_call_t *call);
+void wf_h_binding_delete(wf_call_t *call);
+/* api/h_sa.c */
+void wf_h_sa_create(wf_call_t *call);
+void wf_h_sa_list(wf_call_t *call);
+void wf_h_sa_token_create(wf_call_t *call);
+void wf_h_sa_token_list(wf_call_t *call);
+void wf_h_sa_token_revoke(wf_call_t *call);
+/* api/h_domains.c */
+void wf_h_domain_create(wf_call_t *call);
+void wf_h_domain_list(wf_call_t *call);
+void wf_h_domain_add_namespace(wf_call_t *call);
+/* api/h_flows.c */
+void wf_h_flow_apply(wf_call_t *call);
+void wf_h_flow_validate(wf_call_t *call);
+void wf_h_flow_list(wf_call_t *call);
+void wf_h_flow_get(wf_call_t *call);
+void wf_h_flow_delete(wf_call_t *call);
+void wf_h_flow_revisions(wf_call_t *call);
+/* Paging helpers shared by list handlers (api/h_flows.c). */
+bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size);
+void wf_send_page(wf_call_t *call, const PGresult *res, int page, int size);
+/* api/h_executions.c */
+void wf_h_execution_create(wf_call_t *call);
+void wf_h_execution_list(wf_call_t *call);
+void wf_h_execution_get(wf_call_t *call);
+void wf_h_execution_kill(wf_call_t *call);
+void wf_h_execution_restart(wf_call_t *call);
+void wf_h_execution_resume(wf_call_t *call);
+void wf_h_execution_logs(wf_call_t *call);
+void wf_h_webhook(wf_call_t *call);
+
+#endif

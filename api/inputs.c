@@ -1,0 +1,211 @@
+#include "api/inputs.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void add_error(json_t *errors, const char *id, const char *message)
+{
+    json_array_append_new(errors,
+                          json_pack("{s:s, s:s}", "path", id ? id : "inputs", "message", message));
+}
+
+static bool in_values(const json_t *spec, const char *v)
+{
+    json_t *values = json_object_get(spec, "values");
+    if (!json_is_array(values))
+        return true; /* nothing to compare with: the flow library checked the spec */
+    size_t i;
+    json_t *x;
+    json_array_foreach(values, i, x) if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
+        return true;
+    return false;
+}
+
+/* Checks one value against its declared type; returns the value to store
+ * (a new reference, possibly converted from a form-style string) or NULL. */
+static json_t *check_value(const wf_flow_input_t *in, json_t *v, const char **why)
+{
+    switch (in->type) {
+    case WF_INPUT_STRING:
+    case WF_INPUT_SECRET:
+    case WF_INPUT_DATETIME:
+    case WF_INPUT_DATE:
+    case WF_INPUT_TIME:
+    case WF_INPUT_DURATION:
+    case WF_INPUT_URI:
+    case WF_INPUT_YAML:
+        if (!json_is_string(v)) {
+            *why = "expected a string";
+            return NULL;
+        }
+        return json_incref(v);
+    case WF_INPUT_EMAIL:
+        if (!json_is_string(v) || strchr(json_string_value(v), '@') == NULL) {
+            *why = "expected an e-mail address";
+            return NULL;
+        }
+        return json_incref(v);
+    case WF_INPUT_SELECT:
+    case WF_INPUT_ENUM:
+        if (!json_is_string(v) || !in_values(in->spec, json_string_value(v))) {
+            *why = "expected one of the declared values";
+            return NULL;
+        }
+        return json_incref(v);
+    case WF_INPUT_MULTISELECT: {
+        if (!json_is_array(v)) {
+            *why = "expected an array of declared values";
+            return NULL;
+        }
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!json_is_string(x) || !in_values(in->spec, json_string_value(x))) {
+                *why = "expected an array of declared values";
+                return NULL;
+            }
+        }
+        return json_incref(v);
+    }
+    case WF_INPUT_INT:
+        if (json_is_integer(v))
+            return json_incref(v);
+        if (json_is_string(v)) {
+            char *end;
+            const char *s = json_string_value(v);
+            long long n = strtoll(s, &end, 10);
+            if (*s != '\0' && *end == '\0')
+                return json_integer(n);
+        }
+        *why = "expected an integer";
+        return NULL;
+    case WF_INPUT_FLOAT:
+        if (json_is_number(v))
+            return json_real(json_number_value(v));
+        if (json_is_string(v)) {
+            char *end;
+            const char *s = json_string_value(v);
+            double d = strtod(s, &end);
+            if (*s != '\0' && *end == '\0')
+                return json_real(d);
+        }
+        *why = "expected a number";
+        return NULL;
+    case WF_INPUT_BOOLEAN:
+        if (json_is_boolean(v))
+            return json_incref(v);
+        if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0)
+            return json_true();
+        if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0)
+            return json_false();
+        *why = "expected true or false";
+        return NULL;
+    case WF_INPUT_JSON:
+        return json_incref(v);
+    case WF_INPUT_ARRAY:
+        if (!json_is_array(v)) {
+            *why = "expected an array";
+            return NULL;
+        }
+        return json_incref(v);
+    case WF_INPUT_FILE:
+        *why = "FILE inputs cannot be sent as JSON";
+        return NULL;
+    }
+    *why = "unsupported input type";
+    return NULL;
+}
+
+json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *errors)
+{
+    json_t *out = json_object();
+    size_t before = json_array_size(errors);
+    if (given != NULL && !json_is_object(given)) {
+        add_error(errors, "inputs", "the body must be a JSON object of inputs");
+        json_decref(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < flow->n_inputs; i++) {
+        const wf_flow_input_t *in = &flow->inputs[i];
+        json_t *v = given ? json_object_get(given, in->id) : NULL;
+        char path[160];
+        snprintf(path, sizeof(path), "inputs.%s", in->id);
+        if (v == NULL || json_is_null(v)) {
+            if (in->defaults != NULL)
+                json_object_set(out, in->id, in->defaults);
+            else if (in->required)
+                add_error(errors, path, "required input is missing");
+            continue;
+        }
+        const char *why = NULL;
+        json_t *ok = check_value(in, v, &why);
+        if (ok == NULL) {
+            add_error(errors, path, why);
+            continue;
+        }
+        json_object_set_new(out, in->id, ok);
+    }
+    if (given != NULL) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)given, key, v)
+        {
+            bool known = false;
+            for (size_t i = 0; i < flow->n_inputs && !known; i++)
+                known = strcmp(flow->inputs[i].id, key) == 0;
+            if (!known) {
+                char path[160];
+                snprintf(path, sizeof(path), "inputs.%.100s", key);
+                add_error(errors, path, "the flow declares no such input");
+            }
+        }
+    }
+    if (json_array_size(errors) > before) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+int wf_execution_id(char out[WF_EXECUTION_ID_LEN + 1])
+{
+    /* 22 characters of base62 from 128 random bits (Kestra-like ids). */
+    static const char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    unsigned char raw[WF_EXECUTION_ID_LEN];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -1;
+    for (int i = 0; i < WF_EXECUTION_ID_LEN; i++) {
+        /* 248 = 4 * 62: rejection keeps the distribution uniform. */
+        while (raw[i] >= 248)
+            if (RAND_bytes(&raw[i], 1) != 1)
+                return -1;
+        out[i] = alphabet[raw[i] % 62];
+    }
+    out[WF_EXECUTION_ID_LEN] = '\0';
+    return 0;
+}
+
+bool wf_execution_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (; *id; id++)
+        if (!((*id >= '0' && *id <= '9') || (*id >= 'a' && *id <= 'z') ||
+              (*id >= 'A' && *id <= 'Z') || *id == '-' || *id == '_'))
+            return false;
+    return true;
+}
+
+bool wf_state_terminal(const char *state)
+{
+    static const char *const terminal[] = {"SUCCESS", "WARNING", "FAILED", "KILLED",
+                                           "CANCELLED", "SKIPPED", NULL};
+    for (int i = 0; state && terminal[i]; i++)
+        if (strcmp(state, terminal[i]) == 0)
+            return true;
+    return false;
+}

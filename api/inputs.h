@@ -1,0 +1,27 @@
+/* Execution inputs checked against the flow's declared inputs, execution ids
+ * and states: pure helpers of the execution handlers (unit-tested). */
+#ifndef WF_API_INPUTS_H
+#define WF_API_INPUTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "platform/flow.h"
+
+#define WF_EXECUTION_ID_LEN 22
+
+/* Validates `given` (a JSON object, or NULL for none) against flow->inputs:
+ * required inputs present unless they have defaults, values of the declared
+ * type (form-style strings accepted for INT, FLOAT, BOOLEAN), no undeclared
+ * input. Returns the inputs to store (new reference, defaults applied) or
+ * NULL after appending {"path", "message"} objects to `errors`. */
+json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *errors);
+
+/* A fresh random execution id (22 base62 characters). Returns 0 or -1. */
+int wf_execution_id(char out[WF_EXECUTION_ID_LEN + 1]);
+/* True when `id` could be an execution id (checked before any query). */
+bool wf_execution_id_valid(const char *id);
+/* True for SUCCESS, WARNING, FAILED, KILLED, CANCELLED, SKIPPED. */
+bool wf_state_terminal(const char *state);
+
+#endif

@@ -1,0 +1,69 @@
+/* The route table: every endpoint of the REST API is one row (method, path
+ * pattern, how the caller authenticates, the permission it needs, the body it
+ * accepts, the handler, the OpenAPI summary). The router, the RBAC check, the
+ * OpenAPI document and the tests all read this one table. */
+#ifndef WF_API_ROUTES_H
+#define WF_API_ROUTES_H
+
+#include <stddef.h>
+
+#include "api/gateway.h"
+
+#define WF_ROUTE_MAX_PARAMS 4
+
+/* How a route authenticates its caller. */
+typedef enum {
+    WF_ROUTE_PUBLIC = 0, /* no credentials (health probes, the API document) */
+    WF_ROUTE_BEARER,     /* OIDC JWT or service-account token, then RBAC */
+    WF_ROUTE_WEBHOOK,    /* the flow's webhook key in the path, nothing else */
+} wf_route_auth_t;
+
+/* What a route accepts as request body. */
+typedef enum {
+    WF_BODY_NONE = 0, /* any body is refused with 415 */
+    WF_BODY_JSON,     /* application/json (an empty body is allowed) */
+    WF_BODY_YAML,     /* application/x-yaml, application/yaml, text/yaml */
+    WF_BODY_ANY,      /* webhooks: whatever the caller sends */
+} wf_route_body_t;
+
+/* Where a route finds the namespace its permission is checked on. */
+typedef enum {
+    WF_NS_NONE = 0,    /* platform-wide permission (domains) or no permission */
+    WF_NS_PATH,        /* the {namespace} path parameter */
+    WF_NS_QUERY,       /* the ?namespace= query parameter (required) */
+    WF_NS_HANDLER,     /* the handler loads the object first (execution by id, binding
+                        * by id, flow body) and calls wf_call_authorize itself */
+} wf_route_ns_t;
+
+/* Permission markers: a route must name a wf_perm_t or say explicitly that
+ * it needs none (public, webhook) or only an authenticated caller (/me). */
+#define WF_PERM_NO_CHECK (-1)      /* PUBLIC and WEBHOOK routes only */
+#define WF_PERM_AUTHENTICATED (-2) /* any authenticated caller (who am I, can-i) */
+
+typedef struct wf_call wf_call_t;
+typedef void (*wf_handler_fn)(wf_call_t *call);
+
+typedef struct wf_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/flows/{namespace}/{id}" */
+    wf_route_auth_t auth;
+    int permission; /* a wf_perm_t of auth/rbac.h, or one of the two markers below */
+    wf_route_ns_t ns;
+    wf_route_body_t body;
+    wf_handler_fn handler;
+    const char *summary; /* one line, used as the OpenAPI summary */
+    const char *tag;     /* OpenAPI tag (resource) */
+} wf_route_t;
+
+/* The table (terminated by a row with method NULL) and its length. */
+extern const wf_route_t wf_routes[];
+size_t wf_routes_count(void);
+
+/* Matches `method` and `path` (no query string). Returns the route and fills
+ * `values` (pool strings, in pattern order) or NULL; `*path_matched` tells a
+ * 405 (path known, method not) from a 404. */
+const wf_route_t *wf_route_match(const char *method, const char *path, size_t path_len,
+                                 h2o_mem_pool_t *pool, const char **values, int *n_values,
+                                 int *path_matched);
+
+#endif

@@ -1,0 +1,304 @@
+#include "api/sql.h"
+
+static const wf_sql_t sql_table[WF_SQL_COUNT] = {
+    [WF_SQL_SCHEMA_VERSION] = {"schema_version",
+                               "SELECT coalesce(max(version), 0) FROM schema_migrations"},
+    /* $1 actor, $2 action, $3 namespace, $4 target, $5 result, $6 reason, $7 details */
+    [WF_SQL_AUDIT_INSERT] = {"audit_insert",
+                             "INSERT INTO audit_log (actor, action, namespace, target, result,"
+                             " reason, details) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"},
+    /* $1 text[] of the caller's subject and "group:<g>" subjects */
+    [WF_SQL_BINDINGS_FOR] = {"bindings_for",
+                             "SELECT subject, role, namespace FROM role_bindings"
+                             " WHERE subject = ANY($1::text[])"},
+    /* $1 token hash as bytea hex. Valid = not revoked, not expired. Records
+     * last use at most once a minute so hot tokens do not write every call. */
+    [WF_SQL_SA_AUTH] = {"sa_auth",
+                        "WITH t AS (SELECT t.id, a.namespace, a.name, t.expires_at, t.last_used_at"
+                        "  FROM sa_tokens t JOIN service_accounts a ON a.id = t.account_id"
+                        "  WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
+                        "    AND (t.expires_at IS NULL OR t.expires_at > now())),"
+                        " u AS (UPDATE sa_tokens s SET last_used_at = now() FROM t"
+                        "  WHERE s.id = t.id AND (t.last_used_at IS NULL"
+                        "    OR t.last_used_at < now() - interval '60 seconds') RETURNING s.id)"
+                        " SELECT t.namespace, t.name, extract(epoch FROM t.expires_at)::bigint,"
+                        "  (SELECT count(*) FROM u) FROM t"},
+
+    /* ---- bindings ---- */
+    /* $1 subject, $2 role, $3 namespace ('' for platform roles), $4 actor */
+    [WF_SQL_BINDING_CREATE] =
+        {"binding_create",
+         "WITH b AS (INSERT INTO role_bindings (subject, role, namespace, created_by)"
+         "  VALUES ($1, $2, $3, $4) ON CONFLICT (subject, role, namespace) DO NOTHING"
+         "  RETURNING id, subject, role, namespace, created_at, created_by),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $4, 'binding.create', b.namespace, 'binding:' || b.id, 'allowed',"
+         "   jsonb_build_object('subject', b.subject, 'role', b.role) FROM b)"
+         " SELECT id, subject, role, namespace, to_json(created_at)#>>'{}', created_by FROM b"},
+    /* $1 namespace: bindings on it, on its ancestors and below it. Prefixes
+     * are compared with left(), not LIKE, since '_' is a LIKE wildcard. */
+    [WF_SQL_BINDING_LIST] =
+        {"binding_list",
+         "SELECT id, subject, role, namespace, to_json(created_at)#>>'{}', created_by FROM role_bindings"
+         " WHERE namespace <> '' AND (namespace = $1"
+         "  OR left($1, length(namespace) + 1) = namespace || '.'"
+         "  OR left(namespace, length($1) + 1) = $1 || '.')"
+         " ORDER BY namespace, subject, role"},
+    [WF_SQL_BINDING_GET] = {"binding_get",
+                            "SELECT id, subject, role, namespace FROM role_bindings"
+                            " WHERE id = $1::bigint"},
+    /* $1 id, $2 actor */
+    [WF_SQL_BINDING_DELETE] =
+        {"binding_delete",
+         "WITH d AS (DELETE FROM role_bindings WHERE id = $1::bigint"
+         "  RETURNING id, subject, role, namespace),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $2, 'binding.delete', d.namespace, 'binding:' || d.id, 'allowed',"
+         "   jsonb_build_object('subject', d.subject, 'role', d.role) FROM d)"
+         " SELECT id FROM d"},
+
+    /* ---- service accounts ---- */
+    /* $1 namespace, $2 name, $3 description, $4 actor */
+    [WF_SQL_SA_CREATE] =
+        {"sa_create",
+         "WITH s AS (INSERT INTO service_accounts (namespace, name, domain, description,"
+         "  created_by) VALUES ($1, $2, weft_domain_of($1), $3, $4)"
+         "  ON CONFLICT (namespace, name) DO NOTHING"
+         "  RETURNING id, namespace, name, description, created_at, created_by),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result)"
+         "  SELECT $4, 'sa.create', s.namespace, 'sa:' || s.namespace || '/' || s.name,"
+         "   'allowed' FROM s)"
+         " SELECT id, namespace, name, description, to_json(created_at)#>>'{}', created_by FROM s"},
+    [WF_SQL_SA_LIST] = {"sa_list",
+                        "SELECT id, namespace, name, description, to_json(created_at)#>>'{}', created_by"
+                        " FROM service_accounts WHERE namespace = $1"
+                        "  OR left(namespace, length($1) + 1) = $1 || '.'"
+                        " ORDER BY namespace, name"},
+    /* $1 namespace, $2 name, $3 hash (bytea hex), $4 description,
+     * $5 seconds to expiry or NULL, $6 actor */
+    [WF_SQL_SA_TOKEN_CREATE] =
+        {"sa_token_create",
+         "WITH t AS (INSERT INTO sa_tokens (account_id, token_hash, description, created_by,"
+         "  expires_at) SELECT id, $3::bytea, $4, $6,"
+         "   now() + ($5::bigint * interval '1 second')"
+         "  FROM service_accounts WHERE namespace = $1 AND name = $2"
+         "  RETURNING id, created_at, expires_at),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $6, 'sa.token.create', $1, 'sa:' || $1 || '/' || $2, 'allowed',"
+         "   jsonb_build_object('tokenId', t.id) FROM t)"
+         " SELECT id, to_json(created_at)#>>'{}', to_json(expires_at)#>>'{}' FROM t"},
+    [WF_SQL_SA_TOKEN_LIST] =
+        {"sa_token_list",
+         "SELECT t.id, t.description, to_json(t.created_at)#>>'{}', t.created_by, to_json(t.expires_at)#>>'{}',"
+         "  to_json(t.revoked_at)#>>'{}', to_json(t.last_used_at)#>>'{}' FROM sa_tokens t JOIN service_accounts a ON a.id = t.account_id"
+         " WHERE a.namespace = $1 AND a.name = $2 ORDER BY t.id"},
+    /* $1 namespace, $2 name, $3 token id, $4 actor */
+    [WF_SQL_SA_TOKEN_REVOKE] =
+        {"sa_token_revoke",
+         "WITH r AS (UPDATE sa_tokens t SET revoked_at = now() FROM service_accounts a"
+         "  WHERE a.id = t.account_id AND a.namespace = $1 AND a.name = $2"
+         "   AND t.id = $3::bigint AND t.revoked_at IS NULL RETURNING t.id),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $4, 'sa.token.revoke', $1, 'sa:' || $1 || '/' || $2, 'allowed',"
+         "   jsonb_build_object('tokenId', r.id) FROM r)"
+         " SELECT id FROM r"},
+
+    /* ---- domains ---- */
+    /* $1 name, $2 text[] of prefixes, $3 actor */
+    [WF_SQL_DOMAIN_CREATE] =
+        {"domain_create",
+         "WITH d AS (INSERT INTO domains (name, created_by) VALUES ($1, $3) RETURNING name),"
+         " n AS (INSERT INTO namespaces (prefix, domain) SELECT p, d.name FROM d,"
+         "  unnest($2::text[]) p RETURNING prefix),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'domain.create', '', 'domain:' || d.name, 'allowed',"
+         "   jsonb_build_object('namespaces', $2::text[]) FROM d)"
+         " SELECT (SELECT name FROM d), (SELECT coalesce(json_agg(prefix ORDER BY prefix),"
+         "  '[]') FROM n)"},
+    [WF_SQL_DOMAIN_LIST] = {"domain_list",
+                            "SELECT d.name, coalesce((SELECT json_agg(prefix ORDER BY prefix)"
+                            "  FROM namespaces WHERE domain = d.name), '[]'), to_json(d.created_at)#>>'{}'"
+                            " FROM domains d ORDER BY d.name"},
+    /* $1 domain, $2 prefix, $3 actor */
+    [WF_SQL_DOMAIN_ADD_NS] =
+        {"domain_add_ns",
+         "WITH n AS (INSERT INTO namespaces (prefix, domain) SELECT $2, name FROM domains"
+         "  WHERE name = $1 RETURNING domain, prefix),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result)"
+         "  SELECT $3, 'domain.namespace.add', n.prefix, 'domain:' || n.domain, 'allowed'"
+         "  FROM n)"
+         " SELECT domain, prefix FROM n"},
+
+    /* ---- flows ---- */
+    /* $1 ns, $2 id, $3 source, $4 model json, $5 actor, $6 disabled. A new
+     * revision only when the source hash differs (or the flow was deleted). */
+    [WF_SQL_FLOW_UPSERT] =
+        {"flow_upsert",
+         "WITH d AS (SELECT weft_domain_of($1) AS domain),"
+         " up AS (INSERT INTO flows (namespace, id, domain, revision, source, source_sha256,"
+         "  model, disabled, updated_by)"
+         "  SELECT $1, $2, d.domain, 1, $3, sha256(convert_to($3, 'UTF8')), $4::jsonb,"
+         "   $6::boolean, $5 FROM d WHERE d.domain IS NOT NULL"
+         "  ON CONFLICT (namespace, id) DO UPDATE SET revision = flows.revision + 1,"
+         "   source = EXCLUDED.source, source_sha256 = EXCLUDED.source_sha256,"
+         "   model = EXCLUDED.model, disabled = EXCLUDED.disabled, deleted = false,"
+         "   domain = EXCLUDED.domain, updated_at = now(), updated_by = EXCLUDED.updated_by"
+         "  WHERE flows.source_sha256 <> EXCLUDED.source_sha256 OR flows.deleted"
+         "  RETURNING revision, domain, (xmax = 0) AS inserted),"
+         " rev AS (INSERT INTO flow_revisions (namespace, id, revision, domain, source,"
+         "  created_by) SELECT $1, $2, up.revision, up.domain, $3, $5 FROM up),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $5, 'flow.write', $1, 'flow:' || $1 || '/' || $2, 'allowed',"
+         "   jsonb_build_object('revision', up.revision) FROM up)"
+         " SELECT (SELECT domain FROM d), (SELECT revision FROM up), (SELECT inserted FROM up),"
+         "  (SELECT revision FROM flows WHERE namespace = $1 AND id = $2)"},
+    /* The API shape: the model plus revision and source. */
+    [WF_SQL_FLOW_GET] = {"flow_get",
+                         "SELECT (model || jsonb_build_object('revision', revision, 'source',"
+                         "  source, 'disabled', disabled, 'updated', updated_at, 'updatedBy',"
+                         "  updated_by))::text FROM flows"
+                         " WHERE namespace = $1 AND id = $2 AND NOT deleted"},
+    /* $1 ns, $2 id, $3 actor: soft delete (revisions stay) */
+    [WF_SQL_FLOW_DELETE] =
+        {"flow_delete",
+         "WITH d AS (UPDATE flows SET deleted = true, updated_at = now(), updated_by = $3"
+         "  WHERE namespace = $1 AND id = $2 AND NOT deleted RETURNING revision),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'flow.delete', $1, 'flow:' || $1 || '/' || $2, 'allowed',"
+         "   jsonb_build_object('revision', d.revision) FROM d)"
+         " SELECT revision FROM d"},
+    [WF_SQL_FLOW_REVISIONS] =
+        {"flow_revisions",
+         "SELECT json_agg(json_build_object('revision', r.revision, 'created', r.created_at,"
+         "  'createdBy', r.created_by, 'source', r.source) ORDER BY r.revision)::text"
+         " FROM flow_revisions r JOIN flows f ON f.namespace = r.namespace AND f.id = r.id"
+         " WHERE r.namespace = $1 AND r.id = $2 AND NOT f.deleted"},
+    /* $1 prefix, $2 limit, $3 offset → (total, json array) */
+    [WF_SQL_FLOW_LIST] =
+        {"flow_list",
+         "WITH f AS (SELECT namespace, id, revision, disabled, updated_at, model FROM flows"
+         "  WHERE NOT deleted AND (namespace = $1 OR left(namespace, length($1) + 1) = $1 || '.'))"
+         " SELECT (SELECT count(*) FROM f), (SELECT coalesce(json_agg(json_build_object("
+         "  'namespace', p.namespace, 'id', p.id, 'revision', p.revision, 'disabled',"
+         "  p.disabled, 'updated', p.updated_at, 'description', p.model->'description')"
+         "  ORDER BY p.namespace, p.id), '[]')::text FROM (SELECT * FROM f"
+         "  ORDER BY namespace, id LIMIT $2::int OFFSET $3::bigint) p)"},
+    [WF_SQL_FLOW_FOR_RUN] = {"flow_for_run",
+                             "SELECT revision, source, disabled, weft_domain_of(namespace)"
+                             " FROM flows WHERE namespace = $1 AND id = $2 AND NOT deleted"},
+
+    /* ---- executions ---- */
+    /* $1 id, $2 ns, $3 flow id, $4 revision, $5 inputs, $6 labels, $7 trigger,
+     * $8 started_by. The domain's executors are woken by pg_notify, which
+     * PostgreSQL delivers at COMMIT: never before the row is visible. */
+    [WF_SQL_EXEC_CREATE] =
+        {"exec_create",
+         "WITH e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain,"
+         "  state, state_history, inputs, labels, trigger, started_by)"
+         "  SELECT $1, $2, $3, $4::int, d.dom, 'CREATED', jsonb_build_array(jsonb_build_object("
+         "   'state', 'CREATED', 'date', now())), $5::jsonb, $6::jsonb, $7::jsonb, $8"
+         "  FROM (SELECT weft_domain_of($2) AS dom) d WHERE d.dom IS NOT NULL"
+         "  RETURNING id, domain, created_at),"
+         " n AS (SELECT pg_notify('weft_domain_' || e.domain, e.id) FROM e),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $8, 'execution.create', $2, 'execution:' || e.id, 'allowed',"
+         "   jsonb_build_object('flowId', $3, 'revision', $4::int) FROM e)"
+         " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
+    [WF_SQL_EXEC_META] = {"exec_meta",
+                          "SELECT namespace, state, flow_id FROM executions WHERE id = $1"},
+    /* The Kestra-like document of one execution, built in one round trip. */
+    [WF_SQL_EXEC_GET] =
+        {"exec_get",
+         "SELECT e.namespace, jsonb_build_object('id', e.id, 'namespace', e.namespace,"
+         "  'flowId', e.flow_id, 'flowRevision', e.flow_revision,"
+         "  'state', jsonb_build_object('current', e.state, 'histories', e.state_history,"
+         "   'startDate', e.started_at, 'endDate', e.ended_at),"
+         "  'inputs', e.inputs, 'outputs', coalesce(e.outputs, '{}'::jsonb),"
+         "  'labels', e.labels, 'trigger', e.trigger, 'startedBy', e.started_by,"
+         "  'originalId', e.original_id, 'parentId', e.parent_id, 'created', e.created_at,"
+         "  'taskRunList', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id,"
+         "    'executionId', t.execution_id, 'namespace', t.namespace, 'flowId', e.flow_id,"
+         "    'taskId', t.task_id, 'parentTaskRunId', t.parent_task_run_id, 'value', t.value,"
+         "    'iteration', t.iteration, 'state', jsonb_build_object('current', t.state,"
+         "     'startDate', t.started_at, 'endDate', t.ended_at), 'attempts', t.attempts,"
+         "    'outputs', coalesce(t.outputs, '{}'::jsonb)) ORDER BY t.created_at, t.id)"
+         "   FROM task_runs t WHERE t.execution_id = e.id), '[]'::jsonb))::text, e.state"
+         " FROM executions e WHERE e.id = $1"},
+    /* $1 prefix, $2 flow id or NULL, $3 state or NULL, $4 limit, $5 offset */
+    [WF_SQL_EXEC_LIST] =
+        {"exec_list",
+         "WITH f AS (SELECT id, namespace, flow_id, flow_revision, state, created_at,"
+         "  started_at, ended_at FROM executions"
+         "  WHERE (namespace = $1 OR left(namespace, length($1) + 1) = $1 || '.')"
+         "   AND ($2::text IS NULL OR flow_id = $2) AND ($3::text IS NULL OR state = $3))"
+         " SELECT (SELECT count(*) FROM f), (SELECT coalesce(json_agg(json_build_object("
+         "  'id', p.id, 'namespace', p.namespace, 'flowId', p.flow_id, 'flowRevision',"
+         "  p.flow_revision, 'state', json_build_object('current', p.state, 'startDate',"
+         "  p.started_at, 'endDate', p.ended_at), 'created', p.created_at)"
+         "  ORDER BY p.created_at DESC, p.id), '[]')::text FROM (SELECT * FROM f"
+         "  ORDER BY created_at DESC, id LIMIT $4::int OFFSET $5::bigint) p)"},
+    /* $1 id, $2 actor. Only a live execution can be killed; its executor
+     * sees KILLING and stops the running tasks. */
+    [WF_SQL_EXEC_KILL] =
+        {"exec_kill",
+         "WITH k AS (UPDATE executions SET state = 'KILLING', updated_at = now(),"
+         "  state_history = state_history || jsonb_build_array(jsonb_build_object("
+         "   'state', 'KILLING', 'date', now()))"
+         "  WHERE id = $1 AND state IN ('CREATED', 'QUEUED', 'RUNNING', 'PAUSED', 'RETRYING')"
+         "  RETURNING id, namespace, domain),"
+         " n AS (SELECT pg_notify('weft_domain_' || k.domain, k.id) FROM k),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result)"
+         "  SELECT $2, 'execution.kill', k.namespace, 'execution:' || k.id, 'allowed' FROM k)"
+         " SELECT k.id, (SELECT count(*) FROM n) FROM k"},
+    /* $1 id, $2 actor: a PAUSED execution goes back to RUNNING. */
+    [WF_SQL_EXEC_RESUME] =
+        {"exec_resume",
+         "WITH r AS (UPDATE executions SET state = 'RUNNING', updated_at = now(),"
+         "  state_history = state_history || jsonb_build_array(jsonb_build_object("
+         "   'state', 'RUNNING', 'date', now()))"
+         "  WHERE id = $1 AND state = 'PAUSED' RETURNING id, namespace, domain),"
+         " n AS (SELECT pg_notify('weft_domain_' || r.domain, r.id) FROM r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result)"
+         "  SELECT $2, 'execution.resume', r.namespace, 'execution:' || r.id, 'allowed' FROM r)"
+         " SELECT r.id, (SELECT count(*) FROM n) FROM r"},
+    /* $1 new id, $2 old id, $3 actor: a failed or killed execution runs again
+     * as a new execution of the same revision and inputs, chained by
+     * original_id. */
+    [WF_SQL_EXEC_RESTART] =
+        {"exec_restart",
+         "WITH o AS (SELECT * FROM executions WHERE id = $2"
+         "  AND state IN ('FAILED', 'KILLED', 'WARNING', 'CANCELLED')),"
+         " e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, state,"
+         "  state_history, inputs, labels, trigger, started_by, original_id)"
+         "  SELECT $1, o.namespace, o.flow_id, o.flow_revision, o.domain, 'CREATED',"
+         "   jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', now())),"
+         "   o.inputs, o.labels, jsonb_build_object('type', 'restart', 'executionId', o.id),"
+         "   $3, coalesce(o.original_id, o.id) FROM o RETURNING id, namespace, domain),"
+         " n AS (SELECT pg_notify('weft_domain_' || e.domain, e.id) FROM e),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'execution.restart', e.namespace, 'execution:' || e.id, 'allowed',"
+         "   jsonb_build_object('restartOf', $2) FROM e)"
+         " SELECT e.id, (SELECT count(*) FROM n) FROM e"},
+    /* $1 execution id, $2 after log id → (state, json array, last id) */
+    [WF_SQL_LOGS_JSON] =
+        {"logs_json",
+         "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(json_agg("
+         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskRunId',"
+         "  l.task_run_id, 'attempt', l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
+         "  max(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1 AND id > $2::bigint"
+         "  ORDER BY id LIMIT 10000) l"},
+    /* Same as server-sent events text, 500 lines per round trip. */
+    [WF_SQL_LOGS_SSE] =
+        {"logs_sse",
+         "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(string_agg("
+         "  'id: ' || l.id || E'\\nevent: log\\ndata: ' || json_build_object('id', l.id,"
+         "  'timestamp', l.ts, 'level', l.level, 'taskRunId', l.task_run_id, 'attempt',"
+         "  l.attempt, 'message', l.line)::text || E'\\n\\n', '' ORDER BY l.id), ''),"
+         "  max(l.id), count(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1"
+         "  AND id > $2::bigint ORDER BY id LIMIT 500) l"},
+};
+
+const wf_sql_t *wf_sql_get(wf_sql_id_t id)
+{
+    return &sql_table[id];
+}

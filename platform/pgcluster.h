@@ -1,0 +1,39 @@
+/* The embedded PostgreSQL of `weftd up`: a private cluster under the data
+ * dir, reachable only on a Unix socket in a 0700 directory, run as an
+ * unprivileged user (a `weft` system user is created when started as root). */
+#ifndef WF_PGCLUSTER_H
+#define WF_PGCLUSTER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct wf_pgcluster {
+    char *data_dir; /* DATA_DIR (absolute) */
+    char *pg_dir;   /* cluster directory (DATA_DIR/pg or a fallback, see .c) */
+    char *sock_dir; /* socket directory, 0700 */
+    char *url;      /* libpq URL of the `weft` database as the cluster superuser */
+    uid_t uid;      /* user the server runs as */
+    gid_t gid;
+    pid_t pid; /* postmaster, 0 when not running */
+    int port;  /* names the socket file only: no TCP listener */
+} wf_pgcluster_t;
+
+/* Resolves paths and the server user; creates directories. Returns 0 or -1. */
+int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_t errlen);
+/* True when the cluster has been initialised (initdb done). */
+int wf_pgcluster_exists(const wf_pgcluster_t *pg);
+/* initdb when needed, clears stale lock files of a killed run, starts the
+ * postmaster as a child (it gets SIGINT if this process dies), waits until it
+ * accepts connections and creates the `weft` database. `initialised` is set
+ * when this call ran initdb. Returns 0 or -1. */
+int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t errlen);
+/* Fast shutdown, escalating to immediate then SIGKILL past `timeout_ms`. */
+int wf_pgcluster_stop(wf_pgcluster_t *pg, int timeout_ms);
+/* Called when the postmaster (pg->pid) was reaped by the caller. */
+void wf_pgcluster_exited(wf_pgcluster_t *pg);
+void wf_pgcluster_dispose(wf_pgcluster_t *pg);
+
+/* Creates (when root) or looks up the unprivileged `weft` user. */
+int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,27 @@
+/* Blocking libpq helpers for tools and start-up paths (migrate, up, bootstrap).
+ * Daemons' hot paths use non-blocking connections on their own loops. All SQL
+ * is parameterised: never build statements from user data. */
+#ifndef WF_STORE_H
+#define WF_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#include "platform/config.h"
+
+/* Connects to `url`, installs a notice processor that logs server notices
+ * at debug level, sets application_name. Returns NULL with `err` filled. */
+PGconn *wf_store_connect(const char *url, const char *app_name, char *err, size_t errlen);
+/* The database URL from the config (database.url or WEFT_DATABASE_URL
+ * already applied); NULL when the embedded server is meant. */
+const char *wf_store_url(const wf_config_t *cfg);
+/* PQexecParams with text parameters. Caller PQclear()s. */
+PGresult *wf_store_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* Runs a statement expecting no rows; returns 0, or -1 with `err`. */
+int wf_store_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                  size_t errlen);
+/* True when the connection failed for a reason worth reconnecting on. */
+bool wf_store_connection_lost(PGconn *conn);
+
+#endif

@@ -1,0 +1,83 @@
+# Runs a real `weftd gateway` for an integration test.
+#   gw_start [ARGS...]   starts it on a free loopback port (ARGS go to weftd
+#                        gateway); exports GW_URL, GW_PID, GW_LOG
+#   gw_stop [SIGNAL]     stops it (default TERM) and sets GW_RC to its exit code
+#   http METHOD PATH [CURL ARGS...]  sets STATUS, CTYPE, BODY
+#   jget JSON .a.b.0     prints one member of a JSON document
+_gw_files=()
+
+gw_start() {
+    GW_LOG=$(mktemp /tmp/weft-gw.XXXXXX)
+    _gw_files+=("$GW_LOG")
+    "$WF_BUILDDIR/weftd" gateway --listen 127.0.0.1:0 "$@" 2>"$GW_LOG" &
+    GW_PID=$!
+    local i line
+    for i in $(seq 1 250); do
+        line=$(grep -o 'listening on http://[^ ]*' "$GW_LOG" | head -1)
+        [ -n "$line" ] && break
+        kill -0 "$GW_PID" 2>/dev/null || break
+        sleep 0.02
+    done
+    if [ -z "$line" ]; then
+        cat "$GW_LOG" >&2
+        return 1
+    fi
+    GW_URL=${line#listening on }
+    export GW_URL GW_PID GW_LOG
+    trap '_gw_cleanup' EXIT
+}
+
+gw_stop() {
+    local sig=${1:-TERM}
+    GW_RC=
+    [ -z "${GW_PID:-}" ] && return 0
+    kill -"$sig" "$GW_PID" 2>/dev/null
+    wait "$GW_PID"
+    GW_RC=$?
+    GW_PID=
+}
+
+_gw_cleanup() {
+    [ -n "${GW_PID:-}" ] && kill -KILL "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+    GW_PID=
+    rm -f "${_gw_files[@]}"
+    if declare -f pg_stop >/dev/null; then pg_stop; fi
+}
+
+# http METHOD PATH [CURL ARGS...]: sets STATUS, CTYPE and BODY.
+http() {
+    local m=$1 p=$2 out last
+    shift 2
+    out=$(curl -s -X "$m" -w '\n%{http_code} %{content_type}' "$@" "$GW_URL$p")
+    BODY=${out%$'\n'*}
+    last=${out##*$'\n'}
+    STATUS=${last%% *}
+    CTYPE=${last#* }
+}
+# jget JSON .a.b.0: one member of a JSON document (node is a test dependency
+# already); objects and arrays print as JSON, null/absent as "null".
+jget() {
+    node -e 'let d; try { d = JSON.parse(process.argv[1]); } catch (e) { console.log("<invalid json>"); process.exit(0); }
+for (const k of process.argv[2].split(".").slice(1)) d = (d === null || d === undefined) ? undefined : d[k];
+console.log(d === undefined || d === null ? "null" : typeof d === "object" ? JSON.stringify(d) : String(d));' "$1" "$2"
+}
+
+# gw_mint_token NS NAME: creates service account sa:NS/NAME directly in the
+# database (as `weftd up` does for its bootstrap admin) with a fresh token,
+# and prints the token. Requires pg.sh's pg_psql.
+gw_mint_token() {
+    local ns=$1 name=$2 token hash
+    token=$(node -e 'const c=require("crypto");process.stdout.write("weft_sa_"+c.randomBytes(32).toString("base64url"))')
+    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
+                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
+    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
+                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
+                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
+    printf '%s' "$token"
+}
+# gw_bind SUBJECT ROLE NAMESPACE: a role binding written directly.
+gw_bind() {
+    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
+                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
+}
