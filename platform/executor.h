@@ -47,13 +47,13 @@ typedef enum {
     WF_ST__COUNT
 } wf_state_t;
 
-const char *wf_state_name(wf_state_t s);
+const char *wf_xstate_name(wf_state_t s);
 /* Returns the state, or -1 for an unknown name. */
-int wf_state_parse(const char *name);
+int wf_xstate_parse(const char *name);
 /* SUCCESS, WARNING, FAILED, KILLED, CANCELLED, SKIPPED. */
-bool wf_state_terminal(wf_state_t s);
+bool wf_xstate_terminal(wf_state_t s);
 /* The worse of two terminal states (FAILED > KILLED > WARNING > SUCCESS). */
-wf_state_t wf_state_worst(wf_state_t a, wf_state_t b);
+wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b);
 
 /* ---- 2. In-memory execution ---------------------------------------------- */
 
@@ -184,6 +184,8 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x);
 /* A leaf attempt finished (runner or process): records it and walks on. */
 void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                            const char *error);
+/* Moves the execution to `st`, appending to its state history. */
+void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st);
 /* Frees an execution and everything it owns (kills its processes). */
 void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x);
 /* Adds a new task run to the execution. */

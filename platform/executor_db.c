@@ -330,7 +330,7 @@ int wf_xdb_heartbeat(wf_executor_t *ex)
         bool held = false;
         for (int i = 0; i < PQntuples(r) && !held; i++)
             held = strcmp(PQgetvalue(r, i, 0), x->id) == 0;
-        if (!held && !wf_state_terminal(x->state)) {
+        if (!held && !wf_xstate_terminal(x->state)) {
             wf_warn("execution %s: lease lost, leaving it to the replica that holds it", x->id);
             x->dropped = true;
         }
@@ -406,7 +406,7 @@ static int load_truns(wf_executor_t *ex, wf_xexec_t *x)
             added[i] = 1;
             progress = true;
             snprintf(tr->id, sizeof(tr->id), "%s", PQgetvalue(r, i, 0));
-            int st = wf_state_parse(PQgetvalue(r, i, 5));
+            int st = wf_xstate_parse(PQgetvalue(r, i, 5));
             tr->state = st < 0 ? WF_ST_FAILED : (wf_state_t)st;
             tr->attempts_count = atoi(PQgetvalue(r, i, 6));
             json_decref(tr->attempts);
@@ -434,7 +434,7 @@ static wf_xexec_t *load_exec(wf_executor_t *ex, PGresult *r, int i)
     x->namespace_ = col_dup(r, i, 1);
     x->flow_id = col_dup(r, i, 2);
     x->flow_revision = atoi(PQgetvalue(r, i, 3));
-    int st = wf_state_parse(PQgetvalue(r, i, 4));
+    int st = wf_xstate_parse(PQgetvalue(r, i, 4));
     x->state = st < 0 ? WF_ST_CREATED : (wf_state_t)st;
     x->history = col_json(r, i, 5);
     if (!json_is_array(x->history)) {
@@ -491,7 +491,7 @@ int wf_xdb_claim(wf_executor_t *ex, int max)
         ex->n_execs++;
         got++;
         wf_debug("claimed execution %s (%s.%s, %s)", x->id, x->namespace_, x->flow_id,
-                 wf_state_name(x->state));
+                 wf_xstate_name(x->state));
     }
     PQclear(r);
     return got;
@@ -528,12 +528,12 @@ static int save_trun(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                        tr->parent ? tr->parent->id : NULL,
                        tr->value,
                        tr->iteration >= 0 ? iter : NULL,
-                       wf_state_name(tr->state),
+                       wf_xstate_name(tr->state),
                        att,
                        attempts ? attempts : "[]",
                        outputs,
                        ex->id,
-                       wf_state_terminal(tr->state) ? "true" : "false"};
+                       wf_xstate_terminal(tr->state) ? "true" : "false"};
     PGresult *r = xq(ex, Q_UPSERT_TRUN, 14, p);
     int ok = run_ok(r);
     PQclear(r);
@@ -574,9 +574,9 @@ int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
         char *hist = dump_or_null(x->history);
         char *outs = dump_or_null(x->outputs);
         char *labels = dump_or_null(x->labels);
-        const char *p[] = {x->id,     wf_state_name(x->state),
+        const char *p[] = {x->id,     wf_xstate_name(x->state),
                            hist,      outs,
-                           labels,    wf_state_terminal(x->state) ? "true" : "false",
+                           labels,    wf_xstate_terminal(x->state) ? "true" : "false",
                            ex->id};
         r = xq(ex, Q_SAVE_EXEC, 7, p);
         int ok = run_ok(r);
@@ -619,14 +619,14 @@ int wf_xdb_sync(wf_executor_t *ex)
         for (wf_xexec_t *x = ex->execs; x; x = x->next) {
             if (strcmp(x->id, PQgetvalue(r, i, 0)) != 0)
                 continue;
-            int st = wf_state_parse(PQgetvalue(r, i, 1));
+            int st = wf_xstate_parse(PQgetvalue(r, i, 1));
             /* Only transitions the gateway makes are taken from the row:
              * KILLING (kill) and RUNNING after PAUSED (resume). */
             if (st == WF_ST_KILLING && x->state != WF_ST_KILLING) {
-                x->state = WF_ST_KILLING;
+                wf_xexec_set_state(x, WF_ST_KILLING);
                 x->rewalk = true;
             } else if (st == WF_ST_RUNNING && x->state == WF_ST_PAUSED) {
-                x->state = WF_ST_RUNNING;
+                wf_xexec_set_state(x, WF_ST_RUNNING);
                 x->rewalk = true;
             }
         }
@@ -680,7 +680,7 @@ int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs)
     PGresult *r = xq(ex, Q_EXEC_STATE, 1, p);
     int st = -1;
     if (run_ok(r) && PQntuples(r) == 1) {
-        st = wf_state_parse(PQgetvalue(r, 0, 0));
+        st = wf_xstate_parse(PQgetvalue(r, 0, 0));
         if (outputs)
             *outputs = col_json(r, 0, 1);
     }
@@ -691,7 +691,7 @@ int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs)
 int wf_xdb_emit_event(wf_executor_t *ex, wf_xexec_t *x)
 {
     char *outs = dump_or_null(x->outputs), *labels = dump_or_null(x->labels);
-    const char *p[] = {x->namespace_, x->flow_id, ex->domain, x->id, wf_state_name(x->state),
+    const char *p[] = {x->namespace_, x->flow_id, ex->domain, x->id, wf_xstate_name(x->state),
                        outs, labels ? labels : "{}"};
     PGresult *r = xq(ex, Q_EVENT, 7, p);
     int ok = run_ok(r);

@@ -230,7 +230,7 @@ static bool in_list(json_t *list, const char *v)
 static bool condition_holds(json_t *c, wf_xexec_t *x)
 {
     const char *type = prop_str(c, "type");
-    const char *state = wf_state_name(x->state);
+    const char *state = wf_xstate_name(x->state);
     if (type == NULL)
         return false;
     if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow")) {
@@ -264,7 +264,7 @@ static bool condition_holds(json_t *c, wf_xexec_t *x)
 static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
 {
     json_t *states = json_object_get(t->props, "states");
-    if (json_is_array(states) && !in_list(states, wf_state_name(x->state)))
+    if (json_is_array(states) && !in_list(states, wf_xstate_name(x->state)))
         return false;
     bool any_rule = false;
     json_t *conds = json_object_get(t->props, "conditions");
@@ -290,7 +290,7 @@ static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
                 continue;
             if (fid && strcmp(fid, x->flow_id) != 0)
                 continue;
-            if (json_is_array(st) && !in_list(st, wf_state_name(x->state)))
+            if (json_is_array(st) && !in_list(st, wf_xstate_name(x->state)))
                 continue;
             one = true;
         }
@@ -319,7 +319,7 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
                 continue;
             json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O}", "type", "flow", "id", t->id,
                                         "executionId", x->id, "namespace", x->namespace_,
-                                        "flowId", x->flow_id, "state", wf_state_name(x->state),
+                                        "flowId", x->flow_id, "state", wf_xstate_name(x->state),
                                         "outputs", x->outputs ? x->outputs : json_object());
             json_t *inputs = json_object_get(t->props, "inputs");
             json_t *rendered = NULL;

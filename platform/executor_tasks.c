@@ -238,12 +238,12 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     json_t *child_outputs = NULL;
     int st = wf_xdb_execution_state(ex, child, &child_outputs);
-    if (st < 0 || !wf_state_terminal((wf_state_t)st)) {
+    if (st < 0 || !wf_xstate_terminal((wf_state_t)st)) {
         json_decref(child_outputs);
         return WF_RUN_STARTED;
     }
     json_t *outs = json_pack("{s:s,s:s}", "executionId", child, "state",
-                             wf_state_name((wf_state_t)st));
+                             wf_xstate_name((wf_state_t)st));
     if (child_outputs)
         json_object_set_new(outs, "outputs", child_outputs);
     bool transmit = bool_prop(props, "transmitFailed", true);
@@ -254,7 +254,7 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         res = st == WF_ST_KILLED ? WF_ST_KILLED : WF_ST_FAILED;
     char msg[200];
     snprintf(msg, sizeof(msg), "subflow execution %s ended %s", child,
-             wf_state_name((wf_state_t)st));
+             wf_xstate_name((wf_state_t)st));
     done(ex, tr, res, outs, res == WF_ST_FAILED ? msg : NULL);
     return WF_RUN_DONE;
 }

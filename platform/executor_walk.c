@@ -30,12 +30,12 @@ static const int state_rank[WF_ST__COUNT] = {
     [WF_ST_CANCELLED] = 3, [WF_ST_KILLED] = 4, [WF_ST_FAILED] = 5,
 };
 
-const char *wf_state_name(wf_state_t s)
+const char *wf_xstate_name(wf_state_t s)
 {
     return s < WF_ST__COUNT ? state_names[s] : "FAILED";
 }
 
-int wf_state_parse(const char *name)
+int wf_xstate_parse(const char *name)
 {
     for (int i = 0; i < WF_ST__COUNT; i++)
         if (strcmp(state_names[i], name) == 0)
@@ -43,13 +43,13 @@ int wf_state_parse(const char *name)
     return -1;
 }
 
-bool wf_state_terminal(wf_state_t s)
+bool wf_xstate_terminal(wf_state_t s)
 {
     return s == WF_ST_SUCCESS || s == WF_ST_WARNING || s == WF_ST_FAILED || s == WF_ST_KILLED ||
            s == WF_ST_CANCELLED || s == WF_ST_SKIPPED;
 }
 
-wf_state_t wf_state_worst(wf_state_t a, wf_state_t b)
+wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b)
 {
     wf_state_t r = state_rank[a] >= state_rank[b] ? a : b;
     return r == WF_ST_SKIPPED ? WF_ST_SUCCESS : r;
@@ -128,7 +128,7 @@ static wf_trun_t *find_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *par
     return NULL;
 }
 
-static void set_exec_state(wf_xexec_t *x, wf_state_t st)
+void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st)
 {
     if (x->state == st && json_array_size(x->history) > 0)
         return;
@@ -136,7 +136,7 @@ static void set_exec_state(wf_xexec_t *x, wf_state_t st)
     char date[40];
     wf_iso_now(date, sizeof(date));
     json_array_append_new(x->history,
-                          json_pack("{s:s,s:s}", "state", wf_state_name(st), "date", date));
+                          json_pack("{s:s,s:s}", "state", wf_xstate_name(st), "date", date));
     x->dirty = true;
 }
 
@@ -224,7 +224,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                                x->namespace_, "revision", x->flow_revision));
     json_object_set_new(ctx, "execution",
                         json_pack("{s:s,s:s?,s:s,s:s?}", "id", x->id, "startDate", x->started_at,
-                                  "state", wf_state_name(x->state), "originalId",
+                                  "state", wf_xstate_name(x->state), "originalId",
                                   x->original_id ? x->original_id : x->id));
     json_object_set(ctx, "inputs", x->inputs);
     json_object_set(ctx, "labels", x->labels);
@@ -279,7 +279,7 @@ static void walk_timer_cb(wf_timer_t *t)
         tr->resume_at_ms = 0;
         set_trun_state(tr, WF_ST_SUCCESS);
         if (tr->exec->state == WF_ST_PAUSED)
-            set_exec_state(tr->exec, WF_ST_RUNNING);
+            wf_xexec_set_state(tr->exec, WF_ST_RUNNING);
     }
     wf_xwalk(ex, tr->exec);
 }
@@ -336,7 +336,7 @@ static void close_attempt(wf_trun_t *tr, wf_state_t st)
         return;
     char date[40];
     wf_iso_now(date, sizeof(date));
-    json_object_set_new(a, "state", json_string(wf_state_name(st)));
+    json_object_set_new(a, "state", json_string(wf_xstate_name(st)));
     json_object_set_new(a, "endDate", json_string(date));
 }
 
@@ -484,11 +484,11 @@ static wf_state_t walk_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
         if (tr == NULL)
             return x->state == WF_ST_KILLING ? WF_ST_KILLED : WF_ST_FAILED;
         wf_state_t s = walk_task(ex, x, tr);
-        if (!wf_state_terminal(s))
+        if (!wf_xstate_terminal(s))
             return WF_ST_RUNNING;
         if (s == WF_ST_FAILED || s == WF_ST_KILLED || s == WF_ST_CANCELLED)
             return s;
-        worst = wf_state_worst(worst, s);
+        worst = wf_xstate_worst(worst, s);
     }
     return worst;
 }
@@ -516,14 +516,14 @@ static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
                 return WF_ST_FAILED;
         }
         wf_state_t s = walk_task(ex, x, tr);
-        if (!wf_state_terminal(s)) {
+        if (!wf_xstate_terminal(s)) {
             pending = true;
             active++;
             continue;
         }
         if (s == WF_ST_FAILED || s == WF_ST_KILLED)
             failed = true;
-        worst = wf_state_worst(worst, s);
+        worst = wf_xstate_worst(worst, s);
     }
     return pending ? WF_ST_RUNNING : worst;
 }
@@ -571,14 +571,14 @@ static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
                     return WF_ST_FAILED;
             }
             wf_state_t s = walk_task(ex, x, tr);
-            if (!wf_state_terminal(s)) {
+            if (!wf_xstate_terminal(s)) {
                 pending = true;
                 active++;
                 continue;
             }
             if (s == WF_ST_FAILED || s == WF_ST_KILLED)
                 failed = true;
-            worst = wf_state_worst(worst, s);
+            worst = wf_xstate_worst(worst, s);
         }
     }
     if (failed && !pending)
@@ -591,18 +591,18 @@ static wf_state_t walk_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
                              const wf_task_list_t *errors, const wf_task_list_t *finally_,
                              wf_trun_t *parent, const char *value)
 {
-    if (!wf_state_terminal(s))
+    if (!wf_xstate_terminal(s))
         return WF_ST_RUNNING;
     if (s == WF_ST_FAILED && errors->count > 0) {
         wf_state_t e = walk_seq(ex, x, errors, parent, value);
-        if (!wf_state_terminal(e))
+        if (!wf_xstate_terminal(e))
             return WF_ST_RUNNING;
     }
     if (finally_->count > 0) {
         wf_state_t f = walk_seq(ex, x, finally_, parent, value);
-        if (!wf_state_terminal(f))
+        if (!wf_xstate_terminal(f))
             return WF_ST_RUNNING;
-        s = wf_state_worst(s, f);
+        s = wf_xstate_worst(s, f);
     }
     return s;
 }
@@ -679,14 +679,14 @@ static wf_state_t walk_each(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
         tr->iteration = saved;
         free(val);
-        if (!wf_state_terminal(s)) {
+        if (!wf_xstate_terminal(s)) {
             pending = true;
             active++;
             continue;
         }
         if (s == WF_ST_FAILED || s == WF_ST_KILLED)
             failed = true;
-        worst = wf_state_worst(worst, s);
+        worst = wf_xstate_worst(worst, s);
     }
     json_decref(values);
     return pending ? WF_ST_RUNNING : worst;
@@ -774,7 +774,7 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         tr->iteration = tr->branch;
         wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
         tr->iteration = saved;
-        if (!wf_state_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
+        if (!wf_xstate_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
             return s;
         json_t *c = json_object_get(t->props, "condition");
         int b = json_is_string(c) ? render_bool(ex, x, tr, json_string_value(c)) : 1;
@@ -836,7 +836,7 @@ static wf_state_t walk_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
-    if (wf_state_terminal(tr->state))
+    if (wf_xstate_terminal(tr->state))
         return tr->state;
     if (x->state == WF_ST_KILLING) {
         if (tr->proc) {
@@ -862,14 +862,14 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             set_trun_state(tr, WF_ST_RUNNING);
         }
         wf_state_t s = walk_children(ex, x, tr);
-        if (x->state == WF_ST_KILLING && !wf_state_terminal(s)) {
+        if (x->state == WF_ST_KILLING && !wf_xstate_terminal(s)) {
             bool live = false;
             for (size_t i = 0; i < x->n_truns && !live; i++)
-                live = x->truns[i]->parent == tr && !wf_state_terminal(x->truns[i]->state);
+                live = x->truns[i]->parent == tr && !wf_xstate_terminal(x->truns[i]->state);
             if (!live)
                 s = WF_ST_KILLED;
         }
-        if (wf_state_terminal(s)) {
+        if (wf_xstate_terminal(s)) {
             if (s == WF_ST_FAILED && tr->task->allow_failure)
                 s = WF_ST_WARNING;
             close_attempt(tr, s);
@@ -948,8 +948,8 @@ static void finish(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s)
 {
     if (s != WF_ST_KILLED && s != WF_ST_CANCELLED && x->flow && render_flow_outputs(ex, x) != 0)
         s = WF_ST_FAILED;
-    set_exec_state(x, s);
-    wf_info("execution %s (%s.%s) %s", x->id, x->namespace_, x->flow_id, wf_state_name(s));
+    wf_xexec_set_state(x, s);
+    wf_info("execution %s (%s.%s) %s", x->id, x->namespace_, x->flow_id, wf_xstate_name(s));
 }
 
 /* CREATED → RUNNING through the flow's concurrency gate. Returns false while
@@ -958,26 +958,26 @@ static bool admit(wf_executor_t *ex, wf_xexec_t *x)
 {
     int64_t limit = x->flow->concurrency.limit;
     if (limit <= 0) {
-        set_exec_state(x, WF_ST_RUNNING);
+        wf_xexec_set_state(x, WF_ST_RUNNING);
         return true;
     }
     int r = wf_xdb_concurrency_slot(ex, x, limit);
     if (r == 1) {
-        set_exec_state(x, WF_ST_RUNNING);
+        wf_xexec_set_state(x, WF_ST_RUNNING);
         return true;
     }
     if (r < 0)
         return false; /* database trouble: try again on the next poll */
     switch (x->flow->concurrency.behavior) {
     case WF_CONC_CANCEL:
-        set_exec_state(x, WF_ST_CANCELLED);
+        wf_xexec_set_state(x, WF_ST_CANCELLED);
         break;
     case WF_CONC_FAIL:
         wf_xlog(ex, x, NULL, "ERROR", "flow concurrency limit reached", 30);
-        set_exec_state(x, WF_ST_FAILED);
+        wf_xexec_set_state(x, WF_ST_FAILED);
         break;
     default:
-        set_exec_state(x, WF_ST_QUEUED);
+        wf_xexec_set_state(x, WF_ST_QUEUED);
         break;
     }
     return false;
@@ -998,7 +998,7 @@ static void restart(wf_xexec_t *x)
     }
     json_decref(x->outputs);
     x->outputs = NULL;
-    set_exec_state(x, WF_ST_RUNNING);
+    wf_xexec_set_state(x, WF_ST_RUNNING);
 }
 
 static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
@@ -1007,7 +1007,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         restart(x);
     if (x->flow == NULL) {
         wf_xlog(ex, x, NULL, "ERROR", "flow not found or invalid", 25);
-        set_exec_state(x, WF_ST_FAILED);
+        wf_xexec_set_state(x, WF_ST_FAILED);
         return;
     }
     if (x->state == WF_ST_CREATED || x->state == WF_ST_QUEUED) {
@@ -1018,11 +1018,11 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
     if (x->state == WF_ST_KILLING) {
         bool live = false;
         for (size_t i = 0; i < x->n_truns && !live; i++)
-            live = !wf_state_terminal(x->truns[i]->state) && x->truns[i]->proc;
+            live = !wf_xstate_terminal(x->truns[i]->state) && x->truns[i]->proc;
         if (!live) {
             for (size_t i = 0; i < x->n_truns; i++) {
                 wf_trun_t *tr = x->truns[i];
-                if (!wf_state_terminal(tr->state)) {
+                if (!wf_xstate_terminal(tr->state)) {
                     close_attempt(tr, WF_ST_KILLED);
                     set_trun_state(tr, WF_ST_KILLED);
                 }
@@ -1032,7 +1032,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         return;
     }
     s = walk_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
-    if (wf_state_terminal(s)) {
+    if (wf_xstate_terminal(s)) {
         finish(ex, x, s);
         return;
     }
@@ -1040,7 +1040,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
     for (size_t i = 0; i < x->n_truns && !paused; i++)
         paused = x->truns[i]->state == WF_ST_PAUSED;
     if (paused && x->state == WF_ST_RUNNING)
-        set_exec_state(x, WF_ST_PAUSED);
+        wf_xexec_set_state(x, WF_ST_PAUSED);
 }
 
 static void unlink_exec(wf_executor_t *ex, wf_xexec_t *x)
@@ -1068,16 +1068,19 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
             walk_once(ex, x);
     } while (x->rewalk && ++guard < 64);
     x->walking = false;
+    /* Log lines go in before the terminal state, so whoever follows the
+     * logs until the execution ends sees every line. */
+    if (!x->dropped && wf_xstate_terminal(x->state))
+        wf_xlogs_flush(ex);
     if (!x->dropped && wf_xdb_save(ex, x) < 0) {
         /* The next poll walks it again; rows stay consistent because the
          * failed transaction was rolled back as a whole. */
         wf_warn("execution %s: saving state failed; will retry", x->id);
         return;
     }
-    if (x->dropped || wf_state_terminal(x->state)) {
+    if (x->dropped || wf_xstate_terminal(x->state)) {
         if (!x->dropped) {
             ex->n_execs_done++;
-            wf_xlogs_flush(ex);
             if (wf_xdb_emit_event(ex, x) == 0)
                 wf_xsched_on_end(ex, x);
         }

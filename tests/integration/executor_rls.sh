@@ -86,10 +86,12 @@ done
 t_is "$n" "1" "executor registered itself with its pid"
 t_is "$(pg_psql -c "SELECT usename FROM pg_stat_activity WHERE application_name = 'weft-executor:alpha' LIMIT 1")" \
     "weft_domain_alpha" "executor's session runs as the domain role"
-sleep 0.3
 hb1=$(pg_psql -c "SELECT heartbeat_at FROM executors WHERE pid = $EX_PID")
-sleep 2.3
-hb2=$(pg_psql -c "SELECT heartbeat_at FROM executors WHERE pid = $EX_PID")
+for i in $(seq 1 120); do
+    hb2=$(pg_psql -c "SELECT heartbeat_at FROM executors WHERE pid = $EX_PID")
+    [ "$hb1" != "$hb2" ] && break
+    sleep 0.05
+done
 t_ok "heartbeat advances" test "$hb1" != "$hb2"
 start=$(date +%s%N)
 kill -TERM "$EX_PID"
