@@ -45,5 +45,9 @@ void wf_h_execution_restart(wf_call_t *call);
 void wf_h_execution_resume(wf_call_t *call);
 void wf_h_execution_logs(wf_call_t *call);
 void wf_h_webhook(wf_call_t *call);
+/* api/h_secrets.c */
+void wf_h_secret_put(wf_call_t *call);
+void wf_h_secret_list(wf_call_t *call);
+void wf_h_secret_delete(wf_call_t *call);
 
 #endif

@@ -95,7 +95,17 @@ const wf_route_t wf_routes[] = {
      wf_h_execution_list, "Executions under a namespace prefix (?flowId=&state=&page=&size=)",
      "executions"},
 
-    /* secrets, grants and policies have their own issue; their rows go here */
+    /* secrets: write-only, sealed to the owning domain's key (api/h_secrets.c) */
+    {"PUT", "/api/v1/namespaces/{namespace}/secrets/{key}", BEARER, WF_PERM_SECRET_WRITE,
+     WF_NS_PATH, WF_BODY_JSON, wf_h_secret_put,
+     "Set a secret ({\"value\": ...}; a new version, sealed; never returned)", "secrets"},
+    {"GET", "/api/v1/namespaces/{namespace}/secrets", BEARER, WF_PERM_SECRET_READ_NAMES,
+     WF_NS_PATH, WF_BODY_NONE, wf_h_secret_list,
+     "Secret names and metadata of a namespace and its children (never values)", "secrets"},
+    {"DELETE", "/api/v1/namespaces/{namespace}/secrets/{key}", BEARER, WF_PERM_SECRET_WRITE,
+     WF_NS_PATH, WF_BODY_NONE, wf_h_secret_delete, "Delete a secret", "secrets"},
+
+    /* grants and policies: their rows go here */
 
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };

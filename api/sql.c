@@ -300,6 +300,46 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  l.attempt, 'message', l.line)::text || E'\\n\\n', '' ORDER BY l.id), ''),"
          "  max(l.id), count(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1"
          "  AND id > $2::bigint ORDER BY id LIMIT 500) l"},
+
+    /* ---- secrets (values never leave the gateway unsealed) ---- */
+    /* $1 namespace, $2 key: owning domain, its public key, the next version */
+    [WF_SQL_SECRET_TARGET] =
+        {"secret_target",
+         "SELECT d.name, encode(d.public_key, 'base64'),"
+         "  coalesce((SELECT s.version FROM secrets s WHERE s.namespace = $1 AND s.key = $2),"
+         "   0) + 1"
+         " FROM domains d WHERE d.name = weft_domain_of($1)"},
+    /* $1 namespace, $2 key, $3 domain, $4 version, $5 sealed (bytea hex), $6 actor.
+     * Stores only when $4 is still the next version, so two writers racing on a
+     * key never leave a value sealed for the wrong version. */
+    [WF_SQL_SECRET_STORE] =
+        {"secret_store",
+         "WITH s AS (INSERT INTO secrets (namespace, key, domain, version, sealed, created_by)"
+         "  VALUES ($1, $2, $3, $4::int, $5::bytea, $6)"
+         "  ON CONFLICT (namespace, key) DO UPDATE SET domain = EXCLUDED.domain,"
+         "   version = EXCLUDED.version, sealed = EXCLUDED.sealed, created_at = now(),"
+         "   created_by = EXCLUDED.created_by"
+         "  WHERE secrets.version = EXCLUDED.version - 1"
+         "  RETURNING namespace, key, version, created_at, created_by),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $6, 'secret.set', s.namespace, 'secret:' || s.namespace || '/' || s.key,"
+         "   'allowed', jsonb_build_object('version', s.version) FROM s)"
+         " SELECT namespace, key, version, to_json(created_at)#>>'{}', created_by FROM s"},
+    /* $1 namespace: its secrets and its children's (names and metadata only) */
+    [WF_SQL_SECRET_LIST] =
+        {"secret_list",
+         "SELECT namespace, key, version, to_json(created_at)#>>'{}', created_by FROM secrets"
+         " WHERE namespace = $1 OR left(namespace, length($1) + 1) = $1 || '.'"
+         " ORDER BY namespace, key"},
+    /* $1 namespace, $2 key, $3 actor */
+    [WF_SQL_SECRET_DELETE] =
+        {"secret_delete",
+         "WITH d AS (DELETE FROM secrets WHERE namespace = $1 AND key = $2"
+         "  RETURNING namespace, key, version),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'secret.delete', d.namespace, 'secret:' || d.namespace || '/' || d.key,"
+         "   'allowed', jsonb_build_object('version', d.version) FROM d)"
+         " SELECT key FROM d"},
 };
 
 const wf_sql_t *wf_sql_get(wf_sql_id_t id)

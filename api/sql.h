@@ -38,6 +38,10 @@ typedef enum {
     WF_SQL_EXEC_RESTART,
     WF_SQL_LOGS_JSON,
     WF_SQL_LOGS_SSE,
+    WF_SQL_SECRET_TARGET,
+    WF_SQL_SECRET_STORE,
+    WF_SQL_SECRET_LIST,
+    WF_SQL_SECRET_DELETE,
     WF_SQL_COUNT
 } wf_sql_id_t;
 

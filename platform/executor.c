@@ -19,6 +19,7 @@
 
 #include "platform/cmd.h"
 #include "platform/executor.h"
+#include "platform/executor_mesh.h"
 #include "platform/expr.h"
 #include "platform/log.h"
 #include "platform/roles.h"
@@ -296,6 +297,10 @@ int wf_executor_main(int argc, char **argv)
         wf_error("cannot create the work directory");
         goto out;
     }
+    if (wf_xmesh_open(&ex, url, err, sizeof(err)) != 0) {
+        wf_error("%s", err);
+        goto out;
+    }
     if (wf_xdb_open(&ex, url, err, sizeof(err)) != 0) {
         wf_error("%s", err);
         goto out;
@@ -340,6 +345,7 @@ out:
         wf_expr_rt_destroy(ex.rt);
     if (ex.sbx)
         wf_sbx_ctx_destroy(ex.sbx);
+    wf_xmesh_close(&ex);
     if (ex.work_root) {
         remove_tree(ex.work_root);
         free(ex.work_root);

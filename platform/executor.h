@@ -83,6 +83,7 @@ typedef struct wf_trun {
     wf_timer_t timer;       /* retry, sleep, pause, timeout */
     wf_xexec_t *exec;
     uint64_t log_lines; /* lines logged, for the per-task-run cap */
+    struct wf_redact *redact; /* secret values this run resolved (executor_mesh.c) */
     bool dirty;         /* to be written */
 } wf_trun_t;
 
@@ -136,6 +137,7 @@ struct wf_executor {
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
     struct wf_xsched *sched;
+    struct wf_xmesh *mesh; /* the domain's sealing key (executor_mesh.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };

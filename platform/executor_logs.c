@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "platform/executor.h"
+#include "platform/executor_mesh.h"
 #include "platform/log.h"
 
 #define FLUSH_LINES 500
@@ -79,14 +80,22 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
         }
         tr->log_lines++;
     }
+    size_t rlen = 0;
+    char *redacted = wf_xmesh_redact(tr, line, len, &rlen);
+    if (redacted != NULL) {
+        line = redacted;
+        len = rlen;
+    }
     bool cut = (int64_t)len > ex->log_line_max;
     if (cut)
         len = (size_t)ex->log_line_max;
     /* Task output is bytes: keep valid UTF-8, replace the rest and NULs
      * (PostgreSQL text accepts neither). */
     char *clean = malloc(len * 3 + 16);
-    if (clean == NULL)
+    if (clean == NULL) {
+        free(redacted);
         return;
+    }
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t cl;
@@ -100,6 +109,7 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
             i++;
         }
     }
+    free(redacted);
     if (cut) {
         memcpy(clean + o, " [truncated]", 12);
         o += 12;

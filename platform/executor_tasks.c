@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "platform/executor.h"
+#include "platform/executor_mesh.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -446,8 +447,10 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
     wf_xexec_t *x = tr->exec;
     json_t *ctx = wf_xexec_context(ex, x, tr);
     char err[600];
-    json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
-                                                      sizeof(err))
+    /* Properties are the one place secret() resolves: only this task run
+     * sees the values, and its logs and outputs are redacted of them. */
+    json_t *props = tr->task->props ? wf_xmesh_render_props(ex, tr, tr->task->props, ctx, err,
+                                                            sizeof(err))
                                     : json_object();
     json_decref(ctx);
     if (props == NULL) {

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "platform/executor.h"
+#include "platform/executor_mesh.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -165,6 +166,7 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
         wf_loop_timer_cancel(ex->loop, &tr->timer);
         free(tr->value);
         free(tr->workdir);
+        wf_xmesh_trun_free(tr);
         json_decref(tr->attempts);
         json_decref(tr->outputs);
         free(tr);
@@ -355,6 +357,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
     if (error != NULL)
         wf_xlog(ex, x, tr, "ERROR", error, strlen(error));
     if (outputs != NULL) {
+        wf_xmesh_redact_json(tr, outputs);
         if (tr->outputs == NULL)
             tr->outputs = json_object();
         json_object_update(tr->outputs, outputs);

@@ -105,7 +105,19 @@ const recipes = {
   post_api_v1_executions_namespace_flowId: { req: (ns) => [`/api/v1/executions/${ns}/f`, '{}'] },
   get_api_v1_executions_id: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}`] },
   get_api_v1_executions: { req: (ns) => [`/api/v1/executions?namespace=${ns}`] },
+  put_api_v1_namespaces_namespace_secrets_key: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/secrets/${uniq('S')}`, JSON.stringify({ value: 'matrix-value' })],
+  },
+  get_api_v1_namespaces_namespace_secrets: { req: (ns) => [`/api/v1/namespaces/${ns}/secrets`] },
+  delete_api_v1_namespaces_namespace_secrets_key: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/secrets/KEEP`],
+    restore: async (ns) => { await keepSecret(ns); },
+  },
 };
+// A secret to delete in every namespace (the domains' keys are registered
+// by gateway_rbac_matrix.sh).
+const keepSecret = (ns) => must('PUT', `/api/v1/namespaces/${ns}/secrets/KEEP`, JSON.stringify({ value: 'fixture-value' }));
+for (const ns of Object.values(rels)) await keepSecret(ns);
 
 const rank = { viewer: 1, launcher: 2, developer: 3, admin: 4 };
 const sees = (role, rel) => role === 'platform-admin' || role === 'auditor' ||

@@ -18,6 +18,11 @@ own=sales.team
 declare -A rel=([own]=$own [child]=$own.sub [parent]=sales [sibling]=sales.other [other]=logistics.team)
 curl -sf "${A[@]}" "${J[@]}" -d '{"name":"sales","namespaces":["sales"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
 curl -sf "${A[@]}" "${J[@]}" -d '{"name":"logistics","namespaces":["logistics"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
+# Sealing keys, so that secrets can be set in both domains.
+for d in sales logistics; do
+    pub=$("$WF_BUILDDIR/weftd" keygen --domain "$d" --key-dir "$PG_TMP/keys" 2>/dev/null) || t_bail "keygen $d"
+    pg_psql -c "UPDATE domains SET public_key = decode('$pub', 'base64') WHERE name = '$d'" >/dev/null
+done
 
 tokens="\"platform-admin\": \"$ADMIN\""
 for role in viewer launcher developer admin; do

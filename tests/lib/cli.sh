@@ -93,6 +93,11 @@ cli_domain() {
     for p in "$@"; do
         pg_psql -c "INSERT INTO namespaces (prefix, domain) VALUES ('$p', '$name')" >/dev/null
     done
+    # Its sealing key (the executor's key file) and the public half in the
+    # database, so the gateway can seal secrets to it.
+    local pub
+    pub=$("$WEFTD" keygen --domain "$name" --key-dir "$CLI_TMP/keys" 2>/dev/null) &&
+        pg_psql -c "UPDATE domains SET public_key = decode('$pub', 'base64') WHERE name = '$name'" >/dev/null
     # With the executor's schema, each domain also gets its database role.
     if [ "$(pg_psql -c "SELECT to_regproc('weft_ensure_domain_role') IS NOT NULL")" = t ]; then
         pg_psql -c "SELECT weft_ensure_domain_role('$name')" >/dev/null
@@ -104,7 +109,8 @@ cli_domain() {
 _cli_ex_pids=()
 cli_executor() {
     "$WEFTD" executor --help >/dev/null 2>&1 || return 1
-    "$WEFTD" executor --domain "$1" >>"$CLI_TMP/executor-$1.log" 2>&1 &
+    # Same key directory as cli_domain registered: DATA_DIR/keys.
+    WEFT_DATA_DIR=$CLI_TMP "$WEFTD" executor --domain "$1" >>"$CLI_TMP/executor-$1.log" 2>&1 &
     _cli_ex_pids+=($!)
 }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Secrets through the whole path: `weft secret set` -> gateway seals to the
+# domain key -> the domain's executor resolves {{ secret('K') }} for the task
+# that uses it (nearest namespace wins, a new version applies to the next run
+# without a restart) -> the value reaches the sandbox as an environment
+# variable -> logs and outputs show **** instead of the value or its base64.
+# Attacks: another domain's executor never resolves it, not even when handed
+# the ciphertext in its own namespace.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/cli.sh"
+cli_need_gateway
+"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
+cli_start || t_bail "cannot start PostgreSQL and the gateway"
+
+cli_domain logistics logistics
+cli_domain sales sales
+export WEFT_TOKEN=$(cli_token weft admin)
+cli_bind sa:weft/admin platform-admin ''
+cli_executor logistics
+cli_executor sales
+
+PW='Tr0ub4dor&3-horse-battery'
+NEAR_PARENT='parent-api-key-value'
+NEAR_CHILD='child-api-key-value'
+weft secret set logistics DB_PASSWORD <<<"$PW" >/dev/null || t_bail "secret set"
+weft secret set logistics API_KEY <<<"$NEAR_PARENT" >/dev/null || t_bail "secret set"
+weft secret set logistics.shipments API_KEY <<<"$NEAR_CHILD" >/dev/null || t_bail "secret set"
+sha() { printf %s "$1" | sha256sum | cut -c1-64; }
+
+# apply NS ID YAML ; start NS ID -> execution id in $EID, final state in $ST
+apply() {
+    curl -sf -H "Authorization: Bearer $WEFT_TOKEN" -H 'Content-Type: application/x-yaml' \
+        --data-binary "$3" "$WEFT_URL/api/v1/flows" >/dev/null
+}
+start() {
+    local r
+    r=$(curl -s -X POST -H "Authorization: Bearer $WEFT_TOKEN" -H 'Content-Type: application/json' \
+        --data '{}' "$WEFT_URL/api/v1/executions/$1/$2?wait=60")
+    EID=$(jq -r .id <<<"$r")
+    ST=$(jq -r .state.current <<<"$r")
+}
+out() { pg_psql -c "SELECT outputs #>> '{vars,$1}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'sh'"; }
+logs() { pg_psql -c "SELECT line FROM logs WHERE execution_id = '$EID' ORDER BY id"; }
+
+USE='
+id: use
+namespace: logistics.shipments
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      PW: "{{ secret(\"DB_PASSWORD\") }}"
+      NEAR: "{{ secret(\"API_KEY\") }}"
+    commands:
+      - echo "pw=$PW"
+      - echo "b64=$(printf %s "$PW" | base64)"
+      - echo "::{\"outputs\":{\"pwsha\":\"$(printf %s "$PW" | sha256sum | cut -c1-64)\",\"nearsha\":\"$(printf %s "$NEAR" | sha256sum | cut -c1-64)\",\"leak\":\"$PW\"}}::"
+'
+apply logistics.shipments use "$USE" || t_bail "cannot apply the flow"
+start logistics.shipments use
+t_is "$ST" SUCCESS "a task using two secrets succeeds"
+t_is "$(out pwsha)" "$(sha "$PW")" "the value reached the sandbox intact (parent namespace)"
+t_is "$(out nearsha)" "$(sha "$NEAR_CHILD")" "the nearest namespace wins"
+t_is "$(out leak)" "****" "an output carrying the value is redacted"
+L=$(logs)
+t_match "$L" "pw=\*\*\*\*" "the log line shows **** in place of the value"
+t_fails "the value is in no log line" grep -qF "$PW" <<<"$L"
+t_fails "nor its base64 form" grep -qF "$(printf %s "$PW" | base64)" <<<"$L"
+t_fails "the value is in no task run row" \
+    grep -qF "$PW" <<<"$(pg_psql -c "SELECT task_runs::text FROM task_runs")"
+t_fails "nor in the execution row" \
+    grep -qF "$PW" <<<"$(pg_psql -c "SELECT executions::text FROM executions")"
+
+NEW='a-brand-new-password-v2'
+weft secret set logistics DB_PASSWORD <<<"$NEW" >/dev/null
+start logistics.shipments use
+t_is "$(out pwsha)" "$(sha "$NEW")" "a new version applies to the next run, no restart"
+t_fails "and is redacted too" grep -qF "$NEW" <<<"$(logs)"
+
+apply logistics.shipments missing '
+id: missing
+namespace: logistics.shipments
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      X: "{{ secret(\"NOPE\") }}"
+    commands: ["true"]
+'
+start logistics.shipments missing
+t_is "$ST" FAILED "a missing secret fails the task"
+t_match "$(logs)" "secret 'NOPE' not found" "and says which"
+
+# ---- attacks from the other domain ----
+apply sales.app steal '
+id: steal
+namespace: sales.app
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      X: "{{ secret(\"DB_PASSWORD\") }}"
+    commands: ["echo \"x=$X\""]
+'
+start sales.app steal
+t_is "$ST" FAILED "a sales flow cannot resolve a logistics secret"
+t_match "$(logs)" "secret 'DB_PASSWORD' not found" "it does not exist for sales"
+# Hand the sales executor logistics' ciphertext in its own namespace, as
+# though the row had been copied: the sales key does not open it.
+pg_psql -c "INSERT INTO secrets (namespace, key, domain, version, sealed, created_by)
+            SELECT 'sales.app', key, 'sales', version, sealed, 'attacker' FROM secrets
+            WHERE namespace = 'logistics' AND key = 'DB_PASSWORD'" >/dev/null
+start sales.app steal
+t_is "$ST" FAILED "given the ciphertext, the sales executor still cannot open it"
+t_fails "nothing of the value appears" grep -qF "$NEW" <<<"$(logs)"
+t_match "$(cat "$CLI_TMP/executor-sales.log")" "does not open" "the executor logs why (no value)"
+t_fails "no executor log shows a value" grep -qF -e "$PW" -e "$NEW" "$CLI_TMP"/executor-*.log
+
+t_done
