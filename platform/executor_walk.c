@@ -170,6 +170,7 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
         free(tr);
     }
     free(x->truns);
+    wf_xsecrets_free(x);
     if (x->flow)
         wf_flow_free(x->flow);
     json_decref(x->history);
