@@ -134,6 +134,43 @@ static int own_cgroup(const char *ctl, char *out, size_t len)
     return rc;
 }
 
+static void rmdir_patiently(const char *path);
+
+/* Removes the cgroup parents (and their run cgroups) of dead processes found
+ * next to `base`: a killed executor cannot remove its own. */
+static void sweep_siblings(const char *base)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", base);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return;
+    *slash = '\0';
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR || !sbx_owner_dead(de->d_name))
+            continue;
+        char parent[PATH_MAX];
+        if (snprintf(parent, sizeof(parent), "%s/%s", dir, de->d_name) >= (int)sizeof(parent))
+            continue;
+        DIR *r = opendir(parent);
+        struct dirent *re;
+        while (r != NULL && (re = readdir(r)) != NULL)
+            if (re->d_type == DT_DIR && strncmp(re->d_name, "run-", 4) == 0) {
+                char run[PATH_MAX + 300];
+                snprintf(run, sizeof(run), "%s/%s", parent, re->d_name);
+                rmdir(run);
+            }
+        if (r != NULL)
+            closedir(r);
+        rmdir(parent);
+    }
+    closedir(d);
+}
+
 static bool is_fs(const char *path, long magic)
 {
     struct statfs sf;
@@ -175,6 +212,7 @@ static int init_v2(sbx_cg_root_t *root, const char *parent)
         if (strstr(buf, "memory") == NULL && strstr(buf, "pids") == NULL && i + 1 < nc)
             continue;
         snprintf(root->base[0], PATH_MAX, "%s/weft-sandbox-%d", dir, (int)getpid());
+        sweep_siblings(root->base[0]);
         if (mkdir(root->base[0], 0755) != 0 && errno != EEXIST)
             return -1;
         v2_enable(root->base[0]);
@@ -213,6 +251,7 @@ static int init_v1(sbx_cg_root_t *root, const char *parent)
         else if (own_cgroup(controllers[c].v1, own, sizeof(own)) != 0)
             continue;
         snprintf(root->base[c], PATH_MAX, "%s%s/weft-sandbox-%d", hier, own, (int)getpid());
+        sweep_siblings(root->base[c]);
         if (mkdir(root->base[c], 0755) != 0 && errno != EEXIST) {
             root->base[c][0] = '\0';
             continue;

@@ -306,6 +306,15 @@ void sbx_child_main(const sbx_plan_t *p)
         if (setns(ctx->userns_fd, CLONE_NEWUSER) != 0 || setresgid(0, 0, 0) != 0 ||
             setresuid(0, 0, 0) != 0)
             fail(rep, SBX_STEP_USERNS, -1, errno);
+        /* Changing the effective ids cleared the parent-death signal: set it
+         * again, and check once more that the parent did not die meanwhile. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+            fail(rep, SBX_STEP_PARENT, -1, errno);
+        if (ctx->self_pidfd >= 0) {
+            struct pollfd pf = {ctx->self_pidfd, POLLIN, 0};
+            if (poll(&pf, 1, 0) > 0)
+                _exit(SBX_SETUP_EXIT);
+        }
     }
 
     /* 8. fds: stdio pipes on 0-2, the report pipe on 3 (close-on-exec),

@@ -75,7 +75,8 @@ void wf_sbx_ctx_opts_default(wf_sbx_ctx_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
     o->host_id_base = 100000;
-    o->work_base = "/tmp";
+    const char *t = getenv("TMPDIR");
+    o->work_base = t != NULL && t[0] == '/' ? t : "/tmp";
 }
 
 int sbx_loopback_up(void)
@@ -167,7 +168,8 @@ static int copy_entry(const char *src, const char *dst, int depth)
 
 static int make_etc(wf_sbx_ctx_t *ctx, char *err, size_t errlen)
 {
-    snprintf(ctx->etc_dir, sizeof(ctx->etc_dir), "%s/weft-sandbox-etc-XXXXXX", ctx->work_base);
+    snprintf(ctx->etc_dir, sizeof(ctx->etc_dir), "%s/weft-sandbox-%d-etc-XXXXXX", ctx->work_base,
+             (int)getpid());
     if (mkdtemp(ctx->etc_dir) == NULL || chmod(ctx->etc_dir, 0755) != 0) {
         snprintf(err, errlen, "sandbox /etc in %s: %s", ctx->work_base, strerror(errno));
         ctx->etc_dir[0] = '\0';
@@ -232,6 +234,37 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 void sbx_remove_tree(const char *path)
 {
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+bool sbx_owner_dead(const char *name)
+{
+    /* "weft-sandbox-<pid>[-...]": made by process <pid>. */
+    static const char prefix[] = "weft-sandbox-";
+    if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    char *end;
+    long pid = strtol(name + sizeof(prefix) - 1, &end, 10);
+    if (end == name + sizeof(prefix) - 1 || (*end != '\0' && *end != '-') || pid <= 0)
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Removes what a killed process left in the work base: per-run and /etc
+ * directories named after a pid that no longer exists. */
+static void sweep_work_base(const char *base)
+{
+    DIR *d = opendir(base);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR || !sbx_owner_dead(de->d_name))
+            continue;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s/%s", base, de->d_name) < (int)sizeof(path))
+            sbx_remove_tree(path);
+    }
+    closedir(d);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *text)
@@ -339,6 +372,7 @@ int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *e
             }
         }
     }
+    sweep_work_base(ctx->work_base);
     if (make_etc(ctx, err, errlen) != 0)
         goto fail;
     make_namespaces(ctx);

@@ -345,7 +345,7 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
     /* The per-run directory: root/ (mount point of the root tmpfs) and
      * work/ (the task's /work, owned by the task's host id). */
     uid_t task_host_id = ctx->opts.host_id_base + WF_SBX_TASK_ID;
-    sb->rundir = fmt(sb, "%s/weft-sandbox-XXXXXX", ctx->work_base);
+    sb->rundir = fmt(sb, "%s/weft-sandbox-%d-XXXXXX", ctx->work_base, (int)getpid());
     if (mkdtemp(sb->rundir) == NULL) {
         snprintf(err, errlen, "run directory in %s: %s", ctx->work_base, strerror(errno));
         sb->rundir = NULL;

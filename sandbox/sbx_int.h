@@ -123,6 +123,8 @@ struct wf_sbx_ctx {
 
 /* Brings the loopback interface of the current network namespace up. */
 int sbx_loopback_up(void);
+/* True for "weft-sandbox-<pid>..." when process <pid> no longer exists. */
+bool sbx_owner_dead(const char *name);
 /* Removes a directory tree without following symlinks or crossing mounts. */
 void sbx_remove_tree(const char *path);
 
