@@ -19,7 +19,6 @@
 
 #include "platform/cmd.h"
 #include "platform/executor.h"
-#include "platform/executor_mesh.h"
 #include "platform/expr.h"
 #include "platform/log.h"
 #include "platform/roles.h"
@@ -293,12 +292,10 @@ int wf_executor_main(int argc, char **argv)
         wf_error("sandbox: %s", err);
         goto out;
     }
+    if (wf_xsecrets_init(&ex, &cfg) != 0)
+        goto out;
     if (make_work_root(&ex, &cfg) != 0) {
         wf_error("cannot create the work directory");
-        goto out;
-    }
-    if (wf_xmesh_open(&ex, url, err, sizeof(err)) != 0) {
-        wf_error("%s", err);
         goto out;
     }
     if (wf_xdb_open(&ex, url, err, sizeof(err)) != 0) {
@@ -345,7 +342,7 @@ out:
         wf_expr_rt_destroy(ex.rt);
     if (ex.sbx)
         wf_sbx_ctx_destroy(ex.sbx);
-    wf_xmesh_close(&ex);
+    wf_xsecrets_dispose(&ex);
     if (ex.work_root) {
         remove_tree(ex.work_root);
         free(ex.work_root);

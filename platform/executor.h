@@ -28,6 +28,7 @@
 #include "platform/flow.h"
 #include "platform/flow_types.h"
 #include "sandbox/sbx.h"
+#include "tenants/seal.h"
 
 /* ---- 1. States (Kestra's names) ----------------------------------------- */
 
@@ -83,7 +84,6 @@ typedef struct wf_trun {
     wf_timer_t timer;       /* retry, sleep, pause, timeout */
     wf_xexec_t *exec;
     uint64_t log_lines; /* lines logged, for the per-task-run cap */
-    struct wf_redact *redact; /* secret values this run resolved (executor_mesh.c) */
     bool dirty;         /* to be written */
 } wf_trun_t;
 
@@ -108,6 +108,9 @@ struct wf_xexec {
     bool walking;     /* re-entrancy guard */
     bool rewalk;      /* state changed during a walk: walk again */
     bool dropped;     /* lease lost: stop touching rows */
+    char **secrets;   /* values secret() returned, wiped on free */
+    size_t *secret_lens, n_secrets;
+    struct wf_redact *redact; /* masks those values in log lines */
     wf_xexec_t *next; /* executor's list */
 };
 
@@ -130,6 +133,8 @@ struct wf_executor {
     bool claim_pending; /* a claim round is due */
     wf_xexec_t *execs;
     size_t n_execs;
+    wf_seal_keypair_t kp; /* the domain's key: opens its sealed secrets */
+    bool have_key;
     wf_sbx_ctx_t *sbx; /* sandbox context: filter and namespaces built once */
     char *work_root;   /* shared WorkingDirectory dirs live below */
     struct wf_xlogs *logs;
@@ -137,7 +142,6 @@ struct wf_executor {
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
     struct wf_xsched *sched;
-    struct wf_xmesh *mesh; /* the domain's sealing key (executor_mesh.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };
@@ -227,6 +231,18 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
              const char *line, size_t len);
 /* Writes what is queued. */
 void wf_xlogs_flush(wf_executor_t *ex);
+
+/* executor_secrets.c: secret() and redaction. */
+/* Loads (or creates) the domain's key; 0 also when secrets stay unavailable. */
+int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg);
+void wf_xsecrets_dispose(wf_executor_t *ex);
+/* The expression engine's secret() callback; `ud` is the execution. */
+char *wf_xsecret_lookup(void *ud, const char *name);
+/* Redacted copy of a log line (malloc'd), or NULL when nothing to redact. */
+char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_len);
+void wf_xsecrets_free(wf_xexec_t *x);
+/* Masks every secret value this execution has seen in the strings of `v`. */
+void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v);
 
 /* executor_sched.c: Schedule and Flow triggers of the domain. */
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "platform/executor.h"
-#include "platform/executor_mesh.h"
 #include "platform/log.h"
 
 #define FLUSH_LINES 500
@@ -80,22 +79,14 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
         }
         tr->log_lines++;
     }
-    size_t rlen = 0;
-    char *redacted = wf_xmesh_redact(tr, line, len, &rlen);
-    if (redacted != NULL) {
-        line = redacted;
-        len = rlen;
-    }
     bool cut = (int64_t)len > ex->log_line_max;
     if (cut)
         len = (size_t)ex->log_line_max;
     /* Task output is bytes: keep valid UTF-8, replace the rest and NULs
      * (PostgreSQL text accepts neither). */
     char *clean = malloc(len * 3 + 16);
-    if (clean == NULL) {
-        free(redacted);
+    if (clean == NULL)
         return;
-    }
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t cl;
@@ -109,10 +100,16 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
             i++;
         }
     }
-    free(redacted);
     if (cut) {
         memcpy(clean + o, " [truncated]", 12);
         o += 12;
+    }
+    size_t rlen = 0;
+    char *red = wf_xsecrets_redact(x, clean, o, &rlen);
+    if (red != NULL) {
+        free(clean);
+        clean = red;
+        o = rlen;
     }
     char ts[40];
     wf_iso_now(ts, sizeof(ts));

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "platform/executor.h"
-#include "platform/executor_mesh.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -99,7 +98,9 @@ static int run_return(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 static int run_output_values(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     json_t *v = json_object_get(props, "values");
-    done(ex, tr, WF_ST_SUCCESS, json_pack("{s:O}", "values", v ? v : json_object()), NULL);
+    json_t *o = json_object();
+    json_object_set_new(o, "values", v ? json_incref(v) : json_object());
+    done(ex, tr, WF_ST_SUCCESS, o, NULL);
     return WF_RUN_DONE;
 }
 
@@ -447,10 +448,8 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
     wf_xexec_t *x = tr->exec;
     json_t *ctx = wf_xexec_context(ex, x, tr);
     char err[600];
-    /* Properties are the one place secret() resolves: only this task run
-     * sees the values, and its logs and outputs are redacted of them. */
-    json_t *props = tr->task->props ? wf_xmesh_render_props(ex, tr, tr->task->props, ctx, err,
-                                                            sizeof(err))
+    json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
+                                                      sizeof(err))
                                     : json_object();
     json_decref(ctx);
     if (props == NULL) {

@@ -13,7 +13,6 @@
 #include <openssl/rand.h>
 
 #include "platform/executor.h"
-#include "platform/executor_mesh.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -166,12 +165,12 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
         wf_loop_timer_cancel(ex->loop, &tr->timer);
         free(tr->value);
         free(tr->workdir);
-        wf_xmesh_trun_free(tr);
         json_decref(tr->attempts);
         json_decref(tr->outputs);
         free(tr);
     }
     free(x->truns);
+    wf_xsecrets_free(x);
     if (x->flow)
         wf_flow_free(x->flow);
     json_decref(x->history);
@@ -254,8 +253,10 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             json_t *pt = json_object();
             if (p->value)
                 json_object_set_new(pt, "value", json_string(p->value));
-            json_array_append_new(parents, json_pack("{s:o,s:O}", "taskrun", pt, "outputs",
-                                                     p->outputs ? p->outputs : json_object()));
+            json_t *po = json_pack("{s:o}", "taskrun", pt);
+            json_object_set_new(po, "outputs",
+                                p->outputs ? json_incref(p->outputs) : json_object());
+            json_array_append_new(parents, po);
         }
         if (json_array_size(parents) > 0)
             json_object_set(ctx, "parent", json_array_get(parents, 0));
@@ -357,7 +358,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
     if (error != NULL)
         wf_xlog(ex, x, tr, "ERROR", error, strlen(error));
     if (outputs != NULL) {
-        wf_xmesh_redact_json(tr, outputs);
+        wf_xsecrets_redact_json(x, outputs);
         if (tr->outputs == NULL)
             tr->outputs = json_object();
         json_object_update(tr->outputs, outputs);
@@ -941,6 +942,9 @@ static int render_flow_outputs(wf_executor_t *ex, wf_xexec_t *x)
         json_object_set_new(outs, x->flow->outputs[i].id, v);
     }
     json_decref(ctx);
+    /* Flow outputs leave the domain (completion events, subflow parents):
+     * never with a secret value in them. */
+    wf_xsecrets_redact_json(x, outs);
     json_decref(x->outputs);
     x->outputs = outs;
     x->dirty = true;
@@ -1067,9 +1071,9 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
     int guard = 0;
     do {
         x->rewalk = false;
-        if (!x->dropped)
+        if (!x->dropped && !wf_xstate_terminal(x->state))
             walk_once(ex, x);
-    } while (x->rewalk && ++guard < 64);
+    } while (x->rewalk && !wf_xstate_terminal(x->state) && ++guard < 64);
     x->walking = false;
     /* Log lines go in before the terminal state, so whoever follows the
      * logs until the execution ends sees every line. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Secrets through the whole path: `weft secret set` -> gateway seals to the
 # domain key -> the domain's executor resolves {{ secret('K') }} for the task
-# that uses it (nearest namespace wins, a new version applies to the next run
+# renders it (nearest namespace wins, a new version applies to the next run
 # without a restart) -> the value reaches the sandbox as an environment
 # variable -> logs and outputs show **** instead of the value or its base64.
 # Attacks: another domain's executor never resolves it, not even when handed
@@ -56,6 +56,10 @@ tasks:
       - echo "pw=$PW"
       - echo "b64=$(printf %s "$PW" | base64)"
       - echo "::{\"outputs\":{\"pwsha\":\"$(printf %s "$PW" | sha256sum | cut -c1-64)\",\"nearsha\":\"$(printf %s "$NEAR" | sha256sum | cut -c1-64)\",\"leak\":\"$PW\"}}::"
+outputs:
+  - id: leaked
+    type: STRING
+    value: "{{ secret(\"DB_PASSWORD\") }}"
 '
 apply logistics.shipments use "$USE" || t_bail "cannot apply the flow"
 start logistics.shipments use
@@ -63,6 +67,8 @@ t_is "$ST" SUCCESS "a task using two secrets succeeds"
 t_is "$(out pwsha)" "$(sha "$PW")" "the value reached the sandbox intact (parent namespace)"
 t_is "$(out nearsha)" "$(sha "$NEAR_CHILD")" "the nearest namespace wins"
 t_is "$(out leak)" "****" "an output carrying the value is redacted"
+t_is "$(pg_psql -c "SELECT outputs->>'leaked' FROM executions WHERE id = '$EID'")" "****" \
+    "a declared flow output made of a secret leaves the domain masked"
 L=$(logs)
 t_match "$L" "pw=\*\*\*\*" "the log line shows **** in place of the value"
 t_fails "the value is in no log line" grep -qF "$PW" <<<"$L"

@@ -44,8 +44,8 @@ SQL
 ex_start() {
     local dom=$1
     shift
-    # Key files under the test's own directory, never the working directory.
-    WEFT_DATA_DIR=${WEFT_DATA_DIR:-$PG_TMP} "$WF_BUILDDIR/weftd" executor --domain "$dom" "$@" \
+    mkdir -p "$PG_TMP/weft-data"
+    WEFT_DATA_DIR=$PG_TMP/weft-data "$WF_BUILDDIR/weftd" executor --domain "$dom" "$@" \
         >>"$PG_TMP/executor-$dom.log" 2>&1 &
     EX_PID=$!
     EX_PIDS+=("$EX_PID")
