@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Secrets through the whole path: `weft secret set` -> gateway seals to the
-# domain key -> the domain's executor resolves {{ secret('K') }} for the task
+# domain key -> the domain's executor resolves {{ secret('K') }} when a task
 # renders it (nearest namespace wins, a new version applies to the next run
 # without a restart) -> the value reaches the sandbox as an environment
 # variable -> logs and outputs show **** instead of the value or its base64.
