@@ -107,5 +107,11 @@ const wf_route_t wf_routes[] = {
 
     /* grants and policies: their rows go here */
 
+    /* the audit log (api/h_audit.c) */
+    {"GET", "/api/v1/audit", BEARER, WF_PERM_AUDIT_READ, WF_NS_HANDLER, WF_BODY_NONE,
+     wf_h_audit_list,
+     "Audit entries, newest first (?namespace=&actor=&action=&result=&since=&before=&size=)",
+     "audit"},
+
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };

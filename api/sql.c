@@ -340,6 +340,18 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $3, 'secret.delete', d.namespace, 'secret:' || d.namespace || '/' || d.key,"
          "   'allowed', jsonb_build_object('version', d.version) FROM d)"
          " SELECT key FROM d"},
+    /* $1 namespace prefix, $2 actor, $3 action, $4 result, $5 before seq,
+     * $6 since (timestamptz), $7 limit; NULL = no filter. Newest first. */
+    [WF_SQL_AUDIT_LIST] =
+        {"audit_list",
+         "SELECT seq, to_json(ts)#>>'{}', actor, action, namespace, target, result, reason,"
+         "  details::text, encode(hash, 'hex') FROM audit_log"
+         " WHERE ($1::text IS NULL OR namespace = $1"
+         "   OR left(namespace, length($1) + 1) = $1 || '.')"
+         "  AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3)"
+         "  AND ($4::text IS NULL OR result = $4) AND ($5::bigint IS NULL OR seq < $5)"
+         "  AND ($6::timestamptz IS NULL OR ts >= $6)"
+         " ORDER BY seq DESC LIMIT $7::int"},
 };
 
 const wf_sql_t *wf_sql_get(wf_sql_id_t id)

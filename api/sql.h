@@ -42,6 +42,7 @@ typedef enum {
     WF_SQL_SECRET_STORE,
     WF_SQL_SECRET_LIST,
     WF_SQL_SECRET_DELETE,
+    WF_SQL_AUDIT_LIST,
     WF_SQL_COUNT
 } wf_sql_id_t;
 
