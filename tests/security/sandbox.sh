@@ -195,6 +195,26 @@ rc=$?
 [ $rc -eq $((128 + 24)) ] && grep -q "CPU limit of 1 s reached" <<<"$out"
 ok $? "the CPU-seconds limit ends a spin (exit $rc)"
 
+# ---- missing protections: refused unless the weaker mode is accepted -------
+out=$("$W" sandbox --without pids -- /bin/true 2>&1)
+rc=$?
+[ $rc -eq 125 ] && grep -q "missing protection: pids cgroup controller; refusing" <<<"$out"
+ok $? "a missing pids controller is named and the run refused (exit $rc)"
+out=$("$W" sandbox --without userns -- /bin/true 2>&1)
+[ $? -eq 125 ] && grep -q "missing protection: user namespaces" <<<"$out"
+ok $? "missing user namespaces are named and the run refused"
+printf 'sandbox:\n  allow_weaker: true\n' >"$tmp/weft.yaml"
+out=$(sbx --config "$tmp/weft.yaml" --without userns,pids -- uid 2>&1)
+[ $? -eq 0 ] && grep -q "weaker isolation, missing user namespaces, pids cgroup controller" <<<"$out"
+ok $? "sandbox.allow_weaker accepts the weaker mode, says what is missing, task not root"
+out=$(sbx --config "$tmp/weft.yaml" --without pids --pids 32 -- forkbomb 32 2>&1)
+refused_after=$(sed -n 's/^fork refused after \([0-9]*\) children.*/\1/p' <<<"$out")
+[ -n "$refused_after" ] && [ "$refused_after" -lt 32 ]
+ok $? "without the pids controller RLIMIT_NPROC still stops a fork bomb (${refused_after:-?})"
+out=$(sbx --allow-weaker --without memory --memory 64M -- membomb 512 2>&1)
+grep -q "refused: allocation failed" <<<"$out"
+ok $? "without the memory controller the address-space limit stops a memory bomb"
+
 # ---- supervision and cleanup -----------------------------------------------
 # If weftd (the executor) dies, its sandboxes die.
 "$W" sandbox -- /bin/sleep 97 &
