@@ -2,7 +2,18 @@
 #ifndef WF_CLI_VERBS_H
 #define WF_CLI_VERBS_H
 
-int weft_flow_main(int argc, char **argv); /* cli/flow_validate.c: `weft flow validate` */
-int weft_expr_main(int argc, char **argv); /* cli/expr_eval.c: `weft expr eval` */
+int weft_flow_main(int argc, char **argv);      /* cli/flow_validate.c: `weft flow validate` */
+int weft_expr_main(int argc, char **argv);      /* cli/expr_eval.c: `weft expr eval` */
+int weft_flows_main(int argc, char **argv);     /* cli/v_flow.c: `weft flow ...` (all verbs) */
+int weft_login_main(int argc, char **argv);     /* cli/v_login.c */
+int weft_context_main(int argc, char **argv);   /* cli/v_login.c */
+int weft_me_main(int argc, char **argv);        /* cli/v_login.c */
+int weft_run_main(int argc, char **argv);       /* cli/v_exec.c */
+int weft_execution_main(int argc, char **argv); /* cli/v_exec.c */
+int weft_logs_main(int argc, char **argv);      /* cli/v_exec.c */
+int weft_sa_main(int argc, char **argv);        /* cli/v_access.c */
+int weft_rbac_main(int argc, char **argv);      /* cli/v_access.c */
+int weft_auth_main(int argc, char **argv);      /* cli/v_access.c */
+int weft_secret_main(int argc, char **argv);    /* cli/v_secret.c */
 
 #endif

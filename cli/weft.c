@@ -3,7 +3,17 @@
 #include "platform/cmd.h"
 
 static const wf_cmd_t weft_commands[] = {
-    {"flow", weft_flow_main, "work with flow files (validate)"},
+    {"login", weft_login_main, "save a server URL and token as a context (token from stdin)"},
+    {"context", weft_context_main, "list, switch or delete saved contexts"},
+    {"me", weft_me_main, "who am I: subject, groups, roles"},
+    {"flow", weft_flows_main, "validate, apply, get, list, delete flows; revisions"},
+    {"run", weft_run_main, "start an execution (--wait, --follow)"},
+    {"execution", weft_execution_main, "list, get, kill, restart, resume executions"},
+    {"logs", weft_logs_main, "print or follow an execution's logs"},
+    {"sa", weft_sa_main, "service accounts and their tokens"},
+    {"rbac", weft_rbac_main, "role bindings: bind, unbind, list"},
+    {"auth", weft_auth_main, "explain an authorization decision (can-i)"},
+    {"secret", weft_secret_main, "set (from stdin), list, delete namespace secrets"},
     {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},
     {NULL, NULL, NULL},
 };

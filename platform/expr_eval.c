@@ -34,10 +34,32 @@ wf_expr_rt_t *wf_expr_rt_create(void)
 }
 
 /* Drops what the previous render created; wipes buffers that held a secret. */
+/* Wipes the strings of a JSON value this render made, before it is freed.
+ * Only values with a single reference are ours alone: a shared one may be
+ * part of the caller's context and must stay intact. */
+static void wipe_json(json_t *j, int depth)
+{
+    if (j == NULL || j->refcount != 1 || depth > 512)
+        return;
+    if (json_is_string(j)) {
+        OPENSSL_cleanse((char *)json_string_value(j), json_string_length(j));
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            wipe_json(json_array_get(j, i), depth + 1);
+    } else if (json_is_object(j)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(j, key, v) wipe_json(v, depth + 1);
+    }
+}
+
 static void rt_reset(wf_expr_rt_t *rt)
 {
-    for (size_t i = 0; i < rt->nkeep; i++)
+    for (size_t i = 0; i < rt->nkeep; i++) {
+        if (rt->secret_used)
+            wipe_json(rt->keep[i], 0);
         json_decref(rt->keep[i]);
+    }
     rt->nkeep = 0;
     rt->nvars = 0;
     if (rt->secret_used && rt->out != NULL)

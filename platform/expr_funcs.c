@@ -27,6 +27,17 @@ static int fn_secret(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *o
     if (name == NULL)
         return -1;
     memcpy(name, a[0].s, a[0].n);
+    int known = -1;
+    for (int i = 0; i < ev->nsecrets; i++)
+        if (strcmp(ev->secret_names[i], name) == 0)
+            known = i;
+    if (known >= 0) { /* asked again in this render: reuse the copy */
+        wf_val_str(out, ev->secrets[known], ev->secret_len[known]);
+        return 0;
+    }
+    if (ev->nsecrets == WF_EXPR_MAX_SECRETS)
+        return wf_ev_error(ev, n, "too many different secrets in one expression (at most %d)",
+                           WF_EXPR_MAX_SECRETS);
     char *value = ev->env->secret(ev->env->secret_ud, name);
     if (value == NULL)
         return wf_ev_error(ev, n, "secret '%s' not found", name);
@@ -40,6 +51,10 @@ static int fn_secret(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *o
     free(value);
     if (copy == NULL)
         return -1;
+    ev->secret_names[ev->nsecrets] = name;
+    ev->secrets[ev->nsecrets] = copy;
+    ev->secret_len[ev->nsecrets] = len;
+    ev->nsecrets++;
     wf_val_str(out, copy, len);
     return 0;
 }

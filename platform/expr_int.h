@@ -13,6 +13,7 @@
 #define WF_EXPR_MAX_NEST 64    /* nested {% if/for %} blocks */
 #define WF_EXPR_MAX_DEPTH 96   /* nested sub-expressions */
 #define WF_EXPR_MAX_ARGS 16    /* arguments to one filter or function call */
+#define WF_EXPR_MAX_SECRETS 16 /* distinct secret() values in one render */
 #define WF_EXPR_MAX_HEIGHT 256 /* operations nested in one expression tree */
 
 /* ---- compile arena: every node and literal of a template lives here ---- */
@@ -183,6 +184,11 @@ typedef struct wf_eval {
     size_t mem;     /* estimated bytes of JSON values created */
     int depth;      /* nested render() */
     void *tz_cache; /* last time zone loaded in this render (expr_date.c) */
+    /* secret values resolved in this render, redacted from error messages */
+    const char *secret_names[WF_EXPR_MAX_SECRETS];
+    const char *secrets[WF_EXPR_MAX_SECRETS];
+    size_t secret_len[WF_EXPR_MAX_SECRETS];
+    int nsecrets;
 } wf_eval_t;
 
 struct wf_node;

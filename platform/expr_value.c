@@ -13,12 +13,42 @@
 /* ------------------------------------------------------------------ */
 /* helpers shared with the filters                                      */
 
+/* Removes a secret value from an error message: whole occurrences, and a
+ * prefix of it cut off by the end of the (bounded) message buffer. Secrets
+ * shorter than 4 bytes would garble any text, so such a message is withheld. */
+static void redact(char *msg, size_t cap, const char *secret, size_t slen)
+{
+    static const char mask[] = "***";
+    size_t mlen = strlen(msg);
+    if (slen == 0)
+        return;
+    if (slen < 4) {
+        if (memmem(msg, mlen, secret, slen) != NULL)
+            snprintf(msg, cap, "error in an expression that uses a secret (message withheld)");
+        return;
+    }
+    char *p;
+    while ((p = memmem(msg, mlen, secret, slen)) != NULL) {
+        memmove(p + 3, p + slen, mlen - (size_t)(p - msg) - slen + 1);
+        memcpy(p, mask, 3);
+        mlen = mlen - slen + 3;
+    }
+    for (size_t k = slen - 1 < mlen ? slen - 1 : mlen; k >= 4; k--)
+        if (memcmp(msg + mlen - k, secret, k) == 0) {
+            memcpy(msg + mlen - k, mask, 4);
+            break;
+        }
+}
+
 int wf_ev_error(wf_eval_t *ev, const wf_node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ev->err->msg, sizeof(ev->err->msg), fmt, ap);
     va_end(ap);
+    /* Messages quote values; none may carry a secret resolved in this render. */
+    for (int i = 0; i < ev->nsecrets; i++)
+        redact(ev->err->msg, sizeof(ev->err->msg), ev->secrets[i], ev->secret_len[i]);
     if (n != NULL)
         wf_expr_position(ev->t->src, ev->t->len, n->pos, &ev->err->line, &ev->err->col);
     else

@@ -252,7 +252,7 @@ const wf_task_t *wf_flow_find_task(const wf_flow_t *flow, const char *id);
  * returns the callback's value when it is non-zero. */
 int wf_flow_each_task(const wf_flow_t *flow, int (*fn)(const wf_task_t *task, void *arg),
                       void *arg);
-/* Name of an input type ("STRING") / task kind enum value (for messages). */
+/* Kestra name of an input type ("STRING"), for messages and serialisation. */
 const char *wf_input_type_name(wf_input_type_t type);
 
 /* ---- 7. Serialisation -------------------------------------------------- */

@@ -405,8 +405,9 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
                                     nodes[stack[i]].id);
         const wf_yaml_node_t *at = wf_yaml_get(tasks->items[closes], "dependsOn");
         snprintf(sub, sizeof(sub), "%s.tasks[%d].dependsOn", path, closes);
-        wf_vctx_error(cx, at != NULL ? at : tasks->items[closes], sub, "dependency cycle: %s",
-                      cycle);
+        wf_diag_t *e = wf_vctx_error(cx, at != NULL ? at : tasks->items[closes], sub,
+                                     "dependency cycle: %s", cycle);
+        wf_diag_note(e, "each task waits for the one after its arrow, so none can start");
         break; /* one cycle is enough to explain; the others usually share it */
     }
     free(nodes);

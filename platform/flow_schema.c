@@ -159,7 +159,6 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
     case WF_PT_ANY:
         break;
     case WF_PT_STRING:
-    case WF_PT_TASK_ID:
         if (node->kind != WF_YAML_SCALAR)
             type_error(cx, prop, node, path);
         else if (prop->flags & WF_PF_ID && !wf_task_id_valid(node->value))

@@ -4,7 +4,8 @@
  * cannot say. Adding a type is adding a row in flow_types.c.
  *
  * The same property rows drive the validator (flow_schema.c), so a property
- * the table does not list is reported as unknown with a suggestion. */
+ * the table does not list is reported as unknown with a suggestion. The
+ * runner of each type is chosen by the executor from the row's `kind`. */
 #ifndef WF_FLOW_TYPES_H
 #define WF_FLOW_TYPES_H
 
@@ -39,7 +40,6 @@ typedef enum {
     WF_PT_INPUTS,      /* list of input declarations */
     WF_PT_LABELS,      /* mapping or list of {key, value} */
     WF_PT_RETRY,       /* retry policy, dispatched on its `type` */
-    WF_PT_TASK_ID,     /* scalar that must be a task id of this flow */
 } wf_prop_type_t;
 
 enum {

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "tenants/seal.h"
 
 enum {
@@ -19,6 +21,9 @@ enum {
     WF_KEYS_ERR_PERM = -5,   /* key file readable by group or others, or not a regular file */
     WF_KEYS_ERR_FORMAT = -6, /* not an X25519 private key */
     WF_KEYS_ERR_CRYPTO = -7,
+    WF_KEYS_ERR_DB = -8,        /* database error */
+    WF_KEYS_ERR_UNKNOWN = -9,   /* domain not in the domains table */
+    WF_KEYS_ERR_MISMATCH = -10, /* another public key is registered for the domain */
 };
 
 /* True when `domain` is a valid domain name (keeps key paths inside DIR). */
@@ -43,5 +48,26 @@ int wf_keys_load(const char *dir, const char *domain, wf_seal_keypair_t *kp, cha
  * of the link() race loads the winner's file). *created tells which happened. */
 int wf_keys_load_or_generate(const char *dir, const char *domain, wf_seal_keypair_t *kp,
                              bool *created, char *err, size_t err_len);
+
+/* Registration of the public key in domains.public_key (tenants/keys_db.c). */
+typedef enum {
+    WF_KEYS_REG_NONE = 0, /* no key registered yet */
+    WF_KEYS_REG_SAME,     /* this key is registered */
+    WF_KEYS_REG_OTHER,    /* a different key is registered */
+} wf_keys_reg_t;
+
+/* Reads the registration state of `pub` for `domain`. `sealed` (may be NULL)
+ * gets the number of secrets stored for the domain. Returns 0, or
+ * WF_KEYS_ERR_UNKNOWN / WF_KEYS_ERR_DB with `err`. */
+int wf_keys_registration(PGconn *conn, const char *domain, const uint8_t pub[WF_SEAL_KEY_LEN],
+                         wf_keys_reg_t *state, long *sealed, char *err, size_t err_len);
+
+/* Records `pub` as the domain's public key when none is registered or it is
+ * already this one. Another registered key is replaced only with `replace`
+ * (secrets sealed to it no longer open); otherwise WF_KEYS_ERR_MISMATCH — an
+ * executor must refuse to start with a key file that is not its domain's key.
+ * One conditional UPDATE: concurrent replicas cannot interleave. */
+int wf_keys_register(PGconn *conn, const char *domain, const uint8_t pub[WF_SEAL_KEY_LEN],
+                     bool replace, char *err, size_t err_len);
 
 #endif

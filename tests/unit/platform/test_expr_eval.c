@@ -283,6 +283,13 @@ static void test_limits(void)
     json_decref(ctx);
 }
 
+static char *short_secret(void *ud, const char *name)
+{
+    (void)ud;
+    (void)name;
+    return strdup("ab");
+}
+
 static void test_secrets(void)
 {
     wf_expr_err_t err;
@@ -305,6 +312,46 @@ static void test_secrets(void)
        "output buffer that held a secret is wiped before reuse");
     wf_tmpl_free(t);
     wf_tmpl_free(t2);
+
+    /* Error messages quote values; a secret value never appears in one. */
+    static const char *const leaks[] = {
+        "{{ secret('K') | number }}",
+        "{{ secret('K') | date }}",
+        "{{ {'a': 1}[secret('K')] }}",
+        "{{ [1][secret('K')] }}",
+        "{{ (secret('K') ~ ' and then a long tail that pushes the value to the end of the "
+        "message buffer, which is bounded, so only a prefix of the secret value fits in it: "
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "x"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ' ~ secret('K')) | number }}",
+        "{{ render('{{ ' ~ secret('K') ~ ' }}') }}",
+    };
+    for (size_t i = 0; i < sizeof(leaks) / sizeof(leaks[0]); i++) {
+        t = wf_tmpl_compile(leaks[i], strlen(leaks[i]), &err);
+        int rc = t ? wf_tmpl_render(t, &env, rt, &out, &len, &err) : 0;
+        ok(t != NULL && rc == -1 && strstr(err.msg, "s3cr") == NULL && err.line == 1,
+           "error message does not reveal the secret: %s", err.msg);
+        wf_tmpl_free(t);
+    }
+    /* a secret cut by the end of the bounded message buffer: its prefix goes too */
+    char cut[512];
+    snprintf(cut, sizeof(cut), "{{ inputs.n['%0238d' ~ secret('K')] }}", 0);
+    json_t *ctx = json_loads(expr_ctx_text, 0, NULL);
+    env.ctx = ctx;
+    t = wf_tmpl_compile(cut, strlen(cut), &err);
+    ok(t != NULL && wf_tmpl_render(t, &env, rt, &out, &len, &err) == -1 &&
+           strstr(err.msg, "cannot read") && strstr(err.msg, "s3c") == NULL &&
+           strstr(err.msg, "***") != NULL,
+       "a secret cut at the end of the message is redacted: ...%s", err.msg + 230);
+    wf_tmpl_free(t);
+    env.ctx = NULL;
+    json_decref(ctx);
+    env.secret = short_secret;
+    t = wf_tmpl_compile("{{ secret('S') | number }}", 26, &err);
+    ok(t != NULL && wf_tmpl_render(t, &env, rt, &out, &len, &err) == -1 &&
+           strstr(err.msg, "withheld") && strstr(err.msg, "'ab'") == NULL,
+       "a message holding a short secret is withheld: %s", err.msg);
+    wf_tmpl_free(t);
 
     /* kv(), read(), errorLogs() parse everywhere but need the executor. */
     t = wf_tmpl_compile("{{ kv('k') }}", 13, &err);

@@ -1,0 +1,241 @@
+#include "cli/args.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+
+enum { G_URL = -100, G_TOKEN, G_CONTEXT, G_OUTPUT, G_NO_COLOR, G_HELP };
+
+static const weft_opt_t global_opts[] = {
+    {"url", 0, "URL", G_URL, "API address (else WEFT_URL, else the current context)"},
+    {"token", 0, "TOKEN", G_TOKEN,
+     "bearer token; prefer WEFT_TOKEN or a context (argv is visible to others)"},
+    {"context", 0, "NAME", G_CONTEXT, "use this context of the config file"},
+    {"output", 'o', "FORMAT", G_OUTPUT, "table (default), json or yaml"},
+    {"no-color", 0, NULL, G_NO_COLOR, "never colour the output (as NO_COLOR does)"},
+    {"help", 'h', NULL, G_HELP, "print this help"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+bool weft_color_on(int fd)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc != NULL && nc[0] != '\0')
+        return false;
+    return isatty(fd) == 1;
+}
+
+static void vmsg(const weft_t *w, const char *kind, const char *col, const char *fmt, va_list ap)
+{
+    bool c = w != NULL && w->color_err;
+    fprintf(stderr, "%s: %s%s:%s ", w && w->prog ? w->prog : "weft", c ? col : "", kind,
+            c ? "\033[0m" : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void weft_err(const weft_t *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(w, "error", "\033[1;31m", fmt, ap);
+    va_end(ap);
+}
+
+void weft_warn(const weft_t *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(w, "warning", "\033[1;33m", fmt, ap);
+    va_end(ap);
+}
+
+static void print_opts(FILE *out, const weft_opt_t *opts)
+{
+    for (const weft_opt_t *o = opts; o != NULL && o->name != NULL; o++) {
+        char left[64], sh[8] = "    ";
+        if (o->short_name)
+            snprintf(sh, sizeof(sh), "-%c, ", o->short_name);
+        snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name, o->arg_name ? " " : "",
+                 o->arg_name ? o->arg_name : "");
+        fprintf(out, "  %-26s %s\n", left, o->help);
+    }
+}
+
+static void usage(FILE *out, const weft_usage_t *u, const weft_opt_t *opts)
+{
+    fprintf(out, "usage: %s\n\n%s\n", u->synopsis, u->about);
+    if (opts != NULL && opts->name != NULL) {
+        fprintf(out, "\noptions:\n");
+        print_opts(out, opts);
+    }
+    fprintf(out, "\nglobal options:\n");
+    print_opts(out, global_opts);
+    fprintf(out, "\nexit status: 0 success, 1 failure (refused by the server, invalid input,\n"
+                 "execution FAILED or KILLED), 2 usage, configuration or connection error.\n");
+}
+
+static const weft_opt_t *find_long(const weft_opt_t *opts, const char *name, size_t len)
+{
+    for (const weft_opt_t *o = opts; o != NULL && o->name != NULL; o++)
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const weft_opt_t *find_short(const weft_opt_t *opts, char c)
+{
+    for (const weft_opt_t *o = opts; o != NULL && o->name != NULL; o++)
+        if (o->short_name == c)
+            return o;
+    return NULL;
+}
+
+static int apply_global(weft_t *w, int id, const char *val)
+{
+    switch (id) {
+    case G_URL:
+        w->url = val;
+        return 0;
+    case G_TOKEN: {
+        /* Keep a copy and blank the argument, so that ps shows x's from
+         * now on (the brief moment before this is why it is discouraged). */
+        char *copy = strdup(val);
+        if (copy == NULL)
+            abort();
+        if (w->token_owned != NULL) {
+            OPENSSL_cleanse(w->token_owned, strlen(w->token_owned));
+            free(w->token_owned);
+        }
+        memset((char *)val, 'x', strlen(val));
+        w->token = w->token_owned = copy;
+        return 0;
+    }
+    case G_CONTEXT:
+        w->context = val;
+        return 0;
+    case G_OUTPUT:
+        if (strcmp(val, "table") == 0)
+            w->fmt = WEFT_OUT_TABLE;
+        else if (strcmp(val, "json") == 0)
+            w->fmt = WEFT_OUT_JSON;
+        else if (strcmp(val, "yaml") == 0)
+            w->fmt = WEFT_OUT_YAML;
+        else {
+            weft_err(w, "-o takes table, json or yaml, not '%s'", val);
+            return -1;
+        }
+        return 0;
+    case G_NO_COLOR:
+        w->color = w->color_err = false;
+        return 0;
+    }
+    return -1;
+}
+
+int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+               weft_opt_fn fn, void *ud, int argc, char **argv)
+{
+    memset(w, 0, sizeof(*w));
+    w->prog = prog;
+    w->color = weft_color_on(STDOUT_FILENO);
+    w->color_err = weft_color_on(STDERR_FILENO);
+    w->pos = calloc((size_t)argc + 1, sizeof(char *));
+    if (w->pos == NULL)
+        abort();
+    bool only_pos = false;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            w->pos[w->npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        const weft_opt_t *o;
+        const char *val = NULL;
+        bool global = false;
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            o = find_long(opts, name, len);
+            if (o == NULL && (o = find_long(global_opts, name, len)) != NULL)
+                global = true;
+            if (o == NULL) {
+                weft_err(w, "unknown option '--%.*s' ('%s --help' lists them)", (int)len, name,
+                         prog);
+                return 2;
+            }
+            if (eq != NULL) {
+                if (o->arg_name == NULL) {
+                    weft_err(w, "option --%s takes no value", o->name);
+                    return 2;
+                }
+                val = eq + 1;
+            }
+        } else {
+            o = find_short(opts, a[1]);
+            if (o == NULL && (o = find_short(global_opts, a[1])) != NULL)
+                global = true;
+            if (o == NULL) {
+                weft_err(w, "unknown option '-%c' ('%s --help' lists them)", a[1], prog);
+                return 2;
+            }
+            if (a[2] != '\0') {
+                if (o->arg_name == NULL) {
+                    weft_err(w, "option -%c takes no value", a[1]);
+                    return 2;
+                }
+                val = a + 2;
+            }
+        }
+        if (o->arg_name != NULL && val == NULL) {
+            if (i + 1 >= argc) {
+                weft_err(w, "option --%s needs a value (%s)", o->name, o->arg_name);
+                return 2;
+            }
+            val = argv[++i];
+        }
+        if (global && o->id == G_HELP) {
+            usage(stdout, u, opts);
+            return WEFT_HELP_SHOWN;
+        }
+        int rc = global ? apply_global(w, o->id, val) : fn(w, ud, o->id, val);
+        if (rc != 0)
+            return 2;
+    }
+    if (w->npos < u->min_pos || (u->max_pos >= 0 && w->npos > u->max_pos)) {
+        if (w->npos < u->min_pos)
+            weft_err(w, "missing argument");
+        else
+            weft_err(w, "unexpected argument '%s'", w->pos[u->max_pos]);
+        usage(stderr, u, opts);
+        return 2;
+    }
+    return 0;
+}
+
+void weft_dispose(weft_t *w)
+{
+    weft_client_destroy(w->client);
+    w->client = NULL;
+    free(w->pos);
+    w->pos = NULL;
+    if (w->token_owned != NULL) {
+        OPENSSL_cleanse(w->token_owned, strlen(w->token_owned));
+        free(w->token_owned);
+        w->token_owned = NULL;
+    }
+}
+
+int weft_done(weft_t *w, int rc)
+{
+    weft_dispose(w);
+    return rc == WEFT_HELP_SHOWN ? 0 : rc;
+}

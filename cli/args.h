@@ -1,0 +1,75 @@
+/* Command-line options of the `weft` verbs. Every verb describes its options
+ * as a table (weft_opt_t rows); the parser adds the global options shared by
+ * all verbs (--url, --token, --context, -o, --no-color), prints --help from
+ * the same tables and collects positional arguments. */
+#ifndef WF_CLI_ARGS_H
+#define WF_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Output formats for -o. */
+typedef enum { WEFT_OUT_TABLE = 0, WEFT_OUT_JSON, WEFT_OUT_YAML } weft_fmt_t;
+
+typedef struct weft_client weft_client_t;
+
+/* Per-invocation state of one verb: global options, positional arguments and
+ * the client connection (opened on first use). Lives on the verb's stack. */
+typedef struct weft {
+    const char *prog;    /* "weft flow apply": prefix of messages */
+    const char *url;     /* --url */
+    const char *token;   /* --token (discouraged: visible in ps) */
+    const char *context; /* --context */
+    weft_fmt_t fmt;      /* -o */
+    bool color;          /* colour on stdout */
+    bool color_err;      /* colour on stderr */
+    char **pos;          /* positional arguments (pointers into argv) */
+    int npos;
+    weft_client_t *client; /* owned; see weft_connect */
+    char *token_owned;     /* copy of --token (wiped on dispose) */
+} weft_t;
+
+/* One option of a verb. `id` is handed back to the verb's callback. */
+typedef struct weft_opt {
+    const char *name;     /* long name without dashes */
+    char short_name;      /* or 0 */
+    const char *arg_name; /* NULL for flags; "FILE", "K=V", ... otherwise */
+    int id;
+    const char *help;
+} weft_opt_t;
+
+/* Verb callback for one recognised option (`val` NULL for flags). Returns 0,
+ * or -1 after printing why the value is wrong. */
+typedef int (*weft_opt_fn)(weft_t *w, void *ud, int id, const char *val);
+
+/* Usage text of a verb: the synopsis line(s) and a paragraph. */
+typedef struct weft_usage {
+    const char *synopsis; /* "weft flow apply -f DIR|FILE... [options]" */
+    const char *about;    /* what it does, exit codes if special */
+    int min_pos, max_pos; /* positional argument bounds (max -1: unbounded) */
+} weft_usage_t;
+
+/* Parses argv (argv[0] is the verb name) into `w` and the verb's callback.
+ * Returns 0 to run, WEFT_HELP_SHOWN when --help was printed, 2 on a usage
+ * error (message printed). `opts` is terminated by a row with name NULL (may
+ * be NULL for none). */
+#define WEFT_HELP_SHOWN (-1)
+int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+               weft_opt_fn fn, void *ud, int argc, char **argv);
+/* Releases what weft_parse and weft_connect acquired. */
+void weft_dispose(weft_t *w);
+/* weft_dispose, then returns the exit code for `rc` (WEFT_HELP_SHOWN → 0). */
+int weft_done(weft_t *w, int rc);
+
+/* Prints "PROG: error: MESSAGE" on stderr (red on a TTY). */
+void weft_err(const weft_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "PROG: warning: MESSAGE" on stderr. */
+void weft_warn(const weft_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when colour should be used on `fd`: a TTY and NO_COLOR unset or empty. */
+bool weft_color_on(int fd);
+
+/* Exit codes of every verb (documented in weft(1)). */
+enum { WEFT_EXIT_OK = 0, WEFT_EXIT_FAIL = 1, WEFT_EXIT_USAGE = 2 };
+
+#endif

@@ -1,0 +1,536 @@
+#include "cli/client.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/contexts.h"
+#include "weft_config.h"
+
+struct weft_client {
+    CURL *curl;
+    char *url;           /* base, no trailing slash */
+    char *auth;          /* "Authorization: Bearer ..." or NULL; wiped on destroy */
+    char source[96];     /* where the URL came from */
+    char tok_source[96]; /* where the token came from, or "" */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+void weft_client_destroy(weft_client_t *c)
+{
+    if (c == NULL)
+        return;
+    if (c->curl != NULL)
+        curl_easy_cleanup(c->curl);
+    if (c->auth != NULL) {
+        OPENSSL_cleanse(c->auth, strlen(c->auth));
+        free(c->auth);
+    }
+    free(c->url);
+    free(c);
+    curl_global_cleanup();
+}
+
+const char *weft_client_source(const weft_t *w)
+{
+    return w->client ? w->client->source : "";
+}
+
+const char *weft_client_url(const weft_t *w)
+{
+    return w->client ? w->client->url : "";
+}
+
+/* True for loopback hosts, where plain HTTP does not expose the token. */
+static bool loopback_url(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    static const char *const local[] = {"127.", "localhost", "[::1]"};
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+        if (strncmp(h, local[i], strlen(local[i])) == 0)
+            return true;
+    return false;
+}
+
+int weft_connect(weft_t *w)
+{
+    if (w->client != NULL)
+        return 0;
+    const char *url = w->url, *token = w->token;
+    const char *url_src = "--url", *tok_src = "--token";
+    if (url == NULL) {
+        url = getenv("WEFT_URL");
+        url_src = "WEFT_URL";
+    }
+    if (token == NULL) {
+        token = getenv("WEFT_TOKEN");
+        tok_src = "WEFT_TOKEN";
+    }
+    if (url != NULL && url[0] == '\0')
+        url = NULL;
+    if (token != NULL && token[0] == '\0')
+        token = NULL;
+    weft_config_t cfg = {0};
+    char ctx_src[80] = "";
+    int rc = WEFT_EXIT_USAGE;
+    if (url == NULL || token == NULL || w->context != NULL) {
+        if (weft_config_load(w, &cfg) != 0)
+            goto out;
+        const char *name = w->context ? w->context : getenv("WEFT_CONTEXT");
+        if (name == NULL || name[0] == '\0')
+            name = cfg.current;
+        weft_context_t *ctx = name ? weft_config_find(&cfg, name) : NULL;
+        if (name != NULL && ctx == NULL && (w->context != NULL || url == NULL)) {
+            weft_err(w, "no context '%s' in %s ('weft context list' shows them)", name, cfg.path);
+            goto out;
+        }
+        if (ctx != NULL) {
+            snprintf(ctx_src, sizeof(ctx_src), "context %s", ctx->name);
+            bool same_server = url == NULL || strcmp(url, ctx->url) == 0;
+            if (url == NULL) {
+                url = ctx->url;
+                url_src = ctx_src;
+            }
+            /* A context's token goes only to that context's server: with
+             * --url or WEFT_URL pointing elsewhere it would leak to a
+             * server it was never meant for. */
+            if (token == NULL && same_server && ctx->token[0] != '\0') {
+                token = ctx->token;
+                tok_src = ctx_src;
+            }
+        }
+    }
+    if (url == NULL) {
+        weft_err(w, "no server to talk to: pass --url, set WEFT_URL, or run "
+                    "'weft login --url URL --token-stdin'");
+        goto out;
+    }
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        weft_err(w, "the server URL from %s must start with http:// or https://", url_src);
+        goto out;
+    }
+    if (token != NULL && strpbrk(token, "\r\n\t ") != NULL) {
+        /* A newline would let the token inject headers. */
+        weft_err(w, "the token from %s holds whitespace or a line break", tok_src);
+        goto out;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        weft_err(w, "cannot initialise libcurl");
+        goto out;
+    }
+    weft_client_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->url = xstrdup(url);
+    for (size_t n = strlen(c->url); n > 0 && c->url[n - 1] == '/'; n--)
+        c->url[n - 1] = '\0';
+    snprintf(c->source, sizeof(c->source), "%s", url_src);
+    snprintf(c->tok_source, sizeof(c->tok_source), "%s", token ? tok_src : "");
+    if (token != NULL) {
+        if (asprintf(&c->auth, "Authorization: Bearer %s", token) < 0)
+            abort();
+        if (strncmp(c->url, "http://", 7) == 0 && !loopback_url(c->url))
+            weft_warn(w, "sending the token without TLS to %s", c->url);
+    }
+    c->curl = curl_easy_init();
+    if (c->curl == NULL)
+        abort();
+    w->client = c;
+    rc = 0;
+out:
+    weft_config_dispose(&cfg);
+    return rc;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} buf_t;
+
+static void buf_add(buf_t *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (b->data == NULL)
+            abort();
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    buf_add(ud, p, size * n);
+    return size * n;
+}
+
+static struct curl_slist *base_headers(weft_client_t *c, const char *ctype, const char *accept)
+{
+    struct curl_slist *h = NULL;
+    if (c->auth != NULL)
+        h = curl_slist_append(h, c->auth);
+    h = curl_slist_append(h, accept);
+    /* An empty Expect keeps libcurl from waiting for "100 Continue". */
+    h = curl_slist_append(h, "Expect:");
+    if (ctype != NULL) {
+        char line[128];
+        snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+        h = curl_slist_append(h, line);
+    }
+    return h;
+}
+
+/* Frees a header list whose first entry may be the Authorization line. */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *x = h; x != NULL; x = x->next)
+        OPENSSL_cleanse(x->data, strlen(x->data));
+    curl_slist_free_all(h);
+}
+
+static void setup(weft_client_t *c, const char *method, const char *path, struct curl_slist *h)
+{
+    CURL *k = c->curl;
+    curl_easy_reset(k);
+    char *full = NULL;
+    if (asprintf(&full, "%s%s", c->url, path) < 0)
+        abort();
+    curl_easy_setopt(k, CURLOPT_URL, full);
+    free(full);
+    curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(k, CURLOPT_USERAGENT, "weft/" PACKAGE_VERSION);
+    curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* Never follow redirects: the Authorization header would go along. */
+    curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->errbuf[0] = '\0';
+}
+
+static void finish(weft_client_t *c, buf_t *b, weft_resp_t *r)
+{
+    char *ct = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+    r->ctype = ct ? xstrdup(ct) : NULL;
+    r->body = b->data ? b->data : xstrdup("");
+    r->len = b->len;
+    if (r->ctype != NULL && r->len > 0 &&
+        (strncasecmp(r->ctype, "application/json", 16) == 0 ||
+         strncasecmp(r->ctype, "application/problem+json", 24) == 0))
+        r->json = json_loadb(r->body, r->len, 0, NULL);
+}
+
+static int conn_error(weft_t *w, CURLcode cc)
+{
+    weft_client_t *c = w->client;
+    weft_err(w, "cannot reach %s (from %s): %s", c->url, c->source,
+             c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+    return WEFT_EXIT_USAGE;
+}
+
+int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
+              size_t len, weft_resp_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    int rc = weft_connect(w);
+    if (rc != 0)
+        return rc;
+    weft_client_t *c = w->client;
+    struct curl_slist *h = base_headers(c, ctype, "Accept: application/json");
+    setup(c, method, path, h);
+    buf_t b = {0};
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    /* A server that accepts and never answers must not hang a CI job; log
+     * streams (weft_sse) have their own, optional, limit. */
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+    if (body != NULL) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode cc = curl_easy_perform(c->curl);
+    free_headers(h);
+    if (cc != CURLE_OK) {
+        free(b.data);
+        return conn_error(w, cc);
+    }
+    finish(c, &b, r);
+    return 0;
+}
+
+void weft_resp_dispose(weft_resp_t *r)
+{
+    free(r->ctype);
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
+{
+    const json_t *p = r->json;
+    const char *title = jstr(p, "title"), *detail = jstr(p, "detail");
+    if (p == NULL || title == NULL) {
+        /* Not a problem document: show the start of whatever came back. */
+        int n = r->len > 200 ? 200 : (int)r->len;
+        weft_err(w, "the server answered %ld%s%.*s", r->status, n ? ": " : "", n, r->body);
+        return;
+    }
+    weft_err(w, "%s (%ld)%s%s", title, r->status, detail ? ": " : "", detail ? detail : "");
+    const char *reason = jstr(p, "reason");
+    if (reason != NULL)
+        fprintf(stderr, "  reason: %s\n", reason);
+    json_t *errors = json_object_get(p, "errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e)
+    {
+        const char *path = jstr(e, "path"), *msg = jstr(e, "message"), *note = jstr(e, "note");
+        json_int_t line = json_integer_value(json_object_get(e, "line"));
+        json_int_t col = json_integer_value(json_object_get(e, "col"));
+        const char *f = file ? file : jstr(e, "file");
+        if (line > 0)
+            fprintf(stderr, "%s:%lld:%lld: error: ", f ? f : "-", (long long)line, (long long)col);
+        else
+            fprintf(stderr, "  error: ");
+        fprintf(stderr, "%s%s%s\n", path && path[0] ? path : "", path && path[0] ? ": " : "",
+                msg ? msg : "");
+        if (note != NULL)
+            fprintf(stderr, "  note: %s\n", note);
+    }
+    if (r->status == 401 && w->client != NULL) {
+        if (w->client->tok_source[0] != '\0')
+            fprintf(stderr,
+                    "  hint: the token from %s was refused; check it or run "
+                    "'weft login --url URL --token-stdin'\n",
+                    w->client->tok_source);
+        else
+            fprintf(stderr, "  hint: no token was sent; set WEFT_TOKEN or run "
+                            "'weft login --url URL --token-stdin'\n");
+    }
+}
+
+int weft_request(weft_t *w, const char *method, const char *path, const json_t *body,
+                 weft_resp_t *r)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc = weft_call(w, method, path, body ? "application/json" : NULL, text,
+                       text ? strlen(text) : 0, r);
+    free(text);
+    if (rc != 0)
+        return rc;
+    if (r->status >= 400) {
+        weft_print_problem(w, r, NULL);
+        return WEFT_EXIT_FAIL;
+    }
+    return 0;
+}
+
+int weft_get_all(weft_t *w, const char *path, json_t **out)
+{
+    json_t *all = json_array();
+    int rc = 0;
+    for (int page = 1;; page++) {
+        char *p = NULL;
+        if (asprintf(&p, "%s%cpage=%d&size=500", path, strchr(path, '?') ? '&' : '?', page) < 0)
+            abort();
+        weft_resp_t r;
+        rc = weft_request(w, "GET", p, NULL, &r);
+        free(p);
+        if (rc != 0) {
+            weft_resp_dispose(&r);
+            break;
+        }
+        json_t *results = json_object_get(r.json, "results");
+        json_int_t total = json_integer_value(json_object_get(r.json, "total"));
+        json_array_extend(all, results);
+        size_t got = json_array_size(results);
+        weft_resp_dispose(&r);
+        if (got == 0 || (json_int_t)json_array_size(all) >= total)
+            break;
+    }
+    if (rc != 0) {
+        json_decref(all);
+        all = NULL;
+    }
+    *out = all;
+    return rc;
+}
+
+/* ---- server-sent events ------------------------------------------------- */
+
+typedef struct {
+    weft_t *w;
+    weft_sse_fn fn;
+    void *ud;
+    long status;
+    buf_t line; /* current partial line */
+    buf_t data; /* data of the event being read */
+    buf_t err;  /* body of an error answer */
+    char event[64];
+    int stop; /* fn's non-zero answer */
+} sse_t;
+
+static void sse_line(sse_t *s, const char *l, size_t n)
+{
+    if (n == 0) { /* blank line: dispatch */
+        if (s->data.len > 0 || s->event[0] != '\0') {
+            s->stop =
+                s->fn(s->ud, s->event[0] ? s->event : "message", s->data.data ? s->data.data : "");
+        }
+        s->data.len = 0;
+        if (s->data.data)
+            s->data.data[0] = '\0';
+        s->event[0] = '\0';
+        return;
+    }
+    if (l[0] == ':')
+        return; /* comment (keep-alive) */
+    const char *colon = memchr(l, ':', n);
+    size_t klen = colon ? (size_t)(colon - l) : n;
+    const char *v = colon ? colon + 1 : l + n;
+    if (v < l + n && *v == ' ')
+        v++;
+    size_t vlen = (size_t)(l + n - v);
+    if (klen == 5 && memcmp(l, "event", 5) == 0) {
+        snprintf(s->event, sizeof(s->event), "%.*s", (int)vlen, v);
+    } else if (klen == 4 && memcmp(l, "data", 4) == 0) {
+        if (s->data.len > 0)
+            buf_add(&s->data, "\n", 1);
+        buf_add(&s->data, v, vlen);
+    }
+}
+
+static size_t on_sse(char *p, size_t size, size_t n, void *ud)
+{
+    sse_t *s = ud;
+    size_t total = size * n;
+    if (s->status == 0)
+        curl_easy_getinfo(s->w->client->curl, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status >= 300) {
+        buf_add(&s->err, p, total);
+        return total;
+    }
+    for (size_t i = 0; i < total && !s->stop; i++) {
+        if (p[i] == '\n') {
+            size_t len = s->line.len;
+            if (len > 0 && s->line.data[len - 1] == '\r')
+                len--;
+            sse_line(s, s->line.data ? s->line.data : "", len);
+            s->line.len = 0;
+        } else {
+            buf_add(&s->line, &p[i], 1);
+        }
+    }
+    return s->stop ? 0 : total; /* 0 aborts the transfer */
+}
+
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud)
+{
+    int rc = weft_connect(w);
+    if (rc != 0)
+        return rc;
+    weft_client_t *c = w->client;
+    struct curl_slist *h = base_headers(c, NULL, "Accept: text/event-stream");
+    setup(c, "GET", path, h);
+    sse_t s = {.w = w, .fn = fn, .ud = ud};
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_sse);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
+    if (timeout_s > 0)
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
+    CURLcode cc = curl_easy_perform(c->curl);
+    free_headers(h);
+    if (s.stop != 0)
+        rc = s.stop;
+    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout_s > 0 && s.status < 300)
+        rc = WEFT_SSE_TIMEOUT;
+    else if (cc != CURLE_OK)
+        rc = conn_error(w, cc);
+    else if (s.status >= 300) {
+        weft_resp_t r = {0};
+        buf_t empty = {0};
+        finish(c, &empty, &r);
+        free(r.body);
+        r.body = s.err.data ? s.err.data : xstrdup("");
+        r.len = s.err.len;
+        s.err.data = NULL;
+        r.json = json_loadb(r.body, r.len, 0, NULL);
+        weft_print_problem(w, &r, NULL);
+        weft_resp_dispose(&r);
+        rc = WEFT_EXIT_FAIL;
+    }
+    free(s.line.data);
+    free(s.data.data);
+    free(s.err.data);
+    return rc;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+static void put_escaped(buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            buf_add(b, (const char *)&ch, 1);
+        } else {
+            char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+            buf_add(b, e, 3);
+        }
+    }
+}
+
+char *weft_pathf(const char *fmt, ...)
+{
+    buf_t b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            buf_add(&b, p, 1);
+            continue;
+        }
+        p++;
+        if (*p == 's') {
+            put_escaped(&b, va_arg(ap, const char *));
+        } else if (*p == 'd') {
+            char n[24];
+            snprintf(n, sizeof(n), "%d", va_arg(ap, int));
+            buf_add(&b, n, strlen(n));
+        } else if (*p == '%') {
+            buf_add(&b, "%", 1);
+        } else {
+            abort(); /* a programming error, not input */
+        }
+    }
+    va_end(ap);
+    return b.data ? b.data : xstrdup("");
+}

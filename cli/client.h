@@ -1,0 +1,64 @@
+/* The HTTP side of `weft`: resolves where to connect and with which token
+ * (flags, then WEFT_URL/WEFT_TOKEN, then the config file's context), sends
+ * requests with libcurl, and turns application/problem+json answers into one
+ * clear line plus detail. One client per process; the token is wiped on exit. */
+#ifndef WF_CLI_CLIENT_H
+#define WF_CLI_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cli/args.h"
+
+typedef struct weft_resp {
+    long status; /* HTTP status */
+    char *ctype; /* Content-Type, or NULL */
+    char *body;  /* NUL-terminated body (owned) */
+    size_t len;
+    json_t *json; /* parsed body when it is JSON, else NULL (owned) */
+} weft_resp_t;
+
+/* Resolves the URL and token and opens the client. Returns 0, or the exit
+ * code (2) after printing why there is nothing to connect to. */
+int weft_connect(weft_t *w);
+void weft_client_destroy(weft_client_t *c);
+/* Where the connection came from, for messages: "--url", "WEFT_URL",
+ * "context NAME". */
+const char *weft_client_source(const weft_t *w);
+/* URL of the server (without a trailing slash). */
+const char *weft_client_url(const weft_t *w);
+
+/* Sends METHOD PATH (path and query, already escaped) with an optional body.
+ * Returns 0 when the server answered (any status), 2 on a connection error
+ * (printed). */
+int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
+              size_t len, weft_resp_t *r);
+/* weft_call plus the status check: returns 0 for 2xx, 1 after printing the
+ * problem for an error status, 2 on connection errors. */
+int weft_request(weft_t *w, const char *method, const char *path, const json_t *body,
+                 weft_resp_t *r);
+void weft_resp_dispose(weft_resp_t *r);
+/* Prints an error answer: "PROG: error: TITLE (STATUS): DETAIL", then the
+ * positioned errors or reason it carries. `file` replaces the server's file
+ * name in positioned errors (NULL keeps it). */
+void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file);
+
+/* GETs every page of a paginated list (PATH already holds its query; page
+ * and size are appended) and returns the concatenated "results" array in
+ * `*out` (new reference). Returns 0, 1 (problem printed) or 2. */
+int weft_get_all(weft_t *w, const char *path, json_t **out);
+
+/* Server-sent events: GET PATH and calls `fn` for every event until the
+ * stream ends or `fn` returns non-zero. Returns 0 at the end of the stream,
+ * fn's non-zero value, 1 (problem printed) on an error status, 2 on a
+ * connection error, WEFT_SSE_TIMEOUT (nothing printed) when `timeout_s`
+ * (0: none) ran out first. */
+#define WEFT_SSE_TIMEOUT (-2)
+typedef int (*weft_sse_fn)(void *ud, const char *event, const char *data);
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud);
+
+/* printf for URL paths: every %s argument is percent-encoded as one path
+ * segment or query value; %d and %% are supported too. Returns a new string. */
+char *weft_pathf(const char *fmt, ...);
+
+#endif

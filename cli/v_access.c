@@ -1,0 +1,535 @@
+/* Access management: `weft sa` (service accounts and their tokens),
+ * `weft rbac` (role bindings) and `weft auth can-i`. A new token is printed
+ * once, alone on stdout, so it can go straight into a file or a CI secret. */
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/out.h"
+#include "cli/verbs.h"
+#include "platform/cmd.h"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* ---- service accounts ------------------------------------------------------- */
+
+typedef struct {
+    const char *description;
+    long long expires_s;
+} sa_opts_t;
+
+enum { S_DESC, S_EXPIRES };
+
+static const weft_opt_t sa_create_table[] = {
+    {"description", 'd', "TEXT", S_DESC, "what the account is for"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const weft_opt_t token_create_table[] = {
+    {"description", 'd', "TEXT", S_DESC, "what the token is for (e.g. the CI pipeline)"},
+    {"expires-in", 0, "DURATION", S_EXPIRES, "lifetime: 3600, 90m, 12h, 30d (default: none)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+/* "90" (seconds), "90s", "15m", "12h", "30d" → seconds; -1 when malformed. */
+static long long parse_duration(const char *s)
+{
+    static const struct {
+        char unit;
+        long long seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (end == s || n <= 0 || n > 10LL * 366 * 86400)
+        return -1;
+    if (*end == '\0')
+        return n;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (end[0] == units[i].unit && end[1] == '\0')
+            return n * units[i].seconds;
+    return -1;
+}
+
+static int sa_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    sa_opts_t *o = ud;
+    if (id == S_DESC) {
+        o->description = val;
+        return 0;
+    }
+    o->expires_s = parse_duration(val);
+    if (o->expires_s < 0) {
+        weft_err(w, "--expires-in takes a duration such as 3600, 90m, 12h or 30d (up to 10 years)");
+        return -1;
+    }
+    return 0;
+}
+
+static int sa_create(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft sa create NAMESPACE NAME [--description TEXT]",
+                                   "Creates service account sa:NAMESPACE/NAME (it starts with "
+                                   "no rights:\nbind a role with 'weft rbac bind').",
+                                   2, 2};
+    weft_t w;
+    sa_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa create", &u, sa_create_table, sa_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    json_t *body = json_pack("{s:s, s:s}", "name", w.pos[1], "description",
+                             o.description ? o.description : "");
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts", w.pos[0]);
+    rc = weft_request(&w, "POST", path, body, &r);
+    free(path);
+    json_decref(body);
+    if (rc != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE)
+        weft_out_doc(&w, r.json);
+    else
+        printf("created  %s\n", jstr(r.json, "subject") ? jstr(r.json, "subject") : w.pos[1]);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int sa_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft sa list NAMESPACE",
+                                   "Lists the service accounts in NAMESPACE and below it.", 1, 1};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts", w.pos[0]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    json_t *results = json_object_get(r.json, "results");
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, results ? results : json_array());
+        goto out;
+    }
+    weft_table_t *t = weft_table_create(5, "NAMESPACE", "NAME", "DESCRIPTION", "CREATED", "BY");
+    size_t i;
+    json_t *x;
+    json_array_foreach(results, i, x)
+    {
+        weft_table_row(t, jstr(x, "namespace"), jstr(x, "name"), jstr(x, "description"),
+                       jstr(x, "createdAt"), jstr(x, "createdBy"));
+    }
+    weft_table_print(&w, t);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int sa_delete(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft sa delete NAMESPACE NAME",
+                                   "Deletes a service account (its tokens stop working).", 2, 2};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa delete", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s", w.pos[0], w.pos[1]);
+    rc = weft_call(&w, "DELETE", path, NULL, NULL, 0, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    if (r.status == 405) {
+        weft_err(&w, "this server cannot delete service accounts; revoke their tokens with "
+                     "'weft sa token revoke' instead");
+        rc = WEFT_EXIT_FAIL;
+    } else if (r.status >= 400) {
+        weft_print_problem(&w, &r, NULL);
+        rc = WEFT_EXIT_FAIL;
+    } else {
+        printf("deleted  sa:%s/%s\n", w.pos[0], w.pos[1]);
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int token_create(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft sa token create NAMESPACE NAME [--description TEXT] [--expires-in DURATION]",
+        "Issues a token for sa:NAMESPACE/NAME and prints it once on stdout (nothing\n"
+        "else goes there), e.g.: weft sa token create sales ci > ci-token.txt",
+        2, 2};
+    weft_t w;
+    sa_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa token create", &u, token_create_table, sa_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    json_t *body = json_pack("{s:s}", "description", o.description ? o.description : "");
+    if (o.expires_s > 0)
+        json_object_set_new(body, "expiresInSeconds", json_integer(o.expires_s));
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "POST", path, body, &r);
+    free(path);
+    json_decref(body);
+    if (rc != 0)
+        goto out;
+    const char *token = jstr(r.json, "token");
+    if (token == NULL) {
+        weft_err(&w, "the server answered without a token");
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+    } else {
+        printf("%s\n", token);
+        char b[32];
+        const char *exp = jstr(r.json, "expiresAt");
+        fprintf(stderr, "token %s for %s%s%s: shown once, store it now\n",
+                weft_jtext(r.json, "id", b, sizeof(b)), jstr(r.json, "subject"),
+                exp ? ", expires " : "", exp ? exp : "");
+    }
+    fflush(stdout);
+out:
+    /* The token exists in this process only as long as it must. */
+    if (r.body != NULL)
+        OPENSSL_cleanse(r.body, r.len);
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int token_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft sa token list NAMESPACE NAME",
+                                   "Lists a service account's tokens (never the secrets).", 2, 2};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa token list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    json_t *results = json_object_get(r.json, "results");
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, results ? results : json_array());
+        goto out;
+    }
+    weft_table_t *t =
+        weft_table_create(6, "ID", "DESCRIPTION", "CREATED", "EXPIRES", "REVOKED", "LAST USED");
+    size_t i;
+    json_t *x;
+    json_array_foreach(results, i, x)
+    {
+        char b[32];
+        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), jstr(x, "description"),
+                       jstr(x, "createdAt"), jstr(x, "expiresAt"), jstr(x, "revokedAt"),
+                       jstr(x, "lastUsedAt"));
+    }
+    weft_table_print(&w, t);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int token_revoke(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft sa token revoke NAMESPACE NAME TOKEN_ID",
+                                   "Revokes a token ('weft sa token list' shows the ids).", 3, 3};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft sa token revoke", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens/%s", w.pos[0],
+                            w.pos[1], w.pos[2]);
+    rc = weft_request(&w, "DELETE", path, NULL, &r);
+    free(path);
+    if (rc == 0)
+        printf("revoked  token %s of sa:%s/%s\n", w.pos[2], w.pos[0], w.pos[1]);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static const wf_cmd_t token_commands[] = {
+    {"create", token_create, "issue a token (printed once)"},
+    {"list", token_list, "list tokens (never the secrets)"},
+    {"revoke", token_revoke, "revoke a token"},
+    {NULL, NULL, NULL},
+};
+
+static int sa_token(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft sa token", "Service-account tokens.", token_commands, argc, argv);
+}
+
+static const wf_cmd_t sa_commands[] = {
+    {"create", sa_create, "create a service account"},
+    {"list", sa_list, "list service accounts"},
+    {"delete", sa_delete, "delete a service account"},
+    {"token", sa_token, "create, list, revoke tokens"},
+    {NULL, NULL, NULL},
+};
+
+int weft_sa_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft sa", "Service accounts (for CI pipelines and automation).",
+                           sa_commands, argc, argv);
+}
+
+/* ---- rbac ------------------------------------------------------------------ */
+
+static int rbac_bind(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft rbac bind SUBJECT ROLE [NAMESPACE]",
+        "Binds ROLE (viewer, launcher, developer, admin; or platform-admin, auditor\n"
+        "without a namespace) to SUBJECT (user:SUB, group:NAME, sa:NAMESPACE/NAME) on\n"
+        "NAMESPACE and everything below it.",
+        2, 3};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft rbac bind", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    json_t *body = json_pack("{s:s, s:s, s:s}", "subject", w.pos[0], "role", w.pos[1], "namespace",
+                             w.npos > 2 ? w.pos[2] : "");
+    rc = weft_request(&w, "POST", "/api/v1/bindings", body, &r);
+    json_decref(body);
+    if (rc != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+    } else {
+        char b[32];
+        printf("bound  %s %s on %s  (binding %s)\n", w.pos[0], w.pos[1],
+               w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+/* Bindings on NAMESPACE (above and below it too) into *out. */
+static int list_bindings(weft_t *w, const char *ns, json_t **out)
+{
+    char *path = weft_pathf("/api/v1/bindings?namespace=%s", ns);
+    weft_resp_t r;
+    int rc = weft_request(w, "GET", path, NULL, &r);
+    free(path);
+    json_t *res = json_object_get(r.json, "results");
+    *out = rc == 0 ? json_incref(res ? res : json_array()) : NULL;
+    if (rc == 0 && res == NULL)
+        json_decref(*out), *out = json_array();
+    weft_resp_dispose(&r);
+    return rc;
+}
+
+static bool all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+static int rbac_unbind(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft rbac unbind BINDING_ID | SUBJECT ROLE NAMESPACE",
+                                   "Removes a role binding, by id ('weft rbac list' shows them) "
+                                   "or by what it binds.",
+                                   1, 3};
+    weft_t w;
+    weft_resp_t r = {0};
+    json_t *all = NULL;
+    char id[32] = "";
+    int rc = weft_parse(&w, "weft rbac unbind", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (w.npos == 1) {
+        if (!all_digits(w.pos[0])) {
+            weft_err(&w, "'%s' is not a binding id; give BINDING_ID or SUBJECT ROLE NAMESPACE",
+                     w.pos[0]);
+            rc = WEFT_EXIT_USAGE;
+            goto out;
+        }
+        snprintf(id, sizeof(id), "%s", w.pos[0]);
+    } else if (w.npos == 3) {
+        if ((rc = list_bindings(&w, w.pos[2], &all)) != 0)
+            goto out;
+        size_t i;
+        json_t *x;
+        json_array_foreach(all, i, x)
+        {
+            const char *s = jstr(x, "subject"), *ro = jstr(x, "role"), *ns = jstr(x, "namespace");
+            if (s && ro && ns && strcmp(s, w.pos[0]) == 0 && strcmp(ro, w.pos[1]) == 0 &&
+                strcmp(ns, w.pos[2]) == 0) {
+                char b[32];
+                snprintf(id, sizeof(id), "%s", weft_jtext(x, "id", b, sizeof(b)));
+                break;
+            }
+        }
+        if (id[0] == '\0') {
+            weft_err(&w, "no binding of %s as %s on %s", w.pos[0], w.pos[1], w.pos[2]);
+            rc = WEFT_EXIT_FAIL;
+            goto out;
+        }
+    } else {
+        weft_err(&w, "give BINDING_ID or SUBJECT ROLE NAMESPACE");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    char *path = weft_pathf("/api/v1/bindings/%s", id);
+    rc = weft_request(&w, "DELETE", path, NULL, &r);
+    free(path);
+    if (rc == 0)
+        printf("unbound  binding %s\n", id);
+out:
+    json_decref(all);
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int rbac_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft rbac list NAMESPACE",
+                                   "Lists the role bindings on NAMESPACE, its parents and its "
+                                   "children.",
+                                   1, 1};
+    weft_t w;
+    json_t *all = NULL;
+    int rc = weft_parse(&w, "weft rbac list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    if ((rc = list_bindings(&w, w.pos[0], &all)) != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, all);
+        goto out;
+    }
+    weft_table_t *t = weft_table_create(6, "ID", "SUBJECT", "ROLE", "NAMESPACE", "CREATED", "BY");
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x)
+    {
+        char b[32];
+        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), jstr(x, "subject"), jstr(x, "role"),
+                       jstr(x, "namespace"), jstr(x, "createdAt"), jstr(x, "createdBy"));
+    }
+    weft_table_print(&w, t);
+out:
+    json_decref(all);
+    return weft_done(&w, rc);
+}
+
+static const wf_cmd_t rbac_commands[] = {
+    {"bind", rbac_bind, "bind a role to a subject on a namespace"},
+    {"unbind", rbac_unbind, "remove a binding"},
+    {"list", rbac_list, "list bindings on a namespace"},
+    {NULL, NULL, NULL},
+};
+
+int weft_rbac_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft rbac", "Role bindings (deny by default).", rbac_commands, argc,
+                           argv);
+}
+
+/* ---- auth can-i ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *as;
+} can_i_opts_t;
+
+static const weft_opt_t can_i_table[] = {
+    {"as", 0, "SUBJECT", 0, "ask for another subject (admins only)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int can_i_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    ((can_i_opts_t *)ud)->as = val;
+    return 0;
+}
+
+static int auth_can_i(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft auth can-i ACTION NAMESPACE [--as SUBJECT]",
+        "Asks the server whether an action is allowed and why (the reason code).\n"
+        "Actions: flow.read, flow.write, execution.read, execution.create,\n"
+        "execution.kill, binding.read, binding.manage, sa.read, sa.manage, ...\n"
+        "Exit 0 when allowed, 1 when denied.",
+        2, 2};
+    weft_t w;
+    can_i_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, can_i_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/auth/can-i?action=%s&namespace=%s", w.pos[0], w.pos[1]);
+    if (o.as != NULL) {
+        char *as = weft_pathf("&as=%s", o.as), *full = NULL;
+        if (asprintf(&full, "%s%s", path, as) < 0)
+            abort();
+        free(path);
+        free(as);
+        path = full;
+    }
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0) {
+        json_t *actions = json_object_get(r.json, "actions");
+        if (json_array_size(actions) > 0) {
+            fprintf(stderr, "  actions:");
+            size_t i;
+            json_t *x;
+            json_array_foreach(actions, i, x) fprintf(stderr, " %s", json_string_value(x));
+            fputc('\n', stderr);
+        }
+        goto out;
+    }
+    bool allowed = json_is_true(json_object_get(r.json, "allowed"));
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+    } else {
+        printf("%s%s%s\n", w.color ? (allowed ? "\033[32m" : "\033[31m") : "",
+               allowed ? "yes" : "no", weft_color_reset(&w));
+        printf("  subject: %s\n  reason:  %s\n", jstr(r.json, "subject"), jstr(r.json, "reason"));
+        json_t *via = json_object_get(r.json, "via");
+        if (via != NULL)
+            printf("  via:     %s is %s on %s\n", jstr(via, "subject"), jstr(via, "role"),
+                   jstr(via, "namespace") && jstr(via, "namespace")[0] ? jstr(via, "namespace")
+                                                                       : "the platform");
+    }
+    rc = allowed ? 0 : WEFT_EXIT_FAIL;
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static const wf_cmd_t auth_commands[] = {
+    {"can-i", auth_can_i, "is an action allowed on a namespace, and why"},
+    {NULL, NULL, NULL},
+};
+
+int weft_auth_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft auth", "Authorization questions.", auth_commands, argc, argv);
+}

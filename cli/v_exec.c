@@ -1,0 +1,633 @@
+/* `weft run`, `weft execution list|get|kill|restart|resume`, `weft logs`.
+ * With --wait or --follow the exit code tells how the execution ended:
+ * 0 SUCCESS or WARNING, 1 FAILED, KILLED or CANCELLED (or still running at
+ * --timeout), 2 usage or connection errors. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/out.h"
+#include "cli/scope.h"
+#include "cli/verbs.h"
+#include "platform/cmd.h"
+
+/* Terminal states and the exit code each one gives. */
+static const struct {
+    const char *state;
+    int exit_code;
+} terminal[] = {
+    {"SUCCESS", 0}, {"WARNING", 0}, {"SKIPPED", 0}, {"FAILED", 1}, {"KILLED", 1}, {"CANCELLED", 1},
+};
+
+/* Exit code of a terminal state, or -1 while the execution is still live. */
+static int state_exit(const char *state)
+{
+    for (size_t i = 0; state && i < sizeof(terminal) / sizeof(terminal[0]); i++)
+        if (strcmp(terminal[i].state, state) == 0)
+            return terminal[i].exit_code;
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *exec_state(const json_t *doc)
+{
+    return json_string_value(weft_jpath(doc, "state.current"));
+}
+
+/* Prints one execution: summary line and task runs. */
+static void print_execution(weft_t *w, const json_t *doc)
+{
+    const char *state = exec_state(doc);
+    printf("execution  %s\nflow       %s/%s\nstate      %s%s%s\n",
+           json_string_value(json_object_get(doc, "id")),
+           json_string_value(json_object_get(doc, "namespace")),
+           json_string_value(json_object_get(doc, "flowId")), weft_state_color(w, state),
+           state ? state : "-", weft_color_reset(w));
+    json_t *outputs = json_object_get(doc, "outputs");
+    if (json_object_size(outputs) > 0) {
+        char *o = json_dumps(outputs, JSON_COMPACT);
+        printf("outputs    %s\n", o ? o : "");
+        free(o);
+    }
+    json_t *runs = json_object_get(doc, "taskRunList");
+    if (json_array_size(runs) == 0)
+        return;
+    printf("\n");
+    weft_table_t *t = weft_table_create(5, "TASK", "VALUE", "@STATE", "ATTEMPTS", "STARTED");
+    size_t i;
+    json_t *x;
+    json_array_foreach(runs, i, x)
+    {
+        char b1[32], b2[32];
+        json_t *att = json_object_get(x, "attempts");
+        snprintf(b1, sizeof(b1), "%zu", json_is_array(att) ? json_array_size(att) : (size_t)0);
+        weft_table_row(t, json_string_value(json_object_get(x, "taskId")),
+                       weft_jtext(x, "value", b2, sizeof(b2)),
+                       json_string_value(weft_jpath(x, "state.current")), b1,
+                       json_string_value(weft_jpath(x, "state.startDate")));
+    }
+    weft_table_print(w, t);
+}
+
+/* GET /executions/ID into *doc. Returns 0 or an exit code. */
+static int get_execution(weft_t *w, const char *id, json_t **doc)
+{
+    char *path = weft_pathf("/api/v1/executions/%s", id);
+    weft_resp_t r;
+    int rc = weft_request(w, "GET", path, NULL, &r);
+    free(path);
+    *doc = rc == 0 ? json_incref(r.json) : NULL;
+    weft_resp_dispose(&r);
+    if (rc == 0 && *doc == NULL) {
+        weft_err(w, "the server sent no execution document");
+        rc = WEFT_EXIT_FAIL;
+    }
+    return rc;
+}
+
+/* Polls until a terminal state or `timeout` seconds (0: no limit). Returns 0
+ * with the final document, or an exit code. */
+static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
+{
+    double start = now_s(), delay = 0.1;
+    bool progress = w->color_err;
+    int rc;
+    for (;;) {
+        if ((rc = get_execution(w, id, doc)) != 0)
+            break;
+        const char *state = exec_state(*doc);
+        if (state_exit(state) >= 0)
+            break;
+        double elapsed = now_s() - start;
+        if (timeout > 0 && elapsed >= timeout) {
+            if (progress)
+                fputs("\r\033[K", stderr);
+            weft_err(w, "execution %s still %s after %.0f s (--timeout)", id, state ? state : "?",
+                     timeout);
+            return WEFT_EXIT_FAIL;
+        }
+        if (progress)
+            fprintf(stderr, "\r\033[Kwaiting for %s: %s (%.0f s)", id, state ? state : "?",
+                    elapsed);
+        json_decref(*doc);
+        *doc = NULL;
+        usleep((useconds_t)(delay * 1e6));
+        if (delay < 1.0)
+            delay *= 2;
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    return rc;
+}
+
+/* ---- log lines ------------------------------------------------------------- */
+
+typedef struct {
+    weft_t *w;
+    char end_state[32];
+    bool ended;
+} follow_t;
+
+static void print_log(weft_t *w, const json_t *l)
+{
+    if (w->fmt != WEFT_OUT_TABLE) {
+        /* One JSON object per line, flushed: easy to pipe into jq. */
+        json_dumpf(l, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        fflush(stdout);
+        return;
+    }
+    const char *ts = json_string_value(json_object_get(l, "timestamp"));
+    const char *level = json_string_value(json_object_get(l, "level"));
+    const char *msg = json_string_value(json_object_get(l, "message"));
+    const char *task = json_string_value(json_object_get(l, "taskRunId"));
+    /* "2026-01-01T10:00:00.123456+00:00" -> "10:00:00.123" */
+    char when[16] = "";
+    if (ts != NULL && strlen(ts) >= 23)
+        snprintf(when, sizeof(when), "%.12s", ts + 11);
+    const char *col = "";
+    if (w->color && level != NULL)
+        col = strcmp(level, "ERROR") == 0  ? "\033[31m"
+              : strcmp(level, "WARN") == 0 ? "\033[33m"
+                                           : "\033[2m";
+    printf("%s %s%-5s%s %s%s%s\n", when[0] ? when : (ts ? ts : "-"), col, level ? level : "-",
+           col[0] ? "\033[0m" : "", task ? task : "", task ? "  " : "", msg ? msg : "");
+    fflush(stdout);
+}
+
+static int on_event(void *ud, const char *event, const char *data)
+{
+    follow_t *f = ud;
+    json_t *j = json_loads(data, 0, NULL);
+    if (strcmp(event, "log") == 0 && j != NULL) {
+        print_log(f->w, j);
+    } else if (strcmp(event, "end") == 0) {
+        const char *s = json_string_value(json_object_get(j, "state"));
+        snprintf(f->end_state, sizeof(f->end_state), "%s", s ? s : "");
+        f->ended = true;
+    } else if (strcmp(event, "error") == 0) {
+        const char *d = json_string_value(json_object_get(j, "detail"));
+        weft_err(f->w, "log stream: %s", d ? d : data);
+    }
+    json_decref(j);
+    return 0;
+}
+
+/* Streams the logs until the execution ends or `timeout` seconds (0: no
+ * limit) pass; returns 0 or an exit code. */
+static int follow_logs(weft_t *w, const char *id, double timeout)
+{
+    char *path = weft_pathf("/api/v1/executions/%s/logs?follow=true", id);
+    follow_t f = {.w = w};
+    int rc = weft_sse(w, path, timeout, on_event, &f);
+    free(path);
+    if (rc == WEFT_SSE_TIMEOUT) {
+        weft_err(w, "execution %s has not ended after %.0f s (--timeout)", id, timeout);
+        return WEFT_EXIT_FAIL;
+    }
+    if (rc == 0 && !f.ended)
+        weft_warn(w, "the log stream ended early; waiting for the execution instead");
+    return rc;
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+typedef struct {
+    json_t *inputs;
+    bool wait, follow;
+    double timeout;
+    int bad;
+} run_opts_t;
+
+enum { R_INPUT, R_WAIT, R_FOLLOW, R_TIMEOUT };
+
+static const weft_opt_t run_table[] = {
+    {"input", 'i', "K=V", R_INPUT,
+     "an input: K=V (text), K=@FILE (the file's text), K:=JSON (a JSON value); repeatable"},
+    {"wait", 'w', NULL, R_WAIT, "wait for the end; exit 0 SUCCESS, 1 FAILED/KILLED"},
+    {"follow", 'F', NULL, R_FOLLOW, "stream the logs live until the end (implies --wait)"},
+    {"timeout", 0, "SECONDS", R_TIMEOUT, "give up waiting after SECONDS (exit 1)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int read_text_file(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    size_t n = 0, cap = 4096, got;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        abort();
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (buf == NULL)
+                abort();
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        free(buf);
+        errno = EINVAL;
+        return -1;
+    }
+    *out = buf;
+    return 0;
+}
+
+static int run_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    run_opts_t *o = ud;
+    switch (id) {
+    case R_WAIT:
+        o->wait = true;
+        return 0;
+    case R_FOLLOW:
+        o->follow = true;
+        return 0;
+    case R_TIMEOUT: {
+        char *end;
+        o->timeout = strtod(val, &end);
+        if (*val == '\0' || *end != '\0' || o->timeout <= 0) {
+            weft_err(w, "--timeout takes a number of seconds > 0");
+            return -1;
+        }
+        return 0;
+    }
+    }
+    const char *eq = strchr(val, '=');
+    if (eq == NULL || eq == val) {
+        weft_err(w, "--input takes K=V, K=@FILE or K:=JSON, not '%s'", val);
+        return -1;
+    }
+    bool as_json = eq > val && eq[-1] == ':';
+    char key[256];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - val - (as_json ? 1 : 0)), val);
+    const char *v = eq + 1;
+    json_t *jv = NULL;
+    if (as_json) {
+        json_error_t err;
+        jv = json_loads(v, JSON_DECODE_ANY, &err);
+        if (jv == NULL) {
+            weft_err(w, "--input %s: not JSON: %s", key, err.text);
+            return -1;
+        }
+    } else if (v[0] == '@') {
+        char *text = NULL;
+        if (read_text_file(v + 1, &text) != 0) {
+            weft_err(w, "--input %s: cannot read %s: %s", key, v + 1, strerror(errno));
+            return -1;
+        }
+        jv = json_string(text);
+        free(text);
+        if (jv == NULL) {
+            weft_err(w, "--input %s: %s is not UTF-8 text", key, v + 1);
+            return -1;
+        }
+    } else {
+        jv = json_string(v);
+        if (jv == NULL) {
+            weft_err(w, "--input %s: the value is not UTF-8 text", key);
+            return -1;
+        }
+    }
+    json_object_set_new(o->inputs, key, jv);
+    return 0;
+}
+
+int weft_run_main(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft run NAMESPACE FLOW [--input K=V]... [--wait|--follow] [--timeout SECONDS]",
+        "Starts an execution of a flow and prints its id. With --wait it waits for\n"
+        "the end, with --follow it also streams the logs; the exit status is then 0\n"
+        "for SUCCESS or WARNING and 1 for FAILED, KILLED or CANCELLED.",
+        2, 2};
+    weft_t w;
+    run_opts_t o = {.inputs = json_object()};
+    weft_resp_t r = {0};
+    json_t *doc = NULL;
+    int rc = weft_parse(&w, "weft run", &u, run_table, run_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/executions/%s/%s", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "POST", path, o.inputs, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    const char *id = json_string_value(json_object_get(r.json, "id"));
+    if (id == NULL) {
+        weft_err(&w, "the server answered without an execution id");
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    if (!o.wait && !o.follow) {
+        if (w.fmt != WEFT_OUT_TABLE)
+            weft_out_doc(&w, r.json);
+        else
+            printf("%s\n", id);
+        goto out;
+    }
+    if (w.fmt == WEFT_OUT_TABLE)
+        fprintf(stderr, "execution %s started\n", id);
+    double started = now_s();
+    if (o.follow && (rc = follow_logs(&w, id, o.timeout)) != 0)
+        goto out;
+    double left = o.timeout > 0 ? o.timeout - (now_s() - started) : 0;
+    if ((rc = wait_for(&w, id, o.timeout > 0 ? (left > 0.1 ? left : 0.1) : 0, &doc)) != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE && !o.follow) {
+        weft_out_doc(&w, doc);
+    } else if (w.fmt == WEFT_OUT_TABLE) {
+        if (o.follow)
+            printf("\n");
+        print_execution(&w, doc);
+    }
+    rc = state_exit(exec_state(doc));
+out:
+    json_decref(doc);
+    json_decref(o.inputs);
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+/* ---- logs ---------------------------------------------------------------- */
+
+typedef struct {
+    bool follow;
+} logs_opts_t;
+
+static const weft_opt_t logs_table[] = {
+    {"follow", 'F', NULL, 0, "stream new lines until the execution ends"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int logs_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    ((logs_opts_t *)ud)->follow = true;
+    return 0;
+}
+
+int weft_logs_main(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft logs EXECUTION [--follow]",
+                                   "Prints an execution's logs; --follow streams them live "
+                                   "until the execution ends\n(-o json: one JSON object per "
+                                   "line).",
+                                   1, 1};
+    weft_t w;
+    logs_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft logs", &u, logs_table, logs_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (o.follow) {
+        rc = follow_logs(&w, w.pos[0], 0);
+        goto out;
+    }
+    char *path = weft_pathf("/api/v1/executions/%s/logs", w.pos[0]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    size_t i;
+    json_t *x;
+    json_array_foreach(r.json, i, x) print_log(&w, x);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+/* ---- execution ------------------------------------------------------------- */
+
+typedef struct {
+    const char *flow, *state;
+    int limit;
+} list_opts_t;
+
+enum { E_FLOW, E_STATE, E_LIMIT };
+
+static const weft_opt_t list_table[] = {
+    {"flow", 0, "ID", E_FLOW, "only executions of this flow"},
+    {"state", 0, "STATE", E_STATE, "only executions in this state (RUNNING, FAILED, ...)"},
+    {"limit", 0, "N", E_LIMIT, "at most N, newest first (default 50, max 500)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int list_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    list_opts_t *o = ud;
+    if (id == E_FLOW)
+        o->flow = val;
+    else if (id == E_STATE)
+        o->state = val;
+    else {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (*val == '\0' || *end != '\0' || n < 1 || n > 500) {
+            weft_err(w, "--limit takes a number within 1..500");
+            return -1;
+        }
+        o->limit = (int)n;
+    }
+    return 0;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "created"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "created"));
+    return strcmp(y ? y : "", x ? x : "");
+}
+
+/* One page (newest first) of executions under `ns`, appended to `all`;
+ * adds the server's total to *total. */
+static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *all,
+                     json_int_t *total)
+{
+    char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", ns, o->limit);
+    char *fq = o->flow ? weft_pathf("&flowId=%s", o->flow) : NULL;
+    char *sq = o->state ? weft_pathf("&state=%s", o->state) : NULL;
+    char *path = NULL;
+    if (asprintf(&path, "%s%s%s", base, fq ? fq : "", sq ? sq : "") < 0)
+        abort();
+    free(base);
+    free(fq);
+    free(sq);
+    weft_resp_t r;
+    int rc = weft_request(w, "GET", path, NULL, &r);
+    free(path);
+    if (rc == 0) {
+        json_array_extend(all, json_object_get(r.json, "results"));
+        *total += json_integer_value(json_object_get(r.json, "total"));
+    }
+    weft_resp_dispose(&r);
+    return rc;
+}
+
+static int exec_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft execution list [NAMESPACE] [--flow ID] [--state STATE] [--limit N]",
+        "Lists executions in NAMESPACE and below it (default: every namespace bound\n"
+        "to you), newest first.",
+        0, 1};
+    weft_t w;
+    list_opts_t o = {.limit = 50};
+    json_t *results = json_array(), *scopes = NULL;
+    json_int_t total = 0;
+    int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (w.npos == 1)
+        scopes = json_pack("[s]", w.pos[0]);
+    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
+        goto out;
+    size_t k;
+    json_t *ns;
+    json_array_foreach(scopes, k, ns)
+    {
+        if ((rc = list_page(&w, &o, json_string_value(ns), results, &total)) != 0)
+            goto out;
+    }
+    /* Several namespaces: merge by creation time and keep the newest. */
+    size_t n = json_array_size(results);
+    json_t **items = malloc((n + 1) * sizeof(*items));
+    if (items == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(results, i));
+    qsort(items, n, sizeof(*items), by_created_desc);
+    json_array_clear(results);
+    for (size_t i = 0; i < n; i++) {
+        if (i < (size_t)o.limit)
+            json_array_append(results, items[i]);
+        json_decref(items[i]);
+    }
+    free(items);
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, results);
+        goto out;
+    }
+    weft_table_t *t = weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
+    size_t i;
+    json_t *x;
+    json_array_foreach(results, i, x)
+    {
+        weft_table_row(t, json_string_value(json_object_get(x, "id")),
+                       json_string_value(json_object_get(x, "namespace")),
+                       json_string_value(json_object_get(x, "flowId")),
+                       json_string_value(weft_jpath(x, "state.current")),
+                       json_string_value(json_object_get(x, "created")));
+    }
+    weft_table_print(&w, t);
+    if (total > (json_int_t)json_array_size(results))
+        fprintf(stderr, "(%zu of %lld shown; --limit shows more)\n", json_array_size(results),
+                (long long)total);
+out:
+    json_decref(scopes);
+    json_decref(results);
+    return weft_done(&w, rc);
+}
+
+static int exec_get(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft execution get EXECUTION",
+                                   "Shows an execution with its task runs (-o json|yaml: the "
+                                   "full document).",
+                                   1, 1};
+    weft_t w;
+    json_t *doc = NULL;
+    int rc = weft_parse(&w, "weft execution get", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    if ((rc = get_execution(&w, w.pos[0], &doc)) != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE)
+        weft_out_doc(&w, doc);
+    else
+        print_execution(&w, doc);
+out:
+    json_decref(doc);
+    return weft_done(&w, rc);
+}
+
+/* kill, restart, resume: POST /executions/ID/ACTION. */
+static int exec_action(int argc, char **argv, const char *action, const char *about)
+{
+    char prog[64], syn[96];
+    snprintf(prog, sizeof(prog), "weft execution %s", action);
+    snprintf(syn, sizeof(syn), "%s EXECUTION", prog);
+    weft_usage_t u = {syn, about, 1, 1};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, prog, &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/executions/%s/", w.pos[0]);
+    char *full = NULL;
+    if (asprintf(&full, "%s%s", path, action) < 0)
+        abort();
+    free(path);
+    rc = weft_request(&w, "POST", full, NULL, &r);
+    free(full);
+    if (rc != 0)
+        goto out;
+    const char *id = json_string_value(json_object_get(r.json, "id"));
+    if (w.fmt != WEFT_OUT_TABLE)
+        weft_out_doc(&w, r.json);
+    else if (strcmp(action, "restart") == 0)
+        printf("%s\n", id ? id : "");
+    else
+        printf("%s requested for %s\n", action, w.pos[0]);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int exec_kill(int argc, char **argv)
+{
+    return exec_action(argc, argv, "kill",
+                       "Kills a live execution (it goes KILLING, then KILLED).");
+}
+
+static int exec_restart(int argc, char **argv)
+{
+    return exec_action(argc, argv, "restart",
+                       "Runs a failed or killed execution again as a new execution (same "
+                       "inputs);\nprints the new id.");
+}
+
+static int exec_resume(int argc, char **argv)
+{
+    return exec_action(argc, argv, "resume", "Resumes a PAUSED execution.");
+}
+
+static const wf_cmd_t exec_commands[] = {
+    {"list", exec_list, "list executions under a namespace"},
+    {"get", exec_get, "show an execution and its task runs"},
+    {"kill", exec_kill, "kill a live execution"},
+    {"restart", exec_restart, "run a failed or killed execution again"},
+    {"resume", exec_resume, "resume a paused execution"},
+    {NULL, NULL, NULL},
+};
+
+int weft_execution_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft execution", "Executions of flows.", exec_commands, argc, argv);
+}

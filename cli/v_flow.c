@@ -1,0 +1,726 @@
+/* `weft flow apply|get|list|delete|revisions` (and `validate`, which lives in
+ * cli/flow_validate.c). Apply is GitOps-style: every file is validated
+ * locally with the flow library first and nothing is sent if any is
+ * invalid; then each flow is reported created, updated, unchanged or (with
+ * --prune) deleted. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/diff.h"
+#include "cli/out.h"
+#include "cli/scope.h"
+#include "cli/verbs.h"
+#include "platform/cmd.h"
+#include "platform/config.h"
+#include "platform/flow.h"
+
+/* One local flow file. */
+typedef struct {
+    char *path;
+    char *text; /* raw bytes, sent as they are */
+    size_t len;
+    char *ns, *id; /* from the parsed flow; NULL when invalid */
+} local_flow_t;
+
+typedef struct {
+    local_flow_t *items;
+    size_t count, cap;
+} flow_set_t;
+
+static void set_add(flow_set_t *s, const char *path)
+{
+    if (s->count == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->items = realloc(s->items, s->cap * sizeof(*s->items));
+        if (s->items == NULL)
+            abort();
+    }
+    local_flow_t *f = &s->items[s->count++];
+    memset(f, 0, sizeof(*f));
+    f->path = strdup(path);
+    if (f->path == NULL)
+        abort();
+}
+
+static void set_free(flow_set_t *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        free(s->items[i].path);
+        free(s->items[i].text);
+        free(s->items[i].ns);
+        free(s->items[i].id);
+    }
+    free(s->items);
+}
+
+static bool flow_file_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+                              (n > 4 && strcmp(name + n - 4, ".yml") == 0));
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the flow files below `dir` in name order (hidden entries skipped). */
+static void collect(flow_set_t *s, const char *dir, int depth)
+{
+    DIR *d = depth < 32 ? opendir(dir) : NULL;
+    if (d == NULL)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = realloc(names, cap * sizeof(*names));
+            if (names == NULL)
+                abort();
+        }
+        if (asprintf(&names[n], "%s/%s", dir, e->d_name) < 0)
+            abort();
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), by_name);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        const char *base = strrchr(names[i], '/') + 1;
+        if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
+            collect(s, names[i], depth + 1);
+        else if (flow_file_name(base))
+            set_add(s, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    char chunk[8192];
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (n + got + 1 > cap) {
+            cap = (n + got + 1) * 2;
+            buf = realloc(buf, cap);
+            if (buf == NULL)
+                abort();
+        }
+        memcpy(buf + n, chunk, got);
+        n += got;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return -1;
+    }
+    if (buf == NULL && (buf = strdup("")) == NULL)
+        abort();
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+static bool in_prefix(const char *ns, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(ns, prefix, n) == 0 && (ns[n] == '\0' || ns[n] == '.');
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+typedef struct {
+    const char **files;
+    int nfiles;
+    bool dry_run, prune, diff;
+    const char *ns_prefix;
+} apply_opts_t;
+
+enum { A_FILE, A_DRY, A_PRUNE, A_NS, A_DIFF };
+
+static const weft_opt_t apply_table[] = {
+    {"filename", 'f', "DIR|FILE", A_FILE, "a flow file or a folder of them (repeatable)"},
+    {"dry-run", 0, NULL, A_DRY, "report what would change, change nothing"},
+    {"prune", 0, NULL, A_PRUNE,
+     "delete server flows in the applied namespaces (or under --namespace) that have no file"},
+    {"namespace", 0, "PREFIX", A_NS,
+     "every flow must be in PREFIX or below it; --prune then covers all of PREFIX"},
+    {"diff", 0, NULL, A_DIFF, "show a diff of each change against the server's source"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int apply_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    apply_opts_t *o = ud;
+    switch (id) {
+    case A_FILE:
+        o->files[o->nfiles++] = val;
+        break;
+    case A_DRY:
+        o->dry_run = true;
+        break;
+    case A_PRUNE:
+        o->prune = true;
+        break;
+    case A_NS:
+        if (!wf_namespace_valid(val)) {
+            weft_err(w, "--namespace '%s' is not a valid namespace", val);
+            return -1;
+        }
+        o->ns_prefix = val;
+        break;
+    case A_DIFF:
+        o->diff = true;
+        break;
+    }
+    return 0;
+}
+
+/* Validates every file; prints every error. Returns the number of invalid
+ * files (missing files, parse errors, duplicates, out of --namespace). */
+static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
+{
+    size_t invalid = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        local_flow_t *f = &s->items[i];
+        if (read_file(f->path, &f->text, &f->len) != 0) {
+            fprintf(stderr, "%s: error: cannot read: %s\n", f->path, strerror(errno));
+            invalid++;
+            continue;
+        }
+        wf_diags_t d;
+        wf_flow_t *flow = wf_flow_parse(f->text, f->len, f->path, &d);
+        if (flow == NULL) {
+            wf_diags_print(&d, stderr);
+            invalid++;
+        } else {
+            f->ns = strdup(flow->namespace_);
+            f->id = strdup(flow->id);
+            if (f->ns == NULL || f->id == NULL)
+                abort();
+        }
+        wf_diags_dispose(&d);
+        wf_flow_free(flow);
+        if (f->ns == NULL)
+            continue;
+        if (o->ns_prefix != NULL && !in_prefix(f->ns, o->ns_prefix)) {
+            fprintf(stderr, "%s: error: namespace %s is outside --namespace %s\n", f->path, f->ns,
+                    o->ns_prefix);
+            invalid++;
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            local_flow_t *g = &s->items[j];
+            if (g->ns != NULL && strcmp(g->ns, f->ns) == 0 && strcmp(g->id, f->id) == 0) {
+                fprintf(stderr, "%s: error: flow %s/%s is also defined in %s\n", f->path, f->ns,
+                        f->id, g->path);
+                invalid++;
+                break;
+            }
+        }
+    }
+    (void)w;
+    return invalid;
+}
+
+typedef struct {
+    size_t created, updated, unchanged, deleted, failed;
+    json_t *report; /* -o json|yaml */
+    bool progress;  /* a progress line on stderr */
+} tally_t;
+
+static void report(weft_t *w, tally_t *t, const char *action, const char *ns, const char *id,
+                   const char *file, json_int_t revision, bool dry)
+{
+    if (t->progress)
+        fputs("\r\033[K", stderr);
+    if (t->report != NULL) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id", id,
+                              "dryRun", dry);
+        if (file != NULL)
+            json_object_set_new(o, "file", json_string(file));
+        if (revision > 0)
+            json_object_set_new(o, "revision", json_integer(revision));
+        json_array_append_new(t->report, o);
+        return;
+    }
+    char rev[32] = "";
+    if (revision > 0)
+        snprintf(rev, sizeof(rev), "  revision %lld", (long long)revision);
+    printf("%s%-9s%s  %s/%s%s%s%s%s\n", weft_state_color(w, action), action, weft_color_reset(w),
+           ns, id, file ? "  (" : "", file ? file : "", file ? ")" : "", dry ? "  [dry run]" : rev);
+    fflush(stdout);
+}
+
+/* GET the server's flow: 0 found (source in *source), 1 absent, else exit code. */
+static int server_source(weft_t *w, const char *ns, const char *id, char **source)
+{
+    char *path = weft_pathf("/api/v1/flows/%s/%s", ns, id);
+    weft_resp_t r;
+    int rc = weft_call(w, "GET", path, NULL, NULL, 0, &r);
+    free(path);
+    *source = NULL;
+    if (rc != 0)
+        return rc;
+    if (r.status == 404) {
+        rc = 1;
+    } else if (r.status != 200) {
+        weft_print_problem(w, &r, NULL);
+        rc = -WEFT_EXIT_FAIL;
+    } else {
+        const char *s = json_string_value(json_object_get(r.json, "source"));
+        *source = strdup(s ? s : "");
+        rc = 0;
+    }
+    weft_resp_dispose(&r);
+    return rc;
+}
+
+static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t *f)
+{
+    char *old = NULL;
+    const char *action = NULL;
+    json_int_t revision = 0;
+    int rc = 0;
+    if (o->dry_run || o->diff) {
+        rc = server_source(w, f->ns, f->id, &old);
+        if (rc == -WEFT_EXIT_FAIL) {
+            t->failed++;
+            return 0;
+        }
+        if (rc > 1)
+            return rc;
+        bool same = old != NULL && strlen(old) == f->len && memcmp(old, f->text, f->len) == 0;
+        if (o->diff && !same) {
+            if (t->progress)
+                fputs("\r\033[K", stderr);
+            char *name = NULL;
+            if (asprintf(&name, "%s/%s (server)", f->ns, f->id) < 0)
+                abort();
+            weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text, w->color);
+            free(name);
+        }
+        action = old == NULL ? "created" : same ? "unchanged" : "updated";
+        rc = 0;
+    }
+    if (!o->dry_run) {
+        weft_resp_t r;
+        rc = weft_call(w, "POST", "/api/v1/flows", "application/x-yaml", f->text, f->len, &r);
+        if (rc != 0) {
+            free(old);
+            return rc;
+        }
+        if (r.status >= 400) {
+            if (t->progress)
+                fputs("\r\033[K", stderr);
+            weft_print_problem(w, &r, f->path);
+            fprintf(stderr, "%s: error: %s/%s not applied\n", f->path, f->ns, f->id);
+            t->failed++;
+            weft_resp_dispose(&r);
+            free(old);
+            return 0;
+        }
+        bool created = json_is_true(json_object_get(r.json, "created"));
+        bool changed = json_is_true(json_object_get(r.json, "changed"));
+        revision = json_integer_value(json_object_get(r.json, "revision"));
+        action = created ? "created" : changed ? "updated" : "unchanged";
+        weft_resp_dispose(&r);
+    }
+    if (strcmp(action, "created") == 0)
+        t->created++;
+    else if (strcmp(action, "updated") == 0)
+        t->updated++;
+    else
+        t->unchanged++;
+    report(w, t, action, f->ns, f->id, f->path, revision, o->dry_run);
+    free(old);
+    return 0;
+}
+
+static bool has_local(const flow_set_t *s, const char *ns, const char *id)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->items[i].ns, ns) == 0 && strcmp(s->items[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* Namespaces --prune looks at: --namespace PREFIX (and everything below),
+ * else exactly the namespaces of the applied files. */
+static int prune(weft_t *w, const apply_opts_t *o, const flow_set_t *s, tally_t *t)
+{
+    const char **scopes = calloc(s->count + 1, sizeof(char *));
+    size_t n = 0;
+    if (scopes == NULL)
+        abort();
+    if (o->ns_prefix != NULL) {
+        scopes[n++] = o->ns_prefix;
+    } else {
+        for (size_t i = 0; i < s->count; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = strcmp(scopes[j], s->items[i].ns) == 0;
+            if (!seen)
+                scopes[n++] = s->items[i].ns;
+        }
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        char *path = weft_pathf("/api/v1/flows?namespace=%s", scopes[k]);
+        json_t *all = NULL;
+        rc = weft_get_all(w, path, &all);
+        free(path);
+        if (rc != 0)
+            break;
+        size_t i;
+        json_t *x;
+        json_array_foreach(all, i, x)
+        {
+            const char *ns = json_string_value(json_object_get(x, "namespace"));
+            const char *id = json_string_value(json_object_get(x, "id"));
+            if (ns == NULL || id == NULL || has_local(s, ns, id))
+                continue;
+            if (o->ns_prefix == NULL && strcmp(ns, scopes[k]) != 0)
+                continue; /* a child namespace: not ours to prune */
+            if (!o->dry_run) {
+                char *p = weft_pathf("/api/v1/flows/%s/%s", ns, id);
+                weft_resp_t r;
+                rc = weft_request(w, "DELETE", p, NULL, &r);
+                free(p);
+                weft_resp_dispose(&r);
+                if (rc == WEFT_EXIT_FAIL) {
+                    t->failed++;
+                    rc = 0;
+                    continue;
+                }
+                if (rc != 0)
+                    break;
+            }
+            t->deleted++;
+            report(w, t, "deleted", ns, id, NULL, 0, o->dry_run);
+        }
+        json_decref(all);
+    }
+    free(scopes);
+    return rc;
+}
+
+static int flow_apply(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft flow apply -f DIR|FILE... [--dry-run] [--prune] [--namespace PREFIX] [--diff]",
+        "Validates every flow file locally first (errors at FILE:LINE:COL); if any is\n"
+        "invalid nothing is applied. Then creates or updates each flow and prints\n"
+        "created, updated, unchanged or (with --prune) deleted for each. Exit 1 if any\n"
+        "file is invalid or any flow could not be applied.",
+        0, 0};
+    weft_t w;
+    apply_opts_t o = {0};
+    flow_set_t set = {0};
+    tally_t t = {0};
+    o.files = calloc((size_t)argc + 1, sizeof(char *));
+    if (o.files == NULL)
+        abort();
+    int rc = weft_parse(&w, "weft flow apply", &u, apply_table, apply_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (o.nfiles == 0) {
+        weft_err(&w, "nothing to apply: give -f DIR or -f FILE");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    for (int i = 0; i < o.nfiles; i++) {
+        struct stat st;
+        size_t before = set.count;
+        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            collect(&set, o.files[i], 0);
+            if (set.count == before)
+                weft_warn(&w, "no .yaml or .yml file in %s", o.files[i]);
+        } else {
+            set_add(&set, o.files[i]); /* a missing file is reported by validate_all */
+        }
+    }
+    if (set.count == 0) {
+        weft_err(&w, "no flow file found");
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    size_t invalid = validate_all(&w, &set, &o);
+    if (invalid > 0) {
+        weft_err(&w, "%zu of %zu file%s invalid: nothing applied", invalid, set.count,
+                 set.count == 1 ? "" : "s");
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    if (w.fmt != WEFT_OUT_TABLE)
+        t.report = json_array();
+    t.progress = set.count > 1 && w.color_err && t.report == NULL;
+    for (size_t i = 0; i < set.count; i++) {
+        if (t.progress)
+            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying", i + 1,
+                    set.count, set.items[i].path);
+        rc = apply_one(&w, &o, &t, &set.items[i]);
+        if (rc != 0)
+            goto out;
+    }
+    if (t.progress)
+        fputs("\r\033[K", stderr);
+    if (o.prune) {
+        if (t.failed > 0)
+            weft_warn(&w, "some flows failed: not pruning");
+        else if ((rc = prune(&w, &o, &set, &t)) != 0)
+            goto out;
+    }
+    if (t.report != NULL)
+        weft_out_doc(&w, t.report);
+    else
+        fprintf(stderr, "%zu created, %zu updated, %zu unchanged, %zu deleted%s%s\n", t.created,
+                t.updated, t.unchanged, t.deleted, t.failed ? ", failed: " : "",
+                t.failed ? "see above" : "");
+    if (o.dry_run && t.report == NULL)
+        fprintf(stderr, "dry run: nothing was changed\n");
+    rc = t.failed > 0 ? WEFT_EXIT_FAIL : 0;
+out:
+    if (t.progress && rc != 0)
+        fputs("\r\033[K", stderr);
+    json_decref(t.report);
+    set_free(&set);
+    free(o.files);
+    return weft_done(&w, rc);
+}
+
+/* ---- get, list, delete, revisions ------------------------------------------ */
+
+enum { G_SOURCE, G_REVISION };
+
+typedef struct {
+    bool source;
+    long revision;
+} get_opts_t;
+
+static const weft_opt_t get_table[] = {
+    {"source", 0, NULL, G_SOURCE, "print the YAML source as applied"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const weft_opt_t rev_table[] = {
+    {"revision", 0, "N", G_REVISION, "print the source of revision N"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int get_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    get_opts_t *o = ud;
+    if (id == G_SOURCE) {
+        o->source = true;
+        return 0;
+    }
+    char *end;
+    o->revision = strtol(val, &end, 10);
+    if (*val == '\0' || *end != '\0' || o->revision < 1) {
+        weft_err(w, "--revision takes a revision number (1, 2, ...)");
+        return -1;
+    }
+    return 0;
+}
+
+static int flow_get(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft flow get NAMESPACE ID [--source]",
+                                   "Shows a flow: a summary, its source (--source) or the "
+                                   "API document (-o json|yaml).",
+                                   2, 2};
+    weft_t w;
+    get_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft flow get", &u, get_table, get_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    if (o.source) {
+        const char *s = json_string_value(json_object_get(r.json, "source"));
+        fputs(s ? s : "", stdout);
+    } else if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+    } else {
+        char b1[32], b2[32];
+        weft_table_t *t =
+            weft_table_create(6, "NAMESPACE", "ID", "REVISION", "DISABLED", "UPDATED", "BY");
+        weft_table_row(t, weft_jtext(r.json, "namespace", b1, sizeof(b1)),
+                       weft_jtext(r.json, "id", b1, sizeof(b1)),
+                       weft_jtext(r.json, "revision", b1, sizeof(b1)),
+                       weft_jtext(r.json, "disabled", b2, sizeof(b2)),
+                       weft_jtext(r.json, "updated", b2, sizeof(b2)),
+                       weft_jtext(r.json, "updatedBy", b2, sizeof(b2)));
+        weft_table_print(&w, t);
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int flow_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft flow list [NAMESPACE]",
+                                   "Lists the flows in NAMESPACE and below it (default: every "
+                                   "namespace bound to you).",
+                                   0, 1};
+    weft_t w;
+    json_t *all = json_array(), *scopes = NULL;
+    int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (w.npos == 1)
+        scopes = json_pack("[s]", w.pos[0]);
+    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
+        goto out;
+    size_t k;
+    json_t *ns;
+    json_array_foreach(scopes, k, ns)
+    {
+        json_t *part = NULL;
+        char *path = weft_pathf("/api/v1/flows?namespace=%s", json_string_value(ns));
+        rc = weft_get_all(&w, path, &part);
+        free(path);
+        if (rc != 0)
+            goto out;
+        json_array_extend(all, part);
+        json_decref(part);
+    }
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, all);
+        goto out;
+    }
+    weft_table_t *t =
+        weft_table_create(5, "NAMESPACE", "ID", "REVISION", "DISABLED", "DESCRIPTION");
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x)
+    {
+        char b[32];
+        char desc[61];
+        const char *d = json_string_value(json_object_get(x, "description"));
+        snprintf(desc, sizeof(desc), "%.*s", (int)strcspn(d ? d : "", "\n"), d ? d : "");
+        weft_table_row(t, json_string_value(json_object_get(x, "namespace")),
+                       json_string_value(json_object_get(x, "id")),
+                       weft_jtext(x, "revision", b, sizeof(b)),
+                       json_is_true(json_object_get(x, "disabled")) ? "yes" : "no", desc);
+    }
+    weft_table_print(&w, t);
+out:
+    json_decref(scopes);
+    json_decref(all);
+    return weft_done(&w, rc);
+}
+
+static int flow_delete(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft flow delete NAMESPACE ID",
+                                   "Deletes a flow (its revisions are kept by the server).", 2, 2};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "DELETE", path, NULL, &r);
+    free(path);
+    if (rc == 0)
+        printf("deleted  %s/%s\n", w.pos[0], w.pos[1]);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int flow_revisions(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
+                                   "Lists a flow's revisions, or prints the source of one.", 2, 2};
+    weft_t w;
+    get_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft flow revisions", &u, rev_table, get_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/flows/%s/%s/revisions", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    size_t i;
+    json_t *x;
+    if (o.revision > 0) {
+        json_array_foreach(r.json, i, x)
+        {
+            if (json_integer_value(json_object_get(x, "revision")) == o.revision) {
+                const char *s = json_string_value(json_object_get(x, "source"));
+                fputs(s ? s : "", stdout);
+                goto out;
+            }
+        }
+        weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+        goto out;
+    }
+    weft_table_t *t = weft_table_create(3, "REVISION", "CREATED", "BY");
+    json_array_foreach(r.json, i, x)
+    {
+        char b1[32], b2[64];
+        weft_table_row(t, weft_jtext(x, "revision", b1, sizeof(b1)),
+                       weft_jtext(x, "created", b2, sizeof(b2)),
+                       json_string_value(json_object_get(x, "createdBy")));
+    }
+    weft_table_print(&w, t);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+/* `weft flow validate` is the flow library's own command: hand it the
+ * original argv, which starts one slot before ours with "flow". */
+static int flow_validate(int argc, char **argv)
+{
+    return weft_flow_main(argc + 1, argv - 1);
+}
+
+static const wf_cmd_t flow_commands[] = {
+    {"validate", flow_validate, "check flow files offline (every error at file:line:col)"},
+    {"apply", flow_apply, "validate locally, then create/update (and --prune) flows"},
+    {"get", flow_get, "show a flow (summary, --source, -o json|yaml)"},
+    {"list", flow_list, "list flows under a namespace"},
+    {"delete", flow_delete, "delete a flow"},
+    {"revisions", flow_revisions, "list a flow's revisions or print one"},
+    {NULL, NULL, NULL},
+};
+
+int weft_flows_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft flow", "Work with flows.", flow_commands, argc, argv);
+}

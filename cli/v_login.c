@@ -1,0 +1,312 @@
+/* `weft login`, `weft context list|use|delete`, `weft me`: where the client
+ * connects and as whom. Tokens are read from stdin, never from argv. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/contexts.h"
+#include "cli/out.h"
+#include "cli/verbs.h"
+#include "platform/cmd.h"
+
+/* ---- login ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    int token_stdin, no_verify;
+} login_opts_t;
+
+enum { L_NAME, L_STDIN, L_NO_VERIFY };
+
+static const weft_opt_t login_table[] = {
+    {"name", 0, "NAME", L_NAME, "context name (default: the server's host:port)"},
+    {"token-stdin", 0, NULL, L_STDIN, "read the token from standard input (required)"},
+    {"no-verify", 0, NULL, L_NO_VERIFY, "save without checking the token with GET /api/v1/me"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int login_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    login_opts_t *o = ud;
+    switch (id) {
+    case L_NAME:
+        o->name = val;
+        break;
+    case L_STDIN:
+        o->token_stdin = 1;
+        break;
+    case L_NO_VERIFY:
+        o->no_verify = 1;
+        break;
+    }
+    return 0;
+}
+
+/* Reads one line from stdin into `buf` without echo on a terminal. */
+static int read_token(char *buf, size_t size)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf(stderr, "token: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *line = fgets(buf, (int)size, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (line == NULL)
+        return -1;
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+/* Default context name: host[:port] of the URL. */
+static void default_name(const char *url, char *out, size_t size)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    snprintf(out, size, "%.*s", (int)strcspn(h, "/"), h);
+}
+
+int weft_login_main(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft login --url URL --token-stdin [--name NAME]",
+        "Saves a context (server URL and token) in ~/.config/weft/config.yaml (mode 0600)\n"
+        "and makes it current. The token is read from standard input, never from the\n"
+        "command line:  weft login --url https://weft.example.com --token-stdin < token.txt",
+        0, 0};
+    weft_t w;
+    login_opts_t o = {0};
+    char token[8192];
+    int rc = weft_parse(&w, "weft login", &u, login_table, login_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out_parse;
+    const char *url = w.url;
+    if (url == NULL || !o.token_stdin) {
+        weft_err(&w, "login needs --url URL and --token-stdin (the token is read from stdin)");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    if (w.token != NULL) {
+        weft_err(&w, "login reads the token from stdin only; do not pass --token");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    if (read_token(token, sizeof(token)) != 0) {
+        weft_err(&w, "no token on standard input");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    char name[256];
+    if (o.name != NULL)
+        snprintf(name, sizeof(name), "%s", o.name);
+    else
+        default_name(url, name, sizeof(name));
+    const char *subject = NULL;
+    weft_resp_t r = {0};
+    if (!o.no_verify) {
+        w.url = url;
+        w.token = token;
+        rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
+        if (rc != 0) {
+            weft_err(&w, "login failed: nothing saved");
+            goto out;
+        }
+        subject = json_string_value(json_object_get(r.json, "subject"));
+    }
+    weft_config_t cfg;
+    if (weft_config_load(&w, &cfg) != 0) {
+        weft_resp_dispose(&r);
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    weft_config_put(&cfg, name, url, token);
+    free(cfg.current);
+    cfg.current = strdup(name);
+    rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
+    if (rc == 0)
+        fprintf(stderr, "logged in to %s%s%s; context '%s' saved in %s and now current\n", url,
+                subject ? " as " : "", subject ? subject : "", name, cfg.path);
+    weft_config_dispose(&cfg);
+    weft_resp_dispose(&r);
+out:
+    OPENSSL_cleanse(token, sizeof(token));
+out_parse:
+    return weft_done(&w, rc);
+}
+
+/* ---- context ---------------------------------------------------------------- */
+
+static int context_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft context list", "Lists the contexts of the config file (never their tokens).", 0, 0};
+    weft_t w;
+    int rc = weft_parse(&w, "weft context list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        return weft_done(&w, rc);
+    weft_config_t cfg;
+    if (weft_config_load(&w, &cfg) != 0) {
+        weft_dispose(&w);
+        return WEFT_EXIT_USAGE;
+    }
+    if (w.fmt != WEFT_OUT_TABLE) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < cfg.count; i++)
+            json_array_append_new(
+                arr,
+                json_pack("{s:s, s:s, s:b}", "name", cfg.items[i].name, "url", cfg.items[i].url,
+                          "current", cfg.current && strcmp(cfg.current, cfg.items[i].name) == 0));
+        weft_out_doc(&w, arr);
+        json_decref(arr);
+    } else {
+        weft_table_t *t = weft_table_create(3, "CURRENT", "NAME", "URL");
+        for (size_t i = 0; i < cfg.count; i++)
+            weft_table_row(t,
+                           cfg.current && strcmp(cfg.current, cfg.items[i].name) == 0 ? "*" : " ",
+                           cfg.items[i].name, cfg.items[i].url);
+        weft_table_print(&w, t);
+    }
+    weft_config_dispose(&cfg);
+    weft_dispose(&w);
+    return 0;
+}
+
+static int context_change(int argc, char **argv, int remove)
+{
+    static const weft_usage_t use_u = {"weft context use NAME", "Makes NAME the current context.",
+                                       1, 1};
+    static const weft_usage_t del_u = {"weft context delete NAME",
+                                       "Removes context NAME and its token from the config file.",
+                                       1, 1};
+    weft_t w;
+    int rc = weft_parse(&w, remove ? "weft context delete" : "weft context use",
+                        remove ? &del_u : &use_u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        return weft_done(&w, rc);
+    weft_config_t cfg;
+    if (weft_config_load(&w, &cfg) != 0) {
+        weft_dispose(&w);
+        return WEFT_EXIT_USAGE;
+    }
+    const char *name = w.pos[0];
+    if (weft_config_find(&cfg, name) == NULL) {
+        weft_err(&w, "no context '%s' in %s", name, cfg.path);
+        rc = WEFT_EXIT_FAIL;
+    } else {
+        if (remove) {
+            weft_config_remove(&cfg, name);
+        } else {
+            free(cfg.current);
+            cfg.current = strdup(name);
+        }
+        rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
+        if (rc == 0)
+            fprintf(stderr, remove ? "context '%s' deleted\n" : "now using context '%s'\n", name);
+    }
+    weft_config_dispose(&cfg);
+    weft_dispose(&w);
+    return rc;
+}
+
+static int context_use(int argc, char **argv)
+{
+    return context_change(argc, argv, 0);
+}
+
+static int context_delete(int argc, char **argv)
+{
+    return context_change(argc, argv, 1);
+}
+
+static const wf_cmd_t context_commands[] = {
+    {"list", context_list, "list the saved contexts"},
+    {"use", context_use, "make a context current"},
+    {"delete", context_delete, "remove a context and its token"},
+    {NULL, NULL, NULL},
+};
+
+int weft_context_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft context", "Saved connections (server URL + token).",
+                           context_commands, argc, argv);
+}
+
+/* ---- me ------------------------------------------------------------------- */
+
+static char *join(const json_t *arr)
+{
+    size_t len = 1, i;
+    json_t *x;
+    json_array_foreach(arr, i, x) len +=
+        strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
+    char *s = calloc(1, len);
+    if (s == NULL)
+        abort();
+    json_array_foreach(arr, i, x)
+    {
+        if (i > 0)
+            strcat(s, ", ");
+        strcat(s, json_string_value(x) ? json_string_value(x) : "");
+    }
+    return s;
+}
+
+int weft_me_main(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft me",
+                                   "Who the server thinks you are: subject, groups, platform "
+                                   "roles and role bindings.",
+                                   0, 0};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft me", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
+    if (rc != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+        goto out;
+    }
+    char *groups = join(json_object_get(r.json, "groups"));
+    char *roles = join(json_object_get(r.json, "platformRoles"));
+    const char *issuer = json_string_value(json_object_get(r.json, "issuer"));
+    printf("subject:         %s\n", json_string_value(json_object_get(r.json, "subject")));
+    if (issuer != NULL && issuer[0] != '\0')
+        printf("issuer:          %s\n", issuer);
+    printf("groups:          %s\n", groups[0] ? groups : "-");
+    printf("platform roles:  %s\n", roles[0] ? roles : "-");
+    free(groups);
+    free(roles);
+    json_t *b = json_object_get(r.json, "bindings");
+    if (json_array_size(b) > 0) {
+        printf("\n");
+        weft_table_t *t = weft_table_create(3, "SUBJECT", "ROLE", "NAMESPACE");
+        size_t i;
+        json_t *x;
+        json_array_foreach(b, i, x)
+        {
+            const char *ns = json_string_value(json_object_get(x, "namespace"));
+            weft_table_row(t, json_string_value(json_object_get(x, "subject")),
+                           json_string_value(json_object_get(x, "role")),
+                           ns && ns[0] ? ns : "(platform)");
+        }
+        weft_table_print(&w, t);
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}

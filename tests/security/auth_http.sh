@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The authentication attack battery over real HTTP: `weftd gateway` on a
+# private PostgreSQL, OIDC issuers served by the jose-based peer on loopback.
+# Every refused credential on GET /api/v1/me gets 401 with
+# `WWW-Authenticate: Bearer`; the controls get 200 with the right subject.
+# Covered here: credential placement (query string, cookie, Basic, two
+# credentials) and service-account tokens (valid, revoked, expired, unknown,
+# junk). The JWT battery runs against the same verifier in auth_jwt.sh.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/gateway.sh"
+W="$WF_BUILDDIR/weftd"
+
+peer_tmp=$(mktemp -d)
+peer=
+stop_peer() {
+    [ -n "$peer" ] && kill "$peer" 2>/dev/null && wait "$peer" 2>/dev/null
+    peer=
+    rm -rf "$peer_tmp"
+}
+[ -d "$WF_SRCDIR/tests/node_modules/jose" ] ||
+    (cd "$WF_SRCDIR/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+node "$WF_SRCDIR/tests/lib/oidc_peer.mjs" "$peer_tmp/port" 2>"$peer_tmp/err" &
+peer=$!
+for _ in $(seq 1 100); do [ -s "$peer_tmp/port" ] && break; sleep 0.1; done
+[ -s "$peer_tmp/port" ] || { stop_peer; t_bail "OIDC peer did not start: $(cat "$peer_tmp/err")"; }
+P="http://127.0.0.1:$(cat "$peer_tmp/port")"
+mint() { curl -sf "$P/mint/$1"; }
+
+pg_start || { stop_peer; t_bail "cannot start PostgreSQL"; }
+"$W" migrate >/dev/null 2>&1 || { stop_peer; t_bail "migrate failed"; }
+cfg=$PG_TMP/weft.yaml
+cat >"$cfg" <<EOF
+auth:
+  oidc:
+    - issuer: $P/a
+      audience: weft
+    - issuer: $P/b
+      audience: weft
+      jwks_uri: $P/b/jwks
+EOF
+gw_start --config "$cfg" || { stop_peer; t_bail "gateway did not start"; }
+# gw_start's EXIT trap stops the gateway and PostgreSQL; add the peer.
+trap '_gw_cleanup; stop_peer' EXIT
+
+# me TOKEN_OR_EMPTY [CURL ARGS...]: GET /api/v1/me; sets STATUS, WWWAUTH, BODY.
+me() {
+    local tok=$1 hdr
+    shift
+    hdr=$(mktemp -p "$PG_TMP")
+    if [ -n "$tok" ]; then
+        BODY=$(curl -s -D "$hdr" -H "Authorization: Bearer $tok" "$@" "$GW_URL/api/v1/me")
+    else
+        BODY=$(curl -s -D "$hdr" "$@" "$GW_URL/api/v1/me")
+    fi
+    STATUS=$(head -1 "$hdr" | cut -d' ' -f2)
+    WWWAUTH=$(grep -i '^www-authenticate:' "$hdr" | head -1 | tr -d '\r' | cut -d' ' -f2-)
+    rm -f "$hdr"
+}
+
+# A valid credential to misplace.
+good=$(gw_mint_token sales placement)
+me "$good"
+t_is "$STATUS" 200 "control: the token works in the Authorization header"
+
+# Credentials anywhere but the Authorization header are ignored.
+me "" -G --data-urlencode "access_token=$good"
+t_is "$STATUS:${WWWAUTH%% *}" "401:Bearer" "a valid token in the query string: 401"
+me "" -H "Authorization: Basic $(printf 'alice:%s' "$good" | base64 -w0)"
+t_is "$STATUS" 401 "a valid token inside Basic: 401"
+me "" -H "Authorization: Bearer $good, Bearer $good"
+t_is "$STATUS" 401 "two credentials in one header: 401"
+me ""
+t_is "$STATUS:${WWWAUTH%% *}" "401:Bearer" "no credentials: 401 with WWW-Authenticate: Bearer"
+me "" -b "access_token=$good"
+t_is "$STATUS" 401 "a token in a cookie: 401"
+
+# Service-account tokens: valid, revoked, expired, unknown, junk.
+sa=$(gw_mint_token sales ci-bot)
+me "$sa"
+t_is "$STATUS" 200 "a service-account token is accepted"
+t_is "$(jget "$BODY" .subject)" "sa:sales/ci-bot" "as sa:<namespace>/<name>"
+hash=$(printf '%s' "$sa" | sha256sum | cut -d' ' -f1)
+pg_psql -c "UPDATE sa_tokens SET revoked_at = now() WHERE token_hash = decode('$hash', 'hex')"
+me "$sa"
+t_is "$STATUS:${WWWAUTH%% *}" "401:Bearer" "a revoked service-account token: 401"
+sa2=$(gw_mint_token sales ci-bot-2)
+hash2=$(printf '%s' "$sa2" | sha256sum | cut -d' ' -f1)
+pg_psql -c "UPDATE sa_tokens SET expires_at = now() - interval '1 minute' WHERE token_hash = decode('$hash2', 'hex')"
+me "$sa2"
+t_is "$STATUS" 401 "an expired service-account token: 401"
+unknown=weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | cut -c1-42)A
+me "$unknown"
+t_is "$STATUS" 401 "an unknown service-account token: 401"
+me "weft_sa_'%20OR%201=1--"
+t_is "$STATUS" 401 "SQL in a service-account token: 401"
+
+gw_stop
+t_done
