@@ -172,22 +172,22 @@ rc=$?
 ok $? "a memory bomb is killed at 32 MiB and reported (exit $rc)"
 [ $rc -eq 137 ] || sed 's/^/# /' <<<"$out"
 
-df_before=$(df --output=used / | tail -1)
 out=$(sbx --tmp 4M -- fill-tmp 2048 2>&1)
 grep -q "refused: /tmp full after [0-4] MiB" <<<"$out"
 ok $? "filling /tmp stops at its 4 MiB size"
-df_after=$(df --output=used / | tail -1)
-[ $((df_after - df_before)) -lt 100000 ]
-ok $? "the host disk did not take the writes"
+out=$("$W" sandbox -- /usr/bin/stat -f -c %T /tmp 2>&1)
+[ "$out" = "tmpfs" ]
+ok $? "the task's /tmp is its own tmpfs, not the host disk ($out)"
 
 start=$(date +%s%N)
-out=$(sbx --timeout 1 -- spin 2>&1)
+tag="$$-$RANDOM"
+out=$(sbx --timeout 1 -- spin "$tag" 2>&1)
 rc=$?
 elapsed=$((($(date +%s%N) - start) / 1000000))
 [ $rc -eq 137 ] && grep -q "timed out after 1 s" <<<"$out" && [ "$elapsed" -lt 4000 ]
 ok $? "a CPU spin ignoring SIGTERM is killed at its timeout (exit $rc, ${elapsed} ms)"
 sleep 0.2
-! pgrep -f "sbx_probe spin" >/dev/null
+! pgrep -f "^/probe/sbx_probe spin $tag" >/dev/null
 ok $? "no spinning process outlives the sandbox"
 
 out=$(sbx --cpu 1 -- spin 2>&1)
@@ -217,10 +217,11 @@ ok $? "without the memory controller the address-space limit stops a memory bomb
 
 # ---- supervision and cleanup -----------------------------------------------
 # If weftd (the executor) dies, its sandboxes die.
-"$W" sandbox -- /bin/sleep 97 &
+naptime="97.$$"
+"$W" sandbox -- /bin/sleep "$naptime" &
 runner=$!
 sleep 0.5
-victim=$(pgrep -f "^/bin/sleep 97$" | head -1)
+victim=$(pgrep -f "^/bin/sleep $naptime$" | head -1)
 [ -n "$victim" ]
 ok $? "sandboxed sleep running (host pid ${victim:-none})"
 kill -KILL "$runner"
