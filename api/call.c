@@ -89,9 +89,8 @@ static void on_audit_done(void *arg, const PGresult *res)
 void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const char *target,
                    const char *result, const char *reason, json_t *details)
 {
-    char *d = json_dumps(details ? details : json_object(), JSON_COMPACT);
-    if (details != NULL)
-        json_decref(details);
+    char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
+    json_decref(details);
     const char *params[7] = {call->who.subject ? call->who.subject : "anonymous", action,
                              ns ? ns : "", target ? target : "", result, reason ? reason : "",
                              d ? d : "{}"};

@@ -299,6 +299,7 @@ int wf_gateway_main(int argc, char **argv)
     }
     for (int i = 0; i < n_threads; i++)
         pthread_join(threads[i].tid, NULL);
+    wf_gw_auth_dispose(&gw);
     wf_info("stopped");
     return 0;
 }

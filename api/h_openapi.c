@@ -89,6 +89,14 @@ static json_t *operation(const wf_route_t *r)
                             json_string(r->permission >= 0
                                             ? wf_rbac_perm_name((wf_perm_t)r->permission)
                                             : "authenticated"));
+        if (r->permission >= 0) {
+            /* What the permission takes, so clients (and the RBAC matrix
+             * test) can reason about it without a copy of the table. */
+            wf_perm_t p = (wf_perm_t)r->permission;
+            json_object_set_new(op, "x-weft-min-role",
+                                json_string(wf_rbac_role_name(wf_rbac_perm_min_role(p))));
+            json_object_set_new(op, "x-weft-auditor", json_boolean(wf_rbac_perm_auditor(p)));
+        }
         break;
     }
     json_object_set_new(op, "responses", responses);

@@ -85,8 +85,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (strcmp(method, "HEAD") == 0)
         strcpy(method, "GET");
 
-    /* Match on the normalised path (dot segments resolved) without its query. */
+    /* Match on the normalised path (dot segments resolved, escapes decoded)
+     * without its query. A decoded NUL or control byte would cut or bend the
+     * C strings parameters become (a webhook key "KEY%00junk" compares as
+     * "KEY"): such a path names nothing. */
     size_t plen = req->path_normalized.len;
+    for (size_t i = 0; i < plen; i++)
+        if ((unsigned char)req->path_normalized.base[i] < 0x20 ||
+            req->path_normalized.base[i] == 0x7f) {
+            wf_http_problem(req, WF_PROB_NOT_FOUND, NULL, "no route for this path");
+            return 0;
+        }
     const char *values[WF_ROUTE_MAX_PARAMS];
     int n = 0, path_matched = 0;
     const wf_route_t *route = wf_route_match(method, req->path_normalized.base, plen, &req->pool,

@@ -448,7 +448,7 @@ static size_t on_sse(char *p, size_t size, size_t n, void *ud)
     return s->stop ? 0 : total; /* 0 aborts the transfer */
 }
 
-int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud)
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud)
 {
     int rc = weft_connect(w);
     if (rc != 0)
@@ -459,10 +459,14 @@ int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud)
     sse_t s = {.w = w, .fn = fn, .ud = ud};
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_sse);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
+    if (timeout_s > 0)
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
     CURLcode cc = curl_easy_perform(c->curl);
     free_headers(h);
     if (s.stop != 0)
         rc = s.stop;
+    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout_s > 0 && s.status < 300)
+        rc = WEFT_SSE_TIMEOUT;
     else if (cc != CURLE_OK)
         rc = conn_error(w, cc);
     else if (s.status >= 300) {

@@ -51,9 +51,11 @@ int weft_get_all(weft_t *w, const char *path, json_t **out);
 /* Server-sent events: GET PATH and calls `fn` for every event until the
  * stream ends or `fn` returns non-zero. Returns 0 at the end of the stream,
  * fn's non-zero value, 1 (problem printed) on an error status, 2 on a
- * connection error. */
+ * connection error, WEFT_SSE_TIMEOUT (nothing printed) when `timeout_s`
+ * (0: none) ran out first. */
+#define WEFT_SSE_TIMEOUT (-2)
 typedef int (*weft_sse_fn)(void *ud, const char *event, const char *data);
-int weft_sse(weft_t *w, const char *path, weft_sse_fn fn, void *ud);
+int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud);
 
 /* printf for URL paths: every %s argument is percent-encoded as one path
  * segment or query value; %d and %% are supported too. Returns a new string. */

@@ -91,12 +91,13 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
             ops[k++] = ' ';
             i++;
             j++;
-        } else if (j < m && (i == n || L(i, j + 1) >= L(i + 1, j))) {
-            ops[k++] = '+';
-            j++;
-        } else {
+        } else if (i < n && (j == m || L(i + 1, j) >= L(i, j + 1))) {
+            /* Deletions first on ties: "-old" reads before "+new". */
             ops[k++] = '-';
             i++;
+        } else {
+            ops[k++] = '+';
+            j++;
         }
     }
 #undef L
@@ -128,12 +129,14 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
         size_t back = c - start;
         size_t sa = ca - back, sb = cb - back;
         /* Extend the hunk while changes are within 2*CONTEXT of each other. */
-        size_t end = c, gap = 0;
+        size_t end = c, gap = 0; /* gap: context lines since the last change */
         while (end < total) {
             if (all[end] != ' ')
                 gap = 0;
-            else if (++gap > 2 * CONTEXT)
-                break;
+            else if (gap == 2 * CONTEXT)
+                break; /* the next change, if any, gets its own hunk */
+            else
+                gap++;
             end++;
         }
         if (gap > CONTEXT)

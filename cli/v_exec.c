@@ -184,13 +184,18 @@ static int on_event(void *ud, const char *event, const char *data)
     return 0;
 }
 
-/* Streams the logs until the execution ends; returns 0 or an exit code. */
-static int follow_logs(weft_t *w, const char *id)
+/* Streams the logs until the execution ends or `timeout` seconds (0: no
+ * limit) pass; returns 0 or an exit code. */
+static int follow_logs(weft_t *w, const char *id, double timeout)
 {
     char *path = weft_pathf("/api/v1/executions/%s/logs?follow=true", id);
     follow_t f = {.w = w};
-    int rc = weft_sse(w, path, on_event, &f);
+    int rc = weft_sse(w, path, timeout, on_event, &f);
     free(path);
+    if (rc == WEFT_SSE_TIMEOUT) {
+        weft_err(w, "execution %s has not ended after %.0f s (--timeout)", id, timeout);
+        return WEFT_EXIT_FAIL;
+    }
     if (rc == 0 && !f.ended)
         weft_warn(w, "the log stream ended early; waiting for the execution instead");
     return rc;
@@ -340,9 +345,11 @@ int weft_run_main(int argc, char **argv)
     }
     if (w.fmt == WEFT_OUT_TABLE)
         fprintf(stderr, "execution %s started\n", id);
-    if (o.follow && (rc = follow_logs(&w, id)) != 0)
+    double started = now_s();
+    if (o.follow && (rc = follow_logs(&w, id, o.timeout)) != 0)
         goto out;
-    if ((rc = wait_for(&w, id, o.timeout, &doc)) != 0)
+    double left = o.timeout > 0 ? o.timeout - (now_s() - started) : 0;
+    if ((rc = wait_for(&w, id, o.timeout > 0 ? (left > 0.1 ? left : 0.1) : 0, &doc)) != 0)
         goto out;
     if (w.fmt != WEFT_OUT_TABLE && !o.follow) {
         weft_out_doc(&w, doc);
@@ -390,7 +397,7 @@ int weft_logs_main(int argc, char **argv)
     if (rc != 0)
         goto out;
     if (o.follow) {
-        rc = follow_logs(&w, w.pos[0]);
+        rc = follow_logs(&w, w.pos[0], 0);
         goto out;
     }
     char *path = weft_pathf("/api/v1/executions/%s/logs", w.pos[0]);

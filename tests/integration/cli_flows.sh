@@ -136,6 +136,19 @@ t_match "$out_ERR" "Not Found \(404\)" "with the problem title and status"
 cli_run out weft flow validate "$D"
 t_is "$out_RC" 0 "weft flow validate still works"
 
+# ---- many files: a progress line on a terminal, never in a pipe ----
+mkdir -p "$CLI_TMP/many"
+for i in $(seq 1 30); do flow sales.bulk "f$i" "n $i" >"$CLI_TMP/many/f$i.yaml"; done
+if command -v script >/dev/null; then
+    tty_out=$(env -u NO_COLOR script -qec "$WEFT flow apply -f $CLI_TMP/many --dry-run" /dev/null)
+    t_match "$tty_out" "checking 30/30: " "on a terminal apply shows a progress line"
+else
+    t_skip "progress line on a terminal" "no script(1)"
+fi
+cli_run out weft flow apply -f "$CLI_TMP/many"
+t_is "$(grep -c '^created' <<<"$out"):$out_RC" "30:0" "thirty flows applied"
+t_fails "no progress line when stderr is not a terminal" grep -q "applying" <<<"$out_ERR"
+
 # ---- refused by RBAC ----
 DEV=$(cli_token sales dev)
 cli_bind sa:sales/dev developer sales.reports

@@ -102,6 +102,9 @@ if ! cli_executor sales; then
     cli_run out weft run sales.jobs ok --wait --timeout 1
     t_is "$out_RC" 1 "run --wait --timeout: exit 1 when the end does not come"
     t_match "$out_ERR" "still CREATED after 1 s" "and says in which state it was left"
+    cli_run out weft run sales.jobs ok --follow --timeout 1
+    t_is "$out_RC" 1 "run --follow --timeout: exit 1 when the end does not come"
+    t_match "$out_ERR" "has not ended after 1 s" "saying so"
     cli_run out weft execution kill "$E1"
     t_is "$out_RC:$(state "$E1")" "0:KILLING" "execution kill"
     t_skip "run --wait exit codes with the executor" "weftd has no executor subcommand in this build"
@@ -110,21 +113,23 @@ if ! cli_executor sales; then
 fi
 
 # ---- with the real executor ----
-cli_run out weft run sales.jobs ok --wait
+sleep 0.3
+kill -0 "${_cli_ex_pids[0]}" 2>/dev/null || { cat "$CLI_TMP/executor-sales.log" >&2; t_bail "the executor exited"; }
+cli_run out weft run sales.jobs ok --wait --timeout 60
 t_is "$out_RC" 0 "run --wait of a succeeding flow: exit 0"
 t_match "$out" "state +SUCCESS" "reports SUCCESS"
 t_match "$out" "hello +- +SUCCESS" "with its task runs"
-cli_run out weft run sales.jobs bad --wait
+cli_run out weft run sales.jobs bad --wait --timeout 60
 t_is "$out_RC" 1 "run --wait of a failing flow: exit 1"
 t_match "$out" "state +FAILED" "reports FAILED"
 EB=$(grep -o '^execution  *[^ ]*' <<<"$out" | awk '{print $2}')
-cli_run out weft run sales.jobs ok --follow --input who=followers
+cli_run out weft run sales.jobs ok --follow --timeout 60 --input who=followers
 t_is "$out_RC" 0 "run --follow: exit 0 on SUCCESS"
 t_match "$out" "INFO +.*hello followers" "streams the log lines"
-cli_run out weft run sales.jobs bad --follow
+cli_run out weft run sales.jobs bad --follow --timeout 60
 t_is "$out_RC" 1 "run --follow of a failing flow: exit 1"
 t_match "$out" "about to fail" "streams the failing task's output"
-cli_run out weft run sales.jobs ok --wait -o json
+cli_run out weft run sales.jobs ok --wait --timeout 60 -o json
 t_is "$(jx "$out" d.state.current):$out_RC" "SUCCESS:0" "run --wait -o json: the final document"
 cli_run out weft logs "$EB"
 t_match "$out" "about to fail" "logs of a finished execution"
@@ -136,7 +141,7 @@ t_is "$(pg_psql -c "SELECT original_id FROM executions WHERE id = '$out'")" "$EB
     "prints the new execution, chained to the old one"
 
 # Kill while a run --wait is waiting on it: the waiter exits 1.
-weft run sales.jobs slow --wait >"$CLI_TMP/slow.out" 2>&1 &
+weft run sales.jobs slow --wait --timeout 60 >"$CLI_TMP/slow.out" 2>&1 &
 WAITER=$!
 for i in $(seq 1 100); do
     ES=$(pg_psql -c "SELECT id FROM executions WHERE flow_id = 'slow' AND state = 'RUNNING'")

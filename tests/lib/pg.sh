@@ -65,6 +65,12 @@ pg_psql() { psql -XAtq -v ON_ERROR_STOP=1 "$WEFT_DATABASE_URL" "$@"; }
 
 pg_stop() {
     if [ -n "${_pg_pid:-}" ]; then
+        # As root, $_pg_pid is runuser, which does not pass SIGINT on: signal
+        # the postmaster itself (first line of its pid file), or it outlives
+        # the test as an orphan.
+        local pm
+        pm=$(head -1 "$PG_TMP/data/postmaster.pid" 2>/dev/null)
+        [ -n "$pm" ] && kill -INT "$pm" 2>/dev/null
         kill -INT "$_pg_pid" 2>/dev/null # fast shutdown
         local i
         for i in $(seq 1 250); do kill -0 "$_pg_pid" 2>/dev/null || break; sleep 0.02; done
