@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +101,20 @@ static int apply_global(weft_t *w, int id, const char *val)
     case G_URL:
         w->url = val;
         return 0;
-    case G_TOKEN:
-        w->token = val;
+    case G_TOKEN: {
+        /* Keep a copy and blank the argument, so that ps shows x's from
+         * now on (the brief moment before this is why it is discouraged). */
+        char *copy = strdup(val);
+        if (copy == NULL)
+            abort();
+        if (w->token_owned != NULL) {
+            OPENSSL_cleanse(w->token_owned, strlen(w->token_owned));
+            free(w->token_owned);
+        }
+        memset((char *)val, 'x', strlen(val));
+        w->token = w->token_owned = copy;
         return 0;
+    }
     case G_CONTEXT:
         w->context = val;
         return 0;
@@ -215,6 +227,11 @@ void weft_dispose(weft_t *w)
     w->client = NULL;
     free(w->pos);
     w->pos = NULL;
+    if (w->token_owned != NULL) {
+        OPENSSL_cleanse(w->token_owned, strlen(w->token_owned));
+        free(w->token_owned);
+        w->token_owned = NULL;
+    }
 }
 
 int weft_done(weft_t *w, int rc)

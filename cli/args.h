@@ -26,6 +26,7 @@ typedef struct weft {
     char **pos;          /* positional arguments (pointers into argv) */
     int npos;
     weft_client_t *client; /* owned; see weft_connect */
+    char *token_owned;     /* copy of --token (wiped on dispose) */
 } weft_t;
 
 /* One option of a verb. `id` is handed back to the verb's callback. */

@@ -262,6 +262,9 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
     buf_t b = {0};
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    /* A server that accepts and never answers must not hang a CI job; log
+     * streams (weft_sse) have their own, optional, limit. */
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
     if (body != NULL) {
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

@@ -14,5 +14,6 @@ int weft_logs_main(int argc, char **argv);      /* cli/v_exec.c */
 int weft_sa_main(int argc, char **argv);        /* cli/v_access.c */
 int weft_rbac_main(int argc, char **argv);      /* cli/v_access.c */
 int weft_auth_main(int argc, char **argv);      /* cli/v_access.c */
+int weft_secret_main(int argc, char **argv);    /* cli/v_secret.c */
 
 #endif

@@ -13,6 +13,7 @@ static const wf_cmd_t weft_commands[] = {
     {"sa", weft_sa_main, "service accounts and their tokens"},
     {"rbac", weft_rbac_main, "role bindings: bind, unbind, list"},
     {"auth", weft_auth_main, "explain an authorization decision (can-i)"},
+    {"secret", weft_secret_main, "set (from stdin), list, delete namespace secrets"},
     {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},
     {NULL, NULL, NULL},
 };

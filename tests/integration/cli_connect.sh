@@ -122,6 +122,21 @@ t_is "$(cat "$CLI_TMP/spy.log")" "auth=" "nor to one given by WEFT_URL"
 kill "$SPY" 2>/dev/null
 wait "$SPY" 2>/dev/null
 
+# --token is discouraged, but when used its value is blanked in argv, so
+# that ps shows x's while the command runs (a server that never answers
+# keeps the client running).
+node -e 'const s = require("net").createServer(() => {}); s.listen(0, "127.0.0.1", () => console.log(s.address().port));' >"$CLI_TMP/hang.port" &
+HANG=$!
+for i in $(seq 1 100); do [ -s "$CLI_TMP/hang.port" ] && break; sleep 0.05; done
+"$WEFT" me --url "http://127.0.0.1:$(cat "$CLI_TMP/hang.port")" --token not-a-real-token-123 >/dev/null 2>&1 &
+CLIENT=$!
+for i in $(seq 1 50); do tr '\0' ' ' <"/proc/$CLIENT/cmdline" | grep -q xxxx && break; sleep 0.05; done
+cmdline=$(tr '\0' ' ' <"/proc/$CLIENT/cmdline")
+t_fails "a --token value is blanked in the process's argv" grep -q "not-a-real-token" <<<"$cmdline"
+t_match "$cmdline" "--token x{20}" "ps shows x's instead"
+kill "$CLIENT" "$HANG" 2>/dev/null
+wait "$CLIENT" "$HANG" 2>/dev/null
+
 cli_run out with_token $'x\r\nX-Injected: 1' me
 t_is "$out_RC" 2 "a token with a line break: exit 2, nothing sent"
 t_match "$out_ERR" "holds whitespace or a line break" "with the reason"

@@ -1,0 +1,306 @@
+/* `weft secret set|list|delete`: write-only secrets of a namespace. A value
+ * is read from standard input or a file, never from the command line, and
+ * the buffers that held it are wiped before they are freed. The server seals
+ * it to the owning domain's key; nothing ever gives it back. */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/out.h"
+#include "cli/verbs.h"
+#include "platform/cmd.h"
+
+#define MAX_SECRET (1024 * 1024)
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} sbuf_t;
+
+/* Grows by copying so that no unwiped copy of a secret is left behind
+ * (realloc may move the data and free the old block as it is). */
+static int sbuf_add(sbuf_t *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > MAX_SECRET)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *d = malloc(cap);
+        if (d == NULL)
+            abort();
+        if (b->data != NULL) {
+            memcpy(d, b->data, b->len);
+            OPENSSL_cleanse(b->data, b->cap);
+            free(b->data);
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static void sbuf_wipe(sbuf_t *b)
+{
+    if (b->data != NULL) {
+        OPENSSL_cleanse(b->data, b->cap);
+        free(b->data);
+    }
+    memset(b, 0, sizeof(*b));
+}
+
+/* Reads all of `f` (a terminal: one line without echo). */
+static int read_value(FILE *f, bool from_file, sbuf_t *out)
+{
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    struct termios old, quiet;
+    bool tty = !from_file && isatty(fileno(f)) && tcgetattr(fileno(f), &old) == 0;
+    if (tty) {
+        fprintf(stderr, "value: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(f), TCSAFLUSH, &quiet);
+        if (fgets(chunk, sizeof(chunk), f) != NULL)
+            rc = sbuf_add(out, chunk, strlen(chunk));
+        tcsetattr(fileno(f), TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    } else {
+        while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            rc = sbuf_add(out, chunk, n);
+        if (ferror(f))
+            rc = -1;
+    }
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    /* From stdin, `echo value |` adds a newline nobody means to keep; a
+     * file is taken byte for byte. */
+    if (rc == 0 && !from_file && out->len > 0 && out->data[out->len - 1] == '\n') {
+        out->data[--out->len] = '\0';
+        if (out->len > 0 && out->data[out->len - 1] == '\r')
+            out->data[--out->len] = '\0';
+    }
+    return rc;
+}
+
+/* Valid UTF-8 without NUL bytes (JSON strings cannot carry anything else). */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80             ? 0
+                   : (c & 0xe0) == 0xc0 ? 1
+                   : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3
+                                        : 9;
+        if (c == 0 || k == 9 || (k == 1 && c < 0xc2) || i + k >= n)
+            return false;
+        for (size_t j = 1; j <= k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* {"value": "<escaped>"} written into a wiped buffer by hand, so that no
+ * library keeps a copy of the value. */
+static int value_body(const sbuf_t *v, sbuf_t *body)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (sbuf_add(body, "{\"value\":\"", 10) != 0)
+        return -1;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->data[i];
+        char e[7];
+        size_t n = 0;
+        if (c == '"' || c == '\\') {
+            e[n++] = '\\';
+            e[n++] = (char)c;
+        } else if (c < 0x20) {
+            memcpy(e, "\\u00", 4);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            n = 6;
+        } else {
+            e[n++] = (char)c;
+        }
+        if (sbuf_add(body, e, n) != 0)
+            return -1;
+    }
+    return sbuf_add(body, "\"}", 2);
+}
+
+typedef struct {
+    const char *from_file;
+} set_opts_t;
+
+static const weft_opt_t set_table[] = {
+    {"from-file", 0, "FILE", 0, "take the value from FILE, byte for byte"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int set_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    ((set_opts_t *)ud)->from_file = val;
+    return 0;
+}
+
+static int secret_set(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft secret set NAMESPACE KEY [--from-file FILE]",
+        "Sets secret KEY of NAMESPACE (a new version) from standard input (one final\n"
+        "newline dropped; a terminal asks without echo) or from FILE. The value is\n"
+        "never taken from the command line and never shown again: flows read it\n"
+        "with {{ secret('KEY') }}.",
+        2, 2};
+    weft_t w;
+    set_opts_t o = {0};
+    sbuf_t value = {0}, body = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft secret set", &u, set_table, set_opt, &o, argc, argv);
+    if (rc != 0)
+        goto out;
+    FILE *f = o.from_file ? fopen(o.from_file, "rb") : stdin;
+    if (f == NULL) {
+        weft_err(&w, "cannot read %s: %s", o.from_file, strerror(errno));
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    int rr = read_value(f, o.from_file != NULL, &value);
+    if (f != stdin)
+        fclose(f);
+    if (rr != 0 || value.len == 0) {
+        weft_err(&w, rr != 0 ? "cannot read the value (at most 1 MiB)" : "the value is empty");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    if (!utf8_ok((const unsigned char *)value.data, value.len)) {
+        weft_err(&w, "the value must be UTF-8 text without NUL bytes (base64-encode binary "
+                     "data)");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    if (value_body(&value, &body) != 0) {
+        weft_err(&w, "the value is too large");
+        rc = WEFT_EXIT_USAGE;
+        goto out;
+    }
+    sbuf_wipe(&value);
+    char *path = weft_pathf("/api/v1/namespaces/%s/secrets/%s", w.pos[0], w.pos[1]);
+    rc = weft_call(&w, "PUT", path, "application/json", body.data, body.len, &r);
+    free(path);
+    sbuf_wipe(&body);
+    if (rc != 0)
+        goto out;
+    if (r.status >= 400) {
+        weft_print_problem(&w, &r, NULL);
+        rc = WEFT_EXIT_FAIL;
+        goto out;
+    }
+    char b[32];
+    const char *ver = weft_jtext(r.json, "version", b, sizeof(b));
+    if (w.fmt != WEFT_OUT_TABLE && r.json != NULL)
+        weft_out_doc(&w, r.json);
+    else
+        printf("set  %s/%s%s%s\n", w.pos[0], w.pos[1], ver ? "  version " : "", ver ? ver : "");
+out:
+    sbuf_wipe(&value);
+    sbuf_wipe(&body);
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+/* First present member among `keys` as text. */
+static const char *pick(const json_t *o, const char *const *keys, char *buf, size_t size)
+{
+    for (; *keys != NULL; keys++) {
+        const char *v = weft_jtext(o, *keys, buf, size);
+        if (v != NULL)
+            return v;
+    }
+    return NULL;
+}
+
+static int secret_list(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft secret list NAMESPACE",
+                                   "Lists the secrets of NAMESPACE: names, versions, who set "
+                                   "them and when; never values.",
+                                   1, 1};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft secret list", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/secrets", w.pos[0]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    json_t *results = json_is_array(r.json) ? r.json : json_object_get(r.json, "results");
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, results ? results : json_array());
+        goto out;
+    }
+    static const char *const k_key[] = {"key", "name", NULL};
+    static const char *const k_ver[] = {"version", NULL};
+    static const char *const k_when[] = {"updatedAt", "updated", "createdAt", NULL};
+    static const char *const k_who[] = {"updatedBy", "createdBy", NULL};
+    weft_table_t *t = weft_table_create(5, "NAMESPACE", "KEY", "VERSION", "UPDATED", "BY");
+    size_t i;
+    json_t *x;
+    json_array_foreach(results, i, x)
+    {
+        char b1[32], b2[32], b3[64], b4[64];
+        const char *ns = json_string_value(json_object_get(x, "namespace"));
+        weft_table_row(t, ns ? ns : w.pos[0], pick(x, k_key, b1, sizeof(b1)),
+                       pick(x, k_ver, b2, sizeof(b2)), pick(x, k_when, b3, sizeof(b3)),
+                       pick(x, k_who, b4, sizeof(b4)));
+    }
+    weft_table_print(&w, t);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static int secret_delete(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft secret delete NAMESPACE KEY",
+                                   "Deletes a secret; tasks that use it fail from then on.", 2, 2};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft secret delete", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/namespaces/%s/secrets/%s", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "DELETE", path, NULL, &r);
+    free(path);
+    if (rc == 0)
+        printf("deleted  %s/%s\n", w.pos[0], w.pos[1]);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
+static const wf_cmd_t secret_commands[] = {
+    {"set", secret_set, "set a secret from stdin or a file (never from argv)"},
+    {"list", secret_list, "list secret names and versions (never values)"},
+    {"delete", secret_delete, "delete a secret"},
+    {NULL, NULL, NULL},
+};
+
+int weft_secret_main(int argc, char **argv)
+{
+    return wf_cmd_dispatch("weft secret", "Write-only secrets of a namespace.", secret_commands,
+                           argc, argv);
+}
