@@ -98,7 +98,10 @@ DECLARE
     head_seq bigint;
 BEGIN
     SELECT seq INTO head_seq FROM audit_chain_head WHERE id FOR UPDATE;
-    IF FOUND AND EXISTS (SELECT 1 FROM audit_log WHERE seq > head_seq) THEN
+    -- Written as "last entry" so that the primary key answers it even when the
+    -- planner's statistics predate a bulk insert (a range test could be planned
+    -- as a full scan).
+    IF FOUND AND (SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1) > head_seq THEN
         RAISE EXCEPTION 'audit_log has entries after the chain head (%): the log was tampered '
                         'with; run weftd audit verify', head_seq
             USING ERRCODE = 'data_corrupted';

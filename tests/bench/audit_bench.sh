@@ -10,7 +10,7 @@ N=${1:-100000}
 W="$WF_BUILDDIR/weftd"
 pg_start >/dev/null || { echo "cannot start PostgreSQL"; exit 1; }
 "$W" migrate >/dev/null 2>&1 || { echo "migrations failed"; exit 1; }
-pg_psql -c "CREATE TABLE plain_log (LIKE audit_log INCLUDING DEFAULTS)"
+pg_psql -c "CREATE TABLE plain_log (LIKE audit_log INCLUDING DEFAULTS INCLUDING INDEXES); CREATE SEQUENCE plain_seq; ALTER TABLE plain_log ALTER seq SET DEFAULT nextval('plain_seq')"
 ms() { date +%s%N | cut -c1-13; }
 gen="SELECT 'user:u' || (i % 50), 'secret.set', 'logistics.shipments', 'K' || i, 'allowed', '', jsonb_build_object('version', i) FROM generate_series(1, $N) i"
 t0=$(ms); pg_psql -c "INSERT INTO plain_log (actor, action, namespace, target, result, reason, details) $gen"; t1=$(ms)

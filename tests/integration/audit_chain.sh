@@ -163,4 +163,23 @@ t_is "$(pg_psql -c "SELECT string_agg(action, ',' ORDER BY seq) FROM audit_log W
     "a,b,c,d" "the rolled-back savepoint left nothing"
 t_is "$(pg_psql -c "SELECT count(*) = max(seq) FROM audit_log")" "t" "still gapless"
 t_is "$(pg_psql -c "SELECT seq FROM audit_chain_head")" "179" "the head follows the last statement"
+
+# A domain executor's role (migration 0003) appends through wf_audit_append
+# and can do nothing else to the log or its head.
+role=$(pg_psql -c "SELECT weft_ensure_domain_role('logistics')")
+role_url="${WEFT_DATABASE_URL/user=weft/user=$role}"
+out=$(WEFT_DATABASE_URL="$role_url" "$C" append 3 sa:logistics/executor 2>&1)
+t_is "$?" "0" "the executor role appends entries"
+t_is "$out" "182" "and reads back their numbers"
+as_role() { psql -XAtq -v ON_ERROR_STOP=1 "$role_url" -c "$1" >/dev/null 2>&1; }
+t_fails "the executor role cannot read the log" as_role "SELECT actor FROM audit_log"
+t_fails "nor choose an entry's number or hash" \
+    as_role "INSERT INTO audit_log (seq, actor, action, result) VALUES (1000, 'sa:x', 'x', 'allowed')"
+t_fails "nor update entries" as_role "UPDATE audit_log SET reason = 'x'"
+t_fails "nor delete entries" as_role "DELETE FROM audit_log"
+t_fails "nor read the chain head" as_role "SELECT * FROM audit_chain_head"
+t_fails "nor move the chain head" as_role "UPDATE audit_chain_head SET seq = 1"
+t_fails "nor disable the triggers" as_role "ALTER TABLE audit_log DISABLE TRIGGER ALL"
+out=$("$W" audit verify 2>&1)
+t_match "$out" "^182 entries verified" "entries of the executor role verify"
 t_done
