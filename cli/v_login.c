@@ -121,6 +121,7 @@ int weft_login_main(int argc, char **argv)
         rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
         if (rc != 0) {
             weft_err(&w, "login failed: nothing saved");
+            weft_resp_dispose(&r);
             goto out;
         }
         subject = json_string_value(json_object_get(r.json, "subject"));

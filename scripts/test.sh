@@ -18,6 +18,7 @@ if [ "${1:-}" = "--sanitizers" ]; then
     flags+=(--enable-sanitizers)
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS="suppressions=$top/tests/lib/lsan.supp"
 fi
 
 scripts/deps.sh --test || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
