@@ -518,37 +518,82 @@ static long line_offset(const wf_vctx_t *cx, int line)
     return off;
 }
 
+/* Byte offset of 1-based character column `col` on the line starting at `lo`
+ * (libyaml and the expression engine both count characters, not bytes). */
+static long char_offset(const wf_vctx_t *cx, long lo, int col)
+{
+    long i = lo;
+    for (int c = 1; c < col && (size_t)i < cx->len && cx->text[i] != '\n'; c++) {
+        i++;
+        while ((size_t)i < cx->len && ((unsigned char)cx->text[i] & 0xC0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
+/* Indentation of a 1-based source line. */
+static int indent_of(const wf_vctx_t *cx, int line)
+{
+    long lo = line_offset(cx, line);
+    int indent = 0;
+    while (lo >= 0 && (size_t)(lo + indent) < cx->len && cx->text[lo + indent] == ' ')
+        indent++;
+    return indent;
+}
+
+/* Column in the file of value character `c` (1-based) of a one-line quoted
+ * scalar starting at byte `q` (its opening quote): escapes ("\"", "\u00e9",
+ * "''") are several source characters for one value character. Returns 0
+ * when the scalar does not stay on its line. */
+static int quoted_col(const wf_vctx_t *cx, long q, int start_col, int c)
+{
+    char quote = cx->text[q];
+    long i = q + 1;
+    int src = start_col + 1;
+    for (int v = 1; v < c; v++) {
+        if ((size_t)i >= cx->len || cx->text[i] == '\n')
+            return 0;
+        int width = 1;
+        if (quote == '"' && cx->text[i] == '\\' && (size_t)i + 1 < cx->len)
+            width = cx->text[i + 1] == 'x' ? 4 : cx->text[i + 1] == 'u' ? 6 : cx->text[i + 1] == 'U' ? 10 : 2;
+        else if (quote == '\'' && cx->text[i] == '\'' && (size_t)i + 1 < cx->len &&
+                 cx->text[i + 1] == '\'')
+            width = 2;
+        for (int w = 0; w < width && (size_t)i < cx->len; w++) {
+            i++;
+            while ((size_t)i < cx->len && ((unsigned char)cx->text[i] & 0xC0) == 0x80)
+                i++;
+        }
+        src += width;
+    }
+    return src;
+}
+
 /* Maps a 1-based line/col inside the scalar's value to the file. Block
  * scalars start on the line after their '|' or '>' header, at their
- * indentation; quoted scalars start one column after the quote. */
+ * indentation; quoted scalars start one column after the quote. Folded and
+ * multi-line flow scalars are placed on the value's line, which is where the
+ * text usually is. */
 static void place(const wf_vctx_t *cx, const wf_yaml_node_t *node, int l, int c, int *line,
                   int *col)
 {
-    long off = line_offset(cx, node->line);
-    char first = off >= 0 && (size_t)off + (size_t)node->col - 1 < cx->len
-                     ? cx->text[off + node->col - 1]
-                     : ' ';
+    long lo = line_offset(cx, node->line);
+    long at = lo >= 0 ? char_offset(cx, lo, node->col) : -1;
+    char first = at >= 0 && (size_t)at < cx->len ? cx->text[at] : ' ';
     if (first == '|' || first == '>') {
         *line = node->line + l;
-        long lo = line_offset(cx, *line);
-        int indent = 0;
-        while (lo >= 0 && (size_t)(lo + indent) < cx->len && cx->text[lo + indent] == ' ')
-            indent++;
-        *col = indent + c;
+        *col = indent_of(cx, *line) + c;
         return;
     }
     int quote = first == '"' || first == '\'' ? 1 : 0;
     if (l <= 1) {
         *line = node->line;
-        *col = node->col + quote + c - 1;
+        int qc = quote ? quoted_col(cx, at, node->col, c) : 0;
+        *col = qc > 0 ? qc : node->col + quote + c - 1;
         return;
     }
     *line = node->line + l - 1;
-    long lo = line_offset(cx, *line);
-    int indent = 0;
-    while (lo >= 0 && (size_t)(lo + indent) < cx->len && cx->text[lo + indent] == ' ')
-        indent++;
-    *col = indent + c;
+    *col = indent_of(cx, *line) + c;
 }
 
 static bool ident_char(char c)
@@ -613,7 +658,7 @@ static void collect_output_refs(wf_vctx_t *cx, const wf_yaml_node_t *node, const
                 if (*r == '\n') {
                     l++;
                     c = 1;
-                } else {
+                } else if (((unsigned char)*r & 0xC0) != 0x80) { /* characters, not bytes */
                     c++;
                 }
             }
