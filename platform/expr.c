@@ -76,6 +76,100 @@ int wf_tmpl_check(const char *src, size_t len, int *line, int *col, char *msg, s
     return -1;
 }
 
+/* ---- variables a template reads ---- */
+
+typedef struct refs_walk {
+    const wf_tmpl_t *t;
+    void (*fn)(void *ud, const wf_tmpl_ref_t *ref);
+    void *ud;
+    const char *locals[64]; /* names bound by set/for, in the order met */
+    int nlocals;
+} refs_walk_t;
+
+static int is_local(const refs_walk_t *w, const char *name)
+{
+    for (int i = 0; i < w->nlocals; i++)
+        if (strcmp(w->locals[i], name) == 0)
+            return 1;
+    /* past 64 bound names, unknown ones are taken as local: no false alarm */
+    return w->nlocals == 64;
+}
+
+static void bind(refs_walk_t *w, const char *name)
+{
+    if (name != NULL && !is_local(w, name))
+        w->locals[w->nlocals++] = name;
+}
+
+static void report(refs_walk_t *w, const wf_node_t *var, const wf_node_t *access, int guarded)
+{
+    if (is_local(w, var->str))
+        return;
+    wf_tmpl_ref_t r = {.root = var->str, .guarded = guarded};
+    if (access != NULL && access->kind == WF_N_ATTR)
+        r.key = access->str;
+    else if (access != NULL && access->kids[1]->kind == WF_N_STR)
+        r.key = access->kids[1]->str;
+    wf_expr_position(w->t->src, w->t->len, var->pos, &r.line, &r.col);
+    w->fn(w->ud, &r);
+}
+
+static void walk(refs_walk_t *w, const wf_node_t *n, int guarded)
+{
+    if (n == NULL)
+        return;
+    switch ((wf_node_kind_t)n->kind) {
+    case WF_N_VAR:
+        report(w, n, NULL, guarded);
+        return;
+    case WF_N_ATTR:
+    case WF_N_INDEX:
+        if (n->kids[0]->kind == WF_N_VAR)
+            report(w, n->kids[0], n, guarded);
+        else
+            walk(w, n->kids[0], guarded);
+        if (n->kind == WF_N_INDEX)
+            walk(w, n->kids[1], 0);
+        return;
+    case WF_N_COALESCE:
+        walk(w, n->kids[0], 1);
+        walk(w, n->kids[1], guarded);
+        return;
+    case WF_N_TEST:
+    case WF_N_FILTER:
+        walk(w, n->kids[0], guarded || n->fn->lenient);
+        for (uint32_t i = 1; i < n->nkids; i++)
+            walk(w, n->kids[i], 0);
+        return;
+    case WF_N_FOR:
+        walk(w, n->kids[0], guarded);
+        bind(w, n->str);
+        bind(w, n->str2);
+        bind(w, "loop");
+        for (uint32_t i = 1; i < n->nkids; i++)
+            walk(w, n->kids[i], guarded);
+        return;
+    case WF_N_SET:
+        walk(w, n->kids[0], guarded);
+        bind(w, n->str);
+        return;
+    case WF_N_MAP: /* keys are literal strings */
+        for (uint32_t i = 1; i < n->nkids; i += 2)
+            walk(w, n->kids[i], guarded);
+        return;
+    default:
+        for (uint32_t i = 0; i < n->nkids; i++)
+            walk(w, n->kids[i], guarded);
+        return;
+    }
+}
+
+void wf_tmpl_refs(const wf_tmpl_t *t, void (*fn)(void *ud, const wf_tmpl_ref_t *ref), void *ud)
+{
+    refs_walk_t w = {.t = t, .fn = fn, .ud = ud};
+    walk(&w, t->root, 0);
+}
+
 /* ---- rendering every string of a JSON document ---- */
 
 static int has_markup(const char *s, size_t n)

@@ -95,6 +95,22 @@ json_t *wf_expr_render_json(const json_t *value, const wf_expr_env_t *env, wf_ex
  * "", empty lists and maps (and the strings "false"), true otherwise. */
 int wf_expr_truthy(const json_t *value);
 
+/* A variable the template reads, for static checks such as "outputs.t
+ * names a task that exists". */
+typedef struct wf_tmpl_ref {
+    const char *root; /* the variable: "outputs", "inputs", "vars"... */
+    const char *key;  /* the literal attribute or index right after it ("t-1" in
+                         outputs['t-1'].value), or NULL */
+    int line, col;    /* 1-based position of the variable in the source */
+    int guarded;      /* read where absence is expected: left of ??, is defined,
+                         input of default */
+} wf_tmpl_ref_t;
+
+/* Calls `fn` for every read of a context variable in `t`, in source order.
+ * Names bound by {% set %} or {% for %} are not context variables and are
+ * not reported. The strings live as long as `t`. */
+void wf_tmpl_refs(const wf_tmpl_t *t, void (*fn)(void *ud, const wf_tmpl_ref_t *ref), void *ud);
+
 /* Writes the filters, functions and tests with their parameters, one per
  * line ("filter  date(format, existingFormat, timeZone, locale)  ..."). */
 void wf_expr_print_catalog(FILE *out);

@@ -652,13 +652,16 @@ mismatch:
 static int read_instant(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *v,
                         const wf_val_t *existing, const wf_tz_t *tz, instant_t *out)
 {
+    /* about ±300,000 years: keeps every later computation far from overflow */
     if (v->t == WV_INT) {
+        if (v->i > 10000000000000LL || v->i < -10000000000000LL)
+            return wf_ev_error(ev, n, "date out of range");
         out->sec = v->i;
         out->nsec = 0;
         return 0;
     }
     if (v->t == WV_DBL) {
-        if (!(v->d > -1e15 && v->d < 1e15))
+        if (!(v->d > -1e13 && v->d < 1e13))
             return wf_ev_error(ev, n, "date out of range");
         double fl = floor(v->d);
         out->sec = (int64_t)fl;
@@ -953,6 +956,8 @@ int wf_f_date_add(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
             return wf_ev_error(ev, n, "dateAdd result is out of range");
         in.sec = tz_local_to_utc(&tz, fields_local(&f));
     }
+    if (in.sec > 10000000000000LL || in.sec < -10000000000000LL)
+        return wf_ev_error(ev, n, "dateAdd result is out of range");
     return format_instant(ev, n, in, &tz, resolve_format(&a[3], pb, sizeof(pb)), out);
 }
 

@@ -320,6 +320,10 @@ static int cmp_values(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, cons
                       int *res)
 {
     int an = a->t == WV_INT || a->t == WV_DBL, bn = b->t == WV_INT || b->t == WV_DBL;
+    if (a->t == WV_NULL || b->t == WV_NULL) {
+        *res = 2; /* unordered: every comparison with null is false, as in Pebble */
+        return 0;
+    }
     if (an && bn) {
         if (a->t == WV_INT && b->t == WV_INT) {
             *res = (a->i > b->i) - (a->i < b->i);
@@ -371,6 +375,12 @@ static int contains(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *hay, cons
                        wf_val_type(hay));
 }
 
+static int concat(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_val_t *b,
+                  wf_val_t *out);
+
+/* Arithmetic as Pebble does it: integers stay integers (7 / 2 is 3, as in
+ * Java), a float operand makes a float, and '+' with a string operand joins
+ * text. Overflow and division by zero are errors rather than wrap-arounds. */
 static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_val_t *b,
                  wf_val_t *out)
 {
@@ -384,13 +394,8 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
     int64_t x = 0, y = 0;
     double dx = 0, dy = 0;
     snprintf(what, sizeof(what), "operator '%s'", sym[n->op]);
-    if (a->t == WV_STR || b->t == WV_STR) {
-        if (n->op == WF_OP_ADD)
-            return wf_ev_error(ev, n,
-                               "operator '+' expects numbers, got %s and %s; use '~' to "
-                               "join strings",
-                               wf_val_type(a), wf_val_type(b));
-    }
+    if ((a->t == WV_STR || b->t == WV_STR) && n->op == WF_OP_ADD)
+        return concat(ev, n, a, b, out);
     if (wf_ev_num(ev, n, a, what, &ai, &x, &dx) < 0 || wf_ev_num(ev, n, b, what, &bi, &y, &dy) < 0)
         return -1;
     if (ai && bi) {
@@ -409,9 +414,10 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
         case WF_OP_DIV:
             if (y == 0)
                 return wf_ev_error(ev, n, "division by zero");
-            if (x % y != 0 || (x == INT64_MIN && y == -1))
-                goto as_double; /* 7 / 2 is 3.5 */
-            r = x / y;
+            if (x == INT64_MIN && y == -1)
+                over = 1;
+            else
+                r = x / y;
             break;
         case WF_OP_MOD:
             if (y == 0)
@@ -424,7 +430,6 @@ static int arith(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_
         wf_val_int(out, r);
         return 0;
     }
-as_double:
     out->t = WV_DBL;
     switch (n->op) {
     case WF_OP_ADD:
@@ -494,7 +499,8 @@ static int eval_binary(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out)
     case WF_OP_GE:
         if (cmp_values(ev, n, &a, &b, &r) < 0)
             return -1;
-        wf_val_bool(out, n->op == WF_OP_LT   ? r < 0
+        wf_val_bool(out, r == 2              ? 0
+                         : n->op == WF_OP_LT ? r < 0
                          : n->op == WF_OP_LE ? r <= 0
                          : n->op == WF_OP_GT ? r > 0
                                              : r >= 0);

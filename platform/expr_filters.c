@@ -127,7 +127,7 @@ static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int m
         unsigned m = cp;
         int up = mode == CASE_UPPER || (mode == CASE_TITLE && word_start) ||
                  (mode == CASE_CAPITALIZE && first);
-        int down = mode == CASE_LOWER || (mode == CASE_TITLE && !word_start);
+        int down = mode == CASE_LOWER; /* title, like Pebble, leaves the rest as is */
         if (up)
             m = (unsigned)(loc ? towupper_l((wint_t)cp, loc) : towupper((wint_t)cp));
         else if (down)
@@ -793,151 +793,89 @@ int wf_f_from_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out
     return 0;
 }
 
-/* jq paths: ".", ".a.b", ".\"k-1\"", ".[0]", ".[\"k\"]", ".[]" (every item)
- * and "?" (ignore errors), the forms flows use to pick from JSON. Returns
- * the list of selected values; a full jq is out of scope. */
-static int jq_step(wf_eval_t *ev, const wf_node_t *n, json_t *in, json_t *outl, const char *key,
-                   int64_t idx, int kind, int optional)
+/* reverse: a list back to front, or a string character by character. */
+int wf_f_reverse(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
-    json_t *r = NULL;
-    if (kind == 2) { /* .[] */
-        size_t i;
-        json_t *v;
-        const char *k;
-        if (json_is_array(in)) {
-            json_array_foreach(in, i, v) json_array_append(outl, v);
-        } else if (json_is_object(in)) {
-            json_object_foreach(in, k, v) json_array_append(outl, v);
-        } else if (!optional) {
-            return wf_ev_error(ev, n, "jq: cannot iterate over %s",
-                               json_is_null(in) ? "null" : "a scalar");
+    if (a[0].t == WV_STR) {
+        char *o = out_buf(ev, n, a[0].n);
+        if (o == NULL)
+            return -1;
+        size_t w = a[0].n;
+        for (size_t i = 0; i < a[0].n;) {
+            size_t k = utf8_offset(a[0].s + i, a[0].n - i, 1);
+            w -= k;
+            memcpy(o + w, a[0].s + i, k);
+            i += k;
         }
+        wf_val_str(out, o, a[0].n);
         return 0;
     }
-    if (json_is_null(in)) {
-        r = json_null();
-    } else if (kind == 0) {
-        if (!json_is_object(in)) {
-            if (optional)
-                return 0;
-            return wf_ev_error(ev, n, "jq: cannot index a non-object with \"%s\"", key);
+    if (a[0].t != WV_ARR)
+        return wf_ev_error(ev, n, "reverse expects a list or string, got %s", wf_val_type(&a[0]));
+    size_t count = json_array_size(a[0].j);
+    json_t *arr = json_array();
+    for (size_t i = count; arr != NULL && i-- > 0;)
+        if (json_array_append(arr, json_array_get(a[0].j, i)) < 0) {
+            json_decref(arr);
+            arr = NULL;
         }
-        r = json_object_get(in, key);
-        r = r ? json_incref(r) : json_null();
-    } else {
-        if (!json_is_array(in)) {
-            if (optional)
-                return 0;
-            return wf_ev_error(ev, n, "jq: cannot index a non-array with a number");
-        }
-        if (idx < 0)
-            idx += (int64_t)json_array_size(in);
-        r = idx >= 0 ? json_array_get(in, (size_t)idx) : NULL;
-        r = r ? json_incref(r) : json_null();
-    }
-    json_array_append_new(outl, r);
-    return 0;
+    return wf_ev_keep(ev, n, arr, count * 16, out);
 }
 
-int wf_f_jq(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+int wf_f_rsort(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
-    json_t *cur = json_array(), *in = NULL;
-    int rc = -1;
-    if (a[1].t != WV_STR) {
-        json_decref(cur);
-        return wf_ev_error(ev, n, "jq expects a path such as '.a.b'");
-    }
-    /* JSON text is parsed, as Kestra does for ForEach values */
-    if (a[0].t == WV_STR) {
-        in = a[0].n <= ev->lim.max_memory / 4 ? json_loadb(a[0].s, a[0].n, JSON_DECODE_ANY, NULL)
-                                              : NULL;
-        if (in == NULL)
-            in = json_stringn(a[0].s, a[0].n);
+    wf_val_t sorted;
+    if (wf_f_sort(ev, n, a, &sorted) < 0)
+        return -1;
+    return wf_f_reverse(ev, n, &sorted, out);
+}
+
+/* merge: two lists end to end, or two maps with the argument's keys winning. */
+int wf_f_merge(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    json_t *r = NULL;
+    if (a[0].t == WV_ARR && a[1].t == WV_ARR) {
+        r = json_array();
+        if (r != NULL && (json_array_extend(r, a[0].j) < 0 || json_array_extend(r, a[1].j) < 0)) {
+            json_decref(r);
+            r = NULL;
+        }
+    } else if (a[0].t == WV_OBJ && a[1].t == WV_OBJ) {
+        r = json_object();
+        if (r != NULL && (json_object_update(r, a[0].j) < 0 || json_object_update(r, a[1].j) < 0)) {
+            json_decref(r);
+            r = NULL;
+        }
     } else {
-        in = wf_ev_json(ev, n, &a[0]);
+        return wf_ev_error(ev, n, "merge expects two lists or two maps, got %s and %s",
+                           wf_val_type(&a[0]), wf_val_type(&a[1]));
     }
-    if (cur == NULL || in == NULL || json_array_append_new(cur, in) < 0) {
-        in = NULL;
-        goto out;
+    size_t size = a[0].t == WV_ARR ? json_array_size(r) : json_object_size(r);
+    return wf_ev_keep(ev, n, r, size * 48, out);
+}
+
+/* abbreviate(length): at most `length` characters, ending with "..." when cut. */
+int wf_f_abbreviate(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    const char *s;
+    size_t len;
+    if (in_str(ev, n, &a[0], &s, &len) < 0)
+        return -1;
+    if (a[1].t != WV_INT || a[1].i < 0)
+        return wf_ev_error(ev, n, "abbreviate length must be a non-negative integer");
+    size_t chars = wf_utf8_len(s, len), max = (size_t)a[1].i;
+    if (chars <= max) {
+        wf_val_str(out, s, len);
+        return 0;
     }
-    const char *p = a[1].s, *end = a[1].s + a[1].n;
-    while (p < end && *p == ' ')
-        p++;
-    if (p >= end || *p != '.')
-        goto syntax;
-    if (p + 1 == end || p[1] == ' ') /* "." is the input itself */
-        p++;
-    while (p < end && *p != ' ') {
-        char key[256];
-        int64_t idx = 0;
-        int kind = 0;
-        if (*p == '.')
-            p++;
-        if (p < end && *p == '[') {
-            p++;
-            if (p < end && *p == ']') {
-                kind = 2;
-                p++;
-            } else if (p < end && *p == '"') {
-                const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-                if (q == NULL || q - p - 1 >= (long)sizeof(key) || q + 1 >= end || q[1] != ']')
-                    goto syntax;
-                snprintf(key, sizeof(key), "%.*s", (int)(q - p - 1), p + 1);
-                p = q + 2;
-            } else {
-                char *e;
-                idx = strtoll(p, &e, 10);
-                if (e == p || e >= end || *e != ']')
-                    goto syntax;
-                kind = 1;
-                p = e + 1;
-            }
-        } else if (p < end && *p == '"') {
-            const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-            if (q == NULL || q - p - 1 >= (long)sizeof(key))
-                goto syntax;
-            snprintf(key, sizeof(key), "%.*s", (int)(q - p - 1), p + 1);
-            p = q + 1;
-        } else {
-            size_t k = 0;
-            while (p < end && (isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof(key))
-                key[k++] = *p++;
-            key[k] = '\0';
-            if (k == 0)
-                goto syntax;
-        }
-        int optional = p < end && *p == '?';
-        p += optional;
-        json_t *next = json_array();
-        size_t i;
-        json_t *v;
-        if (next == NULL)
-            goto out;
-        json_array_foreach(cur, i, v)
-        {
-            if (jq_step(ev, n, v, next, key, idx, kind, optional) < 0) {
-                json_decref(next);
-                goto out;
-            }
-        }
-        json_decref(cur);
-        cur = next;
-        if (json_array_size(cur) > 100000) {
-            wf_ev_error(ev, n, "jq: too many results");
-            goto out;
-        }
-    }
-    while (p < end && *p == ' ')
-        p++;
-    if (p != end)
-        goto syntax;
-    rc = wf_ev_keep(ev, n, cur, json_array_size(cur) * 32, out);
-    cur = NULL;
-    goto out;
-syntax:
-    wf_ev_error(ev, n, "jq: only paths such as '.a.b', '.[0]' or '.[]' are supported: '%.*s'",
-                (int)(a[1].n > 60 ? 60 : a[1].n), a[1].s);
-out:
-    json_decref(cur);
-    return rc;
+    size_t keep = max > 3 ? max - 3 : 0;
+    size_t cut = utf8_offset(s, len, keep);
+    size_t dots = max < 3 ? max : 3;
+    char *o = out_buf(ev, n, cut + dots);
+    if (o == NULL)
+        return -1;
+    memcpy(o, s, cut);
+    memcpy(o + cut, "...", dots);
+    wf_val_str(out, o, cut + dots);
+    return 0;
 }

@@ -35,6 +35,10 @@ WF_IMPL(wf_f_number);
 WF_IMPL(wf_f_to_json);
 WF_IMPL(wf_f_from_json);
 WF_IMPL(wf_f_jq);
+WF_IMPL(wf_f_reverse);
+WF_IMPL(wf_f_rsort);
+WF_IMPL(wf_f_merge);
+WF_IMPL(wf_f_abbreviate);
 
 /* expr_date.c: dates */
 WF_IMPL(wf_f_date);

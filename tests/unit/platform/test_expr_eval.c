@@ -32,7 +32,9 @@ static const expr_case_t cases[] = {
     {"{{ {'a': {'b': 1}}['a']['b'] }}", "1"},
     /* arithmetic */
     {"{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 10 - 4 - 3 }}", "7 9 3"},
-    {"{{ 7 / 2 }} {{ 8 / 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7.5 % 2 }}", "3.5 4 1 -1 1.5"},
+    {"{{ 7 / 2 }} {{ -7 / 2 }} {{ 8 / 2 }} {{ 7.0 / 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7.5 % 2 }}",
+     "3 -3 4 3.5 1 -1 1.5"},
+    {"{{ (-9223372036854775807 - 1) / -1 }}", "!1:31: integer overflow in '/'"},
     {"{{ inputs.n * inputs.f }} {{ inputs.n + 0.5 }} {{ -inputs.n }} {{ +inputs.neg }}",
      "12.5 5.5 -5 -3"},
     {"{{ 1 / 0 }}", "!1:6: division by zero"},
@@ -41,7 +43,8 @@ static const expr_case_t cases[] = {
     {"{{ 9223372036854775807 + 1 }}", "!1:24: integer overflow in '+'"},
     {"{{ 4611686018427387904 * 2 }}", "!1:24: integer overflow in '*'"},
     {"{{ -9223372036854775807 - 2 }}", "!1:25: integer overflow in '-'"},
-    {"{{ 'a' + 1 }}", "!1:8: use '~' to join strings"},
+    {"{{ 'a' + 1 }} {{ 1 + 'b' }} {{ 'x' + 'y' }}", "a1 1b xy"},
+    {"{{ 'a' - 1 }}", "!1:8: operator '-' expects a number, got string"},
     {"{{ [1] * 2 }}", "!1:8: expects a number, got list"},
     {"{{ -'a' }}", "!1:4: unary '-' expects a number, got string"},
     {"{{ 'a' ~ 1 ~ true ~ null ~ 2.5 }}", "a1true2.5"},
@@ -51,6 +54,7 @@ static const expr_case_t cases[] = {
     {"{{ 1 == '1' }} {{ [1, 2] == [1, 2] }} {{ {'a': 1} == {'a': 1} }}", "false true true"},
     {"{{ 'abc' < 'abd' }} {{ 'b' > 'abc' }} {{ 'ab' < 'abc' }}", "true true true"},
     {"{{ 1 < 'a' }}", "!1:6: cannot compare integer with string"},
+    {"{{ null < 1 }} {{ 1 >= null }} {{ inputs.nul <= inputs.nul }}", "false false false"},
     {"{{ 'a' equals 'a' }} {{ 1 equals 2 }}", "true false"},
     /* logic */
     {"{{ true and false }} {{ true or false }} {{ not true }} {{ !false }}",

@@ -6,7 +6,7 @@ static const expr_case_t cases[] = {
     /* case */
     {"{{ 'héllo wörld' | upper }}", "HÉLLO WÖRLD"},
     {"{{ 'HÉLLO' | lower }}", "héllo"},
-    {"{{ 'hello bIG world' | title }}", "Hello Big World"},
+    {"{{ 'hello bIG world' | title }}", "Hello BIG World"},
     {"{{ 'hello world' | capitalize }}", "Hello world"},
     {"{{ 42 | upper }}", "42"},
     /* trim */
@@ -78,6 +78,18 @@ static const expr_case_t cases[] = {
      "[1,2,3] [\"a\",\"b\"] [-3,1,2.5]"},
     {"{{ inputs.map | keys | sort | join }}", "ab"},
     {"{{ [1, 'a'] | sort }}", "!1:15: sort expects a list of numbers or a list of strings"},
+    /* rsort / reverse / merge / abbreviate */
+    {"{{ inputs.list | rsort }} {{ inputs.list | reverse }} {{ 'héllo' | reverse }}",
+     "[3,2,1] [2,1,3] olléh"},
+    {"{{ [] | reverse }} {{ '' | reverse }}|", "[] |"},
+    {"{{ 5 | reverse }}", "!1:8: reverse expects a list or string, got integer"},
+    {"{{ [1, 2] | merge([3]) }} {{ {'a': 1, 'b': 2} | merge({'b': 3, 'c': 4}) }}",
+     "[1,2,3] {\"a\":1,\"b\":3,\"c\":4}"},
+    {"{{ [1] | merge({'a': 1}) }}", "!1:10: merge expects two lists or two maps, got list and map"},
+    {"{{ 'this is long' | abbreviate(7) }} {{ 'short' | abbreviate(10) }} {{ 'abcdef' | "
+     "abbreviate(2) }}",
+     "this... short .."},
+    {"{{ 'x' | abbreviate(-1) }}", "!1:10: abbreviate length must be a non-negative integer"},
     /* abs */
     {"{{ -5 | abs }} {{ inputs.neg | abs }} {{ -2.5 | abs }} {{ 3 | abs }}", "5 3 2.5 3"},
     {"{{ 'x' | abs }}", "!1:10: abs expects a number, got string"},
@@ -173,6 +185,10 @@ static const expr_case_t cases[] = {
     {"{{ execution.startDate | date('HH', timeZone='Mars/Olympus') }}",
      "!1:26: unknown time zone 'Mars/Olympus'"},
     {"{{ [1] | date }}", "!1:10: expected a date"},
+    {"{{ 9223372036854775807 | date }}", "!1:26: date out of range"},
+    {"{{ -9223372036854775807 | timestamp }}", "!1:27: date out of range"},
+    {"{{ 1e300 | date }}", "!1:12: date out of range"},
+    {"{{ 10000000000000 | dateAdd(100000000000, 'HALF_DAYS', 'yyyy') }}", "!1:21: out of range"},
     {"{{ execution.startDate | date('d', locale='fr') }}", "!1:26: only English names"},
     /* dateAdd */
     {"{{ execution.startDate | dateAdd(1, 'DAYS') }}", "2024-01-16T10:20:30.123456Z"},

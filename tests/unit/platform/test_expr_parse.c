@@ -75,8 +75,49 @@ static const parse_case_t cases[] = {
     {"{% if a %}{% else %}{% elseif b %}{% endif %}", 1, 21, "unexpected {% elseif %}"},
 };
 
+static void collect(void *ud, const wf_tmpl_ref_t *r)
+{
+    char *buf = ud;
+    size_t l = strlen(buf);
+    snprintf(buf + l, 512 - l, "%s%s%s@%d:%d%s;", r->root, r->key ? "." : "", r->key ? r->key : "",
+             r->line, r->col, r->guarded ? "?" : "");
+}
+
+static const char *refs_of(const char *src)
+{
+    static char buf[512];
+    wf_expr_err_t err;
+    buf[0] = '\0';
+    wf_tmpl_t *t = wf_tmpl_compile(src, strlen(src), &err);
+    if (t == NULL)
+        return "(does not parse)";
+    wf_tmpl_refs(t, collect, buf);
+    wf_tmpl_free(t);
+    return buf;
+}
+
+static void test_refs(void)
+{
+    is_str(refs_of("{{ outputs.t1.value }} {{ outputs['t-2'] }}\n{{ inputs }}"),
+           "outputs.t1@1:4;outputs.t-2@1:27;inputs@2:4;",
+           "references with their keys and positions");
+    is_str(
+        refs_of(
+            "{{ outputs.a ?? outputs.b }}{{ outputs.c is defined }}{{ outputs.d | default(1) }}"),
+        "outputs.a@1:4?;outputs.b@1:17;outputs.c@1:32?;outputs.d@1:58?;",
+        "reads guarded by ??, is defined and default are marked");
+    is_str(refs_of("{{ 'outputs.fake' }} {# outputs.b #}{% raw %}{{ outputs.c }}{% endraw %}"), "",
+           "text in strings, comments and raw blocks is not a reference");
+    is_str(refs_of("{% for x in outputs.list %}{{ x.value }}{{ loop.index }}{% endfor %}"
+                   "{% set y = vars.a %}{{ y.b }}"),
+           "outputs.list@1:13;vars.a@1:80;", "loop and set variables are not context reads");
+    is_str(refs_of("{{ outputs[taskrun.value].x }}{{ {'k': inputs.v} }}"),
+           "outputs@1:4;taskrun.value@1:12;inputs.v@1:40;", "dynamic keys and map values");
+}
+
 int main(void)
 {
+    test_refs();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const parse_case_t *c = &cases[i];
         int line = -1, col = -1;
