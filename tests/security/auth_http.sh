@@ -3,9 +3,10 @@
 # private PostgreSQL, OIDC issuers served by the jose-based peer on loopback.
 # Every refused credential on GET /api/v1/me gets 401 with
 # `WWW-Authenticate: Bearer`; the controls get 200 with the right subject.
-# Covered here: credential placement (query string, cookie, Basic, two
-# credentials) and service-account tokens (valid, revoked, expired, unknown,
-# junk). The JWT battery runs against the same verifier in auth_jwt.sh.
+# Covered: every JWT attack of auth_jwt.sh (with its reason code in the
+# problem body), credential placement (query string, cookie, Basic, two
+# credentials), service-account tokens (valid, revoked, expired, unknown,
+# junk) and key rotation without restart.
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
@@ -58,6 +59,57 @@ me() {
     rm -f "$hdr"
 }
 
+# The gateway loads the JWKS in the background: wait for the first key set.
+good=$(mint ok-rs256)
+for _ in $(seq 1 100); do
+    me "$good"
+    [ "$STATUS" = 200 ] && break
+    sleep 0.1
+done
+t_is "$STATUS" 200 "a valid RS256 token is accepted"
+t_is "$(jget "$BODY" .subject)" "user:alice" "subject user:<sub>"
+t_match "$(jget "$BODY" .groups)" "team-sales" "groups from the token"
+
+controls="ok-es256 ok-es384 ok-eddsa ok-aud-array ok-b-issuer ok-expired-within-leeway"
+for c in $controls; do
+    me "$(mint "$c")"
+    t_is "$STATUS" 200 "$c: accepted"
+done
+
+attacks="alg-none:alg-none alg-none-with-kid-and-sig:alg-none hs256-rsa-public-key:alg-hmac
+key-not-in-jwks:kid-unknown:refresh-requested attacker-key-with-real-kid:signature-invalid
+unknown-kid:kid-unknown:refresh-requested kid-path-traversal:kid-invalid
+kid-sql-injection:kid-invalid kid-missing:kid-missing jwk-header:kid-unknown:refresh-requested
+jwk-header-real-kid:signature-invalid jku-header:kid-unknown:refresh-requested
+x5u-header:signature-invalid tampered-payload:signature-invalid
+stripped-signature:signature-malformed truncated-signature:signature-malformed
+signature-bit-flip:signature-invalid es256-der-signature:signature-malformed
+rsa-token-with-ec-kid:alg-key-mismatch ec-token-with-rsa-kid:alg-key-mismatch
+rs384-with-rs256-key:alg-key-mismatch expired:expired nbf-in-future:not-yet-valid
+wrong-iss:issuer-unknown iss-b-signed-by-a:kid-unknown:refresh-requested wrong-aud:aud-mismatch
+aud-array-without-ours:aud-mismatch missing-exp:exp-missing float-exp:exp-invalid
+string-exp:exp-invalid missing-sub:sub-missing oversized:too-large malformed-base64:malformed
+malformed-json:malformed duplicate-sub:malformed crit-header:crit-unsupported
+groups-not-strings:groups-invalid two-parts:malformed"
+n=0
+for entry in $attacks; do
+    c=${entry%%:*}
+    want=${entry#*:}
+    tok=$(mint "$c")
+    me "$tok"
+    sig=${tok##*.}
+    leak=no
+    [ ${#sig} -ge 16 ] && [[ "$BODY" == *"$sig"* ]] && leak=yes
+    t_is "$STATUS:${WWWAUTH%% *}:$leak:$(jget "$BODY" .reason)" "401:Bearer:no:$want" \
+        "$c: 401 $want, WWW-Authenticate: Bearer, token not echoed"
+    n=$((n + 1))
+done
+t_diag "HTTP attack battery: $n forged or invalid JWTs refused"
+me "$(mint ok-rs256)" -G --data-urlencode "access_token=$good"
+t_is "$STATUS" 200 "(control: a fresh JWT in the header)"
+me "" -G --data-urlencode "access_token=$good"
+t_is "$STATUS:${WWWAUTH%% *}" "401:Bearer" "a valid JWT in the query string: 401"
+
 # A valid credential to misplace.
 good=$(gw_mint_token sales placement)
 me "$good"
@@ -94,6 +146,20 @@ me "$unknown"
 t_is "$STATUS" 401 "an unknown service-account token: 401"
 me "weft_sa_'%20OR%201=1--"
 t_is "$STATUS" 401 "SQL in a service-account token: 401"
+
+# Key rotation without restart: a kid published later is accepted once the
+# refresh its first use requested has run (at most min_refresh_interval).
+rot=$(mint ok-rsa-2)
+me "$rot"
+t_is "$STATUS" 401 "a kid not yet published: 401"
+curl -sf "$P/control/rotate" >/dev/null
+for _ in $(seq 1 150); do
+    me "$rot"
+    [ "$STATUS" = 200 ] && break
+    sleep 0.1
+done
+t_is "$STATUS" 200 "after the IdP publishes the new key it is accepted, no restart"
+t_is "$(kill -0 "$GW_PID" 2>/dev/null && echo alive)" alive "same gateway process"
 
 gw_stop
 t_done
