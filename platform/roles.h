@@ -11,6 +11,7 @@ int wf_up_main(int argc, char **argv);           /* platform/up.c */
 int wf_keygen_main(int argc, char **argv);       /* tenants/keygen.c */
 int wf_gateway_main(int argc, char **argv);      /* api/gateway.c */
 int wf_audit_main(int argc, char **argv);        /* tenants/audit_cmd.c */
+int wf_executor_main(int argc, char **argv);     /* platform/executor.c */
 
 /* Loads FILE (or only defaults when NULL) and applies the environment
  * overrides; prints positioned errors and returns -1 when invalid. */

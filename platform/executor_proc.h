@@ -1,0 +1,23 @@
+/* Sandboxed processes of task attempts, driven by the executor's loop. */
+#ifndef WF_EXECUTOR_PROC_H
+#define WF_EXECUTOR_PROC_H
+
+#include <stddef.h>
+
+#include "platform/executor.h"
+#include "sandbox/sbx.h"
+
+/* Starts `spec` for the current attempt of `tr` (which then owns the process
+ * through tr->proc and one executor slot). The attempt ends through
+ * wf_xwalk_attempt_done with outputs {exitCode, vars}. Returns 0, or -1 with
+ * `err` when the sandbox could not start. The caller keeps `spec`. */
+int wf_xproc_start(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
+                   size_t errlen);
+/* Kills the process; the attempt then ends as KILLED. */
+void wf_xproc_kill(wf_xproc_t *p);
+/* Kills and frees the process without reporting (execution being freed). */
+void wf_xproc_abandon(wf_executor_t *ex, wf_xproc_t *p);
+/* Walks executions that may be waiting for a free slot. */
+void wf_xproc_slot_freed(wf_executor_t *ex);
+
+#endif

@@ -1,0 +1,1090 @@
+/* The execution state machine. The walker is idempotent: given the flow and
+ * the task runs recorded so far it creates the next task runs, starts leaf
+ * attempts, and settles flowable task runs and the execution once their
+ * children are done. Nothing is remembered between walks that is not in the
+ * task runs, so a replica taking over an orphaned execution resumes it by
+ * walking the rows it loaded. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "platform/executor.h"
+#include "platform/executor_proc.h"
+#include "platform/flow_time.h"
+#include "platform/log.h"
+
+static const char *const state_names[WF_ST__COUNT] = {
+    [WF_ST_CREATED] = "CREATED", [WF_ST_QUEUED] = "QUEUED",     [WF_ST_RUNNING] = "RUNNING",
+    [WF_ST_PAUSED] = "PAUSED",   [WF_ST_SUCCESS] = "SUCCESS",   [WF_ST_WARNING] = "WARNING",
+    [WF_ST_FAILED] = "FAILED",   [WF_ST_KILLING] = "KILLING",   [WF_ST_KILLED] = "KILLED",
+    [WF_ST_CANCELLED] = "CANCELLED", [WF_ST_RETRYING] = "RETRYING", [WF_ST_SKIPPED] = "SKIPPED",
+};
+
+/* Severity used to merge the outcomes of siblings; higher wins. */
+static const int state_rank[WF_ST__COUNT] = {
+    [WF_ST_SKIPPED] = 0, [WF_ST_SUCCESS] = 1, [WF_ST_WARNING] = 2,
+    [WF_ST_CANCELLED] = 3, [WF_ST_KILLED] = 4, [WF_ST_FAILED] = 5,
+};
+
+const char *wf_xstate_name(wf_state_t s)
+{
+    return s < WF_ST__COUNT ? state_names[s] : "FAILED";
+}
+
+int wf_xstate_parse(const char *name)
+{
+    for (int i = 0; i < WF_ST__COUNT; i++)
+        if (strcmp(state_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+bool wf_xstate_terminal(wf_state_t s)
+{
+    return s == WF_ST_SUCCESS || s == WF_ST_WARNING || s == WF_ST_FAILED || s == WF_ST_KILLED ||
+           s == WF_ST_CANCELLED || s == WF_ST_SKIPPED;
+}
+
+wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b)
+{
+    wf_state_t r = state_rank[a] >= state_rank[b] ? a : b;
+    return r == WF_ST_SKIPPED ? WF_ST_SUCCESS : r;
+}
+
+void wf_iso_from_ms(int64_t ms, char *buf, size_t len)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+void wf_iso_now(char *buf, size_t len)
+{
+    wf_iso_from_ms(wf_wall_ms(), buf, len);
+}
+
+/* ---- task runs ----------------------------------------------------------- */
+
+static void new_id(char *out, size_t len)
+{
+    static const char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    unsigned char buf[22];
+    RAND_bytes(buf, sizeof(buf));
+    size_t n = len - 1 < sizeof(buf) ? len - 1 : sizeof(buf);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[buf[i] % 62];
+    out[n] = '\0';
+}
+
+wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
+                             const char *value, int iteration)
+{
+    if (x->n_truns == x->cap_truns) {
+        size_t cap = x->cap_truns ? x->cap_truns * 2 : 16;
+        wf_trun_t **n = realloc(x->truns, cap * sizeof(*n));
+        if (n == NULL)
+            return NULL;
+        x->truns = n;
+        x->cap_truns = cap;
+    }
+    wf_trun_t *tr = calloc(1, sizeof(*tr));
+    if (tr == NULL)
+        return NULL;
+    new_id(tr->id, sizeof(tr->id));
+    tr->task = task;
+    tr->parent = parent;
+    tr->value = value ? strdup(value) : NULL;
+    tr->iteration = iteration;
+    tr->state = WF_ST_CREATED;
+    tr->attempts = json_array();
+    tr->branch = -1;
+    tr->exec = x;
+    tr->dirty = true;
+    x->truns[x->n_truns++] = tr;
+    return tr;
+}
+
+static wf_trun_t *find_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
+                            const char *value)
+{
+    for (size_t i = 0; i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (tr->task != task || tr->parent != parent)
+            continue;
+        if ((tr->value == NULL) != (value == NULL))
+            continue;
+        if (value && strcmp(tr->value, value) != 0)
+            continue;
+        return tr;
+    }
+    return NULL;
+}
+
+void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st)
+{
+    if (x->state == st && json_array_size(x->history) > 0)
+        return;
+    x->state = st;
+    char date[40];
+    wf_iso_now(date, sizeof(date));
+    json_array_append_new(x->history,
+                          json_pack("{s:s,s:s}", "state", wf_xstate_name(st), "date", date));
+    x->dirty = true;
+}
+
+static void set_trun_state(wf_trun_t *tr, wf_state_t st)
+{
+    if (tr->state != st) {
+        tr->state = st;
+        tr->dirty = true;
+    }
+}
+
+static bool is_each(const wf_task_t *t)
+{
+    return t && (t->type->kind == WF_TASK_FOREACH || t->type->kind == WF_TASK_EACH_SEQUENTIAL ||
+                 t->type->kind == WF_TASK_EACH_PARALLEL);
+}
+
+void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x == NULL)
+        return;
+    for (size_t i = 0; i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (tr->proc)
+            wf_xproc_abandon(ex, tr->proc);
+        wf_loop_timer_cancel(ex->loop, &tr->timer);
+        free(tr->value);
+        free(tr->workdir);
+        json_decref(tr->attempts);
+        json_decref(tr->outputs);
+        free(tr);
+    }
+    free(x->truns);
+    if (x->flow)
+        wf_flow_free(x->flow);
+    json_decref(x->history);
+    json_decref(x->inputs);
+    json_decref(x->labels);
+    json_decref(x->outputs);
+    json_decref(x->trigger);
+    json_decref(x->variables);
+    free(x->id);
+    free(x->namespace_);
+    free(x->flow_id);
+    free(x->parent_id);
+    free(x->original_id);
+    free(x->started_at);
+    free(x);
+}
+
+/* ---- expression context --------------------------------------------------- */
+
+/* outputs[taskId] for plain task runs, outputs[taskId][v1][v2]… for task runs
+ * inside ForEach iterations (one level per enclosing iteration), as Kestra. */
+static void put_outputs(json_t *all, wf_trun_t *tr)
+{
+    const char *vals[16];
+    int nv = 0;
+    for (wf_trun_t *n = tr; n && n->parent && nv < 16; n = n->parent)
+        if (is_each(n->parent->task) && n->value)
+            vals[nv++] = n->value;
+    json_t *slot = all;
+    const char *key = tr->task->id;
+    for (int i = nv - 1; i >= 0; i--) {
+        json_t *next = json_object_get(slot, key);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new(slot, key, next);
+        }
+        slot = next;
+        key = vals[i];
+    }
+    json_object_set(slot, key, tr->outputs);
+}
+
+json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    (void)ex;
+    json_t *outputs = json_object();
+    for (size_t i = 0; i < x->n_truns; i++)
+        if (x->truns[i]->outputs && json_object_size(x->truns[i]->outputs) > 0)
+            put_outputs(outputs, x->truns[i]);
+    json_t *ctx = json_object();
+    json_object_set_new(ctx, "flow", json_pack("{s:s,s:s,s:i}", "id", x->flow_id, "namespace",
+                                               x->namespace_, "revision", x->flow_revision));
+    json_object_set_new(ctx, "execution",
+                        json_pack("{s:s,s:s?,s:s,s:s?}", "id", x->id, "startDate", x->started_at,
+                                  "state", wf_xstate_name(x->state), "originalId",
+                                  x->original_id ? x->original_id : x->id));
+    json_object_set(ctx, "inputs", x->inputs);
+    json_object_set(ctx, "labels", x->labels);
+    json_object_set_new(ctx, "outputs", outputs);
+    if (x->flow && x->flow->variables)
+        json_object_set(ctx, "vars", x->flow->variables);
+    else
+        json_object_set_new(ctx, "vars", json_object());
+    json_object_set(ctx, "trigger", x->trigger ? x->trigger : json_null());
+    json_object_set_new(ctx, "envs", json_object());
+    if (tr != NULL) {
+        json_t *t = json_pack("{s:s,s:i}", "id", tr->id, "attemptsCount",
+                              tr->attempts_count > 0 ? tr->attempts_count - 1 : 0);
+        if (tr->value)
+            json_object_set_new(t, "value", json_string(tr->value));
+        if (tr->iteration >= 0)
+            json_object_set_new(t, "iteration", json_integer(tr->iteration));
+        if (tr->parent)
+            json_object_set_new(t, "parentId", json_string(tr->parent->id));
+        json_object_set_new(ctx, "taskrun", t);
+        json_object_set_new(ctx, "task", json_pack("{s:s,s:s}", "id", tr->task->id, "type",
+                                                   tr->task->type_name));
+        json_t *parents = json_array();
+        for (wf_trun_t *p = tr->parent; p; p = p->parent) {
+            json_t *pt = json_object();
+            if (p->value)
+                json_object_set_new(pt, "value", json_string(p->value));
+            json_array_append_new(parents, json_pack("{s:o,s:O}", "taskrun", pt, "outputs",
+                                                     p->outputs ? p->outputs : json_object()));
+        }
+        if (json_array_size(parents) > 0)
+            json_object_set(ctx, "parent", json_array_get(parents, 0));
+        json_object_set_new(ctx, "parents", parents);
+    }
+    return ctx;
+}
+
+/* ---- attempts and retries ------------------------------------------------- */
+
+static void walk_timer_cb(wf_timer_t *t)
+{
+    wf_trun_t *tr = t->arg;
+    wf_executor_t *ex = tr->exec->ex;
+    if (tr->state == WF_ST_RUNNING && tr->resume_at_ms) {
+        /* Sleep ended. */
+        tr->resume_at_ms = 0;
+        wf_xwalk_attempt_done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+        return;
+    }
+    if (tr->state == WF_ST_PAUSED && tr->resume_at_ms) {
+        /* pauseDuration elapsed: the execution resumes by itself. */
+        tr->resume_at_ms = 0;
+        set_trun_state(tr, WF_ST_SUCCESS);
+        if (tr->exec->state == WF_ST_PAUSED)
+            wf_xexec_set_state(tr->exec, WF_ST_RUNNING);
+    }
+    wf_xwalk(ex, tr->exec);
+}
+
+static const wf_retry_t *retry_of(wf_xexec_t *x, const wf_trun_t *tr)
+{
+    if (tr->task->retry.kind != WF_RETRY_NONE)
+        return &tr->task->retry;
+    if (x->flow && x->flow->retry.kind != WF_RETRY_NONE)
+        return &x->flow->retry;
+    return NULL;
+}
+
+/* Delay before the next attempt, or -1 when the policy allows no more. */
+static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
+{
+    if (r == NULL)
+        return -1;
+    if (r->max_attempts > 0 && tr->attempts_count >= r->max_attempts)
+        return -1;
+    int64_t d = 0;
+    switch (r->kind) {
+    case WF_RETRY_CONSTANT:
+        d = r->interval_ms;
+        break;
+    case WF_RETRY_EXPONENTIAL: {
+        double f = r->delay_factor > 0 ? r->delay_factor : 2.0;
+        double v = (double)r->interval_ms * pow(f, tr->attempts_count - 1);
+        if (r->max_interval_ms > 0 && v > (double)r->max_interval_ms)
+            v = (double)r->max_interval_ms;
+        d = (int64_t)v;
+        break;
+    }
+    case WF_RETRY_RANDOM: {
+        uint32_t u = 0;
+        RAND_bytes((unsigned char *)&u, sizeof(u));
+        int64_t span = r->max_interval_ms - r->min_interval_ms;
+        d = r->min_interval_ms + (span > 0 ? (int64_t)(u % (uint64_t)span) : 0);
+        break;
+    }
+    default:
+        return -1;
+    }
+    if (r->max_duration_ms > 0 &&
+        wf_wall_ms() + d - tr->first_start_ms > r->max_duration_ms)
+        return -1;
+    return d;
+}
+
+static void close_attempt(wf_trun_t *tr, wf_state_t st)
+{
+    json_t *a = json_array_get(tr->attempts, json_array_size(tr->attempts) - 1);
+    if (a == NULL)
+        return;
+    char date[40];
+    wf_iso_now(date, sizeof(date));
+    json_object_set_new(a, "state", json_string(wf_xstate_name(st)));
+    json_object_set_new(a, "endDate", json_string(date));
+}
+
+static void schedule_walk(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x->walking)
+        x->rewalk = true;
+    else
+        wf_xwalk(ex, x);
+}
+
+void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+                           const char *error)
+{
+    wf_xexec_t *x = tr->exec;
+    if (error != NULL)
+        wf_xlog(ex, x, tr, "ERROR", error, strlen(error));
+    if (outputs != NULL) {
+        if (tr->outputs == NULL)
+            tr->outputs = json_object();
+        json_object_update(tr->outputs, outputs);
+    }
+    close_attempt(tr, st);
+    tr->dirty = true;
+    wf_loop_timer_cancel(ex->loop, &tr->timer);
+    if (st == WF_ST_FAILED && x->state != WF_ST_KILLING) {
+        int64_t d = retry_delay(retry_of(x, tr), tr);
+        if (d >= 0) {
+            wf_xlog(ex, x, tr, "WARN", "attempt failed, retrying", 24);
+            set_trun_state(tr, WF_ST_RETRYING);
+            tr->retry_at_ms = wf_wall_ms() + d;
+            wf_loop_timer_arm(ex->loop, &tr->timer, d, walk_timer_cb, tr);
+            schedule_walk(ex, x);
+            return;
+        }
+    }
+    if (st == WF_ST_FAILED && tr->task->allow_failure)
+        st = WF_ST_WARNING;
+    if (st == WF_ST_SUCCESS && tr->attempts_count > 1) {
+        const wf_retry_t *r = retry_of(x, tr);
+        if (r && r->warning_on_retry)
+            st = WF_ST_WARNING;
+    }
+    if (st == WF_ST_WARNING && tr->task->allow_warning)
+        st = WF_ST_SUCCESS;
+    set_trun_state(tr, st);
+    schedule_walk(ex, x);
+}
+
+/* Truthiness of a rendered runIf/condition, as Kestra's: empty, "false", "0"
+ * and "null" are false. */
+static bool truthy(const char *s)
+{
+    while (*s == ' ' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+        n--;
+    if (n == 0)
+        return false;
+    static const char *const falsy[] = {"false", "0", "null", "-0", "0.0", NULL};
+    for (int i = 0; falsy[i]; i++)
+        if (strlen(falsy[i]) == n && strncmp(s, falsy[i], n) == 0)
+            return false;
+    return true;
+}
+
+/* Renders a template to a boolean; -1 with a log line on error. */
+static int render_bool(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *src)
+{
+    json_t *ctx = wf_xexec_context(ex, x, tr);
+    char err[512];
+    char *out = wf_xrender(ex, x, src, ctx, err, sizeof(err));
+    json_decref(ctx);
+    if (out == NULL) {
+        wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+        return -1;
+    }
+    int b = truthy(out);
+    free(out);
+    return b;
+}
+
+/* runIf decides before the first attempt: SKIPPED when false. Returns true
+ * when the task run was settled here. */
+static bool check_run_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    if (tr->task->run_if == NULL)
+        return false;
+    int b = render_bool(ex, x, tr, tr->task->run_if);
+    if (b == 1)
+        return false;
+    set_trun_state(tr, b == 0 ? WF_ST_SKIPPED : WF_ST_FAILED);
+    return true;
+}
+
+static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    bool slot = wf_xtask_uses_slot(tr->task);
+    if (slot && ex->busy >= ex->slots)
+        return; /* walked again when a slot frees */
+    char date[40];
+    wf_iso_now(date, sizeof(date));
+    tr->attempts_count++;
+    json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING", "startDate",
+                                                  date));
+    if (tr->first_start_ms == 0)
+        tr->first_start_ms = wf_wall_ms();
+    set_trun_state(tr, WF_ST_RUNNING);
+    tr->dirty = true;
+    ex->n_task_attempts++;
+    if (wf_xtask_start(ex, tr) < 0)
+        wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "task type has no runner");
+}
+
+/* ---- walking -------------------------------------------------------------- */
+
+static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
+
+/* Children of `parent` inherit its iteration value (Kestra's taskrun.value). */
+static const char *child_value(wf_trun_t *parent)
+{
+    return parent ? parent->value : NULL;
+}
+
+static wf_trun_t *get_trun(wf_xexec_t *x, const wf_task_t *t, wf_trun_t *parent,
+                           const char *value, int iteration)
+{
+    wf_trun_t *tr = find_trun(x, t, parent, value);
+    if (tr == NULL && x->state != WF_ST_KILLING)
+        tr = wf_xexec_add_trun(x, t, parent, value, iteration);
+    return tr;
+}
+
+/* Runs `list` one task after the other. Returns RUNNING while not done. */
+static wf_state_t walk_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+                           wf_trun_t *parent, const char *value)
+{
+    wf_state_t worst = WF_ST_SUCCESS;
+    for (size_t i = 0; i < list->count; i++) {
+        const wf_task_t *t = list->items[i];
+        if (t->disabled)
+            continue;
+        wf_trun_t *tr = get_trun(x, t, parent, value, parent ? parent->iteration : -1);
+        if (tr == NULL)
+            return x->state == WF_ST_KILLING ? WF_ST_KILLED : WF_ST_FAILED;
+        wf_state_t s = walk_task(ex, x, tr);
+        if (!wf_xstate_terminal(s))
+            return WF_ST_RUNNING;
+        if (s == WF_ST_FAILED || s == WF_ST_KILLED || s == WF_ST_CANCELLED)
+            return s;
+        worst = wf_xstate_worst(worst, s);
+    }
+    return worst;
+}
+
+/* Runs `list` side by side, at most `limit` at once (0 = all). */
+static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+                           wf_trun_t *parent, const char *value, int64_t limit)
+{
+    wf_state_t worst = WF_ST_SUCCESS;
+    bool pending = false, failed = false;
+    int64_t active = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const wf_task_t *t = list->items[i];
+        if (t->disabled)
+            continue;
+        wf_trun_t *tr = find_trun(x, t, parent, value);
+        if (tr == NULL) {
+            /* No new branch once one failed or the limit is reached. */
+            if (failed || (limit > 0 && active >= limit) || x->state == WF_ST_KILLING) {
+                pending = pending || !failed;
+                continue;
+            }
+            tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
+            if (tr == NULL)
+                return WF_ST_FAILED;
+        }
+        wf_state_t s = walk_task(ex, x, tr);
+        if (!wf_xstate_terminal(s)) {
+            pending = true;
+            active++;
+            continue;
+        }
+        if (s == WF_ST_FAILED || s == WF_ST_KILLED)
+            failed = true;
+        worst = wf_xstate_worst(worst, s);
+    }
+    return pending ? WF_ST_RUNNING : worst;
+}
+
+/* Dag: a task starts once every task it depends on succeeded. */
+static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+                           wf_trun_t *parent, const char *value, int64_t limit)
+{
+    wf_state_t worst = WF_ST_SUCCESS;
+    bool pending = false, failed = false;
+    int64_t active = 0;
+    for (int round = 0; round < 2; round++) {
+        /* Two rounds: tasks settled synchronously in round one unlock their
+         * dependants in round two without waiting for another walk. */
+        worst = WF_ST_SUCCESS;
+        pending = failed = false;
+        active = 0;
+        for (size_t i = 0; i < list->count; i++) {
+            const wf_task_t *t = list->items[i];
+            if (t->disabled)
+                continue;
+            wf_trun_t *tr = find_trun(x, t, parent, value);
+            if (tr == NULL) {
+                bool ready = !failed && x->state != WF_ST_KILLING;
+                for (size_t d = 0; d < t->n_depends_on && ready; d++) {
+                    const wf_task_t *dep = NULL;
+                    for (size_t k = 0; k < list->count; k++)
+                        if (strcmp(list->items[k]->id, t->depends_on[d]) == 0)
+                            dep = list->items[k];
+                    wf_trun_t *dtr = dep ? find_trun(x, dep, parent, value) : NULL;
+                    ready = dep && (dep->disabled ||
+                                    (dtr && (dtr->state == WF_ST_SUCCESS ||
+                                             dtr->state == WF_ST_WARNING ||
+                                             dtr->state == WF_ST_SKIPPED)));
+                    if (dtr && (dtr->state == WF_ST_FAILED || dtr->state == WF_ST_KILLED))
+                        failed = true;
+                }
+                if (!ready || (limit > 0 && active >= limit)) {
+                    if (!failed)
+                        pending = true;
+                    continue;
+                }
+                tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
+                if (tr == NULL)
+                    return WF_ST_FAILED;
+            }
+            wf_state_t s = walk_task(ex, x, tr);
+            if (!wf_xstate_terminal(s)) {
+                pending = true;
+                active++;
+                continue;
+            }
+            if (s == WF_ST_FAILED || s == WF_ST_KILLED)
+                failed = true;
+            worst = wf_xstate_worst(worst, s);
+        }
+    }
+    if (failed && !pending)
+        return WF_ST_FAILED;
+    return pending ? WF_ST_RUNNING : worst;
+}
+
+/* tasks, then errors when they failed, then finally in every case. */
+static wf_state_t walk_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
+                             const wf_task_list_t *errors, const wf_task_list_t *finally_,
+                             wf_trun_t *parent, const char *value)
+{
+    if (!wf_xstate_terminal(s))
+        return WF_ST_RUNNING;
+    if (s == WF_ST_FAILED && errors->count > 0) {
+        wf_state_t e = walk_seq(ex, x, errors, parent, value);
+        if (!wf_xstate_terminal(e))
+            return WF_ST_RUNNING;
+    }
+    if (finally_->count > 0) {
+        wf_state_t f = walk_seq(ex, x, finally_, parent, value);
+        if (!wf_xstate_terminal(f))
+            return WF_ST_RUNNING;
+        s = wf_xstate_worst(s, f);
+    }
+    return s;
+}
+
+static int64_t prop_int(const wf_task_t *t, const char *name, int64_t dflt)
+{
+    json_t *v = json_object_get(t->props, name);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+/* The iteration values of a ForEach: a list, or a string holding a JSON list
+ * (usually an expression). Returns a new array or NULL with a log line. */
+static json_t *each_values(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    json_t *v = json_object_get(tr->task->props, "values");
+    if (v == NULL)
+        v = json_object_get(tr->task->props, "value");
+    json_t *ctx = wf_xexec_context(ex, x, tr);
+    char err[512] = "";
+    json_t *r = v ? wf_xrender_json(ex, x, v, ctx, err, sizeof(err)) : NULL;
+    json_decref(ctx);
+    if (json_is_string(r)) {
+        json_t *parsed = json_loads(json_string_value(r), JSON_DECODE_ANY, NULL);
+        json_decref(r);
+        r = parsed;
+        if (r == NULL)
+            snprintf(err, sizeof(err), "values is not a JSON list");
+    }
+    if (!json_is_array(r)) {
+        json_decref(r);
+        if (err[0] == '\0')
+            snprintf(err, sizeof(err), "values must be a list");
+        wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+        return NULL;
+    }
+    return r;
+}
+
+static wf_state_t walk_each(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    json_t *values = each_values(ex, x, tr);
+    if (values == NULL)
+        return WF_ST_FAILED;
+    const wf_task_t *t = tr->task;
+    int64_t limit = 1;
+    if (t->type->kind == WF_TASK_FOREACH)
+        limit = prop_int(t, "concurrencyLimit", 1);
+    else if (t->type->kind == WF_TASK_EACH_PARALLEL)
+        limit = prop_int(t, "concurrent", 0);
+    wf_state_t worst = WF_ST_SUCCESS;
+    bool pending = false, failed = false;
+    int64_t active = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(values, i, item) {
+        char *val = json_is_string(item) ? strdup(json_string_value(item))
+                                         : json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (val == NULL)
+            continue;
+        /* An iteration has started when any of its task runs exists. */
+        bool started = false;
+        for (size_t k = 0; k < x->n_truns && !started; k++)
+            started = x->truns[k]->parent == tr && x->truns[k]->value &&
+                      strcmp(x->truns[k]->value, val) == 0;
+        if (!started && (failed || (limit > 0 && active >= limit) ||
+                         x->state == WF_ST_KILLING)) {
+            pending = pending || !failed;
+            free(val);
+            continue;
+        }
+        /* Children carry the iteration index through their parent. */
+        int saved = tr->iteration;
+        tr->iteration = (int)i;
+        wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
+        tr->iteration = saved;
+        free(val);
+        if (!wf_xstate_terminal(s)) {
+            pending = true;
+            active++;
+            continue;
+        }
+        if (s == WF_ST_FAILED || s == WF_ST_KILLED)
+            failed = true;
+        worst = wf_xstate_worst(worst, s);
+    }
+    json_decref(values);
+    return pending ? WF_ST_RUNNING : worst;
+}
+
+static wf_state_t walk_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    if (tr->branch < 0) {
+        json_t *c = json_object_get(tr->task->props, "condition");
+        const char *src = json_is_string(c) ? json_string_value(c) : NULL;
+        int b = src ? render_bool(ex, x, tr, src) : (json_is_true(c) ? 1 : 0);
+        if (b < 0)
+            return WF_ST_FAILED;
+        tr->branch = b;
+    }
+    return walk_seq(ex, x, tr->branch ? &tr->task->then_ : &tr->task->else_, tr,
+                    child_value(tr));
+}
+
+static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    const wf_task_t *t = tr->task;
+    if (tr->branch == -1) {
+        json_t *v = json_object_get(t->props, "value");
+        json_t *ctx = wf_xexec_context(ex, x, tr);
+        char err[512];
+        char *val = json_is_string(v) ? wf_xrender(ex, x, json_string_value(v), ctx, err,
+                                                   sizeof(err))
+                                      : json_dumps(v, JSON_ENCODE_ANY);
+        json_decref(ctx);
+        if (val == NULL) {
+            wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+            return WF_ST_FAILED;
+        }
+        tr->branch = -2;
+        for (size_t i = 0; i < t->n_cases; i++)
+            if (strcmp(t->cases[i].key, val) == 0)
+                tr->branch = (int)i;
+        json_decref(tr->outputs);
+        tr->outputs = json_pack("{s:s}", "value", val);
+        tr->dirty = true;
+        free(val);
+    }
+    const wf_task_list_t *list = tr->branch >= 0 ? &t->cases[tr->branch].tasks : &t->defaults;
+    return walk_seq(ex, x, list, tr, child_value(tr));
+}
+
+/* WaitFor: runs its tasks, iteration after iteration (values "0", "1"…),
+ * until the condition holds or checkFrequency's bounds are reached. */
+static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    const wf_task_t *t = tr->task;
+    json_t *freq = json_object_get(t->props, "checkFrequency");
+    int64_t max_iter = 100, max_ms = 0, interval_ms = 1000;
+    json_t *v = json_object_get(freq, "maxIterations");
+    if (json_is_integer(v))
+        max_iter = json_integer_value(v);
+    char err[200];
+    v = json_object_get(freq, "maxDuration");
+    if (json_is_string(v) && wf_duration_parse(json_string_value(v), &max_ms, err, sizeof(err)))
+        max_ms = 0;
+    v = json_object_get(freq, "interval");
+    if (json_is_string(v) &&
+        wf_duration_parse(json_string_value(v), &interval_ms, err, sizeof(err)))
+        interval_ms = 1000;
+    bool fail_on_max = json_is_true(json_object_get(t->props, "failOnMaxReached"));
+    if (tr->branch < 0) {
+        /* Resume after a takeover: the last iteration recorded is current. */
+        tr->branch = 0;
+        for (size_t i = 0; i < x->n_truns; i++)
+            if (x->truns[i]->parent == tr && x->truns[i]->value &&
+                atoi(x->truns[i]->value) > tr->branch)
+                tr->branch = atoi(x->truns[i]->value);
+    }
+    for (;;) {
+        if (tr->next_iter_ms > wf_wall_ms()) {
+            if (!tr->timer.armed)
+                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_wall_ms(),
+                                  walk_timer_cb, tr);
+            return WF_ST_RUNNING;
+        }
+        char val[24];
+        snprintf(val, sizeof(val), "%d", tr->branch);
+        int saved = tr->iteration;
+        tr->iteration = tr->branch;
+        wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
+        tr->iteration = saved;
+        if (!wf_xstate_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
+            return s;
+        json_t *c = json_object_get(t->props, "condition");
+        int b = json_is_string(c) ? render_bool(ex, x, tr, json_string_value(c)) : 1;
+        if (b < 0)
+            return WF_ST_FAILED;
+        int64_t iterations = tr->branch + 1;
+        json_decref(tr->outputs);
+        tr->outputs = json_pack("{s:I}", "iterationCount", (json_int_t)iterations);
+        tr->dirty = true;
+        if (b == 1)
+            return WF_ST_SUCCESS;
+        if ((max_iter > 0 && iterations >= max_iter) ||
+            (max_ms > 0 && tr->first_start_ms && wf_wall_ms() - tr->first_start_ms >= max_ms)) {
+            if (fail_on_max)
+                wf_xlog(ex, x, tr, "ERROR", "WaitFor: maximum reached", 24);
+            return fail_on_max ? WF_ST_FAILED : WF_ST_SUCCESS;
+        }
+        tr->branch++;
+        tr->next_iter_ms = wf_wall_ms() + interval_ms;
+    }
+}
+
+/* Children of a flowable task run; RUNNING while not settled. */
+static wf_state_t walk_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    const wf_task_t *t = tr->task;
+    const char *v = child_value(tr);
+    wf_state_t s;
+    switch (t->type->kind) {
+    case WF_TASK_PARALLEL:
+        s = walk_par(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
+        break;
+    case WF_TASK_DAG:
+        s = walk_dag(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
+        break;
+    case WF_TASK_IF:
+        s = walk_if(ex, x, tr);
+        break;
+    case WF_TASK_SWITCH:
+        s = walk_switch(ex, x, tr);
+        break;
+    case WF_TASK_FOREACH:
+    case WF_TASK_EACH_SEQUENTIAL:
+    case WF_TASK_EACH_PARALLEL:
+        s = walk_each(ex, x, tr);
+        break;
+    case WF_TASK_WAIT_FOR:
+        s = walk_wait_for(ex, x, tr);
+        break;
+    default: /* Sequential, AllowFailure, WorkingDirectory */
+        s = walk_seq(ex, x, &t->tasks, tr, v);
+        break;
+    }
+    s = walk_block(ex, x, s, &t->errors, &t->finally_, tr, v);
+    if (s == WF_ST_FAILED && t->type->kind == WF_TASK_ALLOW_FAILURE)
+        s = WF_ST_WARNING;
+    return s;
+}
+
+static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    if (wf_xstate_terminal(tr->state))
+        return tr->state;
+    if (x->state == WF_ST_KILLING) {
+        if (tr->proc) {
+            wf_xtask_stop(ex, tr);
+            return WF_ST_RUNNING;
+        }
+        if (!wf_xtask_flowable(tr->task)) {
+            close_attempt(tr, WF_ST_KILLED);
+            set_trun_state(tr, WF_ST_KILLED);
+            return WF_ST_KILLED;
+        }
+    }
+    if (tr->state == WF_ST_CREATED && check_run_if(ex, x, tr))
+        return tr->state;
+    if (wf_xtask_flowable(tr->task)) {
+        if (tr->state == WF_ST_CREATED) {
+            char date[40];
+            wf_iso_now(date, sizeof(date));
+            json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING",
+                                                          "startDate", date));
+            tr->attempts_count = 1;
+            tr->first_start_ms = wf_wall_ms();
+            set_trun_state(tr, WF_ST_RUNNING);
+        }
+        wf_state_t s = walk_children(ex, x, tr);
+        if (x->state == WF_ST_KILLING && !wf_xstate_terminal(s)) {
+            bool live = false;
+            for (size_t i = 0; i < x->n_truns && !live; i++)
+                live = x->truns[i]->parent == tr && !wf_xstate_terminal(x->truns[i]->state);
+            if (!live)
+                s = WF_ST_KILLED;
+        }
+        if (wf_xstate_terminal(s)) {
+            if (s == WF_ST_FAILED && tr->task->allow_failure)
+                s = WF_ST_WARNING;
+            close_attempt(tr, s);
+            set_trun_state(tr, s);
+        }
+        return tr->state;
+    }
+    switch (tr->state) {
+    case WF_ST_CREATED:
+        start_attempt(ex, x, tr);
+        break;
+    case WF_ST_RETRYING:
+        if (wf_wall_ms() >= tr->retry_at_ms)
+            start_attempt(ex, x, tr);
+        else if (!tr->timer.armed)
+            wf_loop_timer_arm(ex->loop, &tr->timer, tr->retry_at_ms - wf_wall_ms(),
+                              walk_timer_cb, tr);
+        break;
+    case WF_ST_RUNNING:
+        if (tr->proc == NULL && !tr->timer.armed && tr->task->type->kind != WF_TASK_SUBFLOW) {
+            /* Running with nothing behind it: the replica that started it
+             * died. The attempt is lost; the retry policy decides. */
+            if (tr->first_start_ms == 0)
+                tr->first_start_ms = wf_wall_ms();
+            wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL,
+                                  "attempt lost: the executor running it stopped");
+        } else if (tr->task->type->kind == WF_TASK_SUBFLOW) {
+            wf_xtask_start(ex, tr); /* polls the child execution */
+        }
+        break;
+    case WF_ST_PAUSED:
+        if (x->state == WF_ST_RUNNING) {
+            /* Resumed through the API. */
+            close_attempt(tr, WF_ST_SUCCESS);
+            wf_loop_timer_cancel(ex->loop, &tr->timer);
+            set_trun_state(tr, WF_ST_SUCCESS);
+        } else if (tr->resume_at_ms && !tr->timer.armed) {
+            wf_loop_timer_arm(ex->loop, &tr->timer, tr->resume_at_ms - wf_wall_ms(),
+                              walk_timer_cb, tr);
+        }
+        break;
+    default:
+        break;
+    }
+    return tr->state;
+}
+
+/* Flow outputs, rendered once every task has run. */
+static int render_flow_outputs(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x->flow->n_outputs == 0)
+        return 0;
+    json_t *ctx = wf_xexec_context(ex, x, NULL);
+    json_t *outs = json_object();
+    int rc = 0;
+    for (size_t i = 0; i < x->flow->n_outputs; i++) {
+        char err[512];
+        json_t *v = wf_xrender_json(ex, x, x->flow->outputs[i].value, ctx, err, sizeof(err));
+        if (v == NULL) {
+            char msg[700];
+            snprintf(msg, sizeof(msg), "flow output %s: %s", x->flow->outputs[i].id, err);
+            wf_xlog(ex, x, NULL, "ERROR", msg, strlen(msg));
+            rc = -1;
+            continue;
+        }
+        json_object_set_new(outs, x->flow->outputs[i].id, v);
+    }
+    json_decref(ctx);
+    json_decref(x->outputs);
+    x->outputs = outs;
+    x->dirty = true;
+    return rc;
+}
+
+static void finish(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s)
+{
+    if (s != WF_ST_KILLED && s != WF_ST_CANCELLED && x->flow && render_flow_outputs(ex, x) != 0)
+        s = WF_ST_FAILED;
+    wf_xexec_set_state(x, s);
+    wf_info("execution %s (%s.%s) %s", x->id, x->namespace_, x->flow_id, wf_xstate_name(s));
+}
+
+/* CREATED → RUNNING through the flow's concurrency gate. Returns false while
+ * the execution must wait (QUEUED). */
+static bool admit(wf_executor_t *ex, wf_xexec_t *x)
+{
+    int64_t limit = x->flow->concurrency.limit;
+    if (limit <= 0) {
+        wf_xexec_set_state(x, WF_ST_RUNNING);
+        return true;
+    }
+    int r = wf_xdb_concurrency_slot(ex, x, limit);
+    if (r == 1) {
+        wf_xexec_set_state(x, WF_ST_RUNNING);
+        return true;
+    }
+    if (r < 0)
+        return false; /* database trouble: try again on the next poll */
+    switch (x->flow->concurrency.behavior) {
+    case WF_CONC_CANCEL:
+        wf_xexec_set_state(x, WF_ST_CANCELLED);
+        break;
+    case WF_CONC_FAIL:
+        wf_xlog(ex, x, NULL, "ERROR", "flow concurrency limit reached", 30);
+        wf_xexec_set_state(x, WF_ST_FAILED);
+        break;
+    default:
+        wf_xexec_set_state(x, WF_ST_QUEUED);
+        break;
+    }
+    return false;
+}
+
+/* Restart (the gateway moved a FAILED or KILLED execution to RETRYING): failed
+ * and killed task runs run again in the same execution, with a new attempt;
+ * their flowable parents become RUNNING again. Successful ones are kept. */
+static void restart(wf_xexec_t *x)
+{
+    for (size_t i = 0; i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (tr->state != WF_ST_FAILED && tr->state != WF_ST_KILLED)
+            continue;
+        set_trun_state(tr, wf_xtask_flowable(tr->task) ? WF_ST_RUNNING : WF_ST_CREATED);
+        tr->branch = -1;
+        tr->first_start_ms = 0;
+    }
+    json_decref(x->outputs);
+    x->outputs = NULL;
+    wf_xexec_set_state(x, WF_ST_RUNNING);
+}
+
+static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x->state == WF_ST_RETRYING && x->flow != NULL)
+        restart(x);
+    if (x->flow == NULL) {
+        wf_xlog(ex, x, NULL, "ERROR", "flow not found or invalid", 25);
+        wf_xexec_set_state(x, WF_ST_FAILED);
+        return;
+    }
+    if (x->state == WF_ST_CREATED || x->state == WF_ST_QUEUED) {
+        if (!admit(ex, x))
+            return;
+    }
+    wf_state_t s = walk_seq(ex, x, &x->flow->tasks, NULL, NULL);
+    if (x->state == WF_ST_KILLING) {
+        bool live = false;
+        for (size_t i = 0; i < x->n_truns && !live; i++)
+            live = !wf_xstate_terminal(x->truns[i]->state) && x->truns[i]->proc;
+        if (!live) {
+            for (size_t i = 0; i < x->n_truns; i++) {
+                wf_trun_t *tr = x->truns[i];
+                if (!wf_xstate_terminal(tr->state)) {
+                    close_attempt(tr, WF_ST_KILLED);
+                    set_trun_state(tr, WF_ST_KILLED);
+                }
+            }
+            finish(ex, x, WF_ST_KILLED);
+        }
+        return;
+    }
+    s = walk_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
+    if (wf_xstate_terminal(s)) {
+        finish(ex, x, s);
+        return;
+    }
+    bool paused = false;
+    for (size_t i = 0; i < x->n_truns && !paused; i++)
+        paused = x->truns[i]->state == WF_ST_PAUSED;
+    if (paused && x->state == WF_ST_RUNNING)
+        wf_xexec_set_state(x, WF_ST_PAUSED);
+}
+
+static void unlink_exec(wf_executor_t *ex, wf_xexec_t *x)
+{
+    for (wf_xexec_t **p = &ex->execs; *p; p = &(*p)->next) {
+        if (*p == x) {
+            *p = x->next;
+            ex->n_execs--;
+            return;
+        }
+    }
+}
+
+void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x->walking) {
+        x->rewalk = true;
+        return;
+    }
+    x->walking = true;
+    int guard = 0;
+    do {
+        x->rewalk = false;
+        if (!x->dropped)
+            walk_once(ex, x);
+    } while (x->rewalk && ++guard < 64);
+    x->walking = false;
+    /* Log lines go in before the terminal state, so whoever follows the
+     * logs until the execution ends sees every line. */
+    if (!x->dropped && wf_xstate_terminal(x->state))
+        wf_xlogs_flush(ex);
+    if (!x->dropped && wf_xdb_save(ex, x) < 0) {
+        /* The next poll walks it again; rows stay consistent because the
+         * failed transaction was rolled back as a whole. */
+        wf_warn("execution %s: saving state failed; will retry", x->id);
+        return;
+    }
+    if (x->dropped || wf_xstate_terminal(x->state)) {
+        if (!x->dropped) {
+            ex->n_execs_done++;
+            if (wf_xdb_emit_event(ex, x) == 0)
+                wf_xsched_on_end(ex, x);
+        }
+        unlink_exec(ex, x);
+        wf_xexec_free(ex, x);
+    }
+}

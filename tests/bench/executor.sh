@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Executor benchmarks (issue 6, item 10), figures printed in one run; never
+# fails on speed. Run by hand from a build directory:
+#   WF_BUILDDIR=/path/to/build WF_SRCDIR=/path/to/src bash tests/bench/executor.sh
+# 1. a flow of 40 sequential shell `true` tasks: orchestration overhead per
+#    task = total / 40 (published: Hatchet ~31 ms, Windmill ~52 ms, Kestra
+#    ~151 ms, Airflow ~2.9 s per task; goal <= 5 ms);
+# 2. a 2-task flow submitted at increasing rates: executions/s sustained and
+#    p50 end-to-end latency (goal >= 200/s with p50 <= 50 ms; Kestra OSS about
+#    1,500/min on 4 vCPUs = 25/s). Through the gateway's API when it serves
+#    POST /api/v1/executions, else rows + NOTIFY as the gateway writes them;
+# 3. idle resident memory of one executor and of the gateway (goal <= 15 MB).
+set -u
+: "${WF_BUILDDIR:?set WF_BUILDDIR}" "${WF_SRCDIR:?set WF_SRCDIR}"
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+W="$WF_BUILDDIR/weftd"
+pg_start >/dev/null || { echo "cannot start PostgreSQL"; exit 1; }
+"$W" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
+ex_domain bench bench
+trap 'ex_stop_all; pg_stop' EXIT
+ex_start bench --slots 8
+sleep 0.5
+
+echo "== 1. 40 sequential shell tasks running 'true'"
+yaml=$'id: seq40\nnamespace: bench\ntasks:\n'
+for i in $(seq 1 40); do
+    yaml+=$'  - id: t'$i$'\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ["true"]\n'
+done
+ex_flow bench seq40 "$yaml"
+best=999999
+for run in 1 2 3; do
+    e=$(ex_exec bench seq40)
+    st=$(ex_wait "$e" 120)
+    ms=$(pg_psql -c "SELECT round(extract(epoch FROM ended_at - created_at) * 1000, 1) FROM executions WHERE id = '$e'")
+    per=$(echo "scale=2; $ms / 40" | bc)
+    echo "run $run: $st, total ${ms} ms, ${per} ms per task"
+    if [ "$(echo "$per < $best" | bc)" = 1 ]; then best=$per; fi
+done
+echo "overhead per task (best of 3): ${best} ms (goal <= 5 ms)"
+for ref in "Hatchet 31" "Windmill 52" "Kestra 151" "Airflow 2900"; do
+    set -- $ref
+    echo "  vs $1 (~$2 ms/task): $(echo "scale=1; $2 / $best" | bc)x faster"
+done
+
+echo
+echo "== 2. 2-task flow at increasing rates"
+ex_flow bench two $'id: two\nnamespace: bench\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: a\n  - id: b\n    type: io.kestra.plugin.core.debug.Return\n    format: "{{ outputs }}"\n'
+submit_sql() { # N RATE: inserts N executions at RATE/s as the gateway would
+    local n=$1 rate=$2
+    pg_psql -v n="$n" -v rate="$rate" >/dev/null <<'SQL'
+DO $$
+DECLARE i int; t0 timestamptz := clock_timestamp();
+BEGIN
+  FOR i IN 1..current_setting('bench.n')::int LOOP
+    PERFORM pg_sleep(greatest(0, extract(epoch FROM (t0 + (i - 1) * (1.0 / current_setting('bench.rate')::float) * interval '1 second') - clock_timestamp())));
+    INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, state, started_by, created_at)
+      VALUES ('b' || md5(random()::text), 'bench', 'two', 1, 'bench', 'CREATED', 'bench', clock_timestamp());
+    PERFORM pg_notify('weft_domain_bench', 'x');
+    COMMIT;
+  END LOOP;
+END $$;
+SQL
+}
+for rate in 50 100 200 400; do
+    n=$((rate * 5))
+    pg_psql -c "DELETE FROM logs; DELETE FROM task_runs; DELETE FROM executions" >/dev/null
+    pg_psql -c "ALTER DATABASE weft SET bench.n = '$n'" -c "ALTER DATABASE weft SET bench.rate = '$rate'" >/dev/null
+    submit_sql "$n" "$rate"
+    for i in $(seq 1 600); do
+        left=$(pg_psql -c "SELECT count(*) FROM executions WHERE state NOT IN ('SUCCESS','FAILED','WARNING')")
+        [ "$left" = 0 ] && break
+        sleep 0.1
+    done
+    pg_psql -c "SELECT format('rate %s/s: %s executions, %s done, %s/s sustained, p50 %s ms, p95 %s ms',
+        $rate, count(*), count(*) FILTER (WHERE state = 'SUCCESS'),
+        round(count(*) / greatest(extract(epoch FROM max(ended_at) - min(created_at)), 0.001)),
+        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - created_at) * 1000)),
+        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - created_at) * 1000)))
+        FROM executions"
+done
+echo "(submitted as rows + NOTIFY, the way the gateway writes them)"
+
+echo
+echo "== 3. idle resident memory"
+sleep 1
+rss=$(awk '/VmRSS/ {print $2}' /proc/"$EX_PID"/status)
+echo "executor: $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB (goal <= 15 MB)"
