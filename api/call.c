@@ -213,6 +213,7 @@ static void run_handler(wf_call_t *call)
         break;
     case WF_NS_NONE:
     case WF_NS_HANDLER:
+    case WF_NS_PATH_JOINED: /* never here: see load_bindings */
         break;
     }
     call->ns = ns;
@@ -244,15 +245,58 @@ static void on_bindings(void *arg, const PGresult *res)
     run_handler(call);
 }
 
-/* Loads every binding of the caller's subject and groups. */
-static void load_bindings(wf_call_t *call)
+const char *wf_call_subjects(wf_call_t *call)
 {
     size_t n = 1 + call->who.n_groups;
     const char **subjects = h2o_mem_alloc_pool(&call->req->pool, sizeof(char *) * n);
     subjects[0] = call->who.subject;
     for (size_t i = 0; i < call->who.n_groups; i++)
         subjects[i + 1] = wf_http_printf(call->req, "group:%s", call->who.groups[i]);
-    const char *params[1] = {wf_call_pg_array(call, subjects, n)};
+    return wf_call_pg_array(call, subjects, n);
+}
+
+bool wf_call_bindings_from_json(wf_call_t *call, const char *text)
+{
+    call->n_bindings = 0;
+    json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return false;
+    }
+    size_t n = json_array_size(arr);
+    call->bindings = h2o_mem_alloc_pool(&call->req->pool, sizeof(wf_rbac_binding_t) * (n + 1));
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array_get(arr, i);
+        const char *subject = json_string_value(json_array_get(row, 0));
+        const char *role_name = json_string_value(json_array_get(row, 1));
+        const char *ns = json_string_value(json_array_get(row, 2));
+        wf_role_t role = role_name ? wf_rbac_role_parse(role_name) : WF_ROLE_NONE;
+        if (subject == NULL || ns == NULL || role == WF_ROLE_NONE)
+            continue;
+        wf_rbac_binding_t *b = &call->bindings[call->n_bindings++];
+        b->subject = wf_http_strdup(call->req, subject);
+        b->role = role;
+        b->namespace = wf_http_strdup(call->req, ns);
+    }
+    json_decref(arr);
+    return true;
+}
+
+/* Loads every binding of the caller's subject and groups, then runs the
+ * route; a joined route fetches them with its own statement instead. */
+static void load_bindings(wf_call_t *call)
+{
+    if (call->route->ns == WF_NS_PATH_JOINED) {
+        const char *ns = wf_call_param(call, "namespace");
+        if (ns == NULL || !wf_namespace_valid(ns)) {
+            wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+            return;
+        }
+        call->ns = ns;
+        call->route->handler(call);
+        return;
+    }
+    const char *params[1] = {wf_call_subjects(call)};
     wf_db_query(call->th->db, WF_SQL_BINDINGS_FOR, 1, params, on_bindings, call);
 }
 

@@ -41,6 +41,13 @@ void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const ch
                    const char *result, const char *reason, json_t *details);
 /* Answers a failed query: 503 when the database is unreachable, 500 otherwise. */
 void wf_call_db_error(wf_call_t *call, const PGresult *res);
+/* The caller's subjects (its own and "group:<g>" for each group) as a
+ * PostgreSQL text[] literal, for statements that select bindings. */
+const char *wf_call_subjects(wf_call_t *call);
+/* Loads the bindings a WF_NS_PATH_JOINED statement returned as a JSON array
+ * of [subject, role, namespace]. Returns false (nothing loaded: every check
+ * then denies) when the text is not such an array. */
+bool wf_call_bindings_from_json(wf_call_t *call, const char *json);
 /* PostgreSQL text[] literal of `n` strings, in the request pool. */
 char *wf_call_pg_array(wf_call_t *call, const char *const *items, size_t n);
 

@@ -115,14 +115,8 @@ static bool id_ok(const char *s)
     return true;
 }
 
-static void on_flow_get(void *arg, const PGresult *res)
+static void send_doc(wf_call_t *call, const char *doc)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    const char *doc = wf_db_get(res, 0, 0);
     if (doc == NULL) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
@@ -134,15 +128,44 @@ static void on_flow_get(void *arg, const PGresult *res)
     wf_http_send(call->req, 200, "application/json", body, len);
 }
 
+static void on_flow_get(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    send_doc(call, wf_db_get(res, 0, 0));
+}
+
+/* One round trip: the caller's bindings and the flow come back together;
+ * the flow is only sent once the bindings allow it. */
+static void on_flow_get_joined(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res) || PQntuples(res) != 1) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (!wf_call_bindings_from_json(call, wf_db_get(res, 0, 0))) {
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "unreadable bindings");
+        return;
+    }
+    if (!wf_call_authorize(call, WF_PERM_FLOW_READ, call->ns))
+        return;
+    send_doc(call, wf_db_get(res, 0, 1));
+}
+
 void wf_h_flow_get(wf_call_t *call)
 {
     const char *id = wf_call_param(call, "id");
     if (!id_ok(id)) {
+        /* Same answer whether or not the caller may see the namespace. */
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
     }
-    const char *params[2] = {call->ns, id};
-    wf_db_query(call->th->db, WF_SQL_FLOW_GET, 2, params, on_flow_get, call);
+    const char *params[3] = {call->ns, id, wf_call_subjects(call)};
+    wf_db_query(call->th->db, WF_SQL_FLOW_GET_JOINED, 3, params, on_flow_get_joined, call);
 }
 
 static void on_flow_deleted(void *arg, const PGresult *res)

@@ -67,7 +67,7 @@ const wf_route_t wf_routes[] = {
      wf_h_flow_list, "Flows under a namespace prefix (?namespace=&page=&size=)", "flows"},
     {"GET", "/api/v1/flows/{namespace}/{id}/revisions", BEARER, WF_PERM_FLOW_READ, WF_NS_PATH,
      WF_BODY_NONE, wf_h_flow_revisions, "A flow's revisions with their sources", "flows"},
-    {"GET", "/api/v1/flows/{namespace}/{id}", BEARER, WF_PERM_FLOW_READ, WF_NS_PATH,
+    {"GET", "/api/v1/flows/{namespace}/{id}", BEARER, WF_PERM_FLOW_READ, WF_NS_PATH_JOINED,
      WF_BODY_NONE, wf_h_flow_get, "A flow (model, revision, source)", "flows"},
     {"DELETE", "/api/v1/flows/{namespace}/{id}", BEARER, WF_PERM_FLOW_WRITE, WF_NS_PATH,
      WF_BODY_NONE, wf_h_flow_delete, "Delete a flow (its revisions are kept)", "flows"},

@@ -30,6 +30,10 @@ typedef enum {
 typedef enum {
     WF_NS_NONE = 0,    /* platform-wide permission (domains) or no permission */
     WF_NS_PATH,        /* the {namespace} path parameter */
+    WF_NS_PATH_JOINED, /* the same, but the handler's one statement also returns the
+                        * caller's bindings (hot reads: one database round trip); the
+                        * handler calls wf_call_bindings_from_json, then
+                        * wf_call_authorize, before revealing anything */
     WF_NS_QUERY,       /* the ?namespace= query parameter (required) */
     WF_NS_HANDLER,     /* the handler loads the object first (execution by id, binding
                         * by id, flow body) and calls wf_call_authorize itself */

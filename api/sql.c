@@ -152,12 +152,16 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "   jsonb_build_object('revision', up.revision) FROM up)"
          " SELECT (SELECT domain FROM d), (SELECT revision FROM up), (SELECT inserted FROM up),"
          "  (SELECT revision FROM flows WHERE namespace = $1 AND id = $2)"},
-    /* The API shape: the model plus revision and source. */
-    [WF_SQL_FLOW_GET] = {"flow_get",
-                         "SELECT (model || jsonb_build_object('revision', revision, 'source',"
-                         "  source, 'disabled', disabled, 'updated', updated_at, 'updatedBy',"
-                         "  updated_by))::text FROM flows"
-                         " WHERE namespace = $1 AND id = $2 AND NOT deleted"},
+    /* $1 ns, $2 id, $3 text[] of the caller's subjects → (bindings as JSON
+     * [[subject, role, namespace], ...], the flow in the API shape, i.e. the
+     * model plus revision and source, or NULL) */
+    [WF_SQL_FLOW_GET_JOINED] =
+        {"flow_get_joined",
+         "SELECT (SELECT coalesce(json_agg(json_build_array(subject, role, namespace)), '[]')"
+         "  FROM role_bindings WHERE subject = ANY($3::text[]))::text,"
+         " (SELECT (model || jsonb_build_object('revision', revision, 'source', source,"
+         "  'disabled', disabled, 'updated', updated_at, 'updatedBy', updated_by))::text"
+         "  FROM flows WHERE namespace = $1 AND id = $2 AND NOT deleted)"},
     /* $1 ns, $2 id, $3 actor: soft delete (revisions stay) */
     [WF_SQL_FLOW_DELETE] =
         {"flow_delete",

@@ -79,7 +79,7 @@ run "GET flow (service-account token)" -H "Authorization: Bearer $ADMIN" \
     "$GW_URL/api/v1/flows/sales.reports/daily"
 
 # First-seen tokens: every request carries a token the gateway has not seen.
-N=${FIRST_SEEN:-4000}
+N=${FIRST_SEEN:-8000}
 curl -s "$IDP/mintmany/ok-rs256?n=$N" >"$PG_TMP/tokens.txt"
 cat >"$PG_TMP/first.lua" <<'EOF'
 local tokens = {}
@@ -91,22 +91,23 @@ request = function()
   return wrk.format("GET", "/api/v1/flows/sales.reports/daily",
                     { ["Authorization"] = "Bearer " .. tokens[i] })
 end
-local seen = 0
-response = function(status, headers, body)
-  seen = seen + 1
-  if seen >= #tokens then wrk.thread:stop() end
-end
 EOF
 # Each wrk thread has its own Lua state and walks the list from the start:
-# one thread that stops after the list keeps every token unseen.
-out=$(TOKENS=$PG_TMP/tokens.txt wrk -t1 -c8 -d60s -s "$PG_TMP/first.lua" "$GW_URL" 2>&1)
+# one thread for one second, with more tokens than it can send, keeps every
+# token unseen (checked below).
+out=$(TOKENS=$PG_TMP/tokens.txt wrk -t1 -c8 -d1s -s "$PG_TMP/first.lua" "$GW_URL" 2>&1)
 # "4000 requests in 1.23s, ..." (wrk prints ms, s or m units)
 reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 secs=$(awk '/requests in/ { t = $4; sub(",", "", t); v = t + 0;
     if (t ~ /ms$/) v /= 1000; else if (t ~ /m$/) v *= 60; print v }' <<<"$out")
 first=$(awk -v r="$reqs" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
-printf '%-34s %10s req/s   (%s requests, each with a token never seen before)\n' \
-    "GET flow (first-seen RS256 JWTs)" "$first" "$reqs"
+if [ "$reqs" -le "$N" ]; then
+    printf '%-34s %10s req/s   (%s requests, each with a token never seen before)\n' \
+        "GET flow (first-seen RS256 JWTs)" "$first" "$reqs"
+else
+    printf '%-34s %10s req/s   (more than the %s tokens minted: a lower bound)\n' \
+        "GET flow (first-seen RS256 JWTs)" "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')" "$N"
+fi
 
 ratio=$(awk -v a="$AUTHED" -v h="$HEALTH" 'BEGIN { printf "%.1f", 100 * a / h }')
 echo "authenticated GET / healthz: ${ratio}% (goal >= 50%)"

@@ -153,7 +153,7 @@ rot=$(mint ok-rsa-2)
 me "$rot"
 t_is "$STATUS" 401 "a kid not yet published: 401"
 curl -sf "$P/control/rotate" >/dev/null
-for _ in $(seq 1 150); do
+for _ in $(seq 1 250); do
     me "$rot"
     [ "$STATUS" = 200 ] && break
     sleep 0.1

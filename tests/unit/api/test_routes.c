@@ -34,7 +34,7 @@ static void test_table(void)
             ok(r->permission == WF_PERM_NO_CHECK, "%s is public and says so", what);
             break;
         }
-        if (r->ns == WF_NS_PATH)
+        if (r->ns == WF_NS_PATH || r->ns == WF_NS_PATH_JOINED)
             ok(strstr(r->pattern, "{namespace}") != NULL, "%s has a {namespace} parameter",
                what);
         if (r->ns == WF_NS_NONE && r->auth == WF_ROUTE_BEARER && r->permission >= 0)
