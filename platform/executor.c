@@ -292,6 +292,8 @@ int wf_executor_main(int argc, char **argv)
         wf_error("sandbox: %s", err);
         goto out;
     }
+    if (wf_xsecrets_init(&ex, &cfg) != 0)
+        goto out;
     if (make_work_root(&ex, &cfg) != 0) {
         wf_error("cannot create the work directory");
         goto out;
@@ -340,6 +342,7 @@ out:
         wf_expr_rt_destroy(ex.rt);
     if (ex.sbx)
         wf_sbx_ctx_destroy(ex.sbx);
+    wf_xsecrets_dispose(&ex);
     if (ex.work_root) {
         remove_tree(ex.work_root);
         free(ex.work_root);

@@ -28,6 +28,7 @@
 #include "platform/flow.h"
 #include "platform/flow_types.h"
 #include "sandbox/sbx.h"
+#include "tenants/seal.h"
 
 /* ---- 1. States (Kestra's names) ----------------------------------------- */
 
@@ -107,6 +108,9 @@ struct wf_xexec {
     bool walking;     /* re-entrancy guard */
     bool rewalk;      /* state changed during a walk: walk again */
     bool dropped;     /* lease lost: stop touching rows */
+    char **secrets;   /* values secret() returned, wiped on free */
+    size_t *secret_lens, n_secrets;
+    struct wf_redact *redact; /* masks those values in log lines */
     wf_xexec_t *next; /* executor's list */
 };
 
@@ -129,6 +133,8 @@ struct wf_executor {
     bool claim_pending; /* a claim round is due */
     wf_xexec_t *execs;
     size_t n_execs;
+    wf_seal_keypair_t kp; /* the domain's key: opens its sealed secrets */
+    bool have_key;
     wf_sbx_ctx_t *sbx; /* sandbox context: filter and namespaces built once */
     char *work_root;   /* shared WorkingDirectory dirs live below */
     struct wf_xlogs *logs;
@@ -225,6 +231,16 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
              const char *line, size_t len);
 /* Writes what is queued. */
 void wf_xlogs_flush(wf_executor_t *ex);
+
+/* executor_secrets.c: secret() and redaction. */
+/* Loads (or creates) the domain's key; 0 also when secrets stay unavailable. */
+int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg);
+void wf_xsecrets_dispose(wf_executor_t *ex);
+/* The expression engine's secret() callback; `ud` is the execution. */
+char *wf_xsecret_lookup(void *ud, const char *name);
+/* Redacted copy of a log line (malloc'd), or NULL when nothing to redact. */
+char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_len);
+void wf_xsecrets_free(wf_xexec_t *x);
 
 /* executor_sched.c: Schedule and Flow triggers of the domain. */
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex);

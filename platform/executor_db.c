@@ -11,6 +11,7 @@
 #include "platform/executor.h"
 #include "platform/log.h"
 #include "platform/store.h"
+#include "tenants/keys.h"
 
 enum {
     Q_REGISTER,
@@ -240,6 +241,14 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
         }
         snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
         PQclear(r);
+        /* The public half of the domain key, for the gateway to seal with.
+         * A key file that is not the domain's registered key is refused:
+         * secrets sealed to the other key would not open. */
+        if (ex->have_key &&
+            wf_keys_register(admin, ex->domain, ex->kp.pub, false, err, errlen) != 0) {
+            PQfinish(admin);
+            return -1;
+        }
         PGconn *c = connect_as_role(url, ex->role, app);
         if (c != NULL) {
             PQfinish(admin);

@@ -104,6 +104,13 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
         memcpy(clean + o, " [truncated]", 12);
         o += 12;
     }
+    size_t rlen = 0;
+    char *red = wf_xsecrets_redact(x, clean, o, &rlen);
+    if (red != NULL) {
+        free(clean);
+        clean = red;
+        o = rlen;
+    }
     char ts[40];
     wf_iso_now(ts, sizeof(ts));
     json_t *row = json_pack("{s:s,s:s?,s:s,s:s,s:s,s:s%}", "e", x->id, "t", tr ? tr->id : NULL,

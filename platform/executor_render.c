@@ -11,7 +11,6 @@
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
                  size_t errlen)
 {
-    (void)x;
     wf_expr_err_t e = {0};
     wf_tmpl_t *t = wf_tmpl_compile(tmpl, strlen(tmpl), &e);
     if (t == NULL) {
@@ -22,7 +21,7 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
         wf_tmpl_free(t);
         return strdup(tmpl);
     }
-    wf_expr_env_t env = {.ctx = ctx};
+    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x};
     const char *out = NULL;
     size_t n = 0;
     char *res = NULL;
@@ -37,8 +36,7 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
 json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
                         size_t errlen)
 {
-    (void)x;
-    wf_expr_env_t env = {.ctx = ctx};
+    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x};
     wf_expr_err_t e = {0};
     json_t *r = wf_expr_render_json(v, &env, ex->rt, &e);
     if (r == NULL)

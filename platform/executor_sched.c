@@ -317,10 +317,11 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
             const wf_trigger_t *t = &f->triggers[k];
             if (t->kind != WF_TRIGGER_FLOW || t->disabled || !trigger_matches(t, x))
                 continue;
-            json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O}", "type", "flow", "id", t->id,
+            json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "flow", "id", t->id,
                                         "executionId", x->id, "namespace", x->namespace_,
-                                        "flowId", x->flow_id, "state", wf_xstate_name(x->state),
-                                        "outputs", x->outputs ? x->outputs : json_object());
+                                        "flowId", x->flow_id, "state", wf_xstate_name(x->state));
+            json_object_set_new(trigger, "outputs",
+                                x->outputs ? json_incref(x->outputs) : json_object());
             json_t *inputs = json_object_get(t->props, "inputs");
             json_t *rendered = NULL;
             if (json_is_object(inputs)) {

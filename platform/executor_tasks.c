@@ -98,7 +98,9 @@ static int run_return(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 static int run_output_values(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     json_t *v = json_object_get(props, "values");
-    done(ex, tr, WF_ST_SUCCESS, json_pack("{s:O}", "values", v ? v : json_object()), NULL);
+    json_t *o = json_object();
+    json_object_set_new(o, "values", v ? json_incref(v) : json_object());
+    done(ex, tr, WF_ST_SUCCESS, o, NULL);
     return WF_RUN_DONE;
 }
 

@@ -170,6 +170,7 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
         free(tr);
     }
     free(x->truns);
+    wf_xsecrets_free(x);
     if (x->flow)
         wf_flow_free(x->flow);
     json_decref(x->history);
@@ -252,8 +253,10 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             json_t *pt = json_object();
             if (p->value)
                 json_object_set_new(pt, "value", json_string(p->value));
-            json_array_append_new(parents, json_pack("{s:o,s:O}", "taskrun", pt, "outputs",
-                                                     p->outputs ? p->outputs : json_object()));
+            json_t *po = json_pack("{s:o}", "taskrun", pt);
+            json_object_set_new(po, "outputs",
+                                p->outputs ? json_incref(p->outputs) : json_object());
+            json_array_append_new(parents, po);
         }
         if (json_array_size(parents) > 0)
             json_object_set(ctx, "parent", json_array_get(parents, 0));
@@ -1064,9 +1067,9 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
     int guard = 0;
     do {
         x->rewalk = false;
-        if (!x->dropped)
+        if (!x->dropped && !wf_xstate_terminal(x->state))
             walk_once(ex, x);
-    } while (x->rewalk && ++guard < 64);
+    } while (x->rewalk && !wf_xstate_terminal(x->state) && ++guard < 64);
     x->walking = false;
     /* Log lines go in before the terminal state, so whoever follows the
      * logs until the execution ends sees every line. */

@@ -39,7 +39,7 @@ fi
 started=$(date +%s)
 make -j"$jobs" check >check.out 2>&1
 status=$?
-grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' check.out | grep -Ev '^PASS:' || true
+grep -aE '^(PASS|FAIL|ERROR|XPASS|SKIP):' check.out | grep -Ev '^PASS:' || true
 # The harness writes one .trs file per test program; count their results.
 pass=0; fail=0; skip=0
 while IFS= read -r line; do

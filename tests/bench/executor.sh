@@ -19,7 +19,7 @@ W="$WF_BUILDDIR/weftd"
 pg_start >/dev/null || { echo "cannot start PostgreSQL"; exit 1; }
 "$W" migrate >/dev/null 2>&1 || { echo "migrate failed"; exit 1; }
 ex_domain bench bench
-trap 'ex_stop_all; pg_stop' EXIT
+trap 'ex_stop_all; declare -f _gw_cleanup >/dev/null && _gw_cleanup; pg_stop' EXIT
 ex_start bench --slots 8
 sleep 0.5
 
@@ -82,8 +82,44 @@ for rate in 50 100 200 400; do
 done
 echo "(submitted as rows + NOTIFY, the way the gateway writes them)"
 
-echo
+# The same through the gateway's API: POST /api/v1/executions with a real
+# service-account token, driven by wrk with 1, 4 and 16 connections.
+. "$WF_SRCDIR/tests/lib/gateway.sh"
+if command -v wrk >/dev/null && gw_start; then
+    trap 'ex_stop_all; _gw_cleanup' EXIT # gw_start replaced the trap
+    TOKEN=$(gw_mint_token weft bench)
+    gw_bind sa:weft/bench platform-admin ''
+    cat >"$PG_TMP/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "{}"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+    for c in 1 4 16; do
+        pg_psql -c "DELETE FROM logs; DELETE FROM task_runs; DELETE FROM executions" >/dev/null
+        wrk -t1 -c$c -d5s -s "$PG_TMP/post.lua" "$GW_URL/api/v1/executions/bench/two" >"$PG_TMP/wrk.out" 2>&1
+        for i in $(seq 1 600); do
+            left=$(pg_psql -c "SELECT count(*) FROM executions WHERE state NOT IN ('SUCCESS','FAILED','WARNING')")
+            [ "$left" = 0 ] && break
+            sleep 0.1
+        done
+        pg_psql -c "SELECT format('API, %s connections: %s executions accepted (%s/s), %s/s completed, p50 %s ms, p95 %s ms end to end',
+            $c, count(*), round(count(*) / 5.0), round(count(*) / greatest(extract(epoch FROM max(ended_at) - min(created_at)), 0.001)),
+            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - created_at) * 1000)),
+            round(percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - created_at) * 1000)))
+            FROM executions"
+        grep -E "Requests/sec|Non-2xx" "$PG_TMP/wrk.out" | sed 's/^/    wrk: /'
+    done
+    GW_RSS_PID=$GW_PID
+else
+    echo "(gateway or wrk unavailable: API figures skipped)"
+fi
+
 echo "== 3. idle resident memory"
 sleep 1
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$EX_PID"/status)
 echo "executor: $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB (goal <= 15 MB)"
+if [ -n "${GW_RSS_PID:-}" ]; then
+    rss=$(awk '/VmRSS/ {print $2}' /proc/"$GW_RSS_PID"/status)
+    echo "gateway:  $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB after the load above (goal <= 15 MB idle)"
+fi

@@ -313,5 +313,42 @@ E2=$(ex_exec team conc)
 t_is "$(ex_wait "$E2" 10)" "FAILED" "concurrency FAIL: second execution FAILED while the first runs"
 t_is "$(ex_wait "$E1" 10)" "SUCCESS" "concurrency: first execution unaffected"
 
+# secret(): sealed to the domain's key (registered by the executor at start),
+# unsealed only for the task, masked in the logs.
+PUB=$(pg_psql -c "SELECT encode(public_key, 'base64') FROM domains WHERE name = 'team'")
+t_match "$PUB" '^[A-Za-z0-9+/]{43}=$' "executor registered its domain's public key"
+SEALED=$("$WF_BUILDDIR/tests/integration/executor_seal" "$PUB" team DB_PASS 1 's3cr3t-value')
+pg_psql -c "INSERT INTO secrets (namespace, key, domain, version, sealed, created_by) VALUES ('team', 'DB_PASS', 'team', 1, '\\x$SEALED', 'test')" >/dev/null
+run secret '
+id: secret
+namespace: team
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "pw={{ secret(\"DB_PASS\") }}"
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      PW: "{{ secret(\"DB_PASS\") }}"
+    commands:
+      - echo "len=$(printf %s "$PW" | wc -c) value=$PW"
+'
+t_is "$ST" "SUCCESS" "secret(): SUCCESS"
+t_is "$(pg_psql -c "SELECT count(*) FROM logs WHERE execution_id = '$EID' AND line LIKE '%s3cr3t%'")" "0" \
+    "the secret value never reaches the logs"
+t_is "$(pg_psql -c "SELECT line FROM logs WHERE execution_id = '$EID' AND line LIKE 'len=%'")" "len=12 value=****" \
+    "the task received the value; its output is masked"
+t_is "$(pg_psql -c "SELECT line FROM logs WHERE execution_id = '$EID' AND line LIKE 'pw=%'")" "pw=****" \
+    "rendered messages are masked"
+run nosecret '
+id: nosecret
+namespace: team
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ secret(\"NOPE\") }}"
+'
+t_is "$ST" "FAILED" "an unknown secret fails the task"
+
 t_ok "no sandbox left behind" bash -c "! pgrep -x sleep -a | grep -q 'sleep 60'"
 t_done

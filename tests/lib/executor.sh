@@ -44,7 +44,9 @@ SQL
 ex_start() {
     local dom=$1
     shift
-    "$WF_BUILDDIR/weftd" executor --domain "$dom" "$@" >>"$PG_TMP/executor-$dom.log" 2>&1 &
+    mkdir -p "$PG_TMP/weft-data"
+    WEFT_DATA_DIR=$PG_TMP/weft-data "$WF_BUILDDIR/weftd" executor --domain "$dom" "$@" \
+        >>"$PG_TMP/executor-$dom.log" 2>&1 &
     EX_PID=$!
     EX_PIDS+=("$EX_PID")
     local i

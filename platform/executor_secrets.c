@@ -1,0 +1,132 @@
+/* secret('NAME') for the executor: the domain's sealed secrets are read
+ * (row-level security shows only this domain's), the nearest namespace up the
+ * hierarchy wins, and the value is unsealed with the domain's private key only
+ * when a task renders it. Every value an execution has seen is redacted from
+ * its log lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "platform/executor.h"
+#include "platform/log.h"
+#include "tenants/keys.h"
+#include "tenants/redact.h"
+
+int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg)
+{
+    char dir[1024];
+    bool explicit_dir = cfg->executor.key_dir != NULL;
+    if (explicit_dir)
+        snprintf(dir, sizeof(dir), "%s", cfg->executor.key_dir);
+    else
+        snprintf(dir, sizeof(dir), "%s/keys", cfg->data_dir ? cfg->data_dir : "weft-data");
+    /* Without a configured key dir the key lives in the data dir of `weftd
+     * up`; an executor started elsewhere (no data dir) runs without secrets
+     * rather than scattering key files in its working directory. */
+    struct stat st;
+    if (!explicit_dir && (cfg->data_dir == NULL || stat(cfg->data_dir, &st) != 0)) {
+        wf_info("no data directory: secrets are unavailable to this executor");
+        return 0;
+    }
+    char err[512];
+    bool created = false;
+    if (wf_keys_load_or_generate(dir, ex->domain, &ex->kp, &created, err, sizeof(err)) != 0) {
+        wf_error("domain key: %s", err);
+        return -1;
+    }
+    ex->have_key = true;
+    if (created)
+        wf_info("generated the key of domain %s in %s", ex->domain, dir);
+    return 0;
+}
+
+void wf_xsecrets_dispose(wf_executor_t *ex)
+{
+    if (ex->have_key)
+        wf_seal_keypair_dispose(&ex->kp);
+    ex->have_key = false;
+}
+
+static void remember(wf_xexec_t *x, const char *value, size_t len)
+{
+    for (size_t i = 0; i < x->n_secrets; i++)
+        if (x->secret_lens[i] == len && memcmp(x->secrets[i], value, len) == 0)
+            return;
+    char **s = realloc(x->secrets, (x->n_secrets + 1) * sizeof(*s));
+    size_t *l = s ? realloc(x->secret_lens, (x->n_secrets + 1) * sizeof(*l)) : NULL;
+    if (s)
+        x->secrets = s;
+    if (l == NULL)
+        return;
+    x->secret_lens = l;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, value, len);
+    copy[len] = '\0';
+    x->secrets[x->n_secrets] = copy;
+    x->secret_lens[x->n_secrets++] = len;
+    /* A redactor is immutable once built: rebuild it with every value. */
+    wf_redact_destroy(x->redact);
+    x->redact = wf_redact_create();
+    for (size_t i = 0; x->redact && i < x->n_secrets; i++)
+        wf_redact_add(x->redact, x->secrets[i], x->secret_lens[i]);
+}
+
+char *wf_xsecret_lookup(void *ud, const char *name)
+{
+    wf_xexec_t *x = ud;
+    wf_executor_t *ex = x->ex;
+    if (!ex->have_key)
+        return NULL;
+    const char *p[] = {name, x->namespace_};
+    PGresult *r = wf_xdb_query(ex,
+                               "SELECT namespace, version, sealed FROM secrets WHERE key = $1 "
+                               "AND ($2 = namespace OR $2 LIKE namespace || '.%') "
+                               "ORDER BY length(namespace) DESC LIMIT 1",
+                               2, p);
+    char *value = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        size_t blen = 0;
+        unsigned char *sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &blen);
+        size_t vlen = 0;
+        int rc = sealed ? wf_unseal_secret(&ex->kp, PQgetvalue(r, 0, 0), name,
+                                           (uint64_t)atoll(PQgetvalue(r, 0, 1)), sealed, blen,
+                                           &value, &vlen)
+                        : -1;
+        PQfreemem(sealed);
+        if (rc != 0) {
+            wf_warn("execution %s: secret %s does not open with this domain's key", x->id, name);
+            value = NULL;
+        } else {
+            remember(x, value, vlen);
+        }
+    }
+    PQclear(r);
+    return value;
+}
+
+char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_len)
+{
+    if (x->redact == NULL)
+        return NULL;
+    return wf_redact_string(x->redact, s, len, out_len);
+}
+
+void wf_xsecrets_free(wf_xexec_t *x)
+{
+    for (size_t i = 0; i < x->n_secrets; i++) {
+        OPENSSL_cleanse(x->secrets[i], x->secret_lens[i]);
+        free(x->secrets[i]);
+    }
+    free(x->secrets);
+    free(x->secret_lens);
+    wf_redact_destroy(x->redact);
+    x->secrets = NULL;
+    x->secret_lens = NULL;
+    x->redact = NULL;
+    x->n_secrets = 0;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# End to end through the real gateway (HTTP, a real service-account token)
+# → the real executor → real sandboxes: flows applied and executions started
+# and controlled through the REST API, results read back in Kestra's shape.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/gateway.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+pg_start || t_bail "cannot start PostgreSQL"
+"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+gw_start || t_bail "gateway did not start"
+trap 'ex_stop_all; _gw_cleanup' EXIT
+ADMIN=$(gw_mint_token weft admin)
+gw_bind sa:weft/admin platform-admin ''
+A=(-H "Authorization: Bearer $ADMIN")
+J=(-H 'Content-Type: application/json')
+Y=(-H 'Content-Type: application/x-yaml')
+http POST /api/v1/domains "${A[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
+t_is "$STATUS" 201 "domain created through the API"
+ex_start ops || t_bail "executor did not start"
+
+apply() { http POST /api/v1/flows "${A[@]}" "${Y[@]}" --data-binary "$1"; [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2; }
+runw() { # FLOW [JSON] -> BODY of the finished execution
+    http POST "/api/v1/executions/ops/$1?wait=30" "${A[@]}" "${J[@]}" -d "${2:-{\}}"
+}
+
+apply '
+id: hello
+namespace: ops
+inputs:
+  - id: who
+    type: STRING
+    defaults: world
+tasks:
+  - id: greet
+    type: io.kestra.plugin.core.log.Log
+    message: "hello {{ inputs.who }}"
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - echo "::{\"outputs\":{\"len\":$(printf %s "{{ inputs.who }}" | wc -c)}}::"
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: p1
+        type: io.kestra.plugin.core.debug.Return
+        format: one
+      - id: p2
+        type: io.kestra.plugin.scripts.python.Script
+        script: |
+          print("::{\"outputs\":{\"sq\":%d}}::" % (7 * 7))
+outputs:
+  - id: len
+    type: INT
+    value: "{{ outputs.sh.vars.len }}"
+'
+runw hello '{"who": "weft"}'
+t_is "$STATUS" 200 "POST ?wait returns the finished execution"
+t_is "$(jget "$BODY" .state.current)" "SUCCESS" "state.current SUCCESS"
+t_is "$(jget "$BODY" .outputs.len)" "4" "flow outputs from a sandboxed shell task"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.map(t=>t.taskId+":"+t.state.current).sort().join(" "))' "$BODY")" \
+    "both:SUCCESS greet:SUCCESS p1:SUCCESS p2:SUCCESS sh:SUCCESS" "taskRunList with every task run"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.find(t=>t.taskId=="p2").outputs.vars.sq)' "$BODY")" \
+    "49" "python Script outputs"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.find(t=>t.taskId=="sh").attempts.map(a=>a.state).join())' "$BODY")" \
+    "SUCCESS" "attempts recorded"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.state.histories.map(h=>h.state).join())' "$BODY")" \
+    "CREATED,RUNNING,SUCCESS" "state histories"
+EID=$(jget "$BODY" .id)
+http GET "/api/v1/executions/$EID/logs" "${A[@]}"
+t_match "$BODY" "hello weft" "logs through the API"
+
+apply '
+id: flaky
+namespace: ops
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [1, 2, 3]
+    tasks:
+      - id: check
+        type: io.kestra.plugin.scripts.shell.Commands
+        retry: {type: constant, interval: PT0.05S, maxAttempt: 2}
+        commands:
+          - test {{ taskrun.attemptsCount }} -ge 1
+'
+runw flaky
+t_is "$(jget "$BODY" .state.current)" "SUCCESS" "ForEach with a retried shell task: SUCCESS"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.filter(t=>t.taskId=="check").map(t=>t.value+"/"+t.attempts.length).sort().join(" "))' "$BODY")" \
+    "1/2 2/2 3/2" "each iteration failed once and succeeded on its retry"
+
+apply '
+id: long
+namespace: ops
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+  - id: sleep
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands: ["sleep 60"]
+'
+http POST /api/v1/executions/ops/long "${A[@]}"
+LONG=$(jget "$BODY" .id)
+for i in $(seq 1 100); do [ "$(ex_state "$LONG")" = PAUSED ] && break; sleep 0.05; done
+t_is "$(ex_state "$LONG")" "PAUSED" "Pause: PAUSED through the API"
+http POST "/api/v1/executions/$LONG/resume" "${A[@]}"
+t_match "$STATUS" "^20[02]$" "resume accepted"
+for i in $(seq 1 100); do
+    [ "$(pg_psql -c "SELECT state FROM task_runs WHERE execution_id = '$LONG' AND task_id = 'sleep'")" = RUNNING ] && break
+    sleep 0.05
+done
+t_is "$(pg_psql -c "SELECT state FROM task_runs WHERE execution_id = '$LONG' AND task_id = 'sleep'")" "RUNNING" \
+    "resumed: the next task runs"
+start=$(date +%s%N)
+http POST "/api/v1/executions/$LONG/kill" "${A[@]}"
+t_is "$STATUS" 202 "kill accepted"
+ST=$(ex_wait "$LONG" 10)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+t_is "$ST" "KILLED" "kill through the API: KILLED"
+t_ok "killed within a second (${ms} ms)" test "$ms" -lt 1000
+t_ok "the sandboxed sleep is gone" bash -c "! pgrep -x sleep -a | grep -q 'sleep 60'"
+http GET "/api/v1/executions/$LONG" "${A[@]}"
+t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.state.histories.map(h=>h.state).join())' "$BODY")" \
+    "CREATED,RUNNING,PAUSED,RUNNING,KILLING,KILLED" "history keeps the gateway's transitions"
+
+apply '
+id: boom
+namespace: ops
+tasks:
+  - id: f
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "no luck"
+'
+apply '
+id: after-boom
+namespace: ops
+triggers:
+  - id: on-fail
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: ops
+        flowId: boom
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [FAILED]
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "saw {{ trigger.executionId }}"
+'
+sleep 5.5 # flows are re-read every 5 s
+runw boom
+t_is "$(jget "$BODY" .state.current)" "FAILED" "Fail task: FAILED"
+BOOM=$(jget "$BODY" .id)
+for i in $(seq 1 100); do
+    T=$(pg_psql -c "SELECT id FROM executions WHERE flow_id = 'after-boom' LIMIT 1")
+    [ -n "$T" ] && [ "$(ex_state "$T")" = SUCCESS ] && break
+    sleep 0.1
+done
+t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '$T'")" "saw $BOOM" \
+    "Flow trigger started the consumer with the trigger context"
+http POST "/api/v1/executions/$BOOM/restart" "${A[@]}"
+t_match "$STATUS" "^20[012]$" "restart accepted"
+R=$(jget "$BODY" .id)
+t_is "$(ex_wait "$R" 20)" "FAILED" "the restarted execution ran (and failed again, as its flow says)"
+
+apply '
+id: ticker
+namespace: ops
+triggers:
+  - id: every-second
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "*/1 * * * * *"
+    withSeconds: true
+tasks:
+  - id: t
+    type: io.kestra.plugin.core.log.Log
+    message: "tick {{ trigger.date }}"
+'
+ex_start ops || t_bail "second replica did not start"
+sleep 9
+apply $'id: ticker\nnamespace: ops\ndisabled: true\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: off\n'
+sleep 1
+n=$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'ticker'")
+dups=$(pg_psql -c "SELECT count(*) FROM (SELECT trigger->>'date' FROM executions WHERE flow_id = 'ticker' GROUP BY 1 HAVING count(*) > 1) d")
+t_diag "schedule fired $n times in ~10 s with two replicas"
+t_ok "schedule fired ($n)" test "$n" -ge 2
+t_is "$dups" "0" "exactly one execution per tick across two replicas"
+t_done
