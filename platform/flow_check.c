@@ -633,7 +633,19 @@ static void collect_output_refs(wf_vctx_t *cx, const wf_yaml_node_t *node, const
             open = close != NULL ? close + 2 : s + node->len;
             continue;
         }
+        char in_string = 0; /* text inside a string literal is not a reference */
         for (const char *p = open + 2; p + 7 < end; p++) {
+            if (in_string != 0) {
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+                else if (*p == in_string)
+                    in_string = 0;
+                continue;
+            }
+            if (*p == '\'' || *p == '"') {
+                in_string = *p;
+                continue;
+            }
             if (strncmp(p, "outputs", 7) != 0 || (p > s && (ident_char(p[-1]) || p[-1] == '.')))
                 continue;
             const char *q = p + 7, *id = NULL;

@@ -198,8 +198,18 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         break;
     case WF_PT_LIST:
         if (node->kind != WF_YAML_SEQ &&
-            !(prop->flags & WF_PF_ONE_OR_LIST && is_string_scalar(node)) && !dynamic)
+            !(prop->flags & WF_PF_ONE_OR_LIST && is_string_scalar(node)) && !dynamic) {
             type_error(cx, prop, node, path);
+        } else if (node->kind == WF_YAML_SCALAR && !dynamic) {
+            /* A list written as text ('["a", "b"]') is read as JSON at run time:
+             * check it now. */
+            json_error_t jerr;
+            json_t *j = json_loadb(node->value, node->len, JSON_DECODE_ANY, &jerr);
+            if (!json_is_array(j))
+                wf_vctx_error(cx, node, path, "expected a list or a JSON array, got '%s'%s%s",
+                              node->value, j == NULL ? ": " : "", j == NULL ? jerr.text : "");
+            json_decref(j);
+        }
         break;
     case WF_PT_STRING_LIST:
     case WF_PT_ENUM_LIST:
