@@ -20,6 +20,7 @@ typedef enum {
     CONF_STRLIST, /* list of strings: char ** at offset, size_t count at count_offset */
     CONF_SECTION, /* nested mapping stored inline */
     CONF_LIST,    /* list of mappings: T * at offset, size_t count at count_offset */
+    CONF_BOOL,    /* true/false: bool at offset */
 } conf_type_t;
 
 typedef struct conf_key conf_key_t;
@@ -82,6 +83,23 @@ static const conf_key_t executor_keys[] = {
     END_KEYS,
 };
 
+/* The task sandbox (sandbox/sbx.h); read by executors and `weftd sandbox`. */
+static const conf_key_t sandbox_keys[] = {
+    {"allow_weaker", CONF_BOOL, offsetof(wf_config_t, sandbox.allow_weaker), 0, 0, false, "false",
+     0, 0, NULL, NULL,
+     "run tasks even when user namespaces or a cgroup controller is missing"},
+    {"host_id_base", CONF_INT, offsetof(wf_config_t, sandbox.host_id_base), 0, 0, false, "100000",
+     1, INT64_C(4294901759), NULL, NULL,
+     "task ids 0..65535 map to host ids base..base+65535 (never host root)"},
+    {"work_base", CONF_STRING, offsetof(wf_config_t, sandbox.work_base), 0, 0, false, NULL, 0, 0,
+     NULL, NULL, "directory for per-run work dirs (default $TMPDIR or /tmp)"},
+    {"cgroup_parent", CONF_STRING, offsetof(wf_config_t, sandbox.cgroup_parent), 0, 0, false,
+     NULL, 0, 0, NULL, NULL, "cgroup path for task cgroups (default: below our own cgroup)"},
+    {"fresh_netns", CONF_BOOL, offsetof(wf_config_t, sandbox.fresh_netns), 0, 0, false, "false",
+     0, 0, NULL, NULL, "a new network namespace per task instead of one shared empty one"},
+    END_KEYS,
+};
+
 static const conf_key_t oidc_keys[] = {
     {"issuer", CONF_STRING, offsetof(wf_oidc_conf_t, issuer), 0, 0, true, NULL, 0, 0, NULL, NULL,
      "exact issuer (iss) of accepted tokens"},
@@ -121,6 +139,7 @@ static const conf_key_t top_keys[] = {
     {"log", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, log_keys, NULL, "logging"},
     {"gateway", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, gateway_keys, NULL, "HTTP server"},
     {"executor", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, executor_keys, NULL, "executors"},
+    {"sandbox", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, sandbox_keys, NULL, "task sandbox"},
     {"auth", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, auth_keys, NULL, "authentication"},
     {"domains", CONF_LIST, offsetof(wf_config_t, domains), offsetof(wf_config_t, n_domains),
      sizeof(wf_domain_conf_t), false, NULL, 0, 0, domain_keys, NULL,
@@ -181,6 +200,9 @@ static void apply_defaults(void *base, const conf_key_t *keys)
         case CONF_SECTION:
             apply_defaults(base, k->children);
             break;
+        case CONF_BOOL:
+            *FIELD(base, k->offset, bool) = k->def != NULL && strcmp(k->def, "true") == 0;
+            break;
         case CONF_STRLIST:
         case CONF_LIST:
             break;
@@ -221,6 +243,7 @@ static void free_values(void *base, const conf_key_t *keys)
             break;
         case CONF_INT:
         case CONF_SIZE:
+        case CONF_BOOL:
             break;
         }
     }
@@ -259,6 +282,11 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
         *slot = strdup(v->value);
         return;
     }
+    case CONF_BOOL:
+        if (v->kind != WF_YAML_SCALAR || !wf_yaml_as_bool(v, FIELD(base, k->offset, bool)))
+            wf_diags_add(d, v->line, v->col, path, "expected true or false, got %s",
+                         v->kind == WF_YAML_SCALAR ? v->value : wf_yaml_type_name(v));
+        return;
     case CONF_INT:
     case CONF_SIZE: {
         bool ok = k->type == CONF_INT ? wf_yaml_as_int(v, &iv)
@@ -593,7 +621,7 @@ void wf_config_dispose(wf_config_t *cfg)
 static void print_keys(FILE *out, const conf_key_t *keys, const char *prefix)
 {
     static const char *const type_names[] = {"string", "integer", "size", "list of strings",
-                                             "section", "list"};
+                                             "section", "list", "boolean"};
     for (const conf_key_t *k = keys; k->name != NULL; k++) {
         char p[128];
         snprintf(p, sizeof(p), "%s%s%s", prefix, prefix[0] ? "." : "", k->name);

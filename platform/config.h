@@ -49,6 +49,13 @@ typedef struct wf_config {
         char *key_dir;             /* per-domain key files; default DATA_DIR/keys */
     } executor;
     struct {
+        bool allow_weaker;    /* run tasks when a protection is missing (default false) */
+        int64_t host_id_base; /* task ids map to host ids from here */
+        char *work_base;      /* per-run directories; NULL = $TMPDIR or /tmp */
+        char *cgroup_parent;  /* NULL = below the process's own cgroup */
+        bool fresh_netns;     /* a network namespace per task */
+    } sandbox;
+    struct {
         wf_oidc_conf_t *oidc;
         size_t n_oidc;
     } auth;

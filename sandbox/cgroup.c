@@ -263,8 +263,8 @@ static int init_v1(sbx_cg_root_t *root, const char *parent)
     return 0;
 }
 
-int sbx_cg_init(sbx_cg_root_t *root, const char *parent, unsigned *missing, char *err,
-                size_t errlen)
+int sbx_cg_init(sbx_cg_root_t *root, const char *parent, unsigned without, unsigned *missing,
+                char *err, size_t errlen)
 {
     memset(root, 0, sizeof(*root));
     if (is_fs(CG_MOUNT, CGROUP2_SUPER_MAGIC)) {
@@ -275,9 +275,12 @@ int sbx_cg_init(sbx_cg_root_t *root, const char *parent, unsigned *missing, char
         root->mode = 1;
         init_v1(root, parent);
     }
-    for (int c = 0; c < SBX_CG_N; c++)
+    for (int c = 0; c < SBX_CG_N; c++) {
+        if (controllers[c].feature & without)
+            root->have[c] = false;
         if (!root->have[c])
             *missing |= controllers[c].feature;
+    }
     (void)err;
     (void)errlen;
     return 0;

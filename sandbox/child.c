@@ -6,6 +6,9 @@
  * uses stdio: everything (paths, argv, envp, mount steps) was prepared by the
  * parent, and children are made with the raw clone system call (no atfork
  * handlers that could wait on a lock held by another thread of the parent).
+ * Credentials are changed with the raw system calls: glibc's setresuid and
+ * friends would try to change the ids of every thread of the parent (which
+ * do not exist here) and wait for them forever.
  * Failures are written to the report pipe as (step, op, errno). */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +67,13 @@ __attribute__((noreturn)) static void fail(int fd, int step, int op, int err)
         /* nobody left to tell */
     }
     _exit(SBX_SETUP_EXIT);
+}
+
+static int raw_setids(uid_t uid, gid_t gid)
+{
+    if (syscall(SYS_setresgid, gid, gid, gid) != 0)
+        return -1;
+    return (int)syscall(SYS_setresuid, uid, uid, uid);
 }
 
 static pid_t raw_fork(void)
@@ -147,7 +157,7 @@ __attribute__((noreturn)) static void task_main(const sbx_plan_t *p, int rep)
     /* Ids: the unprivileged task id of the user namespace (host_id_base +
      * WF_SBX_TASK_ID outside); without user namespaces, that host id directly. */
     uid_t id = ctx->userns_fd >= 0 ? WF_SBX_TASK_ID : ctx->opts.host_id_base + WF_SBX_TASK_ID;
-    if (setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0)
+    if (raw_setids(id, id) != 0)
         fail(rep, SBX_STEP_IDS, -1, errno);
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
@@ -300,11 +310,10 @@ void sbx_child_main(const sbx_plan_t *p)
 
     /* 7. User namespace: drop the host's supplementary groups while we may,
      *    then enter the unprivileged namespace as its root (host_id_base). */
-    if (setgroups(0, NULL) != 0)
+    if (syscall(SYS_setgroups, 0, NULL) != 0)
         fail(rep, SBX_STEP_USERNS, -1, errno);
     if (ctx->userns_fd >= 0) {
-        if (setns(ctx->userns_fd, CLONE_NEWUSER) != 0 || setresgid(0, 0, 0) != 0 ||
-            setresuid(0, 0, 0) != 0)
+        if (setns(ctx->userns_fd, CLONE_NEWUSER) != 0 || raw_setids(0, 0) != 0)
             fail(rep, SBX_STEP_USERNS, -1, errno);
         /* Changing the effective ids cleared the parent-death signal: set it
          * again, and check once more that the parent did not die meanwhile. */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "platform/config.h"
 #include "sandbox/sbx_int.h"
 
 /* Host directories of the minimal root: bound read-only when a directory,
@@ -53,13 +54,44 @@ static const struct {
 
 static const struct {
     unsigned bit;
+    const char *key; /* for --without */
     const char *name;
 } feature_names[] = {
-    {WF_SBX_F_USERNS, "user namespaces"},
-    {WF_SBX_F_CG_MEMORY, "memory cgroup controller"},
-    {WF_SBX_F_CG_PIDS, "pids cgroup controller"},
-    {WF_SBX_F_CG_CPU, "cpu cgroup controller"},
+    {WF_SBX_F_USERNS, "userns", "user namespaces"},
+    {WF_SBX_F_CG_MEMORY, "memory", "memory cgroup controller"},
+    {WF_SBX_F_CG_PIDS, "pids", "pids cgroup controller"},
+    {WF_SBX_F_CG_CPU, "cpu", "cpu cgroup controller"},
 };
+
+int wf_sbx_features_parse(const char *list, unsigned *mask)
+{
+    *mask = 0;
+    for (const char *s = list; *s;) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        bool found = false;
+        for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+            if (strlen(feature_names[i].key) == n && strncmp(feature_names[i].key, s, n) == 0) {
+                *mask |= feature_names[i].bit;
+                found = true;
+            }
+        if (!found)
+            return -1;
+        s += n + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+void wf_sbx_ctx_opts_from_config(wf_sbx_ctx_opts_t *o, const struct wf_config *cfg)
+{
+    o->allow_weaker = cfg->sandbox.allow_weaker;
+    if (cfg->sandbox.host_id_base > 0 && cfg->sandbox.host_id_base <= UINT32_MAX)
+        o->host_id_base = (uint32_t)cfg->sandbox.host_id_base;
+    if (cfg->sandbox.work_base != NULL)
+        o->work_base = cfg->sandbox.work_base;
+    o->cgroup_parent = cfg->sandbox.cgroup_parent;
+    o->fresh_netns = cfg->sandbox.fresh_netns;
+}
 
 void wf_sbx_features_describe(unsigned mask, char *buf, size_t len)
 {
@@ -376,20 +408,25 @@ int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *e
     if (make_etc(ctx, err, errlen) != 0)
         goto fail;
     make_namespaces(ctx);
+    if (ctx->userns_fd >= 0 && (opts->without & WF_SBX_F_USERNS)) {
+        close(ctx->userns_fd);
+        ctx->userns_fd = -1;
+    }
     if (ctx->userns_fd < 0)
         ctx->missing |= WF_SBX_F_USERNS;
     if (ctx->netns_fd < 0 && !opts->fresh_netns) {
         snprintf(err, errlen, "cannot create an empty network namespace");
         goto fail;
     }
-    if (sbx_cg_init(&ctx->cg, ctx->cgroup_parent, &ctx->missing, err, errlen) != 0)
+    if (sbx_cg_init(&ctx->cg, ctx->cgroup_parent, opts->without, &ctx->missing, err, errlen) !=
+        0)
         goto fail;
     if (ctx->missing && !opts->allow_weaker) {
         char what[256];
         wf_sbx_features_describe(ctx->missing, what, sizeof(what));
         snprintf(err, errlen,
-                 "this host lacks: %s; refusing to run tasks with weaker isolation "
-                 "(set sandbox.allow_weaker: true to accept it)",
+                 "missing protection: %s; refusing to run tasks with weaker isolation "
+                 "(sandbox.allow_weaker: true in weft.yaml accepts it)",
                  what);
         goto fail;
     }

@@ -365,7 +365,10 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
     if (build_ops(sb, spec, err, errlen) != 0)
         goto fail;
     char name[64];
-    snprintf(name, sizeof(name), "run-%llu", (unsigned long long)++ctx->seq);
+    /* The pid keeps names unique when a context is shared across a fork;
+     * the atomic counter when it is shared by threads. */
+    snprintf(name, sizeof(name), "run-%d-%llu", (int)getpid(),
+             (unsigned long long)__atomic_add_fetch(&ctx->seq, 1, __ATOMIC_RELAXED));
     if (sbx_cg_run_create(&ctx->cg, &sb->cg, name, spec->limits, err, errlen) != 0)
         goto fail;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platform/config.h"
 #include "platform/roles.h"
 #include "sandbox/sbx.h"
 
@@ -46,6 +47,9 @@ static void sandbox_usage(FILE *out)
             "  --stdin             pass this command's standard input to the task\n"
             "  --fresh-netns       a new network namespace instead of the shared empty one\n"
             "  --allow-weaker      run even if user namespaces or a cgroup controller is missing\n"
+            "  --without LIST      leave out protections (userns,memory,pids,cpu): needs\n"
+            "                      --allow-weaker; for hosts and tests where they are unusable\n"
+            "  --config FILE       weft.yaml to take the sandbox: section from\n"
             "  --quiet             do not report timeouts and limits on stderr\n");
 }
 
@@ -183,6 +187,7 @@ static const struct {
     {"hostname", -1, V_STRING},                {"stdin", -1, V_NONE},
     {"fresh-netns", -1, V_NONE},               {"allow-weaker", -1, V_NONE},
     {"quiet", -1, V_NONE},                     {"help", -1, V_NONE},
+    {"without", -1, V_STRING},                 {"config", -1, V_STRING},
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
 
@@ -196,7 +201,11 @@ int wf_sandbox_main(int argc, char **argv)
     wf_sbx_ctx_t *ctx = NULL;
     wf_sbx_t *sb = NULL;
     char err[512];
-    const char *workdir = NULL;
+    const char *workdir = NULL, *config_path = NULL;
+    unsigned without = 0;
+    bool allow_weaker_flag = false, fresh_flag = false;
+    wf_config_t cfg;
+    bool have_cfg = false;
 
     struct option longopts[N_OPTIONS + 1];
     for (size_t i = 0; i < N_OPTIONS; i++)
@@ -261,11 +270,15 @@ int wf_sandbox_main(int argc, char **argv)
         else if (strcmp(name, "stdin") == 0)
             want_stdin = true;
         else if (strcmp(name, "fresh-netns") == 0)
-            copts.fresh_netns = true;
+            fresh_flag = true;
         else if (strcmp(name, "allow-weaker") == 0)
-            copts.allow_weaker = true;
+            allow_weaker_flag = true;
         else if (strcmp(name, "quiet") == 0)
             quiet = true;
+        else if (strcmp(name, "without") == 0)
+            bad = wf_sbx_features_parse(optarg, &without);
+        else if (strcmp(name, "config") == 0)
+            config_path = optarg;
         else if (strcmp(name, "help") == 0) {
             sandbox_usage(stdout);
             status = 0;
@@ -303,6 +316,16 @@ int wf_sandbox_main(int argc, char **argv)
         free(data);
     }
 
+    /* The sandbox: section of the configuration, then the flags on top. */
+    if (config_path != NULL) {
+        if (wf_load_config_or_exit(&cfg, config_path) != 0)
+            goto out;
+        have_cfg = true;
+        wf_sbx_ctx_opts_from_config(&copts, &cfg);
+    }
+    copts.allow_weaker = copts.allow_weaker || allow_weaker_flag;
+    copts.fresh_netns = copts.fresh_netns || fresh_flag;
+    copts.without = without;
     status = 125;
     if (wf_sbx_ctx_create(&copts, &ctx, err, sizeof(err)) != 0) {
         fprintf(stderr, "weftd sandbox: %s\n", err);
@@ -364,5 +387,7 @@ out:
     wf_sbx_destroy(sb);
     wf_sbx_ctx_destroy(ctx);
     wf_sbx_spec_destroy(spec);
+    if (have_cfg)
+        wf_config_dispose(&cfg);
     return status;
 }

@@ -12,7 +12,8 @@
  *                   from its own event loop; wf_sbx_wait() is a blocking
  *                   convenience for `weftd sandbox` and tests.
  *
- * Threading: start a sandbox from a long-lived thread (the event loop): the
+ * Threading: a context may be shared by threads (start is thread-safe; each
+ * handle belongs to one thread). Start a sandbox from a long-lived thread (the event loop): the
  * sandbox dies with the thread that started it (parent-death signal). The
  * caller must not reap children with waitpid(-1, ...): the handle reaps its
  * own child through the pidfd. */
@@ -44,10 +45,18 @@ typedef struct wf_sbx_ctx_opts {
     const char *work_base;     /* where per-run directories are made (default /tmp) */
     const char *cgroup_parent; /* cgroup path to create runs under; NULL = auto */
     bool fresh_netns;          /* a new netns per run instead of one shared empty one */
+    unsigned without;          /* WF_SBX_F_* to leave out even when available */
 } wf_sbx_ctx_opts_t;
+
+struct wf_config;
 
 /* Fills `o` with the defaults: refuse weaker modes, base 100000, /tmp. */
 void wf_sbx_ctx_opts_default(wf_sbx_ctx_opts_t *o);
+/* Takes allow_weaker, host_id_base, work_base, cgroup_parent and fresh_netns
+ * from the `sandbox:` section of weft.yaml (pointers into cfg). */
+void wf_sbx_ctx_opts_from_config(wf_sbx_ctx_opts_t *o, const struct wf_config *cfg);
+/* Parses "userns,memory,pids,cpu" into WF_SBX_F_* bits; -1 on an unknown name. */
+int wf_sbx_features_parse(const char *list, unsigned *mask);
 /* Detects features and prepares the filter and namespaces. Returns 0, or -1
  * with a sentence in `err` (e.g. what is missing and how to accept it). */
 int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *err,

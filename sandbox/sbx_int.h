@@ -76,8 +76,8 @@ typedef struct sbx_cg_run {
 /* Detects the layout and creates the parent cgroup(s). Sets the WF_SBX_F_CG_*
  * bits of what is unavailable in *missing. Returns 0 (also when nothing is
  * usable), -1 only on an unexpected error with a message. */
-int sbx_cg_init(sbx_cg_root_t *root, const char *parent, unsigned *missing, char *err,
-                size_t errlen);
+int sbx_cg_init(sbx_cg_root_t *root, const char *parent, unsigned without, unsigned *missing,
+                char *err, size_t errlen);
 void sbx_cg_dispose(sbx_cg_root_t *root);
 /* Creates the run's cgroup(s), writes the limits and opens cgroup.procs. */
 int sbx_cg_run_create(const sbx_cg_root_t *root, sbx_cg_run_t *run, const char *name,

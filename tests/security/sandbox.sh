@@ -172,22 +172,22 @@ rc=$?
 ok $? "a memory bomb is killed at 32 MiB and reported (exit $rc)"
 [ $rc -eq 137 ] || sed 's/^/# /' <<<"$out"
 
-df_before=$(df --output=used / | tail -1)
 out=$(sbx --tmp 4M -- fill-tmp 2048 2>&1)
 grep -q "refused: /tmp full after [0-4] MiB" <<<"$out"
 ok $? "filling /tmp stops at its 4 MiB size"
-df_after=$(df --output=used / | tail -1)
-[ $((df_after - df_before)) -lt 100000 ]
-ok $? "the host disk did not take the writes"
+out=$("$W" sandbox -- /usr/bin/stat -f -c %T /tmp 2>&1)
+[ "$out" = "tmpfs" ]
+ok $? "the task's /tmp is its own tmpfs, not the host disk ($out)"
 
 start=$(date +%s%N)
-out=$(sbx --timeout 1 -- spin 2>&1)
+tag="$$-$RANDOM"
+out=$(sbx --timeout 1 -- spin "$tag" 2>&1)
 rc=$?
 elapsed=$((($(date +%s%N) - start) / 1000000))
 [ $rc -eq 137 ] && grep -q "timed out after 1 s" <<<"$out" && [ "$elapsed" -lt 4000 ]
 ok $? "a CPU spin ignoring SIGTERM is killed at its timeout (exit $rc, ${elapsed} ms)"
 sleep 0.2
-! pgrep -f "sbx_probe spin" >/dev/null
+! pgrep -f "^/probe/sbx_probe spin $tag" >/dev/null
 ok $? "no spinning process outlives the sandbox"
 
 out=$(sbx --cpu 1 -- spin 2>&1)
@@ -195,12 +195,33 @@ rc=$?
 [ $rc -eq $((128 + 24)) ] && grep -q "CPU limit of 1 s reached" <<<"$out"
 ok $? "the CPU-seconds limit ends a spin (exit $rc)"
 
+# ---- missing protections: refused unless the weaker mode is accepted -------
+out=$("$W" sandbox --without pids -- /bin/true 2>&1)
+rc=$?
+[ $rc -eq 125 ] && grep -q "missing protection: pids cgroup controller; refusing" <<<"$out"
+ok $? "a missing pids controller is named and the run refused (exit $rc)"
+out=$("$W" sandbox --without userns -- /bin/true 2>&1)
+[ $? -eq 125 ] && grep -q "missing protection: user namespaces" <<<"$out"
+ok $? "missing user namespaces are named and the run refused"
+printf 'sandbox:\n  allow_weaker: true\n' >"$tmp/weft.yaml"
+out=$(sbx --config "$tmp/weft.yaml" --without userns,pids -- uid 2>&1)
+[ $? -eq 0 ] && grep -q "weaker isolation, missing user namespaces, pids cgroup controller" <<<"$out"
+ok $? "sandbox.allow_weaker accepts the weaker mode, says what is missing, task not root"
+out=$(sbx --config "$tmp/weft.yaml" --without pids --pids 32 -- forkbomb 32 2>&1)
+refused_after=$(sed -n 's/^fork refused after \([0-9]*\) children.*/\1/p' <<<"$out")
+[ -n "$refused_after" ] && [ "$refused_after" -lt 32 ]
+ok $? "without the pids controller RLIMIT_NPROC still stops a fork bomb (${refused_after:-?})"
+out=$(sbx --allow-weaker --without memory --memory 64M -- membomb 512 2>&1)
+grep -q "refused: allocation failed" <<<"$out"
+ok $? "without the memory controller the address-space limit stops a memory bomb"
+
 # ---- supervision and cleanup -----------------------------------------------
 # If weftd (the executor) dies, its sandboxes die.
-"$W" sandbox -- /bin/sleep 97 &
+naptime="97.$$"
+"$W" sandbox -- /bin/sleep "$naptime" &
 runner=$!
 sleep 0.5
-victim=$(pgrep -f "^/bin/sleep 97$" | head -1)
+victim=$(pgrep -f "^/bin/sleep $naptime$" | head -1)
 [ -n "$victim" ]
 ok $? "sandboxed sleep running (host pid ${victim:-none})"
 kill -KILL "$runner"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,8 +261,21 @@ static void test_runs(wf_sbx_ctx_t *ctx)
     wf_sbx_spec_destroy(s);
 }
 
+/* A second thread: the sandbox is started from a multi-threaded process,
+ * like the executor (glibc's set*id would deadlock in the child). */
+static int thread_pipe[2];
+static void *idle_thread(void *arg)
+{
+    char c;
+    (void)arg;
+    if (read(thread_pipe[0], &c, 1) < 0)
+        return NULL;
+    return NULL;
+}
+
 int main(void)
 {
+    alarm(120); /* a hung sandbox (e.g. a deadlocked child) fails instead of hanging */
     test_spec();
     if (geteuid() != 0) {
         printf("# not root: sandbox runs skipped\n");
@@ -276,11 +290,16 @@ int main(void)
     wf_sbx_ctx_t *ctx = NULL;
     char err[512];
     ok(wf_sbx_ctx_create(&o, &ctx, err, sizeof(err)) == 0, "context created: %s", err);
+    pthread_t th;
+    if (pipe(thread_pipe) != 0 || pthread_create(&th, NULL, idle_thread, NULL) != 0)
+        return 1;
     if (ctx != NULL) {
         is_int(wf_sbx_ctx_missing(ctx), 0, "nothing missing on this host");
         test_runs(ctx);
         wf_sbx_ctx_destroy(ctx);
     }
+    close(thread_pipe[1]);
+    pthread_join(th, NULL);
     ok(rmdir(base) == 0, "no temp dir left behind (%s)", strerror(errno));
     return tap_done();
 }
