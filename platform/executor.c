@@ -287,7 +287,7 @@ int wf_executor_main(int argc, char **argv)
     }
     wf_sbx_ctx_opts_t so;
     wf_sbx_ctx_opts_default(&so);
-    so.allow_weaker = getenv("WEFT_SANDBOX_ALLOW_WEAKER") != NULL;
+    wf_sbx_ctx_opts_from_config(&so, &cfg);
     if (wf_sbx_ctx_create(&so, &ex.sbx, err, sizeof(err)) != 0) {
         wf_error("sandbox: %s", err);
         goto out;

@@ -72,11 +72,12 @@ int wf_loop_io_mod(wf_loop_t *loop, wf_io_t *io, uint32_t events)
 
 void wf_loop_io_del(wf_loop_t *loop, wf_io_t *io)
 {
-    if (!io->active)
-        return;
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    if (io->active)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
     io->active = false;
-    for (int i = loop->batch_i; i < loop->batch_n; i++)
+    /* Scrub pending events even for an io already removed: its owner may be
+     * about to free it while this round still holds its pointer. */
+    for (int i = loop->batch_i + 1; i < loop->batch_n; i++)
         if (loop->batch[i].data.ptr == io)
             loop->batch[i].data.ptr = NULL;
 }

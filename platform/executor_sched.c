@@ -306,7 +306,9 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
     struct wf_xsched *s = ex->sched;
     if (s == NULL)
         return;
-    if (s->loaded_ms == 0)
+    /* A consumer flow applied a moment ago must see this end: re-read the
+     * flows when the copy is older than a second. */
+    if (s->loaded_ms == 0 || wf_mono_ms() - s->loaded_ms >= 1000)
         reload(ex, s);
     for (size_t i = 0; i < s->n_flows; i++) {
         wf_flow_t *f = s->flows[i];

@@ -962,7 +962,8 @@ int wf_f_date_add(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 }
 
 /* {{ value | timestamp(existingFormat, timeZone) }}: seconds since the epoch. */
-int wf_f_timestamp(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+static int timestamp_in(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, int64_t per_sec,
+                        wf_val_t *out)
 {
     wf_tz_t tz;
     instant_t in;
@@ -970,8 +971,33 @@ int wf_f_timestamp(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out
         return wf_ev_error(ev, n, "existingFormat must be a string");
     if (tz_get(ev, n, &a[2], &tz) < 0 || read_instant(ev, n, &a[0], &a[1], &tz, &in) < 0)
         return -1;
-    wf_val_int(out, in.sec);
+    /* dates are bounded to about 1e13 s: even nanoseconds fit 64 bits up to year 2262 */
+    int64_t r;
+    if (__builtin_mul_overflow(in.sec, per_sec, &r) ||
+        __builtin_add_overflow(r, (int64_t)in.nsec / (1000000000 / per_sec), &r))
+        return wf_ev_error(ev, n, "date out of range for this unit");
+    wf_val_int(out, r);
     return 0;
+}
+
+int wf_f_timestamp(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    return timestamp_in(ev, n, a, 1, out);
+}
+
+int wf_f_timestamp_milli(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    return timestamp_in(ev, n, a, 1000, out);
+}
+
+int wf_f_timestamp_micro(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    return timestamp_in(ev, n, a, 1000000, out);
+}
+
+int wf_f_timestamp_nano(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
+{
+    return timestamp_in(ev, n, a, 1000000000, out);
 }
 
 /* {{ now(timeZone) }}: the current time as ISO 8601 text. */

@@ -44,6 +44,9 @@ WF_IMPL(wf_f_abbreviate);
 WF_IMPL(wf_f_date);
 WF_IMPL(wf_f_date_add);
 WF_IMPL(wf_f_timestamp);
+WF_IMPL(wf_f_timestamp_milli);
+WF_IMPL(wf_f_timestamp_micro);
+WF_IMPL(wf_f_timestamp_nano);
 WF_IMPL(wf_fn_now);
 
 /* Characters (code points) in a UTF-8 string. */

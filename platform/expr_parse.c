@@ -22,8 +22,9 @@ typedef struct parser {
 } parser_t;
 
 /* Tags that may appear inside {% %}; used for "did you mean" hints. */
-static const char *const wf_tags[] = {"if",  "elseif", "else",   "endif",    "for",        "endfor",
-                                      "set", "raw",    "endraw", "verbatim", "endverbatim"};
+static const char *const wf_tags[] = {"if",    "elseif", "elif",     "else",
+                                      "endif", "for",    "endfor",   "set",
+                                      "raw",   "endraw", "verbatim", "endverbatim"};
 
 static int perr(parser_t *p, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -579,7 +580,7 @@ static int parse_test(parser_t *p, wf_node_t *lhs, wf_node_t **out)
         if (advance(p) < 0)
             return -1;
     }
-    if (p->tok.kind != WF_TOK_NAME && !tok_is_name(&p->tok, "null"))
+    if (p->tok.kind != WF_TOK_NAME)
         return perr(p, p->tok.pos, "expected a test name after 'is', found %s",
                     tok_desc(&p->tok, b, sizeof(b)));
     NEW(p, n, WF_N_TEST, pos, 1);

@@ -20,13 +20,12 @@ THREADS=${THREADS:-2}
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/deps.sh --test)"; exit 1; }
-if [ ! -d "$WF_SRCDIR/tests/node_modules/jose" ]; then
-    (cd "$WF_SRCDIR/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
-fi
+. "$WF_SRCDIR/tests/lib/node.sh"
+node_setup || { echo "npm package jose is missing (scripts/deps.sh --test)"; exit 1; }
 
 pg_start || exit 1
 "$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || exit 1
-node "$WF_SRCDIR/tests/lib/oidc_peer.mjs" "$PG_TMP/peer.port" 2>"$PG_TMP/peer.err" &
+node "$NODE_LIB/oidc_peer.mjs" "$PG_TMP/peer.port" 2>"$PG_TMP/peer.err" &
 peer=$!
 for _ in $(seq 1 100); do [ -s "$PG_TMP/peer.port" ] && break; sleep 0.1; done
 IDP="http://127.0.0.1:$(cat "$PG_TMP/peer.port")"

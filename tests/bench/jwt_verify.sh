@@ -13,9 +13,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-[ -d "$src/tests/node_modules/jose" ] || (cd "$src/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+. "$src/tests/lib/node.sh"
+node_setup || { echo "npm package jose is missing (scripts/deps.sh --test)"; exit 1; }
 [ -x "$build/tests/bench/jwt_verify" ] || make -C "$build" tests/bench/jwt_verify >/dev/null
-node "$src/tests/lib/oidc_peer.mjs" "$tmp/port" &
+node "$NODE_LIB/oidc_peer.mjs" "$tmp/port" &
 peer=$!
 for _ in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 "$build/tests/bench/jwt_verify" "http://127.0.0.1:$(cat "$tmp/port")" "$n"

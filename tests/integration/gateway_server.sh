@@ -69,12 +69,20 @@ t_match "$out" "Re-using existing connection" "keep-alive survives a 404"
 
 # Graceful shutdown: a request held by a lock in PostgreSQL is still answered
 # after SIGTERM, and the process exits 0 afterwards.
-pg_psql -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+pg_psql -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
 locker=$!
-sleep 0.3
+# Wait until the lock is held, then until the request is blocked on it, so the
+# check does not depend on how fast processes start on a loaded machine.
+for _ in $(seq 1 200); do
+    [ "$(pg_psql -c "SELECT count(*) FROM pg_locks WHERE relation = 'schema_migrations'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && break
+    sleep 0.02
+done
 curl -s -o "$PG_TMP/drain.out" -w '%{http_code}' "$GW_URL/readyz" >"$PG_TMP/drain.code" &
 client=$!
-sleep 0.3
+for _ in $(seq 1 200); do
+    [ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%schema_migrations%'")" -ge 1 ] && break
+    sleep 0.02
+done
 t0=$(date +%s%N)
 gw_stop TERM
 t1=$(date +%s%N)

@@ -19,9 +19,9 @@ stop_peer() {
     peer=
     rm -rf "$peer_tmp"
 }
-[ -d "$WF_SRCDIR/tests/node_modules/jose" ] ||
-    (cd "$WF_SRCDIR/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
-node "$WF_SRCDIR/tests/lib/oidc_peer.mjs" "$peer_tmp/port" 2>"$peer_tmp/err" &
+. "$WF_SRCDIR/tests/lib/node.sh"
+node_setup || t_bail "npm package jose is missing (scripts/deps.sh --test)"
+node "$NODE_LIB/oidc_peer.mjs" "$peer_tmp/port" 2>"$peer_tmp/err" &
 peer=$!
 for _ in $(seq 1 100); do [ -s "$peer_tmp/port" ] && break; sleep 0.1; done
 [ -s "$peer_tmp/port" ] || { stop_peer; t_bail "OIDC peer did not start: $(cat "$peer_tmp/err")"; }

@@ -12,15 +12,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -d "$src/tests/node_modules/jose" ]; then
-    (cd "$src/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
-fi
-if [ ! -d "$src/tests/node_modules/jose" ]; then
+. "$src/tests/lib/node.sh"
+if ! node_setup; then
     echo "1..1"
     echo "not ok 1 - npm package jose is not installed (run scripts/deps.sh --test)"
     exit 1
 fi
-node "$src/tests/lib/oidc_peer.mjs" "$tmp/port" 2>"$tmp/peer.err" &
+node "$NODE_LIB/oidc_peer.mjs" "$tmp/port" 2>"$tmp/peer.err" &
 peer=$!
 for _ in $(seq 1 100); do
     [ -s "$tmp/port" ] && break

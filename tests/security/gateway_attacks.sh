@@ -8,14 +8,12 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 
-if [ ! -d "$WF_SRCDIR/tests/node_modules/jose" ]; then
-    (cd "$WF_SRCDIR/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
-fi
-[ -d "$WF_SRCDIR/tests/node_modules/jose" ] || t_bail "npm package jose is missing (scripts/deps.sh --test)"
+. "$WF_SRCDIR/tests/lib/node.sh"
+node_setup || t_bail "npm package jose is missing (scripts/deps.sh --test)"
 
 pg_start || t_bail "cannot start PostgreSQL"
 "$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-node "$WF_SRCDIR/tests/lib/oidc_peer.mjs" "$PG_TMP/peer.port" 2>"$PG_TMP/peer.err" &
+node "$NODE_LIB/oidc_peer.mjs" "$PG_TMP/peer.port" 2>"$PG_TMP/peer.err" &
 peer=$!
 for _ in $(seq 1 100); do [ -s "$PG_TMP/peer.port" ] && break; sleep 0.1; done
 [ -s "$PG_TMP/peer.port" ] || t_bail "OIDC peer did not start: $(cat "$PG_TMP/peer.err")"

@@ -211,6 +211,11 @@ static const expr_case_t cases[] = {
     /* timestamp */
     {"{{ '1970-01-02T00:00:00Z' | timestamp }}", "86400"},
     {"{{ execution.startDate | timestamp }}", "1705314030"},
+    {"{{ execution.startDate | timestampMilli }} {{ execution.startDate | timestampMicro }}",
+     "1705314030123 1705314030123456"},
+    {"{{ execution.startDate | timestampNano }} {{ -1.5 | timestampMilli }}",
+     "1705314030123456000 -1500"},
+    {"{{ '3000-01-01' | timestampNano }}", "!1:19: date out of range for this unit"},
     {"{{ '2024-01-15 11:20:30' | timestamp(timeZone='Europe/Paris') }}", "1705314030"},
     {"{{ '15/01/2024' | timestamp(existingFormat='dd/MM/yyyy') }}", "1705276800"},
     /* now */
