@@ -12,12 +12,11 @@
 
 static const char canon_label[] = "weft-audit-v1";
 
-/* Same statement text for every writer; the trigger fills seq, ts and hashes. */
+/* Same statement text for every writer; the triggers fill seq, ts and hashes. */
 static const char append_name[] = "wf_audit_append";
+/* audit_append() (migration 0004) is the writers' only access to the log. */
 static const char append_sql[] =
-    "INSERT INTO audit_log (actor, action, namespace, target, result, reason, details) "
-    "VALUES ($1, $2, coalesce($3, ''), coalesce($4, ''), $5, coalesce($6, ''), "
-    "coalesce($7::jsonb, '{}'::jsonb)) RETURNING seq";
+    "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)";
 
 /* Binary results: int8 as 8 big-endian bytes, text as its UTF-8 bytes, bytea raw. */
 static const char rows_sql[] =

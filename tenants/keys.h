@@ -66,7 +66,9 @@ int wf_keys_registration(PGconn *conn, const char *domain, const uint8_t pub[WF_
  * already this one. Another registered key is replaced only with `replace`
  * (secrets sealed to it no longer open); otherwise WF_KEYS_ERR_MISMATCH — an
  * executor must refuse to start with a key file that is not its domain's key.
- * One conditional UPDATE: concurrent replicas cannot interleave. */
+ * One conditional UPDATE: concurrent replicas cannot interleave. Needs UPDATE
+ * on domains: run it on the start-up (owner) connection, not as the domain's
+ * restricted role. */
 int wf_keys_register(PGconn *conn, const char *domain, const uint8_t pub[WF_SEAL_KEY_LEN],
                      bool replace, char *err, size_t err_len);
 

@@ -104,6 +104,11 @@ detects "forged row without chain fields" \
 detects "forged row with a correct link and hash" \
     "INSERT INTO audit_log (seq, ts, actor, action, result, prev_hash, hash) SELECT 126, now(), 'user:mallory', 'grant.create', 'allowed', h.hash, sha256(audit_canonical(h.hash, 126, now(), 'user:mallory', 'grant.create', '', '', 'allowed', '', '{}')) FROM audit_chain_head h" \
     "entries after 125 were not appended through the audit trigger"
+attack "INSERT INTO audit_log (seq, ts, actor, action, result, prev_hash, hash) SELECT 126, now(), 'user:mallory', 'grant.create', 'allowed', h.hash, sha256(audit_canonical(h.hash, 126, now(), 'user:mallory', 'grant.create', '', '', 'allowed', '', '{}')) FROM audit_chain_head h"
+out=$("$C" append 1 user:alice 2>&1)
+t_is "$?" "1" "appending after a forged tail entry is refused (not built upon)"
+t_match "$out" "entries after the chain head \\(125\\)" "naming the head"
+pg_psql -c "$restore" >/dev/null
 detects "forged row before the first" \
     "INSERT INTO audit_log (seq, actor, action, result, prev_hash, hash) VALUES (0, 'user:mallory', 'x', 'allowed', decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))" \
     "entry 0 is out of sequence"
@@ -140,4 +145,42 @@ out=$("$W" audit verify --database-url "postgresql:///nosuchdb?host=$PG_TMP/sock
 t_is "$?" "3" "unreachable database: exit 3 (could not check)"
 out=$("$W" audit verify --anchor 12 2>&1)
 t_is "$?" "2" "malformed anchor is a usage error"
+
+# Many entries in one statement, several statements in one transaction, and
+# a savepoint rolled back in between: one gapless, verifiable chain.
+pg_psql -c "INSERT INTO audit_log (actor, action, result, details) SELECT 'user:bulk', 'policy.apply', 'allowed', jsonb_build_object('n', i) FROM generate_series(1, 50) i"
+pg_psql -c "BEGIN;
+INSERT INTO audit_log (actor, action, result) VALUES ('user:t', 'a', 'allowed'), ('user:t', 'b', 'allowed');
+INSERT INTO audit_log (actor, action, result) VALUES ('user:t', 'c', 'allowed');
+SAVEPOINT s;
+INSERT INTO audit_log (actor, action, result) VALUES ('user:t', 'rolled-back', 'allowed'), ('user:t', 'rolled-back', 'allowed');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO audit_log (actor, action, result) VALUES ('user:t', 'd', 'allowed');
+COMMIT;"
+out=$("$W" audit verify 2>&1)
+t_match "$out" "^179 entries verified" "bulk and multi-statement appends verify (179 entries)"
+t_is "$(pg_psql -c "SELECT string_agg(action, ',' ORDER BY seq) FROM audit_log WHERE actor = 'user:t'")" \
+    "a,b,c,d" "the rolled-back savepoint left nothing"
+t_is "$(pg_psql -c "SELECT count(*) = max(seq) FROM audit_log")" "t" "still gapless"
+t_is "$(pg_psql -c "SELECT seq FROM audit_chain_head")" "179" "the head follows the last statement"
+
+# A domain executor's role (migration 0003) appends through wf_audit_append
+# and can do nothing else to the log or its head.
+role=$(pg_psql -c "SELECT weft_ensure_domain_role('logistics')")
+role_url="${WEFT_DATABASE_URL/user=weft/user=$role}"
+out=$(WEFT_DATABASE_URL="$role_url" "$C" append 3 sa:logistics/executor 2>&1)
+t_is "$?" "0" "the executor role appends entries"
+t_is "$out" "182" "and reads back their numbers"
+as_role() { psql -XAtq -v ON_ERROR_STOP=1 "$role_url" -c "$1" >/dev/null 2>&1; }
+t_fails "the executor role cannot read the log" as_role "SELECT actor FROM audit_log"
+t_fails "nor count it" as_role "SELECT count(*) FROM audit_log"
+t_fails "nor insert directly (choosing a number or hash)" \
+    as_role "INSERT INTO audit_log (seq, actor, action, result) VALUES (1000, 'sa:x', 'x', 'allowed')"
+t_fails "nor update entries" as_role "UPDATE audit_log SET reason = 'x'"
+t_fails "nor delete entries" as_role "DELETE FROM audit_log"
+t_fails "nor read the chain head" as_role "SELECT * FROM audit_chain_head"
+t_fails "nor move the chain head" as_role "UPDATE audit_chain_head SET seq = 1"
+t_fails "nor disable the triggers" as_role "ALTER TABLE audit_log DISABLE TRIGGER ALL"
+out=$("$W" audit verify 2>&1)
+t_match "$out" "^182 entries verified" "entries of the executor role verify"
 t_done
