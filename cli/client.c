@@ -19,6 +19,10 @@ struct weft_client {
     char source[96];     /* where the URL came from */
     char tok_source[96]; /* where the token came from, or "" */
     char errbuf[CURL_ERROR_SIZE];
+    /* While a log stream runs, requests made from its callback (task names)
+     * go through a second handle: a handle cannot be re-entered. */
+    CURL *side;
+    bool streaming;
 };
 
 static char *xstrdup(const char *s)
@@ -35,6 +39,8 @@ void weft_client_destroy(weft_client_t *c)
         return;
     if (c->curl != NULL)
         curl_easy_cleanup(c->curl);
+    if (c->side != NULL)
+        curl_easy_cleanup(c->side);
     if (c->auth != NULL) {
         OPENSSL_cleanse(c->auth, strlen(c->auth));
         free(c->auth);
@@ -257,6 +263,13 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
     if (rc != 0)
         return rc;
     weft_client_t *c = w->client;
+    CURL *stream = NULL;
+    if (c->streaming) {
+        if (c->side == NULL && (c->side = curl_easy_init()) == NULL)
+            abort();
+        stream = c->curl;
+        c->curl = c->side;
+    }
     struct curl_slist *h = base_headers(c, ctype, "Accept: application/json");
     setup(c, method, path, h);
     buf_t b = {0};
@@ -273,10 +286,15 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
     free_headers(h);
     if (cc != CURLE_OK) {
         free(b.data);
-        return conn_error(w, cc);
+        rc = conn_error(w, cc);
+    } else {
+        finish(c, &b, r);
     }
-    finish(c, &b, r);
-    return 0;
+    if (stream != NULL) {
+        c->side = c->curl;
+        c->curl = stream;
+    }
+    return rc;
 }
 
 void weft_resp_dispose(weft_resp_t *r)
@@ -464,7 +482,9 @@ int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
     if (timeout_s > 0)
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
+    c->streaming = true;
     CURLcode cc = curl_easy_perform(c->curl);
+    c->streaming = false;
     free_headers(h);
     if (s.stop != 0)
         rc = s.stop;

@@ -125,14 +125,14 @@ t_match "$out" "state +FAILED" "reports FAILED"
 EB=$(grep -o '^execution  *[^ ]*' <<<"$out" | awk '{print $2}')
 cli_run out weft run sales.jobs ok --follow --timeout 60 --input who=followers
 t_is "$out_RC" 0 "run --follow: exit 0 on SUCCESS"
-t_match "$out" "INFO +.*hello followers" "streams the log lines"
+t_match "$out" "INFO +hello +hello followers" "streams the log lines, named by task id"
 cli_run out weft run sales.jobs bad --follow --timeout 60
 t_is "$out_RC" 1 "run --follow of a failing flow: exit 1"
 t_match "$out" "about to fail" "streams the failing task's output"
 cli_run out weft run sales.jobs ok --wait --timeout 60 -o json
 t_is "$(jx "$out" d.state.current):$out_RC" "SUCCESS:0" "run --wait -o json: the final document"
 cli_run out weft logs "$EB"
-t_match "$out" "about to fail" "logs of a finished execution"
+t_match "$out" "boom +about to fail" "logs of a finished execution, named by task id"
 cli_run out weft logs "$EB" --follow -o json
 t_match "$(head -1 <<<"$out")" '^\{"id":' "logs --follow -o json: one JSON object per line"
 cli_run out weft execution restart "$EB"
