@@ -97,7 +97,7 @@ tasks:
     type: io.kestra.plugin.core.flow.Pause
   - id: sleep
     type: io.kestra.plugin.scripts.shell.Commands
-    commands: ["sleep 60"]
+    commands: ["sleep 63"]
 '
 http POST /api/v1/executions/ops/long "${A[@]}"
 LONG=$(jget "$BODY" .id)
@@ -118,7 +118,7 @@ ST=$(ex_wait "$LONG" 10)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t_is "$ST" "KILLED" "kill through the API: KILLED"
 t_ok "killed within a second (${ms} ms)" test "$ms" -lt 1000
-t_ok "the sandboxed sleep is gone" bash -c "! pgrep -x sleep -a | grep -q 'sleep 60'"
+t_ok "the sandboxed sleep is gone" bash -c "! pgrep -x sleep -a | grep -q 'sleep 63'"
 http GET "/api/v1/executions/$LONG" "${A[@]}"
 t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.state.histories.map(h=>h.state).join())' "$BODY")" \
     "CREATED,RUNNING,PAUSED,RUNNING,KILLING,KILLED" "history keeps the gateway's transitions"

@@ -21,7 +21,7 @@ tasks:
   - id: s2
     type: io.kestra.plugin.scripts.shell.Commands
     retry: {type: constant, interval: PT0.1S, maxAttempt: 3}
-    commands: ["sleep 2"]
+    commands: ["sleep 2.013"]
   - id: s3
     type: io.kestra.plugin.core.debug.Return
     format: "{{ outputs.s1.vars.n + 1 }}"
@@ -43,7 +43,7 @@ kill -KILL "$A"
 wait "$A" 2>/dev/null
 killed_at=$(date +%s%N)
 t_ok "the sandbox of the dead replica died with it" bash -c \
-    "for i in \$(seq 1 40); do pgrep -x sleep -a | grep -q 'sleep 2\$' || exit 0; sleep 0.05; done; exit 1"
+    "for i in \$(seq 1 40); do pgrep -x sleep -a | grep -q 'sleep 2.013\$' || exit 0; sleep 0.05; done; exit 1"
 ST=$(ex_wait "$EID" 30)
 t_is "$ST" "SUCCESS" "execution finished on replica B"
 new_owner_ms=$(pg_psql -c "SELECT (extract(epoch FROM min(started_at)) * 1000)::bigint FROM task_runs WHERE execution_id = '$EID' AND task_id = 's3'")

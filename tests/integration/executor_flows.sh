@@ -284,7 +284,7 @@ namespace: team
 tasks:
   - id: s
     type: io.kestra.plugin.scripts.shell.Commands
-    commands: ["sleep 60"]
+    commands: ["sleep 62"]
 '
 EID=$(ex_exec team sleeper)
 for i in $(seq 1 100); do [ "$(count "state = 'RUNNING'")" = 1 ] && break; sleep 0.05; done
@@ -350,5 +350,5 @@ tasks:
 '
 t_is "$ST" "FAILED" "an unknown secret fails the task"
 
-t_ok "no sandbox left behind" bash -c "! pgrep -x sleep -a | grep -q 'sleep 60'"
+t_ok "no sandbox left behind" bash -c "! pgrep -x sleep -a | grep -q 'sleep 62'"
 t_done
