@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <libpq-fe.h>
 
+#include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/store.h"
 #include "weft_config.h"
@@ -37,13 +38,6 @@ static char *xasprintf(const char *fmt, ...)
         abort();
     va_end(ap);
     return s;
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen)
@@ -254,9 +248,9 @@ static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
         fclose(f);
         if (pid < 0)
             pid = -pid;
-        long deadline = now_ms() + 10000;
+        long deadline = wf_monotonic_ms() + 10000;
         while (pid > 0 && kill((pid_t)pid, 0) == 0 && process_is((pid_t)pid, "postgres") &&
-               now_ms() < deadline) {
+               wf_monotonic_ms() < deadline) {
             kill((pid_t)pid, SIGINT);
             usleep(50000);
         }
@@ -282,9 +276,9 @@ static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errl
 {
     char *url = xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
                           WF_PG_USER);
-    long deadline = now_ms() + timeout_ms;
+    long deadline = wf_monotonic_ms() + timeout_ms;
     int rc = -1;
-    while (now_ms() < deadline) {
+    while (wf_monotonic_ms() < deadline) {
         if (PQping(url) == PQPING_OK) {
             rc = 0;
             break;
@@ -391,11 +385,11 @@ int wf_pgcluster_stop(wf_pgcluster_t *pg, int timeout_ms)
     /* SIGINT: fast shutdown (abort transactions, checkpoint, exit).
      * SIGQUIT: immediate. SIGKILL: last resort, recovery on next start. */
     static const int signals[] = {SIGINT, SIGQUIT, SIGKILL};
-    long start = now_ms();
+    long start = wf_monotonic_ms();
     for (int i = 0; i < 3; i++) {
         kill(pg->pid, signals[i]);
-        long deadline = i == 0 ? start + timeout_ms * 7 / 10 : now_ms() + timeout_ms / 5;
-        while (now_ms() < deadline) {
+        long deadline = i == 0 ? start + timeout_ms * 7 / 10 : wf_monotonic_ms() + timeout_ms / 5;
+        while (wf_monotonic_ms() < deadline) {
             int st;
             pid_t r = waitpid(pg->pid, &st, WNOHANG);
             if (r == pg->pid || (r < 0 && errno == ECHILD)) {
