@@ -114,6 +114,14 @@ const recipes = {
   },
   get_api_v1_audit: { req: (ns) => [`/api/v1/audit?namespace=${ns}&size=5`] },
   get_api_v1_namespaces_namespace_secrets: { req: (ns) => [`/api/v1/namespaces/${ns}/secrets`] },
+  post_api_v1_namespaces_namespace_grants: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/grants`, grantBody(uniq('g'))],
+  },
+  get_api_v1_namespaces_namespace_grants: { req: (ns) => [`/api/v1/namespaces/${ns}/grants`] },
+  delete_api_v1_namespaces_namespace_grants_id: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/grants/${fx.grants[ns]}`],
+    restore: async (ns) => { await keepGrant(ns); },
+  },
   delete_api_v1_namespaces_namespace_secrets_key: {
     req: (ns) => [`/api/v1/namespaces/${ns}/secrets/KEEP`],
     restore: async (ns) => { await keepSecret(ns); },
@@ -126,6 +134,11 @@ for (const ns of Object.values(rels)) await keepSecret(ns);
 // A service account to delete in every namespace.
 const goneAccount = (ns) => must('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, JSON.stringify({ name: 'gone' }));
 for (const ns of Object.values(rels)) await goneAccount(ns);
+// A grant to revoke in every namespace.
+const grantBody = (flow) => JSON.stringify({ flows: [flow], to: 'logistics.team', events: ['SUCCESS'] });
+fx.grants = {};
+const keepGrant = async (ns) => { fx.grants[ns] = (await must('POST', `/api/v1/namespaces/${ns}/grants`, grantBody('f'))).id; };
+for (const ns of Object.values(rels)) await keepGrant(ns);
 
 const rank = { viewer: 1, launcher: 2, developer: 3, admin: 4 };
 const sees = (role, rel) => role === 'platform-admin' || role === 'auditor' ||
