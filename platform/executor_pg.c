@@ -98,9 +98,26 @@ static void job_fail(pg_job_t *j, const char *fmt, const char *detail)
     job_report(j, WF_ST_FAILED, NULL, msg);
 }
 
+/* Asks the server to stop the running query: closing our end alone leaves
+ * a statement like pg_sleep() running until it next writes to us. libpq 15
+ * only has the blocking PQcancel; it connects to the address the query's
+ * connection already reached (checked by egress) and is short. */
+static void cancel_query(pg_job_t *j)
+{
+    if (j->conn == NULL || !j->sent)
+        return;
+    PGcancel *c = PQgetCancel(j->conn);
+    if (c != NULL) {
+        char buf[256];
+        PQcancel(c, buf, sizeof(buf));
+        PQfreeCancel(c);
+    }
+}
+
 static void on_timeout(wf_timer_t *t)
 {
     pg_job_t *j = t->arg;
+    cancel_query(j);
     char msg[64];
     snprintf(msg, sizeof(msg), "%lld ms", (long long)j->timeout_ms);
     job_fail(j, "timed out after %s", msg);
@@ -117,7 +134,7 @@ static void job_kill(void *arg)
     if (j->killed)
         return;
     j->killed = true;
-    /* Closing the connection ends the query on the server side too. */
+    cancel_query(j);
     wf_loop_io_del(j->ex->loop, &j->io);
     if (j->conn) {
         PQfinish(j->conn);
