@@ -216,6 +216,9 @@ static void put_outputs(json_t *all, wf_trun_t *tr)
 json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     (void)ex;
+    /* Every render starts by building its context: secret() lookups until
+     * the next one are made for this task run (NULL: the flow's outputs). */
+    x->rendering = tr;
     json_t *outputs = json_object();
     for (size_t i = 0; i < x->n_truns; i++)
         if (x->truns[i]->outputs && json_object_size(x->truns[i]->outputs) > 0)
@@ -267,6 +270,62 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 /* ---- attempts and retries ------------------------------------------------- */
 
+static void close_attempt(wf_trun_t *tr, wf_state_t st);
+
+/* A Pause with `tasks` runs them once resumed: from then on its task run is
+ * RUNNING and walks its children like a flowable (a Pause is RUNNING only
+ * after it was resumed: it goes PAUSED as its attempt starts). */
+static bool pause_walks_children(const wf_trun_t *tr)
+{
+    return tr->task->type->kind == WF_TASK_PAUSE && tr->task->tasks.count > 0 &&
+           tr->attempts_count > 0 && tr->state == WF_ST_RUNNING;
+}
+
+static bool walks_children(const wf_trun_t *tr)
+{
+    return wf_xtask_flowable(tr->task) || pause_walks_children(tr);
+}
+
+/* A paused task run ends its pause with `st`: SUCCESS (resumed, or the
+ * duration passed with behavior RESUME) starts its tasks when it has some. */
+static void pause_end(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, const char *why)
+{
+    wf_loop_timer_cancel(ex->loop, &tr->timer);
+    tr->resume_at_ms = 0;
+    if (why != NULL)
+        wf_xlog(ex, tr->exec, tr, st == WF_ST_FAILED ? "ERROR" : "WARN", why, strlen(why));
+    if (st == WF_ST_SUCCESS && tr->task->tasks.count > 0) {
+        wf_xtrun_set_state(tr, WF_ST_RUNNING);
+        return;
+    }
+    close_attempt(tr, st);
+    wf_xtrun_set_state(tr, st);
+}
+
+/* The pause's timer fired: `pauseDuration` (or the older `delay`) passed and
+ * `behavior` says what follows (Kestra: RESUME, WARN, FAIL, CANCEL); with
+ * only a `timeout`, nobody resumed it in time: FAILED. */
+static void pause_elapsed(wf_executor_t *ex, wf_trun_t *tr)
+{
+    json_t *props = tr->task->props;
+    bool has_duration =
+        json_object_get(props, "pauseDuration") || json_object_get(props, "delay");
+    if (!has_duration) {
+        pause_end(ex, tr, WF_ST_FAILED, "Pause: not resumed before its timeout");
+        return;
+    }
+    json_t *b = json_object_get(props, "behavior");
+    const char *behavior = json_is_string(b) ? json_string_value(b) : "RESUME";
+    if (strcmp(behavior, "WARN") == 0)
+        pause_end(ex, tr, WF_ST_WARNING, "Pause: duration elapsed (behavior WARN)");
+    else if (strcmp(behavior, "FAIL") == 0)
+        pause_end(ex, tr, WF_ST_FAILED, "Pause: duration elapsed (behavior FAIL)");
+    else if (strcmp(behavior, "CANCEL") == 0)
+        pause_end(ex, tr, WF_ST_CANCELLED, "Pause: duration elapsed (behavior CANCEL)");
+    else
+        pause_end(ex, tr, WF_ST_SUCCESS, NULL);
+}
+
 void wf_xwalk_timer_cb(wf_timer_t *t)
 {
     wf_trun_t *tr = t->arg;
@@ -278,19 +337,26 @@ void wf_xwalk_timer_cb(wf_timer_t *t)
         return;
     }
     if (tr->state == WF_ST_PAUSED && tr->resume_at_ms) {
-        /* pauseDuration elapsed: the execution resumes by itself. */
-        tr->resume_at_ms = 0;
-        wf_xtrun_set_state(tr, WF_ST_SUCCESS);
-        if (tr->exec->state == WF_ST_PAUSED)
+        pause_elapsed(ex, tr);
+        /* The execution runs on unless another task run is still paused. */
+        bool paused = false;
+        for (size_t i = 0; i < tr->exec->n_truns && !paused; i++)
+            paused = tr->exec->truns[i]->state == WF_ST_PAUSED;
+        if (tr->exec->state == WF_ST_PAUSED && !paused)
             wf_xexec_set_state(tr->exec, WF_ST_RUNNING);
     }
     wf_xwalk(ex, tr->exec);
 }
 
+/* The policy that retries a failed leaf: its own, else that of the nearest
+ * enclosing flowable (Kestra retries a flowable's failed children, one
+ * attempt count per child, rather than re-running the whole flowable),
+ * else the flow's. */
 static const wf_retry_t *retry_of(wf_xexec_t *x, const wf_trun_t *tr)
 {
-    if (tr->task->retry.kind != WF_RETRY_NONE)
-        return &tr->task->retry;
+    for (const wf_trun_t *p = tr; p; p = p->parent)
+        if (p->task->retry.kind != WF_RETRY_NONE)
+            return &p->task->retry;
     if (x->flow && x->flow->retry.kind != WF_RETRY_NONE)
         return &x->flow->retry;
     return NULL;
@@ -468,7 +534,7 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             wf_xtask_stop(ex, tr);
             return WF_ST_RUNNING;
         }
-        if (!wf_xtask_flowable(tr->task)) {
+        if (!walks_children(tr)) {
             close_attempt(tr, WF_ST_KILLED);
             wf_xtrun_set_state(tr, WF_ST_KILLED);
             return WF_ST_KILLED;
@@ -476,7 +542,7 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     }
     if (tr->state == WF_ST_CREATED && check_run_if(ex, x, tr))
         return tr->state;
-    if (wf_xtask_flowable(tr->task)) {
+    if (walks_children(tr)) {
         if (tr->state == WF_ST_CREATED) {
             char date[40];
             wf_iso_now(date, sizeof(date));
@@ -527,10 +593,10 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         break;
     case WF_ST_PAUSED:
         if (x->state == WF_ST_RUNNING) {
-            /* Resumed through the API. */
-            close_attempt(tr, WF_ST_SUCCESS);
-            wf_loop_timer_cancel(ex->loop, &tr->timer);
-            wf_xtrun_set_state(tr, WF_ST_SUCCESS);
+            /* Resumed through the API: its tasks, if any, run now. */
+            pause_end(ex, tr, WF_ST_SUCCESS, NULL);
+            if (pause_walks_children(tr))
+                return wf_xwalk_task(ex, x, tr);
         } else if (tr->resume_at_ms && !tr->timer.armed) {
             wf_loop_timer_arm(ex->loop, &tr->timer, tr->resume_at_ms - wf_wall_ms(),
                               wf_xwalk_timer_cb, tr);
@@ -591,7 +657,14 @@ static void restart(wf_xexec_t *x)
         wf_trun_t *tr = x->truns[i];
         if (tr->state != WF_ST_FAILED && tr->state != WF_ST_KILLED)
             continue;
-        wf_xtrun_set_state(tr, wf_xtask_flowable(tr->task) ? WF_ST_RUNNING : WF_ST_CREATED);
+        /* A Pause that failed in its tasks was resumed already: its tasks
+         * run again, it does not pause a second time. */
+        bool resumed = false;
+        for (size_t k = 0; k < x->n_truns && !resumed; k++)
+            resumed = x->truns[k]->parent == tr;
+        bool parent = wf_xtask_flowable(tr->task) ||
+                      (tr->task->type->kind == WF_TASK_PAUSE && resumed);
+        wf_xtrun_set_state(tr, parent ? WF_ST_RUNNING : WF_ST_CREATED);
         tr->branch = -1;
         tr->first_start_ms = 0;
     }
