@@ -43,6 +43,9 @@ typedef enum {
     WF_SQL_SECRET_LIST,
     WF_SQL_SECRET_DELETE,
     WF_SQL_AUDIT_LIST,
+    WF_SQL_GRANT_CREATE,
+    WF_SQL_GRANT_LIST,
+    WF_SQL_GRANT_REVOKE,
     WF_SQL_COUNT
 } wf_sql_id_t;
 
