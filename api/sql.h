@@ -43,6 +43,8 @@ typedef enum {
     WF_SQL_SECRET_LIST,
     WF_SQL_SECRET_DELETE,
     WF_SQL_AUDIT_LIST,
+    WF_SQL_POLICY_CHAIN,
+    WF_SQL_POLICY_PUT,
     WF_SQL_COUNT
 } wf_sql_id_t;
 
