@@ -49,6 +49,10 @@ void wf_h_webhook(wf_call_t *call);
 void wf_h_secret_put(wf_call_t *call);
 void wf_h_secret_list(wf_call_t *call);
 void wf_h_secret_delete(wf_call_t *call);
+/* api/h_grants.c */
+void wf_h_grant_create(wf_call_t *call);
+void wf_h_grant_list(wf_call_t *call);
+void wf_h_grant_revoke(wf_call_t *call);
 /* api/h_policy.c */
 void wf_h_policy_put(wf_call_t *call);
 void wf_h_policy_get(wf_call_t *call);

@@ -106,6 +106,16 @@ const wf_route_t wf_routes[] = {
      WF_NS_PATH, WF_BODY_NONE, wf_h_secret_delete, "Delete a secret", "secrets"},
 
     /* grants and policies: their rows go here */
+    /* cross-team grants (api/h_grants.c): made by the producer's admins */
+    {"POST", "/api/v1/namespaces/{namespace}/grants", BEARER, WF_PERM_GRANT_MANAGE, WF_NS_PATH,
+     WF_BODY_JSON, wf_h_grant_create,
+     "Share completion events (and subflow calls) of flows with a consumer namespace", "grants"},
+    {"GET", "/api/v1/namespaces/{namespace}/grants", BEARER, WF_PERM_GRANT_READ, WF_NS_PATH,
+     WF_BODY_NONE, wf_h_grant_list,
+     "Grants on, above and below a namespace, revoked ones included", "grants"},
+    {"DELETE", "/api/v1/namespaces/{namespace}/grants/{id}", BEARER, WF_PERM_GRANT_MANAGE,
+     WF_NS_PATH, WF_BODY_NONE, wf_h_grant_revoke, "Revoke a grant (the row is kept)",
+     "grants"},
     {"PUT", "/api/v1/namespaces/{namespace}/policy", BEARER, WF_PERM_POLICY_MANAGE, WF_NS_HANDLER,
      WF_BODY_JSON, wf_h_policy_put,
      "Set the caller's layer of a namespace's policy (tighten only; \"*\" is the root)",

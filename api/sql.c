@@ -1,5 +1,11 @@
 #include "api/sql.h"
 
+/* The columns of a grant as the API shows it (api/h_grants.c grant_row). */
+#define WF_GRANT_COLS                                                                      \
+    "g.id, g.namespace, g.domain, to_json(g.flows)::text, g.to_namespace, g.to_domain,"   \
+    " to_json(g.events)::text, g.subflow, to_json(g.created_at)#>>'{}', g.created_by,"    \
+    " to_json(g.revoked_at)#>>'{}', g.revoked_by"
+
 static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_SCHEMA_VERSION] = {"schema_version",
                                "SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -376,6 +382,45 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  AND ($4::text IS NULL OR result = $4) AND ($5::bigint IS NULL OR seq < $5)"
          "  AND ($6::timestamptz IS NULL OR ts >= $6)"
          " ORDER BY seq DESC LIMIT $7::int"},
+    /* ---- grants (api/h_grants.c) ---- */
+    /* $1 producer namespace, $2 flows text[], $3 consumer namespace, $4 states
+     * text[], $5 subflow, $6 actor. Both namespaces must be owned by a domain:
+     * the first two columns say which one is not when nothing was inserted. */
+    [WF_SQL_GRANT_CREATE] =
+        {"grant_create",
+         "WITH d AS (SELECT weft_domain_of($1) AS dom, weft_domain_of($3) AS to_dom),"
+         " g AS (INSERT INTO grants (namespace, domain, flows, to_namespace, to_domain, events,"
+         "  subflow, created_by) SELECT $1, d.dom, $2::text[], $3, d.to_dom, $4::text[],"
+         "  $5::boolean, $6 FROM d WHERE d.dom IS NOT NULL AND d.to_dom IS NOT NULL"
+         "  RETURNING *),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $6, 'grant.create', g.namespace, 'grant:' || g.id, 'allowed',"
+         "   jsonb_build_object('flows', g.flows, 'to', g.to_namespace, 'events', g.events,"
+         "    'subflow', g.subflow) FROM g)"
+         " SELECT d.dom, d.to_dom, " WF_GRANT_COLS " FROM d LEFT JOIN g ON true"},
+    /* $1 namespace: grants on it, on its ancestors and below it, revoked ones
+     * included (the history). */
+    [WF_SQL_GRANT_LIST] =
+        {"grant_list",
+         "SELECT " WF_GRANT_COLS " FROM grants g WHERE g.namespace = $1"
+         "  OR left($1, length(g.namespace) + 1) = g.namespace || '.'"
+         "  OR left(g.namespace, length($1) + 1) = $1 || '.'"
+         " ORDER BY g.namespace, g.id"},
+    /* $1 namespace, $2 id, $3 actor: revokes a grant made on or below the
+     * namespace (never above: an admin of a child cannot revoke its parent's
+     * grants). The row stays, with revoked_at and revoked_by. */
+    [WF_SQL_GRANT_REVOKE] =
+        {"grant_revoke",
+         "WITH g AS (SELECT id, namespace, revoked_at FROM grants WHERE id = $2::bigint"
+         "  AND (namespace = $1 OR left(namespace, length($1) + 1) = $1 || '.') FOR UPDATE),"
+         " r AS (UPDATE grants SET revoked_at = now(), revoked_by = $3 FROM g"
+         "  WHERE grants.id = g.id AND g.revoked_at IS NULL"
+         "  RETURNING grants.id, grants.namespace, grants.to_namespace),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'grant.revoke', r.namespace, 'grant:' || r.id, 'allowed',"
+         "   jsonb_build_object('to', r.to_namespace) FROM r)"
+         " SELECT g.id, CASE WHEN EXISTS (SELECT 1 FROM r) THEN 'revoked-now' ELSE 'revoked'"
+         "  END FROM g"},
 };
 
 const wf_sql_t *wf_sql_get(wf_sql_id_t id)

@@ -15,6 +15,7 @@ int weft_sa_main(int argc, char **argv);        /* cli/v_access.c */
 int weft_rbac_main(int argc, char **argv);      /* cli/v_access.c */
 int weft_auth_main(int argc, char **argv);      /* cli/v_access.c */
 int weft_secret_main(int argc, char **argv);    /* cli/v_secret.c */
+int weft_grant_main(int argc, char **argv);     /* cli/v_grant.c */
 int weft_audit_main(int argc, char **argv);     /* cli/v_audit.c */
 int weft_policy_main(int argc, char **argv);    /* cli/v_policy.c */
 

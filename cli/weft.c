@@ -14,6 +14,7 @@ static const wf_cmd_t weft_commands[] = {
     {"rbac", weft_rbac_main, "role bindings: bind, unbind, list"},
     {"auth", weft_auth_main, "explain an authorization decision (can-i)"},
     {"secret", weft_secret_main, "set (from stdin), list, delete namespace secrets"},
+    {"grant", weft_grant_main, "cross-team grants: create, list, revoke"},
     {"audit", weft_audit_main, "list the audit log (auditors, platform-admins, namespace admins)"},
     {"policy", weft_policy_main, "get and set governance policies of namespace prefixes"},
     {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},

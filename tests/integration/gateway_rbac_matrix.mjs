@@ -114,6 +114,14 @@ const recipes = {
   get_api_v1_namespaces_namespace_policy: { req: (ns) => [`/api/v1/namespaces/${ns}/policy`] },
   get_api_v1_audit: { req: (ns) => [`/api/v1/audit?namespace=${ns}&size=5`] },
   get_api_v1_namespaces_namespace_secrets: { req: (ns) => [`/api/v1/namespaces/${ns}/secrets`] },
+  post_api_v1_namespaces_namespace_grants: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/grants`, grantBody(uniq('g'))],
+  },
+  get_api_v1_namespaces_namespace_grants: { req: (ns) => [`/api/v1/namespaces/${ns}/grants`] },
+  delete_api_v1_namespaces_namespace_grants_id: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/grants/${fx.grants[ns]}`],
+    restore: async (ns) => { await keepGrant(ns); },
+  },
   delete_api_v1_namespaces_namespace_secrets_key: {
     req: (ns) => [`/api/v1/namespaces/${ns}/secrets/KEEP`],
     restore: async (ns) => { await keepSecret(ns); },
@@ -123,6 +131,11 @@ const recipes = {
 // by gateway_rbac_matrix.sh).
 const keepSecret = (ns) => must('PUT', `/api/v1/namespaces/${ns}/secrets/KEEP`, JSON.stringify({ value: 'fixture-value' }));
 for (const ns of Object.values(rels)) await keepSecret(ns);
+// A grant to revoke in every namespace.
+const grantBody = (flow) => JSON.stringify({ flows: [flow], to: 'logistics.team', events: ['SUCCESS'] });
+fx.grants = {};
+const keepGrant = async (ns) => { fx.grants[ns] = (await must('POST', `/api/v1/namespaces/${ns}/grants`, grantBody('f'))).id; };
+for (const ns of Object.values(rels)) await keepGrant(ns);
 
 const rank = { viewer: 1, launcher: 2, developer: 3, admin: 4 };
 const sees = (role, rel) => role === 'platform-admin' || role === 'auditor' ||
