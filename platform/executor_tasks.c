@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "platform/executor.h"
+#include "platform/executor_files.h"
+#include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -193,6 +195,9 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
      * walker moves the execution to PAUSED. */
     tr->state = WF_ST_PAUSED;
     tr->dirty = true;
+    /* Without a duration, a `timeout` bounds the wait for a resume. */
+    if (ms == 0 && tr->task->timeout_ms > 0)
+        ms = tr->task->timeout_ms;
     tr->resume_at_ms = ms > 0 ? wf_wall_ms() + ms : 0;
     wf_xexec_t *x = tr->exec;
     x->rewalk = true;
@@ -347,6 +352,9 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                              json_string_length(content), 0644);
         }
     }
+    /* The outputs directory ({{ outputDir }}): made by placing an empty
+     * marker in it, so that it belongs to the task's user. */
+    wf_sbx_spec_file(spec, WF_XFILES_OUTPUT_REL "/.keep", "", 0, 0644);
     /* The script file: shell scripts stop at the first failing command. */
     size_t cap = strlen(body) + (before ? strlen(before) : 0) + 64;
     char *script = malloc(cap);
@@ -389,7 +397,17 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     if (tr->task->timeout_ms > 0)
         wf_sbx_spec_limit(spec, WF_SBX_LIMIT_TIMEOUT, tr->task->timeout_ms);
-    rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
+    if (wf_xpolicy_sandbox(ex, tr, spec, err, sizeof(err)) == 0)
+        rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
+    if (rc == 0) {
+        json_t *of = json_object_get(props, "outputFiles");
+        if (json_is_string(of)) /* a single pattern */
+            of = json_pack("[O]", of);
+        else
+            json_incref(of);
+        wf_xproc_collect_files(tr->proc, of);
+        json_decref(of);
+    }
 out:
     wf_sbx_spec_destroy(spec);
     free(body);
@@ -417,6 +435,8 @@ static const runner_t runners[] = {
     {WF_TASK_SHELL_SCRIPT, run_script, true},
     {WF_TASK_PYTHON_SCRIPT, run_script, true},
     {WF_TASK_PYTHON_COMMANDS, run_script, true},
+    {WF_TASK_HTTP_REQUEST, wf_xhttp_run, true},
+    {WF_TASK_PG_QUERY, wf_xpg_run, true},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)
@@ -447,6 +467,11 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
         return -1;
     wf_xexec_t *x = tr->exec;
     json_t *ctx = wf_xexec_context(ex, x, tr);
+    if (r->start == run_script) {
+        /* Paths as the task sees them inside its sandbox. */
+        json_object_set_new(ctx, "outputDir", json_string(WF_XFILES_OUTPUT_DIR));
+        json_object_set_new(ctx, "workingDir", json_string(working_dir_of(tr) ? "/wd" : "/work"));
+    }
     char err[600];
     json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
                                                       sizeof(err))
@@ -454,6 +479,19 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
     json_decref(ctx);
     if (props == NULL) {
         done(ex, tr, WF_ST_FAILED, NULL, err);
+        return WF_RUN_DONE;
+    }
+    /* Labels and a subflow's inputs are stored in clear and shown by the
+     * API: a secret value must not go there (the child flow reads its own
+     * secrets). Masking would silently change the value, so refuse. */
+    wf_task_kind_t kind = tr->task->type->kind;
+    if ((kind == WF_TASK_LABELS || kind == WF_TASK_SUBFLOW) && wf_xsecrets_in_json(x, props)) {
+        json_decref(props);
+        done(ex, tr, WF_ST_FAILED, NULL,
+             kind == WF_TASK_LABELS
+                 ? "a secret value cannot be used in labels (they are stored in clear)"
+                 : "a secret value cannot be passed to a subflow (its inputs and labels are "
+                   "stored in clear); let the subflow read the secret itself");
         return WF_RUN_DONE;
     }
     int rc = r->start(ex, tr, props);
