@@ -111,6 +111,8 @@ struct wf_xexec {
     char **secrets;   /* values secret() returned, wiped on free */
     size_t *secret_lens, n_secrets;
     struct wf_redact *redact; /* masks those values in log lines */
+    struct wf_trun *rendering; /* task run whose context was built last:
+                                  secret() lookups are made for it */
     wf_xexec_t *next; /* executor's list */
 };
 
@@ -244,6 +246,8 @@ char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_l
 void wf_xsecrets_free(wf_xexec_t *x);
 /* Masks every secret value this execution has seen in the strings of `v`. */
 void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v);
+/* True when a string of `v` holds a secret value this execution has seen. */
+bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v);
 
 /* executor_sched.c: Schedule and Flow triggers of the domain. */
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex);

@@ -90,7 +90,16 @@ char *wf_xsecret_lookup(void *ud, const char *name)
                                "ORDER BY length(namespace) DESC LIMIT 1",
                                2, p);
     char *value = NULL;
+    /* One line per lookup, naming the task run it is made for (never the
+     * value): who read which secret, when, is on record. */
+    const wf_trun_t *tr = x->rendering;
+    const char *what = tr ? tr->task->id : "flow outputs";
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0)
+        wf_info("execution %s, %s: secret %s not found from namespace %s", x->id, what, name,
+                x->namespace_);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        wf_info("execution %s, %s: secret %s looked up (namespace %s, version %s)", x->id, what,
+                name, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
         size_t blen = 0;
         unsigned char *sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 2), &blen);
         size_t vlen = 0;
@@ -140,6 +149,33 @@ void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v)
         json_array_foreach(v, i, m)
             wf_xsecrets_redact_json(x, m);
     }
+}
+
+bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v)
+{
+    if (x->redact == NULL || v == NULL)
+        return false;
+    if (json_is_string(v)) {
+        size_t n = 0;
+        char *red = wf_redact_string(x->redact, json_string_value(v), json_string_length(v), &n);
+        bool changed = red != NULL && (n != json_string_length(v) ||
+                                       memcmp(red, json_string_value(v), n) != 0);
+        free(red);
+        return changed;
+    }
+    const char *k;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, m)
+            if (wf_xsecrets_in_json(x, m))
+                return true;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m)
+            if (wf_xsecrets_in_json(x, m))
+                return true;
+    }
+    return false;
 }
 
 void wf_xsecrets_free(wf_xexec_t *x)

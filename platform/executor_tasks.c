@@ -193,6 +193,9 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
      * walker moves the execution to PAUSED. */
     tr->state = WF_ST_PAUSED;
     tr->dirty = true;
+    /* Without a duration, a `timeout` bounds the wait for a resume. */
+    if (ms == 0 && tr->task->timeout_ms > 0)
+        ms = tr->task->timeout_ms;
     tr->resume_at_ms = ms > 0 ? wf_wall_ms() + ms : 0;
     wf_xexec_t *x = tr->exec;
     x->rewalk = true;
@@ -454,6 +457,19 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
     json_decref(ctx);
     if (props == NULL) {
         done(ex, tr, WF_ST_FAILED, NULL, err);
+        return WF_RUN_DONE;
+    }
+    /* Labels and a subflow's inputs are stored in clear and shown by the
+     * API: a secret value must not go there (the child flow reads its own
+     * secrets). Masking would silently change the value, so refuse. */
+    wf_task_kind_t kind = tr->task->type->kind;
+    if ((kind == WF_TASK_LABELS || kind == WF_TASK_SUBFLOW) && wf_xsecrets_in_json(x, props)) {
+        json_decref(props);
+        done(ex, tr, WF_ST_FAILED, NULL,
+             kind == WF_TASK_LABELS
+                 ? "a secret value cannot be used in labels (they are stored in clear)"
+                 : "a secret value cannot be passed to a subflow (its inputs and labels are "
+                   "stored in clear); let the subflow read the secret itself");
         return WF_RUN_DONE;
     }
     int rc = r->start(ex, tr, props);

@@ -12,7 +12,7 @@
 
 #include <openssl/rand.h>
 
-#include "platform/executor.h"
+#include "platform/executor_walk.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -112,8 +112,8 @@ wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *pa
     return tr;
 }
 
-static wf_trun_t *find_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
-                            const char *value)
+wf_trun_t *wf_xwalk_find(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
+                         const char *value)
 {
     for (size_t i = 0; i < x->n_truns; i++) {
         wf_trun_t *tr = x->truns[i];
@@ -140,7 +140,7 @@ void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st)
     x->dirty = true;
 }
 
-static void set_trun_state(wf_trun_t *tr, wf_state_t st)
+void wf_xtrun_set_state(wf_trun_t *tr, wf_state_t st)
 {
     if (tr->state != st) {
         tr->state = st;
@@ -216,6 +216,9 @@ static void put_outputs(json_t *all, wf_trun_t *tr)
 json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     (void)ex;
+    /* Every render starts by building its context: secret() lookups until
+     * the next one are made for this task run (NULL: the flow's outputs). */
+    x->rendering = tr;
     json_t *outputs = json_object();
     for (size_t i = 0; i < x->n_truns; i++)
         if (x->truns[i]->outputs && json_object_size(x->truns[i]->outputs) > 0)
@@ -267,7 +270,63 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 /* ---- attempts and retries ------------------------------------------------- */
 
-static void walk_timer_cb(wf_timer_t *t)
+static void close_attempt(wf_trun_t *tr, wf_state_t st);
+
+/* A Pause with `tasks` runs them once resumed: from then on its task run is
+ * RUNNING and walks its children like a flowable (a Pause is RUNNING only
+ * after it was resumed: it goes PAUSED as its attempt starts). */
+static bool pause_walks_children(const wf_trun_t *tr)
+{
+    return tr->task->type->kind == WF_TASK_PAUSE && tr->task->tasks.count > 0 &&
+           tr->attempts_count > 0 && tr->state == WF_ST_RUNNING;
+}
+
+static bool walks_children(const wf_trun_t *tr)
+{
+    return wf_xtask_flowable(tr->task) || pause_walks_children(tr);
+}
+
+/* A paused task run ends its pause with `st`: SUCCESS (resumed, or the
+ * duration passed with behavior RESUME) starts its tasks when it has some. */
+static void pause_end(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, const char *why)
+{
+    wf_loop_timer_cancel(ex->loop, &tr->timer);
+    tr->resume_at_ms = 0;
+    if (why != NULL)
+        wf_xlog(ex, tr->exec, tr, st == WF_ST_FAILED ? "ERROR" : "WARN", why, strlen(why));
+    if (st == WF_ST_SUCCESS && tr->task->tasks.count > 0) {
+        wf_xtrun_set_state(tr, WF_ST_RUNNING);
+        return;
+    }
+    close_attempt(tr, st);
+    wf_xtrun_set_state(tr, st);
+}
+
+/* The pause's timer fired: `pauseDuration` (or the older `delay`) passed and
+ * `behavior` says what follows (Kestra: RESUME, WARN, FAIL, CANCEL); with
+ * only a `timeout`, nobody resumed it in time: FAILED. */
+static void pause_elapsed(wf_executor_t *ex, wf_trun_t *tr)
+{
+    json_t *props = tr->task->props;
+    bool has_duration =
+        json_object_get(props, "pauseDuration") || json_object_get(props, "delay");
+    if (!has_duration) {
+        pause_end(ex, tr, WF_ST_FAILED, "Pause: not resumed before its timeout");
+        return;
+    }
+    json_t *b = json_object_get(props, "behavior");
+    const char *behavior = json_is_string(b) ? json_string_value(b) : "RESUME";
+    if (strcmp(behavior, "WARN") == 0)
+        pause_end(ex, tr, WF_ST_WARNING, "Pause: duration elapsed (behavior WARN)");
+    else if (strcmp(behavior, "FAIL") == 0)
+        pause_end(ex, tr, WF_ST_FAILED, "Pause: duration elapsed (behavior FAIL)");
+    else if (strcmp(behavior, "CANCEL") == 0)
+        pause_end(ex, tr, WF_ST_CANCELLED, "Pause: duration elapsed (behavior CANCEL)");
+    else
+        pause_end(ex, tr, WF_ST_SUCCESS, NULL);
+}
+
+void wf_xwalk_timer_cb(wf_timer_t *t)
 {
     wf_trun_t *tr = t->arg;
     wf_executor_t *ex = tr->exec->ex;
@@ -278,19 +337,26 @@ static void walk_timer_cb(wf_timer_t *t)
         return;
     }
     if (tr->state == WF_ST_PAUSED && tr->resume_at_ms) {
-        /* pauseDuration elapsed: the execution resumes by itself. */
-        tr->resume_at_ms = 0;
-        set_trun_state(tr, WF_ST_SUCCESS);
-        if (tr->exec->state == WF_ST_PAUSED)
+        pause_elapsed(ex, tr);
+        /* The execution runs on unless another task run is still paused. */
+        bool paused = false;
+        for (size_t i = 0; i < tr->exec->n_truns && !paused; i++)
+            paused = tr->exec->truns[i]->state == WF_ST_PAUSED;
+        if (tr->exec->state == WF_ST_PAUSED && !paused)
             wf_xexec_set_state(tr->exec, WF_ST_RUNNING);
     }
     wf_xwalk(ex, tr->exec);
 }
 
+/* The policy that retries a failed leaf: its own, else that of the nearest
+ * enclosing flowable (Kestra retries a flowable's failed children, one
+ * attempt count per child, rather than re-running the whole flowable),
+ * else the flow's. */
 static const wf_retry_t *retry_of(wf_xexec_t *x, const wf_trun_t *tr)
 {
-    if (tr->task->retry.kind != WF_RETRY_NONE)
-        return &tr->task->retry;
+    for (const wf_trun_t *p = tr; p; p = p->parent)
+        if (p->task->retry.kind != WF_RETRY_NONE)
+            return &p->task->retry;
     if (x->flow && x->flow->retry.kind != WF_RETRY_NONE)
         return &x->flow->retry;
     return NULL;
@@ -370,9 +436,9 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
         int64_t d = retry_delay(retry_of(x, tr), tr);
         if (d >= 0) {
             wf_xlog(ex, x, tr, "WARN", "attempt failed, retrying", 24);
-            set_trun_state(tr, WF_ST_RETRYING);
+            wf_xtrun_set_state(tr, WF_ST_RETRYING);
             tr->retry_at_ms = wf_wall_ms() + d;
-            wf_loop_timer_arm(ex->loop, &tr->timer, d, walk_timer_cb, tr);
+            wf_loop_timer_arm(ex->loop, &tr->timer, d, wf_xwalk_timer_cb, tr);
             schedule_walk(ex, x);
             return;
         }
@@ -386,7 +452,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
     }
     if (st == WF_ST_WARNING && tr->task->allow_warning)
         st = WF_ST_SUCCESS;
-    set_trun_state(tr, st);
+    wf_xtrun_set_state(tr, st);
     schedule_walk(ex, x);
 }
 
@@ -409,7 +475,7 @@ static bool truthy(const char *s)
 }
 
 /* Renders a template to a boolean; -1 with a log line on error. */
-static int render_bool(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *src)
+int wf_xwalk_render_bool(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *src)
 {
     json_t *ctx = wf_xexec_context(ex, x, tr);
     char err[512];
@@ -430,10 +496,10 @@ static bool check_run_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     if (tr->task->run_if == NULL)
         return false;
-    int b = render_bool(ex, x, tr, tr->task->run_if);
+    int b = wf_xwalk_render_bool(ex, x, tr, tr->task->run_if);
     if (b == 1)
         return false;
-    set_trun_state(tr, b == 0 ? WF_ST_SKIPPED : WF_ST_FAILED);
+    wf_xtrun_set_state(tr, b == 0 ? WF_ST_SKIPPED : WF_ST_FAILED);
     return true;
 }
 
@@ -449,7 +515,7 @@ static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                                   date));
     if (tr->first_start_ms == 0)
         tr->first_start_ms = wf_wall_ms();
-    set_trun_state(tr, WF_ST_RUNNING);
+    wf_xtrun_set_state(tr, WF_ST_RUNNING);
     tr->dirty = true;
     ex->n_task_attempts++;
     if (wf_xtask_start(ex, tr) < 0)
@@ -458,387 +524,8 @@ static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 /* ---- walking -------------------------------------------------------------- */
 
-static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
 
-/* Children of `parent` inherit its iteration value (Kestra's taskrun.value). */
-static const char *child_value(wf_trun_t *parent)
-{
-    return parent ? parent->value : NULL;
-}
-
-static wf_trun_t *get_trun(wf_xexec_t *x, const wf_task_t *t, wf_trun_t *parent,
-                           const char *value, int iteration)
-{
-    wf_trun_t *tr = find_trun(x, t, parent, value);
-    if (tr == NULL && x->state != WF_ST_KILLING)
-        tr = wf_xexec_add_trun(x, t, parent, value, iteration);
-    return tr;
-}
-
-/* Runs `list` one task after the other. Returns RUNNING while not done. */
-static wf_state_t walk_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
-                           wf_trun_t *parent, const char *value)
-{
-    wf_state_t worst = WF_ST_SUCCESS;
-    for (size_t i = 0; i < list->count; i++) {
-        const wf_task_t *t = list->items[i];
-        if (t->disabled)
-            continue;
-        wf_trun_t *tr = get_trun(x, t, parent, value, parent ? parent->iteration : -1);
-        if (tr == NULL)
-            return x->state == WF_ST_KILLING ? WF_ST_KILLED : WF_ST_FAILED;
-        wf_state_t s = walk_task(ex, x, tr);
-        if (!wf_xstate_terminal(s))
-            return WF_ST_RUNNING;
-        if (s == WF_ST_FAILED || s == WF_ST_KILLED || s == WF_ST_CANCELLED)
-            return s;
-        worst = wf_xstate_worst(worst, s);
-    }
-    return worst;
-}
-
-/* Runs `list` side by side, at most `limit` at once (0 = all). */
-static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
-                           wf_trun_t *parent, const char *value, int64_t limit)
-{
-    wf_state_t worst = WF_ST_SUCCESS;
-    bool pending = false, failed = false;
-    int64_t active = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        const wf_task_t *t = list->items[i];
-        if (t->disabled)
-            continue;
-        wf_trun_t *tr = find_trun(x, t, parent, value);
-        if (tr == NULL) {
-            /* No new branch once one failed or the limit is reached. */
-            if (failed || (limit > 0 && active >= limit) || x->state == WF_ST_KILLING) {
-                pending = pending || !failed;
-                continue;
-            }
-            tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
-            if (tr == NULL)
-                return WF_ST_FAILED;
-        }
-        wf_state_t s = walk_task(ex, x, tr);
-        if (!wf_xstate_terminal(s)) {
-            pending = true;
-            active++;
-            continue;
-        }
-        if (s == WF_ST_FAILED || s == WF_ST_KILLED)
-            failed = true;
-        worst = wf_xstate_worst(worst, s);
-    }
-    return pending ? WF_ST_RUNNING : worst;
-}
-
-/* Dag: a task starts once every task it depends on succeeded. */
-static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
-                           wf_trun_t *parent, const char *value, int64_t limit)
-{
-    wf_state_t worst = WF_ST_SUCCESS;
-    bool pending = false, failed = false;
-    int64_t active = 0;
-    for (int round = 0; round < 2; round++) {
-        /* Two rounds: tasks settled synchronously in round one unlock their
-         * dependants in round two without waiting for another walk. */
-        worst = WF_ST_SUCCESS;
-        pending = failed = false;
-        active = 0;
-        for (size_t i = 0; i < list->count; i++) {
-            const wf_task_t *t = list->items[i];
-            if (t->disabled)
-                continue;
-            wf_trun_t *tr = find_trun(x, t, parent, value);
-            if (tr == NULL) {
-                bool ready = !failed && x->state != WF_ST_KILLING;
-                for (size_t d = 0; d < t->n_depends_on && ready; d++) {
-                    const wf_task_t *dep = NULL;
-                    for (size_t k = 0; k < list->count; k++)
-                        if (strcmp(list->items[k]->id, t->depends_on[d]) == 0)
-                            dep = list->items[k];
-                    wf_trun_t *dtr = dep ? find_trun(x, dep, parent, value) : NULL;
-                    ready = dep && (dep->disabled ||
-                                    (dtr && (dtr->state == WF_ST_SUCCESS ||
-                                             dtr->state == WF_ST_WARNING ||
-                                             dtr->state == WF_ST_SKIPPED)));
-                    if (dtr && (dtr->state == WF_ST_FAILED || dtr->state == WF_ST_KILLED))
-                        failed = true;
-                }
-                if (!ready || (limit > 0 && active >= limit)) {
-                    if (!failed)
-                        pending = true;
-                    continue;
-                }
-                tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
-                if (tr == NULL)
-                    return WF_ST_FAILED;
-            }
-            wf_state_t s = walk_task(ex, x, tr);
-            if (!wf_xstate_terminal(s)) {
-                pending = true;
-                active++;
-                continue;
-            }
-            if (s == WF_ST_FAILED || s == WF_ST_KILLED)
-                failed = true;
-            worst = wf_xstate_worst(worst, s);
-        }
-    }
-    if (failed && !pending)
-        return WF_ST_FAILED;
-    return pending ? WF_ST_RUNNING : worst;
-}
-
-/* tasks, then errors when they failed, then finally in every case. */
-static wf_state_t walk_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
-                             const wf_task_list_t *errors, const wf_task_list_t *finally_,
-                             wf_trun_t *parent, const char *value)
-{
-    if (!wf_xstate_terminal(s))
-        return WF_ST_RUNNING;
-    if (s == WF_ST_FAILED && errors->count > 0) {
-        wf_state_t e = walk_seq(ex, x, errors, parent, value);
-        if (!wf_xstate_terminal(e))
-            return WF_ST_RUNNING;
-    }
-    if (finally_->count > 0) {
-        wf_state_t f = walk_seq(ex, x, finally_, parent, value);
-        if (!wf_xstate_terminal(f))
-            return WF_ST_RUNNING;
-        s = wf_xstate_worst(s, f);
-    }
-    return s;
-}
-
-static int64_t prop_int(const wf_task_t *t, const char *name, int64_t dflt)
-{
-    json_t *v = json_object_get(t->props, name);
-    return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-/* The iteration values of a ForEach: a list, or a string holding a JSON list
- * (usually an expression). Returns a new array or NULL with a log line. */
-static json_t *each_values(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    json_t *v = json_object_get(tr->task->props, "values");
-    if (v == NULL)
-        v = json_object_get(tr->task->props, "value");
-    json_t *ctx = wf_xexec_context(ex, x, tr);
-    char err[512] = "";
-    json_t *r = v ? wf_xrender_json(ex, x, v, ctx, err, sizeof(err)) : NULL;
-    json_decref(ctx);
-    if (json_is_string(r)) {
-        json_t *parsed = json_loads(json_string_value(r), JSON_DECODE_ANY, NULL);
-        json_decref(r);
-        r = parsed;
-        if (r == NULL)
-            snprintf(err, sizeof(err), "values is not a JSON list");
-    }
-    if (!json_is_array(r)) {
-        json_decref(r);
-        if (err[0] == '\0')
-            snprintf(err, sizeof(err), "values must be a list");
-        wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
-        return NULL;
-    }
-    return r;
-}
-
-static wf_state_t walk_each(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    json_t *values = each_values(ex, x, tr);
-    if (values == NULL)
-        return WF_ST_FAILED;
-    const wf_task_t *t = tr->task;
-    int64_t limit = 1;
-    if (t->type->kind == WF_TASK_FOREACH)
-        limit = prop_int(t, "concurrencyLimit", 1);
-    else if (t->type->kind == WF_TASK_EACH_PARALLEL)
-        limit = prop_int(t, "concurrent", 0);
-    wf_state_t worst = WF_ST_SUCCESS;
-    bool pending = false, failed = false;
-    int64_t active = 0;
-    size_t i;
-    json_t *item;
-    json_array_foreach(values, i, item) {
-        char *val = json_is_string(item) ? strdup(json_string_value(item))
-                                         : json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (val == NULL)
-            continue;
-        /* An iteration has started when any of its task runs exists. */
-        bool started = false;
-        for (size_t k = 0; k < x->n_truns && !started; k++)
-            started = x->truns[k]->parent == tr && x->truns[k]->value &&
-                      strcmp(x->truns[k]->value, val) == 0;
-        if (!started && (failed || (limit > 0 && active >= limit) ||
-                         x->state == WF_ST_KILLING)) {
-            pending = pending || !failed;
-            free(val);
-            continue;
-        }
-        /* Children carry the iteration index through their parent. */
-        int saved = tr->iteration;
-        tr->iteration = (int)i;
-        wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
-        tr->iteration = saved;
-        free(val);
-        if (!wf_xstate_terminal(s)) {
-            pending = true;
-            active++;
-            continue;
-        }
-        if (s == WF_ST_FAILED || s == WF_ST_KILLED)
-            failed = true;
-        worst = wf_xstate_worst(worst, s);
-    }
-    json_decref(values);
-    return pending ? WF_ST_RUNNING : worst;
-}
-
-static wf_state_t walk_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    if (tr->branch < 0) {
-        json_t *c = json_object_get(tr->task->props, "condition");
-        const char *src = json_is_string(c) ? json_string_value(c) : NULL;
-        int b = src ? render_bool(ex, x, tr, src) : (json_is_true(c) ? 1 : 0);
-        if (b < 0)
-            return WF_ST_FAILED;
-        tr->branch = b;
-    }
-    return walk_seq(ex, x, tr->branch ? &tr->task->then_ : &tr->task->else_, tr,
-                    child_value(tr));
-}
-
-static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    const wf_task_t *t = tr->task;
-    if (tr->branch == -1) {
-        json_t *v = json_object_get(t->props, "value");
-        json_t *ctx = wf_xexec_context(ex, x, tr);
-        char err[512];
-        char *val = json_is_string(v) ? wf_xrender(ex, x, json_string_value(v), ctx, err,
-                                                   sizeof(err))
-                                      : json_dumps(v, JSON_ENCODE_ANY);
-        json_decref(ctx);
-        if (val == NULL) {
-            wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
-            return WF_ST_FAILED;
-        }
-        tr->branch = -2;
-        for (size_t i = 0; i < t->n_cases; i++)
-            if (strcmp(t->cases[i].key, val) == 0)
-                tr->branch = (int)i;
-        json_decref(tr->outputs);
-        tr->outputs = json_pack("{s:s}", "value", val);
-        tr->dirty = true;
-        free(val);
-    }
-    const wf_task_list_t *list = tr->branch >= 0 ? &t->cases[tr->branch].tasks : &t->defaults;
-    return walk_seq(ex, x, list, tr, child_value(tr));
-}
-
-/* WaitFor: runs its tasks, iteration after iteration (values "0", "1"…),
- * until the condition holds or checkFrequency's bounds are reached. */
-static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    const wf_task_t *t = tr->task;
-    json_t *freq = json_object_get(t->props, "checkFrequency");
-    int64_t max_iter = 100, max_ms = 0, interval_ms = 1000;
-    json_t *v = json_object_get(freq, "maxIterations");
-    if (json_is_integer(v))
-        max_iter = json_integer_value(v);
-    char err[200];
-    v = json_object_get(freq, "maxDuration");
-    if (json_is_string(v) && wf_duration_parse(json_string_value(v), &max_ms, err, sizeof(err)))
-        max_ms = 0;
-    v = json_object_get(freq, "interval");
-    if (json_is_string(v) &&
-        wf_duration_parse(json_string_value(v), &interval_ms, err, sizeof(err)))
-        interval_ms = 1000;
-    bool fail_on_max = json_is_true(json_object_get(t->props, "failOnMaxReached"));
-    if (tr->branch < 0) {
-        /* Resume after a takeover: the last iteration recorded is current. */
-        tr->branch = 0;
-        for (size_t i = 0; i < x->n_truns; i++)
-            if (x->truns[i]->parent == tr && x->truns[i]->value &&
-                atoi(x->truns[i]->value) > tr->branch)
-                tr->branch = atoi(x->truns[i]->value);
-    }
-    for (;;) {
-        if (tr->next_iter_ms > wf_wall_ms()) {
-            if (!tr->timer.armed)
-                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_wall_ms(),
-                                  walk_timer_cb, tr);
-            return WF_ST_RUNNING;
-        }
-        char val[24];
-        snprintf(val, sizeof(val), "%d", tr->branch);
-        int saved = tr->iteration;
-        tr->iteration = tr->branch;
-        wf_state_t s = walk_seq(ex, x, &t->tasks, tr, val);
-        tr->iteration = saved;
-        if (!wf_xstate_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
-            return s;
-        json_t *c = json_object_get(t->props, "condition");
-        int b = json_is_string(c) ? render_bool(ex, x, tr, json_string_value(c)) : 1;
-        if (b < 0)
-            return WF_ST_FAILED;
-        int64_t iterations = tr->branch + 1;
-        json_decref(tr->outputs);
-        tr->outputs = json_pack("{s:I}", "iterationCount", (json_int_t)iterations);
-        tr->dirty = true;
-        if (b == 1)
-            return WF_ST_SUCCESS;
-        if ((max_iter > 0 && iterations >= max_iter) ||
-            (max_ms > 0 && tr->first_start_ms && wf_wall_ms() - tr->first_start_ms >= max_ms)) {
-            if (fail_on_max)
-                wf_xlog(ex, x, tr, "ERROR", "WaitFor: maximum reached", 24);
-            return fail_on_max ? WF_ST_FAILED : WF_ST_SUCCESS;
-        }
-        tr->branch++;
-        tr->next_iter_ms = wf_wall_ms() + interval_ms;
-    }
-}
-
-/* Children of a flowable task run; RUNNING while not settled. */
-static wf_state_t walk_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    const wf_task_t *t = tr->task;
-    const char *v = child_value(tr);
-    wf_state_t s;
-    switch (t->type->kind) {
-    case WF_TASK_PARALLEL:
-        s = walk_par(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
-        break;
-    case WF_TASK_DAG:
-        s = walk_dag(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
-        break;
-    case WF_TASK_IF:
-        s = walk_if(ex, x, tr);
-        break;
-    case WF_TASK_SWITCH:
-        s = walk_switch(ex, x, tr);
-        break;
-    case WF_TASK_FOREACH:
-    case WF_TASK_EACH_SEQUENTIAL:
-    case WF_TASK_EACH_PARALLEL:
-        s = walk_each(ex, x, tr);
-        break;
-    case WF_TASK_WAIT_FOR:
-        s = walk_wait_for(ex, x, tr);
-        break;
-    default: /* Sequential, AllowFailure, WorkingDirectory */
-        s = walk_seq(ex, x, &t->tasks, tr, v);
-        break;
-    }
-    s = walk_block(ex, x, s, &t->errors, &t->finally_, tr, v);
-    if (s == WF_ST_FAILED && t->type->kind == WF_TASK_ALLOW_FAILURE)
-        s = WF_ST_WARNING;
-    return s;
-}
-
-static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     if (wf_xstate_terminal(tr->state))
         return tr->state;
@@ -847,15 +534,15 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             wf_xtask_stop(ex, tr);
             return WF_ST_RUNNING;
         }
-        if (!wf_xtask_flowable(tr->task)) {
+        if (!walks_children(tr)) {
             close_attempt(tr, WF_ST_KILLED);
-            set_trun_state(tr, WF_ST_KILLED);
+            wf_xtrun_set_state(tr, WF_ST_KILLED);
             return WF_ST_KILLED;
         }
     }
     if (tr->state == WF_ST_CREATED && check_run_if(ex, x, tr))
         return tr->state;
-    if (wf_xtask_flowable(tr->task)) {
+    if (walks_children(tr)) {
         if (tr->state == WF_ST_CREATED) {
             char date[40];
             wf_iso_now(date, sizeof(date));
@@ -863,9 +550,9 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                                           "startDate", date));
             tr->attempts_count = 1;
             tr->first_start_ms = wf_wall_ms();
-            set_trun_state(tr, WF_ST_RUNNING);
+            wf_xtrun_set_state(tr, WF_ST_RUNNING);
         }
-        wf_state_t s = walk_children(ex, x, tr);
+        wf_state_t s = wf_xflow_children(ex, x, tr);
         if (x->state == WF_ST_KILLING && !wf_xstate_terminal(s)) {
             bool live = false;
             for (size_t i = 0; i < x->n_truns && !live; i++)
@@ -877,7 +564,7 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             if (s == WF_ST_FAILED && tr->task->allow_failure)
                 s = WF_ST_WARNING;
             close_attempt(tr, s);
-            set_trun_state(tr, s);
+            wf_xtrun_set_state(tr, s);
         }
         return tr->state;
     }
@@ -890,7 +577,7 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             start_attempt(ex, x, tr);
         else if (!tr->timer.armed)
             wf_loop_timer_arm(ex->loop, &tr->timer, tr->retry_at_ms - wf_wall_ms(),
-                              walk_timer_cb, tr);
+                              wf_xwalk_timer_cb, tr);
         break;
     case WF_ST_RUNNING:
         if (tr->proc == NULL && !tr->timer.armed && tr->task->type->kind != WF_TASK_SUBFLOW) {
@@ -906,13 +593,13 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         break;
     case WF_ST_PAUSED:
         if (x->state == WF_ST_RUNNING) {
-            /* Resumed through the API. */
-            close_attempt(tr, WF_ST_SUCCESS);
-            wf_loop_timer_cancel(ex->loop, &tr->timer);
-            set_trun_state(tr, WF_ST_SUCCESS);
+            /* Resumed through the API: its tasks, if any, run now. */
+            pause_end(ex, tr, WF_ST_SUCCESS, NULL);
+            if (pause_walks_children(tr))
+                return wf_xwalk_task(ex, x, tr);
         } else if (tr->resume_at_ms && !tr->timer.armed) {
             wf_loop_timer_arm(ex->loop, &tr->timer, tr->resume_at_ms - wf_wall_ms(),
-                              walk_timer_cb, tr);
+                              wf_xwalk_timer_cb, tr);
         }
         break;
     default:
@@ -921,39 +608,10 @@ static wf_state_t walk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     return tr->state;
 }
 
-/* Flow outputs, rendered once every task has run. */
-static int render_flow_outputs(wf_executor_t *ex, wf_xexec_t *x)
-{
-    if (x->flow->n_outputs == 0)
-        return 0;
-    json_t *ctx = wf_xexec_context(ex, x, NULL);
-    json_t *outs = json_object();
-    int rc = 0;
-    for (size_t i = 0; i < x->flow->n_outputs; i++) {
-        char err[512];
-        json_t *v = wf_xrender_json(ex, x, x->flow->outputs[i].value, ctx, err, sizeof(err));
-        if (v == NULL) {
-            char msg[700];
-            snprintf(msg, sizeof(msg), "flow output %s: %s", x->flow->outputs[i].id, err);
-            wf_xlog(ex, x, NULL, "ERROR", msg, strlen(msg));
-            rc = -1;
-            continue;
-        }
-        json_object_set_new(outs, x->flow->outputs[i].id, v);
-    }
-    json_decref(ctx);
-    /* Flow outputs leave the domain (completion events, subflow parents):
-     * never with a secret value in them. */
-    wf_xsecrets_redact_json(x, outs);
-    json_decref(x->outputs);
-    x->outputs = outs;
-    x->dirty = true;
-    return rc;
-}
 
 static void finish(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s)
 {
-    if (s != WF_ST_KILLED && s != WF_ST_CANCELLED && x->flow && render_flow_outputs(ex, x) != 0)
+    if (s != WF_ST_KILLED && s != WF_ST_CANCELLED && x->flow && wf_xoutputs_render(ex, x) != 0)
         s = WF_ST_FAILED;
     wf_xexec_set_state(x, s);
     wf_info("execution %s (%s.%s) %s", x->id, x->namespace_, x->flow_id, wf_xstate_name(s));
@@ -999,7 +657,14 @@ static void restart(wf_xexec_t *x)
         wf_trun_t *tr = x->truns[i];
         if (tr->state != WF_ST_FAILED && tr->state != WF_ST_KILLED)
             continue;
-        set_trun_state(tr, wf_xtask_flowable(tr->task) ? WF_ST_RUNNING : WF_ST_CREATED);
+        /* A Pause that failed in its tasks was resumed already: its tasks
+         * run again, it does not pause a second time. */
+        bool resumed = false;
+        for (size_t k = 0; k < x->n_truns && !resumed; k++)
+            resumed = x->truns[k]->parent == tr;
+        bool parent = wf_xtask_flowable(tr->task) ||
+                      (tr->task->type->kind == WF_TASK_PAUSE && resumed);
+        wf_xtrun_set_state(tr, parent ? WF_ST_RUNNING : WF_ST_CREATED);
         tr->branch = -1;
         tr->first_start_ms = 0;
     }
@@ -1021,7 +686,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         if (!admit(ex, x))
             return;
     }
-    wf_state_t s = walk_seq(ex, x, &x->flow->tasks, NULL, NULL);
+    wf_state_t s = wf_xflow_seq(ex, x, &x->flow->tasks, NULL, NULL);
     if (x->state == WF_ST_KILLING) {
         bool live = false;
         for (size_t i = 0; i < x->n_truns && !live; i++)
@@ -1031,14 +696,14 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
                 wf_trun_t *tr = x->truns[i];
                 if (!wf_xstate_terminal(tr->state)) {
                     close_attempt(tr, WF_ST_KILLED);
-                    set_trun_state(tr, WF_ST_KILLED);
+                    wf_xtrun_set_state(tr, WF_ST_KILLED);
                 }
             }
             finish(ex, x, WF_ST_KILLED);
         }
         return;
     }
-    s = walk_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
+    s = wf_xflow_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
     if (wf_xstate_terminal(s)) {
         finish(ex, x, s);
         return;

@@ -98,6 +98,91 @@ start logistics.shipments missing
 t_is "$ST" FAILED "a missing secret fails the task"
 t_match "$(logs)" "secret 'NOPE' not found" "and says which"
 
+# ---- scope: secret() is looked up for the task that uses it, as it starts ----
+SCOPE='
+id: scope
+namespace: logistics.shipments
+tasks:
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: plain
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: ["echo plain"]
+      - id: uses
+        type: io.kestra.plugin.scripts.shell.Commands
+        env:
+          X: "{{ secret(\"SCOPED\") }}"
+        commands:
+          - echo "::{\"outputs\":{\"sha\":\"$(printf %s "$X" | sha256sum | cut -c1-64)\"}}::"
+'
+apply logistics.shipments scope "$SCOPE" || t_bail "cannot apply the scope flow"
+trs() { pg_psql -c "SELECT string_agg(task_id || '::' || state, ' ' ORDER BY task_id) FROM task_runs WHERE execution_id = '$EID'"; }
+lookups() { grep -F "execution $EID, " "$CLI_TMP/executor-logistics.log" | grep -F "secret SCOPED"; }
+start logistics.shipments scope
+t_is "$(trs)" "both::FAILED plain::SUCCESS uses::FAILED" \
+    "a missing secret fails only the task that uses it; its sibling runs"
+t_is "$(pg_psql -c "SELECT count(*) FROM logs l JOIN task_runs t ON t.id = l.task_run_id WHERE l.execution_id = '$EID' AND t.task_id = 'uses' AND l.line LIKE '%secret ''SCOPED'' not found%'")" \
+    1 "the error is on the task that uses it"
+t_is "$(lookups | wc -l)" 1 "one lookup, made for that task"
+t_match "$(lookups)" ", uses: secret SCOPED not found" "the executor log names the task, not the other one"
+V1='scoped-value-version-one'
+weft secret set logistics SCOPED <<<"$V1" >/dev/null || t_bail "secret set"
+start logistics.shipments scope
+t_is "$ST" SUCCESS "once set, the next run succeeds without a restart"
+t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
+    "$(sha "$V1")" "the value reached the sandbox as an environment variable"
+t_is "$(lookups | wc -l)" 1 "again one lookup for the run"
+ver1=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
+V2='scoped-value-version-two'
+weft secret set logistics SCOPED <<<"$V2" >/dev/null || t_bail "secret set"
+start logistics.shipments scope
+t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
+    "$(sha "$V2")" "a new version is used by the next task run"
+ver2=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
+t_ok "the lookup records the newer version ($ver1 then $ver2)" test "${ver2:-0}" -gt "${ver1:-0}"
+t_fails "no executor log line holds either value" grep -qF -e "$V1" -e "$V2" "$CLI_TMP"/executor-*.log
+
+apply logistics.shipments labelleak '
+id: labelleak
+namespace: logistics.shipments
+tasks:
+  - id: l
+    type: io.kestra.plugin.core.execution.Labels
+    labels:
+      pw: "{{ secret(\"DB_PASSWORD\") }}"
+'
+start logistics.shipments labelleak
+t_is "$ST" FAILED "a secret value put in labels fails the task"
+t_match "$(logs)" "cannot be used in labels" "and says why"
+t_fails "the labels do not hold it" grep -qF "$NEW" <<<"$(pg_psql -c "SELECT labels::text FROM executions WHERE id = '$EID'")"
+apply logistics.shipments child '
+id: child
+namespace: logistics.shipments
+inputs:
+  - id: x
+    type: STRING
+tasks:
+  - id: l
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.x }}"
+'
+apply logistics.shipments subleak '
+id: subleak
+namespace: logistics.shipments
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: logistics.shipments
+    flowId: child
+    inputs:
+      x: "{{ secret(\"DB_PASSWORD\") }}"
+'
+start logistics.shipments subleak
+t_is "$ST" FAILED "a secret value passed to a subflow fails the task"
+t_match "$(logs)" "cannot be passed to a subflow" "and says why"
+t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'child'")" 0 "no child execution holds it"
+
 # ---- attacks from the other domain ----
 apply sales.app steal '
 id: steal

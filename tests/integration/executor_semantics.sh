@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Walker semantics checked against Kestra's behaviour, through a real
+# executor, real PostgreSQL and real sandboxes: typed flow outputs, retry on
+# flowable tasks (Kestra's own retry-flowable* test flows, read from
+# ../shared/kestra-flows when present), Pause with tasks, pauseDuration with
+# its behaviors, Pause timeout, restart after a failure inside a Pause.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+W="$WF_BUILDDIR/weftd"
+pg_start || t_bail "cannot start PostgreSQL"
+"$W" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_domain team team
+ex_domain kestra io.kestra
+trap 'ex_stop_all; pg_stop' EXIT
+ex_start team --slots 4 || t_bail "cannot start the team executor"
+ex_start kestra --slots 4 || t_bail "cannot start the kestra executor"
+
+KF=$WF_SRCDIR/../shared/kestra-flows/valids
+[ -d "$KF" ] || KF=/work/shared/kestra-flows/valids
+
+eout() { pg_psql -c "SELECT outputs #>> '{$2}' FROM executions WHERE id = '$1'"; }
+etype() { pg_psql -c "SELECT jsonb_typeof(outputs #> '{$2}') FROM executions WHERE id = '$1'"; }
+tout() { pg_psql -c "SELECT jsonb_typeof(outputs #> '{$3}') || ':' || (outputs #>> '{$3}') FROM task_runs WHERE execution_id = '$1' AND task_id = '$2' LIMIT 1"; }
+attempts() { pg_psql -c "SELECT string_agg(task_id || '=' || attempt, ' ' ORDER BY task_id, value) FROM task_runs WHERE execution_id = '$1' ${2:+AND $2}"; }
+logs() { pg_psql -c "SELECT line FROM logs WHERE execution_id = '$1' ORDER BY id"; }
+resume() { pg_psql -c "UPDATE executions SET state = 'RUNNING' WHERE id = '$1'; SELECT pg_notify('weft_domain_$2', '$1')" >/dev/null; }
+restart() { pg_psql -c "UPDATE executions SET state = 'RETRYING' WHERE id = '$1'; SELECT pg_notify('weft_domain_$2', '$1')" >/dev/null; }
+wait_state() { # ID STATE SECONDS
+    local i
+    for i in $(seq 1 $(($3 * 20))); do [ "$(ex_state "$1")" = "$2" ] && return 0; sleep 0.05; done
+    return 1
+}
+
+# ---- typed flow outputs ------------------------------------------------------
+ex_flow team typed '
+id: typed
+namespace: team
+tasks:
+  - id: count
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - echo "::{\"outputs\":{\"n\":42,\"ratio\":0.25,\"ok\":true,\"doc\":{\"a\":[1,2]}}}::"
+  - id: vals
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      n: 7
+      flag: true
+      name: "{{ outputs.count.vars.n }}"
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.count.vars.n }}"
+outputs:
+  - id: shipments
+    type: INT
+    value: "{{ outputs.count.vars.n }}"
+  - id: ratio
+    type: FLOAT
+    value: "{{ outputs.count.vars.ratio }}"
+  - id: ok
+    type: BOOLEAN
+    value: "{{ outputs.count.vars.ok }}"
+  - id: doc
+    type: JSON
+    value: "{{ outputs.count.vars.doc | toJson }}"
+  - id: label
+    type: STRING
+    value: "{{ outputs.count.vars.n }}"
+  - id: list
+    type: ARRAY
+    value: "[1, 2, 3]"
+  - id: every
+    type: DURATION
+    value: PT5M
+'
+ex_flow team badint '
+id: badint
+namespace: team
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "4x2"
+outputs:
+  - id: shipments
+    type: INT
+    value: "{{ outputs.r.value }}"
+  - id: fine
+    type: STRING
+    value: ok
+'
+ex_flow team badjson '
+id: badjson
+namespace: team
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "{not json"
+outputs:
+  - id: doc
+    type: JSON
+    value: "{{ outputs.r.value }}"
+'
+TYPED=$(ex_exec team typed)
+BADINT=$(ex_exec team badint)
+BADJSON=$(ex_exec team badjson)
+
+# ---- retry on flowable tasks (Kestra's RetryCaseTest flows) ------------------
+declare -A RF
+if [ -d "$KF" ]; then
+    for f in retry-flowable retry-flowable-child retry-flowable-nested-child retry-flowable-parallel; do
+        ex_flow io.kestra.tests "$f" "$(cat "$KF/$f.yaml")"
+        RF[$f]=$(ex_exec io.kestra.tests "$f")
+    done
+fi
+ex_flow team retrypar '
+id: retrypar
+namespace: team
+tasks:
+  - id: par
+    type: io.kestra.plugin.core.flow.Parallel
+    retry: {type: constant, interval: PT0.1S, maxAttempt: 3}
+    tasks:
+      - id: flaky
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: ["test {{ taskrun.attemptsCount }} -ge 1"]
+      - id: own
+        type: io.kestra.plugin.core.execution.Fail
+        retry: {type: constant, interval: PT0.1S, maxAttempt: 2}
+'
+RETRYPAR=$(ex_exec team retrypar)
+
+# ---- Pause -----------------------------------------------------------------
+ex_flow team pausetasks '
+id: pausetasks
+namespace: team
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: "after the resume"
+      - id: sub2
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.pause is defined }}"
+  - id: last
+    type: io.kestra.plugin.core.debug.Return
+    format: last
+'
+ex_flow team pausedur '
+id: pausedur
+namespace: team
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT0.5S
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: "resumed by the clock"
+  - id: last
+    type: io.kestra.plugin.core.debug.Return
+    format: last
+'
+ex_flow team pausefail '
+id: pausefail
+namespace: team
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT0.3S
+    behavior: FAIL
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: never
+'
+ex_flow team pausewarn '
+id: pausewarn
+namespace: team
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT0.3S
+    behavior: WARN
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: still runs
+'
+ex_flow team pausetimeout '
+id: pausetimeout
+namespace: team
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    timeout: PT0.5S
+    tasks:
+      - id: ko
+        type: io.kestra.plugin.core.log.Log
+        message: never
+  - id: last
+    type: io.kestra.plugin.core.log.Log
+    message: never
+'
+ex_flow team pauserestart '
+id: pauserestart
+namespace: team
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ task.id }}"
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT0.2S
+    tasks:
+      - id: c
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ taskrun.attemptsCount == 1 ? 1 : undefinedVar }}"
+      - id: d
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ task.id }}"
+'
+PT=$(ex_exec team pausetasks)
+PD=$(ex_exec team pausedur)
+PF=$(ex_exec team pausefail)
+PW=$(ex_exec team pausewarn)
+PTO=$(ex_exec team pausetimeout)
+PR=$(ex_exec team pauserestart)
+
+# ---- results -----------------------------------------------------------------
+t_is "$(ex_wait "$TYPED" 30)" SUCCESS "typed outputs: SUCCESS"
+t_is "$(etype "$TYPED" shipments):$(eout "$TYPED" shipments)" "number:42" "INT output is a JSON number"
+t_is "$(etype "$TYPED" ratio):$(eout "$TYPED" ratio)" "number:0.25" "FLOAT output is a JSON number"
+t_is "$(etype "$TYPED" ok):$(eout "$TYPED" ok)" "boolean:true" "BOOLEAN output is a JSON boolean"
+t_is "$(etype "$TYPED" doc):$(eout "$TYPED" doc,a,1)" "object:2" "JSON output is the parsed document"
+t_is "$(etype "$TYPED" label):$(eout "$TYPED" label)" "string:42" "STRING output stays a string"
+t_is "$(etype "$TYPED" list):$(eout "$TYPED" list,2)" "array:3" "ARRAY output is a JSON array"
+t_is "$(etype "$TYPED" every)" "string" "DURATION output is its ISO-8601 text"
+t_is "$(tout "$TYPED" count vars,n)" "number:42" "shell outputs keep their JSON types"
+t_is "$(tout "$TYPED" vals values,n)" "number:7" "OutputValues keeps an integer"
+t_is "$(tout "$TYPED" vals values,flag)" "boolean:true" "OutputValues keeps a boolean"
+t_is "$(tout "$TYPED" ret value)" "string:42" "Return gives its rendered text, as Kestra"
+
+t_is "$(ex_wait "$BADINT" 30)" FAILED "an INT output that is not a number fails the execution"
+t_match "$(logs "$BADINT")" "flow output 'shipments' of type INT: \"4x2\" is not an integer" \
+    "with a message naming the output, its type and the value"
+t_is "$(ex_wait "$BADJSON" 30)" FAILED "a JSON output that does not parse fails the execution"
+t_match "$(logs "$BADJSON")" "flow output 'doc' of type JSON: .* is not valid JSON" "and says so"
+
+if [ -d "$KF" ]; then
+    t_is "$(ex_wait "${RF[retry-flowable]}" 30)" FAILED "retry-flowable: FAILED once retries are spent"
+    t_is "$(attempts "${RF[retry-flowable]}")" "child=3 flowable=1" \
+        "retry-flowable: the Sequential's retry gives its failed child 3 attempts (Kestra: 3)"
+    t_is "$(ex_wait "${RF[retry-flowable-child]}" 30)" FAILED "retry-flowable-child: FAILED"
+    t_is "$(attempts "${RF[retry-flowable-child]}")" "child=3 flowable=1" "retry-flowable-child: 3 attempts"
+    t_is "$(ex_wait "${RF[retry-flowable-nested-child]}" 30)" FAILED "retry-flowable-nested-child: FAILED"
+    t_is "$(attempts "${RF[retry-flowable-nested-child]}" "task_id = 'child'")" "child=3" \
+        "retry-flowable-nested-child: 3 attempts"
+    t_is "$(ex_wait "${RF[retry-flowable-parallel]}" 30)" FAILED "retry-flowable-parallel: FAILED"
+    t_is "$(attempts "${RF[retry-flowable-parallel]}" "task_id = 'child'")" "child=3 child=3" \
+        "retry-flowable-parallel: each ForEach iteration's child retried (Kestra: >= 2)"
+else
+    for i in 1 2 3 4 5 6 7 8; do t_skip "Kestra retry-flowable flows" "no ../shared/kestra-flows"; done
+fi
+t_is "$(ex_wait "$RETRYPAR" 30)" FAILED "Parallel with retry: FAILED when a child keeps failing"
+t_is "$(attempts "$RETRYPAR" "task_id <> 'par'")" "flaky=2 own=2" \
+    "the Parallel's retry gives a failed child a second attempt; a child's own retry wins"
+t_is "$(ex_trs "$RETRYPAR" | sort | tr '\n' ' ')" "flaky::SUCCESS own::FAILED par::FAILED " \
+    "the child that succeeded on its retry stays SUCCESS"
+
+t_ok "Pause with tasks: PAUSED" wait_state "$PT" PAUSED 20
+t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$PT' AND task_id IN ('sub', 'sub2', 'last')")" \
+    0 "its tasks wait for the resume"
+resume "$PT" team
+t_is "$(ex_wait "$PT" 20)" SUCCESS "resumed: its tasks, then the next task, run"
+t_is "$(ex_trs "$PT" | sort | tr '\n' ' ')" "last::SUCCESS pause::SUCCESS sub2::SUCCESS sub::SUCCESS " \
+    "Pause, its two tasks and the last task all SUCCESS"
+t_is "$(pg_psql -c "SELECT count(*) FROM task_runs c JOIN task_runs p ON c.parent_task_run_id = p.id WHERE c.execution_id = '$PT' AND p.task_id = 'pause'")" \
+    2 "the Pause's tasks are its children"
+t_is "$(pg_psql -c "SELECT string_agg(s->>'state', ',') FROM executions, jsonb_array_elements(state_history) s WHERE id = '$PT'")" \
+    "CREATED,RUNNING,PAUSED,RUNNING,SUCCESS" "execution history through the pause"
+
+t_is "$(ex_wait "$PD" 20)" SUCCESS "pauseDuration: resumes by itself and runs its tasks"
+t_is "$(ex_trs "$PD" | sort | tr '\n' ' ')" "last::SUCCESS pause::SUCCESS sub::SUCCESS " "all task runs SUCCESS"
+t_is "$(pg_psql -c "SELECT attempts->0->>'state' FROM task_runs WHERE execution_id = '$PD' AND task_id = 'pause'")" \
+    SUCCESS "the Pause's attempt is closed"
+t_is "$(ex_wait "$PF" 20)" FAILED "pauseDuration with behavior FAIL: FAILED"
+t_is "$(ex_trs "$PF" | tr '\n' ' ')" "pause::FAILED " "its tasks never run"
+t_is "$(ex_wait "$PW" 20)" WARNING "pauseDuration with behavior WARN: WARNING, the flow goes on"
+t_is "$(ex_trs "$PW" | sort | tr '\n' ' ')" "last::SUCCESS pause::WARNING " "the next task ran"
+t_is "$(ex_wait "$PTO" 20)" FAILED "Pause timeout without a resume: FAILED (Kestra's pause-timeout)"
+t_is "$(ex_trs "$PTO" | tr '\n' ' ')" "pause::FAILED " "only the Pause task run exists"
+t_match "$(logs "$PTO")" "not resumed before its timeout" "and the log says why"
+
+t_is "$(ex_wait "$PR" 20)" FAILED "a task failing inside a Pause fails the execution"
+restart "$PR" team
+t_is "$(ex_wait "$PR" 20)" SUCCESS "restart: SUCCESS (Kestra's restart_pause_last_failed)"
+t_is "$(attempts "$PR")" "a=1 c=2 d=1 pause=1" \
+    "only the failed task ran again; the Pause did not pause a second time"
+
+t_done
