@@ -15,9 +15,10 @@
 #include "platform/flow_time.h"
 #include "platform/log.h"
 
-#define RELOAD_MS 2000       /* flows and namespaces are re-read this often */
-#define BATCH "200"          /* events read per round trip */
-#define WINDOW_ROWS "5000"   /* events of a time window considered at most */
+#define RELOAD_MS 2000                         /* flows and namespaces are re-read this often */
+#define TICK_MIN_MS 100                        /* at most one round this often */
+#define BATCH "200"                            /* events read per round trip */
+#define WINDOW_ROWS "5000"                     /* events of a time window considered at most */
 #define DEFAULT_WINDOW_MS (24LL * 3600 * 1000) /* Kestra's default: PT24H */
 
 typedef struct {
@@ -37,6 +38,7 @@ struct wf_xmesh {
     mns_t *ns;
     size_t n_ns;
     int64_t loaded_ms;
+    int64_t ticked_ms; /* notifications come in bursts: one round per burst */
 };
 
 /* The state of one trigger during one locked round. */
@@ -47,7 +49,7 @@ typedef struct {
     char status[512];
     int64_t last_fired_ms;
     bool fired;
-    bool refused; /* the status is a refusal (no grant, or not for these states) */
+    bool refused;  /* the status is a refusal (no grant, or not for these states) */
     bool checked;  /* a named producer of another domain was checked */
     bool accepted; /* an event matched and was covered by a grant */
 } round_t;
@@ -157,8 +159,9 @@ static void ensure_cursor(wf_executor_t *ex, const mtrig_t *mt)
 
 static void reload(wf_executor_t *ex, struct wf_xmesh *m)
 {
-    PGresult *r = wf_xdb_query(ex, "SELECT namespace, id, source FROM flows "
-                                   "WHERE NOT deleted AND NOT disabled AND domain = $1",
+    PGresult *r = wf_xdb_query(ex,
+                               "SELECT namespace, id, source FROM flows "
+                               "WHERE NOT deleted AND NOT disabled AND domain = $1",
                                1, (const char *const[]){ex->domain});
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
@@ -207,13 +210,24 @@ bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t)
     return handles(m, ex->domain, t);
 }
 
+bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns)
+{
+    struct wf_xmesh *m = ex->mesh;
+    if (m == NULL)
+        return false;
+    if (m->loaded_ms == 0 || wf_mono_ms() - m->loaded_ms >= RELOAD_MS)
+        reload(ex, m);
+    const char *d = domain_of(m, ns);
+    return d == NULL || strcmp(d, ex->domain) != 0;
+}
+
 /* ---- grants ----------------------------------------------------------------- */
 
 /* 1 when a live grant covers the producer flow for the consumer namespace
  * (in `state`, NULL: any), 0 when none does, -1 on error. Runs as the
  * domain's role: it sees only the grants made by or to its domain. */
-static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow,
-                        const char *consumer, const char *state)
+static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, const char *consumer,
+                        const char *state)
 {
     const char *p[] = {ns, flow, consumer, state};
     PGresult *r = wf_xdb_query(ex, "SELECT weft_grant_covers($1, $2, $3, $4, false)", 4, p);
@@ -238,8 +252,8 @@ static void check_producer(void *ud, const char *ns, const char *flow, json_t *s
     const char *consumer = rd->mt->flow->namespace_;
     rd->checked = true;
     if (grant_covers(rd->ex, ns, flow, consumer, NULL) == 0) {
-        snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s (flow %s)", ns,
-                 consumer, flow);
+        snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s (flow %s)", ns, consumer,
+                 flow);
         rd->refused = true;
         return;
     }
@@ -247,8 +261,10 @@ static void check_producer(void *ud, const char *ns, const char *flow, json_t *s
         return;
     size_t i;
     json_t *s;
-    json_array_foreach(states, i, s) {
-        if (json_is_string(s) && grant_covers(rd->ex, ns, flow, consumer, json_string_value(s)) != 0)
+    json_array_foreach(states, i, s)
+    {
+        if (json_is_string(s) &&
+            grant_covers(rd->ex, ns, flow, consumer, json_string_value(s)) != 0)
             return;
     }
     char *list = json_dumps(states, JSON_COMPACT);
@@ -307,8 +323,8 @@ static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, 
     PQclear(r);
     free(tg);
     if (ok)
-        wf_warn("flow trigger %s.%s/%s: inputs: %s (execution %s FAILED)",
-                mt->flow->namespace_, mt->flow->id, mt->trig->id, why, id);
+        wf_warn("flow trigger %s.%s/%s: inputs: %s (execution %s FAILED)", mt->flow->namespace_,
+                mt->flow->id, mt->trig->id, why, id);
     return ok ? 0 : -1;
 }
 
@@ -320,11 +336,11 @@ static int fire(round_t *rd, const PGresult *ev, int row)
     wf_executor_t *ex = rd->ex;
     const mtrig_t *mt = rd->mt;
     json_t *outputs = json_loads(PQgetvalue(ev, row, 6), 0, NULL);
-    json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "type", "flow", "id",
-                                mt->trig->id, "executionId", PQgetvalue(ev, row, 4), "namespace",
-                                PQgetvalue(ev, row, 2), "flowId", PQgetvalue(ev, row, 3), "state",
-                                PQgetvalue(ev, row, 5), "outputs",
-                                outputs ? outputs : json_object());
+    json_t *trigger =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "type", "flow", "id", mt->trig->id,
+                  "executionId", PQgetvalue(ev, row, 4), "namespace", PQgetvalue(ev, row, 2),
+                  "flowId", PQgetvalue(ev, row, 3), "state", PQgetvalue(ev, row, 5), "outputs",
+                  outputs ? outputs : json_object());
     json_t *inputs = json_object_get(mt->trig->props, "inputs");
     json_t *rendered = NULL;
     int rc = 0;
@@ -370,7 +386,8 @@ static int64_t window_start(const round_t *rd)
     const char *type = json_string_value(json_object_get(tw, "type"));
     const char *win = json_string_value(json_object_get(tw, "window"));
     int64_t now = wf_wall_ms(), start;
-    if (type && (strcmp(type, "DAILY_TIME_WINDOW") == 0 || strcmp(type, "DAILY_TIME_DEADLINE") == 0)) {
+    if (type &&
+        (strcmp(type, "DAILY_TIME_WINDOW") == 0 || strcmp(type, "DAILY_TIME_DEADLINE") == 0)) {
         start = now - now % (24LL * 3600 * 1000); /* today, UTC */
     } else {
         int64_t w = DEFAULT_WINDOW_MS;
@@ -389,13 +406,13 @@ static bool window_complete(round_t *rd, bool *have, size_t n)
     char since[32];
     snprintf(since, sizeof(since), "%lld", (long long)window_start(rd));
     const char *p[] = {since, rd->ex->domain, rd->mt->flow->namespace_};
-    PGresult *r = wf_xdb_query(
-        rd->ex,
-        "SELECT namespace, flow_id, state, labels::text FROM events "
-        "WHERE created_at >= to_timestamp($1::double precision / 1000) "
-        "AND (domain = $2 OR weft_grant_covers(namespace, flow_id, $3, state, false)) "
-        "ORDER BY id DESC LIMIT " WINDOW_ROWS,
-        3, p);
+    PGresult *r =
+        wf_xdb_query(rd->ex,
+                     "SELECT namespace, flow_id, state, labels::text FROM events "
+                     "WHERE created_at >= to_timestamp($1::double precision / 1000) "
+                     "AND (domain = $2 OR weft_grant_covers(namespace, flow_id, $3, state, false)) "
+                     "ORDER BY id DESC LIMIT " WINDOW_ROWS,
+                     3, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return false;
@@ -454,8 +471,8 @@ static int on_event(round_t *rd, const PGresult *ev, int row)
         if (g == 0) {
             /* The first reason of the round stays (a named producer's). */
             if (rd->status[0] == '\0') {
-                snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s (flow %s, %s)",
-                         ns, mt->flow->namespace_, flow, state);
+                snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s (flow %s, %s)", ns,
+                         mt->flow->namespace_, flow, state);
                 rd->refused = true;
             }
             goto out;
@@ -503,8 +520,7 @@ static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *m
      * ones this role cannot see (no grant yet) are passed over with the
      * rest, so a grant made later never fires on events from before it. */
     char horizon[32] = "";
-    PGresult *h = wf_xdb_query(ex, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0,
-                               NULL);
+    PGresult *h = wf_xdb_query(ex, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, NULL);
     if (PQresultStatus(h) == PGRES_TUPLES_OK && PQntuples(h) == 1)
         snprintf(horizon, sizeof(horizon), "%s", PQgetvalue(h, 0, 0));
     PQclear(h);
@@ -572,6 +588,10 @@ void wf_xmesh_tick(wf_executor_t *ex)
     struct wf_xmesh *m = ex->mesh;
     if (m == NULL || ex->stopping)
         return;
+    int64_t now = wf_mono_ms();
+    if (m->ticked_ms != 0 && now - m->ticked_ms < TICK_MIN_MS)
+        return;
+    m->ticked_ms = now;
     if (m->loaded_ms == 0 || wf_mono_ms() - m->loaded_ms >= RELOAD_MS)
         reload(ex, m);
     for (size_t i = 0; i < m->n_trigs; i++)

@@ -54,6 +54,15 @@ void wf_xmesh_destroy(struct wf_xmesh *m);
 /* Reads new events and fires the event-driven triggers (every second and on
  * a weft_events notification). */
 void wf_xmesh_tick(wf_executor_t *ex);
+/* True when namespace `ns` belongs to another domain (or to none). */
+bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns);
+/* Starts subflow `ns`.`flow` of parent `x` when `ns` is in another domain:
+ * returns 0 with the child id, -1 with the reason in `why` (no grant with
+ * "subflow": true, ...), or 1 when `ns` is in this domain (the caller starts
+ * it as usual). */
+int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, const char *flow,
+                           json_t *inputs, json_t *labels, json_t *trigger, char *id_out,
+                           size_t id_len, char *why, size_t why_len);
 /* True when the trigger is event-driven (so the in-process matcher of
  * executor_sched.c leaves it alone). */
 bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t);

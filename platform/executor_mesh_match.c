@@ -26,7 +26,8 @@ static bool in_list(json_t *list, const char *v)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e) {
+    json_array_foreach(list, i, e)
+    {
         if (json_is_string(e) && strcmp(json_string_value(e), v) == 0)
             return true;
     }
@@ -87,7 +88,8 @@ static bool global_filters(const wf_trigger_t *t, const wf_xmesh_event_t *e)
     json_t *conds = json_object_get(t->props, "conditions");
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         if (!condition_holds(c, e))
             return false;
     }
@@ -98,7 +100,8 @@ static bool labels_match(json_t *want, json_t *have)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(want, k, v) {
+    json_object_foreach(want, k, v)
+    {
         json_t *h = json_object_get(have, k);
         if (!json_is_string(v) || !json_is_string(h) ||
             strcmp(json_string_value(v), json_string_value(h)) != 0)
@@ -168,7 +171,8 @@ static bool where_holds(json_t *w, const wf_xmesh_event_t *e)
     json_t *filters = json_object_get(w, "filters");
     size_t i;
     json_t *f;
-    json_array_foreach(filters, i, f) {
+    json_array_foreach(filters, i, f)
+    {
         bool h = filter_holds(f, e);
         if (any && h)
             return true;
@@ -181,8 +185,8 @@ static bool where_holds(json_t *w, const wf_xmesh_event_t *e)
 size_t wf_xmesh_n_entries(const wf_trigger_t *t)
 {
     json_t *p = wf_xmesh_preconditions(t);
-    size_t n = json_array_size(json_object_get(p, "flows")) +
-               json_array_size(json_object_get(p, "where"));
+    size_t n =
+        json_array_size(json_object_get(p, "flows")) + json_array_size(json_object_get(p, "where"));
     return n > 0 ? n : 1;
 }
 
@@ -204,8 +208,8 @@ bool wf_xmesh_entry_holds(const wf_trigger_t *t, size_t i, const wf_xmesh_event_
 
 /* Namespaces a trigger names as producers (exact names, or prefixes for the
  * prefix comparisons); `fn` is called for each. */
-void wf_xmesh_producers(const wf_trigger_t *t, void (*fn)(void *ud, const char *ns,
-                                                         const char *flow, json_t *states),
+void wf_xmesh_producers(const wf_trigger_t *t,
+                        void (*fn)(void *ud, const char *ns, const char *flow, json_t *states),
                         void *ud)
 {
     json_t *conds = json_object_get(t->props, "conditions");
@@ -213,14 +217,16 @@ void wf_xmesh_producers(const wf_trigger_t *t, void (*fn)(void *ud, const char *
     json_t *status_in = NULL;
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *type = str_of(c, "type");
-        if (type && (ends_with(type, "ExecutionStatusCondition") ||
-                     ends_with(type, "ExecutionStatus")))
+        if (type &&
+            (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")))
             status_in = json_object_get(c, "in");
     }
     json_t *states = json_is_array(status_in) ? status_in : trig_states;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *type = str_of(c, "type");
         if (type == NULL)
             continue;
@@ -231,14 +237,17 @@ void wf_xmesh_producers(const wf_trigger_t *t, void (*fn)(void *ud, const char *
             fn(ud, str_of(c, "namespace"), NULL, states);
     }
     json_t *p = wf_xmesh_preconditions(t);
-    json_array_foreach(json_object_get(p, "flows"), i, c) {
+    json_array_foreach(json_object_get(p, "flows"), i, c)
+    {
         json_t *st = json_object_get(c, "states");
         fn(ud, str_of(c, "namespace"), str_of(c, "flowId"), json_is_array(st) ? st : NULL);
     }
-    json_array_foreach(json_object_get(p, "where"), i, c) {
+    json_array_foreach(json_object_get(p, "where"), i, c)
+    {
         size_t k;
         json_t *f;
-        json_array_foreach(json_object_get(c, "filters"), k, f) {
+        json_array_foreach(json_object_get(c, "filters"), k, f)
+        {
             const char *field = str_of(f, "field");
             if (field == NULL || strcmp(field, "NAMESPACE") != 0)
                 continue;
@@ -246,7 +255,8 @@ void wf_xmesh_producers(const wf_trigger_t *t, void (*fn)(void *ud, const char *
                 fn(ud, str_of(f, "value"), NULL, NULL);
             size_t j;
             json_t *v;
-            json_array_foreach(json_object_get(f, "values"), j, v) {
+            json_array_foreach(json_object_get(f, "values"), j, v)
+            {
                 if (json_is_string(v))
                     fn(ud, json_string_value(v), NULL, NULL);
             }
