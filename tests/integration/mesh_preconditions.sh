@@ -81,7 +81,7 @@ producer stock
 producer prices
 producer labels
 consumer "$LOG" logistics.reports both PT1H orders stock
-consumer "$LOG" logistics.reports quick PT1S prices labels
+consumer "$LOG" logistics.reports quick PT3S prices labels
 consumer "$SALES" sales.reporting both PT1H orders stock
 cli_executor logistics || t_bail "no executor"
 cli_executor sales
@@ -106,10 +106,11 @@ t_is "$(q "SELECT trigger->>'flowId' FROM executions WHERE namespace = 'logistic
 
 # ---- the time window ----
 run_wait "$LOG" logistics.shipments prices
-sleep 1.5
+sleep 3.5
 run_wait "$LOG" logistics.shipments labels
 settle
 t_is "$(count_of logistics.reports quick)" 0 "events further apart than the window never complete it"
+run_wait "$LOG" logistics.shipments labels
 run_wait "$LOG" logistics.shipments prices
 settle
 t_is "$(count_of logistics.reports quick)" 1 "within the window they do"
