@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "platform/executor.h"
+#include "platform/executor_files.h"
 #include "platform/expr.h"
 
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
@@ -21,7 +22,11 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
         wf_tmpl_free(t);
         return strdup(tmpl);
     }
-    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x};
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = wf_xfiles_host,
+                         .host_ud = x};
     const char *out = NULL;
     size_t n = 0;
     char *res = NULL;
@@ -36,7 +41,11 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
 json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
                         size_t errlen)
 {
-    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x};
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = wf_xfiles_host,
+                         .host_ud = x};
     wf_expr_err_t e = {0};
     json_t *r = wf_expr_render_json(v, &env, ex->rt, &e);
     if (r == NULL)
