@@ -32,10 +32,12 @@ LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM grants g
                     WHERE g.revoked_at IS NULL
                       AND weft_ns_covers(g.namespace, producer_ns)
-                      AND (flow_id = ANY (g.flows) OR '*' = ANY (g.flows))
+                      AND (weft_grant_covers.flow_id = ANY (g.flows) OR '*' = ANY (g.flows))
                       AND weft_ns_covers(g.to_namespace, consumer_ns)
-                      AND (state IS NULL OR state = ANY (g.events))
-                      AND (NOT subflow OR g.subflow))
+                      AND (weft_grant_covers.state IS NULL
+                           OR weft_grant_covers.state = ANY (g.events))
+                      -- qualified: a bare "subflow" would name the column
+                      AND (NOT weft_grant_covers.subflow OR g.subflow))
 $$;
 
 GRANT SELECT ON grants TO weft_executor;
