@@ -19,6 +19,7 @@
 
 #include "platform/cmd.h"
 #include "platform/executor.h"
+#include "platform/executor_mesh.h"
 #include "platform/executor_net.h"
 #include "platform/expr.h"
 #include "platform/log.h"
@@ -93,8 +94,10 @@ static void on_db(wf_io_t *io, uint32_t events)
         ex->stopping = true;
         return;
     }
-    if (r > 0)
+    if (r > 0) {
         wake(ex);
+        wf_xmesh_tick(ex); /* a new completion event may be for us */
+    }
 }
 
 static void on_poll(wf_timer_t *t)
@@ -128,6 +131,7 @@ static void on_sched(wf_timer_t *t)
 {
     wf_executor_t *ex = t->arg;
     wf_xsched_tick(ex);
+    wf_xmesh_tick(ex);
     /* Ticks on the next whole second, so second-level crons fire on time. */
     wf_loop_timer_arm(ex->loop, &ex->sched_timer, 1000 - wf_wall_ms() % 1000 + 5, on_sched, ex);
 }
@@ -308,6 +312,7 @@ int wf_executor_main(int argc, char **argv)
         goto out;
     }
     ex.sched = wf_xsched_create(&ex);
+    ex.mesh = wf_xmesh_create(&ex);
     if (wf_loop_io_add(ex.loop, &ex.db_io, PQsocket(ex.db), EPOLLIN, on_db, &ex) != 0) {
         wf_error("cannot watch the database socket");
         goto out;
@@ -339,6 +344,7 @@ out:
     }
     wf_xhttp_shutdown(&ex);
     wf_xsched_destroy(ex.sched);
+    wf_xmesh_destroy(ex.mesh);
     wf_xlogs_destroy(ex.logs);
     if (ex.rt)
         wf_expr_rt_destroy(ex.rt);

@@ -123,8 +123,10 @@ static const xstmt_t stmts[Q__COUNT] = {
                        "RETURNING id"},
     [Q_EXEC_STATE] = {"x_exec_state", "SELECT state, outputs FROM executions WHERE id = $1"},
     [Q_EVENT] = {"x_event",
-                 "INSERT INTO events (namespace, flow_id, domain, execution_id, state, outputs, "
-                 "labels) VALUES ($1, $2, $3, $4, $5, COALESCE($6::jsonb, '{}'), $7::jsonb)"},
+                 "WITH e AS (INSERT INTO events (namespace, flow_id, domain, execution_id, state, "
+                 "outputs, labels) VALUES ($1, $2, $3, $4, $5, COALESCE($6::jsonb, '{}'), "
+                 "$7::jsonb) RETURNING domain) "
+                 "SELECT pg_notify('weft_events', domain) FROM e"},
     /* Executions of the flow already past the concurrency gate. */
     [Q_CONC_COUNT] = {"x_conc_count",
                       "SELECT count(*) FROM executions WHERE namespace = $1 AND flow_id = $2 "
@@ -594,6 +596,10 @@ int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
         free(outs);
         free(labels);
         if (!ok)
+            goto fail;
+        /* The completion event commits with the terminal state: never lost
+         * between the two, never written for a state that did not commit. */
+        if (wf_xstate_terminal(x->state) && wf_xdb_emit_event(ex, x) != 0)
             goto fail;
     }
     if (simple(ex, "COMMIT") != 0)

@@ -10,6 +10,7 @@
 
 #include "platform/executor.h"
 #include "platform/executor_cron.h"
+#include "platform/executor_mesh.h"
 #include "platform/log.h"
 
 #define RELOAD_MS 5000 /* flows are re-read this often */
@@ -317,7 +318,9 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
             continue;
         for (size_t k = 0; k < f->n_triggers; k++) {
             const wf_trigger_t *t = &f->triggers[k];
-            if (t->kind != WF_TRIGGER_FLOW || t->disabled || !trigger_matches(t, x))
+            /* Cross-domain and multi-producer triggers read events instead. */
+            if (t->kind != WF_TRIGGER_FLOW || t->disabled || wf_xmesh_handles(ex, t) ||
+                !trigger_matches(t, x))
                 continue;
             json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "flow", "id", t->id,
                                         "executionId", x->id, "namespace", x->namespace_,

@@ -10,6 +10,7 @@
 
 #include "platform/executor.h"
 #include "platform/executor_files.h"
+#include "platform/executor_mesh.h"
 #include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
@@ -223,14 +224,23 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                                     x->id, "namespace", x->namespace_, "flowId", x->flow_id);
         char id[64];
         json_t *labels = json_object_get(props, "labels");
-        int rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"),
+        char why[700] = "";
+        /* Another domain's flow: only through a subflow grant (executor_mesh_subflow.c). */
+        int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"),
+                                        json_is_object(labels) ? labels : NULL, trigger, id,
+                                        sizeof(id), why, sizeof(why));
+        if (rc == 1)
+            rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"),
                                          json_is_object(labels) ? labels : NULL, trigger, x->id,
                                          "subflow", id, sizeof(id));
         json_decref(trigger);
         if (rc != 0) {
-            char msg[600];
-            snprintf(msg, sizeof(msg), "cannot start subflow %s.%s (not found in this domain?)",
-                     ns, fid);
+            char msg[800];
+            if (why[0] != '\0')
+                snprintf(msg, sizeof(msg), "%s", why);
+            else
+                snprintf(msg, sizeof(msg), "cannot start subflow %s.%s (not found in this domain?)",
+                         ns, fid);
             done(ex, tr, WF_ST_FAILED, NULL, msg);
             return WF_RUN_DONE;
         }

@@ -766,8 +766,8 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
     if (x->dropped || wf_xstate_terminal(x->state)) {
         if (!x->dropped) {
             ex->n_execs_done++;
-            if (wf_xdb_emit_event(ex, x) == 0)
-                wf_xsched_on_end(ex, x);
+            /* Its completion event was written with the terminal state. */
+            wf_xsched_on_end(ex, x);
         }
         unlink_exec(ex, x);
         wf_xexec_free(ex, x);

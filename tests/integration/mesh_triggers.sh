@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Cross-team Flow triggers through grants, end to end: a real gateway, one
+# real executor per domain (logistics produces, sales consumes), flows and
+# executions through the API. The grant path fires with exactly the declared
+# outputs and the consumer's identity; every refusal (no grant, wrong state,
+# revoked grant, grant to another namespace) never fires, shows in the
+# trigger's status and is audited once; a trigger whose inputs cannot be
+# rendered leaves a FAILED execution; the database refuses forged events and
+# hides ungranted ones from the consumer's role.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/cli.sh"
+cli_need_gateway
+"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
+cli_start || t_bail "cannot start PostgreSQL and the gateway"
+
+cli_domain logistics logistics
+cli_domain sales sales
+LOG=$(cli_token logistics admin)
+cli_bind sa:logistics/admin admin logistics
+SALES=$(cli_token sales admin)
+cli_bind sa:sales/admin admin sales
+
+req() { # req TOKEN METHOD PATH [BODY [TYPE]] -> body in $R, status in $S
+    local out
+    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
+        ${4:+-H "Content-Type: ${5:-application/json}" --data-binary "$4"} "$WEFT_URL$3")
+    S=${out##*$'\n'}
+    R=${out%$'\n'*}
+}
+apply() { req "$1" POST /api/v1/flows "$2" application/x-yaml; [ "$S" = 200 ] || [ "$S" = 201 ] || t_diag "apply: $S $R"; }
+q() { pg_psql -c "$1"; }
+run_wait() { # run_wait TOKEN NS FLOW -> final state in $RST, execution id in $EID
+    req "$1" POST "/api/v1/executions/$2/$3" '{}'
+    EID=$(jq -r .id <<<"$R")
+    local i
+    RST=
+    for i in $(seq 1 300); do
+        RST=$(q "SELECT state FROM executions WHERE id = '$EID'")
+        case $RST in SUCCESS|WARNING|FAILED|KILLED|CANCELLED) break ;; esac
+        sleep 0.05
+    done
+}
+count_of() { q "SELECT count(*) FROM executions WHERE namespace = '$1' AND flow_id = '$2'"; }
+wait_count() { # wait_count NS FLOW N [SECONDS]: until N executions exist
+    local i
+    for i in $(seq 1 $((${4:-10} * 20))); do
+        [ "$(count_of "$1" "$2")" -ge "$3" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+status_of() { q "SELECT status FROM trigger_state WHERE namespace = '$1' AND flow_id = '$2'"; }
+wait_status() { # wait_status NS FLOW REGEX
+    local i
+    for i in $(seq 1 100); do
+        [[ $(status_of "$1" "$2") =~ $3 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+refusals() { q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused' AND target LIKE 'trigger:$1/%'"; }
+# Lets both executors see at least one more poll round (they tick every second).
+settle() { sleep 2.2; }
+
+# ---- producer flows (logistics) ----
+apply "$LOG" 'id: daily_shipments
+namespace: logistics.shipments
+labels: {team: logistics}
+inputs:
+  - id: internal
+    type: STRING
+    defaults: do-not-share-input
+tasks:
+  - id: count
+    type: io.kestra.plugin.core.debug.Return
+    format: "42"
+  - id: internal_task
+    type: io.kestra.plugin.core.debug.Return
+    format: "task-internal-value"
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "log-line-never-shared"
+outputs:
+  - id: count
+    type: STRING
+    value: "{{ outputs.count.value }}"'
+apply "$LOG" 'id: failing
+namespace: logistics.shipments
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: nope'
+
+# ---- consumer flows (sales) ----
+# conditions form, with inputs from the producer's declared outputs
+apply "$SALES" 'id: shipment_report
+namespace: sales.reporting
+inputs:
+  - id: count
+    type: STRING
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "count={{ inputs.count }}"
+triggers:
+  - id: on_shipments
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      count: "{{ trigger.outputs.count }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: logistics.shipments
+        flowId: daily_shipments
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [SUCCESS]'
+# preconditions form, waiting for a state the grant will not share
+apply "$SALES" 'id: on_failure
+namespace: sales.reporting
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "failed upstream"
+triggers:
+  - id: on_fail
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: upstream_failed
+      flows:
+        - namespace: logistics.shipments
+          flowId: failing
+          states: [FAILED]'
+# where-filter form, in a namespace the grant is not for
+apply "$SALES" 'id: other_report
+namespace: sales.other
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "other"
+triggers:
+  - id: on_where
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: shipments_done
+      where:
+        - id: shipments
+          filters:
+            - field: NAMESPACE
+              type: EQUAL_TO
+              value: logistics.shipments
+            - field: FLOW_ID
+              type: EQUAL_TO
+              value: daily_shipments
+            - field: STATE
+              type: IN
+              values: [SUCCESS]'
+# inputs that cannot be rendered
+apply "$SALES" 'id: bad_inputs
+namespace: sales.reporting
+inputs:
+  - id: n
+    type: STRING
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.n }}"
+triggers:
+  - id: on_shipments
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      n: "{{ trigger.outputs.missing }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: logistics.shipments
+        flowId: daily_shipments'
+
+cli_executor logistics || t_bail "no executor"
+cli_executor sales
+settle
+
+# ---- no grant: never fires, the status says why, audited once ----
+run_wait "$LOG" logistics.shipments daily_shipments
+t_is "$RST" SUCCESS "the producer runs"
+P1=$EID
+run_wait "$LOG" logistics.shipments daily_shipments
+settle
+t_is "$(count_of sales.reporting shipment_report)" 0 "without a grant the consumer never fires"
+t_is "$(status_of sales.reporting shipment_report)" \
+    "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" \
+    "the trigger's status says why"
+t_is "$(refusals sales.reporting/shipment_report)" 1 "the refusal is audited once, not per event"
+t_is "$(q "SELECT actor || ' ' || result FROM audit_log WHERE action = 'trigger.refused'
+    AND target = 'trigger:sales.reporting/shipment_report/on_shipments'")" "executor:sales denied" \
+    "by the consumer's executor, as a denial"
+
+# ---- what an event carries ----
+t_is "$(q "SELECT outputs::text FROM events WHERE execution_id = '$P1'")" \
+    '{"count": "42"}' "the event carries the declared outputs only"
+t_is "$(q "SELECT count(*) FROM events v JOIN executions e ON e.id = v.execution_id
+    WHERE v.execution_id = '$P1' AND v.labels = e.labels AND v.state = e.state")" 1 \
+    "and the execution's labels and final state"
+t_is "$(q "SELECT count(*) FROM events WHERE execution_id = '$P1'
+    AND (outputs::text LIKE '%task-internal%' OR outputs::text LIKE '%do-not-share%'
+         OR outputs::text LIKE '%never-shared%')")" 0 "never task outputs, inputs or logs"
+
+# ---- the consumer's role sees no ungranted event, forges none ----
+S_URL=${WEFT_DATABASE_URL/user=weft/user=weft_domain_sales}
+as_sales() { psql -XAtq -v ON_ERROR_STOP=1 "$S_URL" "$@"; }
+t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
+    "sales' role reads no ungranted logistics event"
+t_fails "sales' role cannot forge a logistics event" as_sales -c \
+    "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('logistics.shipments', 'daily_shipments', 'logistics', '$P1', 'SUCCESS')"
+t_fails "nor one of its own domain naming a logistics namespace" as_sales -c \
+    "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('logistics.shipments', 'daily_shipments', 'sales', '$P1', 'SUCCESS')"
+t_fails "nor one for an execution that never reached that state" as_sales -c \
+    "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('sales.reporting', 'shipment_report', 'sales', 'no-such-execution', 'SUCCESS')"
+t_fails "sales' role cannot create a grant" as_sales -c \
+    "INSERT INTO grants (namespace, domain, flows, to_namespace, to_domain, events, created_by) VALUES ('logistics', 'logistics', '{*}', 'sales', 'sales', '{SUCCESS}', 'x')"
+t_fails "nor change one" as_sales -c "UPDATE grants SET revoked_at = NULL"
+t_fails "nor delete events" as_sales -c "DELETE FROM events"
+t_fails "nor change them" as_sales -c "UPDATE events SET outputs = '{}'"
+
+# ---- the grant path ----
+req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
+    '{"flows":["daily_shipments","failing"],"to":"sales.reporting","events":["SUCCESS"]}'
+t_is "$S" 201 "logistics grants sales.reporting its shipments (SUCCESS only)"
+GID=$(jq -r .id <<<"$R")
+t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'SUCCESS'")" 2 \
+    "now sales' role reads the granted events (older ones too: the cursor has passed them)"
+t_is "$(as_sales -c "SELECT count(*) FROM grants")" 1 "and the grant made to it"
+run_wait "$LOG" logistics.shipments daily_shipments
+P3=$EID
+wait_count sales.reporting shipment_report 1
+t_is "$(count_of sales.reporting shipment_report)" 1 "the grant lets the trigger fire, once, for the new event only"
+C1=$(q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'shipment_report'")
+for i in $(seq 1 200); do
+    st=$(q "SELECT state FROM executions WHERE id = '$C1'")
+    [ "$st" = SUCCESS ] && break
+    sleep 0.05
+done
+t_is "$st" SUCCESS "the consumer's execution runs on the consumer's executor"
+t_is "$(q "SELECT started_by FROM executions WHERE id = '$C1'")" \
+    "trigger:sales.reporting/shipment_report/on_shipments" "with the consumer's identity"
+t_is "$(q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$C1'")" \
+    "sales {\"count\": \"42\"} $P3" "trigger.outputs holds exactly the declared outputs"
+t_is "$(q "SELECT inputs->>'count' FROM executions WHERE id = '$C1'")" 42 "rendered into the consumer's inputs"
+t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$C1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
+    1 "its task ran on sales' executor"
+wait_status sales.reporting shipment_report '^ok$'
+t_is "$(status_of sales.reporting shipment_report)" ok "the status clears"
+
+# ---- inputs that cannot be rendered: a FAILED execution, status, audit ----
+wait_count sales.reporting bad_inputs 1
+t_is "$(q "SELECT state || ' ' || started_by FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'bad_inputs'")" \
+    "FAILED trigger:sales.reporting/bad_inputs/on_shipments" "a trigger whose inputs cannot be rendered leaves a FAILED execution"
+t_match "$(q "SELECT line FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE flow_id = 'bad_inputs')")" \
+    "^trigger inputs: .*undefined variable .trigger.outputs.missing" "whose log says why"
+t_match "$(status_of sales.reporting bad_inputs)" "^inputs cannot be rendered: .*trigger.outputs.missing" "so does the status"
+t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.fire' AND result = 'failed'")" 1 "and the audit log"
+
+# ---- wrong state: the grant shares SUCCESS, the trigger waits for FAILED ----
+run_wait "$LOG" logistics.shipments failing
+t_is "$RST" FAILED "a producer flow fails"
+settle
+t_is "$(count_of sales.reporting on_failure)" 0 "a state the grant does not share never fires"
+t_is "$(status_of sales.reporting on_failure)" \
+    'the grant from logistics.shipments to sales.reporting (flow failing) shares none of ["FAILED"]' \
+    "the status says which states"
+t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'
+    AND target LIKE 'trigger:sales.reporting/on_failure/%' AND reason LIKE '%shares none%'")" 1 "audited once"
+t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'FAILED'")" 0 \
+    "the FAILED event stays invisible to sales' role"
+
+# ---- a grant to another namespace of the domain ----
+t_is "$(count_of sales.other other_report)" 0 "the grant to sales.reporting does not fire sales.other (where filters)"
+t_match "$(status_of sales.other other_report)" "^no grant from logistics.shipments to sales.other" \
+    "its status says so"
+t_is "$(refusals sales.other/other_report)" 1 "audited once"
+
+# ---- revoked ----
+req "$LOG" DELETE "/api/v1/namespaces/logistics.shipments/grants/$GID"
+t_is "$S" 204 "logistics revokes the grant"
+run_wait "$LOG" logistics.shipments daily_shipments
+run_wait "$LOG" logistics.shipments daily_shipments
+settle
+t_is "$(count_of sales.reporting shipment_report)" 1 "a revoked grant fires nothing"
+t_is "$(status_of sales.reporting shipment_report)" \
+    "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" "the status says so again"
+t_is "$(refusals sales.reporting/shipment_report)" 2 "one more audit entry for the revocation, not one per event"
+t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
+    "revoked: sales' role reads no logistics event any more"
+t_done
