@@ -172,9 +172,18 @@ static const char *task_name(task_names_t *tn, const char *run_id)
     if (run_id == NULL || tn == NULL)
         return run_id;
     if (json_object_get(tn->names, run_id) == NULL) {
-        names_refresh(tn);
+        /* A line can reach us a moment before its task run's row commits
+         * (the executor writes logs and states in separate batches): look
+         * again briefly before settling for the id. */
+        for (int tries = 0; tries < 5; tries++) {
+            if (tries > 0)
+                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+            names_refresh(tn);
+            if (json_object_get(tn->names, run_id) != NULL)
+                break;
+        }
         if (json_object_get(tn->names, run_id) == NULL)
-            json_object_set_new(tn->names, run_id, json_null()); /* ask once */
+            json_object_set_new(tn->names, run_id, json_null()); /* ask no more */
     }
     const char *n = json_string_value(json_object_get(tn->names, run_id));
     return n ? n : run_id;
