@@ -245,6 +245,17 @@ void wf_h_flow_revisions(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_FLOW_REVISIONS, 2, params, on_flow_get, call);
 }
 
+void wf_h_flow_triggers(wf_call_t *call)
+{
+    const char *id = wf_call_param(call, "id");
+    if (!id_ok(id)) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[2] = {call->ns, id};
+    wf_db_query(call->th->db, WF_SQL_FLOW_TRIGGERS, 2, params, on_flow_get, call);
+}
+
 /* ?page=1&size=25 → LIMIT/OFFSET text parameters; false on nonsense. */
 bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size)
 {

@@ -34,6 +34,7 @@ void wf_h_flow_list(wf_call_t *call);
 void wf_h_flow_get(wf_call_t *call);
 void wf_h_flow_delete(wf_call_t *call);
 void wf_h_flow_revisions(wf_call_t *call);
+void wf_h_flow_triggers(wf_call_t *call);
 /* Paging helpers shared by list handlers (api/h_flows.c). */
 bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size);
 void wf_send_page(wf_call_t *call, const PGresult *res, int page, int size);

@@ -206,6 +206,20 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  'createdBy', r.created_by, 'source', r.source) ORDER BY r.revision)::text"
          " FROM flow_revisions r JOIN flows f ON f.namespace = r.namespace AND f.id = r.id"
          " WHERE r.namespace = $1 AND r.id = $2 AND NOT f.deleted"},
+    /* $1 ns, $2 id: the flow's triggers as declared, each with what the
+     * executors last recorded for it (status — e.g. why a cross-team trigger
+     * does not fire —, last and next firing). No row when there is no flow. */
+    [WF_SQL_FLOW_TRIGGERS] =
+        {"flow_triggers",
+         "SELECT (SELECT coalesce(json_agg(json_build_object('id', t.def->>'id', 'type',"
+         "  t.def->>'type', 'disabled', coalesce((t.def->>'disabled')::boolean, false),"
+         "  'status', coalesce(s.status, ''), 'lastFired', s.last_fired, 'nextFire', s.next_fire,"
+         "  'updated', s.updated_at) ORDER BY t.ord), '[]')"
+         "  FROM jsonb_array_elements(coalesce(f.model->'triggers', '[]')) WITH ORDINALITY"
+         "   AS t(def, ord)"
+         "  LEFT JOIN trigger_state s ON s.namespace = f.namespace AND s.flow_id = f.id"
+         "   AND s.trigger_id = t.def->>'id')::text"
+         " FROM flows f WHERE f.namespace = $1 AND f.id = $2 AND NOT f.deleted"},
     /* $1 prefix, $2 limit, $3 offset → (total, json array) */
     [WF_SQL_FLOW_LIST] =
         {"flow_list",

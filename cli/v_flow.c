@@ -703,6 +703,50 @@ out:
     return weft_done(&w, rc);
 }
 
+/* The executors record each trigger's state; this is where a consumer team
+ * sees why a cross-team trigger does not fire. */
+static int flow_triggers(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft flow triggers NAMESPACE ID",
+        "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
+        2, 2};
+    weft_t w;
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, "weft flow triggers", &u, NULL, NULL, NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    char *path = weft_pathf("/api/v1/flows/%s/%s/triggers", w.pos[0], w.pos[1]);
+    rc = weft_request(&w, "GET", path, NULL, &r);
+    free(path);
+    if (rc != 0)
+        goto out;
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
+        goto out;
+    }
+    weft_table_t *t = weft_table_create(5, "TRIGGER", "TYPE", "LAST FIRED", "NEXT", "STATUS");
+    size_t i;
+    json_t *x;
+    json_array_foreach(r.json, i, x)
+    {
+        const char *type = json_string_value(json_object_get(x, "type"));
+        const char *dot = type ? strrchr(type, '.') : NULL;
+        char b1[64], b2[64];
+        const char *status = json_string_value(json_object_get(x, "status"));
+        if (json_is_true(json_object_get(x, "disabled")))
+            status = "disabled";
+        weft_table_row(t, json_string_value(json_object_get(x, "id")), dot ? dot + 1 : type,
+                       weft_jtext(x, "lastFired", b1, sizeof(b1)),
+                       weft_jtext(x, "nextFire", b2, sizeof(b2)),
+                       status && *status ? status : "-");
+    }
+    weft_table_print(&w, t);
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
 /* `weft flow validate` is the flow library's own command: hand it the
  * original argv, which starts one slot before ours with "flow". */
 static int flow_validate(int argc, char **argv)
@@ -717,6 +761,7 @@ static const wf_cmd_t flow_commands[] = {
     {"list", flow_list, "list flows under a namespace"},
     {"delete", flow_delete, "delete a flow"},
     {"revisions", flow_revisions, "list a flow's revisions or print one"},
+    {"triggers", flow_triggers, "a flow's triggers and their status"},
     {NULL, NULL, NULL},
 };
 

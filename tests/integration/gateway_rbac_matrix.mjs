@@ -97,6 +97,7 @@ const recipes = {
   post_api_v1_flows: { req: (ns) => ['/api/v1/flows', flowYaml(ns, uniq('g')), 'application/x-yaml'] },
   get_api_v1_flows: { req: (ns) => [`/api/v1/flows?namespace=${ns}`] },
   get_api_v1_flows_namespace_id_revisions: { req: (ns) => [`/api/v1/flows/${ns}/f/revisions`] },
+  get_api_v1_flows_namespace_id_triggers: { req: (ns) => [`/api/v1/flows/${ns}/f/triggers`] },
   get_api_v1_flows_namespace_id: { req: (ns) => [`/api/v1/flows/${ns}/f`] },
   delete_api_v1_flows_namespace_id: {
     req: (ns) => [`/api/v1/flows/${ns}/f`],

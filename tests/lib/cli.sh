@@ -2,7 +2,7 @@
 # (tests/lib/pg.sh), the schema, and a real `weftd gateway` on a loopback
 # port. Tokens are handed to weft through WEFT_TOKEN or context files only,
 # never on a command line.
-#   cli_start              starts everything; exports WEFT_URL, HOME (a fresh
+#   cli_start [GW ARGS]    starts everything (ARGS go to weftd gateway); exports WEFT_URL, HOME (a fresh
 #                          one, so ~/.config/weft is the test's own), CLI_TMP
 #   cli_token NS NAME      creates sa:NS/NAME with a token, prints the token
 #   cli_bind SUBJ ROLE NS  writes a role binding
@@ -37,7 +37,7 @@ cli_start() {
     pg_start || return 1
     CLI_TMP=$PG_TMP
     "$WEFTD" migrate >"$CLI_TMP/migrate.log" 2>&1 || { cat "$CLI_TMP/migrate.log" >&2; return 1; }
-    "$WEFTD" gateway --listen 127.0.0.1:0 2>"$CLI_TMP/gateway.log" &
+    "$WEFTD" gateway --listen 127.0.0.1:0 "$@" 2>"$CLI_TMP/gateway.log" &
     _cli_gw_pid=$!
     trap _cli_cleanup EXIT
     local i line=

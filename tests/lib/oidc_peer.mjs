@@ -5,6 +5,7 @@
 //   /b/jwks                                        issuer B (explicit jwks_uri)
 //   /c/.well-known/openid-configuration            issuer C, lies about its issuer
 //   /mint/CASE                                     a token for one battery case
+//   /user?sub=S&groups=G1,G2                       a valid token of issuer A for a person
 //   /control/rotate, /control/revoke/KID           change A's JWKS
 //   /stats                                         fetch counters (JSON)
 //   /attacker/jwks, /attacker/x5u                  URLs planted in jku/x5u headers
@@ -162,6 +163,13 @@ const server = http.createServer(async (req, res) => {
       const i = jwksA.findIndex((k) => k.kid === kid);
       if (i >= 0) jwksA.splice(i, 1);
       return send(res, 200, '{}');
+    }
+    if (p === '/user') {
+      // A person of the scenario tests: issuer A, RS256, the groups given.
+      const sub = url.searchParams.get('sub') || 'alice';
+      const groups = (url.searchParams.get('groups') || '').split(',').filter(Boolean);
+      return send(res, 200, await sign(claims({ sub, groups }), { alg: 'RS256', kid: 'rsa-1' },
+        keys.rsa1.privateKey), 'text/plain');
     }
     if (p.startsWith('/mint/')) {
       const c = cases[p.slice('/mint/'.length)];
