@@ -281,6 +281,7 @@ static void started_by(const mtrig_t *mt, char *buf, size_t len)
     snprintf(buf, len, "trigger:%s/%s/%s", mt->flow->namespace_, mt->flow->id, mt->trig->id);
 }
 
+/* Appends an audit entry about the trigger; `details` (may be NULL) is stolen. */
 static void audit(wf_executor_t *ex, const mtrig_t *mt, const char *action, const char *result,
                   const char *reason, json_t *details)
 {
@@ -291,6 +292,7 @@ static void audit(wf_executor_t *ex, const mtrig_t *mt, const char *action, cons
     const char *p[] = {actor, action, mt->flow->namespace_, target, result, reason, d};
     PQclear(wf_xdb_query(ex, "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)", 7, p));
     free(d);
+    json_decref(details);
 }
 
 /* Kestra 2 leaves a FAILED execution when a trigger's inputs cannot be
