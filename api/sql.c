@@ -6,6 +6,13 @@
     " to_json(g.events)::text, g.subflow, to_json(g.created_at)#>>'{}', g.created_by,"    \
     " to_json(g.revoked_at)#>>'{}', g.revoked_by"
 
+/* Log lines after $2 of execution $1 with the task (and iteration value)
+ * of their task run: people read task ids, not task-run ids. */
+#define WF_LOG_ROWS                                                                               \
+    "SELECT g.id, g.ts, g.level, g.task_run_id, g.attempt, g.line, t.task_id, t.value"        \
+    " FROM logs g LEFT JOIN task_runs t ON t.id = g.task_run_id"                               \
+    " WHERE g.execution_id = $1 AND g.id > $2::bigint ORDER BY g.id"
+
 static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_SCHEMA_VERSION] = {"schema_version",
                                "SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -316,19 +323,19 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_LOGS_JSON] =
         {"logs_json",
          "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(json_agg("
-         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskRunId',"
-         "  l.task_run_id, 'attempt', l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
-         "  max(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1 AND id > $2::bigint"
-         "  ORDER BY id LIMIT 10000) l"},
+         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskId',"
+         "  l.task_id, 'taskRunValue', l.value, 'taskRunId', l.task_run_id, 'attempt',"
+         "  l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
+         "  max(l.id) FROM (" WF_LOG_ROWS " LIMIT 10000) l"},
     /* Same as server-sent events text, 500 lines per round trip. */
     [WF_SQL_LOGS_SSE] =
         {"logs_sse",
          "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(string_agg("
          "  'id: ' || l.id || E'\\nevent: log\\ndata: ' || json_build_object('id', l.id,"
-         "  'timestamp', l.ts, 'level', l.level, 'taskRunId', l.task_run_id, 'attempt',"
-         "  l.attempt, 'message', l.line)::text || E'\\n\\n', '' ORDER BY l.id), ''),"
-         "  max(l.id), count(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1"
-         "  AND id > $2::bigint ORDER BY id LIMIT 500) l"},
+         "  'timestamp', l.ts, 'level', l.level, 'taskId', l.task_id, 'taskRunValue', l.value,"
+         "  'taskRunId', l.task_run_id, 'attempt', l.attempt, 'message', l.line)::text"
+         "  || E'\\n\\n', '' ORDER BY l.id), ''),"
+         "  max(l.id), count(l.id) FROM (" WF_LOG_ROWS " LIMIT 500) l"},
 
     /* ---- secrets (values never leave the gateway unsealed) ---- */
     /* $1 namespace, $2 key: owning domain, its public key, the next version */
