@@ -10,6 +10,7 @@
 #include "api/handlers.h"
 #include "api/inputs.h"
 #include "platform/log.h"
+#include "tenants/seal.h"
 
 #define MAX_WAIT_SECONDS 300
 
@@ -183,6 +184,18 @@ static void on_flow(void *arg, const PGresult *res)
     json_t *labels = json_object();
     for (size_t i = 0; i < flow->n_labels; i++)
         json_object_set_new(labels, flow->labels[i].key, json_string(flow->labels[i].value));
+    /* SECRET inputs are sealed to the domain before anything is stored: the
+     * id comes first since the ciphertext is bound to it. */
+    int sealed = 0;
+    if (inputs != NULL) {
+        uint8_t pub[WF_SEAL_KEY_LEN];
+        const char *pub_b64 = wf_db_get(res, 0, 4);
+        bool have_pub = pub_b64 != NULL && wf_seal_key_from_b64(pub_b64, pub) == 0;
+        sealed = wf_execution_id(st->id) != 0
+                     ? -1
+                     : wf_inputs_seal(flow, inputs, have_pub ? pub : NULL, st->ns, st->flow_id,
+                                      st->id);
+    }
     wf_flow_free(flow);
     if (inputs == NULL) {
         json_decref(labels);
@@ -191,6 +204,21 @@ static void on_flow(void *arg, const PGresult *res)
         return;
     }
     json_decref(errors);
+    if (sealed < 0) {
+        json_decref(inputs);
+        json_decref(labels);
+        if (sealed == -2)
+            wf_http_problem(call->req, WF_PROB_INVALID, NULL,
+                            "domain %s has no sealing key yet (start its executor): SECRET "
+                            "inputs cannot be accepted",
+                            wf_db_get(res, 0, 3));
+        else
+            wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "cannot seal the inputs");
+        return;
+    }
+    if (sealed > 0 && st->webhook_key == NULL && call->req->entity.base != NULL)
+        /* The raw body held the values too. */
+        OPENSSL_cleanse((char *)call->req->entity.base, call->req->entity.len);
     json_t *trigger;
     const char *started_by;
     if (st->webhook_key != NULL) {
@@ -210,8 +238,7 @@ static void on_flow(void *arg, const PGresult *res)
     json_decref(inputs);
     json_decref(labels);
     json_decref(trigger);
-    if (wf_execution_id(st->id) != 0 || inputs_text == NULL || labels_text == NULL ||
-        trigger_text == NULL) {
+    if (inputs_text == NULL || labels_text == NULL || trigger_text == NULL) {
         wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "cannot create the execution");
     } else {
         const char *params[8] = {st->id,     st->ns,      st->flow_id,  wf_db_get(res, 0, 0),

@@ -1,5 +1,8 @@
 #include "api/inputs.h"
 
+#include "tenants/seal.h"
+
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,4 +211,37 @@ bool wf_state_terminal(const char *state)
         if (strcmp(state, terminal[i]) == 0)
             return true;
     return false;
+}
+
+int wf_inputs_seal(const wf_flow_t *flow, json_t *inputs, const uint8_t *pub, const char *ns,
+                   const char *flow_id, const char *execution_id)
+{
+    int n = 0;
+    for (size_t i = 0; i < flow->n_inputs; i++) {
+        const wf_flow_input_t *in = &flow->inputs[i];
+        json_t *v = json_object_get(inputs, in->id);
+        if (in->type != WF_INPUT_SECRET || !json_is_string(v))
+            continue;
+        if (pub == NULL)
+            return -2;
+        uint8_t *sealed = NULL;
+        size_t slen = 0;
+        char *b64 = NULL;
+        const char *plain = json_string_value(v);
+        size_t plen = json_string_length(v);
+        int rc = wf_seal_input(pub, ns, flow_id, execution_id, in->id, (const uint8_t *)plain,
+                               plen, &sealed, &slen);
+        /* The string may be shared with the parsed request body: wipe it in
+         * place so no copy of the value outlives this call. */
+        OPENSSL_cleanse((char *)plain, plen);
+        if (rc == 0)
+            b64 = wf_seal_b64_encode(sealed, slen);
+        free(sealed);
+        if (b64 == NULL)
+            return -1;
+        json_object_set_new(inputs, in->id, json_pack("{s:s}", WF_SEAL_INPUT_ENVELOPE, b64));
+        free(b64);
+        n++;
+    }
+    return n;
 }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "platform/flow.h"
 
@@ -16,6 +17,15 @@
  * input. Returns the inputs to store (new reference, defaults applied) or
  * NULL after appending {"path", "message"} objects to `errors`. */
 json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *errors);
+
+/* Seals every SECRET-typed value of `inputs` (validated by the function
+ * above) in place: the value becomes {"weft:sealed": base64} sealed to the
+ * owning domain's public key `pub` (tenants/seal.h wf_seal_input), and the
+ * plaintext string is wiped. Returns the number sealed, -1 on a crypto
+ * failure, or -2 when a SECRET value is present and `pub` is NULL (the
+ * domain has no key yet). */
+int wf_inputs_seal(const wf_flow_t *flow, json_t *inputs, const uint8_t *pub, const char *ns,
+                   const char *flow_id, const char *execution_id);
 
 /* A fresh random execution id (22 base62 characters). Returns 0 or -1. */
 int wf_execution_id(char out[WF_EXECUTION_ID_LEN + 1]);

@@ -6,6 +6,13 @@
     " to_json(g.events)::text, g.subflow, to_json(g.created_at)#>>'{}', g.created_by,"    \
     " to_json(g.revoked_at)#>>'{}', g.revoked_by"
 
+/* Log lines after $2 of execution $1 with the task (and iteration value)
+ * of their task run: people read task ids, not task-run ids. */
+#define WF_LOG_ROWS                                                                               \
+    "SELECT g.id, g.ts, g.level, g.task_run_id, g.attempt, g.line, t.task_id, t.value"        \
+    " FROM logs g LEFT JOIN task_runs t ON t.id = g.task_run_id"                               \
+    " WHERE g.execution_id = $1 AND g.id > $2::bigint ORDER BY g.id"
+
 static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_SCHEMA_VERSION] = {"schema_version",
                                "SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -230,9 +237,14 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  p.disabled, 'updated', p.updated_at, 'description', p.model->'description')"
          "  ORDER BY p.namespace, p.id), '[]')::text FROM (SELECT * FROM f"
          "  ORDER BY namespace, id LIMIT $2::int OFFSET $3::bigint) p)"},
+    /* → revision, source, disabled, domain, the domain's public key (base64,
+     * NULL before its executor registered one: SECRET inputs are sealed to it) */
     [WF_SQL_FLOW_FOR_RUN] = {"flow_for_run",
-                             "SELECT revision, source, disabled, weft_domain_of(namespace)"
-                             " FROM flows WHERE namespace = $1 AND id = $2 AND NOT deleted"},
+                             "SELECT f.revision, f.source, f.disabled, o.dom,"
+                             "  encode(d.public_key, 'base64')"
+                             " FROM flows f CROSS JOIN LATERAL (SELECT weft_domain_of(f.namespace)"
+                             "  AS dom) o LEFT JOIN domains d ON d.name = o.dom"
+                             " WHERE f.namespace = $1 AND f.id = $2 AND NOT f.deleted"},
 
     /* ---- executions ---- */
     /* $1 id, $2 ns, $3 flow id, $4 revision, $5 inputs, $6 labels, $7 trigger,
@@ -253,14 +265,18 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
     [WF_SQL_EXEC_META] = {"exec_meta",
                           "SELECT namespace, state, flow_id FROM executions WHERE id = $1"},
-    /* The Kestra-like document of one execution, built in one round trip. */
+    /* The Kestra-like document of one execution, built in one round trip.
+     * Sealed (SECRET) inputs show as "****". */
     [WF_SQL_EXEC_GET] =
         {"exec_get",
          "SELECT e.namespace, jsonb_build_object('id', e.id, 'namespace', e.namespace,"
          "  'flowId', e.flow_id, 'flowRevision', e.flow_revision,"
          "  'state', jsonb_build_object('current', e.state, 'histories', e.state_history,"
          "   'startDate', e.started_at, 'endDate', e.ended_at),"
-         "  'inputs', e.inputs, 'outputs', coalesce(e.outputs, '{}'::jsonb),"
+         "  'inputs', (SELECT coalesce(jsonb_object_agg(i.k, CASE WHEN jsonb_typeof(i.v) ="
+         "   'object' AND i.v ? 'weft:sealed' THEN '\"****\"'::jsonb ELSE i.v END), '{}')"
+         "   FROM jsonb_each(e.inputs) AS i(k, v)),"
+         "  'outputs', coalesce(e.outputs, '{}'::jsonb),"
          "  'labels', e.labels, 'trigger', e.trigger, 'startedBy', e.started_by,"
          "  'originalId', e.original_id, 'parentId', e.parent_id, 'created', e.created_at,"
          "  'taskRunList', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id,"
@@ -330,19 +346,19 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_LOGS_JSON] =
         {"logs_json",
          "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(json_agg("
-         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskRunId',"
-         "  l.task_run_id, 'attempt', l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
-         "  max(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1 AND id > $2::bigint"
-         "  ORDER BY id LIMIT 10000) l"},
+         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskId',"
+         "  l.task_id, 'taskRunValue', l.value, 'taskRunId', l.task_run_id, 'attempt',"
+         "  l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
+         "  max(l.id) FROM (" WF_LOG_ROWS " LIMIT 10000) l"},
     /* Same as server-sent events text, 500 lines per round trip. */
     [WF_SQL_LOGS_SSE] =
         {"logs_sse",
          "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(string_agg("
          "  'id: ' || l.id || E'\\nevent: log\\ndata: ' || json_build_object('id', l.id,"
-         "  'timestamp', l.ts, 'level', l.level, 'taskRunId', l.task_run_id, 'attempt',"
-         "  l.attempt, 'message', l.line)::text || E'\\n\\n', '' ORDER BY l.id), ''),"
-         "  max(l.id), count(l.id) FROM (SELECT * FROM logs WHERE execution_id = $1"
-         "  AND id > $2::bigint ORDER BY id LIMIT 500) l"},
+         "  'timestamp', l.ts, 'level', l.level, 'taskId', l.task_id, 'taskRunValue', l.value,"
+         "  'taskRunId', l.task_run_id, 'attempt', l.attempt, 'message', l.line)::text"
+         "  || E'\\n\\n', '' ORDER BY l.id), ''),"
+         "  max(l.id), count(l.id) FROM (" WF_LOG_ROWS " LIMIT 500) l"},
 
     /* ---- secrets (values never leave the gateway unsealed) ---- */
     /* $1 namespace, $2 key: owning domain, its public key, the next version */

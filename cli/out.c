@@ -196,6 +196,20 @@ int weft_out_doc(const weft_t *w, const json_t *doc)
     return 0;
 }
 
+void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+{
+    if (w->fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(w, doc);
+    } else {
+        va_list ap;
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+    }
+    json_decref(doc);
+}
+
 /* ---- tables ------------------------------------------------------------- */
 
 struct weft_table {

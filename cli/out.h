@@ -11,6 +11,10 @@
 
 /* Prints `doc` as -o asks (JSON or YAML). Returns 0. */
 int weft_out_doc(const weft_t *w, const json_t *doc);
+/* The outcome of a mutation that has no document of its own: `doc` (stolen)
+ * for -o json|yaml, else the line printf(`fmt`, ...) for people. */
+void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes `doc` as a YAML document (block style, strings quoted when needed). */
 void weft_out_yaml(FILE *f, const json_t *doc);
 

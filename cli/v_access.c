@@ -259,7 +259,11 @@ static int token_revoke(int argc, char **argv)
     rc = weft_request(&w, "DELETE", path, NULL, &r);
     free(path);
     if (rc == 0)
-        printf("revoked  token %s of sa:%s/%s\n", w.pos[2], w.pos[0], w.pos[1]);
+        weft_out_result(&w,
+                        json_pack("{s:s+++, s:I, s:b}", "subject", "sa:", w.pos[0], "/", w.pos[1],
+                                  "tokenId", (json_int_t)strtoll(w.pos[2], NULL, 10),
+                                  "revoked", 1),
+                        "revoked  token %s of sa:%s/%s", w.pos[2], w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -399,7 +403,9 @@ static int rbac_unbind(int argc, char **argv)
     rc = weft_request(&w, "DELETE", path, NULL, &r);
     free(path);
     if (rc == 0)
-        printf("unbound  binding %s\n", id);
+        weft_out_result(&w, json_pack("{s:I, s:b}", "bindingId", (json_int_t)strtoll(id, NULL, 10),
+                                  "deleted", 1),
+                        "unbound  binding %s", id);
 out:
     json_decref(all);
     weft_resp_dispose(&r);

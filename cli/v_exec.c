@@ -133,70 +133,30 @@ static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
 
 /* ---- log lines ------------------------------------------------------------- */
 
-/* Log lines carry task-run ids; people want task ids. The map is filled
- * from the execution document, fetched again when an unknown run appears. */
-typedef struct {
-    weft_t *w;
-    const char *exec_id;
-    json_t *names; /* task-run id -> "taskId" or "taskId[value]", or null */
-} task_names_t;
-
-static void names_refresh(task_names_t *tn)
+/* "task", "task[value]" for an iteration, then "#attempt": the task a log
+ * line belongs to as people name it; the task-run id only when the server
+ * did not name the task. Empty for execution-level lines. */
+static void log_task(const json_t *l, char *out, size_t size)
 {
-    char *path = weft_pathf("/api/v1/executions/%s", tn->exec_id);
-    weft_resp_t r;
-    /* Quietly: a failure only means ids are shown instead of names. */
-    if (weft_call(tn->w, "GET", path, NULL, NULL, 0, &r) == 0 && r.status == 200) {
-        size_t i;
-        json_t *x;
-        json_array_foreach(json_object_get(r.json, "taskRunList"), i, x)
-        {
-            const char *id = json_string_value(json_object_get(x, "id"));
-            const char *task = json_string_value(json_object_get(x, "taskId"));
-            const char *value = json_string_value(json_object_get(x, "value"));
-            if (id == NULL || task == NULL)
-                continue;
-            char *name = NULL;
-            if (asprintf(&name, value ? "%s[%s]" : "%s", task, value) < 0)
-                abort();
-            json_object_set_new(tn->names, id, json_string(name));
-            free(name);
-        }
-    }
-    weft_resp_dispose(&r);
-    free(path);
-}
-
-static const char *task_name(task_names_t *tn, const char *run_id)
-{
-    if (run_id == NULL || tn == NULL)
-        return run_id;
-    if (json_object_get(tn->names, run_id) == NULL) {
-        /* A line can reach us a moment before its task run's row commits
-         * (the executor writes logs and states in separate batches): look
-         * again briefly before settling for the id. */
-        for (int tries = 0; tries < 5; tries++) {
-            if (tries > 0)
-                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
-            names_refresh(tn);
-            if (json_object_get(tn->names, run_id) != NULL)
-                break;
-        }
-        if (json_object_get(tn->names, run_id) == NULL)
-            json_object_set_new(tn->names, run_id, json_null()); /* ask no more */
-    }
-    const char *n = json_string_value(json_object_get(tn->names, run_id));
-    return n ? n : run_id;
+    const char *task = json_string_value(json_object_get(l, "taskId"));
+    const char *value = json_string_value(json_object_get(l, "taskRunValue"));
+    const char *run = json_string_value(json_object_get(l, "taskRunId"));
+    json_t *att = json_object_get(l, "attempt");
+    out[0] = '\0';
+    if (task == NULL && run == NULL)
+        return;
+    int n = snprintf(out, size, value ? "%s[%s]" : "%s", task ? task : run, value);
+    if (n >= 0 && (size_t)n < size && json_is_integer(att))
+        snprintf(out + n, size - (size_t)n, "#%lld", (long long)json_integer_value(att));
 }
 
 typedef struct {
     weft_t *w;
-    task_names_t *names;
     char end_state[32];
     bool ended;
 } follow_t;
 
-static void print_log(weft_t *w, task_names_t *tn, const json_t *l)
+static void print_log(weft_t *w, const json_t *l)
 {
     if (w->fmt != WEFT_OUT_TABLE) {
         /* One JSON object per line, flushed: easy to pipe into jq. */
@@ -208,7 +168,8 @@ static void print_log(weft_t *w, task_names_t *tn, const json_t *l)
     const char *ts = json_string_value(json_object_get(l, "timestamp"));
     const char *level = json_string_value(json_object_get(l, "level"));
     const char *msg = json_string_value(json_object_get(l, "message"));
-    const char *task = task_name(tn, json_string_value(json_object_get(l, "taskRunId")));
+    char task[256];
+    log_task(l, task, sizeof(task));
     /* "2026-01-01T10:00:00.123456+00:00" -> "10:00:00.123" */
     char when[16] = "";
     if (ts != NULL && strlen(ts) >= 23)
@@ -219,7 +180,7 @@ static void print_log(weft_t *w, task_names_t *tn, const json_t *l)
               : strcmp(level, "WARN") == 0 ? "\033[33m"
                                            : "\033[2m";
     printf("%s %s%-5s%s %s%s%s\n", when[0] ? when : (ts ? ts : "-"), col, level ? level : "-",
-           col[0] ? "\033[0m" : "", task ? task : "", task ? "  " : "", msg ? msg : "");
+           col[0] ? "\033[0m" : "", task, task[0] ? "  " : "", msg ? msg : "");
     fflush(stdout);
 }
 
@@ -228,7 +189,7 @@ static int on_event(void *ud, const char *event, const char *data)
     follow_t *f = ud;
     json_t *j = json_loads(data, 0, NULL);
     if (strcmp(event, "log") == 0 && j != NULL) {
-        print_log(f->w, f->names, j);
+        print_log(f->w, j);
     } else if (strcmp(event, "end") == 0) {
         const char *s = json_string_value(json_object_get(j, "state"));
         snprintf(f->end_state, sizeof(f->end_state), "%s", s ? s : "");
@@ -246,11 +207,9 @@ static int on_event(void *ud, const char *event, const char *data)
 static int follow_logs(weft_t *w, const char *id, double timeout)
 {
     char *path = weft_pathf("/api/v1/executions/%s/logs?follow=true", id);
-    task_names_t tn = {.w = w, .exec_id = id, .names = json_object()};
-    follow_t f = {.w = w, .names = &tn};
+    follow_t f = {.w = w};
     int rc = weft_sse(w, path, timeout, on_event, &f);
     free(path);
-    json_decref(tn.names);
     if (rc == WEFT_SSE_TIMEOUT) {
         weft_err(w, "execution %s has not ended after %.0f s (--timeout)", id, timeout);
         return WEFT_EXIT_FAIL;
@@ -466,9 +425,7 @@ int weft_logs_main(int argc, char **argv)
         goto out;
     size_t i;
     json_t *x;
-    task_names_t tn = {.w = &w, .exec_id = w.pos[0], .names = json_object()};
-    json_array_foreach(r.json, i, x) print_log(&w, &tn, x);
-    json_decref(tn.names);
+    json_array_foreach(r.json, i, x) print_log(&w, x);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

@@ -649,7 +649,10 @@ static int flow_delete(int argc, char **argv)
     rc = weft_request(&w, "DELETE", path, NULL, &r);
     free(path);
     if (rc == 0)
-        printf("deleted  %s/%s\n", w.pos[0], w.pos[1]);
+        weft_out_result(&w,
+                        json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1],
+                                  "deleted", 1),
+                        "deleted  %s/%s", w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

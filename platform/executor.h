@@ -94,7 +94,9 @@ struct wf_xexec {
     wf_flow_t *flow;
     wf_state_t state;
     json_t *history;   /* [{state, date}] */
-    json_t *inputs;    /* object */
+    json_t *inputs;    /* object, SECRET values sealed as stored */
+    json_t *inputs_open; /* the same with SECRET values opened, built at the first
+                            render (wiped on free), or NULL */
     json_t *labels;    /* object */
     json_t *outputs;   /* flow outputs, NULL until rendered */
     json_t *trigger;   /* object or NULL */
@@ -248,6 +250,10 @@ char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_l
 void wf_xsecrets_free(wf_xexec_t *x);
 /* Masks every secret value this execution has seen in the strings of `v`. */
 void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v);
+/* The execution's inputs as tasks see them: SECRET values sealed by the
+ * gateway are opened with the domain's key (and redacted from then on). A
+ * value that does not open is null and logged. Borrowed reference. */
+json_t *wf_xinputs_open(wf_xexec_t *x);
 /* True when a string of `v` holds a secret value this execution has seen. */
 bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v);
 

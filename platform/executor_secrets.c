@@ -14,6 +14,7 @@
 #include "platform/log.h"
 #include "tenants/keys.h"
 #include "tenants/redact.h"
+#include "tenants/seal.h"
 
 int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg)
 {
@@ -178,8 +179,79 @@ bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v)
     return false;
 }
 
+/* Declared type of input `id` (SECRET inputs only are opened). */
+static bool input_is_secret(const wf_xexec_t *x, const char *id)
+{
+    for (size_t i = 0; x->flow != NULL && i < x->flow->n_inputs; i++)
+        if (strcmp(x->flow->inputs[i].id, id) == 0)
+            return x->flow->inputs[i].type == WF_INPUT_SECRET;
+    return false;
+}
+
+json_t *wf_xinputs_open(wf_xexec_t *x)
+{
+    if (x->inputs_open != NULL)
+        return x->inputs_open;
+    json_t *open = json_deep_copy(x->inputs);
+    if (open == NULL)
+        return x->inputs;
+    /* Restarts keep the inputs of the execution they restart: the
+     * ciphertext is bound to that first execution's id. */
+    const char *bound_id = x->original_id ? x->original_id : x->id;
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(open, tmp, k, v)
+    {
+        const char *b64 = json_string_value(json_object_get(v, WF_SEAL_INPUT_ENVELOPE));
+        if (!json_is_object(v) || b64 == NULL || !input_is_secret(x, k))
+            continue;
+        size_t slen = 0, vlen = 0;
+        uint8_t *sealed = wf_seal_b64_decode(b64, &slen);
+        char *value = NULL;
+        int rc = sealed == NULL ? WF_SEAL_ERR_FORMAT
+                 : !x->ex->have_key
+                     ? WF_SEAL_ERR_KEY
+                     : wf_unseal_input(&x->ex->kp, x->namespace_, x->flow_id, bound_id, k, sealed,
+                                       slen, &value, &vlen);
+        free(sealed);
+        if (rc != WF_SEAL_OK) {
+            char msg[300];
+            int n = snprintf(msg, sizeof(msg),
+                             "input %s does not open with this domain's key (%s): it is null", k,
+                             wf_seal_strerror(rc));
+            wf_warn("execution %s: %s", x->id, msg);
+            wf_xlog(x->ex, x, NULL, "ERROR", msg, n > 0 && (size_t)n < sizeof(msg) ? (size_t)n : 0);
+            json_object_set_new(open, k, json_null());
+            continue;
+        }
+        remember(x, value, vlen);
+        json_object_set_new(open, k, json_stringn(value, vlen));
+        OPENSSL_clear_free(value, vlen + 1);
+    }
+    x->inputs_open = open;
+    return open;
+}
+
+/* Wipes the opened SECRET input values before their strings are freed. */
+static void wipe_open_inputs(wf_xexec_t *x)
+{
+    if (x->inputs_open == NULL)
+        return;
+    const char *k;
+    json_t *v;
+    json_object_foreach(x->inputs_open, k, v)
+    {
+        if (input_is_secret(x, k) && json_is_string(v))
+            OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+    }
+    json_decref(x->inputs_open);
+    x->inputs_open = NULL;
+}
+
 void wf_xsecrets_free(wf_xexec_t *x)
 {
+    wipe_open_inputs(x);
     for (size_t i = 0; i < x->n_secrets; i++) {
         OPENSSL_cleanse(x->secrets[i], x->secret_lens[i]);
         free(x->secrets[i]);

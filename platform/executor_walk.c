@@ -230,7 +230,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                         json_pack("{s:s,s:s?,s:s,s:s?}", "id", x->id, "startDate", x->started_at,
                                   "state", wf_xstate_name(x->state), "originalId",
                                   x->original_id ? x->original_id : x->id));
-    json_object_set(ctx, "inputs", x->inputs);
+    json_object_set(ctx, "inputs", wf_xinputs_open(x));
     json_object_set(ctx, "labels", x->labels);
     json_object_set_new(ctx, "outputs", outputs);
     if (x->flow && x->flow->variables)

@@ -306,6 +306,46 @@ int wf_seal_key_from_b64(const char *b64, uint8_t key[WF_SEAL_KEY_LEN])
     return WF_SEAL_OK;
 }
 
+/* Seals `value` with associated data `aad` into a malloc'd buffer. */
+static int seal_alloc(const uint8_t pub[WF_SEAL_KEY_LEN], const uint8_t *aad, size_t alen,
+                      const uint8_t *value, size_t value_len, uint8_t **out, size_t *out_len)
+{
+    if (value_len > (size_t)INT32_MAX - WF_SEAL_OVERHEAD)
+        return WF_SEAL_ERR_ARG;
+    size_t cap = wf_seal_sealed_len(value_len);
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL)
+        return WF_SEAL_ERR_CRYPTO;
+    int rc = wf_seal(pub, value, value_len, aad, alen, buf, cap, out_len);
+    if (rc != WF_SEAL_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return WF_SEAL_OK;
+}
+
+/* Opens `sealed` with associated data `aad` into a malloc'd NUL-terminated
+ * string; nothing is returned on failure. */
+static int unseal_alloc(const wf_seal_keypair_t *kp, const uint8_t *aad, size_t alen,
+                        const uint8_t *sealed, size_t sealed_len, char **value, size_t *value_len)
+{
+    if (sealed == NULL || sealed_len < WF_SEAL_OVERHEAD)
+        return WF_SEAL_ERR_FORMAT;
+    size_t cap = sealed_len - WF_SEAL_OVERHEAD;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return WF_SEAL_ERR_CRYPTO;
+    int rc = wf_unseal(kp, sealed, sealed_len, aad, alen, (uint8_t *)buf, cap, value_len);
+    if (rc != WF_SEAL_OK) {
+        OPENSSL_clear_free(buf, cap + 1);
+        return rc;
+    }
+    buf[*value_len] = '\0';
+    *value = buf;
+    return WF_SEAL_OK;
+}
+
 int wf_seal_secret(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const char *key,
                    uint64_t version, const uint8_t *value, size_t value_len, uint8_t **out,
                    size_t *out_len)
@@ -314,19 +354,7 @@ int wf_seal_secret(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const cha
     int alen = wf_seal_secret_aad(ns, key, version, aad);
     if (alen < 0)
         return alen;
-    if (value_len > (size_t)INT32_MAX - WF_SEAL_OVERHEAD)
-        return WF_SEAL_ERR_ARG;
-    size_t cap = wf_seal_sealed_len(value_len);
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL)
-        return WF_SEAL_ERR_CRYPTO;
-    int rc = wf_seal(pub, value, value_len, aad, (size_t)alen, buf, cap, out_len);
-    if (rc != WF_SEAL_OK) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    return WF_SEAL_OK;
+    return seal_alloc(pub, aad, (size_t)alen, value, value_len, out, out_len);
 }
 
 int wf_unseal_secret(const wf_seal_keypair_t *kp, const char *ns, const char *key, uint64_t version,
@@ -336,18 +364,74 @@ int wf_unseal_secret(const wf_seal_keypair_t *kp, const char *ns, const char *ke
     int alen = wf_seal_secret_aad(ns, key, version, aad);
     if (alen < 0)
         return alen;
-    if (sealed == NULL || sealed_len < WF_SEAL_OVERHEAD)
-        return WF_SEAL_ERR_FORMAT;
-    size_t cap = sealed_len - WF_SEAL_OVERHEAD;
-    char *buf = malloc(cap + 1);
-    if (buf == NULL)
-        return WF_SEAL_ERR_CRYPTO;
-    int rc = wf_unseal(kp, sealed, sealed_len, aad, (size_t)alen, (uint8_t *)buf, cap, value_len);
-    if (rc != WF_SEAL_OK) {
-        OPENSSL_clear_free(buf, cap + 1);
-        return rc;
+    return unseal_alloc(kp, aad, (size_t)alen, sealed, sealed_len, value, value_len);
+}
+
+/* A label of its own: a sealed input never opens as a secret, nor the reverse. */
+static const char input_aad_label[] = "weft-input-v1";
+
+int wf_seal_input_aad(const char *ns, const char *flow_id, const char *execution_id,
+                      const char *input_id, uint8_t out[WF_SEAL_INPUT_AAD_MAX])
+{
+    const char *parts[] = {ns, flow_id, execution_id, input_id};
+    size_t len = sizeof(input_aad_label) - 1;
+    memcpy(out, input_aad_label, len);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size_t n = parts[i] ? strlen(parts[i]) : 0;
+        if (n == 0 || n > 255)
+            return WF_SEAL_ERR_ARG;
+        len += put_str16(out + len, parts[i], n);
     }
-    buf[*value_len] = '\0';
-    *value = buf;
-    return WF_SEAL_OK;
+    return (int)len;
+}
+
+int wf_seal_input(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const char *flow_id,
+                  const char *execution_id, const char *input_id, const uint8_t *value,
+                  size_t value_len, uint8_t **out, size_t *out_len)
+{
+    uint8_t aad[WF_SEAL_INPUT_AAD_MAX];
+    int alen = wf_seal_input_aad(ns, flow_id, execution_id, input_id, aad);
+    if (alen < 0)
+        return alen;
+    return seal_alloc(pub, aad, (size_t)alen, value, value_len, out, out_len);
+}
+
+int wf_unseal_input(const wf_seal_keypair_t *kp, const char *ns, const char *flow_id,
+                    const char *execution_id, const char *input_id, const uint8_t *sealed,
+                    size_t sealed_len, char **value, size_t *value_len)
+{
+    uint8_t aad[WF_SEAL_INPUT_AAD_MAX];
+    int alen = wf_seal_input_aad(ns, flow_id, execution_id, input_id, aad);
+    if (alen < 0)
+        return alen;
+    return unseal_alloc(kp, aad, (size_t)alen, sealed, sealed_len, value, value_len);
+}
+
+char *wf_seal_b64_encode(const uint8_t *data, size_t len)
+{
+    if (len > (size_t)INT32_MAX / 2)
+        return NULL;
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out != NULL)
+        EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    return out;
+}
+
+uint8_t *wf_seal_b64_decode(const char *b64, size_t *len)
+{
+    size_t n = b64 ? strlen(b64) : 0;
+    if (n == 0 || n % 4 != 0 || n > (size_t)INT32_MAX / 2)
+        return NULL;
+    uint8_t *out = malloc(n / 4 * 3);
+    if (out == NULL)
+        return NULL;
+    int got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+    if (got < 0) {
+        free(out);
+        return NULL;
+    }
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    size_t pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
+    *len = (size_t)got - pad;
+    return out;
 }

@@ -84,6 +84,33 @@ int wf_seal_secret(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const cha
 int wf_unseal_secret(const wf_seal_keypair_t *kp, const char *ns, const char *key, uint64_t version,
                      const uint8_t *sealed, size_t sealed_len, char **value, size_t *value_len);
 
+/* SECRET-typed execution inputs, sealed by the gateway when the execution is
+ * created and opened by the domain's executor when a task renders them.
+ * Associated data: "weft-input-v1" ‖ u16 len ‖ namespace ‖ u16 len ‖ flow id ‖
+ * u16 len ‖ execution id ‖ u16 len ‖ input id, where the execution id is the
+ * original one (a restart keeps its inputs), so a ciphertext copied to
+ * another execution, flow or input does not open. Each part 1..255 bytes. */
+#define WF_SEAL_INPUT_AAD_MAX (13 + 4 * (2 + 255))
+int wf_seal_input_aad(const char *ns, const char *flow_id, const char *execution_id,
+                      const char *input_id, uint8_t out[WF_SEAL_INPUT_AAD_MAX]);
+/* Seals an input value; *out is malloc'd (holds no secret). Returns 0 or an error. */
+int wf_seal_input(const uint8_t pub[WF_SEAL_KEY_LEN], const char *ns, const char *flow_id,
+                  const char *execution_id, const char *input_id, const uint8_t *value,
+                  size_t value_len, uint8_t **out, size_t *out_len);
+/* Opens an input sealed by wf_seal_input for the same four names; *value as
+ * for wf_unseal_secret (wipe and free with OPENSSL_clear_free). */
+int wf_unseal_input(const wf_seal_keypair_t *kp, const char *ns, const char *flow_id,
+                    const char *execution_id, const char *input_id, const uint8_t *sealed,
+                    size_t sealed_len, char **value, size_t *value_len);
+
+/* The stored form of a sealed input: {"weft:sealed": "<base64>"} in place of
+ * the value (SECRET inputs are strings, so an object there is always this). */
+#define WF_SEAL_INPUT_ENVELOPE "weft:sealed"
+/* Standard base64 of `len` bytes (malloc'd, NUL-terminated), or NULL. */
+char *wf_seal_b64_encode(const uint8_t *data, size_t len);
+/* Decodes standard base64 (malloc'd, *len bytes), or NULL when malformed. */
+uint8_t *wf_seal_b64_decode(const char *b64, size_t *len);
+
 /* Standard base64 (with padding) of a public key, NUL-terminated. */
 void wf_seal_key_to_b64(const uint8_t key[WF_SEAL_KEY_LEN], char out[WF_SEAL_KEY_B64_LEN]);
 /* Decodes a base64 public key (exactly 32 bytes). Returns 0 or WF_SEAL_ERR_KEY. */

@@ -98,6 +98,14 @@ t_is "$out_RC" 1 "a revoked token is refused: exit 1"
 t_match "$out_ERR" "Unauthorized \(401\)" "with a clear 401 line"
 cli_run out weft sa token revoke sales ci "$TOKEN_ID"
 t_is "$out_RC" 1 "revoking twice: exit 1"
+TID2=$(jx "$(weft sa token create sales ci -o json 2>/dev/null)" d.id)
+cli_run out weft sa token revoke sales ci "$TID2" -o yaml
+t_is "$out_RC:$(tr '\n' ' ' <<<"$out")" "0:subject: sa:sales/ci tokenId: $TID2 revoked: true " \
+    "sa token revoke -o yaml"
+weft rbac bind sa:sales/ci viewer sales >/dev/null 2>&1
+BID=$(jx "$(weft rbac list sales -o json)" 'd.find(b => b.subject === "sa:sales/ci").id')
+cli_run out weft rbac unbind "$BID" -o json
+t_is "$(jx "$out" 'd.bindingId + " " + d.deleted')" "$BID true" "rbac unbind -o json"
 
 # ---- deleting an account ----
 weft sa create sales bot >/dev/null 2>&1

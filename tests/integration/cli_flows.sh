@@ -130,6 +130,9 @@ cli_run out weft flow revisions sales.reports weekly --revision 9
 t_is "$out_RC" 1 "an unknown revision: exit 1"
 cli_run out weft flow delete sales.ops keep
 t_is "$out_RC:$out" "0:deleted  sales.ops/keep" "flow delete"
+cli_run out weft flow delete sales.ops keep -o json
+t_is "$out_RC" 1 "deleting it twice: exit 1"
+t_is "$out" "" "and nothing on stdout, even with -o json"
 cli_run out weft flow get sales.ops keep
 t_is "$out_RC" 1 "get of a deleted flow: exit 1"
 t_match "$out_ERR" "Not Found \(404\)" "with the problem title and status"

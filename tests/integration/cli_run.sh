@@ -38,6 +38,7 @@ tasks:
     commands:
       - echo about to fail
       - exit 3
+    retry: {type: constant, interval: PT0.1S, maxAttempt: 2}
 EOF
 cat >"$F/slow.yaml" <<'EOF'
 id: slow
@@ -125,16 +126,23 @@ t_match "$out" "state +FAILED" "reports FAILED"
 EB=$(grep -o '^execution  *[^ ]*' <<<"$out" | awk '{print $2}')
 cli_run out weft run sales.jobs ok --follow --timeout 60 --input who=followers
 t_is "$out_RC" 0 "run --follow: exit 0 on SUCCESS"
-t_match "$out" "INFO +hello +hello followers" "streams the log lines, named by task id"
+t_match "$out" "INFO +hello#1 +hello followers" "streams the log lines, named by task id and attempt"
 cli_run out weft run sales.jobs bad --follow --timeout 60
 t_is "$out_RC" 1 "run --follow of a failing flow: exit 1"
-t_match "$out" "about to fail" "streams the failing task's output"
+t_match "$out" "boom#2 +about to fail" "streams the failing task's output, each attempt named"
 cli_run out weft run sales.jobs ok --wait --timeout 60 -o json
 t_is "$(jx "$out" d.state.current):$out_RC" "SUCCESS:0" "run --wait -o json: the final document"
 cli_run out weft logs "$EB"
-t_match "$out" "boom +about to fail" "logs of a finished execution, named by task id"
+t_match "$out" "boom#1 +about to fail" "logs of a finished execution, named by task id and attempt"
+t_match "$out" "boom#2 +about to fail" "the second attempt's lines are told apart"
+t_fails "no line shows a bare task-run id" grep -Eq "INFO +[A-Za-z0-9_-]{16,}  " <<<"$out"
+cli_run out weft logs "$EB" -o json
+t_is "$(jx "$(grep 'about to fail' <<<"$out" | tail -1)" 'd.taskId + "#" + d.attempt + " " + (typeof d.taskRunId)')" \
+    "boom#2 string" "logs -o json: taskId, attempt and taskRunId on every task line"
 cli_run out weft logs "$EB" --follow -o json
 t_match "$(head -1 <<<"$out")" '^\{"id":' "logs --follow -o json: one JSON object per line"
+t_is "$(jx "$(grep 'about to fail' <<<"$out" | head -1)" 'd.taskId + "#" + d.attempt')" "boom#1" \
+    "logs --follow -o json names the task and attempt too"
 cli_run out weft execution restart "$EB"
 t_is "$out_RC" 0 "execution restart of a failed execution"
 t_is "$(pg_psql -c "SELECT original_id FROM executions WHERE id = '$out'")" "$EB" \

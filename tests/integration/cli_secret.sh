@@ -52,8 +52,9 @@ t_match "$out" "CERT" "and the other"
 t_fails "secret list never shows a value" grep -qF "s3cr3t" <<<"$out"
 cli_run out weft secret list sales.app -o json
 t_fails "-o json never shows a value either" grep -qF "s3cr3t" <<<"$out"
-cli_run out weft secret delete sales.app CERT
-t_is "$out_RC" 0 "secret delete"
+cli_run out weft secret delete sales.app CERT -o json
+t_is "$out_RC:$(jx "$out" 'd.namespace + "/" + d.key + " " + d.deleted')" "0:sales.app/CERT true" \
+    "secret delete (-o json)"
 cli_run out weft secret list sales.app
 t_fails "the deleted secret is gone" grep -q CERT <<<"$out"
 NOBODY=$(cli_token sales nobody)

@@ -212,6 +212,50 @@ int main(void)
     is_str(wf_seal_strerror(WF_SEAL_ERR_AUTH),
            "sealed value does not open with this key and context", "error text");
 
+    /* SECRET execution inputs: bound to namespace, flow, execution and input,
+     * and never interchangeable with a secret. */
+    {
+        const char *pw = "input-value-0123";
+        uint8_t *si = NULL;
+        size_t silen = 0, vlen = 0;
+        char *v = NULL;
+        is_int(wf_seal_input(b.pub, "logistics.app", "deploy", "exec0000000000000000001", "pw",
+                             (const uint8_t *)pw, strlen(pw), &si, &silen),
+               0, "input seals");
+        is_int(wf_unseal_input(&b, "logistics.app", "deploy", "exec0000000000000000001", "pw", si,
+                               silen, &v, &vlen),
+               0, "input opens with the same four names");
+        ok(v != NULL && vlen == strlen(pw) && strcmp(v, pw) == 0, "input round trip");
+        OPENSSL_clear_free(v, vlen + 1);
+        static const char *const moved[][4] = {
+            {"sales.app", "deploy", "exec0000000000000000001", "pw"},
+            {"logistics.app", "other", "exec0000000000000000001", "pw"},
+            {"logistics.app", "deploy", "exec0000000000000000002", "pw"},
+            {"logistics.app", "deploy", "exec0000000000000000001", "pw2"},
+        };
+        static const char *const what[] = {"another namespace", "another flow",
+                                           "another execution", "another input"};
+        for (size_t i = 0; i < 4; i++)
+            is_int(wf_unseal_input(&b, moved[i][0], moved[i][1], moved[i][2], moved[i][3], si,
+                                   silen, &v, &vlen),
+                   WF_SEAL_ERR_AUTH, "an input does not open in %s", what[i]);
+        is_int(wf_unseal_secret(&b, "logistics.app", "pw", 1, si, silen, &v, &vlen),
+               WF_SEAL_ERR_AUTH, "an input never opens as a secret");
+        is_int(wf_unseal_input(&a, "logistics.app", "deploy", "exec0000000000000000001", "pw", si,
+                               silen, &v, &vlen),
+               WF_SEAL_ERR_AUTH, "nor with another domain's key");
+        is_int(wf_seal_input(b.pub, "ns", "", "e", "pw", (const uint8_t *)pw, 1, &si, &silen),
+               WF_SEAL_ERR_ARG, "an empty name is refused");
+        char *enc = wf_seal_b64_encode(si, silen);
+        size_t dlen = 0;
+        uint8_t *dec = wf_seal_b64_decode(enc, &dlen);
+        ok(dec != NULL && dlen == silen && memcmp(dec, si, silen) == 0, "base64 round trip");
+        free(dec);
+        ok(wf_seal_b64_decode("abc", &dlen) == NULL, "malformed base64 refused");
+        free(enc);
+        free(si);
+    }
+
     /* Disposal wipes the key pair. */
     wf_seal_keypair_dispose(&a);
     ok(all_zero((uint8_t *)&a, sizeof(a)), "dispose wipes the key pair");
