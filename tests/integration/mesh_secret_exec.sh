@@ -113,7 +113,9 @@ tasks:
         type: io.kestra.plugin.scripts.shell.Commands
         env:
           X: "{{ secret(\"SCOPED\") }}"
+          Y: "{{ secret(\"SCOPED\") }}"
         commands:
+          - test "$X" = "$Y"
           - echo "::{\"outputs\":{\"sha\":\"$(printf %s "$X" | sha256sum | cut -c1-64)\"}}::"
 '
 apply logistics.shipments scope "$SCOPE" || t_bail "cannot apply the scope flow"
@@ -132,7 +134,7 @@ start logistics.shipments scope
 t_is "$ST" SUCCESS "once set, the next run succeeds without a restart"
 t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
     "$(sha "$V1")" "the value reached the sandbox as an environment variable"
-t_is "$(lookups | wc -l)" 1 "again one lookup for the run"
+t_is "$(lookups | wc -l)" 1 "one lookup for the attempt, though two properties use it"
 ver1=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
 V2='scoped-value-version-two'
 weft secret set logistics SCOPED <<<"$V2" >/dev/null || t_bail "secret set"
