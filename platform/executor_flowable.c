@@ -341,6 +341,14 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         }
         char val[24];
         snprintf(val, sizeof(val), "%d", tr->branch);
+        /* Its tasks see the iterations done so far (Kestra's
+         * `outputs.<waitfor>.iterationCount`, 0 in the first one). */
+        json_t *count = json_object_get(tr->outputs, "iterationCount");
+        if (!json_is_integer(count) || json_integer_value(count) != tr->branch) {
+            json_decref(tr->outputs);
+            tr->outputs = json_pack("{s:I}", "iterationCount", (json_int_t)tr->branch);
+            tr->dirty = true;
+        }
         int saved = tr->iteration;
         tr->iteration = tr->branch;
         wf_state_t s = wf_xflow_seq(ex, x, &t->tasks, tr, val);

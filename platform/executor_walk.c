@@ -248,6 +248,13 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             json_object_set_new(t, "iteration", json_integer(tr->iteration));
         if (tr->parent)
             json_object_set_new(t, "parentId", json_string(tr->parent->id));
+        /* Kestra's taskrun.startDate: when the task run first started. */
+        json_t *first = json_object_get(json_array_get(tr->attempts, 0), "startDate");
+        char now[40];
+        if (!json_is_string(first))
+            wf_iso_now(now, sizeof(now));
+        json_object_set_new(t, "startDate",
+                            json_string(json_is_string(first) ? json_string_value(first) : now));
         json_object_set_new(ctx, "taskrun", t);
         json_object_set_new(ctx, "task", json_pack("{s:s,s:s}", "id", tr->task->id, "type",
                                                    tr->task->type_name));
@@ -392,8 +399,10 @@ static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
     default:
         return -1;
     }
+    /* An attempt due at the limit is not made: PT6S every 2 s is three
+     * attempts, as Kestra's retry-failed-*-duration tests expect. */
     if (r->max_duration_ms > 0 &&
-        wf_wall_ms() + d - tr->first_start_ms > r->max_duration_ms)
+        wf_wall_ms() + d - tr->first_start_ms >= r->max_duration_ms)
         return -1;
     return d;
 }
