@@ -333,6 +333,51 @@ static void pause_elapsed(wf_executor_t *ex, wf_trun_t *tr)
         pause_end(ex, tr, WF_ST_SUCCESS, NULL);
 }
 
+/* Milliseconds since the epoch of an ISO-8601 UTC date as wf_iso_from_ms
+ * writes it; 0 when it does not parse. */
+static int64_t iso_to_ms(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0, n = 0;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return 0;
+    if (s[n] == '.')
+        ms = atoi(s + n + 1);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* When a paused task run ends by itself, for a replica that loaded it from
+ * its row (the timer of the replica that paused it died with it): its
+ * attempt's start plus `pauseDuration`/`delay` (rendered again), else plus
+ * its `timeout`; 0 when only a resume ends it. */
+static int64_t pause_deadline(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    json_t *props = tr->task->props;
+    json_t *d = json_object_get(props, "pauseDuration");
+    if (d == NULL)
+        d = json_object_get(props, "delay");
+    if (!json_is_string(d) && tr->task->timeout_ms <= 0)
+        return 0;
+    json_t *a = json_array_get(tr->attempts, json_array_size(tr->attempts) - 1);
+    int64_t start = iso_to_ms(json_string_value(json_object_get(a, "startDate")));
+    if (start == 0)
+        return 0;
+    int64_t ms = tr->task->timeout_ms;
+    if (json_is_string(d)) {
+        json_t *ctx = wf_xexec_context(ex, x, tr);
+        char err[300];
+        char *text = wf_xrender(ex, x, json_string_value(d), ctx, err, sizeof(err));
+        json_decref(ctx);
+        if (text == NULL || wf_duration_parse(text, &ms, err, sizeof(err)) != 0)
+            ms = 0;
+        free(text);
+    }
+    return ms > 0 ? start + ms : 0;
+}
+
 void wf_xwalk_timer_cb(wf_timer_t *t)
 {
     wf_trun_t *tr = t->arg;
@@ -606,9 +651,14 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             pause_end(ex, tr, WF_ST_SUCCESS, NULL);
             if (pause_walks_children(tr))
                 return wf_xwalk_task(ex, x, tr);
-        } else if (tr->resume_at_ms && !tr->timer.armed) {
-            wf_loop_timer_arm(ex->loop, &tr->timer, tr->resume_at_ms - wf_wall_ms(),
-                              wf_xwalk_timer_cb, tr);
+        } else {
+            if (tr->resume_at_ms == 0 && !tr->timer.armed)
+                tr->resume_at_ms = pause_deadline(ex, x, tr);
+            if (tr->resume_at_ms && !tr->timer.armed) {
+                int64_t left = tr->resume_at_ms - wf_wall_ms();
+                wf_loop_timer_arm(ex->loop, &tr->timer, left > 0 ? left : 0,
+                                  wf_xwalk_timer_cb, tr);
+            }
         }
         break;
     default:

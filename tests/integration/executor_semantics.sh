@@ -318,4 +318,28 @@ t_is "$(ex_wait "$PR" 20)" SUCCESS "restart: SUCCESS (Kestra's restart_pause_las
 t_is "$(attempts "$PR")" "a=1 c=2 d=1 pause=1" \
     "only the failed task ran again; the Pause did not pause a second time"
 
+# A replica that dies while an execution is paused: the one that takes it
+# over resumes it when its pauseDuration ends (the timer died with the first).
+ex_domain takeover takeover
+ex_flow takeover longpause '
+id: longpause
+namespace: takeover
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT3S
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: after the takeover
+'
+ex_start takeover || t_bail "cannot start the takeover executor"
+FIRST=$EX_PID
+LP=$(ex_exec takeover longpause)
+t_ok "paused on the first replica" wait_state "$LP" PAUSED 10
+kill -KILL "$FIRST"
+ex_start takeover || t_bail "cannot start the second takeover executor"
+t_is "$(ex_wait "$LP" 30)" SUCCESS "taken over while paused: resumes when pauseDuration ends"
+t_is "$(ex_trs "$LP" | sort | tr '\n' ' ')" "pause::SUCCESS sub::SUCCESS " "and runs the Pause's tasks"
+
 t_done
