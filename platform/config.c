@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/egress.h"
 #include "platform/yaml.h"
 
 /* ---- the key tables ------------------------------------------------------
@@ -80,6 +81,20 @@ static const conf_key_t executor_keys[] = {
      "3", 1, 60, NULL, NULL, "lease renewal period; a lease lapses after 3 missed beats"},
     {"key_dir", CONF_STRING, offsetof(wf_config_t, executor.key_dir), 0, 0, false, NULL, 0, 0,
      NULL, NULL, "directory of per-domain key files (default DATA_DIR/keys)"},
+    {"egress_allow", CONF_STRLIST, offsetof(wf_config_t, executor.egress_allow),
+     offsetof(wf_config_t, executor.n_egress_allow), 0, false, NULL, 0, 0, NULL, NULL,
+     "hosts tasks may connect to: HOST:PORT, HOST:*, *.SUFFIX:PORT, CIDR:PORT, unix:/DIR "
+     "(none by default)"},
+    {"http_max_body", CONF_SIZE, offsetof(wf_config_t, executor.http_max_body), 0, 0, false,
+     "10MiB", 1024, INT64_C(1) << 30, NULL, NULL,
+     "largest http.Request response body kept as output"},
+    {"query_max_rows", CONF_INT, offsetof(wf_config_t, executor.query_max_rows), 0, 0, false,
+     "10000", 1, 10000000, NULL, NULL, "rows a jdbc Query may fetch"},
+    {"query_max_bytes", CONF_SIZE, offsetof(wf_config_t, executor.query_max_bytes), 0, 0, false,
+     "16MiB", 1024, INT64_C(1) << 30, NULL, NULL, "bytes of rows a jdbc Query may fetch"},
+    {"output_files_max", CONF_SIZE, offsetof(wf_config_t, executor.output_files_max), 0, 0, false,
+     "10MiB", 0, INT64_C(1) << 30, NULL, NULL,
+     "bytes of output files collected from one task attempt"},
     END_KEYS,
 };
 
@@ -472,6 +487,17 @@ static void check_semantics(const wf_config_t *cfg, const wf_yaml_node_t *root, 
 {
     char host[256];
     int port;
+    const wf_yaml_node_t *exn = root ? wf_yaml_get(root, "executor") : NULL;
+    const wf_yaml_node_t *egn = exn ? wf_yaml_get(exn, "egress_allow") : NULL;
+    for (size_t i = 0; i < cfg->executor.n_egress_allow; i++) {
+        char why[300], p[64];
+        if (wf_egress_entry_valid(cfg->executor.egress_allow[i], why, sizeof(why)))
+            continue;
+        const wf_yaml_node_t *at =
+            egn && egn->kind == WF_YAML_SEQ && i < egn->count ? egn->items[i] : egn;
+        snprintf(p, sizeof(p), "executor.egress_allow[%zu]", i);
+        wf_diags_add(d, at ? at->line : 0, at ? at->col : 0, p, "%s", why);
+    }
     if (cfg->listen != NULL && wf_parse_listen(cfg->listen, host, sizeof(host), &port) != 0) {
         const wf_yaml_node_t *n = root ? wf_yaml_get(root, "listen") : NULL;
         wf_diags_add(d, n ? n->line : 0, n ? n->col : 0, "listen",

@@ -47,6 +47,12 @@ typedef struct wf_config {
         int64_t slots;             /* concurrent task runs per executor */
         int64_t heartbeat_seconds; /* lease renewal period */
         char *key_dir;             /* per-domain key files; default DATA_DIR/keys */
+        char **egress_allow;       /* HOST:PORT, HOST:*, CIDR:PORT, unix:/DIR (egress.h) */
+        size_t n_egress_allow;
+        int64_t http_max_body;     /* bytes of an http.Request response body */
+        int64_t query_max_rows;    /* rows a jdbc Query may fetch */
+        int64_t query_max_bytes;   /* bytes of fetched rows */
+        int64_t output_files_max;  /* bytes of output files collected per attempt */
     } executor;
     struct {
         bool allow_weaker;    /* run tasks when a protection is missing (default false) */

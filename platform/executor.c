@@ -19,6 +19,7 @@
 
 #include "platform/cmd.h"
 #include "platform/executor.h"
+#include "platform/executor_net.h"
 #include "platform/expr.h"
 #include "platform/log.h"
 #include "platform/roles.h"
@@ -336,6 +337,7 @@ out:
         wf_xdb_unregister(&ex);
         wf_xdb_close(&ex);
     }
+    wf_xhttp_shutdown(&ex);
     wf_xsched_destroy(ex.sched);
     wf_xlogs_destroy(ex.logs);
     if (ex.rt)

@@ -145,6 +145,7 @@ struct wf_executor {
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
     struct wf_xsched *sched;
+    struct wf_xhttp *http; /* transfers of http.Request tasks (executor_http.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };

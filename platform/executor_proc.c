@@ -24,6 +24,8 @@ struct wf_xproc {
     bool line_cut[2];
     json_t *vars; /* collected from ::{"outputs":…}:: lines */
     bool killed;
+    const wf_xjob_ops_t *ops; /* set for an in-process job instead of a sandbox */
+    void *job;
 };
 
 /* One complete line of task output. */
@@ -204,7 +206,10 @@ void wf_xproc_kill(wf_xproc_t *p)
     if (p->killed)
         return;
     p->killed = true;
-    wf_sbx_kill(p->sb);
+    if (p->ops)
+        p->ops->kill(p->job);
+    else
+        wf_sbx_kill(p->sb);
 }
 
 void wf_xproc_abandon(wf_executor_t *ex, wf_xproc_t *p)
@@ -213,7 +218,40 @@ void wf_xproc_abandon(wf_executor_t *ex, wf_xproc_t *p)
      * sandbox now and release everything without reporting a result. */
     p->tr->proc = NULL;
     ex->busy--;
+    if (p->ops) {
+        p->ops->abandon(p->job);
+        json_decref(p->vars);
+        free(p);
+        return;
+    }
     proc_free(p);
+}
+
+int wf_xjob_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xjob_ops_t *ops, void *job)
+{
+    wf_xproc_t *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return -1;
+    p->ex = ex;
+    p->tr = tr;
+    p->ops = ops;
+    p->job = job;
+    tr->proc = p;
+    ex->busy++;
+    return 0;
+}
+
+void wf_xjob_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+                  const char *error)
+{
+    wf_xproc_t *p = tr->proc;
+    if (p != NULL) {
+        tr->proc = NULL;
+        ex->busy--;
+        free(p);
+    }
+    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
+    wf_xproc_slot_freed(ex);
 }
 
 void wf_xproc_slot_freed(wf_executor_t *ex)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "platform/executor.h"
+#include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
 #include "platform/log.h"
@@ -420,6 +421,8 @@ static const runner_t runners[] = {
     {WF_TASK_SHELL_SCRIPT, run_script, true},
     {WF_TASK_PYTHON_SCRIPT, run_script, true},
     {WF_TASK_PYTHON_COMMANDS, run_script, true},
+    {WF_TASK_HTTP_REQUEST, wf_xhttp_run, true},
+    {WF_TASK_PG_QUERY, wf_xpg_run, true},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)
