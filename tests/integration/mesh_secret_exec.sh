@@ -185,6 +185,29 @@ t_is "$ST" FAILED "a secret value passed to a subflow fails the task"
 t_match "$(logs)" "cannot be passed to a subflow" "and says why"
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'child'")" 0 "no child execution holds it"
 
+# A secret made of digits must not leave as a number through a typed output.
+PIN=73914682
+weft secret set logistics PIN <<<"$PIN" >/dev/null || t_bail "secret set"
+apply logistics.shipments pin '
+id: pin
+namespace: logistics.shipments
+tasks:
+  - id: l
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+outputs:
+  - id: code
+    type: INT
+    value: "{{ secret(\"PIN\") }}"
+'
+start logistics.shipments pin
+t_is "$ST" FAILED "an INT flow output made of a secret fails rather than leak it as a number"
+t_match "$(logs)" "flow output 'code' of type INT: \"\*\*\*\*\" is not an integer" \
+    "the message shows the masked value"
+t_fails "the digits are nowhere in the execution row" \
+    grep -qF "$PIN" <<<"$(pg_psql -c "SELECT executions::text FROM executions WHERE id = '$EID'")"
+t_fails "nor in its logs" grep -qF "$PIN" <<<"$(logs)"
+
 # ---- attacks from the other domain ----
 apply sales.app steal '
 id: steal
