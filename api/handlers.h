@@ -53,6 +53,15 @@ void wf_h_secret_delete(wf_call_t *call);
 void wf_h_grant_create(wf_call_t *call);
 void wf_h_grant_list(wf_call_t *call);
 void wf_h_grant_revoke(wf_call_t *call);
+/* api/h_policy.c */
+void wf_h_policy_put(wf_call_t *call);
+void wf_h_policy_get(wf_call_t *call);
+struct wf_policy;
+/* The policy of `ns` from WF_SQL_POLICY_CHAIN rows; `skip_own_domain` leaves
+ * out the domain layer of `ns` itself, `skip_own` both of its layers (what
+ * a write of that layer must not loosen). NULL when out of memory. */
+struct wf_policy *wf_policy_from_rows(const PGresult *res, const char *ns, bool skip_own_domain,
+                                      bool skip_own);
 /* api/h_audit.c */
 void wf_h_audit_list(wf_call_t *call);
 

@@ -116,6 +116,13 @@ const wf_route_t wf_routes[] = {
     {"DELETE", "/api/v1/namespaces/{namespace}/grants/{id}", BEARER, WF_PERM_GRANT_MANAGE,
      WF_NS_PATH, WF_BODY_NONE, wf_h_grant_revoke, "Revoke a grant (the row is kept)",
      "grants"},
+    {"PUT", "/api/v1/namespaces/{namespace}/policy", BEARER, WF_PERM_POLICY_MANAGE, WF_NS_HANDLER,
+     WF_BODY_JSON, wf_h_policy_put,
+     "Set the caller's layer of a namespace's policy (tighten only; \"*\" is the root)",
+     "policies"},
+    {"GET", "/api/v1/namespaces/{namespace}/policy", BEARER, WF_PERM_POLICY_READ, WF_NS_HANDLER,
+     WF_BODY_NONE, wf_h_policy_get,
+     "Effective policy of a namespace: each value with the prefix it comes from", "policies"},
 
     /* the audit log (api/h_audit.c) */
     {"GET", "/api/v1/audit", BEARER, WF_PERM_AUDIT_READ, WF_NS_HANDLER, WF_BODY_NONE,

@@ -348,6 +348,30 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " SELECT key FROM d"},
     /* $1 namespace prefix, $2 actor, $3 action, $4 result, $5 before seq,
      * $6 since (timestamptz), $7 limit; NULL = no filter. Newest first. */
+    /* ---- policies (api/h_policy.c) ---- */
+    /* $1 namespace ('' = root): the rows of its prefixes, root first. */
+    [WF_SQL_POLICY_CHAIN] =
+        {"policy_chain",
+         "SELECT namespace, policy::text, domain_policy::text, to_json(updated_at)#>>'{}',"
+         " updated_by FROM policies WHERE namespace = '' OR namespace = $1"
+         " OR left($1, length(namespace) + 1) = namespace || '.' ORDER BY length(namespace)"},
+    /* $1 namespace, $2 document, $3 actor, $4 layer ('platform' or 'domain'):
+     * replaces that layer only, audited in the same statement. */
+    [WF_SQL_POLICY_PUT] =
+        {"policy_put",
+         "WITH p AS (INSERT INTO policies (namespace, policy, domain_policy, updated_by)"
+         "  VALUES ($1, CASE WHEN $4 = 'platform' THEN $2::jsonb ELSE '{}' END,"
+         "   CASE WHEN $4 = 'domain' THEN $2::jsonb ELSE '{}' END, $3)"
+         "  ON CONFLICT (namespace) DO UPDATE SET"
+         "   policy = CASE WHEN $4 = 'platform' THEN EXCLUDED.policy ELSE policies.policy END,"
+         "   domain_policy = CASE WHEN $4 = 'domain' THEN EXCLUDED.domain_policy"
+         "    ELSE policies.domain_policy END, updated_at = now(), updated_by = $3"
+         "  RETURNING namespace, policy, domain_policy, updated_at, updated_by),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'policy.set', $1, 'policy:' || $1, 'allowed',"
+         "   jsonb_build_object('layer', $4, 'policy', $2::jsonb) FROM p)"
+         " SELECT namespace, policy::text, domain_policy::text, to_json(updated_at)#>>'{}',"
+         "  updated_by FROM p"},
     [WF_SQL_AUDIT_LIST] =
         {"audit_list",
          "SELECT seq, to_json(ts)#>>'{}', actor, action, namespace, target, result, reason,"

@@ -46,6 +46,8 @@ typedef enum {
     WF_SQL_GRANT_CREATE,
     WF_SQL_GRANT_LIST,
     WF_SQL_GRANT_REVOKE,
+    WF_SQL_POLICY_CHAIN,
+    WF_SQL_POLICY_PUT,
     WF_SQL_COUNT
 } wf_sql_id_t;
 

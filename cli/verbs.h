@@ -17,5 +17,6 @@ int weft_auth_main(int argc, char **argv);      /* cli/v_access.c */
 int weft_secret_main(int argc, char **argv);    /* cli/v_secret.c */
 int weft_grant_main(int argc, char **argv);     /* cli/v_grant.c */
 int weft_audit_main(int argc, char **argv);     /* cli/v_audit.c */
+int weft_policy_main(int argc, char **argv);    /* cli/v_policy.c */
 
 #endif

@@ -16,6 +16,7 @@ static const wf_cmd_t weft_commands[] = {
     {"secret", weft_secret_main, "set (from stdin), list, delete namespace secrets"},
     {"grant", weft_grant_main, "cross-team grants: create, list, revoke"},
     {"audit", weft_audit_main, "list the audit log (auditors, platform-admins, namespace admins)"},
+    {"policy", weft_policy_main, "get and set governance policies of namespace prefixes"},
     {"expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"},
     {NULL, NULL, NULL},
 };

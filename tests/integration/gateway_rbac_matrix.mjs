@@ -108,6 +108,10 @@ const recipes = {
   put_api_v1_namespaces_namespace_secrets_key: {
     req: (ns) => [`/api/v1/namespaces/${ns}/secrets/${uniq('S')}`, JSON.stringify({ value: 'matrix-value' })],
   },
+  put_api_v1_namespaces_namespace_policy: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/policy`, JSON.stringify({ maxPids: 100 })],
+  },
+  get_api_v1_namespaces_namespace_policy: { req: (ns) => [`/api/v1/namespaces/${ns}/policy`] },
   get_api_v1_audit: { req: (ns) => [`/api/v1/audit?namespace=${ns}&size=5`] },
   get_api_v1_namespaces_namespace_secrets: { req: (ns) => [`/api/v1/namespaces/${ns}/secrets`] },
   post_api_v1_namespaces_namespace_grants: {
