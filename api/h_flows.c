@@ -1,4 +1,5 @@
 /* Flows: YAML in (validated by the flow library, errors with positions),
+ * checked against the namespace's governance policy (tenants/policy.h),
  * stored with a new revision only when the source changed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "api/handlers.h"
 #include "platform/flow.h"
+#include "tenants/policy.h"
 
 /* Answers 422 with every positioned error of `diags`. */
 static void send_invalid(wf_call_t *call, wf_diags_t *diags)
@@ -41,6 +43,8 @@ void wf_h_flow_validate(wf_call_t *call)
 
 typedef struct {
     const char *ns, *id;
+    const char *source, *model; /* pool copies, for the write after the policy check */
+    bool disabled;
 } flow_state_t;
 
 static void on_upsert(void *arg, const PGresult *res)
@@ -69,6 +73,42 @@ static void on_upsert(void *arg, const PGresult *res)
                            "domain", wf_db_get(res, 0, 0)));
 }
 
+/* The namespace's policy (its prefixes' rows): a flow that breaks it is
+ * refused with every breach at its position, and the refusal is audited. */
+static void on_apply_policy(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    flow_state_t *st = call->state;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    wf_policy_t *p = wf_policy_from_rows(res, st->ns, false, false);
+    if (p == NULL) {
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    wf_diags_t diags;
+    wf_diags_init(&diags, "flow.yaml");
+    int n = wf_policy_check_flow(p, st->source, call->req->entity.len, &diags);
+    wf_policy_destroy(p);
+    if (n > 0) {
+        json_t *errors = wf_diags_to_json(&diags);
+        wf_call_audit(call, "flow.write", st->ns,
+                      wf_http_printf(call->req, "flow:%s/%s", st->ns, st->id), "denied", "policy",
+                      json_pack("{s:O}", "errors", errors));
+        wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:o}", "errors", errors),
+                        "the flow breaks %d rule%s of the namespace policy", n,
+                        n == 1 ? "" : "s");
+        wf_diags_dispose(&diags);
+        return;
+    }
+    wf_diags_dispose(&diags);
+    const char *params[6] = {st->ns, st->id, st->source, st->model, call->who.subject,
+                             st->disabled ? "true" : "false"};
+    wf_db_query(call->th->db, WF_SQL_FLOW_UPSERT, 6, params, on_upsert, call);
+}
+
 void wf_h_flow_apply(wf_call_t *call)
 {
     wf_flow_t *flow = parse_body(call);
@@ -78,7 +118,7 @@ void wf_h_flow_apply(wf_call_t *call)
     st->ns = wf_http_strdup(call->req, flow->namespace_);
     st->id = wf_http_strdup(call->req, flow->id);
     call->state = st;
-    bool disabled = flow->disabled;
+    st->disabled = flow->disabled;
     json_t *model = wf_flow_to_json(flow);
     wf_flow_free(flow);
     /* The namespace comes from the document, so the check happens here. */
@@ -96,10 +136,11 @@ void wf_h_flow_apply(wf_call_t *call)
         wf_http_problem(call->req, WF_PROB_INVALID, NULL, "the flow source holds a NUL byte");
         return;
     }
-    const char *params[6] = {st->ns, st->id, source, model_text, call->who.subject,
-                             disabled ? "true" : "false"};
-    wf_db_query(call->th->db, WF_SQL_FLOW_UPSERT, 6, params, on_upsert, call);
+    st->source = source;
+    st->model = wf_http_strdup(call->req, model_text);
     free(model_text);
+    const char *params[1] = {st->ns};
+    wf_db_query(call->th->db, WF_SQL_POLICY_CHAIN, 1, params, on_apply_policy, call);
 }
 
 static bool id_ok(const char *s)

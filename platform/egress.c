@@ -3,6 +3,7 @@
  * parsing here keeps one reading of the grammar for the config check and
  * the decision. */
 #include "platform/egress.h"
+#include "tenants/policy.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -219,8 +220,9 @@ static const char *who(const wf_egress_ctx_t *ctx)
     return ctx->namespace_ ? ctx->namespace_ : "this executor";
 }
 
-int wf_egress_allowed(const wf_egress_ctx_t *ctx, const char *host, int port, char *reason,
-                      size_t len)
+/* The config's rules alone (executor.egress_allow). */
+static int rules_allowed(const wf_egress_ctx_t *ctx, const char *host, int port, char *reason,
+                         size_t len)
 {
     char name[300];
     if (host == NULL || host[0] == '\0') {
@@ -269,6 +271,37 @@ int wf_egress_allowed(const wf_egress_ctx_t *ctx, const char *host, int port, ch
     snprintf(reason, len, "egress to %s:%d refused for %s: not allowed by executor.egress_allow",
              name, port, who(ctx));
     return 0;
+}
+
+/* The namespace policy's `network` key, after the rules allowed the target:
+ * it can only refuse more. Its allowlist names host:port, so a Unix socket
+ * directory is refused by any network policy. */
+static int policy_allowed(const wf_egress_ctx_t *ctx, const char *host, int port, char *reason,
+                          size_t len)
+{
+    char raw[300], name[300];
+    const char *from = "";
+    if (host[0] == '/') {
+        snprintf(name, sizeof(name), "%s", host);
+    } else {
+        bare_host(host, raw, sizeof(raw));
+        copy_name(name, sizeof(name), raw);
+    }
+    if (wf_policy_egress(ctx->policy, name, port, &from) != WF_POL_EGRESS_DENY)
+        return 1;
+    snprintf(reason, len,
+             "egress to %s:%d refused for %s: not allowed by policy network of namespace %s",
+             name, port, who(ctx), from[0] ? from : "\"\" (the root)");
+    return 0;
+}
+
+int wf_egress_allowed(const wf_egress_ctx_t *ctx, const char *host, int port, char *reason,
+                      size_t len)
+{
+    int r = rules_allowed(ctx, host, port, reason, len);
+    if (r != 1 || ctx->policy == NULL)
+        return r;
+    return policy_allowed(ctx, host, port, reason, len);
 }
 
 static bool v4_internal(const unsigned char *b)

@@ -33,6 +33,10 @@ typedef struct wf_egress_ctx {
     const wf_config_t *cfg;
     const char *namespace_;
     const char *domain;
+    /* The namespace's policy (tenants/policy.h) or NULL: its `network` key
+     * narrows what the rules allow ("none" refuses everything, Unix socket
+     * directories included). The caller keeps it alive. */
+    const struct wf_policy *policy;
 } wf_egress_ctx_t;
 
 /* 1 when `host`:`port` may be reached, 0 when refused (`reason` says why,

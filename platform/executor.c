@@ -345,6 +345,7 @@ out:
     if (ex.sbx)
         wf_sbx_ctx_destroy(ex.sbx);
     wf_xsecrets_dispose(&ex);
+    wf_xpolicy_dispose(&ex);
     if (ex.work_root) {
         remove_tree(ex.work_root);
         free(ex.work_root);

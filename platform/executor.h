@@ -145,6 +145,7 @@ struct wf_executor {
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
     struct wf_xsched *sched;
+    struct wf_xpolicy *policies; /* namespace policies read lately (executor_policy.c) */
     struct wf_xhttp *http; /* transfers of http.Request tasks (executor_http.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
@@ -249,6 +250,24 @@ void wf_xsecrets_free(wf_xexec_t *x);
 void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v);
 /* True when a string of `v` holds a secret value this execution has seen. */
 bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v);
+
+/* executor_policy.c: namespace policies at run time (tenants/policy.h). */
+struct wf_policy;
+/* The policy of `ns`, re-read at most once a second (the executor owns it:
+ * use it before the next call, or take a reference with wf_policy_ref).
+ * NULL when it cannot be read and was never read: callers then wait or refuse. */
+struct wf_policy *wf_xpolicy_of(wf_executor_t *ex, const char *ns);
+void wf_xpolicy_dispose(wf_executor_t *ex);
+/* Admission of a CREATED/QUEUED execution: 1 may start, 0 must wait QUEUED
+ * (maxExecutionsPerMinute), -1 refused (a task type the policy forbids;
+ * logged), -2 policy or database unavailable (try again later). */
+int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x);
+/* True when a sandboxed task run of `x` may start now (maxConcurrentTaskRuns). */
+bool wf_xpolicy_task_slot(wf_executor_t *ex, wf_xexec_t *x);
+/* Caps the sandbox of `tr` at the policy's memory, CPU, pids and duration
+ * (min of the task's and the policy's). Returns 0, or -1 with `err`. */
+int wf_xpolicy_sandbox(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
+                       size_t errlen);
 
 /* executor_sched.c: Schedule and Flow triggers of the domain. */
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex);

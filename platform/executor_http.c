@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "platform/egress.h"
+#include "tenants/policy.h"
 #include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
@@ -222,6 +223,7 @@ static void job_free(http_job_t *j)
     wipe_free(j->bearer);
     free(j->buf);
     json_decref(j->resp_headers);
+    wf_policy_destroy((wf_policy_t *)j->eg.policy);
     free(j);
 }
 
@@ -774,9 +776,17 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     j->eg.cfg = ex->cfg;
     j->eg.namespace_ = tr->exec->namespace_;
     j->eg.domain = ex->domain;
+    /* The namespace policy narrows egress; the job keeps its own reference
+     * (redirects are checked later, after the executor may have re-read it). */
+    struct wf_policy *pol = wf_xpolicy_of(ex, tr->exec->namespace_);
+    j->eg.policy = wf_policy_ref(pol);
     j->next = h->jobs;
     h->jobs = j;
     const char *uri = str_of(props, "uri");
+    if (pol == NULL) {
+        snprintf(err, sizeof(err), "the namespace policy cannot be read: not connecting");
+        goto fail;
+    }
     if (uri == NULL) {
         snprintf(err, sizeof(err), "uri is required");
         goto fail;

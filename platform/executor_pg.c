@@ -27,6 +27,7 @@
 #include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/log.h"
+#include "tenants/policy.h"
 
 typedef enum { FETCH_NONE, FETCH_ONE, FETCH_ALL } fetch_t;
 
@@ -515,8 +516,13 @@ bad:
  * address it resolves to, which is pinned for libpq. */
 static int check_target(wf_executor_t *ex, wf_trun_t *tr, pg_target_t *t, char *err, size_t len)
 {
-    wf_egress_ctx_t eg = {ex->cfg, tr->exec->namespace_, ex->domain};
+    wf_egress_ctx_t eg = {ex->cfg, tr->exec->namespace_, ex->domain,
+                          wf_xpolicy_of(ex, tr->exec->namespace_)};
     int port = atoi(t->port);
+    if (eg.policy == NULL) {
+        snprintf(err, len, "the namespace policy cannot be read: not connecting");
+        return -1;
+    }
     if (wf_egress_allowed(&eg, t->host, port, err, len) != 1)
         return -1;
     if (t->host[0] == '/')

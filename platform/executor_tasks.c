@@ -393,7 +393,8 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     if (tr->task->timeout_ms > 0)
         wf_sbx_spec_limit(spec, WF_SBX_LIMIT_TIMEOUT, tr->task->timeout_ms);
-    rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
+    if (wf_xpolicy_sandbox(ex, tr, spec, err, sizeof(err)) == 0)
+        rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
 out:
     wf_sbx_spec_destroy(spec);
     free(body);

@@ -560,8 +560,8 @@ static bool check_run_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     bool slot = wf_xtask_uses_slot(tr->task);
-    if (slot && ex->busy >= ex->slots)
-        return; /* walked again when a slot frees */
+    if (slot && (ex->busy >= ex->slots || !wf_xpolicy_task_slot(ex, x)))
+        return; /* walked again when a slot frees (or at the next poll) */
     char date[40];
     wf_iso_now(date, sizeof(date));
     tr->attempts_count++;
@@ -680,6 +680,19 @@ static void finish(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s)
  * the execution must wait (QUEUED). */
 static bool admit(wf_executor_t *ex, wf_xexec_t *x)
 {
+    /* The namespace policy first: forbidden task types, per-minute quota. */
+    switch (wf_xpolicy_admit(ex, x)) {
+    case 1:
+        break;
+    case 0:
+        wf_xexec_set_state(x, WF_ST_QUEUED);
+        return false;
+    case -1:
+        wf_xexec_set_state(x, WF_ST_FAILED);
+        return false;
+    default:
+        return false; /* policy unreadable: try again on the next poll */
+    }
     int64_t limit = x->flow->concurrency.limit;
     if (limit <= 0) {
         wf_xexec_set_state(x, WF_ST_RUNNING);

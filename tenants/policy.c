@@ -25,13 +25,13 @@ typedef struct key_row {
 
 /* One row per key: adding a key is adding a row (and its check below). */
 static const key_row_t keys[WF_POL__COUNT] = {
-    [WF_POL_MAX_MEMORY] = {"maxMemory", KT_SIZE, 1 << 20, INT64_C(1) << 44,
-                           "a size of at least 1MiB (\"512MiB\", \"2GiB\" or bytes)"},
+    [WF_POL_MAX_MEMORY] = {"maxMemory", KT_SIZE, 1 << 20, INT64_C(1) << 40,
+                           "a size between 1MiB and 1TiB (\"512MiB\", \"2GiB\" or bytes)"},
     [WF_POL_MAX_CPU] = {"maxCpu", KT_CPU, 10, 1024000,
                         "a number of cores between 0.01 and 1024 (1.5, or \"500m\")"},
     [WF_POL_MAX_PIDS] = {"maxPids", KT_COUNT, 1, 1000000, "an integer between 1 and 1000000"},
-    [WF_POL_MAX_TASK_DURATION] = {"maxTaskDuration", KT_DURATION, 1000, INT64_C(31) * 86400000,
-                                  "an ISO-8601 duration between PT1S and P31D (\"PT10M\")"},
+    [WF_POL_MAX_TASK_DURATION] = {"maxTaskDuration", KT_DURATION, 1000, INT64_C(7) * 86400000,
+                                  "an ISO-8601 duration between PT1S and P7D (\"PT10M\")"},
     [WF_POL_MAX_CONCURRENT_TASK_RUNS] = {"maxConcurrentTaskRuns", KT_COUNT, 1, 100000,
                                          "an integer between 1 and 100000"},
     [WF_POL_MAX_EXECUTIONS_PER_MINUTE] = {"maxExecutionsPerMinute", KT_COUNT, 1, 1000000,
@@ -357,6 +357,7 @@ typedef struct constraint {
 } constraint_t;
 
 struct wf_policy {
+    int refs; /* wf_policy_ref / wf_policy_destroy */
     char *ns;
     constraint_t *c[WF_POL__COUNT];
     size_t n[WF_POL__COUNT];
@@ -367,6 +368,7 @@ wf_policy_t *wf_policy_create(const char *ns)
     wf_policy_t *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return NULL;
+    p->refs = 1;
     p->ns = strdup(ns ? ns : "");
     if (p->ns == NULL) {
         free(p);
@@ -375,9 +377,16 @@ wf_policy_t *wf_policy_create(const char *ns)
     return p;
 }
 
+wf_policy_t *wf_policy_ref(wf_policy_t *p)
+{
+    if (p != NULL)
+        p->refs++;
+    return p;
+}
+
 void wf_policy_destroy(wf_policy_t *p)
 {
-    if (p == NULL)
+    if (p == NULL || --p->refs > 0)
         return;
     for (int k = 0; k < WF_POL__COUNT; k++) {
         for (size_t i = 0; i < p->n[k]; i++) {

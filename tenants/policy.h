@@ -57,8 +57,11 @@ int wf_policy_validate(const json_t *doc, char *pointer, size_t plen, char *msg,
 
 typedef struct wf_policy wf_policy_t;
 
-/* An empty policy (everything allowed) for namespace `ns` ("" = root). */
+/* An empty policy (everything allowed) for namespace `ns` ("" = root), with
+ * one reference. wf_policy_ref adds one (returns `p`); wf_policy_destroy
+ * drops one and frees the policy with the last. Not thread-safe. */
 wf_policy_t *wf_policy_create(const char *ns);
+wf_policy_t *wf_policy_ref(wf_policy_t *p);
 void wf_policy_destroy(wf_policy_t *p);
 /* Adds the document of `prefix`, layer `platform` or domain. Call from the
  * root down (for one prefix: platform layer first). Members that do not
