@@ -213,6 +213,39 @@ static void put_outputs(json_t *all, wf_trun_t *tr)
     json_object_set(slot, key, tr->outputs);
 }
 
+/* Labels as expressions see them: each key as given, and a dotted key also
+ * as nested maps (Kestra's {{ labels.system.correlationId }}). */
+static json_t *labels_view(json_t *labels)
+{
+    json_t *v = json_deep_copy(labels);
+    const char *k;
+    json_t *val;
+    json_object_foreach(labels, k, val) {
+        if (strchr(k, '.') == NULL)
+            continue;
+        char *path = strdup(k);
+        json_t *slot = v;
+        char *save = NULL, *part = path ? strtok_r(path, ".", &save) : NULL;
+        while (part != NULL && slot != NULL) {
+            char *next = strtok_r(NULL, ".", &save);
+            if (next == NULL) {
+                if (json_object_get(slot, part) == NULL)
+                    json_object_set(slot, part, val);
+                break;
+            }
+            json_t *child = json_object_get(slot, part);
+            if (child == NULL) {
+                child = json_object();
+                json_object_set_new(slot, part, child);
+            }
+            slot = json_is_object(child) ? child : NULL;
+            part = next;
+        }
+        free(path);
+    }
+    return v;
+}
+
 json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     (void)ex;
@@ -231,7 +264,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                   "state", wf_xstate_name(x->state), "originalId",
                                   x->original_id ? x->original_id : x->id));
     json_object_set(ctx, "inputs", x->inputs);
-    json_object_set(ctx, "labels", x->labels);
+    json_object_set_new(ctx, "labels", labels_view(x->labels));
     json_object_set_new(ctx, "outputs", outputs);
     if (x->flow && x->flow->variables)
         json_object_set(ctx, "vars", x->flow->variables);
@@ -745,6 +778,24 @@ static void restart(wf_xexec_t *x)
     wf_xexec_set_state(x, WF_ST_RUNNING);
 }
 
+/* Labels every execution carries, as in Kestra, whoever created it (the
+ * gateway, a subflow, a trigger, a schedule): the flow's labels under the
+ * given ones, and system.correlationId, the id of the execution that started
+ * the chain (a subflow inherits its parent's). */
+static void seed_labels(wf_xexec_t *x)
+{
+    for (size_t i = 0; i < x->flow->n_labels; i++)
+        if (json_object_get(x->labels, x->flow->labels[i].key) == NULL) {
+            json_object_set_new(x->labels, x->flow->labels[i].key,
+                                json_string(x->flow->labels[i].value));
+            x->dirty = true;
+        }
+    if (json_object_get(x->labels, "system.correlationId") == NULL) {
+        json_object_set_new(x->labels, "system.correlationId", json_string(x->id));
+        x->dirty = true;
+    }
+}
+
 static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
 {
     if (x->state == WF_ST_RETRYING && x->flow != NULL)
@@ -754,6 +805,8 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         wf_xexec_set_state(x, WF_ST_FAILED);
         return;
     }
+    if (x->state == WF_ST_CREATED)
+        seed_labels(x);
     if (x->state == WF_ST_CREATED || x->state == WF_ST_QUEUED) {
         if (!admit(ex, x))
             return;

@@ -107,8 +107,11 @@ BADJSON=$(ex_exec team badjson)
 # ---- retry on flowable tasks (Kestra's RetryCaseTest flows) ------------------
 declare -A RF
 if [ -d "$KF" ]; then
+    ex_flow io.kestra.tests subflow-child "$(cat "$KF/subflow-child.yaml")"
+    ex_flow io.kestra.tests subflow-grand-child "$(cat "$KF/subflow-grand-child.yaml")"
     for f in retry-flowable retry-flowable-child retry-flowable-nested-child retry-flowable-parallel \
-        minimal errors waitfor waitfor-multiple-tasks waitfor-max-iterations retry-failed-task-duration; do
+        minimal errors waitfor waitfor-multiple-tasks waitfor-max-iterations retry-failed-task-duration \
+        full subflow-parent; do
         src=$KF/$f.yaml
         [ -f "$src" ] || src=$KF/$f.yml
         ex_flow io.kestra.tests "$f" "$(cat "$src")"
@@ -279,8 +282,14 @@ if [ -d "$KF" ]; then
     t_is "$(ex_wait "${RF[retry-failed-task-duration]}" 30)" FAILED "retry-failed-task-duration: FAILED"
     t_is "$(attempts "${RF[retry-failed-task-duration]}")" "fail=3" \
         "maxDuration PT6S every 2 s: 3 attempts (Kestra: 3)"
+    t_is "$(ex_wait "${RF[full]}" 30)" SUCCESS "full: SUCCESS"
+    t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '${RF[full]}' AND task_id = 't2'")" \
+        "second value1" "the flow's labels are the execution's labels"
+    t_is "$(ex_wait "${RF[subflow-parent]}" 30)" SUCCESS "subflow-parent -> child -> grand-child: SUCCESS"
+    t_is "$(pg_psql -c "SELECT count(*) FROM logs l JOIN executions e ON e.id = l.execution_id WHERE e.flow_id = 'subflow-grand-child' AND l.line = 'My grandparent is ${RF[subflow-parent]}'")" \
+        1 "labels.system.correlationId is the root execution's id down the chain"
 else
-    for i in $(seq 1 19); do t_skip "Kestra test flows" "no ../shared/kestra-flows"; done
+    for i in $(seq 1 23); do t_skip "Kestra test flows" "no ../shared/kestra-flows"; done
 fi
 t_is "$(ex_wait "$RETRYPAR" 30)" FAILED "Parallel with retry: FAILED when a child keeps failing"
 t_is "$(attempts "$RETRYPAR" "task_id <> 'par'")" "flaky=2 own=2" \
