@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include "platform/executor.h"
+#include "platform/executor_files.h"
 #include "platform/executor_proc.h"
 #include "platform/log.h"
 
@@ -26,6 +27,8 @@ struct wf_xproc {
     bool killed;
     const wf_xjob_ops_t *ops; /* set for an in-process job instead of a sandbox */
     void *job;
+    bool collect;      /* collect output files after a successful run */
+    json_t *patterns;  /* outputFiles globs */
 };
 
 /* One complete line of task output. */
@@ -123,7 +126,17 @@ static void proc_free(wf_xproc_t *p)
     wf_loop_io_del(loop, &p->tmr_io);
     wf_sbx_destroy(p->sb);
     json_decref(p->vars);
+    json_decref(p->patterns);
     free(p);
+}
+
+/* Host path of the WorkingDirectory the task runs in, or NULL (then /work). */
+static const char *task_cwd(wf_trun_t *tr)
+{
+    for (wf_trun_t *q = tr->parent; q; q = q->parent)
+        if (q->task->type->kind == WF_TASK_WORKING_DIRECTORY)
+            return q->workdir;
+    return NULL;
 }
 
 static void on_exit_fd(wf_io_t *io, uint32_t ev)
@@ -162,6 +175,15 @@ static void on_exit_fd(wf_io_t *io, uint32_t ev)
     } else if (status != 0) {
         st = WF_ST_FAILED;
         snprintf(msg, sizeof(msg), "command failed with exit code %d", status);
+    }
+    if (st == WF_ST_SUCCESS && p->collect) {
+        /* The sandbox is gone but its work dir lives until proc_free. */
+        json_t *files = NULL;
+        if (wf_xfiles_collect(ex, tr, wf_sbx_workdir(p->sb), task_cwd(tr), p->patterns, &files,
+                              msg, sizeof(msg)) != 0)
+            st = WF_ST_FAILED;
+        else if (files != NULL)
+            json_object_set_new(outs, "outputFiles", files);
     }
     proc_free(p);
     wf_xwalk_attempt_done(ex, tr, st, outs, msg[0] ? msg : NULL);
@@ -225,6 +247,13 @@ void wf_xproc_abandon(wf_executor_t *ex, wf_xproc_t *p)
         return;
     }
     proc_free(p);
+}
+
+void wf_xproc_collect_files(wf_xproc_t *p, json_t *patterns)
+{
+    p->collect = true;
+    json_decref(p->patterns);
+    p->patterns = json_is_array(patterns) ? json_incref(patterns) : NULL;
 }
 
 int wf_xjob_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xjob_ops_t *ops, void *job)

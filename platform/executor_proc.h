@@ -13,6 +13,9 @@
  * `err` when the sandbox could not start. The caller keeps `spec`. */
 int wf_xproc_start(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
                    size_t errlen);
+/* After a successful run, collect the outputs directory and the files
+ * matching `patterns` (outputFiles; NULL for none) into outputFiles. */
+void wf_xproc_collect_files(wf_xproc_t *p, json_t *patterns);
 /* Kills the process; the attempt then ends as KILLED. */
 void wf_xproc_kill(wf_xproc_t *p);
 /* Kills and frees the process without reporting (execution being freed). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "platform/executor.h"
+#include "platform/executor_files.h"
 #include "platform/expr.h"
 
 /* errorLogs(): the ERROR lines logged so far in the execution (already
@@ -46,15 +47,17 @@ static json_t *error_logs(wf_xexec_t *x, char *err, size_t errlen)
     return list;
 }
 
-/* Functions answered by the executor rather than the context. */
+/* Functions answered by the executor rather than the context: errorLogs()
+ * here, read() by the output files module; Weft has no key-value store. */
 static json_t *host_fn(void *ud, const char *fn, const json_t *args, char *err, size_t errlen)
 {
-    (void)args;
     if (strcmp(fn, "errorLogs") == 0)
         return error_logs(ud, err, errlen);
-    snprintf(err, errlen, "Weft has no %s", strcmp(fn, "kv") == 0 ? "key-value store"
-                                                : "internal storage");
-    return NULL;
+    if (strcmp(fn, "kv") == 0) {
+        snprintf(err, errlen, "Weft has no key-value store");
+        return NULL;
+    }
+    return wf_xfiles_host(ud, fn, args, err, errlen);
 }
 
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
@@ -70,8 +73,11 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
         wf_tmpl_free(t);
         return strdup(tmpl);
     }
-    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x,
-                         .host = host_fn, .host_ud = x};
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = host_fn,
+                         .host_ud = x};
     const char *out = NULL;
     size_t n = 0;
     char *res = NULL;
@@ -86,8 +92,11 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
 json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
                         size_t errlen)
 {
-    wf_expr_env_t env = {.ctx = ctx, .secret = wf_xsecret_lookup, .secret_ud = x,
-                         .host = host_fn, .host_ud = x};
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = host_fn,
+                         .host_ud = x};
     wf_expr_err_t e = {0};
     json_t *r = wf_expr_render_json(v, &env, ex->rt, &e);
     if (r == NULL)

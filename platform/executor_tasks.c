@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "platform/executor.h"
+#include "platform/executor_files.h"
 #include "platform/executor_net.h"
 #include "platform/executor_proc.h"
 #include "platform/flow_time.h"
@@ -361,6 +362,9 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                              json_string_length(content), 0644);
         }
     }
+    /* The outputs directory ({{ outputDir }}): made by placing an empty
+     * marker in it, so that it belongs to the task's user. */
+    wf_sbx_spec_file(spec, WF_XFILES_OUTPUT_REL "/.keep", "", 0, 0644);
     /* The script file: shell scripts stop at the first failing command. */
     size_t cap = strlen(body) + (before ? strlen(before) : 0) + 64;
     char *script = malloc(cap);
@@ -405,6 +409,15 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_limit(spec, WF_SBX_LIMIT_TIMEOUT, tr->task->timeout_ms);
     if (wf_xpolicy_sandbox(ex, tr, spec, err, sizeof(err)) == 0)
         rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
+    if (rc == 0) {
+        json_t *of = json_object_get(props, "outputFiles");
+        if (json_is_string(of)) /* a single pattern */
+            of = json_pack("[O]", of);
+        else
+            json_incref(of);
+        wf_xproc_collect_files(tr->proc, of);
+        json_decref(of);
+    }
 out:
     wf_sbx_spec_destroy(spec);
     free(body);
@@ -464,6 +477,11 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
         return -1;
     wf_xexec_t *x = tr->exec;
     json_t *ctx = wf_xexec_context(ex, x, tr);
+    if (r->start == run_script) {
+        /* Paths as the task sees them inside its sandbox. */
+        json_object_set_new(ctx, "outputDir", json_string(WF_XFILES_OUTPUT_DIR));
+        json_object_set_new(ctx, "workingDir", json_string(working_dir_of(tr) ? "/wd" : "/work"));
+    }
     char err[600];
     json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
                                                       sizeof(err))

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Output files of script tasks through the real gateway and executor:
+# {{ outputDir }} and outputFiles collected into outputs.outputFiles, read back
+# with read(), bounded in size; symbolic links (to /etc/shadow, to another
+# task's directory) and hard links are refused, never followed.
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/gateway.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+pg_start || t_bail "cannot start PostgreSQL"
+"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+gw_start || t_bail "gateway did not start"
+trap 'ex_stop_all; _gw_cleanup' EXIT
+
+cat >"$PG_TMP/weft.yaml" <<EOF
+executor:
+  output_files_max: 4KiB
+EOF
+# Stands for another task's directory on the executor's host.
+OTHER=$PG_TMP/other-task
+mkdir -p "$OTHER" && echo "other task's secret" >"$OTHER/secret.txt" && chmod -R a+rX "$OTHER"
+
+ADMIN=$(gw_mint_token weft admin)
+gw_bind sa:weft/admin platform-admin ''
+AU=(-H "Authorization: Bearer $ADMIN")
+J=(-H 'Content-Type: application/json')
+Y=(-H 'Content-Type: application/x-yaml')
+http POST /api/v1/domains "${AU[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
+t_is "$STATUS" 201 "domain created through the API"
+ex_start ops --config "$PG_TMP/weft.yaml" || t_bail "executor did not start"
+
+apply() {
+    http POST /api/v1/flows "${AU[@]}" "${Y[@]}" --data-binary "$1"
+    [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2
+}
+runw() { http POST "/api/v1/executions/ops/$1?wait=30" "${AU[@]}" "${J[@]}" -d "${2:-{\}}"; }
+out() {
+    node -e 'const d=JSON.parse(process.argv[1]);const t=d.taskRunList.find(t=>t.taskId==process.argv[2]);const o=t.outputs||{};console.log(eval(process.argv[3]))' "$1" "$2" "$3"
+}
+errors() { pg_psql -c "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1' AND level = 'ERROR'"; }
+stored() { pg_psql -c "SELECT count(*) FROM task_run_files WHERE execution_id = '$1'"; }
+# one_sh NAME PROPS: a flow with one shell task `t`; sets ST, ERR, BODY, EID
+one_sh() {
+    apply "
+id: $1
+namespace: ops
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+$2"
+    runw "$1"
+    ST=$(jget "$BODY" .state.current)
+    EID=$(jget "$BODY" .id)
+    ERR=$(errors "$EID")
+}
+
+apply '
+id: files
+namespace: ops
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["*.csv", "report.txt"]
+    commands:
+      - echo "in the outputs dir" > "{{ outputDir }}/a.txt"
+      - mkdir -p "{{ outputDir }}/sub" && echo nested > "{{ outputDir }}/sub/b.txt"
+      - printf "id,n\n1,2\n" > data.csv
+      - echo report > report.txt
+      - echo ignored > other.log
+  - id: py
+    type: io.kestra.plugin.scripts.python.Script
+    script: |
+      open("{{ outputDir }}/py.json", "w").write("{\"from\": \"python\"}")
+  - id: use
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.t.outputFiles[\"data.csv\"]) }}|{{ read(outputs.py.outputFiles[\"py.json\"]) }}"
+'
+runw files
+EID=$(jget "$BODY" .id)
+t_is "$(jget "$BODY" .state.current)" SUCCESS "tasks writing output files: SUCCESS"
+t_is "$(out "$BODY" t 'Object.keys(o.outputFiles).sort().join(" ")')" "a.txt data.csv report.txt sub/b.txt" \
+    "outputFiles: the outputs dir (recursive) and the declared files, nothing else"
+t_match "$(out "$BODY" t 'o.outputFiles["data.csv"]')" "^weft:///ops/files/executions/$EID/tasks/t/[^/]+/data.csv$" \
+    "each file as a weft:/// uri"
+t_is "$(out "$BODY" py 'Object.keys(o.outputFiles).join()')" "py.json" "a Python script's outputDir"
+t_is "$(out "$BODY" use o.value)" "id,n
+1,2
+|{\"from\": \"python\"}" "read() returns the contents to a later task"
+t_is "$(pg_psql -c "SELECT size || ':' || sha256 FROM task_run_files WHERE execution_id = '$EID' AND name = 'report.txt'")" \
+    "7:$(printf 'report\n' | sha256sum | cut -d' ' -f1)" "stored with size and sha256"
+
+apply '
+id: wdfiles
+namespace: ops
+tasks:
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: w1
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: ["echo shared > shared.txt"]
+      - id: w2
+        type: io.kestra.plugin.scripts.shell.Commands
+        outputFiles: ["shared.txt"]
+        commands: ["test \"{{ workingDir }}\" = /wd"]
+'
+runw wdfiles
+t_is "$(out "$BODY" w2 'Object.keys(o.outputFiles).join()')" "shared.txt" \
+    "outputFiles inside a WorkingDirectory are taken from the shared folder"
+
+one_sh missing '    outputFiles: ["nope.txt"]
+    commands: ["true"]'
+t_is "$ST" FAILED "a declared file that was not created fails the task"
+t_match "$ERR" "output file 'nope.txt' was not created" "naming it"
+
+one_sh big '    commands: ["head -c 5000 /dev/zero | tr \"\\\\0\" x > \"{{ outputDir }}/big.txt\""]'
+t_is "$ST" FAILED "output files larger than executor.output_files_max fail the task"
+t_match "$ERR" "larger than executor.output_files_max" "saying the bound"
+
+# ---- attacks ---------------------------------------------------------------------
+one_sh shadow_dir '    commands: ["ln -s /etc/shadow \"{{ outputDir }}/shadow\""]'
+t_is "$ST" FAILED "a symbolic link to /etc/shadow in the outputs dir is refused"
+t_match "$ERR" "output file 'shadow' is a symbolic link: refused" "with a precise message"
+t_is "$(stored "$EID")" 0 "and nothing was stored"
+
+one_sh shadow_decl '    outputFiles: ["*"]
+    commands: ["ln -s /etc/shadow shadow"]'
+t_match "$ERR" "output file 'shadow' is a symbolic link: refused" "a declared file linking to /etc/shadow is refused"
+t_is "$(stored "$EID")" 0 "nothing stored"
+
+one_sh other_dir "    outputFiles: [\"other/secret.txt\"]
+    commands: [\"ln -s $OTHER other\"]"
+t_match "$ERR" "output file 'other/secret.txt' is \\(or goes through\\) a symbolic link: refused" \
+    "a path through a link to another task's directory is refused"
+one_sh other_file "    commands: [\"ln -s $OTHER/secret.txt '{{ outputDir }}/leak.txt'\"]"
+t_match "$ERR" "output file 'leak.txt' is a symbolic link: refused" "a link to another task's file is refused"
+one_sh out_link "    commands: [\"rm -rf '{{ outputDir }}' && ln -s $OTHER '{{ outputDir }}'\"]"
+t_match "$ERR" "the outputs directory is a symbolic link or not a directory: refused" \
+    "the outputs directory replaced by a link is refused"
+t_is "$(pg_psql -c "SELECT count(*) FROM task_run_files WHERE convert_from(content, 'UTF8') LIKE '%other task%'")" 0 \
+    "the other task's secret was never stored"
+
+one_sh hardlink '    commands: ["echo x > a.txt && ln a.txt \"{{ outputDir }}/b.txt\""]'
+t_match "$ERR" "output file 'b.txt' has 2 hard links: refused" "a hard-linked file is refused"
+
+one_sh fifo '    outputFiles: ["p"]
+    commands: ["mkfifo p"]'
+t_match "$ERR" "output file 'p' is not a regular file: refused" "a FIFO is refused (and does not hang the executor)"
+
+apply '
+id: otherexec
+namespace: ops
+inputs:
+  - id: uri
+    type: STRING
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.uri) }}"
+'
+URI=$(pg_psql -c "SELECT 'weft:///ops/files/executions/' || execution_id || '/tasks/t/' || task_run_id || '/data.csv'
+                  FROM task_run_files WHERE name = 'data.csv' LIMIT 1")
+runw otherexec "{\"uri\": \"$URI\"}"
+t_is "$(jget "$BODY" .state.current)" FAILED "read() of another execution's file fails"
+t_match "$(errors "$(jget "$BODY" .id)")" "belongs to another execution" "saying so"
+
+t_done
