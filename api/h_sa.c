@@ -215,3 +215,34 @@ void wf_h_sa_token_revoke(wf_call_t *call)
     const char *params[4] = {call->ns, call->params[1], call->params[2], call->who.subject};
     wf_db_query(call->th->db, WF_SQL_SA_TOKEN_REVOKE, 4, params, on_token_revoked, call);
 }
+
+/* ---- deleting an account ---------------------------------------------------- */
+
+static void on_sa_deleted(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_db_ok(res)) {
+        wf_call_db_error(call, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    wf_http_json(call->req, 200,
+                 json_pack("{s:s, s:I, s:I}", "subject",
+                           wf_http_printf(call->req, "sa:%s/%s", call->ns, call->params[1]),
+                           "tokensRevoked", (json_int_t)strtoll(wf_db_get(res, 0, 1), NULL, 10),
+                           "bindingsDeleted",
+                           (json_int_t)strtoll(wf_db_get(res, 0, 2), NULL, 10)));
+}
+
+void wf_h_sa_delete(wf_call_t *call)
+{
+    if (!name_ok(call->params[1])) {
+        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    const char *params[3] = {call->ns, call->params[1], call->who.subject};
+    wf_db_query(call->th->db, WF_SQL_SA_DELETE, 3, params, on_sa_deleted, call);
+}

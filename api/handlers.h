@@ -22,6 +22,7 @@ void wf_h_sa_list(wf_call_t *call);
 void wf_h_sa_token_create(wf_call_t *call);
 void wf_h_sa_token_list(wf_call_t *call);
 void wf_h_sa_token_revoke(wf_call_t *call);
+void wf_h_sa_delete(wf_call_t *call);
 /* api/h_domains.c */
 void wf_h_domain_create(wf_call_t *call);
 void wf_h_domain_list(wf_call_t *call);

@@ -47,6 +47,9 @@ const wf_route_t wf_routes[] = {
     {"DELETE", "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/tokens/{tokenId}", BEARER,
      WF_PERM_SA_MANAGE, WF_NS_PATH, WF_BODY_NONE, wf_h_sa_token_revoke, "Revoke a token",
      "serviceaccounts"},
+    {"DELETE", "/api/v1/namespaces/{namespace}/serviceaccounts/{name}", BEARER,
+     WF_PERM_SA_MANAGE, WF_NS_PATH, WF_BODY_NONE, wf_h_sa_delete,
+     "Delete a service account, its tokens and its bindings", "serviceaccounts"},
 
     /* domains (platform team) */
     {"POST", "/api/v1/domains", BEARER, WF_PERM_DOMAIN_MANAGE, WF_NS_NONE, WF_BODY_JSON,

@@ -108,6 +108,29 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $4, 'sa.token.revoke', $1, 'sa:' || $1 || '/' || $2, 'allowed',"
          "   jsonb_build_object('tokenId', r.id) FROM r)"
          " SELECT id FROM r"},
+    /* $1 namespace, $2 name, $3 actor. The account's tokens go with it (ON
+     * DELETE CASCADE, so the next call presenting one finds no hash: 401 at
+     * once) and so do the bindings naming it, so that an account created
+     * later under the same name starts with nothing. One statement: the
+     * audit row commits with the deletion or not at all. */
+    [WF_SQL_SA_DELETE] =
+        {"sa_delete",
+         "WITH s AS (SELECT id FROM service_accounts WHERE namespace = $1 AND name = $2),"
+         " t AS (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') AS ids FROM sa_tokens"
+         "  WHERE account_id IN (SELECT id FROM s) AND revoked_at IS NULL"
+         "   AND (expires_at IS NULL OR expires_at > now())),"
+         " d AS (DELETE FROM service_accounts WHERE id IN (SELECT id FROM s)"
+         "  RETURNING id, namespace, name),"
+         " b AS (DELETE FROM role_bindings WHERE subject = 'sa:' || $1 || '/' || $2"
+         "  AND EXISTS (SELECT 1 FROM d) RETURNING id, role, namespace),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'sa.delete', d.namespace, 'sa:' || d.namespace || '/' || d.name,"
+         "   'allowed', jsonb_build_object('tokensRevoked', (SELECT ids FROM t),"
+         "   'bindingsDeleted', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', b.id,"
+         "    'role', b.role, 'namespace', b.namespace) ORDER BY b.id), '[]') FROM b))"
+         "  FROM d)"
+         " SELECT d.id, jsonb_array_length((SELECT ids FROM t)), (SELECT count(*) FROM b)"
+         " FROM d"},
 
     /* ---- domains ---- */
     /* $1 name, $2 text[] of prefixes, $3 actor */

@@ -136,26 +136,26 @@ out:
 static int sa_delete(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft sa delete NAMESPACE NAME",
-                                   "Deletes a service account (its tokens stop working).", 2, 2};
+                                   "Deletes a service account: its tokens stop working at once "
+                                   "and the role\nbindings naming it are removed.",
+                                   2, 2};
     weft_t w;
     weft_resp_t r = {0};
     int rc = weft_parse(&w, "weft sa delete", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
     char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s", w.pos[0], w.pos[1]);
-    rc = weft_call(&w, "DELETE", path, NULL, NULL, 0, &r);
+    rc = weft_request(&w, "DELETE", path, NULL, &r);
     free(path);
     if (rc != 0)
         goto out;
-    if (r.status == 405) {
-        weft_err(&w, "this server cannot delete service accounts; revoke their tokens with "
-                     "'weft sa token revoke' instead");
-        rc = WEFT_EXIT_FAIL;
-    } else if (r.status >= 400) {
-        weft_print_problem(&w, &r, NULL);
-        rc = WEFT_EXIT_FAIL;
+    if (w.fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(&w, r.json);
     } else {
-        printf("deleted  sa:%s/%s\n", w.pos[0], w.pos[1]);
+        char t[32], b[32];
+        printf("deleted  %s  (%s tokens revoked, %s bindings removed)\n", jstr(r.json, "subject"),
+               weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
+               weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
     }
 out:
     weft_resp_dispose(&r);

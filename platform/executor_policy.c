@@ -271,6 +271,26 @@ out:
     return res;
 }
 
+/* Every denial is audited: the executor's only hold on the log is
+ * audit_append() (migration 0004). A failure is logged, not fatal. */
+static void audit_refusal(wf_executor_t *ex, wf_xexec_t *x, const wf_task_t *t, const char *from)
+{
+    char actor[96], target[600];
+    snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+    snprintf(target, sizeof(target), "execution:%s", x->id);
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "flow", x->flow_id, "task", t->id, "type",
+                          t->type->name, "key", "allowedTaskTypes", "from", from);
+    char *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    const char *p[] = {actor, x->namespace_, target, details ? details : "{}"};
+    PGresult *r = q(ex,
+                    "SELECT audit_append($1, 'execution.start', $2, $3, 'denied', 'policy', "
+                    "$4::jsonb)",
+                    4, p);
+    PQclear(r);
+    free(details);
+}
+
 int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x)
 {
     const wf_policy_t *p = wf_xpolicy_of(ex, x->namespace_);
@@ -285,6 +305,7 @@ int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x)
                          tc.bad->id, tc.bad->type->name, tc.from[0] ? tc.from : "\"\" (the root)");
         wf_xlog(ex, x, NULL, "ERROR", msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
         wf_warn("execution %s: %s", x->id, msg);
+        audit_refusal(ex, x, tc.bad, tc.from);
         return -1;
     }
     int64_t limit;

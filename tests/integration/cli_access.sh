@@ -99,4 +99,30 @@ t_match "$out_ERR" "Unauthorized \(401\)" "with a clear 401 line"
 cli_run out weft sa token revoke sales ci "$TOKEN_ID"
 t_is "$out_RC" 1 "revoking twice: exit 1"
 
+# ---- deleting an account ----
+weft sa create sales bot >/dev/null 2>&1
+weft sa token create sales bot >"$CLI_TMP/bot.token" 2>/dev/null
+weft rbac bind sa:sales/bot viewer sales >/dev/null 2>&1
+BOT() { with_token "$(cat "$CLI_TMP/bot.token")" "$@"; }
+cli_run out BOT auth can-i flow.read sales
+t_is "$out_RC" 0 "the account to delete works before"
+cli_run out weft sa delete sales bot
+t_is "$out_RC:$out" "0:deleted  sa:sales/bot  (1 tokens revoked, 1 bindings removed)" "sa delete"
+cli_run out BOT me
+t_is "$out_RC" 1 "its token is refused at once: exit 1"
+t_match "$out_ERR" "Unauthorized \(401\)" "with the 401 line"
+t_is "$(pg_psql -c "SELECT count(*) FROM role_bindings WHERE subject = 'sa:sales/bot'")" 0 \
+    "its binding is gone"
+cli_run out weft sa delete sales bot
+t_is "$out_RC" 1 "deleting it twice: exit 1"
+t_match "$out_ERR" "Not Found \(404\)" "with the 404 line"
+weft sa create sales bot2 >/dev/null 2>&1
+cli_run out weft sa delete sales bot2 -o json
+t_is "$(jx "$out" 'd.subject + " " + d.tokensRevoked + " " + d.bindingsDeleted')" "sa:sales/bot2 0 0" \
+    "sa delete -o json"
+cli_run out CI sa delete sales ci
+t_is "$out_RC" 1 "a revoked token cannot delete an account"
+cli_run out weft sa delete sales
+t_is "$out_RC" 2 "sa delete without a name: exit 2"
+
 t_done

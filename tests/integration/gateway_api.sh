@@ -293,6 +293,44 @@ http DELETE "/api/v1/namespaces/sales/serviceaccounts/ci/tokens/$TID" "${A[@]}"
 t_is "$STATUS" 204 "revoke a token"
 http GET /api/v1/me -H "Authorization: Bearer $T"
 t_is "$STATUS:$(jget "$BODY" .reason)" "401:sa-token-invalid" "a revoked token: 401"
+# Deleting an account: its live tokens stop at once, its bindings go, and
+# one audit row says what went with it.
+http POST /api/v1/namespaces/sales/serviceaccounts "${A[@]}" "${J[@]}" -d '{"name":"gone"}'
+http POST /api/v1/namespaces/sales/serviceaccounts/gone/tokens "${A[@]}" "${J[@]}" -d '{}'
+GT=$(jget "$BODY" .token)
+http POST /api/v1/namespaces/sales/serviceaccounts/gone/tokens "${A[@]}" "${J[@]}" -d '{}'
+GT2=$(jget "$BODY" .token)
+http POST /api/v1/bindings "${A[@]}" "${J[@]}" -d '{"subject":"sa:sales/gone","role":"admin","namespace":"sales"}'
+http GET /api/v1/flows/sales.reports/daily -H "Authorization: Bearer $GT"
+t_is "$STATUS" 200 "the account to delete works before"
+http DELETE /api/v1/namespaces/sales/serviceaccounts/gone -H "Authorization: Bearer $T"
+t_is "$STATUS" 401 "a revoked token cannot delete an account"
+http DELETE /api/v1/namespaces/sales/serviceaccounts/gone "${A[@]}"
+t_is "$STATUS:$(jget "$BODY" .subject)" "200:sa:sales/gone" "delete a service account"
+t_is "$(jget "$BODY" .tokensRevoked):$(jget "$BODY" .bindingsDeleted)" "2:1" \
+    "the answer counts the tokens and bindings that went with it"
+http GET /api/v1/me -H "Authorization: Bearer $GT"
+t_is "$STATUS:$(jget "$BODY" .reason)" "401:sa-token-invalid" "its token is refused at once"
+http GET /api/v1/flows/sales.reports/daily -H "Authorization: Bearer $GT2"
+t_is "$STATUS" 401 "its other token too, on a protected route"
+t_is "$(pg_psql -c "SELECT count(*) FROM role_bindings WHERE subject = 'sa:sales/gone'")" 0 \
+    "its bindings are deleted"
+t_is "$(pg_psql -c "SELECT count(*) FROM sa_tokens t WHERE NOT EXISTS (SELECT 1 FROM service_accounts a WHERE a.id = t.account_id)")" 0 \
+    "no token outlives its account"
+t_is "$(pg_psql -c "SELECT jsonb_array_length(details->'tokensRevoked') || ',' || jsonb_array_length(details->'bindingsDeleted') FROM audit_log WHERE action = 'sa.delete' AND target = 'sa:sales/gone'")" \
+    "2,1" "one audit row names the revoked tokens and deleted bindings"
+http POST /api/v1/namespaces/sales/serviceaccounts "${A[@]}" "${J[@]}" -d '{"name":"gone"}'
+http POST /api/v1/namespaces/sales/serviceaccounts/gone/tokens "${A[@]}" "${J[@]}" -d '{}'
+http GET /api/v1/flows/sales.reports/daily -H "Authorization: Bearer $(jget "$BODY" .token)"
+t_is "$STATUS" 404 "an account made again under the same name inherits nothing"
+http DELETE /api/v1/namespaces/sales/serviceaccounts/gone "${A[@]}"
+http DELETE /api/v1/namespaces/sales/serviceaccounts/gone "${A[@]}"
+t_is "$STATUS" 404 "deleting it twice: 404"
+http DELETE /api/v1/namespaces/sales/serviceaccounts/Bad%20Name "${A[@]}"
+t_is "$STATUS" 404 "an invalid name: 404"
+t_is "$(pg_psql -c "SELECT count(*) FROM audit_log WHERE action = 'sa.delete'")" 2 \
+    "only real deletions are audited"
+
 http DELETE /api/v1/flows/sales.reports/daily "${A[@]}"
 t_is "$STATUS" 204 "delete a flow"
 http GET /api/v1/flows/sales.reports/daily "${A[@]}"
@@ -305,7 +343,7 @@ t_is "$(pg_psql -c "SELECT count(*) FROM audit_log WHERE action = 'flow.write' A
     "each stored flow revision is audited"
 t_is "$(pg_psql -c "SELECT count(*) > 0 FROM audit_log WHERE result = 'denied' AND reason = 'denied:role-too-low' AND actor = 'sa:sales/ci'")" t \
     "denials are audited with actor and reason"
-for action in domain.create binding.create binding.delete sa.create sa.token.create sa.token.revoke \
+for action in domain.create binding.create binding.delete sa.create sa.token.create sa.token.revoke sa.delete \
     execution.create execution.kill execution.restart execution.resume flow.delete; do
     t_is "$(pg_psql -c "SELECT count(*) > 0 FROM audit_log WHERE action = '$action'")" t \
         "audit: $action"

@@ -82,6 +82,10 @@ const recipes = {
       fx.tokenIds[ns] = t.id;
     },
   },
+  delete_api_v1_namespaces_namespace_serviceaccounts_name: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/serviceaccounts/gone`],
+    restore: async (ns) => { await goneAccount(ns); },
+  },
   post_api_v1_domains: {
     req: () => ['/api/v1/domains', JSON.stringify({ name: uniq('d'), namespaces: [uniq('p')] })],
   },
@@ -131,6 +135,9 @@ const recipes = {
 // by gateway_rbac_matrix.sh).
 const keepSecret = (ns) => must('PUT', `/api/v1/namespaces/${ns}/secrets/KEEP`, JSON.stringify({ value: 'fixture-value' }));
 for (const ns of Object.values(rels)) await keepSecret(ns);
+// A service account to delete in every namespace.
+const goneAccount = (ns) => must('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, JSON.stringify({ name: 'gone' }));
+for (const ns of Object.values(rels)) await goneAccount(ns);
 // A grant to revoke in every namespace.
 const grantBody = (flow) => JSON.stringify({ flows: [flow], to: 'logistics.team', events: ['SUCCESS'] });
 fx.grants = {};

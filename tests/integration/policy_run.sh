@@ -115,6 +115,9 @@ t_is "$(ex_wait "$e" 20)" FAILED "after tightening, the flow applied before fail
 t_match "$(logs "$e")" "type io.kestra.plugin.scripts.shell.Commands is not allowed by policy allowedTaskTypes of namespace sales" \
     "the log names the type, the key and the namespace"
 t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$e'")" 0 "no task of it ran"
+t_is "$(pg_psql -c "SELECT actor || ' ' || action || ' ' || result || ' ' || reason || ' ' || (details->>'from')
+                    FROM audit_log WHERE target = 'execution:$e'")" "executor:sales execution.start denied policy sales" \
+    "the refusal is audited"
 
 # ---- maxConcurrentTaskRuns ----
 policy sales.conc '{"maxConcurrentTaskRuns": 1}'
