@@ -97,6 +97,15 @@ t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["x-trace"]')" abc "custom head
 t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Basic $(printf u1:p1 | base64)" \
     "basic auth sent"
 
+one_req bearer "    uri: http://127.0.0.1:$A/echo
+    options:
+      auth: {type: BEARER, token: t0k3n}"
+t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Bearer t0k3n" "bearer auth sent"
+one_req head "    uri: http://127.0.0.1:$A/json
+    method: HEAD"
+t_is "$(out "$BODY" r 'o.code + "/" + o.body.length + "/" + o.headers["content-type"][0]')" \
+    "200/0/application/json" "HEAD: code and headers, no body"
+
 one_req form "    uri: http://127.0.0.1:$A/echo
     method: POST
     formData: {a: '1 2', b: x&y}"
