@@ -115,6 +115,7 @@ struct wf_xexec {
     struct wf_redact *redact; /* masks those values in log lines */
     struct wf_trun *rendering; /* task run whose context was built last:
                                   secret() lookups are made for it */
+    struct wf_xscache *scache; /* names looked up for the attempt being rendered */
     wf_xexec_t *next; /* executor's list */
 };
 

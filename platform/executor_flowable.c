@@ -91,31 +91,6 @@ static wf_state_t branches_result(const branches_t *b)
     return b->pending ? WF_ST_RUNNING : b->worst;
 }
 
-/* Runs `list` side by side, at most `limit` at once (0 = all). */
-static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
-                           wf_trun_t *parent, const char *value, int64_t limit)
-{
-    branches_t b;
-    branches_init(&b, limit);
-    for (size_t i = 0; i < list->count; i++) {
-        const wf_task_t *t = list->items[i];
-        if (t->disabled)
-            continue;
-        wf_trun_t *tr = wf_xwalk_find(x, t, parent, value);
-        if (tr == NULL) {
-            if (!branches_may_start(&b, x)) {
-                branches_hold(&b);
-                continue;
-            }
-            tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
-            if (tr == NULL)
-                return WF_ST_FAILED;
-        }
-        branches_add(&b, wf_xwalk_task(ex, x, tr));
-    }
-    return branches_result(&b);
-}
-
 /* Dag: ready once every task it depends on succeeded (or was skipped or
  * disabled); a failed dependency fails the walk. */
 static bool dag_ready(wf_xexec_t *x, const wf_task_list_t *list, const wf_task_t *t,
@@ -137,6 +112,41 @@ static bool dag_ready(wf_xexec_t *x, const wf_task_list_t *list, const wf_task_t
     return ready;
 }
 
+/* One pass over side-by-side tasks (Parallel; Dag when `dag`, where a task
+ * also waits for its dependencies). Returns -1 when out of memory. */
+static int walk_branches(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+                         wf_trun_t *parent, const char *value, bool dag, branches_t *b)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const wf_task_t *t = list->items[i];
+        if (t->disabled)
+            continue;
+        wf_trun_t *tr = wf_xwalk_find(x, t, parent, value);
+        if (tr == NULL) {
+            if (!branches_may_start(b, x) || (dag && !dag_ready(x, list, t, parent, value, b))) {
+                branches_hold(b);
+                continue;
+            }
+            tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
+            if (tr == NULL)
+                return -1;
+        }
+        branches_add(b, wf_xwalk_task(ex, x, tr));
+    }
+    return 0;
+}
+
+/* Runs `list` side by side, at most `limit` at once (0 = all). */
+static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+                           wf_trun_t *parent, const char *value, int64_t limit)
+{
+    branches_t b;
+    branches_init(&b, limit);
+    if (walk_branches(ex, x, list, parent, value, false, &b) < 0)
+        return WF_ST_FAILED;
+    return branches_result(&b);
+}
+
 static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
                            wf_trun_t *parent, const char *value, int64_t limit)
 {
@@ -145,22 +155,8 @@ static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
         /* Two rounds: tasks settled synchronously in round one unlock their
          * dependants in round two without waiting for another walk. */
         branches_init(&b, limit);
-        for (size_t i = 0; i < list->count; i++) {
-            const wf_task_t *t = list->items[i];
-            if (t->disabled)
-                continue;
-            wf_trun_t *tr = wf_xwalk_find(x, t, parent, value);
-            if (tr == NULL) {
-                if (!branches_may_start(&b, x) || !dag_ready(x, list, t, parent, value, &b)) {
-                    branches_hold(&b);
-                    continue;
-                }
-                tr = wf_xexec_add_trun(x, t, parent, value, parent ? parent->iteration : -1);
-                if (tr == NULL)
-                    return WF_ST_FAILED;
-            }
-            branches_add(&b, wf_xwalk_task(ex, x, tr));
-        }
+        if (walk_branches(ex, x, list, parent, value, true, &b) < 0)
+            return WF_ST_FAILED;
     }
     if (b.failed && !b.pending)
         return WF_ST_FAILED;
@@ -341,6 +337,14 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         }
         char val[24];
         snprintf(val, sizeof(val), "%d", tr->branch);
+        /* Its tasks see the iterations done so far (Kestra's
+         * `outputs.<waitfor>.iterationCount`, 0 in the first one). */
+        json_t *count = json_object_get(tr->outputs, "iterationCount");
+        if (!json_is_integer(count) || json_integer_value(count) != tr->branch) {
+            json_decref(tr->outputs);
+            tr->outputs = json_pack("{s:I}", "iterationCount", (json_int_t)tr->branch);
+            tr->dirty = true;
+        }
         int saved = tr->iteration;
         tr->iteration = tr->branch;
         wf_state_t s = wf_xflow_seq(ex, x, &t->tasks, tr, val);

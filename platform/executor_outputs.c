@@ -36,6 +36,21 @@ static const char *trimmed(const char *s, size_t *len)
     return s;
 }
 
+/* The trimmed text of a string value copied into `buf`; false when `v` is
+ * not a string or the text is empty or does not fit. */
+static bool trimmed_copy(json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_string(v))
+        return false;
+    size_t n;
+    const char *s = trimmed(json_string_value(v), &n);
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return true;
+}
+
 static json_t *to_string(json_t *v, const char **why)
 {
     (void)why;
@@ -54,17 +69,11 @@ static json_t *to_int(json_t *v, const char **why)
     if (json_is_integer(v))
         return v;
     json_t *r = NULL;
-    if (json_is_string(v)) {
-        size_t n;
-        const char *s = trimmed(json_string_value(v), &n);
-        char buf[32], *end;
-        if (n > 0 && n < sizeof(buf)) {
-            memcpy(buf, s, n);
-            buf[n] = '\0';
-            long long i = strtoll(buf, &end, 10);
-            if (*end == '\0')
-                r = json_integer(i);
-        }
+    char buf[32], *end;
+    if (trimmed_copy(v, buf, sizeof(buf))) {
+        long long i = strtoll(buf, &end, 10);
+        if (*end == '\0')
+            r = json_integer(i);
     }
     json_decref(v);
     return r;
@@ -74,19 +83,13 @@ static json_t *to_float(json_t *v, const char **why)
 {
     *why = "is not a number";
     json_t *r = NULL;
+    char buf[64], *end;
     if (json_is_number(v)) {
         r = json_real(json_number_value(v));
-    } else if (json_is_string(v)) {
-        size_t n;
-        const char *s = trimmed(json_string_value(v), &n);
-        char buf[64], *end;
-        if (n > 0 && n < sizeof(buf)) {
-            memcpy(buf, s, n);
-            buf[n] = '\0';
-            double d = strtod(buf, &end);
-            if (*end == '\0')
-                r = json_real(d);
-        }
+    } else if (trimmed_copy(v, buf, sizeof(buf))) {
+        double d = strtod(buf, &end);
+        if (*end == '\0')
+            r = json_real(d);
     }
     json_decref(v);
     return r;

@@ -51,21 +51,22 @@ void wf_xsecrets_dispose(wf_executor_t *ex)
     ex->have_key = false;
 }
 
-static void remember(wf_xexec_t *x, const char *value, size_t len)
+/* Index of the value in x->secrets, added when new; -1 when out of memory. */
+static long remember(wf_xexec_t *x, const char *value, size_t len)
 {
     for (size_t i = 0; i < x->n_secrets; i++)
         if (x->secret_lens[i] == len && memcmp(x->secrets[i], value, len) == 0)
-            return;
+            return (long)i;
     char **s = realloc(x->secrets, (x->n_secrets + 1) * sizeof(*s));
     size_t *l = s ? realloc(x->secret_lens, (x->n_secrets + 1) * sizeof(*l)) : NULL;
     if (s)
         x->secrets = s;
     if (l == NULL)
-        return;
+        return -1;
     x->secret_lens = l;
     char *copy = malloc(len + 1);
     if (copy == NULL)
-        return;
+        return -1;
     memcpy(copy, value, len);
     copy[len] = '\0';
     x->secrets[x->n_secrets] = copy;
@@ -75,6 +76,64 @@ static void remember(wf_xexec_t *x, const char *value, size_t len)
     x->redact = wf_redact_create();
     for (size_t i = 0; x->redact && i < x->n_secrets; i++)
         wf_redact_add(x->redact, x->secrets[i], x->secret_lens[i]);
+    return (long)(x->n_secrets - 1);
+}
+
+/* One lookup per name for one attempt, however many of its properties use
+ * it: the names already resolved for the attempt being rendered. A new
+ * attempt (or another task run) starts afresh, so a new version applies. */
+#define SCACHE_MAX 16
+struct wf_xscache {
+    const wf_trun_t *tr;
+    int attempt;
+    size_t n;
+    char *names[SCACHE_MAX];
+    long idx[SCACHE_MAX];
+};
+
+static void scache_reset(struct wf_xscache *c, const wf_trun_t *tr)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->names[i]);
+    c->n = 0;
+    c->tr = tr;
+    c->attempt = tr ? tr->attempts_count : 0;
+}
+
+/* The cached value (malloc'd copy) of `name` for the attempt being
+ * rendered, or NULL. */
+static char *scache_get(wf_xexec_t *x, const char *name)
+{
+    struct wf_xscache *c = x->scache;
+    const wf_trun_t *tr = x->rendering;
+    if (c == NULL || tr == NULL)
+        return NULL;
+    if (c->tr != tr || c->attempt != tr->attempts_count) {
+        scache_reset(c, tr);
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return strndup(x->secrets[c->idx[i]], x->secret_lens[c->idx[i]]);
+    return NULL;
+}
+
+static void scache_put(wf_xexec_t *x, const char *name, long idx)
+{
+    if (x->rendering == NULL || idx < 0)
+        return;
+    if (x->scache == NULL) {
+        x->scache = calloc(1, sizeof(*x->scache));
+        if (x->scache == NULL)
+            return;
+        scache_reset(x->scache, x->rendering);
+    }
+    struct wf_xscache *c = x->scache;
+    if (c->tr != x->rendering || c->attempt != x->rendering->attempts_count)
+        scache_reset(c, x->rendering);
+    if (c->n == SCACHE_MAX || (c->names[c->n] = strdup(name)) == NULL)
+        return;
+    c->idx[c->n++] = idx;
 }
 
 char *wf_xsecret_lookup(void *ud, const char *name)
@@ -83,6 +142,9 @@ char *wf_xsecret_lookup(void *ud, const char *name)
     wf_executor_t *ex = x->ex;
     if (!ex->have_key)
         return NULL;
+    char *cached = scache_get(x, name);
+    if (cached != NULL)
+        return cached;
     const char *p[] = {name, x->namespace_};
     PGresult *r = wf_xdb_query(ex,
                                "SELECT namespace, version, sealed FROM secrets WHERE key = $1 "
@@ -113,7 +175,7 @@ char *wf_xsecret_lookup(void *ud, const char *name)
             wf_warn("execution %s: secret %s does not open with this domain's key", x->id, name);
             value = NULL;
         } else {
-            remember(x, value, vlen);
+            scache_put(x, name, remember(x, value, vlen));
         }
     }
     PQclear(r);
@@ -259,6 +321,11 @@ void wf_xsecrets_free(wf_xexec_t *x)
     free(x->secrets);
     free(x->secret_lens);
     wf_redact_destroy(x->redact);
+    if (x->scache != NULL) {
+        scache_reset(x->scache, NULL);
+        free(x->scache);
+        x->scache = NULL;
+    }
     x->secrets = NULL;
     x->secret_lens = NULL;
     x->redact = NULL;

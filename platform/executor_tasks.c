@@ -223,16 +223,25 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_t *trigger = json_pack("{s:s,s:s,s:s,s:s}", "type", "subflow", "executionId",
                                     x->id, "namespace", x->namespace_, "flowId", x->flow_id);
         char id[64];
-        json_t *labels = json_object_get(props, "labels");
+        /* The child carries the chain's correlation id and, with
+         * inheritLabels, the parent's labels under its own. */
+        json_t *labels = json_object();
+        if (bool_prop(props, "inheritLabels", false))
+            json_object_update(labels, x->labels);
+        json_t *given = json_object_get(props, "labels");
+        if (json_is_object(given))
+            json_object_update(labels, given);
+        json_t *corr = json_object_get(x->labels, "system.correlationId");
+        json_object_set_new(labels, "system.correlationId",
+                            json_string(json_is_string(corr) ? json_string_value(corr) : x->id));
         char why[700] = "";
         /* Another domain's flow: only through a subflow grant (executor_mesh_subflow.c). */
-        int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"),
-                                        json_is_object(labels) ? labels : NULL, trigger, id,
-                                        sizeof(id), why, sizeof(why));
+        int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"), labels,
+                                        trigger, id, sizeof(id), why, sizeof(why));
         if (rc == 1)
-            rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"),
-                                         json_is_object(labels) ? labels : NULL, trigger, x->id,
-                                         "subflow", id, sizeof(id));
+            rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"), labels,
+                                         trigger, x->id, "subflow", id, sizeof(id));
+        json_decref(labels);
         json_decref(trigger);
         if (rc != 0) {
             char msg[800];

@@ -213,6 +213,39 @@ static void put_outputs(json_t *all, wf_trun_t *tr)
     json_object_set(slot, key, tr->outputs);
 }
 
+/* Labels as expressions see them: each key as given, and a dotted key also
+ * as nested maps (Kestra's {{ labels.system.correlationId }}). */
+static json_t *labels_view(json_t *labels)
+{
+    json_t *v = json_deep_copy(labels);
+    const char *k;
+    json_t *val;
+    json_object_foreach(labels, k, val) {
+        if (strchr(k, '.') == NULL)
+            continue;
+        char *path = strdup(k);
+        json_t *slot = v;
+        char *save = NULL, *part = path ? strtok_r(path, ".", &save) : NULL;
+        while (part != NULL && slot != NULL) {
+            char *next = strtok_r(NULL, ".", &save);
+            if (next == NULL) {
+                if (json_object_get(slot, part) == NULL)
+                    json_object_set(slot, part, val);
+                break;
+            }
+            json_t *child = json_object_get(slot, part);
+            if (child == NULL) {
+                child = json_object();
+                json_object_set_new(slot, part, child);
+            }
+            slot = json_is_object(child) ? child : NULL;
+            part = next;
+        }
+        free(path);
+    }
+    return v;
+}
+
 json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     (void)ex;
@@ -231,7 +264,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                   "state", wf_xstate_name(x->state), "originalId",
                                   x->original_id ? x->original_id : x->id));
     json_object_set(ctx, "inputs", wf_xinputs_open(x));
-    json_object_set(ctx, "labels", x->labels);
+    json_object_set_new(ctx, "labels", labels_view(x->labels));
     json_object_set_new(ctx, "outputs", outputs);
     if (x->flow && x->flow->variables)
         json_object_set(ctx, "vars", x->flow->variables);
@@ -248,6 +281,13 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             json_object_set_new(t, "iteration", json_integer(tr->iteration));
         if (tr->parent)
             json_object_set_new(t, "parentId", json_string(tr->parent->id));
+        /* Kestra's taskrun.startDate: when the task run first started. */
+        json_t *first = json_object_get(json_array_get(tr->attempts, 0), "startDate");
+        char now[40];
+        if (!json_is_string(first))
+            wf_iso_now(now, sizeof(now));
+        json_object_set_new(t, "startDate",
+                            json_string(json_is_string(first) ? json_string_value(first) : now));
         json_object_set_new(ctx, "taskrun", t);
         json_object_set_new(ctx, "task", json_pack("{s:s,s:s}", "id", tr->task->id, "type",
                                                    tr->task->type_name));
@@ -326,6 +366,51 @@ static void pause_elapsed(wf_executor_t *ex, wf_trun_t *tr)
         pause_end(ex, tr, WF_ST_SUCCESS, NULL);
 }
 
+/* Milliseconds since the epoch of an ISO-8601 UTC date as wf_iso_from_ms
+ * writes it; 0 when it does not parse. */
+static int64_t iso_to_ms(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0, n = 0;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return 0;
+    if (s[n] == '.')
+        ms = atoi(s + n + 1);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* When a paused task run ends by itself, for a replica that loaded it from
+ * its row (the timer of the replica that paused it died with it): its
+ * attempt's start plus `pauseDuration`/`delay` (rendered again), else plus
+ * its `timeout`; 0 when only a resume ends it. */
+static int64_t pause_deadline(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    json_t *props = tr->task->props;
+    json_t *d = json_object_get(props, "pauseDuration");
+    if (d == NULL)
+        d = json_object_get(props, "delay");
+    if (!json_is_string(d) && tr->task->timeout_ms <= 0)
+        return 0;
+    json_t *a = json_array_get(tr->attempts, json_array_size(tr->attempts) - 1);
+    int64_t start = iso_to_ms(json_string_value(json_object_get(a, "startDate")));
+    if (start == 0)
+        return 0;
+    int64_t ms = tr->task->timeout_ms;
+    if (json_is_string(d)) {
+        json_t *ctx = wf_xexec_context(ex, x, tr);
+        char err[300];
+        char *text = wf_xrender(ex, x, json_string_value(d), ctx, err, sizeof(err));
+        json_decref(ctx);
+        if (text == NULL || wf_duration_parse(text, &ms, err, sizeof(err)) != 0)
+            ms = 0;
+        free(text);
+    }
+    return ms > 0 ? start + ms : 0;
+}
+
 void wf_xwalk_timer_cb(wf_timer_t *t)
 {
     wf_trun_t *tr = t->arg;
@@ -392,8 +477,10 @@ static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
     default:
         return -1;
     }
+    /* An attempt due at the limit is not made: PT6S every 2 s is three
+     * attempts, as Kestra's retry-failed-*-duration tests expect. */
     if (r->max_duration_ms > 0 &&
-        wf_wall_ms() + d - tr->first_start_ms > r->max_duration_ms)
+        wf_wall_ms() + d - tr->first_start_ms >= r->max_duration_ms)
         return -1;
     return d;
 }
@@ -597,9 +684,14 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             pause_end(ex, tr, WF_ST_SUCCESS, NULL);
             if (pause_walks_children(tr))
                 return wf_xwalk_task(ex, x, tr);
-        } else if (tr->resume_at_ms && !tr->timer.armed) {
-            wf_loop_timer_arm(ex->loop, &tr->timer, tr->resume_at_ms - wf_wall_ms(),
-                              wf_xwalk_timer_cb, tr);
+        } else {
+            if (tr->resume_at_ms == 0 && !tr->timer.armed)
+                tr->resume_at_ms = pause_deadline(ex, x, tr);
+            if (tr->resume_at_ms && !tr->timer.armed) {
+                int64_t left = tr->resume_at_ms - wf_wall_ms();
+                wf_loop_timer_arm(ex->loop, &tr->timer, left > 0 ? left : 0,
+                                  wf_xwalk_timer_cb, tr);
+            }
         }
         break;
     default:
@@ -686,6 +778,24 @@ static void restart(wf_xexec_t *x)
     wf_xexec_set_state(x, WF_ST_RUNNING);
 }
 
+/* Labels every execution carries, as in Kestra, whoever created it (the
+ * gateway, a subflow, a trigger, a schedule): the flow's labels under the
+ * given ones, and system.correlationId, the id of the execution that started
+ * the chain (a subflow inherits its parent's). */
+static void seed_labels(wf_xexec_t *x)
+{
+    for (size_t i = 0; i < x->flow->n_labels; i++)
+        if (json_object_get(x->labels, x->flow->labels[i].key) == NULL) {
+            json_object_set_new(x->labels, x->flow->labels[i].key,
+                                json_string(x->flow->labels[i].value));
+            x->dirty = true;
+        }
+    if (json_object_get(x->labels, "system.correlationId") == NULL) {
+        json_object_set_new(x->labels, "system.correlationId", json_string(x->id));
+        x->dirty = true;
+    }
+}
+
 static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
 {
     if (x->state == WF_ST_RETRYING && x->flow != NULL)
@@ -695,6 +805,8 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         wf_xexec_set_state(x, WF_ST_FAILED);
         return;
     }
+    if (x->state == WF_ST_CREATED)
+        seed_labels(x);
     if (x->state == WF_ST_CREATED || x->state == WF_ST_QUEUED) {
         if (!admit(ex, x))
             return;

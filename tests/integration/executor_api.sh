@@ -186,4 +186,30 @@ dups=$(pg_psql -c "SELECT count(*) FROM (SELECT trigger->>'date' FROM executions
 t_diag "schedule fired $n times in ~10 s with two replicas"
 t_ok "schedule fired ($n)" test "$n" -ge 2
 t_is "$dups" "0" "exactly one execution per tick across two replicas"
+
+# Pause with tasks, resumed through the API: its tasks run after the resume.
+apply '
+id: approve
+namespace: ops
+tasks:
+  - id: gate
+    type: io.kestra.plugin.core.flow.Pause
+    tasks:
+      - id: ship
+        type: io.kestra.plugin.core.debug.Return
+        format: shipped
+  - id: done
+    type: io.kestra.plugin.core.log.Log
+    message: done
+'
+http POST /api/v1/executions/ops/approve "${A[@]}"
+GATE=$(jget "$BODY" .id)
+for i in $(seq 1 100); do [ "$(ex_state "$GATE")" = PAUSED ] && break; sleep 0.05; done
+t_is "$(ex_state "$GATE"):$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$GATE' AND task_id = 'ship'")" \
+    "PAUSED:0" "Pause with tasks: PAUSED, its tasks not started"
+http POST "/api/v1/executions/$GATE/resume" "${A[@]}"
+t_match "$STATUS" "^20[02]$" "resume accepted"
+t_is "$(ex_wait "$GATE" 10)" SUCCESS "resumed through the API: SUCCESS"
+t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '$GATE' AND task_id = 'ship'")" \
+    shipped "the Pause's task ran after the resume"
 t_done

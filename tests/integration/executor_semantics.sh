@@ -107,8 +107,14 @@ BADJSON=$(ex_exec team badjson)
 # ---- retry on flowable tasks (Kestra's RetryCaseTest flows) ------------------
 declare -A RF
 if [ -d "$KF" ]; then
-    for f in retry-flowable retry-flowable-child retry-flowable-nested-child retry-flowable-parallel; do
-        ex_flow io.kestra.tests "$f" "$(cat "$KF/$f.yaml")"
+    ex_flow io.kestra.tests subflow-child "$(cat "$KF/subflow-child.yaml")"
+    ex_flow io.kestra.tests subflow-grand-child "$(cat "$KF/subflow-grand-child.yaml")"
+    for f in retry-flowable retry-flowable-child retry-flowable-nested-child retry-flowable-parallel \
+        minimal errors waitfor waitfor-multiple-tasks waitfor-max-iterations retry-failed-task-duration \
+        full subflow-parent; do
+        src=$KF/$f.yaml
+        [ -f "$src" ] || src=$KF/$f.yml
+        ex_flow io.kestra.tests "$f" "$(cat "$src")"
         RF[$f]=$(ex_exec io.kestra.tests "$f")
     done
 fi
@@ -259,8 +265,31 @@ if [ -d "$KF" ]; then
     t_is "$(ex_wait "${RF[retry-flowable-parallel]}" 30)" FAILED "retry-flowable-parallel: FAILED"
     t_is "$(attempts "${RF[retry-flowable-parallel]}" "task_id = 'child'")" "child=3 child=3" \
         "retry-flowable-parallel: each ForEach iteration's child retried (Kestra: >= 2)"
+    t_is "$(ex_wait "${RF[minimal]}" 30)" SUCCESS "minimal: taskrun.startDate is defined"
+    t_match "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '${RF[minimal]}'")" \
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T" "and is the task run's ISO-8601 start"
+    t_is "$(ex_wait "${RF[errors]}" 30)" FAILED "errors: FAILED, its errors branch ran"
+    t_match "$(logs "${RF[errors]}")" "- task: failed, message: Task failure" \
+        "errorLogs() lists the failed task's error lines"
+    t_is "$(ex_wait "${RF[waitfor]}" 30)" SUCCESS "waitfor: SUCCESS"
+    t_is "$(pg_psql -c "SELECT outputs->>'iterationCount' FROM task_runs WHERE execution_id = '${RF[waitfor]}' AND task_id = 'waitfor'")" \
+        1 "waitfor: iterationCount 1 (Kestra: 1)"
+    t_is "$(ex_wait "${RF[waitfor-multiple-tasks]}" 30)" SUCCESS \
+        "waitfor-multiple-tasks: outputs.waitfor.iterationCount is visible to its tasks"
+    t_is "$(pg_psql -c "SELECT outputs->>'iterationCount' FROM task_runs WHERE execution_id = '${RF[waitfor-multiple-tasks]}' AND task_id = 'waitfor'")" \
+        4 "waitfor-multiple-tasks: 4 iterations"
+    t_is "$(ex_wait "${RF[waitfor-max-iterations]}" 30)" FAILED "waitfor-max-iterations: FAILED"
+    t_is "$(ex_wait "${RF[retry-failed-task-duration]}" 30)" FAILED "retry-failed-task-duration: FAILED"
+    t_is "$(attempts "${RF[retry-failed-task-duration]}")" "fail=3" \
+        "maxDuration PT6S every 2 s: 3 attempts (Kestra: 3)"
+    t_is "$(ex_wait "${RF[full]}" 30)" SUCCESS "full: SUCCESS"
+    t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '${RF[full]}' AND task_id = 't2'")" \
+        "second value1" "the flow's labels are the execution's labels"
+    t_is "$(ex_wait "${RF[subflow-parent]}" 30)" SUCCESS "subflow-parent -> child -> grand-child: SUCCESS"
+    t_is "$(pg_psql -c "SELECT count(*) FROM logs l JOIN executions e ON e.id = l.execution_id WHERE e.flow_id = 'subflow-grand-child' AND l.line = 'My grandparent is ${RF[subflow-parent]}'")" \
+        1 "labels.system.correlationId is the root execution's id down the chain"
 else
-    for i in 1 2 3 4 5 6 7 8; do t_skip "Kestra retry-flowable flows" "no ../shared/kestra-flows"; done
+    for i in $(seq 1 23); do t_skip "Kestra test flows" "no ../shared/kestra-flows"; done
 fi
 t_is "$(ex_wait "$RETRYPAR" 30)" FAILED "Parallel with retry: FAILED when a child keeps failing"
 t_is "$(attempts "$RETRYPAR" "task_id <> 'par'")" "flaky=2 own=2" \
@@ -297,5 +326,29 @@ restart "$PR" team
 t_is "$(ex_wait "$PR" 20)" SUCCESS "restart: SUCCESS (Kestra's restart_pause_last_failed)"
 t_is "$(attempts "$PR")" "a=1 c=2 d=1 pause=1" \
     "only the failed task ran again; the Pause did not pause a second time"
+
+# A replica that dies while an execution is paused: the one that takes it
+# over resumes it when its pauseDuration ends (the timer died with the first).
+ex_domain takeover takeover
+ex_flow takeover longpause '
+id: longpause
+namespace: takeover
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT3S
+    tasks:
+      - id: sub
+        type: io.kestra.plugin.core.log.Log
+        message: after the takeover
+'
+ex_start takeover || t_bail "cannot start the takeover executor"
+FIRST=$EX_PID
+LP=$(ex_exec takeover longpause)
+t_ok "paused on the first replica" wait_state "$LP" PAUSED 10
+kill -KILL "$FIRST"
+ex_start takeover || t_bail "cannot start the second takeover executor"
+t_is "$(ex_wait "$LP" 30)" SUCCESS "taken over while paused: resumes when pauseDuration ends"
+t_is "$(ex_trs "$LP" | sort | tr '\n' ' ')" "pause::SUCCESS sub::SUCCESS " "and runs the Pause's tasks"
 
 t_done

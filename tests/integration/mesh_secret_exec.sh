@@ -113,7 +113,9 @@ tasks:
         type: io.kestra.plugin.scripts.shell.Commands
         env:
           X: "{{ secret(\"SCOPED\") }}"
+          Y: "{{ secret(\"SCOPED\") }}"
         commands:
+          - test "$X" = "$Y"
           - echo "::{\"outputs\":{\"sha\":\"$(printf %s "$X" | sha256sum | cut -c1-64)\"}}::"
 '
 apply logistics.shipments scope "$SCOPE" || t_bail "cannot apply the scope flow"
@@ -132,7 +134,7 @@ start logistics.shipments scope
 t_is "$ST" SUCCESS "once set, the next run succeeds without a restart"
 t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
     "$(sha "$V1")" "the value reached the sandbox as an environment variable"
-t_is "$(lookups | wc -l)" 1 "again one lookup for the run"
+t_is "$(lookups | wc -l)" 1 "one lookup for the attempt, though two properties use it"
 ver1=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
 V2='scoped-value-version-two'
 weft secret set logistics SCOPED <<<"$V2" >/dev/null || t_bail "secret set"
@@ -182,6 +184,29 @@ start logistics.shipments subleak
 t_is "$ST" FAILED "a secret value passed to a subflow fails the task"
 t_match "$(logs)" "cannot be passed to a subflow" "and says why"
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'child'")" 0 "no child execution holds it"
+
+# A secret made of digits must not leave as a number through a typed output.
+PIN=73914682
+weft secret set logistics PIN <<<"$PIN" >/dev/null || t_bail "secret set"
+apply logistics.shipments pin '
+id: pin
+namespace: logistics.shipments
+tasks:
+  - id: l
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+outputs:
+  - id: code
+    type: INT
+    value: "{{ secret(\"PIN\") }}"
+'
+start logistics.shipments pin
+t_is "$ST" FAILED "an INT flow output made of a secret fails rather than leak it as a number"
+t_match "$(logs)" "flow output 'code' of type INT: \"\*\*\*\*\" is not an integer" \
+    "the message shows the masked value"
+t_fails "the digits are nowhere in the execution row" \
+    grep -qF "$PIN" <<<"$(pg_psql -c "SELECT executions::text FROM executions WHERE id = '$EID'")"
+t_fails "nor in its logs" grep -qF "$PIN" <<<"$(logs)"
 
 # ---- attacks from the other domain ----
 apply sales.app steal '
