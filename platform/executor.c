@@ -39,30 +39,6 @@ static void usage(FILE *out)
 
 static void try_claim(wf_executor_t *ex);
 
-static void walk_all(wf_executor_t *ex)
-{
-    /* A walk may free its execution: iterate over a snapshot of ids. */
-    size_t n = ex->n_execs, k = 0;
-    if (n == 0)
-        return;
-    char **ids = calloc(n, sizeof(*ids));
-    if (ids == NULL)
-        return;
-    for (wf_xexec_t *x = ex->execs; x && k < n; x = x->next)
-        ids[k++] = strdup(x->id);
-    for (size_t i = 0; i < k; i++) {
-        for (wf_xexec_t *x = ex->execs; x; x = x->next) {
-            if (ids[i] && strcmp(x->id, ids[i]) == 0) {
-                if (!x->walking)
-                    wf_xwalk(ex, x);
-                break;
-            }
-        }
-        free(ids[i]);
-    }
-    free(ids);
-}
-
 /* Woken (NOTIFY or poll): pick up kills/resumes, claim new work, walk. */
 static void wake(wf_executor_t *ex)
 {
@@ -71,24 +47,38 @@ static void wake(wf_executor_t *ex)
     if (ex->n_execs > 0)
         wf_xdb_sync(ex);
     try_claim(ex);
-    walk_all(ex);
+    wf_xwalk_all(ex, false);
 }
 
 static void try_claim(wf_executor_t *ex)
 {
-    /* Claim only what can be worked on soon: a replica with full slots
-     * leaves new executions to its siblings. */
+    /* Claim only what can be worked on soon: a replica with full slots, or
+     * with as many executions as it orchestrates at once, leaves new ones to
+     * its siblings (and to its own next round). A backlog stays in the
+     * database, so the cost of a wake does not grow with it. */
     if (ex->busy >= ex->slots && ex->n_execs > 0)
         return;
-    int room = CLAIM_BATCH;
-    if (wf_xdb_claim(ex, room) < 0)
+    /* Executions waiting in QUEUED (concurrency, quotas) or PAUSED do not
+     * count: they must not keep the domain's other executions out. */
+    size_t working = 0;
+    for (wf_xexec_t *x = ex->execs; x; x = x->next)
+        working += x->state != WF_ST_QUEUED && x->state != WF_ST_PAUSED;
+    if (working >= ex->max_execs) {
+        ex->backlog = true;
+        return;
+    }
+    size_t room = ex->max_execs - working;
+    int want = room < CLAIM_BATCH ? (int)room : CLAIM_BATCH;
+    int got = wf_xdb_claim(ex, want);
+    if (got < 0)
         wf_warn("claiming executions failed");
+    ex->backlog = got == want;
 }
 
 static void on_db(wf_io_t *io, uint32_t events)
 {
     wf_executor_t *ex = io->arg;
-    int r = wf_xdb_drain_notifies(ex);
+    int r = wf_xdbq_on_ready(ex, events);
     if (r < 0) {
         wf_error("lost the database connection");
         ex->stopping = true;
@@ -263,6 +253,9 @@ int wf_executor_main(int argc, char **argv)
     ex.slots = slots > 0 ? slots : (int)cfg.executor.slots;
     if (ex.slots <= 0)
         ex.slots = 8;
+    /* Enough executions to keep every slot fed and many in-executor tasks
+     * moving, few enough that a wake (which walks them all) stays cheap. */
+    ex.max_execs = (size_t)ex.slots * 16 < 256 ? 256 : (size_t)ex.slots * 16;
     int64_t hb = cfg.executor.heartbeat_seconds > 0 ? cfg.executor.heartbeat_seconds : 2;
     /* Three missed heartbeats and the lease lapses: a dead replica's work
      * is taken over within lease + poll (< 15 s with the defaults). */
@@ -322,6 +315,18 @@ int wf_executor_main(int argc, char **argv)
     wf_loop_timer_arm(ex.loop, &ex.poll_timer, 0, on_poll, &ex);
     wf_loop_timer_arm(ex.loop, &ex.sched_timer, 50, on_sched, &ex);
     while (!ex.stopping) {
+        /* A statement that waited may have read notifications off the
+         * socket: epoll will not report them, so look before sleeping. */
+        if (wf_xdbq_buffered(&ex))
+            on_db(&ex.db_io, 0);
+        /* Room was made while executions wait in the database: claim now
+         * rather than at the next notification or poll. */
+        if (ex.claim_pending && !ex.stopping) {
+            ex.claim_pending = false;
+            wake(&ex);
+        }
+        if (ex.stopping)
+            break;
         if (wf_loop_run_once(ex.loop, -1) < 0) {
             wf_error("event loop: %s", strerror(errno));
             break;

@@ -128,14 +128,18 @@ struct wf_executor {
     char id[64]; /* executor instance id */
     char role[64];
     PGconn *db;
+    struct wf_xdbq *dbq; /* statements sent without waiting (executor_dbq.c) */
     wf_io_t db_io;
     wf_io_t sig_io;
     int sigfd;
     wf_timer_t heartbeat_timer, poll_timer, sched_timer, log_timer;
     int64_t lease_ms;
     int slots, busy;
+    size_t max_execs; /* executions orchestrated at once; more wait in the
+                         database for whichever replica has room */
     bool stopping;
-    bool claim_pending; /* a claim round is due */
+    bool claim_pending; /* an execution ended while others may wait: claim again */
+    bool backlog;       /* the last claim filled its room: more may be waiting */
     wf_xexec_t *execs;
     size_t n_execs;
     wf_seal_keypair_t kp; /* the domain's key: opens its sealed secrets */
@@ -156,6 +160,33 @@ struct wf_executor {
 
 /* ---- 4. Module entry points ---------------------------------------------- */
 
+/* executor_dbq.c: statements sent without waiting on the non-blocking
+ * connection, answered in order through callbacks from the loop. */
+/* `r` is the statement's first result (NULL when it could not be sent or the
+ * connection was lost); the callback must not keep it. */
+typedef void (*wf_xdbq_cb)(wf_executor_t *ex, PGresult *r, void *arg);
+/* Puts the connection in non-blocking mode and sets up the queue. */
+int wf_xdbq_init(wf_executor_t *ex);
+/* Waits for what is queued (when the connection is up), then frees the queue. */
+void wf_xdbq_dispose(wf_executor_t *ex);
+/* Queues the prepared statement `stmt` (parameters copied); `cb` runs once
+ * with its result. Returns 0, or -1 (out of memory: `cb` will not run). */
+int wf_xdbq_send(wf_executor_t *ex, const char *stmt, int n, const char *const *params,
+                 wf_xdbq_cb cb, void *arg);
+/* Blocks until every queued statement has been answered and its callback
+ * has run: the connection is then free for a statement that waits. */
+void wf_xdbq_wait(wf_executor_t *ex);
+/* True when nothing is queued or in flight. */
+bool wf_xdbq_idle(wf_executor_t *ex);
+/* The socket is ready (`events` from epoll, 0 to just look at what libpq
+ * has read): sends what is pending, runs the callbacks of answers that
+ * arrived. Returns 1 when a notification came, 0, or -1 when the connection
+ * is lost. */
+int wf_xdbq_on_ready(wf_executor_t *ex, uint32_t events);
+/* True when a waiting statement ran since the loop last looked: libpq may
+ * have read notifications the socket will not announce again. */
+bool wf_xdbq_buffered(wf_executor_t *ex);
+
 /* executor_db.c: every statement the executor runs (prepared, parameterised). */
 int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen);
 void wf_xdb_close(wf_executor_t *ex);
@@ -166,11 +197,14 @@ void wf_xdb_unregister(wf_executor_t *ex);
  * ex->execs. Returns how many, or -1. */
 int wf_xdb_claim(wf_executor_t *ex, int max);
 /* Writes the dirty task runs and execution row in one transaction, only while
- * this replica still holds the claim. Returns 0, 1 when the claim was lost, -1. */
+ * this replica still holds the claim. A terminal state is written before
+ * this returns (0, 1 when the claim was lost, -1); any other change is sent
+ * without waiting (0; a failure marks the rows dirty again for the next
+ * walk, a lost claim drops the execution). */
 int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x);
 /* Re-reads row states changed from outside (kill, resume, subflows). */
 int wf_xdb_sync(wf_executor_t *ex);
-/* Writes a batch of log lines (JSON array of {e,t,a,ts,l,m}). */
+/* Sends a batch of log lines (JSON array of {e,t,a,ts,l,m}) without waiting. */
 int wf_xdb_insert_logs(wf_executor_t *ex, const char *json);
 /* Flow source at a revision (malloc'd) or NULL. */
 char *wf_xdb_flow_source(wf_executor_t *ex, const char *ns, const char *id, int revision);
@@ -182,11 +216,10 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
                             size_t id_len);
 /* Reads a child execution's state and outputs; returns the state or -1. */
 int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs);
-/* Completion event of an execution (flow triggers) and its notification. */
-int wf_xdb_emit_event(wf_executor_t *ex, wf_xexec_t *x);
-/* Drains notifications; returns 1 when the domain channel fired. */
-int wf_xdb_drain_notifies(wf_executor_t *ex);
-/* Generic parameterised query on the executor's connection. */
+/* The executor's connection, idle (what was queued has been answered), for
+ * a statement that waits for its answer. */
+PGconn *wf_xdb_conn(wf_executor_t *ex);
+/* Generic parameterised query on the executor's connection (waits). */
 PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *const *params);
 /* Concurrency check for a CREATED/QUEUED execution: returns 1 may start,
  * 0 must wait, -1 error; under an advisory lock on the flow. */
@@ -195,6 +228,9 @@ int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit);
 /* executor_walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes. */
 void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x);
+/* Walks every execution this replica orchestrates (`while_slots_free`: stops
+ * once every sandbox slot is taken). */
+void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free);
 /* A leaf attempt finished (runner or process): records it and walks on. */
 void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                            const char *error);

@@ -21,14 +21,11 @@ enum {
     Q_CLAIM,
     Q_TRUNS,
     Q_FLOW_SOURCE,
-    Q_UPSERT_TRUN,
-    Q_SAVE_EXEC,
-    Q_OWNED,
+    Q_SAVE,
     Q_INSERT_LOGS,
     Q_SYNC,
     Q_CREATE_EXEC,
     Q_EXEC_STATE,
-    Q_EVENT,
     Q_CONC_COUNT,
     Q__COUNT
 };
@@ -75,42 +72,21 @@ static const xstmt_t stmts[Q__COUNT] = {
                        "SELECT source FROM flow_revisions WHERE namespace = $1 AND id = $2 "
                        "AND revision = $3::int UNION ALL "
                        "SELECT source FROM flows WHERE namespace = $1 AND id = $2 LIMIT 1"},
-    [Q_UPSERT_TRUN] = {"x_upsert_trun",
-                       "INSERT INTO task_runs (id, execution_id, namespace, domain, task_id, "
-                       "parent_task_run_id, value, iteration, state, attempt, attempts, outputs, "
-                       "claimed_by, lease_until, started_at, ended_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::int, $9, $10::int, $11::jsonb, "
-                       "$12::jsonb, $13, now() + interval '15 seconds', "
-                       "CASE WHEN $9 <> 'CREATED' THEN now() END, "
-                       "CASE WHEN $14::bool THEN now() END) "
-                       "ON CONFLICT (id) DO UPDATE SET state = $9, attempt = $10::int, "
-                       "attempts = $11::jsonb, outputs = $12::jsonb, claimed_by = $13, "
-                       "lease_until = now() + interval '15 seconds', "
-                       "started_at = COALESCE(task_runs.started_at, "
-                       "CASE WHEN $9 <> 'CREATED' THEN now() END), "
-                       "ended_at = CASE WHEN $14::bool THEN now() END, updated_at = now()"},
-    [Q_SAVE_EXEC] = {"x_save_exec",
-                     "UPDATE executions SET state = $2, state_history = $3::jsonb, "
-                     "outputs = $4::jsonb, labels = $5::jsonb, "
-                     "started_at = COALESCE(started_at, CASE WHEN $2 <> 'CREATED' AND "
-                     "$2 <> 'QUEUED' THEN now() END), "
-                     "ended_at = CASE WHEN $6::bool THEN now() END, "
-                     "claimed_by = CASE WHEN $6::bool THEN NULL ELSE claimed_by END, "
-                     "lease_until = CASE WHEN $6::bool THEN NULL ELSE lease_until END, "
-                     "updated_at = now() WHERE id = $1 AND claimed_by = $7"},
-    /* Locks the row for the transaction: a replica that lost the claim
-     * writes nothing (the lease check and the writes commit together). */
-    [Q_OWNED] = {"x_owned",
-                 "SELECT state FROM executions WHERE id = $1 AND claimed_by = $2 FOR UPDATE"},
+    /* The lease check, the changed task runs, the execution row and, for
+     * a terminal state, its completion event: one call, one transaction
+     * (migration 0010). */
+    [Q_SAVE] = {"x_save", "SELECT weft_save_execution($1, $2, $3, $4, $5::jsonb, $6::jsonb)"},
     [Q_INSERT_LOGS] = {"x_insert_logs",
                        "INSERT INTO logs (execution_id, task_run_id, attempt, namespace, domain, "
                        "ts, level, line) SELECT x.e, x.t, x.a, x.n, $1, x.ts, x.l, x.m "
                        "FROM jsonb_to_recordset($2::jsonb) AS x(e text, t text, a int, n text, "
                        "ts timestamptz, l text, m text)"},
-    /* Rows changed by the gateway (kill, resume) among those this replica owns. */
+    /* Rows changed by the gateway among those this replica owns: kills, and
+     * resumes of the executions it holds as PAUSED ($2, a JSON array of ids).
+     * Only those rows come back, however many executions it orchestrates. */
     [Q_SYNC] = {"x_sync",
-                "SELECT id, state FROM executions WHERE claimed_by = $1 AND state IN "
-                LIVE_STATES},
+                "SELECT id, state FROM executions WHERE claimed_by = $1 AND (state = 'KILLING' "
+                "OR (state = 'RUNNING' AND id IN (SELECT jsonb_array_elements_text($2::jsonb))))"},
     [Q_CREATE_EXEC] = {"x_create_exec",
                        "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
                        "state, state_history, inputs, labels, trigger, started_by, parent_id, "
@@ -122,11 +98,6 @@ static const xstmt_t stmts[Q__COUNT] = {
                        "FROM flows f WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
                        "RETURNING id"},
     [Q_EXEC_STATE] = {"x_exec_state", "SELECT state, outputs FROM executions WHERE id = $1"},
-    [Q_EVENT] = {"x_event",
-                 "WITH e AS (INSERT INTO events (namespace, flow_id, domain, execution_id, state, "
-                 "outputs, labels) VALUES ($1, $2, $3, $4, $5, COALESCE($6::jsonb, '{}'), "
-                 "$7::jsonb) RETURNING domain) "
-                 "SELECT pg_notify('weft_events', domain) FROM e"},
     /* Executions of the flow already past the concurrency gate. */
     [Q_CONC_COUNT] = {"x_conc_count",
                       "SELECT count(*) FROM executions WHERE namespace = $1 AND flow_id = $2 "
@@ -148,6 +119,7 @@ static int run_ok(PGresult *r)
 
 static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
 {
+    wf_xdbq_wait(ex);
     PGresult *r = PQexecPrepared(ex->db, stmts[q].name, n, params, NULL, NULL, 0);
     if (!run_ok(r)) {
         char msg[512];
@@ -158,13 +130,21 @@ static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
     return r;
 }
 
+PGconn *wf_xdb_conn(wf_executor_t *ex)
+{
+    wf_xdbq_wait(ex);
+    return ex->db;
+}
+
 PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *const *params)
 {
+    wf_xdbq_wait(ex);
     return PQexecParams(ex->db, sql, n, NULL, params, NULL, NULL, 0);
 }
 
 static int simple(wf_executor_t *ex, const char *sql)
 {
+    wf_xdbq_wait(ex);
     PGresult *r = PQexec(ex->db, sql);
     int ok = run_ok(r);
     if (!ok) {
@@ -296,11 +276,17 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
     /* Log lines and heartbeats need not wait for the WAL flush; state
      * transitions commit in the same session, so their order is kept. */
     simple(ex, "SET synchronous_commit = off");
+    if (wf_xdbq_init(ex) != 0) {
+        snprintf(err, errlen, "cannot put the database connection in non-blocking mode");
+        wf_xdb_close(ex);
+        return -1;
+    }
     return 0;
 }
 
 void wf_xdb_close(wf_executor_t *ex)
 {
+    wf_xdbq_dispose(ex);
     PQfinish(ex->db);
     ex->db = NULL;
 }
@@ -524,33 +510,80 @@ static char *dump_or_null(json_t *v)
     return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 }
 
-static int save_trun(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+/* The changed task runs as the JSON array weft_save_execution reads. */
+static json_t *dirty_truns(wf_xexec_t *x)
 {
-    char iter[16], att[16];
-    snprintf(iter, sizeof(iter), "%d", tr->iteration);
-    snprintf(att, sizeof(att), "%d", tr->attempts_count);
-    char *attempts = dump_or_null(tr->attempts);
-    char *outputs = dump_or_null(tr->outputs);
-    const char *p[] = {tr->id,
-                       x->id,
-                       x->namespace_,
-                       ex->domain,
-                       tr->task->id,
-                       tr->parent ? tr->parent->id : NULL,
-                       tr->value,
-                       tr->iteration >= 0 ? iter : NULL,
-                       wf_xstate_name(tr->state),
-                       att,
-                       attempts ? attempts : "[]",
-                       outputs,
-                       ex->id,
-                       wf_xstate_terminal(tr->state) ? "true" : "false"};
-    PGresult *r = xq(ex, Q_UPSERT_TRUN, 14, p);
-    int ok = run_ok(r);
-    PQclear(r);
-    free(attempts);
-    free(outputs);
-    return ok ? 0 : -1;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (!tr->dirty)
+            continue;
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:i, s:O?, s:O?, s:b}", "id",
+                              tr->id, "task_id", tr->task->id, "parent",
+                              tr->parent ? tr->parent->id : NULL, "value", tr->value,
+                              "iteration",
+                              tr->iteration >= 0 ? json_integer(tr->iteration) : json_null(),
+                              "state", wf_xstate_name(tr->state), "attempt",
+                              tr->attempts_count, "attempts", tr->attempts, "outputs",
+                              tr->outputs, "ended", wf_xstate_terminal(tr->state));
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void mark_all_dirty(wf_xexec_t *x)
+{
+    x->dirty = true;
+    for (size_t i = 0; i < x->n_truns; i++)
+        x->truns[i]->dirty = true;
+}
+
+static wf_xexec_t *find_exec(wf_executor_t *ex, const char *id)
+{
+    for (wf_xexec_t *x = ex->execs; x; x = x->next)
+        if (strcmp(x->id, id) == 0)
+            return x;
+    return NULL;
+}
+
+/* 0 saved, 1 claim lost, -1 failed (logged). */
+static int save_outcome(wf_executor_t *ex, PGresult *r, const char *id)
+{
+    if (r == NULL)
+        return -1;
+    if (!run_ok(r)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+        trim_nl(msg);
+        wf_error("database: %s: %s", stmts[Q_SAVE].name, msg);
+        return -1;
+    }
+    if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "ok") == 0)
+        return 0;
+    wf_warn("execution %s: no longer claimed by this replica; dropping it", id);
+    (void)ex;
+    return 1;
+}
+
+/* The answer to a save sent without waiting; `arg` is the execution id. The
+ * execution may have gone meanwhile (dropped): then there is nothing to do. */
+static void saved_cb(wf_executor_t *ex, PGresult *r, void *arg)
+{
+    char *id = arg;
+    int rc = save_outcome(ex, r, id);
+    wf_xexec_t *x = find_exec(ex, id);
+    if (x != NULL && rc == 1) {
+        x->dropped = true;
+    } else if (x != NULL && rc < 0) {
+        /* Rows are full copies: writing them all again on the next walk
+         * (the next poll at the latest) repairs whatever this one missed. */
+        wf_warn("execution %s: saving state failed; will retry", id);
+        mark_all_dirty(x);
+    }
+    free(id);
 }
 
 int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
@@ -562,70 +595,81 @@ int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
         any = x->truns[i]->dirty;
     if (!any)
         return 0;
-    if (simple(ex, "BEGIN") != 0)
-        return -1;
-    const char *po[] = {x->id, ex->id};
-    PGresult *r = xq(ex, Q_OWNED, 2, po);
-    int owned = run_ok(r) && PQntuples(r) == 1;
-    PQclear(r);
-    if (!owned) {
-        simple(ex, "ROLLBACK");
-        wf_warn("execution %s: no longer claimed by this replica; dropping it", x->id);
-        x->dropped = true;
-        return 1;
-    }
-    for (size_t i = 0; i < x->n_truns; i++) {
-        wf_trun_t *tr = x->truns[i];
-        if (!tr->dirty)
-            continue;
-        if (save_trun(ex, x, tr) != 0)
-            goto fail;
-    }
-    if (x->dirty) {
-        char *hist = dump_or_null(x->history);
-        char *outs = dump_or_null(x->outputs);
-        char *labels = dump_or_null(x->labels);
-        const char *p[] = {x->id,     wf_xstate_name(x->state),
-                           hist,      outs,
-                           labels,    wf_xstate_terminal(x->state) ? "true" : "false",
-                           ex->id};
-        r = xq(ex, Q_SAVE_EXEC, 7, p);
-        int ok = run_ok(r);
+    json_t *truns = dirty_truns(x);
+    json_t *row = NULL;
+    bool ended = wf_xstate_terminal(x->state);
+    if (x->dirty)
+        row = json_pack("{s:s, s:O, s:O?, s:O?, s:b}", "state", wf_xstate_name(x->state),
+                        "history", x->history, "outputs", x->outputs, "labels", x->labels,
+                        "ended", ended);
+    char *truns_s = truns ? json_dumps(truns, JSON_COMPACT) : NULL;
+    char *row_s = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    json_decref(truns);
+    json_decref(row);
+    int rc = -1;
+    if (truns_s == NULL || (x->dirty && row_s == NULL))
+        goto out;
+    const char *p[] = {x->id, ex->id, x->namespace_, ex->domain, truns_s, row_s};
+    if (!ended) {
+        /* Nothing waits on a state that is not the last one: send it and
+         * let the loop run on. */
+        char *id = strdup(x->id);
+        if (id == NULL || wf_xdbq_send(ex, stmts[Q_SAVE].name, 6, p, saved_cb, id) != 0) {
+            free(id);
+            goto out;
+        }
+        rc = 0;
+    } else {
+        /* The end is written before the execution is let go: flow triggers
+         * and subflow parents read it next. */
+        PGresult *r = xq(ex, Q_SAVE, 6, p);
+        rc = run_ok(r) ? save_outcome(ex, r, x->id) : -1; /* xq logged a failure */
         PQclear(r);
-        free(hist);
-        free(outs);
-        free(labels);
-        if (!ok)
-            goto fail;
-        /* The completion event commits with the terminal state: never lost
-         * between the two, never written for a state that did not commit. */
-        if (wf_xstate_terminal(x->state) && wf_xdb_emit_event(ex, x) != 0)
-            goto fail;
+        if (rc == 1)
+            x->dropped = true;
     }
-    if (simple(ex, "COMMIT") != 0)
-        return -1;
-    for (size_t i = 0; i < x->n_truns; i++)
-        x->truns[i]->dirty = false;
-    x->dirty = false;
-    return 0;
-fail:
-    simple(ex, "ROLLBACK");
-    return -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < x->n_truns; i++)
+            x->truns[i]->dirty = false;
+        x->dirty = false;
+    }
+out:
+    free(truns_s);
+    free(row_s);
+    return rc;
+}
+
+static void logs_cb(wf_executor_t *ex, PGresult *r, void *arg)
+{
+    (void)ex;
+    (void)arg;
+    if (r == NULL || !run_ok(r)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorMessage(r) : "not sent");
+        trim_nl(msg);
+        wf_warn("a batch of log lines could not be written: %s", msg);
+    }
 }
 
 int wf_xdb_insert_logs(wf_executor_t *ex, const char *json)
 {
     const char *p[] = {ex->domain, json};
-    PGresult *r = xq(ex, Q_INSERT_LOGS, 2, p);
-    int ok = run_ok(r);
-    PQclear(r);
-    return ok ? 0 : -1;
+    return wf_xdbq_send(ex, stmts[Q_INSERT_LOGS].name, 2, p, logs_cb, NULL);
 }
 
 int wf_xdb_sync(wf_executor_t *ex)
 {
-    const char *p[] = {ex->id};
-    PGresult *r = xq(ex, Q_SYNC, 1, p);
+    json_t *paused = json_array();
+    for (wf_xexec_t *x = ex->execs; x && paused; x = x->next)
+        if (x->state == WF_ST_PAUSED)
+            json_array_append_new(paused, json_string(x->id));
+    char *ids = paused ? json_dumps(paused, JSON_COMPACT) : NULL;
+    json_decref(paused);
+    if (ids == NULL)
+        return -1;
+    const char *p[] = {ex->id, ids};
+    PGresult *r = xq(ex, Q_SYNC, 2, p);
+    free(ids);
     if (!run_ok(r)) {
         PQclear(r);
         return -1;
@@ -701,32 +745,6 @@ int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs)
     }
     PQclear(r);
     return st;
-}
-
-int wf_xdb_emit_event(wf_executor_t *ex, wf_xexec_t *x)
-{
-    char *outs = dump_or_null(x->outputs), *labels = dump_or_null(x->labels);
-    const char *p[] = {x->namespace_, x->flow_id, ex->domain, x->id, wf_xstate_name(x->state),
-                       outs, labels ? labels : "{}"};
-    PGresult *r = xq(ex, Q_EVENT, 7, p);
-    int ok = run_ok(r);
-    PQclear(r);
-    free(outs);
-    free(labels);
-    return ok ? 0 : -1;
-}
-
-int wf_xdb_drain_notifies(wf_executor_t *ex)
-{
-    int fired = 0;
-    if (!PQconsumeInput(ex->db))
-        return -1;
-    PGnotify *n;
-    while ((n = PQnotifies(ex->db)) != NULL) {
-        fired = 1;
-        PQfreemem(n);
-    }
-    return fired;
 }
 
 int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)

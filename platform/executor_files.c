@@ -212,7 +212,7 @@ static int store(wf_executor_t *ex, wf_trun_t *tr, const char *name, const char 
     int lens[] = {0, 0, 0, 0, 0, 0, 0, 0, (int)len};
     int fmts[] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
     PGresult *r = PQexecParams(
-        ex->db,
+        wf_xdb_conn(ex),
         "INSERT INTO task_run_files (execution_id, task_run_id, attempt, name, namespace, "
         "domain, size, sha256, content) VALUES ($1, $2, $3::int, $4, $5, $6, $7::bigint, $8, $9) "
         "ON CONFLICT (task_run_id, attempt, name) DO UPDATE SET size = EXCLUDED.size, "
@@ -373,7 +373,7 @@ static json_t *host_read(wf_xexec_t *x, const json_t *args, char *err, size_t er
         return NULL;
     }
     const char *vals[] = {eid, trid, name};
-    PGresult *r = PQexecParams(x->ex->db,
+    PGresult *r = PQexecParams(wf_xdb_conn(x->ex),
                                "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
                                "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1",
                                3, NULL, vals, NULL, NULL, 1);

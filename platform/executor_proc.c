@@ -285,27 +285,5 @@ void wf_xjob_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outpu
 
 void wf_xproc_slot_freed(wf_executor_t *ex)
 {
-    /* Executions waiting for a slot are walked again. The list can change
-     * under a walk (an execution may end and be freed), so walk a snapshot
-     * by id. */
-    size_t n = ex->n_execs, k = 0;
-    if (n == 0)
-        return;
-    char **ids = calloc(n, sizeof(*ids));
-    if (ids == NULL)
-        return;
-    for (wf_xexec_t *x = ex->execs; x && k < n; x = x->next)
-        ids[k++] = strdup(x->id);
-    for (size_t i = 0; i < k && ex->busy < ex->slots; i++) {
-        for (wf_xexec_t *x = ex->execs; x; x = x->next) {
-            if (ids[i] && strcmp(x->id, ids[i]) == 0) {
-                if (!x->walking)
-                    wf_xwalk(ex, x);
-                break;
-            }
-        }
-    }
-    for (size_t i = 0; i < k; i++)
-        free(ids[i]);
-    free(ids);
+    wf_xwalk_all(ex, true);
 }

@@ -883,5 +883,23 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
         }
         unlink_exec(ex, x);
         wf_xexec_free(ex, x);
+        if (ex->backlog)
+            ex->claim_pending = true;
+    }
+}
+
+void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free)
+{
+    /* A walk frees at most its own execution (when it ends), so the next one
+     * is taken before walking; nothing else leaves the list during a walk.
+     * Executions claimed meanwhile join at the head and wait for the next
+     * round. */
+    wf_xexec_t *next;
+    for (wf_xexec_t *x = ex->execs; x; x = next) {
+        if (while_slots_free && ex->busy >= ex->slots)
+            break;
+        next = x->next;
+        if (!x->walking)
+            wf_xwalk(ex, x);
     }
 }

@@ -76,6 +76,44 @@ t_fails "A cannot become B" as_a -c "SET ROLE weft_domain_beta"
 t_fails "A cannot create roles" as_a -c "SELECT weft_ensure_domain_role('gamma')"
 t_fails "A cannot switch RLS off" as_a -c "ALTER TABLE executions DISABLE ROW LEVEL SECURITY"
 
+# weft_save_execution (the executor's one-call save) runs with the caller's
+# rights: it writes only while the caller's replica holds the claim, only in
+# its own domain, and never undoes a kill asked for through the API.
+pg_psql >/dev/null <<SQL
+INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, state, started_by, claimed_by, lease_until)
+  VALUES ('s-alpha', 'alpha', 'f', 1, 'alpha', 'RUNNING', 't', 'x-alpha', now() + interval '1 hour'),
+         ('s-beta', 'beta', 'f', 1, 'beta', 'RUNNING', 't', 'x-beta', now() + interval '1 hour');
+SQL
+TRS='[{"id":"str-1","task_id":"t","state":"RUNNING","attempt":1,"attempts":[{"state":"RUNNING"}],"ended":false},
+      {"id":"str-2","task_id":"c","parent":"str-1","value":"v","iteration":0,"state":"CREATED","attempt":0,"ended":false}]'
+save_as_a() { # psql substitutes variables only in what it reads, not in -c
+    as_a -v id="$1" -v by="$2" -v ns="$3" -v trs="$4" -v row="$5" <<<\
+        "SELECT weft_save_execution(:'id', :'by', :'ns', 'alpha', :'trs'::jsonb, nullif(:'row', '')::jsonb);"
+}
+t_is "$(save_as_a s-alpha x-other alpha "$TRS" '')" lost "a save by a replica that lost the claim: 'lost'"
+t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = 's-alpha'")" 0 "and nothing written"
+t_is "$(save_as_a s-beta x-beta beta "$TRS" '{"state":"KILLED","history":[],"labels":{},"ended":true}')" lost \
+    "A cannot save B's execution, even naming B's replica"
+t_is "$(pg_psql -c "SELECT state || ' ' || (SELECT count(*) FROM task_runs WHERE execution_id = 's-beta')
+                    FROM executions WHERE id = 's-beta'")" "RUNNING 0" "B's rows are untouched"
+t_is "$(save_as_a s-alpha x-alpha alpha "$TRS" '{"state":"RUNNING","history":[{"state":"RUNNING"}],"labels":{},"ended":false}')" ok \
+    "the claim holder saves parent and child task runs in one call"
+t_is "$(pg_psql -c "SELECT string_agg(id || ':' || state || ':' || coalesce(parent_task_run_id, '-'), ' ' ORDER BY id)
+                    FROM task_runs WHERE execution_id = 's-alpha'")" "str-1:RUNNING:- str-2:CREATED:str-1" \
+    "both task runs written, the child under its parent"
+pg_psql -c "UPDATE executions SET state = 'KILLING' WHERE id = 's-alpha'" >/dev/null
+save_as_a s-alpha x-alpha alpha '[]' '{"state":"RUNNING","history":[{"state":"RUNNING"}],"labels":{},"ended":false}' >/dev/null
+t_is "$(pg_psql -c "SELECT state FROM executions WHERE id = 's-alpha'")" KILLING \
+    "a save computed before a kill does not undo it"
+t_is "$(pg_psql -c "SELECT count(*) FROM events WHERE execution_id = 's-alpha'")" 0 "no event before the end"
+save_as_a s-alpha x-alpha alpha '[{"id":"str-1","task_id":"t","state":"KILLED","attempt":1,"attempts":[],"ended":true}]' \
+    '{"state":"KILLED","history":[{"state":"KILLED"}],"outputs":{"n":1},"labels":{"team":"a"},"ended":true}' >/dev/null
+t_is "$(pg_psql -c "SELECT state || ' ' || (claimed_by IS NULL) || ' ' || (ended_at IS NOT NULL) FROM executions WHERE id = 's-alpha'")" \
+    "KILLED true true" "the end is written and the claim released"
+t_is "$(pg_psql -c "SELECT state || ' ' || outputs::text || ' ' || labels::text FROM events WHERE execution_id = 's-alpha'")" \
+    'KILLED {"n": 1} {"team": "a"}' "with its completion event, in the same call"
+t_is "$(pg_psql -c "SELECT ended_at IS NOT NULL FROM task_runs WHERE id = 'str-1'")" t "the ended task run has its end time"
+
 # The daemon: logs in as its role, registers, stops on SIGTERM within a second.
 ex_start alpha
 for i in $(seq 1 100); do
