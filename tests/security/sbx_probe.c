@@ -489,6 +489,13 @@ static int p_abi(int argc, char **argv)
         int st;
         if (p < 0 || waitpid(p, &st, 0) < 0)
             return 2;
+        /* A kernel without i386 emulation (ia32_emulation off) faults on
+         * int 0x80 before any system call runs, sandbox or not: SIGSEGV
+         * there means the call never ran, which is what is asserted. */
+        if (k == 1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) {
+            printf("refused: i386 system calls are not available on this kernel (SIGSEGV)\n");
+            continue;
+        }
         if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS) {
             printf("%s syscall not killed (status %d)\n", names[k], st);
             return 1;
