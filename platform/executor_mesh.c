@@ -330,6 +330,18 @@ static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, 
     return ok ? 0 : -1;
 }
 
+int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
+                           json_t *trigger, const char *why)
+{
+    const mtrig_t mt = {flow, trig};
+    char status[600];
+    snprintf(status, sizeof(status), "inputs cannot be rendered: %s", why);
+    audit(ex, &mt, "trigger.fire", "failed", status,
+          json_pack("{s:s?,s:s?}", "producer", json_string_value(json_object_get(trigger, "namespace")),
+                    "executionId", json_string_value(json_object_get(trigger, "executionId"))));
+    return create_failed(ex, &mt, trigger, why);
+}
+
 /* Starts the consumer's execution for event `ev` (columns of the events
  * query), with the consumer's identity: trigger.outputs holds exactly the
  * producer flow's declared outputs. Returns 0 or -1 (the round rolls back). */

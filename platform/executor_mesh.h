@@ -63,6 +63,11 @@ bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns);
 int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, const char *flow,
                            json_t *inputs, json_t *labels, json_t *trigger, char *id_out,
                            size_t id_len, char *why, size_t why_len);
+/* A Flow trigger of `flow` whose inputs could not be rendered (`why`):
+ * audited (trigger.fire, failed) and a FAILED execution of the consumer with
+ * the reason in its log, as Kestra 2 leaves one. Returns 0 or -1. */
+int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
+                           json_t *trigger, const char *why);
 /* True when the trigger is event-driven (so the in-process matcher of
  * executor_sched.c leaves it alone). */
 bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t);

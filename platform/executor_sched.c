@@ -166,10 +166,12 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
         json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "schedule", "id",
                                     e->trig->id, "date", stick, "next", snext, "previous", sprev);
         json_t *inputs = json_object_get(e->trig->props, "inputs");
-        char id[64];
+        char id[64], by[600];
+        snprintf(by, sizeof(by), "schedule:%s/%s/%s", e->flow->namespace_, e->flow->id,
+                 e->trig->id);
         rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
                                      json_is_object(inputs) ? inputs : NULL, NULL, trigger, NULL,
-                                     "schedule", id, sizeof(id)) == 0
+                                     by, id, sizeof(id)) == 0
                  ? 1
                  : -1;
         json_decref(trigger);
@@ -262,6 +264,8 @@ static bool condition_holds(json_t *c, wf_xexec_t *x)
     return false;
 }
 
+/* The conditions form within the domain (preconditions are event-driven:
+ * wf_xmesh_handles). */
 static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
 {
     json_t *states = json_object_get(t->props, "states");
@@ -277,27 +281,6 @@ static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
             if (!condition_holds(c, x))
                 return false;
         }
-    }
-    json_t *pre = json_object_get(t->props, "preconditions");
-    json_t *flows = json_object_get(pre, "flows");
-    if (json_is_array(flows)) {
-        bool one = false;
-        size_t i;
-        json_t *f;
-        json_array_foreach(flows, i, f) {
-            const char *ns = prop_str(f, "namespace"), *fid = prop_str(f, "flowId");
-            json_t *st = json_object_get(f, "states");
-            if (ns && strcmp(ns, x->namespace_) != 0)
-                continue;
-            if (fid && strcmp(fid, x->flow_id) != 0)
-                continue;
-            if (json_is_array(st) && !in_list(st, wf_xstate_name(x->state)))
-                continue;
-            one = true;
-        }
-        any_rule = true;
-        if (!one)
-            return false;
     }
     return any_rule;
 }
@@ -334,13 +317,19 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
                 char err[300];
                 rendered = wf_xrender_json(ex, x, inputs, ctx, err, sizeof(err));
                 json_decref(ctx);
-                if (rendered == NULL)
-                    wf_warn("flow trigger %s.%s/%s: inputs: %s", f->namespace_, f->id, t->id,
-                            err);
+                if (rendered == NULL) {
+                    /* Never silence: a FAILED execution says why, as across domains. */
+                    if (wf_xmesh_inputs_failed(ex, f, t, trigger, err) != 0)
+                        wf_warn("flow trigger %s.%s/%s: inputs: %s", f->namespace_, f->id,
+                                t->id, err);
+                    json_decref(trigger);
+                    continue;
+                }
             }
-            char id[64];
+            char id[64], by[600];
+            snprintf(by, sizeof(by), "trigger:%s/%s/%s", f->namespace_, f->id, t->id);
             if (wf_xdb_create_execution(ex, f->namespace_, f->id, rendered, NULL, trigger, NULL,
-                                        "trigger", id, sizeof(id)) == 0)
+                                        by, id, sizeof(id)) == 0)
                 wf_info("flow trigger %s.%s/%s: execution %s after %s", f->namespace_, f->id,
                         t->id, id, x->id);
             json_decref(rendered);

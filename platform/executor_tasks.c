@@ -238,9 +238,12 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         /* Another domain's flow: only through a subflow grant (executor_mesh_subflow.c). */
         int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"), labels,
                                         trigger, id, sizeof(id), why, sizeof(why));
-        if (rc == 1)
+        if (rc == 1) {
+            char by[600];
+            snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
             rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"), labels,
-                                         trigger, x->id, "subflow", id, sizeof(id));
+                                         trigger, x->id, by, id, sizeof(id));
+        }
         json_decref(labels);
         json_decref(trigger);
         if (rc != 0) {

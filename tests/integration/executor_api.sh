@@ -148,6 +148,26 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "saw {{ trigger.executionId }}"
 '
+apply '
+id: bad-inputs
+namespace: ops
+inputs:
+  - id: n
+    type: STRING
+triggers:
+  - id: on-fail
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      n: "{{ trigger.outputs.missing.deeper }}"
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: ops
+        flowId: boom
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.n }}"
+'
 sleep 1.5 # an execution's end re-reads flows older than a second
 runw boom
 t_is "$(jget "$BODY" .state.current)" "FAILED" "Fail task: FAILED"
@@ -159,6 +179,14 @@ for i in $(seq 1 100); do
 done
 t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '$T'")" "saw $BOOM" \
     "Flow trigger started the consumer with the trigger context"
+t_is "$(pg_psql -c "SELECT started_by FROM executions WHERE id = '$T'")" "trigger:ops/after-boom/on-fail" \
+    "the consumer records the trigger that started it"
+t_is "$(pg_psql -c "SELECT state || ' ' || started_by FROM executions WHERE flow_id = 'bad-inputs'")" \
+    "FAILED trigger:ops/bad-inputs/on-fail" "a trigger whose inputs cannot be rendered leaves a FAILED execution"
+t_match "$(pg_psql -c "SELECT line FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE flow_id = 'bad-inputs')")" \
+    "^trigger inputs: .*trigger.outputs.missing" "whose log says why"
+t_is "$(pg_psql -c "SELECT result || ' ' || target FROM audit_log WHERE action = 'trigger.fire'")" \
+    "failed trigger:ops/bad-inputs/on-fail" "and the audit log"
 http POST "/api/v1/executions/$BOOM/restart" "${A[@]}"
 t_match "$STATUS" "^20[012]$" "restart accepted"
 R=$(jget "$BODY" .id)
@@ -186,6 +214,10 @@ dups=$(pg_psql -c "SELECT count(*) FROM (SELECT trigger->>'date' FROM executions
 t_diag "schedule fired $n times in ~10 s with two replicas"
 t_ok "schedule fired ($n)" test "$n" -ge 2
 t_is "$dups" "0" "exactly one execution per tick across two replicas"
+t_is "$(pg_psql -c "SELECT string_agg(DISTINCT started_by, ',') FROM executions WHERE flow_id = 'ticker'")" \
+    "schedule:ops/ticker/every-second" "scheduled executions record their schedule"
+t_is "$(pg_psql -c "SELECT started_by FROM executions WHERE id = '$EID'")" "sa:weft/admin" \
+    "an execution started through the API records the service account"
 
 # Pause with tasks, resumed through the API: its tasks run after the resume.
 apply '

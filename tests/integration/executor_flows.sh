@@ -262,6 +262,8 @@ tasks:
 '
 t_is "$ST" "SUCCESS" "Subflow (wait): SUCCESS"
 t_is "$(out call outputs,said)" "child got hi" "Subflow: child flow outputs come back"
+t_is "$(pg_psql -c "SELECT started_by FROM executions WHERE parent_id = '$EID'")" "subflow:team/parent" \
+    "Subflow: the child records the parent flow that started it"
 
 run pause '
 id: pause

@@ -111,9 +111,9 @@ cli_run out as "$SAM" flow triggers sales.reporting shipment_report
 t_match "$out" "on_shipments +Flow .*no grant from logistics.shipments to sales.reporting" \
     "sam sees why with weft flow triggers"
 t_is "$(sales_runs)" 0 "nothing ran in sales"
-as "$LCI" run logistics.shipments daily_shipments --wait >/dev/null
+as "$LENA" run logistics.shipments daily_shipments --wait >/dev/null
 sleep 2
-t_is "$(sales_runs)" 0 "a second event does not fire either"
+t_is "$(sales_runs)" 0 "a second event (lena's own run) does not fire either"
 t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'")" 1 \
     "the refusal is audited once, not once per event"
 L=$(q "SELECT string_agg(line, E'\n') FROM logs WHERE namespace = 'logistics.shipments'")
@@ -146,8 +146,9 @@ cli_run out as "$SAM" logs "$SE"
 t_match "$out" "42 new shipments from logistics.shipments" "sam reads it in his execution's logs"
 t_fails "no task internals crossed over" grep -qE "internal-detail|region" \
     <<<"$(q "SELECT executions::text FROM executions WHERE id = '$SE'")"
-t_is "$(q "SELECT started_by FROM executions WHERE namespace = 'logistics.shipments'
-           GROUP BY started_by")" "sa:logistics/ci" "logistics' runs record their CI account"
+t_is "$(q "SELECT string_agg(DISTINCT started_by, ',' ORDER BY started_by) FROM executions
+           WHERE namespace = 'logistics.shipments'")" "sa:logistics/ci,user:lena" \
+    "logistics' runs record who started them: the CI account, lena"
 cli_run out as "$SAM" execution list logistics.shipments
 t_is "$out_RC" 1 "sam still cannot read logistics' executions"
 
