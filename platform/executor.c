@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "config or WEFT_DATABASE_URL. Exit status 0 after SIGTERM/SIGINT, 1 on errors.\n");
 }
 
-static void try_claim(wf_executor_t *ex);
+static int try_claim(wf_executor_t *ex);
 
 /* Woken (NOTIFY or poll): pick up kills/resumes, claim new work, walk. */
 static void wake(wf_executor_t *ex)
@@ -50,14 +50,17 @@ static void wake(wf_executor_t *ex)
     wf_xwalk_all(ex, false);
 }
 
-static void try_claim(wf_executor_t *ex)
+/* Returns how many executions were claimed (they are at the head of the list). */
+static int try_claim(wf_executor_t *ex)
 {
     /* Claim only what can be worked on soon: a replica with full slots, or
      * with as many executions as it orchestrates at once, leaves new ones to
      * its siblings (and to its own next round). A backlog stays in the
      * database, so the cost of a wake does not grow with it. */
-    if (ex->busy >= ex->slots && ex->n_execs > 0)
-        return;
+    if (ex->busy >= ex->slots && ex->n_execs > 0) {
+        ex->backlog = true;
+        return 0;
+    }
     /* Executions waiting in QUEUED (concurrency, quotas) or PAUSED do not
      * count: they must not keep the domain's other executions out. */
     size_t working = 0;
@@ -65,7 +68,7 @@ static void try_claim(wf_executor_t *ex)
         working += x->state != WF_ST_QUEUED && x->state != WF_ST_PAUSED;
     if (working >= ex->max_execs) {
         ex->backlog = true;
-        return;
+        return 0;
     }
     size_t room = ex->max_execs - working;
     int want = room < CLAIM_BATCH ? (int)room : CLAIM_BATCH;
@@ -73,6 +76,21 @@ static void try_claim(wf_executor_t *ex)
     if (got < 0)
         wf_warn("claiming executions failed");
     ex->backlog = got == want;
+    return got > 0 ? got : 0;
+}
+
+/* Room was made while executions wait in the database: claim and start the
+ * new ones now rather than at the next notification or poll. Only those are
+ * walked, so an execution's end does not cost a walk of all the others. */
+static void claim_more(wf_executor_t *ex)
+{
+    int got = try_claim(ex);
+    wf_xexec_t *next;
+    for (wf_xexec_t *x = ex->execs; x && got-- > 0; x = next) {
+        next = x->next; /* a walk frees at most its own execution */
+        if (!x->walking)
+            wf_xwalk(ex, x);
+    }
 }
 
 static void on_db(wf_io_t *io, uint32_t events)
@@ -319,11 +337,9 @@ int wf_executor_main(int argc, char **argv)
          * socket: epoll will not report them, so look before sleeping. */
         if (wf_xdbq_buffered(&ex))
             on_db(&ex.db_io, 0);
-        /* Room was made while executions wait in the database: claim now
-         * rather than at the next notification or poll. */
         if (ex.claim_pending && !ex.stopping) {
             ex.claim_pending = false;
-            wake(&ex);
+            claim_more(&ex);
         }
         if (ex.stopping)
             break;

@@ -53,12 +53,18 @@ static const xstmt_t stmts[Q__COUNT] = {
                       "WITH r AS (UPDATE executions SET claimed_by = NULL, lease_until = NULL "
                       "WHERE claimed_by = $1 AND state IN " LIVE_STATES ") "
                       "UPDATE executors SET stopped_at = now() WHERE id = $1"},
-    /* Orphans (lease lapsed) and new executions alike: SKIP LOCKED lets
+    /* New executions (n) and orphans whose lease lapsed (o), oldest first,
+     * each read off its partial index (migration 0011): SKIP LOCKED lets
      * replicas claim side by side without waiting on each other. */
     [Q_CLAIM] = {"x_claim",
-                 "WITH c AS (SELECT id FROM executions WHERE domain = $2 AND state IN " LIVE_STATES
-                 " AND (claimed_by IS NULL OR lease_until < now()) ORDER BY created_at "
-                 "LIMIT $3::int FOR UPDATE SKIP LOCKED) "
+                 "WITH n AS (SELECT id, created_at FROM executions WHERE domain = $2 "
+                 "AND claimed_by IS NULL AND state IN " LIVE_STATES " ORDER BY created_at "
+                 "LIMIT $3::int FOR UPDATE SKIP LOCKED), "
+                 "o AS (SELECT id, created_at FROM executions WHERE domain = $2 "
+                 "AND claimed_by IS NOT NULL AND lease_until < now() AND state IN " LIVE_STATES
+                 " ORDER BY created_at LIMIT $3::int FOR UPDATE SKIP LOCKED), "
+                 "c AS (SELECT id FROM (SELECT * FROM n UNION ALL SELECT * FROM o) u "
+                 "ORDER BY created_at LIMIT $3::int) "
                  "UPDATE executions e SET claimed_by = $1, "
                  "lease_until = now() + $4::int * interval '1 millisecond' FROM c "
                  "WHERE e.id = c.id RETURNING e.id, e.namespace, e.flow_id, e.flow_revision, "
@@ -276,6 +282,10 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
     /* Log lines and heartbeats need not wait for the WAL flush; state
      * transitions commit in the same session, so their order is kept. */
     simple(ex, "SET synchronous_commit = off");
+    /* Its statements are short and many: compiling one (JIT, when the
+     * planner's estimate is high, e.g. with a backlog) costs more than
+     * running it. */
+    simple(ex, "SET jit = off");
     if (wf_xdbq_init(ex) != 0) {
         snprintf(err, errlen, "cannot put the database connection in non-blocking mode");
         wf_xdb_close(ex);
