@@ -29,6 +29,39 @@ bool weft_color_on(int fd)
     return isatty(fd) == 1;
 }
 
+void weft_progress(weft_t *w, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = strlen(line);
+    if (w->color_err) {
+        fprintf(stderr, "\r\033[K%s", line);
+    } else {
+        /* Spaces over whatever the previous, longer line left behind. */
+        size_t pad = w->progress_len > len ? w->progress_len - len : 0;
+        fprintf(stderr, "\r%s%*s", line, (int)pad, "");
+    }
+    w->progress_len = len > 0 ? len : 1;
+    fflush(stderr);
+}
+
+void weft_progress_clear(weft_t *w)
+{
+    if (w->progress_len == 0)
+        return;
+    if (w->color_err)
+        fputs("\r\033[K", stderr);
+    else
+        fprintf(stderr, "\r%*s\r", (int)w->progress_len, "");
+    w->progress_len = 0;
+    fflush(stderr);
+}
+
 static void vmsg(const weft_t *w, const char *kind, const char *col, const char *fmt, va_list ap)
 {
     bool c = w != NULL && w->color_err;
@@ -144,6 +177,7 @@ int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_op
     w->prog = prog;
     w->color = weft_color_on(STDOUT_FILENO);
     w->color_err = weft_color_on(STDERR_FILENO);
+    w->tty_err = isatty(STDERR_FILENO) == 1;
     w->pos = calloc((size_t)argc + 1, sizeof(char *));
     if (w->pos == NULL)
         abort();

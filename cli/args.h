@@ -23,6 +23,8 @@ typedef struct weft {
     weft_fmt_t fmt;      /* -o */
     bool color;          /* colour on stdout */
     bool color_err;      /* colour on stderr */
+    bool tty_err;        /* stderr is a terminal: progress lines (with or without colour) */
+    size_t progress_len; /* width of the progress line on stderr, 0 when none is shown */
     char **pos;          /* positional arguments (pointers into argv) */
     int npos;
     weft_client_t *client; /* owned; see weft_connect */
@@ -68,6 +70,15 @@ void weft_warn(const weft_t *w, const char *fmt, ...) __attribute__((format(prin
 
 /* True when colour should be used on `fd`: a TTY and NO_COLOR unset or empty. */
 bool weft_color_on(int fd);
+
+/* Draws a progress line on stderr in place of the previous one. Callers draw
+ * only when w->tty_err: progress follows the terminal, not the colour
+ * setting. Without colour (NO_COLOR, --no-color) the line is redrawn with
+ * carriage returns and spaces only, so no escape sequence is written. */
+void weft_progress(weft_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Erases the progress line, if one is shown, so what follows starts on a
+ * clean line. */
+void weft_progress_clear(weft_t *w);
 
 /* Exit codes of every verb (documented in weft(1)). */
 enum { WEFT_EXIT_OK = 0, WEFT_EXIT_FAIL = 1, WEFT_EXIT_USAGE = 2 };

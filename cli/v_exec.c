@@ -101,7 +101,8 @@ static int get_execution(weft_t *w, const char *id, json_t **doc)
 static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
 {
     double start = now_s(), delay = 0.1;
-    bool progress = w->color_err;
+    /* On a terminal, with or without colour: NO_COLOR only removes colour. */
+    bool progress = w->tty_err;
     int rc;
     for (;;) {
         if ((rc = get_execution(w, id, doc)) != 0)
@@ -111,23 +112,20 @@ static int wait_for(weft_t *w, const char *id, double timeout, json_t **doc)
             break;
         double elapsed = now_s() - start;
         if (timeout > 0 && elapsed >= timeout) {
-            if (progress)
-                fputs("\r\033[K", stderr);
+            weft_progress_clear(w);
             weft_err(w, "execution %s still %s after %.0f s (--timeout)", id, state ? state : "?",
                      timeout);
             return WEFT_EXIT_FAIL;
         }
         if (progress)
-            fprintf(stderr, "\r\033[Kwaiting for %s: %s (%.0f s)", id, state ? state : "?",
-                    elapsed);
+            weft_progress(w, "waiting for %s: %s (%.0f s)", id, state ? state : "?", elapsed);
         json_decref(*doc);
         *doc = NULL;
         usleep((useconds_t)(delay * 1e6));
         if (delay < 1.0)
             delay *= 2;
     }
-    if (progress)
-        fputs("\r\033[K", stderr);
+    weft_progress_clear(w);
     return rc;
 }
 

@@ -251,8 +251,7 @@ typedef struct {
 static void report(weft_t *w, tally_t *t, const char *action, const char *ns, const char *id,
                    const char *file, json_int_t revision, bool dry)
 {
-    if (t->progress)
-        fputs("\r\033[K", stderr);
+    weft_progress_clear(w);
     if (t->report != NULL) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "action", action, "namespace", ns, "id", id,
                               "dryRun", dry);
@@ -311,8 +310,7 @@ static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t 
             return rc;
         bool same = old != NULL && strlen(old) == f->len && memcmp(old, f->text, f->len) == 0;
         if (o->diff && !same) {
-            if (t->progress)
-                fputs("\r\033[K", stderr);
+            weft_progress_clear(w);
             char *name = NULL;
             if (asprintf(&name, "%s/%s (server)", f->ns, f->id) < 0)
                 abort();
@@ -330,8 +328,7 @@ static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t 
             return rc;
         }
         if (r.status >= 400) {
-            if (t->progress)
-                fputs("\r\033[K", stderr);
+            weft_progress_clear(w);
             weft_print_problem(w, &r, f->path);
             fprintf(stderr, "%s: error: %s/%s not applied\n", f->path, f->ns, f->id);
             t->failed++;
@@ -473,17 +470,17 @@ static int flow_apply(int argc, char **argv)
     }
     if (w.fmt != WEFT_OUT_TABLE)
         t.report = json_array();
-    t.progress = set.count > 1 && w.color_err && t.report == NULL;
+    /* On a terminal, with or without colour: NO_COLOR only removes colour. */
+    t.progress = set.count > 1 && w.tty_err && t.report == NULL;
     for (size_t i = 0; i < set.count; i++) {
         if (t.progress)
-            fprintf(stderr, "\r\033[K%s %zu/%zu: %s", o.dry_run ? "checking" : "applying", i + 1,
-                    set.count, set.items[i].path);
+            weft_progress(&w, "%s %zu/%zu: %s", o.dry_run ? "checking" : "applying", i + 1,
+                          set.count, set.items[i].path);
         rc = apply_one(&w, &o, &t, &set.items[i]);
         if (rc != 0)
             goto out;
     }
-    if (t.progress)
-        fputs("\r\033[K", stderr);
+    weft_progress_clear(&w);
     if (o.prune) {
         if (t.failed > 0)
             weft_warn(&w, "some flows failed: not pruning");
@@ -500,8 +497,7 @@ static int flow_apply(int argc, char **argv)
         fprintf(stderr, "dry run: nothing was changed\n");
     rc = t.failed > 0 ? WEFT_EXIT_FAIL : 0;
 out:
-    if (t.progress && rc != 0)
-        fputs("\r\033[K", stderr);
+    weft_progress_clear(&w);
     json_decref(t.report);
     set_free(&set);
     free(o.files);

@@ -145,6 +145,10 @@ for i in $(seq 1 30); do flow sales.bulk "f$i" "n $i" >"$CLI_TMP/many/f$i.yaml";
 if command -v script >/dev/null; then
     tty_out=$(env -u NO_COLOR script -qec "$WEFT flow apply -f $CLI_TMP/many --dry-run" /dev/null)
     t_match "$tty_out" "checking 30/30: " "on a terminal apply shows a progress line"
+    # NO_COLOR removes colour only: the line stays, drawn without escapes.
+    tty_out=$(NO_COLOR=1 script -qec "$WEFT flow apply -f $CLI_TMP/many --dry-run" /dev/null)
+    t_match "$tty_out" "checking 30/30: " "with NO_COLOR=1 the progress line still shows"
+    t_fails "and carries no escape sequence" grep -q $'\033' <<<"$tty_out"
 else
     t_skip "progress line on a terminal" "no script(1)"
 fi

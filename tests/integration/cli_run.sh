@@ -49,6 +49,16 @@ tasks:
     commands:
       - sleep 30
 EOF
+# Long enough for run --wait to poll it at least once while it runs.
+cat >"$F/brief.yaml" <<'EOF'
+id: brief
+namespace: sales.jobs
+tasks:
+  - id: nap
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - sleep 1.5
+EOF
 weft flow apply -f "$F" >/dev/null 2>&1 || t_bail "cannot apply the test flows"
 state() { pg_psql -c "SELECT state FROM executions WHERE id = '$1'"; }
 
@@ -150,6 +160,30 @@ cli_run out weft execution restart "$EB"
 t_is "$out_RC" 0 "execution restart of a failed execution"
 t_is "$(pg_psql -c "SELECT original_id FROM executions WHERE id = '$out'")" "$EB" \
     "prints the new execution, chained to the old one"
+
+# ---- the progress line follows the terminal, not the colour setting ----
+# script(1) gives weft a terminal on stdout and stderr. NO_COLOR only removes
+# colour: the "waiting for" line still shows, drawn without escape sequences.
+WAITING="waiting for [A-Za-z0-9_-]{16,64}: (CREATED|RUNNING) \([0-9]+ s\)"
+if command -v script >/dev/null; then
+    tty_out=$(NO_COLOR=1 script -qec "$WEFT run sales.jobs brief --wait --timeout 60" /dev/null)
+    t_match "$tty_out" "$WAITING" "run --wait on a terminal shows its progress line with NO_COLOR=1"
+    t_fails "with NO_COLOR=1 nothing on the terminal is an escape sequence" grep -q $'\033' <<<"$tty_out"
+    t_match "$tty_out" "state +SUCCESS" "and the final execution is printed"
+    tty_out=$(env -u NO_COLOR script -qec "$WEFT run sales.jobs brief --wait --timeout 60" /dev/null)
+    t_match "$tty_out" "$WAITING" "with colour on the terminal too"
+    # stdout on the terminal, stderr to a file: the line follows stderr alone.
+    tty_out=$(env -u NO_COLOR script -qec \
+        "$WEFT run sales.jobs brief --wait --timeout 60 2>$CLI_TMP/brief.err" /dev/null)
+    t_match "$tty_out" "state +"$'\033'"\[[0-9;]*mSUCCESS" "stdout on a terminal, stderr not: the run is reported, coloured"
+    t_fails "but no progress line goes to the stderr that is not a terminal" \
+        grep -q "waiting for" "$CLI_TMP/brief.err"
+else
+    t_skip "progress line on a terminal" "no script(1)"
+fi
+cli_run out weft run sales.jobs brief --wait --timeout 60
+t_is "$out_RC" 0 "run --wait with no terminal at all: exit 0"
+t_fails "and no progress line" grep -q "waiting for" <<<"$out_ERR"
 
 # Kill while a run --wait is waiting on it: the waiter exits 1.
 weft run sales.jobs slow --wait --timeout 60 >"$CLI_TMP/slow.out" 2>&1 &

@@ -2,7 +2,8 @@
 # Multi-producer preconditions (Kestra's preconditions.flows with a time
 # window): the consumer fires only when ALL listed flows have ended in the
 # window, once per complete set (the window restarts after firing), inside
-# one domain and across domains through grants. Real gateway and executors.
+# one domain and across domains through grants, where an event older than a
+# short window has expired. Real gateway and executors.
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
@@ -80,9 +81,12 @@ producer orders
 producer stock
 producer prices
 producer labels
+producer invoices
+producer returns
 consumer "$LOG" logistics.reports both PT1H orders stock
 consumer "$LOG" logistics.reports quick PT3S prices labels
 consumer "$SALES" sales.reporting both PT1H orders stock
+consumer "$SALES" sales.reporting quick PT3S invoices returns
 cli_executor logistics || t_bail "no executor"
 cli_executor sales
 settle
@@ -138,4 +142,28 @@ t_is "$(q "SELECT started_by || ' ' || domain FROM executions WHERE namespace = 
     "trigger:sales.reporting/both/all_done sales" "as the consumer"
 t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused' AND target LIKE 'trigger:sales.reporting/both/%'")" \
     2 "each refusal reason audited once (no grant at all, then one flow missing)"
+
+# ---- across domains, the time window: an event older than it has expired ----
+req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
+    '{"flows":["invoices","returns"],"to":"sales.reporting","events":["SUCCESS"]}'
+t_is "$S" 201 "both producers of the 3 s consumer granted to sales.reporting"
+settle
+t_is "$(q "SELECT status FROM trigger_state WHERE namespace = 'sales.reporting' AND flow_id = 'quick'")" ok \
+    "its status is ok"
+run_wait "$LOG" logistics.shipments invoices
+sleep 3.5 # past the window: the invoices event has expired
+run_wait "$LOG" logistics.shipments returns
+settle
+t_is "$(count_of sales.reporting quick)" 0 "one producer, then the other after the window: no execution"
+t_is "$(q "SELECT count(*) FROM events WHERE flow_id IN ('invoices', 'returns') AND state = 'SUCCESS'")" 2 \
+    "though both events were published"
+# returns first: when its event arrives the only invoices event is the
+# expired one, so a fire can only come with the new invoices event.
+run_wait "$LOG" logistics.shipments returns
+run_wait "$LOG" logistics.shipments invoices
+settle
+t_is "$(count_of sales.reporting quick)" 1 "both inside the window: fires once"
+t_is "$(q "SELECT started_by || ' ' || domain || ' ' || (trigger->>'flowId') FROM executions
+    WHERE namespace = 'sales.reporting' AND flow_id = 'quick'")" \
+    "trigger:sales.reporting/quick/all_done sales invoices" "as the consumer, after the event that completed the set"
 t_done

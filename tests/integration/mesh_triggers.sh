@@ -4,7 +4,9 @@
 # executions through the API. The grant path fires with exactly the declared
 # outputs and the consumer's identity; every refusal (no grant, wrong state,
 # revoked grant, grant to another namespace) never fires, shows in the
-# trigger's status and is audited once; a trigger whose inputs cannot be
+# trigger's status and is audited once; the preconditions.where form fires
+# through the grant too, and the consumer's task gets its own domain's
+# secret, masked in its log; a trigger whose inputs cannot be
 # rendered leaves a FAILED execution; the database refuses forged events and
 # hides ungranted ones from the consumer's role.
 . "$WF_SRCDIR/tests/lib/tap.sh"
@@ -154,6 +156,49 @@ triggers:
             - field: STATE
               type: IN
               values: [SUCCESS]'
+# where-filter form in the namespace the grant is for; its task uses a secret
+# of the consumer's own domain
+apply "$SALES" 'id: where_report
+namespace: sales.reporting
+inputs:
+  - id: count
+    type: STRING
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    env:
+      K: "{{ secret(\"K\") }}"
+    commands:
+      - echo "k=$K count={{ inputs.count }}"
+      - echo "::{\"outputs\":{\"ksha\":\"$(printf %s "$K" | sha256sum | cut -c1-64)\"}}::"
+triggers:
+  - id: on_where
+    type: io.kestra.plugin.core.trigger.Flow
+    inputs:
+      count: "{{ trigger.outputs.count }}"
+    preconditions:
+      id: shipments_done
+      where:
+        - id: shipments
+          filters:
+            - field: NAMESPACE
+              type: EQUAL_TO
+              value: logistics.shipments
+            - field: FLOW_ID
+              type: EQUAL_TO
+              value: daily_shipments
+            - field: STATE
+              type: IN
+              values: [SUCCESS]'
+# The same key in both domains: the consumer must get its own domain's value,
+# never the producer's.
+SALES_K='sales-own-k3y: for the report'
+LOG_K='logistics-k3y-never-for-sales'
+sha() { printf %s "$1" | sha256sum | cut -c1-64; }
+req "$SALES" PUT /api/v1/namespaces/sales.reporting/secrets/K "$(jq -n --arg v "$SALES_K" '{value: $v}')"
+[ "$S" = 200 ] || t_bail "cannot set the sales secret: $S"
+req "$LOG" PUT /api/v1/namespaces/logistics.shipments/secrets/K "$(jq -n --arg v "$LOG_K" '{value: $v}')"
+[ "$S" = 200 ] || t_bail "cannot set the logistics secret: $S"
 # inputs that cannot be rendered
 apply "$SALES" 'id: bad_inputs
 namespace: sales.reporting
@@ -185,6 +230,7 @@ P1=$EID
 run_wait "$LOG" logistics.shipments daily_shipments
 settle
 t_is "$(count_of sales.reporting shipment_report)" 0 "without a grant the consumer never fires"
+t_is "$(count_of sales.reporting where_report)" 0 "nor the where-form consumer"
 t_is "$(status_of sales.reporting shipment_report)" \
     "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" \
     "the trigger's status says why"
@@ -249,6 +295,33 @@ t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$C1' AND claimed
 wait_status sales.reporting shipment_report '^ok$'
 t_is "$(status_of sales.reporting shipment_report)" ok "the status clears"
 
+# ---- the where form fires across domains too, with the consumer's secrets ----
+wait_count sales.reporting where_report 1
+t_is "$(count_of sales.reporting where_report)" 1 "the where form fires through the grant, once"
+W1=$(q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'where_report'")
+for i in $(seq 1 200); do
+    st=$(q "SELECT state FROM executions WHERE id = '$W1'")
+    case $st in SUCCESS|WARNING|FAILED|KILLED) break ;; esac
+    sleep 0.05
+done
+t_is "$st" SUCCESS "its execution succeeds"
+t_is "$(q "SELECT started_by FROM executions WHERE id = '$W1'")" \
+    "trigger:sales.reporting/where_report/on_where" "startedBy names the consumer's where trigger"
+t_is "$(q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$W1'")" \
+    "sales {\"count\": \"42\"} $P3" "trigger.outputs holds the producer's declared outputs"
+t_is "$(q "SELECT inputs->>'count' FROM executions WHERE id = '$W1'")" 42 "rendered into its inputs"
+t_is "$(q "SELECT outputs #>> '{vars,ksha}' FROM task_runs WHERE execution_id = '$W1' AND task_id = 'sh'")" \
+    "$(sha "$SALES_K")" "secret('K') reached the task with the sales value (its sha256)"
+L=$(q "SELECT string_agg(line, E'\n' ORDER BY id) FROM logs WHERE execution_id = '$W1'")
+t_match "$L" "k=\*\*\*\* count=42" "the task's log shows **** in place of the value"
+t_fails "the sales value is in no log line" grep -qF "$SALES_K" <<<"$L"
+t_fails "nor in any task run or execution row" grep -qF "$SALES_K" \
+    <<<"$(q "SELECT task_runs::text FROM task_runs")$(q "SELECT executions::text FROM executions")"
+t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$W1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
+    1 "its task ran on sales' executor"
+wait_status sales.reporting where_report '^ok$'
+t_is "$(status_of sales.reporting where_report)" ok "its status is ok"
+
 # ---- inputs that cannot be rendered: a FAILED execution, status, audit ----
 wait_count sales.reporting bad_inputs 1
 t_is "$(q "SELECT state || ' ' || started_by FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'bad_inputs'")" \
@@ -284,6 +357,7 @@ run_wait "$LOG" logistics.shipments daily_shipments
 run_wait "$LOG" logistics.shipments daily_shipments
 settle
 t_is "$(count_of sales.reporting shipment_report)" 1 "a revoked grant fires nothing"
+t_is "$(count_of sales.reporting where_report)" 1 "nor through the where form"
 t_is "$(status_of sales.reporting shipment_report)" \
     "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" "the status says so again"
 t_is "$(refusals sales.reporting/shipment_report)" 2 "one more audit entry for the revocation, not one per event"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Policies enforced at run time by the domain's executor: sandbox limits come
 # from the namespace policy (a memory hog and a fork bomb are stopped at the
-# policy's limit, while the same tasks pass under the sandbox defaults), the
-# wall clock is min(task, policy), a task type forbidden after the flow was
+# policy's limit, while the same tasks pass under the sandbox defaults), a
+# maxCpu quota lands in the task's cpu cgroup and holds a spinning task to
+# it, the wall clock is min(task, policy), a task type forbidden after the flow was
 # applied fails the execution, maxConcurrentTaskRuns serialises sandboxed
 # task runs, maxExecutionsPerMinute holds executions QUEUED (nothing lost),
 # and policy changes apply without a restart.
@@ -89,6 +90,60 @@ t_match "$(logs "$e")" "pids 8 \(maxPids from sales\)" "pids limit named with it
 e=$(ex_exec open bomb)
 ex_wait "$e" 30 >/dev/null
 t_is "$(logs "$e" | sed -n 's/^forked \([0-9]*\)$/\1/p')" 40 "without a policy the sandbox default (256) lets 40 forks through"
+
+# ---- cpu: the quota of the task's cgroup ----
+# The task names its cpu cgroup (so the test can read the quota the sandbox
+# wrote while it runs), then spins for 1.5 s of wall time and reports the
+# share of one core it got: about 10 under a 100m quota, most of a core
+# without one.
+policy open.cpu '{"maxCpu": "100m"}'
+SPIN='tasks:
+  - id: spin
+    type: io.kestra.plugin.scripts.python.Script
+    script: |
+      import time
+      v1 = v2 = None
+      for line in open("/proc/self/cgroup"):
+          h, ctl, path = line.rstrip("\n").split(":", 2)
+          if "cpu" in ctl.split(","):
+              v1 = path
+          elif h == "0" and ctl == "":
+              v2 = path
+      print("cgroup", "v1 " + v1 if v1 not in (None, "/") else "v2 " + str(v2), flush=True)
+      w0, c0 = time.monotonic(), time.process_time()
+      while time.monotonic() - w0 < 1.5:
+          pass
+      print("cpu share", round((time.process_time() - c0) * 100 / (time.monotonic() - w0)), flush=True)
+'
+for ns in open.cpu open; do
+    ex_flow $ns spin "id: spin
+namespace: $ns
+$SPIN"
+done
+share() { logs "$1" | sed -n 's/^cpu share \([0-9]*\)$/\1/p'; }
+e=$(ex_exec open.cpu spin)
+cg=
+for i in $(seq 1 200); do
+    cg=$(pg_psql -c "SELECT line FROM logs WHERE execution_id = '$e' AND line LIKE 'cgroup %' LIMIT 1")
+    [ -n "$cg" ] && break
+    sleep 0.05
+done
+quota=
+case $cg in # cgroup v1: cfs quota per 100 ms period; v2: "QUOTA PERIOD"
+"cgroup v1 "*) quota=$(cat "/sys/fs/cgroup/cpu${cg#cgroup v1 }/cpu.cfs_quota_us" 2>&1) ;;
+"cgroup v2 "*) quota=$(cut -d' ' -f1 "/sys/fs/cgroup${cg#cgroup v2 }/cpu.max" 2>&1) ;;
+esac
+t_is "$quota" 10000 "the task's cgroup has the policy's cpu quota: 10 ms per 100 ms ($cg)"
+t_is "$(ex_wait "$e" 30)" SUCCESS "a CPU-bound task under a 100m policy runs to the end"
+l=$(logs "$e")
+t_match "$l" "policy limits: cpu 100 \(maxCpu from open\.cpu\)" "the limit line names the cpu quota and its namespace"
+n=$(share "$e")
+t_ok "it got at most a quarter of a core (${n:-?}%)" test -n "$n" -a "${n:-100}" -le 25
+e=$(ex_exec open spin)
+t_is "$(ex_wait "$e" 30)" SUCCESS "the same task without a policy"
+t_fails "has no policy limits line" grep -q "policy limits" <<<"$(logs "$e")"
+n=$(share "$e")
+t_ok "and gets far more of a core (${n:-?}%)" test -n "$n" -a "${n:-0}" -ge 40
 
 # ---- duration: min(task timeout, policy) ----
 e=$(ex_exec sales.jobs slow)
