@@ -50,7 +50,8 @@ void weft_progress(weft_t *w, const char *fmt, ...)
     fflush(stderr);
 }
 
-void weft_progress_clear(weft_t *w)
+/* Erases the progress line shown on stderr, if any. */
+static void erase_progress(const weft_t *w)
 {
     if (w->progress_len == 0)
         return;
@@ -58,6 +59,13 @@ void weft_progress_clear(weft_t *w)
         fputs("\r\033[K", stderr);
     else
         fprintf(stderr, "\r%*s\r", (int)w->progress_len, "");
+}
+
+void weft_progress_clear(weft_t *w)
+{
+    if (w->progress_len == 0)
+        return;
+    erase_progress(w);
     w->progress_len = 0;
     fflush(stderr);
 }
@@ -65,6 +73,10 @@ void weft_progress_clear(weft_t *w)
 static void vmsg(const weft_t *w, const char *kind, const char *col, const char *fmt, va_list ap)
 {
     bool c = w != NULL && w->color_err;
+    /* A message never shares a line with a progress line (an error while
+     * waiting): erase it first. The next weft_progress redraws below. */
+    if (w != NULL)
+        erase_progress(w);
     fprintf(stderr, "%s: %s%s:%s ", w && w->prog ? w->prog : "weft", c ? col : "", kind,
             c ? "\033[0m" : "");
     vfprintf(stderr, fmt, ap);

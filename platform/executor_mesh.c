@@ -238,19 +238,44 @@ static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, con
     return rc;
 }
 
-/* What the trigger's status says before any event: a named producer flow of
- * another domain without a grant, or a grant that shares none of the states
- * the trigger waits for. */
+/* 1 when some live grant shares any flow of namespace `ns` with the consumer
+ * namespace, 0 when none does, -1 on error (a producer named by namespace
+ * only: the where form, ExecutionNamespace). */
+static int any_grant_from(wf_executor_t *ex, const char *ns, const char *consumer)
+{
+    const char *p[] = {ns, consumer};
+    PGresult *r = wf_xdb_query(ex,
+                               "SELECT EXISTS (SELECT 1 FROM grants g WHERE g.revoked_at IS NULL "
+                               "AND weft_ns_covers(g.namespace, $1) "
+                               "AND weft_ns_covers(g.to_namespace, $2))",
+                               2, p);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                 ? strcmp(PQgetvalue(r, 0, 0), "t") == 0
+                 : -1;
+    PQclear(r);
+    return rc;
+}
+
+/* What the trigger's status says before any event: a producer of another
+ * domain without a grant (a named flow, or a namespace none of whose flows is
+ * shared), or a grant that shares none of the states the trigger waits for. */
 static void check_producer(void *ud, const char *ns, const char *flow, json_t *states)
 {
     round_t *rd = ud;
-    if (rd->status[0] != '\0' || ns == NULL || flow == NULL)
+    if (rd->status[0] != '\0' || ns == NULL)
         return;
     const char *d = domain_of(rd->m, ns);
     if (d != NULL && strcmp(d, rd->ex->domain) == 0)
         return;
     const char *consumer = rd->mt->flow->namespace_;
     rd->checked = true;
+    if (flow == NULL) {
+        if (any_grant_from(rd->ex, ns, consumer) == 0) {
+            snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s", ns, consumer);
+            rd->refused = true;
+        }
+        return;
+    }
     if (grant_covers(rd->ex, ns, flow, consumer, NULL) == 0) {
         snprintf(rd->status, sizeof(rd->status), "no grant from %s to %s (flow %s)", ns, consumer,
                  flow);

@@ -231,6 +231,9 @@ run_wait "$LOG" logistics.shipments daily_shipments
 settle
 t_is "$(count_of sales.reporting shipment_report)" 0 "without a grant the consumer never fires"
 t_is "$(count_of sales.reporting where_report)" 0 "nor the where-form consumer"
+t_is "$(status_of sales.reporting where_report)" "no grant from logistics.shipments to sales.reporting" \
+    "a where-form trigger's status says why too (its producer named by namespace only)"
+t_is "$(refusals sales.reporting/where_report)" 1 "and its refusal is audited once"
 t_is "$(status_of sales.reporting shipment_report)" \
     "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" \
     "the trigger's status says why"
