@@ -157,13 +157,15 @@ settle
 t_is "$(count_of sales.reporting quick)" 0 "one producer, then the other after the window: no execution"
 t_is "$(q "SELECT count(*) FROM events WHERE flow_id IN ('invoices', 'returns') AND state = 'SUCCESS'")" 2 \
     "though both events were published"
-# returns first: when its event arrives the only invoices event is the
-# expired one, so a fire can only come with the new invoices event.
+# returns first: until the new invoices event exists the only invoices event
+# is the expired one, so nothing can fire before both are in the window.
 run_wait "$LOG" logistics.shipments returns
 run_wait "$LOG" logistics.shipments invoices
 settle
 t_is "$(count_of sales.reporting quick)" 1 "both inside the window: fires once"
-t_is "$(q "SELECT started_by || ' ' || domain || ' ' || (trigger->>'flowId') FROM executions
+# When both events arrive in one round, the first one read already sees the
+# other in the window and completes the set: either may be named.
+t_match "$(q "SELECT started_by || ' ' || domain || ' ' || (trigger->>'flowId') FROM executions
     WHERE namespace = 'sales.reporting' AND flow_id = 'quick'")" \
-    "trigger:sales.reporting/quick/all_done sales invoices" "as the consumer, after the event that completed the set"
+    "^trigger:sales.reporting/quick/all_done sales (invoices|returns)$" "as the consumer, naming an event of the set"
 t_done
