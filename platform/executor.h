@@ -140,6 +140,8 @@ struct wf_executor {
     bool stopping;
     bool claim_pending; /* an execution ended while others may wait: claim again */
     bool backlog;       /* the last claim filled its room: more may be waiting */
+    bool walking_all;   /* a pass over every execution is under way */
+    bool rewalk_all;    /* ... and another was asked for from inside it */
     wf_xexec_t *execs;
     size_t n_execs;
     wf_seal_keypair_t kp; /* the domain's key: opens its sealed secrets */

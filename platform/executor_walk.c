@@ -891,15 +891,28 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
 void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free)
 {
     /* A walk frees at most its own execution (when it ends), so the next one
-     * is taken before walking; nothing else leaves the list during a walk.
-     * Executions claimed meanwhile join at the head and wait for the next
-     * round. */
-    wf_xexec_t *next;
-    for (wf_xexec_t *x = ex->execs; x; x = next) {
-        if (while_slots_free && ex->busy >= ex->slots)
-            break;
-        next = x->next;
-        if (!x->walking)
-            wf_xwalk(ex, x);
+     * is taken before walking. A walk of all must not run inside another:
+     * an attempt that ends at once (a refused http.Request, say) frees a
+     * slot from within a walk, and a nested pass could free the execution
+     * the outer pass holds as next. The nested call asks for one more pass
+     * instead. Executions claimed meanwhile join at the head and wait for
+     * the next round. */
+    if (ex->walking_all) {
+        ex->rewalk_all = true;
+        return;
     }
+    ex->walking_all = true;
+    int passes = 0;
+    do {
+        ex->rewalk_all = false;
+        wf_xexec_t *next;
+        for (wf_xexec_t *x = ex->execs; x; x = next) {
+            if (while_slots_free && ex->busy >= ex->slots)
+                break;
+            next = x->next;
+            if (!x->walking)
+                wf_xwalk(ex, x);
+        }
+    } while (ex->rewalk_all && ++passes < 8);
+    ex->walking_all = false;
 }

@@ -143,7 +143,9 @@ e=$(ex_exec open spin)
 t_is "$(ex_wait "$e" 30)" SUCCESS "the same task without a policy"
 t_fails "has no policy limits line" grep -q "policy limits" <<<"$(logs "$e")"
 n=$(share "$e")
-t_ok "and gets far more of a core (${n:-?}%)" test -n "$n" -a "${n:-0}" -ge 40
+# Twice the cap at least: on a loaded machine (the suite runs in parallel)
+# an unlimited spinner still gets well past the 10% the quota allows.
+t_ok "and gets far more of a core (${n:-?}%)" test -n "$n" -a "${n:-0}" -ge 20
 
 # ---- duration: min(task timeout, policy) ----
 e=$(ex_exec sales.jobs slow)
