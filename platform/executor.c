@@ -370,6 +370,7 @@ out:
         wf_xdb_close(&ex);
     }
     wf_xhttp_shutdown(&ex);
+    wf_xflows_dispose(&ex);
     wf_xsched_destroy(ex.sched);
     wf_xmesh_destroy(ex.mesh);
     wf_xlogs_destroy(ex.logs);

@@ -156,6 +156,7 @@ struct wf_executor {
     struct wf_xmesh *mesh; /* event-driven Flow triggers (executor_mesh.c) */
     struct wf_xpolicy *policies; /* namespace policies read lately (executor_policy.c) */
     struct wf_xhttp *http; /* transfers of http.Request tasks (executor_http.c) */
+    struct wf_xflows *flows; /* parsed flows shared by executions (executor_flowcache.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };
@@ -226,6 +227,15 @@ PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *co
 /* Concurrency check for a CREATED/QUEUED execution: returns 1 may start,
  * 0 must wait, -1 error; under an advisory lock on the flow. */
 int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit);
+
+/* executor_flowcache.c: parsed flows by (namespace, id, revision). */
+/* The flow at that revision, read and parsed on first use; each call counts
+ * one more user until wf_xflows_put. NULL when it is gone or invalid. */
+wf_flow_t *wf_xflows_get(wf_executor_t *ex, const char *ns, const char *id, int revision);
+/* One user fewer (NULL is ignored). */
+void wf_xflows_put(wf_executor_t *ex, const wf_flow_t *flow);
+/* Frees every cached flow (at exit, when no execution is left). */
+void wf_xflows_dispose(wf_executor_t *ex);
 
 /* executor_walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes. */

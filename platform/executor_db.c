@@ -44,11 +44,16 @@ static const xstmt_t stmts[Q__COUNT] = {
                     "VALUES ($1, $2, $3, $4::int, $5::int)"},
     [Q_HEARTBEAT] = {"x_heartbeat",
                      "UPDATE executors SET heartbeat_at = now() WHERE id = $1"},
-    /* Renews the lease of every execution this replica owns; what is not
-     * returned was taken over by another replica after a lapse. */
+    /* Renews the lease of every execution this replica orchestrates ($3, a
+     * JSON array of ids); what is not returned was taken over by another
+     * replica after a lapse. A row claimed but not held in memory (its load
+     * failed, or it was dropped) is not renewed: its lease lapses and it is
+     * claimed again, instead of staying claimed by a replica that does not
+     * work on it. */
     [Q_RENEW] = {"x_renew",
                  "UPDATE executions SET lease_until = now() + $2::int * interval '1 millisecond' "
-                 "WHERE claimed_by = $1 AND state IN " LIVE_STATES " RETURNING id"},
+                 "WHERE claimed_by = $1 AND state IN " LIVE_STATES
+                 " AND id IN (SELECT jsonb_array_elements_text($3::jsonb)) RETURNING id"},
     [Q_UNREGISTER] = {"x_unregister",
                       "WITH r AS (UPDATE executions SET claimed_by = NULL, lease_until = NULL "
                       "WHERE claimed_by = $1 AND state IN " LIVE_STATES ") "
@@ -325,8 +330,17 @@ int wf_xdb_heartbeat(wf_executor_t *ex)
         return -1;
     char lease[24];
     snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
-    const char *p2[] = {ex->id, lease};
-    r = xq(ex, Q_RENEW, 2, p2);
+    json_t *mine = json_array();
+    for (wf_xexec_t *x = ex->execs; x && mine; x = x->next)
+        if (!x->dropped)
+            json_array_append_new(mine, json_string(x->id));
+    char *ids = mine ? json_dumps(mine, JSON_COMPACT) : NULL;
+    json_decref(mine);
+    if (ids == NULL)
+        return -1;
+    const char *p2[] = {ex->id, lease, ids};
+    r = xq(ex, Q_RENEW, 3, p2);
+    free(ids);
     if (!run_ok(r)) {
         PQclear(r);
         return -1;
@@ -481,15 +495,12 @@ int wf_xdb_claim(wf_executor_t *ex, int max)
         wf_xexec_t *x = load_exec(ex, r, i);
         if (x == NULL)
             continue;
-        char *src = wf_xdb_flow_source(ex, x->namespace_, x->flow_id, x->flow_revision);
-        wf_diags_t diags;
-        x->flow = src ? wf_flow_parse(src, strlen(src), x->flow_id, &diags) : NULL;
-        if (src)
-            wf_diags_dispose(&diags);
-        free(src);
+        x->flow = wf_xflows_get(ex, x->namespace_, x->flow_id, x->flow_revision);
         /* The execution joins the list even when its flow is gone: the
-         * walker then fails it with a log line, instead of leaving it live. */
-        if (x->flow != NULL && load_truns(ex, x) != 0) {
+         * walker then fails it with a log line, instead of leaving it live.
+         * A CREATED execution has no task runs yet (the walk leaves CREATED
+         * before it makes any, in the same save): nothing to read. */
+        if (x->flow != NULL && x->state != WF_ST_CREATED && load_truns(ex, x) != 0) {
             wf_xexec_free(ex, x);
             continue;
         }

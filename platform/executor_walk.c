@@ -171,8 +171,7 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
     }
     free(x->truns);
     wf_xsecrets_free(x);
-    if (x->flow)
-        wf_flow_free(x->flow);
+    wf_xflows_put(ex, x->flow);
     json_decref(x->history);
     json_decref(x->inputs);
     json_decref(x->labels);

@@ -63,11 +63,17 @@ for i in $(seq 1 60); do ex_exec a busy >/dev/null; done
 flooded=$(b_round)
 t_diag "domain A flooded with 60 executions: B's worst latency ${flooded} ms"
 t_ok "A flooded: B's executions still finish promptly (${flooded} ms)" test "$flooded" -lt 2000
+drain_start=$(date +%s)
 for i in $(seq 1 600); do
     left=$(pg_psql -c "SELECT count(*) FROM executions WHERE domain = 'dom-a' AND state <> 'SUCCESS'")
     [ "$left" = 0 ] && break
     sleep 0.1
 done
+t_diag "A's backlog: $left left after $(( $(date +%s) - drain_start )) s"
+if [ "$left" != 0 ]; then # what the rows and A's executor say, to tell a stall from slowness
+    t_diag "$(pg_psql -c "SELECT state || ' ' || coalesce(claimed_by, '-') || ' ' || count(*) FROM executions WHERE domain = 'dom-a' AND state <> 'SUCCESS' GROUP BY state, claimed_by")"
+    t_diag "$(grep -vi ' info ' "$PG_TMP/executor-dom-a.log" | tail -20)"
+fi
 t_is "$left" "0" "A's own executor works through its backlog"
 t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE domain = 'dom-a' AND claimed_by NOT LIKE 'dom-a/%'")" "0" \
     "every task run of A was run by A's executor"
