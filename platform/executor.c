@@ -349,7 +349,12 @@ int wf_executor_main(int argc, char **argv)
         }
         if (ex.stopping)
             break;
-        if (wf_loop_run_once(ex.loop, -1) < 0) {
+        /* Work made pending just now (the executions claimed ended and made
+         * room, or a waiting statement read notifications) is done on the
+         * next turn: look at descriptors and timers without sleeping, so
+         * sandboxes and heartbeats are served between claims. */
+        int wait_ms = ex.claim_pending || wf_xdbq_buffered(&ex) ? 0 : -1;
+        if (wf_loop_run_once(ex.loop, wait_ms) < 0) {
             wf_error("event loop: %s", strerror(errno));
             break;
         }
