@@ -223,14 +223,12 @@ bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns)
 
 /* ---- grants ----------------------------------------------------------------- */
 
-/* 1 when a live grant covers the producer flow for the consumer namespace
- * (in `state`, NULL: any), 0 when none does, -1 on error. Runs as the
- * domain's role: it sees only the grants made by or to its domain. */
-static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, const char *consumer,
-                        const char *state)
+/* Runs a query answering one boolean: 1 true, 0 false, -1 on error. Grant
+ * queries run as the domain's role: it sees only the grants made by or to
+ * its domain. */
+static int ask(wf_executor_t *ex, const char *sql, int n, const char *const *p)
 {
-    const char *p[] = {ns, flow, consumer, state};
-    PGresult *r = wf_xdb_query(ex, "SELECT weft_grant_covers($1, $2, $3, $4, false)", 4, p);
+    PGresult *r = wf_xdb_query(ex, sql, n, p);
     int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
                  ? strcmp(PQgetvalue(r, 0, 0), "t") == 0
                  : -1;
@@ -238,22 +236,27 @@ static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, con
     return rc;
 }
 
-/* 1 when some live grant shares any flow of namespace `ns` with the consumer
- * namespace, 0 when none does, -1 on error (a producer named by namespace
- * only: the where form, ExecutionNamespace). */
+/* Whether a live grant covers the producer flow for the consumer namespace
+ * (in `state`, NULL: any). */
+static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, const char *consumer,
+                        const char *state)
+{
+    const char *p[] = {ns, flow, consumer, state};
+    return ask(ex, "SELECT weft_grant_covers($1, $2, $3, $4, false)", 4, p);
+}
+
+/* Whether some live grant shares any flow of namespace `ns`, or of one
+ * below it (ExecutionNamespace may match by prefix), with the consumer
+ * namespace: for a producer named by namespace only (the where form,
+ * ExecutionNamespace). */
 static int any_grant_from(wf_executor_t *ex, const char *ns, const char *consumer)
 {
     const char *p[] = {ns, consumer};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT EXISTS (SELECT 1 FROM grants g WHERE g.revoked_at IS NULL "
-                               "AND weft_ns_covers(g.namespace, $1) "
-                               "AND weft_ns_covers(g.to_namespace, $2))",
-                               2, p);
-    int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
-                 ? strcmp(PQgetvalue(r, 0, 0), "t") == 0
-                 : -1;
-    PQclear(r);
-    return rc;
+    return ask(ex,
+               "SELECT EXISTS (SELECT 1 FROM grants g WHERE g.revoked_at IS NULL "
+               "AND (weft_ns_covers(g.namespace, $1) OR weft_ns_covers($1, g.namespace)) "
+               "AND weft_ns_covers(g.to_namespace, $2))",
+               2, p);
 }
 
 /* What the trigger's status says before any event: a producer of another
