@@ -47,7 +47,7 @@ static void wake(wf_executor_t *ex)
     if (ex->n_execs > 0)
         wf_xdb_sync(ex);
     try_claim(ex);
-    wf_xwalk_all(ex, false);
+    wf_xwalk_all(ex, SIZE_MAX, false);
 }
 
 /* Returns how many executions were claimed (they are at the head of the list). */
@@ -85,18 +85,8 @@ static int try_claim(wf_executor_t *ex)
 static void claim_more(wf_executor_t *ex)
 {
     int got = try_claim(ex);
-    /* Guarded like wf_xwalk_all: a pass asked for from inside these walks
-     * runs after them, never while `next` is held. */
-    ex->walking_all = true;
-    wf_xexec_t *next;
-    for (wf_xexec_t *x = ex->execs; x && got-- > 0; x = next) {
-        next = x->next; /* a walk frees at most its own execution */
-        if (!x->walking)
-            wf_xwalk(ex, x);
-    }
-    ex->walking_all = false;
-    if (ex->rewalk_all)
-        wf_xwalk_all(ex, true);
+    if (got > 0)
+        wf_xwalk_all(ex, (size_t)got, false);
 }
 
 static void on_db(wf_io_t *io, uint32_t events)

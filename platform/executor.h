@@ -179,8 +179,6 @@ int wf_xdbq_send(wf_executor_t *ex, const char *stmt, int n, const char *const *
 /* Blocks until every queued statement has been answered and its callback
  * has run: the connection is then free for a statement that waits. */
 void wf_xdbq_wait(wf_executor_t *ex);
-/* True when nothing is queued or in flight. */
-bool wf_xdbq_idle(wf_executor_t *ex);
 /* The socket is ready (`events` from epoll, 0 to just look at what libpq
  * has read): sends what is pending, runs the callbacks of answers that
  * arrived. Returns 1 when a notification came, 0, or -1 when the connection
@@ -240,9 +238,10 @@ void wf_xflows_dispose(wf_executor_t *ex);
 /* executor_walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes. */
 void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x);
-/* Walks every execution this replica orchestrates (`while_slots_free`: stops
- * once every sandbox slot is taken). */
-void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free);
+/* Walks the first `max` executions of the list (SIZE_MAX: every one; newly
+ * claimed ones are at the head). `while_slots_free`: stops once every
+ * sandbox slot is taken. */
+void wf_xwalk_all(wf_executor_t *ex, size_t max, bool while_slots_free);
 /* A leaf attempt finished (runner or process): records it and walks on. */
 void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                            const char *error);

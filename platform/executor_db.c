@@ -571,7 +571,7 @@ static wf_xexec_t *find_exec(wf_executor_t *ex, const char *id)
 }
 
 /* 0 saved, 1 claim lost, -1 failed (logged). */
-static int save_outcome(wf_executor_t *ex, PGresult *r, const char *id)
+static int save_outcome(PGresult *r, const char *id)
 {
     if (r == NULL)
         return -1;
@@ -585,7 +585,6 @@ static int save_outcome(wf_executor_t *ex, PGresult *r, const char *id)
     if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "ok") == 0)
         return 0;
     wf_warn("execution %s: no longer claimed by this replica; dropping it", id);
-    (void)ex;
     return 1;
 }
 
@@ -594,7 +593,7 @@ static int save_outcome(wf_executor_t *ex, PGresult *r, const char *id)
 static void saved_cb(wf_executor_t *ex, PGresult *r, void *arg)
 {
     char *id = arg;
-    int rc = save_outcome(ex, r, id);
+    int rc = save_outcome(r, id);
     wf_xexec_t *x = find_exec(ex, id);
     if (x != NULL && rc == 1) {
         x->dropped = true;
@@ -644,7 +643,7 @@ int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
         /* The end is written before the execution is let go: flow triggers
          * and subflow parents read it next. */
         PGresult *r = xq(ex, Q_SAVE, 6, p);
-        rc = run_ok(r) ? save_outcome(ex, r, x->id) : -1; /* xq logged a failure */
+        rc = run_ok(r) ? save_outcome(r, x->id) : -1; /* xq logged a failure */
         PQclear(r);
         if (rc == 1)
             x->dropped = true;
@@ -696,19 +695,18 @@ int wf_xdb_sync(wf_executor_t *ex)
         return -1;
     }
     for (int i = 0; i < PQntuples(r); i++) {
-        for (wf_xexec_t *x = ex->execs; x; x = x->next) {
-            if (strcmp(x->id, PQgetvalue(r, i, 0)) != 0)
-                continue;
-            int st = wf_xstate_parse(PQgetvalue(r, i, 1));
-            /* Only transitions the gateway makes are taken from the row:
-             * KILLING (kill) and RUNNING after PAUSED (resume). */
-            if (st == WF_ST_KILLING && x->state != WF_ST_KILLING) {
-                wf_xexec_set_state(x, WF_ST_KILLING);
-                x->rewalk = true;
-            } else if (st == WF_ST_RUNNING && x->state == WF_ST_PAUSED) {
-                wf_xexec_set_state(x, WF_ST_RUNNING);
-                x->rewalk = true;
-            }
+        wf_xexec_t *x = find_exec(ex, PQgetvalue(r, i, 0));
+        if (x == NULL)
+            continue;
+        int st = wf_xstate_parse(PQgetvalue(r, i, 1));
+        /* Only transitions the gateway makes are taken from the row:
+         * KILLING (kill) and RUNNING after PAUSED (resume). */
+        if (st == WF_ST_KILLING && x->state != WF_ST_KILLING) {
+            wf_xexec_set_state(x, WF_ST_KILLING);
+            x->rewalk = true;
+        } else if (st == WF_ST_RUNNING && x->state == WF_ST_PAUSED) {
+            wf_xexec_set_state(x, WF_ST_RUNNING);
+            x->rewalk = true;
         }
     }
     PQclear(r);

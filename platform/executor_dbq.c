@@ -186,11 +186,6 @@ void wf_xdbq_wait(wf_executor_t *ex)
     ex->dbq->buffered = true;
 }
 
-bool wf_xdbq_idle(wf_executor_t *ex)
-{
-    return ex->dbq == NULL || ex->dbq->head == NULL;
-}
-
 int wf_xdbq_on_ready(wf_executor_t *ex, uint32_t events)
 {
     struct wf_xdbq *q = ex->dbq;

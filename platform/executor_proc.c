@@ -285,7 +285,7 @@ void wf_xjob_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outpu
 
 void wf_xproc_slot_freed(wf_executor_t *ex)
 {
-    wf_xwalk_all(ex, true);
+    wf_xwalk_all(ex, SIZE_MAX, true);
     /* A slot still free while executions wait in the database: claim. */
     if (ex->backlog && ex->busy < ex->slots)
         ex->claim_pending = true;

@@ -887,15 +887,15 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
     }
 }
 
-void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free)
+void wf_xwalk_all(wf_executor_t *ex, size_t max, bool while_slots_free)
 {
     /* A walk frees at most its own execution (when it ends), so the next one
      * is taken before walking. A walk of all must not run inside another:
      * an attempt that ends at once (a refused http.Request, say) frees a
      * slot from within a walk, and a nested pass could free the execution
      * the outer pass holds as next. The nested call asks for one more pass
-     * instead. Executions claimed meanwhile join at the head and wait for
-     * the next round. */
+     * instead, over every execution. Executions claimed meanwhile join at the
+     * head and wait for the next round. */
     if (ex->walking_all) {
         ex->rewalk_all = true;
         return;
@@ -905,7 +905,8 @@ void wf_xwalk_all(wf_executor_t *ex, bool while_slots_free)
     do {
         ex->rewalk_all = false;
         wf_xexec_t *next;
-        for (wf_xexec_t *x = ex->execs; x; x = next) {
+        size_t left = passes == 0 ? max : SIZE_MAX;
+        for (wf_xexec_t *x = ex->execs; x && left > 0; x = next, left--) {
             if (while_slots_free && ex->busy >= ex->slots)
                 break;
             next = x->next;
