@@ -18,7 +18,6 @@
 #include "api/gateway.h"
 #include "platform/cmd.h"
 #include "platform/log.h"
-#include "platform/roles.h"
 
 /* The role's state: the entry file is the one place allowed to hold it. */
 static wf_gw_t gw;

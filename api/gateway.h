@@ -48,4 +48,7 @@ wf_gw_thread_t *wf_gw_thread_of(h2o_req_t *req);
 /* Starts the h2o handler that dispatches every path through the route table. */
 void wf_gw_register_router(wf_gw_t *gw);
 
+/* `weftd gateway`: serves the REST API until SIGTERM/SIGINT. */
+int wf_gateway_main(int argc, char **argv);
+
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "platform/flow.h"
+#include "flow/flow.h"
 #include "tenants/policy.h"
 
 /* Answers 422 with every positioned error of `diags`. */

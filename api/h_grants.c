@@ -9,7 +9,7 @@
 
 #include "api/handlers.h"
 #include "platform/config.h"
-#include "platform/flow_schema.h"
+#include "flow/schema.h"
 
 /* The states a grant may share: the terminal ones (Kestra's names). */
 static const char *const terminal_states[] = {"SUCCESS", "WARNING",   "FAILED",

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "platform/flow.h"
+#include "flow/flow.h"
 
 #define WF_EXECUTION_ID_LEN 22
 

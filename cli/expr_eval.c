@@ -10,7 +10,7 @@
 
 #include "cli/verbs.h"
 #include "platform/cmd.h"
-#include "platform/expr.h"
+#include "flow/expr/expr.h"
 
 static void usage(FILE *out)
 {

@@ -9,7 +9,7 @@
 
 #include "cli/verbs.h"
 #include "platform/cmd.h"
-#include "platform/flow.h"
+#include "flow/flow.h"
 
 typedef struct {
     char **items;

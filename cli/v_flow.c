@@ -19,7 +19,7 @@
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "platform/config.h"
-#include "platform/flow.h"
+#include "flow/flow.h"
 
 /* One local flow file. */
 typedef struct {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/egress.h"
+#include "platform/egress_rule.h"
 #include "platform/yaml.h"
 
 /* ---- the key tables ------------------------------------------------------
@@ -664,4 +664,22 @@ static void print_keys(FILE *out, const conf_key_t *keys, const char *prefix)
 void wf_config_print_reference(FILE *out)
 {
     print_keys(out, top_keys, "");
+}
+
+int wf_load_config_or_exit(wf_config_t *cfg, const char *path)
+{
+    wf_config_defaults(cfg);
+    if (path != NULL) {
+        wf_diags_t diags;
+        wf_diags_init(&diags, path);
+        if (wf_config_load(cfg, path, &diags) != 0) {
+            wf_diags_print(&diags, stderr);
+            wf_diags_dispose(&diags);
+            wf_config_dispose(cfg);
+            return -1;
+        }
+        wf_diags_dispose(&diags);
+    }
+    wf_config_apply_env(cfg);
+    return 0;
 }

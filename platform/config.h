@@ -92,4 +92,8 @@ bool wf_namespace_valid(const char *ns);
 /* True when `ns` equals `prefix` or lies below it ("sales" covers "sales.eu"). */
 bool wf_namespace_under(const char *ns, const char *prefix);
 
+/* Loads FILE (or only defaults when NULL) and applies the environment
+ * overrides; prints positioned errors and returns -1 when invalid. */
+int wf_load_config_or_exit(wf_config_t *cfg, const char *path);
+
 #endif

@@ -18,7 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "platform/config.h"
 #include "sandbox/sbx_int.h"
 
 /* Host directories of the minimal root: bound read-only when a directory,
@@ -80,17 +79,6 @@ int wf_sbx_features_parse(const char *list, unsigned *mask)
         s += n + (e ? 1 : 0);
     }
     return 0;
-}
-
-void wf_sbx_ctx_opts_from_config(wf_sbx_ctx_opts_t *o, const struct wf_config *cfg)
-{
-    o->allow_weaker = cfg->sandbox.allow_weaker;
-    if (cfg->sandbox.host_id_base > 0 && cfg->sandbox.host_id_base <= UINT32_MAX)
-        o->host_id_base = (uint32_t)cfg->sandbox.host_id_base;
-    if (cfg->sandbox.work_base != NULL)
-        o->work_base = cfg->sandbox.work_base;
-    o->cgroup_parent = cfg->sandbox.cgroup_parent;
-    o->fresh_netns = cfg->sandbox.fresh_netns;
 }
 
 void wf_sbx_features_describe(unsigned mask, char *buf, size_t len)

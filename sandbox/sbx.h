@@ -48,13 +48,8 @@ typedef struct wf_sbx_ctx_opts {
     unsigned without;          /* WF_SBX_F_* to leave out even when available */
 } wf_sbx_ctx_opts_t;
 
-struct wf_config;
-
 /* Fills `o` with the defaults: refuse weaker modes, base 100000, /tmp. */
 void wf_sbx_ctx_opts_default(wf_sbx_ctx_opts_t *o);
-/* Takes allow_weaker, host_id_base, work_base, cgroup_parent and fresh_netns
- * from the `sandbox:` section of weft.yaml (pointers into cfg). */
-void wf_sbx_ctx_opts_from_config(wf_sbx_ctx_opts_t *o, const struct wf_config *cfg);
 /* Parses "userns,memory,pids,cpu" into WF_SBX_F_* bits; -1 on an unknown name. */
 int wf_sbx_features_parse(const char *list, unsigned *mask);
 /* Detects features and prepares the filter and namespaces. Returns 0, or -1

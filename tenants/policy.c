@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/flow_time.h"
-#include "platform/flow_types.h"
+#include "flow/time.h"
+#include "flow/types.h"
 #include "platform/yaml.h"
 #include "tenants/policy.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "platform/expr.h"
+#include "flow/expr/expr.h"
 
 #define GOAL 1000000.0
 

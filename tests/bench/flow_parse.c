@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "platform/flow.h"
+#include "flow/flow.h"
 
 #define GOAL 5000.0
 

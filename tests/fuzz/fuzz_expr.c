@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/expr.h"
+#include "flow/expr/expr.h"
 
 static char *fuzz_secret(void *ud, const char *name)
 {

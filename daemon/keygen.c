@@ -1,0 +1,169 @@
+/* `weftd keygen`: creates a domain's sealing key file and prints the public
+ * key to register for the domain (domains.public_key). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/config.h"
+#include "daemon/pgcluster.h"
+#include "daemon/commands.h"
+#include "platform/store.h"
+#include "tenants/keys.h"
+
+static void keygen_usage(FILE *out)
+{
+    fprintf(out, "usage: weftd keygen --domain NAME [--key-dir DIR] [--config FILE] [--force]\n"
+                 "                    [--register [--database-url URL]]\n\n"
+                 "Creates DIR/NAME.key (X25519 private key, PEM, mode 0600) for the domain's\n"
+                 "executors and prints its public key (base64) on stdout: the key secrets of the\n"
+                 "domain are sealed to.\n\n"
+                 "  --domain NAME        domain name ([a-z][a-z0-9-]*)\n"
+                 "  --key-dir DIR        key directory (default: executor.key_dir of the config,\n"
+                 "                       else DATA_DIR/keys)\n"
+                 "  --config FILE        weft.yaml to take the key directory and database from\n"
+                 "  --force              replace an existing key (the file, and the registration\n"
+                 "                       with --register): every secret sealed to the old key\n"
+                 "                       becomes unreadable and must be set again\n"
+                 "  --register           also record the public key as the domain's key in the\n"
+                 "                       database (domains.public_key); refused when another key\n"
+                 "                       is registered, unless --force\n"
+                 "  --database-url URL   database for --register (else the config's, else\n"
+                 "                       WEFT_DATABASE_URL, else the embedded one)\n\n"
+                 "Exit status: 0 written, 1 refused or failed, 2 usage error.\n");
+}
+
+int wf_keygen_main(int argc, char **argv)
+{
+    const char *domain = NULL, *key_dir = NULL, *config = NULL, *url = NULL;
+    bool force = false, do_register = false;
+    static const struct option opts[] = {
+        {"domain", required_argument, NULL, 'd'}, {"key-dir", required_argument, NULL, 'k'},
+        {"config", required_argument, NULL, 'c'}, {"force", no_argument, NULL, 'f'},
+        {"register", no_argument, NULL, 'r'},     {"database-url", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},         {0}};
+    int c, rc = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:k:c:fru:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            domain = optarg;
+            break;
+        case 'k':
+            key_dir = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'r':
+            do_register = true;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'h':
+            keygen_usage(stdout);
+            return 0;
+        default:
+            keygen_usage(stderr);
+            return 2;
+        }
+    }
+    if (url != NULL && !do_register) {
+        fprintf(stderr, "weftd keygen: --database-url only makes sense with --register\n");
+        return 2;
+    }
+    if (optind != argc || domain == NULL) {
+        fprintf(stderr, "weftd keygen: --domain is required\n");
+        keygen_usage(stderr);
+        return 2;
+    }
+    if (!wf_keys_domain_valid(domain)) {
+        fprintf(stderr,
+                "weftd keygen: invalid domain name '%s' (expected [a-z][a-z0-9-]*, at most 63 "
+                "characters)\n",
+                domain);
+        return 2;
+    }
+
+    wf_config_t cfg;
+    char dir[4096], err[1024];
+    wf_seal_keypair_t kp = {0};
+    wf_pgcluster_t pg = {0};
+    PGconn *conn = NULL;
+    long sealed = 0;
+    wf_keys_reg_t state = WF_KEYS_REG_NONE;
+    if (wf_load_config_or_exit(&cfg, config) != 0)
+        return 2;
+    if (key_dir != NULL)
+        snprintf(dir, sizeof(dir), "%s", key_dir);
+    else if (cfg.executor.key_dir != NULL)
+        snprintf(dir, sizeof(dir), "%s", cfg.executor.key_dir);
+    else
+        snprintf(dir, sizeof(dir), "%s/keys", cfg.data_dir);
+
+    if (do_register) {
+        /* Checked before anything is written: a refused registration leaves
+         * no new key file behind. */
+        if (url == NULL)
+            url = wf_store_url(&cfg);
+        if (url == NULL) {
+            int initialised;
+            if (wf_pgcluster_init(&pg, cfg.data_dir, err, sizeof(err)) != 0 ||
+                wf_pgcluster_start(&pg, &initialised, err, sizeof(err)) != 0) {
+                fprintf(stderr, "weftd keygen: %s\n", err);
+                goto out;
+            }
+            url = pg.url;
+        }
+        conn = wf_store_connect(url, "weftd-keygen", err, sizeof(err));
+        if (conn == NULL ||
+            wf_keys_registration(conn, domain, kp.pub, &state, &sealed, err, sizeof(err)) != 0) {
+            fprintf(stderr, "weftd keygen: %s\n", err);
+            goto out;
+        }
+        if (state != WF_KEYS_REG_NONE && !force) {
+            fprintf(stderr,
+                    "weftd keygen: domain '%s' already has a public key registered; --force "
+                    "replaces it (%ld secret%s sealed to it would no longer open)\n",
+                    domain, sealed, sealed == 1 ? "" : "s");
+            goto out;
+        }
+    }
+    if (wf_seal_keypair_generate(&kp) != 0) {
+        fprintf(stderr, "weftd keygen: cannot generate a key pair\n");
+        goto out;
+    }
+    if (wf_keys_write(dir, domain, &kp, force, err, sizeof(err)) != WF_KEYS_OK) {
+        fprintf(stderr, "weftd keygen: %s\n", err);
+        goto out;
+    }
+    fprintf(stderr, "weftd keygen: wrote %s/%s.key\n", dir, domain);
+    if (do_register) {
+        if (wf_keys_register(conn, domain, kp.pub, force, err, sizeof(err)) != WF_KEYS_OK) {
+            fprintf(stderr, "weftd keygen: %s (the new key file is not registered)\n", err);
+            goto out;
+        }
+        fprintf(stderr, "weftd keygen: registered as the public key of domain %s\n", domain);
+        if (state == WF_KEYS_REG_OTHER && sealed > 0)
+            fprintf(stderr,
+                    "weftd keygen: %ld secret%s of domain %s were sealed to the previous key "
+                    "and must be set again\n",
+                    sealed, sealed == 1 ? "" : "s", domain);
+    }
+    char b64[WF_SEAL_KEY_B64_LEN];
+    wf_seal_key_to_b64(kp.pub, b64);
+    printf("%s\n", b64);
+    rc = 0;
+out:
+    wf_seal_keypair_dispose(&kp);
+    PQfinish(conn);
+    if (pg.pid > 0)
+        wf_pgcluster_stop(&pg, 10000);
+    wf_pgcluster_dispose(&pg);
+    wf_config_dispose(&cfg);
+    return rc;
+}

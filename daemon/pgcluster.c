@@ -1,0 +1,420 @@
+#include "daemon/pgcluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+
+#include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/store.h"
+#include "weft_config.h"
+
+/* The port only names the socket file (.s.PGSQL.N) inside our private socket
+ * directory; there is no TCP listener. It is not 5432 so that nothing can
+ * mistake this cluster for a system one. */
+#define WF_PG_PORT 55432
+#define WF_PG_USER "weft"
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return s;
+}
+
+int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+    if (geteuid() != 0) {
+        /* PostgreSQL runs as whoever started us; that is already unprivileged. */
+        *uid = geteuid();
+        *gid = getegid();
+        return 0;
+    }
+    struct passwd *pw = getpwnam(WF_PG_USER);
+    if (pw == NULL) {
+        wf_info("creating system user '%s' to run the embedded PostgreSQL", WF_PG_USER);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execlp("useradd", "useradd", "--system", "--user-group", "--no-create-home",
+                   "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", WF_PG_USER,
+                   (char *)NULL);
+            _exit(127);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        pw = getpwnam(WF_PG_USER);
+        if (pw == NULL) {
+            snprintf(err, errlen,
+                     "PostgreSQL refuses to run as root and creating the '%s' user failed "
+                     "(useradd exit %d)",
+                     WF_PG_USER, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            return -1;
+        }
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return 0;
+}
+
+/* Drops to the server user in a forked child. Order matters: groups first,
+ * then gid, then uid (after setuid we could no longer change groups). */
+static void become_server_user(const wf_pgcluster_t *pg)
+{
+    if (getuid() == pg->uid)
+        return;
+    if (setgroups(0, NULL) != 0 || setgid(pg->gid) != 0 || setuid(pg->uid) != 0) {
+        fprintf(stderr, "cannot switch to the PostgreSQL user: %s\n", strerror(errno));
+        _exit(126);
+    }
+}
+
+/* Can the server user reach `dir`? Every ancestor needs search permission. */
+static int reachable_by(const wf_pgcluster_t *pg, const char *dir)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        become_server_user(pg);
+        _exit(access(dir, X_OK) == 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, char *err,
+                       size_t errlen)
+{
+    if (mkdir(path, mode) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (chmod(path, mode) != 0 || (geteuid() == 0 && chown(path, uid, gid) != 0)) {
+        snprintf(err, errlen, "cannot set owner/mode of %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_t errlen)
+{
+    memset(pg, 0, sizeof(*pg));
+    pg->port = WF_PG_PORT;
+    if (mkdir_p(data_dir, 0755) != 0) {
+        snprintf(err, errlen, "cannot create data dir %s: %s", data_dir, strerror(errno));
+        return -1;
+    }
+    char abs[PATH_MAX];
+    if (realpath(data_dir, abs) == NULL) {
+        snprintf(err, errlen, "cannot resolve %s: %s", data_dir, strerror(errno));
+        return -1;
+    }
+    pg->data_dir = strdup(abs);
+    if (wf_service_user(&pg->uid, &pg->gid, err, errlen) != 0)
+        return -1;
+    /* The data dir itself stays owned by whoever runs weftd up (it holds the
+     * admin token); the server user only needs to traverse it. */
+    if (geteuid() == 0)
+        chmod(pg->data_dir, 0711);
+    const char *base = pg->data_dir;
+    char *fallback = NULL;
+    if (!reachable_by(pg, pg->data_dir)) {
+        /* e.g. a clone under /root (0700): the server user cannot enter it and
+         * we do not loosen the permissions of the user's home. The cluster then
+         * lives under /var/lib/weft, keyed by the data dir's path. */
+        char key[PATH_MAX];
+        snprintf(key, sizeof(key), "%s", pg->data_dir);
+        for (char *p = key; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        fallback = xasprintf("/var/lib/weft/clusters/%s", key);
+        if (mkdir_p(fallback, 0711) != 0) {
+            snprintf(err, errlen, "cannot create %s: %s", fallback, strerror(errno));
+            free(fallback);
+            return -1;
+        }
+        chmod("/var/lib/weft", 0711);
+        chmod("/var/lib/weft/clusters", 0711);
+        wf_info("%s is not reachable by user %s: the database lives in %s", pg->data_dir,
+                WF_PG_USER, fallback);
+        base = fallback;
+    }
+    pg->pg_dir = xasprintf("%s/pg", base);
+    pg->sock_dir = xasprintf("%s/run", base);
+    free(fallback);
+    if (mkdir_owned(pg->pg_dir, 0700, pg->uid, pg->gid, err, errlen) != 0 ||
+        mkdir_owned(pg->sock_dir, 0700, pg->uid, pg->gid, err, errlen) != 0)
+        return -1;
+    pg->url = xasprintf("postgresql:///weft?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
+                        WF_PG_USER);
+    return 0;
+}
+
+int wf_pgcluster_exists(const wf_pgcluster_t *pg)
+{
+    char *p = xasprintf("%s/PG_VERSION", pg->pg_dir);
+    int ok = access(p, F_OK) == 0;
+    free(p);
+    return ok;
+}
+
+/* Runs a PostgreSQL tool as the server user and waits; output goes to a log
+ * file in the data dir so a failed initdb can be diagnosed. */
+static int run_as_server(const wf_pgcluster_t *pg, char *const argv[], const char *log_path)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        become_server_user(pg);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int process_is(pid_t pid, const char *comm)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    if (fgets(buf, sizeof(buf), f) == NULL)
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+    return strcmp(buf, comm) == 0;
+}
+
+/* A run killed with SIGKILL leaves postmaster.pid and the socket lock behind,
+ * and its postmaster may still be finishing a fast shutdown (it got SIGINT
+ * from the parent-death signal). Wait for such a postmaster, then remove lock
+ * files whose owner is gone. */
+static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
+{
+    char *files[2] = {xasprintf("%s/postmaster.pid", pg->pg_dir),
+                      xasprintf("%s/.s.PGSQL.%d.lock", pg->sock_dir, pg->port)};
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (f == NULL)
+            continue;
+        long pid = 0;
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+        if (pid < 0)
+            pid = -pid;
+        long deadline = wf_monotonic_ms() + 10000;
+        while (pid > 0 && kill((pid_t)pid, 0) == 0 && process_is((pid_t)pid, "postgres") &&
+               wf_monotonic_ms() < deadline) {
+            kill((pid_t)pid, SIGINT);
+            usleep(50000);
+        }
+        if (pid > 0 && kill((pid_t)pid, 0) == 0 && process_is((pid_t)pid, "postgres")) {
+            snprintf(err, errlen, "a PostgreSQL server (pid %ld) still uses %s", pid, pg->pg_dir);
+            rc = -1;
+            break;
+        }
+        wf_info("removing stale lock file %s (pid %ld is gone)", files[i], pid);
+        unlink(files[i]);
+        if (i == 1) {
+            char *sock = xasprintf("%s/.s.PGSQL.%d", pg->sock_dir, pg->port);
+            unlink(sock);
+            free(sock);
+        }
+    }
+    free(files[0]);
+    free(files[1]);
+    return rc;
+}
+
+static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errlen)
+{
+    char *url = xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
+                          WF_PG_USER);
+    long deadline = wf_monotonic_ms() + timeout_ms;
+    int rc = -1;
+    while (wf_monotonic_ms() < deadline) {
+        if (PQping(url) == PQPING_OK) {
+            rc = 0;
+            break;
+        }
+        int st;
+        if (waitpid(pg->pid, &st, WNOHANG) == pg->pid) {
+            pg->pid = 0;
+            snprintf(err, errlen, "PostgreSQL exited during start-up; see %s/postgres.log",
+                     pg->data_dir);
+            free(url);
+            return -1;
+        }
+        usleep(10000);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "PostgreSQL did not become ready in %d ms; see %s/postgres.log",
+                 timeout_ms, pg->data_dir);
+        free(url);
+        return -1;
+    }
+    /* The `weft` database is created once; later starts find it. */
+    PGconn *c = wf_store_connect(url, "weftd-up", err, errlen);
+    free(url);
+    if (c == NULL)
+        return -1;
+    PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = 'weft'");
+    int exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (!exists && wf_store_exec(c, "CREATE DATABASE weft", 0, NULL, err, errlen) != 0) {
+        PQfinish(c);
+        return -1;
+    }
+    PQfinish(c);
+    return 0;
+}
+
+int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t errlen)
+{
+    char *log_path = xasprintf("%s/postgres.log", pg->data_dir);
+    int rc = -1;
+    *initialised = 0;
+    /* The log lives in the data dir, written by the server user. */
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (geteuid() == 0 && fchown(fd, pg->uid, pg->gid) != 0)
+            wf_warn("cannot chown %s: %s", log_path, strerror(errno));
+        close(fd);
+    }
+    if (!wf_pgcluster_exists(pg)) {
+        wf_info("initialising a private PostgreSQL cluster in %s", pg->pg_dir);
+        char *argv[] = {WF_PG_BINDIR "/initdb", "-D", pg->pg_dir, "-A", "trust", "-U", WF_PG_USER,
+                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", NULL};
+        if (run_as_server(pg, argv, log_path) != 0) {
+            snprintf(err, errlen, "initdb failed; see %s", log_path);
+            goto out;
+        }
+        *initialised = 1;
+    }
+    if (clear_stale_locks(pg, err, errlen) != 0)
+        goto out;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        goto out;
+    }
+    if (pid == 0) {
+        setpgid(0, 0); /* Ctrl-C on the terminal goes to weftd up, which stops us in order */
+        int lfd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        int nul = open("/dev/null", O_RDONLY);
+        if (lfd >= 0) {
+            dup2(lfd, 1);
+            dup2(lfd, 2);
+        }
+        if (nul >= 0)
+            dup2(nul, 0);
+        become_server_user(pg);
+        /* After the uid change: a credential change clears the death signal.
+         * SIGINT = fast shutdown, so a killed weftd up leaves no server behind. */
+        prctl(PR_SET_PDEATHSIG, SIGINT);
+        if (getppid() != parent)
+            _exit(1);
+        char port[16];
+        snprintf(port, sizeof(port), "%d", pg->port);
+        execl(WF_PG_BINDIR "/postgres", "postgres", "-D", pg->pg_dir, "-k", pg->sock_dir, "-p",
+              port, "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-c",
+              "max_connections=200", "-c", "shared_buffers=64MB", "-c", "synchronous_commit=off",
+              "-c", "logging_collector=off", (char *)NULL);
+        _exit(127);
+    }
+    pg->pid = pid;
+    rc = wait_ready(pg, 30000, err, errlen);
+    if (rc != 0 && pg->pid > 0)
+        wf_pgcluster_stop(pg, 5000);
+out:
+    free(log_path);
+    return rc;
+}
+
+int wf_pgcluster_stop(wf_pgcluster_t *pg, int timeout_ms)
+{
+    if (pg->pid <= 0)
+        return 0;
+    /* SIGINT: fast shutdown (abort transactions, checkpoint, exit).
+     * SIGQUIT: immediate. SIGKILL: last resort, recovery on next start. */
+    static const int signals[] = {SIGINT, SIGQUIT, SIGKILL};
+    long start = wf_monotonic_ms();
+    for (int i = 0; i < 3; i++) {
+        kill(pg->pid, signals[i]);
+        long deadline = i == 0 ? start + timeout_ms * 7 / 10 : wf_monotonic_ms() + timeout_ms / 5;
+        while (wf_monotonic_ms() < deadline) {
+            int st;
+            pid_t r = waitpid(pg->pid, &st, WNOHANG);
+            if (r == pg->pid || (r < 0 && errno == ECHILD)) {
+                pg->pid = 0;
+                return i == 0 ? 0 : -1;
+            }
+            usleep(10000);
+        }
+        wf_warn("PostgreSQL did not stop; sending %s", i == 0 ? "SIGQUIT" : "SIGKILL");
+    }
+    waitpid(pg->pid, NULL, 0);
+    pg->pid = 0;
+    return -1;
+}
+
+void wf_pgcluster_exited(wf_pgcluster_t *pg)
+{
+    pg->pid = 0;
+}
+
+void wf_pgcluster_dispose(wf_pgcluster_t *pg)
+{
+    free(pg->data_dir);
+    free(pg->pg_dir);
+    free(pg->sock_dir);
+    free(pg->url);
+    memset(pg, 0, sizeof(*pg));
+}

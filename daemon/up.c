@@ -1,0 +1,530 @@
+/* `weftd up`: the embedded platform for a laptop or a demo. Starts a private
+ * PostgreSQL (unless a database URL is configured), applies migrations,
+ * records the configured domains, creates the bootstrap administrator on
+ * first start, then runs the gateway and one executor per domain replica as
+ * supervised children (restarted with backoff) until SIGINT/SIGTERM, when it
+ * stops the children first and PostgreSQL last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "platform/config.h"
+#include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/migrate.h"
+#include "daemon/pgcluster.h"
+#include "daemon/commands.h"
+#include "platform/store.h"
+#include "tenants/bootstrap.h"
+#include "tenants/domains.h"
+
+#define UP_MAX_CHILDREN 128
+#define UP_BACKOFF_MIN_MS 500
+#define UP_BACKOFF_MAX_MS 30000
+#define UP_STABLE_MS 30000    /* a child up this long gets its backoff reset */
+#define UP_CHILD_STOP_MS 6000 /* children get this long after SIGTERM */
+#define UP_PG_STOP_MS 3500    /* then PostgreSQL; the total stays under 10 s */
+#define UP_READY_TIMEOUT_MS 30000
+
+typedef struct up_child {
+    char name[96]; /* "gateway", "executor sales #2" for logs */
+    char *argv[12];
+    pid_t pid;
+    long started_ms;
+    long restart_at_ms; /* 0 when not waiting for a restart */
+    int backoff_ms;
+    int restarts;
+} up_child_t;
+
+typedef struct up_state {
+    wf_config_t cfg;
+    const char *config_path;
+    char self[PATH_MAX];
+    char *pid_path;
+    char *token_path;
+    int pid_fd;
+    wf_pgcluster_t pg;
+    const char *db_url;
+    up_child_t children[UP_MAX_CHILDREN];
+    size_t n_children;
+    int sfd;
+    int stopping;
+} up_state_t;
+
+static void up_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: weftd up [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n\n"
+            "Runs the whole platform on this machine: a private PostgreSQL under the data dir\n"
+            "(initialised on first start; Unix socket only), migrations, the gateway and one\n"
+            "executor per configured domain, supervised and restarted with backoff.\n"
+            "On first start a platform-admin service account is created and its token written\n"
+            "once to DATA_DIR/admin.token (mode 0600). Ctrl-C (SIGINT) or SIGTERM stops\n"
+            "everything within 10 s. With database.url in the config (or WEFT_DATABASE_URL)\n"
+            "that server is used and no PostgreSQL is started.\n\n"
+            "  --config FILE      weft.yaml (see `weftd check-config --help` for the keys)\n"
+            "  --data-dir DIR     default ./weft-data (env WEFT_DATA_DIR)\n"
+            "  --listen ADDR:PORT gateway address, default 127.0.0.1:8080 (env WEFT_LISTEN)\n");
+}
+
+/* One `weftd up` per data dir: an flock on the pid file. The kernel drops the
+ * lock when the holder dies, so a run killed with SIGKILL never blocks the
+ * next start; the stale pid inside is simply overwritten. */
+static int take_pid_lock(up_state_t *st)
+{
+    st->pid_fd = open(st->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->pid_fd < 0) {
+        wf_error("cannot open %s: %s", st->pid_path, strerror(errno));
+        return -1;
+    }
+    if (flock(st->pid_fd, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = "";
+        ssize_t n = pread(st->pid_fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        wf_error("another weftd up (pid %s) is using %s", buf[0] ? buf : "?", st->cfg.data_dir);
+        close(st->pid_fd);
+        st->pid_fd = -1;
+        return -1;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    if (ftruncate(st->pid_fd, 0) != 0 || pwrite(st->pid_fd, buf, (size_t)len, 0) != len)
+        wf_warn("cannot write %s: %s", st->pid_path, strerror(errno));
+    return 0;
+}
+
+static void release_pid_lock(up_state_t *st)
+{
+    if (st->pid_fd >= 0) {
+        unlink(st->pid_path);
+        close(st->pid_fd);
+        st->pid_fd = -1;
+    }
+}
+
+static void add_child(up_state_t *st, const char *name, const char *const *args)
+{
+    if (st->n_children == UP_MAX_CHILDREN)
+        wf_fatal("too many supervised processes (max %d)", UP_MAX_CHILDREN);
+    up_child_t *c = &st->children[st->n_children++];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    size_t n = 0;
+    c->argv[n++] = st->self;
+    for (; *args != NULL && n < 9; args++)
+        c->argv[n++] = (char *)*args;
+    if (st->config_path != NULL) {
+        c->argv[n++] = "--config";
+        c->argv[n++] = (char *)st->config_path;
+    }
+    c->argv[n] = NULL;
+    c->backoff_ms = UP_BACKOFF_MIN_MS;
+}
+
+static void spawn(up_state_t *st, up_child_t *c)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        wf_error("cannot start %s: %s", c->name, strerror(errno));
+        c->restart_at_ms = wf_monotonic_ms() + c->backoff_ms;
+        return;
+    }
+    if (pid == 0) {
+        /* The child must not outlive us even if we are SIGKILLed. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(1);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setenv("WEFT_DATABASE_URL", st->db_url, 1);
+        setenv("WEFT_LISTEN", st->cfg.listen, 1);
+        setenv("WEFT_DATA_DIR", st->cfg.data_dir, 1);
+        execv(st->self, c->argv);
+        fprintf(stderr, "cannot execute %s: %s\n", st->self, strerror(errno));
+        _exit(127);
+    }
+    c->pid = pid;
+    c->started_ms = wf_monotonic_ms();
+    c->restart_at_ms = 0;
+    wf_info("started %s (pid %d)", c->name, (int)pid);
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "stopped (status %d)", status);
+}
+
+static void reap(up_state_t *st)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        char how[96];
+        describe_status(status, how, sizeof(how));
+        if (pid == st->pg.pid) {
+            wf_pgcluster_exited(&st->pg);
+            if (!st->stopping) {
+                /* Without its database nothing works: stop cleanly rather
+                 * than restart PostgreSQL under running clients. */
+                wf_error("PostgreSQL %s; stopping (see %s/postgres.log)", how, st->cfg.data_dir);
+                st->stopping = 1;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < st->n_children; i++) {
+            up_child_t *c = &st->children[i];
+            if (c->pid != pid)
+                continue;
+            c->pid = 0;
+            if (st->stopping) {
+                wf_info("%s stopped", c->name);
+                break;
+            }
+            long ran = wf_monotonic_ms() - c->started_ms;
+            if (ran >= UP_STABLE_MS)
+                c->backoff_ms = UP_BACKOFF_MIN_MS;
+            c->restarts++;
+            c->restart_at_ms = wf_monotonic_ms() + c->backoff_ms;
+            wf_warn("%s %s after %ld ms; restart #%d in %d ms", c->name, how, ran, c->restarts,
+                    c->backoff_ms);
+            c->backoff_ms = c->backoff_ms * 2 > UP_BACKOFF_MAX_MS ? UP_BACKOFF_MAX_MS
+                                                                  : c->backoff_ms * 2;
+            break;
+        }
+    }
+}
+
+static size_t running_children(const up_state_t *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_children; i++)
+        n += st->children[i].pid > 0;
+    return n;
+}
+
+/* Waits for signals (and child exits) up to `timeout_ms`. Returns the
+ * termination signal received, or 0. */
+static int wait_events(up_state_t *st, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = st->sfd, .events = POLLIN};
+    int term = 0;
+    if (poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms) > 0) {
+        struct signalfd_siginfo si;
+        while (read(st->sfd, &si, sizeof(si)) == sizeof(si)) {
+            if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
+                term = (int)si.ssi_signo;
+        }
+    }
+    reap(st);
+    return term;
+}
+
+static void stop_all(up_state_t *st)
+{
+    long start = wf_monotonic_ms();
+    st->stopping = 1;
+    for (size_t i = 0; i < st->n_children; i++)
+        if (st->children[i].pid > 0)
+            kill(st->children[i].pid, SIGTERM);
+    while (running_children(st) > 0 && wf_monotonic_ms() - start < UP_CHILD_STOP_MS)
+        wait_events(st, 50);
+    for (size_t i = 0; i < st->n_children; i++)
+        if (st->children[i].pid > 0) {
+            wf_warn("%s did not stop in time; killing it", st->children[i].name);
+            kill(st->children[i].pid, SIGKILL);
+            waitpid(st->children[i].pid, NULL, 0);
+            st->children[i].pid = 0;
+        }
+    if (st->pg.pid > 0) {
+        wf_info("stopping PostgreSQL");
+        wf_pgcluster_stop(&st->pg, UP_PG_STOP_MS);
+    }
+    wf_info("stopped in %ld ms", wf_monotonic_ms() - start);
+}
+
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *data)
+{
+    (void)ptr;
+    (void)data;
+    return size * nmemb;
+}
+
+/* The gateway is ready when its /readyz says so (database reachable and the
+ * schema current). Signals keep being served while we wait. */
+static int wait_gateway_ready(up_state_t *st, int *term)
+{
+    char host[256], url[320];
+    int port;
+    if (wf_parse_listen(st->cfg.listen, host, sizeof(host), &port) != 0)
+        return -1;
+    const char *h = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(host, "::") == 0 ? "::1" : host;
+    snprintf(url, sizeof(url), strchr(h, ':') ? "http://[%s]:%d/readyz" : "http://%s:%d/readyz", h,
+             port);
+    CURL *curl = curl_easy_init();
+    if (curl == NULL)
+        return -1;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    long deadline = wf_monotonic_ms() + UP_READY_TIMEOUT_MS;
+    int rc = -1;
+    while (wf_monotonic_ms() < deadline && !st->stopping) {
+        long code = 0;
+        if (curl_easy_perform(curl) == CURLE_OK &&
+            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
+            rc = 0;
+            break;
+        }
+        if ((*term = wait_events(st, 25)) != 0)
+            break;
+        for (size_t i = 0; i < st->n_children; i++) {
+            up_child_t *c = &st->children[i];
+            if (c->pid == 0 && c->restart_at_ms != 0 && wf_monotonic_ms() >= c->restart_at_ms)
+                spawn(st, c);
+        }
+    }
+    curl_easy_cleanup(curl);
+    return rc;
+}
+
+static int prepare_database(up_state_t *st)
+{
+    char err[1024];
+    PGconn *conn = wf_store_connect(st->db_url, "weftd-up", err, sizeof(err));
+    if (conn == NULL) {
+        wf_error("%s", err);
+        return -1;
+    }
+    int applied, created, rc = -1;
+    if (wf_migrate(conn, &applied, err, sizeof(err)) != 0) {
+        wf_error("%s", err);
+        goto out;
+    }
+    if (applied > 0)
+        wf_info("%d migration%s applied", applied, applied == 1 ? "" : "s");
+    if (wf_domains_sync(conn, &st->cfg, err, sizeof(err)) != 0) {
+        wf_error("recording the configured domains: %s", err);
+        goto out;
+    }
+    if (wf_bootstrap_admin(conn, st->token_path, &created, err, sizeof(err)) != 0) {
+        wf_error("creating the bootstrap administrator: %s", err);
+        goto out;
+    }
+    if (created)
+        wf_info("created the platform-admin service account; its token is in %s",
+                st->token_path);
+    rc = 0;
+out:
+    PQfinish(conn);
+    return rc;
+}
+
+static int parse_args(up_state_t *st, int argc, char **argv, const char **data_dir,
+                      const char **listen_addr)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            st->config_path = optarg;
+            break;
+        case 'd':
+            *data_dir = optarg;
+            break;
+        case 'l':
+            *listen_addr = optarg;
+            break;
+        case 'h':
+            up_usage(stdout);
+            return 1;
+        default:
+            up_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        up_usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+int wf_up_main(int argc, char **argv)
+{
+    up_state_t st;
+    memset(&st, 0, sizeof(st));
+    st.pid_fd = st.sfd = -1;
+    const char *data_dir = NULL, *listen_addr = NULL;
+    int prc = parse_args(&st, argc, argv, &data_dir, &listen_addr);
+    if (prc != 0)
+        return prc == 1 ? 0 : 2;
+    char config_abs[PATH_MAX];
+    if (st.config_path != NULL && realpath(st.config_path, config_abs) != NULL)
+        st.config_path = config_abs; /* children may run from another directory */
+    if (wf_load_config_or_exit(&st.cfg, st.config_path) != 0)
+        return 1;
+    wf_log_init("up", wf_log_level_parse(st.cfg.log.level),
+                st.cfg.log.format && strcmp(st.cfg.log.format, "json") == 0);
+    if (data_dir != NULL) {
+        free(st.cfg.data_dir);
+        st.cfg.data_dir = strdup(data_dir);
+    }
+    if (listen_addr != NULL) {
+        char host[256];
+        int port;
+        if (wf_parse_listen(listen_addr, host, sizeof(host), &port) != 0) {
+            fprintf(stderr, "weftd up: --listen '%s' is not ADDR:PORT\n", listen_addr);
+            return 2;
+        }
+        free(st.cfg.listen);
+        st.cfg.listen = strdup(listen_addr);
+    }
+    ssize_t n = readlink("/proc/self/exe", st.self, sizeof(st.self) - 1);
+    if (n <= 0)
+        wf_fatal("cannot find my own executable: %s", strerror(errno));
+    st.self[n] = '\0';
+
+    /* Signals are taken synchronously through a signalfd from here on, so a
+     * Ctrl-C during start-up still leads to an orderly stop. */
+    /* A shell starts background jobs with SIGINT ignored; an ignored signal
+     * is discarded even when blocked, so restore the default first. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    st.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    int rc = 1, term = 0;
+    long t0 = wf_monotonic_ms();
+    char err[1024];
+    if (wf_store_url(&st.cfg) == NULL) {
+        if (wf_pgcluster_init(&st.pg, st.cfg.data_dir, err, sizeof(err)) != 0) {
+            wf_error("%s", err);
+            goto out;
+        }
+        free(st.cfg.data_dir);
+        st.cfg.data_dir = strdup(st.pg.data_dir);
+    } else if (mkdir(st.cfg.data_dir, 0755) != 0 && errno != EEXIST) {
+        wf_error("cannot create %s: %s", st.cfg.data_dir, strerror(errno));
+        goto out;
+    }
+    if (asprintf(&st.pid_path, "%s/weftd.pid", st.cfg.data_dir) < 0 ||
+        asprintf(&st.token_path, "%s/admin.token", st.cfg.data_dir) < 0)
+        abort();
+    if (take_pid_lock(&st) != 0)
+        goto out;
+
+    st.db_url = wf_store_url(&st.cfg);
+    if (st.db_url == NULL) {
+        int initialised;
+        if (wf_pgcluster_start(&st.pg, &initialised, err, sizeof(err)) != 0) {
+            wf_error("%s", err);
+            goto out;
+        }
+        wf_info("PostgreSQL %s in %ld ms (socket in %s)", initialised ? "initialised and started" : "started",
+                wf_monotonic_ms() - t0, st.pg.sock_dir);
+        st.db_url = st.pg.url;
+    } else {
+        wf_info("using the configured database; no embedded PostgreSQL");
+    }
+    if (prepare_database(&st) != 0)
+        goto out;
+
+    add_child(&st, "gateway", (const char *const[]){"gateway", NULL});
+    for (size_t i = 0; i < st.cfg.n_domains; i++) {
+        const wf_domain_conf_t *d = &st.cfg.domains[i];
+        for (int64_t r = 1; r <= d->replicas; r++) {
+            char name[96];
+            if (d->replicas > 1)
+                snprintf(name, sizeof(name), "executor %s #%lld", d->name, (long long)r);
+            else
+                snprintf(name, sizeof(name), "executor %s", d->name);
+            add_child(&st, name, (const char *const[]){"executor", "--domain", d->name, NULL});
+        }
+    }
+    for (size_t i = 0; i < st.n_children; i++)
+        spawn(&st, &st.children[i]);
+
+    if (wait_gateway_ready(&st, &term) == 0) {
+        int have_token = access(st.token_path, F_OK) == 0;
+        printf("\nWeft is ready in %ld ms: http://%s\n", wf_monotonic_ms() - t0, st.cfg.listen);
+        if (have_token)
+            printf("  admin token: %s (mode 0600; keep it secret)\n", st.token_path);
+        else
+            printf("  admin token: %s was removed; create another service-account token with "
+                   "an admin's credentials\n",
+                   st.token_path);
+        printf("  try:         curl -s http://%s/readyz\n", st.cfg.listen);
+        printf("  stop:        Ctrl-C (or SIGTERM to pid %d)\n\n", (int)getpid());
+        fflush(stdout);
+    } else if (term == 0 && !st.stopping) {
+        wf_error("the gateway did not become ready within %d s; stopping",
+                 UP_READY_TIMEOUT_MS / 1000);
+        stop_all(&st);
+        goto out;
+    }
+
+    while (term == 0 && !st.stopping) {
+        long next = wf_monotonic_ms() + 1000;
+        for (size_t i = 0; i < st.n_children; i++) {
+            up_child_t *c = &st.children[i];
+            if (c->pid == 0 && c->restart_at_ms != 0) {
+                if (wf_monotonic_ms() >= c->restart_at_ms)
+                    spawn(&st, c);
+                else if (c->restart_at_ms < next)
+                    next = c->restart_at_ms;
+            }
+        }
+        term = wait_events(&st, (int)(next - wf_monotonic_ms()));
+    }
+    if (term != 0)
+        wf_info("received %s; stopping", strsignal(term));
+    stop_all(&st);
+    rc = term != 0 ? 0 : 1;
+out:
+    if (st.pg.pid > 0)
+        wf_pgcluster_stop(&st.pg, UP_PG_STOP_MS);
+    release_pid_lock(&st);
+    if (st.sfd >= 0)
+        close(st.sfd);
+    free(st.pid_path);
+    free(st.token_path);
+    wf_pgcluster_dispose(&st.pg);
+    wf_config_dispose(&st.cfg);
+    return rc;
+}

@@ -1,0 +1,800 @@
+/* The executor's side of PostgreSQL: its role, its registration and
+ * heartbeat, claiming executions, and the transactional writes of state.
+ * Every statement is a row of the table below, prepared once per connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "executor/executor.h"
+#include "platform/log.h"
+#include "platform/store.h"
+#include "tenants/keys.h"
+
+enum {
+    Q_REGISTER,
+    Q_HEARTBEAT,
+    Q_RENEW,
+    Q_UNREGISTER,
+    Q_CLAIM,
+    Q_TRUNS,
+    Q_FLOW_SOURCE,
+    Q_SAVE,
+    Q_INSERT_LOGS,
+    Q_SYNC,
+    Q_CREATE_EXEC,
+    Q_EXEC_STATE,
+    Q_CONC_COUNT,
+    Q__COUNT
+};
+
+typedef struct xstmt {
+    const char *name;
+    const char *sql;
+} xstmt_t;
+
+/* Non-terminal states an orchestrating replica keeps a lease on. */
+#define LIVE_STATES "('CREATED','QUEUED','RUNNING','PAUSED','KILLING','RETRYING')"
+
+static const xstmt_t stmts[Q__COUNT] = {
+    [Q_REGISTER] = {"x_register",
+                    "INSERT INTO executors (id, domain, hostname, pid, slots) "
+                    "VALUES ($1, $2, $3, $4::int, $5::int)"},
+    [Q_HEARTBEAT] = {"x_heartbeat",
+                     "UPDATE executors SET heartbeat_at = now() WHERE id = $1"},
+    /* Renews the lease of every execution this replica orchestrates ($3, a
+     * JSON array of ids); what is not returned was taken over by another
+     * replica after a lapse. A row claimed but not held in memory (its load
+     * failed, or it was dropped) is not renewed: its lease lapses and it is
+     * claimed again, instead of staying claimed by a replica that does not
+     * work on it. */
+    [Q_RENEW] = {"x_renew",
+                 "UPDATE executions SET lease_until = now() + $2::int * interval '1 millisecond' "
+                 "WHERE claimed_by = $1 AND state IN " LIVE_STATES
+                 " AND id IN (SELECT jsonb_array_elements_text($3::jsonb)) RETURNING id"},
+    [Q_UNREGISTER] = {"x_unregister",
+                      "WITH r AS (UPDATE executions SET claimed_by = NULL, lease_until = NULL "
+                      "WHERE claimed_by = $1 AND state IN " LIVE_STATES ") "
+                      "UPDATE executors SET stopped_at = now() WHERE id = $1"},
+    /* New executions (n) and orphans whose lease lapsed (o), oldest first,
+     * each read off its partial index (migration 0011): SKIP LOCKED lets
+     * replicas claim side by side without waiting on each other. */
+    [Q_CLAIM] = {"x_claim",
+                 "WITH n AS (SELECT id, created_at FROM executions WHERE domain = $2 "
+                 "AND claimed_by IS NULL AND state IN " LIVE_STATES " ORDER BY created_at "
+                 "LIMIT $3::int FOR UPDATE SKIP LOCKED), "
+                 "o AS (SELECT id, created_at FROM executions WHERE domain = $2 "
+                 "AND claimed_by IS NOT NULL AND lease_until < now() AND state IN " LIVE_STATES
+                 " ORDER BY created_at LIMIT $3::int FOR UPDATE SKIP LOCKED), "
+                 "c AS (SELECT id FROM (SELECT * FROM n UNION ALL SELECT * FROM o) u "
+                 "ORDER BY created_at LIMIT $3::int) "
+                 "UPDATE executions e SET claimed_by = $1, "
+                 "lease_until = now() + $4::int * interval '1 millisecond' FROM c "
+                 "WHERE e.id = c.id RETURNING e.id, e.namespace, e.flow_id, e.flow_revision, "
+                 "e.state, e.state_history, e.inputs, e.labels, e.trigger, e.parent_id, "
+                 "e.original_id, to_char(e.created_at AT TIME ZONE 'UTC', "
+                 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), e.variables"},
+    [Q_TRUNS] = {"x_truns",
+                 "SELECT id, task_id, parent_task_run_id, value, iteration, state, attempt, "
+                 "attempts, outputs FROM task_runs WHERE execution_id = $1 ORDER BY created_at, id"},
+    [Q_FLOW_SOURCE] = {"x_flow_source",
+                       "SELECT source FROM flow_revisions WHERE namespace = $1 AND id = $2 "
+                       "AND revision = $3::int UNION ALL "
+                       "SELECT source FROM flows WHERE namespace = $1 AND id = $2 LIMIT 1"},
+    /* The lease check, the changed task runs, the execution row and, for
+     * a terminal state, its completion event: one call, one transaction
+     * (migration 0010). */
+    [Q_SAVE] = {"x_save", "SELECT weft_save_execution($1, $2, $3, $4, $5::jsonb, $6::jsonb)"},
+    [Q_INSERT_LOGS] = {"x_insert_logs",
+                       "INSERT INTO logs (execution_id, task_run_id, attempt, namespace, domain, "
+                       "ts, level, line) SELECT x.e, x.t, x.a, x.n, $1, x.ts, x.l, x.m "
+                       "FROM jsonb_to_recordset($2::jsonb) AS x(e text, t text, a int, n text, "
+                       "ts timestamptz, l text, m text)"},
+    /* Rows changed by the gateway among those this replica owns: kills, and
+     * resumes of the executions it holds as PAUSED ($2, a JSON array of ids).
+     * Only those rows come back, however many executions it orchestrates. */
+    [Q_SYNC] = {"x_sync",
+                "SELECT id, state FROM executions WHERE claimed_by = $1 AND (state = 'KILLING' "
+                "OR (state = 'RUNNING' AND id IN (SELECT jsonb_array_elements_text($2::jsonb))))"},
+    [Q_CREATE_EXEC] = {"x_create_exec",
+                       "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
+                       "state, state_history, inputs, labels, trigger, started_by, parent_id, "
+                       "original_id) SELECT $1, f.namespace, f.id, f.revision, f.domain, "
+                       "'CREATED', jsonb_build_array(jsonb_build_object('state', 'CREATED', "
+                       "'date', to_char(now() AT TIME ZONE 'UTC', "
+                       "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))), "
+                       "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 "
+                       "FROM flows f WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
+                       "RETURNING id"},
+    [Q_EXEC_STATE] = {"x_exec_state", "SELECT state, outputs FROM executions WHERE id = $1"},
+    /* Executions of the flow already past the concurrency gate. */
+    [Q_CONC_COUNT] = {"x_conc_count",
+                      "SELECT count(*) FROM executions WHERE namespace = $1 AND flow_id = $2 "
+                      "AND id <> $3 AND state IN ('RUNNING','PAUSED','KILLING','RETRYING')"},
+};
+
+static void trim_nl(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+}
+
+static int run_ok(PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
+{
+    wf_xdbq_wait(ex);
+    PGresult *r = PQexecPrepared(ex->db, stmts[q].name, n, params, NULL, NULL, 0);
+    if (!run_ok(r)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+        trim_nl(msg);
+        wf_error("database: %s: %s", stmts[q].name, msg);
+    }
+    return r;
+}
+
+PGconn *wf_xdb_conn(wf_executor_t *ex)
+{
+    wf_xdbq_wait(ex);
+    return ex->db;
+}
+
+PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *const *params)
+{
+    wf_xdbq_wait(ex);
+    return PQexecParams(ex->db, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+static int simple(wf_executor_t *ex, const char *sql)
+{
+    wf_xdbq_wait(ex);
+    PGresult *r = PQexec(ex->db, sql);
+    int ok = run_ok(r);
+    if (!ok) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+        trim_nl(msg);
+        wf_error("database: %s", msg);
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Logs in as the domain's own role: the superuser URL is used only to make
+ * sure the role exists. A login as the role (rather than SET ROLE) leaves the
+ * process no way back to superuser rights. */
+static PGconn *connect_as_role(const char *url, const char *role, const char *app)
+{
+    const char *keys[] = {"dbname", "user", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {url, role, app, "10", NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (c && PQstatus(c) == CONNECTION_OK)
+        return c;
+    if (c) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+        trim_nl(msg);
+        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", role, msg);
+    }
+    PQfinish(c);
+    return NULL;
+}
+
+static void notice_quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    wf_debug("postgres: %s", msg);
+}
+
+int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
+{
+    char app[96];
+    snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
+    PGconn *admin = wf_store_connect(url, app, err, errlen);
+    if (admin == NULL)
+        return -1;
+    PGresult *r = PQexec(admin, "SELECT rolsuper, current_user FROM pg_roles "
+                                "WHERE rolname = current_user");
+    int super = run_ok(r) && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!super) {
+        /* Already the domain's role (an external server provisioned it). */
+        r = PQexec(admin, "SELECT current_user, weft_current_domain()");
+        int ok = run_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 1) &&
+                 strcmp(PQgetvalue(r, 0, 1), ex->domain) == 0;
+        if (ok)
+            snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
+        else
+            snprintf(err, errlen, "database user %s is neither a superuser nor the role of "
+                                  "domain %s", run_ok(r) ? PQgetvalue(r, 0, 0) : "?", ex->domain);
+        PQclear(r);
+        if (!ok) {
+            PQfinish(admin);
+            return -1;
+        }
+        ex->db = admin;
+    } else {
+        const char *p[] = {ex->domain};
+        r = PQexecParams(admin, "SELECT weft_ensure_domain_role($1)", 1, NULL, p, NULL, NULL, 0);
+        if (!run_ok(r) || PQntuples(r) != 1) {
+            snprintf(err, errlen, "cannot ensure the role of domain %s: %s", ex->domain,
+                     PQresultErrorMessage(r));
+            trim_nl(err);
+            PQclear(r);
+            PQfinish(admin);
+            return -1;
+        }
+        snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        /* The public half of the domain key, for the gateway to seal with.
+         * A key file that is not the domain's registered key is refused:
+         * secrets sealed to the other key would not open. */
+        if (ex->have_key &&
+            wf_keys_register(admin, ex->domain, ex->kp.pub, false, err, errlen) != 0) {
+            PQfinish(admin);
+            return -1;
+        }
+        PGconn *c = connect_as_role(url, ex->role, app);
+        if (c != NULL) {
+            PQfinish(admin);
+            ex->db = c;
+        } else {
+            char *q = PQescapeIdentifier(admin, ex->role, strlen(ex->role));
+            char sql[160];
+            snprintf(sql, sizeof(sql), "SET SESSION ROLE %s", q ? q : "\"\"");
+            PQfreemem(q);
+            ex->db = admin;
+            if (simple(ex, sql) != 0) {
+                snprintf(err, errlen, "cannot switch to role %s", ex->role);
+                PQfinish(admin);
+                ex->db = NULL;
+                return -1;
+            }
+        }
+    }
+    PQsetNoticeProcessor(ex->db, notice_quiet, NULL);
+    for (int i = 0; i < Q__COUNT; i++) {
+        PGresult *pr = PQprepare(ex->db, stmts[i].name, stmts[i].sql, 0, NULL);
+        if (!run_ok(pr)) {
+            snprintf(err, errlen, "prepare %s: %s", stmts[i].name, PQresultErrorMessage(pr));
+            trim_nl(err);
+            PQclear(pr);
+            wf_xdb_close(ex);
+            return -1;
+        }
+        PQclear(pr);
+    }
+    /* The domain's wake-up channel; the gateway NOTIFYs it after commit. */
+    char chan[96];
+    snprintf(chan, sizeof(chan), "weft_domain_%s", ex->domain);
+    char *qc = PQescapeIdentifier(ex->db, chan, strlen(chan));
+    char sql[160];
+    snprintf(sql, sizeof(sql), "LISTEN %s", qc ? qc : "\"\"");
+    PQfreemem(qc);
+    if (simple(ex, sql) != 0) {
+        snprintf(err, errlen, "cannot LISTEN on %s", chan);
+        wf_xdb_close(ex);
+        return -1;
+    }
+    /* Log lines and heartbeats need not wait for the WAL flush; state
+     * transitions commit in the same session, so their order is kept. */
+    simple(ex, "SET synchronous_commit = off");
+    /* Its statements are short and many: compiling one (JIT, when the
+     * planner's estimate is high, e.g. with a backlog) costs more than
+     * running it. */
+    simple(ex, "SET jit = off");
+    if (wf_xdbq_init(ex) != 0) {
+        snprintf(err, errlen, "cannot put the database connection in non-blocking mode");
+        wf_xdb_close(ex);
+        return -1;
+    }
+    return 0;
+}
+
+void wf_xdb_close(wf_executor_t *ex)
+{
+    wf_xdbq_dispose(ex);
+    PQfinish(ex->db);
+    ex->db = NULL;
+}
+
+int wf_xdb_register(wf_executor_t *ex)
+{
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    char pid[16], slots[16];
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    snprintf(slots, sizeof(slots), "%d", ex->slots);
+    const char *p[] = {ex->id, ex->domain, host, pid, slots};
+    PGresult *r = xq(ex, Q_REGISTER, 5, p);
+    int ok = run_ok(r);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int wf_xdb_heartbeat(wf_executor_t *ex)
+{
+    const char *p[] = {ex->id};
+    PGresult *r = xq(ex, Q_HEARTBEAT, 1, p);
+    int ok = run_ok(r);
+    PQclear(r);
+    if (!ok)
+        return -1;
+    char lease[24];
+    snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
+    json_t *mine = json_array();
+    for (wf_xexec_t *x = ex->execs; x && mine; x = x->next)
+        if (!x->dropped)
+            json_array_append_new(mine, json_string(x->id));
+    char *ids = mine ? json_dumps(mine, JSON_COMPACT) : NULL;
+    json_decref(mine);
+    if (ids == NULL)
+        return -1;
+    const char *p2[] = {ex->id, lease, ids};
+    r = xq(ex, Q_RENEW, 3, p2);
+    free(ids);
+    if (!run_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    /* An execution missing from the renewed set was claimed by another
+     * replica while this one stalled: drop it without writing anything. */
+    for (wf_xexec_t *x = ex->execs; x; x = x->next) {
+        bool held = false;
+        for (int i = 0; i < PQntuples(r) && !held; i++)
+            held = strcmp(PQgetvalue(r, i, 0), x->id) == 0;
+        if (!held && !wf_xstate_terminal(x->state)) {
+            wf_warn("execution %s: lease lost, leaving it to the replica that holds it", x->id);
+            x->dropped = true;
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+void wf_xdb_unregister(wf_executor_t *ex)
+{
+    if (ex->db == NULL)
+        return;
+    const char *p[] = {ex->id};
+    PQclear(xq(ex, Q_UNREGISTER, 1, p));
+}
+
+static json_t *col_json(PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return json_loads(PQgetvalue(r, row, col), JSON_DECODE_ANY, NULL);
+}
+
+static char *col_dup(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+static int load_truns(wf_executor_t *ex, wf_xexec_t *x)
+{
+    const char *p[] = {x->id};
+    PGresult *r = xq(ex, Q_TRUNS, 1, p);
+    if (!run_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    /* Parents and children written in one transaction share created_at:
+     * add rows whose parent is known, pass after pass. */
+    char *added = calloc((size_t)n + 1, 1);
+    if (added == NULL) {
+        PQclear(r);
+        return -1;
+    }
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (int i = 0; i < n; i++) {
+            if (added[i])
+                continue;
+            const wf_task_t *task = wf_flow_find_task(x->flow, PQgetvalue(r, i, 1));
+            if (task == NULL) {
+                wf_warn("execution %s: task run %s names unknown task %s", x->id,
+                        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+                added[i] = 1;
+                continue;
+            }
+            wf_trun_t *parent = NULL;
+            if (!PQgetisnull(r, i, 2)) {
+                for (size_t k = 0; k < x->n_truns && !parent; k++)
+                    if (strcmp(x->truns[k]->id, PQgetvalue(r, i, 2)) == 0)
+                        parent = x->truns[k];
+                if (parent == NULL)
+                    continue; /* next pass */
+            }
+            wf_trun_t *tr = wf_xexec_add_trun(
+                x, task, parent, PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
+                PQgetisnull(r, i, 4) ? -1 : atoi(PQgetvalue(r, i, 4)));
+            if (tr == NULL) {
+                free(added);
+                PQclear(r);
+                return -1;
+            }
+            added[i] = 1;
+            progress = true;
+            snprintf(tr->id, sizeof(tr->id), "%s", PQgetvalue(r, i, 0));
+            int st = wf_xstate_parse(PQgetvalue(r, i, 5));
+            tr->state = st < 0 ? WF_ST_FAILED : (wf_state_t)st;
+            tr->attempts_count = atoi(PQgetvalue(r, i, 6));
+            json_decref(tr->attempts);
+            tr->attempts = col_json(r, i, 7);
+            if (!json_is_array(tr->attempts)) {
+                json_decref(tr->attempts);
+                tr->attempts = json_array();
+            }
+            tr->outputs = col_json(r, i, 8);
+            tr->dirty = false;
+        }
+    }
+    free(added);
+    PQclear(r);
+    return 0;
+}
+
+static wf_xexec_t *load_exec(wf_executor_t *ex, PGresult *r, int i)
+{
+    wf_xexec_t *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return NULL;
+    x->ex = ex;
+    x->id = col_dup(r, i, 0);
+    x->namespace_ = col_dup(r, i, 1);
+    x->flow_id = col_dup(r, i, 2);
+    x->flow_revision = atoi(PQgetvalue(r, i, 3));
+    int st = wf_xstate_parse(PQgetvalue(r, i, 4));
+    x->state = st < 0 ? WF_ST_CREATED : (wf_state_t)st;
+    x->history = col_json(r, i, 5);
+    if (!json_is_array(x->history)) {
+        json_decref(x->history);
+        x->history = json_array();
+    }
+    x->inputs = col_json(r, i, 6);
+    if (!json_is_object(x->inputs)) {
+        json_decref(x->inputs);
+        x->inputs = json_object();
+    }
+    x->labels = col_json(r, i, 7);
+    if (!json_is_object(x->labels)) {
+        json_decref(x->labels);
+        x->labels = json_object();
+    }
+    x->trigger = col_json(r, i, 8);
+    x->parent_id = col_dup(r, i, 9);
+    x->original_id = col_dup(r, i, 10);
+    x->started_at = col_dup(r, i, 11);
+    return x;
+}
+
+int wf_xdb_claim(wf_executor_t *ex, int max)
+{
+    char smax[16], lease[24];
+    snprintf(smax, sizeof(smax), "%d", max);
+    snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
+    const char *p[] = {ex->id, ex->domain, smax, lease};
+    PGresult *r = xq(ex, Q_CLAIM, 4, p);
+    if (!run_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r), got = 0;
+    for (int i = 0; i < n; i++) {
+        wf_xexec_t *x = load_exec(ex, r, i);
+        if (x == NULL)
+            continue;
+        x->flow = wf_xflows_get(ex, x->namespace_, x->flow_id, x->flow_revision);
+        /* The execution joins the list even when its flow is gone: the
+         * walker then fails it with a log line, instead of leaving it live.
+         * A CREATED execution has no task runs yet (the walk leaves CREATED
+         * before it makes any, in the same save): nothing to read. */
+        if (x->flow != NULL && x->state != WF_ST_CREATED && load_truns(ex, x) != 0) {
+            wf_xexec_free(ex, x);
+            continue;
+        }
+        x->next = ex->execs;
+        ex->execs = x;
+        ex->n_execs++;
+        got++;
+        wf_debug("claimed execution %s (%s.%s, %s)", x->id, x->namespace_, x->flow_id,
+                 wf_xstate_name(x->state));
+    }
+    PQclear(r);
+    return got;
+}
+
+char *wf_xdb_flow_source(wf_executor_t *ex, const char *ns, const char *id, int revision)
+{
+    char rev[16];
+    snprintf(rev, sizeof(rev), "%d", revision);
+    const char *p[] = {ns, id, rev};
+    PGresult *r = xq(ex, Q_FLOW_SOURCE, 3, p);
+    char *s = run_ok(r) && PQntuples(r) > 0 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return s;
+}
+
+static char *dump_or_null(json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* The changed task runs as the JSON array weft_save_execution reads. */
+static json_t *dirty_truns(wf_xexec_t *x)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < x->n_truns; i++) {
+        wf_trun_t *tr = x->truns[i];
+        if (!tr->dirty)
+            continue;
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:i, s:O?, s:O?, s:b}", "id",
+                              tr->id, "task_id", tr->task->id, "parent",
+                              tr->parent ? tr->parent->id : NULL, "value", tr->value,
+                              "iteration",
+                              tr->iteration >= 0 ? json_integer(tr->iteration) : json_null(),
+                              "state", wf_xstate_name(tr->state), "attempt",
+                              tr->attempts_count, "attempts", tr->attempts, "outputs",
+                              tr->outputs, "ended", wf_xstate_terminal(tr->state));
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void mark_all_dirty(wf_xexec_t *x)
+{
+    x->dirty = true;
+    for (size_t i = 0; i < x->n_truns; i++)
+        x->truns[i]->dirty = true;
+}
+
+static wf_xexec_t *find_exec(wf_executor_t *ex, const char *id)
+{
+    for (wf_xexec_t *x = ex->execs; x; x = x->next)
+        if (strcmp(x->id, id) == 0)
+            return x;
+    return NULL;
+}
+
+/* 0 saved, 1 claim lost, -1 failed (logged). */
+static int save_outcome(PGresult *r, const char *id)
+{
+    if (r == NULL)
+        return -1;
+    if (!run_ok(r)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+        trim_nl(msg);
+        wf_error("database: %s: %s", stmts[Q_SAVE].name, msg);
+        return -1;
+    }
+    if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "ok") == 0)
+        return 0;
+    wf_warn("execution %s: no longer claimed by this replica; dropping it", id);
+    return 1;
+}
+
+/* The answer to a save sent without waiting; `arg` is the execution id. The
+ * execution may have gone meanwhile (dropped): then there is nothing to do. */
+static void saved_cb(wf_executor_t *ex, PGresult *r, void *arg)
+{
+    char *id = arg;
+    int rc = save_outcome(r, id);
+    wf_xexec_t *x = find_exec(ex, id);
+    if (x != NULL && rc == 1) {
+        x->dropped = true;
+    } else if (x != NULL && rc < 0) {
+        /* Rows are full copies: writing them all again on the next walk
+         * (the next poll at the latest) repairs whatever this one missed. */
+        wf_warn("execution %s: saving state failed; will retry", id);
+        mark_all_dirty(x);
+    }
+    free(id);
+}
+
+int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (x->dropped)
+        return 1;
+    bool any = x->dirty;
+    for (size_t i = 0; i < x->n_truns && !any; i++)
+        any = x->truns[i]->dirty;
+    if (!any)
+        return 0;
+    json_t *truns = dirty_truns(x);
+    json_t *row = NULL;
+    bool ended = wf_xstate_terminal(x->state);
+    if (x->dirty)
+        row = json_pack("{s:s, s:O, s:O?, s:O?, s:b}", "state", wf_xstate_name(x->state),
+                        "history", x->history, "outputs", x->outputs, "labels", x->labels,
+                        "ended", ended);
+    char *truns_s = truns ? json_dumps(truns, JSON_COMPACT) : NULL;
+    char *row_s = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    json_decref(truns);
+    json_decref(row);
+    int rc = -1;
+    if (truns_s == NULL || (x->dirty && row_s == NULL))
+        goto out;
+    const char *p[] = {x->id, ex->id, x->namespace_, ex->domain, truns_s, row_s};
+    if (!ended) {
+        /* Nothing waits on a state that is not the last one: send it and
+         * let the loop run on. */
+        char *id = strdup(x->id);
+        if (id == NULL || wf_xdbq_send(ex, stmts[Q_SAVE].name, 6, p, saved_cb, id) != 0) {
+            free(id);
+            goto out;
+        }
+        rc = 0;
+    } else {
+        /* The end is written before the execution is let go: flow triggers
+         * and subflow parents read it next. */
+        PGresult *r = xq(ex, Q_SAVE, 6, p);
+        rc = run_ok(r) ? save_outcome(r, x->id) : -1; /* xq logged a failure */
+        PQclear(r);
+        if (rc == 1)
+            x->dropped = true;
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < x->n_truns; i++)
+            x->truns[i]->dirty = false;
+        x->dirty = false;
+    }
+out:
+    free(truns_s);
+    free(row_s);
+    return rc;
+}
+
+static void logs_cb(wf_executor_t *ex, PGresult *r, void *arg)
+{
+    (void)ex;
+    (void)arg;
+    if (r == NULL || !run_ok(r)) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorMessage(r) : "not sent");
+        trim_nl(msg);
+        wf_warn("a batch of log lines could not be written: %s", msg);
+    }
+}
+
+int wf_xdb_insert_logs(wf_executor_t *ex, const char *json)
+{
+    const char *p[] = {ex->domain, json};
+    return wf_xdbq_send(ex, stmts[Q_INSERT_LOGS].name, 2, p, logs_cb, NULL);
+}
+
+int wf_xdb_sync(wf_executor_t *ex)
+{
+    json_t *paused = json_array();
+    for (wf_xexec_t *x = ex->execs; x && paused; x = x->next)
+        if (x->state == WF_ST_PAUSED)
+            json_array_append_new(paused, json_string(x->id));
+    char *ids = paused ? json_dumps(paused, JSON_COMPACT) : NULL;
+    json_decref(paused);
+    if (ids == NULL)
+        return -1;
+    const char *p[] = {ex->id, ids};
+    PGresult *r = xq(ex, Q_SYNC, 2, p);
+    free(ids);
+    if (!run_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        wf_xexec_t *x = find_exec(ex, PQgetvalue(r, i, 0));
+        if (x == NULL)
+            continue;
+        int st = wf_xstate_parse(PQgetvalue(r, i, 1));
+        /* Only transitions the gateway makes are taken from the row:
+         * KILLING (kill) and RUNNING after PAUSED (resume). */
+        if (st == WF_ST_KILLING && x->state != WF_ST_KILLING) {
+            wf_xexec_set_state(x, WF_ST_KILLING);
+            x->rewalk = true;
+        } else if (st == WF_ST_RUNNING && x->state == WF_ST_PAUSED) {
+            wf_xexec_set_state(x, WF_ST_RUNNING);
+            x->rewalk = true;
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+static void random_id(char *out, size_t len)
+{
+    static const char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    unsigned char buf[22];
+    RAND_bytes(buf, sizeof(buf));
+    size_t n = len - 1 < sizeof(buf) ? len - 1 : sizeof(buf);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[buf[i] % 62];
+    out[n] = '\0';
+}
+
+int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_id,
+                            json_t *inputs, json_t *labels, json_t *trigger,
+                            const char *parent_id, const char *started_by, char *id_out,
+                            size_t id_len)
+{
+    char id[23];
+    random_id(id, sizeof(id));
+    char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
+    const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
+                       parent_id};
+    PGresult *r = xq(ex, Q_CREATE_EXEC, 8, p);
+    int ok = run_ok(r) && PQntuples(r) == 1;
+    PQclear(r);
+    free(in);
+    free(lb);
+    free(tg);
+    if (!ok)
+        return -1;
+    snprintf(id_out, id_len, "%s", id);
+    /* Wakes every replica of the domain (this one included). */
+    char chan[96];
+    snprintf(chan, sizeof(chan), "weft_domain_%s", ex->domain);
+    const char *pn[] = {chan, id};
+    PQclear(wf_xdb_query(ex, "SELECT pg_notify($1, $2)", 2, pn));
+    return 0;
+}
+
+int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs)
+{
+    const char *p[] = {id};
+    PGresult *r = xq(ex, Q_EXEC_STATE, 1, p);
+    int st = -1;
+    if (run_ok(r) && PQntuples(r) == 1) {
+        st = wf_xstate_parse(PQgetvalue(r, 0, 0));
+        if (outputs)
+            *outputs = col_json(r, 0, 1);
+    }
+    PQclear(r);
+    return st;
+}
+
+int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)
+{
+    /* The advisory lock serialises the gate per flow across replicas; the
+     * execution moves to RUNNING before the lock is released, so the next
+     * replica to take the lock counts it. */
+    if (simple(ex, "BEGIN") != 0)
+        return -1;
+    const char *pl[] = {x->namespace_, x->flow_id};
+    PGresult *r = wf_xdb_query(ex, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", 2,
+                               pl);
+    int ok = run_ok(r);
+    PQclear(r);
+    int res = -1;
+    if (!ok)
+        goto out;
+    const char *p[] = {x->namespace_, x->flow_id, x->id};
+    r = xq(ex, Q_CONC_COUNT, 3, p);
+    if (run_ok(r) && PQntuples(r) == 1)
+        res = atoll(PQgetvalue(r, 0, 0)) < limit ? 1 : 0;
+    PQclear(r);
+    if (res == 1) {
+        const char *pu[] = {x->id, ex->id};
+        r = wf_xdb_query(ex, "UPDATE executions SET state = 'RUNNING' WHERE id = $1 "
+                             "AND claimed_by = $2", 2, pu);
+        if (!run_ok(r))
+            res = -1;
+        PQclear(r);
+    }
+out:
+    simple(ex, res < 0 ? "ROLLBACK" : "COMMIT");
+    return res;
+}

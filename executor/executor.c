@@ -1,0 +1,402 @@
+/* `weftd executor --domain NAME`: one replica of a domain's executor. It logs
+ * in with the domain's own PostgreSQL role, registers with a heartbeat,
+ * claims the domain's executions (woken by LISTEN/NOTIFY, with a fallback
+ * poll) and orchestrates them on one epoll loop. SIGTERM/SIGINT: running
+ * sandboxes are killed, claims released for the other replicas, exit 0. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "platform/cmd.h"
+#include "executor/executor.h"
+#include "executor/mesh.h"
+#include "executor/net.h"
+#include "flow/expr/expr.h"
+#include "platform/log.h"
+
+#define POLL_MS 1000   /* fallback poll when no NOTIFY arrives */
+#define CLAIM_BATCH 32 /* executions claimed per round */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: weftd executor --domain NAME [--config FILE] [--slots N]\n\n"
+            "Runs one executor replica of domain NAME: claims the domain's executions and\n"
+            "runs their tasks in sandboxes. The database URL comes from database.url in the\n"
+            "config or WEFT_DATABASE_URL. Exit status 0 after SIGTERM/SIGINT, 1 on errors.\n");
+}
+
+static int try_claim(wf_executor_t *ex);
+
+/* Woken (NOTIFY or poll): pick up kills/resumes, claim new work, walk. */
+static void wake(wf_executor_t *ex)
+{
+    if (ex->stopping)
+        return;
+    if (ex->n_execs > 0)
+        wf_xdb_sync(ex);
+    try_claim(ex);
+    wf_xwalk_all(ex, SIZE_MAX, false);
+}
+
+/* Returns how many executions were claimed (they are at the head of the list). */
+static int try_claim(wf_executor_t *ex)
+{
+    /* Claim only what can be worked on soon: a replica with full slots, or
+     * with as many executions as it orchestrates at once, leaves new ones to
+     * its siblings (and to its own next round). A backlog stays in the
+     * database, so the cost of a wake does not grow with it. */
+    if (ex->busy >= ex->slots && ex->n_execs > 0) {
+        ex->backlog = true;
+        return 0;
+    }
+    /* Executions waiting in QUEUED (concurrency, quotas) or PAUSED do not
+     * count: they must not keep the domain's other executions out. */
+    size_t working = 0;
+    for (wf_xexec_t *x = ex->execs; x; x = x->next)
+        working += x->state != WF_ST_QUEUED && x->state != WF_ST_PAUSED;
+    if (working >= ex->max_execs) {
+        ex->backlog = true;
+        return 0;
+    }
+    size_t room = ex->max_execs - working;
+    int want = room < CLAIM_BATCH ? (int)room : CLAIM_BATCH;
+    int got = wf_xdb_claim(ex, want);
+    if (got < 0)
+        wf_warn("claiming executions failed");
+    ex->backlog = got == want;
+    return got > 0 ? got : 0;
+}
+
+/* Room was made while executions wait in the database: claim and start the
+ * new ones now rather than at the next notification or poll. Only those are
+ * walked, so an execution's end does not cost a walk of all the others. */
+static void claim_more(wf_executor_t *ex)
+{
+    int got = try_claim(ex);
+    if (got > 0)
+        wf_xwalk_all(ex, (size_t)got, false);
+}
+
+static void on_db(wf_io_t *io, uint32_t events)
+{
+    wf_executor_t *ex = io->arg;
+    int r = wf_xdbq_on_ready(ex, events);
+    if (r < 0) {
+        wf_error("lost the database connection");
+        ex->stopping = true;
+        return;
+    }
+    if (r > 0) {
+        wake(ex);
+        wf_xmesh_tick(ex); /* a new completion event may be for us */
+    }
+}
+
+static void on_poll(wf_timer_t *t)
+{
+    wf_executor_t *ex = t->arg;
+    wake(ex);
+    wf_loop_timer_arm(ex->loop, &ex->poll_timer, POLL_MS, on_poll, ex);
+}
+
+static void on_heartbeat(wf_timer_t *t)
+{
+    wf_executor_t *ex = t->arg;
+    if (wf_xdb_heartbeat(ex) != 0)
+        wf_warn("heartbeat failed");
+    /* Executions whose lease was taken over are dropped (their sandboxes
+     * killed) without writing: the new owner has them. */
+    for (wf_xexec_t **p = &ex->execs; *p;) {
+        wf_xexec_t *x = *p;
+        if (x->dropped && !x->walking) {
+            *p = x->next;
+            ex->n_execs--;
+            wf_xexec_free(ex, x);
+        } else {
+            p = &x->next;
+        }
+    }
+    wf_loop_timer_arm(ex->loop, &ex->heartbeat_timer, ex->lease_ms / 3, on_heartbeat, ex);
+}
+
+static void on_sched(wf_timer_t *t)
+{
+    wf_executor_t *ex = t->arg;
+    wf_xsched_tick(ex);
+    wf_xmesh_tick(ex);
+    /* Ticks on the next whole second, so second-level crons fire on time. */
+    wf_loop_timer_arm(ex->loop, &ex->sched_timer, 1000 - wf_wall_ms() % 1000 + 5, on_sched, ex);
+}
+
+static void on_signal(wf_io_t *io, uint32_t events)
+{
+    wf_executor_t *ex = io->arg;
+    struct signalfd_siginfo si;
+    while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            wf_info("signal %d: stopping", (int)si.ssi_signo);
+            ex->stopping = true;
+        }
+    }
+}
+
+static int parse_args(int argc, char **argv, const char **domain, const char **config,
+                      int *slots)
+{
+    static const struct option opts[] = {{"domain", required_argument, NULL, 'd'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"slots", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:c:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            *domain = optarg;
+            break;
+        case 'c':
+            *config = optarg;
+            break;
+        case 's':
+            *slots = atoi(optarg);
+            if (*slots < 1 || *slots > 4096) {
+                fprintf(stderr, "weftd executor: --slots must be between 1 and 4096\n");
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (*domain == NULL || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static int setup_signals(wf_executor_t *ex)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (ex->sigfd < 0)
+        return -1;
+    return wf_loop_io_add(ex->loop, &ex->sig_io, ex->sigfd, EPOLLIN, on_signal, ex);
+}
+
+static int make_work_root(wf_executor_t *ex, const wf_config_t *cfg)
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[512];
+    snprintf(path, sizeof(path), "%s/weft-executor-%s-%d", base, ex->domain, (int)getpid());
+    if (mkdir(path, 0711) != 0 && errno != EEXIST)
+        return -1;
+    (void)cfg;
+    ex->work_root = strdup(path);
+    return ex->work_root ? 0 : -1;
+}
+
+static void remove_tree(const char *path)
+{
+    /* Shared WorkingDirectory dirs hold task files: remove them with the
+     * executor's work root. nftw would do; a child `rm` keeps this short. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/rm", "rm", "-rf", "--one-file-system", path, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+/* The `sandbox:` section of weft.yaml as sandbox options: the sandbox itself
+ * knows nothing of the configuration file. */
+void wf_executor_sandbox_opts(wf_sbx_ctx_opts_t *o, const wf_config_t *cfg)
+{
+    o->allow_weaker = cfg->sandbox.allow_weaker;
+    if (cfg->sandbox.host_id_base > 0 && cfg->sandbox.host_id_base <= UINT32_MAX)
+        o->host_id_base = (uint32_t)cfg->sandbox.host_id_base;
+    if (cfg->sandbox.work_base != NULL)
+        o->work_base = cfg->sandbox.work_base;
+    o->cgroup_parent = cfg->sandbox.cgroup_parent;
+    o->fresh_netns = cfg->sandbox.fresh_netns;
+}
+
+int wf_executor_main(int argc, char **argv)
+{
+    const char *domain = NULL, *config = NULL;
+    int slots = 0;
+    int rc = parse_args(argc, argv, &domain, &config, &slots);
+    if (rc >= 0)
+        return rc;
+    char logrole[96];
+    snprintf(logrole, sizeof(logrole), "executor:%s", domain);
+    wf_log_init(logrole, WF_LOG_INFO, 0);
+
+    wf_config_t cfg;
+    wf_config_defaults(&cfg);
+    if (config != NULL) {
+        wf_diags_t diags;
+        wf_diags_init(&diags, config);
+        if (wf_config_load(&cfg, config, &diags) != 0) {
+            wf_diags_print(&diags, stderr);
+            wf_diags_dispose(&diags);
+            wf_config_dispose(&cfg);
+            return 1;
+        }
+        wf_diags_dispose(&diags);
+    }
+    wf_config_apply_env(&cfg);
+
+    wf_executor_t ex = {0};
+    ex.cfg = &cfg;
+    ex.sigfd = -1;
+    snprintf(ex.domain, sizeof(ex.domain), "%s", domain);
+    ex.slots = slots > 0 ? slots : (int)cfg.executor.slots;
+    if (ex.slots <= 0)
+        ex.slots = 8;
+    /* Enough executions to keep every slot fed and many in-executor tasks
+     * moving, few enough that a wake (which walks them all) stays cheap. */
+    ex.max_execs = (size_t)ex.slots * 16 < 256 ? 256 : (size_t)ex.slots * 16;
+    int64_t hb = cfg.executor.heartbeat_seconds > 0 ? cfg.executor.heartbeat_seconds : 2;
+    /* Three missed heartbeats and the lease lapses: a dead replica's work
+     * is taken over within lease + poll (< 15 s with the defaults). */
+    ex.lease_ms = hb * 3000;
+    ex.log_line_max = 8192;
+    ex.log_lines_max = 100000;
+    unsigned char rnd[4];
+    RAND_bytes(rnd, sizeof(rnd));
+    char host[64] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(ex.id, sizeof(ex.id), "%s/%s/%d/%02x%02x%02x%02x", domain, host, (int)getpid(),
+             rnd[0], rnd[1], rnd[2], rnd[3]);
+
+    const char *url = cfg.database.url ? cfg.database.url : getenv("WEFT_DATABASE_URL");
+    char err[512];
+    rc = 1;
+    if (url == NULL) {
+        wf_error("no database: set database.url in the config or WEFT_DATABASE_URL");
+        goto out;
+    }
+    ex.loop = wf_loop_create();
+    ex.logs = wf_xlogs_create(&ex);
+    ex.rt = wf_expr_rt_create();
+    if (ex.loop == NULL || ex.logs == NULL || ex.rt == NULL || setup_signals(&ex) != 0) {
+        wf_error("cannot set up the event loop");
+        goto out;
+    }
+    wf_sbx_ctx_opts_t so;
+    wf_sbx_ctx_opts_default(&so);
+    wf_executor_sandbox_opts(&so, &cfg);
+    if (wf_sbx_ctx_create(&so, &ex.sbx, err, sizeof(err)) != 0) {
+        wf_error("sandbox: %s", err);
+        goto out;
+    }
+    if (wf_xsecrets_init(&ex, &cfg) != 0)
+        goto out;
+    if (make_work_root(&ex, &cfg) != 0) {
+        wf_error("cannot create the work directory");
+        goto out;
+    }
+    if (wf_xdb_open(&ex, url, err, sizeof(err)) != 0) {
+        wf_error("%s", err);
+        goto out;
+    }
+    if (wf_xdb_register(&ex) != 0) {
+        wf_error("cannot register executor %s", ex.id);
+        goto out;
+    }
+    ex.sched = wf_xsched_create(&ex);
+    ex.mesh = wf_xmesh_create(&ex);
+    if (wf_loop_io_add(ex.loop, &ex.db_io, PQsocket(ex.db), EPOLLIN, on_db, &ex) != 0) {
+        wf_error("cannot watch the database socket");
+        goto out;
+    }
+    wf_info("executor %s ready (role %s, %d slots)", ex.id, ex.role, ex.slots);
+    wf_loop_timer_arm(ex.loop, &ex.heartbeat_timer, ex.lease_ms / 3, on_heartbeat, &ex);
+    wf_loop_timer_arm(ex.loop, &ex.poll_timer, 0, on_poll, &ex);
+    wf_loop_timer_arm(ex.loop, &ex.sched_timer, 50, on_sched, &ex);
+    while (!ex.stopping) {
+        /* A statement that waited may have read notifications off the
+         * socket: epoll will not report them, so look before sleeping. */
+        if (wf_xdbq_buffered(&ex))
+            on_db(&ex.db_io, 0);
+        if (ex.claim_pending && !ex.stopping) {
+            ex.claim_pending = false;
+            claim_more(&ex);
+        }
+        if (ex.stopping)
+            break;
+        /* Work made pending just now (the executions claimed ended and made
+         * room, or a waiting statement read notifications) is done on the
+         * next turn: look at descriptors and timers without sleeping, so
+         * sandboxes and heartbeats are served between claims. */
+        int wait_ms = ex.claim_pending || wf_xdbq_buffered(&ex) ? 0 : -1;
+        if (wf_loop_run_once(ex.loop, wait_ms) < 0) {
+            wf_error("event loop: %s", strerror(errno));
+            break;
+        }
+    }
+    rc = PQstatus(ex.db) == CONNECTION_OK ? 0 : 1;
+out:
+    /* Shutdown: kill sandboxes, write pending logs, release claims so the
+     * other replicas resume these executions at once. */
+    while (ex.execs) {
+        wf_xexec_t *x = ex.execs;
+        ex.execs = x->next;
+        wf_xexec_free(&ex, x);
+    }
+    if (ex.db) {
+        if (ex.logs)
+            wf_xlogs_flush(&ex);
+        wf_xdb_unregister(&ex);
+        wf_xdb_close(&ex);
+    }
+    wf_xhttp_shutdown(&ex);
+    wf_xflows_dispose(&ex);
+    wf_xsched_destroy(ex.sched);
+    wf_xmesh_destroy(ex.mesh);
+    wf_xlogs_destroy(ex.logs);
+    if (ex.rt)
+        wf_expr_rt_destroy(ex.rt);
+    if (ex.sbx)
+        wf_sbx_ctx_destroy(ex.sbx);
+    wf_xsecrets_dispose(&ex);
+    wf_xpolicy_dispose(&ex);
+    if (ex.work_root) {
+        remove_tree(ex.work_root);
+        free(ex.work_root);
+    }
+    if (ex.sigfd >= 0)
+        close(ex.sigfd);
+    wf_loop_destroy(ex.loop);
+    wf_config_dispose(&cfg);
+    if (rc == 0)
+        wf_info("stopped (%llu attempts, %llu executions finished)",
+                (unsigned long long)ex.n_task_attempts, (unsigned long long)ex.n_execs_done);
+    return rc;
+}

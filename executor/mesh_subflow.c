@@ -1,0 +1,109 @@
+/* Subflow calls into another domain's namespace. The parent's executor
+ * checks the grant itself (for a clear task error), then inserts the child
+ * execution row; the database admits that row only when a live grant with
+ * "subflow": true covers the child flow for the parent's namespace
+ * (migration 0007), so a parent cannot start anything else over there. The
+ * child's domain claims and runs it with its own role, key and secrets; the
+ * parent reads back the child's state and declared outputs only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "executor/mesh.h"
+#include "platform/log.h"
+
+static char *dump(json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT) : NULL;
+}
+
+/* 1 covered, 0 not, -1 error. */
+static int subflow_granted(wf_executor_t *ex, const char *ns, const char *flow,
+                           const char *consumer)
+{
+    const char *p[] = {ns, flow, consumer};
+    PGresult *r = wf_xdb_query(ex,
+                               "SELECT weft_grant_covers($1, $2, $3, NULL, true), "
+                               "weft_grant_covers($1, $2, $3, NULL, false)",
+                               3, p);
+    int rc = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0   ? 1
+             : strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? 2
+                                                     : 0;
+    PQclear(r);
+    return rc;
+}
+
+int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, const char *flow,
+                           json_t *inputs, json_t *labels, json_t *trigger, char *id_out,
+                           size_t id_len, char *why, size_t why_len)
+{
+    if (!wf_xmesh_foreign(ex, ns))
+        return 1;
+    int g = subflow_granted(ex, ns, flow, x->namespace_);
+    if (g != 1) {
+        if (g == 2)
+            snprintf(why, why_len,
+                     "the grant from %s to %s (flow %s) does not allow subflow calls "
+                     "(\"subflow\": true)",
+                     ns, x->namespace_, flow);
+        else if (g == 0)
+            snprintf(why, why_len,
+                     "no subflow grant from %s to %s (flow %s): its admins must grant it "
+                     "with \"subflow\": true",
+                     ns, x->namespace_, flow);
+        else
+            snprintf(why, why_len, "cannot check the grants for subflow %s.%s", ns, flow);
+        if (g >= 0) {
+            char actor[96], target[600];
+            snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+            snprintf(target, sizeof(target), "execution:%s", x->id);
+            json_t *d = json_pack("{s:s,s:s}", "namespace", ns, "flowId", flow);
+            char *ds = dump(d);
+            const char *p[] = {actor, "subflow.refused", x->namespace_, target, "denied", why, ds};
+            PQclear(
+                wf_xdb_query(ex, "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)", 7, p));
+            free(ds);
+            json_decref(d);
+        }
+        return -1;
+    }
+    unsigned char rnd[11];
+    char id[24];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return -1;
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(id + 2 * i, sizeof(id) - 2 * i, "%02x", rnd[i]);
+    char by[300];
+    snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
+    char *in = dump(inputs), *lb = dump(labels), *tg = dump(trigger);
+    const char *p[] = {id, ns, flow, in ? in : "{}", lb ? lb : "{}", tg, by, x->id};
+    PGresult *r = wf_xdb_query(
+        ex,
+        "WITH e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
+        "state, state_history, inputs, labels, trigger, started_by, parent_id, original_id) "
+        "SELECT $1, $2, $3, t.revision, t.domain, 'CREATED', "
+        "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
+        "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))), "
+        "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 FROM weft_subflow_target($2, $3) t "
+        "RETURNING id, domain) "
+        "SELECT e.id, pg_notify('weft_domain_' || e.domain, e.id) FROM e",
+        8, p);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (!ok)
+        snprintf(why, why_len, "cannot start subflow %s.%s in another domain: %s", ns, flow,
+                 PQresultStatus(r) == PGRES_TUPLES_OK ? "no such flow shared for subflow calls"
+                                                      : PQresultErrorMessage(r));
+    PQclear(r);
+    free(in);
+    free(lb);
+    free(tg);
+    if (!ok)
+        return -1;
+    snprintf(id_out, id_len, "%s", id);
+    wf_info("execution %s: subflow %s.%s started in another domain: %s", x->id, ns, flow, id);
+    return 0;
+}

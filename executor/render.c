@@ -1,0 +1,105 @@
+/* Rendering of task properties with the expression engine: templates are
+ * compiled per render (flows are small and parsing is cheap) and evaluated
+ * against the execution context through one runtime per executor. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor/executor.h"
+#include "executor/files.h"
+#include "flow/expr/expr.h"
+
+/* errorLogs(): the ERROR lines logged so far in the execution (already
+ * redacted), as Kestra's log entries: taskId, taskRunId, attemptNumber,
+ * level, message, timestamp. Queued lines are written first so the list is
+ * complete. */
+static json_t *error_logs(wf_xexec_t *x, char *err, size_t errlen)
+{
+    wf_executor_t *ex = x->ex;
+    wf_xlogs_flush(ex);
+    const char *p[] = {x->id};
+    PGresult *r = wf_xdb_query(ex,
+                               "SELECT coalesce(task_run_id, ''), coalesce(attempt, 0), line, "
+                               "to_char(ts AT TIME ZONE 'UTC', "
+                               "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM logs "
+                               "WHERE execution_id = $1 AND level = 'ERROR' ORDER BY id LIMIT 1000",
+                               1, p);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "cannot read the execution's logs");
+        PQclear(r);
+        return NULL;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *trid = PQgetvalue(r, i, 0);
+        const char *task_id = NULL;
+        for (size_t k = 0; k < x->n_truns && task_id == NULL; k++)
+            if (strcmp(x->truns[k]->id, trid) == 0)
+                task_id = x->truns[k]->task->id;
+        json_array_append_new(
+            list, json_pack("{s:s?,s:s?,s:i,s:s,s:s,s:s,s:s,s:s}", "taskId", task_id,
+                            "taskRunId", trid[0] ? trid : NULL, "attemptNumber",
+                            atoi(PQgetvalue(r, i, 1)), "level", "ERROR", "message",
+                            PQgetvalue(r, i, 2), "timestamp", PQgetvalue(r, i, 3), "namespace",
+                            x->namespace_, "flowId", x->flow_id));
+    }
+    PQclear(r);
+    return list;
+}
+
+/* Functions answered by the executor rather than the context: errorLogs()
+ * here, read() by the output files module; Weft has no key-value store. */
+static json_t *host_fn(void *ud, const char *fn, const json_t *args, char *err, size_t errlen)
+{
+    if (strcmp(fn, "errorLogs") == 0)
+        return error_logs(ud, err, errlen);
+    if (strcmp(fn, "kv") == 0) {
+        snprintf(err, errlen, "Weft has no key-value store");
+        return NULL;
+    }
+    return wf_xfiles_host(ud, fn, args, err, errlen);
+}
+
+char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
+                 size_t errlen)
+{
+    wf_expr_err_t e = {0};
+    wf_tmpl_t *t = wf_tmpl_compile(tmpl, strlen(tmpl), &e);
+    if (t == NULL) {
+        snprintf(err, errlen, "%d:%d: %s", e.line, e.col, e.msg);
+        return NULL;
+    }
+    if (wf_tmpl_is_static(t)) {
+        wf_tmpl_free(t);
+        return strdup(tmpl);
+    }
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = host_fn,
+                         .host_ud = x};
+    const char *out = NULL;
+    size_t n = 0;
+    char *res = NULL;
+    if (wf_tmpl_render(t, &env, ex->rt, &out, &n, &e) == 0)
+        res = strndup(out, n);
+    else
+        snprintf(err, errlen, "%s", e.msg);
+    wf_tmpl_free(t);
+    return res;
+}
+
+json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
+                        size_t errlen)
+{
+    wf_expr_env_t env = {.ctx = ctx,
+                         .secret = wf_xsecret_lookup,
+                         .secret_ud = x,
+                         .host = host_fn,
+                         .host_ud = x};
+    wf_expr_err_t e = {0};
+    json_t *r = wf_expr_render_json(v, &env, ex->rt, &e);
+    if (r == NULL)
+        snprintf(err, errlen, "%s", e.msg);
+    return r;
+}

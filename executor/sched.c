@@ -1,0 +1,339 @@
+/* Triggers of the domain's flows. Schedule: every replica evaluates the
+ * crons, and the one that advances trigger_state.last_fired to the tick
+ * (a conditional UPDATE) creates the execution in the same transaction, so a
+ * tick fires exactly once across replicas and restarts. Flow: when an
+ * execution of the domain ends, flows whose Flow trigger matches it start. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "executor/executor.h"
+#include "executor/cron.h"
+#include "executor/mesh.h"
+#include "platform/log.h"
+
+#define RELOAD_MS 5000 /* flows are re-read this often */
+
+typedef struct xsched_entry {
+    wf_flow_t *flow;
+    const wf_trigger_t *trig;
+    wf_xcron_t cron;
+    char tz[64];
+    int recover; /* 0 ALL, 1 LAST, 2 NONE */
+    time_t last, next;
+} xsched_entry_t;
+
+struct wf_xsched {
+    wf_flow_t **flows;
+    size_t n_flows;
+    xsched_entry_t *entries;
+    size_t n_entries;
+    int64_t loaded_ms;
+};
+
+struct wf_xsched *wf_xsched_create(wf_executor_t *ex)
+{
+    (void)ex;
+    return calloc(1, sizeof(struct wf_xsched));
+}
+
+static void clear(struct wf_xsched *s)
+{
+    for (size_t i = 0; i < s->n_flows; i++)
+        wf_flow_free(s->flows[i]);
+    free(s->flows);
+    free(s->entries);
+    s->flows = NULL;
+    s->entries = NULL;
+    s->n_flows = s->n_entries = 0;
+}
+
+void wf_xsched_destroy(struct wf_xsched *s)
+{
+    if (s == NULL)
+        return;
+    clear(s);
+    free(s);
+}
+
+static const char *prop_str(json_t *props, const char *name)
+{
+    json_t *v = json_object_get(props, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void iso_of(time_t t, char *buf, size_t len)
+{
+    wf_iso_from_ms((int64_t)t * 1000, buf, len);
+}
+
+/* Reads last_fired, creating the row at "now" for a new trigger: a new
+ * schedule starts with the next tick, it does not backfill. */
+static time_t load_last(wf_executor_t *ex, xsched_entry_t *e)
+{
+    const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, ex->domain};
+    PGresult *r = wf_xdb_query(
+        ex,
+        "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, last_fired) "
+        "VALUES ($1, $2, $3, $4, date_trunc('second', now())) "
+        "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET updated_at = now() "
+        "RETURNING extract(epoch FROM last_fired)::bigint",
+        4, p);
+    time_t t = time(NULL);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        t = (time_t)atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return t;
+}
+
+static void reload(wf_executor_t *ex, struct wf_xsched *s)
+{
+    PGresult *r = wf_xdb_query(ex, "SELECT namespace, id, source FROM flows "
+                                   "WHERE NOT deleted AND NOT disabled AND domain = $1",
+                               1, (const char *const[]){ex->domain});
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return;
+    }
+    clear(s);
+    int n = PQntuples(r);
+    s->flows = calloc((size_t)n + 1, sizeof(*s->flows));
+    for (int i = 0; i < n && s->flows; i++) {
+        wf_diags_t d;
+        const char *src = PQgetvalue(r, i, 2);
+        wf_flow_t *f = wf_flow_parse(src, strlen(src), PQgetvalue(r, i, 1), &d);
+        wf_diags_dispose(&d);
+        if (f == NULL)
+            continue;
+        if (f->n_triggers == 0 || f->disabled) {
+            wf_flow_free(f);
+            continue;
+        }
+        s->flows[s->n_flows++] = f;
+        for (size_t k = 0; k < f->n_triggers; k++) {
+            const wf_trigger_t *t = &f->triggers[k];
+            if (t->kind != WF_TRIGGER_SCHEDULE || t->disabled || t->cron == NULL)
+                continue;
+            xsched_entry_t e = {.flow = f, .trig = t};
+            json_t *ws = json_object_get(t->props, "withSeconds");
+            char err[128];
+            if (wf_xcron_parse(&e.cron, t->cron, json_is_true(ws), err, sizeof(err)) != 0) {
+                wf_warn("flow %s.%s trigger %s: %s", f->namespace_, f->id, t->id, err);
+                continue;
+            }
+            const char *tz = prop_str(t->props, "timezone");
+            snprintf(e.tz, sizeof(e.tz), "%s", tz ? tz : "UTC");
+            const char *rec = prop_str(t->props, "recoverMissedSchedules");
+            e.recover = rec && strcmp(rec, "LAST") == 0 ? 1 : rec && strcmp(rec, "NONE") == 0 ? 2
+                                                                                                : 0;
+            e.last = load_last(ex, &e);
+            e.next = wf_xcron_next(&e.cron, e.last, e.tz);
+            xsched_entry_t *ne = realloc(s->entries, (s->n_entries + 1) * sizeof(*ne));
+            if (ne == NULL)
+                continue;
+            s->entries = ne;
+            s->entries[s->n_entries++] = e;
+        }
+    }
+    PQclear(r);
+    s->loaded_ms = wf_mono_ms();
+}
+
+/* Claims `tick` for the trigger and creates its execution, in one
+ * transaction. Returns 1 fired, 0 another replica had it, -1 error. */
+static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
+{
+    char stick[40], snext[40], sprev[40];
+    iso_of(tick, stick, sizeof(stick));
+    time_t nx = wf_xcron_next(&e->cron, tick, e->tz);
+    iso_of(nx > 0 ? nx : tick, snext, sizeof(snext));
+    iso_of(e->last, sprev, sizeof(sprev));
+    PQclear(wf_xdb_query(ex, "BEGIN", 0, NULL));
+    const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, stick, snext};
+    PGresult *r = wf_xdb_query(ex,
+                               "UPDATE trigger_state SET last_fired = $4::timestamptz, "
+                               "next_fire = $5::timestamptz, updated_at = now() "
+                               "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
+                               "AND (last_fired IS NULL OR last_fired < $4::timestamptz) "
+                               "RETURNING 1",
+                               5, p);
+    int won = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    int err = PQresultStatus(r) != PGRES_TUPLES_OK;
+    PQclear(r);
+    int rc = 0;
+    if (won) {
+        json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "schedule", "id",
+                                    e->trig->id, "date", stick, "next", snext, "previous", sprev);
+        json_t *inputs = json_object_get(e->trig->props, "inputs");
+        char id[64], by[600];
+        snprintf(by, sizeof(by), "schedule:%s/%s/%s", e->flow->namespace_, e->flow->id,
+                 e->trig->id);
+        rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
+                                     json_is_object(inputs) ? inputs : NULL, NULL, trigger, NULL,
+                                     by, id, sizeof(id)) == 0
+                 ? 1
+                 : -1;
+        json_decref(trigger);
+        if (rc == 1)
+            wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
+                    e->flow->id, e->trig->id, stick, id);
+    }
+    PQclear(wf_xdb_query(ex, rc < 0 || err ? "ROLLBACK" : "COMMIT", 0, NULL));
+    return err ? -1 : rc;
+}
+
+void wf_xsched_tick(wf_executor_t *ex)
+{
+    struct wf_xsched *s = ex->sched;
+    if (s == NULL || ex->stopping)
+        return;
+    if (s->loaded_ms == 0 || wf_mono_ms() - s->loaded_ms >= RELOAD_MS)
+        reload(ex, s);
+    time_t now = time(NULL);
+    for (size_t i = 0; i < s->n_entries; i++) {
+        xsched_entry_t *e = &s->entries[i];
+        if (e->next <= 0 || e->next > now)
+            continue;
+        time_t tick = e->next;
+        /* Missed ticks (executor down): LAST fires the latest only, NONE
+         * fires only a tick that is due now, ALL fires each in turn. */
+        if (e->recover != 0) {
+            time_t t2;
+            while ((t2 = wf_xcron_next(&e->cron, tick, e->tz)) > 0 && t2 <= now)
+                tick = t2;
+        }
+        int r = e->recover == 2 && now - tick > 2 ? 0 : fire(ex, e, tick);
+        if (r < 0)
+            continue;
+        e->last = tick;
+        e->next = wf_xcron_next(&e->cron, tick, e->tz);
+    }
+}
+
+/* ---- Flow triggers ---------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static bool in_list(json_t *list, const char *v)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        if (json_is_string(e) && strcmp(json_string_value(e), v) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool condition_holds(json_t *c, wf_xexec_t *x)
+{
+    const char *type = prop_str(c, "type");
+    const char *state = wf_xstate_name(x->state);
+    if (type == NULL)
+        return false;
+    if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow")) {
+        const char *ns = prop_str(c, "namespace"), *fid = prop_str(c, "flowId");
+        return ns && fid && strcmp(ns, x->namespace_) == 0 && strcmp(fid, x->flow_id) == 0;
+    }
+    if (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")) {
+        json_t *in = json_object_get(c, "in"), *not_in = json_object_get(c, "notIn");
+        if (json_is_array(in) && !in_list(in, state))
+            return false;
+        if (json_is_array(not_in) && in_list(not_in, state))
+            return false;
+        return true;
+    }
+    if (ends_with(type, "ExecutionNamespaceCondition") || ends_with(type, "ExecutionNamespace")) {
+        const char *ns = prop_str(c, "namespace");
+        const char *cmp = prop_str(c, "comparison");
+        json_t *prefix = json_object_get(c, "prefix");
+        if (ns == NULL)
+            return false;
+        if (json_is_true(prefix) || (cmp && strcmp(cmp, "PREFIX") == 0))
+            return strncmp(x->namespace_, ns, strlen(ns)) == 0;
+        if (cmp && strcmp(cmp, "SUFFIX") == 0)
+            return ends_with(x->namespace_, ns);
+        return strcmp(ns, x->namespace_) == 0;
+    }
+    /* A condition this executor cannot evaluate never matches. */
+    return false;
+}
+
+/* The conditions form within the domain (preconditions are event-driven:
+ * wf_xmesh_handles). */
+static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
+{
+    json_t *states = json_object_get(t->props, "states");
+    if (json_is_array(states) && !in_list(states, wf_xstate_name(x->state)))
+        return false;
+    bool any_rule = false;
+    json_t *conds = json_object_get(t->props, "conditions");
+    if (json_is_array(conds)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(conds, i, c) {
+            any_rule = true;
+            if (!condition_holds(c, x))
+                return false;
+        }
+    }
+    return any_rule;
+}
+
+void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
+{
+    struct wf_xsched *s = ex->sched;
+    if (s == NULL)
+        return;
+    /* A consumer flow applied a moment ago must see this end: re-read the
+     * flows when the copy is older than a second. */
+    if (s->loaded_ms == 0 || wf_mono_ms() - s->loaded_ms >= 1000)
+        reload(ex, s);
+    for (size_t i = 0; i < s->n_flows; i++) {
+        wf_flow_t *f = s->flows[i];
+        /* A flow is not triggered by its own executions (no feedback loop). */
+        if (strcmp(f->namespace_, x->namespace_) == 0 && strcmp(f->id, x->flow_id) == 0)
+            continue;
+        for (size_t k = 0; k < f->n_triggers; k++) {
+            const wf_trigger_t *t = &f->triggers[k];
+            /* Cross-domain and multi-producer triggers read events instead. */
+            if (t->kind != WF_TRIGGER_FLOW || t->disabled || wf_xmesh_handles(ex, t) ||
+                !trigger_matches(t, x))
+                continue;
+            json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "flow", "id", t->id,
+                                        "executionId", x->id, "namespace", x->namespace_,
+                                        "flowId", x->flow_id, "state", wf_xstate_name(x->state));
+            json_object_set_new(trigger, "outputs",
+                                x->outputs ? json_incref(x->outputs) : json_object());
+            json_t *inputs = json_object_get(t->props, "inputs");
+            json_t *rendered = NULL;
+            if (json_is_object(inputs)) {
+                json_t *ctx = json_pack("{s:O}", "trigger", trigger);
+                char err[300];
+                rendered = wf_xrender_json(ex, x, inputs, ctx, err, sizeof(err));
+                json_decref(ctx);
+                if (rendered == NULL) {
+                    /* Never silence: a FAILED execution says why, as across domains. */
+                    if (wf_xmesh_inputs_failed(ex, f, t, trigger, err) != 0)
+                        wf_warn("flow trigger %s.%s/%s: inputs: %s", f->namespace_, f->id,
+                                t->id, err);
+                    json_decref(trigger);
+                    continue;
+                }
+            }
+            char id[64], by[600];
+            snprintf(by, sizeof(by), "trigger:%s/%s/%s", f->namespace_, f->id, t->id);
+            if (wf_xdb_create_execution(ex, f->namespace_, f->id, rendered, NULL, trigger, NULL,
+                                        by, id, sizeof(id)) == 0)
+                wf_info("flow trigger %s.%s/%s: execution %s after %s", f->namespace_, f->id,
+                        t->id, id, x->id);
+            json_decref(rendered);
+            json_decref(trigger);
+        }
+    }
+}

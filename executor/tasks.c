@@ -1,0 +1,529 @@
+/* Task runners: one row per leaf task kind. Core tasks (Log, Return,
+ * OutputValues, Fail, Labels, Sleep, Pause, Subflow) run inside the executor
+ * and touch only the execution's own model; scripts run in a fresh sandbox
+ * per attempt. Every property is rendered with the execution context first:
+ * a rendering error fails the attempt with the message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "executor/executor.h"
+#include "executor/files.h"
+#include "executor/mesh.h"
+#include "executor/net.h"
+#include "executor/proc.h"
+#include "flow/time.h"
+#include "platform/log.h"
+
+typedef int (*runner_fn)(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
+
+typedef struct runner {
+    wf_task_kind_t kind;
+    runner_fn start;
+    bool slot; /* occupies one of the executor's task slots */
+} runner_t;
+
+static void done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+                 const char *error)
+{
+    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
+    json_decref(outputs);
+}
+
+static const char *str_prop(json_t *props, const char *name, const char *dflt)
+{
+    json_t *v = json_object_get(props, name);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static bool bool_prop(json_t *props, const char *name, bool dflt)
+{
+    json_t *v = json_object_get(props, name);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), "true") == 0;
+    return dflt;
+}
+
+static const char *level_of(json_t *props, const wf_task_t *t)
+{
+    const char *l = str_prop(props, "level", t->log_level ? t->log_level : "INFO");
+    static const char *const levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", NULL};
+    for (int i = 0; levels[i]; i++)
+        if (strcmp(l, levels[i]) == 0)
+            return levels[i];
+    return "INFO";
+}
+
+static void log_text(wf_executor_t *ex, wf_trun_t *tr, const char *level, const char *s)
+{
+    wf_xlog(ex, tr->exec, tr, level, s, strlen(s));
+}
+
+/* ---- core tasks ----------------------------------------------------------- */
+
+static int run_log(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    const char *level = level_of(props, tr->task);
+    json_t *m = json_object_get(props, "message");
+    if (json_is_array(m)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(m, i, v) {
+            if (json_is_string(v))
+                log_text(ex, tr, level, json_string_value(v));
+        }
+    } else if (json_is_string(m)) {
+        log_text(ex, tr, level, json_string_value(m));
+    }
+    done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+    return WF_RUN_DONE;
+}
+
+static int run_echo(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    const char *f = str_prop(props, "format", NULL);
+    if (f)
+        log_text(ex, tr, level_of(props, tr->task), f);
+    done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+    return WF_RUN_DONE;
+}
+
+static int run_return(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    json_t *f = json_object_get(props, "format");
+    done(ex, tr, WF_ST_SUCCESS, json_pack("{s:O}", "value", f ? f : json_null()), NULL);
+    return WF_RUN_DONE;
+}
+
+static int run_output_values(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    json_t *v = json_object_get(props, "values");
+    json_t *o = json_object();
+    json_object_set_new(o, "values", v ? json_incref(v) : json_object());
+    done(ex, tr, WF_ST_SUCCESS, o, NULL);
+    return WF_RUN_DONE;
+}
+
+static int run_fail(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    /* With `condition`, the task fails only when it holds. */
+    json_t *c = json_object_get(props, "condition");
+    if (c != NULL) {
+        bool hold = json_is_string(c) ? strcmp(json_string_value(c), "true") == 0
+                                      : json_is_true(c);
+        if (!hold) {
+            done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+            return WF_RUN_DONE;
+        }
+    }
+    done(ex, tr, WF_ST_FAILED, NULL, str_prop(props, "errorMessage", "Task failure"));
+    return WF_RUN_DONE;
+}
+
+static int run_labels(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    json_t *l = json_object_get(props, "labels");
+    wf_xexec_t *x = tr->exec;
+    if (json_is_object(l)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(l, k, v) {
+            if (json_is_string(v)) {
+                json_object_set(x->labels, k, v);
+                continue;
+            }
+            char *d = json_dumps(v, JSON_ENCODE_ANY);
+            if (d)
+                json_object_set_new(x->labels, k, json_string(d));
+            free(d);
+        }
+    } else if (json_is_array(l)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(l, i, e) {
+            const char *k = str_prop(e, "key", NULL), *v = str_prop(e, "value", NULL);
+            if (k && v)
+                json_object_set_new(x->labels, k, json_string(v));
+        }
+    }
+    x->dirty = true;
+    done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+    return WF_RUN_DONE;
+}
+
+static void sleep_cb(wf_timer_t *t)
+{
+    wf_trun_t *tr = t->arg;
+    tr->resume_at_ms = 0;
+    wf_xwalk_attempt_done(tr->exec->ex, tr, WF_ST_SUCCESS, NULL, NULL);
+}
+
+static int duration_prop(json_t *props, const char *name, int64_t *ms, char *err, size_t len)
+{
+    const char *s = str_prop(props, name, NULL);
+    *ms = 0;
+    if (s == NULL)
+        return 0;
+    return wf_duration_parse(s, ms, err, len);
+}
+
+static int run_sleep(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    int64_t ms;
+    char err[200];
+    if (duration_prop(props, "duration", &ms, err, sizeof(err)) != 0) {
+        done(ex, tr, WF_ST_FAILED, NULL, err);
+        return WF_RUN_DONE;
+    }
+    tr->resume_at_ms = wf_wall_ms() + ms;
+    wf_loop_timer_arm(ex->loop, &tr->timer, ms, sleep_cb, tr);
+    return WF_RUN_STARTED;
+}
+
+static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    int64_t ms;
+    char err[200];
+    const char *name = json_object_get(props, "pauseDuration") ? "pauseDuration" : "delay";
+    if (duration_prop(props, name, &ms, err, sizeof(err)) != 0) {
+        done(ex, tr, WF_ST_FAILED, NULL, err);
+        return WF_RUN_DONE;
+    }
+    /* PAUSED until resumed through the API (or the duration elapses); the
+     * walker moves the execution to PAUSED. */
+    tr->state = WF_ST_PAUSED;
+    tr->dirty = true;
+    /* Without a duration, a `timeout` bounds the wait for a resume. */
+    if (ms == 0 && tr->task->timeout_ms > 0)
+        ms = tr->task->timeout_ms;
+    tr->resume_at_ms = ms > 0 ? wf_wall_ms() + ms : 0;
+    wf_xexec_t *x = tr->exec;
+    x->rewalk = true;
+    (void)ex;
+    return WF_RUN_STARTED;
+}
+
+/* Subflow: a child execution in the same domain. The first call creates it;
+ * later calls (one per walk while RUNNING) poll its state. */
+static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    wf_xexec_t *x = tr->exec;
+    const char *child = tr->outputs ? str_prop(tr->outputs, "executionId", NULL) : NULL;
+    bool wait = bool_prop(props, "wait", true);
+    if (child == NULL) {
+        const char *ns = str_prop(props, "namespace", x->namespace_);
+        const char *fid = str_prop(props, "flowId", NULL);
+        if (fid == NULL) {
+            done(ex, tr, WF_ST_FAILED, NULL, "flowId is required");
+            return WF_RUN_DONE;
+        }
+        json_t *trigger = json_pack("{s:s,s:s,s:s,s:s}", "type", "subflow", "executionId",
+                                    x->id, "namespace", x->namespace_, "flowId", x->flow_id);
+        char id[64];
+        /* The child carries the chain's correlation id and, with
+         * inheritLabels, the parent's labels under its own. */
+        json_t *labels = json_object();
+        if (bool_prop(props, "inheritLabels", false))
+            json_object_update(labels, x->labels);
+        json_t *given = json_object_get(props, "labels");
+        if (json_is_object(given))
+            json_object_update(labels, given);
+        json_t *corr = json_object_get(x->labels, "system.correlationId");
+        json_object_set_new(labels, "system.correlationId",
+                            json_string(json_is_string(corr) ? json_string_value(corr) : x->id));
+        char why[700] = "";
+        /* Another domain's flow: only through a subflow grant (executor_mesh_subflow.c). */
+        int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"), labels,
+                                        trigger, id, sizeof(id), why, sizeof(why));
+        if (rc == 1) {
+            char by[600];
+            snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
+            rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"), labels,
+                                         trigger, x->id, by, id, sizeof(id));
+        }
+        json_decref(labels);
+        json_decref(trigger);
+        if (rc != 0) {
+            char msg[800];
+            if (why[0] != '\0')
+                snprintf(msg, sizeof(msg), "%s", why);
+            else
+                snprintf(msg, sizeof(msg), "cannot start subflow %s.%s (not found in this domain?)",
+                         ns, fid);
+            done(ex, tr, WF_ST_FAILED, NULL, msg);
+            return WF_RUN_DONE;
+        }
+        json_decref(tr->outputs);
+        tr->outputs = json_pack("{s:s}", "executionId", id);
+        tr->dirty = true;
+        if (!wait) {
+            done(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+            return WF_RUN_DONE;
+        }
+        return WF_RUN_STARTED;
+    }
+    json_t *child_outputs = NULL;
+    int st = wf_xdb_execution_state(ex, child, &child_outputs);
+    if (st < 0 || !wf_xstate_terminal((wf_state_t)st)) {
+        json_decref(child_outputs);
+        return WF_RUN_STARTED;
+    }
+    json_t *outs = json_pack("{s:s,s:s}", "executionId", child, "state",
+                             wf_xstate_name((wf_state_t)st));
+    if (child_outputs)
+        json_object_set_new(outs, "outputs", child_outputs);
+    bool transmit = bool_prop(props, "transmitFailed", true);
+    wf_state_t res = WF_ST_SUCCESS;
+    if (st == WF_ST_WARNING)
+        res = WF_ST_WARNING;
+    else if (st != WF_ST_SUCCESS && transmit)
+        res = st == WF_ST_KILLED ? WF_ST_KILLED : WF_ST_FAILED;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "subflow execution %s ended %s", child,
+             wf_xstate_name((wf_state_t)st));
+    done(ex, tr, res, outs, res == WF_ST_FAILED ? msg : NULL);
+    return WF_RUN_DONE;
+}
+
+/* ---- scripts in the sandbox ----------------------------------------------- */
+
+/* Joins a string or list of strings with newlines. */
+static char *join_lines(json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (!json_is_array(v))
+        return NULL;
+    size_t total = 1, i;
+    json_t *e;
+    json_array_foreach(v, i, e) total += (json_is_string(e) ? json_string_length(e) : 0) + 1;
+    char *s = malloc(total), *p = s;
+    if (s == NULL)
+        return NULL;
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e))
+            continue;
+        memcpy(p, json_string_value(e), json_string_length(e));
+        p += json_string_length(e);
+        *p++ = '\n';
+    }
+    *p = '\0';
+    return s;
+}
+
+static const char *working_dir_of(wf_trun_t *tr)
+{
+    for (wf_trun_t *p = tr->parent; p; p = p->parent)
+        if (p->task->type->kind == WF_TASK_WORKING_DIRECTORY)
+            return p->workdir;
+    return NULL;
+}
+
+/* The shared directory of a WorkingDirectory task run, made on first use. */
+static const char *ensure_working_dir(wf_executor_t *ex, wf_trun_t *tr)
+{
+    wf_trun_t *wd = NULL;
+    for (wf_trun_t *p = tr->parent; p && !wd; p = p->parent)
+        if (p->task->type->kind == WF_TASK_WORKING_DIRECTORY)
+            wd = p;
+    if (wd == NULL)
+        return NULL;
+    if (wd->workdir == NULL) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/wd-%s", ex->work_root, wd->id);
+        mkdir(path, 0777);
+        /* The task runs as an unprivileged id in its user namespace: it must
+         * be able to write the shared directory. */
+        chmod(path, 01777);
+        wd->workdir = strdup(path);
+    }
+    return working_dir_of(tr);
+}
+
+static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    wf_task_kind_t kind = tr->task->type->kind;
+    bool python = kind == WF_TASK_PYTHON_SCRIPT || kind == WF_TASK_PYTHON_COMMANDS;
+    bool is_script = kind == WF_TASK_SHELL_SCRIPT || kind == WF_TASK_PYTHON_SCRIPT;
+    char err[400] = "";
+    char *body = join_lines(json_object_get(props, is_script ? "script" : "commands"));
+    char *before = join_lines(json_object_get(props, "beforeCommands"));
+    wf_sbx_spec_t *spec = wf_sbx_spec_create();
+    int rc = -1;
+    if (body == NULL || spec == NULL) {
+        snprintf(err, sizeof(err), "%s is required", is_script ? "script" : "commands");
+        goto out;
+    }
+    const char *wd = ensure_working_dir(ex, tr);
+    if (wd != NULL) {
+        wf_sbx_spec_bind(spec, wd, "/wd", true);
+        wf_sbx_spec_cwd(spec, "/wd");
+    }
+    /* inputFiles: name -> content, placed next to the script. */
+    json_t *files = json_object_get(props, "inputFiles");
+    if (json_is_object(files)) {
+        const char *name;
+        json_t *content;
+        json_object_foreach(files, name, content) {
+            if (!json_is_string(content) || strstr(name, "..") || name[0] == '/')
+                continue;
+            wf_sbx_spec_file(spec, name, json_string_value(content),
+                             json_string_length(content), 0644);
+        }
+    }
+    /* The outputs directory ({{ outputDir }}): made by placing an empty
+     * marker in it, so that it belongs to the task's user. */
+    wf_sbx_spec_file(spec, WF_XFILES_OUTPUT_REL "/.keep", "", 0, 0644);
+    /* The script file: shell scripts stop at the first failing command. */
+    size_t cap = strlen(body) + (before ? strlen(before) : 0) + 64;
+    char *script = malloc(cap);
+    if (script == NULL)
+        goto out;
+    if (python && is_script) {
+        snprintf(script, cap, "%s", body);
+        wf_sbx_spec_file(spec, ".weft/main.py", script, strlen(script), 0644);
+        if (before) {
+            snprintf(script, cap, "set -e\n%s\nexec python3 /work/.weft/main.py\n", before);
+            wf_sbx_spec_file(spec, ".weft/run.sh", script, strlen(script), 0755);
+            wf_sbx_spec_arg(spec, "/bin/sh");
+            wf_sbx_spec_arg(spec, "/work/.weft/run.sh");
+        } else {
+            wf_sbx_spec_arg(spec, "python3");
+            wf_sbx_spec_arg(spec, "/work/.weft/main.py");
+        }
+    } else {
+        snprintf(script, cap, "set -e\n%s%s%s", before ? before : "", before ? "\n" : "", body);
+        wf_sbx_spec_file(spec, ".weft/run.sh", script, strlen(script), 0755);
+        wf_sbx_spec_arg(spec, "/bin/sh");
+        wf_sbx_spec_arg(spec, "/work/.weft/run.sh");
+    }
+    free(script);
+    wf_sbx_spec_env(spec, "PATH=/usr/local/bin:/usr/bin:/bin");
+    wf_sbx_spec_env(spec, "HOME=/tmp");
+    wf_sbx_spec_env(spec, "LANG=C.UTF-8");
+    json_t *env = json_object_get(props, "env");
+    if (json_is_object(env)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(env, k, v) {
+            if (!json_is_string(v))
+                continue;
+            char *kv = NULL;
+            if (asprintf(&kv, "%s=%s", k, json_string_value(v)) > 0)
+                wf_sbx_spec_env(spec, kv);
+            free(kv);
+        }
+    }
+    if (tr->task->timeout_ms > 0)
+        wf_sbx_spec_limit(spec, WF_SBX_LIMIT_TIMEOUT, tr->task->timeout_ms);
+    if (wf_xpolicy_sandbox(ex, tr, spec, err, sizeof(err)) == 0)
+        rc = wf_xproc_start(ex, tr, spec, err, sizeof(err));
+    if (rc == 0) {
+        json_t *of = json_object_get(props, "outputFiles");
+        if (json_is_string(of)) /* a single pattern */
+            of = json_pack("[O]", of);
+        else
+            json_incref(of);
+        wf_xproc_collect_files(tr->proc, of);
+        json_decref(of);
+    }
+out:
+    wf_sbx_spec_destroy(spec);
+    free(body);
+    free(before);
+    if (rc != 0) {
+        done(ex, tr, WF_ST_FAILED, NULL, err[0] ? err : "cannot start the task");
+        return WF_RUN_DONE;
+    }
+    return WF_RUN_STARTED;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static const runner_t runners[] = {
+    {WF_TASK_LOG, run_log, false},
+    {WF_TASK_ECHO, run_echo, false},
+    {WF_TASK_RETURN, run_return, false},
+    {WF_TASK_OUTPUT_VALUES, run_output_values, false},
+    {WF_TASK_FAIL, run_fail, false},
+    {WF_TASK_LABELS, run_labels, false},
+    {WF_TASK_SLEEP, run_sleep, false},
+    {WF_TASK_PAUSE, run_pause, false},
+    {WF_TASK_SUBFLOW, run_subflow, false},
+    {WF_TASK_SHELL_COMMANDS, run_script, true},
+    {WF_TASK_SHELL_SCRIPT, run_script, true},
+    {WF_TASK_PYTHON_SCRIPT, run_script, true},
+    {WF_TASK_PYTHON_COMMANDS, run_script, true},
+    {WF_TASK_HTTP_REQUEST, wf_xhttp_run, true},
+    {WF_TASK_PG_QUERY, wf_xpg_run, true},
+};
+
+static const runner_t *runner_for(const wf_task_t *t)
+{
+    for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++)
+        if (runners[i].kind == t->type->kind)
+            return &runners[i];
+    return NULL;
+}
+
+bool wf_xtask_flowable(const wf_task_t *task)
+{
+    return runner_for(task) == NULL && (task->type->flags & WF_TT_FLOWABLE);
+}
+
+bool wf_xtask_uses_slot(const wf_task_t *task)
+{
+    const runner_t *r = runner_for(task);
+    return r && r->slot;
+}
+
+/* Properties a runner reads unrendered: nested task lists are the walker's,
+ * and Subflow inputs are rendered here but its labels too. */
+int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
+{
+    const runner_t *r = runner_for(tr->task);
+    if (r == NULL)
+        return -1;
+    wf_xexec_t *x = tr->exec;
+    json_t *ctx = wf_xexec_context(ex, x, tr);
+    if (r->start == run_script) {
+        /* Paths as the task sees them inside its sandbox. */
+        json_object_set_new(ctx, "outputDir", json_string(WF_XFILES_OUTPUT_DIR));
+        json_object_set_new(ctx, "workingDir", json_string(working_dir_of(tr) ? "/wd" : "/work"));
+    }
+    char err[600];
+    json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
+                                                      sizeof(err))
+                                    : json_object();
+    json_decref(ctx);
+    if (props == NULL) {
+        done(ex, tr, WF_ST_FAILED, NULL, err);
+        return WF_RUN_DONE;
+    }
+    /* Labels and a subflow's inputs are stored in clear and shown by the
+     * API: a secret value must not go there (the child flow reads its own
+     * secrets). Masking would silently change the value, so refuse. */
+    wf_task_kind_t kind = tr->task->type->kind;
+    if ((kind == WF_TASK_LABELS || kind == WF_TASK_SUBFLOW) && wf_xsecrets_in_json(x, props)) {
+        json_decref(props);
+        done(ex, tr, WF_ST_FAILED, NULL,
+             kind == WF_TASK_LABELS
+                 ? "a secret value cannot be used in labels (they are stored in clear)"
+                 : "a secret value cannot be passed to a subflow (its inputs and labels are "
+                   "stored in clear); let the subflow read the secret itself");
+        return WF_RUN_DONE;
+    }
+    int rc = r->start(ex, tr, props);
+    json_decref(props);
+    return rc;
+}
+
+void wf_xtask_stop(wf_executor_t *ex, wf_trun_t *tr)
+{
+    (void)ex;
+    if (tr->proc)
+        wf_xproc_kill(tr->proc);
+}
