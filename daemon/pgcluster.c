@@ -248,9 +248,9 @@ static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
         fclose(f);
         if (pid < 0)
             pid = -pid;
-        long deadline = wf_monotonic_ms() + 10000;
+        long deadline = wf_clock_mono_ms() + 10000;
         while (pid > 0 && kill((pid_t)pid, 0) == 0 && process_is((pid_t)pid, "postgres") &&
-               wf_monotonic_ms() < deadline) {
+               wf_clock_mono_ms() < deadline) {
             kill((pid_t)pid, SIGINT);
             usleep(50000);
         }
@@ -276,9 +276,9 @@ static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errl
 {
     char *url = xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
                           WF_PG_USER);
-    long deadline = wf_monotonic_ms() + timeout_ms;
+    long deadline = wf_clock_mono_ms() + timeout_ms;
     int rc = -1;
-    while (wf_monotonic_ms() < deadline) {
+    while (wf_clock_mono_ms() < deadline) {
         if (PQping(url) == PQPING_OK) {
             rc = 0;
             break;
@@ -385,11 +385,11 @@ int wf_pgcluster_stop(wf_pgcluster_t *pg, int timeout_ms)
     /* SIGINT: fast shutdown (abort transactions, checkpoint, exit).
      * SIGQUIT: immediate. SIGKILL: last resort, recovery on next start. */
     static const int signals[] = {SIGINT, SIGQUIT, SIGKILL};
-    long start = wf_monotonic_ms();
+    long start = wf_clock_mono_ms();
     for (int i = 0; i < 3; i++) {
         kill(pg->pid, signals[i]);
-        long deadline = i == 0 ? start + timeout_ms * 7 / 10 : wf_monotonic_ms() + timeout_ms / 5;
-        while (wf_monotonic_ms() < deadline) {
+        long deadline = i == 0 ? start + timeout_ms * 7 / 10 : wf_clock_mono_ms() + timeout_ms / 5;
+        while (wf_clock_mono_ms() < deadline) {
             int st;
             pid_t r = waitpid(pg->pid, &st, WNOHANG);
             if (r == pg->pid || (r < 0 && errno == ECHILD)) {

@@ -142,7 +142,7 @@ static void spawn(up_state_t *st, up_child_t *c)
     pid_t pid = fork();
     if (pid < 0) {
         wf_error("cannot start %s: %s", c->name, strerror(errno));
-        c->restart_at_ms = wf_monotonic_ms() + c->backoff_ms;
+        c->restart_at_ms = wf_clock_mono_ms() + c->backoff_ms;
         return;
     }
     if (pid == 0) {
@@ -161,7 +161,7 @@ static void spawn(up_state_t *st, up_child_t *c)
         _exit(127);
     }
     c->pid = pid;
-    c->started_ms = wf_monotonic_ms();
+    c->started_ms = wf_clock_mono_ms();
     c->restart_at_ms = 0;
     wf_info("started %s (pid %d)", c->name, (int)pid);
 }
@@ -203,11 +203,11 @@ static void reap(up_state_t *st)
                 wf_info("%s stopped", c->name);
                 break;
             }
-            long ran = wf_monotonic_ms() - c->started_ms;
+            long ran = wf_clock_mono_ms() - c->started_ms;
             if (ran >= UP_STABLE_MS)
                 c->backoff_ms = UP_BACKOFF_MIN_MS;
             c->restarts++;
-            c->restart_at_ms = wf_monotonic_ms() + c->backoff_ms;
+            c->restart_at_ms = wf_clock_mono_ms() + c->backoff_ms;
             wf_warn("%s %s after %ld ms; restart #%d in %d ms", c->name, how, ran, c->restarts,
                     c->backoff_ms);
             c->backoff_ms = c->backoff_ms * 2 > UP_BACKOFF_MAX_MS ? UP_BACKOFF_MAX_MS
@@ -244,12 +244,12 @@ static int wait_events(up_state_t *st, int timeout_ms)
 
 static void stop_all(up_state_t *st)
 {
-    long start = wf_monotonic_ms();
+    long start = wf_clock_mono_ms();
     st->stopping = 1;
     for (size_t i = 0; i < st->n_children; i++)
         if (st->children[i].pid > 0)
             kill(st->children[i].pid, SIGTERM);
-    while (running_children(st) > 0 && wf_monotonic_ms() - start < UP_CHILD_STOP_MS)
+    while (running_children(st) > 0 && wf_clock_mono_ms() - start < UP_CHILD_STOP_MS)
         wait_events(st, 50);
     for (size_t i = 0; i < st->n_children; i++)
         if (st->children[i].pid > 0) {
@@ -262,7 +262,7 @@ static void stop_all(up_state_t *st)
         wf_info("stopping PostgreSQL");
         wf_pgcluster_stop(&st->pg, UP_PG_STOP_MS);
     }
-    wf_info("stopped in %ld ms", wf_monotonic_ms() - start);
+    wf_info("stopped in %ld ms", wf_clock_mono_ms() - start);
 }
 
 static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *data)
@@ -290,9 +290,9 @@ static int wait_gateway_ready(up_state_t *st, int *term)
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 1000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
-    long deadline = wf_monotonic_ms() + UP_READY_TIMEOUT_MS;
+    long deadline = wf_clock_mono_ms() + UP_READY_TIMEOUT_MS;
     int rc = -1;
-    while (wf_monotonic_ms() < deadline && !st->stopping) {
+    while (wf_clock_mono_ms() < deadline && !st->stopping) {
         long code = 0;
         if (curl_easy_perform(curl) == CURLE_OK &&
             curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
@@ -303,7 +303,7 @@ static int wait_gateway_ready(up_state_t *st, int *term)
             break;
         for (size_t i = 0; i < st->n_children; i++) {
             up_child_t *c = &st->children[i];
-            if (c->pid == 0 && c->restart_at_ms != 0 && wf_monotonic_ms() >= c->restart_at_ms)
+            if (c->pid == 0 && c->restart_at_ms != 0 && wf_clock_mono_ms() >= c->restart_at_ms)
                 spawn(st, c);
         }
     }
@@ -430,7 +430,7 @@ int wf_up_main(int argc, char **argv)
     st.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 
     int rc = 1, term = 0;
-    long t0 = wf_monotonic_ms();
+    long t0 = wf_clock_mono_ms();
     char err[1024];
     if (wf_store_url(&st.cfg) == NULL) {
         if (wf_pgcluster_init(&st.pg, st.cfg.data_dir, err, sizeof(err)) != 0) {
@@ -457,7 +457,7 @@ int wf_up_main(int argc, char **argv)
             goto out;
         }
         wf_info("PostgreSQL %s in %ld ms (socket in %s)", initialised ? "initialised and started" : "started",
-                wf_monotonic_ms() - t0, st.pg.sock_dir);
+                wf_clock_mono_ms() - t0, st.pg.sock_dir);
         st.db_url = st.pg.url;
     } else {
         wf_info("using the configured database; no embedded PostgreSQL");
@@ -482,7 +482,7 @@ int wf_up_main(int argc, char **argv)
 
     if (wait_gateway_ready(&st, &term) == 0) {
         int have_token = access(st.token_path, F_OK) == 0;
-        printf("\nWeft is ready in %ld ms: http://%s\n", wf_monotonic_ms() - t0, st.cfg.listen);
+        printf("\nWeft is ready in %ld ms: http://%s\n", wf_clock_mono_ms() - t0, st.cfg.listen);
         if (have_token)
             printf("  admin token: %s (mode 0600; keep it secret)\n", st.token_path);
         else
@@ -500,17 +500,17 @@ int wf_up_main(int argc, char **argv)
     }
 
     while (term == 0 && !st.stopping) {
-        long next = wf_monotonic_ms() + 1000;
+        long next = wf_clock_mono_ms() + 1000;
         for (size_t i = 0; i < st.n_children; i++) {
             up_child_t *c = &st.children[i];
             if (c->pid == 0 && c->restart_at_ms != 0) {
-                if (wf_monotonic_ms() >= c->restart_at_ms)
+                if (wf_clock_mono_ms() >= c->restart_at_ms)
                     spawn(&st, c);
                 else if (c->restart_at_ms < next)
                     next = c->restart_at_ms;
             }
         }
-        term = wait_events(&st, (int)(next - wf_monotonic_ms()));
+        term = wait_events(&st, (int)(next - wf_clock_mono_ms()));
     }
     if (term != 0)
         wf_info("received %s; stopping", strsignal(term));

@@ -495,7 +495,7 @@ int wf_xdb_claim(wf_executor_t *ex, int max)
         wf_xexec_t *x = load_exec(ex, r, i);
         if (x == NULL)
             continue;
-        x->flow = wf_xflows_get(ex, x->namespace_, x->flow_id, x->flow_revision);
+        x->flow = wf_xflowcache_get(ex, x->namespace_, x->flow_id, x->flow_revision);
         /* The execution joins the list even when its flow is gone: the
          * walker then fails it with a log line, instead of leaving it live.
          * A CREATED execution has no task runs yet (the walk leaves CREATED

@@ -136,7 +136,7 @@ static void on_sched(wf_timer_t *t)
     wf_xsched_tick(ex);
     wf_xmesh_tick(ex);
     /* Ticks on the next whole second, so second-level crons fire on time. */
-    wf_loop_timer_arm(ex->loop, &ex->sched_timer, 1000 - wf_wall_ms() % 1000 + 5, on_sched, ex);
+    wf_loop_timer_arm(ex->loop, &ex->sched_timer, 1000 - wf_clock_wall_ms() % 1000 + 5, on_sched, ex);
 }
 
 static void on_signal(wf_io_t *io, uint32_t events)
@@ -377,7 +377,7 @@ out:
         wf_xdb_close(&ex);
     }
     wf_xhttp_shutdown(&ex);
-    wf_xflows_dispose(&ex);
+    wf_xflowcache_dispose(&ex);
     wf_xsched_destroy(ex.sched);
     wf_xmesh_destroy(ex.mesh);
     wf_xlogs_destroy(ex.logs);

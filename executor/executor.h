@@ -5,9 +5,9 @@
  *   2. In-memory execution    wf_xexec_t holds the execution row, its parsed
  *                             flow and its task runs (wf_trun_t)
  *   3. The executor           wf_executor_t: loop, database, slots, executions
- *   4. Module entry points    db (executor_db.c), walker (executor_walk.c),
- *                             runners (executor_tasks.c), logs (executor_logs.c),
- *                             processes (executor_proc.c), schedules (executor_sched.c)
+ *   4. Module entry points    db (db.c), walker (walk.c),
+ *                             runners (tasks.c), logs (logs.c),
+ *                             processes (proc.c), schedules (sched.c)
  *
  * Ownership: an executor replica claims an execution (claimed_by + lease) and
  * orchestrates it alone until it ends or the lease lapses. Everything needed
@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "platform/clock.h"
 #include "platform/config.h"
 #include "executor/loop.h"
 #include "flow/flow.h"
@@ -128,7 +129,7 @@ struct wf_executor {
     char id[64]; /* executor instance id */
     char role[64];
     PGconn *db;
-    struct wf_xdbq *dbq; /* statements sent without waiting (executor_dbq.c) */
+    struct wf_xdbq *dbq; /* statements sent without waiting (dbq.c) */
     wf_io_t db_io;
     wf_io_t sig_io;
     int sigfd;
@@ -153,17 +154,17 @@ struct wf_executor {
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
     struct wf_xsched *sched;
-    struct wf_xmesh *mesh; /* event-driven Flow triggers (executor_mesh.c) */
-    struct wf_xpolicy *policies; /* namespace policies read lately (executor_policy.c) */
-    struct wf_xhttp *http; /* transfers of http.Request tasks (executor_http.c) */
-    struct wf_xflows *flows; /* parsed flows shared by executions (executor_flowcache.c) */
+    struct wf_xmesh *mesh; /* event-driven Flow triggers (mesh.c) */
+    struct wf_xpolicy *policies; /* namespace policies read lately (policy.c) */
+    struct wf_xhttp *http; /* transfers of http.Request tasks (http.c) */
+    struct wf_xflowcache *flows; /* parsed flows shared by executions (flowcache.c) */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };
 
 /* ---- 4. Module entry points ---------------------------------------------- */
 
-/* executor_dbq.c: statements sent without waiting on the non-blocking
+/* dbq.c: statements sent without waiting on the non-blocking
  * connection, answered in order through callbacks from the loop. */
 /* `r` is the statement's first result (NULL when it could not be sent or the
  * connection was lost); the callback must not keep it. */
@@ -188,7 +189,7 @@ int wf_xdbq_on_ready(wf_executor_t *ex, uint32_t events);
  * have read notifications the socket will not announce again. */
 bool wf_xdbq_buffered(wf_executor_t *ex);
 
-/* executor_db.c: every statement the executor runs (prepared, parameterised). */
+/* db.c: every statement the executor runs (prepared, parameterised). */
 int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen);
 void wf_xdb_close(wf_executor_t *ex);
 int wf_xdb_register(wf_executor_t *ex);
@@ -226,16 +227,16 @@ PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *co
  * 0 must wait, -1 error; under an advisory lock on the flow. */
 int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit);
 
-/* executor_flowcache.c: parsed flows by (namespace, id, revision). */
+/* flowcache.c: parsed flows by (namespace, id, revision). */
 /* The flow at that revision, read and parsed on first use; each call counts
- * one more user until wf_xflows_put. NULL when it is gone or invalid. */
-wf_flow_t *wf_xflows_get(wf_executor_t *ex, const char *ns, const char *id, int revision);
+ * one more user until wf_xflowcache_put. NULL when it is gone or invalid. */
+wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, int revision);
 /* One user fewer (NULL is ignored). */
-void wf_xflows_put(wf_executor_t *ex, const wf_flow_t *flow);
+void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow);
 /* Frees every cached flow (at exit, when no execution is left). */
-void wf_xflows_dispose(wf_executor_t *ex);
+void wf_xflowcache_dispose(wf_executor_t *ex);
 
-/* executor_walk.c: the state machine. */
+/* walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes. */
 void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x);
 /* Walks the first `max` executions of the list (SIZE_MAX: every one; newly
@@ -260,25 +261,21 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
 /* Renders every string inside `v` (objects and arrays deep). New reference or NULL. */
 json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
                         size_t errlen);
-/* Current time as ISO-8601 UTC with milliseconds. */
-void wf_iso_now(char *buf, size_t len);
-void wf_iso_from_ms(int64_t ms, char *buf, size_t len);
-
-/* executor_tasks.c: runners, one row per task kind. */
+/* tasks.c: runners, one row per task kind. */
 typedef enum {
     WF_RUN_DONE,    /* finished synchronously: state/outputs given to attempt_done */
     WF_RUN_STARTED, /* a process or timer will call attempt_done later */
 } wf_run_result_t;
 /* Starts one attempt of a leaf task. Returns -1 when the kind has no runner. */
-int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr);
+int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr);
 /* True when the kind runs children (the walker handles it). */
-bool wf_xtask_flowable(const wf_task_t *task);
+bool wf_xtasks_flowable(const wf_task_t *task);
 /* True when the task kind occupies a slot (processes). */
-bool wf_xtask_uses_slot(const wf_task_t *task);
+bool wf_xtasks_uses_slot(const wf_task_t *task);
 /* Stops a running attempt (kill): the process is killed; attempt_done follows. */
-void wf_xtask_stop(wf_executor_t *ex, wf_trun_t *tr);
+void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr);
 
-/* executor_logs.c: batched log lines. */
+/* logs.c: batched log lines. */
 struct wf_xlogs *wf_xlogs_create(wf_executor_t *ex);
 void wf_xlogs_destroy(struct wf_xlogs *l);
 /* Queues one line (truncated past the configured limit). */
@@ -287,12 +284,12 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
 /* Writes what is queued. */
 void wf_xlogs_flush(wf_executor_t *ex);
 
-/* executor_secrets.c: secret() and redaction. */
+/* secrets.c: secret() and redaction. */
 /* Loads (or creates) the domain's key; 0 also when secrets stay unavailable. */
 int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg);
 void wf_xsecrets_dispose(wf_executor_t *ex);
 /* The expression engine's secret() callback; `ud` is the execution. */
-char *wf_xsecret_lookup(void *ud, const char *name);
+char *wf_xsecrets_lookup(void *ud, const char *name);
 /* Redacted copy of a log line (malloc'd), or NULL when nothing to redact. */
 char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_len);
 void wf_xsecrets_free(wf_xexec_t *x);
@@ -301,11 +298,11 @@ void wf_xsecrets_redact_json(wf_xexec_t *x, json_t *v);
 /* The execution's inputs as tasks see them: SECRET values sealed by the
  * gateway are opened with the domain's key (and redacted from then on). A
  * value that does not open is null and logged. Borrowed reference. */
-json_t *wf_xinputs_open(wf_xexec_t *x);
+json_t *wf_xsecrets_inputs_open(wf_xexec_t *x);
 /* True when a string of `v` holds a secret value this execution has seen. */
 bool wf_xsecrets_in_json(wf_xexec_t *x, json_t *v);
 
-/* executor_policy.c: namespace policies at run time (tenants/policy.h). */
+/* policy.c: namespace policies at run time (tenants/policy.h). */
 struct wf_policy;
 /* The policy of `ns`, re-read at most once a second (the executor owns it:
  * use it before the next call, or take a reference with wf_policy_ref).
@@ -323,7 +320,7 @@ bool wf_xpolicy_task_slot(wf_executor_t *ex, wf_xexec_t *x);
 int wf_xpolicy_sandbox(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
                        size_t errlen);
 
-/* executor_sched.c: Schedule and Flow triggers of the domain. */
+/* sched.c: Schedule and Flow triggers of the domain. */
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex);
 void wf_xsched_destroy(struct wf_xsched *s);
 /* Fires due schedules (exactly once per tick across replicas). */

@@ -26,7 +26,7 @@ static wf_trun_t *get_trun(wf_xexec_t *x, const wf_task_t *t, wf_trun_t *parent,
 }
 
 /* Runs `list` one task after the other. Returns RUNNING while not done. */
-wf_state_t wf_xflow_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+wf_state_t wf_xflowable_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
                         wf_trun_t *parent, const char *value)
 {
     wf_state_t worst = WF_ST_SUCCESS;
@@ -164,19 +164,19 @@ static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
 }
 
 /* tasks, then errors when they failed, then finally in every case. */
-wf_state_t wf_xflow_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
+wf_state_t wf_xflowable_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
                           const wf_task_list_t *errors, const wf_task_list_t *finally_,
                           wf_trun_t *parent, const char *value)
 {
     if (!wf_xstate_terminal(s))
         return WF_ST_RUNNING;
     if (s == WF_ST_FAILED && errors->count > 0) {
-        wf_state_t e = wf_xflow_seq(ex, x, errors, parent, value);
+        wf_state_t e = wf_xflowable_seq(ex, x, errors, parent, value);
         if (!wf_xstate_terminal(e))
             return WF_ST_RUNNING;
     }
     if (finally_->count > 0) {
-        wf_state_t f = wf_xflow_seq(ex, x, finally_, parent, value);
+        wf_state_t f = wf_xflowable_seq(ex, x, finally_, parent, value);
         if (!wf_xstate_terminal(f))
             return WF_ST_RUNNING;
         s = wf_xstate_worst(s, f);
@@ -251,7 +251,7 @@ static wf_state_t walk_each(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         /* Children carry the iteration index through their parent. */
         int saved = tr->iteration;
         tr->iteration = (int)i;
-        branches_add(&b, wf_xflow_seq(ex, x, &t->tasks, tr, val));
+        branches_add(&b, wf_xflowable_seq(ex, x, &t->tasks, tr, val));
         tr->iteration = saved;
         free(val);
     }
@@ -269,7 +269,7 @@ static wf_state_t walk_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             return WF_ST_FAILED;
         tr->branch = b;
     }
-    return wf_xflow_seq(ex, x, tr->branch ? &tr->task->then_ : &tr->task->else_, tr,
+    return wf_xflowable_seq(ex, x, tr->branch ? &tr->task->then_ : &tr->task->else_, tr,
                     child_value(tr));
 }
 
@@ -298,7 +298,7 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         free(val);
     }
     const wf_task_list_t *list = tr->branch >= 0 ? &t->cases[tr->branch].tasks : &t->defaults;
-    return wf_xflow_seq(ex, x, list, tr, child_value(tr));
+    return wf_xflowable_seq(ex, x, list, tr, child_value(tr));
 }
 
 /* WaitFor: runs its tasks, iteration after iteration (values "0", "1"…),
@@ -329,9 +329,9 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                 tr->branch = atoi(x->truns[i]->value);
     }
     for (;;) {
-        if (tr->next_iter_ms > wf_wall_ms()) {
+        if (tr->next_iter_ms > wf_clock_wall_ms()) {
             if (!tr->timer.armed)
-                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_wall_ms(),
+                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_clock_wall_ms(),
                                   wf_xwalk_timer_cb, tr);
             return WF_ST_RUNNING;
         }
@@ -347,7 +347,7 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         }
         int saved = tr->iteration;
         tr->iteration = tr->branch;
-        wf_state_t s = wf_xflow_seq(ex, x, &t->tasks, tr, val);
+        wf_state_t s = wf_xflowable_seq(ex, x, &t->tasks, tr, val);
         tr->iteration = saved;
         if (!wf_xstate_terminal(s) || s == WF_ST_FAILED || s == WF_ST_KILLED)
             return s;
@@ -362,18 +362,18 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         if (b == 1)
             return WF_ST_SUCCESS;
         if ((max_iter > 0 && iterations >= max_iter) ||
-            (max_ms > 0 && tr->first_start_ms && wf_wall_ms() - tr->first_start_ms >= max_ms)) {
+            (max_ms > 0 && tr->first_start_ms && wf_clock_wall_ms() - tr->first_start_ms >= max_ms)) {
             if (fail_on_max)
                 wf_xlog(ex, x, tr, "ERROR", "WaitFor: maximum reached", 24);
             return fail_on_max ? WF_ST_FAILED : WF_ST_SUCCESS;
         }
         tr->branch++;
-        tr->next_iter_ms = wf_wall_ms() + interval_ms;
+        tr->next_iter_ms = wf_clock_wall_ms() + interval_ms;
     }
 }
 
 /* Children of a flowable task run; RUNNING while not settled. */
-wf_state_t wf_xflow_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+wf_state_t wf_xflowable_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     const wf_task_t *t = tr->task;
     const char *v = child_value(tr);
@@ -400,10 +400,10 @@ wf_state_t wf_xflow_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         s = walk_wait_for(ex, x, tr);
         break;
     default: /* Sequential, AllowFailure, WorkingDirectory */
-        s = wf_xflow_seq(ex, x, &t->tasks, tr, v);
+        s = wf_xflowable_seq(ex, x, &t->tasks, tr, v);
         break;
     }
-    s = wf_xflow_block(ex, x, s, &t->errors, &t->finally_, tr, v);
+    s = wf_xflowable_block(ex, x, s, &t->errors, &t->finally_, tr, v);
     if (s == WF_ST_FAILED && t->type->kind == WF_TASK_ALLOW_FAILURE)
         s = WF_ST_WARNING;
     return s;

@@ -25,7 +25,7 @@ typedef struct xflow {
     struct xflow *next; /* most recently used first */
 } xflow_t;
 
-struct wf_xflows {
+struct wf_xflowcache {
     xflow_t *head;
 };
 
@@ -38,7 +38,7 @@ static void entry_free(xflow_t *e)
 }
 
 /* Drops unused entries past the first KEEP_UNUSED (least recently used last). */
-static void trim(struct wf_xflows *c)
+static void trim(struct wf_xflowcache *c)
 {
     int unused = 0;
     for (xflow_t **p = &c->head; *p;) {
@@ -52,11 +52,11 @@ static void trim(struct wf_xflows *c)
     }
 }
 
-wf_flow_t *wf_xflows_get(wf_executor_t *ex, const char *ns, const char *id, int revision)
+wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, int revision)
 {
     if (ex->flows == NULL && (ex->flows = calloc(1, sizeof(*ex->flows))) == NULL)
         return NULL;
-    struct wf_xflows *c = ex->flows;
+    struct wf_xflowcache *c = ex->flows;
     for (xflow_t **p = &c->head; *p; p = &(*p)->next) {
         xflow_t *e = *p;
         if (e->revision != revision || strcmp(e->id, id) != 0 || strcmp(e->ns, ns) != 0)
@@ -93,7 +93,7 @@ wf_flow_t *wf_xflows_get(wf_executor_t *ex, const char *ns, const char *id, int 
     return flow;
 }
 
-void wf_xflows_put(wf_executor_t *ex, const wf_flow_t *flow)
+void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow)
 {
     if (flow == NULL || ex->flows == NULL)
         return;
@@ -108,7 +108,7 @@ void wf_xflows_put(wf_executor_t *ex, const wf_flow_t *flow)
     wf_warn("a flow was released that the cache does not hold");
 }
 
-void wf_xflows_dispose(wf_executor_t *ex)
+void wf_xflowcache_dispose(wf_executor_t *ex)
 {
     if (ex->flows == NULL)
         return;

@@ -233,7 +233,7 @@ static void job_report(http_job_t *j, wf_state_t st, json_t *outs, const char *e
     wf_executor_t *ex = j->h->ex;
     wf_trun_t *tr = j->tr;
     job_free(j);
-    wf_xjob_done(ex, tr, st, outs, error);
+    wf_xproc_job_done(ex, tr, st, outs, error);
     json_decref(outs);
 }
 
@@ -544,7 +544,7 @@ static void job_abandon(void *arg)
     job_free(arg);
 }
 
-static const wf_xjob_ops_t http_ops = {job_kill, job_abandon};
+static const wf_xproc_job_ops_t http_ops = {job_kill, job_abandon};
 
 /* ---- properties --------------------------------------------------------------- */
 
@@ -793,7 +793,7 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     if (read_props(j, props, err, sizeof(err)) != 0 || hop_start(j, uri, err, sizeof(err)) != 0)
         goto fail;
-    if (wf_xjob_attach(ex, tr, &http_ops, j) != 0) {
+    if (wf_xproc_job_attach(ex, tr, &http_ops, j) != 0) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }

@@ -112,7 +112,7 @@ void wf_xlog(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *level,
         o = rlen;
     }
     char ts[40];
-    wf_iso_now(ts, sizeof(ts));
+    wf_clock_iso_now(ts, sizeof(ts));
     json_t *row = json_pack("{s:s,s:s?,s:s,s:s,s:s,s:s%}", "e", x->id, "t", tr ? tr->id : NULL,
                             "n", x->namespace_, "ts", ts, "l", level, "m", clean, o);
     free(clean);

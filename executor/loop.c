@@ -17,20 +17,6 @@ struct wf_loop {
     int batch_n, batch_i;
 };
 
-int64_t wf_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t wf_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 wf_loop_t *wf_loop_create(void)
 {
     wf_loop_t *loop = calloc(1, sizeof(*loop));
@@ -99,7 +85,7 @@ void wf_loop_timer_cancel(wf_loop_t *loop, wf_timer_t *t)
 void wf_loop_timer_arm(wf_loop_t *loop, wf_timer_t *t, int64_t delay_ms, wf_timer_cb cb, void *arg)
 {
     wf_loop_timer_cancel(loop, t);
-    t->due_ms = wf_mono_ms() + (delay_ms > 0 ? delay_ms : 0);
+    t->due_ms = wf_clock_mono_ms() + (delay_ms > 0 ? delay_ms : 0);
     t->cb = cb;
     t->arg = arg;
     t->armed = true;
@@ -114,7 +100,7 @@ int wf_loop_run_once(wf_loop_t *loop, int max_wait_ms)
 {
     int wait = max_wait_ms;
     if (loop->timers) {
-        int64_t d = loop->timers->due_ms - wf_mono_ms();
+        int64_t d = loop->timers->due_ms - wf_clock_mono_ms();
         if (d < 0)
             d = 0;
         if (wait < 0 || d < wait)
@@ -133,7 +119,7 @@ int wf_loop_run_once(wf_loop_t *loop, int max_wait_ms)
         ran++;
     }
     loop->batch_n = loop->batch_i = 0;
-    int64_t now = wf_mono_ms();
+    int64_t now = wf_clock_mono_ms();
     /* Only the timers due when the round started run: one that re-arms
      * itself for "now" waits for the next round and cannot starve the fds. */
     int n_due = 0;

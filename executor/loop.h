@@ -4,6 +4,7 @@
 #ifndef WF_EXECUTOR_LOOP_H
 #define WF_EXECUTOR_LOOP_H
 
+#include "platform/clock.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,8 +48,5 @@ void wf_loop_timer_cancel(wf_loop_t *loop, wf_timer_t *t);
 /* Waits at most `max_wait_ms` (-1: until the next timer) and dispatches what
  * is ready. Returns the number of callbacks run, or -1 on an epoll error. */
 int wf_loop_run_once(wf_loop_t *loop, int max_wait_ms);
-/* Monotonic and wall clocks in milliseconds. */
-int64_t wf_mono_ms(void);
-int64_t wf_wall_ms(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* Event-driven Flow triggers: cross-domain consumers and multi-producer
- * preconditions (see executor_mesh.h for the contract). One replica at a
+ * preconditions (see mesh.h for the contract). One replica at a
  * time works a trigger: it locks the trigger's trigger_state row (SKIP
  * LOCKED: the others move on), reads the events after its cursor, creates
  * the executions and moves the cursor in that same transaction. */
@@ -197,7 +197,7 @@ static void reload(wf_executor_t *ex, struct wf_xmesh *m)
             m->flows[m->n_flows++] = f;
     }
     PQclear(r);
-    m->loaded_ms = wf_mono_ms();
+    m->loaded_ms = wf_clock_mono_ms();
 }
 
 bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t)
@@ -215,7 +215,7 @@ bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns)
     struct wf_xmesh *m = ex->mesh;
     if (m == NULL)
         return false;
-    if (m->loaded_ms == 0 || wf_mono_ms() - m->loaded_ms >= RELOAD_MS)
+    if (m->loaded_ms == 0 || wf_clock_mono_ms() - m->loaded_ms >= RELOAD_MS)
         reload(ex, m);
     const char *d = domain_of(m, ns);
     return d == NULL || strcmp(d, ex->domain) != 0;
@@ -427,7 +427,7 @@ static int64_t window_start(const round_t *rd)
     json_t *tw = json_object_get(wf_xmesh_preconditions(rd->mt->trig), "timeWindow");
     const char *type = json_string_value(json_object_get(tw, "type"));
     const char *win = json_string_value(json_object_get(tw, "window"));
-    int64_t now = wf_wall_ms(), start;
+    int64_t now = wf_clock_wall_ms(), start;
     if (type &&
         (strcmp(type, "DAILY_TIME_WINDOW") == 0 || strcmp(type, "DAILY_TIME_DEADLINE") == 0)) {
         start = now - now % (24LL * 3600 * 1000); /* today, UTC */
@@ -526,7 +526,7 @@ static int on_event(round_t *rd, const PGresult *ev, int row)
         goto out;
     rc = fire(rd, ev, row);
     if (rc == 0 && rd->fired)
-        rd->last_fired_ms = wf_wall_ms();
+        rd->last_fired_ms = wf_clock_wall_ms();
 out:
     free(have);
     return rc;
@@ -630,11 +630,11 @@ void wf_xmesh_tick(wf_executor_t *ex)
     struct wf_xmesh *m = ex->mesh;
     if (m == NULL || ex->stopping)
         return;
-    int64_t now = wf_mono_ms();
+    int64_t now = wf_clock_mono_ms();
     if (m->ticked_ms != 0 && now - m->ticked_ms < TICK_MIN_MS)
         return;
     m->ticked_ms = now;
-    if (m->loaded_ms == 0 || wf_mono_ms() - m->loaded_ms >= RELOAD_MS)
+    if (m->loaded_ms == 0 || wf_clock_mono_ms() - m->loaded_ms >= RELOAD_MS)
         reload(ex, m);
     for (size_t i = 0; i < m->n_trigs; i++)
         poll_trigger(ex, m, &m->trigs[i]);

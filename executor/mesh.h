@@ -11,8 +11,8 @@
  * advances in the transaction that creates the execution, under a row lock,
  * so no event is lost across restarts and none fires twice across replicas.
  *
- * Contents: the event as matched, the pure matcher (executor_mesh_match.c),
- * and the executor's entry points (executor_mesh.c). */
+ * Contents: the event as matched, the pure matcher (mesh_match.c),
+ * and the executor's entry points (mesh.c). */
 #ifndef WF_EXECUTOR_MESH_H
 #define WF_EXECUTOR_MESH_H
 
@@ -69,7 +69,7 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
 int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
                            json_t *trigger, const char *why);
 /* True when the trigger is event-driven (so the in-process matcher of
- * executor_sched.c leaves it alone). */
+ * sched.c leaves it alone). */
 bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t);
 
 #endif

@@ -84,7 +84,7 @@ static void job_report(pg_job_t *j, wf_state_t st, json_t *outs, const char *err
     wf_executor_t *ex = j->ex;
     wf_trun_t *tr = j->tr;
     job_free(j);
-    wf_xjob_done(ex, tr, st, outs, error);
+    wf_xproc_job_done(ex, tr, st, outs, error);
     json_decref(outs);
 }
 
@@ -150,7 +150,7 @@ static void job_abandon(void *arg)
     job_free(arg);
 }
 
-static const wf_xjob_ops_t pg_ops = {job_kill, job_abandon};
+static const wf_xproc_job_ops_t pg_ops = {job_kill, job_abandon};
 
 /* ---- rows ----------------------------------------------------------------------- */
 
@@ -726,7 +726,7 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         snprintf(err, sizeof(err), "cannot watch the connection to %s", j->target);
         goto fail;
     }
-    if (wf_xjob_attach(ex, tr, &pg_ops, j) != 0) {
+    if (wf_xproc_job_attach(ex, tr, &pg_ops, j) != 0) {
         snprintf(err, sizeof(err), "out of memory");
         goto fail;
     }

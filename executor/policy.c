@@ -67,7 +67,7 @@ void wf_xpolicy_dispose(wf_executor_t *ex)
 
 static int64_t now_ms(void)
 {
-    return wf_wall_ms();
+    return wf_clock_wall_ms();
 }
 
 /* Reads the rows of `ns`'s prefixes. NULL on a database error. */

@@ -25,7 +25,7 @@ struct wf_xproc {
     bool line_cut[2];
     json_t *vars; /* collected from ::{"outputs":…}:: lines */
     bool killed;
-    const wf_xjob_ops_t *ops; /* set for an in-process job instead of a sandbox */
+    const wf_xproc_job_ops_t *ops; /* set for an in-process job instead of a sandbox */
     void *job;
     bool collect;      /* collect output files after a successful run */
     json_t *patterns;  /* outputFiles globs */
@@ -256,7 +256,7 @@ void wf_xproc_collect_files(wf_xproc_t *p, json_t *patterns)
     p->patterns = json_is_array(patterns) ? json_incref(patterns) : NULL;
 }
 
-int wf_xjob_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xjob_ops_t *ops, void *job)
+int wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops, void *job)
 {
     wf_xproc_t *p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -270,7 +270,7 @@ int wf_xjob_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xjob_ops_t *ops, v
     return 0;
 }
 
-void wf_xjob_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+void wf_xproc_job_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                   const char *error)
 {
     wf_xproc_t *p = tr->proc;

@@ -23,17 +23,17 @@ void wf_xproc_abandon(wf_executor_t *ex, wf_xproc_t *p);
 /* Attempts driven by the executor itself rather than a sandbox (HTTP
  * transfers, database queries): the runner attaches its job to the task run
  * so that kill and abandon reach it like a process, and it holds a slot. */
-typedef struct wf_xjob_ops {
-    /* Cancel now; the job later reports KILLED through wf_xjob_done (never
+typedef struct wf_xproc_job_ops {
+    /* Cancel now; the job later reports KILLED through wf_xproc_job_done (never
      * from inside this call: the walker may be the caller). */
     void (*kill)(void *job);
     /* Free without reporting (the execution is being freed). */
     void (*abandon)(void *job);
-} wf_xjob_ops_t;
+} wf_xproc_job_ops_t;
 /* Attaches `job` as the running attempt of `tr` (tr->proc). Returns 0 or -1. */
-int wf_xjob_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xjob_ops_t *ops, void *job);
+int wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops, void *job);
 /* The job ended: detaches it, releases the slot and records the attempt. */
-void wf_xjob_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+void wf_xproc_job_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                   const char *error);
 /* Walks executions that may be waiting for a free slot. */
 void wf_xproc_slot_freed(wf_executor_t *ex);

@@ -74,7 +74,7 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
         return strdup(tmpl);
     }
     wf_expr_env_t env = {.ctx = ctx,
-                         .secret = wf_xsecret_lookup,
+                         .secret = wf_xsecrets_lookup,
                          .secret_ud = x,
                          .host = host_fn,
                          .host_ud = x};
@@ -93,7 +93,7 @@ json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx
                         size_t errlen)
 {
     wf_expr_env_t env = {.ctx = ctx,
-                         .secret = wf_xsecret_lookup,
+                         .secret = wf_xsecrets_lookup,
                          .secret_ud = x,
                          .host = host_fn,
                          .host_ud = x};

@@ -65,7 +65,7 @@ static const char *prop_str(json_t *props, const char *name)
 
 static void iso_of(time_t t, char *buf, size_t len)
 {
-    wf_iso_from_ms((int64_t)t * 1000, buf, len);
+    wf_clock_iso_from_ms((int64_t)t * 1000, buf, len);
 }
 
 /* Reads last_fired, creating the row at "now" for a new trigger: a new
@@ -137,7 +137,7 @@ static void reload(wf_executor_t *ex, struct wf_xsched *s)
         }
     }
     PQclear(r);
-    s->loaded_ms = wf_mono_ms();
+    s->loaded_ms = wf_clock_mono_ms();
 }
 
 /* Claims `tick` for the trigger and creates its execution, in one
@@ -188,7 +188,7 @@ void wf_xsched_tick(wf_executor_t *ex)
     struct wf_xsched *s = ex->sched;
     if (s == NULL || ex->stopping)
         return;
-    if (s->loaded_ms == 0 || wf_mono_ms() - s->loaded_ms >= RELOAD_MS)
+    if (s->loaded_ms == 0 || wf_clock_mono_ms() - s->loaded_ms >= RELOAD_MS)
         reload(ex, s);
     time_t now = time(NULL);
     for (size_t i = 0; i < s->n_entries; i++) {
@@ -292,7 +292,7 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
         return;
     /* A consumer flow applied a moment ago must see this end: re-read the
      * flows when the copy is older than a second. */
-    if (s->loaded_ms == 0 || wf_mono_ms() - s->loaded_ms >= 1000)
+    if (s->loaded_ms == 0 || wf_clock_mono_ms() - s->loaded_ms >= 1000)
         reload(ex, s);
     for (size_t i = 0; i < s->n_flows; i++) {
         wf_flow_t *f = s->flows[i];

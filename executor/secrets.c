@@ -136,7 +136,7 @@ static void scache_put(wf_xexec_t *x, const char *name, long idx)
     c->idx[c->n++] = idx;
 }
 
-char *wf_xsecret_lookup(void *ud, const char *name)
+char *wf_xsecrets_lookup(void *ud, const char *name)
 {
     wf_xexec_t *x = ud;
     wf_executor_t *ex = x->ex;
@@ -250,7 +250,7 @@ static bool input_is_secret(const wf_xexec_t *x, const char *id)
     return false;
 }
 
-json_t *wf_xinputs_open(wf_xexec_t *x)
+json_t *wf_xsecrets_inputs_open(wf_xexec_t *x)
 {
     if (x->inputs_open != NULL)
         return x->inputs_open;

@@ -178,7 +178,7 @@ static int run_sleep(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         done(ex, tr, WF_ST_FAILED, NULL, err);
         return WF_RUN_DONE;
     }
-    tr->resume_at_ms = wf_wall_ms() + ms;
+    tr->resume_at_ms = wf_clock_wall_ms() + ms;
     wf_loop_timer_arm(ex->loop, &tr->timer, ms, sleep_cb, tr);
     return WF_RUN_STARTED;
 }
@@ -199,7 +199,7 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     /* Without a duration, a `timeout` bounds the wait for a resume. */
     if (ms == 0 && tr->task->timeout_ms > 0)
         ms = tr->task->timeout_ms;
-    tr->resume_at_ms = ms > 0 ? wf_wall_ms() + ms : 0;
+    tr->resume_at_ms = ms > 0 ? wf_clock_wall_ms() + ms : 0;
     wf_xexec_t *x = tr->exec;
     x->rewalk = true;
     (void)ex;
@@ -235,7 +235,7 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_object_set_new(labels, "system.correlationId",
                             json_string(json_is_string(corr) ? json_string_value(corr) : x->id));
         char why[700] = "";
-        /* Another domain's flow: only through a subflow grant (executor_mesh_subflow.c). */
+        /* Another domain's flow: only through a subflow grant (mesh_subflow.c). */
         int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"), labels,
                                         trigger, id, sizeof(id), why, sizeof(why));
         if (rc == 1) {
@@ -469,12 +469,12 @@ static const runner_t *runner_for(const wf_task_t *t)
     return NULL;
 }
 
-bool wf_xtask_flowable(const wf_task_t *task)
+bool wf_xtasks_flowable(const wf_task_t *task)
 {
     return runner_for(task) == NULL && (task->type->flags & WF_TT_FLOWABLE);
 }
 
-bool wf_xtask_uses_slot(const wf_task_t *task)
+bool wf_xtasks_uses_slot(const wf_task_t *task)
 {
     const runner_t *r = runner_for(task);
     return r && r->slot;
@@ -482,7 +482,7 @@ bool wf_xtask_uses_slot(const wf_task_t *task)
 
 /* Properties a runner reads unrendered: nested task lists are the walker's,
  * and Subflow inputs are rendered here but its labels too. */
-int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
+int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
 {
     const runner_t *r = runner_for(tr->task);
     if (r == NULL)
@@ -521,7 +521,7 @@ int wf_xtask_start(wf_executor_t *ex, wf_trun_t *tr)
     return rc;
 }
 
-void wf_xtask_stop(wf_executor_t *ex, wf_trun_t *tr)
+void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr)
 {
     (void)ex;
     if (tr->proc)

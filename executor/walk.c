@@ -55,21 +55,6 @@ wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b)
     return r == WF_ST_SKIPPED ? WF_ST_SUCCESS : r;
 }
 
-void wf_iso_from_ms(int64_t ms, char *buf, size_t len)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
-void wf_iso_now(char *buf, size_t len)
-{
-    wf_iso_from_ms(wf_wall_ms(), buf, len);
-}
-
 /* ---- task runs ----------------------------------------------------------- */
 
 static void new_id(char *out, size_t len)
@@ -134,7 +119,7 @@ void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st)
         return;
     x->state = st;
     char date[40];
-    wf_iso_now(date, sizeof(date));
+    wf_clock_iso_now(date, sizeof(date));
     json_array_append_new(x->history,
                           json_pack("{s:s,s:s}", "state", wf_xstate_name(st), "date", date));
     x->dirty = true;
@@ -171,7 +156,7 @@ void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
     }
     free(x->truns);
     wf_xsecrets_free(x);
-    wf_xflows_put(ex, x->flow);
+    wf_xflowcache_put(ex, x->flow);
     json_decref(x->history);
     json_decref(x->inputs);
     json_decref(x->labels);
@@ -262,7 +247,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                         json_pack("{s:s,s:s?,s:s,s:s?}", "id", x->id, "startDate", x->started_at,
                                   "state", wf_xstate_name(x->state), "originalId",
                                   x->original_id ? x->original_id : x->id));
-    json_object_set(ctx, "inputs", wf_xinputs_open(x));
+    json_object_set(ctx, "inputs", wf_xsecrets_inputs_open(x));
     json_object_set_new(ctx, "labels", labels_view(x->labels));
     json_object_set_new(ctx, "outputs", outputs);
     if (x->flow && x->flow->variables)
@@ -284,7 +269,7 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         json_t *first = json_object_get(json_array_get(tr->attempts, 0), "startDate");
         char now[40];
         if (!json_is_string(first))
-            wf_iso_now(now, sizeof(now));
+            wf_clock_iso_now(now, sizeof(now));
         json_object_set_new(t, "startDate",
                             json_string(json_is_string(first) ? json_string_value(first) : now));
         json_object_set_new(ctx, "taskrun", t);
@@ -322,7 +307,7 @@ static bool pause_walks_children(const wf_trun_t *tr)
 
 static bool walks_children(const wf_trun_t *tr)
 {
-    return wf_xtask_flowable(tr->task) || pause_walks_children(tr);
+    return wf_xtasks_flowable(tr->task) || pause_walks_children(tr);
 }
 
 /* A paused task run ends its pause with `st`: SUCCESS (resumed, or the
@@ -365,7 +350,7 @@ static void pause_elapsed(wf_executor_t *ex, wf_trun_t *tr)
         pause_end(ex, tr, WF_ST_SUCCESS, NULL);
 }
 
-/* Milliseconds since the epoch of an ISO-8601 UTC date as wf_iso_from_ms
+/* Milliseconds since the epoch of an ISO-8601 UTC date as wf_clock_iso_from_ms
  * writes it; 0 when it does not parse. */
 static int64_t iso_to_ms(const char *s)
 {
@@ -479,7 +464,7 @@ static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
     /* An attempt due at the limit is not made: PT6S every 2 s is three
      * attempts, as Kestra's retry-failed-*-duration tests expect. */
     if (r->max_duration_ms > 0 &&
-        wf_wall_ms() + d - tr->first_start_ms >= r->max_duration_ms)
+        wf_clock_wall_ms() + d - tr->first_start_ms >= r->max_duration_ms)
         return -1;
     return d;
 }
@@ -490,7 +475,7 @@ static void close_attempt(wf_trun_t *tr, wf_state_t st)
     if (a == NULL)
         return;
     char date[40];
-    wf_iso_now(date, sizeof(date));
+    wf_clock_iso_now(date, sizeof(date));
     json_object_set_new(a, "state", json_string(wf_xstate_name(st)));
     json_object_set_new(a, "endDate", json_string(date));
 }
@@ -523,7 +508,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
         if (d >= 0) {
             wf_xlog(ex, x, tr, "WARN", "attempt failed, retrying", 24);
             wf_xtrun_set_state(tr, WF_ST_RETRYING);
-            tr->retry_at_ms = wf_wall_ms() + d;
+            tr->retry_at_ms = wf_clock_wall_ms() + d;
             wf_loop_timer_arm(ex->loop, &tr->timer, d, wf_xwalk_timer_cb, tr);
             schedule_walk(ex, x);
             return;
@@ -591,20 +576,20 @@ static bool check_run_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
-    bool slot = wf_xtask_uses_slot(tr->task);
+    bool slot = wf_xtasks_uses_slot(tr->task);
     if (slot && (ex->busy >= ex->slots || !wf_xpolicy_task_slot(ex, x)))
         return; /* walked again when a slot frees (or at the next poll) */
     char date[40];
-    wf_iso_now(date, sizeof(date));
+    wf_clock_iso_now(date, sizeof(date));
     tr->attempts_count++;
     json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING", "startDate",
                                                   date));
     if (tr->first_start_ms == 0)
-        tr->first_start_ms = wf_wall_ms();
+        tr->first_start_ms = wf_clock_wall_ms();
     wf_xtrun_set_state(tr, WF_ST_RUNNING);
     tr->dirty = true;
     ex->n_task_attempts++;
-    if (wf_xtask_start(ex, tr) < 0)
+    if (wf_xtasks_start(ex, tr) < 0)
         wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "task type has no runner");
 }
 
@@ -617,7 +602,7 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         return tr->state;
     if (x->state == WF_ST_KILLING) {
         if (tr->proc) {
-            wf_xtask_stop(ex, tr);
+            wf_xtasks_stop(ex, tr);
             return WF_ST_RUNNING;
         }
         if (!walks_children(tr)) {
@@ -631,14 +616,14 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     if (walks_children(tr)) {
         if (tr->state == WF_ST_CREATED) {
             char date[40];
-            wf_iso_now(date, sizeof(date));
+            wf_clock_iso_now(date, sizeof(date));
             json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING",
                                                           "startDate", date));
             tr->attempts_count = 1;
-            tr->first_start_ms = wf_wall_ms();
+            tr->first_start_ms = wf_clock_wall_ms();
             wf_xtrun_set_state(tr, WF_ST_RUNNING);
         }
-        wf_state_t s = wf_xflow_children(ex, x, tr);
+        wf_state_t s = wf_xflowable_children(ex, x, tr);
         if (x->state == WF_ST_KILLING && !wf_xstate_terminal(s)) {
             bool live = false;
             for (size_t i = 0; i < x->n_truns && !live; i++)
@@ -659,10 +644,10 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         start_attempt(ex, x, tr);
         break;
     case WF_ST_RETRYING:
-        if (wf_wall_ms() >= tr->retry_at_ms)
+        if (wf_clock_wall_ms() >= tr->retry_at_ms)
             start_attempt(ex, x, tr);
         else if (!tr->timer.armed)
-            wf_loop_timer_arm(ex->loop, &tr->timer, tr->retry_at_ms - wf_wall_ms(),
+            wf_loop_timer_arm(ex->loop, &tr->timer, tr->retry_at_ms - wf_clock_wall_ms(),
                               wf_xwalk_timer_cb, tr);
         break;
     case WF_ST_RUNNING:
@@ -670,11 +655,11 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             /* Running with nothing behind it: the replica that started it
              * died. The attempt is lost; the retry policy decides. */
             if (tr->first_start_ms == 0)
-                tr->first_start_ms = wf_wall_ms();
+                tr->first_start_ms = wf_clock_wall_ms();
             wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL,
                                   "attempt lost: the executor running it stopped");
         } else if (tr->task->type->kind == WF_TASK_SUBFLOW) {
-            wf_xtask_start(ex, tr); /* polls the child execution */
+            wf_xtasks_start(ex, tr); /* polls the child execution */
         }
         break;
     case WF_ST_PAUSED:
@@ -687,7 +672,7 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             if (tr->resume_at_ms == 0 && !tr->timer.armed)
                 tr->resume_at_ms = pause_deadline(ex, x, tr);
             if (tr->resume_at_ms && !tr->timer.armed) {
-                int64_t left = tr->resume_at_ms - wf_wall_ms();
+                int64_t left = tr->resume_at_ms - wf_clock_wall_ms();
                 wf_loop_timer_arm(ex->loop, &tr->timer, left > 0 ? left : 0,
                                   wf_xwalk_timer_cb, tr);
             }
@@ -766,7 +751,7 @@ static void restart(wf_xexec_t *x)
         bool resumed = false;
         for (size_t k = 0; k < x->n_truns && !resumed; k++)
             resumed = x->truns[k]->parent == tr;
-        bool parent = wf_xtask_flowable(tr->task) ||
+        bool parent = wf_xtasks_flowable(tr->task) ||
                       (tr->task->type->kind == WF_TASK_PAUSE && resumed);
         wf_xtrun_set_state(tr, parent ? WF_ST_RUNNING : WF_ST_CREATED);
         tr->branch = -1;
@@ -810,7 +795,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         if (!admit(ex, x))
             return;
     }
-    wf_state_t s = wf_xflow_seq(ex, x, &x->flow->tasks, NULL, NULL);
+    wf_state_t s = wf_xflowable_seq(ex, x, &x->flow->tasks, NULL, NULL);
     if (x->state == WF_ST_KILLING) {
         bool live = false;
         for (size_t i = 0; i < x->n_truns && !live; i++)
@@ -827,7 +812,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         }
         return;
     }
-    s = wf_xflow_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
+    s = wf_xflowable_block(ex, x, s, &x->flow->errors, &x->flow->finally_, NULL, NULL);
     if (wf_xstate_terminal(s)) {
         finish(ex, x, s);
         return;

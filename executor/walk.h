@@ -1,8 +1,8 @@
 /* Internals shared by the walker's files (not for other modules):
- *   executor_walk.c      task-run lifecycle: attempts, retries, runIf, kill,
+ *   walk.c      task-run lifecycle: attempts, retries, runIf, kill,
  *                        the execution's admission and end
- *   executor_flowable.c  how each flowable kind walks its children
- *   executor_outputs.c   flow outputs, rendered and converted to their type */
+ *   flowable.c  how each flowable kind walks its children
+ *   outputs.c   flow outputs, rendered and converted to their type */
 #ifndef WF_EXECUTOR_WALK_H
 #define WF_EXECUTOR_WALK_H
 
@@ -20,20 +20,20 @@ void wf_xwalk_timer_cb(wf_timer_t *t);
 /* Sets a task run's state, marking it to be written when it changed. */
 void wf_xtrun_set_state(wf_trun_t *tr, wf_state_t st);
 
-/* executor_flowable.c */
+/* flowable.c */
 /* Walks the children of a flowable task run, then its errors and finally;
  * RUNNING while not settled. */
-wf_state_t wf_xflow_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
+wf_state_t wf_xflowable_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
 /* Runs `list` one task after the other under `parent`. */
-wf_state_t wf_xflow_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
+wf_state_t wf_xflowable_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
                         wf_trun_t *parent, const char *value);
 /* `s` is the state of a block's tasks: runs `errors` when it failed, then
  * `finally` in every case; RUNNING while either is not done. */
-wf_state_t wf_xflow_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
+wf_state_t wf_xflowable_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
                           const wf_task_list_t *errors, const wf_task_list_t *finally_,
                           wf_trun_t *parent, const char *value);
 
-/* executor_outputs.c */
+/* outputs.c */
 /* Renders the flow's `outputs` and converts each to its declared type into
  * x->outputs. Returns 0, or -1 after logging why (the execution fails). */
 int wf_xoutputs_render(wf_executor_t *ex, wf_xexec_t *x);

@@ -132,7 +132,7 @@ typedef enum {
     WF_TASK_PG_QUERY,
 } wf_task_kind_t;
 
-typedef struct wf_task_type wf_task_type_t; /* a row of the task table (flow_types.h) */
+typedef struct wf_task_type wf_task_type_t; /* a row of the task table (types.h) */
 typedef struct wf_task wf_task_t;
 
 typedef struct wf_task_list {

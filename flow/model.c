@@ -1,5 +1,5 @@
 /* Entry points of the flow library and the typed model: the YAML tree is
- * validated first (flow_schema.c, flow_check.c); only a document without
+ * validated first (schema.c, check.c); only a document without
  * errors is turned into the model, so the builder can rely on its shape. */
 #include "flow/flow.h"
 

@@ -1,5 +1,5 @@
 /* The generic part of flow validation: walks a YAML mapping against property
- * rows (flow_types.c) and reports unknown, missing and mistyped properties. */
+ * rows (types.c) and reports unknown, missing and mistyped properties. */
 #include "flow/schema.h"
 
 #include <stdarg.h>

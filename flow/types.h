@@ -1,9 +1,9 @@
 /* The tables that describe the flow language: one row per task type, trigger
  * type and condition type, each with its properties (type, required flag,
  * allowed values, nested schema) and an optional validator for rules a table
- * cannot say. Adding a type is adding a row in flow_types.c.
+ * cannot say. Adding a type is adding a row in types.c.
  *
- * The same property rows drive the validator (flow_schema.c), so a property
+ * The same property rows drive the validator (schema.c), so a property
  * the table does not list is reported as unknown with a suggestion. The
  * runner of each type is chosen by the executor from the row's `kind`. */
 #ifndef WF_FLOW_TYPES_H
@@ -61,7 +61,7 @@ typedef struct wf_prop {
     const wf_schema_t *sub;    /* WF_PT_OBJECT / WF_PT_OBJECT_LIST */
 } wf_prop_t;
 
-typedef struct wf_vctx wf_vctx_t; /* validation context (flow_schema.c) */
+typedef struct wf_vctx wf_vctx_t; /* validation context (schema.c) */
 
 /* Extra checks on a mapping once its properties were checked one by one. */
 typedef void (*wf_validator_fn)(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path);

@@ -1,5 +1,5 @@
 /* Expression engine: string, collection and encoding filters. Each takes its
- * input in args[0] and its parameters after it (see expr_funcs.c). */
+ * input in args[0] and its parameters after it (see funcs.c). */
 #include "flow/expr/filters.h"
 
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /* Implementations behind the rows of the filter/function/test table
- * (expr_funcs.c). Internal to the expression engine. */
+ * (funcs.c). Internal to the expression engine. */
 #ifndef WF_EXPR_FILTERS_H
 #define WF_EXPR_FILTERS_H
 
@@ -7,7 +7,7 @@
 
 #define WF_IMPL(name) int name(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 
-/* expr_filters.c: strings, collections, encodings */
+/* filters.c: strings, collections, encodings */
 WF_IMPL(wf_f_upper);
 WF_IMPL(wf_f_lower);
 WF_IMPL(wf_f_title);
@@ -40,7 +40,7 @@ WF_IMPL(wf_f_rsort);
 WF_IMPL(wf_f_merge);
 WF_IMPL(wf_f_abbreviate);
 
-/* expr_date.c: dates */
+/* date.c: dates */
 WF_IMPL(wf_f_date);
 WF_IMPL(wf_f_date_add);
 WF_IMPL(wf_f_timestamp);

@@ -128,7 +128,7 @@ typedef enum {
     WF_OP_RANGE,
 } wf_op_t;
 
-/* A filter, function or test: one row of the table in expr_funcs.c.
+/* A filter, function or test: one row of the table in funcs.c.
  * Arguments are matched by position or by parameter name at compile time, so
  * the evaluator sees them in parameter order (absent optional ones NULL). */
 typedef enum { WF_FN_FILTER = 1, WF_FN_FUNC = 2, WF_FN_TEST = 4 } wf_fn_kind_t;
@@ -183,7 +183,7 @@ typedef struct wf_eval {
     uint64_t steps, iters;
     size_t mem;     /* estimated bytes of JSON values created */
     int depth;      /* nested render() */
-    void *tz_cache; /* last time zone loaded in this render (expr_date.c) */
+    void *tz_cache; /* last time zone loaded in this render (date.c) */
     /* secret values resolved in this render, redacted from error messages */
     const char *secret_names[WF_EXPR_MAX_SECRETS];
     const char *secrets[WF_EXPR_MAX_SECRETS];
@@ -249,7 +249,7 @@ int wf_expr_check_call(wf_tmpl_t *t, wf_node_t *n, wf_expr_err_t *err);
 /* The table, for `weft expr` help: NULL-terminated. */
 extern const wf_fn_def_t wf_expr_fns[];
 
-/* ---- helpers for filter and function implementations (expr_eval.c) ---- */
+/* ---- helpers for filter and function implementations (eval.c) ---- */
 
 /* Fills ev->err positioned at node `n`; returns -1. */
 int wf_ev_error(wf_eval_t *ev, const struct wf_node *n, const char *fmt, ...)
