@@ -1,4 +1,5 @@
 #include "api/http.h"
+#include "platform/text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -139,16 +140,6 @@ bool wf_http_content_type_is(h2o_req_t *req, const char *const *types)
     return false;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 char *wf_http_unescape(h2o_mem_pool_t *pool, const char *s, size_t len)
 {
     char *out = h2o_mem_alloc_pool(pool, len + 1);
@@ -158,7 +149,7 @@ char *wf_http_unescape(h2o_mem_pool_t *pool, const char *s, size_t len)
         if (c == '%') {
             if (i + 2 >= len)
                 return NULL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = wf_hexval(s[i + 1]), lo = wf_hexval(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (char)(hi * 16 + lo);

@@ -11,6 +11,7 @@
 
 #include "cli/contexts.h"
 #include "weft_config.h"
+#include "platform/text.h"
 
 struct weft_client {
     CURL *curl;
@@ -305,15 +306,10 @@ void weft_resp_dispose(weft_resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
 {
     const json_t *p = r->json;
-    const char *title = jstr(p, "title"), *detail = jstr(p, "detail");
+    const char *title = wf_json_str(p, "title"), *detail = wf_json_str(p, "detail");
     if (p == NULL || title == NULL) {
         /* Not a problem document: show the start of whatever came back. */
         int n = r->len > 200 ? 200 : (int)r->len;
@@ -321,7 +317,7 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
         return;
     }
     weft_err(w, "%s (%ld)%s%s", title, r->status, detail ? ": " : "", detail ? detail : "");
-    const char *reason = jstr(p, "reason");
+    const char *reason = wf_json_str(p, "reason");
     if (reason != NULL)
         fprintf(stderr, "  reason: %s\n", reason);
     json_t *errors = json_object_get(p, "errors");
@@ -329,10 +325,10 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
     json_t *e;
     json_array_foreach(errors, i, e)
     {
-        const char *path = jstr(e, "path"), *msg = jstr(e, "message"), *note = jstr(e, "note");
+        const char *path = wf_json_str(e, "path"), *msg = wf_json_str(e, "message"), *note = wf_json_str(e, "note");
         json_int_t line = json_integer_value(json_object_get(e, "line"));
         json_int_t col = json_integer_value(json_object_get(e, "col"));
-        const char *f = file ? file : jstr(e, "file");
+        const char *f = file ? file : wf_json_str(e, "file");
         if (line > 0)
             fprintf(stderr, "%s:%lld:%lld: error: ", f ? f : "-", (long long)line, (long long)col);
         else

@@ -11,11 +11,7 @@
 #include "cli/out.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
+#include "platform/text.h"
 
 /* ---- service accounts ------------------------------------------------------- */
 
@@ -94,7 +90,7 @@ static int sa_create(int argc, char **argv)
     if (w.fmt != WEFT_OUT_TABLE)
         weft_out_doc(&w, r.json);
     else
-        printf("created  %s\n", jstr(r.json, "subject") ? jstr(r.json, "subject") : w.pos[1]);
+        printf("created  %s\n", wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -124,8 +120,8 @@ static int sa_list(int argc, char **argv)
     json_t *x;
     json_array_foreach(results, i, x)
     {
-        weft_table_row(t, jstr(x, "namespace"), jstr(x, "name"), jstr(x, "description"),
-                       jstr(x, "createdAt"), jstr(x, "createdBy"));
+        weft_table_row(t, wf_json_str(x, "namespace"), wf_json_str(x, "name"), wf_json_str(x, "description"),
+                       wf_json_str(x, "createdAt"), wf_json_str(x, "createdBy"));
     }
     weft_table_print(&w, t);
 out:
@@ -153,7 +149,7 @@ static int sa_delete(int argc, char **argv)
         weft_out_doc(&w, r.json);
     } else {
         char t[32], b[32];
-        printf("deleted  %s  (%s tokens revoked, %s bindings removed)\n", jstr(r.json, "subject"),
+        printf("deleted  %s  (%s tokens revoked, %s bindings removed)\n", wf_json_str(r.json, "subject"),
                weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
                weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
     }
@@ -184,7 +180,7 @@ static int token_create(int argc, char **argv)
     json_decref(body);
     if (rc != 0)
         goto out;
-    const char *token = jstr(r.json, "token");
+    const char *token = wf_json_str(r.json, "token");
     if (token == NULL) {
         weft_err(&w, "the server answered without a token");
         rc = WEFT_EXIT_FAIL;
@@ -195,9 +191,9 @@ static int token_create(int argc, char **argv)
     } else {
         printf("%s\n", token);
         char b[32];
-        const char *exp = jstr(r.json, "expiresAt");
+        const char *exp = wf_json_str(r.json, "expiresAt");
         fprintf(stderr, "token %s for %s%s%s: shown once, store it now\n",
-                weft_jtext(r.json, "id", b, sizeof(b)), jstr(r.json, "subject"),
+                weft_jtext(r.json, "id", b, sizeof(b)), wf_json_str(r.json, "subject"),
                 exp ? ", expires " : "", exp ? exp : "");
     }
     fflush(stdout);
@@ -235,9 +231,9 @@ static int token_list(int argc, char **argv)
     json_array_foreach(results, i, x)
     {
         char b[32];
-        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), jstr(x, "description"),
-                       jstr(x, "createdAt"), jstr(x, "expiresAt"), jstr(x, "revokedAt"),
-                       jstr(x, "lastUsedAt"));
+        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), wf_json_str(x, "description"),
+                       wf_json_str(x, "createdAt"), wf_json_str(x, "expiresAt"), wf_json_str(x, "revokedAt"),
+                       wf_json_str(x, "lastUsedAt"));
     }
     weft_table_print(&w, t);
 out:
@@ -381,7 +377,7 @@ static int rbac_unbind(int argc, char **argv)
         json_t *x;
         json_array_foreach(all, i, x)
         {
-            const char *s = jstr(x, "subject"), *ro = jstr(x, "role"), *ns = jstr(x, "namespace");
+            const char *s = wf_json_str(x, "subject"), *ro = wf_json_str(x, "role"), *ns = wf_json_str(x, "namespace");
             if (s && ro && ns && strcmp(s, w.pos[0]) == 0 && strcmp(ro, w.pos[1]) == 0 &&
                 strcmp(ns, w.pos[2]) == 0) {
                 char b[32];
@@ -435,8 +431,8 @@ static int rbac_list(int argc, char **argv)
     json_array_foreach(all, i, x)
     {
         char b[32];
-        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), jstr(x, "subject"), jstr(x, "role"),
-                       jstr(x, "namespace"), jstr(x, "createdAt"), jstr(x, "createdBy"));
+        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), wf_json_str(x, "subject"), wf_json_str(x, "role"),
+                       wf_json_str(x, "namespace"), wf_json_str(x, "createdAt"), wf_json_str(x, "createdBy"));
     }
     weft_table_print(&w, t);
 out:
@@ -517,11 +513,11 @@ static int auth_can_i(int argc, char **argv)
     } else {
         printf("%s%s%s\n", w.color ? (allowed ? "\033[32m" : "\033[31m") : "",
                allowed ? "yes" : "no", weft_color_reset(&w));
-        printf("  subject: %s\n  reason:  %s\n", jstr(r.json, "subject"), jstr(r.json, "reason"));
+        printf("  subject: %s\n  reason:  %s\n", wf_json_str(r.json, "subject"), wf_json_str(r.json, "reason"));
         json_t *via = json_object_get(r.json, "via");
         if (via != NULL)
-            printf("  via:     %s is %s on %s\n", jstr(via, "subject"), jstr(via, "role"),
-                   jstr(via, "namespace") && jstr(via, "namespace")[0] ? jstr(via, "namespace")
+            printf("  via:     %s is %s on %s\n", wf_json_str(via, "subject"), wf_json_str(via, "role"),
+                   wf_json_str(via, "namespace") && wf_json_str(via, "namespace")[0] ? wf_json_str(via, "namespace")
                                                                        : "the platform");
     }
     rc = allowed ? 0 : WEFT_EXIT_FAIL;

@@ -12,6 +12,7 @@
 #include "platform/log.h"
 #include "platform/store.h"
 #include "tenants/keys.h"
+#include "platform/text.h"
 
 enum {
     Q_REGISTER,
@@ -713,25 +714,13 @@ int wf_xdb_sync(wf_executor_t *ex)
     return 0;
 }
 
-static void random_id(char *out, size_t len)
-{
-    static const char alphabet[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    unsigned char buf[22];
-    RAND_bytes(buf, sizeof(buf));
-    size_t n = len - 1 < sizeof(buf) ? len - 1 : sizeof(buf);
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[buf[i] % 62];
-    out[n] = '\0';
-}
-
 int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_id,
                             json_t *inputs, json_t *labels, json_t *trigger,
                             const char *parent_id, const char *started_by, char *id_out,
                             size_t id_len)
 {
     char id[23];
-    random_id(id, sizeof(id));
+    wf_random_id(id, sizeof(id));
     char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
     const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
                        parent_id};

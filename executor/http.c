@@ -26,6 +26,7 @@
 #include "executor/proc.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/text.h"
 
 #define MAX_REDIRECTS 10
 
@@ -548,12 +549,6 @@ static const wf_xproc_job_ops_t http_ops = {job_kill, job_abandon};
 
 /* ---- properties --------------------------------------------------------------- */
 
-static const char *str_of(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static bool bool_of(json_t *o, const char *k, bool dflt)
 {
     json_t *v = json_object_get(o, k);
@@ -566,7 +561,7 @@ static bool bool_of(json_t *o, const char *k, bool dflt)
 
 static int duration_of(json_t *o, const char *k, int64_t *ms, char *err, size_t len)
 {
-    const char *s = str_of(o, k);
+    const char *s = wf_json_str(o, k);
     *ms = 0;
     if (s == NULL)
         return 0;
@@ -664,7 +659,7 @@ static int add_header(http_job_t *j, const char *name, const char *value, char *
 static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
 {
     wf_executor_t *ex = j->h->ex;
-    const char *m = str_of(props, "method");
+    const char *m = wf_json_str(props, "method");
     snprintf(j->method, sizeof(j->method), "%s", m ? m : "GET");
     for (char *p = j->method; *p; p++)
         if (*p >= 'a' && *p <= 'z')
@@ -693,26 +688,26 @@ static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
     /* Credentials: options.auth {type: BASIC|BEARER} or the older
      * options.basicAuthUser/basicAuthPassword. */
     json_t *auth = json_object_get(opts, "auth");
-    const char *type = str_of(auth, "type");
+    const char *type = wf_json_str(auth, "type");
     if (type != NULL && strcasecmp(type, "BEARER") == 0) {
-        const char *tok = str_of(auth, "token");
+        const char *tok = wf_json_str(auth, "token");
         if (tok == NULL) {
             snprintf(err, len, "options.auth: BEARER needs a token");
             return -1;
         }
         j->bearer = strdup(tok);
     } else if (type != NULL && strcasecmp(type, "BASIC") == 0) {
-        j->user = strdup(str_of(auth, "username") ? str_of(auth, "username") : "");
-        j->password = strdup(str_of(auth, "password") ? str_of(auth, "password") : "");
+        j->user = strdup(wf_json_str(auth, "username") ? wf_json_str(auth, "username") : "");
+        j->password = strdup(wf_json_str(auth, "password") ? wf_json_str(auth, "password") : "");
     } else if (type != NULL) {
         snprintf(err, len, "options.auth.type '%s': expected BASIC or BEARER", type);
         return -1;
-    } else if (str_of(opts, "basicAuthUser") != NULL) {
-        j->user = strdup(str_of(opts, "basicAuthUser"));
-        const char *pw = str_of(opts, "basicAuthPassword");
+    } else if (wf_json_str(opts, "basicAuthUser") != NULL) {
+        j->user = strdup(wf_json_str(opts, "basicAuthUser"));
+        const char *pw = wf_json_str(opts, "basicAuthPassword");
         j->password = strdup(pw ? pw : "");
     }
-    const char *ctype = str_of(props, "contentType");
+    const char *ctype = wf_json_str(props, "contentType");
     json_t *headers = json_object_get(props, "headers");
     if (json_is_object(headers)) {
         const char *k;
@@ -782,7 +777,7 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     j->eg.policy = wf_policy_ref(pol);
     j->next = h->jobs;
     h->jobs = j;
-    const char *uri = str_of(props, "uri");
+    const char *uri = wf_json_str(props, "uri");
     if (pol == NULL) {
         snprintf(err, sizeof(err), "the namespace policy cannot be read: not connecting");
         goto fail;

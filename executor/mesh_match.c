@@ -9,12 +9,7 @@
 #include <string.h>
 
 #include "executor/mesh.h"
-
-static const char *str_of(json_t *o, const char *name)
-{
-    json_t *v = json_object_get(o, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
+#include "platform/text.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -51,11 +46,11 @@ json_t *wf_xmesh_preconditions(const wf_trigger_t *t)
 
 static bool condition_holds(json_t *c, const wf_xmesh_event_t *e)
 {
-    const char *type = str_of(c, "type");
+    const char *type = wf_json_str(c, "type");
     if (type == NULL)
         return false;
     if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow")) {
-        const char *ns = str_of(c, "namespace"), *fid = str_of(c, "flowId");
+        const char *ns = wf_json_str(c, "namespace"), *fid = wf_json_str(c, "flowId");
         return ns && fid && strcmp(ns, e->ns) == 0 && strcmp(fid, e->flow) == 0;
     }
     if (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")) {
@@ -65,7 +60,7 @@ static bool condition_holds(json_t *c, const wf_xmesh_event_t *e)
         return !(json_is_array(not_in) && in_list(not_in, e->state));
     }
     if (ends_with(type, "ExecutionNamespaceCondition") || ends_with(type, "ExecutionNamespace")) {
-        const char *ns = str_of(c, "namespace"), *cmp = str_of(c, "comparison");
+        const char *ns = wf_json_str(c, "namespace"), *cmp = wf_json_str(c, "comparison");
         if (ns == NULL)
             return false;
         if (json_is_true(json_object_get(c, "prefix")) || (cmp && strcmp(cmp, "PREFIX") == 0))
@@ -114,7 +109,7 @@ static bool labels_match(json_t *want, json_t *have)
  * for an upstream flow are SUCCESS only. */
 static bool upstream_holds(json_t *f, const wf_xmesh_event_t *e)
 {
-    const char *ns = str_of(f, "namespace"), *fid = str_of(f, "flowId");
+    const char *ns = wf_json_str(f, "namespace"), *fid = wf_json_str(f, "flowId");
     if (ns == NULL || fid == NULL || strcmp(ns, e->ns) != 0 || strcmp(fid, e->flow) != 0)
         return false;
     json_t *st = json_object_get(f, "states");
@@ -126,8 +121,8 @@ static bool upstream_holds(json_t *f, const wf_xmesh_event_t *e)
 
 static bool filter_holds(json_t *flt, const wf_xmesh_event_t *e)
 {
-    const char *field = str_of(flt, "field"), *type = str_of(flt, "type");
-    const char *value = str_of(flt, "value");
+    const char *field = wf_json_str(flt, "field"), *type = wf_json_str(flt, "type");
+    const char *value = wf_json_str(flt, "value");
     json_t *values = json_object_get(flt, "values");
     if (field == NULL || type == NULL)
         return false;
@@ -166,7 +161,7 @@ static bool filter_holds(json_t *flt, const wf_xmesh_event_t *e)
 
 static bool where_holds(json_t *w, const wf_xmesh_event_t *e)
 {
-    const char *op = str_of(w, "operand");
+    const char *op = wf_json_str(w, "operand");
     bool any = op && strcmp(op, "OR") == 0;
     json_t *filters = json_object_get(w, "filters");
     size_t i;
@@ -219,7 +214,7 @@ void wf_xmesh_producers(const wf_trigger_t *t,
     json_t *c;
     json_array_foreach(conds, i, c)
     {
-        const char *type = str_of(c, "type");
+        const char *type = wf_json_str(c, "type");
         if (type &&
             (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")))
             status_in = json_object_get(c, "in");
@@ -227,20 +222,20 @@ void wf_xmesh_producers(const wf_trigger_t *t,
     json_t *states = json_is_array(status_in) ? status_in : trig_states;
     json_array_foreach(conds, i, c)
     {
-        const char *type = str_of(c, "type");
+        const char *type = wf_json_str(c, "type");
         if (type == NULL)
             continue;
         if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow"))
-            fn(ud, str_of(c, "namespace"), str_of(c, "flowId"), states);
+            fn(ud, wf_json_str(c, "namespace"), wf_json_str(c, "flowId"), states);
         else if (ends_with(type, "ExecutionNamespaceCondition") ||
                  ends_with(type, "ExecutionNamespace"))
-            fn(ud, str_of(c, "namespace"), NULL, states);
+            fn(ud, wf_json_str(c, "namespace"), NULL, states);
     }
     json_t *p = wf_xmesh_preconditions(t);
     json_array_foreach(json_object_get(p, "flows"), i, c)
     {
         json_t *st = json_object_get(c, "states");
-        fn(ud, str_of(c, "namespace"), str_of(c, "flowId"), json_is_array(st) ? st : NULL);
+        fn(ud, wf_json_str(c, "namespace"), wf_json_str(c, "flowId"), json_is_array(st) ? st : NULL);
     }
     json_array_foreach(json_object_get(p, "where"), i, c)
     {
@@ -248,11 +243,11 @@ void wf_xmesh_producers(const wf_trigger_t *t,
         json_t *f;
         json_array_foreach(json_object_get(c, "filters"), k, f)
         {
-            const char *field = str_of(f, "field");
+            const char *field = wf_json_str(f, "field");
             if (field == NULL || strcmp(field, "NAMESPACE") != 0)
                 continue;
-            if (str_of(f, "value"))
-                fn(ud, str_of(f, "value"), NULL, NULL);
+            if (wf_json_str(f, "value"))
+                fn(ud, wf_json_str(f, "value"), NULL, NULL);
             size_t j;
             json_t *v;
             json_array_foreach(json_object_get(f, "values"), j, v)

@@ -28,6 +28,7 @@
 #include "executor/proc.h"
 #include "platform/log.h"
 #include "tenants/policy.h"
+#include "platform/text.h"
 
 typedef enum { FETCH_NONE, FETCH_ONE, FETCH_ALL } fetch_t;
 
@@ -369,19 +370,14 @@ static void on_io(wf_io_t *io, uint32_t events)
 
 /* ---- url and properties --------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : (isxdigit(c) ? (tolower(c) - 'a' + 10) : -1);
-}
-
 /* Percent-decodes [s, s+n) into out. Returns 0, or -1 on bad input or size. */
 static int pct_decode(const char *s, size_t n, char *out, size_t len)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
-        if (c == '%' && i + 2 < n + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+        if (c == '%' && i + 2 < n + 0 && wf_hexval(s[i + 1]) >= 0 && wf_hexval(s[i + 2]) >= 0) {
+            c = wf_hexval(s[i + 1]) * 16 + wf_hexval(s[i + 2]);
             i += 2;
         } else if (c == '%') {
             return -1;
@@ -561,12 +557,6 @@ static int check_target(wf_executor_t *ex, wf_trun_t *tr, pg_target_t *t, char *
     return rc;
 }
 
-static const char *str_of(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static bool true_of(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
@@ -575,7 +565,7 @@ static bool true_of(json_t *o, const char *k)
 
 static int read_fetch(json_t *props, fetch_t *f, char *err, size_t len)
 {
-    const char *ft = str_of(props, "fetchType");
+    const char *ft = wf_json_str(props, "fetchType");
     *f = FETCH_NONE;
     if (ft == NULL) {
         if (true_of(props, "store")) {
@@ -658,7 +648,7 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     j->max_rows = ex->cfg->executor.query_max_rows > 0 ? ex->cfg->executor.query_max_rows : 10000;
     j->max_bytes = ex->cfg->executor.query_max_bytes > 0 ? ex->cfg->executor.query_max_bytes
                                                          : 16 * 1024 * 1024;
-    const char *url = str_of(props, "url"), *sql = str_of(props, "sql");
+    const char *url = wf_json_str(props, "url"), *sql = wf_json_str(props, "sql");
     if (url == NULL || sql == NULL) {
         snprintf(err, sizeof(err), "%s is required", url == NULL ? "url" : "sql");
         goto fail;
@@ -668,11 +658,11 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         read_params(props, &j->params, err, sizeof(err)) != 0 ||
         parse_url(url, &t, err, sizeof(err)) != 0)
         goto fail;
-    if (str_of(props, "username"))
-        snprintf(t.user, sizeof(t.user), "%s", str_of(props, "username"));
-    if (str_of(props, "password")) {
+    if (wf_json_str(props, "username"))
+        snprintf(t.user, sizeof(t.user), "%s", wf_json_str(props, "username"));
+    if (wf_json_str(props, "password")) {
         wipe_target(&t);
-        t.password = strdup(str_of(props, "password"));
+        t.password = strdup(wf_json_str(props, "password"));
     }
     if (t.user[0] == '\0') {
         snprintf(err, sizeof(err), "username is required (property or user= in the url)");

@@ -16,6 +16,7 @@
 #include "executor/proc.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/text.h"
 
 static const char *const state_names[WF_ST__COUNT] = {
     [WF_ST_CREATED] = "CREATED", [WF_ST_QUEUED] = "QUEUED",     [WF_ST_RUNNING] = "RUNNING",
@@ -57,18 +58,6 @@ wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b)
 
 /* ---- task runs ----------------------------------------------------------- */
 
-static void new_id(char *out, size_t len)
-{
-    static const char alphabet[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    unsigned char buf[22];
-    RAND_bytes(buf, sizeof(buf));
-    size_t n = len - 1 < sizeof(buf) ? len - 1 : sizeof(buf);
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[buf[i] % 62];
-    out[n] = '\0';
-}
-
 wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
                              const char *value, int iteration)
 {
@@ -83,7 +72,7 @@ wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *pa
     wf_trun_t *tr = calloc(1, sizeof(*tr));
     if (tr == NULL)
         return NULL;
-    new_id(tr->id, sizeof(tr->id));
+    wf_random_id(tr->id, sizeof(tr->id));
     tr->task = task;
     tr->parent = parent;
     tr->value = value ? strdup(value) : NULL;

@@ -1,6 +1,7 @@
 /* Expression engine: string, collection and encoding filters. Each takes its
  * input in args[0] and its parameters after it (see funcs.c). */
 #include "flow/expr/filters.h"
+#include "platform/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -46,30 +47,6 @@ static unsigned utf8_get(const unsigned char *s, size_t len, size_t *used)
     }
     *used = need;
     return cp;
-}
-
-static size_t utf8_put(char *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 size_t wf_utf8_len(const char *s, size_t n)
@@ -138,7 +115,7 @@ static int map_case(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *in, int m
             memcpy(o + w, s + i, used);
             w += used;
         } else {
-            w += utf8_put(o + w, m);
+            w += wf_utf8_put(o + w, m);
         }
         i += used;
     }

@@ -1,6 +1,7 @@
 /* Expression engine: the arena every compiled template lives in, source
  * positions, and the tokenizer for the inside of "{{ }}" and "{% %}". */
 #include "flow/expr/internal.h"
+#include "platform/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -120,42 +121,6 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Appends the UTF-8 form of code point `cp` to `out`; returns bytes written. */
-static size_t utf8_put(char *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static int lex_string(wf_lexer_t *lx, wf_tok_t *tok)
 {
     size_t start = lx->pos;
@@ -209,7 +174,7 @@ static int lex_string(wf_lexer_t *lx, wf_tok_t *tok)
         case 'u': {
             unsigned cp = 0;
             for (int k = 0; k < 4; k++) {
-                int h = lx->pos < end ? hexval((unsigned char)lx->src[lx->pos]) : -1;
+                int h = lx->pos < end ? wf_hexval((unsigned char)lx->src[lx->pos]) : -1;
                 if (h < 0)
                     return wf_lex_error(lx, esc, "invalid \\u escape: expected 4 hex digits");
                 cp = cp * 16 + (unsigned)h;
@@ -219,7 +184,7 @@ static int lex_string(wf_lexer_t *lx, wf_tok_t *tok)
              * surrogate halves are not characters. */
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 return wf_lex_error(lx, esc, "invalid \\u escape: surrogate code point");
-            n += utf8_put(out + n, cp);
+            n += wf_utf8_put(out + n, cp);
             break;
         }
         default:
