@@ -190,7 +190,7 @@ static void run_handler(wf_call_t *call)
 {
     const wf_route_t *r = call->route;
     const char *ns = NULL;
-    if (r->permission == WF_PERM_AUTHENTICATED || r->ns == WF_NS_HANDLER) {
+    if (wf_route_permission(r) == WF_PERM_AUTHENTICATED || r->ns == WF_NS_HANDLER) {
         r->handler(call);
         return;
     }
@@ -217,7 +217,7 @@ static void run_handler(wf_call_t *call)
         break;
     }
     call->ns = ns;
-    if (!wf_call_authorize(call, (wf_perm_t)r->permission, ns))
+    if (!wf_call_authorize(call, (wf_perm_t)wf_route_permission(r), ns))
         return;
     r->handler(call);
 }

@@ -48,6 +48,7 @@ static json_t *operation_id(const wf_route_t *r)
 
 static json_t *operation(const wf_route_t *r)
 {
+    int perm = wf_route_permission(r);
     json_t *op = json_pack("{s:s, s:[s], s:o}", "summary", r->summary, "tags", r->tag,
                            "operationId", operation_id(r));
     json_t *params = json_array();
@@ -86,13 +87,12 @@ static json_t *operation(const wf_route_t *r)
         json_object_set_new(responses, "401", problem_ref("missing or invalid credentials"));
         json_object_set_new(responses, "403", problem_ref("denied, with the RBAC reason"));
         json_object_set_new(op, "x-weft-permission",
-                            json_string(r->permission >= 0
-                                            ? wf_rbac_perm_name((wf_perm_t)r->permission)
-                                            : "authenticated"));
-        if (r->permission >= 0) {
+                            json_string(perm >= 0 ? wf_rbac_perm_name((wf_perm_t)perm)
+                                                  : "authenticated"));
+        if (perm >= 0) {
             /* What the permission takes, so clients (and the RBAC matrix
              * test) can reason about it without a copy of the table. */
-            wf_perm_t p = (wf_perm_t)r->permission;
+            wf_perm_t p = (wf_perm_t)perm;
             json_object_set_new(op, "x-weft-min-role",
                                 json_string(wf_rbac_role_name(wf_rbac_perm_min_role(p))));
             json_object_set_new(op, "x-weft-auditor", json_boolean(wf_rbac_perm_auditor(p)));

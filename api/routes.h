@@ -39,10 +39,22 @@ typedef enum {
                         * by id, flow body) and calls wf_call_authorize itself */
 } wf_route_ns_t;
 
-/* Permission markers: a route must name a wf_perm_t or say explicitly that
- * it needs none (public, webhook) or only an authenticated caller (/me). */
+/* What a route asks of its caller: a wf_perm_t of auth/rbac.h, or one of
+ * these markers (negative, so never a permission). */
 #define WF_PERM_NO_CHECK (-1)      /* PUBLIC and WEBHOOK routes only */
 #define WF_PERM_AUTHENTICATED (-2) /* any authenticated caller (who am I, can-i) */
+#define WF_PERM_UNSET (-3)         /* a row that leaves .needs out: test_routes fails it */
+
+/* The table writes it as
+ *     .needs = WF_NEEDS(WF_PERM_FLOW_READ)
+ *     .needs = WF_NEEDS_LOGIN                    (WF_PERM_AUTHENTICATED)
+ *     .needs = WF_NEEDS_NOTHING                  (WF_PERM_NO_CHECK)
+ * and code reads it back with wf_route_permission(). The stored value is
+ * shifted so that zero, what an omitted field reads as, is WF_PERM_UNSET
+ * and not the first permission: a route cannot forget its permission. */
+#define WF_NEEDS(perm) ((int)(perm) - WF_PERM_UNSET)
+#define WF_NEEDS_LOGIN WF_NEEDS(WF_PERM_AUTHENTICATED)
+#define WF_NEEDS_NOTHING WF_NEEDS(WF_PERM_NO_CHECK)
 
 typedef struct wf_call wf_call_t;
 typedef void (*wf_handler_fn)(wf_call_t *call);
@@ -51,13 +63,20 @@ typedef struct wf_route {
     const char *method;
     const char *pattern; /* "/api/v1/flows/{namespace}/{id}" */
     wf_route_auth_t auth;
-    int permission; /* a wf_perm_t of auth/rbac.h, or one of the two markers below */
+    int needs; /* WF_NEEDS(...): read it with wf_route_permission() */
     wf_route_ns_t ns;
     wf_route_body_t body;
     wf_handler_fn handler;
     const char *summary; /* one line, used as the OpenAPI summary */
     const char *tag;     /* OpenAPI tag (resource) */
 } wf_route_t;
+
+/* The permission `r` needs: a wf_perm_t, WF_PERM_NO_CHECK,
+ * WF_PERM_AUTHENTICATED, or WF_PERM_UNSET for a row that names none. */
+static inline int wf_route_permission(const wf_route_t *r)
+{
+    return r->needs + WF_PERM_UNSET;
+}
 
 /* The table (terminated by a row with method NULL) and its length. */
 extern const wf_route_t wf_routes[];

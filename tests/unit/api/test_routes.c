@@ -17,6 +17,7 @@ static void test_table(void)
     ok(n >= 30, "the route table has %zu rows", n);
     for (size_t i = 0; i < n; i++) {
         const wf_route_t *r = &wf_routes[i];
+        int perm = wf_route_permission(r);
         char what[160];
         snprintf(what, sizeof(what), "%s %s", r->method, r->pattern);
         ok(r->handler != NULL && r->summary != NULL && r->tag != NULL,
@@ -25,26 +26,38 @@ static void test_table(void)
         case WF_ROUTE_BEARER:
             /* A protected route must name its permission (or say that any
              * authenticated caller may call it). */
-            ok((r->permission >= 0 && r->permission < WF_PERM_COUNT) ||
-                   r->permission == WF_PERM_AUTHENTICATED,
+            ok((perm >= 0 && perm < WF_PERM_COUNT) || perm == WF_PERM_AUTHENTICATED,
                "%s names a permission", what);
             break;
         case WF_ROUTE_PUBLIC:
         case WF_ROUTE_WEBHOOK:
-            ok(r->permission == WF_PERM_NO_CHECK, "%s is public and says so", what);
+            ok(perm == WF_PERM_NO_CHECK, "%s is public and says so", what);
             break;
         }
         if (r->ns == WF_NS_PATH || r->ns == WF_NS_PATH_JOINED)
             ok(strstr(r->pattern, "{namespace}") != NULL, "%s has a {namespace} parameter",
                what);
-        if (r->ns == WF_NS_NONE && r->auth == WF_ROUTE_BEARER && r->permission >= 0)
-            ok(wf_rbac_perm_min_role((wf_perm_t)r->permission) == WF_ROLE_PLATFORM_ADMIN,
+        if (r->ns == WF_NS_NONE && r->auth == WF_ROUTE_BEARER && perm >= 0)
+            ok(wf_rbac_perm_min_role((wf_perm_t)perm) == WF_ROLE_PLATFORM_ADMIN,
                "%s checks a platform permission without a namespace", what);
         for (size_t j = 0; j < i; j++)
             if (strcmp(wf_routes[j].method, r->method) == 0 &&
                 strcmp(wf_routes[j].pattern, r->pattern) == 0)
                 ok(0, "%s is listed twice", what);
     }
+}
+
+/* A row that leaves its permission out names none (not the first
+ * permission): test_table then fails it. */
+static void test_unset_permission(void)
+{
+    static const wf_route_t blank = {.method = "GET", .auth = WF_ROUTE_BEARER};
+    is_int(wf_route_permission(&blank), WF_PERM_UNSET, "an omitted .needs reads as unset");
+    ok(WF_PERM_UNSET != WF_PERM_NO_CHECK && WF_PERM_UNSET != WF_PERM_AUTHENTICATED &&
+           WF_PERM_UNSET < 0,
+       "unset is neither a marker nor a permission");
+    is_int(wf_route_permission(&(wf_route_t){.needs = WF_NEEDS(WF_PERM_NAMESPACE_READ)}),
+           WF_PERM_NAMESPACE_READ, "the first permission reads back as itself");
 }
 
 /* A route with a {param} must not shadow a later row with a literal in the
@@ -266,6 +279,7 @@ static void test_inputs(void)
 int main(void)
 {
     test_table();
+    test_unset_permission();
     test_shadowing();
     test_matching();
     test_openapi();
