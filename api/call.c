@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "api/authn_glue.h"
+#include "api/reply.h"
 #include "auth/authn.h"
 #include "auth/satoken.h"
 #include "platform/log.h"
@@ -82,6 +83,7 @@ char *wf_call_pg_array(wf_call_t *call, const char *const *items, size_t n)
 
 static void on_audit_done(void *arg, const PGresult *res)
 {
+    (void)arg;
     if (!wf_db_ok(res))
         wf_error("audit insert failed: %s", res ? PQresultErrorMessage(res) : "no database");
 }
@@ -222,26 +224,30 @@ static void run_handler(wf_call_t *call)
     r->handler(call);
 }
 
-static void on_bindings(void *arg, const PGresult *res)
+size_t wf_call_binding_rows(wf_call_t *call, const PGresult *res, wf_rbac_binding_t **out)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
     int n = PQntuples(res);
-    call->bindings = h2o_mem_alloc_pool(&call->req->pool,
-                                        sizeof(wf_rbac_binding_t) * (size_t)(n > 0 ? n : 1));
-    call->n_bindings = 0;
+    wf_rbac_binding_t *b = h2o_mem_alloc_pool(&call->req->pool, sizeof(*b) * (size_t)(n + 1));
+    size_t k = 0;
     for (int i = 0; i < n; i++) {
         wf_role_t role = wf_rbac_role_parse(wf_db_get(res, i, 1));
         if (role == WF_ROLE_NONE)
             continue;
-        wf_rbac_binding_t *b = &call->bindings[call->n_bindings++];
-        b->subject = wf_http_strdup(call->req, wf_db_get(res, i, 0));
-        b->role = role;
-        b->namespace = wf_http_strdup(call->req, wf_db_get(res, i, 2));
+        b[k].subject = wf_http_strdup(call->req, wf_db_get(res, i, 0));
+        b[k].role = role;
+        b[k].namespace = wf_http_strdup(call->req, wf_db_get(res, i, 2));
+        k++;
     }
+    *out = b;
+    return k;
+}
+
+static void on_bindings(void *arg, const PGresult *res)
+{
+    wf_call_t *call = arg;
+    if (!wf_reply_ok(call, res))
+        return;
+    call->n_bindings = wf_call_binding_rows(call, res, &call->bindings);
     run_handler(call);
 }
 
@@ -303,10 +309,8 @@ static void load_bindings(wf_call_t *call)
 static void on_sa_token(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_ok(call, res))
         return;
-    }
     if (PQntuples(res) != 1) {
         refuse_401(call, "sa-token-invalid");
         return;
@@ -314,7 +318,12 @@ static void on_sa_token(void *arg, const PGresult *res)
     const char *ns = wf_db_get(res, 0, 0), *name = wf_db_get(res, 0, 1);
     const char *exp = wf_db_get(res, 0, 2);
     char subject[WF_PRINCIPAL_MAX_NAME + 8];
-    snprintf(subject, sizeof(subject), "sa:%s/%s", ns, name);
+    int n = snprintf(subject, sizeof(subject), "sa:%s/%s", ns, name);
+    if (n < 0 || (size_t)n >= sizeof(subject)) {
+        /* A cut subject could name another account: never use one. */
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "service account name too long");
+        return;
+    }
     if (wf_principal_set(&call->who, subject, "weft", exp ? strtoll(exp, NULL, 10) : 0) != 0) {
         wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
         return;

@@ -44,6 +44,9 @@ void wf_call_db_error(wf_call_t *call, const PGresult *res);
 /* The caller's subjects (its own and "group:<g>" for each group) as a
  * PostgreSQL text[] literal, for statements that select bindings. */
 const char *wf_call_subjects(wf_call_t *call);
+/* The bindings of WF_SQL_BINDINGS_FOR rows (subject, role, namespace) in
+ * the request pool, rows with an unknown role left out; returns how many. */
+size_t wf_call_binding_rows(wf_call_t *call, const PGresult *res, wf_rbac_binding_t **out);
 /* Loads the bindings a WF_NS_PATH_JOINED statement returned as a JSON array
  * of [subject, role, namespace]. Returns false (nothing loaded: every check
  * then denies) when the text is not such an array. */

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
-/* A queued query. Parameters live in one allocation after the struct so a
- * job is freed in one call. */
+/* A queued query, with its own copy of the parameters (freed with it). */
 typedef struct db_job {
     struct db_job *next;
     wf_sql_id_t stmt;
@@ -71,6 +71,15 @@ static void job_finish(wf_db_t *db, db_job_t *job, const PGresult *res)
     free(job);
 }
 
+/* Hands the running job its result; the connection is free for the next. */
+static void conn_finish_job(db_conn_t *c, const PGresult *res)
+{
+    db_job_t *job = c->job;
+    c->job = NULL;
+    c->state = CONN_IDLE;
+    job_finish(c->db, job, res);
+}
+
 /* Detaches libpq's fd from the loop without closing it: libpq owns the fd. */
 static void conn_unwatch(db_conn_t *c)
 {
@@ -96,6 +105,7 @@ static void conn_watch(db_conn_t *c)
 
 static void notice_sink(void *arg, const char *message)
 {
+    (void)arg;
     wf_debug("postgres: %s", message);
 }
 
@@ -210,6 +220,7 @@ static void send_job(db_conn_t *c)
 /* Reads every available result; when the command is complete, moves on. */
 static void conn_on_ready(h2o_socket_t *sock, const char *err)
 {
+    (void)err; /* libpq finds a broken connection itself, with a better message */
     db_conn_t *c = sock->data;
     if (c->state == CONN_CONNECTING) {
         connect_step(c);
@@ -244,10 +255,7 @@ static void conn_on_ready(h2o_socket_t *sock, const char *err)
                  * (or a schema mismatch); fail the job, keep the connection. */
                 wf_error("preparing %s: %s", wf_sql_get(c->job->stmt)->name,
                          done ? PQresultErrorMessage(done) : "no result");
-                db_job_t *job = c->job;
-                c->job = NULL;
-                c->state = CONN_IDLE;
-                job_finish(c->db, job, done);
+                conn_finish_job(c, done);
                 if (done != NULL)
                     PQclear(done);
                 break;
@@ -257,12 +265,8 @@ static void conn_on_ready(h2o_socket_t *sock, const char *err)
             send_job(c);
             return;
         }
-        if (c->state == CONN_RUNNING) {
-            db_job_t *job = c->job;
-            c->job = NULL;
-            c->state = CONN_IDLE;
-            job_finish(c->db, job, done);
-        }
+        if (c->state == CONN_RUNNING)
+            conn_finish_job(c, done);
         if (done != NULL)
             PQclear(done);
         break;
@@ -341,19 +345,11 @@ static void pump(wf_db_t *db)
 
 wf_db_t *wf_db_create(h2o_loop_t *loop, const char *conninfo, int max_conns)
 {
-    wf_db_t *db = calloc(1, sizeof(*db));
-    if (db == NULL)
-        return NULL;
+    wf_db_t *db = wf_xcalloc(1, sizeof(*db));
     db->loop = loop;
-    db->conninfo = strdup(conninfo ? conninfo : "");
+    db->conninfo = wf_xstrdup(conninfo ? conninfo : "");
     db->n_conns = max_conns > 0 ? max_conns : 1;
-    db->conns = calloc((size_t)db->n_conns, sizeof(db_conn_t));
-    if (db->conninfo == NULL || db->conns == NULL) {
-        free(db->conninfo);
-        free(db->conns);
-        free(db);
-        return NULL;
-    }
+    db->conns = wf_xcalloc((size_t)db->n_conns, sizeof(db_conn_t));
     for (int i = 0; i < db->n_conns; i++) {
         db->conns[i].db = db;
         db->conns[i].sock_fd = -1;
@@ -386,19 +382,17 @@ void wf_db_destroy(wf_db_t *db)
 void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *params,
                  wf_db_cb cb, void *arg)
 {
-    db_job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL)
-        abort();
+    db_job_t *job = wf_xcalloc(1, sizeof(*job));
     job->stmt = stmt;
     job->cb = cb;
     job->arg = arg;
     job->nparams = nparams;
-    job->params = calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
-    if (job->params == NULL)
-        abort();
+    job->params = wf_xcalloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+    /* The copies are as long as values the request already holds, which the
+     * gateway bounded (gateway.max_body) before any handler ran. */
     for (int i = 0; i < nparams; i++)
-        if (params[i] != NULL && (job->params[i] = strdup(params[i])) == NULL)
-            abort();
+        if (params[i] != NULL)
+            job->params[i] = wf_xstrdup(params[i]);
     if (db->tail != NULL)
         db->tail->next = job;
     else

@@ -23,7 +23,7 @@ typedef void (*wf_db_cb)(void *arg, const PGresult *res);
 
 /* Creates a pool of up to `max_conns` connections to `conninfo` (a URL or
  * key=value string, copied) on `loop`. Connections open lazily and reopen
- * after a failure. Never blocks. */
+ * after a failure. Never blocks; never returns NULL. */
 wf_db_t *wf_db_create(h2o_loop_t *loop, const char *conninfo, int max_conns);
 /* Closes every connection; pending callbacks are called with NULL first. */
 void wf_db_destroy(wf_db_t *db);

@@ -112,6 +112,7 @@ static void begin_shutdown(wf_gw_thread_t *th)
 
 static void on_wakeup(h2o_socket_t *sock, const char *err)
 {
+    (void)err; /* the eventfd is read below; a failed read is logged there */
     wf_gw_thread_t *th = sock->data;
     uint64_t v;
     if (read(wake_fds[th->index], &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -127,8 +128,6 @@ static void *thread_main(void *arg)
     th->accept.hosts = th->gw->h2o.hosts;
     th->db = wf_db_create(th->ctx.loop, th->gw->db_url ? th->gw->db_url : "",
                           th->gw->db_conns);
-    if (th->db == NULL)
-        wf_fatal("out of memory creating the database pool");
     h2o_timeout_init(th->ctx.loop, &th->poll_timeout, 200);
 
     th->listener = h2o_evloop_socket_create(th->ctx.loop, listen_fds[th->index],

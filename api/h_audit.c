@@ -4,25 +4,14 @@
  * namespace and below; without it the whole log, platform-level entries
  * included, is for auditors and platform-admins only. The log is written by
  * the database's hash-chain trigger; `weftd audit verify` checks it. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 
 #define AUDIT_PAGE_DEFAULT 100
 #define AUDIT_PAGE_MAX 1000
-
-static bool digits_ok(const char *s, size_t max)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
 
 /* Printable, bounded filter values: they only ever reach a parameter. */
 static bool filter_ok(const char *s)
@@ -41,15 +30,13 @@ static bool filter_ok(const char *s)
 static void on_audit_list(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        if (strncmp(wf_db_sqlstate(res), "22", 2) == 0) {
-            wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                            "since must be a timestamp (ISO-8601)");
-            return;
-        }
-        wf_call_db_error(call, res);
+    if (!wf_db_ok(res) && strncmp(wf_db_sqlstate(res), "22", 2) == 0) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                        "since must be a timestamp (ISO-8601)");
         return;
     }
+    if (!wf_reply_ok(call, res))
+        return;
     int size = *(int *)call->state;
     int n = PQntuples(res);
     json_t *arr = json_array();
@@ -94,8 +81,8 @@ void wf_h_audit_list(wf_call_t *call)
                         "pass ?namespace= for the log of a namespace you administer");
         return;
     }
-    if (!filter_ok(actor) || !filter_ok(action) || (before && !digits_ok(before, 18)) ||
-        (size_s && !digits_ok(size_s, 4)) || !filter_ok(since)) {
+    if (!filter_ok(actor) || !filter_ok(action) || (before && !wf_http_digits(before, 18)) ||
+        (size_s && !wf_http_digits(size_s, 4)) || !filter_ok(since)) {
         wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
                         "filters: namespace, actor, action, result (allowed|denied|failed), "
                         "since (ISO-8601), before (a seq), size (1..%d)",

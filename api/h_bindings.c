@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "platform/log.h"
 
 /* Answers 403/404 for a refused binding change and audits it. */
@@ -33,19 +34,10 @@ static json_t *binding_row(const PGresult *res, int i)
                      wf_db_get(res, i, 5));
 }
 
-static void on_created(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_CONFLICT, NULL, "this binding already exists");
-        return;
-    }
-    wf_http_json(call->req, 201, binding_row(res, 0));
-}
+static const wf_reply_one_t created = {.status = 201,
+                                       .row = binding_row,
+                                       .none = WF_PROB_CONFLICT,
+                                       .none_detail = "this binding already exists"};
 
 void wf_h_binding_create(wf_call_t *call)
 {
@@ -84,54 +76,22 @@ void wf_h_binding_create(wf_call_t *call)
     if (!may_bind(call, role, ns, "binding.create"))
         return;
     const char *params[4] = {subject, role_name, ns, call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_BINDING_CREATE, 4, params, on_created, call);
-}
-
-static void on_list(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(arr, binding_row(res, i));
-    wf_http_json(call->req, 200, json_pack("{s:o, s:i}", "results", arr, "total",
-                                           PQntuples(res)));
+    wf_reply_one(call, WF_SQL_BINDING_CREATE, 4, params, &created);
 }
 
 void wf_h_binding_list(wf_call_t *call)
 {
     const char *params[1] = {call->ns};
-    wf_db_query(call->th->db, WF_SQL_BINDING_LIST, 1, params, on_list, call);
+    wf_reply_list(call, WF_SQL_BINDING_LIST, 1, params, binding_row);
 }
 
-static void on_deleted(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
-    wf_http_send(call->req, 204, NULL, "", 0);
-}
+static const wf_reply_one_t deleted = {.status = 204, .none = WF_PROB_NOT_FOUND};
 
 static void on_loaded_for_delete(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     wf_role_t role = wf_rbac_role_parse(wf_db_get(res, 0, 2));
     const char *ns = wf_http_strdup(call->req, wf_db_get(res, 0, 3));
     /* A caller who cannot see the namespace gets the same 404 as a missing
@@ -139,22 +99,12 @@ static void on_loaded_for_delete(void *arg, const PGresult *res)
     if (!may_bind(call, role, ns, "binding.delete"))
         return;
     const char *params[2] = {call->params[0], call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_BINDING_DELETE, 2, params, on_deleted, call);
-}
-
-static bool all_digits(const char *s)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
+    wf_reply_one(call, WF_SQL_BINDING_DELETE, 2, params, &deleted);
 }
 
 void wf_h_binding_delete(wf_call_t *call)
 {
-    if (!all_digits(call->params[0])) {
+    if (!wf_http_digits(call->params[0], 18)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
     }

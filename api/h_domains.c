@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 
 static bool domain_name_ok(const char *s)
 {
@@ -14,19 +15,22 @@ static bool domain_name_ok(const char *s)
     return true;
 }
 
+/* A unique violation (23505) is a name or prefix taken already: answers 409
+ * with `detail` and returns true. */
+static bool taken(wf_call_t *call, const PGresult *res, const char *detail)
+{
+    if (strcmp(wf_db_sqlstate(res), "23505") != 0)
+        return false;
+    wf_http_problem(call->req, WF_PROB_CONFLICT, NULL, "%s", detail);
+    return true;
+}
+
 static void on_domain_created(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        const char *st = wf_db_sqlstate(res);
-        if (strcmp(st, "23505") == 0) {
-            wf_http_problem(call->req, WF_PROB_CONFLICT, NULL,
-                            "the domain or one of its prefixes exists already");
-            return;
-        }
-        wf_call_db_error(call, res);
+    if (taken(call, res, "the domain or one of its prefixes exists already") ||
+        !wf_reply_ok(call, res))
         return;
-    }
     json_t *ns = json_loads(wf_db_get(res, 0, 1), 0, NULL);
     wf_http_json(call->req, 201,
                  json_pack("{s:s, s:o}", "name", wf_db_get(res, 0, 0), "namespaces",
@@ -62,44 +66,24 @@ void wf_h_domain_create(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_DOMAIN_CREATE, 3, params, on_domain_created, call);
 }
 
-static void on_domain_list(void *arg, const PGresult *res)
+static json_t *domain_row(const PGresult *res, int i)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *ns = json_loads(wf_db_get(res, i, 1), 0, NULL);
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:s}", "name", wf_db_get(res, i, 0),
-                                             "namespaces", ns ? ns : json_array(), "createdAt",
-                                             wf_db_get(res, i, 2)));
-    }
-    wf_http_json(call->req, 200,
-                 json_pack("{s:o, s:i}", "results", arr, "total", PQntuples(res)));
+    json_t *ns = json_loads(wf_db_get(res, i, 1), 0, NULL);
+    return json_pack("{s:s, s:o, s:s}", "name", wf_db_get(res, i, 0), "namespaces",
+                     ns ? ns : json_array(), "createdAt", wf_db_get(res, i, 2));
 }
 
 void wf_h_domain_list(wf_call_t *call)
 {
-    wf_db_query(call->th->db, WF_SQL_DOMAIN_LIST, 0, NULL, on_domain_list, call);
+    wf_reply_list(call, WF_SQL_DOMAIN_LIST, 0, NULL, domain_row);
 }
 
 static void on_prefix_added(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        if (strcmp(wf_db_sqlstate(res), "23505") == 0) {
-            wf_http_problem(call->req, WF_PROB_CONFLICT, NULL, "this prefix is assigned already");
-            return;
-        }
-        wf_call_db_error(call, res);
+    if (taken(call, res, "this prefix is assigned already") ||
+        !wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, "no such domain"))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such domain");
-        return;
-    }
     wf_http_json(call->req, 201,
                  json_pack("{s:s, s:s}", "domain", wf_db_get(res, 0, 0), "prefix",
                            wf_db_get(res, 0, 1)));

@@ -9,6 +9,7 @@
 
 #include "api/handlers.h"
 #include "api/inputs.h"
+#include "api/reply.h"
 #include "platform/log.h"
 #include "tenants/seal.h"
 
@@ -24,51 +25,37 @@ typedef struct {
     wf_call_t *call;
 } run_state_t;
 
-static bool flow_id_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 100)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.'))
-            return false;
-    return true;
-}
-
-static void send_raw_json(wf_call_t *call, int status, const char *doc)
-{
-    size_t len = strlen(doc);
-    char *body = h2o_mem_alloc_pool(&call->req->pool, len);
-    memcpy(body, doc, len);
-    wf_http_send(call->req, status, "application/json", body, len);
-}
-
 /* ---- ?wait: poll until a terminal state or the deadline ---------------- */
 
 static void poll_state(run_state_t *st);
+
+/* The execution was created by this call: not finding it again is a
+ * database error, not a 404. */
+static bool still_there(wf_call_t *call, const PGresult *res)
+{
+    if (wf_db_ok(res) && PQntuples(res) > 0)
+        return true;
+    wf_call_db_error(call, res);
+    return false;
+}
 
 static void on_final_doc(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
-    if (!wf_db_ok(res) || PQntuples(res) == 0) {
-        wf_call_db_error(call, res);
+    if (!still_there(call, res))
         return;
-    }
     /* 200 once finished; 202 when the wait ran out first. */
-    send_raw_json(call, wf_state_terminal(wf_db_get(res, 0, 2)) ? 200 : 202,
-                  wf_db_get(res, 0, 1));
+    wf_reply_raw(call, wf_state_terminal(wf_db_get(res, 0, 2)) ? 200 : 202,
+                 wf_db_get(res, 0, 1));
 }
 
 static void on_poll(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
-    if (!wf_db_ok(res) || PQntuples(res) == 0) {
-        wf_call_db_error(call, res);
+    if (!still_there(call, res))
         return;
-    }
     const char *state = wf_db_get(res, 0, 1);
     uint64_t now = h2o_now(call->th->ctx.loop);
     if (wf_state_terminal(state) || now >= st->deadline_ms || call->th->stopping) {
@@ -97,15 +84,10 @@ static void on_created(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_INVALID,
+                           wf_http_printf(call->req, "namespace %s belongs to no domain",
+                                          st->ns)))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_INVALID, NULL, "namespace %s belongs to no domain",
-                        st->ns);
-        return;
-    }
     if (st->wait_seconds > 0) {
         st->deadline_ms = h2o_now(call->th->ctx.loop) + (uint64_t)st->wait_seconds * 1000;
         st->tick.cb = on_tick;
@@ -148,14 +130,8 @@ static void on_flow(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     const char *source = wf_db_get(res, 0, 1);
     wf_diags_t diags;
     wf_flow_t *flow = wf_flow_parse(source, strlen(source), "flow.yaml", &diags);
@@ -275,7 +251,7 @@ void wf_h_execution_create(wf_call_t *call)
         }
         st->wait_seconds = (int)w;
     }
-    if (!flow_id_ok(st->flow_id)) {
+    if (!wf_h_flow_id_ok(st->flow_id)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
     }
@@ -289,7 +265,7 @@ void wf_h_webhook(wf_call_t *call)
     st->ns = wf_call_param(call, "namespace");
     st->flow_id = wf_call_param(call, "flowId");
     st->webhook_key = wf_call_param(call, "key");
-    if (!wf_namespace_valid(st->ns) || !flow_id_ok(st->flow_id) ||
+    if (!wf_namespace_valid(st->ns) || !wf_h_flow_id_ok(st->flow_id) ||
         strlen(st->webhook_key) > 256) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
@@ -310,14 +286,8 @@ static void on_meta(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     const by_id_t *how = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     call->ns = wf_http_strdup(call->req, wf_db_get(res, 0, 0));
     if (!wf_call_authorize(call, how->perm, call->ns))
         return;
@@ -336,23 +306,11 @@ static void start_by_id(wf_call_t *call, const by_id_t *how)
     wf_db_query(call->th->db, WF_SQL_EXEC_META, 1, params, on_meta, call);
 }
 
-static void on_doc(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res) || PQntuples(res) == 0) {
-        if (res != NULL && wf_db_ok(res))
-            wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        else
-            wf_call_db_error(call, res);
-        return;
-    }
-    send_raw_json(call, 200, wf_db_get(res, 0, 1));
-}
-
 static void get_then(wf_call_t *call, const PGresult *meta)
 {
+    (void)meta;
     const char *params[1] = {wf_call_param(call, "id")};
-    wf_db_query(call->th->db, WF_SQL_EXEC_GET, 1, params, on_doc, call);
+    wf_reply_doc_query(call, WF_SQL_EXEC_GET, 1, params, 1);
 }
 
 void wf_h_execution_get(wf_call_t *call)
@@ -361,23 +319,21 @@ void wf_h_execution_get(wf_call_t *call)
     start_by_id(call, &how);
 }
 
-static void on_changed(void *arg, const PGresult *res)
+static json_t *id_row(const PGresult *res, int i)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_CONFLICT, NULL,
-                        "the execution is not in a state that allows this");
-        return;
-    }
-    wf_http_json(call->req, 202, json_pack("{s:s}", "id", wf_db_get(res, 0, 0)));
+    return json_pack("{s:s}", "id", wf_db_get(res, i, 0));
 }
+
+/* No row: the statement's WHERE found the execution in another state. */
+static const wf_reply_one_t changed = {.status = 202,
+                                       .row = id_row,
+                                       .none = WF_PROB_CONFLICT,
+                                       .none_detail =
+                                           "the execution is not in a state that allows this"};
 
 static void change_then(wf_call_t *call, const PGresult *meta)
 {
+    (void)meta;
     const by_id_t *how = call->state;
     if (how->action == WF_SQL_EXEC_RESTART) {
         char *id = h2o_mem_alloc_pool(&call->req->pool, WF_EXECUTION_ID_LEN + 1);
@@ -386,11 +342,11 @@ static void change_then(wf_call_t *call, const PGresult *meta)
             return;
         }
         const char *params[3] = {id, wf_call_param(call, "id"), call->who.subject};
-        wf_db_query(call->th->db, how->action, 3, params, on_changed, call);
+        wf_reply_one(call, how->action, 3, params, &changed);
         return;
     }
     const char *params[2] = {wf_call_param(call, "id"), call->who.subject};
-    wf_db_query(call->th->db, how->action, 2, params, on_changed, call);
+    wf_reply_one(call, how->action, 2, params, &changed);
 }
 
 void wf_h_execution_kill(wf_call_t *call)
@@ -411,8 +367,6 @@ void wf_h_execution_restart(wf_call_t *call)
     start_by_id(call, &how);
 }
 
-void wf_execution_logs_then(wf_call_t *call, const PGresult *meta);
-
 void wf_h_execution_logs(wf_call_t *call)
 {
     static const by_id_t how = {WF_PERM_EXECUTION_READ, WF_SQL_LOGS_JSON,
@@ -422,37 +376,17 @@ void wf_h_execution_logs(wf_call_t *call)
 
 /* ---- list ----------------------------------------------------------------- */
 
-typedef struct {
-    int page, size;
-} list_state_t;
-
-static void on_list(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    list_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    wf_send_page(call, res, st->page, st->size);
-}
-
 void wf_h_execution_list(wf_call_t *call)
 {
-    list_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
-    call->state = st;
-    char limit[16], offset[24];
-    if (!wf_page_params(call, limit, offset, &st->page, &st->size)) {
-        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                        "page must be >= 1 and size within 1..500");
+    wf_page_t pg;
+    if (!wf_page_read(call, &pg))
         return;
-    }
     const char *flow_id = wf_http_query(call->req, "flowId");
     const char *state = wf_http_query(call->req, "state");
-    if ((flow_id && !flow_id_ok(flow_id)) || (state && strlen(state) > 16)) {
+    if ((flow_id && !wf_h_flow_id_ok(flow_id)) || (state && strlen(state) > 16)) {
         wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "invalid flowId or state");
         return;
     }
-    const char *params[5] = {call->ns, flow_id, state, limit, offset};
-    wf_db_query(call->th->db, WF_SQL_EXEC_LIST, 5, params, on_list, call);
+    const char *params[5] = {call->ns, flow_id, state, pg.limit, pg.offset};
+    wf_reply_page(call, &pg, WF_SQL_EXEC_LIST, 5, params);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "flow/flow.h"
 #include "tenants/policy.h"
 
@@ -51,10 +52,8 @@ static void on_upsert(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     flow_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_ok(call, res))
         return;
-    }
     if (wf_db_get(res, 0, 0) == NULL) {
         wf_http_problem(call->req, WF_PROB_INVALID, NULL,
                         "namespace %s belongs to no domain: ask the platform team to assign it",
@@ -79,15 +78,9 @@ static void on_apply_policy(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     flow_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    wf_policy_t *p = wf_h_policy_chain(call, res, st->ns, false, false);
+    if (p == NULL)
         return;
-    }
-    wf_policy_t *p = wf_policy_from_rows(res, st->ns, false, false);
-    if (p == NULL) {
-        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
-        return;
-    }
     wf_diags_t diags;
     wf_diags_init(&diags, "flow.yaml");
     int n = wf_policy_check_flow(p, st->source, call->req->entity.len, &diags);
@@ -143,7 +136,7 @@ void wf_h_flow_apply(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_POLICY_CHAIN, 1, params, on_apply_policy, call);
 }
 
-static bool id_ok(const char *s)
+bool wf_h_flow_id_ok(const char *s)
 {
     /* Kestra flow ids: letters, digits, '-', '_', '.'; bounded. */
     size_t n = s ? strlen(s) : 0;
@@ -156,27 +149,17 @@ static bool id_ok(const char *s)
     return true;
 }
 
-static void send_doc(wf_call_t *call, const char *doc)
+/* The {id} of the path; answers 404 and returns NULL when it cannot be a
+ * flow id (the same answer whether or not the caller may see the
+ * namespace). */
+static const char *flow_id_param(wf_call_t *call)
 {
-    if (doc == NULL) {
+    const char *id = wf_call_param(call, "id");
+    if (!wf_h_flow_id_ok(id)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
+        return NULL;
     }
-    /* The document is built by PostgreSQL; copy it into the request. */
-    size_t len = strlen(doc);
-    char *body = h2o_mem_alloc_pool(&call->req->pool, len);
-    memcpy(body, doc, len);
-    wf_http_send(call->req, 200, "application/json", body, len);
-}
-
-static void on_flow_get(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    send_doc(call, wf_db_get(res, 0, 0));
+    return id;
 }
 
 /* One round trip: the caller's bindings and the flow come back together;
@@ -185,6 +168,7 @@ static void on_flow_get_joined(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     if (!wf_db_ok(res) || PQntuples(res) != 1) {
+        /* One row always comes back: anything else is a database error. */
         wf_call_db_error(call, res);
         return;
     }
@@ -194,123 +178,54 @@ static void on_flow_get_joined(void *arg, const PGresult *res)
     }
     if (!wf_call_authorize(call, WF_PERM_FLOW_READ, call->ns))
         return;
-    send_doc(call, wf_db_get(res, 0, 1));
+    wf_reply_doc(call, res, 1);
 }
 
 void wf_h_flow_get(wf_call_t *call)
 {
-    const char *id = wf_call_param(call, "id");
-    if (!id_ok(id)) {
-        /* Same answer whether or not the caller may see the namespace. */
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+    const char *id = flow_id_param(call);
+    if (id == NULL)
         return;
-    }
     const char *params[3] = {call->ns, id, wf_call_subjects(call)};
     wf_db_query(call->th->db, WF_SQL_FLOW_GET_JOINED, 3, params, on_flow_get_joined, call);
 }
 
-static void on_flow_deleted(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
-    wf_http_send(call->req, 204, NULL, "", 0);
-}
+static const wf_reply_one_t flow_deleted = {.status = 204, .none = WF_PROB_NOT_FOUND};
 
 void wf_h_flow_delete(wf_call_t *call)
 {
-    const char *id = wf_call_param(call, "id");
-    if (!id_ok(id)) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+    const char *id = flow_id_param(call);
+    if (id == NULL)
         return;
-    }
     const char *params[3] = {call->ns, id, call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_FLOW_DELETE, 3, params, on_flow_deleted, call);
+    wf_reply_one(call, WF_SQL_FLOW_DELETE, 3, params, &flow_deleted);
+}
+
+/* Answers the document `stmt` builds for the flow of the path. */
+static void flow_doc(wf_call_t *call, wf_sql_id_t stmt)
+{
+    const char *id = flow_id_param(call);
+    if (id == NULL)
+        return;
+    const char *params[2] = {call->ns, id};
+    wf_reply_doc_query(call, stmt, 2, params, 0);
 }
 
 void wf_h_flow_revisions(wf_call_t *call)
 {
-    const char *id = wf_call_param(call, "id");
-    if (!id_ok(id)) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
-    const char *params[2] = {call->ns, id};
-    wf_db_query(call->th->db, WF_SQL_FLOW_REVISIONS, 2, params, on_flow_get, call);
+    flow_doc(call, WF_SQL_FLOW_REVISIONS);
 }
 
 void wf_h_flow_triggers(wf_call_t *call)
 {
-    const char *id = wf_call_param(call, "id");
-    if (!id_ok(id)) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
-    const char *params[2] = {call->ns, id};
-    wf_db_query(call->th->db, WF_SQL_FLOW_TRIGGERS, 2, params, on_flow_get, call);
-}
-
-/* ?page=1&size=25 → LIMIT/OFFSET text parameters; false on nonsense. */
-bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size)
-{
-    const char *p = wf_http_query(call->req, "page"), *s = wf_http_query(call->req, "size");
-    char *end;
-    long pv = p ? strtol(p, &end, 10) : 1;
-    if (p && (*end || pv < 1 || pv > 1000000))
-        return false;
-    long sv = s ? strtol(s, &end, 10) : 25;
-    if (s && (*end || sv < 1 || sv > 500))
-        return false;
-    *page = (int)pv;
-    *size = (int)sv;
-    snprintf(limit, 16, "%ld", sv);
-    snprintf(offset, 24, "%ld", (pv - 1) * sv);
-    return true;
-}
-
-/* Sends {"results": [...], "total": N, "page": P, "size": S} from a row of
- * (total, json array). */
-void wf_send_page(wf_call_t *call, const PGresult *res, int page, int size)
-{
-    json_t *results = json_loads(wf_db_get(res, 0, 1) ? wf_db_get(res, 0, 1) : "[]", 0, NULL);
-    const char *total = wf_db_get(res, 0, 0);
-    wf_http_json(call->req, 200,
-                 json_pack("{s:o, s:I, s:i, s:i}", "results", results ? results : json_array(),
-                           "total", (json_int_t)(total ? strtoll(total, NULL, 10) : 0), "page",
-                           page, "size", size));
-}
-
-typedef struct {
-    int page, size;
-} page_state_t;
-
-static void on_flow_list(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    page_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    wf_send_page(call, res, st->page, st->size);
+    flow_doc(call, WF_SQL_FLOW_TRIGGERS);
 }
 
 void wf_h_flow_list(wf_call_t *call)
 {
-    page_state_t *st = h2o_mem_alloc_pool(&call->req->pool, sizeof(*st));
-    call->state = st;
-    char limit[16], offset[24];
-    if (!wf_page_params(call, limit, offset, &st->page, &st->size)) {
-        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                        "page must be >= 1 and size within 1..500");
+    wf_page_t pg;
+    if (!wf_page_read(call, &pg))
         return;
-    }
-    const char *params[3] = {call->ns, limit, offset};
-    wf_db_query(call->th->db, WF_SQL_FLOW_LIST, 3, params, on_flow_list, call);
+    const char *params[3] = {call->ns, pg.limit, pg.offset};
+    wf_reply_page(call, &pg, WF_SQL_FLOW_LIST, 3, params);
 }

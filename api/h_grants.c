@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "platform/config.h"
 #include "flow/schema.h"
 
@@ -162,10 +163,8 @@ static json_t *grant_row(const PGresult *res, int i, int c)
 static void on_created(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_ok(call, res))
         return;
-    }
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         wf_http_problem(call->req, WF_PROB_INVALID, NULL, "namespace %s is owned by no domain",
                         call->ns);
@@ -188,23 +187,15 @@ void wf_h_grant_create(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_GRANT_CREATE, 6, params, on_created, call);
 }
 
-static void on_list(void *arg, const PGresult *res)
+static json_t *grant_list_row(const PGresult *res, int i)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(arr, grant_row(res, i, 0));
-    wf_http_json(call->req, 200, json_pack("{s:o, s:i}", "results", arr, "total", PQntuples(res)));
+    return grant_row(res, i, 0);
 }
 
 void wf_h_grant_list(wf_call_t *call)
 {
     const char *params[1] = {call->ns};
-    wf_db_query(call->th->db, WF_SQL_GRANT_LIST, 1, params, on_list, call);
+    wf_reply_list(call, WF_SQL_GRANT_LIST, 1, params, grant_list_row);
 }
 
 /* Row: id, state ('revoked' when it already was, 'revoked-now' when this
@@ -212,14 +203,8 @@ void wf_h_grant_list(wf_call_t *call)
 static void on_revoked(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     if (strcmp(wf_db_get(res, 0, 1), "revoked-now") != 0) {
         wf_http_problem(call->req, WF_PROB_CONFLICT, NULL, "grant %s is already revoked",
                         wf_db_get(res, 0, 0));
@@ -228,20 +213,10 @@ static void on_revoked(void *arg, const PGresult *res)
     wf_http_send(call->req, 204, NULL, "", 0);
 }
 
-static bool all_digits(const char *s)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
 void wf_h_grant_revoke(wf_call_t *call)
 {
     const char *id = wf_call_param(call, "id");
-    if (!all_digits(id)) {
+    if (!wf_http_digits(id, 18)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
     }

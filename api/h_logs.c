@@ -8,7 +8,9 @@
 
 #include "api/handlers.h"
 #include "api/inputs.h"
+#include "api/reply.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 /* Ticks (200 ms) between keep-alive comments: writing is how a closed client
  * is noticed, since HTTP/1 connections are not read while a response runs. */
@@ -53,6 +55,11 @@ static void wait_tick(sse_t *s)
     h2o_timeout_link(s->th->ctx.loop, &s->th->poll_timeout, &s->tick);
 }
 
+/* The last event of a stream that cannot go on: fixed texts, never a log line. */
+static const char sse_db_error[] =
+    "event: error\ndata: {\"detail\":\"database unavailable\"}\n\n";
+static const char sse_oom[] = "event: error\ndata: {\"detail\":\"out of memory\"}\n\n";
+
 /* Sends `text` (copied) as the next chunk; `final` ends the response. */
 static void sse_send(sse_t *s, const char *text, size_t len, bool final)
 {
@@ -69,9 +76,13 @@ static void sse_send(sse_t *s, const char *text, size_t len, bool final)
         return;
     }
     free(s->chunk);
+    /* The size is the tenant's (its log lines): without the memory the stream
+     * ends with an error event instead of taking the gateway down. */
     s->chunk = malloc(len + 1);
-    if (s->chunk == NULL)
-        abort();
+    if (s->chunk == NULL) {
+        sse_send(s, sse_oom, sizeof(sse_oom) - 1, true);
+        return;
+    }
     memcpy(s->chunk, text, len);
     buf = h2o_iovec_init(s->chunk, len);
     h2o_send(s->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
@@ -79,6 +90,7 @@ static void sse_send(sse_t *s, const char *text, size_t len, bool final)
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
+    (void)req;
     sse_t *s = (sse_t *)gen;
     free(s->chunk);
     s->chunk = NULL;
@@ -87,6 +99,7 @@ static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 {
+    (void)req;
     sse_t *s = (sse_t *)gen;
     s->req = NULL;
     if (h2o_timeout_is_linked(&s->tick)) {
@@ -105,8 +118,7 @@ static void on_rows(void *arg, const PGresult *res)
     }
     s->refs--;
     if (!wf_db_ok(res) || PQntuples(res) != 1) {
-        static const char msg[] = "event: error\ndata: {\"detail\":\"database unavailable\"}\n\n";
-        sse_send(s, msg, sizeof(msg) - 1, true);
+        sse_send(s, sse_db_error, sizeof(sse_db_error) - 1, true);
         return;
     }
     const char *state = wf_db_get(res, 0, 0);
@@ -128,8 +140,11 @@ static void on_rows(void *arg, const PGresult *res)
                          state ? state : "UNKNOWN",
                          s->th->stopping && !wf_state_terminal(state) ? ",\"reason\":\"shutdown\""
                                                                        : "");
-        if (n < 0)
-            abort();
+        if (n < 0) {
+            /* `events` is the tenant's: see sse_send. */
+            sse_send(s, sse_oom, sizeof(sse_oom) - 1, true);
+            return;
+        }
         sse_send(s, text, (size_t)n, true);
         free(text);
         return;
@@ -150,32 +165,17 @@ static void sse_step(sse_t *s)
     wf_db_query(s->th->db, WF_SQL_LOGS_SSE, 2, params, on_rows, s);
 }
 
-static void on_logs_json(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    const char *doc = wf_db_get(res, 0, 1);
-    size_t len = strlen(doc);
-    char *body = h2o_mem_alloc_pool(&call->req->pool, len);
-    memcpy(body, doc, len);
-    wf_http_send(call->req, 200, "application/json", body, len);
-}
-
 void wf_execution_logs_then(wf_call_t *call, const PGresult *meta)
 {
+    (void)meta;
     const char *id = wf_call_param(call, "id");
     const char *follow = wf_http_query(call->req, "follow");
     if (follow == NULL || strcmp(follow, "true") != 0) {
         const char *params[2] = {id, "0"};
-        wf_db_query(call->th->db, WF_SQL_LOGS_JSON, 2, params, on_logs_json, call);
+        wf_reply_doc_query(call, WF_SQL_LOGS_JSON, 2, params, 1);
         return;
     }
-    sse_t *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        abort();
+    sse_t *s = wf_xcalloc(1, sizeof(*s));
     s->gen.proceed = on_proceed;
     s->gen.stop = on_stop;
     s->refs = 1;

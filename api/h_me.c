@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 
 static json_t *bindings_json(const wf_rbac_binding_t *b, size_t n)
 {
@@ -62,22 +63,10 @@ static void on_as_bindings(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     can_i_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_ok(call, res))
         return;
-    }
-    int n = PQntuples(res);
-    wf_rbac_binding_t *b = h2o_mem_alloc_pool(&call->req->pool, sizeof(*b) * (size_t)(n + 1));
-    size_t k = 0;
-    for (int i = 0; i < n; i++) {
-        wf_role_t role = wf_rbac_role_parse(wf_db_get(res, i, 1));
-        if (role == WF_ROLE_NONE)
-            continue;
-        b[k].subject = wf_http_strdup(call->req, wf_db_get(res, i, 0));
-        b[k].role = role;
-        b[k].namespace = wf_http_strdup(call->req, wf_db_get(res, i, 2));
-        k++;
-    }
+    wf_rbac_binding_t *b;
+    size_t k = wf_call_binding_rows(call, res, &b);
     /* The other subject is judged on its own bindings only: its groups come
      * from its identity provider and are not known here. */
     wf_principal_t other;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "platform/config.h"
 #include "tenants/policy.h"
 
@@ -20,17 +21,24 @@ typedef struct {
     bool platform;  /* the caller writes the platform layer */
 } policy_state_t;
 
-/* The namespace of the path: "*" is the root (""); NULL when invalid. */
+/* The namespace of the path: "*" is the root (""). Answers 404 and returns
+ * NULL when it is not a namespace. */
 static const char *path_namespace(wf_call_t *call)
 {
     const char *ns = wf_call_param(call, "namespace");
     if (ns != NULL && strcmp(ns, "*") == 0)
         return "";
-    return ns != NULL && wf_namespace_valid(ns) ? ns : NULL;
+    if (ns != NULL && wf_namespace_valid(ns))
+        return ns;
+    wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+    return NULL;
 }
 
-wf_policy_t *wf_policy_from_rows(const PGresult *res, const char *ns, bool skip_own_domain,
-                                 bool skip_own)
+/* The policy of `ns` from WF_SQL_POLICY_CHAIN rows; `skip_own_domain` leaves
+ * out the domain layer of `ns` itself, `skip_own` both of its layers (what
+ * a write of that layer must not loosen). NULL when out of memory. */
+static wf_policy_t *policy_from_rows(const PGresult *res, const char *ns, bool skip_own_domain,
+                                     bool skip_own)
 {
     wf_policy_t *p = wf_policy_create(ns);
     if (p == NULL)
@@ -52,6 +60,17 @@ wf_policy_t *wf_policy_from_rows(const PGresult *res, const char *ns, bool skip_
             }
         }
     }
+    return p;
+}
+
+wf_policy_t *wf_h_policy_chain(wf_call_t *call, const PGresult *res, const char *ns,
+                               bool skip_own_domain, bool skip_own)
+{
+    if (!wf_reply_ok(call, res))
+        return NULL;
+    wf_policy_t *p = policy_from_rows(res, ns, skip_own_domain, skip_own);
+    if (p == NULL)
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
     return p;
 }
 
@@ -78,17 +97,11 @@ static void on_policy_chain_for_put(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     policy_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
     /* What the new layer must not loosen: every level above; for the domain
      * layer also the platform layer of the same prefix. */
-    wf_policy_t *inherited = wf_policy_from_rows(res, st->ns, true, st->platform);
-    if (inherited == NULL) {
-        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
+    wf_policy_t *inherited = wf_h_policy_chain(call, res, st->ns, true, st->platform);
+    if (inherited == NULL)
         return;
-    }
     wf_policy_violation_t v;
     int rc = wf_policy_check_tighter(inherited, call->body, &v);
     wf_policy_destroy(inherited);
@@ -115,10 +128,8 @@ static void on_policy_chain_for_put(void *arg, const PGresult *res)
 void wf_h_policy_put(wf_call_t *call)
 {
     const char *ns = path_namespace(call);
-    if (ns == NULL) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+    if (ns == NULL)
         return;
-    }
     /* The root's policy covers every domain: platform-admins only. */
     if (ns[0] == '\0' ? !wf_call_authorize(call, WF_PERM_DOMAIN_MANAGE, NULL)
                       : !wf_call_authorize(call, WF_PERM_POLICY_MANAGE, ns))
@@ -151,15 +162,9 @@ static void on_policy_chain_for_get(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     policy_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    wf_policy_t *p = wf_h_policy_chain(call, res, st->ns, false, false);
+    if (p == NULL)
         return;
-    }
-    wf_policy_t *p = wf_policy_from_rows(res, st->ns, false, false);
-    if (p == NULL) {
-        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "out of memory");
-        return;
-    }
     json_t *layers = json_array();
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *plat = json_loads(wf_db_get(res, i, 1), 0, NULL);
@@ -180,10 +185,8 @@ static void on_policy_chain_for_get(void *arg, const PGresult *res)
 void wf_h_policy_get(wf_call_t *call)
 {
     const char *ns = path_namespace(call);
-    if (ns == NULL) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+    if (ns == NULL)
         return;
-    }
     /* The root's policy is part of every namespace's: any caller may read it. */
     if (ns[0] != '\0' && !wf_call_authorize(call, WF_PERM_POLICY_READ, ns))
         return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "auth/satoken.h"
 
 static bool name_ok(const char *s)
@@ -16,16 +17,6 @@ static bool name_ok(const char *s)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-            return false;
-    return true;
-}
-
-static bool id_ok(const char *s)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
             return false;
     return true;
 }
@@ -42,15 +33,10 @@ static json_t *sa_row(const PGresult *res, int i)
 static void on_sa_created(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(
+            call, res, WF_PROB_CONFLICT,
+            wf_http_printf(call->req, "a service account with this name exists in %s", call->ns)))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_CONFLICT, NULL,
-                        "a service account with this name exists in %s", call->ns);
-        return;
-    }
     json_t *row = sa_row(res, 0);
     json_object_set_new(row, "subject",
                         json_string(wf_http_printf(call->req, "sa:%s/%s", wf_db_get(res, 0, 1),
@@ -73,24 +59,10 @@ void wf_h_sa_create(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_SA_CREATE, 4, params, on_sa_created, call);
 }
 
-static void on_sa_list(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(arr, sa_row(res, i));
-    wf_http_json(call->req, 200,
-                 json_pack("{s:o, s:i}", "results", arr, "total", PQntuples(res)));
-}
-
 void wf_h_sa_list(wf_call_t *call)
 {
     const char *params[1] = {call->ns};
-    wf_db_query(call->th->db, WF_SQL_SA_LIST, 1, params, on_sa_list, call);
+    wf_reply_list(call, WF_SQL_SA_LIST, 1, params, sa_row);
 }
 
 /* ---- tokens -------------------------------------------------------------- */
@@ -109,14 +81,8 @@ static void on_token_created(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
     token_state_t *st = call->state;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     json_t *body = json_pack("{s:I, s:s, s:s, s:s}", "id",
                              (json_int_t)strtoll(wf_db_get(res, 0, 0), NULL, 10), "token",
                              st->token, "subject",
@@ -162,58 +128,36 @@ void wf_h_sa_token_create(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_SA_TOKEN_CREATE, 6, params, on_token_created, call);
 }
 
-static void on_token_list(void *arg, const PGresult *res)
+static json_t *token_row(const PGresult *res, int i)
 {
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
+    json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
+                          (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "description",
+                          wf_db_get(res, i, 1), "createdAt", wf_db_get(res, i, 2), "createdBy",
+                          wf_db_get(res, i, 3));
+    static const char *const opt[] = {"expiresAt", "revokedAt", "lastUsedAt"};
+    for (int k = 0; k < 3; k++) {
+        const char *v = wf_db_get(res, i, 4 + k);
+        json_object_set_new(t, opt[k], v ? json_string(v) : json_null());
     }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
-                              (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "description",
-                              wf_db_get(res, i, 1), "createdAt", wf_db_get(res, i, 2),
-                              "createdBy", wf_db_get(res, i, 3));
-        static const char *const opt[] = {"expiresAt", "revokedAt", "lastUsedAt"};
-        for (int k = 0; k < 3; k++) {
-            const char *v = wf_db_get(res, i, 4 + k);
-            json_object_set_new(t, opt[k], v ? json_string(v) : json_null());
-        }
-        json_array_append_new(arr, t);
-    }
-    wf_http_json(call->req, 200,
-                 json_pack("{s:o, s:i}", "results", arr, "total", PQntuples(res)));
+    return t;
 }
 
 void wf_h_sa_token_list(wf_call_t *call)
 {
     const char *params[2] = {call->ns, call->params[1]};
-    wf_db_query(call->th->db, WF_SQL_SA_TOKEN_LIST, 2, params, on_token_list, call);
+    wf_reply_list(call, WF_SQL_SA_TOKEN_LIST, 2, params, token_row);
 }
 
-static void on_token_revoked(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
-    wf_http_send(call->req, 204, NULL, "", 0);
-}
+static const wf_reply_one_t token_revoked = {.status = 204, .none = WF_PROB_NOT_FOUND};
 
 void wf_h_sa_token_revoke(wf_call_t *call)
 {
-    if (!id_ok(call->params[2]) || !name_ok(call->params[1])) {
+    if (!wf_http_digits(call->params[2], 18) || !name_ok(call->params[1])) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return;
     }
     const char *params[4] = {call->ns, call->params[1], call->params[2], call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_SA_TOKEN_REVOKE, 4, params, on_token_revoked, call);
+    wf_reply_one(call, WF_SQL_SA_TOKEN_REVOKE, 4, params, &token_revoked);
 }
 
 /* ---- deleting an account ---------------------------------------------------- */
@@ -221,14 +165,8 @@ void wf_h_sa_token_revoke(wf_call_t *call)
 static void on_sa_deleted(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
+    if (!wf_reply_need_row(call, res, WF_PROB_NOT_FOUND, NULL))
         return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
-        return;
-    }
     wf_http_json(call->req, 200,
                  json_pack("{s:s, s:I, s:I}", "subject",
                            wf_http_printf(call->req, "sa:%s/%s", call->ns, call->params[1]),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/reply.h"
 #include "tenants/seal.h"
 
 #define SECRET_VALUE_MAX (1024 * 1024)
@@ -54,22 +55,13 @@ static json_t *secret_row(const PGresult *res, int i)
                      wf_db_get(res, i, 3), "updatedBy", wf_db_get(res, i, 4));
 }
 
-static void on_secret_stored(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        /* Another writer stored the same version first: the value was sealed
-         * for a version that is no longer next, so it is not stored. */
-        wf_http_problem(call->req, WF_PROB_CONFLICT, NULL,
-                        "the secret was changed concurrently; set it again");
-        return;
-    }
-    wf_http_json(call->req, 200, secret_row(res, 0));
-}
+/* No row: another writer stored the same version first. The value was
+ * sealed for a version that is no longer next, so it is not stored. */
+static const wf_reply_one_t stored = {.status = 200,
+                                      .row = secret_row,
+                                      .none = WF_PROB_CONFLICT,
+                                      .none_detail =
+                                          "the secret was changed concurrently; set it again"};
 
 /* Row: domain, public key (base64, may be NULL), next version. */
 static void on_secret_target(void *arg, const PGresult *res)
@@ -123,7 +115,7 @@ static void on_secret_target(void *arg, const PGresult *res)
     hex[2 + 2 * sealed_len] = '\0';
     free(sealed);
     const char *params[6] = {call->ns, st->key, domain, version, hex, call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_SECRET_STORE, 6, params, on_secret_stored, call);
+    wf_reply_one(call, WF_SQL_SECRET_STORE, 6, params, &stored);
 }
 
 void wf_h_secret_put(wf_call_t *call)
@@ -155,38 +147,14 @@ void wf_h_secret_put(wf_call_t *call)
     wf_db_query(call->th->db, WF_SQL_SECRET_TARGET, 2, params, on_secret_target, call);
 }
 
-static void on_secret_list(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    json_t *arr = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(arr, secret_row(res, i));
-    wf_http_json(call->req, 200, json_pack("{s:o, s:i}", "results", arr, "total", PQntuples(res)));
-}
-
 void wf_h_secret_list(wf_call_t *call)
 {
     const char *params[1] = {call->ns};
-    wf_db_query(call->th->db, WF_SQL_SECRET_LIST, 1, params, on_secret_list, call);
+    wf_reply_list(call, WF_SQL_SECRET_LIST, 1, params, secret_row);
 }
 
-static void on_secret_deleted(void *arg, const PGresult *res)
-{
-    wf_call_t *call = arg;
-    if (!wf_db_ok(res)) {
-        wf_call_db_error(call, res);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such secret");
-        return;
-    }
-    wf_http_send(call->req, 204, NULL, "", 0);
-}
+static const wf_reply_one_t deleted = {
+    .status = 204, .none = WF_PROB_NOT_FOUND, .none_detail = "no such secret"};
 
 void wf_h_secret_delete(wf_call_t *call)
 {
@@ -196,5 +164,5 @@ void wf_h_secret_delete(wf_call_t *call)
         return;
     }
     const char *params[3] = {call->ns, key, call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_SECRET_DELETE, 3, params, on_secret_deleted, call);
+    wf_reply_one(call, WF_SQL_SECRET_DELETE, 3, params, &deleted);
 }

@@ -35,9 +35,8 @@ void wf_h_flow_get(wf_call_t *call);
 void wf_h_flow_delete(wf_call_t *call);
 void wf_h_flow_revisions(wf_call_t *call);
 void wf_h_flow_triggers(wf_call_t *call);
-/* Paging helpers shared by list handlers (api/h_flows.c). */
-bool wf_page_params(wf_call_t *call, char limit[16], char offset[24], int *page, int *size);
-void wf_send_page(wf_call_t *call, const PGresult *res, int page, int size);
+/* True when `s` can be a flow id (letters, digits, '-', '_', '.'; 1..100). */
+bool wf_h_flow_id_ok(const char *s);
 /* api/h_executions.c */
 void wf_h_execution_create(wf_call_t *call);
 void wf_h_execution_list(wf_call_t *call);
@@ -46,6 +45,8 @@ void wf_h_execution_kill(wf_call_t *call);
 void wf_h_execution_restart(wf_call_t *call);
 void wf_h_execution_resume(wf_call_t *call);
 void wf_h_execution_logs(wf_call_t *call);
+/* api/h_logs.c: the logs of the execution `call` names, once authorised. */
+void wf_execution_logs_then(wf_call_t *call, const PGresult *meta);
 void wf_h_webhook(wf_call_t *call);
 /* api/h_secrets.c */
 void wf_h_secret_put(wf_call_t *call);
@@ -59,11 +60,13 @@ void wf_h_grant_revoke(wf_call_t *call);
 void wf_h_policy_put(wf_call_t *call);
 void wf_h_policy_get(wf_call_t *call);
 struct wf_policy;
-/* The policy of `ns` from WF_SQL_POLICY_CHAIN rows; `skip_own_domain` leaves
- * out the domain layer of `ns` itself, `skip_own` both of its layers (what
- * a write of that layer must not loosen). NULL when out of memory. */
-struct wf_policy *wf_policy_from_rows(const PGresult *res, const char *ns, bool skip_own_domain,
-                                      bool skip_own);
+/* The policy of `ns` from the rows of a WF_SQL_POLICY_CHAIN callback;
+ * `skip_own_domain` leaves out the domain layer of `ns` itself, `skip_own`
+ * both of its layers (what a write of that layer must not loosen). Answers
+ * (5xx for a failed query, 500 when out of memory) and returns NULL when
+ * there is none; the caller destroys the policy. */
+struct wf_policy *wf_h_policy_chain(wf_call_t *call, const PGresult *res, const char *ns,
+                                    bool skip_own_domain, bool skip_own);
 /* api/h_audit.c */
 void wf_h_audit_list(wf_call_t *call);
 

@@ -188,6 +188,17 @@ const char *wf_http_query(h2o_req_t *req, const char *name)
     return NULL;
 }
 
+bool wf_http_digits(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
 char *wf_http_strdup(h2o_req_t *req, const char *s)
 {
     size_t n = strlen(s);

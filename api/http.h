@@ -51,6 +51,10 @@ const char *wf_http_query(h2o_req_t *req, const char *name);
  * or when the result holds a NUL byte. */
 char *wf_http_unescape(h2o_mem_pool_t *pool, const char *s, size_t len);
 
+/* True when `s` is 1..`max` decimal digits: a row id (bigint: 18) or a
+ * number from a path or a query string. */
+bool wf_http_digits(const char *s, size_t max);
+
 /* Pool copy of a C string / printf into the pool. */
 char *wf_http_strdup(h2o_req_t *req, const char *s);
 char *wf_http_printf(h2o_req_t *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -134,7 +134,9 @@ json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *e
         const wf_flow_input_t *in = &flow->inputs[i];
         json_t *v = given ? json_object_get(given, in->id) : NULL;
         char path[160];
-        snprintf(path, sizeof(path), "inputs.%s", in->id);
+        /* A very long id is cut in the error path, as unknown keys are below. */
+        snprintf(path, sizeof(path), "inputs.%.*s", (int)(sizeof(path) - sizeof("inputs.")),
+                 in->id);
         if (v == NULL || json_is_null(v)) {
             if (in->defaults != NULL)
                 json_object_set(out, in->id, in->defaults);

@@ -73,6 +73,7 @@ const wf_route_t *wf_route_match(const char *method, const char *path, size_t pa
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
+    (void)self;
     wf_gw_thread_t *th = wf_gw_thread_of(req);
     char method[16];
     if (req->method.len >= sizeof(method)) {
