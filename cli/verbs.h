@@ -2,7 +2,7 @@
 #ifndef WF_CLI_VERBS_H
 #define WF_CLI_VERBS_H
 
-int weft_flow_main(int argc, char **argv);      /* cli/flow_validate.c: `weft flow validate` */
+int weft_flow_validate_main(int argc, char **argv); /* cli/flow_validate.c */
 int weft_expr_main(int argc, char **argv);      /* cli/expr_eval.c: `weft expr eval` */
 int weft_flows_main(int argc, char **argv);     /* cli/v_flow.c: `weft flow ...` (all verbs) */
 int weft_login_main(int argc, char **argv);     /* cli/v_login.c */
