@@ -190,8 +190,8 @@ void weft_usage_local(FILE *out, const weft_usage_t *u)
 /* Finds the row `a` (an option argument) names in `opts`, else in `globals`
  * (then *global is set). *inline_val is the "=VALUE" part of a long option
  * or what follows a short one, else NULL. NULL when no row matches. */
-static const weft_opt_t *find_opt(const weft_opt_t *opts, const weft_opt_t *globals,
-                                  const char *a, bool *global, const char **inline_val)
+static const weft_opt_t *find_opt(const weft_opt_t *opts, const weft_opt_t *globals, const char *a,
+                                  bool *global, const char **inline_val)
 {
     const weft_opt_t *o;
     *global = false;
@@ -216,8 +216,8 @@ static const weft_opt_t *find_opt(const weft_opt_t *opts, const weft_opt_t *glob
 
 /* An argument no row matches (or a flag given a value). Local verbs word
  * the error themselves and may take it as a positional argument. */
-static int unknown_opt(weft_t *w, const char *prog, const weft_opt_t *o, const char *a,
-                       bool local, weft_opt_fn fn, void *ud)
+static int unknown_opt(weft_t *w, const char *prog, const weft_opt_t *o, const char *a, bool local,
+                       weft_opt_fn fn, void *ud)
 {
     if (local) {
         int rc = fn(w, ud, WEFT_OPT_OTHER, a);

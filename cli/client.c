@@ -336,7 +336,8 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
     json_t *e;
     json_array_foreach(errors, i, e)
     {
-        const char *path = wf_json_str(e, "path"), *msg = wf_json_str(e, "message"), *note = wf_json_str(e, "note");
+        const char *path = wf_json_str(e, "path"), *msg = wf_json_str(e, "message"),
+                   *note = wf_json_str(e, "note");
         json_int_t line = json_integer_value(json_object_get(e, "line"));
         json_int_t col = json_integer_value(json_object_get(e, "col"));
         const char *f = file ? file : wf_json_str(e, "file");
@@ -445,8 +446,7 @@ static void sse_line(sse_t *s, const char *l, size_t n)
     if (klen == 5 && memcmp(l, "event", 5) == 0) {
         snprintf(s->event, sizeof(s->event), "%.*s", (int)vlen, v);
     } else if (klen == 4 && memcmp(l, "data", 4) == 0) {
-        if ((s->data.len > 0 && buf_put(&s->data, "\n", 1) != 0) ||
-            buf_put(&s->data, v, vlen) != 0)
+        if ((s->data.len > 0 && buf_put(&s->data, "\n", 1) != 0) || buf_put(&s->data, v, vlen) != 0)
             s->nomem = true;
     }
 }

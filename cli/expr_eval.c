@@ -69,8 +69,8 @@ int weft_expr_main(int argc, char **argv)
         return help ? WEFT_EXIT_OK : WEFT_EXIT_USAGE;
     }
     weft_t w;
-    int rc = weft_parse_local(&w, "weft expr", &usage, options, on_opt, &vars_file, argc - 1,
-                              argv + 1);
+    int rc =
+        weft_parse_local(&w, "weft expr", &usage, options, on_opt, &vars_file, argc - 1, argv + 1);
     if (rc != 0)
         goto out;
     rc = WEFT_EXIT_USAGE;

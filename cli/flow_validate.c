@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/args.h"
-#include "cli/flowfiles.h"
+#include "cli/files.h"
 #include "cli/verbs.h"
 #include "flow/flow.h"
 
@@ -76,8 +76,7 @@ int weft_flow_validate_main(int argc, char **argv)
     weft_t w;
     bool json = false;
     weft_paths_t files = {0};
-    int rc = weft_parse_local(&w, "weft flow validate", &usage, options, on_opt, &json, argc,
-                              argv);
+    int rc = weft_parse_local(&w, "weft flow validate", &usage, options, on_opt, &json, argc, argv);
     if (rc != 0)
         goto out;
     for (int i = 0; i < w.npos; i++) {

@@ -11,7 +11,7 @@
 
 #include "cli/client.h"
 #include "cli/diff.h"
-#include "cli/flowfiles.h"
+#include "cli/files.h"
 #include "cli/out.h"
 #include "cli/scope.h"
 #include "cli/verb.h"
@@ -54,45 +54,6 @@ static void set_free(flow_set_t *s)
         free(s->items[i].id);
     }
     free(s->items);
-}
-
-static int read_file(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return -1;
-    char *buf = NULL;
-    size_t n = 0, cap = 0, got;
-    char chunk[8192];
-    int err = 0;
-    while (err == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (n + got + 1 > cap) {
-            /* The file's size, not ours: no memory is an error for it. */
-            cap = (n + got + 1) * 2;
-            char *more = realloc(buf, cap);
-            if (more == NULL) {
-                err = ENOMEM;
-                break;
-            }
-            buf = more;
-        }
-        memcpy(buf + n, chunk, got);
-        n += got;
-    }
-    if (err == 0 && ferror(f))
-        err = EIO;
-    fclose(f);
-    if (err) {
-        free(buf);
-        errno = err;
-        return -1;
-    }
-    if (buf == NULL)
-        buf = wf_xstrdup("");
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
 }
 
 static bool in_prefix(const char *ns, const char *prefix)
@@ -157,7 +118,7 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
     size_t invalid = 0;
     for (size_t i = 0; i < s->count; i++) {
         local_flow_t *f = &s->items[i];
-        if (read_file(f->path, &f->text, &f->len) != 0) {
+        if (weft_read_file(f->path, &f->text, &f->len) != 0) {
             fprintf(stderr, "%s: error: cannot read: %s\n", f->path, strerror(errno));
             invalid++;
             continue;
@@ -496,9 +457,7 @@ static int flow_get(int argc, char **argv)
     int rc = weft_parse(&w, "weft flow get", &u, get_table, get_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "GET", "/api/v1/flows/%s/%s", NULL, &r);
     if (rc != 0)
         goto out;
     if (o.source) {
@@ -506,9 +465,12 @@ static int flow_get(int argc, char **argv)
         fputs(s ? s : "", stdout);
     } else {
         static const weft_col_t cols[] = {
-            {"NAMESPACE", "namespace", NULL}, {"ID", "id", NULL},
-            {"REVISION", "revision", NULL},   {"DISABLED", "disabled", NULL},
-            {"UPDATED", "updated", NULL},     {"BY", "updatedBy", NULL},
+            {"NAMESPACE", "namespace", NULL},
+            {"ID", "id", NULL},
+            {"REVISION", "revision", NULL},
+            {"DISABLED", "disabled", NULL},
+            {"UPDATED", "updated", NULL},
+            {"BY", "updatedBy", NULL},
             {NULL, NULL, NULL},
         };
         static const weft_view_t view = {NULL, cols, NULL};
@@ -581,14 +543,11 @@ static int flow_delete(int argc, char **argv)
     int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/flows/%s/%s", NULL, &r);
     if (rc == 0)
-        weft_out_result(&w,
-                        json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1],
-                                  "deleted", 1),
-                        "deleted  %s/%s", w.pos[0], w.pos[1]);
+        weft_out_result(
+            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1], "deleted", 1),
+            "deleted  %s/%s", w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -604,9 +563,7 @@ static int flow_revisions(int argc, char **argv)
     int rc = weft_parse(&w, "weft flow revisions", &u, rev_table, get_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s/revisions", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "GET", "/api/v1/flows/%s/%s/revisions", NULL, &r);
     if (rc != 0)
         goto out;
     size_t i;
@@ -664,7 +621,7 @@ static int flow_triggers(int argc, char **argv)
         "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
         2, 2};
     static const weft_col_t cols[] = {
-        {"TRIGGER", "id", NULL},          {"TYPE", "type", cell_type},
+        {"TRIGGER", "id", NULL},           {"TYPE", "type", cell_type},
         {"LAST FIRED", "lastFired", NULL}, {"NEXT", "nextFire", NULL},
         {"STATUS", "status", cell_status}, {NULL, NULL, NULL},
     };

@@ -10,8 +10,10 @@
 #include "cli/client.h"
 #include "cli/contexts.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 /* ---- login ---------------------------------------------------------------- */
 
@@ -31,6 +33,7 @@ static const weft_opt_t login_table[] = {
 
 static int login_opt(weft_t *w, void *ud, int id, const char *val)
 {
+    (void)w;
     login_opts_t *o = ud;
     switch (id) {
     case L_NAME:
@@ -134,7 +137,7 @@ int weft_login_main(int argc, char **argv)
     }
     weft_config_put(&cfg, name, url, token);
     free(cfg.current);
-    cfg.current = strdup(name);
+    cfg.current = wf_xstrdup(name);
     rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
     if (rc == 0)
         fprintf(stderr, "logged in to %s%s%s; context '%s' saved in %s and now current\n", url,
@@ -210,7 +213,7 @@ static int context_change(int argc, char **argv, int remove)
             weft_config_remove(&cfg, name);
         } else {
             free(cfg.current);
-            cfg.current = strdup(name);
+            cfg.current = wf_xstrdup(name);
         }
         rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
         if (rc == 0)
@@ -252,9 +255,7 @@ static char *join(const json_t *arr)
     json_t *x;
     json_array_foreach(arr, i, x) len +=
         strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
-    char *s = calloc(1, len);
-    if (s == NULL)
-        abort();
+    char *s = wf_xcalloc(1, len);
     json_array_foreach(arr, i, x)
     {
         if (i > 0)
@@ -264,50 +265,45 @@ static char *join(const json_t *arr)
     return s;
 }
 
-int weft_me_main(int argc, char **argv)
+/* A binding's namespace; none is the platform. */
+static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
 {
-    static const weft_usage_t u = {"weft me",
-                                   "Who the server thinks you are: subject, groups, platform "
-                                   "roles and role bindings.",
-                                   0, 0};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft me", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
-    if (rc != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-        goto out;
-    }
-    char *groups = join(json_object_get(r.json, "groups"));
-    char *roles = join(json_object_get(r.json, "platformRoles"));
-    const char *issuer = json_string_value(json_object_get(r.json, "issuer"));
-    printf("subject:         %s\n", json_string_value(json_object_get(r.json, "subject")));
+    (void)w;
+    const char *ns = json_string_value(json_object_get(row, member));
+    return wf_xstrdup(ns && ns[0] ? ns : "(platform)");
+}
+
+static void print_me(const weft_t *w, const json_t *me)
+{
+    char *groups = join(json_object_get(me, "groups"));
+    char *roles = join(json_object_get(me, "platformRoles"));
+    const char *issuer = json_string_value(json_object_get(me, "issuer"));
+    printf("subject:         %s\n", json_string_value(json_object_get(me, "subject")));
     if (issuer != NULL && issuer[0] != '\0')
         printf("issuer:          %s\n", issuer);
     printf("groups:          %s\n", groups[0] ? groups : "-");
     printf("platform roles:  %s\n", roles[0] ? roles : "-");
     free(groups);
     free(roles);
-    json_t *b = json_object_get(r.json, "bindings");
+    const json_t *b = json_object_get(me, "bindings");
     if (json_array_size(b) > 0) {
+        static const weft_col_t cols[] = {
+            {"SUBJECT", "subject", NULL},
+            {"ROLE", "role", NULL},
+            {"NAMESPACE", "namespace", cell_scope},
+            {NULL, NULL, NULL},
+        };
         printf("\n");
-        weft_table_t *t = weft_table_create(3, "SUBJECT", "ROLE", "NAMESPACE");
-        size_t i;
-        json_t *x;
-        json_array_foreach(b, i, x)
-        {
-            const char *ns = json_string_value(json_object_get(x, "namespace"));
-            weft_table_row(t, json_string_value(json_object_get(x, "subject")),
-                           json_string_value(json_object_get(x, "role")),
-                           ns && ns[0] ? ns : "(platform)");
-        }
-        weft_table_print(&w, t);
+        weft_print_table(w, cols, b);
     }
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+}
+
+int weft_me_main(int argc, char **argv)
+{
+    static const weft_usage_t u = {"weft me",
+                                   "Who the server thinks you are: subject, groups, platform "
+                                   "roles and role bindings.",
+                                   0, 0};
+    static const weft_view_t view = {NULL, NULL, print_me};
+    return weft_get_verb(argc, argv, "weft me", &u, "/api/v1/me", &view);
 }

@@ -1,6 +1,8 @@
-#include "cli/flowfiles.h"
+#include "cli/files.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,4 +81,43 @@ bool weft_flow_files(weft_paths_t *p, const char *arg)
     }
     collect(p, arg, 0);
     return true;
+}
+
+int weft_read_file(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    char chunk[8192];
+    int err = 0;
+    while (err == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (n + got + 1 > cap) {
+            /* The file's size, not ours: no memory is an error for it. */
+            cap = (n + got + 1) * 2;
+            char *more = realloc(buf, cap);
+            if (more == NULL) {
+                err = ENOMEM;
+                break;
+            }
+            buf = more;
+        }
+        memcpy(buf + n, chunk, got);
+        n += got;
+    }
+    if (err == 0 && ferror(f))
+        err = errno ? errno : EIO;
+    fclose(f);
+    if (err) {
+        free(buf);
+        errno = err;
+        return -1;
+    }
+    if (buf == NULL)
+        buf = wf_xstrdup("");
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
 }
