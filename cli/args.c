@@ -126,6 +126,13 @@ static void usage(FILE *out, const weft_usage_t *u, const weft_opt_t *opts)
                  "execution FAILED or KILLED), 2 usage, configuration or connection error.\n");
 }
 
+int weft_opt_set(weft_t *w, void *ud, int id, const char *val)
+{
+    (void)w;
+    ((const char **)ud)[id] = val ? val : "";
+    return 0;
+}
+
 static const weft_opt_t *find_long(const weft_opt_t *opts, const char *name, size_t len)
 {
     for (const weft_opt_t *o = opts; o != NULL && o->name != NULL; o++)

@@ -44,6 +44,11 @@ typedef struct weft_opt {
  * or -1 after printing why the value is wrong. */
 typedef int (*weft_opt_fn)(weft_t *w, void *ud, int id, const char *val);
 
+/* The callback of verbs whose options are plain values: `ud` is an array of
+ * `const char *` indexed by the rows' ids (0, 1, ...); an option stores its
+ * value, a flag stores "" (so a flag given is non-NULL). */
+int weft_opt_set(weft_t *w, void *ud, int id, const char *val);
+
 /* Usage text of a verb: the synopsis line(s) and a paragraph. */
 typedef struct weft_usage {
     const char *synopsis; /* "weft flow apply -f DIR|FILE... [options]" */

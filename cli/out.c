@@ -397,21 +397,25 @@ char *weft_cell_yesno(const weft_t *w, const json_t *row, const char *member)
     return wf_xstrdup(json_is_true(json_object_get(row, member)) ? "yes" : "no");
 }
 
-char *weft_cell_join(const weft_t *w, const json_t *row, const char *member)
+char *weft_join(const json_t *arr, const char *sep)
 {
-    (void)w;
-    const json_t *arr = json_object_get(row, member);
     size_t i, len = 1;
     const json_t *x;
-    json_array_foreach(arr, i, x) len += json_string_length(x) + 1;
+    json_array_foreach(arr, i, x) len += json_string_length(x) + strlen(sep);
     char *s = wf_xcalloc(1, len);
     json_array_foreach(arr, i, x)
     {
         if (i > 0)
-            strcat(s, ",");
+            strcat(s, sep);
         strcat(s, json_string_value(x) ? json_string_value(x) : "");
     }
     return s;
+}
+
+char *weft_cell_join(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    return weft_join(json_object_get(row, member), ",");
 }
 
 /* ---- colours and JSON helpers --------------------------------------------- */

@@ -60,6 +60,9 @@ int weft_print(const weft_t *w, const json_t *doc, const weft_view_t *v);
 const char *weft_state_color(const weft_t *w, const char *state);
 const char *weft_color_reset(const weft_t *w);
 
+/* The strings of `arr` joined by `sep` (a new string; "" for none). */
+char *weft_join(const json_t *arr, const char *sep);
+
 /* Member of a JSON object as text: strings as they are, numbers and booleans
  * printed, null or absent as NULL. `buf` holds number texts. */
 const char *weft_jtext(const json_t *o, const char *key, char *buf, size_t size);

@@ -404,22 +404,10 @@ int weft_rbac_main(int argc, char **argv)
 
 /* ---- auth can-i ---------------------------------------------------------------- */
 
-typedef struct {
-    const char *as;
-} can_i_opts_t;
-
 static const weft_opt_t can_i_table[] = {
     {"as", 0, "SUBJECT", 0, "ask for another subject (admins only)"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int can_i_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    (void)id;
-    ((can_i_opts_t *)ud)->as = val;
-    return 0;
-}
 
 static int auth_can_i(int argc, char **argv)
 {
@@ -431,16 +419,16 @@ static int auth_can_i(int argc, char **argv)
         "Exit 0 when allowed, 1 when denied.",
         2, 2};
     weft_t w;
-    can_i_opts_t o = {0};
+    const char *as = NULL;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, can_i_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, weft_opt_set, &as, argc, argv);
     if (rc != 0)
         goto out;
     char *path = weft_pathf("/api/v1/auth/can-i?action=%s&namespace=%s", w.pos[0], w.pos[1]);
-    if (o.as != NULL) {
-        char *as = weft_pathf("&as=%s", o.as), *full = wf_xasprintf("%s%s", path, as);
+    if (as != NULL) {
+        char *q = weft_pathf("&as=%s", as), *full = wf_xasprintf("%s%s", path, q);
         free(path);
-        free(as);
+        free(q);
         path = full;
     }
     rc = weft_request(&w, "GET", path, NULL, &r);

@@ -26,17 +26,6 @@ static const weft_opt_t list_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-typedef struct {
-    const char *v[F_COUNT];
-} list_opts_t;
-
-static int list_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    ((list_opts_t *)ud)->v[id] = val;
-    return 0;
-}
-
 /* A denial names its reason: the column the reader looks for. */
 static char *cell_result(const weft_t *w, const json_t *row, const char *member)
 {
@@ -60,17 +49,17 @@ static int audit_list(int argc, char **argv)
         "When more entries exist, the last line gives the --before value of the next page.",
         0, 0};
     weft_t w;
-    list_opts_t o = {0};
+    const char *v[F_COUNT] = {0};
     weft_resp_t r = {0};
     char *path = NULL;
-    int rc = weft_parse(&w, "weft audit list", &u, list_table, list_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft audit list", &u, list_table, weft_opt_set, v, argc, argv);
     if (rc != 0)
         goto out;
     path = wf_xstrdup("/api/v1/audit");
     for (int i = 0; i < F_COUNT; i++) {
-        if (o.v[i] == NULL)
+        if (v[i] == NULL)
             continue;
-        char *q = weft_pathf("%s=%s", filter_param[i], o.v[i]);
+        char *q = weft_pathf("%s=%s", filter_param[i], v[i]);
         char *n = wf_xasprintf("%s%c%s", path, strchr(path, '?') ? '&' : '?', q);
         free(q);
         free(path);

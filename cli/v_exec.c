@@ -393,23 +393,10 @@ out:
 
 /* ---- logs ---------------------------------------------------------------- */
 
-typedef struct {
-    bool follow;
-} logs_opts_t;
-
 static const weft_opt_t logs_table[] = {
     {"follow", 'F', NULL, 0, "stream new lines until the execution ends"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int logs_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    (void)id;
-    (void)val;
-    ((logs_opts_t *)ud)->follow = true;
-    return 0;
-}
 
 int weft_logs_main(int argc, char **argv)
 {
@@ -419,12 +406,12 @@ int weft_logs_main(int argc, char **argv)
                                    "line).",
                                    1, 1};
     weft_t w;
-    logs_opts_t o = {0};
+    const char *follow = NULL;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft logs", &u, logs_table, logs_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft logs", &u, logs_table, weft_opt_set, &follow, argc, argv);
     if (rc != 0)
         goto out;
-    if (o.follow) {
+    if (follow != NULL) {
         rc = follow_logs(&w, w.pos[0], 0);
         goto out;
     }

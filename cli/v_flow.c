@@ -445,40 +445,65 @@ static int get_opt(weft_t *w, void *ud, int id, const char *val)
     return 0;
 }
 
+/* The flow source `doc` holds (a flow or one of its revisions). */
+static void print_source(const json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(doc, "source"));
+    fputs(s ? s : "", stdout);
+}
+
+/* flow get and flow revisions: GET `path` and print it, or with --source or
+ * --revision N the source it holds. */
+static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t *u,
+                     const weft_opt_t *opts, const char *path, const weft_view_t *view)
+{
+    weft_t w;
+    get_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, prog, u, opts, get_opt, &o, argc, argv);
+    if (rc == 0)
+        rc = weft_request_at(&w, "GET", path, NULL, &r);
+    if (rc != 0)
+        goto out;
+    if (o.source) {
+        print_source(r.json);
+    } else if (o.revision > 0) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(r.json, i, x)
+        {
+            if (json_integer_value(json_object_get(x, "revision")) == o.revision) {
+                print_source(x);
+                goto out;
+            }
+        }
+        weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
+        rc = WEFT_EXIT_FAIL;
+    } else {
+        weft_print(&w, r.json, view);
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
 static int flow_get(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow get NAMESPACE ID [--source]",
                                    "Shows a flow: a summary, its source (--source) or the "
                                    "API document (-o json|yaml).",
                                    2, 2};
-    weft_t w;
-    get_opts_t o = {0};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow get", &u, get_table, get_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "GET", "/api/v1/flows/%s/%s", NULL, &r);
-    if (rc != 0)
-        goto out;
-    if (o.source) {
-        const char *s = json_string_value(json_object_get(r.json, "source"));
-        fputs(s ? s : "", stdout);
-    } else {
-        static const weft_col_t cols[] = {
-            {"NAMESPACE", "namespace", NULL},
-            {"ID", "id", NULL},
-            {"REVISION", "revision", NULL},
-            {"DISABLED", "disabled", NULL},
-            {"UPDATED", "updated", NULL},
-            {"BY", "updatedBy", NULL},
-            {NULL, NULL, NULL},
-        };
-        static const weft_view_t view = {NULL, cols, NULL};
-        weft_print(&w, r.json, &view);
-    }
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"NAMESPACE", "namespace", NULL},
+        {"ID", "id", NULL},
+        {"REVISION", "revision", NULL},
+        {"DISABLED", "disabled", NULL},
+        {"UPDATED", "updated", NULL},
+        {"BY", "updatedBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    return flow_show(argc, argv, "weft flow get", &u, get_table, "/api/v1/flows/%s/%s", &view);
 }
 
 /* The first line of the description, at most 60 bytes. */
@@ -557,30 +582,6 @@ static int flow_revisions(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
                                    "Lists a flow's revisions, or prints the source of one.", 2, 2};
-    weft_t w;
-    get_opts_t o = {0};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow revisions", &u, rev_table, get_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "GET", "/api/v1/flows/%s/%s/revisions", NULL, &r);
-    if (rc != 0)
-        goto out;
-    size_t i;
-    json_t *x;
-    if (o.revision > 0) {
-        json_array_foreach(r.json, i, x)
-        {
-            if (json_integer_value(json_object_get(x, "revision")) == o.revision) {
-                const char *s = json_string_value(json_object_get(x, "source"));
-                fputs(s ? s : "", stdout);
-                goto out;
-            }
-        }
-        weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
-        rc = WEFT_EXIT_FAIL;
-        goto out;
-    }
     static const weft_col_t cols[] = {
         {"REVISION", "revision", NULL},
         {"CREATED", "created", NULL},
@@ -588,14 +589,10 @@ static int flow_revisions(int argc, char **argv)
         {NULL, NULL, NULL},
     };
     static const weft_view_t view = {NULL, cols, NULL};
-    weft_print(&w, r.json, &view);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return flow_show(argc, argv, "weft flow revisions", &u, rev_table,
+                     "/api/v1/flows/%s/%s/revisions", &view);
 }
 
-/* The executors record each trigger's state; this is where a consumer team
- * sees why a cross-team trigger does not fire. */
 /* The last part of the trigger type ("io.weft.trigger.Schedule" → "Schedule"). */
 static char *cell_type(const weft_t *w, const json_t *row, const char *member)
 {

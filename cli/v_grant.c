@@ -13,12 +13,7 @@
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 
-enum { OPT_TO = 1, OPT_FLOWS, OPT_EVENTS, OPT_SUBFLOW };
-
-typedef struct {
-    const char *to, *flows, *events;
-    bool subflow;
-} create_opts_t;
+enum { OPT_TO, OPT_FLOWS, OPT_EVENTS, OPT_SUBFLOW, OPT_COUNT };
 
 static const weft_opt_t create_table[] = {
     {"to", 0, "NAMESPACE", OPT_TO, "the consumer namespace (prefix) the grant is for"},
@@ -28,27 +23,6 @@ static const weft_opt_t create_table[] = {
     {"subflow", 0, NULL, OPT_SUBFLOW, "also let the consumer call these flows as subflows"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int create_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    create_opts_t *o = ud;
-    switch (id) {
-    case OPT_TO:
-        o->to = val;
-        break;
-    case OPT_FLOWS:
-        o->flows = val;
-        break;
-    case OPT_EVENTS:
-        o->events = val;
-        break;
-    case OPT_SUBFLOW:
-        o->subflow = true;
-        break;
-    }
-    return 0;
-}
 
 /* "a,b,c" as a JSON array of strings (empty items dropped). */
 static json_t *split_list(const char *s)
@@ -76,19 +50,20 @@ static int grant_create(int argc, char **argv)
         "the consumer call these flows as subflows.",
         1, 1};
     weft_t w;
-    create_opts_t o = {0};
+    const char *o[OPT_COUNT] = {0};
     weft_resp_t r = {0};
     json_t *body = NULL;
-    int rc = weft_parse(&w, "weft grant create", &u, create_table, create_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft grant create", &u, create_table, weft_opt_set, o, argc, argv);
     if (rc != 0)
         goto out;
-    if (o.to == NULL || o.flows == NULL) {
+    if (o[OPT_TO] == NULL || o[OPT_FLOWS] == NULL) {
         weft_err(&w, "--to and --flows are required (--flows '*' shares every flow)");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o.flows), "to", o.to, "events",
-                     split_list(o.events ? o.events : "SUCCESS"), "subflow", o.subflow);
+    body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o[OPT_FLOWS]), "to", o[OPT_TO],
+                     "events", split_list(o[OPT_EVENTS] ? o[OPT_EVENTS] : "SUCCESS"), "subflow",
+                     o[OPT_SUBFLOW] != NULL);
     rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
     if (rc != 0)
         goto out;
@@ -96,7 +71,7 @@ static int grant_create(int argc, char **argv)
         weft_out_doc(&w, r.json);
     } else {
         char b[32];
-        printf("granted  %s -> %s  id %s\n", w.pos[0], o.to,
+        printf("granted  %s -> %s  id %s\n", w.pos[0], o[OPT_TO],
                weft_jtext(r.json, "id", b, sizeof(b)));
     }
 out:

@@ -17,12 +17,7 @@
 
 /* ---- login ---------------------------------------------------------------- */
 
-typedef struct {
-    const char *name;
-    int token_stdin, no_verify;
-} login_opts_t;
-
-enum { L_NAME, L_STDIN, L_NO_VERIFY };
+enum { L_NAME, L_STDIN, L_NO_VERIFY, L_COUNT };
 
 static const weft_opt_t login_table[] = {
     {"name", 0, "NAME", L_NAME, "context name (default: the server's host:port)"},
@@ -30,24 +25,6 @@ static const weft_opt_t login_table[] = {
     {"no-verify", 0, NULL, L_NO_VERIFY, "save without checking the token with GET /api/v1/me"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int login_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    login_opts_t *o = ud;
-    switch (id) {
-    case L_NAME:
-        o->name = val;
-        break;
-    case L_STDIN:
-        o->token_stdin = 1;
-        break;
-    case L_NO_VERIFY:
-        o->no_verify = 1;
-        break;
-    }
-    return 0;
-}
 
 /* Reads one line from stdin into `buf` without echo on a terminal. */
 static int read_token(char *buf, size_t size)
@@ -90,13 +67,13 @@ int weft_login_main(int argc, char **argv)
         "command line:  weft login --url https://weft.example.com --token-stdin < token.txt",
         0, 0};
     weft_t w;
-    login_opts_t o = {0};
+    const char *o[L_COUNT] = {0};
     char token[8192];
-    int rc = weft_parse(&w, "weft login", &u, login_table, login_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft login", &u, login_table, weft_opt_set, o, argc, argv);
     if (rc != 0)
         goto out_parse;
     const char *url = w.url;
-    if (url == NULL || !o.token_stdin) {
+    if (url == NULL || o[L_STDIN] == NULL) {
         weft_err(&w, "login needs --url URL and --token-stdin (the token is read from stdin)");
         rc = WEFT_EXIT_USAGE;
         goto out;
@@ -112,13 +89,13 @@ int weft_login_main(int argc, char **argv)
         goto out;
     }
     char name[256];
-    if (o.name != NULL)
-        snprintf(name, sizeof(name), "%s", o.name);
+    if (o[L_NAME] != NULL)
+        snprintf(name, sizeof(name), "%s", o[L_NAME]);
     else
         default_name(url, name, sizeof(name));
     const char *subject = NULL;
     weft_resp_t r = {0};
-    if (!o.no_verify) {
+    if (o[L_NO_VERIFY] == NULL) {
         w.url = url;
         w.token = token;
         rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
@@ -152,19 +129,26 @@ out_parse:
 
 /* ---- context ---------------------------------------------------------------- */
 
+/* Parses a context verb and loads the config file. Returns 0, or what to
+ * hand weft_done. */
+static int context_open(weft_t *w, weft_config_t *cfg, const char *prog, const weft_usage_t *u,
+                        int argc, char **argv)
+{
+    int rc = weft_parse(w, prog, u, NULL, NULL, NULL, argc, argv);
+    if (rc == 0 && weft_config_load(w, cfg) != 0)
+        rc = WEFT_EXIT_USAGE;
+    return rc;
+}
+
 static int context_list(int argc, char **argv)
 {
     static const weft_usage_t u = {
         "weft context list", "Lists the contexts of the config file (never their tokens).", 0, 0};
     weft_t w;
-    int rc = weft_parse(&w, "weft context list", &u, NULL, NULL, NULL, argc, argv);
+    weft_config_t cfg;
+    int rc = context_open(&w, &cfg, "weft context list", &u, argc, argv);
     if (rc != 0)
         return weft_done(&w, rc);
-    weft_config_t cfg;
-    if (weft_config_load(&w, &cfg) != 0) {
-        weft_dispose(&w);
-        return WEFT_EXIT_USAGE;
-    }
     if (w.fmt != WEFT_OUT_TABLE) {
         json_t *arr = json_array();
         for (size_t i = 0; i < cfg.count; i++)
@@ -183,8 +167,7 @@ static int context_list(int argc, char **argv)
         weft_table_print(&w, t);
     }
     weft_config_dispose(&cfg);
-    weft_dispose(&w);
-    return 0;
+    return weft_done(&w, 0);
 }
 
 static int context_change(int argc, char **argv, int remove)
@@ -195,15 +178,11 @@ static int context_change(int argc, char **argv, int remove)
                                        "Removes context NAME and its token from the config file.",
                                        1, 1};
     weft_t w;
-    int rc = weft_parse(&w, remove ? "weft context delete" : "weft context use",
-                        remove ? &del_u : &use_u, NULL, NULL, NULL, argc, argv);
+    weft_config_t cfg;
+    int rc = context_open(&w, &cfg, remove ? "weft context delete" : "weft context use",
+                          remove ? &del_u : &use_u, argc, argv);
     if (rc != 0)
         return weft_done(&w, rc);
-    weft_config_t cfg;
-    if (weft_config_load(&w, &cfg) != 0) {
-        weft_dispose(&w);
-        return WEFT_EXIT_USAGE;
-    }
     const char *name = w.pos[0];
     if (weft_config_find(&cfg, name) == NULL) {
         weft_err(&w, "no context '%s' in %s", name, cfg.path);
@@ -220,8 +199,7 @@ static int context_change(int argc, char **argv, int remove)
             fprintf(stderr, remove ? "context '%s' deleted\n" : "now using context '%s'\n", name);
     }
     weft_config_dispose(&cfg);
-    weft_dispose(&w);
-    return rc;
+    return weft_done(&w, rc);
 }
 
 static int context_use(int argc, char **argv)
@@ -249,22 +227,6 @@ int weft_context_main(int argc, char **argv)
 
 /* ---- me ------------------------------------------------------------------- */
 
-static char *join(const json_t *arr)
-{
-    size_t len = 1, i;
-    json_t *x;
-    json_array_foreach(arr, i, x) len +=
-        strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
-    char *s = wf_xcalloc(1, len);
-    json_array_foreach(arr, i, x)
-    {
-        if (i > 0)
-            strcat(s, ", ");
-        strcat(s, json_string_value(x) ? json_string_value(x) : "");
-    }
-    return s;
-}
-
 /* A binding's namespace; none is the platform. */
 static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
 {
@@ -275,8 +237,8 @@ static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
 
 static void print_me(const weft_t *w, const json_t *me)
 {
-    char *groups = join(json_object_get(me, "groups"));
-    char *roles = join(json_object_get(me, "platformRoles"));
+    char *groups = weft_join(json_object_get(me, "groups"), ", ");
+    char *roles = weft_join(json_object_get(me, "platformRoles"), ", ");
     const char *issuer = json_string_value(json_object_get(me, "issuer"));
     printf("subject:         %s\n", json_string_value(json_object_get(me, "subject")));
     if (issuer != NULL && issuer[0] != '\0')

@@ -75,22 +75,10 @@ static int policy_get(int argc, char **argv)
     return weft_done(&w, rc);
 }
 
-typedef struct {
-    const char *file;
-} set_opts_t;
-
 static const weft_opt_t set_table[] = {
     {"file", 'f', "FILE", 0, "take the whole policy from a JSON file (\"-\": stdin)"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int set_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    (void)id;
-    ((set_opts_t *)ud)->file = val;
-    return 0;
-}
 
 static json_t *read_file_doc(weft_t *w, const char *name)
 {
@@ -169,17 +157,17 @@ static int policy_set(int argc, char **argv)
         "the inherited value and the namespace it comes from.",
         1, -1};
     weft_t w;
-    set_opts_t o = {0};
+    const char *file = NULL;
     json_t *doc = NULL;
-    int rc = weft_parse(&w, "weft policy set", &u, set_table, set_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft policy set", &u, set_table, weft_opt_set, &file, argc, argv);
     if (rc != 0)
         goto out;
-    if ((o.file != NULL) == (w.npos > 1)) {
+    if ((file != NULL) == (w.npos > 1)) {
         weft_err(&w, "give either KEY=VALUE arguments or --file FILE");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    doc = o.file ? read_file_doc(&w, o.file) : pairs_doc(&w, 1);
+    doc = file ? read_file_doc(&w, file) : pairs_doc(&w, 1);
     if (doc == NULL || !json_is_object(doc)) {
         if (doc != NULL)
             weft_err(&w, "the policy must be a JSON object");

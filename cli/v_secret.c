@@ -142,22 +142,10 @@ static int value_body(const sbuf_t *v, sbuf_t *body)
     return sbuf_add(body, "\"}", 2);
 }
 
-typedef struct {
-    const char *from_file;
-} set_opts_t;
-
 static const weft_opt_t set_table[] = {
     {"from-file", 0, "FILE", 0, "take the value from FILE, byte for byte"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int set_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    (void)id;
-    ((set_opts_t *)ud)->from_file = val;
-    return 0;
-}
 
 static int secret_set(int argc, char **argv)
 {
@@ -169,19 +157,19 @@ static int secret_set(int argc, char **argv)
         "with {{ secret('KEY') }}.",
         2, 2};
     weft_t w;
-    set_opts_t o = {0};
+    const char *from_file = NULL;
     sbuf_t value = {0}, body = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret set", &u, set_table, set_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft secret set", &u, set_table, weft_opt_set, &from_file, argc, argv);
     if (rc != 0)
         goto out;
-    FILE *f = o.from_file ? fopen(o.from_file, "rb") : stdin;
+    FILE *f = from_file ? fopen(from_file, "rb") : stdin;
     if (f == NULL) {
-        weft_err(&w, "cannot read %s: %s", o.from_file, strerror(errno));
+        weft_err(&w, "cannot read %s: %s", from_file, strerror(errno));
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    int rr = read_value(f, o.from_file != NULL, &value);
+    int rr = read_value(f, from_file != NULL, &value);
     if (f != stdin)
         fclose(f);
     if (rr != 0 || value.len == 0) {

@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-
 int weft_request_at(weft_t *w, const char *method, const char *path, const json_t *body,
                     weft_resp_t *r)
 {
