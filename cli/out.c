@@ -198,17 +198,31 @@ int weft_out_doc(const weft_t *w, const json_t *doc)
     return 0;
 }
 
-void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+/* -o json|yaml: `doc`; for people: the line printf(`fmt`, ap). */
+static void out_answer(const weft_t *w, const json_t *doc, const char *fmt, va_list ap)
 {
     if (w->fmt != WEFT_OUT_TABLE) {
         weft_out_doc(w, doc);
     } else {
-        va_list ap;
-        va_start(ap, fmt);
         vprintf(fmt, ap);
-        va_end(ap);
         fputc('\n', stdout);
     }
+}
+
+void weft_out_answer(const weft_t *w, const json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_answer(w, doc, fmt, ap);
+    va_end(ap);
+}
+
+void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_answer(w, doc, fmt, ap);
+    va_end(ap);
     json_decref(doc);
 }
 

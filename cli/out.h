@@ -15,6 +15,10 @@ int weft_out_doc(const weft_t *w, const json_t *doc);
  * for -o json|yaml, else the line printf(`fmt`, ...) for people. */
 void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The server's answer `doc` for -o json|yaml, else the line printf(`fmt`,
+ * ...) for people. */
+void weft_out_answer(const weft_t *w, const json_t *doc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes `doc` as a YAML document (block style, strings quoted when needed). */
 void weft_out_yaml(FILE *f, const json_t *doc);
 

@@ -87,11 +87,8 @@ static int sa_create(int argc, char **argv)
     json_decref(body);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, r.json);
-    else
-        printf("created  %s\n",
-               wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
+    weft_out_answer(&w, r.json, "created  %s",
+                    wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -128,14 +125,11 @@ static int sa_delete(int argc, char **argv)
     rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s", NULL, &r);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char t[32], b[32];
-        printf("deleted  %s  (%s tokens revoked, %s bindings removed)\n",
-               wf_json_str(r.json, "subject"), weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
-               weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
-    }
+    char t[32], b[32];
+    weft_out_answer(&w, r.json, "deleted  %s  (%s tokens revoked, %s bindings removed)",
+                    wf_json_str(r.json, "subject"),
+                    weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
+                    weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -272,13 +266,9 @@ static int rbac_bind(int argc, char **argv)
     json_decref(body);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char b[32];
-        printf("bound  %s %s on %s  (binding %s)\n", w.pos[0], w.pos[1],
-               w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
-    }
+    char b[32];
+    weft_out_answer(&w, r.json, "bound  %s %s on %s  (binding %s)", w.pos[0], w.pos[1],
+                    w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

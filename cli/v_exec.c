@@ -362,10 +362,7 @@ int weft_run_main(int argc, char **argv)
         goto out;
     }
     if (!o.wait && !o.follow) {
-        if (w.fmt != WEFT_OUT_TABLE)
-            weft_out_doc(&w, r.json);
-        else
-            printf("%s\n", id);
+        weft_out_answer(&w, r.json, "%s", id);
         goto out;
     }
     if (w.fmt == WEFT_OUT_TABLE)
@@ -584,12 +581,10 @@ static int exec_action(int argc, char **argv, const char *action, const char *ab
     if (rc != 0)
         goto out;
     const char *id = json_string_value(json_object_get(r.json, "id"));
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, r.json);
-    else if (strcmp(action, "restart") == 0)
-        printf("%s\n", id ? id : "");
+    if (strcmp(action, "restart") == 0)
+        weft_out_answer(&w, r.json, "%s", id ? id : "");
     else
-        printf("%s requested for %s\n", action, w.pos[0]);
+        weft_out_answer(&w, r.json, "%s requested for %s", action, w.pos[0]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

@@ -67,13 +67,9 @@ static int grant_create(int argc, char **argv)
     rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char b[32];
-        printf("granted  %s -> %s  id %s\n", w.pos[0], o[OPT_TO],
-               weft_jtext(r.json, "id", b, sizeof(b)));
-    }
+    char b[32];
+    weft_out_answer(&w, r.json, "granted  %s -> %s  id %s", w.pos[0], o[OPT_TO],
+                    weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     json_decref(body);
     weft_resp_dispose(&r);

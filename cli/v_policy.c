@@ -133,11 +133,9 @@ static int put_policy(weft_t *w, const char *ns, json_t *doc)
         rc = WEFT_EXIT_FAIL;
         goto out;
     }
-    if (w->fmt != WEFT_OUT_TABLE)
-        weft_out_doc(w, r.json);
-    else
-        printf("set  %s policy of %s\n", json_string_value(json_object_get(r.json, "layer")),
-               ns[0] ? ns : "* (the root)");
+    weft_out_answer(w, r.json, "set  %s policy of %s",
+                    json_string_value(json_object_get(r.json, "layer")),
+                    ns[0] ? ns : "* (the root)");
 out:
     weft_resp_dispose(&r);
     return rc;
