@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 enum { G_URL = -100, G_TOKEN, G_CONTEXT, G_OUTPUT, G_NO_COLOR, G_HELP };
 
@@ -124,6 +126,13 @@ static void usage(FILE *out, const weft_usage_t *u, const weft_opt_t *opts)
                  "execution FAILED or KILLED), 2 usage, configuration or connection error.\n");
 }
 
+int weft_opt_set(weft_t *w, void *ud, int id, const char *val)
+{
+    (void)w;
+    ((const char **)ud)[id] = val ? val : "";
+    return 0;
+}
+
 static const weft_opt_t *find_long(const weft_opt_t *opts, const char *name, size_t len)
 {
     for (const weft_opt_t *o = opts; o != NULL && o->name != NULL; o++)
@@ -149,9 +158,7 @@ static int apply_global(weft_t *w, int id, const char *val)
     case G_TOKEN: {
         /* Keep a copy and blank the argument, so that ps shows x's from
          * now on (the brief moment before this is why it is discouraged). */
-        char *copy = strdup(val);
-        if (copy == NULL)
-            abort();
+        char *copy = wf_xstrdup(val);
         if (w->token_owned != NULL) {
             OPENSSL_cleanse(w->token_owned, strlen(w->token_owned));
             free(w->token_owned);
@@ -182,17 +189,79 @@ static int apply_global(weft_t *w, int id, const char *val)
     return -1;
 }
 
-int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
-               weft_opt_fn fn, void *ud, int argc, char **argv)
+void weft_usage_local(FILE *out, const weft_usage_t *u)
+{
+    fprintf(out, "usage: %s\n\n%s\n", u->synopsis, u->about);
+}
+
+/* Finds the row `a` (an option argument) names in `opts`, else in `globals`
+ * (then *global is set). *inline_val is the "=VALUE" part of a long option
+ * or what follows a short one, else NULL. NULL when no row matches. */
+static const weft_opt_t *find_opt(const weft_opt_t *opts, const weft_opt_t *globals, const char *a,
+                                  bool *global, const char **inline_val)
+{
+    const weft_opt_t *o;
+    *global = false;
+    *inline_val = NULL;
+    if (a[1] == '-') {
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        o = find_long(opts, name, len);
+        if (o == NULL && (o = find_long(globals, name, len)) != NULL)
+            *global = true;
+        if (eq != NULL)
+            *inline_val = eq + 1;
+    } else {
+        o = find_short(opts, a[1]);
+        if (o == NULL && (o = find_short(globals, a[1])) != NULL)
+            *global = true;
+        if (o != NULL && a[2] != '\0')
+            *inline_val = a + 2;
+    }
+    return o;
+}
+
+/* An argument no row matches (or a flag given a value). Local verbs word
+ * the error themselves and may take it as a positional argument. */
+static int unknown_opt(weft_t *w, const char *prog, const weft_opt_t *o, const char *a, bool local,
+                       weft_opt_fn fn, void *ud)
+{
+    if (local) {
+        int rc = fn(w, ud, WEFT_OPT_OTHER, a);
+        if (rc == WEFT_OPT_POSITIONAL) {
+            w->pos[w->npos++] = (char *)a;
+            return 0;
+        }
+        return 2;
+    }
+    if (o == NULL && a[1] == '-') {
+        const char *name = a + 2;
+        weft_err(w, "unknown option '--%.*s' ('%s --help' lists them)", (int)strcspn(name, "="),
+                 name, prog);
+    } else if (o == NULL) {
+        weft_err(w, "unknown option '-%c' ('%s --help' lists them)", a[1], prog);
+    } else if (a[1] == '-') {
+        weft_err(w, "option --%s takes no value", o->name);
+    } else {
+        weft_err(w, "option -%c takes no value", a[1]);
+    }
+    return 2;
+}
+
+/* weft_parse and weft_parse_local. */
+static int parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+                 weft_opt_fn fn, void *ud, int argc, char **argv, bool local)
 {
     memset(w, 0, sizeof(*w));
     w->prog = prog;
     w->color = weft_color_on(STDOUT_FILENO);
     w->color_err = weft_color_on(STDERR_FILENO);
     w->tty_err = isatty(STDERR_FILENO) == 1;
-    w->pos = calloc((size_t)argc + 1, sizeof(char *));
-    if (w->pos == NULL)
-        abort();
+    w->pos = wf_xcalloc((size_t)argc + 1, sizeof(char *));
+    if (local && wf_cmd_wants_help(argc, argv)) {
+        weft_usage_local(stdout, u);
+        return WEFT_HELP_SHOWN;
+    }
     bool only_pos = false;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
@@ -204,49 +273,22 @@ int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_op
             only_pos = true;
             continue;
         }
-        const weft_opt_t *o;
-        const char *val = NULL;
-        bool global = false;
-        if (a[1] == '-') {
-            const char *name = a + 2, *eq = strchr(name, '=');
-            size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            o = find_long(opts, name, len);
-            if (o == NULL && (o = find_long(global_opts, name, len)) != NULL)
-                global = true;
-            if (o == NULL) {
-                weft_err(w, "unknown option '--%.*s' ('%s --help' lists them)", (int)len, name,
-                         prog);
-                return 2;
-            }
-            if (eq != NULL) {
-                if (o->arg_name == NULL) {
-                    weft_err(w, "option --%s takes no value", o->name);
-                    return 2;
-                }
-                val = eq + 1;
-            }
-        } else {
-            o = find_short(opts, a[1]);
-            if (o == NULL && (o = find_short(global_opts, a[1])) != NULL)
-                global = true;
-            if (o == NULL) {
-                weft_err(w, "unknown option '-%c' ('%s --help' lists them)", a[1], prog);
-                return 2;
-            }
-            if (a[2] != '\0') {
-                if (o->arg_name == NULL) {
-                    weft_err(w, "option -%c takes no value", a[1]);
-                    return 2;
-                }
-                val = a + 2;
-            }
+        bool global;
+        const char *val;
+        const weft_opt_t *o = find_opt(opts, local ? NULL : global_opts, a, &global, &val);
+        if (o == NULL || (val != NULL && o->arg_name == NULL)) {
+            int rc = unknown_opt(w, prog, o, a, local, fn, ud);
+            if (rc != 0)
+                return rc;
+            continue;
         }
         if (o->arg_name != NULL && val == NULL) {
-            if (i + 1 >= argc) {
+            if (i + 1 < argc) {
+                val = argv[++i];
+            } else if (!local) {
                 weft_err(w, "option --%s needs a value (%s)", o->name, o->arg_name);
                 return 2;
-            }
-            val = argv[++i];
+            } /* a local verb is handed NULL and words the error */
         }
         if (global && o->id == G_HELP) {
             usage(stdout, u, opts);
@@ -256,15 +298,34 @@ int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_op
         if (rc != 0)
             return 2;
     }
-    if (w->npos < u->min_pos || (u->max_pos >= 0 && w->npos > u->max_pos)) {
-        if (w->npos < u->min_pos)
+    bool few = w->npos < u->min_pos, many = u->max_pos >= 0 && w->npos > u->max_pos;
+    if (!few && !many)
+        return 0;
+    if (local) {
+        /* Local verbs say only what is too many; a missing one shows the help. */
+        if (many)
+            fprintf(stderr, "%s: unexpected argument '%s'\n", prog, w->pos[u->max_pos]);
+        weft_usage_local(stderr, u);
+    } else {
+        if (few)
             weft_err(w, "missing argument");
         else
             weft_err(w, "unexpected argument '%s'", w->pos[u->max_pos]);
         usage(stderr, u, opts);
-        return 2;
     }
-    return 0;
+    return 2;
+}
+
+int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+               weft_opt_fn fn, void *ud, int argc, char **argv)
+{
+    return parse(w, prog, u, opts, fn, ud, argc, argv, false);
+}
+
+int weft_parse_local(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+                     weft_opt_fn fn, void *ud, int argc, char **argv)
+{
+    return parse(w, prog, u, opts, fn, ud, argc, argv, true);
 }
 
 void weft_dispose(weft_t *w)

@@ -44,6 +44,11 @@ typedef struct weft_opt {
  * or -1 after printing why the value is wrong. */
 typedef int (*weft_opt_fn)(weft_t *w, void *ud, int id, const char *val);
 
+/* The callback of verbs whose options are plain values: `ud` is an array of
+ * `const char *` indexed by the rows' ids (0, 1, ...); an option stores its
+ * value, a flag stores "" (so a flag given is non-NULL). */
+int weft_opt_set(weft_t *w, void *ud, int id, const char *val);
+
 /* Usage text of a verb: the synopsis line(s) and a paragraph. */
 typedef struct weft_usage {
     const char *synopsis; /* "weft flow apply -f DIR|FILE... [options]" */
@@ -58,6 +63,22 @@ typedef struct weft_usage {
 #define WEFT_HELP_SHOWN (-1)
 int weft_parse(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
                weft_opt_fn fn, void *ud, int argc, char **argv);
+/* weft_parse for the verbs that never talk to a server (`flow validate`,
+ * `expr eval`): no global options; -h or --help anywhere before "--" prints
+ * the synopsis and the paragraph alone (weft_usage_local), which document
+ * the options; the verb words its own usage errors: an argument no row
+ * matches (or a flag given a value) reaches `fn` (required) with id
+ * WEFT_OPT_OTHER and the whole argument as `val`, and `fn` returns
+ * WEFT_OPT_POSITIONAL to take it as a positional argument instead (`expr
+ * eval '-5 | abs'`); an option lacking its value reaches `fn` with `val`
+ * NULL. A missing positional argument prints the help on stderr, one too
+ * many "PROG: unexpected argument 'ARG'" and the help. */
+#define WEFT_OPT_OTHER (-1)
+#define WEFT_OPT_POSITIONAL 1
+int weft_parse_local(weft_t *w, const char *prog, const weft_usage_t *u, const weft_opt_t *opts,
+                     weft_opt_fn fn, void *ud, int argc, char **argv);
+/* The help of a local verb: "usage: SYNOPSIS", a blank line, the paragraph. */
+void weft_usage_local(FILE *out, const weft_usage_t *u);
 /* Releases what weft_parse and weft_connect acquired. */
 void weft_dispose(weft_t *w);
 /* weft_dispose, then returns the exit code for `rc` (WEFT_HELP_SHOWN → 0). */

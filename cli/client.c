@@ -12,6 +12,7 @@
 #include "cli/contexts.h"
 #include "weft_config.h"
 #include "platform/text.h"
+#include "platform/xmalloc.h"
 
 struct weft_client {
     CURL *curl;
@@ -25,14 +26,6 @@ struct weft_client {
     CURL *side;
     bool streaming;
 };
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
 
 void weft_client_destroy(weft_client_t *c)
 {
@@ -139,23 +132,23 @@ int weft_connect(weft_t *w)
         weft_err(w, "cannot initialise libcurl");
         goto out;
     }
-    weft_client_t *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        abort();
-    c->url = xstrdup(url);
+    weft_client_t *c = wf_xcalloc(1, sizeof(*c));
+    c->url = wf_xstrdup(url);
     for (size_t n = strlen(c->url); n > 0 && c->url[n - 1] == '/'; n--)
         c->url[n - 1] = '\0';
     snprintf(c->source, sizeof(c->source), "%s", url_src);
     snprintf(c->tok_source, sizeof(c->tok_source), "%s", token ? tok_src : "");
     if (token != NULL) {
-        if (asprintf(&c->auth, "Authorization: Bearer %s", token) < 0)
-            abort();
+        c->auth = wf_xasprintf("Authorization: Bearer %s", token);
         if (strncmp(c->url, "http://", 7) == 0 && !loopback_url(c->url))
             weft_warn(w, "sending the token without TLS to %s", c->url);
     }
     c->curl = curl_easy_init();
-    if (c->curl == NULL)
-        abort();
+    if (c->curl == NULL) {
+        weft_client_destroy(c);
+        weft_err(w, "cannot initialise libcurl");
+        goto out;
+    }
     w->client = c;
     rc = 0;
 out:
@@ -170,23 +163,37 @@ typedef struct {
     size_t len, cap;
 } buf_t;
 
-static void buf_add(buf_t *b, const char *p, size_t n)
+/* Appends to `b`; -1 when memory runs out (what the server sends can be
+ * of any size: the transfer fails, the process goes on). */
+static int buf_put(buf_t *b, const char *p, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL)
-            abort();
+        size_t cap = (b->len + n + 1) * 2;
+        char *d = realloc(b->data, cap);
+        if (d == NULL)
+            return -1;
+        b->data = d;
+        b->cap = cap;
     }
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
+    return 0;
+}
+
+/* buf_put for the client's own text (paths). */
+static void buf_add(buf_t *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = wf_xrealloc(b->data, b->cap);
+    }
+    buf_put(b, p, n); /* has the room now */
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    buf_add(ud, p, size * n);
-    return size * n;
+    return buf_put(ud, p, size * n) == 0 ? size * n : 0; /* 0 fails the transfer */
 }
 
 static struct curl_slist *base_headers(weft_client_t *c, const char *ctype, const char *accept)
@@ -217,9 +224,7 @@ static void setup(weft_client_t *c, const char *method, const char *path, struct
 {
     CURL *k = c->curl;
     curl_easy_reset(k);
-    char *full = NULL;
-    if (asprintf(&full, "%s%s", c->url, path) < 0)
-        abort();
+    char *full = wf_xasprintf("%s%s", c->url, path);
     curl_easy_setopt(k, CURLOPT_URL, full);
     free(full);
     curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
@@ -239,8 +244,8 @@ static void finish(weft_client_t *c, buf_t *b, weft_resp_t *r)
     char *ct = NULL;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
-    r->ctype = ct ? xstrdup(ct) : NULL;
-    r->body = b->data ? b->data : xstrdup("");
+    r->ctype = ct ? wf_xstrdup(ct) : NULL;
+    r->body = b->data ? b->data : wf_xstrdup("");
     r->len = b->len;
     if (r->ctype != NULL && r->len > 0 &&
         (strncasecmp(r->ctype, "application/json", 16) == 0 ||
@@ -266,8 +271,10 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
     weft_client_t *c = w->client;
     CURL *stream = NULL;
     if (c->streaming) {
-        if (c->side == NULL && (c->side = curl_easy_init()) == NULL)
-            abort();
+        if (c->side == NULL && (c->side = curl_easy_init()) == NULL) {
+            weft_err(w, "cannot initialise libcurl");
+            return WEFT_EXIT_USAGE;
+        }
         stream = c->curl;
         c->curl = c->side;
     }
@@ -285,7 +292,11 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
     }
     CURLcode cc = curl_easy_perform(c->curl);
     free_headers(h);
-    if (cc != CURLE_OK) {
+    if (cc == CURLE_WRITE_ERROR) { /* on_body: no memory for the answer */
+        free(b.data);
+        weft_err(w, "out of memory for the server's answer");
+        rc = WEFT_EXIT_FAIL;
+    } else if (cc != CURLE_OK) {
         free(b.data);
         rc = conn_error(w, cc);
     } else {
@@ -325,7 +336,8 @@ void weft_print_problem(const weft_t *w, const weft_resp_t *r, const char *file)
     json_t *e;
     json_array_foreach(errors, i, e)
     {
-        const char *path = wf_json_str(e, "path"), *msg = wf_json_str(e, "message"), *note = wf_json_str(e, "note");
+        const char *path = wf_json_str(e, "path"), *msg = wf_json_str(e, "message"),
+                   *note = wf_json_str(e, "note");
         json_int_t line = json_integer_value(json_object_get(e, "line"));
         json_int_t col = json_integer_value(json_object_get(e, "col"));
         const char *f = file ? file : wf_json_str(e, "file");
@@ -371,9 +383,7 @@ int weft_get_all(weft_t *w, const char *path, json_t **out)
     json_t *all = json_array();
     int rc = 0;
     for (int page = 1;; page++) {
-        char *p = NULL;
-        if (asprintf(&p, "%s%cpage=%d&size=500", path, strchr(path, '?') ? '&' : '?', page) < 0)
-            abort();
+        char *p = wf_xasprintf("%s%cpage=%d&size=500", path, strchr(path, '?') ? '&' : '?', page);
         weft_resp_t r;
         rc = weft_request(w, "GET", p, NULL, &r);
         free(p);
@@ -408,7 +418,8 @@ typedef struct {
     buf_t data; /* data of the event being read */
     buf_t err;  /* body of an error answer */
     char event[64];
-    int stop; /* fn's non-zero answer */
+    int stop;   /* fn's non-zero answer */
+    bool nomem; /* the stream did not fit in memory */
 } sse_t;
 
 static void sse_line(sse_t *s, const char *l, size_t n)
@@ -435,9 +446,8 @@ static void sse_line(sse_t *s, const char *l, size_t n)
     if (klen == 5 && memcmp(l, "event", 5) == 0) {
         snprintf(s->event, sizeof(s->event), "%.*s", (int)vlen, v);
     } else if (klen == 4 && memcmp(l, "data", 4) == 0) {
-        if (s->data.len > 0)
-            buf_add(&s->data, "\n", 1);
-        buf_add(&s->data, v, vlen);
+        if ((s->data.len > 0 && buf_put(&s->data, "\n", 1) != 0) || buf_put(&s->data, v, vlen) != 0)
+            s->nomem = true;
     }
 }
 
@@ -447,11 +457,9 @@ static size_t on_sse(char *p, size_t size, size_t n, void *ud)
     size_t total = size * n;
     if (s->status == 0)
         curl_easy_getinfo(s->w->client->curl, CURLINFO_RESPONSE_CODE, &s->status);
-    if (s->status >= 300) {
-        buf_add(&s->err, p, total);
-        return total;
-    }
-    for (size_t i = 0; i < total && !s->stop; i++) {
+    if (s->status >= 300)
+        return buf_put(&s->err, p, total) == 0 ? total : 0;
+    for (size_t i = 0; i < total && !s->stop && !s->nomem; i++) {
         if (p[i] == '\n') {
             size_t len = s->line.len;
             if (len > 0 && s->line.data[len - 1] == '\r')
@@ -459,10 +467,10 @@ static size_t on_sse(char *p, size_t size, size_t n, void *ud)
             sse_line(s, s->line.data ? s->line.data : "", len);
             s->line.len = 0;
         } else {
-            buf_add(&s->line, &p[i], 1);
+            s->nomem = buf_put(&s->line, &p[i], 1) != 0;
         }
     }
-    return s->stop ? 0 : total; /* 0 aborts the transfer */
+    return s->stop || s->nomem ? 0 : total; /* 0 aborts the transfer */
 }
 
 int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud)
@@ -482,18 +490,21 @@ int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void
     CURLcode cc = curl_easy_perform(c->curl);
     c->streaming = false;
     free_headers(h);
-    if (s.stop != 0)
+    if (s.stop != 0) {
         rc = s.stop;
-    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout_s > 0 && s.status < 300)
+    } else if (s.nomem || cc == CURLE_WRITE_ERROR) {
+        weft_err(w, "out of memory for the server's answer");
+        rc = WEFT_EXIT_FAIL;
+    } else if (cc == CURLE_OPERATION_TIMEDOUT && timeout_s > 0 && s.status < 300) {
         rc = WEFT_SSE_TIMEOUT;
-    else if (cc != CURLE_OK)
+    } else if (cc != CURLE_OK) {
         rc = conn_error(w, cc);
-    else if (s.status >= 300) {
+    } else if (s.status >= 300) {
         weft_resp_t r = {0};
         buf_t empty = {0};
         finish(c, &empty, &r);
         free(r.body);
-        r.body = s.err.data ? s.err.data : xstrdup("");
+        r.body = s.err.data ? s.err.data : wf_xstrdup("");
         r.len = s.err.len;
         s.err.data = NULL;
         r.json = json_loadb(r.body, r.len, 0, NULL);
@@ -524,11 +535,11 @@ static void put_escaped(buf_t *b, const char *s)
     }
 }
 
-char *weft_pathf(const char *fmt, ...)
+/* weft_pathf and weft_pathv: the %s arguments come from `ap`, or from
+ * `args` in order when it is set. */
+static char *build_path(const char *fmt, va_list *ap, char *const *args)
 {
     buf_t b = {0};
-    va_list ap;
-    va_start(ap, fmt);
     for (const char *p = fmt; *p; p++) {
         if (*p != '%') {
             buf_add(&b, p, 1);
@@ -536,10 +547,10 @@ char *weft_pathf(const char *fmt, ...)
         }
         p++;
         if (*p == 's') {
-            put_escaped(&b, va_arg(ap, const char *));
-        } else if (*p == 'd') {
+            put_escaped(&b, args ? *args++ : va_arg(*ap, const char *));
+        } else if (*p == 'd' && args == NULL) {
             char n[24];
-            snprintf(n, sizeof(n), "%d", va_arg(ap, int));
+            snprintf(n, sizeof(n), "%d", va_arg(*ap, int));
             buf_add(&b, n, strlen(n));
         } else if (*p == '%') {
             buf_add(&b, "%", 1);
@@ -547,6 +558,19 @@ char *weft_pathf(const char *fmt, ...)
             abort(); /* a programming error, not input */
         }
     }
+    return b.data ? b.data : wf_xstrdup("");
+}
+
+char *weft_pathf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *path = build_path(fmt, &ap, NULL);
     va_end(ap);
-    return b.data ? b.data : xstrdup("");
+    return path;
+}
+
+char *weft_pathv(const char *fmt, char *const *args)
+{
+    return build_path(fmt, NULL, args);
 }

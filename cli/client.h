@@ -60,5 +60,8 @@ int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void
 /* printf for URL paths: every %s argument is percent-encoded as one path
  * segment or query value; %d and %% are supported too. Returns a new string. */
 char *weft_pathf(const char *fmt, ...);
+/* weft_pathf with only %s, filled from `args` in order (the caller gives as
+ * many as the format names). */
+char *weft_pathv(const char *fmt, char *const *args);
 
 #endif

@@ -3,21 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "platform/xmalloc.h"
 #include "platform/yaml.h"
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (d == NULL)
-        abort();
-    return d;
-}
 
 static void free_secret(char *s)
 {
@@ -30,24 +24,15 @@ static void free_secret(char *s)
 static char *config_path(void)
 {
     const char *env = getenv("WEFT_CONFIG");
-    char *p = NULL;
-    int n;
     if (env != NULL && env[0] != '\0')
-        return xstrdup(env);
+        return wf_xstrdup(env);
     const char *dir = getenv("WEFT_CONFIG_DIR");
-    if (dir != NULL && dir[0] != '\0') {
-        if (asprintf(&p, "%s/config.yaml", dir) < 0)
-            abort();
-        return p;
-    }
+    if (dir != NULL && dir[0] != '\0')
+        return wf_xasprintf("%s/config.yaml", dir);
     const char *xdg = getenv("XDG_CONFIG_HOME");
     if (xdg != NULL && xdg[0] == '/')
-        n = asprintf(&p, "%s/weft/config.yaml", xdg);
-    else
-        n = asprintf(&p, "%s/.config/weft/config.yaml", getenv("HOME") ? getenv("HOME") : ".");
-    if (n < 0)
-        abort();
-    return p;
+        return wf_xasprintf("%s/weft/config.yaml", xdg);
+    return wf_xasprintf("%s/.config/weft/config.yaml", getenv("HOME") ? getenv("HOME") : ".");
 }
 
 void weft_config_dispose(weft_config_t *c)
@@ -75,17 +60,15 @@ void weft_config_put(weft_config_t *c, const char *name, const char *url, const 
 {
     weft_context_t *x = weft_config_find(c, name);
     if (x == NULL) {
-        c->items = realloc(c->items, (c->count + 1) * sizeof(*c->items));
-        if (c->items == NULL)
-            abort();
+        c->items = wf_xreallocarray(c->items, c->count + 1, sizeof(*c->items));
         x = &c->items[c->count++];
-        x->name = xstrdup(name);
+        x->name = wf_xstrdup(name);
     } else {
         free(x->url);
         free_secret(x->token);
     }
-    x->url = xstrdup(url);
-    x->token = xstrdup(token);
+    x->url = wf_xstrdup(url);
+    x->token = wf_xstrdup(token);
 }
 
 int weft_config_remove(weft_config_t *c, const char *name)
@@ -117,7 +100,7 @@ static int read_str(const wf_yaml_node_t *map, const char *key, char **out, wf_d
         wf_diags_add(d, n->line, n->col, path, "expected a string");
         return -1;
     }
-    *out = xstrdup(n->value);
+    *out = wf_xstrdup(n->value);
     return 0;
 }
 
@@ -189,18 +172,29 @@ int weft_config_load(const weft_t *w, weft_config_t *c)
     size_t len = 0, cap = 0;
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+    bool nomem = false;
+    while (!nomem && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
         if (len + n + 1 > cap) {
+            /* The file's size, not ours: no memory is an error for it. */
             cap = (len + n + 1) * 2;
-            text = realloc(text, cap);
-            if (text == NULL)
-                abort();
+            char *more = realloc(text, cap);
+            nomem = more == NULL;
+            if (nomem)
+                break;
+            text = more;
         }
         memcpy(text + len, buf, n);
         len += n;
     }
     fclose(f);
     OPENSSL_cleanse(buf, sizeof(buf));
+    if (nomem) {
+        weft_err(w, "cannot read %s: %s", c->path, strerror(ENOMEM));
+        if (text != NULL)
+            OPENSSL_cleanse(text, len);
+        free(text);
+        return -1;
+    }
     wf_diags_t d;
     wf_diags_init(&d, c->path);
     int rc = parse_config(c, text ? text : "", len, &d);
@@ -253,7 +247,7 @@ int weft_config_save(const weft_t *w, const weft_config_t *c)
 {
     int rc = -1, fd = -1;
     FILE *f = NULL;
-    char *tmp = NULL, *dir = xstrdup(c->path);
+    char *tmp = NULL, *dir = wf_xstrdup(c->path);
     char *slash = strrchr(dir, '/');
     if (slash != NULL && slash != dir) {
         *slash = '\0';
@@ -262,8 +256,7 @@ int weft_config_save(const weft_t *w, const weft_config_t *c)
             goto out;
         }
     }
-    if (asprintf(&tmp, "%s.tmp.%ld", c->path, (long)getpid()) < 0)
-        abort();
+    tmp = wf_xasprintf("%s.tmp.%ld", c->path, (long)getpid());
     /* O_EXCL with 0600 from the start: the token is never readable by others,
      * not even for the moment between create and chmod. */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/xmalloc.h"
+
 #define CONTEXT 3
 #define MAX_CELLS (4u * 1000 * 1000)
 
@@ -17,19 +19,15 @@ static void split(const char *s, lines_t *l)
 {
     size_t cap = 16;
     l->n = 0;
-    l->line = malloc(cap * sizeof(*l->line));
-    l->len = malloc(cap * sizeof(*l->len));
-    if (l->line == NULL || l->len == NULL)
-        abort();
+    l->line = wf_xreallocarray(NULL, cap, sizeof(*l->line));
+    l->len = wf_xreallocarray(NULL, cap, sizeof(*l->len));
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
         if (l->n == cap) {
             cap *= 2;
-            l->line = realloc(l->line, cap * sizeof(*l->line));
-            l->len = realloc(l->len, cap * sizeof(*l->len));
-            if (l->line == NULL || l->len == NULL)
-                abort();
+            l->line = wf_xreallocarray(l->line, cap, sizeof(*l->line));
+            l->len = wf_xreallocarray(l->len, cap, sizeof(*l->len));
         }
         l->line[l->n] = s;
         l->len[l->n++] = n;
@@ -75,10 +73,9 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
         goto out;
     }
     /* lcs[i][j]: longest common subsequence of the middle parts from i, j. */
-    uint32_t *lcs = calloc((n + 1) * (m + 1), sizeof(uint32_t));
-    char *ops = malloc(n + m + 1);
-    if (lcs == NULL || ops == NULL)
-        abort();
+    /* Bounded by MAX_CELLS above: the program's own size. */
+    uint32_t *lcs = wf_xcalloc((n + 1) * (m + 1), sizeof(uint32_t));
+    char *ops = wf_xmalloc(n + m + 1);
 #define L(i, j) lcs[(size_t)(i) * (m + 1) + (size_t)(j)]
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;)
@@ -104,9 +101,7 @@ int weft_diff(FILE *f, const char *old_name, const char *old, const char *new_na
     free(lcs);
     /* The full script: common head, the middle ops, common tail. */
     size_t total = head + k + tail;
-    char *all = malloc(total + 1);
-    if (all == NULL)
-        abort();
+    char *all = wf_xmalloc(total + 1);
     memset(all, ' ', head);
     memcpy(all + head, ops, k);
     memset(all + head + k, ' ', tail);

@@ -4,23 +4,47 @@
  * is, other values as JSON). Exit 0 on success, 1 on an expression error, 2
  * on usage errors. secret() is not available here. `weft expr list` prints
  * the filters, functions and tests. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "flow/expr/expr.h"
 
-static void usage(FILE *out)
+static const weft_usage_t usage = {
+    "weft expr eval 'EXPR' [--vars FILE.json]\n"
+    "       weft expr list",
+    "Evaluates a template (\"Hello {{ inputs.name }}\") or a bare expression\n"
+    "(\"1 + 2\") against the variables of FILE.json, an object such as\n"
+    "{\"inputs\": {...}, \"outputs\": {...}, \"vars\": {...}}, and prints the result.\n"
+    "'list' prints the filters, functions and tests.",
+    1, 1};
+
+enum { E_VARS };
+
+static const weft_opt_t options[] = {
+    {"vars", 0, "FILE.json", E_VARS, "the variables: a JSON object"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int on_opt(weft_t *w, void *ud, int id, const char *val)
 {
-    fprintf(out,
-            "usage: weft expr eval 'EXPR' [--vars FILE.json]\n"
-            "       weft expr list\n\n"
-            "Evaluates a template (\"Hello {{ inputs.name }}\") or a bare expression\n"
-            "(\"1 + 2\") against the variables of FILE.json, an object such as\n"
-            "{\"inputs\": {...}, \"outputs\": {...}, \"vars\": {...}}, and prints the result.\n"
-            "'list' prints the filters, functions and tests.\n");
+    /* A negative number starts an expression, not an option. */
+    if (id == WEFT_OPT_OTHER && val[1] != '-' && strchr("0123456789.", val[1]) != NULL)
+        return WEFT_OPT_POSITIONAL;
+    if (id == WEFT_OPT_OTHER || val == NULL) {
+        if (id == WEFT_OPT_OTHER)
+            fprintf(stderr, "%s: unexpected argument '%s'\n", w->prog, val);
+        else
+            fprintf(stderr, "%s: unexpected argument '--%s'\n", w->prog, options[id].name);
+        weft_usage_local(stderr, &usage);
+        return -1;
+    }
+    *(const char **)ud = val;
+    return 0;
 }
 
 static int has_markup(const char *s)
@@ -30,41 +54,27 @@ static int has_markup(const char *s)
 
 int weft_expr_main(int argc, char **argv)
 {
-    const char *expr = NULL, *vars_file = NULL;
+    const char *vars_file = NULL;
     json_t *ctx = NULL, *result = NULL;
     wf_tmpl_t *t = NULL;
     wf_expr_rt_t *rt = NULL;
-    int rc = 2;
-    if (wf_cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc == 2 && strcmp(argv[1], "list") == 0) {
-        wf_expr_print_catalog(stdout);
-        return 0;
-    }
     if (argc < 2 || strcmp(argv[1], "eval") != 0) {
-        usage(stderr);
-        return 2;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--vars") == 0 && i + 1 < argc) {
-            vars_file = argv[++i];
-        } else if (strncmp(argv[i], "--vars=", 7) == 0) {
-            vars_file = argv[i] + 7;
-        } else if (expr == NULL && (argv[i][0] != '-' || argv[i][1] == '\0' ||
-                                    strchr("0123456789.", argv[i][1]) != NULL)) {
-            expr = argv[i];
-        } else {
-            fprintf(stderr, "weft expr: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
+        /* `list` alone, else the help (on stdout when asked for). */
+        bool help = wf_cmd_wants_help(argc, argv);
+        if (!help && argc == 2 && strcmp(argv[1], "list") == 0) {
+            wf_expr_print_catalog(stdout);
+            return 0;
         }
+        weft_usage_local(help ? stdout : stderr, &usage);
+        return help ? WEFT_EXIT_OK : WEFT_EXIT_USAGE;
     }
-    if (expr == NULL) {
-        usage(stderr);
-        return 2;
-    }
+    weft_t w;
+    int rc =
+        weft_parse_local(&w, "weft expr", &usage, options, on_opt, &vars_file, argc - 1, argv + 1);
+    if (rc != 0)
+        goto out;
+    rc = WEFT_EXIT_USAGE;
+    const char *expr = w.pos[0];
     if (vars_file != NULL) {
         json_error_t je;
         ctx = json_load_file(vars_file, 0, &je);
@@ -113,5 +123,5 @@ out:
     json_decref(ctx);
     wf_tmpl_free(t);
     wf_expr_rt_destroy(rt);
-    return rc;
+    return weft_done(&w, rc);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "platform/xmalloc.h"
+
 /* ---- YAML --------------------------------------------------------------- */
 
 /* Plain scalars that a YAML reader would type or misread must be quoted. */
@@ -196,17 +198,31 @@ int weft_out_doc(const weft_t *w, const json_t *doc)
     return 0;
 }
 
-void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+/* -o json|yaml: `doc`; for people: the line printf(`fmt`, ap). */
+static void out_answer(const weft_t *w, const json_t *doc, const char *fmt, va_list ap)
 {
     if (w->fmt != WEFT_OUT_TABLE) {
         weft_out_doc(w, doc);
     } else {
-        va_list ap;
-        va_start(ap, fmt);
         vprintf(fmt, ap);
-        va_end(ap);
         fputc('\n', stdout);
     }
+}
+
+void weft_out_answer(const weft_t *w, const json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_answer(w, doc, fmt, ap);
+    va_end(ap);
+}
+
+void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_answer(w, doc, fmt, ap);
+    va_end(ap);
     json_decref(doc);
 }
 
@@ -219,40 +235,45 @@ struct weft_table {
     int state_col;
 };
 
-static char *xstrdup(const char *s)
+static weft_table_t *table_new(int ncols)
 {
-    char *d = strdup(s ? s : "-");
-    if (d == NULL)
-        abort();
-    return d;
+    weft_table_t *t = wf_xcalloc(1, sizeof(*t));
+    t->ncols = ncols;
+    t->state_col = -1;
+    return t;
+}
+
+/* Makes room for one more row. */
+static void table_grow(weft_table_t *t)
+{
+    if (t->rows < t->cap)
+        return;
+    t->cap = t->cap ? t->cap * 2 : 16;
+    t->cells = wf_xreallocarray(t->cells, t->cap * (size_t)t->ncols, sizeof(char *));
+}
+
+/* Cell `i` of the row being added (t->rows); the header row marks the state
+ * column with '@'. */
+static void put_cell(weft_table_t *t, int i, const char *s, bool header)
+{
+    if (header && s[0] == '@') {
+        t->state_col = i;
+        s++;
+    }
+    t->cells[t->rows * (size_t)t->ncols + (size_t)i] = wf_xstrdup(s && s[0] ? s : "-");
 }
 
 static void add_row(weft_table_t *t, va_list ap, bool header)
 {
-    if (t->rows == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 16;
-        t->cells = realloc(t->cells, t->cap * (size_t)t->ncols * sizeof(char *));
-        if (t->cells == NULL)
-            abort();
-    }
-    for (int i = 0; i < t->ncols; i++) {
-        const char *s = va_arg(ap, const char *);
-        if (header && s[0] == '@') {
-            t->state_col = i;
-            s++;
-        }
-        t->cells[t->rows * (size_t)t->ncols + (size_t)i] = xstrdup(s && s[0] ? s : "-");
-    }
+    table_grow(t);
+    for (int i = 0; i < t->ncols; i++)
+        put_cell(t, i, va_arg(ap, const char *), header);
     t->rows++;
 }
 
 weft_table_t *weft_table_create(int ncols, ...)
 {
-    weft_table_t *t = calloc(1, sizeof(*t));
-    if (t == NULL)
-        abort();
-    t->ncols = ncols;
-    t->state_col = -1;
+    weft_table_t *t = table_new(ncols);
     va_list ap;
     va_start(ap, ncols);
     add_row(t, ap, true);
@@ -280,9 +301,7 @@ static size_t width(const char *s)
 
 void weft_table_print(const weft_t *w, weft_table_t *t)
 {
-    size_t *wd = calloc((size_t)t->ncols, sizeof(size_t));
-    if (wd == NULL)
-        abort();
+    size_t *wd = wf_xcalloc((size_t)t->ncols, sizeof(size_t));
     for (size_t r = 0; r < t->rows; r++)
         for (int c = 0; c < t->ncols; c++) {
             size_t n = width(t->cells[r * (size_t)t->ncols + (size_t)c]);
@@ -312,6 +331,105 @@ void weft_table_print(const weft_t *w, weft_table_t *t)
     free(t->cells);
     free(wd);
     free(t);
+}
+
+/* ---- tables described by columns --------------------------------------- */
+
+/* The text of `member` in `row`; "a|b" is the first of a and b present. */
+static const char *member_text(const json_t *row, const char *member, char *buf, size_t size)
+{
+    char key[64];
+    for (const char *p = member;;) {
+        size_t n = strcspn(p, "|");
+        if (n >= sizeof(key))
+            return NULL; /* no member has so long a name */
+        memcpy(key, p, n);
+        key[n] = '\0';
+        const char *v = weft_jtext(row, key, buf, size);
+        if (v != NULL || p[n] == '\0')
+            return v;
+        p += n + 1;
+    }
+}
+
+void weft_print_table(const weft_t *w, const weft_col_t *cols, const json_t *rows)
+{
+    int ncols = 0;
+    while (cols[ncols].heading != NULL)
+        ncols++;
+    weft_table_t *t = table_new(ncols);
+    table_grow(t);
+    for (int c = 0; c < ncols; c++)
+        put_cell(t, c, cols[c].heading, true);
+    t->rows++;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        table_grow(t);
+        for (int c = 0; c < ncols; c++) {
+            if (cols[c].cell != NULL) {
+                char *text = cols[c].cell(w, row, cols[c].member);
+                put_cell(t, c, text, false);
+                free(text);
+            } else {
+                char buf[64];
+                put_cell(t, c, member_text(row, cols[c].member, buf, sizeof(buf)), false);
+            }
+        }
+        t->rows++;
+    }
+    weft_table_print(w, t);
+}
+
+int weft_print(const weft_t *w, const json_t *doc, const weft_view_t *v)
+{
+    const json_t *rows = doc;
+    json_t *none = NULL;
+    if (v->rows != NULL && !json_is_array(doc))
+        rows = json_object_get(doc, v->rows);
+    if (v->rows != NULL && rows == NULL)
+        rows = none = json_array();
+    if (w->fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(w, rows);
+    } else if (v->print != NULL) {
+        v->print(w, doc);
+    } else if (json_is_object(rows)) {
+        json_t *one = json_pack("[O]", rows);
+        weft_print_table(w, v->cols, one);
+        json_decref(one);
+    } else {
+        weft_print_table(w, v->cols, rows);
+    }
+    json_decref(none);
+    return 0;
+}
+
+char *weft_cell_yesno(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    return wf_xstrdup(json_is_true(json_object_get(row, member)) ? "yes" : "no");
+}
+
+char *weft_join(const json_t *arr, const char *sep)
+{
+    size_t i, len = 1;
+    const json_t *x;
+    json_array_foreach(arr, i, x) len += json_string_length(x) + strlen(sep);
+    char *s = wf_xcalloc(1, len);
+    json_array_foreach(arr, i, x)
+    {
+        if (i > 0)
+            strcat(s, sep);
+        strcat(s, json_string_value(x) ? json_string_value(x) : "");
+    }
+    return s;
+}
+
+char *weft_cell_join(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    return weft_join(json_object_get(row, member), ",");
 }
 
 /* ---- colours and JSON helpers --------------------------------------------- */

@@ -15,6 +15,10 @@ int weft_out_doc(const weft_t *w, const json_t *doc);
  * for -o json|yaml, else the line printf(`fmt`, ...) for people. */
 void weft_out_result(const weft_t *w, json_t *doc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The server's answer `doc` for -o json|yaml, else the line printf(`fmt`,
+ * ...) for people. */
+void weft_out_answer(const weft_t *w, const json_t *doc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes `doc` as a YAML document (block style, strings quoted when needed). */
 void weft_out_yaml(FILE *f, const json_t *doc);
 
@@ -28,9 +32,40 @@ void weft_table_row(weft_table_t *t, ...);
 /* Prints and frees the table. */
 void weft_table_print(const weft_t *w, weft_table_t *t);
 
+/* A table described by its columns: the heading ('@' marks the state
+ * column, as for weft_table_create) and, for each row, the member `member`
+ * as weft_jtext gives it ("state.current" nests; "a|b": the first of a and
+ * b that is present) or, where the text is computed, what `cell` returns:
+ * a new string (freed by the printer) or NULL, printed as "-". */
+typedef struct weft_col {
+    const char *heading;
+    const char *member;
+    char *(*cell)(const weft_t *w, const json_t *row, const char *member);
+} weft_col_t;
+/* Prints the array `rows` as a table of `cols` (ended by a NULL heading). */
+void weft_print_table(const weft_t *w, const weft_col_t *cols, const json_t *rows);
+/* Cells: "yes"/"no" for a boolean member; an array of strings as "a,b,c". */
+char *weft_cell_yesno(const weft_t *w, const json_t *row, const char *member);
+char *weft_cell_join(const weft_t *w, const json_t *row, const char *member);
+
+/* How a verb shows an answer: -o json|yaml prints the answer (its member
+ * `rows` when set, [] when that is absent), otherwise a table of `cols`
+ * over the rows (an object answer is a one-row table) or, for answers that
+ * read better as lines, `print`. An answer that is an array is the rows. */
+typedef struct weft_view {
+    const char *rows;
+    const weft_col_t *cols;
+    void (*print)(const weft_t *w, const json_t *doc);
+} weft_view_t;
+/* Prints `doc` as `v` says. Returns 0. */
+int weft_print(const weft_t *w, const json_t *doc, const weft_view_t *v);
+
 /* Colour escape for an execution or task state ("" when colour is off). */
 const char *weft_state_color(const weft_t *w, const char *state);
 const char *weft_color_reset(const weft_t *w);
+
+/* The strings of `arr` joined by `sep` (a new string; "" for none). */
+char *weft_join(const json_t *arr, const char *sep);
 
 /* Member of a JSON object as text: strings as they are, numbers and booleans
  * printed, null or absent as NULL. `buf` holds number texts. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/client.h"
+#include "platform/xmalloc.h"
 
 static bool covers(const char *prefix, const char *ns)
 {
@@ -61,9 +62,7 @@ int weft_scope_prefixes(weft_t *w, json_t **out)
     }
     /* Sort through a plain array: jansson has no sort. */
     size_t n = json_array_size(set);
-    json_t **items = malloc(n * sizeof(*items));
-    if (items == NULL)
-        abort();
+    json_t **items = wf_xcalloc(n, sizeof(*items));
     for (i = 0; i < n; i++)
         items[i] = json_incref(json_array_get(set, i));
     qsort(items, n, sizeof(*items), by_text);

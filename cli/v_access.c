@@ -9,9 +9,11 @@
 
 #include "cli/client.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "platform/text.h"
+#include "platform/xmalloc.h"
 
 /* ---- service accounts ------------------------------------------------------- */
 
@@ -81,16 +83,12 @@ static int sa_create(int argc, char **argv)
         goto out;
     json_t *body = json_pack("{s:s, s:s}", "name", w.pos[1], "description",
                              o.description ? o.description : "");
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts", w.pos[0]);
-    rc = weft_request(&w, "POST", path, body, &r);
-    free(path);
+    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/serviceaccounts", body, &r);
     json_decref(body);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, r.json);
-    else
-        printf("created  %s\n", wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
+    weft_out_answer(&w, r.json, "created  %s",
+                    wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -100,33 +98,17 @@ static int sa_list(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft sa list NAMESPACE",
                                    "Lists the service accounts in NAMESPACE and below it.", 1, 1};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts", w.pos[0]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    json_t *results = json_object_get(r.json, "results");
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, results ? results : json_array());
-        goto out;
-    }
-    weft_table_t *t = weft_table_create(5, "NAMESPACE", "NAME", "DESCRIPTION", "CREATED", "BY");
-    size_t i;
-    json_t *x;
-    json_array_foreach(results, i, x)
-    {
-        weft_table_row(t, wf_json_str(x, "namespace"), wf_json_str(x, "name"), wf_json_str(x, "description"),
-                       wf_json_str(x, "createdAt"), wf_json_str(x, "createdBy"));
-    }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"NAMESPACE", "namespace", NULL},
+        {"NAME", "name", NULL},
+        {"DESCRIPTION", "description", NULL},
+        {"CREATED", "createdAt", NULL},
+        {"BY", "createdBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {"results", cols, NULL};
+    return weft_get_verb(argc, argv, "weft sa list", &u, "/api/v1/namespaces/%s/serviceaccounts",
+                         &view);
 }
 
 static int sa_delete(int argc, char **argv)
@@ -140,19 +122,14 @@ static int sa_delete(int argc, char **argv)
     int rc = weft_parse(&w, "weft sa delete", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s", NULL, &r);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char t[32], b[32];
-        printf("deleted  %s  (%s tokens revoked, %s bindings removed)\n", wf_json_str(r.json, "subject"),
-               weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
-               weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
-    }
+    char t[32], b[32];
+    weft_out_answer(&w, r.json, "deleted  %s  (%s tokens revoked, %s bindings removed)",
+                    wf_json_str(r.json, "subject"),
+                    weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
+                    weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -174,9 +151,7 @@ static int token_create(int argc, char **argv)
     json_t *body = json_pack("{s:s}", "description", o.description ? o.description : "");
     if (o.expires_s > 0)
         json_object_set_new(body, "expiresInSeconds", json_integer(o.expires_s));
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "POST", path, body, &r);
-    free(path);
+    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", body, &r);
     json_decref(body);
     if (rc != 0)
         goto out;
@@ -209,36 +184,18 @@ static int token_list(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft sa token list NAMESPACE NAME",
                                    "Lists a service account's tokens (never the secrets).", 2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa token list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    json_t *results = json_object_get(r.json, "results");
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, results ? results : json_array());
-        goto out;
-    }
-    weft_table_t *t =
-        weft_table_create(6, "ID", "DESCRIPTION", "CREATED", "EXPIRES", "REVOKED", "LAST USED");
-    size_t i;
-    json_t *x;
-    json_array_foreach(results, i, x)
-    {
-        char b[32];
-        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), wf_json_str(x, "description"),
-                       wf_json_str(x, "createdAt"), wf_json_str(x, "expiresAt"), wf_json_str(x, "revokedAt"),
-                       wf_json_str(x, "lastUsedAt"));
-    }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"ID", "id", NULL},
+        {"DESCRIPTION", "description", NULL},
+        {"CREATED", "createdAt", NULL},
+        {"EXPIRES", "expiresAt", NULL},
+        {"REVOKED", "revokedAt", NULL},
+        {"LAST USED", "lastUsedAt", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {"results", cols, NULL};
+    return weft_get_verb(argc, argv, "weft sa token list", &u,
+                         "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", &view);
 }
 
 static int token_revoke(int argc, char **argv)
@@ -250,15 +207,12 @@ static int token_revoke(int argc, char **argv)
     int rc = weft_parse(&w, "weft sa token revoke", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/serviceaccounts/%s/tokens/%s", w.pos[0],
-                            w.pos[1], w.pos[2]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens/%s", NULL,
+                         &r);
     if (rc == 0)
         weft_out_result(&w,
                         json_pack("{s:s+++, s:I, s:b}", "subject", "sa:", w.pos[0], "/", w.pos[1],
-                                  "tokenId", (json_int_t)strtoll(w.pos[2], NULL, 10),
-                                  "revoked", 1),
+                                  "tokenId", (json_int_t)strtoll(w.pos[2], NULL, 10), "revoked", 1),
                         "revoked  token %s of sa:%s/%s", w.pos[2], w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
@@ -312,13 +266,9 @@ static int rbac_bind(int argc, char **argv)
     json_decref(body);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char b[32];
-        printf("bound  %s %s on %s  (binding %s)\n", w.pos[0], w.pos[1],
-               w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
-    }
+    char b[32];
+    weft_out_answer(&w, r.json, "bound  %s %s on %s  (binding %s)", w.pos[0], w.pos[1],
+                    w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -377,7 +327,8 @@ static int rbac_unbind(int argc, char **argv)
         json_t *x;
         json_array_foreach(all, i, x)
         {
-            const char *s = wf_json_str(x, "subject"), *ro = wf_json_str(x, "role"), *ns = wf_json_str(x, "namespace");
+            const char *s = wf_json_str(x, "subject"), *ro = wf_json_str(x, "role"),
+                       *ns = wf_json_str(x, "namespace");
             if (s && ro && ns && strcmp(s, w.pos[0]) == 0 && strcmp(ro, w.pos[1]) == 0 &&
                 strcmp(ns, w.pos[2]) == 0) {
                 char b[32];
@@ -399,9 +350,10 @@ static int rbac_unbind(int argc, char **argv)
     rc = weft_request(&w, "DELETE", path, NULL, &r);
     free(path);
     if (rc == 0)
-        weft_out_result(&w, json_pack("{s:I, s:b}", "bindingId", (json_int_t)strtoll(id, NULL, 10),
-                                  "deleted", 1),
-                        "unbound  binding %s", id);
+        weft_out_result(
+            &w,
+            json_pack("{s:I, s:b}", "bindingId", (json_int_t)strtoll(id, NULL, 10), "deleted", 1),
+            "unbound  binding %s", id);
 out:
     json_decref(all);
     weft_resp_dispose(&r);
@@ -414,30 +366,17 @@ static int rbac_list(int argc, char **argv)
                                    "Lists the role bindings on NAMESPACE, its parents and its "
                                    "children.",
                                    1, 1};
-    weft_t w;
-    json_t *all = NULL;
-    int rc = weft_parse(&w, "weft rbac list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    if ((rc = list_bindings(&w, w.pos[0], &all)) != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, all);
-        goto out;
-    }
-    weft_table_t *t = weft_table_create(6, "ID", "SUBJECT", "ROLE", "NAMESPACE", "CREATED", "BY");
-    size_t i;
-    json_t *x;
-    json_array_foreach(all, i, x)
-    {
-        char b[32];
-        weft_table_row(t, weft_jtext(x, "id", b, sizeof(b)), wf_json_str(x, "subject"), wf_json_str(x, "role"),
-                       wf_json_str(x, "namespace"), wf_json_str(x, "createdAt"), wf_json_str(x, "createdBy"));
-    }
-    weft_table_print(&w, t);
-out:
-    json_decref(all);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"ID", "id", NULL},
+        {"SUBJECT", "subject", NULL},
+        {"ROLE", "role", NULL},
+        {"NAMESPACE", "namespace", NULL},
+        {"CREATED", "createdAt", NULL},
+        {"BY", "createdBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {"results", cols, NULL};
+    return weft_get_verb(argc, argv, "weft rbac list", &u, "/api/v1/bindings?namespace=%s", &view);
 }
 
 static const wf_cmd_t rbac_commands[] = {
@@ -455,20 +394,10 @@ int weft_rbac_main(int argc, char **argv)
 
 /* ---- auth can-i ---------------------------------------------------------------- */
 
-typedef struct {
-    const char *as;
-} can_i_opts_t;
-
 static const weft_opt_t can_i_table[] = {
     {"as", 0, "SUBJECT", 0, "ask for another subject (admins only)"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int can_i_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    ((can_i_opts_t *)ud)->as = val;
-    return 0;
-}
 
 static int auth_can_i(int argc, char **argv)
 {
@@ -480,18 +409,16 @@ static int auth_can_i(int argc, char **argv)
         "Exit 0 when allowed, 1 when denied.",
         2, 2};
     weft_t w;
-    can_i_opts_t o = {0};
+    const char *as = NULL;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, can_i_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, weft_opt_set, &as, argc, argv);
     if (rc != 0)
         goto out;
     char *path = weft_pathf("/api/v1/auth/can-i?action=%s&namespace=%s", w.pos[0], w.pos[1]);
-    if (o.as != NULL) {
-        char *as = weft_pathf("&as=%s", o.as), *full = NULL;
-        if (asprintf(&full, "%s%s", path, as) < 0)
-            abort();
+    if (as != NULL) {
+        char *q = weft_pathf("&as=%s", as), *full = wf_xasprintf("%s%s", path, q);
         free(path);
-        free(as);
+        free(q);
         path = full;
     }
     rc = weft_request(&w, "GET", path, NULL, &r);
@@ -513,12 +440,15 @@ static int auth_can_i(int argc, char **argv)
     } else {
         printf("%s%s%s\n", w.color ? (allowed ? "\033[32m" : "\033[31m") : "",
                allowed ? "yes" : "no", weft_color_reset(&w));
-        printf("  subject: %s\n  reason:  %s\n", wf_json_str(r.json, "subject"), wf_json_str(r.json, "reason"));
+        printf("  subject: %s\n  reason:  %s\n", wf_json_str(r.json, "subject"),
+               wf_json_str(r.json, "reason"));
         json_t *via = json_object_get(r.json, "via");
         if (via != NULL)
-            printf("  via:     %s is %s on %s\n", wf_json_str(via, "subject"), wf_json_str(via, "role"),
-                   wf_json_str(via, "namespace") && wf_json_str(via, "namespace")[0] ? wf_json_str(via, "namespace")
-                                                                       : "the platform");
+            printf("  via:     %s is %s on %s\n", wf_json_str(via, "subject"),
+                   wf_json_str(via, "role"),
+                   wf_json_str(via, "namespace") && wf_json_str(via, "namespace")[0]
+                       ? wf_json_str(via, "namespace")
+                       : "the platform");
     }
     rc = allowed ? 0 : WEFT_EXIT_FAIL;
 out:

@@ -8,6 +8,7 @@
 #include "cli/out.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 /* Filters, in the order of the query string. */
 enum { F_NAMESPACE, F_ACTOR, F_ACTION, F_RESULT, F_SINCE, F_BEFORE, F_SIZE, F_COUNT };
@@ -25,15 +26,17 @@ static const weft_opt_t list_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-typedef struct {
-    const char *v[F_COUNT];
-} list_opts_t;
-
-static int list_opt(weft_t *w, void *ud, int id, const char *val)
+/* A denial names its reason: the column the reader looks for. */
+static char *cell_result(const weft_t *w, const json_t *row, const char *member)
 {
     (void)w;
-    ((list_opts_t *)ud)->v[id] = val;
-    return 0;
+    char b[64], res[300];
+    const char *result = weft_jtext(row, member, b, sizeof(b));
+    const char *reason = json_string_value(json_object_get(row, "reason"));
+    if (reason == NULL || reason[0] == '\0')
+        return result ? wf_xstrdup(result) : NULL;
+    snprintf(res, sizeof(res), "%s (%s)", result ? result : "", reason);
+    return wf_xstrdup(res);
 }
 
 static int audit_list(int argc, char **argv)
@@ -46,62 +49,40 @@ static int audit_list(int argc, char **argv)
         "When more entries exist, the last line gives the --before value of the next page.",
         0, 0};
     weft_t w;
-    list_opts_t o = {0};
+    const char *v[F_COUNT] = {0};
     weft_resp_t r = {0};
     char *path = NULL;
-    int rc = weft_parse(&w, "weft audit list", &u, list_table, list_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft audit list", &u, list_table, weft_opt_set, v, argc, argv);
     if (rc != 0)
         goto out;
-    path = strdup("/api/v1/audit");
-    for (int i = 0; path != NULL && i < F_COUNT; i++) {
-        if (o.v[i] == NULL)
+    path = wf_xstrdup("/api/v1/audit");
+    for (int i = 0; i < F_COUNT; i++) {
+        if (v[i] == NULL)
             continue;
-        char *q =
-            weft_pathf(strchr(path, '?') ? "%s&%s=%s" : "%s?%s=%s", "", filter_param[i], o.v[i]);
-        char *n = q ? malloc(strlen(path) + strlen(q) + 1) : NULL;
-        if (n != NULL)
-            sprintf(n, "%s%s", path, q);
+        char *q = weft_pathf("%s=%s", filter_param[i], v[i]);
+        char *n = wf_xasprintf("%s%c%s", path, strchr(path, '?') ? '&' : '?', q);
         free(q);
         free(path);
         path = n;
     }
-    if (path == NULL) {
-        rc = WEFT_EXIT_FAIL;
-        goto out;
-    }
     rc = weft_request(&w, "GET", path, NULL, &r);
     if (rc != 0)
         goto out;
-    json_t *results = json_object_get(r.json, "results");
     if (w.fmt != WEFT_OUT_TABLE) {
         weft_out_doc(&w, r.json);
         goto out;
     }
-    weft_table_t *t =
-        weft_table_create(7, "SEQ", "TIME", "ACTOR", "ACTION", "NAMESPACE", "TARGET", "RESULT");
-    size_t i;
-    json_t *x;
-    json_array_foreach(results, i, x)
-    {
-        char b[7][256];
-        static const char *const cols[7] = {"seq",       "ts",     "actor", "action",
-                                            "namespace", "target", "result"};
-        const char *v[7];
-        for (int c = 0; c < 7; c++) {
-            v[c] = weft_jtext(x, cols[c], b[c], sizeof(b[c]));
-            if (v[c] == NULL)
-                v[c] = "";
-        }
-        /* A denial names its reason: the column the reader looks for. */
-        const char *reason = json_string_value(json_object_get(x, "reason"));
-        char res[300];
-        if (reason != NULL && reason[0] != '\0') {
-            snprintf(res, sizeof(res), "%s (%s)", v[6], reason);
-            v[6] = res;
-        }
-        weft_table_row(t, v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-    }
-    weft_table_print(&w, t);
+    static const weft_col_t cols[] = {
+        {"SEQ", "seq", NULL},
+        {"TIME", "ts", NULL},
+        {"ACTOR", "actor", NULL},
+        {"ACTION", "action", NULL},
+        {"NAMESPACE", "namespace", NULL},
+        {"TARGET", "target", NULL},
+        {"RESULT", "result", cell_result},
+        {NULL, NULL, NULL},
+    };
+    weft_print_table(&w, cols, json_object_get(r.json, "results"));
     const char *next = json_string_value(json_object_get(r.json, "next"));
     if (next != NULL)
         printf("more: --before %s\n", next);

@@ -13,8 +13,10 @@
 #include "cli/client.h"
 #include "cli/out.h"
 #include "cli/scope.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 /* Terminal states and the exit code each one gives. */
 static const struct {
@@ -45,8 +47,16 @@ static const char *exec_state(const json_t *doc)
     return json_string_value(weft_jpath(doc, "state.current"));
 }
 
+/* The number of items of an array member (0 when absent). */
+static char *cell_count(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    const json_t *a = json_object_get(row, member);
+    return wf_xasprintf("%zu", json_is_array(a) ? json_array_size(a) : (size_t)0);
+}
+
 /* Prints one execution: summary line and task runs. */
-static void print_execution(weft_t *w, const json_t *doc)
+static void print_execution(const weft_t *w, const json_t *doc)
 {
     const char *state = exec_state(doc);
     printf("execution  %s\nflow       %s/%s\nstate      %s%s%s\n",
@@ -63,21 +73,16 @@ static void print_execution(weft_t *w, const json_t *doc)
     json_t *runs = json_object_get(doc, "taskRunList");
     if (json_array_size(runs) == 0)
         return;
+    static const weft_col_t cols[] = {
+        {"TASK", "taskId", NULL},
+        {"VALUE", "value", NULL},
+        {"@STATE", "state.current", NULL},
+        {"ATTEMPTS", "attempts", cell_count},
+        {"STARTED", "state.startDate", NULL},
+        {NULL, NULL, NULL},
+    };
     printf("\n");
-    weft_table_t *t = weft_table_create(5, "TASK", "VALUE", "@STATE", "ATTEMPTS", "STARTED");
-    size_t i;
-    json_t *x;
-    json_array_foreach(runs, i, x)
-    {
-        char b1[32], b2[32];
-        json_t *att = json_object_get(x, "attempts");
-        snprintf(b1, sizeof(b1), "%zu", json_is_array(att) ? json_array_size(att) : (size_t)0);
-        weft_table_row(t, json_string_value(json_object_get(x, "taskId")),
-                       weft_jtext(x, "value", b2, sizeof(b2)),
-                       json_string_value(weft_jpath(x, "state.current")), b1,
-                       json_string_value(weft_jpath(x, "state.startDate")));
-    }
-    weft_table_print(w, t);
+    weft_print_table(w, cols, runs);
 }
 
 /* GET /executions/ID into *doc. Returns 0 or an exit code. */
@@ -237,25 +242,31 @@ static const weft_opt_t run_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
+/* A whole file as text: a NUL byte in it is EINVAL. A read error ends the
+ * text where it happened. */
 static int read_text_file(const char *path, char **out)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return -1;
+    /* The file's size, not ours: no memory is an error for it. */
     size_t n = 0, cap = 4096, got;
     char *buf = malloc(cap);
-    if (buf == NULL)
-        abort();
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
         if (cap - n - 1 == 0) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (buf == NULL)
-                abort();
+            char *more = realloc(buf, cap);
+            if (more == NULL)
+                free(buf);
+            buf = more;
         }
     }
     fclose(f);
+    if (buf == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
     buf[n] = '\0';
     if (strlen(buf) != n) {
         free(buf);
@@ -341,9 +352,7 @@ int weft_run_main(int argc, char **argv)
     int rc = weft_parse(&w, "weft run", &u, run_table, run_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/executions/%s/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "POST", path, o.inputs, &r);
-    free(path);
+    rc = weft_request_at(&w, "POST", "/api/v1/executions/%s/%s", o.inputs, &r);
     if (rc != 0)
         goto out;
     const char *id = json_string_value(json_object_get(r.json, "id"));
@@ -353,10 +362,7 @@ int weft_run_main(int argc, char **argv)
         goto out;
     }
     if (!o.wait && !o.follow) {
-        if (w.fmt != WEFT_OUT_TABLE)
-            weft_out_doc(&w, r.json);
-        else
-            printf("%s\n", id);
+        weft_out_answer(&w, r.json, "%s", id);
         goto out;
     }
     if (w.fmt == WEFT_OUT_TABLE)
@@ -384,20 +390,10 @@ out:
 
 /* ---- logs ---------------------------------------------------------------- */
 
-typedef struct {
-    bool follow;
-} logs_opts_t;
-
 static const weft_opt_t logs_table[] = {
     {"follow", 'F', NULL, 0, "stream new lines until the execution ends"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int logs_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    ((logs_opts_t *)ud)->follow = true;
-    return 0;
-}
 
 int weft_logs_main(int argc, char **argv)
 {
@@ -407,18 +403,16 @@ int weft_logs_main(int argc, char **argv)
                                    "line).",
                                    1, 1};
     weft_t w;
-    logs_opts_t o = {0};
+    const char *follow = NULL;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft logs", &u, logs_table, logs_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft logs", &u, logs_table, weft_opt_set, &follow, argc, argv);
     if (rc != 0)
         goto out;
-    if (o.follow) {
+    if (follow != NULL) {
         rc = follow_logs(&w, w.pos[0], 0);
         goto out;
     }
-    char *path = weft_pathf("/api/v1/executions/%s/logs", w.pos[0]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "GET", "/api/v1/executions/%s/logs", NULL, &r);
     if (rc != 0)
         goto out;
     size_t i;
@@ -479,9 +473,7 @@ static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *al
     char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", ns, o->limit);
     char *fq = o->flow ? weft_pathf("&flowId=%s", o->flow) : NULL;
     char *sq = o->state ? weft_pathf("&state=%s", o->state) : NULL;
-    char *path = NULL;
-    if (asprintf(&path, "%s%s%s", base, fq ? fq : "", sq ? sq : "") < 0)
-        abort();
+    char *path = wf_xasprintf("%s%s%s", base, fq ? fq : "", sq ? sq : "");
     free(base);
     free(fq);
     free(sq);
@@ -523,9 +515,7 @@ static int exec_list(int argc, char **argv)
     }
     /* Several namespaces: merge by creation time and keep the newest. */
     size_t n = json_array_size(results);
-    json_t **items = malloc((n + 1) * sizeof(*items));
-    if (items == NULL)
-        abort();
+    json_t **items = wf_xcalloc(n + 1, sizeof(*items));
     for (size_t i = 0; i < n; i++)
         items[i] = json_incref(json_array_get(results, i));
     qsort(items, n, sizeof(*items), by_created_desc);
@@ -536,22 +526,15 @@ static int exec_list(int argc, char **argv)
         json_decref(items[i]);
     }
     free(items);
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, results);
+    static const weft_col_t cols[] = {
+        {"ID", "id", NULL},           {"NAMESPACE", "namespace", NULL},
+        {"FLOW", "flowId", NULL},     {"@STATE", "state.current", NULL},
+        {"CREATED", "created", NULL}, {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    weft_print(&w, results, &view);
+    if (w.fmt != WEFT_OUT_TABLE)
         goto out;
-    }
-    weft_table_t *t = weft_table_create(5, "ID", "NAMESPACE", "FLOW", "@STATE", "CREATED");
-    size_t i;
-    json_t *x;
-    json_array_foreach(results, i, x)
-    {
-        weft_table_row(t, json_string_value(json_object_get(x, "id")),
-                       json_string_value(json_object_get(x, "namespace")),
-                       json_string_value(json_object_get(x, "flowId")),
-                       json_string_value(weft_jpath(x, "state.current")),
-                       json_string_value(json_object_get(x, "created")));
-    }
-    weft_table_print(&w, t);
     if (total > (json_int_t)json_array_size(results))
         fprintf(stderr, "(%zu of %lld shown; --limit shows more)\n", json_array_size(results),
                 (long long)total);
@@ -572,12 +555,9 @@ static int exec_get(int argc, char **argv)
     int rc = weft_parse(&w, "weft execution get", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    if ((rc = get_execution(&w, w.pos[0], &doc)) != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, doc);
-    else
-        print_execution(&w, doc);
+    static const weft_view_t view = {NULL, NULL, print_execution};
+    if ((rc = get_execution(&w, w.pos[0], &doc)) == 0)
+        weft_print(&w, doc, &view);
 out:
     json_decref(doc);
     return weft_done(&w, rc);
@@ -595,22 +575,16 @@ static int exec_action(int argc, char **argv, const char *action, const char *ab
     int rc = weft_parse(&w, prog, &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/executions/%s/", w.pos[0]);
-    char *full = NULL;
-    if (asprintf(&full, "%s%s", path, action) < 0)
-        abort();
+    char *path = weft_pathf("/api/v1/executions/%s/%s", w.pos[0], action);
+    rc = weft_request(&w, "POST", path, NULL, &r);
     free(path);
-    rc = weft_request(&w, "POST", full, NULL, &r);
-    free(full);
     if (rc != 0)
         goto out;
     const char *id = json_string_value(json_object_get(r.json, "id"));
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, r.json);
-    else if (strcmp(action, "restart") == 0)
-        printf("%s\n", id ? id : "");
+    if (strcmp(action, "restart") == 0)
+        weft_out_answer(&w, r.json, "%s", id ? id : "");
     else
-        printf("%s requested for %s\n", action, w.pos[0]);
+        weft_out_answer(&w, r.json, "%s requested for %s", action, w.pos[0]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

@@ -3,22 +3,22 @@
  * locally with the flow library first and nothing is sent if any is
  * invalid; then each flow is reported created, updated, unchanged or (with
  * --prune) deleted. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/diff.h"
+#include "cli/files.h"
 #include "cli/out.h"
 #include "cli/scope.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 #include "platform/config.h"
+#include "platform/xmalloc.h"
 #include "flow/flow.h"
 
 /* One local flow file. */
@@ -31,22 +31,18 @@ typedef struct {
 
 typedef struct {
     local_flow_t *items;
-    size_t count, cap;
+    size_t count;
 } flow_set_t;
 
-static void set_add(flow_set_t *s, const char *path)
+/* One entry per file of `paths`, which it takes over. */
+static void set_from_paths(flow_set_t *s, weft_paths_t *paths)
 {
-    if (s->count == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 16;
-        s->items = realloc(s->items, s->cap * sizeof(*s->items));
-        if (s->items == NULL)
-            abort();
+    s->items = wf_xcalloc(paths->count, sizeof(*s->items));
+    for (size_t i = 0; i < paths->count; i++) {
+        s->items[i].path = paths->items[i];
+        paths->items[i] = NULL;
     }
-    local_flow_t *f = &s->items[s->count++];
-    memset(f, 0, sizeof(*f));
-    f->path = strdup(path);
-    if (f->path == NULL)
-        abort();
+    s->count = paths->count;
 }
 
 static void set_free(flow_set_t *s)
@@ -58,86 +54,6 @@ static void set_free(flow_set_t *s)
         free(s->items[i].id);
     }
     free(s->items);
-}
-
-static bool flow_file_name(const char *name)
-{
-    size_t n = strlen(name);
-    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-                              (n > 4 && strcmp(name + n - 4, ".yml") == 0));
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds the flow files below `dir` in name order (hidden entries skipped). */
-static void collect(flow_set_t *s, const char *dir, int depth)
-{
-    DIR *d = depth < 32 ? opendir(dir) : NULL;
-    if (d == NULL)
-        return;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = realloc(names, cap * sizeof(*names));
-            if (names == NULL)
-                abort();
-        }
-        if (asprintf(&names[n], "%s/%s", dir, e->d_name) < 0)
-            abort();
-        n++;
-    }
-    closedir(d);
-    qsort(names, n, sizeof(*names), by_name);
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        const char *base = strrchr(names[i], '/') + 1;
-        if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
-            collect(s, names[i], depth + 1);
-        else if (flow_file_name(base))
-            set_add(s, names[i]);
-        free(names[i]);
-    }
-    free(names);
-}
-
-static int read_file(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return -1;
-    char *buf = NULL;
-    size_t n = 0, cap = 0, got;
-    char chunk[8192];
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (n + got + 1 > cap) {
-            cap = (n + got + 1) * 2;
-            buf = realloc(buf, cap);
-            if (buf == NULL)
-                abort();
-        }
-        memcpy(buf + n, chunk, got);
-        n += got;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return -1;
-    }
-    if (buf == NULL && (buf = strdup("")) == NULL)
-        abort();
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
 }
 
 static bool in_prefix(const char *ns, const char *prefix)
@@ -202,7 +118,7 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
     size_t invalid = 0;
     for (size_t i = 0; i < s->count; i++) {
         local_flow_t *f = &s->items[i];
-        if (read_file(f->path, &f->text, &f->len) != 0) {
+        if (weft_read_file(f->path, &f->text, &f->len) != 0) {
             fprintf(stderr, "%s: error: cannot read: %s\n", f->path, strerror(errno));
             invalid++;
             continue;
@@ -213,10 +129,8 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
             wf_diags_print(&d, stderr);
             invalid++;
         } else {
-            f->ns = strdup(flow->namespace_);
-            f->id = strdup(flow->id);
-            if (f->ns == NULL || f->id == NULL)
-                abort();
+            f->ns = wf_xstrdup(flow->namespace_);
+            f->id = wf_xstrdup(flow->id);
         }
         wf_diags_dispose(&d);
         wf_flow_free(flow);
@@ -287,7 +201,7 @@ static int server_source(weft_t *w, const char *ns, const char *id, char **sourc
         rc = -WEFT_EXIT_FAIL;
     } else {
         const char *s = json_string_value(json_object_get(r.json, "source"));
-        *source = strdup(s ? s : "");
+        *source = wf_xstrdup(s ? s : "");
         rc = 0;
     }
     weft_resp_dispose(&r);
@@ -311,9 +225,7 @@ static int apply_one(weft_t *w, const apply_opts_t *o, tally_t *t, local_flow_t 
         bool same = old != NULL && strlen(old) == f->len && memcmp(old, f->text, f->len) == 0;
         if (o->diff && !same) {
             weft_progress_clear(w);
-            char *name = NULL;
-            if (asprintf(&name, "%s/%s (server)", f->ns, f->id) < 0)
-                abort();
+            char *name = wf_xasprintf("%s/%s (server)", f->ns, f->id);
             weft_diff(stdout, old ? name : "/dev/null", old ? old : "", f->path, f->text, w->color);
             free(name);
         }
@@ -365,10 +277,8 @@ static bool has_local(const flow_set_t *s, const char *ns, const char *id)
  * else exactly the namespaces of the applied files. */
 static int prune(weft_t *w, const apply_opts_t *o, const flow_set_t *s, tally_t *t)
 {
-    const char **scopes = calloc(s->count + 1, sizeof(char *));
+    const char **scopes = wf_xcalloc(s->count + 1, sizeof(char *));
     size_t n = 0;
-    if (scopes == NULL)
-        abort();
     if (o->ns_prefix != NULL) {
         scopes[n++] = o->ns_prefix;
     } else {
@@ -434,9 +344,7 @@ static int flow_apply(int argc, char **argv)
     apply_opts_t o = {0};
     flow_set_t set = {0};
     tally_t t = {0};
-    o.files = calloc((size_t)argc + 1, sizeof(char *));
-    if (o.files == NULL)
-        abort();
+    o.files = wf_xcalloc((size_t)argc + 1, sizeof(char *));
     int rc = weft_parse(&w, "weft flow apply", &u, apply_table, apply_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
@@ -445,17 +353,15 @@ static int flow_apply(int argc, char **argv)
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
+    weft_paths_t paths = {0};
     for (int i = 0; i < o.nfiles; i++) {
-        struct stat st;
-        size_t before = set.count;
-        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            collect(&set, o.files[i], 0);
-            if (set.count == before)
-                weft_warn(&w, "no .yaml or .yml file in %s", o.files[i]);
-        } else {
-            set_add(&set, o.files[i]); /* a missing file is reported by validate_all */
-        }
+        size_t before = paths.count;
+        /* A missing file is reported by validate_all. */
+        if (weft_flow_files(&paths, o.files[i]) && paths.count == before)
+            weft_warn(&w, "no .yaml or .yml file in %s", o.files[i]);
     }
+    set_from_paths(&set, &paths);
+    weft_paths_dispose(&paths);
     if (set.count == 0) {
         weft_err(&w, "no flow file found");
         rc = WEFT_EXIT_FAIL;
@@ -539,43 +445,74 @@ static int get_opt(weft_t *w, void *ud, int id, const char *val)
     return 0;
 }
 
+/* The flow source `doc` holds (a flow or one of its revisions). */
+static void print_source(const json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(doc, "source"));
+    fputs(s ? s : "", stdout);
+}
+
+/* flow get and flow revisions: GET `path` and print it, or with --source or
+ * --revision N the source it holds. */
+static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t *u,
+                     const weft_opt_t *opts, const char *path, const weft_view_t *view)
+{
+    weft_t w;
+    get_opts_t o = {0};
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, prog, u, opts, get_opt, &o, argc, argv);
+    if (rc == 0)
+        rc = weft_request_at(&w, "GET", path, NULL, &r);
+    if (rc != 0)
+        goto out;
+    if (o.source) {
+        print_source(r.json);
+    } else if (o.revision > 0) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(r.json, i, x)
+        {
+            if (json_integer_value(json_object_get(x, "revision")) == o.revision) {
+                print_source(x);
+                goto out;
+            }
+        }
+        weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
+        rc = WEFT_EXIT_FAIL;
+    } else {
+        weft_print(&w, r.json, view);
+    }
+out:
+    weft_resp_dispose(&r);
+    return weft_done(&w, rc);
+}
+
 static int flow_get(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow get NAMESPACE ID [--source]",
                                    "Shows a flow: a summary, its source (--source) or the "
                                    "API document (-o json|yaml).",
                                    2, 2};
-    weft_t w;
-    get_opts_t o = {0};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow get", &u, get_table, get_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    if (o.source) {
-        const char *s = json_string_value(json_object_get(r.json, "source"));
-        fputs(s ? s : "", stdout);
-    } else if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char b1[32], b2[32];
-        weft_table_t *t =
-            weft_table_create(6, "NAMESPACE", "ID", "REVISION", "DISABLED", "UPDATED", "BY");
-        weft_table_row(t, weft_jtext(r.json, "namespace", b1, sizeof(b1)),
-                       weft_jtext(r.json, "id", b1, sizeof(b1)),
-                       weft_jtext(r.json, "revision", b1, sizeof(b1)),
-                       weft_jtext(r.json, "disabled", b2, sizeof(b2)),
-                       weft_jtext(r.json, "updated", b2, sizeof(b2)),
-                       weft_jtext(r.json, "updatedBy", b2, sizeof(b2)));
-        weft_table_print(&w, t);
-    }
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"NAMESPACE", "namespace", NULL},
+        {"ID", "id", NULL},
+        {"REVISION", "revision", NULL},
+        {"DISABLED", "disabled", NULL},
+        {"UPDATED", "updated", NULL},
+        {"BY", "updatedBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    return flow_show(argc, argv, "weft flow get", &u, get_table, "/api/v1/flows/%s/%s", &view);
+}
+
+/* The first line of the description, at most 60 bytes. */
+static char *cell_summary(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    const char *d = json_string_value(json_object_get(row, member));
+    size_t n = d ? strcspn(d, "\n") : 0;
+    return wf_xstrndup(d ? d : "", n < 60 ? n : 60);
 }
 
 static int flow_list(int argc, char **argv)
@@ -606,26 +543,16 @@ static int flow_list(int argc, char **argv)
         json_array_extend(all, part);
         json_decref(part);
     }
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, all);
-        goto out;
-    }
-    weft_table_t *t =
-        weft_table_create(5, "NAMESPACE", "ID", "REVISION", "DISABLED", "DESCRIPTION");
-    size_t i;
-    json_t *x;
-    json_array_foreach(all, i, x)
-    {
-        char b[32];
-        char desc[61];
-        const char *d = json_string_value(json_object_get(x, "description"));
-        snprintf(desc, sizeof(desc), "%.*s", (int)strcspn(d ? d : "", "\n"), d ? d : "");
-        weft_table_row(t, json_string_value(json_object_get(x, "namespace")),
-                       json_string_value(json_object_get(x, "id")),
-                       weft_jtext(x, "revision", b, sizeof(b)),
-                       json_is_true(json_object_get(x, "disabled")) ? "yes" : "no", desc);
-    }
-    weft_table_print(&w, t);
+    static const weft_col_t cols[] = {
+        {"NAMESPACE", "namespace", NULL},
+        {"ID", "id", NULL},
+        {"REVISION", "revision", NULL},
+        {"DISABLED", "disabled", weft_cell_yesno},
+        {"DESCRIPTION", "description", cell_summary},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    weft_print(&w, all, &view);
 out:
     json_decref(scopes);
     json_decref(all);
@@ -641,14 +568,11 @@ static int flow_delete(int argc, char **argv)
     int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/flows/%s/%s", NULL, &r);
     if (rc == 0)
-        weft_out_result(&w,
-                        json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1],
-                                  "deleted", 1),
-                        "deleted  %s/%s", w.pos[0], w.pos[1]);
+        weft_out_result(
+            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1], "deleted", 1),
+            "deleted  %s/%s", w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
@@ -658,103 +582,54 @@ static int flow_revisions(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
                                    "Lists a flow's revisions, or prints the source of one.", 2, 2};
-    weft_t w;
-    get_opts_t o = {0};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow revisions", &u, rev_table, get_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s/revisions", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    size_t i;
-    json_t *x;
-    if (o.revision > 0) {
-        json_array_foreach(r.json, i, x)
-        {
-            if (json_integer_value(json_object_get(x, "revision")) == o.revision) {
-                const char *s = json_string_value(json_object_get(x, "source"));
-                fputs(s ? s : "", stdout);
-                goto out;
-            }
-        }
-        weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
-        rc = WEFT_EXIT_FAIL;
-        goto out;
-    }
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-        goto out;
-    }
-    weft_table_t *t = weft_table_create(3, "REVISION", "CREATED", "BY");
-    json_array_foreach(r.json, i, x)
-    {
-        char b1[32], b2[64];
-        weft_table_row(t, weft_jtext(x, "revision", b1, sizeof(b1)),
-                       weft_jtext(x, "created", b2, sizeof(b2)),
-                       json_string_value(json_object_get(x, "createdBy")));
-    }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"REVISION", "revision", NULL},
+        {"CREATED", "created", NULL},
+        {"BY", "createdBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    return flow_show(argc, argv, "weft flow revisions", &u, rev_table,
+                     "/api/v1/flows/%s/%s/revisions", &view);
 }
 
-/* The executors record each trigger's state; this is where a consumer team
- * sees why a cross-team trigger does not fire. */
+/* The last part of the trigger type ("io.weft.trigger.Schedule" → "Schedule"). */
+static char *cell_type(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    const char *type = json_string_value(json_object_get(row, member));
+    const char *dot = type ? strrchr(type, '.') : NULL;
+    return type ? wf_xstrdup(dot ? dot + 1 : type) : NULL;
+}
+
+static char *cell_status(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    const char *status = json_string_value(json_object_get(row, member));
+    if (json_is_true(json_object_get(row, "disabled")))
+        status = "disabled";
+    return status ? wf_xstrdup(status) : NULL;
+}
+
 static int flow_triggers(int argc, char **argv)
 {
     static const weft_usage_t u = {
         "weft flow triggers NAMESPACE ID",
         "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
         2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow triggers", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/flows/%s/%s/triggers", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-        goto out;
-    }
-    weft_table_t *t = weft_table_create(5, "TRIGGER", "TYPE", "LAST FIRED", "NEXT", "STATUS");
-    size_t i;
-    json_t *x;
-    json_array_foreach(r.json, i, x)
-    {
-        const char *type = json_string_value(json_object_get(x, "type"));
-        const char *dot = type ? strrchr(type, '.') : NULL;
-        char b1[64], b2[64];
-        const char *status = json_string_value(json_object_get(x, "status"));
-        if (json_is_true(json_object_get(x, "disabled")))
-            status = "disabled";
-        weft_table_row(t, json_string_value(json_object_get(x, "id")), dot ? dot + 1 : type,
-                       weft_jtext(x, "lastFired", b1, sizeof(b1)),
-                       weft_jtext(x, "nextFire", b2, sizeof(b2)),
-                       status && *status ? status : "-");
-    }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
-/* `weft flow validate` is the flow library's own command: hand it the
- * original argv, which starts one slot before ours with "flow". */
-static int flow_validate(int argc, char **argv)
-{
-    return weft_flow_main(argc + 1, argv - 1);
+    static const weft_col_t cols[] = {
+        {"TRIGGER", "id", NULL},           {"TYPE", "type", cell_type},
+        {"LAST FIRED", "lastFired", NULL}, {"NEXT", "nextFire", NULL},
+        {"STATUS", "status", cell_status}, {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {NULL, cols, NULL};
+    return weft_get_verb(argc, argv, "weft flow triggers", &u, "/api/v1/flows/%s/%s/triggers",
+                         &view);
 }
 
 static const wf_cmd_t flow_commands[] = {
-    {"validate", flow_validate, "check flow files offline (every error at file:line:col)"},
+    {"validate", weft_flow_validate_main,
+     "check flow files offline (every error at file:line:col)"},
     {"apply", flow_apply, "validate locally, then create/update (and --prune) flows"},
     {"get", flow_get, "show a flow (summary, --source, -o json|yaml)"},
     {"list", flow_list, "list flows under a namespace"},

@@ -9,15 +9,11 @@
 
 #include "cli/client.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
 
-enum { OPT_TO = 1, OPT_FLOWS, OPT_EVENTS, OPT_SUBFLOW };
-
-typedef struct {
-    const char *to, *flows, *events;
-    bool subflow;
-} create_opts_t;
+enum { OPT_TO, OPT_FLOWS, OPT_EVENTS, OPT_SUBFLOW, OPT_COUNT };
 
 static const weft_opt_t create_table[] = {
     {"to", 0, "NAMESPACE", OPT_TO, "the consumer namespace (prefix) the grant is for"},
@@ -27,27 +23,6 @@ static const weft_opt_t create_table[] = {
     {"subflow", 0, NULL, OPT_SUBFLOW, "also let the consumer call these flows as subflows"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int create_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    create_opts_t *o = ud;
-    switch (id) {
-    case OPT_TO:
-        o->to = val;
-        break;
-    case OPT_FLOWS:
-        o->flows = val;
-        break;
-    case OPT_EVENTS:
-        o->events = val;
-        break;
-    case OPT_SUBFLOW:
-        o->subflow = true;
-        break;
-    }
-    return 0;
-}
 
 /* "a,b,c" as a JSON array of strings (empty items dropped). */
 static json_t *split_list(const char *s)
@@ -64,50 +39,6 @@ static json_t *split_list(const char *s)
     return arr;
 }
 
-static json_t *text_list(const json_t *arr)
-{
-    size_t i;
-    json_t *v;
-    size_t len = 0;
-    json_array_foreach(arr, i, v) len += json_string_length(v) + 1;
-    char *buf = calloc(1, len + 1);
-    if (buf == NULL)
-        abort();
-    json_array_foreach(arr, i, v)
-    {
-        if (i > 0)
-            strcat(buf, ",");
-        strcat(buf, json_string_value(v) ? json_string_value(v) : "");
-    }
-    json_t *s = json_string(buf);
-    free(buf);
-    return s;
-}
-
-static void print_grants(weft_t *w, json_t *results)
-{
-    weft_table_t *t = weft_table_create(8, "ID", "NAMESPACE", "FLOWS", "TO", "EVENTS", "SUBFLOW",
-                                        "CREATED", "REVOKED");
-    size_t i;
-    json_t *g;
-    json_array_foreach(results, i, g)
-    {
-        char b1[32], b2[64], b3[64];
-        json_t *fl = text_list(json_object_get(g, "flows"));
-        json_t *ev = text_list(json_object_get(g, "events"));
-        const char *ns = json_string_value(json_object_get(g, "namespace"));
-        const char *to = json_string_value(json_object_get(g, "to"));
-        const char *rv = weft_jtext(g, "revokedAt", b3, sizeof(b3));
-        weft_table_row(t, weft_jtext(g, "id", b1, sizeof(b1)), ns ? ns : "", json_string_value(fl),
-                       to ? to : "", json_string_value(ev),
-                       json_is_true(json_object_get(g, "subflow")) ? "yes" : "no",
-                       weft_jtext(g, "createdAt", b2, sizeof(b2)), rv ? rv : "-");
-        json_decref(fl);
-        json_decref(ev);
-    }
-    weft_table_print(w, t);
-}
-
 static int grant_create(int argc, char **argv)
 {
     static const weft_usage_t u = {
@@ -119,31 +50,26 @@ static int grant_create(int argc, char **argv)
         "the consumer call these flows as subflows.",
         1, 1};
     weft_t w;
-    create_opts_t o = {0};
+    const char *o[OPT_COUNT] = {0};
     weft_resp_t r = {0};
     json_t *body = NULL;
-    int rc = weft_parse(&w, "weft grant create", &u, create_table, create_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft grant create", &u, create_table, weft_opt_set, o, argc, argv);
     if (rc != 0)
         goto out;
-    if (o.to == NULL || o.flows == NULL) {
+    if (o[OPT_TO] == NULL || o[OPT_FLOWS] == NULL) {
         weft_err(&w, "--to and --flows are required (--flows '*' shares every flow)");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o.flows), "to", o.to, "events",
-                     split_list(o.events ? o.events : "SUCCESS"), "subflow", o.subflow);
-    char *path = weft_pathf("/api/v1/namespaces/%s/grants", w.pos[0]);
-    rc = weft_request(&w, "POST", path, body, &r);
-    free(path);
+    body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o[OPT_FLOWS]), "to", o[OPT_TO],
+                     "events", split_list(o[OPT_EVENTS] ? o[OPT_EVENTS] : "SUCCESS"), "subflow",
+                     o[OPT_SUBFLOW] != NULL);
+    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-    } else {
-        char b[32];
-        printf("granted  %s -> %s  id %s\n", w.pos[0], o.to,
-               weft_jtext(r.json, "id", b, sizeof(b)));
-    }
+    char b[32];
+    weft_out_answer(&w, r.json, "granted  %s -> %s  id %s", w.pos[0], o[OPT_TO],
+                    weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     json_decref(body);
     weft_resp_dispose(&r);
@@ -157,24 +83,19 @@ static int grant_list(int argc, char **argv)
         "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"
         "included (REVOKED shows when).",
         1, 1};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft grant list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/grants", w.pos[0]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    json_t *results = json_object_get(r.json, "results");
-    if (w.fmt != WEFT_OUT_TABLE)
-        weft_out_doc(&w, results ? results : json_array());
-    else
-        print_grants(&w, results);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"ID", "id", NULL},
+        {"NAMESPACE", "namespace", NULL},
+        {"FLOWS", "flows", weft_cell_join},
+        {"TO", "to", NULL},
+        {"EVENTS", "events", weft_cell_join},
+        {"SUBFLOW", "subflow", weft_cell_yesno},
+        {"CREATED", "createdAt", NULL},
+        {"REVOKED", "revokedAt", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {"results", cols, NULL};
+    return weft_get_verb(argc, argv, "weft grant list", &u, "/api/v1/namespaces/%s/grants", &view);
 }
 
 static int grant_revoke(int argc, char **argv)
@@ -189,9 +110,7 @@ static int grant_revoke(int argc, char **argv)
     int rc = weft_parse(&w, "weft grant revoke", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/grants/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/grants/%s", NULL, &r);
     if (rc == 0)
         printf("revoked  grant %s of %s\n", w.pos[1], w.pos[0]);
 out:

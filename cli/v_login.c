@@ -10,17 +10,14 @@
 #include "cli/client.h"
 #include "cli/contexts.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 /* ---- login ---------------------------------------------------------------- */
 
-typedef struct {
-    const char *name;
-    int token_stdin, no_verify;
-} login_opts_t;
-
-enum { L_NAME, L_STDIN, L_NO_VERIFY };
+enum { L_NAME, L_STDIN, L_NO_VERIFY, L_COUNT };
 
 static const weft_opt_t login_table[] = {
     {"name", 0, "NAME", L_NAME, "context name (default: the server's host:port)"},
@@ -28,23 +25,6 @@ static const weft_opt_t login_table[] = {
     {"no-verify", 0, NULL, L_NO_VERIFY, "save without checking the token with GET /api/v1/me"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int login_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    login_opts_t *o = ud;
-    switch (id) {
-    case L_NAME:
-        o->name = val;
-        break;
-    case L_STDIN:
-        o->token_stdin = 1;
-        break;
-    case L_NO_VERIFY:
-        o->no_verify = 1;
-        break;
-    }
-    return 0;
-}
 
 /* Reads one line from stdin into `buf` without echo on a terminal. */
 static int read_token(char *buf, size_t size)
@@ -87,13 +67,13 @@ int weft_login_main(int argc, char **argv)
         "command line:  weft login --url https://weft.example.com --token-stdin < token.txt",
         0, 0};
     weft_t w;
-    login_opts_t o = {0};
+    const char *o[L_COUNT] = {0};
     char token[8192];
-    int rc = weft_parse(&w, "weft login", &u, login_table, login_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft login", &u, login_table, weft_opt_set, o, argc, argv);
     if (rc != 0)
         goto out_parse;
     const char *url = w.url;
-    if (url == NULL || !o.token_stdin) {
+    if (url == NULL || o[L_STDIN] == NULL) {
         weft_err(&w, "login needs --url URL and --token-stdin (the token is read from stdin)");
         rc = WEFT_EXIT_USAGE;
         goto out;
@@ -109,13 +89,13 @@ int weft_login_main(int argc, char **argv)
         goto out;
     }
     char name[256];
-    if (o.name != NULL)
-        snprintf(name, sizeof(name), "%s", o.name);
+    if (o[L_NAME] != NULL)
+        snprintf(name, sizeof(name), "%s", o[L_NAME]);
     else
         default_name(url, name, sizeof(name));
     const char *subject = NULL;
     weft_resp_t r = {0};
-    if (!o.no_verify) {
+    if (o[L_NO_VERIFY] == NULL) {
         w.url = url;
         w.token = token;
         rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
@@ -134,7 +114,7 @@ int weft_login_main(int argc, char **argv)
     }
     weft_config_put(&cfg, name, url, token);
     free(cfg.current);
-    cfg.current = strdup(name);
+    cfg.current = wf_xstrdup(name);
     rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
     if (rc == 0)
         fprintf(stderr, "logged in to %s%s%s; context '%s' saved in %s and now current\n", url,
@@ -149,19 +129,26 @@ out_parse:
 
 /* ---- context ---------------------------------------------------------------- */
 
+/* Parses a context verb and loads the config file. Returns 0, or what to
+ * hand weft_done. */
+static int context_open(weft_t *w, weft_config_t *cfg, const char *prog, const weft_usage_t *u,
+                        int argc, char **argv)
+{
+    int rc = weft_parse(w, prog, u, NULL, NULL, NULL, argc, argv);
+    if (rc == 0 && weft_config_load(w, cfg) != 0)
+        rc = WEFT_EXIT_USAGE;
+    return rc;
+}
+
 static int context_list(int argc, char **argv)
 {
     static const weft_usage_t u = {
         "weft context list", "Lists the contexts of the config file (never their tokens).", 0, 0};
     weft_t w;
-    int rc = weft_parse(&w, "weft context list", &u, NULL, NULL, NULL, argc, argv);
+    weft_config_t cfg;
+    int rc = context_open(&w, &cfg, "weft context list", &u, argc, argv);
     if (rc != 0)
         return weft_done(&w, rc);
-    weft_config_t cfg;
-    if (weft_config_load(&w, &cfg) != 0) {
-        weft_dispose(&w);
-        return WEFT_EXIT_USAGE;
-    }
     if (w.fmt != WEFT_OUT_TABLE) {
         json_t *arr = json_array();
         for (size_t i = 0; i < cfg.count; i++)
@@ -180,8 +167,7 @@ static int context_list(int argc, char **argv)
         weft_table_print(&w, t);
     }
     weft_config_dispose(&cfg);
-    weft_dispose(&w);
-    return 0;
+    return weft_done(&w, 0);
 }
 
 static int context_change(int argc, char **argv, int remove)
@@ -192,15 +178,11 @@ static int context_change(int argc, char **argv, int remove)
                                        "Removes context NAME and its token from the config file.",
                                        1, 1};
     weft_t w;
-    int rc = weft_parse(&w, remove ? "weft context delete" : "weft context use",
-                        remove ? &del_u : &use_u, NULL, NULL, NULL, argc, argv);
+    weft_config_t cfg;
+    int rc = context_open(&w, &cfg, remove ? "weft context delete" : "weft context use",
+                          remove ? &del_u : &use_u, argc, argv);
     if (rc != 0)
         return weft_done(&w, rc);
-    weft_config_t cfg;
-    if (weft_config_load(&w, &cfg) != 0) {
-        weft_dispose(&w);
-        return WEFT_EXIT_USAGE;
-    }
     const char *name = w.pos[0];
     if (weft_config_find(&cfg, name) == NULL) {
         weft_err(&w, "no context '%s' in %s", name, cfg.path);
@@ -210,15 +192,14 @@ static int context_change(int argc, char **argv, int remove)
             weft_config_remove(&cfg, name);
         } else {
             free(cfg.current);
-            cfg.current = strdup(name);
+            cfg.current = wf_xstrdup(name);
         }
         rc = weft_config_save(&w, &cfg) == 0 ? 0 : WEFT_EXIT_FAIL;
         if (rc == 0)
             fprintf(stderr, remove ? "context '%s' deleted\n" : "now using context '%s'\n", name);
     }
     weft_config_dispose(&cfg);
-    weft_dispose(&w);
-    return rc;
+    return weft_done(&w, rc);
 }
 
 static int context_use(int argc, char **argv)
@@ -246,22 +227,37 @@ int weft_context_main(int argc, char **argv)
 
 /* ---- me ------------------------------------------------------------------- */
 
-static char *join(const json_t *arr)
+/* A binding's namespace; none is the platform. */
+static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
 {
-    size_t len = 1, i;
-    json_t *x;
-    json_array_foreach(arr, i, x) len +=
-        strlen(json_string_value(x) ? json_string_value(x) : "") + 2;
-    char *s = calloc(1, len);
-    if (s == NULL)
-        abort();
-    json_array_foreach(arr, i, x)
-    {
-        if (i > 0)
-            strcat(s, ", ");
-        strcat(s, json_string_value(x) ? json_string_value(x) : "");
+    (void)w;
+    const char *ns = json_string_value(json_object_get(row, member));
+    return wf_xstrdup(ns && ns[0] ? ns : "(platform)");
+}
+
+static void print_me(const weft_t *w, const json_t *me)
+{
+    char *groups = weft_join(json_object_get(me, "groups"), ", ");
+    char *roles = weft_join(json_object_get(me, "platformRoles"), ", ");
+    const char *issuer = json_string_value(json_object_get(me, "issuer"));
+    printf("subject:         %s\n", json_string_value(json_object_get(me, "subject")));
+    if (issuer != NULL && issuer[0] != '\0')
+        printf("issuer:          %s\n", issuer);
+    printf("groups:          %s\n", groups[0] ? groups : "-");
+    printf("platform roles:  %s\n", roles[0] ? roles : "-");
+    free(groups);
+    free(roles);
+    const json_t *b = json_object_get(me, "bindings");
+    if (json_array_size(b) > 0) {
+        static const weft_col_t cols[] = {
+            {"SUBJECT", "subject", NULL},
+            {"ROLE", "role", NULL},
+            {"NAMESPACE", "namespace", cell_scope},
+            {NULL, NULL, NULL},
+        };
+        printf("\n");
+        weft_print_table(w, cols, b);
     }
-    return s;
 }
 
 int weft_me_main(int argc, char **argv)
@@ -270,44 +266,6 @@ int weft_me_main(int argc, char **argv)
                                    "Who the server thinks you are: subject, groups, platform "
                                    "roles and role bindings.",
                                    0, 0};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft me", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request(&w, "GET", "/api/v1/me", NULL, &r);
-    if (rc != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-        goto out;
-    }
-    char *groups = join(json_object_get(r.json, "groups"));
-    char *roles = join(json_object_get(r.json, "platformRoles"));
-    const char *issuer = json_string_value(json_object_get(r.json, "issuer"));
-    printf("subject:         %s\n", json_string_value(json_object_get(r.json, "subject")));
-    if (issuer != NULL && issuer[0] != '\0')
-        printf("issuer:          %s\n", issuer);
-    printf("groups:          %s\n", groups[0] ? groups : "-");
-    printf("platform roles:  %s\n", roles[0] ? roles : "-");
-    free(groups);
-    free(roles);
-    json_t *b = json_object_get(r.json, "bindings");
-    if (json_array_size(b) > 0) {
-        printf("\n");
-        weft_table_t *t = weft_table_create(3, "SUBJECT", "ROLE", "NAMESPACE");
-        size_t i;
-        json_t *x;
-        json_array_foreach(b, i, x)
-        {
-            const char *ns = json_string_value(json_object_get(x, "namespace"));
-            weft_table_row(t, json_string_value(json_object_get(x, "subject")),
-                           json_string_value(json_object_get(x, "role")),
-                           ns && ns[0] ? ns : "(platform)");
-        }
-        weft_table_print(&w, t);
-    }
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_view_t view = {NULL, NULL, print_me};
+    return weft_get_verb(argc, argv, "weft me", &u, "/api/v1/me", &view);
 }

@@ -11,8 +11,10 @@
 
 #include "cli/client.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)
 
@@ -22,29 +24,10 @@ static const char *api_ns(const char *ns)
     return ns[0] == '\0' ? "*" : ns;
 }
 
-static int policy_get(int argc, char **argv)
+/* Each key with its value and the prefix it comes from. */
+static void print_policy(const weft_t *w, const json_t *doc)
 {
-    static const weft_usage_t u = {
-        "weft policy get NAMESPACE",
-        "Shows the effective policy of NAMESPACE (\"*\" for the root): each key with its\n"
-        "value and the namespace prefix it comes from. Values only narrow down the tree:\n"
-        "the tightest of the root, every parent prefix and NAMESPACE applies.",
-        1, 1};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft policy get", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/policy", api_ns(w.pos[0]));
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
-        goto out;
-    }
-    json_t *pol = json_object_get(r.json, "policy");
+    json_t *pol = json_object_get(doc, "policy");
     weft_table_t *t = weft_table_create(3, "KEY", "VALUE", "FROM");
     const char *key;
     json_t *e;
@@ -56,44 +39,46 @@ static int policy_get(int argc, char **argv)
             json_t *f;
             json_object_foreach(from, lk, f)
             {
-                char *row = NULL;
-                if (asprintf(&row, "%s=%s", lk,
-                             json_string_value(json_object_get(value, lk))) < 0)
-                    continue;
+                char *row =
+                    wf_xasprintf("%s=%s", lk, json_string_value(json_object_get(value, lk)));
                 const char *fs = json_string_value(f);
                 weft_table_row(t, key, row, fs && fs[0] ? fs : "*");
                 free(row);
             }
             continue;
         }
-        char *text = json_is_string(value) ? strdup(json_string_value(value))
+        char *text = json_is_string(value) ? wf_xstrdup(json_string_value(value))
                                            : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
         const char *fs = json_string_value(from);
         weft_table_row(t, key, text ? text : "", fs && fs[0] ? fs : "*");
         free(text);
     }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    weft_table_print(w, t);
 }
 
-typedef struct {
-    const char *file;
-} set_opts_t;
+static int policy_get(int argc, char **argv)
+{
+    static const weft_usage_t u = {
+        "weft policy get NAMESPACE",
+        "Shows the effective policy of NAMESPACE (\"*\" for the root): each key with its\n"
+        "value and the namespace prefix it comes from. Values only narrow down the tree:\n"
+        "the tightest of the root, every parent prefix and NAMESPACE applies.",
+        1, 1};
+    static const weft_view_t view = {NULL, NULL, print_policy};
+    weft_t w;
+    int rc = weft_parse(&w, "weft policy get", &u, NULL, NULL, NULL, argc, argv);
+    if (rc == 0) {
+        char *path = weft_pathf("/api/v1/namespaces/%s/policy", api_ns(w.pos[0]));
+        rc = weft_get_print(&w, path, &view);
+        free(path);
+    }
+    return weft_done(&w, rc);
+}
 
 static const weft_opt_t set_table[] = {
     {"file", 'f', "FILE", 0, "take the whole policy from a JSON file (\"-\": stdin)"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int set_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    (void)w;
-    (void)id;
-    ((set_opts_t *)ud)->file = val;
-    return 0;
-}
 
 static json_t *read_file_doc(weft_t *w, const char *name)
 {
@@ -122,7 +107,7 @@ static json_t *pairs_doc(weft_t *w, int from)
             json_decref(doc);
             return NULL;
         }
-        char *key = strndup(w->pos[i], (size_t)(eq - w->pos[i]));
+        char *key = wf_xstrndup(w->pos[i], (size_t)(eq - w->pos[i]));
         json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
         json_object_set_new(doc, key, v ? v : json_string(eq + 1));
         free(key);
@@ -148,11 +133,9 @@ static int put_policy(weft_t *w, const char *ns, json_t *doc)
         rc = WEFT_EXIT_FAIL;
         goto out;
     }
-    if (w->fmt != WEFT_OUT_TABLE)
-        weft_out_doc(w, r.json);
-    else
-        printf("set  %s policy of %s\n", json_string_value(json_object_get(r.json, "layer")),
-               ns[0] ? ns : "* (the root)");
+    weft_out_answer(w, r.json, "set  %s policy of %s",
+                    json_string_value(json_object_get(r.json, "layer")),
+                    ns[0] ? ns : "* (the root)");
 out:
     weft_resp_dispose(&r);
     return rc;
@@ -172,17 +155,17 @@ static int policy_set(int argc, char **argv)
         "the inherited value and the namespace it comes from.",
         1, -1};
     weft_t w;
-    set_opts_t o = {0};
+    const char *file = NULL;
     json_t *doc = NULL;
-    int rc = weft_parse(&w, "weft policy set", &u, set_table, set_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft policy set", &u, set_table, weft_opt_set, &file, argc, argv);
     if (rc != 0)
         goto out;
-    if ((o.file != NULL) == (w.npos > 1)) {
+    if ((file != NULL) == (w.npos > 1)) {
         weft_err(&w, "give either KEY=VALUE arguments or --file FILE");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    doc = o.file ? read_file_doc(&w, o.file) : pairs_doc(&w, 1);
+    doc = file ? read_file_doc(&w, file) : pairs_doc(&w, 1);
     if (doc == NULL || !json_is_object(doc)) {
         if (doc != NULL)
             weft_err(&w, "the policy must be a JSON object");

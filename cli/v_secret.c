@@ -13,8 +13,10 @@
 
 #include "cli/client.h"
 #include "cli/out.h"
+#include "cli/verb.h"
 #include "cli/verbs.h"
 #include "platform/cmd.h"
+#include "platform/xmalloc.h"
 
 #define MAX_SECRET (1024 * 1024)
 
@@ -30,10 +32,11 @@ static int sbuf_add(sbuf_t *b, const char *p, size_t n)
     if (b->len + n + 1 > MAX_SECRET)
         return -1;
     if (b->len + n + 1 > b->cap) {
+        /* The value's size is the caller's: no memory is an error for it. */
         size_t cap = (b->len + n + 1) * 2;
         char *d = malloc(cap);
         if (d == NULL)
-            abort();
+            return -1;
         if (b->data != NULL) {
             memcpy(d, b->data, b->len);
             OPENSSL_cleanse(b->data, b->cap);
@@ -139,20 +142,10 @@ static int value_body(const sbuf_t *v, sbuf_t *body)
     return sbuf_add(body, "\"}", 2);
 }
 
-typedef struct {
-    const char *from_file;
-} set_opts_t;
-
 static const weft_opt_t set_table[] = {
     {"from-file", 0, "FILE", 0, "take the value from FILE, byte for byte"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-static int set_opt(weft_t *w, void *ud, int id, const char *val)
-{
-    ((set_opts_t *)ud)->from_file = val;
-    return 0;
-}
 
 static int secret_set(int argc, char **argv)
 {
@@ -164,19 +157,19 @@ static int secret_set(int argc, char **argv)
         "with {{ secret('KEY') }}.",
         2, 2};
     weft_t w;
-    set_opts_t o = {0};
+    const char *from_file = NULL;
     sbuf_t value = {0}, body = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret set", &u, set_table, set_opt, &o, argc, argv);
+    int rc = weft_parse(&w, "weft secret set", &u, set_table, weft_opt_set, &from_file, argc, argv);
     if (rc != 0)
         goto out;
-    FILE *f = o.from_file ? fopen(o.from_file, "rb") : stdin;
+    FILE *f = from_file ? fopen(from_file, "rb") : stdin;
     if (f == NULL) {
-        weft_err(&w, "cannot read %s: %s", o.from_file, strerror(errno));
+        weft_err(&w, "cannot read %s: %s", from_file, strerror(errno));
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    int rr = read_value(f, o.from_file != NULL, &value);
+    int rr = read_value(f, from_file != NULL, &value);
     if (f != stdin)
         fclose(f);
     if (rr != 0 || value.len == 0) {
@@ -220,15 +213,11 @@ out:
     return weft_done(&w, rc);
 }
 
-/* First present member among `keys` as text. */
-static const char *pick(const json_t *o, const char *const *keys, char *buf, size_t size)
+/* The namespace of a row; the one asked about when the server leaves it out. */
+static char *cell_namespace(const weft_t *w, const json_t *row, const char *member)
 {
-    for (; *keys != NULL; keys++) {
-        const char *v = weft_jtext(o, *keys, buf, size);
-        if (v != NULL)
-            return v;
-    }
-    return NULL;
+    const char *ns = json_string_value(json_object_get(row, member));
+    return wf_xstrdup(ns ? ns : w->pos[0]);
 }
 
 static int secret_list(int argc, char **argv)
@@ -237,40 +226,17 @@ static int secret_list(int argc, char **argv)
                                    "Lists the secrets of NAMESPACE: names, versions, who set "
                                    "them and when; never values.",
                                    1, 1};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/secrets", w.pos[0]);
-    rc = weft_request(&w, "GET", path, NULL, &r);
-    free(path);
-    if (rc != 0)
-        goto out;
-    json_t *results = json_is_array(r.json) ? r.json : json_object_get(r.json, "results");
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, results ? results : json_array());
-        goto out;
-    }
-    static const char *const k_key[] = {"key", "name", NULL};
-    static const char *const k_ver[] = {"version", NULL};
-    static const char *const k_when[] = {"updatedAt", "updated", "createdAt", NULL};
-    static const char *const k_who[] = {"updatedBy", "createdBy", NULL};
-    weft_table_t *t = weft_table_create(5, "NAMESPACE", "KEY", "VERSION", "UPDATED", "BY");
-    size_t i;
-    json_t *x;
-    json_array_foreach(results, i, x)
-    {
-        char b1[32], b2[32], b3[64], b4[64];
-        const char *ns = json_string_value(json_object_get(x, "namespace"));
-        weft_table_row(t, ns ? ns : w.pos[0], pick(x, k_key, b1, sizeof(b1)),
-                       pick(x, k_ver, b2, sizeof(b2)), pick(x, k_when, b3, sizeof(b3)),
-                       pick(x, k_who, b4, sizeof(b4)));
-    }
-    weft_table_print(&w, t);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    static const weft_col_t cols[] = {
+        {"NAMESPACE", "namespace", cell_namespace},
+        {"KEY", "key|name", NULL},
+        {"VERSION", "version", NULL},
+        {"UPDATED", "updatedAt|updated|createdAt", NULL},
+        {"BY", "updatedBy|createdBy", NULL},
+        {NULL, NULL, NULL},
+    };
+    static const weft_view_t view = {"results", cols, NULL};
+    return weft_get_verb(argc, argv, "weft secret list", &u, "/api/v1/namespaces/%s/secrets",
+                         &view);
 }
 
 static int secret_delete(int argc, char **argv)
@@ -282,14 +248,11 @@ static int secret_delete(int argc, char **argv)
     int rc = weft_parse(&w, "weft secret delete", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    char *path = weft_pathf("/api/v1/namespaces/%s/secrets/%s", w.pos[0], w.pos[1]);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
-    free(path);
+    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/secrets/%s", NULL, &r);
     if (rc == 0)
-        weft_out_result(&w,
-                        json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "key", w.pos[1],
-                                  "deleted", 1),
-                        "deleted  %s/%s", w.pos[0], w.pos[1]);
+        weft_out_result(
+            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "key", w.pos[1], "deleted", 1),
+            "deleted  %s/%s", w.pos[0], w.pos[1]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

@@ -1,10 +1,12 @@
 /* weft's output helpers: the YAML writer (every document read back by the
  * project's YAML reader equals the JSON it came from, including strings a
  * YAML reader would otherwise type or misread), the unified diff, the path
- * escaping of URLs. */
+ * escaping of URLs, the tables described by columns, and the option parser
+ * of the verbs that work offline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/diff.h"
@@ -57,6 +59,89 @@ static char *diff_of(const char *a, const char *b, int *changed)
     *changed = weft_diff(f, "old", a, "new", b, false);
     fclose(f);
     return buf;
+}
+
+/* What `fn` writes on stdout. */
+static char *stdout_of(void (*fn)(const void *), const void *arg)
+{
+    fflush(stdout);
+    FILE *tmp = tmpfile();
+    int saved = dup(STDOUT_FILENO);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    fn(arg);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    long n = ftell(tmp);
+    char *text = calloc(1, (size_t)n + 1);
+    rewind(tmp);
+    if (fread(text, 1, (size_t)n, tmp) != (size_t)n)
+        text[0] = '\0';
+    fclose(tmp);
+    return text;
+}
+
+static char *cell_twice(const weft_t *w, const json_t *row, const char *member)
+{
+    (void)w;
+    const char *s = json_string_value(json_object_get(row, member));
+    if (s == NULL)
+        return NULL;
+    char *d = malloc(2 * strlen(s) + 1);
+    sprintf(d, "%s%s", s, s);
+    return d;
+}
+
+static const weft_col_t cols[] = {
+    {"ID", "id", NULL},
+    {"NAME", "key|name", NULL},
+    {"ON", "on", weft_cell_yesno},
+    {"TAGS", "tags", weft_cell_join},
+    {"TWICE", "name", cell_twice},
+    {"STATE", "state.current", NULL},
+    {NULL, NULL, NULL},
+};
+
+typedef struct {
+    weft_fmt_t fmt;
+    const char *json;
+    const weft_view_t *view;
+} print_case_t;
+
+static void print_case(const void *arg)
+{
+    const print_case_t *c = arg;
+    weft_t w;
+    memset(&w, 0, sizeof(w));
+    w.fmt = c->fmt;
+    json_t *doc = json_loads(c->json, 0, NULL);
+    weft_print(&w, doc, c->view);
+    json_decref(doc);
+}
+
+static char *printed(weft_fmt_t fmt, const char *json, const weft_view_t *view)
+{
+    print_case_t c = {fmt, json, view};
+    return stdout_of(print_case, &c);
+}
+
+typedef struct {
+    const char *v[2];
+    int others;
+} local_opts_t;
+
+static int local_opt(weft_t *w, void *ud, int id, const char *val)
+{
+    local_opts_t *o = ud;
+    if (id == WEFT_OPT_OTHER) {
+        o->others++;
+        return val[1] >= '0' && val[1] <= '9' ? WEFT_OPT_POSITIONAL : -1;
+    }
+    if (id == 0 && val == NULL) { /* --vars without its value */
+        o->v[0] = "(none)";
+        return 0;
+    }
+    return weft_opt_set(w, o->v, id, val);
 }
 
 int main(void)
@@ -130,6 +215,69 @@ int main(void)
     p = weft_pathf("/%s", "\r\nHost: evil");
     is_str(p, "/%0D%0AHost%3A%20evil", "no raw CR/LF can reach the request line");
     free(p);
+
+    char *args[] = {"a b", "c/d"};
+    p = weft_pathv("/x/%s/y/%s", args);
+    is_str(p, "/x/a%20b/y/c%2Fd", "weft_pathv fills %%s from an array");
+    free(p);
+
+    /* ---- tables described by columns ---- */
+    static const weft_view_t list = {"results", cols, NULL};
+    static const weft_view_t plain = {NULL, cols, NULL};
+    char *out = printed(WEFT_OUT_TABLE,
+                        "{\"results\": [{\"id\": 7, \"name\": \"n\", \"on\": true, "
+                        "\"tags\": [\"a\", \"b\"], \"state\": {\"current\": \"RUNNING\"}}, "
+                        "{\"id\": \"x\", \"key\": \"k\", \"name\": \"\"}]}",
+                        &list);
+    is_str(out,
+           "ID  NAME  ON   TAGS  TWICE  STATE\n"
+           "7   n     yes  a,b   nn     RUNNING\n"
+           "x   k     no   -     -      -\n",
+           "columns: members, nested paths, alternatives, computed cells, '-' for none");
+    free(out);
+    out = printed(WEFT_OUT_JSON, "{\"total\": 0}", &list);
+    is_str(out, "[]\n", "-o json of absent rows is []");
+    free(out);
+    out = printed(WEFT_OUT_JSON, "{\"results\": [1]}", &list);
+    is_str(out, "[\n  1\n]\n", "-o json prints the rows member");
+    free(out);
+    out = printed(WEFT_OUT_TABLE, "{\"id\": 1, \"name\": \"one\"}", &plain);
+    is_str(out,
+           "ID  NAME  ON  TAGS  TWICE   STATE\n"
+           "1   one   no  -     oneone  -\n",
+           "an object answer is a one-row table");
+    free(out);
+    out = printed(WEFT_OUT_TABLE, "[{\"id\": 2}]", &list);
+    ok(strstr(out, "\n2 ") != NULL, "an array answer is the rows even when a member is named");
+    free(out);
+
+    /* ---- offline verbs' option parsing ---- */
+    static const weft_usage_t u = {"weft t X", "About.", 1, 1};
+    static const weft_opt_t opts[] = {
+        {"vars", 0, "FILE", 0, "a file"},
+        {"flag", 0, NULL, 1, "a flag"},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    char *argv1[] = {"t", "-5", "--vars", "f.json", "--flag", NULL};
+    local_opts_t lo = {{NULL, NULL}, 0};
+    weft_t w;
+    int rc = weft_parse_local(&w, "weft t", &u, opts, local_opt, &lo, 5, argv1);
+    ok(rc == 0 && w.npos == 1 && strcmp(w.pos[0], "-5") == 0 && lo.others == 1,
+       "an unknown option the verb accepts becomes a positional argument");
+    ok(lo.v[0] != NULL && strcmp(lo.v[0], "f.json") == 0 && lo.v[1] != NULL && lo.v[1][0] == '\0',
+       "values and flags reach the callback (weft_opt_set: a flag is \"\")");
+    weft_dispose(&w);
+    char *argv2[] = {"t", "x", "--vars", NULL};
+    memset(&lo, 0, sizeof(lo));
+    rc = weft_parse_local(&w, "weft t", &u, opts, local_opt, &lo, 3, argv2);
+    ok(rc == 0 && lo.v[0] != NULL && strcmp(lo.v[0], "(none)") == 0,
+       "a missing value reaches the callback as NULL");
+    weft_dispose(&w);
+    char *argv3[] = {"t", "x", "--url", "http://h", NULL};
+    memset(&lo, 0, sizeof(lo));
+    rc = weft_parse_local(&w, "weft t", &u, opts, local_opt, &lo, 4, argv3);
+    ok(rc == 2 && lo.others == 1 && w.url == NULL, "no global options for offline verbs");
+    weft_dispose(&w);
 
     return tap_done();
 }
