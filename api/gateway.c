@@ -185,8 +185,8 @@ int wf_gateway_main(int argc, char **argv)
 {
     const char *config_path = NULL, *listen_arg = NULL;
     const wf_cmdline_opt_t opts[] = {
-        WF_CMDLINE_STRING("config", 'c', &config_path),
-        WF_CMDLINE_STRING("listen", 'l', &listen_arg),
+        WF_CMDLINE_CONFIG(&config_path),
+        WF_CMDLINE_LISTEN(&listen_arg),
         WF_CMDLINE_END,
     };
     int rc = wf_cmdline_parse(argc, argv, opts, usage, 0);

@@ -31,8 +31,8 @@ static int audit_verify(int argc, char **argv)
 {
     const char *config = NULL, *url = NULL, *anchor = NULL;
     const wf_cmdline_opt_t opts[] = {
-        WF_CMDLINE_STRING("config", 'c', &config),
-        WF_CMDLINE_STRING("database-url", 'u', &url),
+        WF_CMDLINE_CONFIG(&config),
+        WF_CMDLINE_DATABASE_URL(&url),
         WF_CMDLINE_STRING("anchor", 'a', &anchor),
         WF_CMDLINE_END,
     };

@@ -40,10 +40,10 @@ int wf_keygen_main(int argc, char **argv)
     const wf_cmdline_opt_t opts[] = {
         WF_CMDLINE_STRING("domain", 'd', &domain),
         WF_CMDLINE_STRING("key-dir", 'k', &key_dir),
-        WF_CMDLINE_STRING("config", 'c', &config),
+        WF_CMDLINE_CONFIG(&config),
         WF_CMDLINE_FLAG("force", 'f', &force),
         WF_CMDLINE_FLAG("register", 'r', &do_register),
-        WF_CMDLINE_STRING("database-url", 'u', &url),
+        WF_CMDLINE_DATABASE_URL(&url),
         WF_CMDLINE_END,
     };
     int rc = wf_cmdline_parse(argc, argv, opts, keygen_usage, WF_CMDLINE_ANY_ARGS);

@@ -26,9 +26,9 @@ int wf_migrate_main(int argc, char **argv)
     const char *config_path = NULL, *url = NULL, *data_dir = NULL;
     bool status_only = false;
     const wf_cmdline_opt_t opts[] = {
-        WF_CMDLINE_STRING("config", 'c', &config_path),
-        WF_CMDLINE_STRING("database-url", 'u', &url),
-        WF_CMDLINE_STRING("data-dir", 'd', &data_dir),
+        WF_CMDLINE_CONFIG(&config_path),
+        WF_CMDLINE_DATABASE_URL(&url),
+        WF_CMDLINE_DATA_DIR(&data_dir),
         WF_CMDLINE_FLAG("status", 's', &status_only),
         WF_CMDLINE_END,
     };

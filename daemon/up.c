@@ -351,9 +351,9 @@ int wf_up_main(int argc, char **argv)
     st.pid_fd = st.sfd = -1;
     const char *data_dir = NULL, *listen_addr = NULL;
     const wf_cmdline_opt_t opts[] = {
-        WF_CMDLINE_STRING("config", 'c', &st.config_path),
-        WF_CMDLINE_STRING("data-dir", 'd', &data_dir),
-        WF_CMDLINE_STRING("listen", 'l', &listen_addr),
+        WF_CMDLINE_CONFIG(&st.config_path),
+        WF_CMDLINE_DATA_DIR(&data_dir),
+        WF_CMDLINE_LISTEN(&listen_addr),
         WF_CMDLINE_END,
     };
     int prc = wf_cmdline_parse(argc, argv, opts, up_usage, 0);

@@ -27,6 +27,12 @@ typedef struct wf_cmdline_opt {
 #define WF_CMDLINE_END {NULL, 0, NULL, NULL}
 // clang-format on
 
+/* The options several commands share, spelt and lettered the same everywhere. */
+#define WF_CMDLINE_CONFIG(dest) WF_CMDLINE_STRING("config", 'c', (dest))
+#define WF_CMDLINE_DATABASE_URL(dest) WF_CMDLINE_STRING("database-url", 'u', (dest))
+#define WF_CMDLINE_DATA_DIR(dest) WF_CMDLINE_STRING("data-dir", 'd', (dest))
+#define WF_CMDLINE_LISTEN(dest) WF_CMDLINE_STRING("listen", 'l', (dest))
+
 /* wf_cmdline_parse() result: the options are read, the command goes on. */
 #define WF_CMDLINE_GO (-1)
 /* `nargs` value: the command checks its positional arguments itself. */
