@@ -16,7 +16,7 @@
 
 #include "api/authn_glue.h"
 #include "api/gateway.h"
-#include "platform/cmd.h"
+#include "platform/cmdline.h"
 #include "platform/log.h"
 
 /* The role's state: the entry file is the one place allowed to hold it. */
@@ -183,49 +183,19 @@ static int setup_globalconf(const char *listen_addr)
 int wf_gateway_main(int argc, char **argv)
 {
     const char *config_path = NULL, *listen_arg = NULL;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'l':
-            listen_arg = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    const wf_cmdline_opt_t opts[] = {
+        WF_CMDLINE_CONFIG(&config_path),
+        WF_CMDLINE_LISTEN(&listen_arg),
+        WF_CMDLINE_END,
+    };
+    int rc = wf_cmdline_parse(argc, argv, opts, usage, 0);
+    if (rc != WF_CMDLINE_GO)
+        return rc;
 
     static wf_config_t cfg;
-    wf_config_defaults(&cfg);
-    if (config_path != NULL) {
-        wf_diags_t diags;
-        wf_diags_init(&diags, config_path);
-        int rc = wf_config_load(&cfg, config_path, &diags);
-        if (rc != 0)
-            wf_diags_print(&diags, stderr);
-        wf_diags_dispose(&diags);
-        if (rc != 0)
-            return 1;
-    }
-    wf_config_apply_env(&cfg);
-    int level = wf_log_level_parse(cfg.log.level);
-    wf_log_init("gateway", level < 0 ? WF_LOG_INFO : (wf_log_level_t)level,
-                strcmp(cfg.log.format, "json") == 0);
+    if (wf_load_config_or_exit(&cfg, config_path) != 0)
+        return 1;
+    wf_cmdline_log_init("gateway", &cfg);
     gw.cfg = &cfg;
     gw.db_url = cfg.database.url;
     if (gw.db_url == NULL)

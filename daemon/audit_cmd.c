@@ -1,15 +1,14 @@
 /* `weftd audit verify`: recomputes the audit log's hash chain. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/cmdline.h"
 #include "platform/config.h"
 #include "platform/log.h"
 #include "daemon/pgcluster.h"
 #include "daemon/commands.h"
-#include "platform/store.h"
 #include "tenants/audit.h"
 
 static void audit_usage(FILE *out)
@@ -31,33 +30,16 @@ static void audit_usage(FILE *out)
 static int audit_verify(int argc, char **argv)
 {
     const char *config = NULL, *url = NULL, *anchor = NULL;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"database-url", required_argument, NULL, 'u'},
-                                         {"anchor", required_argument, NULL, 'a'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    int c, rc = 3;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:u:a:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'u':
-            url = optarg;
-            break;
-        case 'a':
-            anchor = optarg;
-            break;
-        case 'h':
-            audit_usage(stdout);
-            return 0;
-        default:
-            audit_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc || (config != NULL && url != NULL)) {
+    const wf_cmdline_opt_t opts[] = {
+        WF_CMDLINE_CONFIG(&config),
+        WF_CMDLINE_DATABASE_URL(&url),
+        WF_CMDLINE_STRING("anchor", 'a', &anchor),
+        WF_CMDLINE_END,
+    };
+    int rc = wf_cmdline_parse(argc, argv, opts, audit_usage, 0);
+    if (rc != WF_CMDLINE_GO)
+        return rc;
+    if (config != NULL && url != NULL) {
         audit_usage(stderr);
         return 2;
     }
@@ -74,20 +56,9 @@ static int audit_verify(int argc, char **argv)
     wf_config_t cfg;
     if (wf_load_config_or_exit(&cfg, config) != 0)
         return 2;
-    wf_pgcluster_t pg = {0};
-    PGconn *conn = NULL;
-    if (url == NULL)
-        url = wf_store_url(&cfg);
-    if (url == NULL) {
-        int initialised;
-        if (wf_pgcluster_init(&pg, cfg.data_dir, err, sizeof(err)) != 0 ||
-            wf_pgcluster_start(&pg, &initialised, err, sizeof(err)) != 0) {
-            fprintf(stderr, "weftd audit verify: %s\n", err);
-            goto out;
-        }
-        url = pg.url;
-    }
-    conn = wf_store_connect(url, "weftd-audit-verify", err, sizeof(err));
+    rc = 3;
+    wf_pgcluster_t pg;
+    PGconn *conn = wf_pgcluster_connect(&pg, &cfg, url, "weftd-audit-verify", err, sizeof(err));
     if (conn == NULL) {
         fprintf(stderr, "weftd audit verify: %s\n", err);
         goto out;
@@ -108,10 +79,7 @@ static int audit_verify(int argc, char **argv)
     printf("chain head: %" PRId64 ":%s\n", w.last_seq, hex);
     rc = 0;
 out:
-    PQfinish(conn);
-    if (pg.pid > 0)
-        wf_pgcluster_stop(&pg, 10000);
-    wf_pgcluster_dispose(&pg);
+    wf_pgcluster_release(&pg, conn);
     wf_config_dispose(&cfg);
     return rc;
 }

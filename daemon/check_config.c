@@ -1,9 +1,11 @@
+/* `weftd check-config FILE`: validates a weft.yaml and reports every problem
+ * at FILE:LINE:COL, as text or JSON. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/cmd.h"
+#include "platform/cmdline.h"
 #include "platform/config.h"
 #include "daemon/commands.h"
 
@@ -19,24 +21,11 @@ static void check_config_usage(FILE *out)
 int wf_check_config_main(int argc, char **argv)
 {
     const char *format = "text";
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            check_config_usage(stdout);
-            return 0;
-        default:
-            check_config_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind + 1 != argc || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {
+    const wf_cmdline_opt_t opts[] = {WF_CMDLINE_STRING("format", 'f', &format), WF_CMDLINE_END};
+    int rc = wf_cmdline_parse(argc, argv, opts, check_config_usage, 1);
+    if (rc != WF_CMDLINE_GO)
+        return rc;
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
         check_config_usage(stderr);
         return 2;
     }
@@ -45,7 +34,7 @@ int wf_check_config_main(int argc, char **argv)
     wf_diags_t diags;
     wf_config_defaults(&cfg);
     wf_diags_init(&diags, path);
-    int rc = wf_config_load(&cfg, path, &diags);
+    rc = wf_config_load(&cfg, path, &diags);
     if (strcmp(format, "json") == 0) {
         json_t *arr = wf_diags_to_json(&diags);
         char *s = json_dumps(arr, JSON_INDENT(2));

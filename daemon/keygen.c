@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/cmdline.h"
 #include "platform/config.h"
 #include "daemon/pgcluster.h"
 #include "daemon/commands.h"
-#include "platform/store.h"
 #include "tenants/keys.h"
 
 static void keygen_usage(FILE *out)
@@ -37,41 +37,18 @@ int wf_keygen_main(int argc, char **argv)
 {
     const char *domain = NULL, *key_dir = NULL, *config = NULL, *url = NULL;
     bool force = false, do_register = false;
-    static const struct option opts[] = {
-        {"domain", required_argument, NULL, 'd'}, {"key-dir", required_argument, NULL, 'k'},
-        {"config", required_argument, NULL, 'c'}, {"force", no_argument, NULL, 'f'},
-        {"register", no_argument, NULL, 'r'},     {"database-url", required_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'},         {0}};
-    int c, rc = 1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:k:c:fru:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            domain = optarg;
-            break;
-        case 'k':
-            key_dir = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'f':
-            force = true;
-            break;
-        case 'r':
-            do_register = true;
-            break;
-        case 'u':
-            url = optarg;
-            break;
-        case 'h':
-            keygen_usage(stdout);
-            return 0;
-        default:
-            keygen_usage(stderr);
-            return 2;
-        }
-    }
+    const wf_cmdline_opt_t opts[] = {
+        WF_CMDLINE_STRING("domain", 'd', &domain),
+        WF_CMDLINE_STRING("key-dir", 'k', &key_dir),
+        WF_CMDLINE_CONFIG(&config),
+        WF_CMDLINE_FLAG("force", 'f', &force),
+        WF_CMDLINE_FLAG("register", 'r', &do_register),
+        WF_CMDLINE_DATABASE_URL(&url),
+        WF_CMDLINE_END,
+    };
+    int rc = wf_cmdline_parse(argc, argv, opts, keygen_usage, WF_CMDLINE_ANY_ARGS);
+    if (rc != WF_CMDLINE_GO)
+        return rc;
     if (url != NULL && !do_register) {
         fprintf(stderr, "weftd keygen: --database-url only makes sense with --register\n");
         return 2;
@@ -98,28 +75,23 @@ int wf_keygen_main(int argc, char **argv)
     wf_keys_reg_t state = WF_KEYS_REG_NONE;
     if (wf_load_config_or_exit(&cfg, config) != 0)
         return 2;
+    rc = 1;
+    int len;
     if (key_dir != NULL)
-        snprintf(dir, sizeof(dir), "%s", key_dir);
+        len = snprintf(dir, sizeof(dir), "%s", key_dir);
     else if (cfg.executor.key_dir != NULL)
-        snprintf(dir, sizeof(dir), "%s", cfg.executor.key_dir);
+        len = snprintf(dir, sizeof(dir), "%s", cfg.executor.key_dir);
     else
-        snprintf(dir, sizeof(dir), "%s/keys", cfg.data_dir);
+        len = snprintf(dir, sizeof(dir), "%s/keys", cfg.data_dir);
+    if (len < 0 || (size_t)len >= sizeof(dir)) {
+        fprintf(stderr, "weftd keygen: key directory path too long\n");
+        goto out;
+    }
 
     if (do_register) {
         /* Checked before anything is written: a refused registration leaves
          * no new key file behind. */
-        if (url == NULL)
-            url = wf_store_url(&cfg);
-        if (url == NULL) {
-            int initialised;
-            if (wf_pgcluster_init(&pg, cfg.data_dir, err, sizeof(err)) != 0 ||
-                wf_pgcluster_start(&pg, &initialised, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weftd keygen: %s\n", err);
-                goto out;
-            }
-            url = pg.url;
-        }
-        conn = wf_store_connect(url, "weftd-keygen", err, sizeof(err));
+        conn = wf_pgcluster_connect(&pg, &cfg, url, "weftd-keygen", err, sizeof(err));
         if (conn == NULL ||
             wf_keys_registration(conn, domain, kp.pub, &state, &sealed, err, sizeof(err)) != 0) {
             fprintf(stderr, "weftd keygen: %s\n", err);
@@ -160,10 +132,7 @@ int wf_keygen_main(int argc, char **argv)
     rc = 0;
 out:
     wf_seal_keypair_dispose(&kp);
-    PQfinish(conn);
-    if (pg.pid > 0)
-        wf_pgcluster_stop(&pg, 10000);
-    wf_pgcluster_dispose(&pg);
+    wf_pgcluster_release(&pg, conn);
     wf_config_dispose(&cfg);
     return rc;
 }

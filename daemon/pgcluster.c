@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/store.h"
+#include "platform/xmalloc.h"
 #include "weft_config.h"
 
 /* The port only names the socket file (.s.PGSQL.N) inside our private socket
@@ -27,18 +27,6 @@
  * mistake this cluster for a system one. */
 #define WF_PG_PORT 55432
 #define WF_PG_USER "weft"
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
 
 int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
@@ -118,7 +106,10 @@ static int mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, char
 static int mkdir_p(const char *path, mode_t mode)
 {
     char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s", path);
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     for (char *p = tmp + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
@@ -143,7 +134,7 @@ int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_
         snprintf(err, errlen, "cannot resolve %s: %s", data_dir, strerror(errno));
         return -1;
     }
-    pg->data_dir = strdup(abs);
+    pg->data_dir = wf_xstrdup(abs);
     if (wf_service_user(&pg->uid, &pg->gid, err, errlen) != 0)
         return -1;
     /* The data dir itself stays owned by whoever runs weftd up (it holds the
@@ -161,7 +152,7 @@ int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_
         for (char *p = key; *p; p++)
             if (*p == '/')
                 *p = '_';
-        fallback = xasprintf("/var/lib/weft/clusters/%s", key);
+        fallback = wf_xasprintf("/var/lib/weft/clusters/%s", key);
         if (mkdir_p(fallback, 0711) != 0) {
             snprintf(err, errlen, "cannot create %s: %s", fallback, strerror(errno));
             free(fallback);
@@ -173,20 +164,20 @@ int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_
                 WF_PG_USER, fallback);
         base = fallback;
     }
-    pg->pg_dir = xasprintf("%s/pg", base);
-    pg->sock_dir = xasprintf("%s/run", base);
+    pg->pg_dir = wf_xasprintf("%s/pg", base);
+    pg->sock_dir = wf_xasprintf("%s/run", base);
     free(fallback);
     if (mkdir_owned(pg->pg_dir, 0700, pg->uid, pg->gid, err, errlen) != 0 ||
         mkdir_owned(pg->sock_dir, 0700, pg->uid, pg->gid, err, errlen) != 0)
         return -1;
-    pg->url = xasprintf("postgresql:///weft?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
-                        WF_PG_USER);
+    pg->url = wf_xasprintf("postgresql:///weft?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
+                           WF_PG_USER);
     return 0;
 }
 
 int wf_pgcluster_exists(const wf_pgcluster_t *pg)
 {
-    char *p = xasprintf("%s/PG_VERSION", pg->pg_dir);
+    char *p = wf_xasprintf("%s/PG_VERSION", pg->pg_dir);
     int ok = access(p, F_OK) == 0;
     free(p);
     return ok;
@@ -235,8 +226,8 @@ static int process_is(pid_t pid, const char *comm)
  * files whose owner is gone. */
 static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
 {
-    char *files[2] = {xasprintf("%s/postmaster.pid", pg->pg_dir),
-                      xasprintf("%s/.s.PGSQL.%d.lock", pg->sock_dir, pg->port)};
+    char *files[2] = {wf_xasprintf("%s/postmaster.pid", pg->pg_dir),
+                      wf_xasprintf("%s/.s.PGSQL.%d.lock", pg->sock_dir, pg->port)};
     int rc = 0;
     for (int i = 0; i < 2 && rc == 0; i++) {
         FILE *f = fopen(files[i], "r");
@@ -262,7 +253,7 @@ static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
         wf_info("removing stale lock file %s (pid %ld is gone)", files[i], pid);
         unlink(files[i]);
         if (i == 1) {
-            char *sock = xasprintf("%s/.s.PGSQL.%d", pg->sock_dir, pg->port);
+            char *sock = wf_xasprintf("%s/.s.PGSQL.%d", pg->sock_dir, pg->port);
             unlink(sock);
             free(sock);
         }
@@ -274,8 +265,8 @@ static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
 
 static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errlen)
 {
-    char *url = xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
-                          WF_PG_USER);
+    char *url = wf_xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir,
+                             pg->port, WF_PG_USER);
     long deadline = wf_clock_mono_ms() + timeout_ms;
     int rc = -1;
     while (wf_clock_mono_ms() < deadline) {
@@ -317,7 +308,7 @@ static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errl
 
 int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t errlen)
 {
-    char *log_path = xasprintf("%s/postgres.log", pg->data_dir);
+    char *log_path = wf_xasprintf("%s/postgres.log", pg->data_dir);
     int rc = -1;
     *initialised = 0;
     /* The log lives in the data dir, written by the server user. */
@@ -417,4 +408,28 @@ void wf_pgcluster_dispose(wf_pgcluster_t *pg)
     free(pg->sock_dir);
     free(pg->url);
     memset(pg, 0, sizeof(*pg));
+}
+
+PGconn *wf_pgcluster_connect(wf_pgcluster_t *pg, const wf_config_t *cfg, const char *url,
+                             const char *app, char *err, size_t errlen)
+{
+    memset(pg, 0, sizeof(*pg));
+    if (url == NULL)
+        url = wf_store_url(cfg);
+    if (url == NULL) {
+        int initialised;
+        if (wf_pgcluster_init(pg, cfg->data_dir, err, errlen) != 0 ||
+            wf_pgcluster_start(pg, &initialised, err, errlen) != 0)
+            return NULL;
+        url = pg->url;
+    }
+    return wf_store_connect(url, app, err, errlen);
+}
+
+void wf_pgcluster_release(wf_pgcluster_t *pg, PGconn *conn)
+{
+    PQfinish(conn);
+    if (pg->pid > 0)
+        wf_pgcluster_stop(pg, 10000);
+    wf_pgcluster_dispose(pg);
 }

@@ -1,11 +1,16 @@
 /* The embedded PostgreSQL of `weftd up`: a private cluster under the data
  * dir, reachable only on a Unix socket in a 0700 directory, run as an
- * unprivileged user (a `weft` system user is created when started as root). */
+ * unprivileged user (a `weft` system user is created when started as root).
+ * The one-shot commands start it for their own duration when no database URL
+ * is configured (wf_pgcluster_connect). */
 #ifndef WF_PGCLUSTER_H
 #define WF_PGCLUSTER_H
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <libpq-fe.h>
+
+#include "platform/config.h"
 
 typedef struct wf_pgcluster {
     char *data_dir; /* DATA_DIR (absolute) */
@@ -32,6 +37,18 @@ int wf_pgcluster_stop(wf_pgcluster_t *pg, int timeout_ms);
 /* Called when the postmaster (pg->pid) was reaped by the caller. */
 void wf_pgcluster_exited(wf_pgcluster_t *pg);
 void wf_pgcluster_dispose(wf_pgcluster_t *pg);
+
+/* The database of a one-shot command (migrate, keygen, audit verify): `url`
+ * when given, else the configured one (database.url, WEFT_DATABASE_URL), else
+ * the embedded cluster under cfg->data_dir, started into `pg` for the
+ * command's duration. Returns the connection (`app` names it in
+ * pg_stat_activity), or NULL with `err` set; either way the caller ends with
+ * wf_pgcluster_release(). */
+PGconn *wf_pgcluster_connect(wf_pgcluster_t *pg, const wf_config_t *cfg, const char *url,
+                             const char *app, char *err, size_t errlen);
+/* Closes `conn` (NULL allowed), stops a cluster wf_pgcluster_connect()
+ * started and frees `pg`. */
+void wf_pgcluster_release(wf_pgcluster_t *pg, PGconn *conn);
 
 /* Creates (when root) or looks up the unprivileged `weft` user. */
 int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "platform/config.h"
+#include "platform/xmalloc.h"
 #include "daemon/commands.h"
 #include "executor/executor.h"
 #include "sandbox/sbx.h"
@@ -95,9 +96,7 @@ static int parse_seconds_ms(const char *s, int64_t *ms)
 
 static int add_bind(wf_sbx_spec_t *spec, const char *arg, bool rw)
 {
-    char *copy = strdup(arg);
-    if (copy == NULL)
-        return -1;
+    char *copy = wf_xstrdup(arg);
     char *colon = strchr(copy, ':');
     if (colon)
         *colon++ = '\0';
@@ -106,6 +105,8 @@ static int add_bind(wf_sbx_spec_t *spec, const char *arg, bool rw)
     return rc;
 }
 
+/* The whole of `fd`, up to 64 MiB. Its size is the caller's: plain malloc,
+ * and running out of memory is this command's error (xmalloc.h). */
 static int read_all(int fd, char **buf, size_t *len)
 {
     size_t cap = 65536, n = 0;

@@ -6,7 +6,6 @@
  * stops the children first and PostgreSQL last. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "platform/cmdline.h"
 #include "platform/config.h"
 #include "platform/clock.h"
 #include "platform/log.h"
@@ -29,6 +29,7 @@
 #include "daemon/pgcluster.h"
 #include "daemon/commands.h"
 #include "platform/store.h"
+#include "platform/xmalloc.h"
 #include "tenants/bootstrap.h"
 #include "tenants/domains.h"
 
@@ -343,62 +344,28 @@ out:
     return rc;
 }
 
-static int parse_args(up_state_t *st, int argc, char **argv, const char **data_dir,
-                      const char **listen_addr)
-{
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            st->config_path = optarg;
-            break;
-        case 'd':
-            *data_dir = optarg;
-            break;
-        case 'l':
-            *listen_addr = optarg;
-            break;
-        case 'h':
-            up_usage(stdout);
-            return 1;
-        default:
-            up_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        up_usage(stderr);
-        return 2;
-    }
-    return 0;
-}
-
 int wf_up_main(int argc, char **argv)
 {
     up_state_t st;
     memset(&st, 0, sizeof(st));
     st.pid_fd = st.sfd = -1;
     const char *data_dir = NULL, *listen_addr = NULL;
-    int prc = parse_args(&st, argc, argv, &data_dir, &listen_addr);
-    if (prc != 0)
-        return prc == 1 ? 0 : 2;
+    const wf_cmdline_opt_t opts[] = {
+        WF_CMDLINE_CONFIG(&st.config_path),
+        WF_CMDLINE_DATA_DIR(&data_dir),
+        WF_CMDLINE_LISTEN(&listen_addr),
+        WF_CMDLINE_END,
+    };
+    int prc = wf_cmdline_parse(argc, argv, opts, up_usage, 0);
+    if (prc != WF_CMDLINE_GO)
+        return prc;
     char config_abs[PATH_MAX];
     if (st.config_path != NULL && realpath(st.config_path, config_abs) != NULL)
         st.config_path = config_abs; /* children may run from another directory */
     if (wf_load_config_or_exit(&st.cfg, st.config_path) != 0)
         return 1;
-    wf_log_init("up", wf_log_level_parse(st.cfg.log.level),
-                st.cfg.log.format && strcmp(st.cfg.log.format, "json") == 0);
-    if (data_dir != NULL) {
-        free(st.cfg.data_dir);
-        st.cfg.data_dir = strdup(data_dir);
-    }
+    wf_cmdline_log_init("up", &st.cfg);
+    wf_cmdline_override(&st.cfg.data_dir, data_dir);
     if (listen_addr != NULL) {
         char host[256];
         int port;
@@ -406,8 +373,7 @@ int wf_up_main(int argc, char **argv)
             fprintf(stderr, "weftd up: --listen '%s' is not ADDR:PORT\n", listen_addr);
             return 2;
         }
-        free(st.cfg.listen);
-        st.cfg.listen = strdup(listen_addr);
+        wf_cmdline_override(&st.cfg.listen, listen_addr);
     }
     ssize_t n = readlink("/proc/self/exe", st.self, sizeof(st.self) - 1);
     if (n <= 0)
@@ -437,15 +403,13 @@ int wf_up_main(int argc, char **argv)
             wf_error("%s", err);
             goto out;
         }
-        free(st.cfg.data_dir);
-        st.cfg.data_dir = strdup(st.pg.data_dir);
+        wf_cmdline_override(&st.cfg.data_dir, st.pg.data_dir);
     } else if (mkdir(st.cfg.data_dir, 0755) != 0 && errno != EEXIST) {
         wf_error("cannot create %s: %s", st.cfg.data_dir, strerror(errno));
         goto out;
     }
-    if (asprintf(&st.pid_path, "%s/weftd.pid", st.cfg.data_dir) < 0 ||
-        asprintf(&st.token_path, "%s/admin.token", st.cfg.data_dir) < 0)
-        abort();
+    st.pid_path = wf_xasprintf("%s/weftd.pid", st.cfg.data_dir);
+    st.token_path = wf_xasprintf("%s/admin.token", st.cfg.data_dir);
     if (take_pid_lock(&st) != 0)
         goto out;
 

@@ -258,19 +258,8 @@ int wf_executor_main(int argc, char **argv)
     wf_log_init(logrole, WF_LOG_INFO, 0);
 
     wf_config_t cfg;
-    wf_config_defaults(&cfg);
-    if (config != NULL) {
-        wf_diags_t diags;
-        wf_diags_init(&diags, config);
-        if (wf_config_load(&cfg, config, &diags) != 0) {
-            wf_diags_print(&diags, stderr);
-            wf_diags_dispose(&diags);
-            wf_config_dispose(&cfg);
-            return 1;
-        }
-        wf_diags_dispose(&diags);
-    }
-    wf_config_apply_env(&cfg);
+    if (wf_load_config_or_exit(&cfg, config) != 0)
+        return 1;
 
     wf_executor_t ex = {0};
     ex.cfg = &cfg;
