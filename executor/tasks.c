@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "executor/executor.h"
 #include "executor/files.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
 #include "executor/proc.h"
+#include "executor/walk.h"
 #include "flow/time.h"
 #include "platform/log.h"
 
@@ -57,9 +57,10 @@ static const char *level_of(json_t *props, const wf_task_t *t)
     return "INFO";
 }
 
+/* Through the walker's log, so that core tasks run under its fakes too. */
 static void log_text(wf_executor_t *ex, wf_trun_t *tr, const char *level, const char *s)
 {
-    wf_xlog(ex, tr->exec, tr, level, s, strlen(s));
+    wf_xwalk_log(ex, tr->exec, tr, level, s);
 }
 
 /* ---- core tasks ----------------------------------------------------------- */
@@ -199,10 +200,9 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     /* Without a duration, a `timeout` bounds the wait for a resume. */
     if (ms == 0 && tr->task->timeout_ms > 0)
         ms = tr->task->timeout_ms;
-    tr->resume_at_ms = ms > 0 ? wf_clock_wall_ms() + ms : 0;
-    wf_xexec_t *x = tr->exec;
-    x->rewalk = true;
-    (void)ex;
+    /* The walker arms the timer, on its own clock. */
+    tr->resume_at_ms = ms > 0 ? wf_xwalk_fx(ex)->now_ms(ex) + ms : 0;
+    tr->exec->rewalk = true;
     return WF_RUN_STARTED;
 }
 
