@@ -276,7 +276,10 @@ static int make_work_root(wf_executor_t *ex, const wf_config_t *cfg)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char path[512];
-    snprintf(path, sizeof(path), "%s/weft-executor-%s-%d", base, ex->domain, (int)getpid());
+    int n = snprintf(path, sizeof(path), "%s/weft-executor-%s-%d", base, ex->domain,
+                     (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -1; /* TMPDIR too long: reported as the directory not made */
     if (mkdir(path, 0711) != 0 && errno != EEXIST)
         return -1;
     (void)cfg;

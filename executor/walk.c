@@ -3,7 +3,8 @@
  * attempts, and settles flowable task runs and the execution once their
  * children are done. Nothing is remembered between walks that is not in the
  * task runs, so a replica taking over an orphaned execution resumes it by
- * walking the rows it loaded. */
+ * walking the rows it loaded. It acts only through the effects of walk.h
+ * (clock, timers, log, admission, task start and stop, save, end). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

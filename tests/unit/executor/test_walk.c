@@ -143,6 +143,10 @@ static int fake_start(wf_executor_t *e, wf_trun_t *tr)
 /* A running attempt ends as a process would: its slot first, then the outcome. */
 static void finish(wf_trun_t *tr, wf_state_t st)
 {
+    if (tr == NULL) {
+        ok(0, "the task run to finish exists");
+        return;
+    }
     tr->proc = NULL;
     wf_xwalk_attempt_done(&ex, tr, st, NULL, NULL);
 }
@@ -421,6 +425,10 @@ static void test_retries(void)
     wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
     wf_xwalk(&ex, x);
     wf_trun_t *tr = trun(x, "flaky", NULL);
+    if (tr == NULL) {
+        ok(0, "retry: the task run exists");
+        return;
+    }
     is_str(saved_state(tr), "RETRYING", "retry: first failure saved RETRYING");
     is_int(tr->attempts_count, 1, "retry: one attempt so far");
     ok(tr->timer.armed && tr->timer.due_ms == fk.now + 10000, "retry: next attempt in 10 s");
@@ -446,7 +454,7 @@ static void test_retries(void)
     wf_xwalk(&ex, x);
     advance(x, 60000);
     tr = trun(x, "broken", NULL);
-    is_int(tr->attempts_count, 3, "retry: maxAttempt 3 makes three attempts");
+    is_int(tr ? tr->attempts_count : 0, 3, "retry: maxAttempt 3 makes three attempts");
     is_str(fk.starts, "broken broken broken", "retry: started three times, no more");
     is_str(saved_state(tr), "FAILED", "retry: then FAILED");
     is_str(saved_exec_state(), "FAILED", "retry: execution FAILED");
@@ -538,10 +546,11 @@ static void test_flowables(void)
            "If takes then, Switch its case, EachSequential each value in order");
     ok(trun(x, "no", NULL) == NULL && trun(x, "ca", NULL) == NULL && trun(x, "cd", NULL) == NULL,
        "If and Switch: the other branches never run");
-    is_str(json_string_value(json_object_get(trun(x, "sw", NULL)->outputs, "value")), "b",
+    wf_trun_t *sw = trun(x, "sw", NULL);
+    is_str(sw ? json_string_value(json_object_get(sw->outputs, "value")) : NULL, "b",
            "Switch: its value as output");
-    wf_trun_t *each = trun(x, "each", NULL);
-    ok(trun(x, "item", "x")->parent == each && trun(x, "item", "y")->parent == each,
+    wf_trun_t *each = trun(x, "each", NULL), *ix = trun(x, "item", "x"), *iy = trun(x, "item", "y");
+    ok(each && ix && iy && ix->parent == each && iy->parent == each,
        "EachSequential: one child task run per value");
     is_str(saved_state(each), "SUCCESS", "EachSequential: saved SUCCESS");
     is_str(saved_exec_state(), "SUCCESS", "flowables: execution SUCCESS");
@@ -619,7 +628,7 @@ static void test_takeover(void)
     wf_xwalk(&ex, x);
     is_str(fk.starts, "a b", "takeover: the first replica ran a and started b");
     char b_id[32];
-    snprintf(b_id, sizeof(b_id), "%s", trun(x, "b", NULL)->id);
+    snprintf(b_id, sizeof(b_id), "%s", trun(x, "b", NULL) ? trun(x, "b", NULL)->id : "");
     /* The first replica dies; another one claims the execution. */
     exec_free(x);
     fk.starts[0] = '\0';
@@ -633,8 +642,8 @@ static void test_takeover(void)
     is_str(saved_state(b), "RETRYING", "takeover: b retries under its policy");
     advance(x, 5000);
     is_str(fk.starts, "b c", "takeover: b's second attempt, then c");
-    is_str(b->id, b_id, "takeover: the same task run, not a new one");
-    is_int(b->attempts_count, 2, "takeover: b counts both attempts");
+    is_str(b ? b->id : NULL, b_id, "takeover: the same task run, not a new one");
+    is_int(b ? b->attempts_count : 0, 2, "takeover: b counts both attempts");
     is_int(x->n_truns, 3, "takeover: no duplicate task runs");
     is_str(saved_exec_state(), "SUCCESS", "takeover: execution SUCCESS");
     exec_free(x);
@@ -643,6 +652,7 @@ static void test_takeover(void)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* what passed shows even if a check crashes */
     ex.fx = &fake_fx;
     ex.rt = wf_expr_rt_create();
     ok(ex.rt != NULL, "expression runtime");
