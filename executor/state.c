@@ -6,16 +6,16 @@
 #include "executor/executor.h"
 
 static const char *const state_names[WF_ST__COUNT] = {
-    [WF_ST_CREATED] = "CREATED", [WF_ST_QUEUED] = "QUEUED",     [WF_ST_RUNNING] = "RUNNING",
-    [WF_ST_PAUSED] = "PAUSED",   [WF_ST_SUCCESS] = "SUCCESS",   [WF_ST_WARNING] = "WARNING",
-    [WF_ST_FAILED] = "FAILED",   [WF_ST_KILLING] = "KILLING",   [WF_ST_KILLED] = "KILLED",
+    [WF_ST_CREATED] = "CREATED",     [WF_ST_QUEUED] = "QUEUED",     [WF_ST_RUNNING] = "RUNNING",
+    [WF_ST_PAUSED] = "PAUSED",       [WF_ST_SUCCESS] = "SUCCESS",   [WF_ST_WARNING] = "WARNING",
+    [WF_ST_FAILED] = "FAILED",       [WF_ST_KILLING] = "KILLING",   [WF_ST_KILLED] = "KILLED",
     [WF_ST_CANCELLED] = "CANCELLED", [WF_ST_RETRYING] = "RETRYING", [WF_ST_SKIPPED] = "SKIPPED",
 };
 
 /* Severity used to merge the outcomes of siblings; higher wins. */
 static const int state_rank[WF_ST__COUNT] = {
-    [WF_ST_SKIPPED] = 0, [WF_ST_SUCCESS] = 1, [WF_ST_WARNING] = 2,
-    [WF_ST_CANCELLED] = 3, [WF_ST_KILLED] = 4, [WF_ST_FAILED] = 5,
+    [WF_ST_SKIPPED] = 0,   [WF_ST_SUCCESS] = 1, [WF_ST_WARNING] = 2,
+    [WF_ST_CANCELLED] = 3, [WF_ST_KILLED] = 4,  [WF_ST_FAILED] = 5,
 };
 
 const char *wf_xstate_name(wf_state_t s)

@@ -24,11 +24,11 @@ typedef struct plan {
 typedef struct fake {
     int64_t now;
     const plan_t *plans;
-    char starts[512];  /* "a b c:x", one entry per attempt started */
+    char starts[512]; /* "a b c:x", one entry per attempt started */
     char stops[128];
-    char logs[2048];   /* "LEVEL message|" */
-    json_t *rows;      /* the store's task runs: id -> last row saved */
-    json_t *exec_row;  /* the store's execution row: last saved */
+    char logs[2048];  /* "LEVEL message|" */
+    json_t *rows;     /* the store's task runs: id -> last row saved */
+    json_t *exec_row; /* the store's execution row: last saved */
     int saves, ends, calls;
 } fake_t;
 
@@ -351,10 +351,10 @@ static wf_xexec_t *take_over(wf_flow_t *f)
             if (have || (pid && parent == NULL))
                 continue;
             const char *task_id = json_string_value(json_object_get(row, "task_id"));
-            wf_trun_t *tr = wf_xexec_add_trun(
-                x, wf_flow_find_task(f, task_id), parent,
-                json_string_value(json_object_get(row, "value")),
-                (int)json_integer_value(json_object_get(row, "iteration")));
+            wf_trun_t *tr =
+                wf_xexec_add_trun(x, wf_flow_find_task(f, task_id), parent,
+                                  json_string_value(json_object_get(row, "value")),
+                                  (int)json_integer_value(json_object_get(row, "iteration")));
             snprintf(tr->id, sizeof(tr->id), "%s", id);
             tr->state = wf_xstate_parse(json_string_value(json_object_get(row, "state")));
             tr->attempts_count = (int)json_integer_value(json_object_get(row, "attempt"));
@@ -369,18 +369,36 @@ static wf_xexec_t *take_over(wf_flow_t *f)
     return x;
 }
 
+/* A new execution of the flow in `yaml` under `plans`, walked once. */
+static wf_xexec_t *run(const plan_t *plans, const char *yaml)
+{
+    reset(plans);
+    wf_flow_t *f = flow_of(yaml);
+    if (f == NULL)
+        return NULL;
+    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
+    wf_xwalk(&ex, x);
+    return x;
+}
+
+static void done(wf_xexec_t *x)
+{
+    wf_flow_t *f = x->flow;
+    exec_free(x);
+    wf_flow_free(f);
+}
+
 /* ---- scenarios --------------------------------------------------------------- */
 
 static void test_sequential(void)
 {
     static const plan_t plans[] = {{"a", "S"}, {"b", "R"}, {"c", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: seq\nnamespace: t\ntasks:\n"
-                           "  - {id: a, type: " SH ", commands: [a]}\n"
-                           "  - {id: b, type: " SH ", commands: [b]}\n"
-                           "  - {id: c, type: " SH ", commands: [c]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: seq\nnamespace: t\ntasks:\n"
+                               "  - {id: a, type: " SH ", commands: [a]}\n"
+                               "  - {id: b, type: " SH ", commands: [b]}\n"
+                               "  - {id: c, type: " SH ", commands: [c]}\n");
+    if (x == NULL)
+        return;
     is_str(fk.starts, "a b", "sequential: b starts after a, c waits for b");
     is_str(saved_state(trun(x, "a", NULL)), "SUCCESS", "sequential: a saved SUCCESS");
     is_str(saved_state(trun(x, "b", NULL)), "RUNNING", "sequential: b saved RUNNING");
@@ -394,36 +412,32 @@ static void test_sequential(void)
     is_int(fk.ends, 1, "sequential: handed to end once");
     is_str(wf_xstate_name(wf_xstate_worst(WF_ST_SKIPPED, WF_ST_SKIPPED)), "SUCCESS",
            "states: skipped siblings merge to SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 /* One task run's path through the effects, for the record. */
 static void test_one_task_effects(void)
 {
     static const plan_t plans[] = {{"a", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: one\nnamespace: t\ntasks:\n"
-                           "  - {id: a, type: " SH ", commands: [a]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: one\nnamespace: t\ntasks:\n"
+                               "  - {id: a, type: " SH ", commands: [a]}\n");
+    if (x == NULL)
+        return;
     is_str(saved_exec_state(), "SUCCESS", "one task: SUCCESS");
     is_int(fk.saves, 1, "one task: one save for the whole walk");
     printf("# effects called for a one-task execution: %d\n", fk.calls);
     ok(fk.calls > 0 && fk.calls < 16, "one task: fewer than 16 effect calls");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_retries(void)
 {
     static const plan_t plans[] = {{"flaky", "FFS"}, {"broken", "F"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: retry\nnamespace: t\ntasks:\n"
-                           "  - id: flaky\n    type: " SH "\n    commands: [x]\n"
-                           "    retry: {type: constant, interval: PT10S, maxAttempt: 3}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: retry\nnamespace: t\ntasks:\n"
+                               "  - id: flaky\n    type: " SH "\n    commands: [x]\n"
+                               "    retry: {type: constant, interval: PT10S, maxAttempt: 3}\n");
+    if (x == NULL)
+        return;
     wf_trun_t *tr = trun(x, "flaky", NULL);
     if (tr == NULL) {
         ok(0, "retry: the task run exists");
@@ -443,99 +457,90 @@ static void test_retries(void)
     is_str(attempt_states(tr), "FAILED FAILED SUCCESS", "retry: each attempt's state");
     is_str(saved_state(tr), "SUCCESS", "retry: third attempt succeeded");
     is_str(saved_exec_state(), "SUCCESS", "retry: execution SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 
-    reset(plans);
-    f = flow_of("id: retry2\nnamespace: t\ntasks:\n"
-                "  - id: broken\n    type: " SH "\n    commands: [x]\n"
-                "    retry: {type: constant, interval: PT1S, maxAttempt: 3}\n");
-    x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    x = run(plans, "id: retry2\nnamespace: t\ntasks:\n"
+                   "  - id: broken\n    type: " SH "\n    commands: [x]\n"
+                   "    retry: {type: constant, interval: PT1S, maxAttempt: 3}\n");
+    if (x == NULL)
+        return;
     advance(x, 60000);
     tr = trun(x, "broken", NULL);
     is_int(tr ? tr->attempts_count : 0, 3, "retry: maxAttempt 3 makes three attempts");
     is_str(fk.starts, "broken broken broken", "retry: started three times, no more");
     is_str(saved_state(tr), "FAILED", "retry: then FAILED");
     is_str(saved_exec_state(), "FAILED", "retry: execution FAILED");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_errors_finally(void)
 {
     static const plan_t plans[] = {{"ok1", "S"},     {"boom", "F"},    {"never", "S"},
                                    {"handler", "S"}, {"cleanup", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: ef\nnamespace: t\ntasks:\n"
-                           "  - {id: ok1, type: " SH ", commands: [a]}\n"
-                           "  - {id: boom, type: " SH ", commands: [b]}\n"
-                           "  - {id: never, type: " SH ", commands: [c]}\n"
-                           "errors:\n  - {id: handler, type: " SH ", commands: [h]}\n"
-                           "finally:\n  - {id: cleanup, type: " SH ", commands: [f]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: ef\nnamespace: t\ntasks:\n"
+                               "  - {id: ok1, type: " SH ", commands: [a]}\n"
+                               "  - {id: boom, type: " SH ", commands: [b]}\n"
+                               "  - {id: never, type: " SH ", commands: [c]}\n"
+                               "errors:\n  - {id: handler, type: " SH ", commands: [h]}\n"
+                               "finally:\n  - {id: cleanup, type: " SH ", commands: [f]}\n");
+    if (x == NULL)
+        return;
     is_str(fk.starts, "ok1 boom handler cleanup", "errors: handler, then finally");
     ok(trun(x, "never", NULL) == NULL, "errors: nothing after the failure");
     is_str(state_of(x, "handler"), "SUCCESS", "errors: handler ran");
     is_str(saved_exec_state(), "FAILED", "errors: the execution stays FAILED");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 
-    reset(plans);
-    f = flow_of("id: ef2\nnamespace: t\ntasks:\n"
-                "  - {id: ok1, type: " SH ", commands: [a]}\n"
-                "errors:\n  - {id: handler, type: " SH ", commands: [h]}\n"
-                "finally:\n  - {id: cleanup, type: " SH ", commands: [f]}\n");
-    x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    x = run(plans, "id: ef2\nnamespace: t\ntasks:\n"
+                   "  - {id: ok1, type: " SH ", commands: [a]}\n"
+                   "errors:\n  - {id: handler, type: " SH ", commands: [h]}\n"
+                   "finally:\n  - {id: cleanup, type: " SH ", commands: [f]}\n");
+    if (x == NULL)
+        return;
     is_str(fk.starts, "ok1 cleanup", "finally: runs without a failure, errors do not");
     is_str(saved_exec_state(), "SUCCESS", "finally: execution SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_allow_failure(void)
 {
     static const plan_t plans[] = {{"shaky", "F"}, {"after", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: af\nnamespace: t\ntasks:\n"
-                           "  - {id: shaky, type: " SH ", commands: [a], allowFailure: true}\n"
-                           "  - {id: after, type: " SH ", commands: [b]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: af\nnamespace: t\ntasks:\n"
+                               "  - {id: shaky, type: " SH ", commands: [a], allowFailure: true}\n"
+                               "  - {id: after, type: " SH ", commands: [b]}\n");
+    if (x == NULL)
+        return;
     is_str(state_of(x, "shaky"), "WARNING", "allowFailure: the failed task is WARNING");
     is_str(fk.starts, "shaky after", "allowFailure: the next task runs");
     is_str(saved_exec_state(), "WARNING", "allowFailure: execution WARNING");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_flowables(void)
 {
-    static const plan_t plans[] = {{"s1", "S"}, {"s2", "S"}, {"p1", "R"},  {"p2", "R"},
-                                   {"yes", "S"}, {"no", "S"}, {"ca", "S"},  {"cb", "S"},
-                                   {"cd", "S"}, {"item", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of(
-        "id: fl\nnamespace: t\ntasks:\n"
-        "  - id: seq\n    type: " CORE "flow.Sequential\n    tasks:\n"
-        "      - {id: s1, type: " SH ", commands: [a]}\n"
-        "      - {id: s2, type: " SH ", commands: [a]}\n"
-        "  - id: par\n    type: " CORE "flow.Parallel\n    tasks:\n"
-        "      - {id: p1, type: " SH ", commands: [a]}\n"
-        "      - {id: p2, type: " SH ", commands: [a]}\n"
-        "  - id: cond\n    type: " CORE "flow.If\n    condition: \"{{ 2 > 1 }}\"\n"
-        "    then:\n      - {id: yes, type: " SH ", commands: [a]}\n"
-        "    else:\n      - {id: no, type: " SH ", commands: [a]}\n"
-        "  - id: sw\n    type: " CORE "flow.Switch\n    value: \"{{ 'b' }}\"\n    cases:\n"
-        "      a:\n        - {id: ca, type: " SH ", commands: [a]}\n"
-        "      b:\n        - {id: cb, type: " SH ", commands: [a]}\n"
-        "    defaults:\n      - {id: cd, type: " SH ", commands: [a]}\n"
-        "  - id: each\n    type: " CORE "flow.EachSequential\n    value: [x, y]\n    tasks:\n"
-        "      - {id: item, type: " SH ", commands: [a]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    static const plan_t plans[] = {{"s1", "S"},  {"s2", "S"},   {"p1", "R"}, {"p2", "R"},
+                                   {"yes", "S"}, {"no", "S"},   {"ca", "S"}, {"cb", "S"},
+                                   {"cd", "S"},  {"item", "S"}, {NULL, NULL}};
+    wf_xexec_t *x =
+        run(plans,
+            "id: fl\nnamespace: t\ntasks:\n"
+            "  - id: seq\n    type: " CORE "flow.Sequential\n    tasks:\n"
+            "      - {id: s1, type: " SH ", commands: [a]}\n"
+            "      - {id: s2, type: " SH ", commands: [a]}\n"
+            "  - id: par\n    type: " CORE "flow.Parallel\n    tasks:\n"
+            "      - {id: p1, type: " SH ", commands: [a]}\n"
+            "      - {id: p2, type: " SH ", commands: [a]}\n"
+            "  - id: cond\n    type: " CORE "flow.If\n    condition: \"{{ 2 > 1 }}\"\n"
+            "    then:\n      - {id: yes, type: " SH ", commands: [a]}\n"
+            "    else:\n      - {id: no, type: " SH ", commands: [a]}\n"
+            "  - id: sw\n    type: " CORE "flow.Switch\n    value: \"{{ 'b' }}\"\n    cases:\n"
+            "      a:\n        - {id: ca, type: " SH ", commands: [a]}\n"
+            "      b:\n        - {id: cb, type: " SH ", commands: [a]}\n"
+            "    defaults:\n      - {id: cd, type: " SH ", commands: [a]}\n"
+            "  - id: each\n    type: " CORE "flow.EachSequential\n    value: [x, y]\n    tasks:\n"
+            "      - {id: item, type: " SH ", commands: [a]}\n");
+    if (x == NULL)
+        return;
     is_str(fk.starts, "s1 s2 p1 p2", "Sequential in order; Parallel starts both branches");
     is_str(state_of(x, "seq"), "SUCCESS", "Sequential: SUCCESS once its children are");
     is_str(state_of(x, "par"), "RUNNING", "Parallel: RUNNING while a branch runs");
@@ -554,19 +559,17 @@ static void test_flowables(void)
        "EachSequential: one child task run per value");
     is_str(saved_state(each), "SUCCESS", "EachSequential: saved SUCCESS");
     is_str(saved_exec_state(), "SUCCESS", "flowables: execution SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_pause(void)
 {
     static const plan_t plans[] = {{"after", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: pause\nnamespace: t\ntasks:\n"
-                           "  - {id: gate, type: " CORE "flow.Pause}\n"
-                           "  - {id: after, type: " SH ", commands: [a]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: pause\nnamespace: t\ntasks:\n"
+                               "  - {id: gate, type: " CORE "flow.Pause}\n"
+                               "  - {id: after, type: " SH ", commands: [a]}\n");
+    if (x == NULL)
+        return;
     is_str(saved_state(trun(x, "gate", NULL)), "PAUSED", "Pause: the task run PAUSED");
     is_str(saved_exec_state(), "PAUSED", "Pause: the execution PAUSED");
     ok(trun(x, "after", NULL) == NULL, "Pause: what follows waits");
@@ -578,58 +581,53 @@ static void test_pause(void)
     is_str(state_of(x, "gate"), "SUCCESS", "Pause: resumed, SUCCESS");
     is_str(fk.starts, "after", "Pause: the next task runs once resumed");
     is_str(saved_history(), "RUNNING PAUSED RUNNING SUCCESS", "Pause: history");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 
-    reset(plans);
-    f = flow_of("id: pause2\nnamespace: t\ntasks:\n"
-                "  - {id: gate, type: " CORE "flow.Pause, pauseDuration: PT1M}\n"
-                "  - {id: after, type: " SH ", commands: [a]}\n");
-    x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    x = run(plans, "id: pause2\nnamespace: t\ntasks:\n"
+                   "  - {id: gate, type: " CORE "flow.Pause, pauseDuration: PT1M}\n"
+                   "  - {id: after, type: " SH ", commands: [a]}\n");
+    if (x == NULL)
+        return;
     advance(x, 59999);
     is_str(saved_exec_state(), "PAUSED", "Pause PT1M: paused before the minute");
     advance(x, 1);
     is_str(state_of(x, "gate"), "SUCCESS", "Pause PT1M: resumes by itself after a minute");
     is_str(saved_exec_state(), "SUCCESS", "Pause PT1M: execution SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_kill(void)
 {
     static const plan_t plans[] = {{"long", "R"}, {"next", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: kill\nnamespace: t\ntasks:\n"
-                           "  - {id: long, type: " SH ", commands: [a]}\n"
-                           "  - {id: next, type: " SH ", commands: [b]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: kill\nnamespace: t\ntasks:\n"
+                               "  - {id: long, type: " SH ", commands: [a]}\n"
+                               "  - {id: next, type: " SH ", commands: [b]}\n");
+    if (x == NULL)
+        return;
     wf_xexec_set_state(x, WF_ST_KILLING);
     wf_xwalk(&ex, x);
     is_str(fk.stops, "long", "kill: the running attempt is stopped");
     is_str(state_of(x, "long"), "KILLED", "kill: its task run KILLED");
     ok(trun(x, "next", NULL) == NULL, "kill: nothing else starts");
     is_str(saved_exec_state(), "KILLED", "kill: execution KILLED");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 static void test_takeover(void)
 {
     static const plan_t plans[] = {{"a", "S"}, {"b", "RS"}, {"c", "S"}, {NULL, NULL}};
-    reset(plans);
-    wf_flow_t *f = flow_of("id: takeover\nnamespace: t\ntasks:\n"
-                           "  - {id: a, type: " SH ", commands: [a]}\n"
-                           "  - id: b\n    type: " SH "\n    commands: [b]\n"
-                           "    retry: {type: constant, interval: PT5S, maxAttempt: 2}\n"
-                           "  - {id: c, type: " SH ", commands: [c]}\n");
-    wf_xexec_t *x = exec_new(f, WF_ST_CREATED);
-    wf_xwalk(&ex, x);
+    wf_xexec_t *x = run(plans, "id: takeover\nnamespace: t\ntasks:\n"
+                               "  - {id: a, type: " SH ", commands: [a]}\n"
+                               "  - id: b\n    type: " SH "\n    commands: [b]\n"
+                               "    retry: {type: constant, interval: PT5S, maxAttempt: 2}\n"
+                               "  - {id: c, type: " SH ", commands: [c]}\n");
+    if (x == NULL)
+        return;
     is_str(fk.starts, "a b", "takeover: the first replica ran a and started b");
     char b_id[32];
     snprintf(b_id, sizeof(b_id), "%s", trun(x, "b", NULL) ? trun(x, "b", NULL)->id : "");
     /* The first replica dies; another one claims the execution. */
+    wf_flow_t *f = x->flow;
     exec_free(x);
     fk.starts[0] = '\0';
     fk.logs[0] = '\0';
@@ -646,8 +644,7 @@ static void test_takeover(void)
     is_int(b ? b->attempts_count : 0, 2, "takeover: b counts both attempts");
     is_int(x->n_truns, 3, "takeover: no duplicate task runs");
     is_str(saved_exec_state(), "SUCCESS", "takeover: execution SUCCESS");
-    exec_free(x);
-    wf_flow_free(f);
+    done(x);
 }
 
 int main(void)
