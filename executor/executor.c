@@ -18,14 +18,80 @@
 #include <openssl/rand.h>
 
 #include "platform/cmd.h"
-#include "executor/executor.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
+#include "executor/walk.h"
 #include "flow/expr/expr.h"
 #include "platform/log.h"
 
 #define POLL_MS 1000   /* fallback poll when no NOTIFY arrives */
 #define CLAIM_BATCH 32 /* executions claimed per round */
+
+/* ---- the walker's effects ------------------------------------------------ */
+
+static int64_t fx_now_ms(wf_executor_t *ex)
+{
+    (void)ex;
+    return wf_clock_wall_ms();
+}
+
+static void fx_timer_arm(wf_executor_t *ex, wf_trun_t *tr, int64_t delay_ms)
+{
+    wf_loop_timer_arm(ex->loop, &tr->timer, delay_ms, wf_xwalk_timer_cb, tr);
+}
+
+static void fx_timer_cancel(wf_executor_t *ex, wf_trun_t *tr)
+{
+    wf_loop_timer_cancel(ex->loop, &tr->timer);
+}
+
+static bool fx_task_slot(wf_executor_t *ex, wf_xexec_t *x)
+{
+    return ex->busy < ex->slots && wf_xpolicy_task_slot(ex, x);
+}
+
+static int fx_save(wf_executor_t *ex, wf_xexec_t *x)
+{
+    /* Log lines go in before the terminal state, so whoever follows the
+     * logs until the execution ends sees every line. */
+    if (wf_xstate_terminal(x->state))
+        wf_xlogs_flush(ex);
+    return wf_xdb_save(ex, x);
+}
+
+static void fx_end(wf_executor_t *ex, wf_xexec_t *x)
+{
+    if (!x->dropped) {
+        ex->n_execs_done++;
+        /* Its completion event was written with the terminal state. */
+        wf_xsched_on_end(ex, x);
+    }
+    for (wf_xexec_t **p = &ex->execs; *p; p = &(*p)->next) {
+        if (*p == x) {
+            *p = x->next;
+            ex->n_execs--;
+            break;
+        }
+    }
+    wf_xexec_free(ex, x);
+    if (ex->backlog)
+        ex->claim_pending = true;
+}
+
+const wf_xwalk_fx_t wf_xwalk_fx_executor = {
+    .ctx = NULL,
+    .now_ms = fx_now_ms,
+    .timer_arm = fx_timer_arm,
+    .timer_cancel = fx_timer_cancel,
+    .log = wf_xlog,
+    .admit = wf_xpolicy_admit,
+    .concurrency_slot = wf_xdb_concurrency_slot,
+    .task_slot = fx_task_slot,
+    .task_start = wf_xtasks_start,
+    .task_stop = wf_xtasks_stop,
+    .save = fx_save,
+    .end = fx_end,
+};
 
 static void usage(FILE *out)
 {
@@ -141,6 +207,7 @@ static void on_sched(wf_timer_t *t)
 
 static void on_signal(wf_io_t *io, uint32_t events)
 {
+    (void)events;
     wf_executor_t *ex = io->arg;
     struct signalfd_siginfo si;
     while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -209,7 +276,10 @@ static int make_work_root(wf_executor_t *ex, const wf_config_t *cfg)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char path[512];
-    snprintf(path, sizeof(path), "%s/weft-executor-%s-%d", base, ex->domain, (int)getpid());
+    int n = snprintf(path, sizeof(path), "%s/weft-executor-%s-%d", base, ex->domain,
+                     (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -1; /* TMPDIR too long: reported as the directory not made */
     if (mkdir(path, 0711) != 0 && errno != EEXIST)
         return -1;
     (void)cfg;

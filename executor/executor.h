@@ -5,8 +5,8 @@
  *   2. In-memory execution    wf_xexec_t holds the execution row, its parsed
  *                             flow and its task runs (wf_trun_t)
  *   3. The executor           wf_executor_t: loop, database, slots, executions
- *   4. Module entry points    db (db.c), walker (walk.c),
- *                             runners (tasks.c), logs (logs.c),
+ *   4. Module entry points    db (db.c), execution model (exec.c),
+ *                             walker (walk.c), runners (tasks.c), logs (logs.c),
  *                             processes (proc.c), schedules (sched.c)
  *
  * Ownership: an executor replica claims an execution (claimed_by + lease) and
@@ -49,6 +49,7 @@ typedef enum {
     WF_ST__COUNT
 } wf_state_t;
 
+/* state.c */
 const char *wf_xstate_name(wf_state_t s);
 /* Returns the state, or -1 for an unknown name. */
 int wf_xstate_parse(const char *name);
@@ -62,6 +63,8 @@ wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b);
 typedef struct wf_xexec wf_xexec_t;
 typedef struct wf_xproc wf_xproc_t;
 typedef struct wf_executor wf_executor_t;
+/* What the walker does to the world (walk.h). */
+typedef struct wf_xwalk_fx wf_xwalk_fx_t;
 
 /* One task run: a task of the flow, under a parent task run (flowables), for
  * one iteration value (ForEach). Mirrors a task_runs row. */
@@ -158,6 +161,7 @@ struct wf_executor {
     struct wf_xpolicy *policies; /* namespace policies read lately (policy.c) */
     struct wf_xhttp *http; /* transfers of http.Request tasks (http.c) */
     struct wf_xflowcache *flows; /* parsed flows shared by executions (flowcache.c) */
+    const wf_xwalk_fx_t *fx; /* the walker's effects; NULL: the executor's own */
     /* Counters printed at exit and used by tests. */
     uint64_t n_task_attempts, n_execs_done;
 };
@@ -237,7 +241,9 @@ void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow);
 void wf_xflowcache_dispose(wf_executor_t *ex);
 
 /* walk.c: the state machine. */
-/* Advances the execution as far as it can without waiting; saves changes. */
+/* Advances the execution as far as it can without waiting; saves changes.
+ * An execution that ended or was dropped is handed to the effects' `end`
+ * (the executor unlinks and frees it). */
 void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x);
 /* Walks the first `max` executions of the list (SIZE_MAX: every one; newly
  * claimed ones are at the head). `while_slots_free`: stops once every
@@ -246,6 +252,7 @@ void wf_xwalk_all(wf_executor_t *ex, size_t max, bool while_slots_free);
 /* A leaf attempt finished (runner or process): records it and walks on. */
 void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                            const char *error);
+/* exec.c: the in-memory execution. x->ex must be set. */
 /* Moves the execution to `st`, appending to its state history. */
 void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st);
 /* Frees an execution and everything it owns (kills its processes). */
@@ -255,6 +262,7 @@ wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *pa
                              const char *value, int iteration);
 /* The expression context of a task run (new reference). */
 json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
+/* render.c */
 /* Renders `tmpl` against `ctx`; returns malloc'd text or NULL with `err`. */
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
                  size_t errlen);

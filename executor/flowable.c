@@ -27,7 +27,7 @@ static wf_trun_t *get_trun(wf_xexec_t *x, const wf_task_t *t, wf_trun_t *parent,
 
 /* Runs `list` one task after the other. Returns RUNNING while not done. */
 wf_state_t wf_xflowable_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_t *list,
-                        wf_trun_t *parent, const char *value)
+                            wf_trun_t *parent, const char *value)
 {
     wf_state_t worst = WF_ST_SUCCESS;
     for (size_t i = 0; i < list->count; i++) {
@@ -165,8 +165,8 @@ static wf_state_t walk_dag(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
 
 /* tasks, then errors when they failed, then finally in every case. */
 wf_state_t wf_xflowable_block(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s,
-                          const wf_task_list_t *errors, const wf_task_list_t *finally_,
-                          wf_trun_t *parent, const char *value)
+                              const wf_task_list_t *errors, const wf_task_list_t *finally_,
+                              wf_trun_t *parent, const char *value)
 {
     if (!wf_xstate_terminal(s))
         return WF_ST_RUNNING;
@@ -212,7 +212,7 @@ static json_t *each_values(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         json_decref(r);
         if (err[0] == '\0')
             snprintf(err, sizeof(err), "values must be a list");
-        wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+        wf_xwalk_log(ex, x, tr, "ERROR", err);
         return NULL;
     }
     return r;
@@ -270,7 +270,7 @@ static wf_state_t walk_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         tr->branch = b;
     }
     return wf_xflowable_seq(ex, x, tr->branch ? &tr->task->then_ : &tr->task->else_, tr,
-                    child_value(tr));
+                            child_value(tr));
 }
 
 static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
@@ -285,7 +285,7 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                                       : json_dumps(v, JSON_ENCODE_ANY);
         json_decref(ctx);
         if (val == NULL) {
-            wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+            wf_xwalk_log(ex, x, tr, "ERROR", err);
             return WF_ST_FAILED;
         }
         tr->branch = -2;
@@ -305,6 +305,7 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
  * until the condition holds or checkFrequency's bounds are reached. */
 static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
     const wf_task_t *t = tr->task;
     json_t *freq = json_object_get(t->props, "checkFrequency");
     int64_t max_iter = 100, max_ms = 0, interval_ms = 1000;
@@ -329,10 +330,9 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                 tr->branch = atoi(x->truns[i]->value);
     }
     for (;;) {
-        if (tr->next_iter_ms > wf_clock_wall_ms()) {
+        if (tr->next_iter_ms > fx->now_ms(ex)) {
             if (!tr->timer.armed)
-                wf_loop_timer_arm(ex->loop, &tr->timer, tr->next_iter_ms - wf_clock_wall_ms(),
-                                  wf_xwalk_timer_cb, tr);
+                fx->timer_arm(ex, tr, tr->next_iter_ms - fx->now_ms(ex));
             return WF_ST_RUNNING;
         }
         char val[24];
@@ -362,13 +362,13 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         if (b == 1)
             return WF_ST_SUCCESS;
         if ((max_iter > 0 && iterations >= max_iter) ||
-            (max_ms > 0 && tr->first_start_ms && wf_clock_wall_ms() - tr->first_start_ms >= max_ms)) {
+            (max_ms > 0 && tr->first_start_ms && fx->now_ms(ex) - tr->first_start_ms >= max_ms)) {
             if (fail_on_max)
-                wf_xlog(ex, x, tr, "ERROR", "WaitFor: maximum reached", 24);
+                wf_xwalk_log(ex, x, tr, "ERROR", "WaitFor: maximum reached");
             return fail_on_max ? WF_ST_FAILED : WF_ST_SUCCESS;
         }
         tr->branch++;
-        tr->next_iter_ms = wf_clock_wall_ms() + interval_ms;
+        tr->next_iter_ms = fx->now_ms(ex) + interval_ms;
     }
 }
 

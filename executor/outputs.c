@@ -219,7 +219,7 @@ static void fail_output(wf_executor_t *ex, wf_xexec_t *x, const wf_flow_output_t
     snprintf(msg, sizeof(msg), "flow output '%s' of type %s: \"%.80s%s\" %s", o->id, o->type,
              text ? text : "", text && strlen(text) > 80 ? "…" : "", why);
     free(text);
-    wf_xlog(ex, x, NULL, "ERROR", msg, strlen(msg));
+    wf_xwalk_log(ex, x, NULL, "ERROR", msg);
 }
 
 int wf_xoutputs_render(wf_executor_t *ex, wf_xexec_t *x)
@@ -236,7 +236,7 @@ int wf_xoutputs_render(wf_executor_t *ex, wf_xexec_t *x)
         if (v == NULL) {
             char msg[700];
             snprintf(msg, sizeof(msg), "flow output '%s': %s", o->id, err);
-            wf_xlog(ex, x, NULL, "ERROR", msg, strlen(msg));
+            wf_xwalk_log(ex, x, NULL, "ERROR", msg);
             rc = -1;
             continue;
         }

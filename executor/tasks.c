@@ -8,13 +8,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "executor/executor.h"
 #include "executor/files.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
 #include "executor/proc.h"
+#include "executor/walk.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 typedef int (*runner_fn)(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
 
@@ -57,9 +58,10 @@ static const char *level_of(json_t *props, const wf_task_t *t)
     return "INFO";
 }
 
+/* Through the walker's log, so that core tasks run under its fakes too. */
 static void log_text(wf_executor_t *ex, wf_trun_t *tr, const char *level, const char *s)
 {
-    wf_xlog(ex, tr->exec, tr, level, s, strlen(s));
+    wf_xwalk_log(ex, tr->exec, tr, level, s);
 }
 
 /* ---- core tasks ----------------------------------------------------------- */
@@ -199,10 +201,9 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     /* Without a duration, a `timeout` bounds the wait for a resume. */
     if (ms == 0 && tr->task->timeout_ms > 0)
         ms = tr->task->timeout_ms;
-    tr->resume_at_ms = ms > 0 ? wf_clock_wall_ms() + ms : 0;
-    wf_xexec_t *x = tr->exec;
-    x->rewalk = true;
-    (void)ex;
+    /* The walker arms the timer, on its own clock. */
+    tr->resume_at_ms = ms > 0 ? wf_xwalk_fx(ex)->now_ms(ex) + ms : 0;
+    tr->exec->rewalk = true;
     return WF_RUN_STARTED;
 }
 
@@ -314,33 +315,35 @@ static char *join_lines(json_t *v)
     return s;
 }
 
-static const char *working_dir_of(wf_trun_t *tr)
+
+/* The nearest enclosing WorkingDirectory task run, or NULL. */
+static wf_trun_t *working_dir_task(wf_trun_t *tr)
 {
     for (wf_trun_t *p = tr->parent; p; p = p->parent)
         if (p->task->type->kind == WF_TASK_WORKING_DIRECTORY)
-            return p->workdir;
+            return p;
     return NULL;
 }
 
-/* The shared directory of a WorkingDirectory task run, made on first use. */
+/* The shared directory of a WorkingDirectory task run, made on first use;
+ * NULL outside one (or when its path does not fit). */
 static const char *ensure_working_dir(wf_executor_t *ex, wf_trun_t *tr)
 {
-    wf_trun_t *wd = NULL;
-    for (wf_trun_t *p = tr->parent; p && !wd; p = p->parent)
-        if (p->task->type->kind == WF_TASK_WORKING_DIRECTORY)
-            wd = p;
+    wf_trun_t *wd = working_dir_task(tr);
     if (wd == NULL)
         return NULL;
     if (wd->workdir == NULL) {
         char path[512];
-        snprintf(path, sizeof(path), "%s/wd-%s", ex->work_root, wd->id);
+        int n = snprintf(path, sizeof(path), "%s/wd-%s", ex->work_root, wd->id);
+        if (n < 0 || (size_t)n >= sizeof(path))
+            return NULL; /* the task then fails: see run_script */
         mkdir(path, 0777);
         /* The task runs as an unprivileged id in its user namespace: it must
          * be able to write the shared directory. */
         chmod(path, 01777);
-        wd->workdir = strdup(path);
+        wd->workdir = wf_xstrdup(path);
     }
-    return working_dir_of(tr);
+    return wd->workdir;
 }
 
 static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -358,6 +361,10 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         goto out;
     }
     const char *wd = ensure_working_dir(ex, tr);
+    if (wd == NULL && working_dir_task(tr) != NULL) {
+        snprintf(err, sizeof(err), "working directory path too long");
+        goto out;
+    }
     if (wd != NULL) {
         wf_sbx_spec_bind(spec, wd, "/wd", true);
         wf_sbx_spec_cwd(spec, "/wd");
@@ -492,7 +499,8 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
     if (r->start == run_script) {
         /* Paths as the task sees them inside its sandbox. */
         json_object_set_new(ctx, "outputDir", json_string(WF_XFILES_OUTPUT_DIR));
-        json_object_set_new(ctx, "workingDir", json_string(working_dir_of(tr) ? "/wd" : "/work"));
+        wf_trun_t *wd = working_dir_task(tr);
+        json_object_set_new(ctx, "workingDir", json_string(wd && wd->workdir ? "/wd" : "/work"));
     }
     char err[600];
     json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,

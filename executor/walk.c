@@ -3,7 +3,8 @@
  * attempts, and settles flowable task runs and the execution once their
  * children are done. Nothing is remembered between walks that is not in the
  * task runs, so a replica taking over an orphaned execution resumes it by
- * walking the rows it loaded. */
+ * walking the rows it loaded. It acts only through the effects of walk.h
+ * (clock, timers, log, admission, task start and stop, save, end). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,78 +14,8 @@
 #include <openssl/rand.h>
 
 #include "executor/walk.h"
-#include "executor/proc.h"
 #include "flow/time.h"
 #include "platform/log.h"
-#include "platform/text.h"
-
-static const char *const state_names[WF_ST__COUNT] = {
-    [WF_ST_CREATED] = "CREATED", [WF_ST_QUEUED] = "QUEUED",     [WF_ST_RUNNING] = "RUNNING",
-    [WF_ST_PAUSED] = "PAUSED",   [WF_ST_SUCCESS] = "SUCCESS",   [WF_ST_WARNING] = "WARNING",
-    [WF_ST_FAILED] = "FAILED",   [WF_ST_KILLING] = "KILLING",   [WF_ST_KILLED] = "KILLED",
-    [WF_ST_CANCELLED] = "CANCELLED", [WF_ST_RETRYING] = "RETRYING", [WF_ST_SKIPPED] = "SKIPPED",
-};
-
-/* Severity used to merge the outcomes of siblings; higher wins. */
-static const int state_rank[WF_ST__COUNT] = {
-    [WF_ST_SKIPPED] = 0, [WF_ST_SUCCESS] = 1, [WF_ST_WARNING] = 2,
-    [WF_ST_CANCELLED] = 3, [WF_ST_KILLED] = 4, [WF_ST_FAILED] = 5,
-};
-
-const char *wf_xstate_name(wf_state_t s)
-{
-    return s < WF_ST__COUNT ? state_names[s] : "FAILED";
-}
-
-int wf_xstate_parse(const char *name)
-{
-    for (int i = 0; i < WF_ST__COUNT; i++)
-        if (strcmp(state_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-bool wf_xstate_terminal(wf_state_t s)
-{
-    return s == WF_ST_SUCCESS || s == WF_ST_WARNING || s == WF_ST_FAILED || s == WF_ST_KILLED ||
-           s == WF_ST_CANCELLED || s == WF_ST_SKIPPED;
-}
-
-wf_state_t wf_xstate_worst(wf_state_t a, wf_state_t b)
-{
-    wf_state_t r = state_rank[a] >= state_rank[b] ? a : b;
-    return r == WF_ST_SKIPPED ? WF_ST_SUCCESS : r;
-}
-
-/* ---- task runs ----------------------------------------------------------- */
-
-wf_trun_t *wf_xexec_add_trun(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
-                             const char *value, int iteration)
-{
-    if (x->n_truns == x->cap_truns) {
-        size_t cap = x->cap_truns ? x->cap_truns * 2 : 16;
-        wf_trun_t **n = realloc(x->truns, cap * sizeof(*n));
-        if (n == NULL)
-            return NULL;
-        x->truns = n;
-        x->cap_truns = cap;
-    }
-    wf_trun_t *tr = calloc(1, sizeof(*tr));
-    if (tr == NULL)
-        return NULL;
-    wf_random_id(tr->id, sizeof(tr->id));
-    tr->task = task;
-    tr->parent = parent;
-    tr->value = value ? strdup(value) : NULL;
-    tr->iteration = iteration;
-    tr->state = WF_ST_CREATED;
-    tr->attempts = json_array();
-    tr->branch = -1;
-    tr->exec = x;
-    tr->dirty = true;
-    x->truns[x->n_truns++] = tr;
-    return tr;
-}
 
 wf_trun_t *wf_xwalk_find(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent,
                          const char *value)
@@ -102,188 +33,14 @@ wf_trun_t *wf_xwalk_find(wf_xexec_t *x, const wf_task_t *task, wf_trun_t *parent
     return NULL;
 }
 
-void wf_xexec_set_state(wf_xexec_t *x, wf_state_t st)
+void wf_xwalk_iso_now(wf_executor_t *ex, char *buf, size_t len)
 {
-    if (x->state == st && json_array_size(x->history) > 0)
-        return;
-    x->state = st;
-    char date[40];
-    wf_clock_iso_now(date, sizeof(date));
-    json_array_append_new(x->history,
-                          json_pack("{s:s,s:s}", "state", wf_xstate_name(st), "date", date));
-    x->dirty = true;
-}
-
-void wf_xtrun_set_state(wf_trun_t *tr, wf_state_t st)
-{
-    if (tr->state != st) {
-        tr->state = st;
-        tr->dirty = true;
-    }
-}
-
-static bool is_each(const wf_task_t *t)
-{
-    return t && (t->type->kind == WF_TASK_FOREACH || t->type->kind == WF_TASK_EACH_SEQUENTIAL ||
-                 t->type->kind == WF_TASK_EACH_PARALLEL);
-}
-
-void wf_xexec_free(wf_executor_t *ex, wf_xexec_t *x)
-{
-    if (x == NULL)
-        return;
-    for (size_t i = 0; i < x->n_truns; i++) {
-        wf_trun_t *tr = x->truns[i];
-        if (tr->proc)
-            wf_xproc_abandon(ex, tr->proc);
-        wf_loop_timer_cancel(ex->loop, &tr->timer);
-        free(tr->value);
-        free(tr->workdir);
-        json_decref(tr->attempts);
-        json_decref(tr->outputs);
-        free(tr);
-    }
-    free(x->truns);
-    wf_xsecrets_free(x);
-    wf_xflowcache_put(ex, x->flow);
-    json_decref(x->history);
-    json_decref(x->inputs);
-    json_decref(x->labels);
-    json_decref(x->outputs);
-    json_decref(x->trigger);
-    json_decref(x->variables);
-    free(x->id);
-    free(x->namespace_);
-    free(x->flow_id);
-    free(x->parent_id);
-    free(x->original_id);
-    free(x->started_at);
-    free(x);
-}
-
-/* ---- expression context --------------------------------------------------- */
-
-/* outputs[taskId] for plain task runs, outputs[taskId][v1][v2]… for task runs
- * inside ForEach iterations (one level per enclosing iteration), as Kestra. */
-static void put_outputs(json_t *all, wf_trun_t *tr)
-{
-    const char *vals[16];
-    int nv = 0;
-    for (wf_trun_t *n = tr; n && n->parent && nv < 16; n = n->parent)
-        if (is_each(n->parent->task) && n->value)
-            vals[nv++] = n->value;
-    json_t *slot = all;
-    const char *key = tr->task->id;
-    for (int i = nv - 1; i >= 0; i--) {
-        json_t *next = json_object_get(slot, key);
-        if (!json_is_object(next)) {
-            next = json_object();
-            json_object_set_new(slot, key, next);
-        }
-        slot = next;
-        key = vals[i];
-    }
-    json_object_set(slot, key, tr->outputs);
-}
-
-/* Labels as expressions see them: each key as given, and a dotted key also
- * as nested maps (Kestra's {{ labels.system.correlationId }}). */
-static json_t *labels_view(json_t *labels)
-{
-    json_t *v = json_deep_copy(labels);
-    const char *k;
-    json_t *val;
-    json_object_foreach(labels, k, val) {
-        if (strchr(k, '.') == NULL)
-            continue;
-        char *path = strdup(k);
-        json_t *slot = v;
-        char *save = NULL, *part = path ? strtok_r(path, ".", &save) : NULL;
-        while (part != NULL && slot != NULL) {
-            char *next = strtok_r(NULL, ".", &save);
-            if (next == NULL) {
-                if (json_object_get(slot, part) == NULL)
-                    json_object_set(slot, part, val);
-                break;
-            }
-            json_t *child = json_object_get(slot, part);
-            if (child == NULL) {
-                child = json_object();
-                json_object_set_new(slot, part, child);
-            }
-            slot = json_is_object(child) ? child : NULL;
-            part = next;
-        }
-        free(path);
-    }
-    return v;
-}
-
-json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
-{
-    (void)ex;
-    /* Every render starts by building its context: secret() lookups until
-     * the next one are made for this task run (NULL: the flow's outputs). */
-    x->rendering = tr;
-    json_t *outputs = json_object();
-    for (size_t i = 0; i < x->n_truns; i++)
-        if (x->truns[i]->outputs && json_object_size(x->truns[i]->outputs) > 0)
-            put_outputs(outputs, x->truns[i]);
-    json_t *ctx = json_object();
-    json_object_set_new(ctx, "flow", json_pack("{s:s,s:s,s:i}", "id", x->flow_id, "namespace",
-                                               x->namespace_, "revision", x->flow_revision));
-    json_object_set_new(ctx, "execution",
-                        json_pack("{s:s,s:s?,s:s,s:s?}", "id", x->id, "startDate", x->started_at,
-                                  "state", wf_xstate_name(x->state), "originalId",
-                                  x->original_id ? x->original_id : x->id));
-    json_object_set(ctx, "inputs", wf_xsecrets_inputs_open(x));
-    json_object_set_new(ctx, "labels", labels_view(x->labels));
-    json_object_set_new(ctx, "outputs", outputs);
-    if (x->flow && x->flow->variables)
-        json_object_set(ctx, "vars", x->flow->variables);
-    else
-        json_object_set_new(ctx, "vars", json_object());
-    json_object_set(ctx, "trigger", x->trigger ? x->trigger : json_null());
-    json_object_set_new(ctx, "envs", json_object());
-    if (tr != NULL) {
-        json_t *t = json_pack("{s:s,s:i}", "id", tr->id, "attemptsCount",
-                              tr->attempts_count > 0 ? tr->attempts_count - 1 : 0);
-        if (tr->value)
-            json_object_set_new(t, "value", json_string(tr->value));
-        if (tr->iteration >= 0)
-            json_object_set_new(t, "iteration", json_integer(tr->iteration));
-        if (tr->parent)
-            json_object_set_new(t, "parentId", json_string(tr->parent->id));
-        /* Kestra's taskrun.startDate: when the task run first started. */
-        json_t *first = json_object_get(json_array_get(tr->attempts, 0), "startDate");
-        char now[40];
-        if (!json_is_string(first))
-            wf_clock_iso_now(now, sizeof(now));
-        json_object_set_new(t, "startDate",
-                            json_string(json_is_string(first) ? json_string_value(first) : now));
-        json_object_set_new(ctx, "taskrun", t);
-        json_object_set_new(ctx, "task", json_pack("{s:s,s:s}", "id", tr->task->id, "type",
-                                                   tr->task->type_name));
-        json_t *parents = json_array();
-        for (wf_trun_t *p = tr->parent; p; p = p->parent) {
-            json_t *pt = json_object();
-            if (p->value)
-                json_object_set_new(pt, "value", json_string(p->value));
-            json_t *po = json_pack("{s:o}", "taskrun", pt);
-            json_object_set_new(po, "outputs",
-                                p->outputs ? json_incref(p->outputs) : json_object());
-            json_array_append_new(parents, po);
-        }
-        if (json_array_size(parents) > 0)
-            json_object_set(ctx, "parent", json_array_get(parents, 0));
-        json_object_set_new(ctx, "parents", parents);
-    }
-    return ctx;
+    wf_clock_iso_from_ms(wf_xwalk_fx(ex)->now_ms(ex), buf, len);
 }
 
 /* ---- attempts and retries ------------------------------------------------- */
 
-static void close_attempt(wf_trun_t *tr, wf_state_t st);
+static void close_attempt(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st);
 
 /* A Pause with `tasks` runs them once resumed: from then on its task run is
  * RUNNING and walks its children like a flowable (a Pause is RUNNING only
@@ -303,16 +60,16 @@ static bool walks_children(const wf_trun_t *tr)
  * duration passed with behavior RESUME) starts its tasks when it has some. */
 static void pause_end(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, const char *why)
 {
-    wf_loop_timer_cancel(ex->loop, &tr->timer);
+    wf_xwalk_fx(ex)->timer_cancel(ex, tr);
     tr->resume_at_ms = 0;
     if (why != NULL)
-        wf_xlog(ex, tr->exec, tr, st == WF_ST_FAILED ? "ERROR" : "WARN", why, strlen(why));
+        wf_xwalk_log(ex, tr->exec, tr, st == WF_ST_FAILED ? "ERROR" : "WARN", why);
     if (st == WF_ST_SUCCESS && tr->task->tasks.count > 0) {
-        wf_xtrun_set_state(tr, WF_ST_RUNNING);
+        wf_xexec_set_trun_state(tr, WF_ST_RUNNING);
         return;
     }
-    close_attempt(tr, st);
-    wf_xtrun_set_state(tr, st);
+    close_attempt(ex, tr, st);
+    wf_xexec_set_trun_state(tr, st);
 }
 
 /* The pause's timer fired: `pauseDuration` (or the older `delay`) passed and
@@ -421,7 +178,7 @@ static const wf_retry_t *retry_of(wf_xexec_t *x, const wf_trun_t *tr)
 }
 
 /* Delay before the next attempt, or -1 when the policy allows no more. */
-static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
+static int64_t retry_delay(wf_executor_t *ex, const wf_retry_t *r, const wf_trun_t *tr)
 {
     if (r == NULL)
         return -1;
@@ -453,18 +210,18 @@ static int64_t retry_delay(const wf_retry_t *r, const wf_trun_t *tr)
     /* An attempt due at the limit is not made: PT6S every 2 s is three
      * attempts, as Kestra's retry-failed-*-duration tests expect. */
     if (r->max_duration_ms > 0 &&
-        wf_clock_wall_ms() + d - tr->first_start_ms >= r->max_duration_ms)
+        wf_xwalk_fx(ex)->now_ms(ex) + d - tr->first_start_ms >= r->max_duration_ms)
         return -1;
     return d;
 }
 
-static void close_attempt(wf_trun_t *tr, wf_state_t st)
+static void close_attempt(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st)
 {
     json_t *a = json_array_get(tr->attempts, json_array_size(tr->attempts) - 1);
     if (a == NULL)
         return;
     char date[40];
-    wf_clock_iso_now(date, sizeof(date));
+    wf_xwalk_iso_now(ex, date, sizeof(date));
     json_object_set_new(a, "state", json_string(wf_xstate_name(st)));
     json_object_set_new(a, "endDate", json_string(date));
 }
@@ -480,25 +237,26 @@ static void schedule_walk(wf_executor_t *ex, wf_xexec_t *x)
 void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                            const char *error)
 {
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
     wf_xexec_t *x = tr->exec;
     if (error != NULL)
-        wf_xlog(ex, x, tr, "ERROR", error, strlen(error));
+        wf_xwalk_log(ex, x, tr, "ERROR", error);
     if (outputs != NULL) {
         wf_xsecrets_redact_json(x, outputs);
         if (tr->outputs == NULL)
             tr->outputs = json_object();
         json_object_update(tr->outputs, outputs);
     }
-    close_attempt(tr, st);
+    close_attempt(ex, tr, st);
     tr->dirty = true;
-    wf_loop_timer_cancel(ex->loop, &tr->timer);
+    fx->timer_cancel(ex, tr);
     if (st == WF_ST_FAILED && x->state != WF_ST_KILLING) {
-        int64_t d = retry_delay(retry_of(x, tr), tr);
+        int64_t d = retry_delay(ex, retry_of(x, tr), tr);
         if (d >= 0) {
-            wf_xlog(ex, x, tr, "WARN", "attempt failed, retrying", 24);
-            wf_xtrun_set_state(tr, WF_ST_RETRYING);
-            tr->retry_at_ms = wf_clock_wall_ms() + d;
-            wf_loop_timer_arm(ex->loop, &tr->timer, d, wf_xwalk_timer_cb, tr);
+            wf_xwalk_log(ex, x, tr, "WARN", "attempt failed, retrying");
+            wf_xexec_set_trun_state(tr, WF_ST_RETRYING);
+            tr->retry_at_ms = fx->now_ms(ex) + d;
+            fx->timer_arm(ex, tr, d);
             schedule_walk(ex, x);
             return;
         }
@@ -512,7 +270,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
     }
     if (st == WF_ST_WARNING && tr->task->allow_warning)
         st = WF_ST_SUCCESS;
-    wf_xtrun_set_state(tr, st);
+    wf_xexec_set_trun_state(tr, st);
     schedule_walk(ex, x);
 }
 
@@ -542,7 +300,7 @@ int wf_xwalk_render_bool(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const 
     char *out = wf_xrender(ex, x, src, ctx, err, sizeof(err));
     json_decref(ctx);
     if (out == NULL) {
-        wf_xlog(ex, x, tr, "ERROR", err, strlen(err));
+        wf_xwalk_log(ex, x, tr, "ERROR", err);
         return -1;
     }
     int b = truthy(out);
@@ -559,26 +317,34 @@ static bool check_run_if(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     int b = wf_xwalk_render_bool(ex, x, tr, tr->task->run_if);
     if (b == 1)
         return false;
-    wf_xtrun_set_state(tr, b == 0 ? WF_ST_SKIPPED : WF_ST_FAILED);
+    wf_xexec_set_trun_state(tr, b == 0 ? WF_ST_SKIPPED : WF_ST_FAILED);
     return true;
 }
 
-static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+/* A new attempt's entry and the task run RUNNING (a flowable's one attempt
+ * too): the start of its first attempt bounds retry maxDuration. */
+static void open_attempt(wf_executor_t *ex, wf_trun_t *tr)
 {
-    bool slot = wf_xtasks_uses_slot(tr->task);
-    if (slot && (ex->busy >= ex->slots || !wf_xpolicy_task_slot(ex, x)))
-        return; /* walked again when a slot frees (or at the next poll) */
+    int64_t now = wf_xwalk_fx(ex)->now_ms(ex);
     char date[40];
-    wf_clock_iso_now(date, sizeof(date));
+    wf_clock_iso_from_ms(now, date, sizeof(date));
     tr->attempts_count++;
     json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING", "startDate",
                                                   date));
     if (tr->first_start_ms == 0)
-        tr->first_start_ms = wf_clock_wall_ms();
-    wf_xtrun_set_state(tr, WF_ST_RUNNING);
+        tr->first_start_ms = now;
+    wf_xexec_set_trun_state(tr, WF_ST_RUNNING);
+}
+
+static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
+    if (wf_xtasks_uses_slot(tr->task) && !fx->task_slot(ex, x))
+        return; /* walked again when a slot frees (or at the next poll) */
+    open_attempt(ex, tr);
     tr->dirty = true;
     ex->n_task_attempts++;
-    if (wf_xtasks_start(ex, tr) < 0)
+    if (fx->task_start(ex, tr) < 0)
         wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "task type has no runner");
 }
 
@@ -587,31 +353,25 @@ static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 
 wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
     if (wf_xstate_terminal(tr->state))
         return tr->state;
     if (x->state == WF_ST_KILLING) {
         if (tr->proc) {
-            wf_xtasks_stop(ex, tr);
+            fx->task_stop(ex, tr);
             return WF_ST_RUNNING;
         }
         if (!walks_children(tr)) {
-            close_attempt(tr, WF_ST_KILLED);
-            wf_xtrun_set_state(tr, WF_ST_KILLED);
+            close_attempt(ex, tr, WF_ST_KILLED);
+            wf_xexec_set_trun_state(tr, WF_ST_KILLED);
             return WF_ST_KILLED;
         }
     }
     if (tr->state == WF_ST_CREATED && check_run_if(ex, x, tr))
         return tr->state;
     if (walks_children(tr)) {
-        if (tr->state == WF_ST_CREATED) {
-            char date[40];
-            wf_clock_iso_now(date, sizeof(date));
-            json_array_append_new(tr->attempts, json_pack("{s:s,s:s}", "state", "RUNNING",
-                                                          "startDate", date));
-            tr->attempts_count = 1;
-            tr->first_start_ms = wf_clock_wall_ms();
-            wf_xtrun_set_state(tr, WF_ST_RUNNING);
-        }
+        if (tr->state == WF_ST_CREATED)
+            open_attempt(ex, tr); /* its first and only attempt */
         wf_state_t s = wf_xflowable_children(ex, x, tr);
         if (x->state == WF_ST_KILLING && !wf_xstate_terminal(s)) {
             bool live = false;
@@ -623,8 +383,8 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         if (wf_xstate_terminal(s)) {
             if (s == WF_ST_FAILED && tr->task->allow_failure)
                 s = WF_ST_WARNING;
-            close_attempt(tr, s);
-            wf_xtrun_set_state(tr, s);
+            close_attempt(ex, tr, s);
+            wf_xexec_set_trun_state(tr, s);
         }
         return tr->state;
     }
@@ -633,22 +393,21 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         start_attempt(ex, x, tr);
         break;
     case WF_ST_RETRYING:
-        if (wf_clock_wall_ms() >= tr->retry_at_ms)
+        if (fx->now_ms(ex) >= tr->retry_at_ms)
             start_attempt(ex, x, tr);
         else if (!tr->timer.armed)
-            wf_loop_timer_arm(ex->loop, &tr->timer, tr->retry_at_ms - wf_clock_wall_ms(),
-                              wf_xwalk_timer_cb, tr);
+            fx->timer_arm(ex, tr, tr->retry_at_ms - fx->now_ms(ex));
         break;
     case WF_ST_RUNNING:
         if (tr->proc == NULL && !tr->timer.armed && tr->task->type->kind != WF_TASK_SUBFLOW) {
             /* Running with nothing behind it: the replica that started it
              * died. The attempt is lost; the retry policy decides. */
             if (tr->first_start_ms == 0)
-                tr->first_start_ms = wf_clock_wall_ms();
+                tr->first_start_ms = fx->now_ms(ex);
             wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL,
                                   "attempt lost: the executor running it stopped");
         } else if (tr->task->type->kind == WF_TASK_SUBFLOW) {
-            wf_xtasks_start(ex, tr); /* polls the child execution */
+            fx->task_start(ex, tr); /* polls the child execution */
         }
         break;
     case WF_ST_PAUSED:
@@ -661,9 +420,8 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             if (tr->resume_at_ms == 0 && !tr->timer.armed)
                 tr->resume_at_ms = pause_deadline(ex, x, tr);
             if (tr->resume_at_ms && !tr->timer.armed) {
-                int64_t left = tr->resume_at_ms - wf_clock_wall_ms();
-                wf_loop_timer_arm(ex->loop, &tr->timer, left > 0 ? left : 0,
-                                  wf_xwalk_timer_cb, tr);
+                int64_t left = tr->resume_at_ms - fx->now_ms(ex);
+                fx->timer_arm(ex, tr, left > 0 ? left : 0);
             }
         }
         break;
@@ -686,8 +444,9 @@ static void finish(wf_executor_t *ex, wf_xexec_t *x, wf_state_t s)
  * the execution must wait (QUEUED). */
 static bool admit(wf_executor_t *ex, wf_xexec_t *x)
 {
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
     /* The namespace policy first: forbidden task types, per-minute quota. */
-    switch (wf_xpolicy_admit(ex, x)) {
+    switch (fx->admit(ex, x)) {
     case 1:
         break;
     case 0:
@@ -704,7 +463,7 @@ static bool admit(wf_executor_t *ex, wf_xexec_t *x)
         wf_xexec_set_state(x, WF_ST_RUNNING);
         return true;
     }
-    int r = wf_xdb_concurrency_slot(ex, x, limit);
+    int r = fx->concurrency_slot(ex, x, limit);
     if (r == 1) {
         wf_xexec_set_state(x, WF_ST_RUNNING);
         return true;
@@ -716,7 +475,7 @@ static bool admit(wf_executor_t *ex, wf_xexec_t *x)
         wf_xexec_set_state(x, WF_ST_CANCELLED);
         break;
     case WF_CONC_FAIL:
-        wf_xlog(ex, x, NULL, "ERROR", "flow concurrency limit reached", 30);
+        wf_xwalk_log(ex, x, NULL, "ERROR", "flow concurrency limit reached");
         wf_xexec_set_state(x, WF_ST_FAILED);
         break;
     default:
@@ -742,7 +501,7 @@ static void restart(wf_xexec_t *x)
             resumed = x->truns[k]->parent == tr;
         bool parent = wf_xtasks_flowable(tr->task) ||
                       (tr->task->type->kind == WF_TASK_PAUSE && resumed);
-        wf_xtrun_set_state(tr, parent ? WF_ST_RUNNING : WF_ST_CREATED);
+        wf_xexec_set_trun_state(tr, parent ? WF_ST_RUNNING : WF_ST_CREATED);
         tr->branch = -1;
         tr->first_start_ms = 0;
     }
@@ -774,7 +533,7 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
     if (x->state == WF_ST_RETRYING && x->flow != NULL)
         restart(x);
     if (x->flow == NULL) {
-        wf_xlog(ex, x, NULL, "ERROR", "flow not found or invalid", 25);
+        wf_xwalk_log(ex, x, NULL, "ERROR", "flow not found or invalid");
         wf_xexec_set_state(x, WF_ST_FAILED);
         return;
     }
@@ -793,8 +552,8 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
             for (size_t i = 0; i < x->n_truns; i++) {
                 wf_trun_t *tr = x->truns[i];
                 if (!wf_xstate_terminal(tr->state)) {
-                    close_attempt(tr, WF_ST_KILLED);
-                    wf_xtrun_set_state(tr, WF_ST_KILLED);
+                    close_attempt(ex, tr, WF_ST_KILLED);
+                    wf_xexec_set_trun_state(tr, WF_ST_KILLED);
                 }
             }
             finish(ex, x, WF_ST_KILLED);
@@ -813,17 +572,6 @@ static void walk_once(wf_executor_t *ex, wf_xexec_t *x)
         wf_xexec_set_state(x, WF_ST_PAUSED);
 }
 
-static void unlink_exec(wf_executor_t *ex, wf_xexec_t *x)
-{
-    for (wf_xexec_t **p = &ex->execs; *p; p = &(*p)->next) {
-        if (*p == x) {
-            *p = x->next;
-            ex->n_execs--;
-            return;
-        }
-    }
-}
-
 void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
 {
     if (x->walking) {
@@ -838,27 +586,15 @@ void wf_xwalk(wf_executor_t *ex, wf_xexec_t *x)
             walk_once(ex, x);
     } while (x->rewalk && !wf_xstate_terminal(x->state) && ++guard < 64);
     x->walking = false;
-    /* Log lines go in before the terminal state, so whoever follows the
-     * logs until the execution ends sees every line. */
-    if (!x->dropped && wf_xstate_terminal(x->state))
-        wf_xlogs_flush(ex);
-    if (!x->dropped && wf_xdb_save(ex, x) < 0) {
+    const wf_xwalk_fx_t *fx = wf_xwalk_fx(ex);
+    if (!x->dropped && fx->save(ex, x) < 0) {
         /* The next poll walks it again; rows stay consistent because the
          * failed transaction was rolled back as a whole. */
         wf_warn("execution %s: saving state failed; will retry", x->id);
         return;
     }
-    if (x->dropped || wf_xstate_terminal(x->state)) {
-        if (!x->dropped) {
-            ex->n_execs_done++;
-            /* Its completion event was written with the terminal state. */
-            wf_xsched_on_end(ex, x);
-        }
-        unlink_exec(ex, x);
-        wf_xexec_free(ex, x);
-        if (ex->backlog)
-            ex->claim_pending = true;
-    }
+    if (x->dropped || wf_xstate_terminal(x->state))
+        fx->end(ex, x);
 }
 
 void wf_xwalk_all(wf_executor_t *ex, size_t max, bool while_slots_free)
