@@ -3,7 +3,6 @@
  * so threads share nothing mutable. The main thread only waits for signals
  * and asks every loop to drain. */
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>

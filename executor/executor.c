@@ -4,7 +4,6 @@
  * poll) and orchestrates them on one epoll loop. SIGTERM/SIGINT: running
  * sandboxes are killed, claims released for the other replicas, exit 0. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 
 #include <openssl/rand.h>
 
-#include "platform/cmd.h"
+#include "platform/cmdline.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
 #include "executor/walk.h"
@@ -221,37 +220,24 @@ static void on_signal(wf_io_t *io, uint32_t events)
 static int parse_args(int argc, char **argv, const char **domain, const char **config,
                       int *slots)
 {
-    static const struct option opts[] = {{"domain", required_argument, NULL, 'd'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"slots", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:c:s:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            *domain = optarg;
-            break;
-        case 'c':
-            *config = optarg;
-            break;
-        case 's':
-            *slots = atoi(optarg);
-            if (*slots < 1 || *slots > 4096) {
-                fprintf(stderr, "weftd executor: --slots must be between 1 and 4096\n");
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
+    const char *slots_arg = NULL;
+    const wf_cmdline_opt_t opts[] = {
+        WF_CMDLINE_STRING("domain", 'd', domain),
+        WF_CMDLINE_CONFIG(config),
+        WF_CMDLINE_STRING("slots", 's', &slots_arg),
+        WF_CMDLINE_END,
+    };
+    int rc = wf_cmdline_parse(argc, argv, opts, usage, 0);
+    if (rc != WF_CMDLINE_GO)
+        return rc;
+    if (slots_arg != NULL) {
+        *slots = atoi(slots_arg);
+        if (*slots < 1 || *slots > 4096) {
+            fprintf(stderr, "weftd executor: --slots must be between 1 and 4096\n");
             return 2;
         }
     }
-    if (*domain == NULL || optind != argc) {
+    if (*domain == NULL) {
         usage(stderr);
         return 2;
     }
