@@ -265,9 +265,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                     continue;
                 }
                 static const wf_prop_t kv[] = {
-                    {"key", WF_PT_STRING, WF_PF_REQUIRED},
-                    {"value", WF_PT_STRING, WF_PF_REQUIRED},
-                    {NULL},
+                    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+                    {.name = "value", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+                    {.name = NULL},
                 };
                 const wf_prop_t *tables[] = {kv};
                 wf_check_map(cx, it, sub, tables, 1, "label", NULL);
@@ -311,9 +311,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         }
         for (size_t k = 0; k < node->count; k++) {
             static const wf_prop_t dag_item[] = {
-                {"task", WF_PT_ANY, WF_PF_REQUIRED | WF_PF_STATIC},
-                {"dependsOn", WF_PT_STRING_LIST, WF_PF_STATIC},
-                {NULL},
+                {.name = "task", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+                {.name = "dependsOn", .type = WF_PT_STRING_LIST, .flags = WF_PF_STATIC},
+                {.name = NULL},
             };
             const wf_yaml_node_t *it = node->items[k];
             wf_path_index(sub, path, k);
@@ -371,9 +371,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                 continue;
             }
             static const wf_prop_t cond_common[] = {
-                {"type", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-                {"id", WF_PT_STRING, WF_PF_STATIC},
-                {NULL},
+                {.name = "type", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+                {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+                {.name = NULL},
             };
             const wf_prop_t *tables[] = {cond_common, ct->props};
             wf_check_map(cx, c, sub, tables, 2, "condition ", ct->name);
