@@ -9,6 +9,7 @@
 
 #include "flow/expr/expr.h"
 #include "flow/time.h"
+#include "platform/xmalloc.h"
 
 #define END {.name = NULL}
 #define A(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -209,18 +210,14 @@ static void push_ref(struct wf_vref **arr, size_t *n, size_t *cap, const wf_yaml
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
-        *arr = realloc(*arr, *cap * sizeof(**arr));
-        if (*arr == NULL)
-            abort();
+        *arr = wf_xreallocarray(*arr, *cap, sizeof(**arr));
     }
     struct wf_vref *r = &(*arr)[(*n)++];
     r->node = node;
-    r->id = strndup(id, idlen);
-    r->path = strdup(path);
+    r->id = wf_xstrndup(id, idlen);
+    r->path = wf_xstrdup(path);
     r->line = line;
     r->col = col;
-    if (r->id == NULL || r->path == NULL)
-        abort();
 }
 
 void wf_vctx_dispose(wf_vctx_t *cx)
@@ -364,10 +361,8 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
     if (tasks == NULL || tasks->kind != WF_YAML_SEQ || tasks->count == 0)
         return;
     size_t n = tasks->count;
-    dag_node_t *nodes = calloc(n, sizeof(*nodes));
-    int *stack = calloc(n + 1, sizeof(*stack));
-    if (nodes == NULL || stack == NULL)
-        abort();
+    dag_node_t *nodes = wf_xcalloc(n, sizeof(*nodes));
+    int *stack = wf_xcalloc(n + 1, sizeof(*stack));
     for (size_t k = 0; k < n; k++) {
         const wf_yaml_node_t *t = wf_yaml_get(wf_yaml_get(tasks->items[k], "task"), "id");
         nodes[k].id = t != NULL && t->kind == WF_YAML_SCALAR ? t->value : NULL;
