@@ -179,9 +179,7 @@ static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
             for (size_t i = 0; i < wf_n_trigger_types && nn < 16; i++)
                 names[nn++] = wf_trigger_types[i].name;
             wf_diag_t *e = wf_vctx_error(cx, type, tp, "unknown trigger type '%s'", type->value);
-            const char *near = wf_suggest(type->value, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, type->value, names, nn);
             continue;
         }
         const wf_prop_t *tables[] = {wf_trigger_common_props, tt->props};
@@ -303,9 +301,7 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
                                         cx->refs[i].path,
                                         "'outputs.%s' refers to a task that does not exist",
                                         cx->refs[i].id);
-            const char *near = wf_suggest(cx->refs[i].id, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, cx->refs[i].id, names, nn);
         }
     }
 }
@@ -384,9 +380,7 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
                                          "dependsOn refers to '%s', which is not a task of this "
                                          "Dag",
                                          dep->value);
-            const char *near = wf_suggest(dep->value, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, dep->value, names, nn);
         }
     }
     for (size_t k = 0; k < n; k++) {

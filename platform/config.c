@@ -294,9 +294,7 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
             if (!ok) {
                 wf_diag_t *e =
                     wf_diags_add(d, v->line, v->col, path, "invalid value '%s'", v->value);
-                const char *s = wf_suggest(v->value, k->choices, n);
-                if (s != NULL)
-                    wf_diag_note(e, "did you mean '%s'?", s);
+                wf_diag_suggest(e, v->value, k->choices, n);
                 return;
             }
         }
@@ -404,9 +402,7 @@ static void load_map(void *base, const conf_key_t *keys, const wf_yaml_node_t *m
             for (const conf_key_t *c = keys; c->name != NULL && n < 64; c++)
                 names[n++] = c->name;
             wf_diag_t *e = wf_diags_add(d, key->line, key->col, p, "unknown key '%s'", key->value);
-            const char *s = wf_suggest(key->value, names, n);
-            if (s != NULL)
-                wf_diag_note(e, "did you mean '%s'?", s);
+            wf_diag_suggest(e, key->value, names, n);
         } else {
             load_key(base, k, map->items[i], p, d);
         }

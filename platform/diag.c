@@ -138,3 +138,10 @@ const char *wf_suggest(const char *word, const char *const *candidates, size_t n
     }
     return best_d <= limit ? best : NULL;
 }
+
+void wf_diag_suggest(wf_diag_t *diag, const char *word, const char *const *candidates, size_t n)
+{
+    const char *near = wf_suggest(word, candidates, n);
+    if (near != NULL)
+        wf_diag_note(diag, "did you mean '%s'?", near);
+}

@@ -236,6 +236,36 @@ static int enter(parser_t *p)
     return 0;
 }
 
+/* After an item of a list or map: a ',' (consumed) or the closing `close`
+ * (left for collection_end). */
+static int item_end(parser_t *p, const char *close, const char *what)
+{
+    if (tok_is_op(&p->tok, ","))
+        return advance(p);
+    if (!tok_is_op(&p->tok, close)) {
+        char b[64];
+        return perr(p, p->tok.pos, "expected ',' or '%s' in %s, found %s", close, what,
+                    tok_desc(&p->tok, b, sizeof(b)));
+    }
+    return 0;
+}
+
+/* Past the closing bracket: the list or map node holding the items of `v`. */
+static int collection_end(parser_t *p, wf_node_kind_t kind, uint32_t pos, const kidvec_t *v,
+                          wf_node_t **out)
+{
+    if (advance(p) < 0)
+        return -1;
+    wf_node_t *n;
+    NEW(p, n, kind, pos, 0);
+    n->kids = v->items;
+    n->nkids = v->n;
+    if (finish(p, n) < 0)
+        return -1;
+    *out = n;
+    return 0;
+}
+
 /* "[a, b]" */
 static int parse_list(parser_t *p, wf_node_t **out)
 {
@@ -245,27 +275,10 @@ static int parse_list(parser_t *p, wf_node_t **out)
         return -1;
     while (!tok_is_op(&p->tok, "]")) {
         wf_node_t *item;
-        if (parse_expr(p, &item) < 0 || kv_push(p, &v, item) < 0)
+        if (parse_expr(p, &item) < 0 || kv_push(p, &v, item) < 0 || item_end(p, "]", "list") < 0)
             return -1;
-        if (tok_is_op(&p->tok, ",")) {
-            if (advance(p) < 0)
-                return -1;
-        } else if (!tok_is_op(&p->tok, "]")) {
-            char b[64];
-            return perr(p, p->tok.pos, "expected ',' or ']' in list, found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        }
     }
-    if (advance(p) < 0)
-        return -1;
-    wf_node_t *n;
-    NEW(p, n, WF_N_LIST, pos, 0);
-    n->kids = v.items;
-    n->nkids = v.n;
-    if (finish(p, n) < 0)
-        return -1;
-    *out = n;
-    return 0;
+    return collection_end(p, WF_N_LIST, pos, &v, out);
 }
 
 /* "{'a': 1, b: 2}": keys are strings, names (taken as strings) or numbers. */
@@ -303,27 +316,11 @@ static int parse_map(parser_t *p, wf_node_t **out)
         }
         if (expect_op(p, ":", "after a map key") < 0)
             return -1;
-        if (parse_expr(p, &val) < 0 || kv_push(p, &v, key) < 0 || kv_push(p, &v, val) < 0)
+        if (parse_expr(p, &val) < 0 || kv_push(p, &v, key) < 0 || kv_push(p, &v, val) < 0 ||
+            item_end(p, "}", "map") < 0)
             return -1;
-        if (tok_is_op(&p->tok, ",")) {
-            if (advance(p) < 0)
-                return -1;
-        } else if (!tok_is_op(&p->tok, "}")) {
-            char b[64];
-            return perr(p, p->tok.pos, "expected ',' or '}' in map, found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        }
     }
-    if (advance(p) < 0)
-        return -1;
-    wf_node_t *n;
-    NEW(p, n, WF_N_MAP, pos, 0);
-    n->kids = v.items;
-    n->nkids = v.n;
-    if (finish(p, n) < 0)
-        return -1;
-    *out = n;
-    return 0;
+    return collection_end(p, WF_N_MAP, pos, &v, out);
 }
 
 static int parse_primary(parser_t *p, wf_node_t **out)
@@ -678,16 +675,18 @@ static int parse_not(parser_t *p, wf_node_t **out)
     return parse_level(p, LV_CMP, out);
 }
 
-static int parse_and(parser_t *p, wf_node_t **out)
+/* "x OP y OP z" as left-nested `kind` nodes; OP is spelt `word` or `sym`. */
+static int parse_chain(parser_t *p, wf_node_t **out, int (*operand)(parser_t *, wf_node_t **),
+                       const char *word, const char *sym, wf_node_kind_t kind)
 {
     wf_node_t *lhs = NULL;
-    if (parse_not(p, &lhs) < 0)
+    if (operand(p, &lhs) < 0)
         return -1;
-    while (tok_is_name(&p->tok, "and") || tok_is_op(&p->tok, "&&")) {
+    while (tok_is_name(&p->tok, word) || tok_is_op(&p->tok, sym)) {
         wf_node_t *n;
-        NEW(p, n, WF_N_AND, p->tok.pos, 2);
+        NEW(p, n, kind, p->tok.pos, 2);
         n->kids[0] = lhs;
-        if (advance(p) < 0 || parse_not(p, &n->kids[1]) < 0)
+        if (advance(p) < 0 || operand(p, &n->kids[1]) < 0)
             return -1;
         if (finish(p, n) < 0)
             return -1;
@@ -697,23 +696,14 @@ static int parse_and(parser_t *p, wf_node_t **out)
     return 0;
 }
 
+static int parse_and(parser_t *p, wf_node_t **out)
+{
+    return parse_chain(p, out, parse_not, "and", "&&", WF_N_AND);
+}
+
 static int parse_or(parser_t *p, wf_node_t **out)
 {
-    wf_node_t *lhs = NULL;
-    if (parse_and(p, &lhs) < 0)
-        return -1;
-    while (tok_is_name(&p->tok, "or") || tok_is_op(&p->tok, "||")) {
-        wf_node_t *n;
-        NEW(p, n, WF_N_OR, p->tok.pos, 2);
-        n->kids[0] = lhs;
-        if (advance(p) < 0 || parse_and(p, &n->kids[1]) < 0)
-            return -1;
-        if (finish(p, n) < 0)
-            return -1;
-        lhs = n;
-    }
-    *out = lhs;
-    return 0;
+    return parse_chain(p, out, parse_and, "or", "||", WF_N_OR);
 }
 
 static int parse_expr(parser_t *p, wf_node_t **out)
