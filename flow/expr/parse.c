@@ -401,6 +401,26 @@ static int parse_primary(parser_t *p, wf_node_t **out)
     return advance(p);
 }
 
+/* The rest of a filter or test node `n` whose name is the current token:
+ * the name resolved, optional "(args)" after the implicit first one, the
+ * call checked. An allocation failure is reported at `pos`. */
+static int parse_callee(parser_t *p, wf_node_t *n, uint32_t pos)
+{
+    n->str = tok_name_dup(p, &p->tok);
+    n->slen = p->tok.slen;
+    if (n->str == NULL)
+        return perr(p, pos, "out of memory");
+    if (wf_expr_resolve(p->t, n, p->err) < 0)
+        return -1;
+    if (advance(p) < 0)
+        return -1;
+    if (tok_is_op(&p->tok, "(") && parse_args(p, n, 1) < 0)
+        return -1;
+    if (wf_expr_check_call(p->t, n, p->err) < 0)
+        return -1;
+    return finish(p, n);
+}
+
 /* Attribute, index and filter suffixes after a primary expression. */
 static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
 {
@@ -454,19 +474,7 @@ static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
                             tok_desc(&p->tok, b, sizeof(b)));
             NEW(p, m, WF_N_FILTER, p->tok.pos, 1);
             m->kids[0] = n;
-            m->str = tok_name_dup(p, &p->tok);
-            m->slen = p->tok.slen;
-            if (m->str == NULL)
-                return perr(p, p->tok.pos, "out of memory");
-            if (wf_expr_resolve(p->t, m, p->err) < 0)
-                return -1;
-            if (advance(p) < 0)
-                return -1;
-            if (tok_is_op(&p->tok, "(") && parse_args(p, m, 1) < 0)
-                return -1;
-            if (wf_expr_check_call(p->t, m, p->err) < 0)
-                return -1;
-            if (finish(p, m) < 0)
+            if (parse_callee(p, m, p->tok.pos) < 0)
                 return -1;
             n = m;
         } else {
@@ -583,20 +591,8 @@ static int parse_test(parser_t *p, wf_node_t *lhs, wf_node_t **out)
     NEW(p, n, WF_N_TEST, pos, 1);
     n->kids[0] = lhs;
     n->i = neg;
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (n->str == NULL)
-        return perr(p, pos, "out of memory");
     n->pos = p->tok.pos;
-    if (wf_expr_resolve(p->t, n, p->err) < 0)
-        return -1;
-    if (advance(p) < 0)
-        return -1;
-    if (tok_is_op(&p->tok, "(") && parse_args(p, n, 1) < 0)
-        return -1;
-    if (wf_expr_check_call(p->t, n, p->err) < 0)
-        return -1;
-    if (finish(p, n) < 0)
+    if (parse_callee(p, n, pos) < 0)
         return -1;
     *out = n;
     return 0;
