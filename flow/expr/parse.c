@@ -863,6 +863,20 @@ static int parse_if(parser_t *p, uint32_t pos, kidvec_t *out)
     return kv_push(p, out, n);
 }
 
+/* Takes the name token into n->str and moves past it; anything else is an
+ * error "expected `what`, found ...". */
+static int take_name(parser_t *p, wf_node_t *n, const char *what)
+{
+    if (p->tok.kind != WF_TOK_NAME) {
+        char b[64];
+        return perr(p, p->tok.pos, "expected %s, found %s", what,
+                    tok_desc(&p->tok, b, sizeof(b)));
+    }
+    n->str = tok_name_dup(p, &p->tok);
+    n->slen = p->tok.slen;
+    return advance(p);
+}
+
 static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
 {
     static const char *const mid[] = {"else", "endfor", NULL};
@@ -872,24 +886,15 @@ static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
     char b[64];
     int trim;
     NEW(p, n, WF_N_FOR, pos, 2);
-    if (p->tok.kind != WF_TOK_NAME)
-        return perr(p, p->tok.pos, "expected a loop variable name after 'for', found %s",
-                    tok_desc(&p->tok, b, sizeof(b)));
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (advance(p) < 0)
+    if (take_name(p, n, "a loop variable name after 'for'") < 0)
         return -1;
     if (tok_is_op(&p->tok, ",")) { /* {% for key, value in map %} */
         if (advance(p) < 0)
             return -1;
-        if (p->tok.kind != WF_TOK_NAME)
-            return perr(p, p->tok.pos, "expected a second loop variable after ',', found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        n->str2 = n->str;
-        n->str = tok_name_dup(p, &p->tok);
-        n->slen = p->tok.slen;
-        if (advance(p) < 0)
+        const char *first = n->str;
+        if (take_name(p, n, "a second loop variable after ','") < 0)
             return -1;
+        n->str2 = first;
     }
     if (!tok_is_name(&p->tok, "in"))
         return perr(p, p->tok.pos, "expected 'in' in {%% for %%}, found %s",
@@ -917,15 +922,10 @@ static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
 static int parse_set(parser_t *p, uint32_t pos, kidvec_t *out)
 {
     wf_node_t *n;
-    char b[64];
     int trim;
     NEW(p, n, WF_N_SET, pos, 1);
-    if (p->tok.kind != WF_TOK_NAME)
-        return perr(p, p->tok.pos, "expected a variable name after 'set', found %s",
-                    tok_desc(&p->tok, b, sizeof(b)));
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (advance(p) < 0 || expect_op(p, "=", "after the variable name in {% set %}") < 0)
+    if (take_name(p, n, "a variable name after 'set'") < 0 ||
+        expect_op(p, "=", "after the variable name in {% set %}") < 0)
         return -1;
     if (parse_expr(p, &n->kids[0]) < 0 || close_expr(p, "{% set", &trim) < 0)
         return -1;
