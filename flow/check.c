@@ -9,8 +9,9 @@
 
 #include "flow/expr/expr.h"
 #include "flow/time.h"
+#include "platform/xmalloc.h"
 
-#define END {NULL}
+#define END {.name = NULL}
 #define A(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- the top level ----------------------------------------------------- */
@@ -20,19 +21,21 @@ static const char *const input_types_for_outputs[] = {
     "TIME", "DURATION", "JSON", "YAML", "URI", "SECRET", "FILE", "ARRAY", "EMAIL", NULL};
 
 static const wf_prop_t output_props[] = {
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
-    {"type", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, input_types_for_outputs},
-    {"value", WF_PT_ANY, WF_PF_REQUIRED},
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"displayName", WF_PT_STRING, WF_PF_STATIC},
-    {"required", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = input_types_for_outputs},
+    {.name = "value", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED},
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "displayName", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "required", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
-static const wf_schema_t output_schema = {"output", output_props, NULL};
+static const wf_schema_t output_schema = {.what = "output", .props = output_props};
 
 static const wf_prop_t concurrency_props[] = {
-    {"limit", WF_PT_INT, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"behavior", WF_PT_ENUM, WF_PF_STATIC, A("QUEUE", "CANCEL", "FAIL")},
+    {.name = "limit", .type = WF_PT_INT, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "behavior", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("QUEUE", "CANCEL", "FAIL")},
     END,
 };
 static void validate_concurrency(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -44,24 +47,27 @@ static void validate_concurrency(wf_vctx_t *cx, const wf_yaml_node_t *map, const
     if (limit != NULL && wf_yaml_as_int(limit, &n) && n < 1)
         wf_vctx_error(cx, limit, sub, "must be at least 1, got %lld", (long long)n);
 }
-static const wf_schema_t concurrency_schema = {"concurrency", concurrency_props,
-                                               validate_concurrency};
+static const wf_schema_t concurrency_schema = {
+    .what = "concurrency", .props = concurrency_props, .validate = validate_concurrency};
 
 static const wf_prop_t plugin_default_props[] = {
-    {"type", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"forced", WF_PT_BOOL, WF_PF_STATIC},
-    {"values", WF_PT_MAP, WF_PF_REQUIRED},
+    {.name = "type", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "forced", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "values", .type = WF_PT_MAP, .flags = WF_PF_REQUIRED},
     END,
 };
-static const wf_schema_t plugin_default_schema = {"plugin default", plugin_default_props, NULL};
+static const wf_schema_t plugin_default_schema = {.what = "plugin default",
+                                                  .props = plugin_default_props};
 
 static const wf_prop_t sla_props[] = {
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
-    {"type", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, A("MAX_DURATION", "EXECUTION_ASSERTION")},
-    {"behavior", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, A("FAIL", "CANCEL", "NONE")},
-    {"duration", WF_PT_DURATION, WF_PF_STATIC},
-    {"assert", WF_PT_STRING, 0},
-    {"labels", WF_PT_LABELS, WF_PF_STATIC},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = A("MAX_DURATION", "EXECUTION_ASSERTION")},
+    {.name = "behavior", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = A("FAIL", "CANCEL", "NONE")},
+    {.name = "duration", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "assert", .type = WF_PT_STRING},
+    {.name = "labels", .type = WF_PT_LABELS, .flags = WF_PF_STATIC},
     END,
 };
 static void validate_sla(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -79,41 +85,43 @@ static void validate_sla(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *p
                       type->value);
     }
 }
-static const wf_schema_t sla_schema = {"SLA", sla_props, validate_sla};
+static const wf_schema_t sla_schema = {.what = "SLA", .props = sla_props, .validate = validate_sla};
 
 static const wf_prop_t listener_props[] = {
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"conditions", WF_PT_CONDITIONS, 0},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "conditions", .type = WF_PT_CONDITIONS},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
     END,
 };
-static const wf_schema_t listener_schema = {"listener", listener_props, NULL};
+static const wf_schema_t listener_schema = {.what = "listener", .props = listener_props};
 
 /* Triggers are a list whose items dispatch on `type`: handled by hand below. */
 static const wf_prop_t flow_props[] = {
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"namespace", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"revision", WF_PT_ANY, WF_PF_STATIC}, /* ignored on input */
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"labels", WF_PT_LABELS, WF_PF_STATIC},
-    {"inputs", WF_PT_INPUTS, WF_PF_STATIC},
-    {"variables", WF_PT_MAP, 0},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"errors", WF_PT_TASKS, 0},
-    {"finally", WF_PT_TASKS, 0},
-    {"afterExecution", WF_PT_TASKS, 0},
-    {"listeners", WF_PT_OBJECT_LIST, 0, NULL, &listener_schema},
-    {"outputs", WF_PT_OBJECT_LIST, 0, NULL, &output_schema},
-    {"triggers", WF_PT_ANY, WF_PF_STATIC},
-    {"concurrency", WF_PT_OBJECT, 0, NULL, &concurrency_schema},
-    {"retry", WF_PT_RETRY, 0},
-    {"disabled", WF_PT_BOOL, WF_PF_STATIC},
-    {"pluginDefaults", WF_PT_OBJECT_LIST, WF_PF_STATIC, NULL, &plugin_default_schema},
-    {"taskDefaults", WF_PT_OBJECT_LIST, WF_PF_STATIC, NULL, &plugin_default_schema},
-    {"sla", WF_PT_OBJECT_LIST, 0, NULL, &sla_schema},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "namespace", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "revision", .type = WF_PT_ANY, .flags = WF_PF_STATIC}, /* ignored on input */
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "labels", .type = WF_PT_LABELS, .flags = WF_PF_STATIC},
+    {.name = "inputs", .type = WF_PT_INPUTS, .flags = WF_PF_STATIC},
+    {.name = "variables", .type = WF_PT_MAP},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "errors", .type = WF_PT_TASKS},
+    {.name = "finally", .type = WF_PT_TASKS},
+    {.name = "afterExecution", .type = WF_PT_TASKS},
+    {.name = "listeners", .type = WF_PT_OBJECT_LIST, .sub = &listener_schema},
+    {.name = "outputs", .type = WF_PT_OBJECT_LIST, .sub = &output_schema},
+    {.name = "triggers", .type = WF_PT_ANY, .flags = WF_PF_STATIC},
+    {.name = "concurrency", .type = WF_PT_OBJECT, .sub = &concurrency_schema},
+    {.name = "retry", .type = WF_PT_RETRY},
+    {.name = "disabled", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "pluginDefaults", .type = WF_PT_OBJECT_LIST, .flags = WF_PF_STATIC,
+     .sub = &plugin_default_schema},
+    {.name = "taskDefaults", .type = WF_PT_OBJECT_LIST, .flags = WF_PF_STATIC,
+     .sub = &plugin_default_schema},
+    {.name = "sla", .type = WF_PT_OBJECT_LIST, .sub = &sla_schema},
     END,
 };
-const wf_schema_t wf_flow_schema = {"flow", flow_props, NULL};
+const wf_schema_t wf_flow_schema = {.what = "flow", .props = flow_props};
 
 /* Labels under "system." are set by the platform itself; only the ones a
  * flow author may set are allowed. */
@@ -171,9 +179,7 @@ static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
             for (size_t i = 0; i < wf_n_trigger_types && nn < 16; i++)
                 names[nn++] = wf_trigger_types[i].name;
             wf_diag_t *e = wf_vctx_error(cx, type, tp, "unknown trigger type '%s'", type->value);
-            const char *near = wf_suggest(type->value, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, type->value, names, nn);
             continue;
         }
         const wf_prop_t *tables[] = {wf_trigger_common_props, tt->props};
@@ -202,18 +208,14 @@ static void push_ref(struct wf_vref **arr, size_t *n, size_t *cap, const wf_yaml
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
-        *arr = realloc(*arr, *cap * sizeof(**arr));
-        if (*arr == NULL)
-            abort();
+        *arr = wf_xreallocarray(*arr, *cap, sizeof(**arr));
     }
     struct wf_vref *r = &(*arr)[(*n)++];
     r->node = node;
-    r->id = strndup(id, idlen);
-    r->path = strdup(path);
+    r->id = wf_xstrndup(id, idlen);
+    r->path = wf_xstrdup(path);
     r->line = line;
     r->col = col;
-    if (r->id == NULL || r->path == NULL)
-        abort();
 }
 
 void wf_vctx_dispose(wf_vctx_t *cx)
@@ -299,9 +301,7 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
                                         cx->refs[i].path,
                                         "'outputs.%s' refers to a task that does not exist",
                                         cx->refs[i].id);
-            const char *near = wf_suggest(cx->refs[i].id, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, cx->refs[i].id, names, nn);
         }
     }
 }
@@ -357,10 +357,8 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
     if (tasks == NULL || tasks->kind != WF_YAML_SEQ || tasks->count == 0)
         return;
     size_t n = tasks->count;
-    dag_node_t *nodes = calloc(n, sizeof(*nodes));
-    int *stack = calloc(n + 1, sizeof(*stack));
-    if (nodes == NULL || stack == NULL)
-        abort();
+    dag_node_t *nodes = wf_xcalloc(n, sizeof(*nodes));
+    int *stack = wf_xcalloc(n + 1, sizeof(*stack));
     for (size_t k = 0; k < n; k++) {
         const wf_yaml_node_t *t = wf_yaml_get(wf_yaml_get(tasks->items[k], "task"), "id");
         nodes[k].id = t != NULL && t->kind == WF_YAML_SCALAR ? t->value : NULL;
@@ -382,9 +380,7 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
                                          "dependsOn refers to '%s', which is not a task of this "
                                          "Dag",
                                          dep->value);
-            const char *near = wf_suggest(dep->value, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, dep->value, names, nn);
         }
     }
     for (size_t k = 0; k < n; k++) {

@@ -10,27 +10,16 @@
 
 #include "flow/schema.h"
 #include "flow/time.h"
+#include "platform/xmalloc.h"
 #include "platform/yaml.h"
 
 /* Flow files are small; a bound keeps a mistaken path from eating memory. */
 #define WF_FLOW_MAX_BYTES (4 * 1024 * 1024)
 
-static char *xstrdup(const char *s)
+/* A copy of an optional string: NULL stays NULL. */
+static char *dup_opt(const char *s)
 {
-    if (s == NULL)
-        return NULL;
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
+    return s != NULL ? wf_xstrdup(s) : NULL;
 }
 
 static wf_pos_t pos_of(const wf_yaml_node_t *n)
@@ -101,7 +90,7 @@ static void build_list(wf_task_list_t *list, const wf_yaml_node_t *seq, wf_task_
     if (seq == NULL || seq->kind != WF_YAML_SEQ)
         return;
     list->pos = pos_of(seq);
-    list->items = xcalloc(seq->count, sizeof(*list->items));
+    list->items = wf_xcalloc(seq->count, sizeof(*list->items));
     for (size_t k = 0; k < seq->count; k++)
         list->items[list->count++] = build_task(seq->items[k], parent);
 }
@@ -161,15 +150,15 @@ static task_key_t classify_key(const char *k, const wf_task_type_t *tt)
 
 static char *scalar_dup(const wf_yaml_node_t *n)
 {
-    return n->kind == WF_YAML_SCALAR && !wf_yaml_is_null(n) ? xstrdup(n->value) : NULL;
+    return n->kind == WF_YAML_SCALAR && !wf_yaml_is_null(n) ? dup_opt(n->value) : NULL;
 }
 
 static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
 {
-    wf_task_t *t = xcalloc(1, sizeof(*t));
+    wf_task_t *t = wf_xcalloc(1, sizeof(*t));
     t->parent = parent;
     t->pos = pos_of(map);
-    t->type_name = xstrdup(str_of(map, "type"));
+    t->type_name = dup_opt(str_of(map, "type"));
     t->type = wf_task_type_find(t->type_name);
     t->timeout_ms = -1;
     build_retry(&t->retry, NULL);
@@ -222,7 +211,7 @@ static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
             t->log_level = scalar_dup(v);
             break;
         case K_WORKER_GROUP:
-            t->worker_group = xstrdup(str_of(v, "key"));
+            t->worker_group = dup_opt(str_of(v, "key"));
             break;
         case K_ERRORS:
             build_list(&t->errors, v, t);
@@ -245,10 +234,10 @@ static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
     case WF_TASK_SWITCH: {
         const wf_yaml_node_t *cases = wf_yaml_get(map, "cases");
         if (cases != NULL && cases->kind == WF_YAML_MAP) {
-            t->cases = xcalloc(cases->count, sizeof(*t->cases));
+            t->cases = wf_xcalloc(cases->count, sizeof(*t->cases));
             for (size_t k = 0; k < cases->count; k++) {
                 wf_task_case_t *c = &t->cases[t->n_cases++];
-                c->key = xstrdup(cases->keys[k]->value);
+                c->key = dup_opt(cases->keys[k]->value);
                 c->pos = pos_of(cases->keys[k]);
                 build_list(&c->tasks, cases->items[k], t);
             }
@@ -259,15 +248,15 @@ static wf_task_t *build_task(const wf_yaml_node_t *map, wf_task_t *parent)
     case WF_TASK_DAG: {
         const wf_yaml_node_t *seq = wf_yaml_get(map, "tasks");
         t->tasks.pos = pos_of(seq);
-        t->tasks.items = xcalloc(seq->count, sizeof(*t->tasks.items));
+        t->tasks.items = wf_xcalloc(seq->count, sizeof(*t->tasks.items));
         for (size_t k = 0; k < seq->count; k++) {
             wf_task_t *child = build_task(wf_yaml_get(seq->items[k], "task"), t);
             const wf_yaml_node_t *deps = wf_yaml_get(seq->items[k], "dependsOn");
             if (deps != NULL && deps->kind == WF_YAML_SEQ) {
-                child->depends_on = xcalloc(deps->count, sizeof(char *));
-                child->depends_on_pos = xcalloc(deps->count, sizeof(wf_pos_t));
+                child->depends_on = wf_xcalloc(deps->count, sizeof(char *));
+                child->depends_on_pos = wf_xcalloc(deps->count, sizeof(wf_pos_t));
                 for (size_t d = 0; d < deps->count; d++) {
-                    child->depends_on[d] = xstrdup(deps->items[d]->value);
+                    child->depends_on[d] = dup_opt(deps->items[d]->value);
                     child->depends_on_pos[d] = pos_of(deps->items[d]);
                 }
                 child->n_depends_on = deps->count;
@@ -325,17 +314,17 @@ static void build_inputs(wf_flow_t *f, const wf_yaml_node_t *seq)
 {
     if (seq == NULL || seq->kind != WF_YAML_SEQ)
         return;
-    f->inputs = xcalloc(seq->count, sizeof(*f->inputs));
+    f->inputs = wf_xcalloc(seq->count, sizeof(*f->inputs));
     for (size_t k = 0; k < seq->count; k++) {
         const wf_yaml_node_t *m = seq->items[k];
         wf_flow_input_t *in = &f->inputs[f->n_inputs++];
-        in->id = xstrdup(str_of(m, "id") ? str_of(m, "id") : str_of(m, "name"));
+        in->id = dup_opt(str_of(m, "id") ? str_of(m, "id") : str_of(m, "name"));
         in->type = (wf_input_type_t)wf_input_type_parse(str_of(m, "type"));
         const char *item = str_of(m, "itemType");
         in->item_type = item ? (wf_input_type_t)wf_input_type_parse(item) : WF_INPUT_STRING;
         in->required = bool_of(m, "required", true);
-        in->description = xstrdup(str_of(m, "description"));
-        in->display_name = xstrdup(str_of(m, "displayName"));
+        in->description = dup_opt(str_of(m, "description"));
+        in->display_name = dup_opt(str_of(m, "displayName"));
         const wf_yaml_node_t *d = wf_yaml_get(m, "defaults");
         in->defaults = d != NULL ? wf_yaml_to_json(d) : NULL;
         in->spec = wf_yaml_to_json(m);
@@ -347,16 +336,16 @@ static void build_labels(wf_flow_t *f, const wf_yaml_node_t *labels)
 {
     if (labels == NULL || (labels->kind != WF_YAML_MAP && labels->kind != WF_YAML_SEQ))
         return;
-    f->labels = xcalloc(labels->count, sizeof(*f->labels));
+    f->labels = wf_xcalloc(labels->count, sizeof(*f->labels));
     for (size_t k = 0; k < labels->count; k++) {
         wf_label_t *l = &f->labels[f->n_labels++];
         if (labels->kind == WF_YAML_MAP) {
-            l->key = xstrdup(labels->keys[k]->value);
-            l->value = xstrdup(labels->items[k]->value);
+            l->key = dup_opt(labels->keys[k]->value);
+            l->value = dup_opt(labels->items[k]->value);
             l->pos = pos_of(labels->keys[k]);
         } else {
-            l->key = xstrdup(str_of(labels->items[k], "key"));
-            l->value = xstrdup(str_of(labels->items[k], "value"));
+            l->key = dup_opt(str_of(labels->items[k], "key"));
+            l->value = dup_opt(str_of(labels->items[k], "value"));
             l->pos = pos_of(labels->items[k]);
         }
     }
@@ -366,17 +355,17 @@ static void build_triggers(wf_flow_t *f, const wf_yaml_node_t *seq)
 {
     if (seq == NULL || seq->kind != WF_YAML_SEQ)
         return;
-    f->triggers = xcalloc(seq->count, sizeof(*f->triggers));
+    f->triggers = wf_xcalloc(seq->count, sizeof(*f->triggers));
     for (size_t k = 0; k < seq->count; k++) {
         const wf_yaml_node_t *m = seq->items[k];
         wf_trigger_t *t = &f->triggers[f->n_triggers++];
-        t->id = xstrdup(str_of(m, "id"));
-        t->type_name = xstrdup(str_of(m, "type"));
+        t->id = dup_opt(str_of(m, "id"));
+        t->type_name = dup_opt(str_of(m, "type"));
         t->type = wf_trigger_type_find(t->type_name);
         t->kind = t->type->kind;
         t->disabled = bool_of(m, "disabled", false);
-        t->cron = xstrdup(str_of(m, "cron"));
-        t->key = xstrdup(str_of(m, "key"));
+        t->cron = dup_opt(str_of(m, "cron"));
+        t->key = dup_opt(str_of(m, "key"));
         t->props = json_object();
         for (size_t p = 0; p < m->count; p++) {
             const char *key = m->keys[p]->value;
@@ -390,23 +379,23 @@ static void build_triggers(wf_flow_t *f, const wf_yaml_node_t *seq)
 
 static wf_flow_t *build_flow(const wf_yaml_node_t *root, const char *name)
 {
-    wf_flow_t *f = xcalloc(1, sizeof(*f));
-    f->source_name = xstrdup(name);
+    wf_flow_t *f = wf_xcalloc(1, sizeof(*f));
+    f->source_name = dup_opt(name);
     f->pos = pos_of(root);
-    f->id = xstrdup(str_of(root, "id"));
-    f->namespace_ = xstrdup(str_of(root, "namespace"));
-    f->description = xstrdup(str_of(root, "description"));
+    f->id = dup_opt(str_of(root, "id"));
+    f->namespace_ = dup_opt(str_of(root, "namespace"));
+    f->description = dup_opt(str_of(root, "description"));
     build_labels(f, wf_yaml_get(root, "labels"));
     build_inputs(f, wf_yaml_get(root, "inputs"));
     const wf_yaml_node_t *vars = wf_yaml_get(root, "variables");
     f->variables = vars != NULL && vars->kind == WF_YAML_MAP ? wf_yaml_to_json(vars) : NULL;
     const wf_yaml_node_t *outs = wf_yaml_get(root, "outputs");
     if (outs != NULL && outs->kind == WF_YAML_SEQ) {
-        f->outputs = xcalloc(outs->count, sizeof(*f->outputs));
+        f->outputs = wf_xcalloc(outs->count, sizeof(*f->outputs));
         for (size_t k = 0; k < outs->count; k++) {
             wf_flow_output_t *o = &f->outputs[f->n_outputs++];
-            o->id = xstrdup(str_of(outs->items[k], "id"));
-            o->type = xstrdup(str_of(outs->items[k], "type"));
+            o->id = dup_opt(str_of(outs->items[k], "id"));
+            o->type = dup_opt(str_of(outs->items[k], "type"));
             o->value = wf_yaml_to_json(wf_yaml_get(outs->items[k], "value"));
             o->pos = pos_of(outs->items[k]);
         }
@@ -508,9 +497,7 @@ wf_flow_t *wf_flow_parse_file(const char *path, wf_diags_t *diags)
         wf_diags_add(diags, 0, 0, "", "cannot open: %s", strerror(errno));
         return NULL;
     }
-    buf = malloc(WF_FLOW_MAX_BYTES + 1);
-    if (buf == NULL)
-        abort();
+    buf = wf_xmalloc(WF_FLOW_MAX_BYTES + 1);
     len = fread(buf, 1, WF_FLOW_MAX_BYTES + 1, fp);
     bool failed = ferror(fp) != 0;
     fclose(fp);

@@ -111,6 +111,16 @@ static void type_error(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_
                   wf_yaml_type_name(node));
 }
 
+/* True when `node` is of `kind`; otherwise reports a type error. */
+static bool has_kind(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *node,
+                     const char *path, wf_yaml_kind_t kind)
+{
+    if (node->kind == kind)
+        return true;
+    type_error(cx, prop, node, path);
+    return false;
+}
+
 static void check_enum(wf_vctx_t *cx, const char *const *values, const wf_yaml_node_t *node,
                        const char *path)
 {
@@ -130,9 +140,7 @@ static void check_enum(wf_vctx_t *cx, const char *const *values, const wf_yaml_n
         off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", values[i]);
     wf_diag_t *e =
         wf_vctx_error(cx, node, path, "invalid value '%s': expected one of %s", node->value, list);
-    const char *near = wf_suggest(node->value, values, n);
-    if (near != NULL)
-        wf_diag_note(e, "did you mean '%s'?", near);
+    wf_diag_suggest(e, node->value, values, n);
 }
 
 static bool is_string_scalar(const wf_yaml_node_t *node)
@@ -239,10 +247,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         return; /* wf_check_map checked the templates of each property */
     }
     case WF_PT_OBJECT_LIST:
-        if (node->kind != WF_YAML_SEQ) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_SEQ))
             return;
-        }
         for (size_t k = 0; k < node->count; k++) {
             wf_path_index(sub, path, k);
             wf_prop_t item = *prop;
@@ -265,9 +271,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                     continue;
                 }
                 static const wf_prop_t kv[] = {
-                    {"key", WF_PT_STRING, WF_PF_REQUIRED},
-                    {"value", WF_PT_STRING, WF_PF_REQUIRED},
-                    {NULL},
+                    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+                    {.name = "value", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+                    {.name = NULL},
                 };
                 const wf_prop_t *tables[] = {kv};
                 wf_check_map(cx, it, sub, tables, 1, "label", NULL);
@@ -284,17 +290,13 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         }
         break;
     case WF_PT_TASKS:
-        if (node->kind != WF_YAML_SEQ) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_SEQ))
             return;
-        }
         wf_check_tasks(cx, node, path, false);
         return;
     case WF_PT_CASES:
-        if (node->kind != WF_YAML_MAP) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_MAP))
             return;
-        }
         for (size_t k = 0; k < node->count; k++) {
             wf_path_key(sub, path, node->keys[k]->value);
             if (node->items[k]->kind != WF_YAML_SEQ)
@@ -305,15 +307,13 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         }
         return;
     case WF_PT_DAG_TASKS:
-        if (node->kind != WF_YAML_SEQ) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_SEQ))
             return;
-        }
         for (size_t k = 0; k < node->count; k++) {
             static const wf_prop_t dag_item[] = {
-                {"task", WF_PT_ANY, WF_PF_REQUIRED | WF_PF_STATIC},
-                {"dependsOn", WF_PT_STRING_LIST, WF_PF_STATIC},
-                {NULL},
+                {.name = "task", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+                {.name = "dependsOn", .type = WF_PT_STRING_LIST, .flags = WF_PF_STATIC},
+                {.name = NULL},
             };
             const wf_yaml_node_t *it = node->items[k];
             wf_path_index(sub, path, k);
@@ -365,15 +365,13 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                     names[nn++] = wf_condition_types[t].name;
                 wf_diag_t *e = wf_vctx_error(cx, type, tp, "unknown condition type '%s'",
                                              type->value);
-                const char *near = wf_suggest(type->value, names, nn);
-                if (near != NULL)
-                    wf_diag_note(e, "did you mean '%s'?", near);
+                wf_diag_suggest(e, type->value, names, nn);
                 continue;
             }
             static const wf_prop_t cond_common[] = {
-                {"type", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-                {"id", WF_PT_STRING, WF_PF_STATIC},
-                {NULL},
+                {.name = "type", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+                {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+                {.name = NULL},
             };
             const wf_prop_t *tables[] = {cond_common, ct->props};
             wf_check_map(cx, c, sub, tables, 2, "condition ", ct->name);
@@ -383,10 +381,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         return;
     }
     case WF_PT_INPUTS:
-        if (node->kind != WF_YAML_SEQ) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_SEQ))
             return;
-        }
         for (size_t k = 0; k < node->count; k++) {
             wf_path_index(sub, path, k);
             if (node->items[k]->kind != WF_YAML_MAP) {
@@ -419,10 +415,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
         }
         return;
     case WF_PT_RETRY:
-        if (node->kind != WF_YAML_MAP) {
-            type_error(cx, prop, node, path);
+        if (!has_kind(cx, prop, node, path, WF_YAML_MAP))
             return;
-        }
         {
             extern const wf_schema_t wf_retry_schema;
             const wf_prop_t *tables[] = {wf_retry_schema.props};
@@ -500,9 +494,7 @@ void wf_check_map(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
                     names[nn++] = p->name;
             wf_diag_t *e = wf_vctx_error(cx, key, sub, "unknown property '%s' for %s%s", key->value,
                                          what, what_name != NULL ? what_name : "");
-            const char *near = wf_suggest(key->value, names, nn);
-            if (near != NULL)
-                wf_diag_note(e, "did you mean '%s'?", near);
+            wf_diag_suggest(e, key->value, names, nn);
             continue;
         }
         wf_check_value(cx, prop, map->items[k], sub);

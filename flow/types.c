@@ -8,7 +8,7 @@
 #include "flow/schema.h"
 #include "flow/time.h"
 
-#define END {NULL}
+#define END {.name = NULL}
 #define A(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const char *const log_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", NULL};
@@ -20,33 +20,35 @@ static const char *const states[] = {"CREATED", "QUEUED",   "RUNNING", "PAUSED",
 /* ---- properties shared by every task ---------------------------------- */
 
 static const wf_prop_t worker_group_props[] = {
-    {"key", WF_PT_STRING, WF_PF_ID},
-    {"fallback", WF_PT_ENUM, 0, A("FAIL", "WAIT", "CANCEL")},
+    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_ID},
+    {.name = "fallback", .type = WF_PT_ENUM, .values = A("FAIL", "WAIT", "CANCEL")},
     END,
 };
-static const wf_schema_t worker_group_schema = {"worker group", worker_group_props, NULL};
+static const wf_schema_t worker_group_schema = {.what = "worker group",
+                                                .props = worker_group_props};
 
 const wf_prop_t wf_task_common_props[] = {
     /* row 0 is `id`: wf_check_task uses it directly for tasks of unknown type */
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
-    {"type", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"timeout", WF_PT_DURATION, 0},
-    {"retry", WF_PT_RETRY, 0},
-    {"disabled", WF_PT_BOOL, WF_PF_STATIC},
-    {"allowFailure", WF_PT_BOOL, WF_PF_STATIC},
-    {"allowWarning", WF_PT_BOOL, WF_PF_STATIC},
-    {"runIf", WF_PT_STRING, 0},
-    {"when", WF_PT_STRING, 0},
-    {"logLevel", WF_PT_ENUM, WF_PF_STATIC, log_levels},
-    {"logToFile", WF_PT_BOOL, WF_PF_STATIC},
-    {"workerGroup", WF_PT_OBJECT, WF_PF_STATIC, NULL, &worker_group_schema},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
+    {.name = "type", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "timeout", .type = WF_PT_DURATION},
+    {.name = "retry", .type = WF_PT_RETRY},
+    {.name = "disabled", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "allowFailure", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "allowWarning", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "runIf", .type = WF_PT_STRING},
+    {.name = "when", .type = WF_PT_STRING},
+    {.name = "logLevel", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = log_levels},
+    {.name = "logToFile", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "workerGroup", .type = WF_PT_OBJECT, .flags = WF_PF_STATIC,
+     .sub = &worker_group_schema},
     END,
 };
 
 const wf_prop_t wf_flowable_common_props[] = {
-    {"errors", WF_PT_TASKS, 0},
-    {"finally", WF_PT_TASKS, 0},
+    {.name = "errors", .type = WF_PT_TASKS},
+    {.name = "finally", .type = WF_PT_TASKS},
     END,
 };
 
@@ -55,16 +57,18 @@ const wf_prop_t wf_flowable_common_props[] = {
 static const char *const retry_kinds[] = {"constant", "exponential", "random", NULL};
 
 static const wf_prop_t retry_props[] = {
-    {"type", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, retry_kinds},
-    {"maxAttempt", WF_PT_INT, WF_PF_STATIC},
-    {"maxAttempts", WF_PT_INT, WF_PF_STATIC},
-    {"maxDuration", WF_PT_DURATION, WF_PF_STATIC},
-    {"warningOnRetry", WF_PT_BOOL, WF_PF_STATIC},
-    {"behavior", WF_PT_ENUM, WF_PF_STATIC, A("RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION")},
-    {"interval", WF_PT_DURATION, WF_PF_STATIC},
-    {"maxInterval", WF_PT_DURATION, WF_PF_STATIC},
-    {"minInterval", WF_PT_DURATION, WF_PF_STATIC},
-    {"delayFactor", WF_PT_NUMBER, WF_PF_STATIC},
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = retry_kinds},
+    {.name = "maxAttempt", .type = WF_PT_INT, .flags = WF_PF_STATIC},
+    {.name = "maxAttempts", .type = WF_PT_INT, .flags = WF_PF_STATIC},
+    {.name = "maxDuration", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "warningOnRetry", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "behavior", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION")},
+    {.name = "interval", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "maxInterval", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "minInterval", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "delayFactor", .type = WF_PT_NUMBER, .flags = WF_PF_STATIC},
     END,
 };
 
@@ -121,7 +125,8 @@ static void validate_retry(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     }
 }
 
-const wf_schema_t wf_retry_schema = {"retry policy", retry_props, validate_retry};
+const wf_schema_t wf_retry_schema = {
+    .what = "retry policy", .props = retry_props, .validate = validate_retry};
 
 /* ---- inputs (flow `inputs` and Pause `onResume`) ------------------------ */
 
@@ -145,28 +150,29 @@ const char *wf_input_type_name(wf_input_type_t type)
 }
 
 static const wf_prop_t input_props[] = {
-    {"id", WF_PT_STRING, WF_PF_STATIC},
-    {"name", WF_PT_STRING, WF_PF_STATIC}, /* older spelling of `id` */
-    {"type", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, input_type_names},
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"displayName", WF_PT_STRING, WF_PF_STATIC},
-    {"required", WF_PT_BOOL, WF_PF_STATIC},
-    {"defaults", WF_PT_ANY, 0},
-    {"prefill", WF_PT_ANY, 0},
-    {"validator", WF_PT_STRING, WF_PF_STATIC},
-    {"min", WF_PT_ANY, WF_PF_STATIC},
-    {"max", WF_PT_ANY, WF_PF_STATIC},
-    {"values", WF_PT_STRING_LIST, WF_PF_ONE_OR_LIST},
-    {"options", WF_PT_STRING_LIST, 0},
-    {"allowCustomValue", WF_PT_BOOL, WF_PF_STATIC},
-    {"expression", WF_PT_STRING, 0},
-    {"after", WF_PT_STRING, WF_PF_STATIC},
-    {"before", WF_PT_STRING, WF_PF_STATIC},
-    {"itemType", WF_PT_ENUM, WF_PF_STATIC, input_type_names},
-    {"extension", WF_PT_STRING, WF_PF_STATIC},
-    {"dependsOn", WF_PT_MAP, WF_PF_STATIC},
-    {"autoSelectFirst", WF_PT_BOOL, WF_PF_STATIC},
-    {"isRadio", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "name", .type = WF_PT_STRING, .flags = WF_PF_STATIC}, /* older spelling of `id` */
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = input_type_names},
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "displayName", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "required", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "defaults", .type = WF_PT_ANY},
+    {.name = "prefill", .type = WF_PT_ANY},
+    {.name = "validator", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "min", .type = WF_PT_ANY, .flags = WF_PF_STATIC},
+    {.name = "max", .type = WF_PT_ANY, .flags = WF_PF_STATIC},
+    {.name = "values", .type = WF_PT_STRING_LIST, .flags = WF_PF_ONE_OR_LIST},
+    {.name = "options", .type = WF_PT_STRING_LIST},
+    {.name = "allowCustomValue", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "expression", .type = WF_PT_STRING},
+    {.name = "after", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "before", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "itemType", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = input_type_names},
+    {.name = "extension", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "dependsOn", .type = WF_PT_MAP, .flags = WF_PF_STATIC},
+    {.name = "autoSelectFirst", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "isRadio", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
 
@@ -280,13 +286,14 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     }
 }
 
-const wf_schema_t wf_input_schema = {"input", input_props, validate_input};
+const wf_schema_t wf_input_schema = {
+    .what = "input", .props = input_props, .validate = validate_input};
 
 /* ---- task-specific properties ----------------------------------------- */
 
 static const wf_prop_t log_props[] = {
-    {"message", WF_PT_ANY, WF_PF_REQUIRED},
-    {"level", WF_PT_ENUM, 0, log_levels},
+    {.name = "message", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED},
+    {.name = "level", .type = WF_PT_ENUM, .values = log_levels},
     END,
 };
 static void validate_log(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -303,41 +310,55 @@ static void validate_log(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *p
             wf_vctx_error(cx, m->items[k], sub, "expected a string, got %s",
                           wf_yaml_type_name(m->items[k]));
 }
-static const wf_prop_t return_props[] = {{"format", WF_PT_STRING, 0}, END};
+static const wf_prop_t return_props[] = {
+    {.name = "format", .type = WF_PT_STRING},
+    END,
+};
 static const wf_prop_t echo_props[] = {
-    {"format", WF_PT_STRING, WF_PF_REQUIRED},
-    {"level", WF_PT_ENUM, 0, log_levels},
+    {.name = "format", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "level", .type = WF_PT_ENUM, .values = log_levels},
     END,
 };
-static const wf_prop_t output_values_props[] = {{"values", WF_PT_MAP, 0}, END};
+static const wf_prop_t output_values_props[] = {
+    {.name = "values", .type = WF_PT_MAP},
+    END,
+};
 static const wf_prop_t fail_props[] = {
-    {"condition", WF_PT_STRING, 0},
-    {"errorMessage", WF_PT_STRING, 0},
+    {.name = "condition", .type = WF_PT_STRING},
+    {.name = "errorMessage", .type = WF_PT_STRING},
     END,
 };
-static const wf_prop_t labels_props[] = {{"labels", WF_PT_LABELS, WF_PF_REQUIRED}, END};
-static const wf_prop_t sleep_props[] = {{"duration", WF_PT_DURATION, WF_PF_REQUIRED}, END};
+static const wf_prop_t labels_props[] = {
+    {.name = "labels", .type = WF_PT_LABELS, .flags = WF_PF_REQUIRED},
+    END,
+};
+static const wf_prop_t sleep_props[] = {
+    {.name = "duration", .type = WF_PT_DURATION, .flags = WF_PF_REQUIRED},
+    END,
+};
 static const wf_prop_t pause_props[] = {
-    {"delay", WF_PT_DURATION, 0},
-    {"pauseDuration", WF_PT_DURATION, 0},
-    {"behavior", WF_PT_ENUM, WF_PF_STATIC, A("RESUME", "WARN", "FAIL", "CANCEL")},
-    {"onResume", WF_PT_INPUTS, WF_PF_STATIC},
-    {"tasks", WF_PT_TASKS, 0},
+    {.name = "delay", .type = WF_PT_DURATION},
+    {.name = "pauseDuration", .type = WF_PT_DURATION},
+    {.name = "behavior", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("RESUME", "WARN", "FAIL", "CANCEL")},
+    {.name = "onResume", .type = WF_PT_INPUTS, .flags = WF_PF_STATIC},
+    {.name = "tasks", .type = WF_PT_TASKS},
     END,
 };
 static const char *const restart_behaviors[] = {"NEW_EXECUTION", "RETRY_FAILED", NULL};
 static const wf_prop_t subflow_props[] = {
-    {"namespace", WF_PT_STRING, WF_PF_REQUIRED},
-    {"flowId", WF_PT_STRING, WF_PF_REQUIRED},
-    {"revision", WF_PT_INT, 0},
-    {"inputs", WF_PT_MAP, 0},
-    {"labels", WF_PT_LABELS, 0},
-    {"wait", WF_PT_BOOL, 0},
-    {"transmitFailed", WF_PT_BOOL, 0},
-    {"inheritLabels", WF_PT_BOOL, 0},
-    {"outputs", WF_PT_MAP, WF_PF_FOREIGN},
-    {"scheduleDate", WF_PT_STRING, 0},
-    {"restartBehavior", WF_PT_ENUM, WF_PF_STATIC, restart_behaviors},
+    {.name = "namespace", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "flowId", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "revision", .type = WF_PT_INT},
+    {.name = "inputs", .type = WF_PT_MAP},
+    {.name = "labels", .type = WF_PT_LABELS},
+    {.name = "wait", .type = WF_PT_BOOL},
+    {.name = "transmitFailed", .type = WF_PT_BOOL},
+    {.name = "inheritLabels", .type = WF_PT_BOOL},
+    {.name = "outputs", .type = WF_PT_MAP, .flags = WF_PF_FOREIGN},
+    {.name = "scheduleDate", .type = WF_PT_STRING},
+    {.name = "restartBehavior", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = restart_behaviors},
     END,
 };
 /* A Subflow that calls the flow it belongs to would start itself forever. */
@@ -357,41 +378,41 @@ static void validate_subflow(wf_vctx_t *cx, const wf_yaml_node_t *map, const cha
     }
 }
 static const wf_prop_t children_props[] = {
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
     END,
 };
 static const wf_prop_t parallel_props[] = {
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"concurrent", WF_PT_INT, WF_PF_STATIC},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "concurrent", .type = WF_PT_INT, .flags = WF_PF_STATIC},
     END,
 };
 static const wf_prop_t foreach_props[] = {
-    {"values", WF_PT_LIST, WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
-    {"concurrencyLimit", WF_PT_INT, WF_PF_STATIC},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "values", .type = WF_PT_LIST, .flags = WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
+    {.name = "concurrencyLimit", .type = WF_PT_INT, .flags = WF_PF_STATIC},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
     END,
 };
 static const wf_prop_t each_seq_props[] = {
-    {"value", WF_PT_LIST, WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "value", .type = WF_PT_LIST, .flags = WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
     END,
 };
 static const wf_prop_t each_par_props[] = {
-    {"value", WF_PT_LIST, WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
-    {"concurrent", WF_PT_INT, WF_PF_STATIC},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "value", .type = WF_PT_LIST, .flags = WF_PF_REQUIRED | WF_PF_ONE_OR_LIST},
+    {.name = "concurrent", .type = WF_PT_INT, .flags = WF_PF_STATIC},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
     END,
 };
 static const wf_prop_t if_props[] = {
-    {"condition", WF_PT_STRING, WF_PF_REQUIRED},
-    {"then", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"else", WF_PT_TASKS, 0},
+    {.name = "condition", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "then", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "else", .type = WF_PT_TASKS},
     END,
 };
 static const wf_prop_t switch_props[] = {
-    {"value", WF_PT_STRING, WF_PF_REQUIRED},
-    {"cases", WF_PT_CASES, 0},
-    {"defaults", WF_PT_TASKS, 0},
+    {.name = "value", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "cases", .type = WF_PT_CASES},
+    {.name = "defaults", .type = WF_PT_TASKS},
     END,
 };
 static void validate_switch(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -406,30 +427,32 @@ static void validate_switch(wf_vctx_t *cx, const wf_yaml_node_t *map, const char
                       "a Switch needs at least one task in 'cases' or 'defaults'");
 }
 static const wf_prop_t dag_props[] = {
-    {"tasks", WF_PT_DAG_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"concurrent", WF_PT_INT, WF_PF_STATIC},
+    {.name = "tasks", .type = WF_PT_DAG_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "concurrent", .type = WF_PT_INT, .flags = WF_PF_STATIC},
     END,
 };
 static const wf_prop_t check_frequency_props[] = {
-    {"maxIterations", WF_PT_INT, WF_PF_STATIC},
-    {"maxDuration", WF_PT_DURATION, WF_PF_STATIC},
-    {"interval", WF_PT_DURATION, WF_PF_STATIC},
+    {.name = "maxIterations", .type = WF_PT_INT, .flags = WF_PF_STATIC},
+    {.name = "maxDuration", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "interval", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
     END,
 };
-static const wf_schema_t check_frequency_schema = {"check frequency", check_frequency_props, NULL};
+static const wf_schema_t check_frequency_schema = {.what = "check frequency",
+                                                   .props = check_frequency_props};
 static const wf_prop_t wait_for_props[] = {
-    {"condition", WF_PT_STRING, WF_PF_REQUIRED},
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"checkFrequency", WF_PT_OBJECT, WF_PF_STATIC, NULL, &check_frequency_schema},
-    {"failOnMaxReached", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "condition", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "checkFrequency", .type = WF_PT_OBJECT, .flags = WF_PF_STATIC,
+     .sub = &check_frequency_schema},
+    {.name = "failOnMaxReached", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
 static const wf_prop_t working_dir_props[] = {
-    {"tasks", WF_PT_TASKS, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"inputFiles", WF_PT_ANY, 0},
-    {"outputFiles", WF_PT_STRING_LIST, 0},
-    {"namespaceFiles", WF_PT_MAP, 0},
-    {"cache", WF_PT_MAP, 0},
+    {.name = "tasks", .type = WF_PT_TASKS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "inputFiles", .type = WF_PT_ANY},
+    {.name = "outputFiles", .type = WF_PT_STRING_LIST},
+    {.name = "namespaceFiles", .type = WF_PT_MAP},
+    {.name = "cache", .type = WF_PT_MAP},
     END,
 };
 /* Children of a WorkingDirectory share one folder, so they run one after the
@@ -453,66 +476,76 @@ static void validate_working_dir(wf_vctx_t *cx, const wf_yaml_node_t *map, const
 static const char *const http_methods[] = {"GET",   "POST",    "PUT",   "DELETE", "PATCH",
                                            "HEAD",  "OPTIONS", "TRACE", NULL};
 static const wf_prop_t http_props[] = {
-    {"uri", WF_PT_STRING, WF_PF_REQUIRED},
-    {"method", WF_PT_ENUM, 0, http_methods},
-    {"body", WF_PT_ANY, 0},
-    {"formData", WF_PT_MAP, 0},
-    {"contentType", WF_PT_STRING, 0},
-    {"headers", WF_PT_MAP, 0},
-    {"options", WF_PT_MAP, 0},
-    {"sslOptions", WF_PT_MAP, 0},
-    {"allowFailed", WF_PT_BOOL, 0},
-    {"encryptBody", WF_PT_BOOL, 0},
+    {.name = "uri", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "method", .type = WF_PT_ENUM, .values = http_methods},
+    {.name = "body", .type = WF_PT_ANY},
+    {.name = "formData", .type = WF_PT_MAP},
+    {.name = "contentType", .type = WF_PT_STRING},
+    {.name = "headers", .type = WF_PT_MAP},
+    {.name = "options", .type = WF_PT_MAP},
+    {.name = "sslOptions", .type = WF_PT_MAP},
+    {.name = "allowFailed", .type = WF_PT_BOOL},
+    {.name = "encryptBody", .type = WF_PT_BOOL},
     END,
 };
 /* Properties of the script tasks (shell and Python). */
 #define SCRIPT_COMMON                                                                              \
-    {"env", WF_PT_MAP, 0}, {"inputFiles", WF_PT_ANY, 0}, {"outputFiles", WF_PT_STRING_LIST, 0},    \
-        {"namespaceFiles", WF_PT_MAP, 0}, {"beforeCommands", WF_PT_STRING_LIST, 0},                \
-        {"interpreter", WF_PT_STRING_LIST, 0}, {"containerImage", WF_PT_STRING, 0},                \
-        {"taskRunner", WF_PT_MAP, 0}, {"docker", WF_PT_MAP, 0},                                    \
-        {"warningOnStdErr", WF_PT_BOOL, 0}, {"failFast", WF_PT_BOOL, 0},                           \
-        {"targetOS", WF_PT_ENUM, 0, A("LINUX", "WINDOWS", "AUTO")}, {"outputDirectory", WF_PT_BOOL, 0}
+    {.name = "env", .type = WF_PT_MAP},                                                            \
+    {.name = "inputFiles", .type = WF_PT_ANY},                                                     \
+    {.name = "outputFiles", .type = WF_PT_STRING_LIST},                                            \
+    {.name = "namespaceFiles", .type = WF_PT_MAP},                                                 \
+    {.name = "beforeCommands", .type = WF_PT_STRING_LIST},                                         \
+    {.name = "interpreter", .type = WF_PT_STRING_LIST},                                            \
+    {.name = "containerImage", .type = WF_PT_STRING},                                              \
+    {.name = "taskRunner", .type = WF_PT_MAP},                                                     \
+    {.name = "docker", .type = WF_PT_MAP},                                                         \
+    {.name = "warningOnStdErr", .type = WF_PT_BOOL},                                               \
+    {.name = "failFast", .type = WF_PT_BOOL},                                                      \
+    {.name = "targetOS", .type = WF_PT_ENUM, .values = A("LINUX", "WINDOWS", "AUTO")},             \
+    {.name = "outputDirectory", .type = WF_PT_BOOL}
 static const wf_prop_t shell_commands_props[] = {
-    {"commands", WF_PT_STRING_LIST, WF_PF_REQUIRED | WF_PF_NONEMPTY | WF_PF_ONE_OR_LIST},
+    {.name = "commands", .type = WF_PT_STRING_LIST,
+     .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY | WF_PF_ONE_OR_LIST},
     SCRIPT_COMMON,
     END,
 };
 static const wf_prop_t shell_script_props[] = {
-    {"script", WF_PT_STRING, WF_PF_REQUIRED},
+    {.name = "script", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
     SCRIPT_COMMON,
     END,
 };
 static const wf_prop_t python_script_props[] = {
-    {"script", WF_PT_STRING, WF_PF_REQUIRED},
-    {"dependencies", WF_PT_STRING_LIST, 0},
+    {.name = "script", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "dependencies", .type = WF_PT_STRING_LIST},
     SCRIPT_COMMON,
     END,
 };
 static const wf_prop_t python_commands_props[] = {
-    {"commands", WF_PT_STRING_LIST, WF_PF_REQUIRED | WF_PF_NONEMPTY | WF_PF_ONE_OR_LIST},
-    {"dependencies", WF_PT_STRING_LIST, 0},
+    {.name = "commands", .type = WF_PT_STRING_LIST,
+     .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY | WF_PF_ONE_OR_LIST},
+    {.name = "dependencies", .type = WF_PT_STRING_LIST},
     SCRIPT_COMMON,
     END,
 };
 static const wf_prop_t pg_query_props[] = {
-    {"url", WF_PT_STRING, WF_PF_REQUIRED},
-    {"username", WF_PT_STRING, 0},
-    {"password", WF_PT_STRING, 0},
-    {"sql", WF_PT_STRING, WF_PF_REQUIRED},
-    {"fetchType", WF_PT_ENUM, 0, A("FETCH_ONE", "FETCH", "STORE", "NONE")},
-    {"fetch", WF_PT_BOOL, 0},
-    {"fetchOne", WF_PT_BOOL, 0},
-    {"store", WF_PT_BOOL, 0},
-    {"fetchSize", WF_PT_INT, 0},
-    {"parameters", WF_PT_MAP, 0},
-    {"timeZoneId", WF_PT_STRING, 0},
-    {"ssl", WF_PT_BOOL, 0},
-    {"sslMode", WF_PT_ENUM, 0, A("DISABLE", "ALLOW", "PREFER", "REQUIRE", "VERIFY_CA", "VERIFY_FULL")},
-    {"sslRootCert", WF_PT_STRING, 0},
-    {"sslCert", WF_PT_STRING, 0},
-    {"sslKey", WF_PT_STRING, 0},
-    {"sslKeyPassword", WF_PT_STRING, 0},
+    {.name = "url", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "username", .type = WF_PT_STRING},
+    {.name = "password", .type = WF_PT_STRING},
+    {.name = "sql", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "fetchType", .type = WF_PT_ENUM, .values = A("FETCH_ONE", "FETCH", "STORE", "NONE")},
+    {.name = "fetch", .type = WF_PT_BOOL},
+    {.name = "fetchOne", .type = WF_PT_BOOL},
+    {.name = "store", .type = WF_PT_BOOL},
+    {.name = "fetchSize", .type = WF_PT_INT},
+    {.name = "parameters", .type = WF_PT_MAP},
+    {.name = "timeZoneId", .type = WF_PT_STRING},
+    {.name = "ssl", .type = WF_PT_BOOL},
+    {.name = "sslMode", .type = WF_PT_ENUM,
+     .values = A("DISABLE", "ALLOW", "PREFER", "REQUIRE", "VERIFY_CA", "VERIFY_FULL")},
+    {.name = "sslRootCert", .type = WF_PT_STRING},
+    {.name = "sslCert", .type = WF_PT_STRING},
+    {.name = "sslKey", .type = WF_PT_STRING},
+    {.name = "sslKeyPassword", .type = WF_PT_STRING},
     END,
 };
 
@@ -520,59 +553,88 @@ static const wf_prop_t pg_query_props[] = {
 #define OLD "io.kestra.core.tasks."
 
 const wf_task_type_t wf_task_types[] = {
-    {CORE "log.Log", A(OLD "log.Log", OLD "debugs.Log"), WF_TASK_LOG, 0, log_props, validate_log,
-     "write a message to the execution's logs"},
-    {CORE "debug.Return", A(OLD "debugs.Return"), WF_TASK_RETURN, 0, return_props, NULL,
-     "return a rendered value as output"},
-    {CORE "debug.Echo", A(OLD "debugs.Echo"), WF_TASK_ECHO, 0, echo_props, NULL,
-     "log a rendered message (deprecated in favour of Log)"},
-    {CORE "output.OutputValues", A(OLD "outputs.OutputValues", OLD "storages.OutputValues"),
-     WF_TASK_OUTPUT_VALUES, 0, output_values_props, NULL, "expose values as outputs"},
-    {CORE "execution.Fail", A(OLD "executions.Fail"), WF_TASK_FAIL, 0, fail_props, NULL,
-     "fail the execution, optionally on a condition"},
-    {CORE "execution.Labels", A(OLD "executions.Labels"), WF_TASK_LABELS, 0, labels_props, NULL,
-     "add labels to the running execution"},
-    {CORE "flow.Sleep", A(OLD "flows.Sleep"), WF_TASK_SLEEP, 0, sleep_props, NULL,
-     "wait for a duration"},
-    {CORE "flow.Pause", A(OLD "flows.Pause"), WF_TASK_PAUSE, WF_TT_FLOWABLE, pause_props, NULL,
-     "pause until resumed or a delay passes"},
-    {CORE "flow.Subflow", A(OLD "flows.Subflow", OLD "flows.Flow", CORE "flow.Flow"),
-     WF_TASK_SUBFLOW, 0, subflow_props, validate_subflow, "start another flow"},
-    {CORE "flow.Parallel", A(OLD "flows.Parallel"), WF_TASK_PARALLEL, WF_TT_FLOWABLE,
-     parallel_props, NULL, "run child tasks at the same time"},
-    {CORE "flow.Sequential", A(OLD "flows.Sequential"), WF_TASK_SEQUENTIAL, WF_TT_FLOWABLE,
-     children_props, NULL, "run child tasks one after the other"},
-    {CORE "flow.ForEach", A(OLD "flows.ForEach"), WF_TASK_FOREACH, WF_TT_FLOWABLE, foreach_props,
-     NULL, "run child tasks for each value"},
-    {CORE "flow.EachSequential", A(OLD "flows.EachSequential"), WF_TASK_EACH_SEQUENTIAL,
-     WF_TT_FLOWABLE, each_seq_props, NULL, "run child tasks for each value, in order"},
-    {CORE "flow.EachParallel", A(OLD "flows.EachParallel"), WF_TASK_EACH_PARALLEL, WF_TT_FLOWABLE,
-     each_par_props, NULL, "run child tasks for each value, at the same time"},
-    {CORE "flow.If", A(OLD "flows.If"), WF_TASK_IF, WF_TT_FLOWABLE, if_props, NULL,
-     "run `then` or `else` on a condition"},
-    {CORE "flow.Switch", A(OLD "flows.Switch"), WF_TASK_SWITCH, WF_TT_FLOWABLE, switch_props,
-     validate_switch, "run the tasks of the case matching a value"},
-    {CORE "flow.AllowFailure", A(OLD "flows.AllowFailure"), WF_TASK_ALLOW_FAILURE, WF_TT_FLOWABLE,
-     children_props, NULL, "run child tasks; their failure only warns"},
-    {CORE "flow.Dag", A(OLD "flows.Dag"), WF_TASK_DAG, WF_TT_FLOWABLE, dag_props, wf_validate_dag,
-     "run child tasks by their dependencies"},
-    {CORE "flow.WaitFor", A(OLD "flows.WaitFor"), WF_TASK_WAIT_FOR, WF_TT_FLOWABLE,
-     wait_for_props, NULL, "repeat child tasks until a condition holds"},
-    {CORE "flow.WorkingDirectory", A(OLD "flows.WorkingDirectory"), WF_TASK_WORKING_DIRECTORY,
-     WF_TT_FLOWABLE, working_dir_props, validate_working_dir,
-     "run child tasks in one shared folder"},
-    {CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), WF_TASK_HTTP_REQUEST, 0,
-     http_props, NULL, "make an HTTP request"},
-    {"io.kestra.plugin.scripts.shell.Commands", A(OLD "scripts.Bash"), WF_TASK_SHELL_COMMANDS, 0,
-     shell_commands_props, NULL, "run shell commands"},
-    {"io.kestra.plugin.scripts.shell.Script", NULL, WF_TASK_SHELL_SCRIPT, 0, shell_script_props,
-     NULL, "run a shell script"},
-    {"io.kestra.plugin.scripts.python.Script", NULL, WF_TASK_PYTHON_SCRIPT, 0,
-     python_script_props, NULL, "run a Python script"},
-    {"io.kestra.plugin.scripts.python.Commands", NULL, WF_TASK_PYTHON_COMMANDS, 0,
-     python_commands_props, NULL, "run Python commands"},
-    {"io.kestra.plugin.jdbc.postgresql.Query", NULL, WF_TASK_PG_QUERY, 0, pg_query_props, NULL,
-     "run a PostgreSQL query"},
+    {.name = CORE "log.Log", .aliases = A(OLD "log.Log", OLD "debugs.Log"),
+     .kind = WF_TASK_LOG, .props = log_props, .validate = validate_log,
+     .summary = "write a message to the execution's logs"},
+    {.name = CORE "debug.Return", .aliases = A(OLD "debugs.Return"),
+     .kind = WF_TASK_RETURN, .props = return_props,
+     .summary = "return a rendered value as output"},
+    {.name = CORE "debug.Echo", .aliases = A(OLD "debugs.Echo"),
+     .kind = WF_TASK_ECHO, .props = echo_props,
+     .summary = "log a rendered message (deprecated in favour of Log)"},
+    {.name = CORE "output.OutputValues",
+     .aliases = A(OLD "outputs.OutputValues", OLD "storages.OutputValues"),
+     .kind = WF_TASK_OUTPUT_VALUES, .props = output_values_props,
+     .summary = "expose values as outputs"},
+    {.name = CORE "execution.Fail", .aliases = A(OLD "executions.Fail"),
+     .kind = WF_TASK_FAIL, .props = fail_props,
+     .summary = "fail the execution, optionally on a condition"},
+    {.name = CORE "execution.Labels", .aliases = A(OLD "executions.Labels"),
+     .kind = WF_TASK_LABELS, .props = labels_props,
+     .summary = "add labels to the running execution"},
+    {.name = CORE "flow.Sleep", .aliases = A(OLD "flows.Sleep"),
+     .kind = WF_TASK_SLEEP, .props = sleep_props,
+     .summary = "wait for a duration"},
+    {.name = CORE "flow.Pause", .aliases = A(OLD "flows.Pause"),
+     .kind = WF_TASK_PAUSE, .flags = WF_TT_FLOWABLE, .props = pause_props,
+     .summary = "pause until resumed or a delay passes"},
+    {.name = CORE "flow.Subflow",
+     .aliases = A(OLD "flows.Subflow", OLD "flows.Flow", CORE "flow.Flow"),
+     .kind = WF_TASK_SUBFLOW, .props = subflow_props, .validate = validate_subflow,
+     .summary = "start another flow"},
+    {.name = CORE "flow.Parallel", .aliases = A(OLD "flows.Parallel"),
+     .kind = WF_TASK_PARALLEL, .flags = WF_TT_FLOWABLE, .props = parallel_props,
+     .summary = "run child tasks at the same time"},
+    {.name = CORE "flow.Sequential", .aliases = A(OLD "flows.Sequential"),
+     .kind = WF_TASK_SEQUENTIAL, .flags = WF_TT_FLOWABLE, .props = children_props,
+     .summary = "run child tasks one after the other"},
+    {.name = CORE "flow.ForEach", .aliases = A(OLD "flows.ForEach"),
+     .kind = WF_TASK_FOREACH, .flags = WF_TT_FLOWABLE, .props = foreach_props,
+     .summary = "run child tasks for each value"},
+    {.name = CORE "flow.EachSequential", .aliases = A(OLD "flows.EachSequential"),
+     .kind = WF_TASK_EACH_SEQUENTIAL, .flags = WF_TT_FLOWABLE, .props = each_seq_props,
+     .summary = "run child tasks for each value, in order"},
+    {.name = CORE "flow.EachParallel", .aliases = A(OLD "flows.EachParallel"),
+     .kind = WF_TASK_EACH_PARALLEL, .flags = WF_TT_FLOWABLE, .props = each_par_props,
+     .summary = "run child tasks for each value, at the same time"},
+    {.name = CORE "flow.If", .aliases = A(OLD "flows.If"),
+     .kind = WF_TASK_IF, .flags = WF_TT_FLOWABLE, .props = if_props,
+     .summary = "run `then` or `else` on a condition"},
+    {.name = CORE "flow.Switch", .aliases = A(OLD "flows.Switch"),
+     .kind = WF_TASK_SWITCH, .flags = WF_TT_FLOWABLE, .props = switch_props,
+     .validate = validate_switch,
+     .summary = "run the tasks of the case matching a value"},
+    {.name = CORE "flow.AllowFailure", .aliases = A(OLD "flows.AllowFailure"),
+     .kind = WF_TASK_ALLOW_FAILURE, .flags = WF_TT_FLOWABLE, .props = children_props,
+     .summary = "run child tasks; their failure only warns"},
+    {.name = CORE "flow.Dag", .aliases = A(OLD "flows.Dag"),
+     .kind = WF_TASK_DAG, .flags = WF_TT_FLOWABLE, .props = dag_props, .validate = wf_validate_dag,
+     .summary = "run child tasks by their dependencies"},
+    {.name = CORE "flow.WaitFor", .aliases = A(OLD "flows.WaitFor"),
+     .kind = WF_TASK_WAIT_FOR, .flags = WF_TT_FLOWABLE, .props = wait_for_props,
+     .summary = "repeat child tasks until a condition holds"},
+    {.name = CORE "flow.WorkingDirectory", .aliases = A(OLD "flows.WorkingDirectory"),
+     .kind = WF_TASK_WORKING_DIRECTORY, .flags = WF_TT_FLOWABLE, .props = working_dir_props,
+     .validate = validate_working_dir,
+     .summary = "run child tasks in one shared folder"},
+    {.name = CORE "http.Request", .aliases = A("io.kestra.plugin.fs.http.Request"),
+     .kind = WF_TASK_HTTP_REQUEST, .props = http_props,
+     .summary = "make an HTTP request"},
+    {.name = "io.kestra.plugin.scripts.shell.Commands", .aliases = A(OLD "scripts.Bash"),
+     .kind = WF_TASK_SHELL_COMMANDS, .props = shell_commands_props,
+     .summary = "run shell commands"},
+    {.name = "io.kestra.plugin.scripts.shell.Script",
+     .kind = WF_TASK_SHELL_SCRIPT, .props = shell_script_props,
+     .summary = "run a shell script"},
+    {.name = "io.kestra.plugin.scripts.python.Script",
+     .kind = WF_TASK_PYTHON_SCRIPT, .props = python_script_props,
+     .summary = "run a Python script"},
+    {.name = "io.kestra.plugin.scripts.python.Commands",
+     .kind = WF_TASK_PYTHON_COMMANDS, .props = python_commands_props,
+     .summary = "run Python commands"},
+    {.name = "io.kestra.plugin.jdbc.postgresql.Query",
+     .kind = WF_TASK_PG_QUERY, .props = pg_query_props,
+     .summary = "run a PostgreSQL query"},
 };
 const size_t wf_n_task_types = sizeof(wf_task_types) / sizeof(wf_task_types[0]);
 
@@ -582,75 +644,82 @@ const size_t wf_n_task_types = sizeof(wf_task_types) / sizeof(wf_task_types[0]);
 #define OLDCOND "io.kestra.core.models.conditions.types."
 
 static const wf_prop_t cond_status_props[] = {
-    {"in", WF_PT_ENUM_LIST, WF_PF_STATIC, states},
-    {"notIn", WF_PT_ENUM_LIST, WF_PF_STATIC, states},
+    {.name = "in", .type = WF_PT_ENUM_LIST, .flags = WF_PF_STATIC, .values = states},
+    {.name = "notIn", .type = WF_PT_ENUM_LIST, .flags = WF_PF_STATIC, .values = states},
     END,
 };
 static const wf_prop_t cond_flow_props[] = {
-    {"namespace", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"flowId", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "namespace", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "flowId", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
     END,
 };
 static const wf_prop_t cond_namespace_props[] = {
-    {"namespace", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"prefix", WF_PT_BOOL, WF_PF_STATIC},
-    {"comparison", WF_PT_ENUM, WF_PF_STATIC, A("EQUALS", "PREFIX", "SUFFIX")},
+    {.name = "namespace", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "prefix", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "comparison", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("EQUALS", "PREFIX", "SUFFIX")},
     END,
 };
 static const wf_prop_t cond_multiple_props[] = {
-    {"window", WF_PT_DURATION, WF_PF_STATIC},
-    {"windowAdvance", WF_PT_DURATION, WF_PF_STATIC},
-    {"conditions", WF_PT_CONDITION_MAP, WF_PF_REQUIRED | WF_PF_NONEMPTY},
-    {"resetOnSuccess", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "window", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "windowAdvance", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "conditions", .type = WF_PT_CONDITION_MAP, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    {.name = "resetOnSuccess", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
 static const wf_prop_t cond_expression_props[] = {
-    {"expression", WF_PT_STRING, WF_PF_REQUIRED},
+    {.name = "expression", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
     END,
 };
 
 const wf_condition_type_t wf_condition_types[] = {
-    {COND "ExecutionStatus", A(OLDCOND "ExecutionStatusCondition", COND "ExecutionStatusCondition"),
-     cond_status_props, NULL},
-    {COND "ExecutionFlow", A(OLDCOND "ExecutionFlowCondition", COND "ExecutionFlowCondition"),
-     cond_flow_props, NULL},
-    {COND "ExecutionNamespace",
-     A(OLDCOND "ExecutionNamespaceCondition", COND "ExecutionNamespaceCondition"),
-     cond_namespace_props, NULL},
-    {COND "MultipleCondition", A(OLDCOND "MultipleCondition"), cond_multiple_props, NULL},
-    {COND "Expression", A(COND "ExpressionCondition", OLDCOND "VariableCondition"),
-     cond_expression_props, NULL},
+    {.name = COND "ExecutionStatus",
+     .aliases = A(OLDCOND "ExecutionStatusCondition", COND "ExecutionStatusCondition"),
+     .props = cond_status_props},
+    {.name = COND "ExecutionFlow",
+     .aliases = A(OLDCOND "ExecutionFlowCondition", COND "ExecutionFlowCondition"),
+     .props = cond_flow_props},
+    {.name = COND "ExecutionNamespace",
+     .aliases = A(OLDCOND "ExecutionNamespaceCondition", COND "ExecutionNamespaceCondition"),
+     .props = cond_namespace_props},
+    {.name = COND "MultipleCondition", .aliases = A(OLDCOND "MultipleCondition"),
+     .props = cond_multiple_props},
+    {.name = COND "Expression",
+     .aliases = A(COND "ExpressionCondition", OLDCOND "VariableCondition"),
+     .props = cond_expression_props},
 };
 const size_t wf_n_condition_types = sizeof(wf_condition_types) / sizeof(wf_condition_types[0]);
 
 /* ---- triggers ---------------------------------------------------------- */
 
 const wf_prop_t wf_trigger_common_props[] = {
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
-    {"type", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"description", WF_PT_STRING, WF_PF_STATIC},
-    {"disabled", WF_PT_BOOL, WF_PF_STATIC},
-    {"conditions", WF_PT_CONDITIONS, 0},
-    {"stopAfter", WF_PT_ENUM_LIST, WF_PF_STATIC, states},
-    {"logLevel", WF_PT_ENUM, WF_PF_STATIC, log_levels},
-    {"minLogLevel", WF_PT_ENUM, WF_PF_STATIC, log_levels},
-    {"logToFile", WF_PT_BOOL, WF_PF_STATIC},
-    {"workerGroup", WF_PT_OBJECT, WF_PF_STATIC, NULL, &worker_group_schema},
-    {"failOnTriggerError", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_ID},
+    {.name = "type", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "description", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "disabled", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "conditions", .type = WF_PT_CONDITIONS},
+    {.name = "stopAfter", .type = WF_PT_ENUM_LIST, .flags = WF_PF_STATIC, .values = states},
+    {.name = "logLevel", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = log_levels},
+    {.name = "minLogLevel", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = log_levels},
+    {.name = "logToFile", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "workerGroup", .type = WF_PT_OBJECT, .flags = WF_PF_STATIC,
+     .sub = &worker_group_schema},
+    {.name = "failOnTriggerError", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
 
 static const wf_prop_t schedule_props[] = {
-    {"cron", WF_PT_CRON, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"withSeconds", WF_PT_BOOL, WF_PF_STATIC},
-    {"timezone", WF_PT_STRING, WF_PF_STATIC},
-    {"inputs", WF_PT_MAP, 0},
-    {"labels", WF_PT_LABELS, 0},
-    {"backfill", WF_PT_MAP, WF_PF_STATIC},
-    {"lateMaximumDelay", WF_PT_DURATION, WF_PF_STATIC},
-    {"recoverMissedSchedules", WF_PT_ENUM, WF_PF_STATIC, A("LAST", "NONE", "ALL")},
-    {"scheduleConditions", WF_PT_CONDITIONS, 0},
-    {"interval", WF_PT_DURATION, WF_PF_STATIC},
+    {.name = "cron", .type = WF_PT_CRON, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "withSeconds", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "timezone", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "inputs", .type = WF_PT_MAP},
+    {.name = "labels", .type = WF_PT_LABELS},
+    {.name = "backfill", .type = WF_PT_MAP, .flags = WF_PF_STATIC},
+    {.name = "lateMaximumDelay", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "recoverMissedSchedules", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("LAST", "NONE", "ALL")},
+    {.name = "scheduleConditions", .type = WF_PT_CONDITIONS},
+    {.name = "interval", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
     END,
 };
 static void validate_schedule(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -671,10 +740,10 @@ static void validate_schedule(wf_vctx_t *cx, const wf_yaml_node_t *map, const ch
     }
 }
 static const wf_prop_t webhook_props[] = {
-    {"key", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_NONEMPTY},
-    {"inputs", WF_PT_MAP, 0},
-    {"wait", WF_PT_BOOL, WF_PF_STATIC},
-    {"returnOutputs", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC | WF_PF_NONEMPTY},
+    {.name = "inputs", .type = WF_PT_MAP},
+    {.name = "wait", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
+    {.name = "returnOutputs", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
 static void validate_webhook(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -703,53 +772,57 @@ static const char *const filter_types[] = {
     "EQUAL_TO", "NOT_EQUAL_TO", "IN",       "NOT_IN",  "IS_TRUE", "IS_FALSE", "IS_NULL",
     "IS_NOT_NULL", "STARTS_WITH", "ENDS_WITH", "REGEX", "CONTAINS", NULL};
 static const wf_prop_t filter_props[] = {
-    {"field", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, filter_fields},
-    {"type", WF_PT_ENUM, WF_PF_REQUIRED | WF_PF_STATIC, filter_types},
-    {"value", WF_PT_STRING, 0},
-    {"values", WF_PT_STRING_LIST, 0},
+    {.name = "field", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = filter_fields},
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED | WF_PF_STATIC,
+     .values = filter_types},
+    {.name = "value", .type = WF_PT_STRING},
+    {.name = "values", .type = WF_PT_STRING_LIST},
     END,
 };
-static const wf_schema_t filter_schema = {"filter", filter_props, NULL};
+static const wf_schema_t filter_schema = {.what = "filter", .props = filter_props};
 static const wf_prop_t where_props[] = {
-    {"id", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"operand", WF_PT_ENUM, WF_PF_STATIC, A("AND", "OR")},
-    {"filters", WF_PT_OBJECT_LIST, WF_PF_REQUIRED | WF_PF_NONEMPTY, NULL, &filter_schema},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "operand", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = A("AND", "OR")},
+    {.name = "filters", .type = WF_PT_OBJECT_LIST, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY,
+     .sub = &filter_schema},
     END,
 };
-static const wf_schema_t where_schema = {"where clause", where_props, NULL};
+static const wf_schema_t where_schema = {.what = "where clause", .props = where_props};
 static const wf_prop_t upstream_props[] = {
-    {"namespace", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"flowId", WF_PT_STRING, WF_PF_REQUIRED | WF_PF_STATIC},
-    {"states", WF_PT_ENUM_LIST, WF_PF_STATIC, states},
-    {"labels", WF_PT_LABELS, WF_PF_STATIC},
+    {.name = "namespace", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "flowId", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
+    {.name = "states", .type = WF_PT_ENUM_LIST, .flags = WF_PF_STATIC, .values = states},
+    {.name = "labels", .type = WF_PT_LABELS, .flags = WF_PF_STATIC},
     END,
 };
-static const wf_schema_t upstream_schema = {"upstream flow", upstream_props, NULL};
+static const wf_schema_t upstream_schema = {.what = "upstream flow", .props = upstream_props};
 static const wf_prop_t time_window_props[] = {
-    {"type", WF_PT_ENUM, WF_PF_STATIC,
-     A("DURATION_WINDOW", "SLIDING_WINDOW", "DAILY_TIME_WINDOW", "DAILY_TIME_DEADLINE")},
-    {"window", WF_PT_DURATION, WF_PF_STATIC},
-    {"windowAdvance", WF_PT_DURATION, WF_PF_STATIC},
-    {"startTime", WF_PT_STRING, WF_PF_STATIC},
-    {"endTime", WF_PT_STRING, WF_PF_STATIC},
-    {"deadline", WF_PT_STRING, WF_PF_STATIC},
+    {.name = "type", .type = WF_PT_ENUM, .flags = WF_PF_STATIC,
+     .values = A("DURATION_WINDOW", "SLIDING_WINDOW", "DAILY_TIME_WINDOW", "DAILY_TIME_DEADLINE")},
+    {.name = "window", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "windowAdvance", .type = WF_PT_DURATION, .flags = WF_PF_STATIC},
+    {.name = "startTime", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "endTime", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "deadline", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
     END,
 };
-static const wf_schema_t time_window_schema = {"time window", time_window_props, NULL};
+static const wf_schema_t time_window_schema = {.what = "time window", .props = time_window_props};
 static const wf_prop_t preconditions_props[] = {
-    {"id", WF_PT_STRING, WF_PF_STATIC},
-    {"flows", WF_PT_OBJECT_LIST, WF_PF_STATIC, NULL, &upstream_schema},
-    {"where", WF_PT_OBJECT_LIST, 0, NULL, &where_schema},
-    {"timeWindow", WF_PT_OBJECT, WF_PF_STATIC, NULL, &time_window_schema},
-    {"resetOnSuccess", WF_PT_BOOL, WF_PF_STATIC},
+    {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "flows", .type = WF_PT_OBJECT_LIST, .flags = WF_PF_STATIC, .sub = &upstream_schema},
+    {.name = "where", .type = WF_PT_OBJECT_LIST, .sub = &where_schema},
+    {.name = "timeWindow", .type = WF_PT_OBJECT, .flags = WF_PF_STATIC, .sub = &time_window_schema},
+    {.name = "resetOnSuccess", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     END,
 };
-static const wf_schema_t preconditions_schema = {"preconditions", preconditions_props, NULL};
+static const wf_schema_t preconditions_schema = {.what = "preconditions",
+                                                 .props = preconditions_props};
 static const wf_prop_t flow_trigger_props[] = {
-    {"inputs", WF_PT_MAP, 0},
-    {"states", WF_PT_ENUM_LIST, WF_PF_STATIC, states},
-    {"preconditions", WF_PT_OBJECT, 0, NULL, &preconditions_schema},
-    {"dependsOn", WF_PT_OBJECT, 0, NULL, &preconditions_schema},
+    {.name = "inputs", .type = WF_PT_MAP},
+    {.name = "states", .type = WF_PT_ENUM_LIST, .flags = WF_PF_STATIC, .values = states},
+    {.name = "preconditions", .type = WF_PT_OBJECT, .sub = &preconditions_schema},
+    {.name = "dependsOn", .type = WF_PT_OBJECT, .sub = &preconditions_schema},
     END,
 };
 
@@ -757,12 +830,15 @@ static const wf_prop_t flow_trigger_props[] = {
 #define OLDTRIG "io.kestra.core.models.triggers.types."
 
 const wf_trigger_type_t wf_trigger_types[] = {
-    {TRIG "Schedule", A(OLDTRIG "Schedule"), WF_TRIGGER_SCHEDULE, schedule_props,
-     validate_schedule, "start executions on a cron schedule"},
-    {TRIG "Webhook", A(OLDTRIG "Webhook"), WF_TRIGGER_WEBHOOK, webhook_props, validate_webhook,
-     "start an execution on an HTTP call to the webhook URL"},
-    {TRIG "Flow", A(OLDTRIG "Flow"), WF_TRIGGER_FLOW, flow_trigger_props, NULL,
-     "start an execution when other flows end"},
+    {.name = TRIG "Schedule", .aliases = A(OLDTRIG "Schedule"),
+     .kind = WF_TRIGGER_SCHEDULE, .props = schedule_props, .validate = validate_schedule,
+     .summary = "start executions on a cron schedule"},
+    {.name = TRIG "Webhook", .aliases = A(OLDTRIG "Webhook"),
+     .kind = WF_TRIGGER_WEBHOOK, .props = webhook_props, .validate = validate_webhook,
+     .summary = "start an execution on an HTTP call to the webhook URL"},
+    {.name = TRIG "Flow", .aliases = A(OLDTRIG "Flow"),
+     .kind = WF_TRIGGER_FLOW, .props = flow_trigger_props,
+     .summary = "start an execution when other flows end"},
 };
 const size_t wf_n_trigger_types = sizeof(wf_trigger_types) / sizeof(wf_trigger_types[0]);
 

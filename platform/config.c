@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "platform/egress_rule.h"
+#include "platform/xmalloc.h"
 #include "platform/yaml.h"
 
 /* ---- the key tables ------------------------------------------------------
@@ -39,126 +40,131 @@ struct conf_key {
     const char *help;
 };
 
-#define END_KEYS {NULL, 0, 0, 0, 0, false, NULL, 0, 0, NULL, NULL, NULL}
+#define END_KEYS {.name = NULL}
+/* Offset of a field of wf_config_t, for the rows of the top-level tables. */
+#define CFG(field) offsetof(wf_config_t, field)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
 
 static const conf_key_t database_keys[] = {
-    {"url", CONF_STRING, offsetof(wf_config_t, database.url), 0, 0, false, NULL, 0, 0, NULL, NULL,
-     "PostgreSQL connection URL; absent = embedded server under data_dir"},
+    {.name = "url", .type = CONF_STRING, .offset = CFG(database.url),
+     .help = "PostgreSQL connection URL; absent = embedded server under data_dir"},
     END_KEYS,
 };
 
 static const conf_key_t log_keys[] = {
-    {"level", CONF_STRING, offsetof(wf_config_t, log.level), 0, 0, false, "info", 0, 0, NULL,
-     log_levels, "minimum level: debug, info, warn, error"},
-    {"format", CONF_STRING, offsetof(wf_config_t, log.format), 0, 0, false, "text", 0, 0, NULL,
-     log_formats, "text or json (one JSON object per line)"},
+    {.name = "level", .type = CONF_STRING, .offset = CFG(log.level),
+     .def = "info", .choices = log_levels, .help = "minimum level: debug, info, warn, error"},
+    {.name = "format", .type = CONF_STRING, .offset = CFG(log.format),
+     .def = "text", .choices = log_formats, .help = "text or json (one JSON object per line)"},
     END_KEYS,
 };
 
 static const conf_key_t gateway_keys[] = {
-    {"max_body", CONF_SIZE, offsetof(wf_config_t, gateway.max_body), 0, 0, false, "1MiB", 1024,
-     INT64_C(1) << 30, NULL, NULL, "largest request body accepted (413 past it)"},
-    {"threads", CONF_INT, offsetof(wf_config_t, gateway.threads), 0, 0, false, "0", 0, 256, NULL,
-     NULL, "event loops (0 = one per core)"},
-    {"header_timeout", CONF_INT, offsetof(wf_config_t, gateway.header_timeout), 0, 0, false, "10",
-     1, 3600, NULL, NULL, "seconds to receive request headers"},
-    {"idle_timeout", CONF_INT, offsetof(wf_config_t, gateway.idle_timeout), 0, 0, false, "60", 1,
-     86400, NULL, NULL, "seconds an idle keep-alive connection is kept"},
-    {"shutdown_timeout", CONF_INT, offsetof(wf_config_t, gateway.shutdown_timeout), 0, 0, false,
-     "10", 0, 600, NULL, NULL, "seconds in-flight requests get to finish on SIGTERM"},
-    {"db_connections", CONF_INT, offsetof(wf_config_t, gateway.db_connections), 0, 0, false, "4",
-     1, 64, NULL, NULL, "PostgreSQL connections per event loop"},
+    {.name = "max_body", .type = CONF_SIZE, .offset = CFG(gateway.max_body),
+     .def = "1MiB", .min = 1024, .max = INT64_C(1) << 30,
+     .help = "largest request body accepted (413 past it)"},
+    {.name = "threads", .type = CONF_INT, .offset = CFG(gateway.threads),
+     .def = "0", .max = 256, .help = "event loops (0 = one per core)"},
+    {.name = "header_timeout", .type = CONF_INT, .offset = CFG(gateway.header_timeout),
+     .def = "10", .min = 1, .max = 3600, .help = "seconds to receive request headers"},
+    {.name = "idle_timeout", .type = CONF_INT, .offset = CFG(gateway.idle_timeout),
+     .def = "60", .min = 1, .max = 86400, .help = "seconds an idle keep-alive connection is kept"},
+    {.name = "shutdown_timeout", .type = CONF_INT, .offset = CFG(gateway.shutdown_timeout),
+     .def = "10", .max = 600, .help = "seconds in-flight requests get to finish on SIGTERM"},
+    {.name = "db_connections", .type = CONF_INT, .offset = CFG(gateway.db_connections),
+     .def = "4", .min = 1, .max = 64, .help = "PostgreSQL connections per event loop"},
     END_KEYS,
 };
 
 static const conf_key_t executor_keys[] = {
-    {"slots", CONF_INT, offsetof(wf_config_t, executor.slots), 0, 0, false, "8", 1, 4096, NULL,
-     NULL, "task runs one executor runs at the same time"},
-    {"heartbeat_seconds", CONF_INT, offsetof(wf_config_t, executor.heartbeat_seconds), 0, 0, false,
-     "3", 1, 60, NULL, NULL, "lease renewal period; a lease lapses after 3 missed beats"},
-    {"key_dir", CONF_STRING, offsetof(wf_config_t, executor.key_dir), 0, 0, false, NULL, 0, 0,
-     NULL, NULL, "directory of per-domain key files (default DATA_DIR/keys)"},
-    {"egress_allow", CONF_STRLIST, offsetof(wf_config_t, executor.egress_allow),
-     offsetof(wf_config_t, executor.n_egress_allow), 0, false, NULL, 0, 0, NULL, NULL,
-     "hosts tasks may connect to: HOST:PORT, HOST:*, *.SUFFIX:PORT, CIDR:PORT, unix:/DIR "
-     "(none by default)"},
-    {"http_max_body", CONF_SIZE, offsetof(wf_config_t, executor.http_max_body), 0, 0, false,
-     "10MiB", 1024, INT64_C(1) << 30, NULL, NULL,
-     "largest http.Request response body kept as output"},
-    {"query_max_rows", CONF_INT, offsetof(wf_config_t, executor.query_max_rows), 0, 0, false,
-     "10000", 1, 10000000, NULL, NULL, "rows a jdbc Query may fetch"},
-    {"query_max_bytes", CONF_SIZE, offsetof(wf_config_t, executor.query_max_bytes), 0, 0, false,
-     "16MiB", 1024, INT64_C(1) << 30, NULL, NULL, "bytes of rows a jdbc Query may fetch"},
-    {"output_files_max", CONF_SIZE, offsetof(wf_config_t, executor.output_files_max), 0, 0, false,
-     "10MiB", 0, INT64_C(1) << 30, NULL, NULL,
-     "bytes of output files collected from one task attempt"},
+    {.name = "slots", .type = CONF_INT, .offset = CFG(executor.slots),
+     .def = "8", .min = 1, .max = 4096, .help = "task runs one executor runs at the same time"},
+    {.name = "heartbeat_seconds", .type = CONF_INT, .offset = CFG(executor.heartbeat_seconds),
+     .def = "3", .min = 1, .max = 60,
+     .help = "lease renewal period; a lease lapses after 3 missed beats"},
+    {.name = "key_dir", .type = CONF_STRING, .offset = CFG(executor.key_dir),
+     .help = "directory of per-domain key files (default DATA_DIR/keys)"},
+    {.name = "egress_allow", .type = CONF_STRLIST, .offset = CFG(executor.egress_allow),
+     .count_offset = CFG(executor.n_egress_allow),
+     .help = "hosts tasks may connect to: HOST:PORT, HOST:*, *.SUFFIX:PORT, CIDR:PORT, unix:/DIR "
+             "(none by default)"},
+    {.name = "http_max_body", .type = CONF_SIZE, .offset = CFG(executor.http_max_body),
+     .def = "10MiB", .min = 1024, .max = INT64_C(1) << 30,
+     .help = "largest http.Request response body kept as output"},
+    {.name = "query_max_rows", .type = CONF_INT, .offset = CFG(executor.query_max_rows),
+     .def = "10000", .min = 1, .max = 10000000, .help = "rows a jdbc Query may fetch"},
+    {.name = "query_max_bytes", .type = CONF_SIZE, .offset = CFG(executor.query_max_bytes),
+     .def = "16MiB", .min = 1024, .max = INT64_C(1) << 30,
+     .help = "bytes of rows a jdbc Query may fetch"},
+    {.name = "output_files_max", .type = CONF_SIZE, .offset = CFG(executor.output_files_max),
+     .def = "10MiB", .max = INT64_C(1) << 30,
+     .help = "bytes of output files collected from one task attempt"},
     END_KEYS,
 };
 
 /* The task sandbox (sandbox/sbx.h); read by executors and `weftd sandbox`. */
 static const conf_key_t sandbox_keys[] = {
-    {"allow_weaker", CONF_BOOL, offsetof(wf_config_t, sandbox.allow_weaker), 0, 0, false, "false",
-     0, 0, NULL, NULL,
-     "run tasks even when user namespaces or a cgroup controller is missing"},
-    {"host_id_base", CONF_INT, offsetof(wf_config_t, sandbox.host_id_base), 0, 0, false, "100000",
-     1, INT64_C(4294901759), NULL, NULL,
-     "task ids 0..65535 map to host ids base..base+65535 (never host root)"},
-    {"work_base", CONF_STRING, offsetof(wf_config_t, sandbox.work_base), 0, 0, false, NULL, 0, 0,
-     NULL, NULL, "directory for per-run work dirs (default $TMPDIR or /tmp)"},
-    {"cgroup_parent", CONF_STRING, offsetof(wf_config_t, sandbox.cgroup_parent), 0, 0, false,
-     NULL, 0, 0, NULL, NULL, "cgroup path for task cgroups (default: below our own cgroup)"},
-    {"fresh_netns", CONF_BOOL, offsetof(wf_config_t, sandbox.fresh_netns), 0, 0, false, "false",
-     0, 0, NULL, NULL, "a new network namespace per task instead of one shared empty one"},
+    {.name = "allow_weaker", .type = CONF_BOOL, .offset = CFG(sandbox.allow_weaker),
+     .def = "false",
+     .help = "run tasks even when user namespaces or a cgroup controller is missing"},
+    {.name = "host_id_base", .type = CONF_INT, .offset = CFG(sandbox.host_id_base),
+     .def = "100000", .min = 1, .max = INT64_C(4294901759),
+     .help = "task ids 0..65535 map to host ids base..base+65535 (never host root)"},
+    {.name = "work_base", .type = CONF_STRING, .offset = CFG(sandbox.work_base),
+     .help = "directory for per-run work dirs (default $TMPDIR or /tmp)"},
+    {.name = "cgroup_parent", .type = CONF_STRING, .offset = CFG(sandbox.cgroup_parent),
+     .help = "cgroup path for task cgroups (default: below our own cgroup)"},
+    {.name = "fresh_netns", .type = CONF_BOOL, .offset = CFG(sandbox.fresh_netns),
+     .def = "false", .help = "a new network namespace per task instead of one shared empty one"},
     END_KEYS,
 };
 
 static const conf_key_t oidc_keys[] = {
-    {"issuer", CONF_STRING, offsetof(wf_oidc_conf_t, issuer), 0, 0, true, NULL, 0, 0, NULL, NULL,
-     "exact issuer (iss) of accepted tokens"},
-    {"audience", CONF_STRING, offsetof(wf_oidc_conf_t, audience), 0, 0, true, NULL, 0, 0, NULL,
-     NULL, "audience (aud) tokens must name"},
-    {"jwks_uri", CONF_STRING, offsetof(wf_oidc_conf_t, jwks_uri), 0, 0, false, NULL, 0, 0, NULL,
-     NULL, "JWKS URL; discovered from the issuer when absent"},
-    {"groups_claim", CONF_STRING, offsetof(wf_oidc_conf_t, groups_claim), 0, 0, false, "groups", 0,
-     0, NULL, NULL, "claim listing the user's groups"},
+    {.name = "issuer", .type = CONF_STRING, .offset = offsetof(wf_oidc_conf_t, issuer),
+     .required = true, .help = "exact issuer (iss) of accepted tokens"},
+    {.name = "audience", .type = CONF_STRING, .offset = offsetof(wf_oidc_conf_t, audience),
+     .required = true, .help = "audience (aud) tokens must name"},
+    {.name = "jwks_uri", .type = CONF_STRING, .offset = offsetof(wf_oidc_conf_t, jwks_uri),
+     .help = "JWKS URL; discovered from the issuer when absent"},
+    {.name = "groups_claim", .type = CONF_STRING, .offset = offsetof(wf_oidc_conf_t, groups_claim),
+     .def = "groups", .help = "claim listing the user's groups"},
     END_KEYS,
 };
 
 static const conf_key_t auth_keys[] = {
-    {"oidc", CONF_LIST, offsetof(wf_config_t, auth.oidc), offsetof(wf_config_t, auth.n_oidc),
-     sizeof(wf_oidc_conf_t), false, NULL, 0, 0, oidc_keys, NULL, "trusted OIDC issuers"},
+    {.name = "oidc", .type = CONF_LIST, .offset = CFG(auth.oidc), .count_offset = CFG(auth.n_oidc),
+     .elem_size = sizeof(wf_oidc_conf_t), .children = oidc_keys, .help = "trusted OIDC issuers"},
     END_KEYS,
 };
 
 static const conf_key_t domain_keys[] = {
-    {"name", CONF_STRING, offsetof(wf_domain_conf_t, name), 0, 0, true, NULL, 0, 0, NULL, NULL,
-     "domain name ([a-z][a-z0-9-]*)"},
-    {"namespaces", CONF_STRLIST, offsetof(wf_domain_conf_t, namespaces),
-     offsetof(wf_domain_conf_t, n_namespaces), 0, true, NULL, 0, 0, NULL, NULL,
-     "namespace prefixes the domain owns"},
-    {"replicas", CONF_INT, offsetof(wf_domain_conf_t, replicas), 0, 0, false, "1", 1, 64, NULL,
-     NULL, "executors started for the domain by `weftd up`"},
+    {.name = "name", .type = CONF_STRING, .offset = offsetof(wf_domain_conf_t, name),
+     .required = true, .help = "domain name ([a-z][a-z0-9-]*)"},
+    {.name = "namespaces", .type = CONF_STRLIST, .offset = offsetof(wf_domain_conf_t, namespaces),
+     .count_offset = offsetof(wf_domain_conf_t, n_namespaces),
+     .required = true, .help = "namespace prefixes the domain owns"},
+    {.name = "replicas", .type = CONF_INT, .offset = offsetof(wf_domain_conf_t, replicas),
+     .def = "1", .min = 1, .max = 64, .help = "executors started for the domain by `weftd up`"},
     END_KEYS,
 };
 
 static const conf_key_t top_keys[] = {
-    {"listen", CONF_STRING, offsetof(wf_config_t, listen), 0, 0, false, "127.0.0.1:8080", 0, 0,
-     NULL, NULL, "gateway address ADDR:PORT (env WEFT_LISTEN)"},
-    {"data_dir", CONF_STRING, offsetof(wf_config_t, data_dir), 0, 0, false, "./weft-data", 0, 0,
-     NULL, NULL, "embedded database, keys and admin token (env WEFT_DATA_DIR)"},
-    {"database", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, database_keys, NULL,
-     "external PostgreSQL (env WEFT_DATABASE_URL)"},
-    {"log", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, log_keys, NULL, "logging"},
-    {"gateway", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, gateway_keys, NULL, "HTTP server"},
-    {"executor", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, executor_keys, NULL, "executors"},
-    {"sandbox", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, sandbox_keys, NULL, "task sandbox"},
-    {"auth", CONF_SECTION, 0, 0, 0, false, NULL, 0, 0, auth_keys, NULL, "authentication"},
-    {"domains", CONF_LIST, offsetof(wf_config_t, domains), offsetof(wf_config_t, n_domains),
-     sizeof(wf_domain_conf_t), false, NULL, 0, 0, domain_keys, NULL,
-     "team domains and the namespace prefixes they own"},
+    {.name = "listen", .type = CONF_STRING, .offset = CFG(listen),
+     .def = "127.0.0.1:8080", .help = "gateway address ADDR:PORT (env WEFT_LISTEN)"},
+    {.name = "data_dir", .type = CONF_STRING, .offset = CFG(data_dir),
+     .def = "./weft-data", .help = "embedded database, keys and admin token (env WEFT_DATA_DIR)"},
+    {.name = "database", .type = CONF_SECTION,
+     .children = database_keys, .help = "external PostgreSQL (env WEFT_DATABASE_URL)"},
+    {.name = "log", .type = CONF_SECTION, .children = log_keys, .help = "logging"},
+    {.name = "gateway", .type = CONF_SECTION, .children = gateway_keys, .help = "HTTP server"},
+    {.name = "executor", .type = CONF_SECTION, .children = executor_keys, .help = "executors"},
+    {.name = "sandbox", .type = CONF_SECTION, .children = sandbox_keys, .help = "task sandbox"},
+    {.name = "auth", .type = CONF_SECTION, .children = auth_keys, .help = "authentication"},
+    {.name = "domains", .type = CONF_LIST, .offset = CFG(domains), .count_offset = CFG(n_domains),
+     .elem_size = sizeof(wf_domain_conf_t), .children = domain_keys,
+     .help = "team domains and the namespace prefixes they own"},
     END_KEYS,
 };
 
@@ -166,12 +172,14 @@ static const conf_key_t top_keys[] = {
 
 #define FIELD(base, off, type) ((type *)((char *)(base) + (off)))
 
-static void *xcalloc(size_t n, size_t size)
+/* The document path of a child for messages: "PATH.KEY", "KEY" at the top,
+ * or "PATH[INDEX]" when `key` is NULL. Built on the heap: key names come
+ * from the file and a fixed buffer would cut them. The caller frees it. */
+static char *child_path(const char *path, const char *key, size_t index)
 {
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
+    if (key == NULL)
+        return wf_xasprintf("%s[%zu]", path, index);
+    return wf_xasprintf("%s%s%s", path, path[0] ? "." : "", key);
 }
 
 static int parse_size(const char *text, int64_t *out)
@@ -203,7 +211,7 @@ static void apply_defaults(void *base, const conf_key_t *keys)
     for (const conf_key_t *k = keys; k->name != NULL; k++) {
         switch (k->type) {
         case CONF_STRING:
-            *FIELD(base, k->offset, char *) = k->def ? strdup(k->def) : NULL;
+            *FIELD(base, k->offset, char *) = k->def ? wf_xstrdup(k->def) : NULL;
             break;
         case CONF_INT:
             *FIELD(base, k->offset, int64_t) = k->def ? strtoll(k->def, NULL, 10) : 0;
@@ -286,15 +294,13 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
             if (!ok) {
                 wf_diag_t *e =
                     wf_diags_add(d, v->line, v->col, path, "invalid value '%s'", v->value);
-                const char *s = wf_suggest(v->value, k->choices, n);
-                if (s != NULL)
-                    wf_diag_note(e, "did you mean '%s'?", s);
+                wf_diag_suggest(e, v->value, k->choices, n);
                 return;
             }
         }
         char **slot = FIELD(base, k->offset, char *);
         free(*slot);
-        *slot = strdup(v->value);
+        *slot = wf_xstrdup(v->value);
         return;
     }
     case CONF_BOOL:
@@ -333,18 +339,18 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
                          wf_yaml_type_name(v));
             return;
         }
-        char **list = xcalloc(v->count, sizeof(char *));
+        char **list = wf_xcalloc(v->count, sizeof(char *));
         size_t n = 0;
         for (size_t i = 0; i < v->count; i++) {
             const wf_yaml_node_t *item = v->items[i];
             if (item->kind != WF_YAML_SCALAR || wf_yaml_is_null(item)) {
-                char p[256];
-                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                char *p = child_path(path, NULL, i);
                 wf_diags_add(d, item->line, item->col, p, "expected a string, got %s",
                              wf_yaml_type_name(item));
+                free(p);
                 continue;
             }
-            list[n++] = strdup(item->value);
+            list[n++] = wf_xstrdup(item->value);
         }
         free_values(base, (const conf_key_t[]){*k, END_KEYS});
         *FIELD(base, k->offset, char **) = list;
@@ -357,21 +363,21 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
                          wf_yaml_type_name(v));
             return;
         }
-        char *arr = xcalloc(v->count, k->elem_size);
+        char *arr = wf_xcalloc(v->count, k->elem_size);
         size_t n = 0;
         for (size_t i = 0; i < v->count; i++) {
             const wf_yaml_node_t *item = v->items[i];
-            char p[256];
-            snprintf(p, sizeof(p), "%s[%zu]", path, i);
+            char *p = child_path(path, NULL, i);
             if (item->kind != WF_YAML_MAP) {
                 wf_diags_add(d, item->line, item->col, p, "expected a map, got %s",
                              wf_yaml_type_name(item));
-                continue;
+            } else {
+                void *elem = arr + n * k->elem_size;
+                apply_defaults(elem, k->children);
+                load_map(elem, k->children, item, p, d);
+                n++;
             }
-            void *elem = arr + n * k->elem_size;
-            apply_defaults(elem, k->children);
-            load_map(elem, k->children, item, p, d);
-            n++;
+            free(p);
         }
         free_values(base, (const conf_key_t[]){*k, END_KEYS});
         *FIELD(base, k->offset, char *) = arr;
@@ -389,20 +395,18 @@ static void load_map(void *base, const conf_key_t *keys, const wf_yaml_node_t *m
         const conf_key_t *k = keys;
         while (k->name != NULL && strcmp(k->name, key->value) != 0)
             k++;
-        char p[256];
-        snprintf(p, sizeof(p), "%s%s%s", path, path[0] ? "." : "", key->value);
+        char *p = child_path(path, key->value, 0);
         if (k->name == NULL) {
             const char *names[64];
             size_t n = 0;
             for (const conf_key_t *c = keys; c->name != NULL && n < 64; c++)
                 names[n++] = c->name;
             wf_diag_t *e = wf_diags_add(d, key->line, key->col, p, "unknown key '%s'", key->value);
-            const char *s = wf_suggest(key->value, names, n);
-            if (s != NULL)
-                wf_diag_note(e, "did you mean '%s'?", s);
-            continue;
+            wf_diag_suggest(e, key->value, names, n);
+        } else {
+            load_key(base, k, map->items[i], p, d);
         }
-        load_key(base, k, map->items[i], p, d);
+        free(p);
     }
     for (const conf_key_t *k = keys; k->name != NULL; k++) {
         if (k->required && wf_yaml_get(map, k->name) == NULL)
@@ -505,7 +509,7 @@ static void check_semantics(const wf_config_t *cfg, const wf_yaml_node_t *root, 
     }
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const wf_domain_conf_t *dom = &cfg->domains[i];
-        char p[64];
+        char p[32]; /* "domains[N]": always fits */
         snprintf(p, sizeof(p), "domains[%zu]", i);
         if (dom->name == NULL)
             continue;
@@ -524,7 +528,7 @@ static void check_semantics(const wf_config_t *cfg, const wf_yaml_node_t *root, 
             const char *ns = dom->namespaces[k];
             const wf_yaml_node_t *nat =
                 nsn && nsn->kind == WF_YAML_SEQ && k < nsn->count ? nsn->items[k] : nsn;
-            char np[96];
+            char np[128]; /* "domains[N].namespaces[M]": always fits */
             snprintf(np, sizeof(np), "%s.namespaces[%zu]", p, k);
             if (!wf_namespace_valid(ns)) {
                 wf_diags_add(d, nat ? nat->line : 0, nat ? nat->col : 0, np,
@@ -556,7 +560,7 @@ void wf_config_defaults(wf_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     apply_defaults(cfg, top_keys);
-    cfg->source = strdup("<defaults>");
+    cfg->source = wf_xstrdup("<defaults>");
 }
 
 int wf_config_load_text(wf_config_t *cfg, const char *text, size_t len, wf_diags_t *diags)
@@ -573,7 +577,7 @@ int wf_config_load_text(wf_config_t *cfg, const char *text, size_t len, wf_diags
         wf_yaml_free(root);
     }
     free(cfg->source);
-    cfg->source = strdup(diags->file);
+    cfg->source = wf_xstrdup(diags->file);
     wf_diags_sort(diags);
     return diags->count > before ? -1 : 0;
 }
@@ -605,21 +609,21 @@ int wf_config_load(wf_config_t *cfg, const char *path, wf_diags_t *diags)
     return rc;
 }
 
+/* Replaces `*slot` with the variable's value when it is set and not empty. */
+static void set_from_env(char **slot, const char *name)
+{
+    const char *v = getenv(name);
+    if (v != NULL && *v) {
+        free(*slot);
+        *slot = wf_xstrdup(v);
+    }
+}
+
 void wf_config_apply_env(wf_config_t *cfg)
 {
-    const char *v;
-    if ((v = getenv("WEFT_LISTEN")) != NULL && *v) {
-        free(cfg->listen);
-        cfg->listen = strdup(v);
-    }
-    if ((v = getenv("WEFT_DATABASE_URL")) != NULL && *v) {
-        free(cfg->database.url);
-        cfg->database.url = strdup(v);
-    }
-    if ((v = getenv("WEFT_DATA_DIR")) != NULL && *v) {
-        free(cfg->data_dir);
-        cfg->data_dir = strdup(v);
-    }
+    set_from_env(&cfg->listen, "WEFT_LISTEN");
+    set_from_env(&cfg->database.url, "WEFT_DATABASE_URL");
+    set_from_env(&cfg->data_dir, "WEFT_DATA_DIR");
 }
 
 const wf_domain_conf_t *wf_config_domain_for(const wf_config_t *cfg, const char *ns)

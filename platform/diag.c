@@ -4,18 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *vformat(const char *fmt, va_list ap)
-{
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    return s;
-}
+#include "platform/xmalloc.h"
 
 void wf_diags_init(wf_diags_t *d, const char *file)
 {
     memset(d, 0, sizeof(*d));
-    d->file = strdup(file != NULL ? file : "<input>");
+    d->file = wf_xstrdup(file != NULL ? file : "<input>");
 }
 
 void wf_diags_dispose(wf_diags_t *d)
@@ -34,18 +28,16 @@ wf_diag_t *wf_diags_add(wf_diags_t *d, int line, int col, const char *path, cons
 {
     if (d->count == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
-        d->items = realloc(d->items, d->cap * sizeof(*d->items));
-        if (d->items == NULL)
-            abort();
+        d->items = wf_xreallocarray(d->items, d->cap, sizeof(*d->items));
     }
     wf_diag_t *e = &d->items[d->count++];
     va_list ap;
     va_start(ap, fmt);
-    e->message = vformat(fmt, ap);
+    e->message = wf_xvasprintf(fmt, ap);
     va_end(ap);
     e->line = line;
     e->col = col;
-    e->path = strdup(path != NULL ? path : "");
+    e->path = wf_xstrdup(path != NULL ? path : "");
     e->note = NULL;
     return e;
 }
@@ -55,7 +47,7 @@ void wf_diag_note(wf_diag_t *diag, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     free(diag->note);
-    diag->note = vformat(fmt, ap);
+    diag->note = wf_xvasprintf(fmt, ap);
     va_end(ap);
 }
 
@@ -145,4 +137,11 @@ const char *wf_suggest(const char *word, const char *const *candidates, size_t n
         }
     }
     return best_d <= limit ? best : NULL;
+}
+
+void wf_diag_suggest(wf_diag_t *diag, const char *word, const char *const *candidates, size_t n)
+{
+    const char *near = wf_suggest(word, candidates, n);
+    if (near != NULL)
+        wf_diag_note(diag, "did you mean '%s'?", near);
 }

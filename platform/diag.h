@@ -39,5 +39,8 @@ json_t *wf_diags_to_json(const wf_diags_t *d);
 
 /* Closest candidate to `word` by edit distance (NULL when none is close). */
 const char *wf_suggest(const char *word, const char *const *candidates, size_t n);
+/* Attaches the note "did you mean 'X'?" when one of `candidates` is close to
+ * `word` (wf_suggest); leaves the entry as it is otherwise. */
+void wf_diag_suggest(wf_diag_t *diag, const char *word, const char *const *candidates, size_t n);
 
 #endif

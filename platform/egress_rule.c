@@ -33,12 +33,15 @@ bool wf_egress_name_valid(const char *s)
 }
 
 /* Copies `s` without a trailing dot (absolute DNS names). */
-void wf_egress_copy_name(char *dst, size_t len, const char *s)
+int wf_egress_copy_name(char *dst, size_t len, const char *s)
 {
-    snprintf(dst, len, "%s", s);
+    int w = snprintf(dst, len, "%s", s);
+    if (w < 0 || (size_t)w >= len)
+        return -1;
     size_t n = strlen(dst);
     if (n > 1 && dst[n - 1] == '.')
         dst[n - 1] = '\0';
+    return 0;
 }
 
 int wf_egress_rule_parse(const char *text, wf_egress_rule_t *e, char *why, size_t len)
@@ -132,7 +135,9 @@ int wf_egress_rule_parse(const char *text, wf_egress_rule_t *e, char *why, size_
     }
     if (strncmp(bare, "*.", 2) == 0 && wf_egress_name_valid(bare + 2)) {
         e->kind = WF_EGRESS_WILDCARD;
-        wf_egress_copy_name(e->host, sizeof(e->host), bare + 1); /* keeps the leading dot */
+        /* keeps the leading dot */
+        if (wf_egress_copy_name(e->host, sizeof(e->host), bare + 1) != 0)
+            goto too_long;
         return 0;
     }
     if (!wf_egress_name_valid(bare)) {
@@ -140,8 +145,12 @@ int wf_egress_rule_parse(const char *text, wf_egress_rule_t *e, char *why, size_
         return -1;
     }
     e->kind = WF_EGRESS_NAME;
-    wf_egress_copy_name(e->host, sizeof(e->host), bare);
+    if (wf_egress_copy_name(e->host, sizeof(e->host), bare) != 0)
+        goto too_long;
     return 0;
+too_long:
+    snprintf(why, len, "'%s': host too long", text);
+    return -1;
 }
 
 bool wf_egress_entry_valid(const char *entry, char *why, size_t len)

@@ -33,8 +33,9 @@ bool wf_egress_parse_ip(const char *s, wf_egress_addr_t *out);
 /* True when `s` is a syntactically valid host name. */
 bool wf_egress_name_valid(const char *s);
 
-/* Copies `s` without a trailing dot (absolute DNS names). */
-void wf_egress_copy_name(char *dst, size_t len, const char *s);
+/* Copies `s` without a trailing dot (absolute DNS names). Returns 0, or -1
+ * when `s` does not fit in `len` bytes (`dst` then holds a cut copy). */
+int wf_egress_copy_name(char *dst, size_t len, const char *s);
 
 /* Parses one rule; 0, or -1 with `why` saying what is wrong. */
 int wf_egress_rule_parse(const char *text, wf_egress_rule_t *e, char *why, size_t len);

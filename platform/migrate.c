@@ -6,6 +6,7 @@
 
 #include "platform/log.h"
 #include "platform/store.h"
+#include "platform/xmalloc.h"
 
 /* Arbitrary constant naming the advisory lock that serialises migrators
  * (several daemons may start at once against the same database). */
@@ -42,7 +43,7 @@ static int applied_versions(PGconn *conn, int **out, size_t *n, char *err, size_
         return -1;
     }
     *n = (size_t)PQntuples(r);
-    *out = calloc(*n ? *n : 1, sizeof(int));
+    *out = wf_xcalloc(*n, sizeof(int));
     for (size_t i = 0; i < *n; i++)
         (*out)[i] = atoi(PQgetvalue(r, (int)i, 0));
     PQclear(r);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void out_of_memory(size_t n)
+void wf_out_of_memory(size_t n)
 {
     fprintf(stderr, "out of memory (asked for %zu bytes)\n", n);
     abort();
@@ -17,7 +17,7 @@ void *wf_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (p == NULL)
-        out_of_memory(n);
+        wf_out_of_memory(n);
     return p;
 }
 
@@ -25,7 +25,7 @@ void *wf_xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p == NULL)
-        out_of_memory(count * size);
+        wf_out_of_memory(count * size);
     return p;
 }
 
@@ -33,14 +33,14 @@ void *wf_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
     if (q == NULL)
-        out_of_memory(n);
+        wf_out_of_memory(n);
     return q;
 }
 
 void *wf_xreallocarray(void *p, size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
-        out_of_memory(SIZE_MAX);
+        wf_out_of_memory(SIZE_MAX);
     return wf_xrealloc(p, count * size);
 }
 
@@ -61,14 +61,19 @@ char *wf_xstrndup(const char *s, size_t n)
     return d;
 }
 
+char *wf_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        wf_out_of_memory(strlen(fmt));
+    return s;
+}
+
 char *wf_xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    char *s = wf_xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        out_of_memory(strlen(fmt));
     return s;
 }

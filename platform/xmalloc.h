@@ -20,6 +20,7 @@
 #ifndef WF_XMALLOC_H
 #define WF_XMALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *wf_xmalloc(size_t n);
@@ -31,5 +32,10 @@ char *wf_xstrdup(const char *s);
 char *wf_xstrndup(const char *s, size_t n);
 /* asprintf(3) that cannot fail; returns the new string. */
 char *wf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vasprintf(3) that cannot fail; returns the new string. */
+char *wf_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Reports exhaustion for `n` bytes and aborts: for a library's allocator
+ * (libyaml, jansson) that failed on a size of our own. */
+void wf_out_of_memory(size_t n) __attribute__((noreturn));
 
 #endif

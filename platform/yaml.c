@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "platform/xmalloc.h"
+
 /* Bounds on alias expansion: a hostile document must not make us build an
  * exponential tree or recurse forever through a self-referencing anchor. */
 #define WF_YAML_MAX_DEPTH 128
@@ -30,14 +32,6 @@ typedef struct {
     anchor_t *anchors;
     size_t n_anchors, cap_anchors;
 } load_ctx_t;
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 /* True when 0-based line `line` of `text` has a tab in its indentation. */
 static bool line_indented_with_tab(const char *text, size_t len, size_t line)
@@ -94,14 +88,9 @@ static void append(wf_yaml_node_t *n, size_t *cap, wf_yaml_node_t *key, wf_yaml_
 {
     if (n->count == *cap) {
         *cap = *cap ? *cap * 2 : 4;
-        n->items = realloc(n->items, *cap * sizeof(*n->items));
-        if (n->items == NULL)
-            abort();
-        if (n->kind == WF_YAML_MAP) {
-            n->keys = realloc(n->keys, *cap * sizeof(*n->keys));
-            if (n->keys == NULL)
-                abort();
-        }
+        n->items = wf_xreallocarray(n->items, *cap, sizeof(*n->items));
+        if (n->kind == WF_YAML_MAP)
+            n->keys = wf_xreallocarray(n->keys, *cap, sizeof(*n->keys));
     }
     if (n->kind == WF_YAML_MAP)
         n->keys[n->count] = key;
@@ -111,7 +100,7 @@ static void append(wf_yaml_node_t *n, size_t *cap, wf_yaml_node_t *key, wf_yaml_
 /* A scalar and its text in one allocation: flows are mostly scalars. */
 static wf_yaml_node_t *new_scalar(const void *text, size_t len)
 {
-    wf_yaml_node_t *n = xcalloc(1, sizeof(*n) + len + 1);
+    wf_yaml_node_t *n = wf_xcalloc(1, sizeof(*n) + len + 1);
     n->kind = WF_YAML_SCALAR;
     n->value = (char *)(n + 1);
     memcpy(n->value, text, len);
@@ -130,17 +119,17 @@ static wf_yaml_node_t *copy_node(load_ctx_t *cx, const wf_yaml_node_t *src, int 
         n->line = src->line;
         n->col = src->col;
         n->quoted = src->quoted;
-        n->tag = src->tag ? strdup(src->tag) : NULL;
+        n->tag = src->tag ? wf_xstrdup(src->tag) : NULL;
         return n;
     }
-    wf_yaml_node_t *n = xcalloc(1, sizeof(*n));
+    wf_yaml_node_t *n = wf_xcalloc(1, sizeof(*n));
     *n = *src;
-    n->tag = src->tag ? strdup(src->tag) : NULL;
+    n->tag = src->tag ? wf_xstrdup(src->tag) : NULL;
     n->keys = n->items = NULL;
     n->count = 0;
-    n->items = xcalloc(src->count, sizeof(*n->items));
+    n->items = wf_xcalloc(src->count, sizeof(*n->items));
     if (src->kind == WF_YAML_MAP)
-        n->keys = xcalloc(src->count, sizeof(*n->keys));
+        n->keys = wf_xcalloc(src->count, sizeof(*n->keys));
     for (size_t i = 0; i < src->count; i++) {
         wf_yaml_node_t *k = NULL, *v;
         if (src->kind == WF_YAML_MAP && (k = copy_node(cx, src->keys[i], depth + 1)) == NULL)
@@ -162,11 +151,9 @@ static void remember_anchor(load_ctx_t *cx, const yaml_char_t *name, const wf_ya
         return;
     if (cx->n_anchors == cx->cap_anchors) {
         cx->cap_anchors = cx->cap_anchors ? cx->cap_anchors * 2 : 8;
-        cx->anchors = realloc(cx->anchors, cx->cap_anchors * sizeof(*cx->anchors));
-        if (cx->anchors == NULL)
-            abort();
+        cx->anchors = wf_xreallocarray(cx->anchors, cx->cap_anchors, sizeof(*cx->anchors));
     }
-    cx->anchors[cx->n_anchors].name = strdup((const char *)name);
+    cx->anchors[cx->n_anchors].name = wf_xstrdup((const char *)name);
     cx->anchors[cx->n_anchors++].node = node;
 }
 
@@ -181,7 +168,7 @@ static void set_tag(wf_yaml_node_t *n, const yaml_char_t *tag)
         return;
     }
     if (strcmp(t, YAML_SEQ_TAG) != 0 && strcmp(t, YAML_MAP_TAG) != 0)
-        n->tag = strdup(t);
+        n->tag = wf_xstrdup(t);
 }
 
 static bool next_event(load_ctx_t *cx, yaml_event_t *ev)
@@ -233,7 +220,7 @@ static wf_yaml_node_t *build(load_ctx_t *cx, yaml_event_t *ev, int depth)
         remember_anchor(cx, ev->data.scalar.anchor, n);
         return n;
     }
-    wf_yaml_node_t *n = xcalloc(1, sizeof(*n));
+    wf_yaml_node_t *n = wf_xcalloc(1, sizeof(*n));
     n->line = line;
     n->col = col;
     bool is_map = ev->type == YAML_MAPPING_START_EVENT;
@@ -288,7 +275,7 @@ wf_yaml_node_t *wf_yaml_load(const char *text, size_t len, wf_diags_t *diags)
     wf_yaml_node_t *root = NULL;
     yaml_event_t ev;
     if (!yaml_parser_initialize(&cx.parser))
-        abort();
+        wf_out_of_memory(sizeof(cx.parser));
     yaml_parser_set_input_string(&cx.parser, (const unsigned char *)text, len);
     /* Skip STREAM-START and DOCUMENT-START; the first node event is the root.
      * Only the first document counts, as with yaml_parser_load. */
@@ -318,7 +305,7 @@ wf_yaml_node_t *wf_yaml_load(const char *text, size_t len, wf_diags_t *diags)
         yaml_event_delete(&ev);
     }
     if (root == NULL) {
-        root = xcalloc(1, sizeof(*root));
+        root = wf_xcalloc(1, sizeof(*root));
         root->kind = WF_YAML_MAP;
         root->line = root->col = 1;
     }

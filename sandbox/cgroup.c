@@ -40,7 +40,7 @@ static const struct {
 static int write_file(const char *dir, const char *file, const char *value)
 {
     char path[PATH_MAX];
-    if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+    if (sbx_path_fmt(path, sizeof(path), "%s/%s", dir, file) != 0)
         return -ENAMETOOLONG;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -54,7 +54,7 @@ static int write_file(const char *dir, const char *file, const char *value)
 static ssize_t read_file(const char *dir, const char *file, char *buf, size_t len)
 {
     char path[PATH_MAX];
-    if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+    if (sbx_path_fmt(path, sizeof(path), "%s/%s", dir, file) != 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -70,8 +70,7 @@ static ssize_t read_file(const char *dir, const char *file, char *buf, size_t le
 static bool file_exists(const char *dir, const char *file)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    return access(path, F_OK) == 0;
+    return sbx_path_fmt(path, sizeof(path), "%s/%s", dir, file) == 0 && access(path, F_OK) == 0;
 }
 
 /* Reads "KEY VALUE" from a flat keyed file (memory.events, pids.events...). */
@@ -125,8 +124,7 @@ static int own_cgroup(const char *ctl, char *out, size_t len)
             }
         }
         if (match) {
-            snprintf(out, len, "%s", strcmp(path, "/") == 0 ? "" : path);
-            rc = 0;
+            rc = sbx_path_fmt(out, len, "%s", strcmp(path, "/") == 0 ? "" : path);
             break;
         }
     }
@@ -134,41 +132,34 @@ static int own_cgroup(const char *ctl, char *out, size_t len)
     return rc;
 }
 
-static void rmdir_patiently(const char *path);
+/* Removes a dead process's cgroup parent and the run cgroups below it. */
+static void remove_parent(const char *parent)
+{
+    DIR *r = opendir(parent);
+    struct dirent *re;
+    while (r != NULL && (re = readdir(r)) != NULL)
+        if (re->d_type == DT_DIR && strncmp(re->d_name, "run-", 4) == 0) {
+            char run[PATH_MAX];
+            if (sbx_path_fmt(run, sizeof(run), "%s/%s", parent, re->d_name) == 0)
+                rmdir(run);
+        }
+    if (r != NULL)
+        closedir(r);
+    rmdir(parent);
+}
 
 /* Removes the cgroup parents (and their run cgroups) of dead processes found
  * next to `base`: a killed executor cannot remove its own. */
 static void sweep_siblings(const char *base)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", base);
+    if (sbx_path_fmt(dir, sizeof(dir), "%s", base) != 0)
+        return;
     char *slash = strrchr(dir, '/');
     if (slash == NULL)
         return;
     *slash = '\0';
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_type != DT_DIR || !sbx_owner_dead(de->d_name))
-            continue;
-        char parent[PATH_MAX];
-        if (snprintf(parent, sizeof(parent), "%s/%s", dir, de->d_name) >= (int)sizeof(parent))
-            continue;
-        DIR *r = opendir(parent);
-        struct dirent *re;
-        while (r != NULL && (re = readdir(r)) != NULL)
-            if (re->d_type == DT_DIR && strncmp(re->d_name, "run-", 4) == 0) {
-                char run[PATH_MAX + 300];
-                snprintf(run, sizeof(run), "%s/%s", parent, re->d_name);
-                rmdir(run);
-            }
-        if (r != NULL)
-            closedir(r);
-        rmdir(parent);
-    }
-    closedir(d);
+    sbx_sweep_dead(dir, remove_parent);
 }
 
 static bool is_fs(const char *path, long magic)
@@ -204,14 +195,16 @@ static int init_v2(sbx_cg_root_t *root, const char *parent)
         cands[nc++] = "";
     }
     for (int i = 0; i < nc; i++) {
-        snprintf(dir, sizeof(dir), "%s%s", CG_MOUNT, cands[i]);
+        if (sbx_path_fmt(dir, sizeof(dir), "%s%s", CG_MOUNT, cands[i]) != 0)
+            return -1;
         if (cands[i][0] != '\0')
             v2_enable(dir);
         if (read_file(dir, "cgroup.subtree_control", buf, sizeof(buf)) < 0)
             continue;
         if (strstr(buf, "memory") == NULL && strstr(buf, "pids") == NULL && i + 1 < nc)
             continue;
-        snprintf(root->base[0], PATH_MAX, "%s/weft-sandbox-%d", dir, (int)getpid());
+        if (sbx_path_fmt(root->base[0], PATH_MAX, "%s/weft-sandbox-%d", dir, (int)getpid()) != 0)
+            return -1;
         sweep_siblings(root->base[0]);
         if (mkdir(root->base[0], 0755) != 0 && errno != EEXIST)
             return -1;
@@ -246,11 +239,19 @@ static int init_v1(sbx_cg_root_t *root, const char *parent)
             root->have[c] = root->have[SBX_CG_CPU];
             continue;
         }
-        if (parent != NULL)
-            snprintf(own, sizeof(own), "%s", parent);
-        else if (own_cgroup(controllers[c].v1, own, sizeof(own)) != 0)
+        if (parent != NULL) {
+            if (sbx_path_fmt(own, sizeof(own), "%s", parent) != 0)
+                continue;
+        } else if (own_cgroup(controllers[c].v1, own, sizeof(own)) != 0) {
             continue;
-        snprintf(root->base[c], PATH_MAX, "%s%s/weft-sandbox-%d", hier, own, (int)getpid());
+        }
+        /* A base that does not fit leaves the controller unusable, as a
+         * failed mkdir does: it is then reported missing. */
+        if (sbx_path_fmt(root->base[c], PATH_MAX, "%s%s/weft-sandbox-%d", hier, own,
+                         (int)getpid()) != 0) {
+            root->base[c][0] = '\0';
+            continue;
+        }
         sweep_siblings(root->base[c]);
         if (mkdir(root->base[c], 0755) != 0 && errno != EEXIST) {
             root->base[c][0] = '\0';
@@ -379,8 +380,8 @@ int sbx_cg_run_create(const sbx_cg_root_t *root, sbx_cg_run_t *run, const char *
         if (!wanted)
             continue;
         int bc = root->mode == 2 ? 0 : c;
-        snprintf(run->path[c], PATH_MAX, "%s/%s", root->base[bc], name);
-        if (mkdir(run->path[c], 0755) != 0) {
+        if (sbx_path_fmt(run->path[c], PATH_MAX, "%s/%s", root->base[bc], name) != 0 ||
+            mkdir(run->path[c], 0755) != 0) {
             snprintf(err, errlen, "cgroup %s: %s", run->path[c], strerror(errno));
             run->path[c][0] = '\0';
             goto fail;
@@ -398,8 +399,8 @@ int sbx_cg_run_create(const sbx_cg_root_t *root, sbx_cg_run_t *run, const char *
             goto fail;
         }
         char procs[PATH_MAX + 16];
-        snprintf(procs, sizeof(procs), "%s/cgroup.procs", run->path[c]);
-        run->procs_fd[c] = open(procs, O_WRONLY | O_CLOEXEC);
+        if (sbx_path_fmt(procs, sizeof(procs), "%s/cgroup.procs", run->path[c]) == 0)
+            run->procs_fd[c] = open(procs, O_WRONLY | O_CLOEXEC);
         if (run->procs_fd[c] < 0) {
             snprintf(err, errlen, "cgroup %s: %s", procs, strerror(errno));
             goto fail;

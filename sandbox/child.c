@@ -251,13 +251,10 @@ static int settle_fds(const sbx_plan_t *p)
     return (int)syscall(SYS_close_range, 4U, ~0U, 0U);
 }
 
-void sbx_child_main(const sbx_plan_t *p)
+/* The sandbox dies with the thread that started it: SIGKILL on its death,
+ * and a look at its pidfd in case it died before the prctl. */
+static void die_with_parent(const wf_sbx_ctx_t *ctx, int rep)
 {
-    const wf_sbx_ctx_t *ctx = p->ctx;
-    int rep = p->fd_report;
-
-    /* 0. Parent death: the sandbox dies with the thread that started it. The
-     *    parent may have died before the prctl; its pidfd tells. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         fail(rep, SBX_STEP_PARENT, -1, errno);
     if (ctx->self_pidfd >= 0) {
@@ -265,6 +262,16 @@ void sbx_child_main(const sbx_plan_t *p)
         if (poll(&pf, 1, 0) > 0)
             _exit(SBX_SETUP_EXIT);
     }
+}
+
+void sbx_child_main(const sbx_plan_t *p)
+{
+    const wf_sbx_ctx_t *ctx = p->ctx;
+    int rep = p->fd_report;
+
+    /* 0. Parent death: the sandbox dies with the thread that started it. The
+     *    parent may have died before the prctl; its pidfd tells. */
+    die_with_parent(ctx, rep);
 
     /* 1. cgroup first, so every later allocation and fork is accounted and
      *    limited. (The parent made it and wrote the limits.) */
@@ -317,13 +324,7 @@ void sbx_child_main(const sbx_plan_t *p)
             fail(rep, SBX_STEP_USERNS, -1, errno);
         /* Changing the effective ids cleared the parent-death signal: set it
          * again, and check once more that the parent did not die meanwhile. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-            fail(rep, SBX_STEP_PARENT, -1, errno);
-        if (ctx->self_pidfd >= 0) {
-            struct pollfd pf = {ctx->self_pidfd, POLLIN, 0};
-            if (poll(&pf, 1, 0) > 0)
-                _exit(SBX_SETUP_EXIT);
-        }
+        die_with_parent(ctx, rep);
     }
 
     /* 8. fds: stdio pipes on 0-2, the report pipe on 3 (close-on-exec),

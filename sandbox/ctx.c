@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "platform/xmalloc.h"
 #include "sandbox/sbx_int.h"
 
 /* Host directories of the minimal root: bound read-only when a directory,
@@ -118,10 +120,24 @@ int sbx_loopback_up(void)
     return rc;
 }
 
+int sbx_path_fmt(char *dst, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
 static int write_at(const char *dir, const char *name, const char *text, size_t len, mode_t mode)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (sbx_path_fmt(path, sizeof(path), "%s/%s", dir, name) != 0)
+        return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return -1;
@@ -175,8 +191,8 @@ static int copy_entry(const char *src, const char *dst, int depth)
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
             char s2[PATH_MAX], d2[PATH_MAX];
-            if (snprintf(s2, sizeof(s2), "%s/%s", src, de->d_name) >= (int)sizeof(s2) ||
-                snprintf(d2, sizeof(d2), "%s/%s", dst, de->d_name) >= (int)sizeof(d2))
+            if (sbx_path_fmt(s2, sizeof(s2), "%s/%s", src, de->d_name) != 0 ||
+                sbx_path_fmt(d2, sizeof(d2), "%s/%s", dst, de->d_name) != 0)
                 continue;
             rc = copy_entry(s2, d2, depth + 1);
         }
@@ -188,9 +204,9 @@ static int copy_entry(const char *src, const char *dst, int depth)
 
 static int make_etc(wf_sbx_ctx_t *ctx, char *err, size_t errlen)
 {
-    snprintf(ctx->etc_dir, sizeof(ctx->etc_dir), "%s/weft-sandbox-%d-etc-XXXXXX", ctx->work_base,
-             (int)getpid());
-    if (mkdtemp(ctx->etc_dir) == NULL || chmod(ctx->etc_dir, 0755) != 0) {
+    if (sbx_path_fmt(ctx->etc_dir, sizeof(ctx->etc_dir), "%s/weft-sandbox-%d-etc-XXXXXX",
+                     ctx->work_base, (int)getpid()) != 0 ||
+        mkdtemp(ctx->etc_dir) == NULL || chmod(ctx->etc_dir, 0755) != 0) {
         snprintf(err, errlen, "sandbox /etc in %s: %s", ctx->work_base, strerror(errno));
         ctx->etc_dir[0] = '\0';
         return -1;
@@ -201,14 +217,15 @@ static int make_etc(wf_sbx_ctx_t *ctx, char *err, size_t errlen)
             goto fail;
     for (int i = 0; etc_copied[i]; i++) {
         char src[PATH_MAX], dst[PATH_MAX];
-        snprintf(src, sizeof(src), "/etc/%s", etc_copied[i]);
-        snprintf(dst, sizeof(dst), "%s/%s", ctx->etc_dir, etc_copied[i]);
+        if (sbx_path_fmt(src, sizeof(src), "/etc/%s", etc_copied[i]) != 0 ||
+            sbx_path_fmt(dst, sizeof(dst), "%s/%s", ctx->etc_dir, etc_copied[i]) != 0)
+            goto fail;
         const char *slash = strchr(etc_copied[i], '/');
         if (slash != NULL) { /* "ssl/certs": make "ssl" first */
             char parent[PATH_MAX];
-            snprintf(parent, sizeof(parent), "%s/%.*s", ctx->etc_dir,
-                     (int)(slash - etc_copied[i]), etc_copied[i]);
-            if (mkdir(parent, 0755) != 0 && errno != EEXIST)
+            if (sbx_path_fmt(parent, sizeof(parent), "%s/%.*s", ctx->etc_dir,
+                             (int)(slash - etc_copied[i]), etc_copied[i]) != 0 ||
+                (mkdir(parent, 0755) != 0 && errno != EEXIST))
                 goto fail;
         }
         if (copy_entry(src, dst, 0) != 0)
@@ -218,18 +235,19 @@ static int make_etc(wf_sbx_ctx_t *ctx, char *err, size_t errlen)
     for (int i = 0; i < SBX_N_ETC_BOUND; i++) {
         char src[PATH_MAX], dst[PATH_MAX];
         struct stat st;
-        snprintf(src, sizeof(src), "/etc/%s", sbx_etc_bound[i]);
+        if (sbx_path_fmt(src, sizeof(src), "/etc/%s", sbx_etc_bound[i]) != 0)
+            goto fail;
         if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
             continue;
         const char *slash = strchr(sbx_etc_bound[i], '/');
         if (slash != NULL) {
-            snprintf(dst, sizeof(dst), "%s/%.*s", ctx->etc_dir, (int)(slash - sbx_etc_bound[i]),
-                     sbx_etc_bound[i]);
-            if (mkdir(dst, 0755) != 0 && errno != EEXIST)
+            if (sbx_path_fmt(dst, sizeof(dst), "%s/%.*s", ctx->etc_dir,
+                             (int)(slash - sbx_etc_bound[i]), sbx_etc_bound[i]) != 0 ||
+                (mkdir(dst, 0755) != 0 && errno != EEXIST))
                 goto fail;
         }
-        snprintf(dst, sizeof(dst), "%s/%s", ctx->etc_dir, sbx_etc_bound[i]);
-        if (mkdir(dst, 0755) != 0 && errno != EEXIST)
+        if (sbx_path_fmt(dst, sizeof(dst), "%s/%s", ctx->etc_dir, sbx_etc_bound[i]) != 0 ||
+            (mkdir(dst, 0755) != 0 && errno != EEXIST))
             goto fail;
         ctx->etc_bound[i] = true;
     }
@@ -269,11 +287,9 @@ bool sbx_owner_dead(const char *name)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Removes what a killed process left in the work base: per-run and /etc
- * directories named after a pid that no longer exists. */
-static void sweep_work_base(const char *base)
+void sbx_sweep_dead(const char *dir, void (*fn)(const char *path))
 {
-    DIR *d = opendir(base);
+    DIR *d = opendir(dir);
     if (d == NULL)
         return;
     struct dirent *de;
@@ -281,8 +297,8 @@ static void sweep_work_base(const char *base)
         if (de->d_type != DT_DIR || !sbx_owner_dead(de->d_name))
             continue;
         char path[PATH_MAX];
-        if (snprintf(path, sizeof(path), "%s/%s", base, de->d_name) < (int)sizeof(path))
-            sbx_remove_tree(path);
+        if (sbx_path_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) == 0)
+            fn(path);
     }
     closedir(d);
 }
@@ -290,7 +306,8 @@ static void sweep_work_base(const char *base)
 static int write_proc(pid_t pid, const char *file, const char *text)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    if (sbx_path_fmt(path, sizeof(path), "/proc/%d/%s", (int)pid, file) != 0)
+        return -1;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -355,13 +372,11 @@ static void make_namespaces(wf_sbx_ctx_t *ctx)
 int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *err,
                       size_t errlen)
 {
-    wf_sbx_ctx_t *ctx = calloc(1, sizeof(*ctx));
-    if (ctx == NULL)
-        abort();
+    wf_sbx_ctx_t *ctx = wf_xcalloc(1, sizeof(*ctx));
     ctx->opts = *opts;
     ctx->userns_fd = ctx->netns_fd = ctx->self_pidfd = -1;
-    ctx->work_base = strdup(opts->work_base ? opts->work_base : "/tmp");
-    ctx->cgroup_parent = opts->cgroup_parent ? strdup(opts->cgroup_parent) : NULL;
+    ctx->work_base = wf_xstrdup(opts->work_base ? opts->work_base : "/tmp");
+    ctx->cgroup_parent = opts->cgroup_parent ? wf_xstrdup(opts->cgroup_parent) : NULL;
     ctx->opts.work_base = ctx->work_base;
     ctx->opts.cgroup_parent = ctx->cgroup_parent;
     if (geteuid() != 0) {
@@ -392,7 +407,8 @@ int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *e
             }
         }
     }
-    sweep_work_base(ctx->work_base);
+    /* Per-run and /etc directories of a killed process. */
+    sbx_sweep_dead(ctx->work_base, sbx_remove_tree);
     if (make_etc(ctx, err, errlen) != 0)
         goto fail;
     make_namespaces(ctx);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/xmalloc.h"
 #include "sandbox/sbx_int.h"
 
 #ifndef CLONE_PIDFD
@@ -52,36 +53,24 @@ struct wf_sbx {
     struct timespec t0;
 };
 
-static char *own(wf_sbx_t *sb, char *s)
-{
-    if (s == NULL)
-        abort();
-    sb->strs = realloc(sb->strs, (sb->n_strs + 1) * sizeof(char *));
-    if (sb->strs == NULL)
-        abort();
-    sb->strs[sb->n_strs++] = s;
-    return s;
-}
-
+/* A string owned by the run (freed with it). */
 static char *fmt(wf_sbx_t *sb, const char *f, ...) __attribute__((format(printf, 2, 3)));
 static char *fmt(wf_sbx_t *sb, const char *f, ...)
 {
     va_list ap;
     va_start(ap, f);
-    char *s = NULL;
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
+    char *s = wf_xvasprintf(f, ap);
     va_end(ap);
-    return own(sb, s);
+    sb->strs = wf_xreallocarray(sb->strs, sb->n_strs + 1, sizeof(char *));
+    sb->strs[sb->n_strs++] = s;
+    return s;
 }
 
 static sbx_op_t *add_op(wf_sbx_t *sb, sbx_op_kind_t kind, const char *what)
 {
     if (sb->n_ops == sb->cap_ops) {
         sb->cap_ops = sb->cap_ops ? sb->cap_ops * 2 : 64;
-        sb->ops = realloc(sb->ops, sb->cap_ops * sizeof(*sb->ops));
-        if (sb->ops == NULL)
-            abort();
+        sb->ops = wf_xreallocarray(sb->ops, sb->cap_ops, sizeof(*sb->ops));
     }
     sbx_op_t *op = &sb->ops[sb->n_ops++];
     memset(op, 0, sizeof(*op));
@@ -253,7 +242,8 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
     for (size_t i = 0; i < spec->n_files; i++) {
         const sbx_file_t *f = &spec->files[i];
         char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/%s", sb->workdir, f->rel);
+        if (sbx_path_fmt(path, sizeof(path), "%s/%s", sb->workdir, f->rel) != 0)
+            goto fail;
         for (char *s = strchr(path + strlen(sb->workdir) + 1, '/'); s; s = strchr(s + 1, '/')) {
             *s = '\0';
             if (mkdir(path, 0755) == 0) {
@@ -327,17 +317,26 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
         snprintf(err, errlen, "no command to run");
         return -1;
     }
-    wf_sbx_t *sb = calloc(1, sizeof(*sb));
-    if (sb == NULL)
-        abort();
+    wf_sbx_t *sb = wf_xcalloc(1, sizeof(*sb));
     sb->ctx = ctx;
     sb->pidfd = sb->out_fd = sb->err_fd = sb->in_fd = sb->timer_fd = sb->report_fd = -1;
     for (int c = 0; c < SBX_CG_N; c++)
         sb->cg.procs_fd[c] = -1;
     memcpy(sb->limits, spec->limits, sizeof(sb->limits));
     if (spec->out_rel) {
-        sb->out_rel = strdup(spec->out_rel);
-        sb->out_dest = strdup(spec->out_dest);
+        sb->out_rel = wf_xstrdup(spec->out_rel);
+        sb->out_dest = wf_xstrdup(spec->out_dest);
+    }
+    /* The copy of stdin is made before anything else: its size is the
+     * caller's, and no room for it is this run's error. */
+    if (spec->stdin_len > 0) {
+        sb->stdin_buf = malloc(spec->stdin_len);
+        if (sb->stdin_buf == NULL) {
+            snprintf(err, errlen, "stdin: %s", strerror(errno));
+            goto fail;
+        }
+        memcpy(sb->stdin_buf, spec->stdin_data, spec->stdin_len);
+        sb->stdin_len = spec->stdin_len;
     }
     sb->argv0 = fmt(sb, "%s", spec->argv[0]);
     clock_gettime(CLOCK_MONOTONIC, &sb->t0);
@@ -447,12 +446,7 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
 
     if (L[WF_SBX_LIMIT_TIMEOUT] > 0)
         arm_timer(sb, L[WF_SBX_LIMIT_TIMEOUT]);
-    if (spec->stdin_len > 0) {
-        sb->stdin_buf = malloc(spec->stdin_len);
-        if (sb->stdin_buf == NULL)
-            abort();
-        memcpy(sb->stdin_buf, spec->stdin_data, spec->stdin_len);
-        sb->stdin_len = spec->stdin_len;
+    if (sb->stdin_len > 0) {
         wf_sbx_pump_stdin(sb);
     } else {
         close_fd(&sb->in_fd);

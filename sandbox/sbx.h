@@ -89,7 +89,8 @@ typedef enum {
 wf_sbx_spec_t *wf_sbx_spec_create(void);
 void wf_sbx_spec_destroy(wf_sbx_spec_t *spec);
 /* Each setter copies its arguments and returns 0, or -1 with errno EINVAL
- * for a bad value (relative or ".." paths, out-of-bounds limit). */
+ * for a bad value (relative or ".." paths, out-of-bounds limit); the file and
+ * stdin setters also with ENOMEM when there is no room for the content. */
 int wf_sbx_spec_arg(wf_sbx_spec_t *spec, const char *arg);
 int wf_sbx_spec_env(wf_sbx_spec_t *spec, const char *name_eq_value); /* nothing inherited */
 int wf_sbx_spec_cwd(wf_sbx_spec_t *spec, const char *inside_path);

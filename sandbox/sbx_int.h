@@ -121,6 +121,13 @@ struct wf_sbx_ctx {
     uint64_t seq;
 };
 
+/* snprintf(3) for paths: 0, or -1 with errno ENAMETOOLONG when the result
+ * does not fit in `len` bytes (a cut path would name another file). */
+int sbx_path_fmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Calls `fn` with the path of each directory in `dir` left by a process that
+ * no longer exists ("weft-sandbox-<pid>..."): what a killed executor could
+ * not remove itself. */
+void sbx_sweep_dead(const char *dir, void (*fn)(const char *path));
 /* Brings the loopback interface of the current network namespace up. */
 int sbx_loopback_up(void);
 /* True for "weft-sandbox-<pid>..." when process <pid> no longer exists. */

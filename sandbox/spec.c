@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/xmalloc.h"
 #include "sandbox/sbx_int.h"
 
 /* The limits: name (also the `weftd sandbox --NAME` option), bounds, default.
@@ -35,29 +36,11 @@ int wf_sbx_limit_by_name(const char *name)
     return -1;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
-
 /* Grows a NULL-terminated array of strings by one copy of s. */
 static void strv_push(char ***v, size_t *n, const char *s)
 {
-    char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-    if (nv == NULL)
-        abort();
-    nv[(*n)++] = xstrdup(s);
+    char **nv = wf_xreallocarray(*v, *n + 2, sizeof(char *));
+    nv[(*n)++] = wf_xstrdup(s);
     nv[*n] = NULL;
     *v = nv;
 }
@@ -106,11 +89,11 @@ bool sbx_path_clean_rel(const char *p)
 
 wf_sbx_spec_t *wf_sbx_spec_create(void)
 {
-    wf_sbx_spec_t *s = xcalloc(1, sizeof(*s));
-    s->argv = xcalloc(1, sizeof(char *));
-    s->envp = xcalloc(1, sizeof(char *));
-    s->cwd = xstrdup("/work");
-    s->hostname = xstrdup("sandbox");
+    wf_sbx_spec_t *s = wf_xcalloc(1, sizeof(*s));
+    s->argv = wf_xcalloc(1, sizeof(char *));
+    s->envp = wf_xcalloc(1, sizeof(char *));
+    s->cwd = wf_xstrdup("/work");
+    s->hostname = wf_xstrdup("sandbox");
     s->net = WF_SBX_NET_NONE;
     for (int i = 0; i < WF_SBX_LIMIT_COUNT; i++)
         s->limits[i] = limit_table[i].def;
@@ -173,7 +156,7 @@ int wf_sbx_spec_env(wf_sbx_spec_t *s, const char *kv)
         if (strncmp(s->envp[i], kv, nlen) == 0) {
             explicit_bzero(s->envp[i], strlen(s->envp[i]));
             free(s->envp[i]);
-            s->envp[i] = xstrdup(kv);
+            s->envp[i] = wf_xstrdup(kv);
             return 0;
         }
     strv_push(&s->envp, &s->envc, kv);
@@ -185,7 +168,7 @@ int wf_sbx_spec_cwd(wf_sbx_spec_t *s, const char *path)
     if (!sbx_path_clean_abs(path))
         return einval();
     free(s->cwd);
-    s->cwd = xstrdup(path);
+    s->cwd = wf_xstrdup(path);
     return 0;
 }
 
@@ -199,7 +182,7 @@ int wf_sbx_spec_hostname(wf_sbx_spec_t *s, const char *name)
               (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '.'))
             return einval();
     free(s->hostname);
-    s->hostname = xstrdup(name);
+    s->hostname = wf_xstrdup(name);
     return 0;
 }
 
@@ -230,10 +213,8 @@ int wf_sbx_spec_bind(wf_sbx_spec_t *s, const char *src, const char *dst, bool rw
     if (!sbx_path_clean_abs(src) || !sbx_path_clean_abs(dst) || dst_reserved(dst) ||
         s->n_binds >= 256)
         return einval();
-    s->binds = realloc(s->binds, (s->n_binds + 1) * sizeof(*s->binds));
-    if (s->binds == NULL)
-        abort();
-    s->binds[s->n_binds++] = (sbx_bind_t){xstrdup(src), xstrdup(dst), rw};
+    s->binds = wf_xreallocarray(s->binds, s->n_binds + 1, sizeof(*s->binds));
+    s->binds[s->n_binds++] = (sbx_bind_t){wf_xstrdup(src), wf_xstrdup(dst), rw};
     return 0;
 }
 
@@ -242,15 +223,14 @@ int wf_sbx_spec_file(wf_sbx_spec_t *s, const char *rel, const void *data, size_t
 {
     if (!sbx_path_clean_rel(rel) || (mode & ~07777) || s->n_files >= 1024)
         return einval();
-    s->files = realloc(s->files, (s->n_files + 1) * sizeof(*s->files));
-    if (s->files == NULL)
-        abort();
+    /* The content's size is the caller's: no room for it is this call's error. */
     char *copy = malloc(len ? len : 1);
     if (copy == NULL)
-        abort();
+        return -1;
+    s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
     if (len)
         memcpy(copy, data, len);
-    s->files[s->n_files++] = (sbx_file_t){xstrdup(rel), copy, len, mode & 07777};
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777};
     return 0;
 }
 
@@ -262,8 +242,8 @@ int wf_sbx_spec_output(wf_sbx_spec_t *s, const char *rel, const char *dest)
         return einval();
     free(s->out_rel);
     free(s->out_dest);
-    s->out_rel = xstrdup(rel);
-    s->out_dest = xstrdup(dest);
+    s->out_rel = wf_xstrdup(rel);
+    s->out_dest = wf_xstrdup(dest);
     return 0;
 }
 
@@ -272,7 +252,7 @@ int wf_sbx_spec_workdir(wf_sbx_spec_t *s, const char *host_dir)
     if (!sbx_path_clean_abs(host_dir) || strcmp(host_dir, "/") == 0)
         return einval();
     free(s->work_host);
-    s->work_host = xstrdup(host_dir);
+    s->work_host = wf_xstrdup(host_dir);
     return 0;
 }
 
@@ -281,9 +261,11 @@ int wf_sbx_spec_stdin(wf_sbx_spec_t *s, const void *data, size_t len)
     if (s->stdin_data != NULL)
         explicit_bzero(s->stdin_data, s->stdin_len);
     free(s->stdin_data);
+    s->stdin_len = 0;
+    /* The size is the caller's: no room for it is this call's error. */
     s->stdin_data = malloc(len ? len : 1);
     if (s->stdin_data == NULL)
-        abort();
+        return -1;
     if (len)
         memcpy(s->stdin_data, data, len);
     s->stdin_len = len;

@@ -9,6 +9,7 @@
 
 #include "flow/time.h"
 #include "flow/types.h"
+#include "platform/xmalloc.h"
 #include "platform/yaml.h"
 #include "tenants/policy.h"
 
@@ -247,12 +248,45 @@ static int bad(char *pointer, size_t plen, char *msg, size_t mlen, const char *p
     return -1;
 }
 
+static bool type_entry_valid(const char *s)
+{
+    char canon[256];
+    return type_entry_ok(s, canon, sizeof(canon));
+}
+
+static bool net_entry_valid(const char *s)
+{
+    char host[256];
+    int port;
+    return net_entry_parse(s, host, sizeof(host), &port);
+}
+
+/* A list member: an array of at most LIST_MAX strings, each accepted by
+ * `entry_ok`. A refused entry is reported at its own pointer with `why`
+ * (whose %s, if any, is the entry). */
+static int validate_list(wf_policy_key_t k, const json_t *v, bool (*entry_ok)(const char *),
+                         const char *why, char *pointer, size_t plen, char *msg, size_t mlen)
+{
+    char ptr[300];
+    snprintf(ptr, sizeof(ptr), "/%s", keys[k].name);
+    if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
+        return bad(pointer, plen, msg, mlen, ptr, "must be %s", keys[k].what);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        snprintf(ptr, sizeof(ptr), "/%s/%zu", keys[k].name, i);
+        if (!json_is_string(e) || !entry_ok(json_string_value(e)))
+            return bad(pointer, plen, msg, mlen, ptr, why,
+                       json_is_string(e) ? json_string_value(e) : "the entry");
+    }
+    return 0;
+}
+
 static int validate_member(wf_policy_key_t k, const json_t *v, char *pointer, size_t plen,
                            char *msg, size_t mlen)
 {
-    char ptr[300], canon[256], host[256];
+    char ptr[300];
     int64_t n;
-    int port;
     snprintf(ptr, sizeof(ptr), "/%s", keys[k].name);
     switch (keys[k].kind) {
     case KT_SIZE:
@@ -262,37 +296,17 @@ static int validate_member(wf_policy_key_t k, const json_t *v, char *pointer, si
         if (numeric(k, v, &n) != 0)
             return bad(pointer, plen, msg, mlen, ptr, "must be %s", keys[k].what);
         return 0;
-    case KT_TYPES: {
-        if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
-            return bad(pointer, plen, msg, mlen, ptr, "must be %s", keys[k].what);
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) {
-            snprintf(ptr, sizeof(ptr), "/%s/%zu", keys[k].name, i);
-            if (!json_is_string(e) || !type_entry_ok(json_string_value(e), canon, sizeof(canon)))
-                return bad(pointer, plen, msg, mlen, ptr,
-                           "%s is not a known task type or a \"prefix.*\" pattern",
-                           json_is_string(e) ? json_string_value(e) : "the entry");
-        }
-        return 0;
-    }
-    case KT_NETWORK: {
+    case KT_TYPES:
+        return validate_list(k, v, type_entry_valid,
+                             "%s is not a known task type or a \"prefix.*\" pattern", pointer,
+                             plen, msg, mlen);
+    case KT_NETWORK:
         if (json_is_string(v) && strcmp(json_string_value(v), "none") == 0)
             return 0;
-        if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
-            return bad(pointer, plen, msg, mlen, ptr, "must be %s", keys[k].what);
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) {
-            snprintf(ptr, sizeof(ptr), "/%s/%zu", keys[k].name, i);
-            if (!json_is_string(e) ||
-                !net_entry_parse(json_string_value(e), host, sizeof(host), &port))
-                return bad(pointer, plen, msg, mlen, ptr, "%s",
-                           "must be \"host:port\" (host in lower case, may start with \"*.\"; "
-                           "port 1-65535 or \"*\")");
-        }
-        return 0;
-    }
+        return validate_list(k, v, net_entry_valid,
+                             "must be \"host:port\" (host in lower case, may start with \"*.\"; "
+                             "port 1-65535 or \"*\")",
+                             pointer, plen, msg, mlen);
     case KT_LABELS: {
         if (!json_is_object(v) || json_object_size(v) > LIST_MAX)
             return bad(pointer, plen, msg, mlen, ptr, "must be %s", keys[k].what);
@@ -765,16 +779,19 @@ static void check_tasks(flow_check_t *fc, const wf_yaml_node_t *list, const char
 static const char *const child_lists[] = {"tasks", "then", "else", "errors", "finally",
                                           "defaults", "afterExecution"};
 
+/* Document paths ("tasks[2].then[0].type") are built on the heap: case keys
+ * come from the flow and a fixed buffer would cut them. */
 static void check_task(flow_check_t *fc, const wf_yaml_node_t *task, const char *path)
 {
-    char sub[512];
+    char *sub;
     if (task->kind != WF_YAML_MAP)
         return;
     const wf_yaml_node_t *inner = wf_yaml_get(task, "task");
     if (wf_yaml_get(task, "type") == NULL && inner != NULL) {
         /* Dag entries: {task: {...}, dependsOn: [...]} */
-        snprintf(sub, sizeof(sub), "%s.task", path);
+        sub = wf_xasprintf("%s.task", path);
         check_task(fc, inner, sub);
+        free(sub);
         return;
     }
     const wf_yaml_node_t *type = wf_yaml_get(task, "type");
@@ -783,11 +800,12 @@ static void check_task(flow_check_t *fc, const wf_yaml_node_t *task, const char 
         const char *name = t ? t->name : type->value;
         const char *from = NULL;
         if (!wf_policy_task_type_allowed(fc->p, name, &from)) {
-            snprintf(sub, sizeof(sub), "%s.type", path);
+            sub = wf_xasprintf("%s.type", path);
             wf_diag_t *d = wf_diags_add(fc->diags, type->line, type->col, sub,
                                         "task type %s is not allowed by policy allowedTaskTypes "
                                         "of namespace %s",
                                         name, ns_name(from));
+            free(sub);
             wf_diag_note(d, "the namespace policy allows only the types listed by "
                             "`weft policy get %s`",
                          wf_policy_namespace(fc->p)[0] ? wf_policy_namespace(fc->p) : "'*'");
@@ -800,37 +818,40 @@ static void check_task(flow_check_t *fc, const wf_yaml_node_t *task, const char 
         char msg[128];
         if (wf_duration_parse(timeout->value, &ms, msg, sizeof(msg)) == 0 &&
             ms > fc->max_duration) {
-            snprintf(sub, sizeof(sub), "%s.timeout", path);
+            sub = wf_xasprintf("%s.timeout", path);
             wf_diags_add(fc->diags, timeout->line, timeout->col, sub,
                          "timeout %s is above policy maxTaskDuration (%lld ms) of namespace %s",
                          timeout->value, (long long)fc->max_duration, ns_name(fc->duration_from));
+            free(sub);
             fc->added++;
         }
     }
     for (size_t i = 0; i < sizeof(child_lists) / sizeof(child_lists[0]); i++) {
         const wf_yaml_node_t *l = wf_yaml_get(task, child_lists[i]);
         if (l != NULL) {
-            snprintf(sub, sizeof(sub), "%s.%s", path, child_lists[i]);
+            sub = wf_xasprintf("%s.%s", path, child_lists[i]);
             check_tasks(fc, l, sub);
+            free(sub);
         }
     }
     const wf_yaml_node_t *cases = wf_yaml_get(task, "cases");
     if (cases != NULL && cases->kind == WF_YAML_MAP) {
         for (size_t i = 0; i < cases->count; i++) {
-            snprintf(sub, sizeof(sub), "%s.cases.%s", path, cases->keys[i]->value);
+            sub = wf_xasprintf("%s.cases.%s", path, cases->keys[i]->value);
             check_tasks(fc, cases->items[i], sub);
+            free(sub);
         }
     }
 }
 
 static void check_tasks(flow_check_t *fc, const wf_yaml_node_t *list, const char *path)
 {
-    char sub[512];
     if (list == NULL || list->kind != WF_YAML_SEQ)
         return;
     for (size_t i = 0; i < list->count; i++) {
-        snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+        char *sub = wf_xasprintf("%s[%zu]", path, i);
         check_task(fc, list->items[i], sub);
+        free(sub);
     }
 }
 

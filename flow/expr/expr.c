@@ -201,9 +201,13 @@ static json_t *render_json(const json_t *v, const wf_expr_env_t *env, wf_expr_rt
         }
         wf_tmpl_free(t);
         if (out == NULL) {
+            /* The message gains the path; one that no longer fits ends in
+             * "..." so the reader knows it was cut. */
             char m[sizeof(err->msg)];
-            snprintf(m, sizeof(m), "%s", err->msg);
-            snprintf(err->msg, sizeof(err->msg), "%s: %s", path, m);
+            memcpy(m, err->msg, sizeof(m));
+            int w = snprintf(err->msg, sizeof(err->msg), "%s: %s", path, m);
+            if (w < 0 || (size_t)w >= sizeof(err->msg))
+                memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
         }
         return out;
     }

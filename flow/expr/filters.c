@@ -432,6 +432,8 @@ static int is_empty(const wf_val_t *v)
 
 int wf_f_default(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     *out = is_empty(&a[0]) ? a[1] : a[0];
     return 0;
 }

@@ -90,6 +90,7 @@ static int fn_render(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *o
 
 static int fn_print_context(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)a;
     wf_val_t ctx = {.t = WV_NULL};
     if (ev->env->ctx != NULL)
         wf_val_of_json(ev->env->ctx, &ctx);
@@ -167,18 +168,24 @@ static int fn_host(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out
 
 static int t_defined(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     wf_val_bool(out, a[0].t != WV_UNDEF);
     return 0;
 }
 
 static int t_null(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     wf_val_bool(out, a[0].t == WV_NULL);
     return 0;
 }
 
 static int t_empty(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     const wf_val_t *v = &a[0];
     wf_val_bool(out, v->t == WV_NULL || (v->t == WV_STR && v->n == 0) ||
                          (v->t == WV_ARR && json_array_size(v->j) == 0) ||
@@ -207,12 +214,15 @@ static int t_odd(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 
 static int t_iterable(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     wf_val_bool(out, a[0].t == WV_ARR || a[0].t == WV_OBJ);
     return 0;
 }
 
 static int t_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)n;
     json_t *j = NULL;
     if (a[0].t == WV_STR && a[0].n <= ev->lim.max_memory / 4)
         j = json_loadb(a[0].s, a[0].n, JSON_DECODE_ANY, NULL);
@@ -223,6 +233,8 @@ static int t_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 
 static int t_map(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
+    (void)ev;
+    (void)n;
     wf_val_bool(out, a[0].t == WV_OBJ);
     return 0;
 }

@@ -236,6 +236,36 @@ static int enter(parser_t *p)
     return 0;
 }
 
+/* After an item of a list or map: a ',' (consumed) or the closing `close`
+ * (left for collection_end). */
+static int item_end(parser_t *p, const char *close, const char *what)
+{
+    if (tok_is_op(&p->tok, ","))
+        return advance(p);
+    if (!tok_is_op(&p->tok, close)) {
+        char b[64];
+        return perr(p, p->tok.pos, "expected ',' or '%s' in %s, found %s", close, what,
+                    tok_desc(&p->tok, b, sizeof(b)));
+    }
+    return 0;
+}
+
+/* Past the closing bracket: the list or map node holding the items of `v`. */
+static int collection_end(parser_t *p, wf_node_kind_t kind, uint32_t pos, const kidvec_t *v,
+                          wf_node_t **out)
+{
+    if (advance(p) < 0)
+        return -1;
+    wf_node_t *n;
+    NEW(p, n, kind, pos, 0);
+    n->kids = v->items;
+    n->nkids = v->n;
+    if (finish(p, n) < 0)
+        return -1;
+    *out = n;
+    return 0;
+}
+
 /* "[a, b]" */
 static int parse_list(parser_t *p, wf_node_t **out)
 {
@@ -245,27 +275,10 @@ static int parse_list(parser_t *p, wf_node_t **out)
         return -1;
     while (!tok_is_op(&p->tok, "]")) {
         wf_node_t *item;
-        if (parse_expr(p, &item) < 0 || kv_push(p, &v, item) < 0)
+        if (parse_expr(p, &item) < 0 || kv_push(p, &v, item) < 0 || item_end(p, "]", "list") < 0)
             return -1;
-        if (tok_is_op(&p->tok, ",")) {
-            if (advance(p) < 0)
-                return -1;
-        } else if (!tok_is_op(&p->tok, "]")) {
-            char b[64];
-            return perr(p, p->tok.pos, "expected ',' or ']' in list, found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        }
     }
-    if (advance(p) < 0)
-        return -1;
-    wf_node_t *n;
-    NEW(p, n, WF_N_LIST, pos, 0);
-    n->kids = v.items;
-    n->nkids = v.n;
-    if (finish(p, n) < 0)
-        return -1;
-    *out = n;
-    return 0;
+    return collection_end(p, WF_N_LIST, pos, &v, out);
 }
 
 /* "{'a': 1, b: 2}": keys are strings, names (taken as strings) or numbers. */
@@ -303,27 +316,11 @@ static int parse_map(parser_t *p, wf_node_t **out)
         }
         if (expect_op(p, ":", "after a map key") < 0)
             return -1;
-        if (parse_expr(p, &val) < 0 || kv_push(p, &v, key) < 0 || kv_push(p, &v, val) < 0)
+        if (parse_expr(p, &val) < 0 || kv_push(p, &v, key) < 0 || kv_push(p, &v, val) < 0 ||
+            item_end(p, "}", "map") < 0)
             return -1;
-        if (tok_is_op(&p->tok, ",")) {
-            if (advance(p) < 0)
-                return -1;
-        } else if (!tok_is_op(&p->tok, "}")) {
-            char b[64];
-            return perr(p, p->tok.pos, "expected ',' or '}' in map, found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        }
     }
-    if (advance(p) < 0)
-        return -1;
-    wf_node_t *n;
-    NEW(p, n, WF_N_MAP, pos, 0);
-    n->kids = v.items;
-    n->nkids = v.n;
-    if (finish(p, n) < 0)
-        return -1;
-    *out = n;
-    return 0;
+    return collection_end(p, WF_N_MAP, pos, &v, out);
 }
 
 static int parse_primary(parser_t *p, wf_node_t **out)
@@ -404,6 +401,26 @@ static int parse_primary(parser_t *p, wf_node_t **out)
     return advance(p);
 }
 
+/* The rest of a filter or test node `n` whose name is the current token:
+ * the name resolved, optional "(args)" after the implicit first one, the
+ * call checked. An allocation failure is reported at `pos`. */
+static int parse_callee(parser_t *p, wf_node_t *n, uint32_t pos)
+{
+    n->str = tok_name_dup(p, &p->tok);
+    n->slen = p->tok.slen;
+    if (n->str == NULL)
+        return perr(p, pos, "out of memory");
+    if (wf_expr_resolve(p->t, n, p->err) < 0)
+        return -1;
+    if (advance(p) < 0)
+        return -1;
+    if (tok_is_op(&p->tok, "(") && parse_args(p, n, 1) < 0)
+        return -1;
+    if (wf_expr_check_call(p->t, n, p->err) < 0)
+        return -1;
+    return finish(p, n);
+}
+
 /* Attribute, index and filter suffixes after a primary expression. */
 static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
 {
@@ -457,19 +474,7 @@ static int parse_suffixes(parser_t *p, wf_node_t *n, wf_node_t **out)
                             tok_desc(&p->tok, b, sizeof(b)));
             NEW(p, m, WF_N_FILTER, p->tok.pos, 1);
             m->kids[0] = n;
-            m->str = tok_name_dup(p, &p->tok);
-            m->slen = p->tok.slen;
-            if (m->str == NULL)
-                return perr(p, p->tok.pos, "out of memory");
-            if (wf_expr_resolve(p->t, m, p->err) < 0)
-                return -1;
-            if (advance(p) < 0)
-                return -1;
-            if (tok_is_op(&p->tok, "(") && parse_args(p, m, 1) < 0)
-                return -1;
-            if (wf_expr_check_call(p->t, m, p->err) < 0)
-                return -1;
-            if (finish(p, m) < 0)
+            if (parse_callee(p, m, p->tok.pos) < 0)
                 return -1;
             n = m;
         } else {
@@ -586,20 +591,8 @@ static int parse_test(parser_t *p, wf_node_t *lhs, wf_node_t **out)
     NEW(p, n, WF_N_TEST, pos, 1);
     n->kids[0] = lhs;
     n->i = neg;
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (n->str == NULL)
-        return perr(p, pos, "out of memory");
     n->pos = p->tok.pos;
-    if (wf_expr_resolve(p->t, n, p->err) < 0)
-        return -1;
-    if (advance(p) < 0)
-        return -1;
-    if (tok_is_op(&p->tok, "(") && parse_args(p, n, 1) < 0)
-        return -1;
-    if (wf_expr_check_call(p->t, n, p->err) < 0)
-        return -1;
-    if (finish(p, n) < 0)
+    if (parse_callee(p, n, pos) < 0)
         return -1;
     *out = n;
     return 0;
@@ -678,16 +671,18 @@ static int parse_not(parser_t *p, wf_node_t **out)
     return parse_level(p, LV_CMP, out);
 }
 
-static int parse_and(parser_t *p, wf_node_t **out)
+/* "x OP y OP z" as left-nested `kind` nodes; OP is spelt `word` or `sym`. */
+static int parse_chain(parser_t *p, wf_node_t **out, int (*operand)(parser_t *, wf_node_t **),
+                       const char *word, const char *sym, wf_node_kind_t kind)
 {
     wf_node_t *lhs = NULL;
-    if (parse_not(p, &lhs) < 0)
+    if (operand(p, &lhs) < 0)
         return -1;
-    while (tok_is_name(&p->tok, "and") || tok_is_op(&p->tok, "&&")) {
+    while (tok_is_name(&p->tok, word) || tok_is_op(&p->tok, sym)) {
         wf_node_t *n;
-        NEW(p, n, WF_N_AND, p->tok.pos, 2);
+        NEW(p, n, kind, p->tok.pos, 2);
         n->kids[0] = lhs;
-        if (advance(p) < 0 || parse_not(p, &n->kids[1]) < 0)
+        if (advance(p) < 0 || operand(p, &n->kids[1]) < 0)
             return -1;
         if (finish(p, n) < 0)
             return -1;
@@ -697,23 +692,14 @@ static int parse_and(parser_t *p, wf_node_t **out)
     return 0;
 }
 
+static int parse_and(parser_t *p, wf_node_t **out)
+{
+    return parse_chain(p, out, parse_not, "and", "&&", WF_N_AND);
+}
+
 static int parse_or(parser_t *p, wf_node_t **out)
 {
-    wf_node_t *lhs = NULL;
-    if (parse_and(p, &lhs) < 0)
-        return -1;
-    while (tok_is_name(&p->tok, "or") || tok_is_op(&p->tok, "||")) {
-        wf_node_t *n;
-        NEW(p, n, WF_N_OR, p->tok.pos, 2);
-        n->kids[0] = lhs;
-        if (advance(p) < 0 || parse_and(p, &n->kids[1]) < 0)
-            return -1;
-        if (finish(p, n) < 0)
-            return -1;
-        lhs = n;
-    }
-    *out = lhs;
-    return 0;
+    return parse_chain(p, out, parse_and, "or", "||", WF_N_OR);
 }
 
 static int parse_expr(parser_t *p, wf_node_t **out)
@@ -877,6 +863,20 @@ static int parse_if(parser_t *p, uint32_t pos, kidvec_t *out)
     return kv_push(p, out, n);
 }
 
+/* Takes the name token into n->str and moves past it; anything else is an
+ * error "expected `what`, found ...". */
+static int take_name(parser_t *p, wf_node_t *n, const char *what)
+{
+    if (p->tok.kind != WF_TOK_NAME) {
+        char b[64];
+        return perr(p, p->tok.pos, "expected %s, found %s", what,
+                    tok_desc(&p->tok, b, sizeof(b)));
+    }
+    n->str = tok_name_dup(p, &p->tok);
+    n->slen = p->tok.slen;
+    return advance(p);
+}
+
 static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
 {
     static const char *const mid[] = {"else", "endfor", NULL};
@@ -886,24 +886,15 @@ static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
     char b[64];
     int trim;
     NEW(p, n, WF_N_FOR, pos, 2);
-    if (p->tok.kind != WF_TOK_NAME)
-        return perr(p, p->tok.pos, "expected a loop variable name after 'for', found %s",
-                    tok_desc(&p->tok, b, sizeof(b)));
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (advance(p) < 0)
+    if (take_name(p, n, "a loop variable name after 'for'") < 0)
         return -1;
     if (tok_is_op(&p->tok, ",")) { /* {% for key, value in map %} */
         if (advance(p) < 0)
             return -1;
-        if (p->tok.kind != WF_TOK_NAME)
-            return perr(p, p->tok.pos, "expected a second loop variable after ',', found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        n->str2 = n->str;
-        n->str = tok_name_dup(p, &p->tok);
-        n->slen = p->tok.slen;
-        if (advance(p) < 0)
+        const char *first = n->str;
+        if (take_name(p, n, "a second loop variable after ','") < 0)
             return -1;
+        n->str2 = first;
     }
     if (!tok_is_name(&p->tok, "in"))
         return perr(p, p->tok.pos, "expected 'in' in {%% for %%}, found %s",
@@ -931,15 +922,10 @@ static int parse_for(parser_t *p, uint32_t pos, kidvec_t *out)
 static int parse_set(parser_t *p, uint32_t pos, kidvec_t *out)
 {
     wf_node_t *n;
-    char b[64];
     int trim;
     NEW(p, n, WF_N_SET, pos, 1);
-    if (p->tok.kind != WF_TOK_NAME)
-        return perr(p, p->tok.pos, "expected a variable name after 'set', found %s",
-                    tok_desc(&p->tok, b, sizeof(b)));
-    n->str = tok_name_dup(p, &p->tok);
-    n->slen = p->tok.slen;
-    if (advance(p) < 0 || expect_op(p, "=", "after the variable name in {% set %}") < 0)
+    if (take_name(p, n, "a variable name after 'set'") < 0 ||
+        expect_op(p, "=", "after the variable name in {% set %}") < 0)
         return -1;
     if (parse_expr(p, &n->kids[0]) < 0 || close_expr(p, "{% set", &trim) < 0)
         return -1;
