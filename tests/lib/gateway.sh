@@ -4,6 +4,10 @@
 #   gw_stop [SIGNAL]     stops it (default TERM) and sets GW_RC to its exit code
 #   http METHOD PATH [CURL ARGS...]  sets STATUS, CTYPE, BODY
 #   jget JSON .a.b.0     prints one member of a JSON document
+#   gw_setup [ARGS...]   pg_setup + gw_start, bailing out on failure
+#   gw_admin             sa:weft/admin as platform-admin: ADMIN (its token),
+#                        and the curl arguments AU (its bearer), J and Y
+#                        (JSON and YAML bodies)
 _gw_files=()
 # Sanitizer builds: h2o's per-thread caches look leaked when a loop thread
 # ends (see lsan.supp); everything else still counts.
@@ -40,6 +44,13 @@ gw_stop() {
     wait "$GW_PID"
     GW_RC=$?
     GW_PID=
+}
+
+# gw_setup [ARGS...]: a private cluster with the schema and a gateway on it
+# (ARGS go to weftd gateway); needs tap.sh and pg.sh.
+gw_setup() {
+    pg_setup
+    gw_start "$@" || t_bail "gateway did not start"
 }
 
 _gw_cleanup() {
@@ -86,4 +97,14 @@ gw_mint_token() {
 gw_bind() {
     pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
                 VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
+}
+# gw_admin: a platform-admin service account and the curl arguments that
+# most requests need: AU authenticates as it, J and Y declare a JSON or a YAML
+# body.
+gw_admin() {
+    ADMIN=$(gw_mint_token weft admin)
+    gw_bind sa:weft/admin platform-admin ''
+    AU=(-H "Authorization: Bearer $ADMIN")
+    J=(-H 'Content-Type: application/json')
+    Y=(-H 'Content-Type: application/x-yaml')
 }

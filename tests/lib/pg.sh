@@ -5,6 +5,9 @@
 #   pg_start            starts it; exports WEFT_DATABASE_URL and PG_TMP
 #   pg_psql SQL...      runs SQL as the cluster superuser (-XAtq output)
 #   pg_stop             stops and removes it (also done on EXIT)
+#   pg_setup            pg_start + `weftd migrate`, bailing out on failure
+#   pg_q SQL            one statement, its result
+#   pg_psql_as ROLE ARGS  psql as another database role
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 _pg_port=$((56000 + RANDOM % 4000))
 
@@ -80,4 +83,22 @@ pg_stop() {
     fi
     [ -n "${PG_TMP:-}" ] && rm -rf "$PG_TMP"
     PG_TMP=
+}
+
+# pg_setup: pg_start and the schema (`weftd migrate`); bails out of the test
+# (tap.sh) when either fails.
+pg_setup() {
+    pg_start || t_bail "cannot start PostgreSQL"
+    "$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+}
+
+# pg_q SQL: one statement's result (-XAtq), for assertions.
+pg_q() { pg_psql -c "$1"; }
+
+# pg_psql_as ROLE ARGS...: psql as another database role of the cluster (a
+# domain's role, to attack the database the way that domain's executor could).
+pg_psql_as() {
+    local role=$1
+    shift
+    psql -XAtq -v ON_ERROR_STOP=1 "${WEFT_DATABASE_URL/user=weft/user=$role}" "$@"
 }
