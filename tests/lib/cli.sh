@@ -95,22 +95,9 @@ cli_setup() {
     cli_start "$@" || t_bail "cannot start PostgreSQL and the gateway"
 }
 
-cli_token() {
-    local ns=$1 name=$2 token hash
-    token=weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
-    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
-    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
-                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
-    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
-                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
-                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
-    printf '%s' "$token"
-}
-
-cli_bind() {
-    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
-                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
-}
+# cli_token / cli_bind: pg.sh's pg_sa_token and pg_bind.
+cli_token() { pg_sa_token "$@"; }
+cli_bind() { pg_bind "$@"; }
 
 # cli_admin: the test's default identity, exported as WEFT_TOKEN.
 cli_admin() {

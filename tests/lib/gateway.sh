@@ -79,25 +79,11 @@ for (const k of process.argv[2].split(".").slice(1)) d = (d === null || d === un
 console.log(d === undefined || d === null ? "null" : typeof d === "object" ? JSON.stringify(d) : String(d));' "$1" "$2"
 }
 
-# gw_mint_token NS NAME: creates service account sa:NS/NAME directly in the
-# database (as `weftd up` does for its bootstrap admin) with a fresh token,
-# and prints the token. Requires pg.sh's pg_psql.
-gw_mint_token() {
-    local ns=$1 name=$2 token hash
-    token=$(node -e 'const c=require("crypto");process.stdout.write("weft_sa_"+c.randomBytes(32).toString("base64url"))')
-    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
-    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
-                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
-    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
-                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
-                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
-    printf '%s' "$token"
-}
-# gw_bind SUBJECT ROLE NAMESPACE: a role binding written directly.
-gw_bind() {
-    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
-                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
-}
+# gw_mint_token NS NAME / gw_bind SUBJECT ROLE NAMESPACE: pg.sh's
+# pg_sa_token and pg_bind (a token and a role binding written directly).
+gw_mint_token() { pg_sa_token "$@"; }
+gw_bind() { pg_bind "$@"; }
+
 # gw_admin: a platform-admin service account and the curl arguments that
 # most requests need: AU authenticates as it, J and Y declare a JSON or a YAML
 # body.
