@@ -6,12 +6,10 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 
 cli_domain sales sales
-export WEFT_TOKEN=$(cli_token weft admin)
-cli_bind sa:weft/admin platform-admin ''
+cli_admin
 
 # ---- service accounts ----
 cli_run out weft sa create sales ci --description "CI pipeline"

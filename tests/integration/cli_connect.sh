@@ -6,8 +6,7 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 
 ADMIN=$(cli_token weft admin)
 cli_bind sa:weft/admin platform-admin ''

@@ -6,25 +6,12 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-gw_start || t_bail "gateway did not start"
-trap 'ex_stop_all; _gw_cleanup' EXIT
-ADMIN=$(gw_mint_token weft admin)
-gw_bind sa:weft/admin platform-admin ''
-A=(-H "Authorization: Bearer $ADMIN")
-J=(-H 'Content-Type: application/json')
-Y=(-H 'Content-Type: application/x-yaml')
-http POST /api/v1/domains "${A[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
-t_is "$STATUS" 201 "domain created through the API"
-ex_start ops || t_bail "executor did not start"
+ex_gw_setup
+gw_admin
+ex_ops_start
 
-apply() { http POST /api/v1/flows "${A[@]}" "${Y[@]}" --data-binary "$1"; [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2; }
-runw() { # FLOW [JSON] -> BODY of the finished execution
-    http POST "/api/v1/executions/ops/$1?wait=30" "${A[@]}" "${J[@]}" -d "${2:-{\}}"
-}
 
-apply '
+ex_apply '
 id: hello
 namespace: ops
 inputs:
@@ -54,7 +41,7 @@ outputs:
     type: INT
     value: "{{ outputs.sh.vars.len }}"
 '
-runw hello '{"who": "weft"}'
+ex_runw hello '{"who": "weft"}'
 t_is "$STATUS" 200 "POST ?wait returns the finished execution"
 t_is "$(jget "$BODY" .state.current)" "SUCCESS" "state.current SUCCESS"
 t_is "$(jget "$BODY" .outputs.len)" "4" "flow outputs from a sandboxed shell task"
@@ -67,10 +54,10 @@ t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.f
 t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.state.histories.map(h=>h.state).join())' "$BODY")" \
     "CREATED,RUNNING,SUCCESS" "state histories"
 EID=$(jget "$BODY" .id)
-http GET "/api/v1/executions/$EID/logs" "${A[@]}"
+http GET "/api/v1/executions/$EID/logs" "${AU[@]}"
 t_match "$BODY" "hello weft" "logs through the API"
 
-apply '
+ex_apply '
 id: flaky
 namespace: ops
 tasks:
@@ -84,12 +71,12 @@ tasks:
         commands:
           - test {{ taskrun.attemptsCount }} -ge 1
 '
-runw flaky
+ex_runw flaky
 t_is "$(jget "$BODY" .state.current)" "SUCCESS" "ForEach with a retried shell task: SUCCESS"
 t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.taskRunList.filter(t=>t.taskId=="check").map(t=>t.value+"/"+t.attempts.length).sort().join(" "))' "$BODY")" \
     "1/2 2/2 3/2" "each iteration failed once and succeeded on its retry"
 
-apply '
+ex_apply '
 id: long
 namespace: ops
 tasks:
@@ -99,11 +86,11 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands: ["sleep 63"]
 '
-http POST /api/v1/executions/ops/long "${A[@]}"
+http POST /api/v1/executions/ops/long "${AU[@]}"
 LONG=$(jget "$BODY" .id)
 for i in $(seq 1 100); do [ "$(ex_state "$LONG")" = PAUSED ] && break; sleep 0.05; done
 t_is "$(ex_state "$LONG")" "PAUSED" "Pause: PAUSED through the API"
-http POST "/api/v1/executions/$LONG/resume" "${A[@]}"
+http POST "/api/v1/executions/$LONG/resume" "${AU[@]}"
 t_match "$STATUS" "^20[02]$" "resume accepted"
 for i in $(seq 1 100); do
     [ "$(pg_psql -c "SELECT state FROM task_runs WHERE execution_id = '$LONG' AND task_id = 'sleep'")" = RUNNING ] && break
@@ -112,18 +99,18 @@ done
 t_is "$(pg_psql -c "SELECT state FROM task_runs WHERE execution_id = '$LONG' AND task_id = 'sleep'")" "RUNNING" \
     "resumed: the next task runs"
 start=$(date +%s%N)
-http POST "/api/v1/executions/$LONG/kill" "${A[@]}"
+http POST "/api/v1/executions/$LONG/kill" "${AU[@]}"
 t_is "$STATUS" 202 "kill accepted"
 ST=$(ex_wait "$LONG" 10)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t_is "$ST" "KILLED" "kill through the API: KILLED"
 t_ok "killed within a second (${ms} ms)" test "$ms" -lt 1000
 t_ok "the sandboxed sleep is gone" bash -c "! pgrep -x sleep -a | grep -q 'sleep 63'"
-http GET "/api/v1/executions/$LONG" "${A[@]}"
+http GET "/api/v1/executions/$LONG" "${AU[@]}"
 t_is "$(node -e 'const d=JSON.parse(process.argv[1]);console.log(d.state.histories.map(h=>h.state).join())' "$BODY")" \
     "CREATED,RUNNING,PAUSED,RUNNING,KILLING,KILLED" "history keeps the gateway's transitions"
 
-apply '
+ex_apply '
 id: boom
 namespace: ops
 tasks:
@@ -131,7 +118,7 @@ tasks:
     type: io.kestra.plugin.core.execution.Fail
     errorMessage: "no luck"
 '
-apply '
+ex_apply '
 id: after-boom
 namespace: ops
 triggers:
@@ -148,7 +135,7 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "saw {{ trigger.executionId }}"
 '
-apply '
+ex_apply '
 id: bad-inputs
 namespace: ops
 inputs:
@@ -169,7 +156,7 @@ tasks:
     message: "{{ inputs.n }}"
 '
 sleep 1.5 # an execution's end re-reads flows older than a second
-runw boom
+ex_runw boom
 t_is "$(jget "$BODY" .state.current)" "FAILED" "Fail task: FAILED"
 BOOM=$(jget "$BODY" .id)
 for i in $(seq 1 100); do
@@ -187,12 +174,12 @@ t_match "$(pg_psql -c "SELECT line FROM logs WHERE execution_id IN (SELECT id FR
     "^trigger inputs: .*trigger.outputs.missing" "whose log says why"
 t_is "$(pg_psql -c "SELECT result || ' ' || target FROM audit_log WHERE action = 'trigger.fire'")" \
     "failed trigger:ops/bad-inputs/on-fail" "and the audit log"
-http POST "/api/v1/executions/$BOOM/restart" "${A[@]}"
+http POST "/api/v1/executions/$BOOM/restart" "${AU[@]}"
 t_match "$STATUS" "^20[012]$" "restart accepted"
 R=$(jget "$BODY" .id)
 t_is "$(ex_wait "$R" 20)" "FAILED" "the restarted execution ran (and failed again, as its flow says)"
 
-apply '
+ex_apply '
 id: ticker
 namespace: ops
 triggers:
@@ -207,7 +194,7 @@ tasks:
 '
 ex_start ops || t_bail "second replica did not start"
 sleep 9
-apply $'id: ticker\nnamespace: ops\ndisabled: true\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: off\n'
+ex_apply $'id: ticker\nnamespace: ops\ndisabled: true\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: off\n'
 sleep 1
 n=$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'ticker'")
 dups=$(pg_psql -c "SELECT count(*) FROM (SELECT trigger->>'date' FROM executions WHERE flow_id = 'ticker' GROUP BY 1 HAVING count(*) > 1) d")
@@ -220,7 +207,7 @@ t_is "$(pg_psql -c "SELECT started_by FROM executions WHERE id = '$EID'")" "sa:w
     "an execution started through the API records the service account"
 
 # Pause with tasks, resumed through the API: its tasks run after the resume.
-apply '
+ex_apply '
 id: approve
 namespace: ops
 tasks:
@@ -234,12 +221,12 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: done
 '
-http POST /api/v1/executions/ops/approve "${A[@]}"
+http POST /api/v1/executions/ops/approve "${AU[@]}"
 GATE=$(jget "$BODY" .id)
 for i in $(seq 1 100); do [ "$(ex_state "$GATE")" = PAUSED ] && break; sleep 0.05; done
 t_is "$(ex_state "$GATE"):$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$GATE' AND task_id = 'ship'")" \
     "PAUSED:0" "Pause with tasks: PAUSED, its tasks not started"
-http POST "/api/v1/executions/$GATE/resume" "${A[@]}"
+http POST "/api/v1/executions/$GATE/resume" "${AU[@]}"
 t_match "$STATUS" "^20[02]$" "resume accepted"
 t_is "$(ex_wait "$GATE" 10)" SUCCESS "resumed through the API: SUCCESS"
 t_is "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '$GATE' AND task_id = 'ship'")" \

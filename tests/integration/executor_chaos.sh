@@ -6,10 +6,8 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain chaos chaos
-trap 'ex_stop_all; pg_stop' EXIT
 
 ex_flow chaos steps '
 id: steps

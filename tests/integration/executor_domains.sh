@@ -4,11 +4,9 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain dom-a a
 ex_domain dom-b b
-trap 'ex_stop_all; pg_stop' EXIT
 for ns in a b; do
     ex_flow $ns quick "
 id: quick
@@ -32,25 +30,12 @@ A=$EX_PID
 ex_start dom-b --slots 2
 sleep 0.5
 
-latency() { # execution id -> ms from creation to end
-    pg_psql -c "SELECT (extract(epoch FROM ended_at - created_at) * 1000)::int FROM executions WHERE id = '$1'"
-}
-b_round() { # runs 5 executions of b.quick one after the other, prints the worst latency
-    local worst=0 i e l
-    for i in 1 2 3 4 5; do
-        e=$(ex_exec b quick)
-        [ "$(ex_wait "$e" 10)" = SUCCESS ] || { echo 99999; return; }
-        l=$(latency "$e")
-        [ "$l" -gt "$worst" ] && worst=$l
-    done
-    echo "$worst"
-}
-base=$(b_round)
+base=$(ex_worst_latency b quick)
 t_diag "domain B alone: worst latency ${base} ms"
 
 kill -STOP "$A"
 EA=$(ex_exec a quick)
-stopped=$(b_round)
+stopped=$(ex_worst_latency b quick)
 t_diag "domain A's executor stopped: B's worst latency ${stopped} ms"
 t_ok "A stopped: B's executions still finish promptly (${stopped} ms)" test "$stopped" -lt 2000
 t_is "$(ex_state "$EA")" "CREATED" "A's execution waits for A's executor"
@@ -60,7 +45,7 @@ kill -CONT "$A"
 t_is "$(ex_wait "$EA" 10)" "SUCCESS" "A resumes its own work when it is back"
 
 for i in $(seq 1 60); do ex_exec a busy >/dev/null; done
-flooded=$(b_round)
+flooded=$(ex_worst_latency b quick)
 t_diag "domain A flooded with 60 executions: B's worst latency ${flooded} ms"
 t_ok "A flooded: B's executions still finish promptly (${flooded} ms)" test "$flooded" -lt 2000
 drain_start=$(date +%s)

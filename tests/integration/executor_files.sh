@@ -7,10 +7,7 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-gw_start || t_bail "gateway did not start"
-trap 'ex_stop_all; _gw_cleanup' EXIT
+ex_gw_setup
 
 cat >"$PG_TMP/weft.yaml" <<EOF
 executor:
@@ -20,41 +17,26 @@ EOF
 OTHER=$PG_TMP/other-task
 mkdir -p "$OTHER" && echo "other task's secret" >"$OTHER/secret.txt" && chmod -R a+rX "$OTHER"
 
-ADMIN=$(gw_mint_token weft admin)
-gw_bind sa:weft/admin platform-admin ''
-AU=(-H "Authorization: Bearer $ADMIN")
-J=(-H 'Content-Type: application/json')
-Y=(-H 'Content-Type: application/x-yaml')
-http POST /api/v1/domains "${AU[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
-t_is "$STATUS" 201 "domain created through the API"
-ex_start ops --config "$PG_TMP/weft.yaml" || t_bail "executor did not start"
+gw_admin
+ex_ops_start --config "$PG_TMP/weft.yaml"
 
-apply() {
-    http POST /api/v1/flows "${AU[@]}" "${Y[@]}" --data-binary "$1"
-    [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2
-}
-runw() { http POST "/api/v1/executions/ops/$1?wait=30" "${AU[@]}" "${J[@]}" -d "${2:-{\}}"; }
-out() {
-    node -e 'const d=JSON.parse(process.argv[1]);const t=d.taskRunList.find(t=>t.taskId==process.argv[2]);const o=t.outputs||{};console.log(eval(process.argv[3]))' "$1" "$2" "$3"
-}
-errors() { pg_psql -c "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1' AND level = 'ERROR'"; }
 stored() { pg_psql -c "SELECT count(*) FROM task_run_files WHERE execution_id = '$1'"; }
 # one_sh NAME PROPS: a flow with one shell task `t`; sets ST, ERR, BODY, EID
 one_sh() {
-    apply "
+    ex_apply "
 id: $1
 namespace: ops
 tasks:
   - id: t
     type: io.kestra.plugin.scripts.shell.Commands
 $2"
-    runw "$1"
+    ex_runw "$1"
     ST=$(jget "$BODY" .state.current)
     EID=$(jget "$BODY" .id)
-    ERR=$(errors "$EID")
+    ERR=$(ex_errors "$EID")
 }
 
-apply '
+ex_apply '
 id: files
 namespace: ops
 tasks:
@@ -75,21 +57,21 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "{{ read(outputs.t.outputFiles[\"data.csv\"]) }}|{{ read(outputs.py.outputFiles[\"py.json\"]) }}"
 '
-runw files
+ex_runw files
 EID=$(jget "$BODY" .id)
 t_is "$(jget "$BODY" .state.current)" SUCCESS "tasks writing output files: SUCCESS"
-t_is "$(out "$BODY" t 'Object.keys(o.outputFiles).sort().join(" ")')" "a.txt data.csv report.txt sub/b.txt" \
+t_is "$(ex_task_out "$BODY" t 'Object.keys(o.outputFiles).sort().join(" ")')" "a.txt data.csv report.txt sub/b.txt" \
     "outputFiles: the outputs dir (recursive) and the declared files, nothing else"
-t_match "$(out "$BODY" t 'o.outputFiles["data.csv"]')" "^weft:///ops/files/executions/$EID/tasks/t/[^/]+/data.csv$" \
+t_match "$(ex_task_out "$BODY" t 'o.outputFiles["data.csv"]')" "^weft:///ops/files/executions/$EID/tasks/t/[^/]+/data.csv$" \
     "each file as a weft:/// uri"
-t_is "$(out "$BODY" py 'Object.keys(o.outputFiles).join()')" "py.json" "a Python script's outputDir"
-t_is "$(out "$BODY" use o.value)" "id,n
+t_is "$(ex_task_out "$BODY" py 'Object.keys(o.outputFiles).join()')" "py.json" "a Python script's outputDir"
+t_is "$(ex_task_out "$BODY" use o.value)" "id,n
 1,2
 |{\"from\": \"python\"}" "read() returns the contents to a later task"
 t_is "$(pg_psql -c "SELECT size || ':' || sha256 FROM task_run_files WHERE execution_id = '$EID' AND name = 'report.txt'")" \
     "7:$(printf 'report\n' | sha256sum | cut -d' ' -f1)" "stored with size and sha256"
 
-apply '
+ex_apply '
 id: wdfiles
 namespace: ops
 tasks:
@@ -104,8 +86,8 @@ tasks:
         outputFiles: ["shared.txt"]
         commands: ["test \"{{ workingDir }}\" = /wd"]
 '
-runw wdfiles
-t_is "$(out "$BODY" w2 'Object.keys(o.outputFiles).join()')" "shared.txt" \
+ex_runw wdfiles
+t_is "$(ex_task_out "$BODY" w2 'Object.keys(o.outputFiles).join()')" "shared.txt" \
     "outputFiles inside a WorkingDirectory are taken from the shared folder"
 
 one_sh missing '    outputFiles: ["nope.txt"]
@@ -147,7 +129,7 @@ one_sh fifo '    outputFiles: ["p"]
     commands: ["mkfifo p"]'
 t_match "$ERR" "output file 'p' is not a regular file: refused" "a FIFO is refused (and does not hang the executor)"
 
-apply '
+ex_apply '
 id: otherexec
 namespace: ops
 inputs:
@@ -160,8 +142,8 @@ tasks:
 '
 URI=$(pg_psql -c "SELECT 'weft:///ops/files/executions/' || execution_id || '/tasks/t/' || task_run_id || '/data.csv'
                   FROM task_run_files WHERE name = 'data.csv' LIMIT 1")
-runw otherexec "{\"uri\": \"$URI\"}"
+ex_runw otherexec "{\"uri\": \"$URI\"}"
 t_is "$(jget "$BODY" .state.current)" FAILED "read() of another execution's file fails"
-t_match "$(errors "$(jget "$BODY" .id)")" "belongs to another execution" "saying so"
+t_match "$(ex_errors "$(jget "$BODY" .id)")" "belongs to another execution" "saying so"
 
 t_done

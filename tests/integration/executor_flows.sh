@@ -5,11 +5,8 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-W="$WF_BUILDDIR/weftd"
-pg_start || t_bail "cannot start PostgreSQL"
-"$W" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain team team
-trap 'ex_stop_all; pg_stop' EXIT
 ex_start team --slots 4
 
 run() { # NS.ID YAML [INPUTS] -> execution id after it ends, state in $ST

@@ -8,27 +8,9 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-gw_start || t_bail "gateway did not start"
-SRV_PIDS=()
-cleanup() {
-    ex_stop_all
-    local p
-    for p in "${SRV_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    _gw_cleanup
-}
-trap cleanup EXIT
-
-srv_start() { # VAR: starts a test server, its port in VAR
-    local f="$PG_TMP/srv.$1" i
-    python3 "$WF_SRCDIR/tests/integration/runners_http_server.py" "$f" >/dev/null 2>&1 &
-    SRV_PIDS+=($!)
-    for i in $(seq 1 250); do [ -s "$f" ] && break; sleep 0.02; done
-    printf -v "$1" '%s' "$(cat "$f" 2>/dev/null)"
-}
-srv_start A # allowed
-srv_start B # running, but not allowed
+ex_gw_setup
+ex_http_server A # allowed
+ex_http_server B # running, but not allowed
 [ -n "$A" ] && [ -n "$B" ] || t_bail "test servers did not start"
 GWPORT=${GW_URL##*:}
 
@@ -41,45 +23,30 @@ executor:
     - "localhost:$B"
 EOF
 
-ADMIN=$(gw_mint_token weft admin)
-gw_bind sa:weft/admin platform-admin ''
-AU=(-H "Authorization: Bearer $ADMIN")
-J=(-H 'Content-Type: application/json')
-Y=(-H 'Content-Type: application/x-yaml')
-http POST /api/v1/domains "${AU[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
-t_is "$STATUS" 201 "domain created through the API"
-ex_start ops --config "$PG_TMP/weft.yaml" || t_bail "executor did not start"
+gw_admin
+ex_ops_start --config "$PG_TMP/weft.yaml"
 
-apply() {
-    http POST /api/v1/flows "${AU[@]}" "${Y[@]}" --data-binary "$1"
-    [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2
-}
-runw() { http POST "/api/v1/executions/ops/$1?wait=30" "${AU[@]}" "${J[@]}" -d "${2:-{\}}"; }
-out() { # BODY TASK JS-EXPR-on-outputs
-    node -e 'const d=JSON.parse(process.argv[1]);const t=d.taskRunList.find(t=>t.taskId==process.argv[2]);const o=t.outputs||{};console.log(eval(process.argv[3]))' "$1" "$2" "$3"
-}
-errors() { pg_psql -c "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1' AND level = 'ERROR'"; }
 # one_req NAME YAML-PROPS: a flow with one request task `r`; sets ST, ERR, BODY
 one_req() {
-    apply "
+    ex_apply "
 id: $1
 namespace: ops
 tasks:
   - id: r
     type: io.kestra.plugin.core.http.Request
 $2"
-    runw "$1"
+    ex_runw "$1"
     ST=$(jget "$BODY" .state.current)
-    ERR=$(errors "$(jget "$BODY" .id)")
+    ERR=$(ex_errors "$(jget "$BODY" .id)")
 }
 
 # ---- requests that are allowed -------------------------------------------------
 one_req get "    uri: http://127.0.0.1:$A/json"
 t_is "$ST" SUCCESS "GET to an allowed host: SUCCESS"
-t_is "$(out "$BODY" r o.code)" 200 "outputs.code"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).hello')" world "outputs.body"
-t_is "$(out "$BODY" r 'o.headers["x-test"][0]')" weft "outputs.headers (name -> list of values)"
-t_is "$(out "$BODY" r o.uri)" "http://127.0.0.1:$A/json" "outputs.uri"
+t_is "$(ex_task_out "$BODY" r o.code)" 200 "outputs.code"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).hello')" world "outputs.body"
+t_is "$(ex_task_out "$BODY" r 'o.headers["x-test"][0]')" weft "outputs.headers (name -> list of values)"
+t_is "$(ex_task_out "$BODY" r o.uri)" "http://127.0.0.1:$A/json" "outputs.uri"
 
 one_req post "    uri: http://127.0.0.1:$A/echo
     method: POST
@@ -90,43 +57,43 @@ one_req post "    uri: http://127.0.0.1:$A/echo
     options:
       auth: {type: BASIC, username: u1, password: p1}"
 t_is "$ST" SUCCESS "POST with a rendered body, headers and basic auth"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).method')" POST "method sent"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).body')" '{"n": 42}' "rendered body sent"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["content-type"]')" application/json "contentType sent"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["x-trace"]')" abc "custom header sent"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Basic $(printf u1:p1 | base64)" \
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).method')" POST "method sent"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).body')" '{"n": 42}' "rendered body sent"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["content-type"]')" application/json "contentType sent"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["x-trace"]')" abc "custom header sent"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Basic $(printf u1:p1 | base64)" \
     "basic auth sent"
 
 one_req bearer "    uri: http://127.0.0.1:$A/echo
     options:
       auth: {type: BEARER, token: t0k3n}"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Bearer t0k3n" "bearer auth sent"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["authorization"]')" "Bearer t0k3n" "bearer auth sent"
 one_req head "    uri: http://127.0.0.1:$A/json
     method: HEAD"
-t_is "$(out "$BODY" r 'o.code + "/" + o.body.length + "/" + o.headers["content-type"][0]')" \
+t_is "$(ex_task_out "$BODY" r 'o.code + "/" + o.body.length + "/" + o.headers["content-type"][0]')" \
     "200/0/application/json" "HEAD: code and headers, no body"
 
 one_req form "    uri: http://127.0.0.1:$A/echo
     method: POST
     formData: {a: '1 2', b: x&y}"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).body')" 'a=1%202&b=x%26y' "formData url-encoded"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).body')" 'a=1%202&b=x%26y' "formData url-encoded"
 
 one_req redir "    uri: http://127.0.0.1:$A/redirect?to=/json
     headers: {Authorization: Bearer tok}"
 t_is "$ST" SUCCESS "a redirect within the allowed host is followed"
-t_is "$(out "$BODY" r o.uri)" "http://127.0.0.1:$A/json" "outputs.uri is the final URL"
+t_is "$(ex_task_out "$BODY" r o.uri)" "http://127.0.0.1:$A/json" "outputs.uri is the final URL"
 
 one_req xorigin "    uri: http://127.0.0.1:$A/redirect?to=http://localhost:$A/echo
     headers: {Authorization: Bearer tok, X-Other: kept}"
 t_is "$ST" SUCCESS "a redirect to another allowed origin is followed"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["authorization"] || "none"')" none \
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["authorization"] || "none"')" none \
     "credentials are not sent to another origin"
-t_is "$(out "$BODY" r 'JSON.parse(o.body).headers["x-other"]')" kept "other headers are"
+t_is "$(ex_task_out "$BODY" r 'JSON.parse(o.body).headers["x-other"]')" kept "other headers are"
 
 one_req noredir "    uri: http://127.0.0.1:$A/redirect?to=/json
     options: {followRedirects: false}
     allowFailed: true"
-t_is "$(out "$BODY" r o.code)" 302 "followRedirects: false returns the 302"
+t_is "$(ex_task_out "$BODY" r o.code)" 302 "followRedirects: false returns the 302"
 
 one_req notfound "    uri: http://127.0.0.1:$A/status/404"
 t_is "$ST" FAILED "a 404 fails the task"
@@ -134,13 +101,13 @@ t_match "$ERR" "failed with response code 404" "with the code in the message"
 one_req allowed404 "    uri: http://127.0.0.1:$A/status/404
     allowFailed: true"
 t_is "$ST" SUCCESS "allowFailed: a 404 succeeds"
-t_is "$(out "$BODY" r o.code)" 404 "and outputs the code"
+t_is "$(ex_task_out "$BODY" r o.code)" 404 "and outputs the code"
 
 one_req big "    uri: http://127.0.0.1:$A/big?n=5000"
 t_is "$ST" FAILED "a body larger than executor.http_max_body fails"
 t_match "$ERR" "larger than 2048 bytes" "with the bound in the message"
 one_req small "    uri: http://127.0.0.1:$A/big?n=1500"
-t_is "$(out "$BODY" r o.body.length)" 1500 "a body under the bound is kept whole"
+t_is "$(ex_task_out "$BODY" r o.body.length)" 1500 "a body under the bound is kept whole"
 one_req binary "    uri: http://127.0.0.1:$A/binary"
 t_match "$ERR" "not UTF-8 text" "a binary body fails with a clear message"
 
@@ -152,7 +119,7 @@ t_is "$ST" FAILED "timeout cancels the transfer"
 t_match "$ERR" "timed out after 500 ms" "with the timeout in the message"
 t_ok "timed out promptly (${ms} ms)" test "$ms" -lt 5000
 
-apply "
+ex_apply "
 id: killme
 namespace: ops
 tasks:
@@ -174,7 +141,7 @@ t_is "$ST" KILLED "kill through the API stops a running request"
 t_ok "killed within a second (${ms} ms)" test "$ms" -lt 1000
 
 # Several requests at once share the loop (a slow one does not hold the others).
-apply "
+ex_apply "
 id: par
 namespace: ops
 tasks:
@@ -192,7 +159,7 @@ tasks:
         uri: http://127.0.0.1:$A/status/204
 "
 start=$(date +%s%N)
-runw par
+ex_runw par
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t_is "$(jget "$BODY" .state.current)" SUCCESS "three requests in parallel"
 t_ok "in about the time of the slowest (${ms} ms)" test "$ms" -lt 2500

@@ -7,10 +7,7 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-gw_start || t_bail "gateway did not start"
-trap 'ex_stop_all; _gw_cleanup' EXIT
+ex_gw_setup
 SOCK=$PG_TMP/sock
 PGPORT=${WEFT_DATABASE_URL##*port=}
 PGPORT=${PGPORT%%&*}
@@ -33,40 +30,25 @@ executor:
     - "unix:$SOCK"
 EOF
 
-ADMIN=$(gw_mint_token weft admin)
-gw_bind sa:weft/admin platform-admin ''
-AU=(-H "Authorization: Bearer $ADMIN")
-J=(-H 'Content-Type: application/json')
-Y=(-H 'Content-Type: application/x-yaml')
-http POST /api/v1/domains "${AU[@]}" "${J[@]}" -d '{"name":"ops","namespaces":["ops"]}'
-t_is "$STATUS" 201 "domain created through the API"
-ex_start ops --config "$PG_TMP/weft.yaml" || t_bail "executor did not start"
+gw_admin
+ex_ops_start --config "$PG_TMP/weft.yaml"
 http PUT /api/v1/namespaces/ops/secrets/PGPW "${AU[@]}" "${J[@]}" -d "{\"value\":\"$PW\"}"
 t_match "$STATUS" "^20[01]$" "password stored as a sealed secret"
 
-apply() {
-    http POST /api/v1/flows "${AU[@]}" "${Y[@]}" --data-binary "$1"
-    [ "$STATUS" = 200 ] || [ "$STATUS" = 201 ] || echo "apply: $STATUS $BODY" >&2
-}
-runw() { http POST "/api/v1/executions/ops/$1?wait=30" "${AU[@]}" "${J[@]}" -d "${2:-{\}}"; }
-out() {
-    node -e 'const d=JSON.parse(process.argv[1]);const t=d.taskRunList.find(t=>t.taskId==process.argv[2]);const o=t.outputs||{};console.log(eval(process.argv[3]))' "$1" "$2" "$3"
-}
-errors() { pg_psql -c "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1' AND level = 'ERROR'"; }
 URL="jdbc:postgresql://localhost:$PGPORT/appdb?host=$SOCK"
 # one_q NAME PROPS: a flow with one query task `q`; sets ST, ERR, BODY, EID
 one_q() {
-    apply "
+    ex_apply "
 id: $1
 namespace: ops
 tasks:
   - id: q
     type: io.kestra.plugin.jdbc.postgresql.Query
 $2"
-    runw "$1"
+    ex_runw "$1"
     ST=$(jget "$BODY" .state.current)
     EID=$(jget "$BODY" .id)
-    ERR=$(errors "$EID")
+    ERR=$(ex_errors "$EID")
 }
 CRED="    username: app
     password: \"{{ secret('PGPW') }}\""
@@ -76,8 +58,8 @@ $CRED
     sql: SELECT id, name, price, tags, ok FROM items ORDER BY id
     fetchType: FETCH"
 t_is "$ST" SUCCESS "FETCH with the password from a secret: SUCCESS"
-t_is "$(out "$BODY" q o.size)" 2 "outputs.size"
-t_is "$(out "$BODY" q 'JSON.stringify(o.rows.map(r=>[r.id,r.name,r.price,r.tags,r.ok]))')" \
+t_is "$(ex_task_out "$BODY" q o.size)" 2 "outputs.size"
+t_is "$(ex_task_out "$BODY" q 'JSON.stringify(o.rows.map(r=>[r.id,r.name,r.price,r.tags,r.ok]))')" \
     '[[1,"one",1.5,["a"],true],[2,"two",2,null,false]]' \
     "outputs.rows typed (int, text, numeric, jsonb, bool, null)"
 
@@ -86,7 +68,7 @@ $CRED
     sql: SELECT name FROM items WHERE id = \$1
     parameters: {\"1\": 2}
     fetchType: FETCH_ONE"
-t_is "$(out "$BODY" q o.row.name)" two "FETCH_ONE with a parameter: outputs.row"
+t_is "$(ex_task_out "$BODY" q o.row.name)" two "FETCH_ONE with a parameter: outputs.row"
 
 one_q none "    url: $URL
 $CRED
@@ -96,7 +78,7 @@ t_is "$ST" SUCCESS "NONE: an insert succeeds"
 t_is "$(psql -XAtq "postgresql:///appdb?host=$SOCK&port=$PGPORT&user=weft" -c 'SELECT name FROM items WHERE id = 3')" \
     three "and the row is in the database"
 
-apply "
+ex_apply "
 id: chain
 namespace: ops
 tasks:
@@ -110,8 +92,8 @@ $CRED
     type: io.kestra.plugin.core.debug.Return
     format: \"{{ outputs.q.row.n }} items\"
 "
-runw chain
-t_is "$(out "$BODY" use o.value)" "3 items" "a later task reads the row through an expression"
+ex_runw chain
+t_is "$(ex_task_out "$BODY" use o.value)" "3 items" "a later task reads the row through an expression"
 
 one_q badsql "    url: $URL
 $CRED
@@ -137,7 +119,7 @@ one_q manyone "    url: $URL
 $CRED
     sql: SELECT g FROM generate_series(1, 100) g
     fetchType: FETCH_ONE"
-t_is "$(out "$BODY" q o.row.g)" 1 "FETCH_ONE keeps only the first of many rows"
+t_is "$(ex_task_out "$BODY" q o.row.g)" 1 "FETCH_ONE keeps only the first of many rows"
 
 one_q slow "    url: $URL
 $CRED

@@ -7,8 +7,7 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
 W="$WF_BUILDDIR/weftd"
-pg_start || t_bail "cannot start PostgreSQL"
-"$W" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+pg_setup
 
 ex_domain alpha alpha
 ex_domain beta beta

@@ -7,12 +7,9 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-W="$WF_BUILDDIR/weftd"
-pg_start || t_bail "cannot start PostgreSQL"
-"$W" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain team team
 ex_domain kestra io.kestra
-trap 'ex_stop_all; pg_stop' EXIT
 ex_start team --slots 4 || t_bail "cannot start the team executor"
 ex_start kestra --slots 4 || t_bail "cannot start the kestra executor"
 
@@ -23,7 +20,6 @@ eout() { pg_psql -c "SELECT outputs #>> '{$2}' FROM executions WHERE id = '$1'";
 etype() { pg_psql -c "SELECT jsonb_typeof(outputs #> '{$2}') FROM executions WHERE id = '$1'"; }
 tout() { pg_psql -c "SELECT jsonb_typeof(outputs #> '{$3}') || ':' || (outputs #>> '{$3}') FROM task_runs WHERE execution_id = '$1' AND task_id = '$2' LIMIT 1"; }
 attempts() { pg_psql -c "SELECT string_agg(task_id || '=' || attempt, ' ' ORDER BY task_id, value) FROM task_runs WHERE execution_id = '$1' ${2:+AND $2}"; }
-logs() { pg_psql -c "SELECT line FROM logs WHERE execution_id = '$1' ORDER BY id"; }
 resume() { pg_psql -c "UPDATE executions SET state = 'RUNNING' WHERE id = '$1'; SELECT pg_notify('weft_domain_$2', '$1')" >/dev/null; }
 restart() { pg_psql -c "UPDATE executions SET state = 'RETRYING' WHERE id = '$1'; SELECT pg_notify('weft_domain_$2', '$1')" >/dev/null; }
 wait_state() { # ID STATE SECONDS
@@ -248,10 +244,10 @@ t_is "$(tout "$TYPED" vals values,flag)" "boolean:true" "OutputValues keeps a bo
 t_is "$(tout "$TYPED" ret value)" "string:42" "Return gives its rendered text, as Kestra"
 
 t_is "$(ex_wait "$BADINT" 30)" FAILED "an INT output that is not a number fails the execution"
-t_match "$(logs "$BADINT")" "flow output 'shipments' of type INT: \"4x2\" is not an integer" \
+t_match "$(ex_logs "$BADINT")" "flow output 'shipments' of type INT: \"4x2\" is not an integer" \
     "with a message naming the output, its type and the value"
 t_is "$(ex_wait "$BADJSON" 30)" FAILED "a JSON output that does not parse fails the execution"
-t_match "$(logs "$BADJSON")" "flow output 'doc' of type JSON: .* is not valid JSON" "and says so"
+t_match "$(ex_logs "$BADJSON")" "flow output 'doc' of type JSON: .* is not valid JSON" "and says so"
 
 if [ -d "$KF" ]; then
     t_is "$(ex_wait "${RF[retry-flowable]}" 30)" FAILED "retry-flowable: FAILED once retries are spent"
@@ -269,7 +265,7 @@ if [ -d "$KF" ]; then
     t_match "$(pg_psql -c "SELECT outputs->>'value' FROM task_runs WHERE execution_id = '${RF[minimal]}'")" \
         "^[0-9]{4}-[0-9]{2}-[0-9]{2}T" "and is the task run's ISO-8601 start"
     t_is "$(ex_wait "${RF[errors]}" 30)" FAILED "errors: FAILED, its errors branch ran"
-    t_match "$(logs "${RF[errors]}")" "- task: failed, message: Task failure" \
+    t_match "$(ex_logs "${RF[errors]}")" "- task: failed, message: Task failure" \
         "errorLogs() lists the failed task's error lines"
     t_is "$(ex_wait "${RF[waitfor]}" 30)" SUCCESS "waitfor: SUCCESS"
     t_is "$(pg_psql -c "SELECT outputs->>'iterationCount' FROM task_runs WHERE execution_id = '${RF[waitfor]}' AND task_id = 'waitfor'")" \
@@ -319,7 +315,7 @@ t_is "$(ex_wait "$PW" 20)" WARNING "pauseDuration with behavior WARN: WARNING, t
 t_is "$(ex_trs "$PW" | sort | tr '\n' ' ')" "last::SUCCESS pause::WARNING " "the next task ran"
 t_is "$(ex_wait "$PTO" 20)" FAILED "Pause timeout without a resume: FAILED (Kestra's pause-timeout)"
 t_is "$(ex_trs "$PTO" | tr '\n' ' ')" "pause::FAILED " "only the Pause task run exists"
-t_match "$(logs "$PTO")" "not resumed before its timeout" "and the log says why"
+t_match "$(ex_logs "$PTO")" "not resumed before its timeout" "and the log says why"
 
 t_is "$(ex_wait "$PR" 20)" FAILED "a task failing inside a Pause fails the execution"
 restart "$PR" team

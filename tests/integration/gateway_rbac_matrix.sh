@@ -6,18 +6,13 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/gateway.sh"
 
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-gw_start || t_bail "gateway did not start"
-ADMIN=$(gw_mint_token weft admin)
-gw_bind sa:weft/admin platform-admin ''
-A=(-H "Authorization: Bearer $ADMIN")
-J=(-H 'Content-Type: application/json')
+gw_setup
+gw_admin
 
 own=sales.team
 declare -A rel=([own]=$own [child]=$own.sub [parent]=sales [sibling]=sales.other [other]=logistics.team)
-curl -sf "${A[@]}" "${J[@]}" -d '{"name":"sales","namespaces":["sales"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
-curl -sf "${A[@]}" "${J[@]}" -d '{"name":"logistics","namespaces":["logistics"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
+curl -sf "${AU[@]}" "${J[@]}" -d '{"name":"sales","namespaces":["sales"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
+curl -sf "${AU[@]}" "${J[@]}" -d '{"name":"logistics","namespaces":["logistics"]}' "$GW_URL/api/v1/domains" >/dev/null || t_bail "domain"
 # Sealing keys, so that secrets can be set in both domains.
 for d in sales logistics; do
     pub=$("$WF_BUILDDIR/weftd" keygen --domain "$d" --key-dir "$PG_TMP/keys" 2>/dev/null) || t_bail "keygen $d"
@@ -39,14 +34,14 @@ execs="" bindings="" tokids="" rels=""
 for r in own child parent sibling other; do
     ns=${rel[$r]}
     printf 'id: f\nnamespace: %s\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n' "$ns" |
-        curl -sf "${A[@]}" -H 'Content-Type: application/x-yaml' --data-binary @- "$GW_URL/api/v1/flows" >/dev/null ||
+        curl -sf "${AU[@]}" -H 'Content-Type: application/x-yaml' --data-binary @- "$GW_URL/api/v1/flows" >/dev/null ||
         t_bail "flow in $ns"
-    e=$(curl -sf "${A[@]}" -X POST "$GW_URL/api/v1/executions/$ns/f") || t_bail "execution in $ns"
-    b=$(curl -sf "${A[@]}" "${J[@]}" -d "{\"subject\":\"user:keep-$r\",\"role\":\"viewer\",\"namespace\":\"$ns\"}" \
+    e=$(curl -sf "${AU[@]}" -X POST "$GW_URL/api/v1/executions/$ns/f") || t_bail "execution in $ns"
+    b=$(curl -sf "${AU[@]}" "${J[@]}" -d "{\"subject\":\"user:keep-$r\",\"role\":\"viewer\",\"namespace\":\"$ns\"}" \
         "$GW_URL/api/v1/bindings") || t_bail "binding in $ns"
-    curl -sf "${A[@]}" "${J[@]}" -d '{"name":"svc"}' "$GW_URL/api/v1/namespaces/$ns/serviceaccounts" >/dev/null ||
+    curl -sf "${AU[@]}" "${J[@]}" -d '{"name":"svc"}' "$GW_URL/api/v1/namespaces/$ns/serviceaccounts" >/dev/null ||
         t_bail "service account in $ns"
-    k=$(curl -sf "${A[@]}" "${J[@]}" -d '{}' "$GW_URL/api/v1/namespaces/$ns/serviceaccounts/svc/tokens") ||
+    k=$(curl -sf "${AU[@]}" "${J[@]}" -d '{}' "$GW_URL/api/v1/namespaces/$ns/serviceaccounts/svc/tokens") ||
         t_bail "token in $ns"
     sep=${rels:+, }
     rels="$rels$sep\"$r\": \"$ns\""

@@ -7,8 +7,7 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 
 cli_domain logistics logistics
 cli_domain sales sales
@@ -23,13 +22,6 @@ cli_bind sa:logistics/viewer viewer logistics
 SALES=$(cli_token sales admin)
 cli_bind sa:sales/admin admin sales
 
-req() { # req TOKEN METHOD PATH [BODY] -> body in $R, status in $S
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
 G=/api/v1/namespaces/logistics.shipments/grants
 count() { pg_psql -c "SELECT count(*) FROM grants"; }
 detail() { jq -r .detail <<<"$R"; }

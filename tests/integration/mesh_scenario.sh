@@ -14,8 +14,7 @@
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
 . "$WF_SRCDIR/tests/lib/node.sh"
-cli_need_gateway
-"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
+cli_need_executor
 node_setup || t_bail "npm package jose is missing (scripts/deps.sh --test)"
 
 PEER_DIR=$(mktemp -d /tmp/weft-idp.XXXXXX)
@@ -42,18 +41,17 @@ SAM=$(curl -sf "$IDP/user?sub=sam&groups=team-sales")
 cli_executor logistics || t_bail "no executor"
 cli_executor sales
 
-q() { pg_psql -c "$1"; }
 as() { local t=$1; shift; with_token "$t" "$@"; }
 # wait_for SQL VALUE [SECONDS]: until the query answers VALUE
 wait_for() {
     local i
     for i in $(seq 1 $((${3:-20} * 10))); do
-        [ "$(q "$1")" = "$2" ] && return 0
+        [ "$(pg_q "$1")" = "$2" ] && return 0
         sleep 0.1
     done
     return 1
 }
-sales_runs() { q "SELECT count(*) FROM executions WHERE namespace = 'sales.reporting'"; }
+sales_runs() { pg_q "SELECT count(*) FROM executions WHERE namespace = 'sales.reporting'"; }
 FLOWS=$WF_SRCDIR/examples/flows
 
 # ---- the platform team: teams' admins, a root policy ----
@@ -114,9 +112,9 @@ t_is "$(sales_runs)" 0 "nothing ran in sales"
 as "$LENA" run logistics.shipments daily_shipments --wait >/dev/null
 sleep 2
 t_is "$(sales_runs)" 0 "a second event (lena's own run) does not fire either"
-t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'")" 1 \
+t_is "$(pg_q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'")" 1 \
     "the refusal is audited once, not once per event"
-L=$(q "SELECT string_agg(line, E'\n') FROM logs WHERE namespace = 'logistics.shipments'")
+L=$(pg_q "SELECT string_agg(line, E'\n') FROM logs WHERE namespace = 'logistics.shipments'")
 t_match "$L" "with key \*\*\*\*" "the secret reached the task and its log shows ****"
 t_fails "the secret's value is in no log" grep -qF "$KEY" <<<"$L"
 
@@ -134,19 +132,19 @@ GID=$(jq -r .id <<<"$out")
 as "$LCI" run logistics.shipments daily_shipments --input region=us --wait >/dev/null
 t_ok "sales' flow is triggered" wait_for "SELECT count(*) FROM executions
     WHERE namespace = 'sales.reporting' AND state = 'SUCCESS'" 1 30
-SE=$(q "SELECT id FROM executions WHERE namespace = 'sales.reporting'")
-t_is "$(q "SELECT trigger->'outputs' FROM executions WHERE id = '$SE'")" '{"shipments": 42}' \
+SE=$(pg_q "SELECT id FROM executions WHERE namespace = 'sales.reporting'")
+t_is "$(pg_q "SELECT trigger->'outputs' FROM executions WHERE id = '$SE'")" '{"shipments": 42}' \
     "trigger.outputs holds exactly the declared outputs (typed)"
-t_is "$(q "SELECT domain FROM executions WHERE id = '$SE'")" sales "it ran on the sales domain"
-t_match "$(q "SELECT started_by FROM executions WHERE id = '$SE'")" "^trigger:" \
+t_is "$(pg_q "SELECT domain FROM executions WHERE id = '$SE'")" sales "it ran on the sales domain"
+t_match "$(pg_q "SELECT started_by FROM executions WHERE id = '$SE'")" "^trigger:" \
     "started by the trigger, not by a logistics principal"
-t_is "$(q "SELECT outputs->>'shipments_seen' FROM executions WHERE id = '$SE'")" 42 \
+t_is "$(pg_q "SELECT outputs->>'shipments_seen' FROM executions WHERE id = '$SE'")" 42 \
     "the consumer's flow used the figure"
 cli_run out as "$SAM" logs "$SE"
 t_match "$out" "42 new shipments from logistics.shipments" "sam reads it in his execution's logs"
 t_fails "no task internals crossed over" grep -qE "internal-detail|region" \
-    <<<"$(q "SELECT executions::text FROM executions WHERE id = '$SE'")"
-t_is "$(q "SELECT string_agg(DISTINCT started_by, ',' ORDER BY started_by) FROM executions
+    <<<"$(pg_q "SELECT executions::text FROM executions WHERE id = '$SE'")"
+t_is "$(pg_q "SELECT string_agg(DISTINCT started_by, ',' ORDER BY started_by) FROM executions
            WHERE namespace = 'logistics.shipments'")" "sa:logistics/ci,user:lena" \
     "logistics' runs record who started them: the CI account, lena"
 cli_run out as "$SAM" execution list logistics.shipments
@@ -179,16 +177,16 @@ EOF2
 as "$SCI" flow apply -f "$CLI_TMP/stock" >/dev/null
 cli_run out as "$SCI" run sales.reporting stock_check --wait
 t_is "$out_RC" 1 "without a subflow grant, sales cannot call daily_shipments"
-SX=$(q "SELECT id FROM executions WHERE flow_id = 'stock_check' ORDER BY created_at DESC LIMIT 1")
+SX=$(pg_q "SELECT id FROM executions WHERE flow_id = 'stock_check' ORDER BY created_at DESC LIMIT 1")
 cli_run out as "$SAM" logs "$SX"
 t_match "$out" "no subflow grant from logistics.shipments to sales.reporting" "the task says why"
 as "$LENA" grant create logistics.shipments --to sales.reporting --flows daily_shipments --subflow >/dev/null
 cli_run out as "$SCI" run sales.reporting stock_check --wait
 t_is "$out_RC" 0 "with one, the call succeeds"
-SX=$(q "SELECT id FROM executions WHERE flow_id = 'stock_check' ORDER BY created_at DESC LIMIT 1")
-t_is "$(q "SELECT outputs->'outputs' FROM task_runs WHERE execution_id = '$SX' AND task_id = 'shipments'")" \
+SX=$(pg_q "SELECT id FROM executions WHERE flow_id = 'stock_check' ORDER BY created_at DESC LIMIT 1")
+t_is "$(pg_q "SELECT outputs->'outputs' FROM task_runs WHERE execution_id = '$SX' AND task_id = 'shipments'")" \
     '{"shipments": 42}' "the parent gets only the child's declared outputs"
-t_is "$(q "SELECT domain FROM executions WHERE parent_id = '$SX'")" logistics \
+t_is "$(pg_q "SELECT domain FROM executions WHERE parent_id = '$SX'")" logistics \
     "the child ran on the logistics domain"
 
 # ---- the audit trail ----

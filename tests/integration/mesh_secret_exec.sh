@@ -9,14 +9,13 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+cli_need_executor
+cli_setup
 
 cli_domain logistics logistics
 cli_domain sales sales
-export WEFT_TOKEN=$(cli_token weft admin)
-cli_bind sa:weft/admin platform-admin ''
+cli_admin
 cli_executor logistics
 cli_executor sales
 
@@ -26,22 +25,6 @@ NEAR_CHILD='child-api-key-value'
 weft secret set logistics DB_PASSWORD <<<"$PW" >/dev/null || t_bail "secret set"
 weft secret set logistics API_KEY <<<"$NEAR_PARENT" >/dev/null || t_bail "secret set"
 weft secret set logistics.shipments API_KEY <<<"$NEAR_CHILD" >/dev/null || t_bail "secret set"
-sha() { printf %s "$1" | sha256sum | cut -c1-64; }
-
-# apply NS ID YAML ; start NS ID -> execution id in $EID, final state in $ST
-apply() {
-    curl -sf -H "Authorization: Bearer $WEFT_TOKEN" -H 'Content-Type: application/x-yaml' \
-        --data-binary "$3" "$WEFT_URL/api/v1/flows" >/dev/null
-}
-start() {
-    local r
-    r=$(curl -s -X POST -H "Authorization: Bearer $WEFT_TOKEN" -H 'Content-Type: application/json' \
-        --data '{}' "$WEFT_URL/api/v1/executions/$1/$2?wait=60")
-    EID=$(jq -r .id <<<"$r")
-    ST=$(jq -r .state.current <<<"$r")
-}
-out() { pg_psql -c "SELECT outputs #>> '{vars,$1}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'sh'"; }
-logs() { pg_psql -c "SELECT line FROM logs WHERE execution_id = '$EID' ORDER BY id"; }
 
 USE='
 id: use
@@ -61,15 +44,15 @@ outputs:
     type: STRING
     value: "{{ secret(\"DB_PASSWORD\") }}"
 '
-apply logistics.shipments use "$USE" || t_bail "cannot apply the flow"
-start logistics.shipments use
+req_apply "$WEFT_TOKEN" "$USE" || t_bail "cannot apply the flow"
+cli_exec_wait logistics.shipments use
 t_is "$ST" SUCCESS "a task using two secrets succeeds"
-t_is "$(out pwsha)" "$(sha "$PW")" "the value reached the sandbox intact (parent namespace)"
-t_is "$(out nearsha)" "$(sha "$NEAR_CHILD")" "the nearest namespace wins"
-t_is "$(out leak)" "****" "an output carrying the value is redacted"
+t_is "$(ex_var "$EID" pwsha)" "$(sha256_hex "$PW")" "the value reached the sandbox intact (parent namespace)"
+t_is "$(ex_var "$EID" nearsha)" "$(sha256_hex "$NEAR_CHILD")" "the nearest namespace wins"
+t_is "$(ex_var "$EID" leak)" "****" "an output carrying the value is redacted"
 t_is "$(pg_psql -c "SELECT outputs->>'leaked' FROM executions WHERE id = '$EID'")" "****" \
     "a declared flow output made of a secret leaves the domain masked"
-L=$(logs)
+L=$(ex_logs "$EID")
 t_match "$L" "pw=\*\*\*\*" "the log line shows **** in place of the value"
 t_fails "the value is in no log line" grep -qF "$PW" <<<"$L"
 t_fails "nor its base64 form" grep -qF "$(printf %s "$PW" | base64)" <<<"$L"
@@ -80,11 +63,11 @@ t_fails "nor in the execution row" \
 
 NEW='a-brand-new-password-v2'
 weft secret set logistics DB_PASSWORD <<<"$NEW" >/dev/null
-start logistics.shipments use
-t_is "$(out pwsha)" "$(sha "$NEW")" "a new version applies to the next run, no restart"
-t_fails "and is redacted too" grep -qF "$NEW" <<<"$(logs)"
+cli_exec_wait logistics.shipments use
+t_is "$(ex_var "$EID" pwsha)" "$(sha256_hex "$NEW")" "a new version applies to the next run, no restart"
+t_fails "and is redacted too" grep -qF "$NEW" <<<"$(ex_logs "$EID")"
 
-apply logistics.shipments missing '
+req_apply "$WEFT_TOKEN" '
 id: missing
 namespace: logistics.shipments
 tasks:
@@ -94,9 +77,9 @@ tasks:
       X: "{{ secret(\"NOPE\") }}"
     commands: ["true"]
 '
-start logistics.shipments missing
+cli_exec_wait logistics.shipments missing
 t_is "$ST" FAILED "a missing secret fails the task"
-t_match "$(logs)" "secret 'NOPE' not found" "and says which"
+t_match "$(ex_logs "$EID")" "secret 'NOPE' not found" "and says which"
 
 # ---- scope: secret() is looked up for the task that uses it, as it starts ----
 SCOPE='
@@ -118,10 +101,10 @@ tasks:
           - test "$X" = "$Y"
           - echo "::{\"outputs\":{\"sha\":\"$(printf %s "$X" | sha256sum | cut -c1-64)\"}}::"
 '
-apply logistics.shipments scope "$SCOPE" || t_bail "cannot apply the scope flow"
+req_apply "$WEFT_TOKEN" "$SCOPE" || t_bail "cannot apply the scope flow"
 trs() { pg_psql -c "SELECT string_agg(task_id || '::' || state, ' ' ORDER BY task_id) FROM task_runs WHERE execution_id = '$EID'"; }
 lookups() { grep -F "execution $EID, " "$CLI_TMP/executor-logistics.log" | grep -F "secret SCOPED"; }
-start logistics.shipments scope
+cli_exec_wait logistics.shipments scope
 t_is "$(trs)" "both::FAILED plain::SUCCESS uses::FAILED" \
     "a missing secret fails only the task that uses it; its sibling runs"
 t_is "$(pg_psql -c "SELECT count(*) FROM logs l JOIN task_runs t ON t.id = l.task_run_id WHERE l.execution_id = '$EID' AND t.task_id = 'uses' AND l.line LIKE '%secret ''SCOPED'' not found%'")" \
@@ -130,22 +113,22 @@ t_is "$(lookups | wc -l)" 1 "one lookup, made for that task"
 t_match "$(lookups)" ", uses: secret SCOPED not found" "the executor log names the task, not the other one"
 V1='scoped-value-version-one'
 weft secret set logistics SCOPED <<<"$V1" >/dev/null || t_bail "secret set"
-start logistics.shipments scope
+cli_exec_wait logistics.shipments scope
 t_is "$ST" SUCCESS "once set, the next run succeeds without a restart"
 t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
-    "$(sha "$V1")" "the value reached the sandbox as an environment variable"
+    "$(sha256_hex "$V1")" "the value reached the sandbox as an environment variable"
 t_is "$(lookups | wc -l)" 1 "one lookup for the attempt, though two properties use it"
 ver1=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
 V2='scoped-value-version-two'
 weft secret set logistics SCOPED <<<"$V2" >/dev/null || t_bail "secret set"
-start logistics.shipments scope
+cli_exec_wait logistics.shipments scope
 t_is "$(pg_psql -c "SELECT outputs #>> '{vars,sha}' FROM task_runs WHERE execution_id = '$EID' AND task_id = 'uses'")" \
-    "$(sha "$V2")" "a new version is used by the next task run"
+    "$(sha256_hex "$V2")" "a new version is used by the next task run"
 ver2=$(lookups | sed -n 's/.*version \([0-9]*\)).*/\1/p')
 t_ok "the lookup records the newer version ($ver1 then $ver2)" test "${ver2:-0}" -gt "${ver1:-0}"
 t_fails "no executor log line holds either value" grep -qF -e "$V1" -e "$V2" "$CLI_TMP"/executor-*.log
 
-apply logistics.shipments labelleak '
+req_apply "$WEFT_TOKEN" '
 id: labelleak
 namespace: logistics.shipments
 tasks:
@@ -154,11 +137,11 @@ tasks:
     labels:
       pw: "{{ secret(\"DB_PASSWORD\") }}"
 '
-start logistics.shipments labelleak
+cli_exec_wait logistics.shipments labelleak
 t_is "$ST" FAILED "a secret value put in labels fails the task"
-t_match "$(logs)" "cannot be used in labels" "and says why"
+t_match "$(ex_logs "$EID")" "cannot be used in labels" "and says why"
 t_fails "the labels do not hold it" grep -qF "$NEW" <<<"$(pg_psql -c "SELECT labels::text FROM executions WHERE id = '$EID'")"
-apply logistics.shipments child '
+req_apply "$WEFT_TOKEN" '
 id: child
 namespace: logistics.shipments
 inputs:
@@ -169,7 +152,7 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: "{{ inputs.x }}"
 '
-apply logistics.shipments subleak '
+req_apply "$WEFT_TOKEN" '
 id: subleak
 namespace: logistics.shipments
 tasks:
@@ -180,15 +163,15 @@ tasks:
     inputs:
       x: "{{ secret(\"DB_PASSWORD\") }}"
 '
-start logistics.shipments subleak
+cli_exec_wait logistics.shipments subleak
 t_is "$ST" FAILED "a secret value passed to a subflow fails the task"
-t_match "$(logs)" "cannot be passed to a subflow" "and says why"
+t_match "$(ex_logs "$EID")" "cannot be passed to a subflow" "and says why"
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE flow_id = 'child'")" 0 "no child execution holds it"
 
 # A secret made of digits must not leave as a number through a typed output.
 PIN=73914682
 weft secret set logistics PIN <<<"$PIN" >/dev/null || t_bail "secret set"
-apply logistics.shipments pin '
+req_apply "$WEFT_TOKEN" '
 id: pin
 namespace: logistics.shipments
 tasks:
@@ -200,16 +183,16 @@ outputs:
     type: INT
     value: "{{ secret(\"PIN\") }}"
 '
-start logistics.shipments pin
+cli_exec_wait logistics.shipments pin
 t_is "$ST" FAILED "an INT flow output made of a secret fails rather than leak it as a number"
-t_match "$(logs)" "flow output 'code' of type INT: \"\*\*\*\*\" is not an integer" \
+t_match "$(ex_logs "$EID")" "flow output 'code' of type INT: \"\*\*\*\*\" is not an integer" \
     "the message shows the masked value"
 t_fails "the digits are nowhere in the execution row" \
     grep -qF "$PIN" <<<"$(pg_psql -c "SELECT executions::text FROM executions WHERE id = '$EID'")"
-t_fails "nor in its logs" grep -qF "$PIN" <<<"$(logs)"
+t_fails "nor in its logs" grep -qF "$PIN" <<<"$(ex_logs "$EID")"
 
 # ---- attacks from the other domain ----
-apply sales.app steal '
+req_apply "$WEFT_TOKEN" '
 id: steal
 namespace: sales.app
 tasks:
@@ -219,17 +202,17 @@ tasks:
       X: "{{ secret(\"DB_PASSWORD\") }}"
     commands: ["echo \"x=$X\""]
 '
-start sales.app steal
+cli_exec_wait sales.app steal
 t_is "$ST" FAILED "a sales flow cannot resolve a logistics secret"
-t_match "$(logs)" "secret 'DB_PASSWORD' not found" "it does not exist for sales"
+t_match "$(ex_logs "$EID")" "secret 'DB_PASSWORD' not found" "it does not exist for sales"
 # Hand the sales executor logistics' ciphertext in its own namespace, as
 # though the row had been copied: the sales key does not open it.
 pg_psql -c "INSERT INTO secrets (namespace, key, domain, version, sealed, created_by)
             SELECT 'sales.app', key, 'sales', version, sealed, 'attacker' FROM secrets
             WHERE namespace = 'logistics' AND key = 'DB_PASSWORD'" >/dev/null
-start sales.app steal
+cli_exec_wait sales.app steal
 t_is "$ST" FAILED "given the ciphertext, the sales executor still cannot open it"
-t_fails "nothing of the value appears" grep -qF "$NEW" <<<"$(logs)"
+t_fails "nothing of the value appears" grep -qF "$NEW" <<<"$(ex_logs "$EID")"
 t_match "$(cat "$CLI_TMP/executor-sales.log")" "does not open" "the executor logs why (no value)"
 t_fails "no executor log shows a value" grep -qF -e "$PW" -e "$NEW" "$CLI_TMP"/executor-*.log
 

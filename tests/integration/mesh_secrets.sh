@@ -7,8 +7,7 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 UNSEAL=$WF_BUILDDIR/tests/integration/mesh_unseal
 
 cli_domain logistics logistics
@@ -28,14 +27,6 @@ cli_bind sa:weft/platform platform-admin ''
 
 VALUE='pa55-w0rd "with" \\ quotes'
 VALUE_JSON=$(jq -n --arg v "$VALUE" '{value: $v}')
-# req TOKEN METHOD PATH [BODY] -> body in $R, status in $S
-req() {
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
 P=/api/v1/namespaces
 
 req "$ADMIN" PUT $P/logistics.shipments/secrets/DB_PASSWORD "$VALUE_JSON"

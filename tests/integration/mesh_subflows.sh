@@ -8,9 +8,8 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_need_executor
+cli_setup
 
 cli_domain logistics logistics
 cli_domain sales sales
@@ -19,31 +18,12 @@ cli_bind sa:logistics/admin admin logistics
 SALES=$(cli_token sales admin)
 cli_bind sa:sales/admin admin sales
 
-req() {
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H "Content-Type: ${5:-application/json}" --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
-q() { pg_psql -c "$1"; }
-apply() { req "$1" POST /api/v1/flows "$2" application/x-yaml; [ "$S" = 200 ] || [ "$S" = 201 ] || t_diag "apply: $S $R"; }
-run_wait() { # -> $RST, $EID
-    req "$1" POST "/api/v1/executions/$2/$3" '{}'
-    EID=$(jq -r .id <<<"$R")
-    local i
-    for i in $(seq 1 400); do
-        RST=$(q "SELECT state FROM executions WHERE id = '$EID'")
-        case $RST in SUCCESS|WARNING|FAILED|KILLED) return 0 ;; esac
-        sleep 0.05
-    done
-}
-task_out() { q "SELECT outputs::text FROM task_runs WHERE execution_id = '$1' AND task_id = '$2'"; }
-logs_of() { q "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1'"; }
+task_out() { pg_q "SELECT outputs::text FROM task_runs WHERE execution_id = '$1' AND task_id = '$2'"; }
+logs_of() { pg_q "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1'"; }
 
 req "$LOG" PUT /api/v1/namespaces/logistics.shipments/secrets/WH '{"value":"warehouse-key-123"}'
 t_is "$S" 200 "logistics stores a secret its child flow uses"
-apply "$LOG" 'id: lookup
+req_apply "$LOG" 'id: lookup
 namespace: logistics.shipments
 inputs:
   - id: region
@@ -62,20 +42,20 @@ outputs:
   - id: stock
     type: STRING
     value: "{{ outputs.stock.value }}"'
-apply "$LOG" 'id: broken
+req_apply "$LOG" 'id: broken
 namespace: logistics.shipments
 tasks:
   - id: boom
     type: io.kestra.plugin.core.execution.Fail
     errorMessage: broken on purpose'
-apply "$LOG" 'id: private
+req_apply "$LOG" 'id: private
 namespace: logistics.shipments
 tasks:
   - id: t
     type: io.kestra.plugin.core.log.Log
     message: private'
 caller() { # caller ID FLOW WAIT TRANSMIT
-    apply "$SALES" "id: $1
+    req_apply "$SALES" "id: $1
 namespace: sales.reporting
 tasks:
   - id: call
@@ -95,19 +75,19 @@ cli_executor logistics || t_bail "no executor"
 cli_executor sales
 
 # ---- refusals ----
-run_wait "$SALES" sales.reporting get_stock
+req_run_wait "$SALES" sales.reporting get_stock 20
 t_is "$RST" FAILED "without a grant the Subflow task fails"
 t_match "$(logs_of "$EID")" \
     'no subflow grant from logistics.shipments to sales.reporting \(flow lookup\)' "with a clear error"
-t_is "$(q "SELECT count(*) FROM executions WHERE namespace = 'logistics.shipments' AND flow_id = 'lookup'")" 0 \
+t_is "$(pg_q "SELECT count(*) FROM executions WHERE namespace = 'logistics.shipments' AND flow_id = 'lookup'")" 0 \
     "and no child was created"
-t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'subflow.refused' AND target = 'execution:$EID'")" 1 \
+t_is "$(pg_q "SELECT count(*) FROM audit_log WHERE action = 'subflow.refused' AND target = 'execution:$EID'")" 1 \
     "the refusal is audited"
 req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
     '{"flows":["lookup","broken"],"to":"sales.reporting","events":["SUCCESS"]}'
 t_is "$S" 201 "a grant without subflow: true"
 G0=$(jq -r .id <<<"$R")
-run_wait "$SALES" sales.reporting get_stock
+req_run_wait "$SALES" sales.reporting get_stock 20
 t_is "$RST" FAILED "is not enough"
 t_match "$(logs_of "$EID")" 'does not allow subflow calls' "and the error says so"
 
@@ -116,54 +96,52 @@ req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
     '{"flows":["lookup","broken"],"to":"sales","events":["SUCCESS"],"subflow":true}'
 t_is "$S" 201 "logistics grants subflow calls to sales"
 G1=$(jq -r .id <<<"$R")
-run_wait "$SALES" sales.reporting get_stock
+req_run_wait "$SALES" sales.reporting get_stock 20
 t_is "$RST" SUCCESS "the parent succeeds"
 P=$EID
-CHILD=$(q "SELECT id FROM executions WHERE parent_id = '$P'")
-t_is "$(q "SELECT domain || ' ' || state || ' ' || started_by FROM executions WHERE id = '$CHILD'")" \
+CHILD=$(pg_q "SELECT id FROM executions WHERE parent_id = '$P'")
+t_is "$(pg_q "SELECT domain || ' ' || state || ' ' || started_by FROM executions WHERE id = '$CHILD'")" \
     "logistics SUCCESS subflow:sales.reporting/get_stock" "the child ran in logistics"
-t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$CHILD' AND claimed_by IN
+t_is "$(pg_q "SELECT count(*) FROM task_runs WHERE execution_id = '$CHILD' AND claimed_by IN
     (SELECT id FROM executors WHERE domain = 'logistics')")" 3 "on logistics' executor"
-t_is "$(q "SELECT state FROM task_runs WHERE execution_id = '$CHILD' AND task_id = 'uses_secret'")" SUCCESS \
+t_is "$(pg_q "SELECT state FROM task_runs WHERE execution_id = '$CHILD' AND task_id = 'uses_secret'")" SUCCESS \
     "with logistics' secret"
 t_is "$(task_out "$P" call | jq -c '.outputs')" '{"stock":"stock-eu"}' \
     "the parent gets exactly the child's declared outputs"
 t_fails "never a task output of the child" grep -q internal-detail <<<"$(task_out "$P" call)"
-t_fails "nor its secret" grep -q warehouse-key <<<"$(q "SELECT string_agg(outputs::text, '') FROM task_runs WHERE execution_id = '$P'")$(logs_of "$P")"
+t_fails "nor its secret" grep -q warehouse-key <<<"$(pg_q "SELECT string_agg(outputs::text, '') FROM task_runs WHERE execution_id = '$P'")$(logs_of "$P")"
 
 # ---- wait and transmitFailed ----
-run_wait "$SALES" sales.reporting get_broken
+req_run_wait "$SALES" sales.reporting get_broken 20
 t_is "$RST" FAILED "transmitFailed: a failed child fails the parent"
-run_wait "$SALES" sales.reporting get_broken_quiet
+req_run_wait "$SALES" sales.reporting get_broken_quiet 20
 t_is "$RST" SUCCESS "transmitFailed false: it does not"
 t_is "$(task_out "$EID" call | jq -r .state)" FAILED "the child's state is still reported"
-run_wait "$SALES" sales.reporting fire_and_forget
+req_run_wait "$SALES" sales.reporting fire_and_forget 20
 t_is "$RST" SUCCESS "wait false: the parent goes on at once"
 t_match "$(task_out "$EID" call | jq -r .executionId)" '^[0-9a-f]{22}$' "with the child's id"
 
 # ---- revoked ----
 req "$LOG" DELETE "/api/v1/namespaces/logistics.shipments/grants/$G1"
-run_wait "$SALES" sales.reporting get_stock
+req_run_wait "$SALES" sales.reporting get_stock 20
 t_is "$RST" FAILED "a revoked subflow grant refuses the call"
 
 # ---- attacks as the parent's role ----
-S_URL=${WEFT_DATABASE_URL/user=weft/user=weft_domain_sales}
-as_sales() { psql -XAtq -v ON_ERROR_STOP=1 "$S_URL" "$@"; }
 req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
     '{"flows":["lookup"],"to":"sales","events":["SUCCESS"],"subflow":true}'
 ins() { # ins ID NS FLOW PARENT [STATE]
-    as_sales -c "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, state, started_by, parent_id)
+    pg_psql_as weft_domain_sales -c "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, state, started_by, parent_id)
                  VALUES ('$1', '$2', '$3', 1, 'logistics', '${5:-CREATED}', 'x', $4)"
 }
 t_fails "sales cannot insert a logistics execution without a parent" ins a1 logistics.shipments lookup NULL
 t_fails "nor as the child of a flow not shared for subflows" ins a2 logistics.shipments private "'$P'"
 t_fails "nor with a parent of another domain" ins a3 logistics.shipments lookup "'$CHILD'"
 t_fails "nor already RUNNING" ins a4 logistics.shipments lookup "'$P'" RUNNING
-t_is "$(as_sales -c "SELECT count(*) FROM executions WHERE domain = 'logistics' AND parent_id IS NULL")" 0 \
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM executions WHERE domain = 'logistics' AND parent_id IS NULL")" 0 \
     "sales reads no logistics execution but its children"
-t_is "$(as_sales -c "SELECT count(*) FROM task_runs WHERE domain = 'logistics'")" 0 "nor their task runs"
-t_is "$(as_sales -c "SELECT count(*) FROM logs WHERE domain = 'logistics'")" 0 "nor their logs"
-t_fails "nor the flows' sources" test "$(as_sales -c "SELECT count(*) FROM flows WHERE domain = 'logistics'")" != 0
-as_sales -c "UPDATE executions SET state = 'KILLED' WHERE id = '$CHILD'" >/dev/null 2>&1
-t_is "$(q "SELECT state FROM executions WHERE id = '$CHILD'")" SUCCESS "nor change a child"
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM task_runs WHERE domain = 'logistics'")" 0 "nor their task runs"
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM logs WHERE domain = 'logistics'")" 0 "nor their logs"
+t_fails "nor the flows' sources" test "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM flows WHERE domain = 'logistics'")" != 0
+pg_psql_as weft_domain_sales -c "UPDATE executions SET state = 'KILLED' WHERE id = '$CHILD'" >/dev/null 2>&1
+t_is "$(pg_q "SELECT state FROM executions WHERE id = '$CHILD'")" SUCCESS "nor change a child"
 t_done

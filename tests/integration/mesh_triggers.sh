@@ -12,9 +12,9 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+cli_need_executor
+cli_setup
 
 cli_domain logistics logistics
 cli_domain sales sales
@@ -23,36 +23,15 @@ cli_bind sa:logistics/admin admin logistics
 SALES=$(cli_token sales admin)
 cli_bind sa:sales/admin admin sales
 
-req() { # req TOKEN METHOD PATH [BODY [TYPE]] -> body in $R, status in $S
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H "Content-Type: ${5:-application/json}" --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
-apply() { req "$1" POST /api/v1/flows "$2" application/x-yaml; [ "$S" = 200 ] || [ "$S" = 201 ] || t_diag "apply: $S $R"; }
-q() { pg_psql -c "$1"; }
-run_wait() { # run_wait TOKEN NS FLOW -> final state in $RST, execution id in $EID
-    req "$1" POST "/api/v1/executions/$2/$3" '{}'
-    EID=$(jq -r .id <<<"$R")
-    local i
-    RST=
-    for i in $(seq 1 300); do
-        RST=$(q "SELECT state FROM executions WHERE id = '$EID'")
-        case $RST in SUCCESS|WARNING|FAILED|KILLED|CANCELLED) break ;; esac
-        sleep 0.05
-    done
-}
-count_of() { q "SELECT count(*) FROM executions WHERE namespace = '$1' AND flow_id = '$2'"; }
 wait_count() { # wait_count NS FLOW N [SECONDS]: until N executions exist
     local i
     for i in $(seq 1 $((${4:-10} * 20))); do
-        [ "$(count_of "$1" "$2")" -ge "$3" ] && return 0
+        [ "$(ex_count "$1" "$2")" -ge "$3" ] && return 0
         sleep 0.05
     done
     return 1
 }
-status_of() { q "SELECT status FROM trigger_state WHERE namespace = '$1' AND flow_id = '$2'"; }
+status_of() { pg_q "SELECT status FROM trigger_state WHERE namespace = '$1' AND flow_id = '$2'"; }
 wait_status() { # wait_status NS FLOW REGEX
     local i
     for i in $(seq 1 100); do
@@ -61,12 +40,10 @@ wait_status() { # wait_status NS FLOW REGEX
     done
     return 1
 }
-refusals() { q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused' AND target LIKE 'trigger:$1/%'"; }
-# Lets both executors see at least one more poll round (they tick every second).
-settle() { sleep 2.2; }
+refusals() { pg_q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused' AND target LIKE 'trigger:$1/%'"; }
 
 # ---- producer flows (logistics) ----
-apply "$LOG" 'id: daily_shipments
+req_apply "$LOG" 'id: daily_shipments
 namespace: logistics.shipments
 labels: {team: logistics}
 inputs:
@@ -87,7 +64,7 @@ outputs:
   - id: count
     type: STRING
     value: "{{ outputs.count.value }}"'
-apply "$LOG" 'id: failing
+req_apply "$LOG" 'id: failing
 namespace: logistics.shipments
 tasks:
   - id: boom
@@ -96,7 +73,7 @@ tasks:
 
 # ---- consumer flows (sales) ----
 # conditions form, with inputs from the producer's declared outputs
-apply "$SALES" 'id: shipment_report
+req_apply "$SALES" 'id: shipment_report
 namespace: sales.reporting
 inputs:
   - id: count
@@ -117,7 +94,7 @@ triggers:
       - type: io.kestra.plugin.core.condition.ExecutionStatus
         in: [SUCCESS]'
 # preconditions form, waiting for a state the grant will not share
-apply "$SALES" 'id: on_failure
+req_apply "$SALES" 'id: on_failure
 namespace: sales.reporting
 tasks:
   - id: show
@@ -133,7 +110,7 @@ triggers:
           flowId: failing
           states: [FAILED]'
 # where-filter form, in a namespace the grant is not for
-apply "$SALES" 'id: other_report
+req_apply "$SALES" 'id: other_report
 namespace: sales.other
 tasks:
   - id: show
@@ -158,7 +135,7 @@ triggers:
               values: [SUCCESS]'
 # where-filter form in the namespace the grant is for; its task uses a secret
 # of the consumer's own domain
-apply "$SALES" 'id: where_report
+req_apply "$SALES" 'id: where_report
 namespace: sales.reporting
 inputs:
   - id: count
@@ -194,13 +171,12 @@ triggers:
 # never the producer's.
 SALES_K='sales-own-k3y: for the report'
 LOG_K='logistics-k3y-never-for-sales'
-sha() { printf %s "$1" | sha256sum | cut -c1-64; }
 req "$SALES" PUT /api/v1/namespaces/sales.reporting/secrets/K "$(jq -n --arg v "$SALES_K" '{value: $v}')"
 [ "$S" = 200 ] || t_bail "cannot set the sales secret: $S"
 req "$LOG" PUT /api/v1/namespaces/logistics.shipments/secrets/K "$(jq -n --arg v "$LOG_K" '{value: $v}')"
 [ "$S" = 200 ] || t_bail "cannot set the logistics secret: $S"
 # inputs that cannot be rendered
-apply "$SALES" 'id: bad_inputs
+req_apply "$SALES" 'id: bad_inputs
 namespace: sales.reporting
 inputs:
   - id: n
@@ -221,16 +197,16 @@ triggers:
 
 cli_executor logistics || t_bail "no executor"
 cli_executor sales
-settle
+cli_settle
 
 # ---- no grant: never fires, the status says why, audited once ----
-run_wait "$LOG" logistics.shipments daily_shipments
+req_run_wait "$LOG" logistics.shipments daily_shipments
 t_is "$RST" SUCCESS "the producer runs"
 P1=$EID
-run_wait "$LOG" logistics.shipments daily_shipments
-settle
-t_is "$(count_of sales.reporting shipment_report)" 0 "without a grant the consumer never fires"
-t_is "$(count_of sales.reporting where_report)" 0 "nor the where-form consumer"
+req_run_wait "$LOG" logistics.shipments daily_shipments
+cli_settle
+t_is "$(ex_count sales.reporting shipment_report)" 0 "without a grant the consumer never fires"
+t_is "$(ex_count sales.reporting where_report)" 0 "nor the where-form consumer"
 t_is "$(status_of sales.reporting where_report)" "no grant from logistics.shipments to sales.reporting" \
     "a where-form trigger's status says why too (its producer named by namespace only)"
 t_is "$(refusals sales.reporting/where_report)" 1 "and its refusal is audited once"
@@ -238,117 +214,115 @@ t_is "$(status_of sales.reporting shipment_report)" \
     "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" \
     "the trigger's status says why"
 t_is "$(refusals sales.reporting/shipment_report)" 1 "the refusal is audited once, not per event"
-t_is "$(q "SELECT actor || ' ' || result FROM audit_log WHERE action = 'trigger.refused'
+t_is "$(pg_q "SELECT actor || ' ' || result FROM audit_log WHERE action = 'trigger.refused'
     AND target = 'trigger:sales.reporting/shipment_report/on_shipments'")" "executor:sales denied" \
     "by the consumer's executor, as a denial"
 
 # ---- what an event carries ----
-t_is "$(q "SELECT outputs::text FROM events WHERE execution_id = '$P1'")" \
+t_is "$(pg_q "SELECT outputs::text FROM events WHERE execution_id = '$P1'")" \
     '{"count": "42"}' "the event carries the declared outputs only"
-t_is "$(q "SELECT count(*) FROM events v JOIN executions e ON e.id = v.execution_id
+t_is "$(pg_q "SELECT count(*) FROM events v JOIN executions e ON e.id = v.execution_id
     WHERE v.execution_id = '$P1' AND v.labels = e.labels AND v.state = e.state")" 1 \
     "and the execution's labels and final state"
-t_is "$(q "SELECT count(*) FROM events WHERE execution_id = '$P1'
+t_is "$(pg_q "SELECT count(*) FROM events WHERE execution_id = '$P1'
     AND (outputs::text LIKE '%task-internal%' OR outputs::text LIKE '%do-not-share%'
          OR outputs::text LIKE '%never-shared%')")" 0 "never task outputs, inputs or logs"
 
 # ---- the consumer's role sees no ungranted event, forges none ----
-S_URL=${WEFT_DATABASE_URL/user=weft/user=weft_domain_sales}
-as_sales() { psql -XAtq -v ON_ERROR_STOP=1 "$S_URL" "$@"; }
-t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
     "sales' role reads no ungranted logistics event"
-t_fails "sales' role cannot forge a logistics event" as_sales -c \
+t_fails "sales' role cannot forge a logistics event" pg_psql_as weft_domain_sales -c \
     "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('logistics.shipments', 'daily_shipments', 'logistics', '$P1', 'SUCCESS')"
-t_fails "nor one of its own domain naming a logistics namespace" as_sales -c \
+t_fails "nor one of its own domain naming a logistics namespace" pg_psql_as weft_domain_sales -c \
     "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('logistics.shipments', 'daily_shipments', 'sales', '$P1', 'SUCCESS')"
-t_fails "nor one for an execution that never reached that state" as_sales -c \
+t_fails "nor one for an execution that never reached that state" pg_psql_as weft_domain_sales -c \
     "INSERT INTO events (namespace, flow_id, domain, execution_id, state) VALUES ('sales.reporting', 'shipment_report', 'sales', 'no-such-execution', 'SUCCESS')"
-t_fails "sales' role cannot create a grant" as_sales -c \
+t_fails "sales' role cannot create a grant" pg_psql_as weft_domain_sales -c \
     "INSERT INTO grants (namespace, domain, flows, to_namespace, to_domain, events, created_by) VALUES ('logistics', 'logistics', '{*}', 'sales', 'sales', '{SUCCESS}', 'x')"
-t_fails "nor change one" as_sales -c "UPDATE grants SET revoked_at = NULL"
-t_fails "nor delete events" as_sales -c "DELETE FROM events"
-t_fails "nor change them" as_sales -c "UPDATE events SET outputs = '{}'"
+t_fails "nor change one" pg_psql_as weft_domain_sales -c "UPDATE grants SET revoked_at = NULL"
+t_fails "nor delete events" pg_psql_as weft_domain_sales -c "DELETE FROM events"
+t_fails "nor change them" pg_psql_as weft_domain_sales -c "UPDATE events SET outputs = '{}'"
 
 # ---- the grant path ----
 req "$LOG" POST /api/v1/namespaces/logistics.shipments/grants \
     '{"flows":["daily_shipments","failing"],"to":"sales.reporting","events":["SUCCESS"]}'
 t_is "$S" 201 "logistics grants sales.reporting its shipments (SUCCESS only)"
 GID=$(jq -r .id <<<"$R")
-t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'SUCCESS'")" 2 \
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'SUCCESS'")" 2 \
     "now sales' role reads the granted events (older ones too: the cursor has passed them)"
-t_is "$(as_sales -c "SELECT count(*) FROM grants")" 1 "and the grant made to it"
-run_wait "$LOG" logistics.shipments daily_shipments
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM grants")" 1 "and the grant made to it"
+req_run_wait "$LOG" logistics.shipments daily_shipments
 P3=$EID
 wait_count sales.reporting shipment_report 1
-t_is "$(count_of sales.reporting shipment_report)" 1 "the grant lets the trigger fire, once, for the new event only"
-C1=$(q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'shipment_report'")
+t_is "$(ex_count sales.reporting shipment_report)" 1 "the grant lets the trigger fire, once, for the new event only"
+C1=$(pg_q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'shipment_report'")
 for i in $(seq 1 200); do
-    st=$(q "SELECT state FROM executions WHERE id = '$C1'")
+    st=$(pg_q "SELECT state FROM executions WHERE id = '$C1'")
     [ "$st" = SUCCESS ] && break
     sleep 0.05
 done
 t_is "$st" SUCCESS "the consumer's execution runs on the consumer's executor"
-t_is "$(q "SELECT started_by FROM executions WHERE id = '$C1'")" \
+t_is "$(pg_q "SELECT started_by FROM executions WHERE id = '$C1'")" \
     "trigger:sales.reporting/shipment_report/on_shipments" "with the consumer's identity"
-t_is "$(q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$C1'")" \
+t_is "$(pg_q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$C1'")" \
     "sales {\"count\": \"42\"} $P3" "trigger.outputs holds exactly the declared outputs"
-t_is "$(q "SELECT inputs->>'count' FROM executions WHERE id = '$C1'")" 42 "rendered into the consumer's inputs"
-t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$C1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
+t_is "$(pg_q "SELECT inputs->>'count' FROM executions WHERE id = '$C1'")" 42 "rendered into the consumer's inputs"
+t_is "$(pg_q "SELECT count(*) FROM task_runs WHERE execution_id = '$C1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
     1 "its task ran on sales' executor"
 wait_status sales.reporting shipment_report '^ok$'
 t_is "$(status_of sales.reporting shipment_report)" ok "the status clears"
 
 # ---- the where form fires across domains too, with the consumer's secrets ----
 wait_count sales.reporting where_report 1
-t_is "$(count_of sales.reporting where_report)" 1 "the where form fires through the grant, once"
-W1=$(q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'where_report'")
+t_is "$(ex_count sales.reporting where_report)" 1 "the where form fires through the grant, once"
+W1=$(pg_q "SELECT id FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'where_report'")
 for i in $(seq 1 200); do
-    st=$(q "SELECT state FROM executions WHERE id = '$W1'")
+    st=$(pg_q "SELECT state FROM executions WHERE id = '$W1'")
     case $st in SUCCESS|WARNING|FAILED|KILLED) break ;; esac
     sleep 0.05
 done
 t_is "$st" SUCCESS "its execution succeeds"
-t_is "$(q "SELECT started_by FROM executions WHERE id = '$W1'")" \
+t_is "$(pg_q "SELECT started_by FROM executions WHERE id = '$W1'")" \
     "trigger:sales.reporting/where_report/on_where" "startedBy names the consumer's where trigger"
-t_is "$(q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$W1'")" \
+t_is "$(pg_q "SELECT domain || ' ' || (trigger->'outputs')::text || ' ' || (trigger->>'executionId') FROM executions WHERE id = '$W1'")" \
     "sales {\"count\": \"42\"} $P3" "trigger.outputs holds the producer's declared outputs"
-t_is "$(q "SELECT inputs->>'count' FROM executions WHERE id = '$W1'")" 42 "rendered into its inputs"
-t_is "$(q "SELECT outputs #>> '{vars,ksha}' FROM task_runs WHERE execution_id = '$W1' AND task_id = 'sh'")" \
-    "$(sha "$SALES_K")" "secret('K') reached the task with the sales value (its sha256)"
-L=$(q "SELECT string_agg(line, E'\n' ORDER BY id) FROM logs WHERE execution_id = '$W1'")
+t_is "$(pg_q "SELECT inputs->>'count' FROM executions WHERE id = '$W1'")" 42 "rendered into its inputs"
+t_is "$(pg_q "SELECT outputs #>> '{vars,ksha}' FROM task_runs WHERE execution_id = '$W1' AND task_id = 'sh'")" \
+    "$(sha256_hex "$SALES_K")" "secret('K') reached the task with the sales value (its sha256)"
+L=$(pg_q "SELECT string_agg(line, E'\n' ORDER BY id) FROM logs WHERE execution_id = '$W1'")
 t_match "$L" "k=\*\*\*\* count=42" "the task's log shows **** in place of the value"
 t_fails "the sales value is in no log line" grep -qF "$SALES_K" <<<"$L"
 t_fails "nor in any task run or execution row" grep -qF "$SALES_K" \
-    <<<"$(q "SELECT task_runs::text FROM task_runs")$(q "SELECT executions::text FROM executions")"
-t_is "$(q "SELECT count(*) FROM task_runs WHERE execution_id = '$W1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
+    <<<"$(pg_q "SELECT task_runs::text FROM task_runs")$(pg_q "SELECT executions::text FROM executions")"
+t_is "$(pg_q "SELECT count(*) FROM task_runs WHERE execution_id = '$W1' AND claimed_by IN (SELECT id FROM executors WHERE domain = 'sales')")" \
     1 "its task ran on sales' executor"
 wait_status sales.reporting where_report '^ok$'
 t_is "$(status_of sales.reporting where_report)" ok "its status is ok"
 
 # ---- inputs that cannot be rendered: a FAILED execution, status, audit ----
 wait_count sales.reporting bad_inputs 1
-t_is "$(q "SELECT state || ' ' || started_by FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'bad_inputs'")" \
+t_is "$(pg_q "SELECT state || ' ' || started_by FROM executions WHERE namespace = 'sales.reporting' AND flow_id = 'bad_inputs'")" \
     "FAILED trigger:sales.reporting/bad_inputs/on_shipments" "a trigger whose inputs cannot be rendered leaves a FAILED execution"
-t_match "$(q "SELECT line FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE flow_id = 'bad_inputs')")" \
+t_match "$(pg_q "SELECT line FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE flow_id = 'bad_inputs')")" \
     "^trigger inputs: .*undefined variable .trigger.outputs.missing" "whose log says why"
 t_match "$(status_of sales.reporting bad_inputs)" "^inputs cannot be rendered: .*trigger.outputs.missing" "so does the status"
-t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.fire' AND result = 'failed'")" 1 "and the audit log"
+t_is "$(pg_q "SELECT count(*) FROM audit_log WHERE action = 'trigger.fire' AND result = 'failed'")" 1 "and the audit log"
 
 # ---- wrong state: the grant shares SUCCESS, the trigger waits for FAILED ----
-run_wait "$LOG" logistics.shipments failing
+req_run_wait "$LOG" logistics.shipments failing
 t_is "$RST" FAILED "a producer flow fails"
-settle
-t_is "$(count_of sales.reporting on_failure)" 0 "a state the grant does not share never fires"
+cli_settle
+t_is "$(ex_count sales.reporting on_failure)" 0 "a state the grant does not share never fires"
 t_is "$(status_of sales.reporting on_failure)" \
     'the grant from logistics.shipments to sales.reporting (flow failing) shares none of ["FAILED"]' \
     "the status says which states"
-t_is "$(q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'
+t_is "$(pg_q "SELECT count(*) FROM audit_log WHERE action = 'trigger.refused'
     AND target LIKE 'trigger:sales.reporting/on_failure/%' AND reason LIKE '%shares none%'")" 1 "audited once"
-t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'FAILED'")" 0 \
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics' AND state = 'FAILED'")" 0 \
     "the FAILED event stays invisible to sales' role"
 
 # ---- a grant to another namespace of the domain ----
-t_is "$(count_of sales.other other_report)" 0 "the grant to sales.reporting does not fire sales.other (where filters)"
+t_is "$(ex_count sales.other other_report)" 0 "the grant to sales.reporting does not fire sales.other (where filters)"
 t_match "$(status_of sales.other other_report)" "^no grant from logistics.shipments to sales.other" \
     "its status says so"
 t_is "$(refusals sales.other/other_report)" 1 "audited once"
@@ -356,14 +330,14 @@ t_is "$(refusals sales.other/other_report)" 1 "audited once"
 # ---- revoked ----
 req "$LOG" DELETE "/api/v1/namespaces/logistics.shipments/grants/$GID"
 t_is "$S" 204 "logistics revokes the grant"
-run_wait "$LOG" logistics.shipments daily_shipments
-run_wait "$LOG" logistics.shipments daily_shipments
-settle
-t_is "$(count_of sales.reporting shipment_report)" 1 "a revoked grant fires nothing"
-t_is "$(count_of sales.reporting where_report)" 1 "nor through the where form"
+req_run_wait "$LOG" logistics.shipments daily_shipments
+req_run_wait "$LOG" logistics.shipments daily_shipments
+cli_settle
+t_is "$(ex_count sales.reporting shipment_report)" 1 "a revoked grant fires nothing"
+t_is "$(ex_count sales.reporting where_report)" 1 "nor through the where form"
 t_is "$(status_of sales.reporting shipment_report)" \
     "no grant from logistics.shipments to sales.reporting (flow daily_shipments)" "the status says so again"
 t_is "$(refusals sales.reporting/shipment_report)" 2 "one more audit entry for the revocation, not one per event"
-t_is "$(as_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
+t_is "$(pg_psql_as weft_domain_sales -c "SELECT count(*) FROM events WHERE domain = 'logistics'")" 0 \
     "revoked: sales' role reads no logistics event any more"
 t_done

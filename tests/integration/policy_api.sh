@@ -7,8 +7,7 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 
 cli_domain sales sales
 cli_domain logistics logistics
@@ -23,14 +22,6 @@ cli_bind sa:sales/viewer viewer sales.team
 LOG=$(cli_token logistics admin)
 cli_bind sa:logistics/admin admin logistics
 
-# req TOKEN METHOD PATH [BODY] -> body in $R, status in $S
-req() {
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H 'Content-Type: application/json' --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
 P=/api/v1/namespaces
 
 # ---- the platform team sets the root and a domain's prefix ----

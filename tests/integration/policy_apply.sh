@@ -8,8 +8,7 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+cli_setup
 
 cli_domain sales sales
 PLAT=$(cli_token weft platform)
@@ -17,14 +16,6 @@ cli_bind sa:weft/platform platform-admin ''
 DEV=$(cli_token sales dev)
 cli_bind sa:sales/dev developer sales
 
-# req TOKEN METHOD PATH [BODY] [TYPE] -> body in $R, status in $S
-req() {
-    local out
-    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
-        ${4:+-H "Content-Type: ${5:-application/json}" --data-binary "$4"} "$WEFT_URL$3")
-    S=${out##*$'\n'}
-    R=${out%$'\n'*}
-}
 P=/api/v1/namespaces
 req "$PLAT" PUT "$P/*/policy" '{"requiredLabels": {"owner": "[a-z]+"}}'
 t_is "$S" 200 "root policy: every flow names an owner"

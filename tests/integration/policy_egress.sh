@@ -7,25 +7,9 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
-SRV_PIDS=()
-cleanup() {
-    ex_stop_all
-    local p
-    for p in "${SRV_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    pg_stop
-}
-trap cleanup EXIT
-srv_start() { # VAR: starts a test server, its port in VAR
-    local f="$PG_TMP/srv.$1" i
-    python3 "$WF_SRCDIR/tests/integration/runners_http_server.py" "$f" >/dev/null 2>&1 &
-    SRV_PIDS+=($!)
-    for i in $(seq 1 250); do [ -s "$f" ] && break; sleep 0.02; done
-    printf -v "$1" '%s' "$(cat "$f" 2>/dev/null)"
-}
-srv_start A
-srv_start B
+ex_setup
+ex_http_server A
+ex_http_server B
 [ -n "$A" ] && [ -n "$B" ] || t_bail "test servers did not start"
 SOCK=$PG_TMP/sock
 cat >"$PG_TMP/weft.yaml" <<EOF
@@ -36,17 +20,10 @@ executor:
     - "unix:$SOCK"
 EOF
 ex_domain ops ops
-policy() { # NS DOC: the platform layer of NS
-    pg_psql -v ns="$1" -v doc="$2" >/dev/null <<'SQL'
-INSERT INTO policies (namespace, policy, updated_by) VALUES (:'ns', :'doc'::jsonb, 'test')
-ON CONFLICT (namespace) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now();
-SQL
-}
-policy ops.closed '{"network": "none"}'
-policy ops.narrow "{\"network\": [\"127.0.0.1:$A\"]}"
+ex_policy ops.closed '{"network": "none"}'
+ex_policy ops.narrow "{\"network\": [\"127.0.0.1:$A\"]}"
 ex_start ops --config "$PG_TMP/weft.yaml" || t_bail "executor did not start"
 
-errors() { pg_psql -c "SELECT string_agg(line, ' | ') FROM logs WHERE execution_id = '$1' AND level = 'ERROR'"; }
 # get NS URI: runs one http.Request; sets ST and ERR
 n=0
 get() {
@@ -62,7 +39,7 @@ tasks:
     local e
     e=$(ex_exec "$1" "g$n")
     ST=$(ex_wait "$e" 20)
-    ERR=$(errors "$e")
+    ERR=$(ex_errors "$e")
 }
 
 get ops.open "http://127.0.0.1:$A/json"
@@ -98,17 +75,17 @@ tasks:
 "
 e=$(ex_exec ops.narrow q)
 t_is "$(ex_wait "$e" 20)" FAILED "jdbc to a Unix socket under a network policy is refused"
-t_match "$(errors "$e")" "refused .*policy network of namespace ops.narrow" "by the policy, before connecting"
+t_match "$(ex_errors "$e")" "refused .*policy network of namespace ops.narrow" "by the policy, before connecting"
 
 # A change applies without a restart.
-policy ops '{"network": "none"}'
+ex_policy ops '{"network": "none"}'
 sleep 1.2
 get ops.open "http://127.0.0.1:$A/json"
 t_is "$ST" FAILED "after the platform closes ops, ops.open is refused too (no restart)"
 t_match "$ERR" "policy network of namespace ops( |$)" "naming the parent prefix"
 
 # Sandboxed scripts have no network whatever the policy says.
-policy ops "{\"network\": [\"127.0.0.1:$A\"]}"
+ex_policy ops "{\"network\": [\"127.0.0.1:$A\"]}"
 ex_flow ops.open sh "
 id: sh
 namespace: ops.open

@@ -7,11 +7,9 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain dom-a a
 ex_domain dom-b b
-trap 'ex_stop_all; pg_stop' EXIT
 # The platform's root policy: 10 executions a minute, per domain; A's own
 # prefix is tighter.
 pg_psql -c "INSERT INTO policies (namespace, policy, updated_by) VALUES
@@ -30,25 +28,12 @@ done
 ex_start dom-a --slots 2 || t_bail "executor A"
 ex_start dom-b --slots 2 || t_bail "executor B"
 
-latency() { # execution id -> ms from creation to end
-    pg_psql -c "SELECT (extract(epoch FROM ended_at - created_at) * 1000)::int FROM executions WHERE id = '$1'"
-}
-b_round() { # 5 executions of b.quick one after the other: the worst latency
-    local worst=0 i e l
-    for i in 1 2 3 4 5; do
-        e=$(ex_exec b quick)
-        [ "$(ex_wait "$e" 10)" = SUCCESS ] || { echo 99999; return; }
-        l=$(latency "$e")
-        [ "$l" -gt "$worst" ] && worst=$l
-    done
-    echo "$worst"
-}
-base=$(b_round)
+base=$(ex_worst_latency b quick)
 t_diag "domain B alone: worst latency ${base} ms"
 
 flood_start=$(date +%s%N)
 for i in $(seq 1 60); do ex_exec a quick >/dev/null; done
-flooded=$(b_round)
+flooded=$(ex_worst_latency b quick)
 t_diag "domain A flooded with 60 executions past its quota of 5/min: B's worst latency ${flooded} ms (alone: ${base} ms)"
 t_ok "A floods past its quota: B's executions still finish promptly (${flooded} ms)" test "$flooded" -lt 2000
 sleep 2

@@ -10,21 +10,12 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/executor.sh"
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+ex_setup
 ex_domain sales sales
 ex_domain open open
-trap 'ex_stop_all; pg_stop' EXIT
 
-policy() { # NS LAYER-JSON: the platform layer of NS
-    pg_psql -v ns="$1" -v doc="$2" >/dev/null <<'SQL'
-INSERT INTO policies (namespace, policy, updated_by) VALUES (:'ns', :'doc'::jsonb, 'test')
-ON CONFLICT (namespace) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now();
-SQL
-}
-logs() { pg_psql -c "SELECT string_agg(line, E'\n' ORDER BY id) FROM logs WHERE execution_id = '$1'"; }
 
-policy sales '{"maxMemory": "32MiB", "maxPids": 8, "maxTaskDuration": "PT2S"}'
+ex_policy sales '{"maxMemory": "32MiB", "maxPids": 8, "maxTaskDuration": "PT2S"}'
 for ns in sales.jobs open; do
     ex_flow $ns hog "
 id: hog
@@ -74,29 +65,29 @@ ex_start open --slots 4 || t_bail "executor open"
 # ---- memory ----
 e=$(ex_exec sales.jobs hog)
 t_is "$(ex_wait "$e" 30)" FAILED "a memory hog under a 32MiB policy fails"
-l=$(logs "$e")
+l=$(ex_logs "$e")
 t_match "$l" "memory limit reached" "killed at the memory limit"
 t_match "$l" "policy limits: memory 33554432 \(maxMemory from sales\)" "the limit is the policy's, named with its namespace"
 e=$(ex_exec open hog)
 t_is "$(ex_wait "$e" 30)" SUCCESS "the same task succeeds without a policy (sandbox default)"
-t_match "$(logs "$e")" "allocated 96 MiB" "it really allocated 96 MiB"
+t_match "$(ex_logs "$e")" "allocated 96 MiB" "it really allocated 96 MiB"
 
 # ---- pids ----
 e=$(ex_exec sales.jobs bomb)
 ex_wait "$e" 30 >/dev/null
-n=$(logs "$e" | sed -n 's/^forked \([0-9]*\)$/\1/p')
+n=$(ex_logs "$e" | sed -n 's/^forked \([0-9]*\)$/\1/p')
 t_ok "a fork bomb is stopped at the policy's 8 pids (forked ${n:-?})" test -n "$n" -a "${n:-99}" -lt 8
-t_match "$(logs "$e")" "pids 8 \(maxPids from sales\)" "pids limit named with its namespace"
+t_match "$(ex_logs "$e")" "pids 8 \(maxPids from sales\)" "pids limit named with its namespace"
 e=$(ex_exec open bomb)
 ex_wait "$e" 30 >/dev/null
-t_is "$(logs "$e" | sed -n 's/^forked \([0-9]*\)$/\1/p')" 40 "without a policy the sandbox default (256) lets 40 forks through"
+t_is "$(ex_logs "$e" | sed -n 's/^forked \([0-9]*\)$/\1/p')" 40 "without a policy the sandbox default (256) lets 40 forks through"
 
 # ---- cpu: the quota of the task's cgroup ----
 # The task names its cpu cgroup (so the test can read the quota the sandbox
 # wrote while it runs), then spins for 1.5 s of wall time and reports the
 # share of one core it got: about 10 under a 100m quota, most of a core
 # without one.
-policy open.cpu '{"maxCpu": "100m"}'
+ex_policy open.cpu '{"maxCpu": "100m"}'
 SPIN='tasks:
   - id: spin
     type: io.kestra.plugin.scripts.python.Script
@@ -120,7 +111,7 @@ for ns in open.cpu open; do
 namespace: $ns
 $SPIN"
 done
-share() { logs "$1" | sed -n 's/^cpu share \([0-9]*\)$/\1/p'; }
+share() { ex_logs "$1" | sed -n 's/^cpu share \([0-9]*\)$/\1/p'; }
 e=$(ex_exec open.cpu spin)
 cg=
 for i in $(seq 1 200); do
@@ -135,13 +126,13 @@ case $cg in # cgroup v1: cfs quota per 100 ms period; v2: "QUOTA PERIOD"
 esac
 t_is "$quota" 10000 "the task's cgroup has the policy's cpu quota: 10 ms per 100 ms ($cg)"
 t_is "$(ex_wait "$e" 30)" SUCCESS "a CPU-bound task under a 100m policy runs to the end"
-l=$(logs "$e")
+l=$(ex_logs "$e")
 t_match "$l" "policy limits: cpu 100 \(maxCpu from open\.cpu\)" "the limit line names the cpu quota and its namespace"
 n=$(share "$e")
 t_ok "it got at most a quarter of a core (${n:-?}%)" test -n "$n" -a "${n:-100}" -le 25
 e=$(ex_exec open spin)
 t_is "$(ex_wait "$e" 30)" SUCCESS "the same task without a policy"
-t_fails "has no policy limits line" grep -q "policy limits" <<<"$(logs "$e")"
+t_fails "has no policy limits line" grep -q "policy limits" <<<"$(ex_logs "$e")"
 n=$(share "$e")
 # Twice the cap at least: on a loaded machine (the suite runs in parallel)
 # an unlimited spinner still gets well past the 10% the quota allows.
@@ -150,7 +141,7 @@ t_ok "and gets far more of a core (${n:-?}%)" test -n "$n" -a "${n:-0}" -ge 20
 # ---- duration: min(task timeout, policy) ----
 e=$(ex_exec sales.jobs slow)
 t_is "$(ex_wait "$e" 30)" FAILED "a 30 s task timeout is cut to the policy's 2 s"
-t_match "$(logs "$e")" "timed out after (19|20|21)[0-9][0-9] ms" "timed out at about 2 s"
+t_match "$(ex_logs "$e")" "timed out after (19|20|21)[0-9][0-9] ms" "timed out at about 2 s"
 e=$(ex_exec open slow)
 t_is "$(ex_wait "$e" 30)" SUCCESS "without a policy the task's own timeout applies"
 
@@ -165,11 +156,11 @@ tasks:
 "
 e=$(ex_exec sales.jobs sh)
 t_is "$(ex_wait "$e" 20)" SUCCESS "a shell flow runs while the policy allows it"
-policy sales '{"maxMemory": "32MiB", "maxPids": 8, "maxTaskDuration": "PT2S", "allowedTaskTypes": ["io.kestra.plugin.core.*", "io.kestra.plugin.scripts.python.*"]}'
+ex_policy sales '{"maxMemory": "32MiB", "maxPids": 8, "maxTaskDuration": "PT2S", "allowedTaskTypes": ["io.kestra.plugin.core.*", "io.kestra.plugin.scripts.python.*"]}'
 sleep 1.2 # the executor re-reads a policy at most once a second: no restart
 e=$(ex_exec sales.jobs sh)
 t_is "$(ex_wait "$e" 20)" FAILED "after tightening, the flow applied before fails"
-t_match "$(logs "$e")" "type io.kestra.plugin.scripts.shell.Commands is not allowed by policy allowedTaskTypes of namespace sales" \
+t_match "$(ex_logs "$e")" "type io.kestra.plugin.scripts.shell.Commands is not allowed by policy allowedTaskTypes of namespace sales" \
     "the log names the type, the key and the namespace"
 t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$e'")" 0 "no task of it ran"
 t_is "$(pg_psql -c "SELECT actor || ' ' || action || ' ' || result || ' ' || reason || ' ' || (details->>'from')
@@ -177,7 +168,7 @@ t_is "$(pg_psql -c "SELECT actor || ' ' || action || ' ' || result || ' ' || rea
     "the refusal is audited"
 
 # ---- maxConcurrentTaskRuns ----
-policy sales.conc '{"maxConcurrentTaskRuns": 1}'
+ex_policy sales.conc '{"maxConcurrentTaskRuns": 1}'
 for ns in sales.conc open; do
     ex_flow $ns par "
 id: par
@@ -204,7 +195,7 @@ t_is "$(ex_wait "$e" 30)" SUCCESS "Parallel without the policy"
 t_ok "without the policy they overlap ($(overlaps "$e") pairs)" test "$(overlaps "$e")" -gt 0
 
 # ---- maxExecutionsPerMinute: beyond it, QUEUED; nothing lost ----
-policy sales.rate '{"maxExecutionsPerMinute": 2}'
+ex_policy sales.rate '{"maxExecutionsPerMinute": 2}'
 ex_flow sales.rate quick "
 id: quick
 namespace: sales.rate
@@ -219,9 +210,9 @@ t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE namespace = 'sales.rat
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE namespace = 'sales.rate' AND state = 'QUEUED'")" 3 \
     "the three others wait QUEUED (none refused or failed)"
 q=$(pg_psql -c "SELECT id FROM executions WHERE namespace = 'sales.rate' AND state = 'QUEUED' LIMIT 1")
-t_match "$(logs "$q")" "queued: policy maxExecutionsPerMinute \(2\) of namespace sales.rate reached" \
+t_match "$(ex_logs "$q")" "queued: policy maxExecutionsPerMinute \(2\) of namespace sales.rate reached" \
     "a queued execution says why"
-policy sales.rate '{"maxExecutionsPerMinute": 10}'
+ex_policy sales.rate '{"maxExecutionsPerMinute": 10}'
 for id in "${ids[@]}"; do st=$(ex_wait "$id" 10); done
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE namespace = 'sales.rate' AND state = 'SUCCESS'")" 5 \
     "raising the quota releases them without a restart"

@@ -9,29 +9,17 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
-cli_need_gateway
-"$WEFTD" executor --help >/dev/null 2>&1 || { echo "1..0 # SKIP no executor in this build"; exit 0; }
-cli_start || t_bail "cannot start PostgreSQL and the gateway"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+cli_need_executor
+cli_setup
 
 cli_domain logistics logistics
-export WEFT_TOKEN=$(cli_token weft admin)
-cli_bind sa:weft/admin platform-admin ''
+cli_admin
 cli_executor logistics
 
 PW='input-Tr0ub4dor&3-staple'
-sha() { printf %s "$1" | sha256sum | cut -c1-64; }
 A=(-H "Authorization: Bearer $WEFT_TOKEN")
 J=(-H 'Content-Type: application/json')
-apply() {
-    curl -sf "${A[@]}" -H 'Content-Type: application/x-yaml' --data-binary "$1" \
-        "$WEFT_URL/api/v1/flows" >/dev/null
-}
-# start FLOW JSON -> whole answer in $R, id in $EID, final state in $ST
-start() {
-    R=$(curl -s "${A[@]}" "${J[@]}" --data "$2" "$WEFT_URL/api/v1/executions/logistics.app/$1?wait=60")
-    EID=$(jq -r .id <<<"$R")
-    ST=$(jq -r .state.current <<<"$R")
-}
 # wait_end ID -> final state in $ST
 wait_end() {
     for _ in $(seq 1 300); do
@@ -40,8 +28,6 @@ wait_end() {
         sleep 0.2
     done
 }
-out() { pg_psql -c "SELECT outputs #>> '{vars,$2}' FROM task_runs WHERE execution_id = '$1' AND task_id = 'sh'"; }
-logs() { pg_psql -c "SELECT line FROM logs WHERE execution_id = '$1' ORDER BY id"; }
 
 flow() {
     cat <<EOF
@@ -65,13 +51,13 @@ tasks:
       - $2
 EOF
 }
-apply "$(flow deploy true)" || t_bail "cannot apply the flow"
-apply "$(flow flaky "exit 3")" || t_bail "cannot apply the flow"
+req_apply "$WEFT_TOKEN" "$(flow deploy true)" || t_bail "cannot apply the flow"
+req_apply "$WEFT_TOKEN" "$(flow flaky "exit 3")" || t_bail "cannot apply the flow"
 
 # ---- the path: sealed at the gateway, opened by the executor ----
-start deploy "{\"pw\": \"$PW\", \"who\": \"ops\"}"
+cli_exec_wait logistics.app deploy "{\"pw\": \"$PW\", \"who\": \"ops\"}"
 t_is "$ST" SUCCESS "an execution with a SECRET input succeeds"
-t_is "$(out "$EID" pwsha)" "$(sha "$PW")" "the task received the value intact"
+t_is "$(ex_var "$EID" pwsha)" "$(sha256_hex "$PW")" "the task received the value intact"
 t_is "$(jq -r .inputs.pw <<<"$R"):$(jq -r .inputs.who <<<"$R")" "****:ops" \
     "the ?wait answer masks the SECRET input, not the others"
 t_fails "the answer never holds the value" grep -qF "$PW" <<<"$R"
@@ -80,11 +66,11 @@ t_is "$(jq -r .inputs.pw <<<"$D")" "****" "GET execution masks it"
 t_fails "GET execution never holds the value" grep -qF "$PW" <<<"$D"
 cli_run o weft execution get "$EID" -o json
 t_fails "nor weft execution get -o json" grep -qF "$PW" <<<"$o"
-L=$(logs "$EID")
+L=$(ex_logs "$EID")
 t_match "$L" "pw=\*\*\*\* who=ops" "the log line shows **** in place of the value"
 t_fails "the value is in no log line" grep -qF "$PW" <<<"$L"
 t_fails "nor its base64 form" grep -qF "$(printf %s "$PW" | base64)" <<<"$L"
-t_is "$(out "$EID" leak)" "****" "a task output carrying it is redacted"
+t_is "$(ex_var "$EID" leak)" "****" "a task output carrying it is redacted"
 
 # ---- attack: the row as the gateway's database role sees it ----
 t_is "$(pg_psql -c "SELECT jsonb_typeof(inputs->'pw') || ' ' || (inputs->'pw' ? 'weft:sealed') FROM executions WHERE id = '$EID'")" \
@@ -97,13 +83,13 @@ t_fails "nor any audit row" grep -qF "$PW" <<<"$(pg_psql -c "SELECT audit_log::t
 t_fails "nor any task run row" grep -qF "$PW" <<<"$(pg_psql -c "SELECT task_runs::text FROM task_runs")"
 
 # ---- a restart keeps the sealed value (bound to the first execution) ----
-start flaky "{\"pw\": \"$PW\"}"
+cli_exec_wait logistics.app flaky "{\"pw\": \"$PW\"}"
 t_is "$ST" FAILED "a failing execution with a SECRET input"
 FIRST=$EID
 R=$(curl -s -X POST "${A[@]}" "$WEFT_URL/api/v1/executions/$FIRST/restart")
 RE=$(jq -r .id <<<"$R")
 wait_end "$RE"
-t_is "$(out "$RE" pwsha)" "$(sha "$PW")" "the restarted execution opens the same value"
+t_is "$(ex_var "$RE" pwsha)" "$(sha256_hex "$PW")" "the restarted execution opens the same value"
 t_is "$(pg_psql -c "SELECT inputs = (SELECT inputs FROM executions WHERE id = '$FIRST') FROM executions WHERE id = '$RE'")" \
     t "without the gateway ever unsealing it"
 
@@ -116,10 +102,10 @@ pg_psql -c "INSERT INTO executions (id, namespace, flow_id, flow_revision, domai
     trigger, started_by FROM executions WHERE id = '$EID'" >/dev/null
 pg_psql -c "SELECT pg_notify('weft_domain_logistics', '$MOVED')" >/dev/null
 wait_end "$MOVED"
-t_is "$(out "$MOVED" pwsha)" "$(sha "")" "a copied ciphertext opens to nothing in another execution"
-t_match "$(logs "$MOVED")" "input pw does not open with this domain's key" \
+t_is "$(ex_var "$MOVED" pwsha)" "$(sha256_hex "")" "a copied ciphertext opens to nothing in another execution"
+t_match "$(ex_logs "$MOVED")" "input pw does not open with this domain's key" \
     "and the execution's log says so"
-t_fails "the value is in none of its log lines" grep -qF "$PW" <<<"$(logs "$MOVED")"
+t_fails "the value is in none of its log lines" grep -qF "$PW" <<<"$(ex_logs "$MOVED")"
 
 # ---- bad input, and a domain without a key ----
 R=$(curl -s -o /dev/null -w '%{http_code}' "${A[@]}" "${J[@]}" --data '{"pw": {"weft:sealed": "AAAA"}}' \
@@ -127,7 +113,7 @@ R=$(curl -s -o /dev/null -w '%{http_code}' "${A[@]}" "${J[@]}" --data '{"pw": {"
 t_is "$R" 422 "a forged envelope as a SECRET input: 422"
 pg_psql -c "INSERT INTO domains (name) VALUES ('keyless')" >/dev/null
 pg_psql -c "INSERT INTO namespaces (prefix, domain) VALUES ('keyless', 'keyless')" >/dev/null
-apply "$(flow deploy true | sed 's/^namespace: logistics.app/namespace: keyless/')" ||
+req_apply "$WEFT_TOKEN" "$(flow deploy true | sed 's/^namespace: logistics.app/namespace: keyless/')" ||
     t_bail "cannot apply the keyless flow"
 N=$(pg_psql -c "SELECT count(*) FROM executions")
 R=$(curl -s -w '\n%{http_code}' "${A[@]}" "${J[@]}" --data "{\"pw\": \"$PW\"}" \

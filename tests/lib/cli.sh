@@ -11,6 +11,17 @@
 #   with_token T ARGS...   runs it with WEFT_TOKEN=T (never in an argv)
 #   cli_run VAR CMD...     runs CMD, stores stdout in VAR, stderr in
 #                          ${VAR}_ERR and the exit code in ${VAR}_RC
+#   cli_setup [GW ARGS]    cli_need_gateway + cli_start, bailing out on failure
+#   cli_need_executor      skips the test when this build has no executor
+#   cli_admin              WEFT_TOKEN: sa:weft/admin, a platform-admin
+#   req TOKEN METHOD PATH [BODY [TYPE]]   one API call: status in S, body in R
+#   req_apply TOKEN YAML   a flow applied through the API
+#   req_run_wait TOKEN NS FLOW [SECONDS]  an execution started and waited for:
+#                          id in EID, final state in RST
+#   cli_exec_wait NS FLOW [JSON]  started with ?wait as WEFT_TOKEN: the answer
+#                          in R, id in EID, final state in ST
+#   sha256_hex STRING      its SHA-256 in hex
+#   cli_settle             waits for the executors' next poll round
 WEFTD=${WEFTD:-$WF_BUILDDIR/weftd}
 WEFT=${WEFT:-$WF_BUILDDIR/weft}
 
@@ -28,6 +39,15 @@ with_token() {
 cli_need_gateway() {
     if ! "$WEFTD" gateway --help >/dev/null 2>&1; then
         echo "1..0 # SKIP weftd has no gateway subcommand in this build"
+        exit 0
+    fi
+}
+
+# cli_need_executor: like cli_need_gateway, for `weftd executor`.
+cli_need_executor() {
+    cli_need_gateway
+    if ! "$WEFTD" executor --help >/dev/null 2>&1; then
+        echo "1..0 # SKIP no executor in this build"
         exit 0
     fi
 }
@@ -69,21 +89,21 @@ _cli_cleanup() {
     pg_stop
 }
 
-cli_token() {
-    local ns=$1 name=$2 token hash
-    token=weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
-    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
-    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
-                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
-    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
-                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
-                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
-    printf '%s' "$token"
+# cli_setup [GW ARGS]: the gateway this test talks to, or a skip / bail out.
+cli_setup() {
+    cli_need_gateway
+    cli_start "$@" || t_bail "cannot start PostgreSQL and the gateway"
 }
 
-cli_bind() {
-    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
-                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
+# cli_token / cli_bind: pg.sh's pg_sa_token and pg_bind.
+cli_token() { pg_sa_token "$@"; }
+cli_bind() { pg_bind "$@"; }
+
+# cli_admin: the test's default identity, exported as WEFT_TOKEN.
+cli_admin() {
+    WEFT_TOKEN=$(cli_token weft admin)
+    export WEFT_TOKEN
+    cli_bind sa:weft/admin platform-admin ''
 }
 
 cli_domain() {
@@ -133,3 +153,50 @@ jx() {
 const v = eval(process.argv[2]);
 console.log(v === undefined || v === null ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v));' "$1" "$2"
 }
+
+# req TOKEN METHOD PATH [BODY [TYPE]]: one request to the gateway as TOKEN's
+# holder, BODY sent as TYPE (default JSON); status in S, body in R.
+req() {
+    local out
+    out=$(curl -s -w '\n%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
+        ${4:+-H "Content-Type: ${5:-application/json}" --data-binary "$4"} "$WEFT_URL$3")
+    S=${out##*$'\n'}
+    R=${out%$'\n'*}
+}
+
+# req_apply TOKEN YAML: applies a flow; returns 1 (with a TAP diagnostic
+# naming the status) when the gateway refuses it.
+req_apply() {
+    req "$1" POST /api/v1/flows "$2" application/x-yaml
+    [ "$S" = 200 ] || [ "$S" = 201 ] || { t_diag "apply: $S $R"; return 1; }
+}
+
+# req_run_wait TOKEN NS FLOW [SECONDS]: starts an execution and polls the
+# database until it ends (at most SECONDS, default 15): its id in EID, its
+# last seen state in RST.
+req_run_wait() {
+    req "$1" POST "/api/v1/executions/$2/$3" '{}'
+    EID=$(jq -r .id <<<"$R")
+    local i
+    RST=
+    for i in $(seq 1 $((${4:-15} * 20))); do
+        RST=$(pg_psql -c "SELECT state FROM executions WHERE id = '$EID'")
+        case $RST in SUCCESS|WARNING|FAILED|KILLED|CANCELLED) break ;; esac
+        sleep 0.05
+    done
+}
+
+# cli_exec_wait NS FLOW [JSON]: starts an execution as WEFT_TOKEN with ?wait
+# (60 s): the whole answer in R, its id in EID, its state in ST.
+cli_exec_wait() {
+    R=$(curl -s -X POST -H "Authorization: Bearer $WEFT_TOKEN" -H 'Content-Type: application/json' \
+        --data "${3:-{\}}" "$WEFT_URL/api/v1/executions/$1/$2?wait=60")
+    EID=$(jq -r .id <<<"$R")
+    ST=$(jq -r .state.current <<<"$R")
+}
+
+sha256_hex() { printf %s "$1" | sha256sum | cut -c1-64; }
+
+# cli_settle: lets the executors see at least one more poll round (they tick
+# every second) before the test looks at what they did.
+cli_settle() { sleep 2.2; }

@@ -4,6 +4,10 @@
 #   gw_stop [SIGNAL]     stops it (default TERM) and sets GW_RC to its exit code
 #   http METHOD PATH [CURL ARGS...]  sets STATUS, CTYPE, BODY
 #   jget JSON .a.b.0     prints one member of a JSON document
+#   gw_setup [ARGS...]   pg_setup + gw_start, bailing out on failure
+#   gw_admin             sa:weft/admin as platform-admin: ADMIN (its token),
+#                        and the curl arguments AU (its bearer), J and Y
+#                        (JSON and YAML bodies)
 _gw_files=()
 # Sanitizer builds: h2o's per-thread caches look leaked when a loop thread
 # ends (see lsan.supp); everything else still counts.
@@ -42,6 +46,13 @@ gw_stop() {
     GW_PID=
 }
 
+# gw_setup [ARGS...]: a private cluster with the schema and a gateway on it
+# (ARGS go to weftd gateway); needs tap.sh and pg.sh.
+gw_setup() {
+    pg_setup
+    gw_start "$@" || t_bail "gateway did not start"
+}
+
 _gw_cleanup() {
     [ -n "${GW_PID:-}" ] && kill -KILL "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
     GW_PID=
@@ -68,22 +79,18 @@ for (const k of process.argv[2].split(".").slice(1)) d = (d === null || d === un
 console.log(d === undefined || d === null ? "null" : typeof d === "object" ? JSON.stringify(d) : String(d));' "$1" "$2"
 }
 
-# gw_mint_token NS NAME: creates service account sa:NS/NAME directly in the
-# database (as `weftd up` does for its bootstrap admin) with a fresh token,
-# and prints the token. Requires pg.sh's pg_psql.
-gw_mint_token() {
-    local ns=$1 name=$2 token hash
-    token=$(node -e 'const c=require("crypto");process.stdout.write("weft_sa_"+c.randomBytes(32).toString("base64url"))')
-    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
-    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
-                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
-    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
-                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
-                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
-    printf '%s' "$token"
-}
-# gw_bind SUBJECT ROLE NAMESPACE: a role binding written directly.
-gw_bind() {
-    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
-                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
+# gw_mint_token NS NAME / gw_bind SUBJECT ROLE NAMESPACE: pg.sh's
+# pg_sa_token and pg_bind (a token and a role binding written directly).
+gw_mint_token() { pg_sa_token "$@"; }
+gw_bind() { pg_bind "$@"; }
+
+# gw_admin: a platform-admin service account and the curl arguments that
+# most requests need: AU authenticates as it, J and Y declare a JSON or a YAML
+# body.
+gw_admin() {
+    ADMIN=$(gw_mint_token weft admin)
+    gw_bind sa:weft/admin platform-admin ''
+    AU=(-H "Authorization: Bearer $ADMIN")
+    J=(-H 'Content-Type: application/json')
+    Y=(-H 'Content-Type: application/x-yaml')
 }

@@ -5,6 +5,11 @@
 #   pg_start            starts it; exports WEFT_DATABASE_URL and PG_TMP
 #   pg_psql SQL...      runs SQL as the cluster superuser (-XAtq output)
 #   pg_stop             stops and removes it (also done on EXIT)
+#   pg_setup            pg_start + `weftd migrate`, bailing out on failure
+#   pg_q SQL            one statement, its result
+#   pg_psql_as ROLE ARGS  psql as another database role
+#   pg_sa_token NS NAME  service account sa:NS/NAME with a fresh token (printed)
+#   pg_bind SUBJ ROLE NS  a role binding
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 _pg_port=$((56000 + RANDOM % 4000))
 
@@ -80,4 +85,43 @@ pg_stop() {
     fi
     [ -n "${PG_TMP:-}" ] && rm -rf "$PG_TMP"
     PG_TMP=
+}
+
+# pg_setup: pg_start and the schema (`weftd migrate`); bails out of the test
+# (tap.sh) when either fails.
+pg_setup() {
+    pg_start || t_bail "cannot start PostgreSQL"
+    "$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+}
+
+# pg_q SQL: one statement's result (-XAtq), for assertions.
+pg_q() { pg_psql -c "$1"; }
+
+# pg_psql_as ROLE ARGS...: psql as another database role of the cluster (a
+# domain's role, to attack the database the way that domain's executor could).
+pg_psql_as() {
+    local role=$1
+    shift
+    psql -XAtq -v ON_ERROR_STOP=1 "${WEFT_DATABASE_URL/user=weft/user=$role}" "$@"
+}
+
+# pg_sa_token NS NAME: creates service account sa:NS/NAME directly in the
+# database (as `weftd up` does for its bootstrap admin) with a fresh token,
+# and prints the token. Needs the schema (pg_setup).
+pg_sa_token() {
+    local ns=$1 name=$2 token hash
+    token=weft_sa_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
+    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+    pg_psql -c "INSERT INTO service_accounts (namespace, name, created_by) VALUES ('$ns', '$name', 'test')
+                ON CONFLICT (namespace, name) DO NOTHING" >/dev/null
+    pg_psql -c "INSERT INTO sa_tokens (account_id, token_hash, created_by)
+                SELECT id, decode('$hash', 'hex'), 'test' FROM service_accounts
+                WHERE namespace = '$ns' AND name = '$name'" >/dev/null
+    printf '%s' "$token"
+}
+
+# pg_bind SUBJECT ROLE NAMESPACE: a role binding written directly.
+pg_bind() {
+    pg_psql -c "INSERT INTO role_bindings (subject, role, namespace, created_by)
+                VALUES ('$1', '$2', '$3', 'test') ON CONFLICT DO NOTHING" >/dev/null
 }

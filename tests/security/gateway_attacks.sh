@@ -11,8 +11,7 @@
 . "$WF_SRCDIR/tests/lib/node.sh"
 node_setup || t_bail "npm package jose is missing (scripts/deps.sh --test)"
 
-pg_start || t_bail "cannot start PostgreSQL"
-"$WF_BUILDDIR/weftd" migrate >/dev/null 2>&1 || t_bail "migrate failed"
+pg_setup
 node "$NODE_LIB/oidc_peer.mjs" "$PG_TMP/peer.port" 2>"$PG_TMP/peer.err" &
 peer=$!
 for _ in $(seq 1 100); do [ -s "$PG_TMP/peer.port" ] && break; sleep 0.1; done
