@@ -461,8 +461,11 @@ static void hop_done(http_job_t *j, CURLcode res)
         char herr[600];
         int rc = next ? hop_start(j, next, herr, sizeof(herr)) : -1;
         if (rc != 0) {
-            snprintf(err, sizeof(err), "redirect from %s:%d to %s: %s", old_host, old_port,
-                     next ? next : "?", next ? herr : "out of memory");
+            /* A long Location can fill the message: it then ends in "..." */
+            int n = snprintf(err, sizeof(err), "redirect from %s:%d to %s: %s", old_host,
+                             old_port, next ? next : "?", next ? herr : "out of memory");
+            if (n < 0 || (size_t)n >= sizeof(err))
+                memcpy(err + sizeof(err) - 4, "...", 4);
             free(next);
             job_report(j, WF_ST_FAILED, NULL, err);
             return;

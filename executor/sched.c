@@ -73,13 +73,7 @@ static void iso_of(time_t t, char *buf, size_t len)
 static time_t load_last(wf_executor_t *ex, xsched_entry_t *e)
 {
     const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, ex->domain};
-    PGresult *r = wf_xdb_query(
-        ex,
-        "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, last_fired) "
-        "VALUES ($1, $2, $3, $4, date_trunc('second', now())) "
-        "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET updated_at = now() "
-        "RETURNING extract(epoch FROM last_fired)::bigint",
-        4, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SCHED_CURSOR, 4, p); /* part of reload() */
     time_t t = time(NULL);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         t = (time_t)atoll(PQgetvalue(r, 0, 0));
@@ -87,11 +81,11 @@ static time_t load_last(wf_executor_t *ex, xsched_entry_t *e)
     return t;
 }
 
+/* Waits, at most once per RELOAD_MS (or a second, at an execution's end):
+ * the schedules are rebuilt from the rows before any is evaluated. */
 static void reload(wf_executor_t *ex, struct wf_xsched *s)
 {
-    PGresult *r = wf_xdb_query(ex, "SELECT namespace, id, source FROM flows "
-                                   "WHERE NOT deleted AND NOT disabled AND domain = $1",
-                               1, (const char *const[]){ex->domain});
+    PGresult *r = wf_xdb_run(ex, WF_XQ_DOMAIN_FLOWS, 1, (const char *const[]){ex->domain});
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return;
@@ -141,7 +135,8 @@ static void reload(wf_executor_t *ex, struct wf_xsched *s)
 }
 
 /* Claims `tick` for the trigger and creates its execution, in one
- * transaction. Returns 1 fired, 0 another replica had it, -1 error. */
+ * transaction. Returns 1 fired, 0 another replica had it, -1 error. The
+ * transaction must see its own claim: every statement of it waits. */
 static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
 {
     char stick[40], snext[40], sprev[40];
@@ -149,15 +144,9 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
     time_t nx = wf_xcron_next(&e->cron, tick, e->tz);
     iso_of(nx > 0 ? nx : tick, snext, sizeof(snext));
     iso_of(e->last, sprev, sizeof(sprev));
-    PQclear(wf_xdb_query(ex, "BEGIN", 0, NULL));
+    PQclear(wf_xdb_run(ex, WF_XQ_BEGIN, 0, NULL));
     const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, stick, snext};
-    PGresult *r = wf_xdb_query(ex,
-                               "UPDATE trigger_state SET last_fired = $4::timestamptz, "
-                               "next_fire = $5::timestamptz, updated_at = now() "
-                               "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
-                               "AND (last_fired IS NULL OR last_fired < $4::timestamptz) "
-                               "RETURNING 1",
-                               5, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SCHED_TICK, 5, p);
     int won = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     int err = PQresultStatus(r) != PGRES_TUPLES_OK;
     PQclear(r);
@@ -179,7 +168,7 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
             wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
                     e->flow->id, e->trig->id, stick, id);
     }
-    PQclear(wf_xdb_query(ex, rc < 0 || err ? "ROLLBACK" : "COMMIT", 0, NULL));
+    PQclear(wf_xdb_run(ex, rc < 0 || err ? WF_XQ_ROLLBACK : WF_XQ_COMMIT, 0, NULL));
     return err ? -1 : rc;
 }
 

@@ -146,12 +146,9 @@ char *wf_xsecrets_lookup(void *ud, const char *name)
     if (cached != NULL)
         return cached;
     const char *p[] = {name, x->namespace_};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT namespace, version, sealed FROM secrets WHERE key = $1 "
-                               "AND ($2 = namespace OR left($2, length(namespace) + 1) = "
-                               "namespace || '.') "
-                               "ORDER BY length(namespace) DESC LIMIT 1",
-                               2, p);
+    /* Waits: the render that called secret() needs the value now; the
+     * cache above answers the same name again within the attempt. */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SECRET, 2, p);
     char *value = NULL;
     /* One line per lookup, naming the task run it is made for (never the
      * value): who read which secret, when, is on record. */
