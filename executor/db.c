@@ -55,19 +55,19 @@ typedef struct xstmt {
 #define STR(x) STR_(x)
 
 static const xstmt_t stmts[Q__COUNT] = {
-    /* ---- transactions ---- */
+    /* ---- transactions of several statements (mesh.c, policy.c, sched.c, db.c) ---- */
+    /* Opens one. */
     [WF_XQ_BEGIN] = {"x_begin", "BEGIN"},
+    /* Keeps what it did. */
     [WF_XQ_COMMIT] = {"x_commit", "COMMIT"},
+    /* Undoes what it did (also after an error). */
     [WF_XQ_ROLLBACK] = {"x_rollback", "ROLLBACK"},
 
-    /* ---- shared ---- */
+    /* ---- flowcache.c ---- */
     /* The domain's enabled flows with their source, for the trigger tables. */
     [WF_XQ_DOMAIN_FLOWS] = {"x_domain_flows",
                             "SELECT namespace, id, source FROM flows "
                             "WHERE NOT deleted AND NOT disabled AND domain = $1"},
-    /* One audit entry (actor, action, namespace, target, result, reason, details);
-     * the executor's only hold on the log (migration 0004). */
-    [Q_AUDIT] = {"x_audit", "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)"},
 
     /* ---- mesh.c: event-driven Flow triggers ---- */
     /* Producers announce every new event on this channel (payload: their domain). */
@@ -90,8 +90,7 @@ static const xstmt_t stmts[Q__COUNT] = {
                               "AND (weft_ns_covers(g.namespace, $1) OR "
                               "weft_ns_covers($1, g.namespace)) "
                               "AND weft_ns_covers(g.to_namespace, $2))"},
-    /* A FAILED execution of the consumer with the reason in its log (inputs
-     * of a trigger that cannot be rendered). */
+    /* A FAILED execution of the consumer, the reason (trigger inputs) in its log. */
     [WF_XQ_TRIGGER_FAILED] = {"x_trigger_failed",
                               "WITH e AS (INSERT INTO executions (id, namespace, flow_id, "
                               "flow_revision, domain, state, state_history, inputs, labels, "
@@ -220,6 +219,8 @@ static const xstmt_t stmts[Q__COUNT] = {
                          "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
 
     /* ---- db.c ---- */
+    /* One audit entry: the executor's only hold on the log (migration 0004). */
+    [Q_AUDIT] = {"x_audit", "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)"},
     /* This replica's row in executors. */
     [Q_REGISTER] = {"x_register",
                     "INSERT INTO executors (id, domain, hostname, pid, slots) "
@@ -308,12 +309,9 @@ static const xstmt_t stmts[Q__COUNT] = {
     /* The execution passed the gate: counted by the next replica to take the lock. */
     [Q_SET_RUNNING] = {"x_set_running",
                        "UPDATE executions SET state = 'RUNNING' WHERE id = $1 AND claimed_by = $2"},
-    /* Log lines and heartbeats need not wait for the WAL flush; state
-     * transitions commit in the same session, so their order is kept. */
+    /* Logs and heartbeats skip the WAL flush wait; one session keeps the order. */
     [Q_NO_SYNC_COMMIT] = {"x_no_sync_commit", "SET synchronous_commit = off"},
-    /* Its statements are short and many: compiling one (JIT, when the
-     * planner's estimate is high, e.g. with a backlog) costs more than
-     * running it. */
+    /* Short, many statements: compiling one (JIT) costs more than running it. */
     [Q_NO_JIT] = {"x_no_jit", "SET jit = off"},
 
     /* ---- set-up, on the connection given (not prepared) ---- */
@@ -345,25 +343,34 @@ static const char *one_line(const char *text, char *buf, size_t len)
 static void log_failure(int q, PGresult *r)
 {
     char msg[512];
-    wf_error("database: %s: %s", stmts[q].name, one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+    wf_error("database: %s: %s", stmts[q].name,
+             one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
 }
 
-PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params,
-                            const int *lens, const int *formats, int result_format)
+/* Runs row `q` of the table (a shared or a db.c statement) once what was
+ * queued has been answered. */
+static PGresult *run(wf_executor_t *ex, int q, int n, const char *const *params, const int *lens,
+                     const int *formats, int result_format)
 {
     wf_xdbq_wait(ex);
     return PQexecPrepared(ex->db, stmts[q].name, n, params, lens, formats, result_format);
 }
 
+PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params,
+                            const int *lens, const int *formats, int result_format)
+{
+    return run(ex, q, n, params, lens, formats, result_format);
+}
+
 PGresult *wf_xdb_run(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params)
 {
-    return wf_xdb_run_binary(ex, q, n, params, NULL, NULL, 0);
+    return run(ex, q, n, params, NULL, NULL, 0);
 }
 
 /* Runs one of db.c's statements and logs a failure. */
 static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
 {
-    PGresult *r = wf_xdb_run(ex, (wf_xq_t)q, n, params);
+    PGresult *r = run(ex, q, n, params, NULL, NULL, 0);
     if (!run_ok(r))
         log_failure(q, r);
     return r;
@@ -777,7 +784,7 @@ void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const c
     snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
     char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
     const char *p[] = {actor, action, ns, target, result, reason, d};
-    PGresult *r = wf_xdb_run(ex, (wf_xq_t)Q_AUDIT, 7, p);
+    PGresult *r = run(ex, Q_AUDIT, 7, p, NULL, NULL, 0);
     if (!run_ok(r)) {
         char msg[512];
         wf_warn("database: %s: %s", stmts[Q_AUDIT].name,
@@ -788,18 +795,26 @@ void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const c
     json_decref(details);
 }
 
-PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
+/* wf_xdb_run_create for any row of the table. */
+static PGresult *run_create(wf_executor_t *ex, int q, const char *id, const char *ns,
                             const char *flow_id, json_t *inputs, json_t *labels,
                             json_t *trigger, const char *started_by, const char *parent_id)
 {
     char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
     const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
                        parent_id};
-    PGresult *r = wf_xdb_run(ex, q, 8, p);
+    PGresult *r = run(ex, q, 8, p, NULL, NULL, 0);
     free(in);
     free(lb);
     free(tg);
     return r;
+}
+
+PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
+                            const char *flow_id, json_t *inputs, json_t *labels,
+                            json_t *trigger, const char *started_by, const char *parent_id)
+{
+    return run_create(ex, q, id, ns, flow_id, inputs, labels, trigger, started_by, parent_id);
 }
 
 /* The changed task runs as the JSON array weft_save_execution reads. */
@@ -990,8 +1005,8 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
     wf_random_id(id, sizeof(id));
     /* Waits: callers need the new id, and schedules and mesh triggers
      * create it inside the transaction that moves their cursor. */
-    PGresult *r = wf_xdb_run_create(ex, (wf_xq_t)Q_CREATE_EXEC, id, ns, flow_id, inputs, labels,
-                                    trigger, started_by, parent_id);
+    PGresult *r = run_create(ex, Q_CREATE_EXEC, id, ns, flow_id, inputs, labels, trigger,
+                             started_by, parent_id);
     int ok = run_ok(r) && PQntuples(r) == 1;
     if (!run_ok(r))
         log_failure(Q_CREATE_EXEC, r);
@@ -1003,7 +1018,7 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
     char chan[96];
     snprintf(chan, sizeof(chan), "weft_domain_%s", ex->domain);
     const char *pn[] = {chan, id};
-    PQclear(wf_xdb_run(ex, (wf_xq_t)Q_NOTIFY, 2, pn));
+    PQclear(run(ex, Q_NOTIFY, 2, pn, NULL, NULL, 0));
     return 0;
 }
 
@@ -1031,7 +1046,7 @@ int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)
     if (xq_ok(ex, WF_XQ_BEGIN, 0, NULL) != 0)
         return -1;
     const char *pl[] = {x->namespace_, x->flow_id};
-    PGresult *r = wf_xdb_run(ex, (wf_xq_t)Q_FLOW_LOCK, 2, pl);
+    PGresult *r = run(ex, Q_FLOW_LOCK, 2, pl, NULL, NULL, 0);
     int ok = run_ok(r);
     PQclear(r);
     int res = -1;
@@ -1044,7 +1059,7 @@ int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)
     PQclear(r);
     if (res == 1) {
         const char *pu[] = {x->id, ex->id};
-        r = wf_xdb_run(ex, (wf_xq_t)Q_SET_RUNNING, 2, pu);
+        r = run(ex, Q_SET_RUNNING, 2, pu, NULL, NULL, 0);
         if (!run_ok(r))
             res = -1;
         PQclear(r);

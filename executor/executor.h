@@ -196,7 +196,7 @@ typedef enum {
     WF_XQ_BEGIN,            /* transaction control */
     WF_XQ_COMMIT,
     WF_XQ_ROLLBACK,
-    WF_XQ_DOMAIN_FLOWS,     /* the domain's enabled flows (sched.c, mesh.c) */
+    WF_XQ_DOMAIN_FLOWS,     /* flowcache.c */
     WF_XQ_LISTEN_EVENTS,    /* mesh.c */
     WF_XQ_NAMESPACES,
     WF_XQ_EVENT_CURSOR,
@@ -285,6 +285,10 @@ wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, 
 void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow);
 /* Frees every cached flow (at exit, when no execution is left). */
 void wf_xflowcache_dispose(wf_executor_t *ex);
+/* The domain's enabled flows, parsed (those that do not parse are left
+ * out): a malloc'd array of `*n` flows the caller owns, or NULL when the
+ * database cannot be read. Waits (callers say why). */
+wf_flow_t **wf_xflowcache_domain_flows(wf_executor_t *ex, size_t *n);
 
 /* walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes. */

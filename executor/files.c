@@ -25,6 +25,7 @@
 
 #include "executor/files.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define MAX_FILES 1000
 #define MAX_DEPTH 8
@@ -55,17 +56,14 @@ static int entries_add(entries_t *e, const char *rel, bool link, bool reg)
         return -1;
     }
     if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 32;
-        entry_t *v = realloc(e->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        e->v = v;
-        e->cap = cap;
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = wf_xreallocarray(e->v, e->cap, sizeof(*e->v));
     }
-    e->v[e->n].rel = strdup(rel);
+    e->v[e->n].rel = wf_xstrdup(rel);
     e->v[e->n].link = link;
     e->v[e->n].reg = reg;
-    return e->v[e->n++].rel ? 0 : -1;
+    e->n++;
+    return 0;
 }
 
 /* Lists everything below the directory `dfd` (not following links). */

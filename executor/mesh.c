@@ -14,6 +14,7 @@
 #include "flow/expr/expr.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define RELOAD_MS 2000                         /* flows and namespaces are re-read this often */
 #define TICK_MIN_MS 100                        /* at most one round this often */
@@ -58,7 +59,7 @@ struct wf_xmesh *wf_xmesh_create(wf_executor_t *ex)
      * domain); the executor's notification handler then ticks the mesh.
      * Start-up: waits before the loop runs. */
     PQclear(wf_xdb_run(ex, WF_XQ_LISTEN_EVENTS, 0, NULL));
-    return calloc(1, sizeof(struct wf_xmesh));
+    return wf_xcalloc(1, sizeof(struct wf_xmesh));
 }
 
 static void clear(struct wf_xmesh *m)
@@ -131,10 +132,10 @@ static void load_namespaces(wf_executor_t *ex, struct wf_xmesh *m)
     PGresult *r = wf_xdb_run(ex, WF_XQ_NAMESPACES, 0, NULL); /* part of reload() */
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         int n = PQntuples(r);
-        m->ns = calloc((size_t)n + 1, sizeof(*m->ns));
-        for (int i = 0; i < n && m->ns; i++) {
-            m->ns[i].prefix = strdup(PQgetvalue(r, i, 0));
-            m->ns[i].domain = strdup(PQgetvalue(r, i, 1));
+        m->ns = wf_xcalloc((size_t)n + 1, sizeof(*m->ns));
+        for (int i = 0; i < n; i++) {
+            m->ns[i].prefix = wf_xstrdup(PQgetvalue(r, i, 0));
+            m->ns[i].domain = wf_xstrdup(PQgetvalue(r, i, 1));
             m->n_ns++;
         }
     }
@@ -153,32 +154,20 @@ static void ensure_cursor(wf_executor_t *ex, const mtrig_t *mt)
  * rows before any trigger is worked. */
 static void reload(wf_executor_t *ex, struct wf_xmesh *m)
 {
-    PGresult *r = wf_xdb_run(ex, WF_XQ_DOMAIN_FLOWS, 1, (const char *const[]){ex->domain});
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
+    size_t n;
+    wf_flow_t **flows = wf_xflowcache_domain_flows(ex, &n);
+    if (flows == NULL)
         return;
-    }
     clear(m);
     load_namespaces(ex, m);
-    int n = PQntuples(r);
-    m->flows = calloc((size_t)n + 1, sizeof(*m->flows));
-    for (int i = 0; i < n && m->flows; i++) {
-        wf_diags_t d;
-        const char *src = PQgetvalue(r, i, 2);
-        wf_flow_t *f = wf_flow_parse(src, strlen(src), PQgetvalue(r, i, 1), &d);
-        wf_diags_dispose(&d);
-        if (f == NULL || f->disabled) {
-            wf_flow_free(f);
-            continue;
-        }
+    m->flows = flows; /* kept in place: those with a trigger handled here */
+    for (size_t i = 0; i < n; i++) {
+        wf_flow_t *f = flows[i];
         size_t before = m->n_trigs;
         for (size_t k = 0; k < f->n_triggers; k++) {
             if (!handles(m, ex->domain, &f->triggers[k]))
                 continue;
-            mtrig_t *nt = realloc(m->trigs, (m->n_trigs + 1) * sizeof(*nt));
-            if (nt == NULL)
-                break;
-            m->trigs = nt;
+            m->trigs = wf_xreallocarray(m->trigs, m->n_trigs + 1, sizeof(*m->trigs));
             m->trigs[m->n_trigs++] = (mtrig_t){f, &f->triggers[k]};
             ensure_cursor(ex, &m->trigs[m->n_trigs - 1]);
         }
@@ -187,7 +176,6 @@ static void reload(wf_executor_t *ex, struct wf_xmesh *m)
         else
             m->flows[m->n_flows++] = f;
     }
-    PQclear(r);
     m->loaded_ms = wf_clock_mono_ms();
 }
 
@@ -460,8 +448,8 @@ static int on_event(round_t *rd, const PGresult *ev, int row)
     json_t *labels = json_loads(PQgetvalue(ev, row, 7), 0, NULL);
     wf_xmesh_event_t e = {ns, flow, state, labels};
     size_t n = wf_xmesh_n_entries(mt->trig);
-    bool *have = calloc(n, sizeof(bool)), any = false;
-    for (size_t k = 0; have && k < n; k++) {
+    bool *have = wf_xcalloc(n, sizeof(bool)), any = false;
+    for (size_t k = 0; k < n; k++) {
         have[k] = wf_xmesh_entry_holds(mt->trig, k, &e);
         any = any || have[k];
     }

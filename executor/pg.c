@@ -27,6 +27,7 @@
 #include "executor/net.h"
 #include "executor/proc.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "tenants/policy.h"
 #include "platform/text.h"
 
@@ -646,11 +647,7 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[900] = "";
     pg_target_t t;
     memset(&t, 0, sizeof(t));
-    pg_job_t *j = calloc(1, sizeof(*j));
-    if (j == NULL) {
-        wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "out of memory");
-        return WF_RUN_DONE;
-    }
+    pg_job_t *j = wf_xcalloc(1, sizeof(*j));
     j->ex = ex;
     j->tr = tr;
     j->fd = -1;
@@ -726,13 +723,8 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         snprintf(err, sizeof(err), "cannot watch the connection to %s", j->target);
         goto fail;
     }
-    if (wf_xproc_job_attach(ex, tr, &pg_ops, j) != 0) {
-        snprintf(err, sizeof(err), "out of memory");
-        goto fail;
-    }
     j->timeout_ms = tr->task->timeout_ms;
-    if (j->timeout_ms > 0)
-        wf_loop_timer_arm(ex->loop, &j->timeout_timer, j->timeout_ms, on_timeout, j);
+    wf_xproc_job_attach(ex, tr, &pg_ops, j, &j->timeout_timer, on_timeout);
     return WF_RUN_STARTED;
 fail:
     wipe_target(&t);

@@ -22,6 +22,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "tenants/policy.h"
 
 #define POLICY_TTL_MS 1000    /* a policy change applies within this delay */
@@ -101,8 +102,8 @@ static wf_policy_t *load(wf_executor_t *ex, const char *ns)
 
 wf_policy_t *wf_xpolicy_of(wf_executor_t *ex, const char *ns)
 {
-    if (ex->policies == NULL && (ex->policies = calloc(1, sizeof(*ex->policies))) == NULL)
-        return NULL;
+    if (ex->policies == NULL)
+        ex->policies = wf_xcalloc(1, sizeof(*ex->policies));
     struct wf_xpolicy *c = ex->policies;
     int64_t now = now_ms();
     pol_entry_t *e = NULL;
@@ -129,17 +130,11 @@ wf_policy_t *wf_xpolicy_of(wf_executor_t *ex, const char *ns)
         return e ? e->policy : NULL; /* keep the last one read: never fail open */
     if (e == NULL) {
         if (c->n == c->cap) {
-            size_t cap = c->cap ? 2 * c->cap : 16;
-            pol_entry_t *grown = realloc(c->entries, cap * sizeof(*grown));
-            if (grown == NULL) {
-                wf_policy_destroy(fresh);
-                return NULL;
-            }
-            c->entries = grown;
-            c->cap = cap;
+            c->cap = c->cap ? 2 * c->cap : 16;
+            c->entries = wf_xreallocarray(c->entries, c->cap, sizeof(*c->entries));
         }
         e = &c->entries[c->n++];
-        e->ns = strdup(ns);
+        e->ns = wf_xstrdup(ns);
         e->policy = NULL;
     }
     wf_policy_destroy(e->policy);
@@ -178,16 +173,9 @@ static void set_block(struct wf_xpolicy *c, const char *prefix, int64_t limit, i
 {
     rate_block_t *b = find_block(c, prefix);
     if (b == NULL) {
-        rate_block_t *grown = realloc(c->blocks, (c->n_blocks + 1) * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        c->blocks = grown;
-        b = &grown[c->n_blocks++];
-        b->prefix = strdup(prefix);
-        if (b->prefix == NULL) {
-            c->n_blocks--;
-            return;
-        }
+        c->blocks = wf_xreallocarray(c->blocks, c->n_blocks + 1, sizeof(*c->blocks));
+        b = &c->blocks[c->n_blocks++];
+        b->prefix = wf_xstrdup(prefix);
     }
     b->limit = limit;
     b->until_ms = until;
