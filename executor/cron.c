@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/xmalloc.h"
+
 typedef struct field {
     const char *what;
     int lo, hi;
@@ -158,7 +160,7 @@ static bool day_matches(const wf_xcron_t *c, const struct tm *tm)
 static void set_tz(const char *tz, char **saved)
 {
     const char *old = getenv("TZ");
-    *saved = old ? strdup(old) : NULL;
+    *saved = old ? wf_xstrdup(old) : NULL;
     setenv("TZ", tz && *tz ? tz : "UTC", 1);
     tzset();
 }

@@ -1,21 +1,22 @@
 /* The executor's side of PostgreSQL: its role, its registration and
  * heartbeat, claiming executions, and the transactional writes of state.
- * Every statement is a row of the table below, prepared once per connection. */
+ * Every statement the executor runs is a row of the table below, prepared
+ * once per connection; other modules run theirs by id (wf_xq_t). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "executor/executor.h"
 #include "platform/log.h"
 #include "platform/store.h"
-#include "tenants/keys.h"
 #include "platform/text.h"
+#include "platform/xmalloc.h"
+#include "tenants/keys.h"
 
+/* db.c's own statements, after the shared ones of executor.h. */
 enum {
-    Q_REGISTER,
+    Q_REGISTER = WF_XQ__SHARED,
     Q_HEARTBEAT,
     Q_RENEW,
     Q_UNREGISTER,
@@ -26,8 +27,18 @@ enum {
     Q_INSERT_LOGS,
     Q_SYNC,
     Q_CREATE_EXEC,
+    Q_NOTIFY,
     Q_EXEC_STATE,
+    Q_FLOW_LOCK,
     Q_CONC_COUNT,
+    Q_SET_RUNNING,
+    Q_AUDIT,
+    Q_NO_SYNC_COMMIT,
+    Q_NO_JIT,
+    Q__PREPARED, /* the rows above are prepared on the executor's connection */
+    Q_WHOAMI = Q__PREPARED,
+    Q_OWN_DOMAIN,
+    Q_ENSURE_ROLE,
     Q__COUNT
 };
 
@@ -38,11 +49,183 @@ typedef struct xstmt {
 
 /* Non-terminal states an orchestrating replica keeps a lease on. */
 #define LIVE_STATES "('CREATED','QUEUED','RUNNING','PAUSED','KILLING','RETRYING')"
+/* An ISO-8601 UTC timestamp with milliseconds, as the gateway writes them. */
+#define ISO_MS "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const xstmt_t stmts[Q__COUNT] = {
+    /* ---- transactions of several statements (mesh.c, policy.c, sched.c, db.c) ---- */
+    /* Opens one. */
+    [WF_XQ_BEGIN] = {"x_begin", "BEGIN"},
+    /* Keeps what it did. */
+    [WF_XQ_COMMIT] = {"x_commit", "COMMIT"},
+    /* Undoes what it did (also after an error). */
+    [WF_XQ_ROLLBACK] = {"x_rollback", "ROLLBACK"},
+
+    /* ---- flowcache.c ---- */
+    /* The domain's enabled flows with their source, for the trigger tables. */
+    [WF_XQ_DOMAIN_FLOWS] = {"x_domain_flows",
+                            "SELECT namespace, id, source FROM flows "
+                            "WHERE NOT deleted AND NOT disabled AND domain = $1"},
+
+    /* ---- mesh.c: event-driven Flow triggers ---- */
+    /* Producers announce every new event on this channel (payload: their domain). */
+    [WF_XQ_LISTEN_EVENTS] = {"x_listen_events", "LISTEN weft_events"},
+    /* Which domain owns which namespace prefix. */
+    [WF_XQ_NAMESPACES] = {"x_namespaces", "SELECT prefix, domain FROM namespaces"},
+    /* A new trigger's cursor starts at "now": no firing on older events. */
+    [WF_XQ_EVENT_CURSOR] = {"x_event_cursor",
+                            "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, "
+                            "event_txid, event_id) VALUES ($1, $2, $3, $4, "
+                            "pg_snapshot_xmin(pg_current_snapshot()), -1) "
+                            "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET "
+                            "event_txid = EXCLUDED.event_txid, event_id = EXCLUDED.event_id "
+                            "WHERE trigger_state.event_txid IS NULL"},
+    /* Whether a live grant covers a producer flow for a consumer namespace (in a state). */
+    [WF_XQ_GRANT_COVERS] = {"x_grant_covers", "SELECT weft_grant_covers($1, $2, $3, $4, false)"},
+    /* Whether some live grant shares a flow of namespace $1 (or below) with $2. */
+    [WF_XQ_ANY_GRANT_FROM] = {"x_any_grant_from",
+                              "SELECT EXISTS (SELECT 1 FROM grants g WHERE g.revoked_at IS NULL "
+                              "AND (weft_ns_covers(g.namespace, $1) OR "
+                              "weft_ns_covers($1, g.namespace)) "
+                              "AND weft_ns_covers(g.to_namespace, $2))"},
+    /* A FAILED execution of the consumer, the reason (trigger inputs) in its log. */
+    [WF_XQ_TRIGGER_FAILED] = {"x_trigger_failed",
+                              "WITH e AS (INSERT INTO executions (id, namespace, flow_id, "
+                              "flow_revision, domain, state, state_history, inputs, labels, "
+                              "trigger, started_by, started_at, ended_at) "
+                              "SELECT $1, f.namespace, f.id, f.revision, f.domain, 'FAILED', "
+                              "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
+                              "now()), jsonb_build_object('state', 'FAILED', 'date', now())), "
+                              "'{}', '{}', $4::jsonb, $5, now(), now() FROM flows f "
+                              "WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
+                              "RETURNING id, namespace, domain) "
+                              "INSERT INTO logs (execution_id, namespace, domain, level, line) "
+                              "SELECT e.id, e.namespace, e.domain, 'ERROR', "
+                              "'trigger inputs: ' || $6 FROM e RETURNING execution_id"},
+    /* The events of a precondition window (since $1, wall ms) the consumer may see. */
+    [WF_XQ_WINDOW_EVENTS] = {"x_window_events",
+                             "SELECT namespace, flow_id, state, labels::text FROM events "
+                             "WHERE created_at >= to_timestamp($1::double precision / 1000) "
+                             "AND (domain = $2 OR weft_grant_covers(namespace, flow_id, $3, "
+                             "state, false)) ORDER BY id DESC LIMIT 5000"},
+    /* A trigger's cursor, locked for the round; SKIP LOCKED: another replica works it. */
+    [WF_XQ_TRIGGER_LOCK] = {"x_trigger_lock",
+                            "SELECT event_txid::text, event_id, status, "
+                            "coalesce((extract(epoch FROM last_fired) * 1000)::bigint, 0) "
+                            "FROM trigger_state WHERE namespace = $1 AND flow_id = $2 "
+                            "AND trigger_id = $3 AND event_txid IS NOT NULL "
+                            "FOR UPDATE SKIP LOCKED"},
+    /* The oldest transaction still running: every event older than it is decided. */
+    [WF_XQ_HORIZON] = {"x_horizon", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"},
+    /* The decided events after the cursor ($1 txid, $2 id), in commit order. */
+    [WF_XQ_EVENTS_AFTER] = {"x_events_after",
+                            "SELECT id, txid::text, namespace, flow_id, execution_id, state, "
+                            "outputs::text, labels::text, domain, "
+                            "(extract(epoch FROM created_at) * 1000)::bigint FROM events "
+                            "WHERE (txid, id) > ($1::xid8, $2::bigint) "
+                            "AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
+                            "ORDER BY txid, id LIMIT " STR(WF_XDB_EVENTS_BATCH)},
+    /* Moves a trigger's cursor and status at the end of its round. */
+    [WF_XQ_TRIGGER_ADVANCE] = {"x_trigger_advance",
+                               "UPDATE trigger_state SET event_txid = $4::xid8, "
+                               "event_id = $5::bigint, status = $6, last_fired = CASE WHEN "
+                               "$7::bool THEN now() ELSE last_fired END, updated_at = now() "
+                               "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3"},
+
+    /* ---- mesh_subflow.c: subflows in another domain ---- */
+    /* Whether a grant covers the child flow with subflow calls, and without. */
+    [WF_XQ_SUBFLOW_GRANTED] = {"x_subflow_granted",
+                               "SELECT weft_grant_covers($1, $2, $3, NULL, true), "
+                               "weft_grant_covers($1, $2, $3, NULL, false)"},
+    /* The child execution in the other domain, and its domain woken. */
+    [WF_XQ_SUBFLOW_CREATE] = {"x_subflow_create",
+                              "WITH e AS (INSERT INTO executions (id, namespace, flow_id, "
+                              "flow_revision, domain, state, state_history, inputs, labels, "
+                              "trigger, started_by, parent_id, original_id) "
+                              "SELECT $1, $2, $3, t.revision, t.domain, 'CREATED', "
+                              "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
+                              "to_char(now() AT TIME ZONE 'UTC', " ISO_MS "))), "
+                              "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 "
+                              "FROM weft_subflow_target($2, $3) t RETURNING id, domain) "
+                              "SELECT e.id, pg_notify('weft_domain_' || e.domain, e.id) FROM e"},
+
+    /* ---- policy.c: namespace policies ---- */
+    /* The policy rows of a namespace's prefixes, root first. */
+    [WF_XQ_POLICY_ROWS] = {"x_policy_rows",
+                           "SELECT namespace, policy::text, domain_policy::text FROM policies "
+                           "WHERE namespace = '' OR namespace = $1 "
+                           "OR left($1, length(namespace) + 1) = namespace || '.' "
+                           "ORDER BY length(namespace)"},
+    /* Serialises the per-minute quota of a prefix across replicas. */
+    [WF_XQ_RATE_LOCK] = {"x_rate_lock",
+                         "SELECT pg_advisory_xact_lock(hashtext('weft-rate/' || $1 || '/' || $2))"},
+    /* Whether the execution was admitted before (it counts already). */
+    [WF_XQ_WAS_STARTED] = {"x_was_started",
+                           "SELECT started_at IS NOT NULL FROM executions WHERE id = $1"},
+    /* Starts under a prefix in the last minute, and ms until the oldest leaves it. */
+    [WF_XQ_RATE_COUNT] = {"x_rate_count",
+                          "SELECT count(*), coalesce(ceil(extract(epoch FROM min(started_at) + "
+                          "interval '1 minute' - now()) * 1000), 0) FROM executions "
+                          "WHERE domain = $1 AND ($2 = '' OR namespace = $2 OR "
+                          "left(namespace, length($2) + 1) = $2 || '.') "
+                          "AND started_at > now() - interval '1 minute' AND id <> $3"},
+    /* The execution is admitted: it counts against the quota from now on. */
+    [WF_XQ_MARK_STARTED] = {"x_mark_started",
+                            "UPDATE executions SET started_at = now() WHERE id = $1 "
+                            "AND claimed_by = $2"},
+
+    /* ---- render.c ---- */
+    /* errorLogs(): the execution's ERROR lines. */
+    [WF_XQ_ERROR_LOGS] = {"x_error_logs",
+                          "SELECT coalesce(task_run_id, ''), coalesce(attempt, 0), line, "
+                          "to_char(ts AT TIME ZONE 'UTC', " ISO_MS ") FROM logs "
+                          "WHERE execution_id = $1 AND level = 'ERROR' ORDER BY id LIMIT 1000"},
+
+    /* ---- sched.c: Schedule triggers ---- */
+    /* A schedule's last tick, the row made at "now" for a new one (no backfill). */
+    [WF_XQ_SCHED_CURSOR] = {"x_sched_cursor",
+                            "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, "
+                            "last_fired) VALUES ($1, $2, $3, $4, date_trunc('second', now())) "
+                            "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET "
+                            "updated_at = now() RETURNING extract(epoch FROM last_fired)::bigint"},
+    /* Claims tick $4 for the schedule: one row back for the replica that wins it. */
+    [WF_XQ_SCHED_TICK] = {"x_sched_tick",
+                          "UPDATE trigger_state SET last_fired = $4::timestamptz, "
+                          "next_fire = $5::timestamptz, updated_at = now() "
+                          "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
+                          "AND (last_fired IS NULL OR last_fired < $4::timestamptz) RETURNING 1"},
+
+    /* ---- secrets.c ---- */
+    /* The sealed secret of the nearest namespace at or above $2. */
+    [WF_XQ_SECRET] = {"x_secret",
+                      "SELECT namespace, version, sealed FROM secrets WHERE key = $1 "
+                      "AND ($2 = namespace OR left($2, length(namespace) + 1) = "
+                      "namespace || '.') ORDER BY length(namespace) DESC LIMIT 1"},
+
+    /* ---- files.c: output files ---- */
+    /* Stores one output file ($9 binary); a retried attempt replaces its own. */
+    [WF_XQ_FILE_STORE] = {"x_file_store",
+                          "INSERT INTO task_run_files (execution_id, task_run_id, attempt, name, "
+                          "namespace, domain, size, sha256, content) VALUES ($1, $2, $3::int, "
+                          "$4, $5, $6, $7::bigint, $8, $9) "
+                          "ON CONFLICT (task_run_id, attempt, name) DO UPDATE SET "
+                          "size = EXCLUDED.size, sha256 = EXCLUDED.sha256, "
+                          "content = EXCLUDED.content"},
+    /* read(uri): the file's content from the latest attempt. */
+    [WF_XQ_FILE_READ] = {"x_file_read",
+                         "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
+                         "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
+
+    /* ---- db.c ---- */
+    /* One audit entry: the executor's only hold on the log (migration 0004). */
+    [Q_AUDIT] = {"x_audit", "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)"},
+    /* This replica's row in executors. */
     [Q_REGISTER] = {"x_register",
                     "INSERT INTO executors (id, domain, hostname, pid, slots) "
                     "VALUES ($1, $2, $3, $4::int, $5::int)"},
+    /* The replica is alive (the gateway's view of executors). */
     [Q_HEARTBEAT] = {"x_heartbeat",
                      "UPDATE executors SET heartbeat_at = now() WHERE id = $1"},
     /* Renews the lease of every execution this replica orchestrates ($3, a
@@ -55,6 +238,7 @@ static const xstmt_t stmts[Q__COUNT] = {
                  "UPDATE executions SET lease_until = now() + $2::int * interval '1 millisecond' "
                  "WHERE claimed_by = $1 AND state IN " LIVE_STATES
                  " AND id IN (SELECT jsonb_array_elements_text($3::jsonb)) RETURNING id"},
+    /* At exit: the live executions are released for the other replicas. */
     [Q_UNREGISTER] = {"x_unregister",
                       "WITH r AS (UPDATE executions SET claimed_by = NULL, lease_until = NULL "
                       "WHERE claimed_by = $1 AND state IN " LIVE_STATES ") "
@@ -75,11 +259,13 @@ static const xstmt_t stmts[Q__COUNT] = {
                  "lease_until = now() + $4::int * interval '1 millisecond' FROM c "
                  "WHERE e.id = c.id RETURNING e.id, e.namespace, e.flow_id, e.flow_revision, "
                  "e.state, e.state_history, e.inputs, e.labels, e.trigger, e.parent_id, "
-                 "e.original_id, to_char(e.created_at AT TIME ZONE 'UTC', "
-                 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), e.variables"},
+                 "e.original_id, to_char(e.created_at AT TIME ZONE 'UTC', " ISO_MS
+                 "), e.variables"},
+    /* The task runs of a claimed execution. */
     [Q_TRUNS] = {"x_truns",
                  "SELECT id, task_id, parent_task_run_id, value, iteration, state, attempt, "
                  "attempts, outputs FROM task_runs WHERE execution_id = $1 ORDER BY created_at, id"},
+    /* A flow's source at a revision (the current row when the revision is the latest). */
     [Q_FLOW_SOURCE] = {"x_flow_source",
                        "SELECT source FROM flow_revisions WHERE namespace = $1 AND id = $2 "
                        "AND revision = $3::int UNION ALL "
@@ -88,6 +274,7 @@ static const xstmt_t stmts[Q__COUNT] = {
      * a terminal state, its completion event: one call, one transaction
      * (migration 0010). */
     [Q_SAVE] = {"x_save", "SELECT weft_save_execution($1, $2, $3, $4, $5::jsonb, $6::jsonb)"},
+    /* A batch of log lines, one JSON array. */
     [Q_INSERT_LOGS] = {"x_insert_logs",
                        "INSERT INTO logs (execution_id, task_run_id, attempt, namespace, domain, "
                        "ts, level, line) SELECT x.e, x.t, x.a, x.n, $1, x.ts, x.l, x.m "
@@ -99,29 +286,43 @@ static const xstmt_t stmts[Q__COUNT] = {
     [Q_SYNC] = {"x_sync",
                 "SELECT id, state FROM executions WHERE claimed_by = $1 AND (state = 'KILLING' "
                 "OR (state = 'RUNNING' AND id IN (SELECT jsonb_array_elements_text($2::jsonb))))"},
+    /* A new execution of a live flow (subflows, triggers). */
     [Q_CREATE_EXEC] = {"x_create_exec",
                        "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
                        "state, state_history, inputs, labels, trigger, started_by, parent_id, "
                        "original_id) SELECT $1, f.namespace, f.id, f.revision, f.domain, "
                        "'CREATED', jsonb_build_array(jsonb_build_object('state', 'CREATED', "
-                       "'date', to_char(now() AT TIME ZONE 'UTC', "
-                       "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))), "
+                       "'date', to_char(now() AT TIME ZONE 'UTC', " ISO_MS "))), "
                        "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 "
                        "FROM flows f WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
                        "RETURNING id"},
+    /* Wakes the replicas listening on channel $1. */
+    [Q_NOTIFY] = {"x_notify", "SELECT pg_notify($1, $2)"},
+    /* A child execution's state and outputs (subflows). */
     [Q_EXEC_STATE] = {"x_exec_state", "SELECT state, outputs FROM executions WHERE id = $1"},
+    /* Serialises a flow's concurrency gate across replicas, until the end of the transaction. */
+    [Q_FLOW_LOCK] = {"x_flow_lock", "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))"},
     /* Executions of the flow already past the concurrency gate. */
     [Q_CONC_COUNT] = {"x_conc_count",
                       "SELECT count(*) FROM executions WHERE namespace = $1 AND flow_id = $2 "
                       "AND id <> $3 AND state IN ('RUNNING','PAUSED','KILLING','RETRYING')"},
-};
+    /* The execution passed the gate: counted by the next replica to take the lock. */
+    [Q_SET_RUNNING] = {"x_set_running",
+                       "UPDATE executions SET state = 'RUNNING' WHERE id = $1 AND claimed_by = $2"},
+    /* Logs and heartbeats skip the WAL flush wait; one session keeps the order. */
+    [Q_NO_SYNC_COMMIT] = {"x_no_sync_commit", "SET synchronous_commit = off"},
+    /* Short, many statements: compiling one (JIT) costs more than running it. */
+    [Q_NO_JIT] = {"x_no_jit", "SET jit = off"},
 
-static void trim_nl(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
-}
+    /* ---- set-up, on the connection given (not prepared) ---- */
+    /* Whether the configured user is a superuser. */
+    [Q_WHOAMI] = {"x_whoami",
+                  "SELECT rolsuper, current_user FROM pg_roles WHERE rolname = current_user"},
+    /* The role and domain of a user that is already a domain's role. */
+    [Q_OWN_DOMAIN] = {"x_own_domain", "SELECT current_user, weft_current_domain()"},
+    /* Creates the domain's role when missing; returns its name. */
+    [Q_ENSURE_ROLE] = {"x_ensure_role", "SELECT weft_ensure_domain_role($1)"},
+};
 
 static int run_ok(PGresult *r)
 {
@@ -129,44 +330,93 @@ static int run_ok(PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
+/* `text` (a libpq message) in `buf` without its trailing newline. */
+static const char *one_line(const char *text, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", text);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return buf;
+}
+
+static void log_failure(int q, PGresult *r)
+{
+    char msg[512];
+    wf_error("database: %s: %s", stmts[q].name,
+             one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+}
+
+/* Runs row `q` of the table (a shared or a db.c statement) once what was
+ * queued has been answered. */
+static PGresult *run(wf_executor_t *ex, int q, int n, const char *const *params, const int *lens,
+                     const int *formats, int result_format)
 {
     wf_xdbq_wait(ex);
-    PGresult *r = PQexecPrepared(ex->db, stmts[q].name, n, params, NULL, NULL, 0);
-    if (!run_ok(r)) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-        trim_nl(msg);
-        wf_error("database: %s: %s", stmts[q].name, msg);
-    }
+    return PQexecPrepared(ex->db, stmts[q].name, n, params, lens, formats, result_format);
+}
+
+PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params,
+                            const int *lens, const int *formats, int result_format)
+{
+    return run(ex, q, n, params, lens, formats, result_format);
+}
+
+PGresult *wf_xdb_run(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params)
+{
+    return run(ex, q, n, params, NULL, NULL, 0);
+}
+
+/* Runs one of db.c's statements and logs a failure. */
+static PGresult *xq(wf_executor_t *ex, int q, int n, const char *const *params)
+{
+    PGresult *r = run(ex, q, n, params, NULL, NULL, 0);
+    if (!run_ok(r))
+        log_failure(q, r);
     return r;
 }
 
-PGconn *wf_xdb_conn(wf_executor_t *ex)
+/* The same for a statement whose rows are not needed: 0 or -1. */
+static int xq_ok(wf_executor_t *ex, int q, int n, const char *const *params)
 {
-    wf_xdbq_wait(ex);
-    return ex->db;
+    PGresult *r = xq(ex, q, n, params);
+    int ok = run_ok(r);
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
-PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *const *params)
+/* A set-up statement: it runs once, before the table is prepared, on the
+ * connection that makes sure of the role, which may not be the one kept. */
+static PGresult *setup_q(PGconn *c, int q, int n, const char *const *params)
 {
-    wf_xdbq_wait(ex);
-    return PQexecParams(ex->db, sql, n, NULL, params, NULL, NULL, 0);
+    return PQexecParams(c, stmts[q].sql, n, NULL, params, NULL, NULL, 0);
 }
 
-static int simple(wf_executor_t *ex, const char *sql)
+/* Runs dynamic SQL on the executor's connection: 0 or -1 (logged). Only for
+ * statements naming an identifier (a role, a channel), which a parameter
+ * cannot stand for. */
+static int run_dynamic(wf_executor_t *ex, const char *sql)
 {
-    wf_xdbq_wait(ex);
     PGresult *r = PQexec(ex->db, sql);
     int ok = run_ok(r);
     if (!ok) {
         char msg[512];
-        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-        trim_nl(msg);
-        wf_error("database: %s", msg);
+        wf_error("database: %s", one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
     }
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+/* `fmt` with the identifier `name` quoted in it, run on the executor's
+ * connection: 0 or -1. */
+static int run_with_ident(wf_executor_t *ex, PGconn *quoter, const char *fmt, const char *name)
+{
+    char *q = PQescapeIdentifier(quoter, name, strlen(name));
+    char *sql = wf_xasprintf(fmt, q ? q : "\"\"");
+    PQfreemem(q);
+    int rc = run_dynamic(ex, sql);
+    free(sql);
+    return rc;
 }
 
 /* Logs in as the domain's own role: the superuser URL is used only to make
@@ -181,9 +431,8 @@ static PGconn *connect_as_role(const char *url, const char *role, const char *ap
         return c;
     if (c) {
         char msg[512];
-        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-        trim_nl(msg);
-        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", role, msg);
+        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", role,
+                one_line(PQerrorMessage(c), msg, sizeof(msg)));
     }
     PQfinish(c);
     return NULL;
@@ -195,78 +444,88 @@ static void notice_quiet(void *arg, const char *msg)
     wf_debug("postgres: %s", msg);
 }
 
+/* The configured user is already the domain's role (an external server
+ * provisioned it): it is kept as the executor's connection. */
+static int use_own_role(wf_executor_t *ex, PGconn *admin, char *err, size_t errlen)
+{
+    PGresult *r = setup_q(admin, Q_OWN_DOMAIN, 0, NULL);
+    int ok = run_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 1) &&
+             strcmp(PQgetvalue(r, 0, 1), ex->domain) == 0;
+    if (ok)
+        snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
+    else
+        snprintf(err, errlen, "database user %s is neither a superuser nor the role of "
+                              "domain %s", run_ok(r) ? PQgetvalue(r, 0, 0) : "?", ex->domain);
+    PQclear(r);
+    if (!ok) {
+        PQfinish(admin);
+        return -1;
+    }
+    ex->db = admin;
+    return 0;
+}
+
+/* A superuser makes sure of the domain's role (and its key) and then
+ * connects as it, or switches to it when it cannot log in. */
+static int become_role(wf_executor_t *ex, PGconn *admin, const char *url, const char *app,
+                       char *err, size_t errlen)
+{
+    const char *p[] = {ex->domain};
+    PGresult *r = setup_q(admin, Q_ENSURE_ROLE, 1, p);
+    if (!run_ok(r) || PQntuples(r) != 1) {
+        char msg[512];
+        snprintf(err, errlen, "cannot ensure the role of domain %s: %s", ex->domain,
+                 one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+        PQclear(r);
+        PQfinish(admin);
+        return -1;
+    }
+    snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    /* The public half of the domain key, for the gateway to seal with.
+     * A key file that is not the domain's registered key is refused:
+     * secrets sealed to the other key would not open. */
+    if (ex->have_key && wf_keys_register(admin, ex->domain, ex->kp.pub, false, err, errlen) != 0) {
+        PQfinish(admin);
+        return -1;
+    }
+    PGconn *c = connect_as_role(url, ex->role, app);
+    if (c != NULL) {
+        PQfinish(admin);
+        ex->db = c;
+        return 0;
+    }
+    ex->db = admin;
+    if (run_with_ident(ex, admin, "SET SESSION ROLE %s", ex->role) != 0) {
+        snprintf(err, errlen, "cannot switch to role %s", ex->role);
+        PQfinish(admin);
+        ex->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
 {
+    /* Start-up: every statement here waits, before the loop runs. */
     char app[96];
     snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
     PGconn *admin = wf_store_connect(url, app, err, errlen);
     if (admin == NULL)
         return -1;
-    PGresult *r = PQexec(admin, "SELECT rolsuper, current_user FROM pg_roles "
-                                "WHERE rolname = current_user");
+    PGresult *r = setup_q(admin, Q_WHOAMI, 0, NULL);
     int super = run_ok(r) && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
-    if (!super) {
-        /* Already the domain's role (an external server provisioned it). */
-        r = PQexec(admin, "SELECT current_user, weft_current_domain()");
-        int ok = run_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 1) &&
-                 strcmp(PQgetvalue(r, 0, 1), ex->domain) == 0;
-        if (ok)
-            snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
-        else
-            snprintf(err, errlen, "database user %s is neither a superuser nor the role of "
-                                  "domain %s", run_ok(r) ? PQgetvalue(r, 0, 0) : "?", ex->domain);
-        PQclear(r);
-        if (!ok) {
-            PQfinish(admin);
-            return -1;
-        }
-        ex->db = admin;
-    } else {
-        const char *p[] = {ex->domain};
-        r = PQexecParams(admin, "SELECT weft_ensure_domain_role($1)", 1, NULL, p, NULL, NULL, 0);
-        if (!run_ok(r) || PQntuples(r) != 1) {
-            snprintf(err, errlen, "cannot ensure the role of domain %s: %s", ex->domain,
-                     PQresultErrorMessage(r));
-            trim_nl(err);
-            PQclear(r);
-            PQfinish(admin);
-            return -1;
-        }
-        snprintf(ex->role, sizeof(ex->role), "%s", PQgetvalue(r, 0, 0));
-        PQclear(r);
-        /* The public half of the domain key, for the gateway to seal with.
-         * A key file that is not the domain's registered key is refused:
-         * secrets sealed to the other key would not open. */
-        if (ex->have_key &&
-            wf_keys_register(admin, ex->domain, ex->kp.pub, false, err, errlen) != 0) {
-            PQfinish(admin);
-            return -1;
-        }
-        PGconn *c = connect_as_role(url, ex->role, app);
-        if (c != NULL) {
-            PQfinish(admin);
-            ex->db = c;
-        } else {
-            char *q = PQescapeIdentifier(admin, ex->role, strlen(ex->role));
-            char sql[160];
-            snprintf(sql, sizeof(sql), "SET SESSION ROLE %s", q ? q : "\"\"");
-            PQfreemem(q);
-            ex->db = admin;
-            if (simple(ex, sql) != 0) {
-                snprintf(err, errlen, "cannot switch to role %s", ex->role);
-                PQfinish(admin);
-                ex->db = NULL;
-                return -1;
-            }
-        }
-    }
+    if ((super ? become_role(ex, admin, url, app, err, errlen)
+               : use_own_role(ex, admin, err, errlen)) != 0)
+        return -1;
     PQsetNoticeProcessor(ex->db, notice_quiet, NULL);
-    for (int i = 0; i < Q__COUNT; i++) {
+    for (int i = 0; i < Q__PREPARED; i++) {
         PGresult *pr = PQprepare(ex->db, stmts[i].name, stmts[i].sql, 0, NULL);
         if (!run_ok(pr)) {
-            snprintf(err, errlen, "prepare %s: %s", stmts[i].name, PQresultErrorMessage(pr));
-            trim_nl(err);
+            char msg[512];
+            snprintf(err, errlen, "prepare %s: %s", stmts[i].name,
+                     one_line(PQresultErrorMessage(pr), msg, sizeof(msg)));
             PQclear(pr);
             wf_xdb_close(ex);
             return -1;
@@ -276,22 +535,13 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
     /* The domain's wake-up channel; the gateway NOTIFYs it after commit. */
     char chan[96];
     snprintf(chan, sizeof(chan), "weft_domain_%s", ex->domain);
-    char *qc = PQescapeIdentifier(ex->db, chan, strlen(chan));
-    char sql[160];
-    snprintf(sql, sizeof(sql), "LISTEN %s", qc ? qc : "\"\"");
-    PQfreemem(qc);
-    if (simple(ex, sql) != 0) {
+    if (run_with_ident(ex, ex->db, "LISTEN %s", chan) != 0) {
         snprintf(err, errlen, "cannot LISTEN on %s", chan);
         wf_xdb_close(ex);
         return -1;
     }
-    /* Log lines and heartbeats need not wait for the WAL flush; state
-     * transitions commit in the same session, so their order is kept. */
-    simple(ex, "SET synchronous_commit = off");
-    /* Its statements are short and many: compiling one (JIT, when the
-     * planner's estimate is high, e.g. with a backlog) costs more than
-     * running it. */
-    simple(ex, "SET jit = off");
+    xq_ok(ex, Q_NO_SYNC_COMMIT, 0, NULL);
+    xq_ok(ex, Q_NO_JIT, 0, NULL);
     if (wf_xdbq_init(ex) != 0) {
         snprintf(err, errlen, "cannot put the database connection in non-blocking mode");
         wf_xdb_close(ex);
@@ -315,19 +565,17 @@ int wf_xdb_register(wf_executor_t *ex)
     snprintf(pid, sizeof(pid), "%d", (int)getpid());
     snprintf(slots, sizeof(slots), "%d", ex->slots);
     const char *p[] = {ex->id, ex->domain, host, pid, slots};
-    PGresult *r = xq(ex, Q_REGISTER, 5, p);
-    int ok = run_ok(r);
-    PQclear(r);
-    return ok ? 0 : -1;
+    /* Start-up, before the loop runs. */
+    return xq_ok(ex, Q_REGISTER, 5, p);
 }
 
 int wf_xdb_heartbeat(wf_executor_t *ex)
 {
+    /* Waits, once per heartbeat period: the renewed set it reads back
+     * decides which executions this replica must let go before it walks
+     * them again. */
     const char *p[] = {ex->id};
-    PGresult *r = xq(ex, Q_HEARTBEAT, 1, p);
-    int ok = run_ok(r);
-    PQclear(r);
-    if (!ok)
+    if (xq_ok(ex, Q_HEARTBEAT, 1, p) != 0)
         return -1;
     char lease[24];
     snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
@@ -340,7 +588,7 @@ int wf_xdb_heartbeat(wf_executor_t *ex)
     if (ids == NULL)
         return -1;
     const char *p2[] = {ex->id, lease, ids};
-    r = xq(ex, Q_RENEW, 3, p2);
+    PGresult *r = xq(ex, Q_RENEW, 3, p2);
     free(ids);
     if (!run_ok(r)) {
         PQclear(r);
@@ -366,7 +614,8 @@ void wf_xdb_unregister(wf_executor_t *ex)
     if (ex->db == NULL)
         return;
     const char *p[] = {ex->id};
-    PQclear(xq(ex, Q_UNREGISTER, 1, p));
+    /* At exit, after the loop: the release must be written before the process goes. */
+    xq_ok(ex, Q_UNREGISTER, 1, p);
 }
 
 static json_t *col_json(PGresult *r, int row, int col)
@@ -378,12 +627,13 @@ static json_t *col_json(PGresult *r, int row, int col)
 
 static char *col_dup(PGresult *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+    return PQgetisnull(r, row, col) ? NULL : wf_xstrdup(PQgetvalue(r, row, col));
 }
 
 static int load_truns(wf_executor_t *ex, wf_xexec_t *x)
 {
     const char *p[] = {x->id};
+    /* Part of the claim: the execution cannot be walked without its rows. */
     PGresult *r = xq(ex, Q_TRUNS, 1, p);
     if (!run_ok(r)) {
         PQclear(r);
@@ -392,11 +642,7 @@ static int load_truns(wf_executor_t *ex, wf_xexec_t *x)
     int n = PQntuples(r);
     /* Parents and children written in one transaction share created_at:
      * add rows whose parent is known, pass after pass. */
-    char *added = calloc((size_t)n + 1, 1);
-    if (added == NULL) {
-        PQclear(r);
-        return -1;
-    }
+    char *added = wf_xcalloc((size_t)n + 1, 1);
     for (bool progress = true; progress;) {
         progress = false;
         for (int i = 0; i < n; i++) {
@@ -448,9 +694,7 @@ static int load_truns(wf_executor_t *ex, wf_xexec_t *x)
 
 static wf_xexec_t *load_exec(wf_executor_t *ex, PGresult *r, int i)
 {
-    wf_xexec_t *x = calloc(1, sizeof(*x));
-    if (x == NULL)
-        return NULL;
+    wf_xexec_t *x = wf_xcalloc(1, sizeof(*x));
     x->ex = ex;
     x->id = col_dup(r, i, 0);
     x->namespace_ = col_dup(r, i, 1);
@@ -486,6 +730,8 @@ int wf_xdb_claim(wf_executor_t *ex, int max)
     snprintf(smax, sizeof(smax), "%d", max);
     snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
     const char *p[] = {ex->id, ex->domain, smax, lease};
+    /* Waits: the rows claimed are the work of the next walk; a claim runs
+     * when a slot frees or a notification arrives, not per event. */
     PGresult *r = xq(ex, Q_CLAIM, 4, p);
     if (!run_ok(r)) {
         PQclear(r);
@@ -494,8 +740,6 @@ int wf_xdb_claim(wf_executor_t *ex, int max)
     int n = PQntuples(r), got = 0;
     for (int i = 0; i < n; i++) {
         wf_xexec_t *x = load_exec(ex, r, i);
-        if (x == NULL)
-            continue;
         x->flow = wf_xflowcache_get(ex, x->namespace_, x->flow_id, x->flow_revision);
         /* The execution joins the list even when its flow is gone: the
          * walker then fails it with a log line, instead of leaving it live.
@@ -521,6 +765,7 @@ char *wf_xdb_flow_source(wf_executor_t *ex, const char *ns, const char *id, int 
     char rev[16];
     snprintf(rev, sizeof(rev), "%d", revision);
     const char *p[] = {ns, id, rev};
+    /* Once per flow revision (the cache keeps it): the claim needs the flow. */
     PGresult *r = xq(ex, Q_FLOW_SOURCE, 3, p);
     char *s = run_ok(r) && PQntuples(r) > 0 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
@@ -530,6 +775,46 @@ char *wf_xdb_flow_source(wf_executor_t *ex, const char *ns, const char *id, int 
 static char *dump_or_null(json_t *v)
 {
     return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const char *target,
+                  const char *result, const char *reason, json_t *details)
+{
+    char actor[96];
+    snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+    char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
+    const char *p[] = {actor, action, ns, target, result, reason, d};
+    PGresult *r = run(ex, Q_AUDIT, 7, p, NULL, NULL, 0);
+    if (!run_ok(r)) {
+        char msg[512];
+        wf_warn("database: %s: %s", stmts[Q_AUDIT].name,
+                one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+    }
+    PQclear(r);
+    free(d);
+    json_decref(details);
+}
+
+/* wf_xdb_run_create for any row of the table. */
+static PGresult *run_create(wf_executor_t *ex, int q, const char *id, const char *ns,
+                            const char *flow_id, json_t *inputs, json_t *labels,
+                            json_t *trigger, const char *started_by, const char *parent_id)
+{
+    char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
+    const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
+                       parent_id};
+    PGresult *r = run(ex, q, 8, p, NULL, NULL, 0);
+    free(in);
+    free(lb);
+    free(tg);
+    return r;
+}
+
+PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
+                            const char *flow_id, json_t *inputs, json_t *labels,
+                            json_t *trigger, const char *started_by, const char *parent_id)
+{
+    return run_create(ex, q, id, ns, flow_id, inputs, labels, trigger, started_by, parent_id);
 }
 
 /* The changed task runs as the JSON array weft_save_execution reads. */
@@ -577,10 +862,7 @@ static int save_outcome(PGresult *r, const char *id)
     if (r == NULL)
         return -1;
     if (!run_ok(r)) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-        trim_nl(msg);
-        wf_error("database: %s: %s", stmts[Q_SAVE].name, msg);
+        log_failure(Q_SAVE, r);
         return -1;
     }
     if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "ok") == 0)
@@ -634,8 +916,8 @@ int wf_xdb_save(wf_executor_t *ex, wf_xexec_t *x)
     if (!ended) {
         /* Nothing waits on a state that is not the last one: send it and
          * let the loop run on. */
-        char *id = strdup(x->id);
-        if (id == NULL || wf_xdbq_send(ex, stmts[Q_SAVE].name, 6, p, saved_cb, id) != 0) {
+        char *id = wf_xstrdup(x->id);
+        if (wf_xdbq_send(ex, stmts[Q_SAVE].name, 6, p, saved_cb, id) != 0) {
             free(id);
             goto out;
         }
@@ -666,9 +948,8 @@ static void logs_cb(wf_executor_t *ex, PGresult *r, void *arg)
     (void)arg;
     if (r == NULL || !run_ok(r)) {
         char msg[512];
-        snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorMessage(r) : "not sent");
-        trim_nl(msg);
-        wf_warn("a batch of log lines could not be written: %s", msg);
+        wf_warn("a batch of log lines could not be written: %s",
+                one_line(r ? PQresultErrorMessage(r) : "not sent", msg, sizeof(msg)));
     }
 }
 
@@ -689,6 +970,7 @@ int wf_xdb_sync(wf_executor_t *ex)
     if (ids == NULL)
         return -1;
     const char *p[] = {ex->id, ids};
+    /* Waits, on the poll timer: kills and resumes are applied from its rows. */
     PGresult *r = xq(ex, Q_SYNC, 2, p);
     free(ids);
     if (!run_ok(r)) {
@@ -721,15 +1003,14 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
 {
     char id[23];
     wf_random_id(id, sizeof(id));
-    char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
-    const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
-                       parent_id};
-    PGresult *r = xq(ex, Q_CREATE_EXEC, 8, p);
+    /* Waits: callers need the new id, and schedules and mesh triggers
+     * create it inside the transaction that moves their cursor. */
+    PGresult *r = run_create(ex, Q_CREATE_EXEC, id, ns, flow_id, inputs, labels, trigger,
+                             started_by, parent_id);
     int ok = run_ok(r) && PQntuples(r) == 1;
+    if (!run_ok(r))
+        log_failure(Q_CREATE_EXEC, r);
     PQclear(r);
-    free(in);
-    free(lb);
-    free(tg);
     if (!ok)
         return -1;
     snprintf(id_out, id_len, "%s", id);
@@ -737,13 +1018,14 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
     char chan[96];
     snprintf(chan, sizeof(chan), "weft_domain_%s", ex->domain);
     const char *pn[] = {chan, id};
-    PQclear(wf_xdb_query(ex, "SELECT pg_notify($1, $2)", 2, pn));
+    PQclear(run(ex, Q_NOTIFY, 2, pn, NULL, NULL, 0));
     return 0;
 }
 
 int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs)
 {
     const char *p[] = {id};
+    /* Waits: the parent's walk decides on the child's state right after. */
     PGresult *r = xq(ex, Q_EXEC_STATE, 1, p);
     int st = -1;
     if (run_ok(r) && PQntuples(r) == 1) {
@@ -759,12 +1041,12 @@ int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)
 {
     /* The advisory lock serialises the gate per flow across replicas; the
      * execution moves to RUNNING before the lock is released, so the next
-     * replica to take the lock counts it. */
-    if (simple(ex, "BEGIN") != 0)
+     * replica to take the lock counts it. A transaction that must see its
+     * own count: every statement waits. */
+    if (xq_ok(ex, WF_XQ_BEGIN, 0, NULL) != 0)
         return -1;
     const char *pl[] = {x->namespace_, x->flow_id};
-    PGresult *r = wf_xdb_query(ex, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", 2,
-                               pl);
+    PGresult *r = run(ex, Q_FLOW_LOCK, 2, pl, NULL, NULL, 0);
     int ok = run_ok(r);
     PQclear(r);
     int res = -1;
@@ -777,13 +1059,12 @@ int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit)
     PQclear(r);
     if (res == 1) {
         const char *pu[] = {x->id, ex->id};
-        r = wf_xdb_query(ex, "UPDATE executions SET state = 'RUNNING' WHERE id = $1 "
-                             "AND claimed_by = $2", 2, pu);
+        r = run(ex, Q_SET_RUNNING, 2, pu, NULL, NULL, 0);
         if (!run_ok(r))
             res = -1;
         PQclear(r);
     }
 out:
-    simple(ex, res < 0 ? "ROLLBACK" : "COMMIT");
+    xq_ok(ex, res < 0 ? WF_XQ_ROLLBACK : WF_XQ_COMMIT, 0, NULL);
     return res;
 }

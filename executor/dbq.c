@@ -22,6 +22,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 typedef struct dbq_item {
     char *stmt;
@@ -103,9 +104,7 @@ static void send_next(wf_executor_t *ex)
 
 int wf_xdbq_init(wf_executor_t *ex)
 {
-    ex->dbq = calloc(1, sizeof(*ex->dbq));
-    if (ex->dbq == NULL)
-        return -1;
+    ex->dbq = wf_xcalloc(1, sizeof(*ex->dbq));
     /* Sends never block the loop; PQexec* still wait (they ignore the mode). */
     return PQsetnonblocking(ex->db, 1) == 0 ? 0 : -1;
 }
@@ -127,13 +126,13 @@ void wf_xdbq_dispose(wf_executor_t *ex)
 int wf_xdbq_send(wf_executor_t *ex, const char *stmt, int n, const char *const *params,
                  wf_xdbq_cb cb, void *arg)
 {
-    dbq_item_t *it = calloc(1, sizeof(*it));
-    if (it == NULL)
-        return -1;
-    it->stmt = strdup(stmt);
+    dbq_item_t *it = wf_xcalloc(1, sizeof(*it));
+    it->stmt = wf_xstrdup(stmt);
     it->n = n;
-    it->params = calloc((size_t)(n > 0 ? n : 1), sizeof(char *));
-    bool ok = it->stmt != NULL && it->params != NULL;
+    it->params = wf_xcalloc((size_t)(n > 0 ? n : 1), sizeof(char *));
+    /* Parameter values are the size the data makes them (a batch of log
+     * lines, an execution's outputs): a failed copy is the caller's error. */
+    bool ok = true;
     for (int i = 0; ok && i < n; i++)
         if (params[i] != NULL && (it->params[i] = strdup(params[i])) == NULL)
             ok = false;

@@ -56,6 +56,15 @@ static bool name_match(const wf_egress_rule_t *e, const char *name)
     return false;
 }
 
+/* Rule `i` of executor.egress_allow, when it parses and covers `port` (a
+ * rule without a port covers every port). */
+static bool rule_for_port(const wf_config_t *cfg, size_t i, int port, wf_egress_rule_t *e)
+{
+    char why[200];
+    return wf_egress_rule_parse(cfg->executor.egress_allow[i], e, why, sizeof(why)) == 0 &&
+           (e->port == 0 || e->port == port);
+}
+
 static const char *who(const wf_egress_ctx_t *ctx)
 {
     return ctx->namespace_ ? ctx->namespace_ : "this executor";
@@ -101,12 +110,7 @@ static int rules_allowed(const wf_egress_ctx_t *ctx, const char *host, int port,
     }
     for (size_t i = 0; i < cfg->executor.n_egress_allow; i++) {
         wf_egress_rule_t e;
-        char why[200];
-        if (wf_egress_rule_parse(cfg->executor.egress_allow[i], &e, why, sizeof(why)) != 0)
-            continue;
-        if (e.port != 0 && e.port != port)
-            continue;
-        if (is_ip ? addr_in(&e, &a) : name_match(&e, name))
+        if (rule_for_port(cfg, i, port, &e) && (is_ip ? addr_in(&e, &a) : name_match(&e, name)))
             return 1;
     }
     snprintf(reason, len, "egress to %s:%d refused for %s: not allowed by executor.egress_allow",
@@ -244,12 +248,7 @@ int wf_egress_addr_allowed(const wf_egress_ctx_t *ctx, const char *host, int por
     const wf_config_t *cfg = ctx->cfg;
     for (size_t i = 0; i < cfg->executor.n_egress_allow; i++) {
         wf_egress_rule_t e;
-        char why[200];
-        if (wf_egress_rule_parse(cfg->executor.egress_allow[i], &e, why, sizeof(why)) != 0)
-            continue;
-        if (e.port != 0 && e.port != port)
-            continue;
-        if (addr_in(&e, &a) || addr_in(&e, &v))
+        if (rule_for_port(cfg, i, port, &e) && (addr_in(&e, &a) || addr_in(&e, &v)))
             return 1;
     }
     snprintf(reason, len,

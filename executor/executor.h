@@ -193,7 +193,43 @@ int wf_xdbq_on_ready(wf_executor_t *ex, uint32_t events);
  * have read notifications the socket will not announce again. */
 bool wf_xdbq_buffered(wf_executor_t *ex);
 
-/* db.c: every statement the executor runs (prepared, parameterised). */
+/* db.c: every statement the executor runs (prepared, parameterised). The
+ * SQL lives in db.c's table, one row per statement; other modules run the
+ * shared statements below by id. */
+typedef enum {
+    WF_XQ_BEGIN,            /* transaction control */
+    WF_XQ_COMMIT,
+    WF_XQ_ROLLBACK,
+    WF_XQ_DOMAIN_FLOWS,     /* flowcache.c */
+    WF_XQ_LISTEN_EVENTS,    /* mesh.c */
+    WF_XQ_NAMESPACES,
+    WF_XQ_EVENT_CURSOR,
+    WF_XQ_GRANT_COVERS,
+    WF_XQ_ANY_GRANT_FROM,
+    WF_XQ_TRIGGER_FAILED,
+    WF_XQ_WINDOW_EVENTS,
+    WF_XQ_TRIGGER_LOCK,
+    WF_XQ_HORIZON,
+    WF_XQ_EVENTS_AFTER,
+    WF_XQ_TRIGGER_ADVANCE,
+    WF_XQ_SUBFLOW_GRANTED,  /* mesh_subflow.c */
+    WF_XQ_SUBFLOW_CREATE,
+    WF_XQ_POLICY_ROWS,      /* policy.c */
+    WF_XQ_RATE_LOCK,
+    WF_XQ_WAS_STARTED,
+    WF_XQ_RATE_COUNT,
+    WF_XQ_MARK_STARTED,
+    WF_XQ_ERROR_LOGS,       /* render.c */
+    WF_XQ_SCHED_CURSOR,     /* sched.c */
+    WF_XQ_SCHED_TICK,
+    WF_XQ_SECRET,           /* secrets.c */
+    WF_XQ_FILE_STORE,       /* files.c */
+    WF_XQ_FILE_READ,
+    WF_XQ__SHARED /* db.c's own statements follow */
+} wf_xq_t;
+/* Events read per round trip of a mesh trigger (WF_XQ_EVENTS_AFTER). */
+#define WF_XDB_EVENTS_BATCH 200
+
 int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen);
 void wf_xdb_close(wf_executor_t *ex);
 int wf_xdb_register(wf_executor_t *ex);
@@ -222,11 +258,25 @@ int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_
                             size_t id_len);
 /* Reads a child execution's state and outputs; returns the state or -1. */
 int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs);
-/* The executor's connection, idle (what was queued has been answered), for
- * a statement that waits for its answer. */
-PGconn *wf_xdb_conn(wf_executor_t *ex);
-/* Generic parameterised query on the executor's connection (waits). */
-PGresult *wf_xdb_query(wf_executor_t *ex, const char *sql, int n, const char *const *params);
+/* Runs statement `q` with text parameters and waits for its answer (what
+ * was queued is answered first, so the order holds). The caller clears the
+ * result; an error is the caller's to report. */
+PGresult *wf_xdb_run(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params);
+/* The same with parameter lengths and formats (1: binary) and the result's
+ * format, for byte contents. */
+PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params,
+                            const int *lens, const int *formats, int result_format);
+/* Appends an audit entry with this domain's executor as the actor;
+ * `details` (may be NULL) is stolen. Waits; a failure is logged. */
+void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const char *target,
+                  const char *result, const char *reason, json_t *details);
+/* Runs `q`, an INSERT of a new execution, with the parameters every such
+ * statement takes: id, namespace, flow id, inputs, labels and trigger (JSON;
+ * NULL inputs and labels are {}), started_by, parent id. Waits; the caller
+ * clears the result. */
+PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
+                            const char *flow_id, json_t *inputs, json_t *labels,
+                            json_t *trigger, const char *started_by, const char *parent_id);
 /* Concurrency check for a CREATED/QUEUED execution: returns 1 may start,
  * 0 must wait, -1 error; under an advisory lock on the flow. */
 int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit);
@@ -239,6 +289,10 @@ wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, 
 void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow);
 /* Frees every cached flow (at exit, when no execution is left). */
 void wf_xflowcache_dispose(wf_executor_t *ex);
+/* The domain's enabled flows, parsed (those that do not parse are left
+ * out): a malloc'd array of `*n` flows the caller owns, or NULL when the
+ * database cannot be read. Waits (callers say why). */
+wf_flow_t **wf_xflowcache_domain_flows(wf_executor_t *ex, size_t *n);
 
 /* walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes.

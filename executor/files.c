@@ -25,6 +25,7 @@
 
 #include "executor/files.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define MAX_FILES 1000
 #define MAX_DEPTH 8
@@ -55,17 +56,14 @@ static int entries_add(entries_t *e, const char *rel, bool link, bool reg)
         return -1;
     }
     if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 32;
-        entry_t *v = realloc(e->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        e->v = v;
-        e->cap = cap;
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = wf_xreallocarray(e->v, e->cap, sizeof(*e->v));
     }
-    e->v[e->n].rel = strdup(rel);
+    e->v[e->n].rel = wf_xstrdup(rel);
     e->v[e->n].link = link;
     e->v[e->n].reg = reg;
-    return e->v[e->n++].rel ? 0 : -1;
+    e->n++;
+    return 0;
 }
 
 /* Lists everything below the directory `dfd` (not following links). */
@@ -211,13 +209,8 @@ static int store(wf_executor_t *ex, wf_trun_t *tr, const char *name, const char 
                           data};
     int lens[] = {0, 0, 0, 0, 0, 0, 0, 0, (int)len};
     int fmts[] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    PGresult *r = PQexecParams(
-        wf_xdb_conn(ex),
-        "INSERT INTO task_run_files (execution_id, task_run_id, attempt, name, namespace, "
-        "domain, size, sha256, content) VALUES ($1, $2, $3::int, $4, $5, $6, $7::bigint, $8, $9) "
-        "ON CONFLICT (task_run_id, attempt, name) DO UPDATE SET size = EXCLUDED.size, "
-        "sha256 = EXCLUDED.sha256, content = EXCLUDED.content",
-        9, NULL, vals, lens, fmts, 0);
+    /* Waits: the attempt's outputs name the file only once it is stored. */
+    PGresult *r = wf_xdb_run_binary(ex, WF_XQ_FILE_STORE, 9, vals, lens, fmts, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
         snprintf(err, errlen, "cannot store output file '%s': %s", name,
@@ -373,10 +366,8 @@ static json_t *host_read(wf_xexec_t *x, const json_t *args, char *err, size_t er
         return NULL;
     }
     const char *vals[] = {eid, trid, name};
-    PGresult *r = PQexecParams(wf_xdb_conn(x->ex),
-                               "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
-                               "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1",
-                               3, NULL, vals, NULL, NULL, 1);
+    /* Waits: read() returns the content to the render that called it. */
+    PGresult *r = wf_xdb_run_binary(x->ex, WF_XQ_FILE_READ, 3, vals, NULL, NULL, 1);
     json_t *res = NULL;
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         snprintf(err, errlen, "cannot read '%s': %s", uri, PQresultErrorMessage(r));

@@ -1,4 +1,5 @@
-/* Parsed flows shared by the executions of one replica.
+/* Parsed flows shared by the executions of one replica, and the domain's
+ * current flows read for the trigger tables (sched.c, mesh.c).
  *
  * Every claimed execution needs its flow at the revision it was created
  * with. A revision's source never changes (the gateway writes a new revision
@@ -14,6 +15,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define KEEP_UNUSED 64
 
@@ -54,8 +56,8 @@ static void trim(struct wf_xflowcache *c)
 
 wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, int revision)
 {
-    if (ex->flows == NULL && (ex->flows = calloc(1, sizeof(*ex->flows))) == NULL)
-        return NULL;
+    if (ex->flows == NULL)
+        ex->flows = wf_xcalloc(1, sizeof(*ex->flows));
     struct wf_xflowcache *c = ex->flows;
     for (xflow_t **p = &c->head; *p; p = &(*p)->next) {
         xflow_t *e = *p;
@@ -76,14 +78,9 @@ wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, 
     free(src);
     if (flow == NULL)
         return NULL;
-    xflow_t *e = calloc(1, sizeof(*e));
-    if (e == NULL || (e->ns = strdup(ns)) == NULL || (e->id = strdup(id)) == NULL) {
-        if (e != NULL)
-            free(e->ns);
-        free(e);
-        wf_flow_free(flow);
-        return NULL;
-    }
+    xflow_t *e = wf_xcalloc(1, sizeof(*e));
+    e->ns = wf_xstrdup(ns);
+    e->id = wf_xstrdup(id);
     e->revision = revision;
     e->flow = flow;
     e->users = 1;
@@ -119,4 +116,28 @@ void wf_xflowcache_dispose(wf_executor_t *ex)
     }
     free(ex->flows);
     ex->flows = NULL;
+}
+
+wf_flow_t **wf_xflowcache_domain_flows(wf_executor_t *ex, size_t *n)
+{
+    *n = 0;
+    PGresult *r = wf_xdb_run(ex, WF_XQ_DOMAIN_FLOWS, 1, (const char *const[]){ex->domain});
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return NULL;
+    }
+    int rows = PQntuples(r);
+    wf_flow_t **flows = wf_xcalloc((size_t)rows + 1, sizeof(*flows));
+    for (int i = 0; i < rows; i++) {
+        wf_diags_t d;
+        const char *src = PQgetvalue(r, i, 2);
+        wf_flow_t *f = wf_flow_parse(src, strlen(src), PQgetvalue(r, i, 1), &d);
+        wf_diags_dispose(&d);
+        if (f == NULL || f->disabled)
+            wf_flow_free(f);
+        else
+            flows[(*n)++] = f;
+    }
+    PQclear(r);
+    return flows;
 }

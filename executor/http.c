@@ -26,6 +26,7 @@
 #include "executor/proc.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "platform/text.h"
 
 #define MAX_REDIRECTS 10
@@ -114,9 +115,7 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
     }
     uint32_t ev = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
     if (w == NULL) {
-        w = calloc(1, sizeof(*w));
-        if (w == NULL)
-            return -1;
+        w = wf_xcalloc(1, sizeof(*w));
         w->s = s;
         w->h = h;
         if (wf_loop_io_add(h->ex->loop, &w->io, s, ev, on_sock, w) != 0) {
@@ -152,9 +151,7 @@ static struct wf_xhttp *http_ctx(wf_executor_t *ex)
 {
     if (ex->http != NULL)
         return ex->http;
-    struct wf_xhttp *h = calloc(1, sizeof(*h));
-    if (h == NULL)
-        return NULL;
+    struct wf_xhttp *h = wf_xcalloc(1, sizeof(*h));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     h->ex = ex;
     h->multi = curl_multi_init();
@@ -461,8 +458,11 @@ static void hop_done(http_job_t *j, CURLcode res)
         char herr[600];
         int rc = next ? hop_start(j, next, herr, sizeof(herr)) : -1;
         if (rc != 0) {
-            snprintf(err, sizeof(err), "redirect from %s:%d to %s: %s", old_host, old_port,
-                     next ? next : "?", next ? herr : "out of memory");
+            /* A long Location can fill the message: it then ends in "..." */
+            int n = snprintf(err, sizeof(err), "redirect from %s:%d to %s: %s", old_host,
+                             old_port, next ? next : "?", next ? herr : "out of memory");
+            if (n < 0 || (size_t)n >= sizeof(err))
+                memcpy(err + sizeof(err) - 4, "...", 4);
             free(next);
             job_report(j, WF_ST_FAILED, NULL, err);
             return;
@@ -760,11 +760,11 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     char err[700] = "";
     struct wf_xhttp *h = http_ctx(ex);
-    http_job_t *j = h ? calloc(1, sizeof(*j)) : NULL;
-    if (j == NULL) {
+    if (h == NULL) {
         wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "out of memory");
         return WF_RUN_DONE;
     }
+    http_job_t *j = wf_xcalloc(1, sizeof(*j));
     j->h = h;
     j->tr = tr;
     j->resp_headers = json_object();
@@ -788,13 +788,8 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     if (read_props(j, props, err, sizeof(err)) != 0 || hop_start(j, uri, err, sizeof(err)) != 0)
         goto fail;
-    if (wf_xproc_job_attach(ex, tr, &http_ops, j) != 0) {
-        snprintf(err, sizeof(err), "out of memory");
-        goto fail;
-    }
     j->timeout_ms = tr->task->timeout_ms;
-    if (j->timeout_ms > 0)
-        wf_loop_timer_arm(ex->loop, &j->timeout_timer, j->timeout_ms, on_timeout, j);
+    wf_xproc_job_attach(ex, tr, &http_ops, j, &j->timeout_timer, on_timeout);
     return WF_RUN_STARTED;
 fail:
     job_free(j);

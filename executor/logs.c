@@ -8,6 +8,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define FLUSH_LINES 500
 #define FLUSH_DELAY_MS 100
@@ -19,9 +20,8 @@ struct wf_xlogs {
 struct wf_xlogs *wf_xlogs_create(wf_executor_t *ex)
 {
     (void)ex;
-    struct wf_xlogs *l = calloc(1, sizeof(*l));
-    if (l)
-        l->batch = json_array();
+    struct wf_xlogs *l = wf_xcalloc(1, sizeof(*l));
+    l->batch = json_array();
     return l;
 }
 

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/xmalloc.h"
+
 #define WF_LOOP_BATCH 64
 
 struct wf_loop {
@@ -19,9 +21,7 @@ struct wf_loop {
 
 wf_loop_t *wf_loop_create(void)
 {
-    wf_loop_t *loop = calloc(1, sizeof(*loop));
-    if (loop == NULL)
-        return NULL;
+    wf_loop_t *loop = wf_xcalloc(1, sizeof(*loop));
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->epfd < 0) {
         free(loop);

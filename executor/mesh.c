@@ -14,11 +14,10 @@
 #include "flow/expr/expr.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define RELOAD_MS 2000                         /* flows and namespaces are re-read this often */
 #define TICK_MIN_MS 100                        /* at most one round this often */
-#define BATCH "200"                            /* events read per round trip */
-#define WINDOW_ROWS "5000"                     /* events of a time window considered at most */
 #define DEFAULT_WINDOW_MS (24LL * 3600 * 1000) /* Kestra's default: PT24H */
 
 typedef struct {
@@ -57,9 +56,10 @@ typedef struct {
 struct wf_xmesh *wf_xmesh_create(wf_executor_t *ex)
 {
     /* Producers announce every new event on one channel (payload: their
-     * domain); the executor's notification handler then ticks the mesh. */
-    PQclear(wf_xdb_query(ex, "LISTEN weft_events", 0, NULL));
-    return calloc(1, sizeof(struct wf_xmesh));
+     * domain); the executor's notification handler then ticks the mesh.
+     * Start-up: waits before the loop runs. */
+    PQclear(wf_xdb_run(ex, WF_XQ_LISTEN_EVENTS, 0, NULL));
+    return wf_xcalloc(1, sizeof(struct wf_xmesh));
 }
 
 static void clear(struct wf_xmesh *m)
@@ -129,13 +129,13 @@ static bool handles(const struct wf_xmesh *m, const char *domain, const wf_trigg
 
 static void load_namespaces(wf_executor_t *ex, struct wf_xmesh *m)
 {
-    PGresult *r = wf_xdb_query(ex, "SELECT prefix, domain FROM namespaces", 0, NULL);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_NAMESPACES, 0, NULL); /* part of reload() */
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         int n = PQntuples(r);
-        m->ns = calloc((size_t)n + 1, sizeof(*m->ns));
-        for (int i = 0; i < n && m->ns; i++) {
-            m->ns[i].prefix = strdup(PQgetvalue(r, i, 0));
-            m->ns[i].domain = strdup(PQgetvalue(r, i, 1));
+        m->ns = wf_xcalloc((size_t)n + 1, sizeof(*m->ns));
+        for (int i = 0; i < n; i++) {
+            m->ns[i].prefix = wf_xstrdup(PQgetvalue(r, i, 0));
+            m->ns[i].domain = wf_xstrdup(PQgetvalue(r, i, 1));
             m->n_ns++;
         }
     }
@@ -147,47 +147,27 @@ static void load_namespaces(wf_executor_t *ex, struct wf_xmesh *m)
 static void ensure_cursor(wf_executor_t *ex, const mtrig_t *mt)
 {
     const char *p[] = {mt->flow->namespace_, mt->flow->id, mt->trig->id, ex->domain};
-    PQclear(wf_xdb_query(
-        ex,
-        "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, event_txid, "
-        "event_id) VALUES ($1, $2, $3, $4, pg_snapshot_xmin(pg_current_snapshot()), -1) "
-        "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET "
-        "event_txid = EXCLUDED.event_txid, event_id = EXCLUDED.event_id "
-        "WHERE trigger_state.event_txid IS NULL",
-        4, p));
+    PQclear(wf_xdb_run(ex, WF_XQ_EVENT_CURSOR, 4, p)); /* part of reload() */
 }
 
+/* Waits, at most once per RELOAD_MS: the trigger table is rebuilt from the
+ * rows before any trigger is worked. */
 static void reload(wf_executor_t *ex, struct wf_xmesh *m)
 {
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT namespace, id, source FROM flows "
-                               "WHERE NOT deleted AND NOT disabled AND domain = $1",
-                               1, (const char *const[]){ex->domain});
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
+    size_t n;
+    wf_flow_t **flows = wf_xflowcache_domain_flows(ex, &n);
+    if (flows == NULL)
         return;
-    }
     clear(m);
     load_namespaces(ex, m);
-    int n = PQntuples(r);
-    m->flows = calloc((size_t)n + 1, sizeof(*m->flows));
-    for (int i = 0; i < n && m->flows; i++) {
-        wf_diags_t d;
-        const char *src = PQgetvalue(r, i, 2);
-        wf_flow_t *f = wf_flow_parse(src, strlen(src), PQgetvalue(r, i, 1), &d);
-        wf_diags_dispose(&d);
-        if (f == NULL || f->disabled) {
-            wf_flow_free(f);
-            continue;
-        }
+    m->flows = flows; /* kept in place: those with a trigger handled here */
+    for (size_t i = 0; i < n; i++) {
+        wf_flow_t *f = flows[i];
         size_t before = m->n_trigs;
         for (size_t k = 0; k < f->n_triggers; k++) {
             if (!handles(m, ex->domain, &f->triggers[k]))
                 continue;
-            mtrig_t *nt = realloc(m->trigs, (m->n_trigs + 1) * sizeof(*nt));
-            if (nt == NULL)
-                break;
-            m->trigs = nt;
+            m->trigs = wf_xreallocarray(m->trigs, m->n_trigs + 1, sizeof(*m->trigs));
             m->trigs[m->n_trigs++] = (mtrig_t){f, &f->triggers[k]};
             ensure_cursor(ex, &m->trigs[m->n_trigs - 1]);
         }
@@ -196,7 +176,6 @@ static void reload(wf_executor_t *ex, struct wf_xmesh *m)
         else
             m->flows[m->n_flows++] = f;
     }
-    PQclear(r);
     m->loaded_ms = wf_clock_mono_ms();
 }
 
@@ -225,10 +204,10 @@ bool wf_xmesh_foreign(wf_executor_t *ex, const char *ns)
 
 /* Runs a query answering one boolean: 1 true, 0 false, -1 on error. Grant
  * queries run as the domain's role: it sees only the grants made by or to
- * its domain. */
-static int ask(wf_executor_t *ex, const char *sql, int n, const char *const *p)
+ * its domain. Waits: the round's decision depends on the answer. */
+static int ask(wf_executor_t *ex, wf_xq_t q, int n, const char *const *p)
 {
-    PGresult *r = wf_xdb_query(ex, sql, n, p);
+    PGresult *r = wf_xdb_run(ex, q, n, p);
     int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
                  ? strcmp(PQgetvalue(r, 0, 0), "t") == 0
                  : -1;
@@ -242,7 +221,7 @@ static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, con
                         const char *state)
 {
     const char *p[] = {ns, flow, consumer, state};
-    return ask(ex, "SELECT weft_grant_covers($1, $2, $3, $4, false)", 4, p);
+    return ask(ex, WF_XQ_GRANT_COVERS, 4, p);
 }
 
 /* Whether some live grant shares any flow of namespace `ns`, or of one
@@ -252,11 +231,7 @@ static int grant_covers(wf_executor_t *ex, const char *ns, const char *flow, con
 static int any_grant_from(wf_executor_t *ex, const char *ns, const char *consumer)
 {
     const char *p[] = {ns, consumer};
-    return ask(ex,
-               "SELECT EXISTS (SELECT 1 FROM grants g WHERE g.revoked_at IS NULL "
-               "AND (weft_ns_covers(g.namespace, $1) OR weft_ns_covers($1, g.namespace)) "
-               "AND weft_ns_covers(g.to_namespace, $2))",
-               2, p);
+    return ask(ex, WF_XQ_ANY_GRANT_FROM, 2, p);
 }
 
 /* What the trigger's status says before any event: a producer of another
@@ -309,18 +284,14 @@ static void started_by(const mtrig_t *mt, char *buf, size_t len)
     snprintf(buf, len, "trigger:%s/%s/%s", mt->flow->namespace_, mt->flow->id, mt->trig->id);
 }
 
-/* Appends an audit entry about the trigger; `details` (may be NULL) is stolen. */
+/* Appends an audit entry about the trigger; `details` (may be NULL) is
+ * stolen. Waits: it belongs to the round's transaction. */
 static void audit(wf_executor_t *ex, const mtrig_t *mt, const char *action, const char *result,
                   const char *reason, json_t *details)
 {
-    char actor[96], target[600];
-    snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+    char target[600];
     started_by(mt, target, sizeof(target));
-    char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
-    const char *p[] = {actor, action, mt->flow->namespace_, target, result, reason, d};
-    PQclear(wf_xdb_query(ex, "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)", 7, p));
-    free(d);
-    json_decref(details);
+    wf_xdb_audit(ex, action, mt->flow->namespace_, target, result, reason, details);
 }
 
 /* Kestra 2 leaves a FAILED execution when a trigger's inputs cannot be
@@ -336,19 +307,8 @@ static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, 
         snprintf(id + 2 * i, sizeof(id) - 2 * i, "%02x", rnd[i]);
     char *tg = json_dumps(trigger, JSON_COMPACT);
     const char *p[] = {id, mt->flow->namespace_, mt->flow->id, tg, by, why};
-    PGresult *r = wf_xdb_query(
-        ex,
-        "WITH e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
-        "state, state_history, inputs, labels, trigger, started_by, started_at, ended_at) "
-        "SELECT $1, f.namespace, f.id, f.revision, f.domain, 'FAILED', "
-        "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', now()), "
-        "jsonb_build_object('state', 'FAILED', 'date', now())), '{}', '{}', $4::jsonb, $5, "
-        "now(), now() FROM flows f WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
-        "RETURNING id, namespace, domain) "
-        "INSERT INTO logs (execution_id, namespace, domain, level, line) "
-        "SELECT e.id, e.namespace, e.domain, 'ERROR', 'trigger inputs: ' || $6 FROM e "
-        "RETURNING execution_id",
-        6, p);
+    /* Waits: within the round's transaction (or sched.c's end of execution). */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_TRIGGER_FAILED, 6, p);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     PQclear(r);
     free(tg);
@@ -448,13 +408,8 @@ static bool window_complete(round_t *rd, bool *have, size_t n)
     char since[32];
     snprintf(since, sizeof(since), "%lld", (long long)window_start(rd));
     const char *p[] = {since, rd->ex->domain, rd->mt->flow->namespace_};
-    PGresult *r =
-        wf_xdb_query(rd->ex,
-                     "SELECT namespace, flow_id, state, labels::text FROM events "
-                     "WHERE created_at >= to_timestamp($1::double precision / 1000) "
-                     "AND (domain = $2 OR weft_grant_covers(namespace, flow_id, $3, state, false)) "
-                     "ORDER BY id DESC LIMIT " WINDOW_ROWS,
-                     3, p);
+    /* Waits: whether the event fires depends on the window. */
+    PGresult *r = wf_xdb_run(rd->ex, WF_XQ_WINDOW_EVENTS, 3, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return false;
@@ -493,8 +448,8 @@ static int on_event(round_t *rd, const PGresult *ev, int row)
     json_t *labels = json_loads(PQgetvalue(ev, row, 7), 0, NULL);
     wf_xmesh_event_t e = {ns, flow, state, labels};
     size_t n = wf_xmesh_n_entries(mt->trig);
-    bool *have = calloc(n, sizeof(bool)), any = false;
-    for (size_t k = 0; have && k < n; k++) {
+    bool *have = wf_xcalloc(n, sizeof(bool)), any = false;
+    for (size_t k = 0; k < n; k++) {
         have[k] = wf_xmesh_entry_holds(mt->trig, k, &e);
         any = any || have[k];
     }
@@ -532,20 +487,16 @@ out:
     return rc;
 }
 
+/* One round is one transaction that must see its own results (the cursor
+ * it locked, the executions it created): every statement of it waits. */
 static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *mt)
 {
     const char *key[] = {mt->flow->namespace_, mt->flow->id, mt->trig->id};
-    PQclear(wf_xdb_query(ex, "BEGIN", 0, NULL));
-    PGresult *st = wf_xdb_query(
-        ex,
-        "SELECT event_txid::text, event_id, status, "
-        "coalesce((extract(epoch FROM last_fired) * 1000)::bigint, 0) FROM trigger_state "
-        "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
-        "AND event_txid IS NOT NULL FOR UPDATE SKIP LOCKED",
-        3, key);
+    PQclear(wf_xdb_run(ex, WF_XQ_BEGIN, 0, NULL));
+    PGresult *st = wf_xdb_run(ex, WF_XQ_TRIGGER_LOCK, 3, key);
     if (PQresultStatus(st) != PGRES_TUPLES_OK || PQntuples(st) != 1) {
         PQclear(st); /* another replica holds it, or no cursor yet */
-        PQclear(wf_xdb_query(ex, "ROLLBACK", 0, NULL));
+        PQclear(wf_xdb_run(ex, WF_XQ_ROLLBACK, 0, NULL));
         return;
     }
     char txid[32], evid[32], old_status[512];
@@ -562,21 +513,14 @@ static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *m
      * ones this role cannot see (no grant yet) are passed over with the
      * rest, so a grant made later never fires on events from before it. */
     char horizon[32] = "";
-    PGresult *h = wf_xdb_query(ex, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, NULL);
+    PGresult *h = wf_xdb_run(ex, WF_XQ_HORIZON, 0, NULL);
     if (PQresultStatus(h) == PGRES_TUPLES_OK && PQntuples(h) == 1)
         snprintf(horizon, sizeof(horizon), "%s", PQgetvalue(h, 0, 0));
     PQclear(h);
     /* Only events of transactions older than every running one: all those
      * are decided, and any event still to come sorts after the cursor. */
     const char *pc[] = {txid, evid};
-    ev = wf_xdb_query(ex,
-                      "SELECT id, txid::text, namespace, flow_id, execution_id, state, "
-                      "outputs::text, labels::text, domain, "
-                      "(extract(epoch FROM created_at) * 1000)::bigint FROM events "
-                      "WHERE (txid, id) > ($1::xid8, $2::bigint) "
-                      "AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-                      "ORDER BY txid, id LIMIT " BATCH,
-                      2, pc);
+    ev = wf_xdb_run(ex, WF_XQ_EVENTS_AFTER, 2, pc);
     if (PQresultStatus(ev) != PGRES_TUPLES_OK) {
         rc = -1;
         goto done;
@@ -588,7 +532,7 @@ static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *m
     }
     if (rc != 0)
         goto done;
-    if (PQntuples(ev) < atoi(BATCH) && horizon[0] != '\0' &&
+    if (PQntuples(ev) < WF_XDB_EVENTS_BATCH && horizon[0] != '\0' &&
         strtoull(horizon, NULL, 10) > strtoull(txid, NULL, 10)) {
         snprintf(txid, sizeof(txid), "%s", horizon);
         snprintf(evid, sizeof(evid), "-1");
@@ -604,12 +548,7 @@ static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *m
         snprintf(rd.status, sizeof(rd.status), "%s", keep ? old_status : "ok");
     }
     const char *pu[] = {key[0], key[1], key[2], txid, evid, rd.status, rd.fired ? "t" : "f"};
-    PGresult *u = wf_xdb_query(
-        ex,
-        "UPDATE trigger_state SET event_txid = $4::xid8, event_id = $5::bigint, status = $6, "
-        "last_fired = CASE WHEN $7::bool THEN now() ELSE last_fired END, updated_at = now() "
-        "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3",
-        7, pu);
+    PGresult *u = wf_xdb_run(ex, WF_XQ_TRIGGER_ADVANCE, 7, pu);
     rc = PQresultStatus(u) == PGRES_COMMAND_OK ? 0 : -1;
     PQclear(u);
     /* A refusal is audited when the status turns to it, not once per event:
@@ -622,7 +561,7 @@ static void poll_trigger(wf_executor_t *ex, struct wf_xmesh *m, const mtrig_t *m
                 rd.status);
 done:
     PQclear(ev);
-    PQclear(wf_xdb_query(ex, rc == 0 ? "COMMIT" : "ROLLBACK", 0, NULL));
+    PQclear(wf_xdb_run(ex, rc == 0 ? WF_XQ_COMMIT : WF_XQ_ROLLBACK, 0, NULL));
 }
 
 void wf_xmesh_tick(wf_executor_t *ex)

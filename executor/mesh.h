@@ -38,6 +38,9 @@ json_t *wf_xmesh_preconditions(const wf_trigger_t *t);
 /* How many entries must all have happened: preconditions.flows plus
  * preconditions.where, or 1 for the conditions form. */
 size_t wf_xmesh_n_entries(const wf_trigger_t *t);
+/* The conditions form alone: true when the trigger has `conditions` and
+ * event `e` passes them all and the trigger's `states`. */
+bool wf_xmesh_conditions_hold(const wf_trigger_t *t, const wf_xmesh_event_t *e);
 /* True when event `e` satisfies entry `i` of the trigger (and passes the
  * trigger's states and conditions). */
 bool wf_xmesh_entry_holds(const wf_trigger_t *t, size_t i, const wf_xmesh_event_t *e);

@@ -91,6 +91,11 @@ static bool global_filters(const wf_trigger_t *t, const wf_xmesh_event_t *e)
     return true;
 }
 
+bool wf_xmesh_conditions_hold(const wf_trigger_t *t, const wf_xmesh_event_t *e)
+{
+    return json_array_size(json_object_get(t->props, "conditions")) > 0 && global_filters(t, e);
+}
+
 static bool labels_match(json_t *want, json_t *have)
 {
     const char *k;

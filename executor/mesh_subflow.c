@@ -14,20 +14,13 @@
 #include "executor/mesh.h"
 #include "platform/log.h"
 
-static char *dump(json_t *v)
-{
-    return v ? json_dumps(v, JSON_COMPACT) : NULL;
-}
-
 /* 1 covered, 0 not, -1 error. */
 static int subflow_granted(wf_executor_t *ex, const char *ns, const char *flow,
                            const char *consumer)
 {
     const char *p[] = {ns, flow, consumer};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT weft_grant_covers($1, $2, $3, NULL, true), "
-                               "weft_grant_covers($1, $2, $3, NULL, false)",
-                               3, p);
+    /* Waits: the subflow task's outcome depends on the answer. */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SUBFLOW_GRANTED, 3, p);
     int rc = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
         rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0   ? 1
@@ -58,16 +51,11 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
         else
             snprintf(why, why_len, "cannot check the grants for subflow %s.%s", ns, flow);
         if (g >= 0) {
-            char actor[96], target[600];
-            snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+            char target[600];
             snprintf(target, sizeof(target), "execution:%s", x->id);
-            json_t *d = json_pack("{s:s,s:s}", "namespace", ns, "flowId", flow);
-            char *ds = dump(d);
-            const char *p[] = {actor, "subflow.refused", x->namespace_, target, "denied", why, ds};
-            PQclear(
-                wf_xdb_query(ex, "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)", 7, p));
-            free(ds);
-            json_decref(d);
+            /* Waits: the refusal is on record before the task fails. */
+            wf_xdb_audit(ex, "subflow.refused", x->namespace_, target, "denied", why,
+                         json_pack("{s:s,s:s}", "namespace", ns, "flowId", flow));
         }
         return -1;
     }
@@ -79,28 +67,17 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
         snprintf(id + 2 * i, sizeof(id) - 2 * i, "%02x", rnd[i]);
     char by[300];
     snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
-    char *in = dump(inputs), *lb = dump(labels), *tg = dump(trigger);
-    const char *p[] = {id, ns, flow, in ? in : "{}", lb ? lb : "{}", tg, by, x->id};
-    PGresult *r = wf_xdb_query(
-        ex,
-        "WITH e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
-        "state, state_history, inputs, labels, trigger, started_by, parent_id, original_id) "
-        "SELECT $1, $2, $3, t.revision, t.domain, 'CREATED', "
-        "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
-        "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))), "
-        "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 FROM weft_subflow_target($2, $3) t "
-        "RETURNING id, domain) "
-        "SELECT e.id, pg_notify('weft_domain_' || e.domain, e.id) FROM e",
-        8, p);
+    /* Only an object or an array is stored as the child's inputs ({} otherwise). */
+    json_t *in = json_is_object(inputs) || json_is_array(inputs) ? inputs : NULL;
+    /* Waits: the parent task records the child's id. */
+    PGresult *r = wf_xdb_run_create(ex, WF_XQ_SUBFLOW_CREATE, id, ns, flow, in, labels, trigger,
+                                    by, x->id);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (!ok)
         snprintf(why, why_len, "cannot start subflow %s.%s in another domain: %s", ns, flow,
                  PQresultStatus(r) == PGRES_TUPLES_OK ? "no such flow shared for subflow calls"
                                                       : PQresultErrorMessage(r));
     PQclear(r);
-    free(in);
-    free(lb);
-    free(tg);
     if (!ok)
         return -1;
     snprintf(id_out, id_len, "%s", id);

@@ -27,6 +27,7 @@
 #include "executor/net.h"
 #include "executor/proc.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "tenants/policy.h"
 #include "platform/text.h"
 
@@ -44,7 +45,7 @@ typedef struct pg_job {
     fetch_t fetch;
     json_t *rows;
     int64_t n_rows, bytes, max_rows, max_bytes;
-    char target[600]; /* for messages: host:port/db or socket dir */
+    char target[640]; /* for messages: host:port/db or socket dir (every field fits) */
     wf_timer_t timeout_timer, kill_timer;
     int64_t timeout_ms;
     bool killed;
@@ -395,6 +396,13 @@ static int set_field(char *dst, size_t len, const char *s, size_t n)
     return pct_decode(s, n, dst, len);
 }
 
+/* Copies a decoded value into its field: 0, or -1 when it does not fit. */
+static int put_field(char *dst, size_t len, const char *val)
+{
+    int n = snprintf(dst, len, "%s", val);
+    return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
 /* jdbc:postgresql://HOST[:PORT]/DB[?k=v&...] (also postgresql:// and
  * postgres://). Query keys: host (a name or a socket directory), port, user,
  * password, sslmode, connect_timeout, ApplicationName/application_name. */
@@ -462,12 +470,13 @@ static int parse_url(const char *url, pg_target_t *t, char *err, size_t len)
             goto bad;
         memcpy(key, p, kl);
         key[kl] = '\0';
+        int rc = 0; /* -1: the value does not fit its field */
         if (strcmp(key, "host") == 0)
-            snprintf(t->host, sizeof(t->host), "%s", val);
+            rc = put_field(t->host, sizeof(t->host), val);
         else if (strcmp(key, "port") == 0)
-            snprintf(t->port, sizeof(t->port), "%s", val);
+            rc = put_field(t->port, sizeof(t->port), val);
         else if (strcmp(key, "user") == 0)
-            snprintf(t->user, sizeof(t->user), "%s", val);
+            rc = put_field(t->user, sizeof(t->user), val);
         else if (strcmp(key, "password") == 0) {
             if (t->password) {
                 OPENSSL_cleanse(t->password, strlen(t->password));
@@ -476,11 +485,11 @@ static int parse_url(const char *url, pg_target_t *t, char *err, size_t len)
             t->password = strdup(val);
             OPENSSL_cleanse(val, sizeof(val));
         } else if (strcmp(key, "sslmode") == 0)
-            snprintf(t->sslmode, sizeof(t->sslmode), "%s", val);
+            rc = put_field(t->sslmode, sizeof(t->sslmode), val);
         else if (strcmp(key, "connect_timeout") == 0 || strcmp(key, "connectTimeout") == 0)
-            snprintf(t->connect_timeout, sizeof(t->connect_timeout), "%s", val);
+            rc = put_field(t->connect_timeout, sizeof(t->connect_timeout), val);
         else if (strcmp(key, "application_name") == 0 || strcmp(key, "ApplicationName") == 0)
-            snprintf(t->app, sizeof(t->app), "%s", val);
+            rc = put_field(t->app, sizeof(t->app), val);
         else {
             snprintf(err, len,
                      "url parameter '%s' is not supported (host, port, user, password, sslmode, "
@@ -488,6 +497,8 @@ static int parse_url(const char *url, pg_target_t *t, char *err, size_t len)
                      key);
             return -1;
         }
+        if (rc != 0)
+            goto bad;
         p = v + vl;
         if (*p == '&')
             p++;
@@ -636,11 +647,7 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[900] = "";
     pg_target_t t;
     memset(&t, 0, sizeof(t));
-    pg_job_t *j = calloc(1, sizeof(*j));
-    if (j == NULL) {
-        wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "out of memory");
-        return WF_RUN_DONE;
-    }
+    pg_job_t *j = wf_xcalloc(1, sizeof(*j));
     j->ex = ex;
     j->tr = tr;
     j->fd = -1;
@@ -716,13 +723,8 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         snprintf(err, sizeof(err), "cannot watch the connection to %s", j->target);
         goto fail;
     }
-    if (wf_xproc_job_attach(ex, tr, &pg_ops, j) != 0) {
-        snprintf(err, sizeof(err), "out of memory");
-        goto fail;
-    }
     j->timeout_ms = tr->task->timeout_ms;
-    if (j->timeout_ms > 0)
-        wf_loop_timer_arm(ex->loop, &j->timeout_timer, j->timeout_ms, on_timeout, j);
+    wf_xproc_job_attach(ex, tr, &pg_ops, j, &j->timeout_timer, on_timeout);
     return WF_RUN_STARTED;
 fail:
     wipe_target(&t);

@@ -22,6 +22,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "tenants/policy.h"
 
 #define POLICY_TTL_MS 1000    /* a policy change applies within this delay */
@@ -70,16 +71,13 @@ static int64_t now_ms(void)
     return wf_clock_wall_ms();
 }
 
-/* Reads the rows of `ns`'s prefixes. NULL on a database error. */
+/* Reads the rows of `ns`'s prefixes. NULL on a database error. Waits, at
+ * most once a second per namespace: admission and the sandbox caps are
+ * decided on the policy read. */
 static wf_policy_t *load(wf_executor_t *ex, const char *ns)
 {
     const char *p[] = {ns};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT namespace, policy::text, domain_policy::text FROM policies "
-                               "WHERE namespace = '' OR namespace = $1 "
-                               "OR left($1, length(namespace) + 1) = namespace || '.' "
-                               "ORDER BY length(namespace)",
-                               1, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_POLICY_ROWS, 1, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         wf_warn("reading the policy of %s failed: %s", ns, PQresultErrorMessage(r));
         PQclear(r);
@@ -104,8 +102,8 @@ static wf_policy_t *load(wf_executor_t *ex, const char *ns)
 
 wf_policy_t *wf_xpolicy_of(wf_executor_t *ex, const char *ns)
 {
-    if (ex->policies == NULL && (ex->policies = calloc(1, sizeof(*ex->policies))) == NULL)
-        return NULL;
+    if (ex->policies == NULL)
+        ex->policies = wf_xcalloc(1, sizeof(*ex->policies));
     struct wf_xpolicy *c = ex->policies;
     int64_t now = now_ms();
     pol_entry_t *e = NULL;
@@ -132,17 +130,11 @@ wf_policy_t *wf_xpolicy_of(wf_executor_t *ex, const char *ns)
         return e ? e->policy : NULL; /* keep the last one read: never fail open */
     if (e == NULL) {
         if (c->n == c->cap) {
-            size_t cap = c->cap ? 2 * c->cap : 16;
-            pol_entry_t *grown = realloc(c->entries, cap * sizeof(*grown));
-            if (grown == NULL) {
-                wf_policy_destroy(fresh);
-                return NULL;
-            }
-            c->entries = grown;
-            c->cap = cap;
+            c->cap = c->cap ? 2 * c->cap : 16;
+            c->entries = wf_xreallocarray(c->entries, c->cap, sizeof(*c->entries));
         }
         e = &c->entries[c->n++];
-        e->ns = strdup(ns);
+        e->ns = wf_xstrdup(ns);
         e->policy = NULL;
     }
     wf_policy_destroy(e->policy);
@@ -181,24 +173,17 @@ static void set_block(struct wf_xpolicy *c, const char *prefix, int64_t limit, i
 {
     rate_block_t *b = find_block(c, prefix);
     if (b == NULL) {
-        rate_block_t *grown = realloc(c->blocks, (c->n_blocks + 1) * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        c->blocks = grown;
-        b = &grown[c->n_blocks++];
-        b->prefix = strdup(prefix);
-        if (b->prefix == NULL) {
-            c->n_blocks--;
-            return;
-        }
+        c->blocks = wf_xreallocarray(c->blocks, c->n_blocks + 1, sizeof(*c->blocks));
+        b = &c->blocks[c->n_blocks++];
+        b->prefix = wf_xstrdup(prefix);
     }
     b->limit = limit;
     b->until_ms = until;
 }
 
-static PGresult *q(wf_executor_t *ex, const char *sql, int n, const char *const *params)
+static PGresult *q(wf_executor_t *ex, wf_xq_t stmt, int n, const char *const *params)
 {
-    PGresult *r = wf_xdb_query(ex, sql, n, params);
+    PGresult *r = wf_xdb_run(ex, stmt, n, params);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         wf_warn("database: %s", PQresultErrorMessage(r));
@@ -214,18 +199,19 @@ static bool ok(PGresult *r)
 /* The sliding-minute quota of `prefix`. 1: the execution may start (its
  * started_at is set, so it counts); 0: used up (`*wait_ms` until the oldest
  * start leaves the window); -1: database error. Serialised per prefix with an
- * advisory lock so replicas do not both take the last place. */
+ * advisory lock so replicas do not both take the last place. A transaction
+ * that must see its own count: every statement of it waits. */
 static int rate_gate(wf_executor_t *ex, wf_xexec_t *x, const char *prefix, int64_t limit,
                      int64_t *wait_ms)
 {
-    PGresult *r = q(ex, "BEGIN", 0, NULL);
+    PGresult *r = q(ex, WF_XQ_BEGIN, 0, NULL);
     int okb = ok(r);
     PQclear(r);
     if (!okb)
         return -1;
     int res = -1;
     const char *pl[] = {ex->domain, prefix};
-    r = q(ex, "SELECT pg_advisory_xact_lock(hashtext('weft-rate/' || $1 || '/' || $2))", 2, pl);
+    r = q(ex, WF_XQ_RATE_LOCK, 2, pl);
     okb = ok(r);
     PQclear(r);
     if (!okb)
@@ -233,7 +219,7 @@ static int rate_gate(wf_executor_t *ex, wf_xexec_t *x, const char *prefix, int64
     /* Admitted before (then held back by the flow's own concurrency gate):
      * it counts already. */
     const char *pi[] = {x->id};
-    r = q(ex, "SELECT started_at IS NOT NULL FROM executions WHERE id = $1", 1, pi);
+    r = q(ex, WF_XQ_WAS_STARTED, 1, pi);
     if (ok(r) && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't') {
         PQclear(r);
         res = 1;
@@ -241,12 +227,7 @@ static int rate_gate(wf_executor_t *ex, wf_xexec_t *x, const char *prefix, int64
     }
     PQclear(r);
     const char *pc[] = {ex->domain, prefix, x->id};
-    r = q(ex,
-          "SELECT count(*), coalesce(ceil(extract(epoch FROM min(started_at) + interval "
-          "'1 minute' - now()) * 1000), 0) FROM executions WHERE domain = $1 "
-          "AND ($2 = '' OR namespace = $2 OR left(namespace, length($2) + 1) = $2 || '.') "
-          "AND started_at > now() - interval '1 minute' AND id <> $3",
-          3, pc);
+    r = q(ex, WF_XQ_RATE_COUNT, 3, pc);
     if (!ok(r) || PQntuples(r) != 1) {
         PQclear(r);
         goto out;
@@ -259,12 +240,11 @@ static int rate_gate(wf_executor_t *ex, wf_xexec_t *x, const char *prefix, int64
         goto out;
     }
     const char *pu[] = {x->id, ex->id};
-    r = q(ex, "UPDATE executions SET started_at = now() WHERE id = $1 AND claimed_by = $2", 2,
-          pu);
+    r = q(ex, WF_XQ_MARK_STARTED, 2, pu);
     res = ok(r) ? 1 : -1;
     PQclear(r);
 out:
-    r = q(ex, res < 0 ? "ROLLBACK" : "COMMIT", 0, NULL);
+    r = q(ex, res < 0 ? WF_XQ_ROLLBACK : WF_XQ_COMMIT, 0, NULL);
     if (!ok(r))
         res = -1;
     PQclear(r);
@@ -272,23 +252,15 @@ out:
 }
 
 /* Every denial is audited: the executor's only hold on the log is
- * audit_append() (migration 0004). A failure is logged, not fatal. */
+ * audit_append() (migration 0004). A failure is logged, not fatal. Waits:
+ * the refusal is on record before the execution fails. */
 static void audit_refusal(wf_executor_t *ex, wf_xexec_t *x, const wf_task_t *t, const char *from)
 {
-    char actor[96], target[600];
-    snprintf(actor, sizeof(actor), "executor:%s", ex->domain);
+    char target[600];
     snprintf(target, sizeof(target), "execution:%s", x->id);
-    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "flow", x->flow_id, "task", t->id, "type",
-                          t->type->name, "key", "allowedTaskTypes", "from", from);
-    char *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    const char *p[] = {actor, x->namespace_, target, details ? details : "{}"};
-    PGresult *r = q(ex,
-                    "SELECT audit_append($1, 'execution.start', $2, $3, 'denied', 'policy', "
-                    "$4::jsonb)",
-                    4, p);
-    PQclear(r);
-    free(details);
+    wf_xdb_audit(ex, "execution.start", x->namespace_, target, "denied", "policy",
+                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "flow", x->flow_id, "task", t->id,
+                           "type", t->type->name, "key", "allowedTaskTypes", "from", from));
 }
 
 int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x)

@@ -12,6 +12,7 @@
 #include "executor/files.h"
 #include "executor/proc.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 
 #define LINE_MAX_BYTES 8192 /* longer lines are cut and marked */
 
@@ -194,11 +195,7 @@ static void on_exit_fd(wf_io_t *io, uint32_t ev)
 int wf_xproc_start(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
                    size_t errlen)
 {
-    wf_xproc_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    wf_xproc_t *p = wf_xcalloc(1, sizeof(*p));
     p->ex = ex;
     p->tr = tr;
     p->vars = json_object();
@@ -256,18 +253,18 @@ void wf_xproc_collect_files(wf_xproc_t *p, json_t *patterns)
     p->patterns = json_is_array(patterns) ? json_incref(patterns) : NULL;
 }
 
-int wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops, void *job)
+void wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops,
+                         void *job, wf_timer_t *timer, wf_timer_cb on_timeout)
 {
-    wf_xproc_t *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return -1;
+    wf_xproc_t *p = wf_xcalloc(1, sizeof(*p));
     p->ex = ex;
     p->tr = tr;
     p->ops = ops;
     p->job = job;
     tr->proc = p;
     ex->busy++;
-    return 0;
+    if (tr->task->timeout_ms > 0)
+        wf_loop_timer_arm(ex->loop, timer, tr->task->timeout_ms, on_timeout, job);
 }
 
 void wf_xproc_job_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,

@@ -30,8 +30,11 @@ typedef struct wf_xproc_job_ops {
     /* Free without reporting (the execution is being freed). */
     void (*abandon)(void *job);
 } wf_xproc_job_ops_t;
-/* Attaches `job` as the running attempt of `tr` (tr->proc). Returns 0 or -1. */
-int wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops, void *job);
+/* Attaches `job` as the running attempt of `tr` (tr->proc) and, when the
+ * task has a timeout, arms the job's `timer` to call `on_timeout` (with
+ * `job`) once it is past. */
+void wf_xproc_job_attach(wf_executor_t *ex, wf_trun_t *tr, const wf_xproc_job_ops_t *ops,
+                         void *job, wf_timer_t *timer, wf_timer_cb on_timeout);
 /* The job ended: detaches it, releases the slot and records the attempt. */
 void wf_xproc_job_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
                   const char *error);

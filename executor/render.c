@@ -18,12 +18,9 @@ static json_t *error_logs(wf_xexec_t *x, char *err, size_t errlen)
     wf_executor_t *ex = x->ex;
     wf_xlogs_flush(ex);
     const char *p[] = {x->id};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT coalesce(task_run_id, ''), coalesce(attempt, 0), line, "
-                               "to_char(ts AT TIME ZONE 'UTC', "
-                               "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM logs "
-                               "WHERE execution_id = $1 AND level = 'ERROR' ORDER BY id LIMIT 1000",
-                               1, p);
+    /* Waits: the expression being rendered needs the list now (errorLogs()
+     * is rare: error handlers and notifications). */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_ERROR_LOGS, 1, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "cannot read the execution's logs");
         PQclear(r);

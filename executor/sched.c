@@ -12,6 +12,8 @@
 #include "executor/cron.h"
 #include "executor/mesh.h"
 #include "platform/log.h"
+#include "platform/text.h"
+#include "platform/xmalloc.h"
 
 #define RELOAD_MS 5000 /* flows are re-read this often */
 
@@ -35,7 +37,7 @@ struct wf_xsched {
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex)
 {
     (void)ex;
-    return calloc(1, sizeof(struct wf_xsched));
+    return wf_xcalloc(1, sizeof(struct wf_xsched));
 }
 
 static void clear(struct wf_xsched *s)
@@ -57,12 +59,6 @@ void wf_xsched_destroy(struct wf_xsched *s)
     free(s);
 }
 
-static const char *prop_str(json_t *props, const char *name)
-{
-    json_t *v = json_object_get(props, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static void iso_of(time_t t, char *buf, size_t len)
 {
     wf_clock_iso_from_ms((int64_t)t * 1000, buf, len);
@@ -73,13 +69,7 @@ static void iso_of(time_t t, char *buf, size_t len)
 static time_t load_last(wf_executor_t *ex, xsched_entry_t *e)
 {
     const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, ex->domain};
-    PGresult *r = wf_xdb_query(
-        ex,
-        "INSERT INTO trigger_state (namespace, flow_id, trigger_id, domain, last_fired) "
-        "VALUES ($1, $2, $3, $4, date_trunc('second', now())) "
-        "ON CONFLICT (namespace, flow_id, trigger_id) DO UPDATE SET updated_at = now() "
-        "RETURNING extract(epoch FROM last_fired)::bigint",
-        4, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SCHED_CURSOR, 4, p); /* part of reload() */
     time_t t = time(NULL);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         t = (time_t)atoll(PQgetvalue(r, 0, 0));
@@ -87,26 +77,19 @@ static time_t load_last(wf_executor_t *ex, xsched_entry_t *e)
     return t;
 }
 
+/* Waits, at most once per RELOAD_MS (or a second, at an execution's end):
+ * the schedules are rebuilt from the rows before any is evaluated. */
 static void reload(wf_executor_t *ex, struct wf_xsched *s)
 {
-    PGresult *r = wf_xdb_query(ex, "SELECT namespace, id, source FROM flows "
-                                   "WHERE NOT deleted AND NOT disabled AND domain = $1",
-                               1, (const char *const[]){ex->domain});
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
+    size_t n;
+    wf_flow_t **flows = wf_xflowcache_domain_flows(ex, &n);
+    if (flows == NULL)
         return;
-    }
     clear(s);
-    int n = PQntuples(r);
-    s->flows = calloc((size_t)n + 1, sizeof(*s->flows));
-    for (int i = 0; i < n && s->flows; i++) {
-        wf_diags_t d;
-        const char *src = PQgetvalue(r, i, 2);
-        wf_flow_t *f = wf_flow_parse(src, strlen(src), PQgetvalue(r, i, 1), &d);
-        wf_diags_dispose(&d);
-        if (f == NULL)
-            continue;
-        if (f->n_triggers == 0 || f->disabled) {
+    s->flows = flows; /* kept in place: those with triggers */
+    for (size_t i = 0; i < n; i++) {
+        wf_flow_t *f = flows[i];
+        if (f->n_triggers == 0) {
             wf_flow_free(f);
             continue;
         }
@@ -122,26 +105,23 @@ static void reload(wf_executor_t *ex, struct wf_xsched *s)
                 wf_warn("flow %s.%s trigger %s: %s", f->namespace_, f->id, t->id, err);
                 continue;
             }
-            const char *tz = prop_str(t->props, "timezone");
+            const char *tz = wf_json_str(t->props, "timezone");
             snprintf(e.tz, sizeof(e.tz), "%s", tz ? tz : "UTC");
-            const char *rec = prop_str(t->props, "recoverMissedSchedules");
+            const char *rec = wf_json_str(t->props, "recoverMissedSchedules");
             e.recover = rec && strcmp(rec, "LAST") == 0 ? 1 : rec && strcmp(rec, "NONE") == 0 ? 2
                                                                                                 : 0;
             e.last = load_last(ex, &e);
             e.next = wf_xcron_next(&e.cron, e.last, e.tz);
-            xsched_entry_t *ne = realloc(s->entries, (s->n_entries + 1) * sizeof(*ne));
-            if (ne == NULL)
-                continue;
-            s->entries = ne;
+            s->entries = wf_xreallocarray(s->entries, s->n_entries + 1, sizeof(*s->entries));
             s->entries[s->n_entries++] = e;
         }
     }
-    PQclear(r);
     s->loaded_ms = wf_clock_mono_ms();
 }
 
 /* Claims `tick` for the trigger and creates its execution, in one
- * transaction. Returns 1 fired, 0 another replica had it, -1 error. */
+ * transaction. Returns 1 fired, 0 another replica had it, -1 error. The
+ * transaction must see its own claim: every statement of it waits. */
 static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
 {
     char stick[40], snext[40], sprev[40];
@@ -149,15 +129,9 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
     time_t nx = wf_xcron_next(&e->cron, tick, e->tz);
     iso_of(nx > 0 ? nx : tick, snext, sizeof(snext));
     iso_of(e->last, sprev, sizeof(sprev));
-    PQclear(wf_xdb_query(ex, "BEGIN", 0, NULL));
+    PQclear(wf_xdb_run(ex, WF_XQ_BEGIN, 0, NULL));
     const char *p[] = {e->flow->namespace_, e->flow->id, e->trig->id, stick, snext};
-    PGresult *r = wf_xdb_query(ex,
-                               "UPDATE trigger_state SET last_fired = $4::timestamptz, "
-                               "next_fire = $5::timestamptz, updated_at = now() "
-                               "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
-                               "AND (last_fired IS NULL OR last_fired < $4::timestamptz) "
-                               "RETURNING 1",
-                               5, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SCHED_TICK, 5, p);
     int won = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     int err = PQresultStatus(r) != PGRES_TUPLES_OK;
     PQclear(r);
@@ -179,7 +153,7 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
             wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
                     e->flow->id, e->trig->id, stick, id);
     }
-    PQclear(wf_xdb_query(ex, rc < 0 || err ? "ROLLBACK" : "COMMIT", 0, NULL));
+    PQclear(wf_xdb_run(ex, rc < 0 || err ? WF_XQ_ROLLBACK : WF_XQ_COMMIT, 0, NULL));
     return err ? -1 : rc;
 }
 
@@ -213,78 +187,6 @@ void wf_xsched_tick(wf_executor_t *ex)
 
 /* ---- Flow triggers ---------------------------------------------------------- */
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static bool in_list(json_t *list, const char *v)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) {
-        if (json_is_string(e) && strcmp(json_string_value(e), v) == 0)
-            return true;
-    }
-    return false;
-}
-
-static bool condition_holds(json_t *c, wf_xexec_t *x)
-{
-    const char *type = prop_str(c, "type");
-    const char *state = wf_xstate_name(x->state);
-    if (type == NULL)
-        return false;
-    if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow")) {
-        const char *ns = prop_str(c, "namespace"), *fid = prop_str(c, "flowId");
-        return ns && fid && strcmp(ns, x->namespace_) == 0 && strcmp(fid, x->flow_id) == 0;
-    }
-    if (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")) {
-        json_t *in = json_object_get(c, "in"), *not_in = json_object_get(c, "notIn");
-        if (json_is_array(in) && !in_list(in, state))
-            return false;
-        if (json_is_array(not_in) && in_list(not_in, state))
-            return false;
-        return true;
-    }
-    if (ends_with(type, "ExecutionNamespaceCondition") || ends_with(type, "ExecutionNamespace")) {
-        const char *ns = prop_str(c, "namespace");
-        const char *cmp = prop_str(c, "comparison");
-        json_t *prefix = json_object_get(c, "prefix");
-        if (ns == NULL)
-            return false;
-        if (json_is_true(prefix) || (cmp && strcmp(cmp, "PREFIX") == 0))
-            return strncmp(x->namespace_, ns, strlen(ns)) == 0;
-        if (cmp && strcmp(cmp, "SUFFIX") == 0)
-            return ends_with(x->namespace_, ns);
-        return strcmp(ns, x->namespace_) == 0;
-    }
-    /* A condition this executor cannot evaluate never matches. */
-    return false;
-}
-
-/* The conditions form within the domain (preconditions are event-driven:
- * wf_xmesh_handles). */
-static bool trigger_matches(const wf_trigger_t *t, wf_xexec_t *x)
-{
-    json_t *states = json_object_get(t->props, "states");
-    if (json_is_array(states) && !in_list(states, wf_xstate_name(x->state)))
-        return false;
-    bool any_rule = false;
-    json_t *conds = json_object_get(t->props, "conditions");
-    if (json_is_array(conds)) {
-        size_t i;
-        json_t *c;
-        json_array_foreach(conds, i, c) {
-            any_rule = true;
-            if (!condition_holds(c, x))
-                return false;
-        }
-    }
-    return any_rule;
-}
-
 void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
 {
     struct wf_xsched *s = ex->sched;
@@ -294,6 +196,9 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
      * flows when the copy is older than a second. */
     if (s->loaded_ms == 0 || wf_clock_mono_ms() - s->loaded_ms >= 1000)
         reload(ex, s);
+    /* The conditions form within the domain: the same matcher as events
+     * (preconditions are event-driven: wf_xmesh_handles). */
+    const wf_xmesh_event_t ev = {x->namespace_, x->flow_id, wf_xstate_name(x->state), x->labels};
     for (size_t i = 0; i < s->n_flows; i++) {
         wf_flow_t *f = s->flows[i];
         /* A flow is not triggered by its own executions (no feedback loop). */
@@ -303,7 +208,7 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
             const wf_trigger_t *t = &f->triggers[k];
             /* Cross-domain and multi-producer triggers read events instead. */
             if (t->kind != WF_TRIGGER_FLOW || t->disabled || wf_xmesh_handles(ex, t) ||
-                !trigger_matches(t, x))
+                !wf_xmesh_conditions_hold(t, &ev))
                 continue;
             json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "flow", "id", t->id,
                                         "executionId", x->id, "namespace", x->namespace_,

@@ -12,6 +12,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/xmalloc.h"
 #include "tenants/keys.h"
 #include "tenants/redact.h"
 #include "tenants/seal.h"
@@ -57,13 +58,10 @@ static long remember(wf_xexec_t *x, const char *value, size_t len)
     for (size_t i = 0; i < x->n_secrets; i++)
         if (x->secret_lens[i] == len && memcmp(x->secrets[i], value, len) == 0)
             return (long)i;
-    char **s = realloc(x->secrets, (x->n_secrets + 1) * sizeof(*s));
-    size_t *l = s ? realloc(x->secret_lens, (x->n_secrets + 1) * sizeof(*l)) : NULL;
-    if (s)
-        x->secrets = s;
-    if (l == NULL)
-        return -1;
-    x->secret_lens = l;
+    x->secrets = wf_xreallocarray(x->secrets, x->n_secrets + 1, sizeof(*x->secrets));
+    x->secret_lens = wf_xreallocarray(x->secret_lens, x->n_secrets + 1, sizeof(*x->secret_lens));
+    /* The value's size is the tenant's: running short of memory for it
+     * fails the lookup, not the executor. */
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return -1;
@@ -123,9 +121,7 @@ static void scache_put(wf_xexec_t *x, const char *name, long idx)
     if (x->rendering == NULL || idx < 0)
         return;
     if (x->scache == NULL) {
-        x->scache = calloc(1, sizeof(*x->scache));
-        if (x->scache == NULL)
-            return;
+        x->scache = wf_xcalloc(1, sizeof(*x->scache));
         scache_reset(x->scache, x->rendering);
     }
     struct wf_xscache *c = x->scache;
@@ -146,12 +142,9 @@ char *wf_xsecrets_lookup(void *ud, const char *name)
     if (cached != NULL)
         return cached;
     const char *p[] = {name, x->namespace_};
-    PGresult *r = wf_xdb_query(ex,
-                               "SELECT namespace, version, sealed FROM secrets WHERE key = $1 "
-                               "AND ($2 = namespace OR left($2, length(namespace) + 1) = "
-                               "namespace || '.') "
-                               "ORDER BY length(namespace) DESC LIMIT 1",
-                               2, p);
+    /* Waits: the render that called secret() needs the value now; the
+     * cache above answers the same name again within the attempt. */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_SECRET, 2, p);
     char *value = NULL;
     /* One line per lookup, naming the task run it is made for (never the
      * value): who read which secret, when, is on record. */
