@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         char **pats = calloc(5 * k, sizeof(char *));
         size_t *lens = calloc(5 * k, sizeof(size_t)), np = 0;
         for (size_t s = 0; s < k; s++) {
-            char v[40], enc[64];
+            char v[48], enc[72];
             snprintf(v, sizeof(v), "secret-%zu-%08x-tok", s, rnd());
             wf_redact_add(r, v, strlen(v));
             pats[np] = strdup(v);
