@@ -94,22 +94,13 @@ out:
     return weft_done(&w, rc);
 }
 
-static int sa_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa list NAMESPACE",
-                                   "Lists the service accounts in NAMESPACE and below it.", 1, 1};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"NAME", "name", NULL},
-        {"DESCRIPTION", "description", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft sa list", &u, "/api/v1/namespaces/%s/serviceaccounts",
-                         &view);
-}
+static const weft_get_t sa_list = {
+    {"weft sa list NAMESPACE", "Lists the service accounts in NAMESPACE and below it.", 1, 1},
+    "/api/v1/namespaces/%s/serviceaccounts",
+    {.rows = "results",
+     .cols = "NAMESPACE=namespace, NAME=name, DESCRIPTION=description, CREATED=createdAt, "
+             "BY=createdBy"},
+};
 
 static int sa_delete(int argc, char **argv)
 {
@@ -180,23 +171,14 @@ out:
     return weft_done(&w, rc);
 }
 
-static int token_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa token list NAMESPACE NAME",
-                                   "Lists a service account's tokens (never the secrets).", 2, 2};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"DESCRIPTION", "description", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"EXPIRES", "expiresAt", NULL},
-        {"REVOKED", "revokedAt", NULL},
-        {"LAST USED", "lastUsedAt", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft sa token list", &u,
-                         "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", &view);
-}
+static const weft_get_t token_list = {
+    {"weft sa token list NAMESPACE NAME", "Lists a service account's tokens (never the secrets).",
+     2, 2},
+    "/api/v1/namespaces/%s/serviceaccounts/%s/tokens",
+    {.rows = "results",
+     .cols = "ID=id, DESCRIPTION=description, CREATED=createdAt, EXPIRES=expiresAt, "
+             "REVOKED=revokedAt, LAST USED=lastUsedAt"},
+};
 
 static int token_revoke(int argc, char **argv)
 {
@@ -220,30 +202,19 @@ out:
 }
 
 static const wf_cmd_t token_commands[] = {
-    {"create", token_create, "issue a token (printed once)"},
-    {"list", token_list, "list tokens (never the secrets)"},
-    {"revoke", token_revoke, "revoke a token"},
-    {NULL, NULL, NULL},
+    WF_CMD("create", token_create, "issue a token (printed once)"),
+    WF_CMD_WITH("list", weft_get_run, &token_list, "list tokens (never the secrets)"),
+    WF_CMD("revoke", token_revoke, "revoke a token"),
+    WF_CMD_END,
 };
 
-static int sa_token(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft sa token", "Service-account tokens.", token_commands, argc, argv);
-}
-
-static const wf_cmd_t sa_commands[] = {
-    {"create", sa_create, "create a service account"},
-    {"list", sa_list, "list service accounts"},
-    {"delete", sa_delete, "delete a service account"},
-    {"token", sa_token, "create, list, revoke tokens"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_sa_commands[] = {
+    WF_CMD("create", sa_create, "create a service account"),
+    WF_CMD_WITH("list", weft_get_run, &sa_list, "list service accounts"),
+    WF_CMD("delete", sa_delete, "delete a service account"),
+    WF_CMD_GROUP("token", token_commands, "create, list, revoke tokens", "Service-account tokens."),
+    WF_CMD_END,
 };
-
-int weft_sa_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft sa", "Service accounts (for CI pipelines and automation).",
-                           sa_commands, argc, argv);
-}
 
 /* ---- rbac ------------------------------------------------------------------ */
 
@@ -360,37 +331,21 @@ out:
     return weft_done(&w, rc);
 }
 
-static int rbac_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft rbac list NAMESPACE",
-                                   "Lists the role bindings on NAMESPACE, its parents and its "
-                                   "children.",
-                                   1, 1};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"SUBJECT", "subject", NULL},
-        {"ROLE", "role", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft rbac list", &u, "/api/v1/bindings?namespace=%s", &view);
-}
-
-static const wf_cmd_t rbac_commands[] = {
-    {"bind", rbac_bind, "bind a role to a subject on a namespace"},
-    {"unbind", rbac_unbind, "remove a binding"},
-    {"list", rbac_list, "list bindings on a namespace"},
-    {NULL, NULL, NULL},
+static const weft_get_t rbac_list = {
+    {"weft rbac list NAMESPACE", "Lists the role bindings on NAMESPACE, its parents and its children.",
+     1, 1},
+    "/api/v1/bindings?namespace=%s",
+    {.rows = "results",
+     .cols = "ID=id, SUBJECT=subject, ROLE=role, NAMESPACE=namespace, CREATED=createdAt, "
+             "BY=createdBy"},
 };
 
-int weft_rbac_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft rbac", "Role bindings (deny by default).", rbac_commands, argc,
-                           argv);
-}
+const wf_cmd_t weft_rbac_commands[] = {
+    WF_CMD("bind", rbac_bind, "bind a role to a subject on a namespace"),
+    WF_CMD("unbind", rbac_unbind, "remove a binding"),
+    WF_CMD_WITH("list", weft_get_run, &rbac_list, "list bindings on a namespace"),
+    WF_CMD_END,
+};
 
 /* ---- auth can-i ---------------------------------------------------------------- */
 
@@ -456,12 +411,7 @@ out:
     return weft_done(&w, rc);
 }
 
-static const wf_cmd_t auth_commands[] = {
-    {"can-i", auth_can_i, "is an action allowed on a namespace, and why"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_auth_commands[] = {
+    WF_CMD("can-i", auth_can_i, "is an action allowed on a namespace, and why"),
+    WF_CMD_END,
 };
-
-int weft_auth_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft auth", "Authorization questions.", auth_commands, argc, argv);
-}

@@ -72,17 +72,11 @@ static int audit_list(int argc, char **argv)
         weft_out_doc(&w, r.json);
         goto out;
     }
-    static const weft_col_t cols[] = {
-        {"SEQ", "seq", NULL},
-        {"TIME", "ts", NULL},
-        {"ACTOR", "actor", NULL},
-        {"ACTION", "action", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"TARGET", "target", NULL},
-        {"RESULT", "result", cell_result},
-        {NULL, NULL, NULL},
-    };
-    weft_print_table(&w, cols, json_object_get(r.json, "results"));
+    static const weft_cell_t cells[] = {{"result", cell_result}, {NULL, NULL}};
+    weft_print_table(&w,
+                     "SEQ=seq, TIME=ts, ACTOR=actor, ACTION=action, NAMESPACE=namespace, "
+                     "TARGET=target, RESULT=result:result",
+                     cells, json_object_get(r.json, "results"));
     const char *next = json_string_value(json_object_get(r.json, "next"));
     if (next != NULL)
         printf("more: --before %s\n", next);
@@ -92,13 +86,7 @@ out:
     return weft_done(&w, rc);
 }
 
-static const wf_cmd_t audit_commands[] = {
-    {"list", audit_list, "list audit entries (filters, newest first)"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_audit_commands[] = {
+    WF_CMD("list", audit_list, "list audit entries (filters, newest first)"),
+    WF_CMD_END,
 };
-
-int weft_audit_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft audit", "The append-only, hash-chained audit log.", audit_commands,
-                           argc, argv);
-}

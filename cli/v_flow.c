@@ -452,17 +452,23 @@ static void print_source(const json_t *doc)
     fputs(s ? s : "", stdout);
 }
 
-/* flow get and flow revisions: GET `path` and print it, or with --source or
+/* flow get and flow revisions: a GET verb with the option `opts`. */
+typedef struct {
+    weft_get_t get;
+    const weft_opt_t *opts;
+} flow_show_t;
+
+/* GETs the path of `data` (a flow_show_t) and prints it, or with --source or
  * --revision N the source it holds. */
-static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t *u,
-                     const weft_opt_t *opts, const char *path, const weft_view_t *view)
+static int flow_show(const void *data, const char *prog, int argc, char **argv)
 {
+    const flow_show_t *s = data;
     weft_t w;
     get_opts_t o = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, prog, u, opts, get_opt, &o, argc, argv);
+    int rc = weft_parse(&w, prog, &s->get.usage, s->opts, get_opt, &o, argc, argv);
     if (rc == 0)
-        rc = weft_request_at(&w, "GET", path, NULL, &r);
+        rc = weft_request_at(&w, "GET", s->get.path, NULL, &r);
     if (rc != 0)
         goto out;
     if (o.source) {
@@ -480,31 +486,21 @@ static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t
         weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
         rc = WEFT_EXIT_FAIL;
     } else {
-        weft_print(&w, r.json, view);
+        weft_print(&w, r.json, &s->get.view);
     }
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
 }
 
-static int flow_get(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow get NAMESPACE ID [--source]",
-                                   "Shows a flow: a summary, its source (--source) or the "
-                                   "API document (-o json|yaml).",
-                                   2, 2};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"ID", "id", NULL},
-        {"REVISION", "revision", NULL},
-        {"DISABLED", "disabled", NULL},
-        {"UPDATED", "updated", NULL},
-        {"BY", "updatedBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return flow_show(argc, argv, "weft flow get", &u, get_table, "/api/v1/flows/%s/%s", &view);
-}
+static const flow_show_t flow_get = {
+    {{"weft flow get NAMESPACE ID [--source]",
+      "Shows a flow: a summary, its source (--source) or the API document (-o json|yaml).", 2, 2},
+     "/api/v1/flows/%s/%s",
+     {.cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled, "
+              "UPDATED=updated, BY=updatedBy"}},
+    get_table,
+};
 
 /* The first line of the description, at most 60 bytes. */
 static char *cell_summary(const weft_t *w, const json_t *row, const char *member)
@@ -543,15 +539,11 @@ static int flow_list(int argc, char **argv)
         json_array_extend(all, part);
         json_decref(part);
     }
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"ID", "id", NULL},
-        {"REVISION", "revision", NULL},
-        {"DISABLED", "disabled", weft_cell_yesno},
-        {"DESCRIPTION", "description", cell_summary},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
+    static const weft_cell_t cells[] = {{"summary", cell_summary}, {NULL, NULL}};
+    static const weft_view_t view = {
+        .cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled:yesno, "
+                "DESCRIPTION=description:summary",
+        .cells = cells};
     weft_print(&w, all, &view);
 out:
     json_decref(scopes);
@@ -578,20 +570,13 @@ out:
     return weft_done(&w, rc);
 }
 
-static int flow_revisions(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
-                                   "Lists a flow's revisions, or prints the source of one.", 2, 2};
-    static const weft_col_t cols[] = {
-        {"REVISION", "revision", NULL},
-        {"CREATED", "created", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return flow_show(argc, argv, "weft flow revisions", &u, rev_table,
-                     "/api/v1/flows/%s/%s/revisions", &view);
-}
+static const flow_show_t flow_revisions = {
+    {{"weft flow revisions NAMESPACE ID [--revision N]",
+      "Lists a flow's revisions, or prints the source of one.", 2, 2},
+     "/api/v1/flows/%s/%s/revisions",
+     {.cols = "REVISION=revision, CREATED=created, BY=createdBy"}},
+    rev_table,
+};
 
 /* The last part of the trigger type ("io.weft.trigger.Schedule" → "Schedule"). */
 static char *cell_type(const weft_t *w, const json_t *row, const char *member)
@@ -611,35 +596,30 @@ static char *cell_status(const weft_t *w, const json_t *row, const char *member)
     return status ? wf_xstrdup(status) : NULL;
 }
 
-static int flow_triggers(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft flow triggers NAMESPACE ID",
-        "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
-        2, 2};
-    static const weft_col_t cols[] = {
-        {"TRIGGER", "id", NULL},           {"TYPE", "type", cell_type},
-        {"LAST FIRED", "lastFired", NULL}, {"NEXT", "nextFire", NULL},
-        {"STATUS", "status", cell_status}, {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return weft_get_verb(argc, argv, "weft flow triggers", &u, "/api/v1/flows/%s/%s/triggers",
-                         &view);
-}
-
-static const wf_cmd_t flow_commands[] = {
-    {"validate", weft_flow_validate_main,
-     "check flow files offline (every error at file:line:col)"},
-    {"apply", flow_apply, "validate locally, then create/update (and --prune) flows"},
-    {"get", flow_get, "show a flow (summary, --source, -o json|yaml)"},
-    {"list", flow_list, "list flows under a namespace"},
-    {"delete", flow_delete, "delete a flow"},
-    {"revisions", flow_revisions, "list a flow's revisions or print one"},
-    {"triggers", flow_triggers, "a flow's triggers and their status"},
-    {NULL, NULL, NULL},
+static const weft_cell_t trigger_cells[] = {
+    {"type", cell_type},
+    {"status", cell_status},
+    {NULL, NULL},
 };
 
-int weft_flows_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft flow", "Work with flows.", flow_commands, argc, argv);
-}
+static const weft_get_t flow_triggers = {
+    {"weft flow triggers NAMESPACE ID",
+     "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
+     2, 2},
+    "/api/v1/flows/%s/%s/triggers",
+    {.cols = "TRIGGER=id, TYPE=type:type, LAST FIRED=lastFired, NEXT=nextFire, "
+             "STATUS=status:status",
+     .cells = trigger_cells},
+};
+
+const wf_cmd_t weft_flow_commands[] = {
+    WF_CMD("validate", weft_flow_validate_main,
+           "check flow files offline (every error at file:line:col)"),
+    WF_CMD("apply", flow_apply, "validate locally, then create/update (and --prune) flows"),
+    WF_CMD_WITH("get", flow_show, &flow_get, "show a flow (summary, --source, -o json|yaml)"),
+    WF_CMD("list", flow_list, "list flows under a namespace"),
+    WF_CMD("delete", flow_delete, "delete a flow"),
+    WF_CMD_WITH("revisions", flow_show, &flow_revisions, "list a flow's revisions or print one"),
+    WF_CMD_WITH("triggers", weft_get_run, &flow_triggers, "a flow's triggers and their status"),
+    WF_CMD_END,
+};

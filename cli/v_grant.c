@@ -76,27 +76,16 @@ out:
     return weft_done(&w, rc);
 }
 
-static int grant_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft grant list NAMESPACE",
-        "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"
-        "included (REVOKED shows when).",
-        1, 1};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"FLOWS", "flows", weft_cell_join},
-        {"TO", "to", NULL},
-        {"EVENTS", "events", weft_cell_join},
-        {"SUBFLOW", "subflow", weft_cell_yesno},
-        {"CREATED", "createdAt", NULL},
-        {"REVOKED", "revokedAt", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft grant list", &u, "/api/v1/namespaces/%s/grants", &view);
-}
+static const weft_get_t grant_list = {
+    {"weft grant list NAMESPACE",
+     "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"
+     "included (REVOKED shows when).",
+     1, 1},
+    "/api/v1/namespaces/%s/grants",
+    {.rows = "results",
+     .cols = "ID=id, NAMESPACE=namespace, FLOWS=flows:join, TO=to, EVENTS=events:join, "
+             "SUBFLOW=subflow:yesno, CREATED=createdAt, REVOKED=revokedAt"},
+};
 
 static int grant_revoke(int argc, char **argv)
 {
@@ -118,15 +107,9 @@ out:
     return weft_done(&w, rc);
 }
 
-static const wf_cmd_t grant_commands[] = {
-    {"create", grant_create, "share flows' completion events with a consumer namespace"},
-    {"list", grant_list, "list grants, revoked ones included"},
-    {"revoke", grant_revoke, "revoke a grant (it stays in the history)"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_grant_commands[] = {
+    WF_CMD("create", grant_create, "share flows' completion events with a consumer namespace"),
+    WF_CMD_WITH("list", weft_get_run, &grant_list, "list grants, revoked ones included"),
+    WF_CMD("revoke", grant_revoke, "revoke a grant (it stays in the history)"),
+    WF_CMD_END,
 };
-
-int weft_grant_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft grant", "Cross-team grants of a producer namespace.",
-                           grant_commands, argc, argv);
-}

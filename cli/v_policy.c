@@ -64,7 +64,7 @@ static int policy_get(int argc, char **argv)
         "value and the namespace prefix it comes from. Values only narrow down the tree:\n"
         "the tightest of the root, every parent prefix and NAMESPACE applies.",
         1, 1};
-    static const weft_view_t view = {NULL, NULL, print_policy};
+    static const weft_view_t view = {.print = print_policy};
     weft_t w;
     int rc = weft_parse(&w, "weft policy get", &u, NULL, NULL, NULL, argc, argv);
     if (rc == 0) {
@@ -194,15 +194,9 @@ static int policy_clear(int argc, char **argv)
     return weft_done(&w, rc);
 }
 
-static const wf_cmd_t policy_commands[] = {
-    {"get", policy_get, "show the effective policy of a namespace and where each value comes from"},
-    {"set", policy_set, "replace your layer of a namespace's policy (tighten only)"},
-    {"clear", policy_clear, "remove your layer of a namespace's policy"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_policy_commands[] = {
+    WF_CMD("get", policy_get, "show the effective policy of a namespace and where each value comes from"),
+    WF_CMD("set", policy_set, "replace your layer of a namespace's policy (tighten only)"),
+    WF_CMD("clear", policy_clear, "remove your layer of a namespace's policy"),
+    WF_CMD_END,
 };
-
-int weft_policy_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft policy", "Governance policies of namespace prefixes.",
-                           policy_commands, argc, argv);
-}

@@ -220,24 +220,18 @@ static char *cell_namespace(const weft_t *w, const json_t *row, const char *memb
     return wf_xstrdup(ns ? ns : w->pos[0]);
 }
 
-static int secret_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft secret list NAMESPACE",
-                                   "Lists the secrets of NAMESPACE: names, versions, who set "
-                                   "them and when; never values.",
-                                   1, 1};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", cell_namespace},
-        {"KEY", "key|name", NULL},
-        {"VERSION", "version", NULL},
-        {"UPDATED", "updatedAt|updated|createdAt", NULL},
-        {"BY", "updatedBy|createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft secret list", &u, "/api/v1/namespaces/%s/secrets",
-                         &view);
-}
+static const weft_cell_t secret_cells[] = {{"namespace", cell_namespace}, {NULL, NULL}};
+
+static const weft_get_t secret_list = {
+    {"weft secret list NAMESPACE",
+     "Lists the secrets of NAMESPACE: names, versions, who set them and when; never values.", 1,
+     1},
+    "/api/v1/namespaces/%s/secrets",
+    {.rows = "results",
+     .cols = "NAMESPACE=namespace:namespace, KEY=key|name, VERSION=version, "
+             "UPDATED=updatedAt|updated|createdAt, BY=updatedBy|createdBy",
+     .cells = secret_cells},
+};
 
 static int secret_delete(int argc, char **argv)
 {
@@ -258,15 +252,9 @@ out:
     return weft_done(&w, rc);
 }
 
-static const wf_cmd_t secret_commands[] = {
-    {"set", secret_set, "set a secret from stdin or a file (never from argv)"},
-    {"list", secret_list, "list secret names and versions (never values)"},
-    {"delete", secret_delete, "delete a secret"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_secret_commands[] = {
+    WF_CMD("set", secret_set, "set a secret from stdin or a file (never from argv)"),
+    WF_CMD_WITH("list", weft_get_run, &secret_list, "list secret names and versions (never values)"),
+    WF_CMD("delete", secret_delete, "delete a secret"),
+    WF_CMD_END,
 };
-
-int weft_secret_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft secret", "Write-only secrets of a namespace.", secret_commands,
-                           argc, argv);
-}

@@ -21,14 +21,14 @@ int weft_get_print(weft_t *w, const char *path, const weft_view_t *v)
     return rc;
 }
 
-int weft_get_verb(int argc, char **argv, const char *prog, const weft_usage_t *u, const char *path,
-                  const weft_view_t *v)
+int weft_get_run(const void *get, const char *prog, int argc, char **argv)
 {
+    const weft_get_t *g = get;
     weft_t w;
-    int rc = weft_parse(&w, prog, u, NULL, NULL, NULL, argc, argv);
+    int rc = weft_parse(&w, prog, &g->usage, NULL, NULL, NULL, argc, argv);
     weft_resp_t r = {0};
-    if (rc == 0 && (rc = weft_request_at(&w, "GET", path, NULL, &r)) == 0)
-        weft_print(&w, r.json, v);
+    if (rc == 0 && (rc = weft_request_at(&w, "GET", g->path, NULL, &r)) == 0)
+        weft_print(&w, r.json, &g->view);
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
 }

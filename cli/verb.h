@@ -16,10 +16,17 @@ int weft_request_at(weft_t *w, const char *method, const char *path, const json_
  * code after printing why (weft_request). */
 int weft_get_print(weft_t *w, const char *path, const weft_view_t *v);
 
-/* A whole verb without options of its own: parses argv as `u` says, GETs
- * `path` with its %s filled from the positional arguments in order (so `u`
- * must require as many), prints the answer. Returns the exit code. */
-int weft_get_verb(int argc, char **argv, const char *prog, const weft_usage_t *u, const char *path,
-                  const weft_view_t *v);
+/* A whole verb without options of its own that GETs one path and prints the
+ * answer: its usage (requiring as many positional arguments as `path` has
+ * %s, filled in order), the path and how the answer is shown. A command
+ * row runs it: WF_CMD_WITH(NAME, weft_get_run, &verb, SUMMARY). */
+typedef struct weft_get {
+    weft_usage_t usage;
+    const char *path;
+    weft_view_t view;
+} weft_get_t;
+
+/* Runs the weft_get_t `get` as the verb `prog`. Returns the exit code. */
+int weft_get_run(const void *get, const char *prog, int argc, char **argv);
 
 #endif
