@@ -80,3 +80,12 @@ out:
     *out = set;
     return rc;
 }
+
+int weft_scopes(weft_t *w, json_t **out)
+{
+    if (w->npos == 1) {
+        *out = json_pack("[s]", w->pos[0]);
+        return 0;
+    }
+    return weft_scope_prefixes(w, out);
+}

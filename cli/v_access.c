@@ -94,38 +94,6 @@ out:
     return weft_done(&w, rc);
 }
 
-static const weft_get_t sa_list = {
-    {"weft sa list NAMESPACE", "Lists the service accounts in NAMESPACE and below it.", 1, 1},
-    "/api/v1/namespaces/%s/serviceaccounts",
-    {.rows = "results",
-     .cols = "NAMESPACE=namespace, NAME=name, DESCRIPTION=description, CREATED=createdAt, "
-             "BY=createdBy"},
-};
-
-static int sa_delete(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa delete NAMESPACE NAME",
-                                   "Deletes a service account: its tokens stop working at once "
-                                   "and the role\nbindings naming it are removed.",
-                                   2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s", NULL, &r);
-    if (rc != 0)
-        goto out;
-    char t[32], b[32];
-    weft_out_answer(&w, r.json, "deleted  %s  (%s tokens revoked, %s bindings removed)",
-                    wf_json_str(r.json, "subject"),
-                    weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
-                    weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
 static int token_create(int argc, char **argv)
 {
     static const weft_usage_t u = {
@@ -171,47 +139,17 @@ out:
     return weft_done(&w, rc);
 }
 
-static const weft_get_t token_list = {
-    {"weft sa token list NAMESPACE NAME", "Lists a service account's tokens (never the secrets).",
-     2, 2},
-    "/api/v1/namespaces/%s/serviceaccounts/%s/tokens",
-    {.rows = "results",
-     .cols = "ID=id, DESCRIPTION=description, CREATED=createdAt, EXPIRES=expiresAt, "
-             "REVOKED=revokedAt, LAST USED=lastUsedAt"},
-};
-
-static int token_revoke(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa token revoke NAMESPACE NAME TOKEN_ID",
-                                   "Revokes a token ('weft sa token list' shows the ids).", 3, 3};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa token revoke", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens/%s", NULL,
-                         &r);
-    if (rc == 0)
-        weft_out_result(&w,
-                        json_pack("{s:s+++, s:I, s:b}", "subject", "sa:", w.pos[0], "/", w.pos[1],
-                                  "tokenId", (json_int_t)strtoll(w.pos[2], NULL, 10), "revoked", 1),
-                        "revoked  token %s of sa:%s/%s", w.pos[2], w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
 static const wf_cmd_t token_commands[] = {
     WF_CMD("create", token_create, "issue a token (printed once)"),
-    WF_CMD_WITH("list", weft_get_run, &token_list, "list tokens (never the secrets)"),
-    WF_CMD("revoke", token_revoke, "revoke a token"),
+    WEFT_SIMPLE("list", "list tokens (never the secrets)"),
+    WEFT_SIMPLE("revoke", "revoke a token"),
     WF_CMD_END,
 };
 
 const wf_cmd_t weft_sa_commands[] = {
     WF_CMD("create", sa_create, "create a service account"),
-    WF_CMD_WITH("list", weft_get_run, &sa_list, "list service accounts"),
-    WF_CMD("delete", sa_delete, "delete a service account"),
+    WEFT_SIMPLE("list", "list service accounts"),
+    WEFT_SIMPLE("delete", "delete a service account"),
     WF_CMD_GROUP("token", token_commands, "create, list, revoke tokens", "Service-account tokens."),
     WF_CMD_END,
 };
@@ -331,19 +269,10 @@ out:
     return weft_done(&w, rc);
 }
 
-static const weft_get_t rbac_list = {
-    {"weft rbac list NAMESPACE", "Lists the role bindings on NAMESPACE, its parents and its children.",
-     1, 1},
-    "/api/v1/bindings?namespace=%s",
-    {.rows = "results",
-     .cols = "ID=id, SUBJECT=subject, ROLE=role, NAMESPACE=namespace, CREATED=createdAt, "
-             "BY=createdBy"},
-};
-
 const wf_cmd_t weft_rbac_commands[] = {
     WF_CMD("bind", rbac_bind, "bind a role to a subject on a namespace"),
     WF_CMD("unbind", rbac_unbind, "remove a binding"),
-    WF_CMD_WITH("list", weft_get_run, &rbac_list, "list bindings on a namespace"),
+    WEFT_SIMPLE("list", "list bindings on a namespace"),
     WF_CMD_END,
 };
 

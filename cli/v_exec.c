@@ -498,9 +498,7 @@ static int exec_list(int argc, char **argv)
     int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
-    if (w.npos == 1)
-        scopes = json_pack("[s]", w.pos[0]);
-    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
+    if ((rc = weft_scopes(&w, &scopes)) != 0)
         goto out;
     size_t k;
     json_t *ns;

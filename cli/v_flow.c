@@ -452,10 +452,13 @@ static void print_source(const json_t *doc)
     fputs(s ? s : "", stdout);
 }
 
-/* flow get and flow revisions: a GET verb with the option `opts`. */
+/* flow get and flow revisions: GET `path`, shown as `view`, with the option
+ * `opts`. */
 typedef struct {
-    weft_get_t get;
+    weft_usage_t usage;
     const weft_opt_t *opts;
+    const char *path;
+    weft_view_t view;
 } flow_show_t;
 
 /* GETs the path of `data` (a flow_show_t) and prints it, or with --source or
@@ -466,9 +469,9 @@ static int flow_show(const void *data, const char *prog, int argc, char **argv)
     weft_t w;
     get_opts_t o = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, prog, &s->get.usage, s->opts, get_opt, &o, argc, argv);
+    int rc = weft_parse(&w, prog, &s->usage, s->opts, get_opt, &o, argc, argv);
     if (rc == 0)
-        rc = weft_request_at(&w, "GET", s->get.path, NULL, &r);
+        rc = weft_request_at(&w, "GET", s->path, NULL, &r);
     if (rc != 0)
         goto out;
     if (o.source) {
@@ -486,7 +489,7 @@ static int flow_show(const void *data, const char *prog, int argc, char **argv)
         weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
         rc = WEFT_EXIT_FAIL;
     } else {
-        weft_print(&w, r.json, &s->get.view);
+        weft_print(&w, r.json, &s->view);
     }
 out:
     weft_resp_dispose(&r);
@@ -494,12 +497,13 @@ out:
 }
 
 static const flow_show_t flow_get = {
-    {{"weft flow get NAMESPACE ID [--source]",
-      "Shows a flow: a summary, its source (--source) or the API document (-o json|yaml).", 2, 2},
-     "/api/v1/flows/%s/%s",
-     {.cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled, "
-              "UPDATED=updated, BY=updatedBy"}},
-    get_table,
+    .usage = {"weft flow get NAMESPACE ID [--source]",
+              "Shows a flow: a summary, its source (--source) or the API document (-o json|yaml).",
+              2, 2},
+    .opts = get_table,
+    .path = "/api/v1/flows/%s/%s",
+    .view = {.cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled, "
+                     "UPDATED=updated, BY=updatedBy"},
 };
 
 /* The first line of the description, at most 60 bytes. */
@@ -522,9 +526,7 @@ static int flow_list(int argc, char **argv)
     int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    if (w.npos == 1)
-        scopes = json_pack("[s]", w.pos[0]);
-    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
+    if ((rc = weft_scopes(&w, &scopes)) != 0)
         goto out;
     size_t k;
     json_t *ns;
@@ -551,65 +553,12 @@ out:
     return weft_done(&w, rc);
 }
 
-static int flow_delete(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow delete NAMESPACE ID",
-                                   "Deletes a flow (its revisions are kept by the server).", 2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/flows/%s/%s", NULL, &r);
-    if (rc == 0)
-        weft_out_result(
-            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1], "deleted", 1),
-            "deleted  %s/%s", w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
 static const flow_show_t flow_revisions = {
-    {{"weft flow revisions NAMESPACE ID [--revision N]",
-      "Lists a flow's revisions, or prints the source of one.", 2, 2},
-     "/api/v1/flows/%s/%s/revisions",
-     {.cols = "REVISION=revision, CREATED=created, BY=createdBy"}},
-    rev_table,
-};
-
-/* The last part of the trigger type ("io.weft.trigger.Schedule" → "Schedule"). */
-static char *cell_type(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *type = json_string_value(json_object_get(row, member));
-    const char *dot = type ? strrchr(type, '.') : NULL;
-    return type ? wf_xstrdup(dot ? dot + 1 : type) : NULL;
-}
-
-static char *cell_status(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *status = json_string_value(json_object_get(row, member));
-    if (json_is_true(json_object_get(row, "disabled")))
-        status = "disabled";
-    return status ? wf_xstrdup(status) : NULL;
-}
-
-static const weft_cell_t trigger_cells[] = {
-    {"type", cell_type},
-    {"status", cell_status},
-    {NULL, NULL},
-};
-
-static const weft_get_t flow_triggers = {
-    {"weft flow triggers NAMESPACE ID",
-     "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
-     2, 2},
-    "/api/v1/flows/%s/%s/triggers",
-    {.cols = "TRIGGER=id, TYPE=type:type, LAST FIRED=lastFired, NEXT=nextFire, "
-             "STATUS=status:status",
-     .cells = trigger_cells},
+    .usage = {"weft flow revisions NAMESPACE ID [--revision N]",
+              "Lists a flow's revisions, or prints the source of one.", 2, 2},
+    .opts = rev_table,
+    .path = "/api/v1/flows/%s/%s/revisions",
+    .view = {.cols = "REVISION=revision, CREATED=created, BY=createdBy"},
 };
 
 const wf_cmd_t weft_flow_commands[] = {
@@ -618,8 +567,8 @@ const wf_cmd_t weft_flow_commands[] = {
     WF_CMD("apply", flow_apply, "validate locally, then create/update (and --prune) flows"),
     WF_CMD_WITH("get", flow_show, &flow_get, "show a flow (summary, --source, -o json|yaml)"),
     WF_CMD("list", flow_list, "list flows under a namespace"),
-    WF_CMD("delete", flow_delete, "delete a flow"),
+    WEFT_SIMPLE("delete", "delete a flow"),
     WF_CMD_WITH("revisions", flow_show, &flow_revisions, "list a flow's revisions or print one"),
-    WF_CMD_WITH("triggers", weft_get_run, &flow_triggers, "a flow's triggers and their status"),
+    WEFT_SIMPLE("triggers", "a flow's triggers and their status"),
     WF_CMD_END,
 };

@@ -76,40 +76,9 @@ out:
     return weft_done(&w, rc);
 }
 
-static const weft_get_t grant_list = {
-    {"weft grant list NAMESPACE",
-     "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"
-     "included (REVOKED shows when).",
-     1, 1},
-    "/api/v1/namespaces/%s/grants",
-    {.rows = "results",
-     .cols = "ID=id, NAMESPACE=namespace, FLOWS=flows:join, TO=to, EVENTS=events:join, "
-             "SUBFLOW=subflow:yesno, CREATED=createdAt, REVOKED=revokedAt"},
-};
-
-static int grant_revoke(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft grant revoke NAMESPACE ID",
-        "Revokes grant ID of NAMESPACE: its consumers' triggers stop firing and their\n"
-        "subflow calls are refused. The grant stays listed, with when and who revoked it.",
-        2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft grant revoke", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/grants/%s", NULL, &r);
-    if (rc == 0)
-        printf("revoked  grant %s of %s\n", w.pos[1], w.pos[0]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
 const wf_cmd_t weft_grant_commands[] = {
     WF_CMD("create", grant_create, "share flows' completion events with a consumer namespace"),
-    WF_CMD_WITH("list", weft_get_run, &grant_list, "list grants, revoked ones included"),
-    WF_CMD("revoke", grant_revoke, "revoke a grant (it stays in the history)"),
+    WEFT_SIMPLE("list", "list grants, revoked ones included"),
+    WEFT_SIMPLE("revoke", "revoke a grant (it stays in the history)"),
     WF_CMD_END,
 };

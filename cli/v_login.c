@@ -217,39 +217,3 @@ const wf_cmd_t weft_context_commands[] = {
     WF_CMD_END,
 };
 
-/* ---- me ------------------------------------------------------------------- */
-
-/* A binding's namespace; none is the platform. */
-static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *ns = json_string_value(json_object_get(row, member));
-    return wf_xstrdup(ns && ns[0] ? ns : "(platform)");
-}
-
-static void print_me(const weft_t *w, const json_t *me)
-{
-    char *groups = weft_join(json_object_get(me, "groups"), ", ");
-    char *roles = weft_join(json_object_get(me, "platformRoles"), ", ");
-    const char *issuer = json_string_value(json_object_get(me, "issuer"));
-    printf("subject:         %s\n", json_string_value(json_object_get(me, "subject")));
-    if (issuer != NULL && issuer[0] != '\0')
-        printf("issuer:          %s\n", issuer);
-    printf("groups:          %s\n", groups[0] ? groups : "-");
-    printf("platform roles:  %s\n", roles[0] ? roles : "-");
-    free(groups);
-    free(roles);
-    const json_t *b = json_object_get(me, "bindings");
-    if (json_array_size(b) > 0) {
-        static const weft_cell_t cells[] = {{"scope", cell_scope}, {NULL, NULL}};
-        printf("\n");
-        weft_print_table(w, "SUBJECT=subject, ROLE=role, NAMESPACE=namespace:scope", cells, b);
-    }
-}
-
-const weft_get_t weft_me = {
-    {"weft me",
-     "Who the server thinks you are: subject, groups, platform roles and role bindings.", 0, 0},
-    "/api/v1/me",
-    {.print = print_me},
-};

@@ -213,48 +213,9 @@ out:
     return weft_done(&w, rc);
 }
 
-/* The namespace of a row; the one asked about when the server leaves it out. */
-static char *cell_namespace(const weft_t *w, const json_t *row, const char *member)
-{
-    const char *ns = json_string_value(json_object_get(row, member));
-    return wf_xstrdup(ns ? ns : w->pos[0]);
-}
-
-static const weft_cell_t secret_cells[] = {{"namespace", cell_namespace}, {NULL, NULL}};
-
-static const weft_get_t secret_list = {
-    {"weft secret list NAMESPACE",
-     "Lists the secrets of NAMESPACE: names, versions, who set them and when; never values.", 1,
-     1},
-    "/api/v1/namespaces/%s/secrets",
-    {.rows = "results",
-     .cols = "NAMESPACE=namespace:namespace, KEY=key|name, VERSION=version, "
-             "UPDATED=updatedAt|updated|createdAt, BY=updatedBy|createdBy",
-     .cells = secret_cells},
-};
-
-static int secret_delete(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft secret delete NAMESPACE KEY",
-                                   "Deletes a secret; tasks that use it fail from then on.", 2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/secrets/%s", NULL, &r);
-    if (rc == 0)
-        weft_out_result(
-            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "key", w.pos[1], "deleted", 1),
-            "deleted  %s/%s", w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
 const wf_cmd_t weft_secret_commands[] = {
     WF_CMD("set", secret_set, "set a secret from stdin or a file (never from argv)"),
-    WF_CMD_WITH("list", weft_get_run, &secret_list, "list secret names and versions (never values)"),
-    WF_CMD("delete", secret_delete, "delete a secret"),
+    WEFT_SIMPLE("list", "list secret names and versions (never values)"),
+    WEFT_SIMPLE("delete", "delete a secret"),
     WF_CMD_END,
 };

@@ -12,7 +12,6 @@ int weft_expr_main(int argc, char **argv);          /* cli/expr_eval.c: `weft ex
 int weft_login_main(int argc, char **argv);         /* cli/v_login.c */
 int weft_run_main(int argc, char **argv);           /* cli/v_exec.c */
 int weft_logs_main(int argc, char **argv);          /* cli/v_exec.c */
-extern const weft_get_t weft_me;                    /* cli/v_login.c */
 
 /* Groups: `weft GROUP VERB ...`. */
 extern const wf_cmd_t weft_context_commands[];   /* cli/v_login.c */

@@ -7,7 +7,7 @@ static const wf_cmd_t weft_commands[] = {
     WF_CMD("login", weft_login_main, "save a server URL and token as a context (token from stdin)"),
     WF_CMD_GROUP("context", weft_context_commands, "list, switch or delete saved contexts",
                  "Saved connections (server URL + token)."),
-    WF_CMD_WITH("me", weft_get_run, &weft_me, "who am I: subject, groups, roles"),
+    WEFT_SIMPLE("me", "who am I: subject, groups, roles"),
     WF_CMD_GROUP("flow", weft_flow_commands, "validate, apply, get, list, delete flows; revisions",
                  "Work with flows."),
     WF_CMD("run", weft_run_main, "start an execution (--wait, --follow)"),
