@@ -461,11 +461,19 @@ static int by_created_desc(const void *a, const void *b)
     return strcmp(y ? y : "", x ? x : "");
 }
 
-/* One page (newest first) of executions under `ns`, appended to `all`;
- * adds the server's total to *total. */
-static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *all,
-                     json_int_t *total)
+/* What exec_list gathers: the executions and the server's totals. */
+typedef struct {
+    const list_opts_t *o;
+    json_t *all;
+    json_int_t total;
+} list_acc_t;
+
+/* One page (newest first) of executions under `ns`, appended to the
+ * list_acc_t `ud`, with the server's total. */
+static int list_page(weft_t *w, const char *ns, void *ud)
 {
+    list_acc_t *acc = ud;
+    const list_opts_t *o = acc->o;
     char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", ns, o->limit);
     char *fq = o->flow ? weft_pathf("&flowId=%s", o->flow) : NULL;
     char *sq = o->state ? weft_pathf("&state=%s", o->state) : NULL;
@@ -477,8 +485,8 @@ static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *al
     int rc = weft_request(w, "GET", path, NULL, &r);
     free(path);
     if (rc == 0) {
-        json_array_extend(all, json_object_get(r.json, "results"));
-        *total += json_integer_value(json_object_get(r.json, "total"));
+        json_array_extend(acc->all, json_object_get(r.json, "results"));
+        acc->total += json_integer_value(json_object_get(r.json, "total"));
     }
     weft_resp_dispose(&r);
     return rc;
@@ -493,20 +501,11 @@ static int exec_list(int argc, char **argv)
         0, 1};
     weft_t w;
     list_opts_t o = {.limit = 50};
-    json_t *results = json_array(), *scopes = NULL;
-    json_int_t total = 0;
+    json_t *results = json_array();
+    list_acc_t acc = {&o, results, 0};
     int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
-    if (rc != 0)
+    if (rc != 0 || (rc = weft_each_scope(&w, list_page, &acc)) != 0)
         goto out;
-    if ((rc = weft_scopes(&w, &scopes)) != 0)
-        goto out;
-    size_t k;
-    json_t *ns;
-    json_array_foreach(scopes, k, ns)
-    {
-        if ((rc = list_page(&w, &o, json_string_value(ns), results, &total)) != 0)
-            goto out;
-    }
     /* Several namespaces: merge by creation time and keep the newest. */
     size_t n = json_array_size(results);
     json_t **items = wf_xcalloc(n + 1, sizeof(*items));
@@ -525,11 +524,10 @@ static int exec_list(int argc, char **argv)
     weft_print(&w, results, &view);
     if (w.fmt != WEFT_OUT_TABLE)
         goto out;
-    if (total > (json_int_t)json_array_size(results))
+    if (acc.total > (json_int_t)json_array_size(results))
         fprintf(stderr, "(%zu of %lld shown; --limit shows more)\n", json_array_size(results),
-                (long long)total);
+                (long long)acc.total);
 out:
-    json_decref(scopes);
     json_decref(results);
     return weft_done(&w, rc);
 }

@@ -515,6 +515,19 @@ static char *cell_summary(const weft_t *w, const json_t *row, const char *member
     return wf_xstrndup(d ? d : "", n < 60 ? n : 60);
 }
 
+/* Every flow under `ns`, appended to the array `ud`. */
+static int list_flows(weft_t *w, const char *ns, void *ud)
+{
+    json_t *part = NULL;
+    char *path = weft_pathf("/api/v1/flows?namespace=%s", ns);
+    int rc = weft_get_all(w, path, &part);
+    free(path);
+    if (rc == 0)
+        json_array_extend(ud, part);
+    json_decref(part);
+    return rc;
+}
+
 static int flow_list(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow list [NAMESPACE]",
@@ -522,25 +535,10 @@ static int flow_list(int argc, char **argv)
                                    "namespace bound to you).",
                                    0, 1};
     weft_t w;
-    json_t *all = json_array(), *scopes = NULL;
+    json_t *all = json_array();
     int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
+    if (rc != 0 || (rc = weft_each_scope(&w, list_flows, all)) != 0)
         goto out;
-    if ((rc = weft_scopes(&w, &scopes)) != 0)
-        goto out;
-    size_t k;
-    json_t *ns;
-    json_array_foreach(scopes, k, ns)
-    {
-        json_t *part = NULL;
-        char *path = weft_pathf("/api/v1/flows?namespace=%s", json_string_value(ns));
-        rc = weft_get_all(&w, path, &part);
-        free(path);
-        if (rc != 0)
-            goto out;
-        json_array_extend(all, part);
-        json_decref(part);
-    }
     static const weft_cell_t cells[] = {{"summary", cell_summary}, {NULL, NULL}};
     static const weft_view_t view = {
         .cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled:yesno, "
@@ -548,7 +546,6 @@ static int flow_list(int argc, char **argv)
         .cells = cells};
     weft_print(&w, all, &view);
 out:
-    json_decref(scopes);
     json_decref(all);
     return weft_done(&w, rc);
 }
