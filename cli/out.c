@@ -385,7 +385,8 @@ static int parse_cols(const char *spec, const weft_cell_t *cells, col_t **out)
         size_t len = strcspn(p, ",");
         const char *eq = memchr(p, '=', len), *colon = memchr(p, ':', len);
         weft_cell_fn cell = NULL;
-        if (colon != NULL && (cell = find_cell(cells, colon + 1, (size_t)(p + len - colon - 1))) == NULL)
+        if (colon != NULL &&
+            (cell = find_cell(cells, colon + 1, (size_t)(p + len - colon - 1))) == NULL)
             eq = NULL;
         if (eq == NULL || eq == p || (colon != NULL && colon < eq)) {
             fprintf(stderr, "weft: bad table column '%.*s'\n", (int)len, p);

@@ -556,8 +556,8 @@ typedef struct {
     const char *action, *about;
 } exec_action_t;
 
-static const exec_action_t exec_kill = {
-    "kill", "Kills a live execution (it goes KILLING, then KILLED)."};
+static const exec_action_t exec_kill = {"kill",
+                                        "Kills a live execution (it goes KILLING, then KILLED)."};
 static const exec_action_t exec_restart = {
     "restart", "Runs a failed or killed execution again as a new execution (same inputs);\n"
                "prints the new id."};

@@ -39,45 +39,48 @@ static json_t *split_list(const char *s)
     return arr;
 }
 
-static int grant_create(int argc, char **argv)
+static int grant_create(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft grant create NAMESPACE --to NAMESPACE --flows ID,...|* [--events STATE,...] "
-        "[--subflow]",
-        "Shares the completion events of flows of NAMESPACE (the producer; you must be\n"
-        "its admin) with the consumer namespace given by --to: Flow triggers there may\n"
-        "fire on them and see only the flows' declared outputs. --subflow also lets\n"
-        "the consumer call these flows as subflows.",
-        1, 1};
-    weft_t w;
-    const char *o[OPT_COUNT] = {0};
+    const char **o = ud;
     weft_resp_t r = {0};
     json_t *body = NULL;
-    int rc = weft_parse(&w, "weft grant create", &u, create_table, weft_opt_set, o, argc, argv);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     if (o[OPT_TO] == NULL || o[OPT_FLOWS] == NULL) {
-        weft_err(&w, "--to and --flows are required (--flows '*' shares every flow)");
+        weft_err(w, "--to and --flows are required (--flows '*' shares every flow)");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o[OPT_FLOWS]), "to", o[OPT_TO],
                      "events", split_list(o[OPT_EVENTS] ? o[OPT_EVENTS] : "SUCCESS"), "subflow",
                      o[OPT_SUBFLOW] != NULL);
-    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
+    rc = weft_request_at(w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
     if (rc != 0)
         goto out;
     char b[32];
-    weft_out_answer(&w, r.json, "granted  %s -> %s  id %s", w.pos[0], o[OPT_TO],
+    weft_out_answer(w, r.json, "granted  %s -> %s  id %s", w->pos[0], o[OPT_TO],
                     weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     json_decref(body);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
+static const weft_verb_t grant_create_verb = {
+    .usage = {"weft grant create NAMESPACE --to NAMESPACE --flows ID,...|* [--events STATE,...] "
+              "[--subflow]",
+              "Shares the completion events of flows of NAMESPACE (the producer; you must be\n"
+              "its admin) with the consumer namespace given by --to: Flow triggers there may\n"
+              "fire on them and see only the flows' declared outputs. --subflow also lets\n"
+              "the consumer call these flows as subflows.",
+              1, 1},
+    .opts = create_table,
+    .opts_size = sizeof(const char *[OPT_COUNT]),
+    .run = grant_create,
+};
+
 const wf_cmd_t weft_grant_commands[] = {
-    WF_CMD("create", grant_create, "share flows' completion events with a consumer namespace"),
+    WEFT_VERB("create", grant_create_verb,
+              "share flows' completion events with a consumer namespace"),
     WEFT_SIMPLE("list", "list grants, revoked ones included"),
     WEFT_SIMPLE("revoke", "revoke a grant (it stays in the history)"),
     WF_CMD_END,

@@ -216,4 +216,3 @@ const wf_cmd_t weft_context_commands[] = {
     WF_CMD_WITH("delete", context_change, &context_delete, "remove a context and its token"),
     WF_CMD_END,
 };
-

@@ -140,8 +140,8 @@ const weft_verb_t weft_simple_verbs[] = {
                       "STATUS=status:status",
               .cells = cells}},
     {.prog = "weft sa list",
-     .usage = {"weft sa list NAMESPACE", "Lists the service accounts in NAMESPACE and below it.",
-               1, 1},
+     .usage = {"weft sa list NAMESPACE", "Lists the service accounts in NAMESPACE and below it.", 1,
+               1},
      .path = "/api/v1/namespaces/%s/serviceaccounts",
      .view = {.rows = "results",
               .cols = "NAMESPACE=namespace, NAME=name, DESCRIPTION=description, "

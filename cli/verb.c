@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/xmalloc.h"
+
 int weft_request_at(weft_t *w, const char *method, const char *path, const json_t *body,
                     weft_resp_t *r)
 {
@@ -23,7 +25,32 @@ int weft_get_print(weft_t *w, const char *path, const weft_view_t *v)
     return rc;
 }
 
-int weft_verb_run(const void *verbs, const char *prog, int argc, char **argv)
+int weft_verb_run(const void *verb, const char *prog, int argc, char **argv)
+{
+    const weft_verb_t *v = verb;
+    weft_t w;
+    void *opts = wf_xcalloc(1, v->opts_size ? v->opts_size : 1);
+    weft_resp_t r = {0};
+    int rc = weft_parse(&w, prog, &v->usage, v->opts,
+                        v->opts ? (v->opt_fn ? v->opt_fn : weft_opt_set) : NULL,
+                        v->opts ? opts : NULL, argc, argv);
+    if (rc != 0)
+        goto out;
+    if (v->run != NULL) {
+        rc = v->run(&w, opts);
+    } else if ((rc = weft_request_at(&w, v->method ? v->method : "GET", v->path, NULL, &r)) == 0) {
+        if (v->done != NULL)
+            v->done(&w, r.json);
+        else
+            weft_print(&w, r.json, &v->view);
+    }
+out:
+    weft_resp_dispose(&r);
+    free(opts);
+    return weft_done(&w, rc);
+}
+
+int weft_simple_run(const void *verbs, const char *prog, int argc, char **argv)
 {
     const weft_verb_t *v = verbs;
     while (v->prog != NULL && strcmp(v->prog, prog) != 0)
@@ -32,15 +59,5 @@ int weft_verb_run(const void *verbs, const char *prog, int argc, char **argv)
         fprintf(stderr, "%s: no such verb in the table\n", prog);
         abort();
     }
-    weft_t w;
-    int rc = weft_parse(&w, prog, &v->usage, NULL, NULL, NULL, argc, argv);
-    weft_resp_t r = {0};
-    if (rc == 0 && (rc = weft_request_at(&w, v->method ? v->method : "GET", v->path, NULL, &r)) == 0) {
-        if (v->done != NULL)
-            v->done(&w, r.json);
-        else
-            weft_print(&w, r.json, &v->view);
-    }
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return weft_verb_run(v, prog, argc, argv);
 }

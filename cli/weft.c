@@ -11,8 +11,8 @@ static const wf_cmd_t weft_commands[] = {
     WF_CMD_GROUP("flow", weft_flow_commands, "validate, apply, get, list, delete flows; revisions",
                  "Work with flows."),
     WF_CMD("run", weft_run_main, "start an execution (--wait, --follow)"),
-    WF_CMD_GROUP("execution", weft_execution_commands, "list, get, kill, restart, resume executions",
-                 "Executions of flows."),
+    WF_CMD_GROUP("execution", weft_execution_commands,
+                 "list, get, kill, restart, resume executions", "Executions of flows."),
     WF_CMD("logs", weft_logs_main, "print or follow an execution's logs"),
     WF_CMD_GROUP("sa", weft_sa_commands, "service accounts and their tokens",
                  "Service accounts (for CI pipelines and automation)."),
@@ -30,7 +30,8 @@ static const wf_cmd_t weft_commands[] = {
     WF_CMD_GROUP("policy", weft_policy_commands,
                  "get and set governance policies of namespace prefixes",
                  "Governance policies of namespace prefixes."),
-    WF_CMD("expr", weft_expr_main, "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"),
+    WF_CMD("expr", weft_expr_main,
+           "try an expression offline (expr eval 'EXPR' [--vars FILE.json])"),
     WF_CMD_END,
 };
 
