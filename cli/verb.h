@@ -1,5 +1,6 @@
-/* The shape most `weft` verbs share: GET a path, report an error answer,
- * print what came back as -o asks (cli/out.h describes the views). */
+/* How `weft` verbs are declared and run: each verb is a row (usage, options,
+ * body or request), and the runner parses argv, reports an error answer,
+ * prints what came back as -o asks (cli/out.h describes the views). */
 #ifndef WF_CLI_VERB_H
 #define WF_CLI_VERB_H
 

@@ -22,22 +22,12 @@ typedef struct wf_cmd {
 
 /* Rows: a command run by a function; by a function given `data`; a group of
  * commands with its own --help paragraph; the end of a table. */
-#define WF_CMD(name, run, summary)                                                                 \
-    {                                                                                              \
-        (name), (summary), (run), NULL, NULL, NULL, NULL                                           \
-    }
-#define WF_CMD_WITH(name, fn, data, summary)                                                       \
-    {                                                                                              \
-        (name), (summary), NULL, (fn), (data), NULL, NULL                                          \
-    }
-#define WF_CMD_GROUP(name, sub, summary, about)                                                    \
-    {                                                                                              \
-        (name), (summary), NULL, NULL, NULL, (sub), (about)                                        \
-    }
-#define WF_CMD_END                                                                                 \
-    {                                                                                              \
-        NULL, NULL, NULL, NULL, NULL, NULL, NULL                                                   \
-    }
+// clang-format off
+#define WF_CMD(name, run, summary) {(name), (summary), (run), NULL, NULL, NULL, NULL}
+#define WF_CMD_WITH(name, fn, data, summary) {(name), (summary), NULL, (fn), (data), NULL, NULL}
+#define WF_CMD_GROUP(name, sub, summary, about) {(name), (summary), NULL, NULL, NULL, (sub), (about)}
+#define WF_CMD_END {NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+// clang-format on
 
 /* Runs the command named by argv[1] from `table` (ended by WF_CMD_END),
  * handling --help/--version for `prog` itself; a group row dispatches again
