@@ -352,11 +352,62 @@ static const char *member_text(const json_t *row, const char *member, char *buf,
     }
 }
 
-void weft_print_table(const weft_t *w, const weft_col_t *cols, const json_t *rows)
+static const weft_cell_t builtin_cells[] = {
+    {"yesno", weft_cell_yesno},
+    {"join", weft_cell_join},
+    {NULL, NULL},
+};
+
+static weft_cell_fn find_cell(const weft_cell_t *cells, const char *name, size_t n)
 {
-    int ncols = 0;
-    while (cols[ncols].heading != NULL)
-        ncols++;
+    const weft_cell_t *lists[] = {cells, builtin_cells};
+    for (size_t l = 0; l < 2; l++)
+        for (const weft_cell_t *c = lists[l]; c != NULL && c->name != NULL; c++)
+            if (strlen(c->name) == n && strncmp(c->name, name, n) == 0)
+                return c->fn;
+    return NULL;
+}
+
+/* One column of a spec, parsed. */
+typedef struct {
+    char *heading, *member;
+    weft_cell_fn cell;
+} col_t;
+
+/* Parses the column spec (weft_print_table) into `*out`; returns the number
+ * of columns. */
+static int parse_cols(const char *spec, const weft_cell_t *cells, col_t **out)
+{
+    int n = 0;
+    col_t *cols = NULL;
+    for (const char *p = spec; *p != '\0';) {
+        p += strspn(p, " ");
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len), *colon = memchr(p, ':', len);
+        weft_cell_fn cell = NULL;
+        if (colon != NULL &&
+            (cell = find_cell(cells, colon + 1, (size_t)(p + len - colon - 1))) == NULL)
+            eq = NULL;
+        if (eq == NULL || eq == p || (colon != NULL && colon < eq)) {
+            fprintf(stderr, "weft: bad table column '%.*s'\n", (int)len, p);
+            abort();
+        }
+        cols = wf_xreallocarray(cols, (size_t)n + 1, sizeof(*cols));
+        cols[n].heading = wf_xstrndup(p, (size_t)(eq - p));
+        cols[n].member = wf_xstrndup(eq + 1, (size_t)((colon ? colon : p + len) - eq - 1));
+        cols[n].cell = cell;
+        n++;
+        p += len + (p[len] == ',');
+    }
+    *out = cols;
+    return n;
+}
+
+void weft_print_table(const weft_t *w, const char *spec, const weft_cell_t *cells,
+                      const json_t *rows)
+{
+    col_t *cols;
+    int ncols = parse_cols(spec, cells, &cols);
     weft_table_t *t = table_new(ncols);
     table_grow(t);
     for (int c = 0; c < ncols; c++)
@@ -380,6 +431,11 @@ void weft_print_table(const weft_t *w, const weft_col_t *cols, const json_t *row
         t->rows++;
     }
     weft_table_print(w, t);
+    for (int c = 0; c < ncols; c++) {
+        free(cols[c].heading);
+        free(cols[c].member);
+    }
+    free(cols);
 }
 
 int weft_print(const weft_t *w, const json_t *doc, const weft_view_t *v)
@@ -396,10 +452,10 @@ int weft_print(const weft_t *w, const json_t *doc, const weft_view_t *v)
         v->print(w, doc);
     } else if (json_is_object(rows)) {
         json_t *one = json_pack("[O]", rows);
-        weft_print_table(w, v->cols, one);
+        weft_print_table(w, v->cols, v->cells, one);
         json_decref(one);
     } else {
-        weft_print_table(w, v->cols, rows);
+        weft_print_table(w, v->cols, v->cells, rows);
     }
     json_decref(none);
     return 0;

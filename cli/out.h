@@ -32,29 +32,37 @@ void weft_table_row(weft_table_t *t, ...);
 /* Prints and frees the table. */
 void weft_table_print(const weft_t *w, weft_table_t *t);
 
-/* A table described by its columns: the heading ('@' marks the state
- * column, as for weft_table_create) and, for each row, the member `member`
- * as weft_jtext gives it ("state.current" nests; "a|b": the first of a and
- * b that is present) or, where the text is computed, what `cell` returns:
- * a new string (freed by the printer) or NULL, printed as "-". */
-typedef struct weft_col {
-    const char *heading;
-    const char *member;
-    char *(*cell)(const weft_t *w, const json_t *row, const char *member);
-} weft_col_t;
-/* Prints the array `rows` as a table of `cols` (ended by a NULL heading). */
-void weft_print_table(const weft_t *w, const weft_col_t *cols, const json_t *rows);
-/* Cells: "yes"/"no" for a boolean member; an array of strings as "a,b,c". */
+/* A computed cell: a new string (freed by the printer) or NULL, printed as
+ * "-". `member` is the column's member. */
+typedef char *(*weft_cell_fn)(const weft_t *w, const json_t *row, const char *member);
+/* A computed cell a column spec may name (a list ends with a NULL name). */
+typedef struct weft_cell {
+    const char *name;
+    weft_cell_fn fn;
+} weft_cell_t;
+/* Prints the array `rows` as a table described by the column spec `cols`:
+ * columns separated by commas, each "HEADING=member" or
+ * "HEADING=member:cell". HEADING is printed as written ('@' marks the state
+ * column, as for weft_table_create); a row's text is its member as
+ * weft_jtext gives it ("state.current" nests; "a|b": the first of a and b
+ * that is present) or what the computed cell named `cell` returns, looked
+ * up in `cells` (may be NULL), then among "yesno" and "join" below. The
+ * spec is the program's own text: a malformed one aborts. */
+void weft_print_table(const weft_t *w, const char *cols, const weft_cell_t *cells,
+                      const json_t *rows);
+/* Cells: "yesno" for a boolean member; "join": an array of strings as "a,b,c". */
 char *weft_cell_yesno(const weft_t *w, const json_t *row, const char *member);
 char *weft_cell_join(const weft_t *w, const json_t *row, const char *member);
 
 /* How a verb shows an answer: -o json|yaml prints the answer (its member
- * `rows` when set, [] when that is absent), otherwise a table of `cols`
- * over the rows (an object answer is a one-row table) or, for answers that
- * read better as lines, `print`. An answer that is an array is the rows. */
+ * `rows` when set, [] when that is absent), otherwise a table of the column
+ * spec `cols` (with `cells`) over the rows (an object answer is a one-row
+ * table) or, for answers that read better as lines, `print`. An answer that
+ * is an array is the rows. */
 typedef struct weft_view {
     const char *rows;
-    const weft_col_t *cols;
+    const char *cols;
+    const weft_cell_t *cells;
     void (*print)(const weft_t *w, const json_t *doc);
 } weft_view_t;
 /* Prints `doc` as `v` says. Returns 0. */

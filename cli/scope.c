@@ -80,3 +80,20 @@ out:
     *out = set;
     return rc;
 }
+
+int weft_each_scope(weft_t *w, int (*fn)(weft_t *w, const char *ns, void *ud), void *ud)
+{
+    if (w->npos == 1)
+        return fn(w, w->pos[0], ud);
+    json_t *scopes = NULL, *ns;
+    size_t k;
+    int rc = weft_scope_prefixes(w, &scopes);
+    json_array_foreach(scopes, k, ns)
+    {
+        if (rc != 0)
+            break;
+        rc = fn(w, json_string_value(ns), ud);
+    }
+    json_decref(scopes);
+    return rc;
+}

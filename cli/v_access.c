@@ -69,100 +69,55 @@ static int sa_opt(weft_t *w, void *ud, int id, const char *val)
     return 0;
 }
 
-static int sa_create(int argc, char **argv)
+static int sa_create(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {"weft sa create NAMESPACE NAME [--description TEXT]",
-                                   "Creates service account sa:NAMESPACE/NAME (it starts with "
-                                   "no rights:\nbind a role with 'weft rbac bind').",
-                                   2, 2};
-    weft_t w;
-    sa_opts_t o = {0};
+    sa_opts_t o = *(sa_opts_t *)ud;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa create", &u, sa_create_table, sa_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
-    json_t *body = json_pack("{s:s, s:s}", "name", w.pos[1], "description",
+    int rc = 0;
+    json_t *body = json_pack("{s:s, s:s}", "name", w->pos[1], "description",
                              o.description ? o.description : "");
-    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/serviceaccounts", body, &r);
+    rc = weft_request_at(w, "POST", "/api/v1/namespaces/%s/serviceaccounts", body, &r);
     json_decref(body);
     if (rc != 0)
         goto out;
-    weft_out_answer(&w, r.json, "created  %s",
-                    wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w.pos[1]);
+    weft_out_answer(w, r.json, "created  %s",
+                    wf_json_str(r.json, "subject") ? wf_json_str(r.json, "subject") : w->pos[1]);
 out:
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static int sa_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa list NAMESPACE",
-                                   "Lists the service accounts in NAMESPACE and below it.", 1, 1};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"NAME", "name", NULL},
-        {"DESCRIPTION", "description", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft sa list", &u, "/api/v1/namespaces/%s/serviceaccounts",
-                         &view);
-}
+static const weft_verb_t sa_create_verb = {
+    .usage = {"weft sa create NAMESPACE NAME [--description TEXT]",
+              "Creates service account sa:NAMESPACE/NAME (it starts with "
+              "no rights:\nbind a role with 'weft rbac bind').",
+              2, 2},
+    .opts = sa_create_table,
+    .opt_fn = sa_opt,
+    .opts_size = sizeof(sa_opts_t),
+    .run = sa_create,
+};
 
-static int sa_delete(int argc, char **argv)
+static int token_create(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {"weft sa delete NAMESPACE NAME",
-                                   "Deletes a service account: its tokens stop working at once "
-                                   "and the role\nbindings naming it are removed.",
-                                   2, 2};
-    weft_t w;
+    sa_opts_t o = *(sa_opts_t *)ud;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s", NULL, &r);
-    if (rc != 0)
-        goto out;
-    char t[32], b[32];
-    weft_out_answer(&w, r.json, "deleted  %s  (%s tokens revoked, %s bindings removed)",
-                    wf_json_str(r.json, "subject"),
-                    weft_jtext(r.json, "tokensRevoked", t, sizeof(t)),
-                    weft_jtext(r.json, "bindingsDeleted", b, sizeof(b)));
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
-static int token_create(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft sa token create NAMESPACE NAME [--description TEXT] [--expires-in DURATION]",
-        "Issues a token for sa:NAMESPACE/NAME and prints it once on stdout (nothing\n"
-        "else goes there), e.g.: weft sa token create sales ci > ci-token.txt",
-        2, 2};
-    weft_t w;
-    sa_opts_t o = {0};
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa token create", &u, token_create_table, sa_opt, &o, argc, argv);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     json_t *body = json_pack("{s:s}", "description", o.description ? o.description : "");
     if (o.expires_s > 0)
         json_object_set_new(body, "expiresInSeconds", json_integer(o.expires_s));
-    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", body, &r);
+    rc = weft_request_at(w, "POST", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", body, &r);
     json_decref(body);
     if (rc != 0)
         goto out;
     const char *token = wf_json_str(r.json, "token");
     if (token == NULL) {
-        weft_err(&w, "the server answered without a token");
+        weft_err(w, "the server answered without a token");
         rc = WEFT_EXIT_FAIL;
         goto out;
     }
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
+    if (w->fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(w, r.json);
     } else {
         printf("%s\n", token);
         char b[32];
@@ -177,102 +132,65 @@ out:
     if (r.body != NULL)
         OPENSSL_cleanse(r.body, r.len);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static int token_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa token list NAMESPACE NAME",
-                                   "Lists a service account's tokens (never the secrets).", 2, 2};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"DESCRIPTION", "description", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"EXPIRES", "expiresAt", NULL},
-        {"REVOKED", "revokedAt", NULL},
-        {"LAST USED", "lastUsedAt", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft sa token list", &u,
-                         "/api/v1/namespaces/%s/serviceaccounts/%s/tokens", &view);
-}
-
-static int token_revoke(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft sa token revoke NAMESPACE NAME TOKEN_ID",
-                                   "Revokes a token ('weft sa token list' shows the ids).", 3, 3};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft sa token revoke", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/serviceaccounts/%s/tokens/%s", NULL,
-                         &r);
-    if (rc == 0)
-        weft_out_result(&w,
-                        json_pack("{s:s+++, s:I, s:b}", "subject", "sa:", w.pos[0], "/", w.pos[1],
-                                  "tokenId", (json_int_t)strtoll(w.pos[2], NULL, 10), "revoked", 1),
-                        "revoked  token %s of sa:%s/%s", w.pos[2], w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
+static const weft_verb_t token_create_verb = {
+    .usage = {"weft sa token create NAMESPACE NAME [--description TEXT] [--expires-in DURATION]",
+              "Issues a token for sa:NAMESPACE/NAME and prints it once on stdout (nothing\n"
+              "else goes there), e.g.: weft sa token create sales ci > ci-token.txt",
+              2, 2},
+    .opts = token_create_table,
+    .opt_fn = sa_opt,
+    .opts_size = sizeof(sa_opts_t),
+    .run = token_create,
+};
 
 static const wf_cmd_t token_commands[] = {
-    {"create", token_create, "issue a token (printed once)"},
-    {"list", token_list, "list tokens (never the secrets)"},
-    {"revoke", token_revoke, "revoke a token"},
-    {NULL, NULL, NULL},
+    WEFT_VERB("create", token_create_verb, "issue a token (printed once)"),
+    WEFT_SIMPLE("list", "list tokens (never the secrets)"),
+    WEFT_SIMPLE("revoke", "revoke a token"),
+    WF_CMD_END,
 };
 
-static int sa_token(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft sa token", "Service-account tokens.", token_commands, argc, argv);
-}
-
-static const wf_cmd_t sa_commands[] = {
-    {"create", sa_create, "create a service account"},
-    {"list", sa_list, "list service accounts"},
-    {"delete", sa_delete, "delete a service account"},
-    {"token", sa_token, "create, list, revoke tokens"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_sa_commands[] = {
+    WEFT_VERB("create", sa_create_verb, "create a service account"),
+    WEFT_SIMPLE("list", "list service accounts"),
+    WEFT_SIMPLE("delete", "delete a service account"),
+    WF_CMD_GROUP("token", token_commands, "create, list, revoke tokens", "Service-account tokens."),
+    WF_CMD_END,
 };
-
-int weft_sa_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft sa", "Service accounts (for CI pipelines and automation).",
-                           sa_commands, argc, argv);
-}
 
 /* ---- rbac ------------------------------------------------------------------ */
 
-static int rbac_bind(int argc, char **argv)
+static int rbac_bind(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft rbac bind SUBJECT ROLE [NAMESPACE]",
-        "Binds ROLE (viewer, launcher, developer, admin; or platform-admin, auditor\n"
-        "without a namespace) to SUBJECT (user:SUB, group:NAME, sa:NAMESPACE/NAME) on\n"
-        "NAMESPACE and everything below it.",
-        2, 3};
-    weft_t w;
+    (void)ud;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft rbac bind", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    json_t *body = json_pack("{s:s, s:s, s:s}", "subject", w.pos[0], "role", w.pos[1], "namespace",
-                             w.npos > 2 ? w.pos[2] : "");
-    rc = weft_request(&w, "POST", "/api/v1/bindings", body, &r);
+    int rc = 0;
+    json_t *body = json_pack("{s:s, s:s, s:s}", "subject", w->pos[0], "role", w->pos[1],
+                             "namespace", w->npos > 2 ? w->pos[2] : "");
+    rc = weft_request(w, "POST", "/api/v1/bindings", body, &r);
     json_decref(body);
     if (rc != 0)
         goto out;
     char b[32];
-    weft_out_answer(&w, r.json, "bound  %s %s on %s  (binding %s)", w.pos[0], w.pos[1],
-                    w.npos > 2 ? w.pos[2] : "the platform", weft_jtext(r.json, "id", b, sizeof(b)));
+    weft_out_answer(w, r.json, "bound  %s %s on %s  (binding %s)", w->pos[0], w->pos[1],
+                    w->npos > 2 ? w->pos[2] : "the platform",
+                    weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
+
+static const weft_verb_t rbac_bind_verb = {
+    .usage = {"weft rbac bind SUBJECT ROLE [NAMESPACE]",
+              "Binds ROLE (viewer, launcher, developer, admin; or platform-admin, auditor\n"
+              "without a namespace) to SUBJECT (user:SUB, group:NAME, sa:NAMESPACE/NAME) on\n"
+              "NAMESPACE and everything below it.",
+              2, 3},
+    .run = rbac_bind,
+};
 
 /* Bindings on NAMESPACE (above and below it too) into *out. */
 static int list_bindings(weft_t *w, const char *ns, json_t **out)
@@ -299,29 +217,23 @@ static bool all_digits(const char *s)
     return true;
 }
 
-static int rbac_unbind(int argc, char **argv)
+static int rbac_unbind(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {"weft rbac unbind BINDING_ID | SUBJECT ROLE NAMESPACE",
-                                   "Removes a role binding, by id ('weft rbac list' shows them) "
-                                   "or by what it binds.",
-                                   1, 3};
-    weft_t w;
+    (void)ud;
     weft_resp_t r = {0};
     json_t *all = NULL;
     char id[32] = "";
-    int rc = weft_parse(&w, "weft rbac unbind", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    if (w.npos == 1) {
-        if (!all_digits(w.pos[0])) {
-            weft_err(&w, "'%s' is not a binding id; give BINDING_ID or SUBJECT ROLE NAMESPACE",
-                     w.pos[0]);
+    int rc = 0;
+    if (w->npos == 1) {
+        if (!all_digits(w->pos[0])) {
+            weft_err(w, "'%s' is not a binding id; give BINDING_ID or SUBJECT ROLE NAMESPACE",
+                     w->pos[0]);
             rc = WEFT_EXIT_USAGE;
             goto out;
         }
-        snprintf(id, sizeof(id), "%s", w.pos[0]);
-    } else if (w.npos == 3) {
-        if ((rc = list_bindings(&w, w.pos[2], &all)) != 0)
+        snprintf(id, sizeof(id), "%s", w->pos[0]);
+    } else if (w->npos == 3) {
+        if ((rc = list_bindings(w, w->pos[2], &all)) != 0)
             goto out;
         size_t i;
         json_t *x;
@@ -329,68 +241,51 @@ static int rbac_unbind(int argc, char **argv)
         {
             const char *s = wf_json_str(x, "subject"), *ro = wf_json_str(x, "role"),
                        *ns = wf_json_str(x, "namespace");
-            if (s && ro && ns && strcmp(s, w.pos[0]) == 0 && strcmp(ro, w.pos[1]) == 0 &&
-                strcmp(ns, w.pos[2]) == 0) {
+            if (s && ro && ns && strcmp(s, w->pos[0]) == 0 && strcmp(ro, w->pos[1]) == 0 &&
+                strcmp(ns, w->pos[2]) == 0) {
                 char b[32];
                 snprintf(id, sizeof(id), "%s", weft_jtext(x, "id", b, sizeof(b)));
                 break;
             }
         }
         if (id[0] == '\0') {
-            weft_err(&w, "no binding of %s as %s on %s", w.pos[0], w.pos[1], w.pos[2]);
+            weft_err(w, "no binding of %s as %s on %s", w->pos[0], w->pos[1], w->pos[2]);
             rc = WEFT_EXIT_FAIL;
             goto out;
         }
     } else {
-        weft_err(&w, "give BINDING_ID or SUBJECT ROLE NAMESPACE");
+        weft_err(w, "give BINDING_ID or SUBJECT ROLE NAMESPACE");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     char *path = weft_pathf("/api/v1/bindings/%s", id);
-    rc = weft_request(&w, "DELETE", path, NULL, &r);
+    rc = weft_request(w, "DELETE", path, NULL, &r);
     free(path);
     if (rc == 0)
         weft_out_result(
-            &w,
+            w,
             json_pack("{s:I, s:b}", "bindingId", (json_int_t)strtoll(id, NULL, 10), "deleted", 1),
             "unbound  binding %s", id);
 out:
     json_decref(all);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static int rbac_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft rbac list NAMESPACE",
-                                   "Lists the role bindings on NAMESPACE, its parents and its "
-                                   "children.",
-                                   1, 1};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"SUBJECT", "subject", NULL},
-        {"ROLE", "role", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"CREATED", "createdAt", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft rbac list", &u, "/api/v1/bindings?namespace=%s", &view);
-}
-
-static const wf_cmd_t rbac_commands[] = {
-    {"bind", rbac_bind, "bind a role to a subject on a namespace"},
-    {"unbind", rbac_unbind, "remove a binding"},
-    {"list", rbac_list, "list bindings on a namespace"},
-    {NULL, NULL, NULL},
+static const weft_verb_t rbac_unbind_verb = {
+    .usage = {"weft rbac unbind BINDING_ID | SUBJECT ROLE NAMESPACE",
+              "Removes a role binding, by id ('weft rbac list' shows them) "
+              "or by what it binds.",
+              1, 3},
+    .run = rbac_unbind,
 };
 
-int weft_rbac_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft rbac", "Role bindings (deny by default).", rbac_commands, argc,
-                           argv);
-}
+const wf_cmd_t weft_rbac_commands[] = {
+    WEFT_VERB("bind", rbac_bind_verb, "bind a role to a subject on a namespace"),
+    WEFT_VERB("unbind", rbac_unbind_verb, "remove a binding"),
+    WEFT_SIMPLE("list", "list bindings on a namespace"),
+    WF_CMD_END,
+};
 
 /* ---- auth can-i ---------------------------------------------------------------- */
 
@@ -399,29 +294,19 @@ static const weft_opt_t can_i_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static int auth_can_i(int argc, char **argv)
+static int auth_can_i(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft auth can-i ACTION NAMESPACE [--as SUBJECT]",
-        "Asks the server whether an action is allowed and why (the reason code).\n"
-        "Actions: flow.read, flow.write, execution.read, execution.create,\n"
-        "execution.kill, binding.read, binding.manage, sa.read, sa.manage, ...\n"
-        "Exit 0 when allowed, 1 when denied.",
-        2, 2};
-    weft_t w;
-    const char *as = NULL;
+    const char *as = *(const char **)ud;
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft auth can-i", &u, can_i_table, weft_opt_set, &as, argc, argv);
-    if (rc != 0)
-        goto out;
-    char *path = weft_pathf("/api/v1/auth/can-i?action=%s&namespace=%s", w.pos[0], w.pos[1]);
+    int rc = 0;
+    char *path = weft_pathf("/api/v1/auth/can-i?action=%s&namespace=%s", w->pos[0], w->pos[1]);
     if (as != NULL) {
         char *q = weft_pathf("&as=%s", as), *full = wf_xasprintf("%s%s", path, q);
         free(path);
         free(q);
         path = full;
     }
-    rc = weft_request(&w, "GET", path, NULL, &r);
+    rc = weft_request(w, "GET", path, NULL, &r);
     free(path);
     if (rc != 0) {
         json_t *actions = json_object_get(r.json, "actions");
@@ -435,11 +320,11 @@ static int auth_can_i(int argc, char **argv)
         goto out;
     }
     bool allowed = json_is_true(json_object_get(r.json, "allowed"));
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
+    if (w->fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(w, r.json);
     } else {
-        printf("%s%s%s\n", w.color ? (allowed ? "\033[32m" : "\033[31m") : "",
-               allowed ? "yes" : "no", weft_color_reset(&w));
+        printf("%s%s%s\n", w->color ? (allowed ? "\033[32m" : "\033[31m") : "",
+               allowed ? "yes" : "no", weft_color_reset(w));
         printf("  subject: %s\n  reason:  %s\n", wf_json_str(r.json, "subject"),
                wf_json_str(r.json, "reason"));
         json_t *via = json_object_get(r.json, "via");
@@ -453,15 +338,22 @@ static int auth_can_i(int argc, char **argv)
     rc = allowed ? 0 : WEFT_EXIT_FAIL;
 out:
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static const wf_cmd_t auth_commands[] = {
-    {"can-i", auth_can_i, "is an action allowed on a namespace, and why"},
-    {NULL, NULL, NULL},
+static const weft_verb_t auth_can_i_verb = {
+    .usage = {"weft auth can-i ACTION NAMESPACE [--as SUBJECT]",
+              "Asks the server whether an action is allowed and why (the reason code).\n"
+              "Actions: flow.read, flow.write, execution.read, execution.create,\n"
+              "execution.kill, binding.read, binding.manage, sa.read, sa.manage, ...\n"
+              "Exit 0 when allowed, 1 when denied.",
+              2, 2},
+    .opts = can_i_table,
+    .opts_size = sizeof(const char *),
+    .run = auth_can_i,
 };
 
-int weft_auth_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft auth", "Authorization questions.", auth_commands, argc, argv);
-}
+const wf_cmd_t weft_auth_commands[] = {
+    WEFT_VERB("can-i", auth_can_i_verb, "is an action allowed on a namespace, and why"),
+    WF_CMD_END,
+};

@@ -39,22 +39,12 @@ static char *cell_result(const weft_t *w, const json_t *row, const char *member)
     return wf_xstrdup(res);
 }
 
-static int audit_list(int argc, char **argv)
+static int audit_list(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft audit list [--namespace NS] [--actor S] [--action A] [--result R] [--since T] "
-        "[--before SEQ] [--limit N]",
-        "Lists audit entries, newest first. The whole log is for auditors and\n"
-        "platform-admins; admins of a namespace read its entries with --namespace.\n"
-        "When more entries exist, the last line gives the --before value of the next page.",
-        0, 0};
-    weft_t w;
-    const char *v[F_COUNT] = {0};
+    const char **v = ud;
     weft_resp_t r = {0};
     char *path = NULL;
-    int rc = weft_parse(&w, "weft audit list", &u, list_table, weft_opt_set, v, argc, argv);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     path = wf_xstrdup("/api/v1/audit");
     for (int i = 0; i < F_COUNT; i++) {
         if (v[i] == NULL)
@@ -65,40 +55,40 @@ static int audit_list(int argc, char **argv)
         free(path);
         path = n;
     }
-    rc = weft_request(&w, "GET", path, NULL, &r);
+    rc = weft_request(w, "GET", path, NULL, &r);
     if (rc != 0)
         goto out;
-    if (w.fmt != WEFT_OUT_TABLE) {
-        weft_out_doc(&w, r.json);
+    if (w->fmt != WEFT_OUT_TABLE) {
+        weft_out_doc(w, r.json);
         goto out;
     }
-    static const weft_col_t cols[] = {
-        {"SEQ", "seq", NULL},
-        {"TIME", "ts", NULL},
-        {"ACTOR", "actor", NULL},
-        {"ACTION", "action", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"TARGET", "target", NULL},
-        {"RESULT", "result", cell_result},
-        {NULL, NULL, NULL},
-    };
-    weft_print_table(&w, cols, json_object_get(r.json, "results"));
+    static const weft_cell_t cells[] = {{"result", cell_result}, {NULL, NULL}};
+    weft_print_table(w,
+                     "SEQ=seq, TIME=ts, ACTOR=actor, ACTION=action, NAMESPACE=namespace, "
+                     "TARGET=target, RESULT=result:result",
+                     cells, json_object_get(r.json, "results"));
     const char *next = json_string_value(json_object_get(r.json, "next"));
     if (next != NULL)
         printf("more: --before %s\n", next);
 out:
     free(path);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static const wf_cmd_t audit_commands[] = {
-    {"list", audit_list, "list audit entries (filters, newest first)"},
-    {NULL, NULL, NULL},
+static const weft_verb_t audit_list_verb = {
+    .usage = {"weft audit list [--namespace NS] [--actor S] [--action A] [--result R] [--since T] "
+              "[--before SEQ] [--limit N]",
+              "Lists audit entries, newest first. The whole log is for auditors and\n"
+              "platform-admins; admins of a namespace read its entries with --namespace.\n"
+              "When more entries exist, the last line gives the --before value of the next page.",
+              0, 0},
+    .opts = list_table,
+    .opts_size = sizeof(const char *[F_COUNT]),
+    .run = audit_list,
 };
 
-int weft_audit_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft audit", "The append-only, hash-chained audit log.", audit_commands,
-                           argc, argv);
-}
+const wf_cmd_t weft_audit_commands[] = {
+    WEFT_VERB("list", audit_list_verb, "list audit entries (filters, newest first)"),
+    WF_CMD_END,
+};

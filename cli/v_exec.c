@@ -73,16 +73,12 @@ static void print_execution(const weft_t *w, const json_t *doc)
     json_t *runs = json_object_get(doc, "taskRunList");
     if (json_array_size(runs) == 0)
         return;
-    static const weft_col_t cols[] = {
-        {"TASK", "taskId", NULL},
-        {"VALUE", "value", NULL},
-        {"@STATE", "state.current", NULL},
-        {"ATTEMPTS", "attempts", cell_count},
-        {"STARTED", "state.startDate", NULL},
-        {NULL, NULL, NULL},
-    };
+    static const weft_cell_t cells[] = {{"count", cell_count}, {NULL, NULL}};
     printf("\n");
-    weft_print_table(w, cols, runs);
+    weft_print_table(w,
+                     "TASK=taskId, VALUE=value, @STATE=state.current, ATTEMPTS=attempts:count, "
+                     "STARTED=state.startDate",
+                     cells, runs);
 }
 
 /* GET /executions/ID into *doc. Returns 0 or an exit code. */
@@ -465,11 +461,19 @@ static int by_created_desc(const void *a, const void *b)
     return strcmp(y ? y : "", x ? x : "");
 }
 
-/* One page (newest first) of executions under `ns`, appended to `all`;
- * adds the server's total to *total. */
-static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *all,
-                     json_int_t *total)
+/* What exec_list gathers: the executions and the server's totals. */
+typedef struct {
+    const list_opts_t *o;
+    json_t *all;
+    json_int_t total;
+} list_acc_t;
+
+/* One page (newest first) of executions under `ns`, appended to the
+ * list_acc_t `ud`, with the server's total. */
+static int list_page(weft_t *w, const char *ns, void *ud)
 {
+    list_acc_t *acc = ud;
+    const list_opts_t *o = acc->o;
     char *base = weft_pathf("/api/v1/executions?namespace=%s&size=%d", ns, o->limit);
     char *fq = o->flow ? weft_pathf("&flowId=%s", o->flow) : NULL;
     char *sq = o->state ? weft_pathf("&state=%s", o->state) : NULL;
@@ -481,8 +485,8 @@ static int list_page(weft_t *w, const list_opts_t *o, const char *ns, json_t *al
     int rc = weft_request(w, "GET", path, NULL, &r);
     free(path);
     if (rc == 0) {
-        json_array_extend(all, json_object_get(r.json, "results"));
-        *total += json_integer_value(json_object_get(r.json, "total"));
+        json_array_extend(acc->all, json_object_get(r.json, "results"));
+        acc->total += json_integer_value(json_object_get(r.json, "total"));
     }
     weft_resp_dispose(&r);
     return rc;
@@ -497,22 +501,11 @@ static int exec_list(int argc, char **argv)
         0, 1};
     weft_t w;
     list_opts_t o = {.limit = 50};
-    json_t *results = json_array(), *scopes = NULL;
-    json_int_t total = 0;
+    json_t *results = json_array();
+    list_acc_t acc = {&o, results, 0};
     int rc = weft_parse(&w, "weft execution list", &u, list_table, list_opt, &o, argc, argv);
-    if (rc != 0)
+    if (rc != 0 || (rc = weft_each_scope(&w, list_page, &acc)) != 0)
         goto out;
-    if (w.npos == 1)
-        scopes = json_pack("[s]", w.pos[0]);
-    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
-        goto out;
-    size_t k;
-    json_t *ns;
-    json_array_foreach(scopes, k, ns)
-    {
-        if ((rc = list_page(&w, &o, json_string_value(ns), results, &total)) != 0)
-            goto out;
-    }
     /* Several namespaces: merge by creation time and keep the newest. */
     size_t n = json_array_size(results);
     json_t **items = wf_xcalloc(n + 1, sizeof(*items));
@@ -526,20 +519,15 @@ static int exec_list(int argc, char **argv)
         json_decref(items[i]);
     }
     free(items);
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},           {"NAMESPACE", "namespace", NULL},
-        {"FLOW", "flowId", NULL},     {"@STATE", "state.current", NULL},
-        {"CREATED", "created", NULL}, {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
+    static const weft_view_t view = {
+        .cols = "ID=id, NAMESPACE=namespace, FLOW=flowId, @STATE=state.current, CREATED=created"};
     weft_print(&w, results, &view);
     if (w.fmt != WEFT_OUT_TABLE)
         goto out;
-    if (total > (json_int_t)json_array_size(results))
+    if (acc.total > (json_int_t)json_array_size(results))
         fprintf(stderr, "(%zu of %lld shown; --limit shows more)\n", json_array_size(results),
-                (long long)total);
+                (long long)acc.total);
 out:
-    json_decref(scopes);
     json_decref(results);
     return weft_done(&w, rc);
 }
@@ -555,7 +543,7 @@ static int exec_get(int argc, char **argv)
     int rc = weft_parse(&w, "weft execution get", &u, NULL, NULL, NULL, argc, argv);
     if (rc != 0)
         goto out;
-    static const weft_view_t view = {NULL, NULL, print_execution};
+    static const weft_view_t view = {.print = print_execution};
     if ((rc = get_execution(&w, w.pos[0], &doc)) == 0)
         weft_print(&w, doc, &view);
 out:
@@ -564,12 +552,23 @@ out:
 }
 
 /* kill, restart, resume: POST /executions/ID/ACTION. */
-static int exec_action(int argc, char **argv, const char *action, const char *about)
+typedef struct {
+    const char *action, *about;
+} exec_action_t;
+
+static const exec_action_t exec_kill = {"kill",
+                                        "Kills a live execution (it goes KILLING, then KILLED)."};
+static const exec_action_t exec_restart = {
+    "restart", "Runs a failed or killed execution again as a new execution (same inputs);\n"
+               "prints the new id."};
+static const exec_action_t exec_resume = {"resume", "Resumes a PAUSED execution."};
+
+static int exec_action(const void *data, const char *prog, int argc, char **argv)
 {
-    char prog[64], syn[96];
-    snprintf(prog, sizeof(prog), "weft execution %s", action);
-    snprintf(syn, sizeof(syn), "%s EXECUTION", prog);
-    weft_usage_t u = {syn, about, 1, 1};
+    const exec_action_t *a = data;
+    const char *action = a->action;
+    char *syn = wf_xasprintf("%s EXECUTION", prog);
+    weft_usage_t u = {syn, a->about, 1, 1};
     weft_t w;
     weft_resp_t r = {0};
     int rc = weft_parse(&w, prog, &u, NULL, NULL, NULL, argc, argv);
@@ -587,37 +586,16 @@ static int exec_action(int argc, char **argv, const char *action, const char *ab
         weft_out_answer(&w, r.json, "%s requested for %s", action, w.pos[0]);
 out:
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    rc = weft_done(&w, rc);
+    free(syn);
+    return rc;
 }
 
-static int exec_kill(int argc, char **argv)
-{
-    return exec_action(argc, argv, "kill",
-                       "Kills a live execution (it goes KILLING, then KILLED).");
-}
-
-static int exec_restart(int argc, char **argv)
-{
-    return exec_action(argc, argv, "restart",
-                       "Runs a failed or killed execution again as a new execution (same "
-                       "inputs);\nprints the new id.");
-}
-
-static int exec_resume(int argc, char **argv)
-{
-    return exec_action(argc, argv, "resume", "Resumes a PAUSED execution.");
-}
-
-static const wf_cmd_t exec_commands[] = {
-    {"list", exec_list, "list executions under a namespace"},
-    {"get", exec_get, "show an execution and its task runs"},
-    {"kill", exec_kill, "kill a live execution"},
-    {"restart", exec_restart, "run a failed or killed execution again"},
-    {"resume", exec_resume, "resume a paused execution"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_execution_commands[] = {
+    WF_CMD("list", exec_list, "list executions under a namespace"),
+    WF_CMD("get", exec_get, "show an execution and its task runs"),
+    WF_CMD_WITH("kill", exec_action, &exec_kill, "kill a live execution"),
+    WF_CMD_WITH("restart", exec_action, &exec_restart, "run a failed or killed execution again"),
+    WF_CMD_WITH("resume", exec_action, &exec_resume, "resume a paused execution"),
+    WF_CMD_END,
 };
-
-int weft_execution_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft execution", "Executions of flows.", exec_commands, argc, argv);
-}

@@ -452,17 +452,26 @@ static void print_source(const json_t *doc)
     fputs(s ? s : "", stdout);
 }
 
-/* flow get and flow revisions: GET `path` and print it, or with --source or
+/* flow get and flow revisions: GET `path`, shown as `view`, with the option
+ * `opts`. */
+typedef struct {
+    weft_usage_t usage;
+    const weft_opt_t *opts;
+    const char *path;
+    weft_view_t view;
+} flow_show_t;
+
+/* GETs the path of `data` (a flow_show_t) and prints it, or with --source or
  * --revision N the source it holds. */
-static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t *u,
-                     const weft_opt_t *opts, const char *path, const weft_view_t *view)
+static int flow_show(const void *data, const char *prog, int argc, char **argv)
 {
+    const flow_show_t *s = data;
     weft_t w;
     get_opts_t o = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, prog, u, opts, get_opt, &o, argc, argv);
+    int rc = weft_parse(&w, prog, &s->usage, s->opts, get_opt, &o, argc, argv);
     if (rc == 0)
-        rc = weft_request_at(&w, "GET", path, NULL, &r);
+        rc = weft_request_at(&w, "GET", s->path, NULL, &r);
     if (rc != 0)
         goto out;
     if (o.source) {
@@ -480,31 +489,22 @@ static int flow_show(int argc, char **argv, const char *prog, const weft_usage_t
         weft_err(&w, "%s/%s has no revision %ld", w.pos[0], w.pos[1], o.revision);
         rc = WEFT_EXIT_FAIL;
     } else {
-        weft_print(&w, r.json, view);
+        weft_print(&w, r.json, &s->view);
     }
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
 }
 
-static int flow_get(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow get NAMESPACE ID [--source]",
-                                   "Shows a flow: a summary, its source (--source) or the "
-                                   "API document (-o json|yaml).",
-                                   2, 2};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"ID", "id", NULL},
-        {"REVISION", "revision", NULL},
-        {"DISABLED", "disabled", NULL},
-        {"UPDATED", "updated", NULL},
-        {"BY", "updatedBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return flow_show(argc, argv, "weft flow get", &u, get_table, "/api/v1/flows/%s/%s", &view);
-}
+static const flow_show_t flow_get = {
+    .usage = {"weft flow get NAMESPACE ID [--source]",
+              "Shows a flow: a summary, its source (--source) or the API document (-o json|yaml).",
+              2, 2},
+    .opts = get_table,
+    .path = "/api/v1/flows/%s/%s",
+    .view = {.cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled, "
+                     "UPDATED=updated, BY=updatedBy"},
+};
 
 /* The first line of the description, at most 60 bytes. */
 static char *cell_summary(const weft_t *w, const json_t *row, const char *member)
@@ -515,6 +515,19 @@ static char *cell_summary(const weft_t *w, const json_t *row, const char *member
     return wf_xstrndup(d ? d : "", n < 60 ? n : 60);
 }
 
+/* Every flow under `ns`, appended to the array `ud`. */
+static int list_flows(weft_t *w, const char *ns, void *ud)
+{
+    json_t *part = NULL;
+    char *path = weft_pathf("/api/v1/flows?namespace=%s", ns);
+    int rc = weft_get_all(w, path, &part);
+    free(path);
+    if (rc == 0)
+        json_array_extend(ud, part);
+    json_decref(part);
+    return rc;
+}
+
 static int flow_list(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft flow list [NAMESPACE]",
@@ -522,124 +535,37 @@ static int flow_list(int argc, char **argv)
                                    "namespace bound to you).",
                                    0, 1};
     weft_t w;
-    json_t *all = json_array(), *scopes = NULL;
+    json_t *all = json_array();
     int rc = weft_parse(&w, "weft flow list", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
+    if (rc != 0 || (rc = weft_each_scope(&w, list_flows, all)) != 0)
         goto out;
-    if (w.npos == 1)
-        scopes = json_pack("[s]", w.pos[0]);
-    else if ((rc = weft_scope_prefixes(&w, &scopes)) != 0)
-        goto out;
-    size_t k;
-    json_t *ns;
-    json_array_foreach(scopes, k, ns)
-    {
-        json_t *part = NULL;
-        char *path = weft_pathf("/api/v1/flows?namespace=%s", json_string_value(ns));
-        rc = weft_get_all(&w, path, &part);
-        free(path);
-        if (rc != 0)
-            goto out;
-        json_array_extend(all, part);
-        json_decref(part);
-    }
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", NULL},
-        {"ID", "id", NULL},
-        {"REVISION", "revision", NULL},
-        {"DISABLED", "disabled", weft_cell_yesno},
-        {"DESCRIPTION", "description", cell_summary},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
+    static const weft_cell_t cells[] = {{"summary", cell_summary}, {NULL, NULL}};
+    static const weft_view_t view = {
+        .cols = "NAMESPACE=namespace, ID=id, REVISION=revision, DISABLED=disabled:yesno, "
+                "DESCRIPTION=description:summary",
+        .cells = cells};
     weft_print(&w, all, &view);
 out:
-    json_decref(scopes);
     json_decref(all);
     return weft_done(&w, rc);
 }
 
-static int flow_delete(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow delete NAMESPACE ID",
-                                   "Deletes a flow (its revisions are kept by the server).", 2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft flow delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/flows/%s/%s", NULL, &r);
-    if (rc == 0)
-        weft_out_result(
-            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "id", w.pos[1], "deleted", 1),
-            "deleted  %s/%s", w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
-static int flow_revisions(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft flow revisions NAMESPACE ID [--revision N]",
-                                   "Lists a flow's revisions, or prints the source of one.", 2, 2};
-    static const weft_col_t cols[] = {
-        {"REVISION", "revision", NULL},
-        {"CREATED", "created", NULL},
-        {"BY", "createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return flow_show(argc, argv, "weft flow revisions", &u, rev_table,
-                     "/api/v1/flows/%s/%s/revisions", &view);
-}
-
-/* The last part of the trigger type ("io.weft.trigger.Schedule" → "Schedule"). */
-static char *cell_type(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *type = json_string_value(json_object_get(row, member));
-    const char *dot = type ? strrchr(type, '.') : NULL;
-    return type ? wf_xstrdup(dot ? dot + 1 : type) : NULL;
-}
-
-static char *cell_status(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *status = json_string_value(json_object_get(row, member));
-    if (json_is_true(json_object_get(row, "disabled")))
-        status = "disabled";
-    return status ? wf_xstrdup(status) : NULL;
-}
-
-static int flow_triggers(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft flow triggers NAMESPACE ID",
-        "Lists a flow's triggers with their status (why one does not fire), last and next firing.",
-        2, 2};
-    static const weft_col_t cols[] = {
-        {"TRIGGER", "id", NULL},           {"TYPE", "type", cell_type},
-        {"LAST FIRED", "lastFired", NULL}, {"NEXT", "nextFire", NULL},
-        {"STATUS", "status", cell_status}, {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {NULL, cols, NULL};
-    return weft_get_verb(argc, argv, "weft flow triggers", &u, "/api/v1/flows/%s/%s/triggers",
-                         &view);
-}
-
-static const wf_cmd_t flow_commands[] = {
-    {"validate", weft_flow_validate_main,
-     "check flow files offline (every error at file:line:col)"},
-    {"apply", flow_apply, "validate locally, then create/update (and --prune) flows"},
-    {"get", flow_get, "show a flow (summary, --source, -o json|yaml)"},
-    {"list", flow_list, "list flows under a namespace"},
-    {"delete", flow_delete, "delete a flow"},
-    {"revisions", flow_revisions, "list a flow's revisions or print one"},
-    {"triggers", flow_triggers, "a flow's triggers and their status"},
-    {NULL, NULL, NULL},
+static const flow_show_t flow_revisions = {
+    .usage = {"weft flow revisions NAMESPACE ID [--revision N]",
+              "Lists a flow's revisions, or prints the source of one.", 2, 2},
+    .opts = rev_table,
+    .path = "/api/v1/flows/%s/%s/revisions",
+    .view = {.cols = "REVISION=revision, CREATED=created, BY=createdBy"},
 };
 
-int weft_flows_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft flow", "Work with flows.", flow_commands, argc, argv);
-}
+const wf_cmd_t weft_flow_commands[] = {
+    WF_CMD("validate", weft_flow_validate_main,
+           "check flow files offline (every error at file:line:col)"),
+    WF_CMD("apply", flow_apply, "validate locally, then create/update (and --prune) flows"),
+    WF_CMD_WITH("get", flow_show, &flow_get, "show a flow (summary, --source, -o json|yaml)"),
+    WF_CMD("list", flow_list, "list flows under a namespace"),
+    WEFT_SIMPLE("delete", "delete a flow"),
+    WF_CMD_WITH("revisions", flow_show, &flow_revisions, "list a flow's revisions or print one"),
+    WEFT_SIMPLE("triggers", "a flow's triggers and their status"),
+    WF_CMD_END,
+};

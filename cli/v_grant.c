@@ -39,94 +39,49 @@ static json_t *split_list(const char *s)
     return arr;
 }
 
-static int grant_create(int argc, char **argv)
+static int grant_create(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft grant create NAMESPACE --to NAMESPACE --flows ID,...|* [--events STATE,...] "
-        "[--subflow]",
-        "Shares the completion events of flows of NAMESPACE (the producer; you must be\n"
-        "its admin) with the consumer namespace given by --to: Flow triggers there may\n"
-        "fire on them and see only the flows' declared outputs. --subflow also lets\n"
-        "the consumer call these flows as subflows.",
-        1, 1};
-    weft_t w;
-    const char *o[OPT_COUNT] = {0};
+    const char **o = ud;
     weft_resp_t r = {0};
     json_t *body = NULL;
-    int rc = weft_parse(&w, "weft grant create", &u, create_table, weft_opt_set, o, argc, argv);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     if (o[OPT_TO] == NULL || o[OPT_FLOWS] == NULL) {
-        weft_err(&w, "--to and --flows are required (--flows '*' shares every flow)");
+        weft_err(w, "--to and --flows are required (--flows '*' shares every flow)");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     body = json_pack("{s:o, s:s, s:o, s:b}", "flows", split_list(o[OPT_FLOWS]), "to", o[OPT_TO],
                      "events", split_list(o[OPT_EVENTS] ? o[OPT_EVENTS] : "SUCCESS"), "subflow",
                      o[OPT_SUBFLOW] != NULL);
-    rc = weft_request_at(&w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
+    rc = weft_request_at(w, "POST", "/api/v1/namespaces/%s/grants", body, &r);
     if (rc != 0)
         goto out;
     char b[32];
-    weft_out_answer(&w, r.json, "granted  %s -> %s  id %s", w.pos[0], o[OPT_TO],
+    weft_out_answer(w, r.json, "granted  %s -> %s  id %s", w->pos[0], o[OPT_TO],
                     weft_jtext(r.json, "id", b, sizeof(b)));
 out:
     json_decref(body);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static int grant_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft grant list NAMESPACE",
-        "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"
-        "included (REVOKED shows when).",
-        1, 1};
-    static const weft_col_t cols[] = {
-        {"ID", "id", NULL},
-        {"NAMESPACE", "namespace", NULL},
-        {"FLOWS", "flows", weft_cell_join},
-        {"TO", "to", NULL},
-        {"EVENTS", "events", weft_cell_join},
-        {"SUBFLOW", "subflow", weft_cell_yesno},
-        {"CREATED", "createdAt", NULL},
-        {"REVOKED", "revokedAt", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft grant list", &u, "/api/v1/namespaces/%s/grants", &view);
-}
-
-static int grant_revoke(int argc, char **argv)
-{
-    static const weft_usage_t u = {
-        "weft grant revoke NAMESPACE ID",
-        "Revokes grant ID of NAMESPACE: its consumers' triggers stop firing and their\n"
-        "subflow calls are refused. The grant stays listed, with when and who revoked it.",
-        2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft grant revoke", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/grants/%s", NULL, &r);
-    if (rc == 0)
-        printf("revoked  grant %s of %s\n", w.pos[1], w.pos[0]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
-static const wf_cmd_t grant_commands[] = {
-    {"create", grant_create, "share flows' completion events with a consumer namespace"},
-    {"list", grant_list, "list grants, revoked ones included"},
-    {"revoke", grant_revoke, "revoke a grant (it stays in the history)"},
-    {NULL, NULL, NULL},
+static const weft_verb_t grant_create_verb = {
+    .usage = {"weft grant create NAMESPACE --to NAMESPACE --flows ID,...|* [--events STATE,...] "
+              "[--subflow]",
+              "Shares the completion events of flows of NAMESPACE (the producer; you must be\n"
+              "its admin) with the consumer namespace given by --to: Flow triggers there may\n"
+              "fire on them and see only the flows' declared outputs. --subflow also lets\n"
+              "the consumer call these flows as subflows.",
+              1, 1},
+    .opts = create_table,
+    .opts_size = sizeof(const char *[OPT_COUNT]),
+    .run = grant_create,
 };
 
-int weft_grant_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft grant", "Cross-team grants of a producer namespace.",
-                           grant_commands, argc, argv);
-}
+const wf_cmd_t weft_grant_commands[] = {
+    WEFT_VERB("create", grant_create_verb,
+              "share flows' completion events with a consumer namespace"),
+    WEFT_SIMPLE("list", "list grants, revoked ones included"),
+    WEFT_SIMPLE("revoke", "revoke a grant (it stays in the history)"),
+    WF_CMD_END,
+};

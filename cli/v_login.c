@@ -170,17 +170,25 @@ static int context_list(int argc, char **argv)
     return weft_done(&w, 0);
 }
 
-static int context_change(int argc, char **argv, int remove)
+/* `use` and `delete`: the usage, and whether the context goes. */
+typedef struct {
+    weft_usage_t usage;
+    bool remove;
+} context_change_t;
+
+static const context_change_t context_use = {
+    {"weft context use NAME", "Makes NAME the current context.", 1, 1}, false};
+static const context_change_t context_delete = {
+    {"weft context delete NAME", "Removes context NAME and its token from the config file.", 1, 1},
+    true};
+
+static int context_change(const void *data, const char *prog, int argc, char **argv)
 {
-    static const weft_usage_t use_u = {"weft context use NAME", "Makes NAME the current context.",
-                                       1, 1};
-    static const weft_usage_t del_u = {"weft context delete NAME",
-                                       "Removes context NAME and its token from the config file.",
-                                       1, 1};
+    const context_change_t *c = data;
+    bool remove = c->remove;
     weft_t w;
     weft_config_t cfg;
-    int rc = context_open(&w, &cfg, remove ? "weft context delete" : "weft context use",
-                          remove ? &del_u : &use_u, argc, argv);
+    int rc = context_open(&w, &cfg, prog, &c->usage, argc, argv);
     if (rc != 0)
         return weft_done(&w, rc);
     const char *name = w.pos[0];
@@ -202,70 +210,9 @@ static int context_change(int argc, char **argv, int remove)
     return weft_done(&w, rc);
 }
 
-static int context_use(int argc, char **argv)
-{
-    return context_change(argc, argv, 0);
-}
-
-static int context_delete(int argc, char **argv)
-{
-    return context_change(argc, argv, 1);
-}
-
-static const wf_cmd_t context_commands[] = {
-    {"list", context_list, "list the saved contexts"},
-    {"use", context_use, "make a context current"},
-    {"delete", context_delete, "remove a context and its token"},
-    {NULL, NULL, NULL},
+const wf_cmd_t weft_context_commands[] = {
+    WF_CMD("list", context_list, "list the saved contexts"),
+    WF_CMD_WITH("use", context_change, &context_use, "make a context current"),
+    WF_CMD_WITH("delete", context_change, &context_delete, "remove a context and its token"),
+    WF_CMD_END,
 };
-
-int weft_context_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft context", "Saved connections (server URL + token).",
-                           context_commands, argc, argv);
-}
-
-/* ---- me ------------------------------------------------------------------- */
-
-/* A binding's namespace; none is the platform. */
-static char *cell_scope(const weft_t *w, const json_t *row, const char *member)
-{
-    (void)w;
-    const char *ns = json_string_value(json_object_get(row, member));
-    return wf_xstrdup(ns && ns[0] ? ns : "(platform)");
-}
-
-static void print_me(const weft_t *w, const json_t *me)
-{
-    char *groups = weft_join(json_object_get(me, "groups"), ", ");
-    char *roles = weft_join(json_object_get(me, "platformRoles"), ", ");
-    const char *issuer = json_string_value(json_object_get(me, "issuer"));
-    printf("subject:         %s\n", json_string_value(json_object_get(me, "subject")));
-    if (issuer != NULL && issuer[0] != '\0')
-        printf("issuer:          %s\n", issuer);
-    printf("groups:          %s\n", groups[0] ? groups : "-");
-    printf("platform roles:  %s\n", roles[0] ? roles : "-");
-    free(groups);
-    free(roles);
-    const json_t *b = json_object_get(me, "bindings");
-    if (json_array_size(b) > 0) {
-        static const weft_col_t cols[] = {
-            {"SUBJECT", "subject", NULL},
-            {"ROLE", "role", NULL},
-            {"NAMESPACE", "namespace", cell_scope},
-            {NULL, NULL, NULL},
-        };
-        printf("\n");
-        weft_print_table(w, cols, b);
-    }
-}
-
-int weft_me_main(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft me",
-                                   "Who the server thinks you are: subject, groups, platform "
-                                   "roles and role bindings.",
-                                   0, 0};
-    static const weft_view_t view = {NULL, NULL, print_me};
-    return weft_get_verb(argc, argv, "weft me", &u, "/api/v1/me", &view);
-}

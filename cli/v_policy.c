@@ -56,24 +56,24 @@ static void print_policy(const weft_t *w, const json_t *doc)
     weft_table_print(w, t);
 }
 
-static int policy_get(int argc, char **argv)
+static int policy_get(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft policy get NAMESPACE",
-        "Shows the effective policy of NAMESPACE (\"*\" for the root): each key with its\n"
-        "value and the namespace prefix it comes from. Values only narrow down the tree:\n"
-        "the tightest of the root, every parent prefix and NAMESPACE applies.",
-        1, 1};
-    static const weft_view_t view = {NULL, NULL, print_policy};
-    weft_t w;
-    int rc = weft_parse(&w, "weft policy get", &u, NULL, NULL, NULL, argc, argv);
-    if (rc == 0) {
-        char *path = weft_pathf("/api/v1/namespaces/%s/policy", api_ns(w.pos[0]));
-        rc = weft_get_print(&w, path, &view);
-        free(path);
-    }
-    return weft_done(&w, rc);
+    (void)ud;
+    static const weft_view_t view = {.print = print_policy};
+    char *path = weft_pathf("/api/v1/namespaces/%s/policy", api_ns(w->pos[0]));
+    int rc = weft_get_print(w, path, &view);
+    free(path);
+    return rc;
 }
+
+static const weft_verb_t policy_get_verb = {
+    .usage = {"weft policy get NAMESPACE",
+              "Shows the effective policy of NAMESPACE (\"*\" for the root): each key with its\n"
+              "value and the namespace prefix it comes from. Values only narrow down the tree:\n"
+              "the tightest of the root, every parent prefix and NAMESPACE applies.",
+              1, 1},
+    .run = policy_get,
+};
 
 static const weft_opt_t set_table[] = {
     {"file", 'f', "FILE", 0, "take the whole policy from a JSON file (\"-\": stdin)"},
@@ -141,68 +141,66 @@ out:
     return rc;
 }
 
-static int policy_set(int argc, char **argv)
+static int policy_set(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft policy set NAMESPACE KEY=VALUE...\n"
-        "weft policy set NAMESPACE --file FILE",
-        "Replaces your layer of NAMESPACE's policy (\"*\" for the root, platform-admins\n"
-        "only) with the given keys: maxMemory, maxCpu, maxPids, maxTaskDuration,\n"
-        "maxConcurrentTaskRuns, maxExecutionsPerMinute, allowedTaskTypes, network,\n"
-        "requiredLabels, maxFlowSize. VALUE is JSON when it parses (64, [\"a.*\"],\n"
-        "{\"owner\": \".+\"}), else a string (512MiB, PT10M). Domain admins may only\n"
-        "tighten: a value looser than the inherited one is refused, naming the key,\n"
-        "the inherited value and the namespace it comes from.",
-        1, -1};
-    weft_t w;
-    const char *file = NULL;
+    const char *file = *(const char **)ud;
     json_t *doc = NULL;
-    int rc = weft_parse(&w, "weft policy set", &u, set_table, weft_opt_set, &file, argc, argv);
-    if (rc != 0)
-        goto out;
-    if ((file != NULL) == (w.npos > 1)) {
-        weft_err(&w, "give either KEY=VALUE arguments or --file FILE");
+    int rc = 0;
+    if ((file != NULL) == (w->npos > 1)) {
+        weft_err(w, "give either KEY=VALUE arguments or --file FILE");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    doc = file ? read_file_doc(&w, file) : pairs_doc(&w, 1);
+    doc = file ? read_file_doc(w, file) : pairs_doc(w, 1);
     if (doc == NULL || !json_is_object(doc)) {
         if (doc != NULL)
-            weft_err(&w, "the policy must be a JSON object");
+            weft_err(w, "the policy must be a JSON object");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
-    rc = put_policy(&w, w.pos[0], doc);
+    rc = put_policy(w, w->pos[0], doc);
 out:
     json_decref(doc);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-static int policy_clear(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft policy clear NAMESPACE",
-                                   "Removes your layer of NAMESPACE's policy (what is inherited "
-                                   "still applies).",
-                                   1, 1};
-    weft_t w;
-    int rc = weft_parse(&w, "weft policy clear", &u, NULL, NULL, NULL, argc, argv);
-    if (rc == 0) {
-        json_t *doc = json_object();
-        rc = put_policy(&w, w.pos[0], doc);
-        json_decref(doc);
-    }
-    return weft_done(&w, rc);
-}
-
-static const wf_cmd_t policy_commands[] = {
-    {"get", policy_get, "show the effective policy of a namespace and where each value comes from"},
-    {"set", policy_set, "replace your layer of a namespace's policy (tighten only)"},
-    {"clear", policy_clear, "remove your layer of a namespace's policy"},
-    {NULL, NULL, NULL},
+static const weft_verb_t policy_set_verb = {
+    .usage = {"weft policy set NAMESPACE KEY=VALUE...\n"
+              "weft policy set NAMESPACE --file FILE",
+              "Replaces your layer of NAMESPACE's policy (\"*\" for the root, platform-admins\n"
+              "only) with the given keys: maxMemory, maxCpu, maxPids, maxTaskDuration,\n"
+              "maxConcurrentTaskRuns, maxExecutionsPerMinute, allowedTaskTypes, network,\n"
+              "requiredLabels, maxFlowSize. VALUE is JSON when it parses (64, [\"a.*\"],\n"
+              "{\"owner\": \".+\"}), else a string (512MiB, PT10M). Domain admins may only\n"
+              "tighten: a value looser than the inherited one is refused, naming the key,\n"
+              "the inherited value and the namespace it comes from.",
+              1, -1},
+    .opts = set_table,
+    .opts_size = sizeof(const char *),
+    .run = policy_set,
 };
 
-int weft_policy_main(int argc, char **argv)
+static int policy_clear(weft_t *w, void *ud)
 {
-    return wf_cmd_dispatch("weft policy", "Governance policies of namespace prefixes.",
-                           policy_commands, argc, argv);
+    (void)ud;
+    json_t *doc = json_object();
+    int rc = put_policy(w, w->pos[0], doc);
+    json_decref(doc);
+    return rc;
 }
+
+static const weft_verb_t policy_clear_verb = {
+    .usage = {"weft policy clear NAMESPACE",
+              "Removes your layer of NAMESPACE's policy (what is inherited "
+              "still applies).",
+              1, 1},
+    .run = policy_clear,
+};
+
+const wf_cmd_t weft_policy_commands[] = {
+    WEFT_VERB("get", policy_get_verb,
+              "show the effective policy of a namespace and where each value comes from"),
+    WEFT_VERB("set", policy_set_verb, "replace your layer of a namespace's policy (tighten only)"),
+    WEFT_VERB("clear", policy_clear_verb, "remove your layer of a namespace's policy"),
+    WF_CMD_END,
+};

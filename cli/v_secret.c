@@ -147,25 +147,15 @@ static const weft_opt_t set_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static int secret_set(int argc, char **argv)
+static int secret_set(weft_t *w, void *ud)
 {
-    static const weft_usage_t u = {
-        "weft secret set NAMESPACE KEY [--from-file FILE]",
-        "Sets secret KEY of NAMESPACE (a new version) from standard input (one final\n"
-        "newline dropped; a terminal asks without echo) or from FILE. The value is\n"
-        "never taken from the command line and never shown again: flows read it\n"
-        "with {{ secret('KEY') }}.",
-        2, 2};
-    weft_t w;
-    const char *from_file = NULL;
+    const char *from_file = *(const char **)ud;
     sbuf_t value = {0}, body = {0};
     weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret set", &u, set_table, weft_opt_set, &from_file, argc, argv);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     FILE *f = from_file ? fopen(from_file, "rb") : stdin;
     if (f == NULL) {
-        weft_err(&w, "cannot read %s: %s", from_file, strerror(errno));
+        weft_err(w, "cannot read %s: %s", from_file, strerror(errno));
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
@@ -173,100 +163,61 @@ static int secret_set(int argc, char **argv)
     if (f != stdin)
         fclose(f);
     if (rr != 0 || value.len == 0) {
-        weft_err(&w, rr != 0 ? "cannot read the value (at most 1 MiB)" : "the value is empty");
+        weft_err(w, rr != 0 ? "cannot read the value (at most 1 MiB)" : "the value is empty");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     if (!utf8_ok((const unsigned char *)value.data, value.len)) {
-        weft_err(&w, "the value must be UTF-8 text without NUL bytes (base64-encode binary "
-                     "data)");
+        weft_err(w, "the value must be UTF-8 text without NUL bytes (base64-encode binary "
+                    "data)");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     if (value_body(&value, &body) != 0) {
-        weft_err(&w, "the value is too large");
+        weft_err(w, "the value is too large");
         rc = WEFT_EXIT_USAGE;
         goto out;
     }
     sbuf_wipe(&value);
-    char *path = weft_pathf("/api/v1/namespaces/%s/secrets/%s", w.pos[0], w.pos[1]);
-    rc = weft_call(&w, "PUT", path, "application/json", body.data, body.len, &r);
+    char *path = weft_pathf("/api/v1/namespaces/%s/secrets/%s", w->pos[0], w->pos[1]);
+    rc = weft_call(w, "PUT", path, "application/json", body.data, body.len, &r);
     free(path);
     sbuf_wipe(&body);
     if (rc != 0)
         goto out;
     if (r.status >= 400) {
-        weft_print_problem(&w, &r, NULL);
+        weft_print_problem(w, &r, NULL);
         rc = WEFT_EXIT_FAIL;
         goto out;
     }
     char b[32];
     const char *ver = weft_jtext(r.json, "version", b, sizeof(b));
-    if (w.fmt != WEFT_OUT_TABLE && r.json != NULL)
-        weft_out_doc(&w, r.json);
+    if (w->fmt != WEFT_OUT_TABLE && r.json != NULL)
+        weft_out_doc(w, r.json);
     else
-        printf("set  %s/%s%s%s\n", w.pos[0], w.pos[1], ver ? "  version " : "", ver ? ver : "");
+        printf("set  %s/%s%s%s\n", w->pos[0], w->pos[1], ver ? "  version " : "", ver ? ver : "");
 out:
     sbuf_wipe(&value);
     sbuf_wipe(&body);
     weft_resp_dispose(&r);
-    return weft_done(&w, rc);
+    return rc;
 }
 
-/* The namespace of a row; the one asked about when the server leaves it out. */
-static char *cell_namespace(const weft_t *w, const json_t *row, const char *member)
-{
-    const char *ns = json_string_value(json_object_get(row, member));
-    return wf_xstrdup(ns ? ns : w->pos[0]);
-}
-
-static int secret_list(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft secret list NAMESPACE",
-                                   "Lists the secrets of NAMESPACE: names, versions, who set "
-                                   "them and when; never values.",
-                                   1, 1};
-    static const weft_col_t cols[] = {
-        {"NAMESPACE", "namespace", cell_namespace},
-        {"KEY", "key|name", NULL},
-        {"VERSION", "version", NULL},
-        {"UPDATED", "updatedAt|updated|createdAt", NULL},
-        {"BY", "updatedBy|createdBy", NULL},
-        {NULL, NULL, NULL},
-    };
-    static const weft_view_t view = {"results", cols, NULL};
-    return weft_get_verb(argc, argv, "weft secret list", &u, "/api/v1/namespaces/%s/secrets",
-                         &view);
-}
-
-static int secret_delete(int argc, char **argv)
-{
-    static const weft_usage_t u = {"weft secret delete NAMESPACE KEY",
-                                   "Deletes a secret; tasks that use it fail from then on.", 2, 2};
-    weft_t w;
-    weft_resp_t r = {0};
-    int rc = weft_parse(&w, "weft secret delete", &u, NULL, NULL, NULL, argc, argv);
-    if (rc != 0)
-        goto out;
-    rc = weft_request_at(&w, "DELETE", "/api/v1/namespaces/%s/secrets/%s", NULL, &r);
-    if (rc == 0)
-        weft_out_result(
-            &w, json_pack("{s:s, s:s, s:b}", "namespace", w.pos[0], "key", w.pos[1], "deleted", 1),
-            "deleted  %s/%s", w.pos[0], w.pos[1]);
-out:
-    weft_resp_dispose(&r);
-    return weft_done(&w, rc);
-}
-
-static const wf_cmd_t secret_commands[] = {
-    {"set", secret_set, "set a secret from stdin or a file (never from argv)"},
-    {"list", secret_list, "list secret names and versions (never values)"},
-    {"delete", secret_delete, "delete a secret"},
-    {NULL, NULL, NULL},
+static const weft_verb_t secret_set_verb = {
+    .usage = {"weft secret set NAMESPACE KEY [--from-file FILE]",
+              "Sets secret KEY of NAMESPACE (a new version) from standard input (one final\n"
+              "newline dropped; a terminal asks without echo) or from FILE. The value is\n"
+              "never taken from the command line and never shown again: flows read it\n"
+              "with {{ secret('KEY') }}.",
+              2, 2},
+    .opts = set_table,
+    .opts_size = sizeof(const char *),
+    .run = secret_set,
 };
 
-int weft_secret_main(int argc, char **argv)
-{
-    return wf_cmd_dispatch("weft secret", "Write-only secrets of a namespace.", secret_commands,
-                           argc, argv);
-}
+const wf_cmd_t weft_secret_commands[] = {
+    WEFT_VERB("set", secret_set_verb, "set a secret from stdin or a file (never from argv)"),
+    WEFT_SIMPLE("list", "list secret names and versions (never values)"),
+    WEFT_SIMPLE("delete", "delete a secret"),
+    WF_CMD_END,
+};

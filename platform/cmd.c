@@ -1,7 +1,9 @@
 #include "platform/cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "platform/xmalloc.h"
 #include "weft_config.h"
 
 void wf_cmd_print_version(const char *prog)
@@ -29,6 +31,18 @@ static void usage(FILE *out, const char *prog, const char *about, const wf_cmd_t
             prog, prog);
 }
 
+/* Runs row `c` with argv[0] its name. */
+static int run_row(const char *prog, const wf_cmd_t *c, int argc, char **argv)
+{
+    if (c->run != NULL)
+        return c->run(argc, argv);
+    char *path = wf_xasprintf("%s %s", prog, c->name);
+    int rc = c->sub != NULL ? wf_cmd_dispatch(path, c->about, c->sub, argc, argv)
+                            : c->run_with(c->data, path, argc, argv);
+    free(path);
+    return rc;
+}
+
 int wf_cmd_dispatch(const char *prog, const char *about, const wf_cmd_t *table, int argc,
                     char **argv)
 {
@@ -47,7 +61,7 @@ int wf_cmd_dispatch(const char *prog, const char *about, const wf_cmd_t *table, 
     }
     for (const wf_cmd_t *c = table; c->name != NULL; c++)
         if (strcmp(c->name, name) == 0)
-            return c->run(argc - 1, argv + 1);
+            return run_row(prog, c, argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s'\n", prog, name);
     usage(stderr, prog, about, table);
     return 2;

@@ -92,15 +92,9 @@ static char *cell_twice(const weft_t *w, const json_t *row, const char *member)
     return d;
 }
 
-static const weft_col_t cols[] = {
-    {"ID", "id", NULL},
-    {"NAME", "key|name", NULL},
-    {"ON", "on", weft_cell_yesno},
-    {"TAGS", "tags", weft_cell_join},
-    {"TWICE", "name", cell_twice},
-    {"STATE", "state.current", NULL},
-    {NULL, NULL, NULL},
-};
+static const weft_cell_t cells[] = {{"twice", cell_twice}, {NULL, NULL}};
+static const char cols[] =
+    "ID=id, NAME=key|name, ON=on:yesno, TAGS=tags:join, TWICE=name:twice, STATE=state.current";
 
 typedef struct {
     weft_fmt_t fmt;
@@ -222,8 +216,8 @@ int main(void)
     free(p);
 
     /* ---- tables described by columns ---- */
-    static const weft_view_t list = {"results", cols, NULL};
-    static const weft_view_t plain = {NULL, cols, NULL};
+    static const weft_view_t list = {.rows = "results", .cols = cols, .cells = cells};
+    static const weft_view_t plain = {.cols = cols, .cells = cells};
     char *out = printed(WEFT_OUT_TABLE,
                         "{\"results\": [{\"id\": 7, \"name\": \"n\", \"on\": true, "
                         "\"tags\": [\"a\", \"b\"], \"state\": {\"current\": \"RUNNING\"}}, "
