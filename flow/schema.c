@@ -148,13 +148,24 @@ static bool is_string_scalar(const wf_yaml_node_t *node)
     return node->kind == WF_YAML_SCALAR && !wf_yaml_is_null(node);
 }
 
+/* Whether `node` reads as the integer, number or boolean `type` names. */
+static bool scalar_reads_as(wf_prop_type_t type, const wf_yaml_node_t *node)
+{
+    int64_t i;
+    double d;
+    bool b;
+    if (type == WF_PT_INT)
+        return wf_yaml_as_int(node, &i);
+    if (type == WF_PT_NUMBER)
+        return wf_yaml_as_double(node, &d);
+    return wf_yaml_as_bool(node, &b);
+}
+
 void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *node,
                     const char *path)
 {
     char sub[WF_PATH_MAX], msg[256];
     int64_t i;
-    double d;
-    bool b;
     bool dynamic = !(prop->flags & WF_PF_STATIC) && wf_is_dynamic(node);
 
     if (wf_is_absent(node))
@@ -174,15 +185,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                           node->value);
         break;
     case WF_PT_INT:
-        if (!dynamic && !wf_yaml_as_int(node, &i))
-            type_error(cx, prop, node, path);
-        break;
     case WF_PT_NUMBER:
-        if (!dynamic && !wf_yaml_as_double(node, &d))
-            type_error(cx, prop, node, path);
-        break;
     case WF_PT_BOOL:
-        if (!dynamic && !wf_yaml_as_bool(node, &b))
+        if (!dynamic && !scalar_reads_as(prop->type, node))
             type_error(cx, prop, node, path);
         break;
     case WF_PT_DURATION:
