@@ -155,17 +155,13 @@ static void check_labels(wf_vctx_t *cx, const wf_yaml_node_t *labels)
 static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
 {
     char sub[WF_PATH_MAX], tp[WF_PATH_MAX];
-    if (list->kind != WF_YAML_SEQ) {
-        wf_vctx_error(cx, list, "triggers", "expected a list, got %s", wf_yaml_type_name(list));
+    if (!wf_vctx_expect(cx, list, "triggers", WF_YAML_SEQ, "a list"))
         return;
-    }
     for (size_t k = 0; k < list->count; k++) {
         const wf_yaml_node_t *t = list->items[k];
         snprintf(sub, sizeof(sub), "triggers[%zu]", k);
-        if (t->kind != WF_YAML_MAP) {
-            wf_vctx_error(cx, t, sub, "expected a trigger (map), got %s", wf_yaml_type_name(t));
+        if (!wf_vctx_expect(cx, t, sub, WF_YAML_MAP, "a trigger (map)"))
             continue;
-        }
         const wf_yaml_node_t *type = wf_yaml_get(t, "type");
         wf_path_key(tp, sub, "type");
         if (wf_is_absent(type) || type->kind != WF_YAML_SCALAR) {
