@@ -37,8 +37,7 @@ static bool known_key(const char *k)
 }
 
 /* True, after answering 422, when member `name` has `s` before index `upto`. */
-static bool listed_twice(wf_call_t *call, const char *name, json_t *arr, size_t upto,
-                         const char *s)
+static bool listed_twice(wf_call_t *call, const char *name, json_t *arr, size_t upto, const char *s)
 {
     for (size_t j = 0; j < upto; j++)
         if (strcmp(json_string_value(json_array_get(arr, j)), s) == 0) {

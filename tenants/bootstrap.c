@@ -36,9 +36,9 @@ int wf_bootstrap_admin(PGconn *conn, const char *token_path, int *created, char 
 {
     *created = 0;
     const char *who[] = {WF_BOOTSTRAP_NAMESPACE, WF_BOOTSTRAP_NAME};
-    PGresult *r = wf_store_rows(
-        conn, "SELECT id FROM service_accounts WHERE namespace = $1 AND name = $2", 2, who, err,
-        errlen);
+    PGresult *r =
+        wf_store_rows(conn, "SELECT id FROM service_accounts WHERE namespace = $1 AND name = $2", 2,
+                      who, err, errlen);
     if (r == NULL)
         return -1;
     int exists = PQntuples(r) > 0;

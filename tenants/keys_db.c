@@ -30,8 +30,8 @@ static const char *primary(const PGresult *r)
 
 /* WF_KEYS_OK when the statement ended with `want`; otherwise WF_KEYS_ERR_DB
  * with "<doing> <domain>: <the server's message>" in `err`. */
-static int db_status(const PGresult *r, ExecStatusType want, const char *doing,
-                     const char *domain, char *err, size_t err_len)
+static int db_status(const PGresult *r, ExecStatusType want, const char *doing, const char *domain,
+                     char *err, size_t err_len)
 {
     if (PQresultStatus(r) == want)
         return WF_KEYS_OK;
@@ -47,9 +47,8 @@ static const char registration_sql[] =
 /* The WHERE clause carries the decision, so the check and the write are one
  * statement: a concurrent registration of another key makes it match no row
  * instead of being overwritten. */
-static const char register_sql[] =
-    "UPDATE domains SET public_key = $2 WHERE name = $1 AND "
-    "(public_key IS NULL OR public_key = $2 OR $3::boolean)";
+static const char register_sql[] = "UPDATE domains SET public_key = $2 WHERE name = $1 AND "
+                                   "(public_key IS NULL OR public_key = $2 OR $3::boolean)";
 
 int wf_keys_registration(PGconn *conn, const char *domain, const uint8_t pub[WF_SEAL_KEY_LEN],
                          wf_keys_reg_t *state, long *sealed, char *err, size_t err_len)
