@@ -399,9 +399,10 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_arg(spec, "/work/.weft/run.sh");
     }
     free(script);
-    wf_sbx_spec_env(spec, "PATH=/usr/local/bin:/usr/bin:/bin");
-    wf_sbx_spec_env(spec, "HOME=/tmp");
-    wf_sbx_spec_env(spec, "LANG=C.UTF-8");
+    static const char *const base_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
+                                           "LANG=C.UTF-8"};
+    for (size_t i = 0; i < sizeof(base_env) / sizeof(base_env[0]); i++)
+        wf_sbx_spec_env(spec, base_env[i]);
     json_t *env = json_object_get(props, "env");
     if (json_is_object(env)) {
         const char *k;
