@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "platform/log.h"
+#include "platform/store.h"
 #include "platform/xmalloc.h"
 
 /* A queued query, with its own copy of the parameters (freed with it). */
@@ -237,15 +238,9 @@ static void conn_on_ready(h2o_socket_t *sock, const char *err)
     while ((n = PQnotifies(c->pg)) != NULL)
         PQfreemem(n);
     while (!PQisBusy(c->pg)) {
-        PGresult *res = PQgetResult(c->pg);
-        if (res != NULL) {
-            if (c->result == NULL)
-                c->result = res;
-            else
-                PQclear(res);
+        if (!wf_store_next_result(c->pg, &c->result))
             continue;
-        }
-        /* NULL: the command is complete. */
+        /* The command is complete. */
         PGresult *done = c->result;
         c->result = NULL;
         if (c->state == CONN_PREPARING) {
@@ -432,4 +427,18 @@ const char *wf_db_get(const PGresult *res, int row, int col)
         PQgetisnull(res, row, col))
         return NULL;
     return PQgetvalue(res, row, col);
+}
+
+json_t *wf_db_id_row(const PGresult *res, int row, const char *const names[])
+{
+    json_t *o = json_pack("{s:I}", "id", (json_int_t)strtoll(wf_db_get(res, row, 0), NULL, 10));
+    for (int k = 0; o != NULL && names[k] != NULL; k++) {
+        const char *v = wf_db_get(res, row, k + 1);
+        json_t *s = v != NULL ? json_string(v) : NULL;
+        if (s == NULL || json_object_set_new(o, names[k], s) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
 }

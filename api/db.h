@@ -8,6 +8,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -47,5 +48,9 @@ bool wf_db_ok(const PGresult *res); /* TUPLES_OK or COMMAND_OK */
 const char *wf_db_sqlstate(const PGresult *res);
 /* Value of row/col or NULL when SQL NULL or out of range. */
 const char *wf_db_get(const PGresult *res, int row, int col);
+/* Row `row` as {"id": column 0 as an integer, names[k]: column k + 1 as text}
+ * for the names up to a NULL; NULL, like json_pack, when a text column is
+ * SQL NULL. The caller owns the object. */
+json_t *wf_db_id_row(const PGresult *res, int row, const char *const names[]);
 
 #endif

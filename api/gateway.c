@@ -17,6 +17,7 @@
 #include "api/gateway.h"
 #include "platform/cmdline.h"
 #include "platform/log.h"
+#include "platform/signals.h"
 
 /* The role's state: the entry file is the one place allowed to hold it. */
 static wf_gw_t gw;
@@ -238,11 +239,7 @@ int wf_gateway_main(int argc, char **argv)
     /* Signals are taken by the main thread alone: block them before the
      * loops start so they inherit the mask. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    wf_sig_block_stop(&set);
 
     for (int i = 0; i < n_threads; i++) {
         threads[i].gw = &gw;

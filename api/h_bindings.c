@@ -27,11 +27,9 @@ static bool may_bind(wf_call_t *call, wf_role_t role, const char *ns, const char
 
 static json_t *binding_row(const PGresult *res, int i)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
-                     (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "subject",
-                     wf_db_get(res, i, 1), "role", wf_db_get(res, i, 2), "namespace",
-                     wf_db_get(res, i, 3), "createdAt", wf_db_get(res, i, 4), "createdBy",
-                     wf_db_get(res, i, 5));
+    static const char *const cols[] = {"subject",   "role",      "namespace",
+                                       "createdAt", "createdBy", NULL};
+    return wf_db_id_row(res, i, cols);
 }
 
 static const wf_reply_one_t created = {.status = 201,

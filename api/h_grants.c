@@ -36,12 +36,15 @@ static bool known_key(const char *k)
     return false;
 }
 
-/* True when the array has `s` before index `upto`. */
-static bool seen_before(json_t *arr, size_t upto, const char *s)
+/* True, after answering 422, when member `name` has `s` before index `upto`. */
+static bool listed_twice(wf_call_t *call, const char *name, json_t *arr, size_t upto, const char *s)
 {
     for (size_t j = 0; j < upto; j++)
-        if (strcmp(json_string_value(json_array_get(arr, j)), s) == 0)
+        if (strcmp(json_string_value(json_array_get(arr, j)), s) == 0) {
+            wf_http_problem(call->req, WF_PROB_INVALID, NULL, "%s[%zu]: %s is listed twice", name,
+                            upto, s);
             return true;
+        }
     return false;
 }
 
@@ -87,11 +90,8 @@ static bool parse_body(wf_call_t *call, const char **flows_lit, const char **to,
                             "flows[%zu]: \"*\" stands for every flow and comes alone", i);
             return false;
         }
-        if (seen_before(flows, i, s)) {
-            wf_http_problem(call->req, WF_PROB_INVALID, NULL, "flows[%zu]: %s is listed twice", i,
-                            s);
+        if (listed_twice(call, "flows", flows, i, s))
             return false;
-        }
         fl[i] = s;
     }
     *to = json_string_value(json_object_get(b, "to"));
@@ -118,11 +118,8 @@ static bool parse_body(wf_call_t *call, const char **flows_lit, const char **to,
                             i, s ? "\"" : "", s ? s : "a non-string", s ? "\"" : "");
             return false;
         }
-        if (seen_before(events, i, s)) {
-            wf_http_problem(call->req, WF_PROB_INVALID, NULL, "events[%zu]: %s is listed twice", i,
-                            s);
+        if (listed_twice(call, "events", events, i, s))
             return false;
-        }
         ev[i] = s;
     }
     json_t *sf = json_object_get(b, "subflow");

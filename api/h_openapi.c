@@ -15,19 +15,13 @@ static json_t *problem_ref(const char *description)
                      "#/components/schemas/Problem");
 }
 
+/* The media type a route's body is documented with; NULL for WF_BODY_NONE. */
 static const char *body_description(wf_route_body_t b)
 {
-    switch (b) {
-    case WF_BODY_JSON:
-        return "application/json";
-    case WF_BODY_YAML:
-        return "application/x-yaml";
-    case WF_BODY_ANY:
-        return "*/*";
-    case WF_BODY_NONE:
-        break;
-    }
-    return NULL;
+    static const char *const media[] = {[WF_BODY_JSON] = "application/json",
+                                        [WF_BODY_YAML] = "application/x-yaml",
+                                        [WF_BODY_ANY] = "*/*"};
+    return media[b];
 }
 
 /* "/api/v1/flows/{namespace}/{id}" → operationId "get_api_v1_flows_namespace_id". */

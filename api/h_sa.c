@@ -23,11 +23,9 @@ static bool name_ok(const char *s)
 
 static json_t *sa_row(const PGresult *res, int i)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
-                     (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "namespace",
-                     wf_db_get(res, i, 1), "name", wf_db_get(res, i, 2), "description",
-                     wf_db_get(res, i, 3), "createdAt", wf_db_get(res, i, 4), "createdBy",
-                     wf_db_get(res, i, 5));
+    static const char *const cols[] = {"namespace", "name",      "description",
+                                       "createdAt", "createdBy", NULL};
+    return wf_db_id_row(res, i, cols);
 }
 
 static void on_sa_created(void *arg, const PGresult *res)
@@ -130,10 +128,8 @@ void wf_h_sa_token_create(wf_call_t *call)
 
 static json_t *token_row(const PGresult *res, int i)
 {
-    json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
-                          (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "description",
-                          wf_db_get(res, i, 1), "createdAt", wf_db_get(res, i, 2), "createdBy",
-                          wf_db_get(res, i, 3));
+    static const char *const cols[] = {"description", "createdAt", "createdBy", NULL};
+    json_t *t = wf_db_id_row(res, i, cols);
     static const char *const opt[] = {"expiresAt", "revokedAt", "lastUsedAt"};
     for (int k = 0; k < 3; k++) {
         const char *v = wf_db_get(res, i, 4 + k);

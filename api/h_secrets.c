@@ -11,6 +11,7 @@
 
 #include "api/handlers.h"
 #include "api/reply.h"
+#include "platform/text.h"
 #include "tenants/seal.h"
 
 #define SECRET_VALUE_MAX (1024 * 1024)
@@ -105,14 +106,7 @@ static void on_secret_target(void *arg, const PGresult *res)
     }
     /* bytea in hex text form: "\x" + two digits a byte. */
     char *hex = h2o_mem_alloc_pool(&call->req->pool, 2 * sealed_len + 3);
-    static const char digits[] = "0123456789abcdef";
-    hex[0] = '\\';
-    hex[1] = 'x';
-    for (size_t i = 0; i < sealed_len; i++) {
-        hex[2 + 2 * i] = digits[sealed[i] >> 4];
-        hex[3 + 2 * i] = digits[sealed[i] & 15];
-    }
-    hex[2 + 2 * sealed_len] = '\0';
+    wf_bytea_hex(hex, sealed, sealed_len);
     free(sealed);
     const char *params[6] = {call->ns, st->key, domain, version, hex, call->who.subject};
     wf_reply_one(call, WF_SQL_SECRET_STORE, 6, params, &stored);

@@ -47,19 +47,15 @@ const char *wf_jwt_alg_name(wf_jwt_alg_t alg)
     return (unsigned)alg < WF_JWT_ALG_COUNT ? alg_names[alg] : "invalid";
 }
 
-static int b64url_value(unsigned char c)
+int wf_b64url_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    int v = -1;
+    v += ((c - 'A' + 1) & -((c >= 'A') & (c <= 'Z')));
+    v += ((c - 'a' + 27) & -((c >= 'a') & (c <= 'z')));
+    v += ((c - '0' + 53) & -((c >= '0') & (c <= '9')));
+    v += (63 & -(c == '-'));
+    v += (64 & -(c == '_'));
+    return v;
 }
 
 int wf_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
@@ -75,7 +71,7 @@ int wf_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *ou
     int bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
+        int v = wf_b64url_value((unsigned char)in[i]);
         if (v < 0)
             goto fail;
         acc = acc << 6 | (uint32_t)v;
@@ -105,7 +101,7 @@ bool wf_jwks_kid_valid(const char *kid)
         return false;
     for (const char *p = kid; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (b64url_value(c) < 0 && c != '.' && c != '~' && c != '+' && c != '/' && c != '=')
+        if (wf_b64url_value(c) < 0 && c != '.' && c != '~' && c != '+' && c != '/' && c != '=')
             return false;
     }
     return true;

@@ -54,6 +54,10 @@ int wf_jwk_verify(const wf_jwk_t *key, const unsigned char *msg, size_t len,
 wf_jwt_alg_t wf_jwt_alg_parse(const char *name);
 const char *wf_jwt_alg_name(wf_jwt_alg_t alg);
 
+/* Value of a base64url character, or -1. Branch-free on the character value
+ * so a syntax check does not leak where a guessed token goes wrong. */
+int wf_b64url_value(unsigned char c);
+
 /* Strict base64url (RFC 4648 §5) without padding: rejects '=', '+', '/',
  * whitespace, impossible lengths and non-zero spare bits, so one byte
  * string has exactly one accepted encoding. On success *out is malloc'd

@@ -7,23 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "auth/jwks.h"
+#include "platform/text.h"
+
 #define PREFIX_LEN (sizeof(WF_SATOKEN_PREFIX) - 1)
 #define BODY_LEN (WF_SATOKEN_LEN - PREFIX_LEN)
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Value of a base64url character, or -1. Branch-free on the character value
- * so the syntax check does not leak where a guessed token goes wrong. */
-static int b64url_value(unsigned char c)
-{
-    int v = -1;
-    v += ((c - 'A' + 1) & -((c >= 'A') & (c <= 'Z')));
-    v += ((c - 'a' + 27) & -((c >= 'a') & (c <= 'z')));
-    v += ((c - '0' + 53) & -((c >= '0') & (c <= '9')));
-    v += (63 & -(c == '-'));
-    v += (64 & -(c == '_'));
-    return v;
-}
 
 int wf_satoken_generate(char out[WF_SATOKEN_LEN + 1])
 {
@@ -64,7 +54,7 @@ bool wf_satoken_syntax_ok(const char *token, size_t len)
     int bad = CRYPTO_memcmp(token, WF_SATOKEN_PREFIX, PREFIX_LEN) != 0;
     int last = 0;
     for (size_t i = PREFIX_LEN; i < WF_SATOKEN_LEN; i++) {
-        last = b64url_value((unsigned char)token[i]);
+        last = wf_b64url_value((unsigned char)token[i]);
         bad |= last < 0;
     }
     /* 43 characters carry 258 bits for 256: the low 2 bits of the last
@@ -94,12 +84,5 @@ bool wf_satoken_hash_equal(const uint8_t a[WF_SATOKEN_HASH_LEN],
 
 void wf_satoken_hash_to_bytea_hex(const uint8_t hash[WF_SATOKEN_HASH_LEN], char out[67])
 {
-    static const char hex[] = "0123456789abcdef";
-    out[0] = '\\';
-    out[1] = 'x';
-    for (size_t i = 0; i < WF_SATOKEN_HASH_LEN; i++) {
-        out[2 + 2 * i] = hex[hash[i] >> 4];
-        out[3 + 2 * i] = hex[hash[i] & 15];
-    }
-    out[66] = '\0';
+    wf_bytea_hex(out, hash, WF_SATOKEN_HASH_LEN);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "platform/config.h"
+#include "platform/fileio.h"
 #include "platform/xmalloc.h"
 #include "daemon/commands.h"
 #include "executor/executor.h"
@@ -144,19 +145,6 @@ static int read_all(int fd, char **buf, size_t *len)
     return 0;
 }
 
-static void write_full(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
 typedef struct {
     wf_sbx_t *sb;
 } sink_ctx_t;
@@ -169,7 +157,7 @@ static void sink(int which, const char *data, size_t len, void *arg)
             wf_sbx_kill(sc->sb);
         return;
     }
-    write_full(which == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
+    (void)wf_write_all(which == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
 }
 
 /* Option table: long name, limit it sets (or -1), how its value is read. */

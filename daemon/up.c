@@ -25,6 +25,7 @@
 #include "platform/config.h"
 #include "platform/clock.h"
 #include "platform/log.h"
+#include "platform/signals.h"
 #include "platform/migrate.h"
 #include "daemon/pgcluster.h"
 #include "daemon/commands.h"
@@ -387,12 +388,7 @@ int wf_up_main(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
+    wf_sig_block(&mask, (const int[]){SIGINT, SIGTERM, SIGHUP, SIGCHLD, 0});
     st.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 
     int rc = 1, term = 0;

@@ -22,6 +22,7 @@
 
 #include "executor/executor.h"
 #include "platform/log.h"
+#include "platform/store.h"
 #include "platform/xmalloc.h"
 
 typedef struct dbq_item {
@@ -160,14 +161,8 @@ static void collect(wf_executor_t *ex, bool block)
     while (q->in_flight) {
         if (!block && PQisBusy(ex->db))
             return;
-        PGresult *r = PQgetResult(ex->db);
-        if (r != NULL) {
-            if (q->result == NULL)
-                q->result = r;
-            else
-                PQclear(r);
+        if (!wf_store_next_result(ex->db, &q->result))
             continue;
-        }
         PGresult *first = q->result;
         q->result = NULL;
         complete_head(ex, first);

@@ -22,6 +22,7 @@
 #include "executor/walk.h"
 #include "flow/expr/expr.h"
 #include "platform/log.h"
+#include "platform/signals.h"
 
 #define POLL_MS 1000   /* fallback poll when no NOTIFY arrives */
 #define CLAIM_BATCH 32 /* executions claimed per round */
@@ -247,11 +248,7 @@ static int parse_args(int argc, char **argv, const char **domain, const char **c
 static int setup_signals(wf_executor_t *ex)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    wf_sig_block_stop(&set);
     ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (ex->sigfd < 0)
         return -1;

@@ -372,37 +372,36 @@ static wf_state_t walk_wait_for(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     }
 }
 
+/* The children of `tr` walked by its type's own rule; RUNNING while not settled. */
+static wf_state_t walk_by_kind(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr, const char *v)
+{
+    const wf_task_t *t = tr->task;
+    switch (t->type->kind) {
+    case WF_TASK_PARALLEL:
+        return walk_par(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
+    case WF_TASK_DAG:
+        return walk_dag(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
+    case WF_TASK_IF:
+        return walk_if(ex, x, tr);
+    case WF_TASK_SWITCH:
+        return walk_switch(ex, x, tr);
+    case WF_TASK_FOREACH:
+    case WF_TASK_EACH_SEQUENTIAL:
+    case WF_TASK_EACH_PARALLEL:
+        return walk_each(ex, x, tr);
+    case WF_TASK_WAIT_FOR:
+        return walk_wait_for(ex, x, tr);
+    default: /* Sequential, AllowFailure, WorkingDirectory */
+        return wf_xflowable_seq(ex, x, &t->tasks, tr, v);
+    }
+}
+
 /* Children of a flowable task run; RUNNING while not settled. */
 wf_state_t wf_xflowable_children(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
 {
     const wf_task_t *t = tr->task;
     const char *v = child_value(tr);
-    wf_state_t s;
-    switch (t->type->kind) {
-    case WF_TASK_PARALLEL:
-        s = walk_par(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
-        break;
-    case WF_TASK_DAG:
-        s = walk_dag(ex, x, &t->tasks, tr, v, prop_int(t, "concurrent", 0));
-        break;
-    case WF_TASK_IF:
-        s = walk_if(ex, x, tr);
-        break;
-    case WF_TASK_SWITCH:
-        s = walk_switch(ex, x, tr);
-        break;
-    case WF_TASK_FOREACH:
-    case WF_TASK_EACH_SEQUENTIAL:
-    case WF_TASK_EACH_PARALLEL:
-        s = walk_each(ex, x, tr);
-        break;
-    case WF_TASK_WAIT_FOR:
-        s = walk_wait_for(ex, x, tr);
-        break;
-    default: /* Sequential, AllowFailure, WorkingDirectory */
-        s = wf_xflowable_seq(ex, x, &t->tasks, tr, v);
-        break;
-    }
+    wf_state_t s = walk_by_kind(ex, x, tr, v);
     s = wf_xflowable_block(ex, x, s, &t->errors, &t->finally_, tr, v);
     if (s == WF_ST_FAILED && t->type->kind == WF_TASK_ALLOW_FAILURE)
         s = WF_ST_WARNING;

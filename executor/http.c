@@ -549,16 +549,6 @@ static const wf_xproc_job_ops_t http_ops = {job_kill, job_abandon};
 
 /* ---- properties --------------------------------------------------------------- */
 
-static bool bool_of(json_t *o, const char *k, bool dflt)
-{
-    json_t *v = json_object_get(o, k);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0;
-    return dflt;
-}
-
 static int duration_of(json_t *o, const char *k, int64_t *ms, char *err, size_t len)
 {
     const char *s = wf_json_str(o, k);
@@ -669,8 +659,8 @@ static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
         snprintf(err, len, "options must be a map");
         return -1;
     }
-    j->allow_failed = bool_of(props, "allowFailed", bool_of(opts, "allowFailed", false));
-    j->follow = bool_of(opts, "followRedirects", true);
+    j->allow_failed = wf_json_bool(props, "allowFailed", wf_json_bool(opts, "allowFailed", false));
+    j->follow = wf_json_bool(opts, "followRedirects", true);
     j->max_body = ex->cfg->executor.http_max_body > 0 ? ex->cfg->executor.http_max_body
                                                       : 10 * 1024 * 1024;
     json_t *mcl = json_object_get(opts, "maxContentLength");

@@ -15,6 +15,7 @@
 #include "executor/walk.h"
 #include "flow/time.h"
 #include "platform/log.h"
+#include "platform/text.h"
 #include "platform/xmalloc.h"
 
 typedef int (*runner_fn)(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
@@ -36,16 +37,6 @@ static const char *str_prop(json_t *props, const char *name, const char *dflt)
 {
     json_t *v = json_object_get(props, name);
     return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-static bool bool_prop(json_t *props, const char *name, bool dflt)
-{
-    json_t *v = json_object_get(props, name);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0;
-    return dflt;
 }
 
 static const char *level_of(json_t *props, const wf_task_t *t)
@@ -213,7 +204,7 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     wf_xexec_t *x = tr->exec;
     const char *child = tr->outputs ? str_prop(tr->outputs, "executionId", NULL) : NULL;
-    bool wait = bool_prop(props, "wait", true);
+    bool wait = wf_json_bool(props, "wait", true);
     if (child == NULL) {
         const char *ns = str_prop(props, "namespace", x->namespace_);
         const char *fid = str_prop(props, "flowId", NULL);
@@ -227,7 +218,7 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         /* The child carries the chain's correlation id and, with
          * inheritLabels, the parent's labels under its own. */
         json_t *labels = json_object();
-        if (bool_prop(props, "inheritLabels", false))
+        if (wf_json_bool(props, "inheritLabels", false))
             json_object_update(labels, x->labels);
         json_t *given = json_object_get(props, "labels");
         if (json_is_object(given))
@@ -276,7 +267,7 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                              wf_xstate_name((wf_state_t)st));
     if (child_outputs)
         json_object_set_new(outs, "outputs", child_outputs);
-    bool transmit = bool_prop(props, "transmitFailed", true);
+    bool transmit = wf_json_bool(props, "transmitFailed", true);
     wf_state_t res = WF_ST_SUCCESS;
     if (st == WF_ST_WARNING)
         res = WF_ST_WARNING;
@@ -408,9 +399,10 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_arg(spec, "/work/.weft/run.sh");
     }
     free(script);
-    wf_sbx_spec_env(spec, "PATH=/usr/local/bin:/usr/bin:/bin");
-    wf_sbx_spec_env(spec, "HOME=/tmp");
-    wf_sbx_spec_env(spec, "LANG=C.UTF-8");
+    static const char *const base_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
+                                           "LANG=C.UTF-8"};
+    for (size_t i = 0; i < sizeof(base_env) / sizeof(base_env[0]); i++)
+        wf_sbx_spec_env(spec, base_env[i]);
     json_t *env = json_object_get(props, "env");
     if (json_is_object(env)) {
         const char *k;

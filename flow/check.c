@@ -155,17 +155,13 @@ static void check_labels(wf_vctx_t *cx, const wf_yaml_node_t *labels)
 static void check_triggers(wf_vctx_t *cx, const wf_yaml_node_t *list)
 {
     char sub[WF_PATH_MAX], tp[WF_PATH_MAX];
-    if (list->kind != WF_YAML_SEQ) {
-        wf_vctx_error(cx, list, "triggers", "expected a list, got %s", wf_yaml_type_name(list));
+    if (!wf_vctx_expect(cx, list, "triggers", WF_YAML_SEQ, "a list"))
         return;
-    }
     for (size_t k = 0; k < list->count; k++) {
         const wf_yaml_node_t *t = list->items[k];
         snprintf(sub, sizeof(sub), "triggers[%zu]", k);
-        if (t->kind != WF_YAML_MAP) {
-            wf_vctx_error(cx, t, sub, "expected a trigger (map), got %s", wf_yaml_type_name(t));
+        if (!wf_vctx_expect(cx, t, sub, WF_YAML_MAP, "a trigger (map)"))
             continue;
-        }
         const wf_yaml_node_t *type = wf_yaml_get(t, "type");
         wf_path_key(tp, sub, "type");
         if (wf_is_absent(type) || type->kind != WF_YAML_SCALAR) {
@@ -239,6 +235,21 @@ void wf_vctx_add_task_id(wf_vctx_t *cx, const wf_yaml_node_t *id, const char *pa
     push_ref(&cx->ids, &cx->n_ids, &cx->cap_ids, id, id->value, id->len, path, id->line, id->col);
 }
 
+/* The flow's id or namespace (`key`) when it is a present scalar that
+ * `valid` accepts; NULL otherwise, after reporting an invalid one. */
+static const char *valid_name(wf_vctx_t *cx, const wf_yaml_node_t *node, const char *key,
+                              bool (*valid)(const char *), const char *what, const char *pattern,
+                              int max)
+{
+    if (node == NULL || node->kind != WF_YAML_SCALAR || wf_is_absent(node))
+        return NULL;
+    if (valid(node->value))
+        return node->value;
+    wf_vctx_error(cx, node, key, "invalid %s '%s': must match %s (at most %d characters)", what,
+                  node->value, pattern, max);
+    return NULL;
+}
+
 void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
 {
     if (root->kind != WF_YAML_MAP) {
@@ -247,26 +258,14 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
                       wf_yaml_type_name(root));
         return;
     }
-    const wf_yaml_node_t *id = wf_yaml_get(root, "id");
-    const wf_yaml_node_t *ns = wf_yaml_get(root, "namespace");
-    if (id != NULL && id->kind == WF_YAML_SCALAR && !wf_is_absent(id)) {
-        if (!wf_flow_id_valid(id->value))
-            wf_vctx_error(cx, id, "id",
-                          "invalid flow id '%s': must match ^[a-zA-Z0-9][a-zA-Z0-9._-]* (at most "
-                          "100 characters)",
-                          id->value);
-        else
-            cx->flow_id = id->value;
-    }
-    if (ns != NULL && ns->kind == WF_YAML_SCALAR && !wf_is_absent(ns)) {
-        if (!wf_flow_namespace_valid(ns->value))
-            wf_vctx_error(cx, ns, "namespace",
-                          "invalid namespace '%s': must match ^[a-z0-9][a-z0-9._-]* (at most 150 "
-                          "characters)",
-                          ns->value);
-        else
-            cx->flow_ns = ns->value;
-    }
+    const char *v = valid_name(cx, wf_yaml_get(root, "id"), "id", wf_flow_id_valid, "flow id",
+                               "^[a-zA-Z0-9][a-zA-Z0-9._-]*", 100);
+    if (v != NULL)
+        cx->flow_id = v;
+    v = valid_name(cx, wf_yaml_get(root, "namespace"), "namespace", wf_flow_namespace_valid,
+                   "namespace", "^[a-z0-9][a-z0-9._-]*", 150);
+    if (v != NULL)
+        cx->flow_ns = v;
     const wf_prop_t *tables[] = {flow_props};
     wf_check_map(cx, root, "", tables, 1, "flow", NULL);
     check_labels(cx, wf_yaml_get(root, "labels"));

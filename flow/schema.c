@@ -24,6 +24,15 @@ wf_diag_t *wf_vctx_error(wf_vctx_t *cx, const wf_yaml_node_t *at, const char *pa
     return wf_diags_add(cx->diags, at ? at->line : 0, at ? at->col : 0, path, "%s", msg);
 }
 
+bool wf_vctx_expect(wf_vctx_t *cx, const wf_yaml_node_t *node, const char *path,
+                    wf_yaml_kind_t kind, const char *what)
+{
+    if (node->kind == kind)
+        return true;
+    wf_vctx_error(cx, node, path, "expected %s, got %s", what, wf_yaml_type_name(node));
+    return false;
+}
+
 bool wf_is_dynamic(const wf_yaml_node_t *node)
 {
     return node != NULL && node->kind == WF_YAML_SCALAR &&
@@ -148,13 +157,24 @@ static bool is_string_scalar(const wf_yaml_node_t *node)
     return node->kind == WF_YAML_SCALAR && !wf_yaml_is_null(node);
 }
 
+/* Whether `node` reads as the integer, number or boolean `type` names. */
+static bool scalar_reads_as(wf_prop_type_t type, const wf_yaml_node_t *node)
+{
+    int64_t i;
+    double d;
+    bool b;
+    if (type == WF_PT_INT)
+        return wf_yaml_as_int(node, &i);
+    if (type == WF_PT_NUMBER)
+        return wf_yaml_as_double(node, &d);
+    return wf_yaml_as_bool(node, &b);
+}
+
 void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *node,
                     const char *path)
 {
     char sub[WF_PATH_MAX], msg[256];
     int64_t i;
-    double d;
-    bool b;
     bool dynamic = !(prop->flags & WF_PF_STATIC) && wf_is_dynamic(node);
 
     if (wf_is_absent(node))
@@ -174,15 +194,9 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                           node->value);
         break;
     case WF_PT_INT:
-        if (!dynamic && !wf_yaml_as_int(node, &i))
-            type_error(cx, prop, node, path);
-        break;
     case WF_PT_NUMBER:
-        if (!dynamic && !wf_yaml_as_double(node, &d))
-            type_error(cx, prop, node, path);
-        break;
     case WF_PT_BOOL:
-        if (!dynamic && !wf_yaml_as_bool(node, &b))
+        if (!dynamic && !scalar_reads_as(prop->type, node))
             type_error(cx, prop, node, path);
         break;
     case WF_PT_DURATION:
@@ -265,11 +279,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             for (size_t k = 0; k < node->count; k++) {
                 const wf_yaml_node_t *it = node->items[k];
                 wf_path_index(sub, path, k);
-                if (it->kind != WF_YAML_MAP) {
-                    wf_vctx_error(cx, it, sub, "expected a map with 'key' and 'value', got %s",
-                                  wf_yaml_type_name(it));
+                if (!wf_vctx_expect(cx, it, sub, WF_YAML_MAP, "a map with 'key' and 'value'"))
                     continue;
-                }
                 static const wf_prop_t kv[] = {
                     {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
                     {.name = "value", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
@@ -299,10 +310,7 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         for (size_t k = 0; k < node->count; k++) {
             wf_path_key(sub, path, node->keys[k]->value);
-            if (node->items[k]->kind != WF_YAML_SEQ)
-                wf_vctx_error(cx, node->items[k], sub, "expected a list of tasks, got %s",
-                              wf_yaml_type_name(node->items[k]));
-            else
+            if (wf_vctx_expect(cx, node->items[k], sub, WF_YAML_SEQ, "a list of tasks"))
                 wf_check_tasks(cx, node->items[k], sub, false);
         }
         return;
@@ -317,11 +325,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             };
             const wf_yaml_node_t *it = node->items[k];
             wf_path_index(sub, path, k);
-            if (it->kind != WF_YAML_MAP) {
-                wf_vctx_error(cx, it, sub, "expected a map with 'task' and 'dependsOn', got %s",
-                              wf_yaml_type_name(it));
+            if (!wf_vctx_expect(cx, it, sub, WF_YAML_MAP, "a map with 'task' and 'dependsOn'"))
                 continue;
-            }
             const wf_prop_t *tables[] = {dag_item};
             wf_check_map(cx, it, sub, tables, 1, "Dag entry", NULL);
             const wf_yaml_node_t *task = wf_yaml_get(it, "task");
@@ -345,11 +350,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
                 wf_path_key(sub, path, node->keys[k]->value);
             else
                 wf_path_index(sub, path, k);
-            if (c->kind != WF_YAML_MAP) {
-                wf_vctx_error(cx, c, sub, "expected a condition (map), got %s",
-                              wf_yaml_type_name(c));
+            if (!wf_vctx_expect(cx, c, sub, WF_YAML_MAP, "a condition (map)"))
                 continue;
-            }
             const wf_yaml_node_t *type = wf_yaml_get(c, "type");
             char tp[WF_PATH_MAX];
             wf_path_key(tp, sub, "type");
@@ -385,11 +387,8 @@ void wf_check_value(wf_vctx_t *cx, const wf_prop_t *prop, const wf_yaml_node_t *
             return;
         for (size_t k = 0; k < node->count; k++) {
             wf_path_index(sub, path, k);
-            if (node->items[k]->kind != WF_YAML_MAP) {
-                wf_vctx_error(cx, node->items[k], sub, "expected an input (map), got %s",
-                              wf_yaml_type_name(node->items[k]));
+            if (!wf_vctx_expect(cx, node->items[k], sub, WF_YAML_MAP, "an input (map)"))
                 continue;
-            }
             const wf_prop_t *tables[] = {wf_input_schema.props};
             wf_check_map(cx, node->items[k], sub, tables, 1, "input", NULL);
             wf_input_schema.validate(cx, node->items[k], sub);
@@ -543,14 +542,24 @@ static void task_type_error(wf_vctx_t *cx, const wf_yaml_node_t *type, const cha
         wf_diag_note(e, "did you mean '%s'?", near);
 }
 
+/* The id of a task whose type is missing or unknown, checked alone so that
+ * its errors are not lost. */
+static void check_id_alone(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
+{
+    char sub[WF_PATH_MAX];
+    const wf_yaml_node_t *id = wf_yaml_get(task, "id");
+    wf_path_key(sub, path, "id");
+    if (wf_is_absent(id))
+        wf_vctx_error(cx, id ? id : task, sub, "missing required property 'id'");
+    else
+        wf_check_value(cx, &wf_task_common_props[0], id, sub);
+}
+
 void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
 {
     char sub[WF_PATH_MAX];
-    if (task->kind != WF_YAML_MAP) {
-        wf_vctx_error(cx, task, path, "expected a task (map with 'id' and 'type'), got %s",
-                      wf_yaml_type_name(task));
+    if (!wf_vctx_expect(cx, task, path, WF_YAML_MAP, "a task (map with 'id' and 'type')"))
         return;
-    }
     const wf_yaml_node_t *idn = wf_yaml_get(task, "id");
     if (idn != NULL && idn->kind == WF_YAML_SCALAR && !wf_is_absent(idn)) {
         wf_path_key(sub, path, "id");
@@ -568,24 +577,13 @@ void wf_check_task(wf_vctx_t *cx, const wf_yaml_node_t *task, const char *path)
             wf_vctx_error(cx, type, sub, "expected a string, got %s", wf_yaml_type_name(type));
         else
             wf_vctx_error(cx, type ? type : task, sub, "missing required property 'type'");
-        /* still check the id so its errors are not lost */
-        const wf_yaml_node_t *id = wf_yaml_get(task, "id");
-        wf_path_key(sub, path, "id");
-        if (wf_is_absent(id))
-            wf_vctx_error(cx, id ? id : task, sub, "missing required property 'id'");
-        else
-            wf_check_value(cx, &wf_task_common_props[0], id, sub);
+        check_id_alone(cx, task, path);
         return;
     }
     const wf_task_type_t *tt = wf_task_type_find(type->value);
     if (tt == NULL) {
         task_type_error(cx, type, sub);
-        const wf_yaml_node_t *id = wf_yaml_get(task, "id");
-        wf_path_key(sub, path, "id");
-        if (wf_is_absent(id))
-            wf_vctx_error(cx, id ? id : task, sub, "missing required property 'id'");
-        else
-            wf_check_value(cx, &wf_task_common_props[0], id, sub);
+        check_id_alone(cx, task, path);
         /* children of an unknown type are still tasks we can check */
         static const char *const child_keys[] = {"tasks", "errors", "finally", "then", "else"};
         for (size_t k = 0; k < sizeof(child_keys) / sizeof(child_keys[0]); k++) {
@@ -609,11 +607,8 @@ void wf_check_tasks(wf_vctx_t *cx, const wf_yaml_node_t *list, const char *path,
                     bool required_nonempty)
 {
     char sub[WF_PATH_MAX];
-    if (list->kind != WF_YAML_SEQ) {
-        wf_vctx_error(cx, list, path, "expected a list of tasks, got %s",
-                      wf_yaml_type_name(list));
+    if (!wf_vctx_expect(cx, list, path, WF_YAML_SEQ, "a list of tasks"))
         return;
-    }
     if (required_nonempty && list->count == 0)
         wf_vctx_error(cx, list, path, "must not be empty");
     for (size_t k = 0; k < list->count; k++) {

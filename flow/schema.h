@@ -30,6 +30,11 @@ struct wf_vctx {
 wf_diag_t *wf_vctx_error(wf_vctx_t *cx, const wf_yaml_node_t *at, const char *path,
                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* True when `node` is of `kind`; otherwise adds "expected <what>, got <its
+ * type>" at it under `path` and returns false. */
+bool wf_vctx_expect(wf_vctx_t *cx, const wf_yaml_node_t *node, const char *path,
+                    wf_yaml_kind_t kind, const char *what);
+
 /* True when a scalar holds an expression or tag ("{{", "{%") to render later. */
 bool wf_is_dynamic(const wf_yaml_node_t *node);
 /* True for an absent node or a YAML null. */

@@ -272,6 +272,16 @@ static void free_values(void *base, const conf_key_t *keys)
     }
 }
 
+/* Whether `v` is of `kind`; if not, reports "expected <what>, got <its type>". */
+static bool has_kind(const wf_yaml_node_t *v, wf_yaml_kind_t kind, const char *what,
+                     const char *path, wf_diags_t *d)
+{
+    if (v->kind == kind)
+        return true;
+    wf_diags_add(d, v->line, v->col, path, "expected %s, got %s", what, wf_yaml_type_name(v));
+    return false;
+}
+
 static void load_map(void *base, const conf_key_t *keys, const wf_yaml_node_t *map,
                      const char *path, wf_diags_t *d);
 
@@ -327,18 +337,13 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
         return;
     }
     case CONF_SECTION:
-        if (v->kind != WF_YAML_MAP) {
-            wf_diags_add(d, v->line, v->col, path, "expected a map, got %s", wf_yaml_type_name(v));
+        if (!has_kind(v, WF_YAML_MAP, "a map", path, d))
             return;
-        }
         load_map(base, k->children, v, path, d);
         return;
     case CONF_STRLIST: {
-        if (v->kind != WF_YAML_SEQ) {
-            wf_diags_add(d, v->line, v->col, path, "expected a list of strings, got %s",
-                         wf_yaml_type_name(v));
+        if (!has_kind(v, WF_YAML_SEQ, "a list of strings", path, d))
             return;
-        }
         char **list = wf_xcalloc(v->count, sizeof(char *));
         size_t n = 0;
         for (size_t i = 0; i < v->count; i++) {
@@ -358,20 +363,14 @@ static void load_key(void *base, const conf_key_t *k, const wf_yaml_node_t *v, c
         return;
     }
     case CONF_LIST: {
-        if (v->kind != WF_YAML_SEQ) {
-            wf_diags_add(d, v->line, v->col, path, "expected a list, got %s",
-                         wf_yaml_type_name(v));
+        if (!has_kind(v, WF_YAML_SEQ, "a list", path, d))
             return;
-        }
         char *arr = wf_xcalloc(v->count, k->elem_size);
         size_t n = 0;
         for (size_t i = 0; i < v->count; i++) {
             const wf_yaml_node_t *item = v->items[i];
             char *p = child_path(path, NULL, i);
-            if (item->kind != WF_YAML_MAP) {
-                wf_diags_add(d, item->line, item->col, p, "expected a map, got %s",
-                             wf_yaml_type_name(item));
-            } else {
+            if (has_kind(item, WF_YAML_MAP, "a map", p, d)) {
                 void *elem = arr + n * k->elem_size;
                 apply_defaults(elem, k->children);
                 load_map(elem, k->children, item, p, d);

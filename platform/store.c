@@ -41,6 +41,17 @@ PGresult *wf_store_query(PGconn *conn, const char *sql, int nparams, const char 
     return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
+PGresult *wf_store_rows(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                        char *err, size_t errlen)
+{
+    PGresult *r = wf_store_query(conn, sql, nparams, params);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        return r;
+    snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return NULL;
+}
+
 int wf_store_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
                   size_t errlen)
 {
@@ -60,4 +71,16 @@ int wf_store_exec(PGconn *conn, const char *sql, int nparams, const char *const 
 bool wf_store_connection_lost(PGconn *conn)
 {
     return PQstatus(conn) == CONNECTION_BAD;
+}
+
+bool wf_store_next_result(PGconn *conn, PGresult **first)
+{
+    PGresult *r = PQgetResult(conn);
+    if (r == NULL)
+        return true;
+    if (*first == NULL)
+        *first = r;
+    else
+        PQclear(r);
+    return false;
 }

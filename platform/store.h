@@ -18,9 +18,17 @@ PGconn *wf_store_connect(const char *url, const char *app_name, char *err, size_
 const char *wf_store_url(const wf_config_t *cfg);
 /* PQexecParams with text parameters. Caller PQclear()s. */
 PGresult *wf_store_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* Runs a statement expecting rows: its result (the caller PQclear()s), or
+ * NULL with `err` holding the server's message as it came. */
+PGresult *wf_store_rows(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                        char *err, size_t errlen);
 /* Runs a statement expecting no rows; returns 0, or -1 with `err`. */
 int wf_store_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
                   size_t errlen);
+/* One PQgetResult() step of a command sent asynchronously: keeps the first
+ * result in *first (clearing any later one) and returns true once the
+ * command is complete; *first (may be NULL) is then the caller's. */
+bool wf_store_next_result(PGconn *conn, PGresult **first);
 /* True when the connection failed for a reason worth reconnecting on. */
 bool wf_store_connection_lost(PGconn *conn);
 

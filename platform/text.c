@@ -1,5 +1,7 @@
 #include "platform/text.h"
 
+#include <string.h>
+
 #include <openssl/rand.h>
 
 int wf_hexval(int c)
@@ -55,4 +57,31 @@ const char *wf_json_str(const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+bool wf_json_bool(const json_t *o, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), "true") == 0;
+    return dflt;
+}
+
+void wf_hex_put(char *out, const unsigned char *bytes, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+void wf_bytea_hex(char *out, const unsigned char *bytes, size_t len)
+{
+    out[0] = '\\';
+    out[1] = 'x';
+    wf_hex_put(out + 2, bytes, len);
 }

@@ -3,6 +3,7 @@
 #ifndef WF_TEXT_H
 #define WF_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -21,5 +22,17 @@ void wf_random_id(char *out, size_t len);
 /* The string member `key` of object `o`, or NULL when `o` is not an object,
  * the member is missing or is not a string. */
 const char *wf_json_str(const json_t *o, const char *key);
+
+/* The boolean member `key` of `o`: a JSON boolean, or the string "true"
+ * (anything else a string holds is false); `dflt` when missing or of
+ * another type. */
+bool wf_json_bool(const json_t *o, const char *key, bool dflt);
+
+/* Writes `len` bytes as 2 * len lowercase hex digits and a NUL. */
+void wf_hex_put(char *out, const unsigned char *bytes, size_t len);
+
+/* Writes `len` bytes as PostgreSQL's bytea hex text ("\x" and two
+ * lowercase digits a byte) and a NUL: `out` holds 2 * len + 3 bytes. */
+void wf_bytea_hex(char *out, const unsigned char *bytes, size_t len);
 
 #endif

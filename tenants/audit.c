@@ -10,6 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "platform/text.h"
+
 static const char canon_label[] = "weft-audit-v1";
 
 /* Same statement text for every writer; the triggers fill seq, ts and hashes. */
@@ -57,12 +59,7 @@ static const char *pg_message(const PGresult *r, PGconn *conn)
 
 void wf_audit_hex(const uint8_t hash[WF_AUDIT_HASH_LEN], char out[2 * WF_AUDIT_HASH_LEN + 1])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < WF_AUDIT_HASH_LEN; i++) {
-        out[2 * i] = digits[hash[i] >> 4];
-        out[2 * i + 1] = digits[hash[i] & 15];
-    }
-    out[2 * WF_AUDIT_HASH_LEN] = '\0';
+    wf_hex_put(out, hash, WF_AUDIT_HASH_LEN);
 }
 
 void wf_audit_writer_init(wf_audit_writer_t *w, PGconn *conn)

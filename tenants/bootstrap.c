@@ -36,13 +36,11 @@ int wf_bootstrap_admin(PGconn *conn, const char *token_path, int *created, char 
 {
     *created = 0;
     const char *who[] = {WF_BOOTSTRAP_NAMESPACE, WF_BOOTSTRAP_NAME};
-    PGresult *r = wf_store_query(
-        conn, "SELECT id FROM service_accounts WHERE namespace = $1 AND name = $2", 2, who);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-        PQclear(r);
+    PGresult *r =
+        wf_store_rows(conn, "SELECT id FROM service_accounts WHERE namespace = $1 AND name = $2", 2,
+                      who, err, errlen);
+    if (r == NULL)
         return -1;
-    }
     int exists = PQntuples(r) > 0;
     PQclear(r);
     if (exists)
@@ -59,16 +57,13 @@ int wf_bootstrap_admin(PGconn *conn, const char *token_path, int *created, char 
     wf_satoken_hash_to_bytea_hex(hash, hash_hex);
     if (wf_store_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         goto out;
-    r = wf_store_query(conn,
-                       "INSERT INTO service_accounts (namespace, name, description, created_by) "
-                       "VALUES ($1, $2, 'bootstrap platform administrator', 'weftd up') "
-                       "RETURNING id",
-                       2, who);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-        PQclear(r);
+    r = wf_store_rows(conn,
+                      "INSERT INTO service_accounts (namespace, name, description, created_by) "
+                      "VALUES ($1, $2, 'bootstrap platform administrator', 'weftd up') "
+                      "RETURNING id",
+                      2, who, err, errlen);
+    if (r == NULL)
         goto rollback;
-    }
     char id[32];
     snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
     PQclear(r);

@@ -22,16 +22,14 @@ int wf_domains_sync(PGconn *conn, const wf_config_t *cfg, char *err, size_t errl
             goto fail;
         for (size_t k = 0; k < d->n_namespaces; k++) {
             const char *p2[] = {d->namespaces[k], d->name};
-            PGresult *r = wf_store_query(conn,
-                                         "INSERT INTO namespaces (prefix, domain) VALUES ($1, $2) "
-                                         "ON CONFLICT (prefix) DO UPDATE SET prefix = EXCLUDED.prefix "
-                                         "RETURNING domain",
-                                         2, p2);
-            if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-                PQclear(r);
+            PGresult *r =
+                wf_store_rows(conn,
+                              "INSERT INTO namespaces (prefix, domain) VALUES ($1, $2) "
+                              "ON CONFLICT (prefix) DO UPDATE SET prefix = EXCLUDED.prefix "
+                              "RETURNING domain",
+                              2, p2, err, errlen);
+            if (r == NULL)
                 goto fail;
-            }
             const char *owner = PQgetvalue(r, 0, 0);
             if (strcmp(owner, d->name) != 0) {
                 snprintf(err, errlen,

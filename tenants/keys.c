@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "platform/fileio.h"
+
 #define KEY_FILE_MAX 4096 /* a PEM X25519 key is ~120 bytes; anything larger is not one */
 
 static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
@@ -67,20 +69,6 @@ static int make_dir(const char *dir)
     }
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return -1;
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
     return 0;
 }
 
@@ -144,7 +132,7 @@ int wf_keys_write(const char *dir, const char *domain, const wf_seal_keypair_t *
                   strerror(errno));
         goto out;
     }
-    if (fchmod(fd, 0600) != 0 || write_all(fd, pem, (size_t)pem_len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || wf_write_all(fd, pem, (size_t)pem_len) != 0 || fsync(fd) != 0) {
         rc = fail(err, err_len, WF_KEYS_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
         goto out_unlink;
     }

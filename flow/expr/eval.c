@@ -874,18 +874,15 @@ static void ev_init(wf_eval_t *ev, const wf_tmpl_t *t, const wf_expr_env_t *env,
     ev->lim = wf_default_limits;
     const wf_expr_limits_t *l = env->limits;
     if (l != NULL) {
-        if (l->max_output)
-            ev->lim.max_output = l->max_output;
-        if (l->max_memory)
-            ev->lim.max_memory = l->max_memory;
-        if (l->max_steps)
-            ev->lim.max_steps = l->max_steps;
-        if (l->max_iterations)
-            ev->lim.max_iterations = l->max_iterations;
-        if (l->max_range)
-            ev->lim.max_range = l->max_range;
-        if (l->max_depth)
-            ev->lim.max_depth = l->max_depth;
+        /* A limit left at zero keeps its default. */
+#define TAKE(f) (ev->lim.f = l->f ? l->f : ev->lim.f)
+        TAKE(max_output);
+        TAKE(max_memory);
+        TAKE(max_steps);
+        TAKE(max_iterations);
+        TAKE(max_range);
+        TAKE(max_depth);
+#undef TAKE
     }
 }
 

@@ -166,21 +166,20 @@ static int fn_host(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out
 
 /* ---- tests ---- */
 
-static int t_defined(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
-{
-    (void)ev;
-    (void)n;
-    wf_val_bool(out, a[0].t != WV_UNDEF);
-    return 0;
-}
-
-static int t_null(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
-{
-    (void)ev;
-    (void)n;
-    wf_val_bool(out, a[0].t == WV_NULL);
-    return 0;
-}
+/* A test that looks at nothing but the value's type. */
+#define TYPE_TEST(name, cond)                                                                      \
+    static int name(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)                 \
+    {                                                                                              \
+        (void)ev;                                                                                  \
+        (void)n;                                                                                   \
+        wf_val_bool(out, cond);                                                                    \
+        return 0;                                                                                  \
+    }
+TYPE_TEST(t_defined, a[0].t != WV_UNDEF)
+TYPE_TEST(t_null, a[0].t == WV_NULL)
+TYPE_TEST(t_iterable, a[0].t == WV_ARR || a[0].t == WV_OBJ)
+TYPE_TEST(t_map, a[0].t == WV_OBJ)
+#undef TYPE_TEST
 
 static int t_empty(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
@@ -212,14 +211,6 @@ static int t_odd(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
     return parity(ev, n, &a[0], 1, out);
 }
 
-static int t_iterable(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
-{
-    (void)ev;
-    (void)n;
-    wf_val_bool(out, a[0].t == WV_ARR || a[0].t == WV_OBJ);
-    return 0;
-}
-
 static int t_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
     (void)n;
@@ -228,14 +219,6 @@ static int t_json(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
         j = json_loadb(a[0].s, a[0].n, JSON_DECODE_ANY, NULL);
     wf_val_bool(out, j != NULL);
     json_decref(j);
-    return 0;
-}
-
-static int t_map(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
-{
-    (void)ev;
-    (void)n;
-    wf_val_bool(out, a[0].t == WV_OBJ);
     return 0;
 }
 

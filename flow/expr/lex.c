@@ -121,6 +121,15 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
+/* The character a one-letter escape stands for ("\\n" -> newline), or -1. */
+static int simple_escape(char c)
+{
+    static const char from[] = "ntrbf0\\'\"/";
+    static const char to[] = "\n\t\r\b\f\0\\'\"/";
+    const char *p = c != '\0' ? strchr(from, c) : NULL;
+    return p != NULL ? to[p - from] : -1;
+}
+
 static int lex_string(wf_lexer_t *lx, wf_tok_t *tok)
 {
     size_t start = lx->pos;
@@ -146,31 +155,12 @@ static int lex_string(wf_lexer_t *lx, wf_tok_t *tok)
         }
         size_t esc = lx->pos - 1;
         c = lx->src[lx->pos++];
+        int simple = simple_escape(c);
+        if (simple >= 0) {
+            out[n++] = (char)simple;
+            continue;
+        }
         switch (c) {
-        case 'n':
-            out[n++] = '\n';
-            break;
-        case 't':
-            out[n++] = '\t';
-            break;
-        case 'r':
-            out[n++] = '\r';
-            break;
-        case 'b':
-            out[n++] = '\b';
-            break;
-        case 'f':
-            out[n++] = '\f';
-            break;
-        case '0':
-            out[n++] = '\0';
-            break;
-        case '\\':
-        case '\'':
-        case '"':
-        case '/':
-            out[n++] = c;
-            break;
         case 'u': {
             unsigned cp = 0;
             for (int k = 0; k < 4; k++) {

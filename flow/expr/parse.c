@@ -6,6 +6,7 @@
 #include "flow/expr/internal.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,61 +267,52 @@ static int collection_end(parser_t *p, wf_node_kind_t kind, uint32_t pos, const 
     return 0;
 }
 
-/* "[a, b]" */
-static int parse_list(parser_t *p, wf_node_t **out)
+/* A map key: a string, a name (taken as a string) or an integer; `pos` is
+ * where the map starts. */
+static int parse_map_key(parser_t *p, uint32_t pos, wf_node_t **out)
 {
-    uint32_t pos = p->tok.pos;
-    kidvec_t v = {0};
-    if (advance(p) < 0)
-        return -1;
-    while (!tok_is_op(&p->tok, "]")) {
-        wf_node_t *item;
-        if (parse_expr(p, &item) < 0 || kv_push(p, &v, item) < 0 || item_end(p, "]", "list") < 0)
-            return -1;
+    if (p->tok.kind != WF_TOK_NAME && p->tok.kind != WF_TOK_STRING && p->tok.kind != WF_TOK_INT) {
+        char b[64];
+        return perr(p, p->tok.pos, "expected a map key (name, string or integer), found %s",
+                    tok_desc(&p->tok, b, sizeof(b)));
     }
-    return collection_end(p, WF_N_LIST, pos, &v, out);
+    wf_node_t *key;
+    NEW(p, key, WF_N_STR, p->tok.pos, 0);
+    if (p->tok.kind == WF_TOK_NAME) {
+        key->str = tok_name_dup(p, &p->tok);
+        key->slen = p->tok.slen;
+    } else if (p->tok.kind == WF_TOK_STRING) {
+        key->str = p->tok.str;
+        key->slen = p->tok.slen;
+    } else {
+        char b[32];
+        int k = snprintf(b, sizeof(b), "%lld", (long long)p->tok.i);
+        key->str = wf_arena_strndup(&p->t->arena, b, (size_t)k);
+        key->slen = (size_t)k;
+    }
+    if (key->str == NULL)
+        return perr(p, pos, "out of memory");
+    *out = key;
+    return advance(p) < 0 ? -1 : 0;
 }
 
-/* "{'a': 1, b: 2}": keys are strings, names (taken as strings) or numbers. */
-static int parse_map(parser_t *p, wf_node_t **out)
+/* "[a, b]", or with `map` "{'a': 1, b: 2}". */
+static int parse_collection(parser_t *p, bool map, wf_node_t **out)
 {
     uint32_t pos = p->tok.pos;
+    const char *close = map ? "}" : "]";
     kidvec_t v = {0};
     if (advance(p) < 0)
         return -1;
-    while (!tok_is_op(&p->tok, "}")) {
-        wf_node_t *key, *val;
-        if (p->tok.kind == WF_TOK_NAME || p->tok.kind == WF_TOK_STRING ||
-            p->tok.kind == WF_TOK_INT) {
-            NEW(p, key, WF_N_STR, p->tok.pos, 0);
-            if (p->tok.kind == WF_TOK_NAME) {
-                key->str = tok_name_dup(p, &p->tok);
-                key->slen = p->tok.slen;
-            } else if (p->tok.kind == WF_TOK_STRING) {
-                key->str = p->tok.str;
-                key->slen = p->tok.slen;
-            } else {
-                char b[32];
-                int k = snprintf(b, sizeof(b), "%lld", (long long)p->tok.i);
-                key->str = wf_arena_strndup(&p->t->arena, b, (size_t)k);
-                key->slen = (size_t)k;
-            }
-            if (key->str == NULL)
-                return perr(p, pos, "out of memory");
-            if (advance(p) < 0)
-                return -1;
-        } else {
-            char b[64];
-            return perr(p, p->tok.pos, "expected a map key (name, string or integer), found %s",
-                        tok_desc(&p->tok, b, sizeof(b)));
-        }
-        if (expect_op(p, ":", "after a map key") < 0)
+    while (!tok_is_op(&p->tok, close)) {
+        wf_node_t *key = NULL, *val;
+        if (map && (parse_map_key(p, pos, &key) < 0 || expect_op(p, ":", "after a map key") < 0))
             return -1;
-        if (parse_expr(p, &val) < 0 || kv_push(p, &v, key) < 0 || kv_push(p, &v, val) < 0 ||
-            item_end(p, "}", "map") < 0)
+        if (parse_expr(p, &val) < 0 || (key != NULL && kv_push(p, &v, key) < 0) ||
+            kv_push(p, &v, val) < 0 || item_end(p, close, map ? "map" : "list") < 0)
             return -1;
     }
-    return collection_end(p, WF_N_MAP, pos, &v, out);
+    return collection_end(p, map ? WF_N_MAP : WF_N_LIST, pos, &v, out);
 }
 
 static int parse_primary(parser_t *p, wf_node_t **out)
@@ -390,9 +382,9 @@ static int parse_primary(parser_t *p, wf_node_t **out)
             return 0;
         }
         if (tok_is_op(t, "["))
-            return parse_list(p, out);
+            return parse_collection(p, false, out);
         if (tok_is_op(t, "{"))
-            return parse_map(p, out);
+            return parse_collection(p, true, out);
         return perr(p, t->pos, "expected an expression, found %s", tok_desc(t, b, sizeof(b)));
     case WF_TOK_END:
         return perr(p, t->pos, "expected an expression, found %s", tok_desc(t, b, sizeof(b)));
@@ -493,6 +485,25 @@ static int parse_postfix(parser_t *p, wf_node_t **out)
     return parse_suffixes(p, n, out);
 }
 
+/* The prefix operator at the current token applied to what `operand` reads
+ * after it ("-x", "not x"). */
+static int parse_prefix(parser_t *p, wf_op_t op, int (*operand)(parser_t *, wf_node_t **),
+                        wf_node_t **out)
+{
+    wf_node_t *n;
+    if (enter(p) < 0)
+        return -1;
+    NEW(p, n, WF_N_UNARY, p->tok.pos, 1);
+    n->op = op;
+    if (advance(p) < 0 || operand(p, &n->kids[0]) < 0)
+        return -1;
+    p->depth--;
+    if (finish(p, n) < 0)
+        return -1;
+    *out = n;
+    return 0;
+}
+
 static int parse_unary(parser_t *p, wf_node_t **out)
 {
     if (tok_is_op(&p->tok, "-")) {
@@ -514,20 +525,8 @@ static int parse_unary(parser_t *p, wf_node_t **out)
             return parse_suffixes(p, n, out);
         }
     }
-    if (tok_is_op(&p->tok, "-") || tok_is_op(&p->tok, "+")) {
-        wf_node_t *n;
-        if (enter(p) < 0)
-            return -1;
-        NEW(p, n, WF_N_UNARY, p->tok.pos, 1);
-        n->op = tok_is_op(&p->tok, "-") ? WF_OP_NEG : WF_OP_POS;
-        if (advance(p) < 0 || parse_unary(p, &n->kids[0]) < 0)
-            return -1;
-        p->depth--;
-        if (finish(p, n) < 0)
-            return -1;
-        *out = n;
-        return 0;
-    }
+    if (tok_is_op(&p->tok, "-") || tok_is_op(&p->tok, "+"))
+        return parse_prefix(p, tok_is_op(&p->tok, "-") ? WF_OP_NEG : WF_OP_POS, parse_unary, out);
     return parse_postfix(p, out);
 }
 
@@ -625,20 +624,13 @@ static int parse_level(parser_t *p, int level, wf_node_t **out)
                 }
             }
         }
-        if (level == LV_COALESCE && tok_is_op(&p->tok, "??")) {
-            NEW(p, n, WF_N_COALESCE, pos, 2);
-            n->kids[0] = lhs;
-            if (advance(p) < 0 || parse_operand(p, level, &n->kids[1]) < 0)
-                return -1;
-            if (finish(p, n) < 0)
-                return -1;
-            lhs = n;
-            continue;
-        }
-        if (op == WF_OP_NONE)
+        /* "a ?? b" is a node of its own kind, every other operator a binary one. */
+        bool coalesce = level == LV_COALESCE && tok_is_op(&p->tok, "??");
+        if (!coalesce && op == WF_OP_NONE)
             break;
-        NEW(p, n, WF_N_BINARY, pos, 2);
-        n->op = (uint8_t)op;
+        NEW(p, n, coalesce ? WF_N_COALESCE : WF_N_BINARY, pos, 2);
+        if (!coalesce)
+            n->op = (uint8_t)op;
         n->kids[0] = lhs;
         if (advance(p) < 0 || parse_operand(p, level, &n->kids[1]) < 0)
             return -1;
@@ -654,20 +646,8 @@ static int parse_level(parser_t *p, int level, wf_node_t **out)
 
 static int parse_not(parser_t *p, wf_node_t **out)
 {
-    if (tok_is_name(&p->tok, "not") || tok_is_op(&p->tok, "!")) {
-        wf_node_t *n;
-        if (enter(p) < 0)
-            return -1;
-        NEW(p, n, WF_N_UNARY, p->tok.pos, 1);
-        n->op = WF_OP_NOT;
-        if (advance(p) < 0 || parse_not(p, &n->kids[0]) < 0)
-            return -1;
-        p->depth--;
-        if (finish(p, n) < 0)
-            return -1;
-        *out = n;
-        return 0;
-    }
+    if (tok_is_name(&p->tok, "not") || tok_is_op(&p->tok, "!"))
+        return parse_prefix(p, WF_OP_NOT, parse_not, out);
     return parse_level(p, LV_CMP, out);
 }
 
