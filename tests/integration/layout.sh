@@ -91,6 +91,17 @@ done <<<"$EDGES"
 t_is "${upward%$'\n'}" "" \
     "every include goes down the layering (platform <- flow <- sandbox/auth <- tenants <- executor <- api <- daemon; cli: platform, flow)"
 
+# The sandbox stands between tenants' code and the host and is meant to be
+# linked on its own: it reads no Weft configuration and includes nothing of
+# Weft but the allocation module (which itself includes nothing).
+sandbox_uses=
+while IFS=$'\t' read -r from file to h; do
+    [ "$from" = sandbox ] && [ "$h" != platform/xmalloc.h ] && sandbox_uses+="$file includes $h"$'\n'
+done <<<"$EDGES"
+t_is "${sandbox_uses%$'\n'}" "" "sandbox/ includes nothing of Weft but platform/xmalloc.h"
+xmalloc_uses=$(grep -h '^#include "' "$SRC/platform/xmalloc.c" "$SRC/platform/xmalloc.h" | grep -v '"platform/xmalloc.h"')
+t_is "$xmalloc_uses" "" "platform/xmalloc includes nothing else of Weft"
+
 # No folder holds more than MAX_SHARE per cent of the C lines (tests/ and
 # build directories aside).
 declare -A LINES=()
