@@ -101,10 +101,10 @@ static int rules_allowed(const wf_egress_ctx_t *ctx, const char *host, int port,
     }
     char raw[300];
     bare_host(host, raw, sizeof(raw));
-    wf_egress_copy_name(name, sizeof(name), raw);
+    bool fits = wf_egress_copy_name(name, sizeof(name), raw) == 0;
     wf_egress_addr_t a;
-    bool is_ip = wf_egress_parse_ip(name, &a);
-    if (!is_ip && !wf_egress_name_valid(name)) {
+    bool is_ip = fits && wf_egress_parse_ip(name, &a);
+    if (!fits || (!is_ip && !wf_egress_name_valid(name))) {
         snprintf(reason, len, "egress refused: '%s' is not a valid host name", name);
         return -1;
     }
@@ -130,7 +130,11 @@ static int policy_allowed(const wf_egress_ctx_t *ctx, const char *host, int port
         snprintf(name, sizeof(name), "%s", host);
     } else {
         bare_host(host, raw, sizeof(raw));
-        wf_egress_copy_name(name, sizeof(name), raw);
+        /* rules_allowed() already refused a name that does not fit. */
+        if (wf_egress_copy_name(name, sizeof(name), raw) != 0) {
+            snprintf(reason, len, "egress refused: host name too long");
+            return 0;
+        }
     }
     if (wf_policy_egress(ctx->policy, name, port, &from) != WF_POL_EGRESS_DENY)
         return 1;

@@ -3,6 +3,7 @@
  * and touch only the execution's own model; scripts run in a fresh sandbox
  * per attempt. Every property is rendered with the execution context first:
  * a rendering error fails the attempt with the message. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,8 +369,12 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_object_foreach(files, name, content) {
             if (!json_is_string(content) || strstr(name, "..") || name[0] == '/')
                 continue;
-            wf_sbx_spec_file(spec, name, json_string_value(content),
-                             json_string_length(content), 0644);
+            if (wf_sbx_spec_file(spec, name, json_string_value(content),
+                                 json_string_length(content), 0644) != 0) {
+                snprintf(err, sizeof(err), "inputFiles: cannot place '%.200s': %s", name,
+                         strerror(errno));
+                goto out;
+            }
         }
     }
     /* The outputs directory ({{ outputDir }}): made by placing an empty

@@ -347,4 +347,34 @@ ex_start takeover || t_bail "cannot start the second takeover executor"
 t_is "$(ex_wait "$LP" 30)" SUCCESS "taken over while paused: resumes when pauseDuration ends"
 t_is "$(ex_trs "$LP" | sort | tr '\n' ' ')" "pause::SUCCESS sub::SUCCESS " "and runs the Pause's tasks"
 
+# inputFiles the sandbox cannot place (a "." or empty path component) fail the
+# task and say which file, instead of running the script without it.
+ex_flow takeover inputfiles '
+id: inputfiles
+namespace: takeover
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      data.csv: "a,b"
+      ./bad.csv: "x"
+    commands: ["cat data.csv"]
+'
+IFX=$(ex_exec takeover inputfiles)
+t_is "$(ex_wait "$IFX" 20)" FAILED "an inputFiles name the sandbox cannot place fails the task"
+t_match "$(ex_logs "$IFX")" "inputFiles: cannot place './bad.csv'" "and names the file"
+ex_flow takeover inputfiles_ok '
+id: inputfiles_ok
+namespace: takeover
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      data.csv: "a,b"
+      sub/more.csv: "c,d"
+    commands: ["cat data.csv sub/more.csv"]
+'
+IFO=$(ex_exec takeover inputfiles_ok)
+t_is "$(ex_wait "$IFO" 20)" SUCCESS "inputFiles in the work dir and below it are placed"
+
 t_done
