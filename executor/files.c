@@ -26,6 +26,7 @@
 #include "executor/files.h"
 #include "platform/log.h"
 #include "platform/xmalloc.h"
+#include "platform/text.h"
 
 #define MAX_FILES 1000
 #define MAX_DEPTH 8
@@ -190,8 +191,7 @@ static void sha256_hex(const char *data, size_t len, char out[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    wf_hex_put(out, md, sizeof(md));
 }
 
 /* Stores one file and adds its uri to `map`. */

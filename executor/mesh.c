@@ -15,6 +15,7 @@
 #include "flow/time.h"
 #include "platform/log.h"
 #include "platform/xmalloc.h"
+#include "platform/text.h"
 
 #define RELOAD_MS 2000                         /* flows and namespaces are re-read this often */
 #define TICK_MIN_MS 100                        /* at most one round this often */
@@ -303,8 +304,7 @@ static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, 
     started_by(mt, by, sizeof(by));
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
         return -1;
-    for (size_t i = 0; i < sizeof(rnd); i++)
-        snprintf(id + 2 * i, sizeof(id) - 2 * i, "%02x", rnd[i]);
+    wf_hex_put(id, rnd, sizeof(rnd));
     char *tg = json_dumps(trigger, JSON_COMPACT);
     const char *p[] = {id, mt->flow->namespace_, mt->flow->id, tg, by, why};
     /* Waits: within the round's transaction (or sched.c's end of execution). */

@@ -13,6 +13,7 @@
 
 #include "executor/mesh.h"
 #include "platform/log.h"
+#include "platform/text.h"
 
 /* 1 covered, 0 not, -1 error. */
 static int subflow_granted(wf_executor_t *ex, const char *ns, const char *flow,
@@ -63,8 +64,7 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
     char id[24];
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
         return -1;
-    for (size_t i = 0; i < sizeof(rnd); i++)
-        snprintf(id + 2 * i, sizeof(id) - 2 * i, "%02x", rnd[i]);
+    wf_hex_put(id, rnd, sizeof(rnd));
     char by[300];
     snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
     /* Only an object or an array is stored as the child's inputs ({} otherwise). */

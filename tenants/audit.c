@@ -286,12 +286,11 @@ int wf_audit_parse_anchor(wf_audit_walk_t *w, const char *text)
     if (seq <= 0 || *end != ':' || strlen(end + 1) != 2 * WF_AUDIT_HASH_LEN)
         return -1;
     for (size_t i = 0; i < WF_AUDIT_HASH_LEN; i++) {
-        unsigned v;
-        char byte[3] = {end[1 + 2 * i], end[2 + 2 * i], 0};
-        if (!strchr("0123456789abcdefABCDEF", byte[0]) ||
-            !strchr("0123456789abcdefABCDEF", byte[1]) || sscanf(byte, "%2x", &v) != 1)
+        int hi = wf_hexval((unsigned char)end[1 + 2 * i]);
+        int lo = wf_hexval((unsigned char)end[2 + 2 * i]);
+        if (hi < 0 || lo < 0)
             return -1;
-        w->anchor_hash[i] = (uint8_t)v;
+        w->anchor_hash[i] = (uint8_t)(hi << 4 | lo);
     }
     w->anchor_seq = seq;
     return 0;

@@ -415,8 +415,7 @@ int wf_f_sha256(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
     char *o = out_buf(ev, n, 64);
     if (o == NULL)
         return -1;
-    for (unsigned i = 0; i < mdlen; i++)
-        sprintf(o + i * 2, "%02x", md[i]);
+    wf_hex_put(o, md, mdlen);
     wf_val_str(out, o, 64);
     return 0;
 }
