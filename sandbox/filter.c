@@ -1,6 +1,7 @@
-/* The seccomp filter: a deny list built once per process with libseccomp and
- * exported as a BPF program, which every sandbox loads just before execve
- * (loading exported BPF is much cheaper than seccomp_load per task). */
+/* The seccomp filter: a deny list of system calls and an allow list of socket
+ * address families, built once per process with libseccomp and exported as a
+ * BPF program, which every sandbox loads just before execve (loading exported
+ * BPF is much cheaper than seccomp_load per task). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include "sandbox/sbx_int.h"
 
@@ -42,6 +44,11 @@ static const char *const denied[] = {
     "userfaultfd", "open_by_handle_at", "name_to_handle_at", "fanotify_init",
     /* clock changes are global */
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+    /* io_uring performs reads, writes, connects and opens from kernel
+     * workers: the filter would see one io_uring_enter, never the operations
+     * it carries. EPERM is also what a host with io_uring disabled answers,
+     * so programs that can fall back to plain system calls do. */
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
     NULL,
 };
 
@@ -58,6 +65,63 @@ static int add_rule(scmp_filter_ctx f, uint32_t action, const char *name, unsign
     if (nr == __NR_SCMP_ERROR)
         return 0; /* not on this architecture */
     return seccomp_rule_add_array(f, action, nr, n, args);
+}
+
+/* Address families a task may open: local sockets and IP (confined by the
+ * task's own network namespace), and netlink for its routing protocol only
+ * (glibc's getaddrinfo asks the interfaces through it; it sees the task's
+ * namespace). Every other family is answered EAFNOSUPPORT, as by a kernel
+ * built without it: AF_VSOCK reaches the hypervisor and its other guests
+ * whatever the network namespace, AF_PACKET sniffs and forges frames, and
+ * the rarer ones (AF_TIPC, AF_RDS, AF_BLUETOOTH, AF_ALG, ...) are kernel
+ * attack surface no task needs. The allowed values are few and low, so the
+ * rules are "above the highest allowed" plus the gaps below it; a value
+ * with any of the upper 32 bits set is above, so cannot slip through as
+ * the int the kernel would read. socketpair gets the same rules. */
+static const int families_allowed[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+
+static bool family_allowed(int af)
+{
+    for (size_t i = 0; i < sizeof(families_allowed) / sizeof(families_allowed[0]); i++)
+        if (families_allowed[i] == af)
+            return true;
+    return false;
+}
+
+static int add_socket_rules(scmp_filter_ctx f)
+{
+    static const char *const calls[] = {"socket", "socketpair"};
+    int highest = 0;
+    for (size_t i = 0; i < sizeof(families_allowed) / sizeof(families_allowed[0]); i++)
+        if (families_allowed[i] > highest)
+            highest = families_allowed[i];
+    for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+        struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)highest);
+        if (add_rule(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), calls[c], 1, &above) != 0)
+            return -1;
+        for (int af = 0; af < highest; af++) {
+            if (family_allowed(af))
+                continue;
+            struct scmp_arg_cmp eq = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af);
+            if (add_rule(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), calls[c], 1, &eq) != 0)
+                return -1;
+        }
+        /* Netlink: NETLINK_ROUTE (0) only; audit, uevents, sock_diag, the
+         * netfilter and crypto families are refused. */
+        struct scmp_arg_cmp nl[2] = {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                                     SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE)};
+        if (add_rule(f, SCMP_ACT_ERRNO(EPROTONOSUPPORT), calls[c], 2, nl) != 0)
+            return -1;
+    }
+    /* Raw IP sockets forge traffic or sniff a shared (host) network. Netlink
+     * sockets are SOCK_RAW too and getaddrinfo needs them. */
+    struct scmp_arg_cmp raw[2] = {SCMP_A0(SCMP_CMP_NE, AF_NETLINK),
+                                  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
+    struct scmp_arg_cmp spkt = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_PACKET);
+    if (add_rule(f, SCMP_ACT_ERRNO(EPERM), "socket", 2, raw) != 0 ||
+        add_rule(f, SCMP_ACT_ERRNO(EPERM), "socket", 1, &spkt) != 0)
+        return -1;
+    return 0;
 }
 
 int sbx_filter_build(struct sock_fprog *prog, char *err, size_t errlen)
@@ -90,20 +154,9 @@ int sbx_filter_build(struct sock_fprog *prog, char *err, size_t errlen)
         if (add_rule(f, SCMP_ACT_ERRNO(EPERM), "clone", 1, &a) != 0)
             goto out;
     }
-    /* Raw and packet sockets: forge traffic or sniff a shared network. */
     what = "socket rules";
-    {
-        struct scmp_arg_cmp pkt = SCMP_A0(SCMP_CMP_EQ, AF_PACKET);
-        /* Netlink sockets are SOCK_RAW too and glibc's getaddrinfo needs
-         * them; they only reach the task's own (empty) network namespace. */
-        struct scmp_arg_cmp raw[2] = {SCMP_A0(SCMP_CMP_NE, AF_NETLINK),
-                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
-        struct scmp_arg_cmp spkt = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_PACKET);
-        if (add_rule(f, SCMP_ACT_ERRNO(EPERM), "socket", 1, &pkt) != 0 ||
-            add_rule(f, SCMP_ACT_ERRNO(EPERM), "socket", 2, raw) != 0 ||
-            add_rule(f, SCMP_ACT_ERRNO(EPERM), "socket", 1, &spkt) != 0)
-            goto out;
-    }
+    if (add_socket_rules(f) != 0)
+        goto out;
     /* TIOCSTI pushes characters into a terminal's input queue: a task handed
      * a terminal could type commands into the shell that started it. */
     what = "ioctl rules";

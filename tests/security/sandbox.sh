@@ -110,6 +110,16 @@ expect_refused "bpf refused" bpf
 expect_refused "perf_event_open refused" perf
 expect_refused "ptrace and process_vm_readv of the parent refused" ptrace
 expect_refused "raw and packet sockets refused" raw-socket
+expect_refused "socket families but unix, inet, inet6 and netlink route refused (AF_VSOCK...)" families
+control "other families (netlink audit, packet) open on the host" families
+out=$(sbx -- families 2>&1)
+grep -q "refused: socket AF_VSOCK stream (Address family not supported by protocol)" <<<"$out" &&
+    grep -q "refused: socket AF_NETLINK audit (Protocol not supported)" <<<"$out"
+ok $? "refused families answer EAFNOSUPPORT, other netlink protocols EPROTONOSUPPORT"
+expect_refused "io_uring_setup, io_uring_enter and io_uring_register refused" io-uring
+if [ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ]; then
+    control "io_uring works on the host" io-uring
+fi
 expect_refused "ioctl(TIOCSTI) refused by the filter" tiocsti
 control "TIOCSTI on a pipe fails otherwise (not EPERM)" tiocsti
 expect_refused "x32 and i386 system calls kill the process" abi
@@ -128,6 +138,31 @@ expect_refused "/proc/net/dev lists only loopback" netdev
 out=$(sbx --fresh-netns -- netdev 2>&1)
 [ $? -eq 0 ]
 ok $? "a fresh per-run netns also has only loopback"
+
+# Two runs of one context (as an executor runs two tasks of a domain): the
+# second must not reach a listener of the first on 127.0.0.1 or on an
+# abstract Unix socket. Each `weftd sandbox` has its own context, so this is
+# the library's test (tests/unit/sandbox/test_sbx.c, "netns per run"); the
+# executor-level attack is tests/security/netns.sh.
+
+# ---- host facts ------------------------------------------------------------
+expect_refused "/proc/cmdline is empty; no host path (work base $tmp) in the mount tables" \
+    --disk 16M -- host-info "$tmp"
+control "the host's /proc/cmdline is readable" host-info
+out=$(sbx -- host-info 2>&1)
+grep -q "refused: /proc/cmdline is empty" <<<"$out"
+ok $? "without a disk budget /proc/cmdline is still masked"
+
+# ---- disk budget ------------------------------------------------------------
+out=$(sbx --disk 8M -- fill-work 64 2>&1)
+grep -q "refused: /work full after [0-8] MiB" <<<"$out"
+ok $? "filling /work stops at the 8 MiB disk budget"
+out=$(sbx --disk 8M -- fill-tmp 64 2>&1)
+grep -q "refused: /tmp full after [0-8] MiB" <<<"$out"
+ok $? "/tmp shares the disk budget"
+out=$("$W" sandbox --disk 8M -- /usr/bin/stat -f -c %T /work 2>&1)
+[ "$out" = "tmpfs" ]
+ok $? "with a disk budget /work is a tmpfs, not the host disk ($out)"
 
 # ---- credentials -----------------------------------------------------------
 expect_refused "every capability set is empty" caps

@@ -505,6 +505,138 @@ static int p_abi(int argc, char **argv)
     return 0;
 }
 
+/* Address families outside the allow list (unix, inet, inet6, netlink
+ * route): each socket() and socketpair() must fail. AF_VSOCK reaches the
+ * hypervisor whatever the network namespace. A family with upper bits set
+ * (the kernel reads an int) must not slip through either. */
+static int p_families(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        long family, type, proto;
+    } tries[] = {
+        {"AF_VSOCK stream", 40, SOCK_STREAM, 0},
+        {"AF_VSOCK dgram", 40, SOCK_DGRAM, 0},
+        {"AF_PACKET", 17, SOCK_DGRAM, 0},
+        {"AF_ALG", 38, SOCK_SEQPACKET, 0},
+        {"AF_TIPC", 30, SOCK_RDM, 0},
+        {"AF_RDS", 21, SOCK_SEQPACKET, 0},
+        {"AF_KEY", 15, SOCK_RAW, 2},
+        {"AF_XDP", 44, SOCK_RAW, 0},
+        {"AF_BLUETOOTH", 31, SOCK_RAW, 1},
+        {"AF_APPLETALK", 5, SOCK_DGRAM, 0},
+        {"AF_NETLINK audit", 16, SOCK_RAW, 9},
+        {"AF_NETLINK uevent", 16, SOCK_DGRAM, 15},
+        {"AF_NETLINK sock_diag", 16, SOCK_DGRAM, 4},
+        {"AF_VSOCK with upper bits", (1L << 32) | 40, SOCK_STREAM, 0},
+        {"AF_UNIX with upper bits", (1L << 32) | 1, SOCK_STREAM, 0},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+        long s = syscall(SYS_socket, tries[i].family, tries[i].type, tries[i].proto);
+        if (s >= 0) {
+            close((int)s);
+            rc |= escaped(tries[i].name);
+        } else {
+            printf("refused: socket %s (%s)\n", tries[i].name, strerror(errno));
+        }
+    }
+    int sv[2];
+    if (syscall(SYS_socketpair, 40L, (long)SOCK_STREAM, 0L, sv) == 0)
+        rc |= escaped("socketpair AF_VSOCK");
+    else
+        printf("refused: socketpair AF_VSOCK (%s)\n", strerror(errno));
+    /* What tasks need still works. */
+    int need[] = {AF_UNIX, AF_INET, AF_INET6};
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        int s = socket(need[i], SOCK_STREAM, 0);
+        if (s < 0) {
+            printf("socket family %d failed: %s\n", need[i], strerror(errno));
+            return 2;
+        }
+        close(s);
+    }
+    int nl = socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */);
+    if (nl < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+        printf("netlink route or a unix socketpair failed: %s\n", strerror(errno));
+        return 2;
+    }
+    return rc;
+}
+
+/* io_uring: its operations run in kernel workers the filter never sees. */
+static int p_io_uring(int argc, char **argv)
+{
+    char params[120];
+    memset(params, 0, sizeof(params));
+    long fd = syscall(425 /* io_uring_setup */, 4L, params);
+    if (fd >= 0) {
+        close((int)fd);
+        return escaped("io_uring_setup");
+    }
+    printf("refused: io_uring_setup (%s)\n", strerror(errno));
+    if (syscall(426 /* io_uring_enter */, 0L, 0L, 0L, 0L, NULL, 0L) == 0)
+        return escaped("io_uring_enter");
+    return expect_fail("io_uring_register", syscall(427, 0L, 0L, NULL, 0L));
+}
+
+/* Host facts the task must not read: the kernel command line, and host paths
+ * (argv[2..], e.g. the work base) in the mount tables. */
+static int p_host_info(int argc, char **argv)
+{
+    int rc = 0;
+    char buf[8192];
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            printf("/proc/cmdline: %s", buf);
+            rc |= escaped("read the host's kernel command line");
+        } else {
+            printf("refused: /proc/cmdline is empty\n");
+        }
+    } else {
+        printf("refused: /proc/cmdline unreadable (%s)\n", strerror(errno));
+    }
+    static const char *const tables[] = {"/proc/self/mountinfo", "/proc/self/mounts"};
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (f == NULL)
+            continue;
+        while (fgets(buf, sizeof(buf), f) != NULL)
+            for (int i = 2; i < argc; i++)
+                if (strstr(buf, argv[i]) != NULL) {
+                    printf("%s: %s", tables[t], buf);
+                    rc |= escaped("a host path in the mount table");
+                }
+        fclose(f);
+    }
+    if (rc == 0)
+        printf("refused: no host path in the mount tables\n");
+    return rc;
+}
+
+/* Fills /work: stops at the disk budget, never reaches the host's disk. */
+static int p_fill_work(int argc, char **argv)
+{
+    size_t mb = argc > 2 ? (size_t)atoi(argv[2]) : 1024;
+    int fd = open("/work/fill", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return 2;
+    static char buf[1 << 20];
+    memset(buf, 'x', sizeof(buf));
+    for (size_t i = 0; i < mb; i++) {
+        ssize_t n = write(fd, buf, sizeof(buf));
+        if (n < (ssize_t)sizeof(buf)) {
+            printf("refused: /work full after %zu MiB (%s)\n", i, n < 0 ? strerror(errno) : "short");
+            return 0;
+        }
+    }
+    return escaped("wrote it all");
+}
+
 static int p_listen(int argc, char **argv)
 {
     /* Host side helper (not in the sandbox): a TCP server on 127.0.0.1 that
@@ -550,7 +682,8 @@ static const struct {
     {"caps", p_caps},           {"seccomp", p_seccomp_mode},   {"fds", p_fds},
     {"uid", p_uid},             {"forkbomb", p_forkbomb},      {"membomb", p_membomb},
     {"fill-tmp", p_fill_tmp},   {"spin", p_spin},              {"tiocsti", p_tiocsti},
-    {"abi", p_abi},             {"listen", p_listen},
+    {"abi", p_abi},             {"listen", p_listen},          {"families", p_families},
+    {"io-uring", p_io_uring},   {"host-info", p_host_info},    {"fill-work", p_fill_work},
 };
 
 int main(int argc, char **argv)
