@@ -40,6 +40,8 @@ static void sandbox_usage(FILE *out)
             "  --fsize BYTES       largest file the task may write\n"
             "  --nofile N          open files per process (default 1024)\n"
             "  --tmp BYTES         size of the private /tmp (default 64M)\n"
+            "  --disk BYTES        disk budget: /work and /tmp on one tmpfs of that size\n"
+            "                      (default: /work on the host's disk, /tmp its own tmpfs)\n"
             "  --net none|host     network: loopback only (default) or the host's\n"
             "  --ro PATH[:DEST]    bind a host path read-only (at DEST, default PATH)\n"
             "  --rw PATH[:DEST]    bind a host path read-write\n"
@@ -48,7 +50,8 @@ static void sandbox_usage(FILE *out)
             "  --env K=V           environment variable (nothing is inherited)\n"
             "  --hostname NAME     host name inside (default sandbox)\n"
             "  --stdin             pass this command's standard input to the task\n"
-            "  --fresh-netns       a new network namespace instead of the shared empty one\n"
+            "  --fresh-netns       a new network namespace (the default unless the config's\n"
+            "                      sandbox.fresh_netns is false)\n"
             "  --allow-weaker      run even if user namespaces or a cgroup controller is missing\n"
             "  --without LIST      leave out protections (userns,memory,pids,cpu): needs\n"
             "                      --allow-weaker; for hosts and tests where they are unusable\n"
@@ -171,6 +174,7 @@ static const struct {
     {"cpu", WF_SBX_LIMIT_CPU, V_INT},          {"cpu-quota", WF_SBX_LIMIT_CPU_QUOTA, V_INT},
     {"timeout", WF_SBX_LIMIT_TIMEOUT, V_SECONDS_MS}, {"fsize", WF_SBX_LIMIT_FSIZE, V_BYTES},
     {"nofile", WF_SBX_LIMIT_NOFILE, V_INT},    {"tmp", WF_SBX_LIMIT_TMP, V_BYTES},
+    {"disk", WF_SBX_LIMIT_DISK, V_BYTES},
     {"net", -1, V_STRING},                     {"ro", -1, V_STRING},
     {"rw", -1, V_STRING},                      {"workdir", -1, V_STRING},
     {"cwd", -1, V_STRING},                     {"env", -1, V_STRING},

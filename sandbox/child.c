@@ -101,6 +101,15 @@ static int run_op(const sbx_op_t *op)
         return symlink(op->src, op->dst);
     case SBX_OP_MKNOD:
         return mknod(op->dst, S_IFCHR | op->mode, op->dev);
+    case SBX_OP_ATTACH:
+        return (int)syscall(SYS_move_mount, op->fd, "", AT_FDCWD, op->dst,
+                            MOVE_MOUNT_F_EMPTY_PATH);
+    case SBX_OP_UMOUNT:
+        return umount2(op->dst, MNT_DETACH);
+    case SBX_OP_RMDIR:
+        return rmdir(op->dst);
+    case SBX_OP_UNLINK:
+        return unlink(op->dst);
     }
     errno = EINVAL;
     return -1;
@@ -300,8 +309,11 @@ void sbx_child_main(const sbx_plan_t *p)
         umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
         fail(rep, SBX_STEP_PIVOT, -1, errno);
 
-    /* 5. Network: the shared empty namespace (loopback only), a fresh one,
-     *    or the host's when the policy allows. */
+    /* 5. Network: a fresh namespace with loopback up (the default: nothing
+     *    shared with other runs, not even 127.0.0.1 or abstract Unix
+     *    sockets), the context's shared empty one, or the host's when the
+     *    policy allows. Made here, by host root before the user namespace,
+     *    so the task holds no capability over it. */
     if (p->spec->net == WF_SBX_NET_NONE) {
         if (ctx->netns_fd >= 0 && !ctx->opts.fresh_netns) {
             if (setns(ctx->netns_fd, CLONE_NEWNET) != 0)

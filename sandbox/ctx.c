@@ -13,6 +13,7 @@
 #include <string.h>
 #include <ftw.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -97,6 +98,10 @@ void wf_sbx_ctx_opts_default(wf_sbx_ctx_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
     o->host_id_base = 100000;
+    /* Every run its own network namespace: runs sharing one share its
+     * loopback (a listener on 127.0.0.1 reachable by the next task) and its
+     * abstract Unix sockets. */
+    o->fresh_netns = true;
     const char *t = getenv("TMPDIR");
     o->work_base = t != NULL && t[0] == '/' ? t : "/tmp";
 }
@@ -211,6 +216,13 @@ static int make_etc(wf_sbx_ctx_t *ctx, char *err, size_t errlen)
         ctx->etc_dir[0] = '\0';
         return -1;
     }
+    /* Its own small tmpfs: bound into a run, the root of a file system shows
+     * as "/" in the task's /proc/self/mountinfo, where a directory of the
+     * host's disk would show its host path (work base, executor pid). Where
+     * mounting is refused the directory serves as it is. */
+    if (mount("tmpfs", ctx->etc_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=16m,nr_inodes=4096,mode=0755") == 0)
+        ctx->etc_mounted = true;
     for (size_t i = 0; i < sizeof(etc_generated) / sizeof(etc_generated[0]); i++)
         if (write_at(ctx->etc_dir, etc_generated[i].name, etc_generated[i].text,
                      strlen(etc_generated[i].text), 0644) != 0)
@@ -272,6 +284,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 void sbx_remove_tree(const char *path)
 {
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* What a killed process left: its /etc tmpfs is unmounted (lazily: a run
+ * of another process cannot be using it), then the tree removed. */
+static void remove_dead(const char *path)
+{
+    umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+    sbx_remove_tree(path);
 }
 
 bool sbx_owner_dead(const char *name)
@@ -408,7 +428,7 @@ int wf_sbx_ctx_create(const wf_sbx_ctx_opts_t *opts, wf_sbx_ctx_t **out, char *e
         }
     }
     /* Per-run and /etc directories of a killed process. */
-    sbx_sweep_dead(ctx->work_base, sbx_remove_tree);
+    sbx_sweep_dead(ctx->work_base, remove_dead);
     if (make_etc(ctx, err, errlen) != 0)
         goto fail;
     make_namespaces(ctx);
@@ -457,6 +477,8 @@ void wf_sbx_ctx_destroy(wf_sbx_ctx_t *ctx)
     if (ctx == NULL)
         return;
     sbx_cg_dispose(&ctx->cg);
+    if (ctx->etc_mounted)
+        umount2(ctx->etc_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
     if (ctx->etc_dir[0] != '\0')
         sbx_remove_tree(ctx->etc_dir);
     if (ctx->userns_fd >= 0)

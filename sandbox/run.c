@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -41,6 +42,7 @@ struct wf_sbx {
     bool reaped, timed_out;
     int64_t limits[WF_SBX_LIMIT_COUNT];
     char *rundir, *rootdir, *workdir;
+    int disk_fd; /* the detached tmpfs holding /work and /tmp (disk budget), or -1 */
     const char *argv0;
     char *out_rel, *out_dest;
     char *stdin_buf;
@@ -189,20 +191,51 @@ static int build_ops(wf_sbx_t *sb, const wf_sbx_spec_t *spec, char *err, size_t 
     op->fstype = "proc";
     op->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-    /* /tmp: private tmpfs with a size limit (never the host's disk). */
-    op_mkdir(sb, "/tmp", 01777);
-    op = add_op(sb, SBX_OP_MOUNT, "tmpfs /tmp");
-    op->src = "tmpfs";
-    op->dst = fmt(sb, "%s/tmp", sb->rootdir);
-    op->fstype = "tmpfs";
-    op->flags = MS_NOSUID | MS_NODEV;
-    op->data = fmt(sb, "size=%lld,nr_inodes=65536,mode=1777",
-                   (long long)(spec->limits[WF_SBX_LIMIT_TMP] > 0 ? spec->limits[WF_SBX_LIMIT_TMP]
-                                                                  : 4096));
+    /* The host's kernel command line (boot parameters, root device, some
+     * hosts' tokens) is no business of the task: an empty read-only file
+     * over it, made in the root tmpfs and unlinked once bound so that
+     * nothing of the host names it. The task cannot unmount it (no mount
+     * rights in this namespace, and the filter refuses umount). */
+    op = add_op(sb, SBX_OP_TOUCH, "create the /proc/cmdline mask");
+    op->dst = fmt(sb, "%s/.cmdline", sb->rootdir);
+    op_bind(sb, op->dst, "/proc/cmdline", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    op = add_op(sb, SBX_OP_UNLINK, "unlink the /proc/cmdline mask");
+    op->dst = fmt(sb, "%s/.cmdline", sb->rootdir);
 
-    /* /work: the fresh per-run directory, writable. */
+    op_mkdir(sb, "/tmp", 01777);
     op_mkdir(sb, "/work", 0755);
-    op_bind(sb, sb->workdir, "/work", MS_NOSUID | MS_NODEV);
+    if (sb->disk_fd >= 0) {
+        /* /work and /tmp: two directories of the run's own size-limited
+         * tmpfs (the disk budget). It is attached on a scratch mount point,
+         * each directory bound where the task sees it, then the scratch
+         * mount is detached and its directory removed: the binds hold the
+         * file system, and /proc/self/mountinfo names only "/work" and
+         * "/tmp" of a tmpfs, never a host path. */
+        const char *scratch = fmt(sb, "%s/.disk", sb->rootdir);
+        op_mkdir(sb, "/.disk", 0700);
+        op = add_op(sb, SBX_OP_ATTACH, "attach the disk budget tmpfs");
+        op->fd = sb->disk_fd;
+        op->dst = scratch;
+        op_bind(sb, fmt(sb, "%s/work", scratch), "/work", MS_NOSUID | MS_NODEV);
+        op_bind(sb, fmt(sb, "%s/tmp", scratch), "/tmp", MS_NOSUID | MS_NODEV);
+        op = add_op(sb, SBX_OP_UMOUNT, "detach the disk budget scratch mount");
+        op->dst = scratch;
+        op = add_op(sb, SBX_OP_RMDIR, "remove the disk budget scratch mount point");
+        op->dst = scratch;
+    } else {
+        /* /tmp: private tmpfs with a size limit (never the host's disk). */
+        op = add_op(sb, SBX_OP_MOUNT, "tmpfs /tmp");
+        op->src = "tmpfs";
+        op->dst = fmt(sb, "%s/tmp", sb->rootdir);
+        op->fstype = "tmpfs";
+        op->flags = MS_NOSUID | MS_NODEV;
+        op->data = fmt(sb, "size=%lld,nr_inodes=65536,mode=1777",
+                       (long long)(spec->limits[WF_SBX_LIMIT_TMP] > 0
+                                       ? spec->limits[WF_SBX_LIMIT_TMP]
+                                       : 4096));
+        /* /work: the fresh per-run directory, writable. */
+        op_bind(sb, sb->workdir, "/work", MS_NOSUID | MS_NODEV);
+    }
 
     /* The caller's binds, after the system ones so they may sit inside /usr. */
     for (size_t i = 0; i < spec->n_binds; i++) {
@@ -280,6 +313,44 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
     return 0;
 }
 
+/* The disk budget: a tmpfs of `bytes` made with the mount API and kept
+ * detached (nothing on the host's mount table, nothing left behind if the
+ * executor dies: closing the last descriptor frees it). It holds work/
+ * (owned by the task) and tmp/ (sticky, for everyone). Returns the mount's
+ * descriptor or -1 with errno. */
+static int make_disk(int64_t bytes, uid_t task_id)
+{
+    int mfd = -1, e;
+    int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return -1;
+    char size[32], inodes[32];
+    snprintf(size, sizeof(size), "%lld", (long long)bytes);
+    /* One inode per 16 KiB of budget, at least 4096: a flood of empty files
+     * stops at the budget too (inodes cost memory, not blocks). */
+    snprintf(inodes, sizeof(inodes), "%lld", (long long)(bytes / 16384 > 4096 ? bytes / 16384 : 4096));
+    if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", size, 0) != 0 ||
+        fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) != 0 ||
+        fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) != 0 ||
+        fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
+        goto out;
+    mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    if (mfd < 0)
+        goto out;
+    if (mkdirat(mfd, "work", 0700) != 0 || fchownat(mfd, "work", task_id, task_id, 0) != 0 ||
+        mkdirat(mfd, "tmp", 0700) != 0 || fchmodat(mfd, "tmp", 01777, 0) != 0) {
+        e = errno;
+        close(mfd);
+        errno = e;
+        mfd = -1;
+    }
+out:
+    e = errno;
+    close(fsfd);
+    errno = e;
+    return mfd;
+}
+
 static void set_rlimit(sbx_plan_t *plan, int which, int64_t soft, int64_t hard)
 {
     plan->rl[which].rlim_cur = (rlim_t)soft;
@@ -320,6 +391,7 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
     wf_sbx_t *sb = wf_xcalloc(1, sizeof(*sb));
     sb->ctx = ctx;
     sb->pidfd = sb->out_fd = sb->err_fd = sb->in_fd = sb->timer_fd = sb->report_fd = -1;
+    sb->disk_fd = -1;
     for (int c = 0; c < SBX_CG_N; c++)
         sb->cg.procs_fd[c] = -1;
     memcpy(sb->limits, spec->limits, sizeof(sb->limits));
@@ -351,13 +423,32 @@ int wf_sbx_start(wf_sbx_ctx_t *ctx, const wf_sbx_spec_t *spec, wf_sbx_t **out, c
         goto fail;
     }
     sb->rootdir = fmt(sb, "%s/root", sb->rundir);
-    sb->workdir = spec->work_host ? fmt(sb, "%s", spec->work_host)
-                                  : fmt(sb, "%s/work", sb->rundir);
-    if (mkdir(sb->rootdir, 0700) != 0 ||
-        (spec->work_host == NULL && (mkdir(sb->workdir, 0700) != 0 ||
-                                     chown(sb->workdir, task_host_id, task_host_id) != 0))) {
+    if (mkdir(sb->rootdir, 0700) != 0) {
         snprintf(err, errlen, "run directory %s: %s", sb->rundir, strerror(errno));
         goto fail;
+    }
+    if (spec->limits[WF_SBX_LIMIT_DISK] > 0 && spec->work_host == NULL) {
+        if (spec->out_rel != NULL) {
+            snprintf(err, errlen, "an output directory needs the work dir on %s: not with a "
+                                  "disk budget", ctx->work_base);
+            goto fail;
+        }
+        sb->disk_fd = make_disk(spec->limits[WF_SBX_LIMIT_DISK], task_host_id);
+        if (sb->disk_fd < 0) {
+            snprintf(err, errlen, "disk budget tmpfs: %s", strerror(errno));
+            goto fail;
+        }
+        /* The tmpfs is reached through its descriptor: a magic link of
+         * this process, valid from any of its threads. */
+        sb->workdir = fmt(sb, "/proc/self/fd/%d/work", sb->disk_fd);
+    } else if (spec->work_host != NULL) {
+        sb->workdir = fmt(sb, "%s", spec->work_host);
+    } else {
+        sb->workdir = fmt(sb, "%s/work", sb->rundir);
+        if (mkdir(sb->workdir, 0700) != 0 || chown(sb->workdir, task_host_id, task_host_id) != 0) {
+            snprintf(err, errlen, "run directory %s: %s", sb->rundir, strerror(errno));
+            goto fail;
+        }
     }
     if (place_files(sb, spec, task_host_id, err, errlen) != 0)
         goto fail;
@@ -595,6 +686,17 @@ static void collect_output(wf_sbx_t *sb, wf_sbx_result_t *res)
     close(dfd);
 }
 
+/* True when the disk budget tmpfs ended (nearly) full: fewer than 64 KiB or
+ * no inode left. tmpfs counts pages, so a write that hit the budget leaves
+ * less than a page. */
+static bool disk_full(const wf_sbx_t *sb)
+{
+    struct statfs sf;
+    if (sb->disk_fd < 0 || fstatfs(sb->disk_fd, &sf) != 0)
+        return false;
+    return (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize < 65536 || sf.f_ffree == 0;
+}
+
 int wf_sbx_reap(wf_sbx_t *sb, wf_sbx_result_t *res)
 {
     if (sb->reaped)
@@ -668,6 +770,8 @@ int wf_sbx_reap(wf_sbx_t *sb, wf_sbx_result_t *res)
         res->limits_hit |= WF_SBX_HIT_FSIZE;
     if (res->oom_killed)
         res->limits_hit |= WF_SBX_HIT_MEMORY;
+    if (disk_full(sb))
+        res->limits_hit |= WF_SBX_HIT_DISK;
     /* Nothing of the run is left once init is gone; the cgroup can go now. */
     sbx_cg_run_destroy(&sb->cg);
     collect_output(sb, res);
@@ -747,6 +851,7 @@ void wf_sbx_destroy(wf_sbx_t *sb)
     close_fd(&sb->in_fd);
     close_fd(&sb->timer_fd);
     close_fd(&sb->report_fd);
+    close_fd(&sb->disk_fd); /* the last reference: the tmpfs and its files go */
     if (sb->rundir != NULL)
         sbx_remove_tree(sb->rundir);
     for (size_t i = 0; i < sb->n_strs; i++)

@@ -44,11 +44,13 @@ typedef struct wf_sbx_ctx_opts {
     uint32_t host_id_base;     /* ids 0..65535 inside map to base..base+65535 */
     const char *work_base;     /* where per-run directories are made (default /tmp) */
     const char *cgroup_parent; /* cgroup path to create runs under; NULL = auto */
-    bool fresh_netns;          /* a new netns per run instead of one shared empty one */
+    bool fresh_netns;          /* a new netns per run (the default) instead of one empty one
+                                  shared by every run of the context */
     unsigned without;          /* WF_SBX_F_* to leave out even when available */
 } wf_sbx_ctx_opts_t;
 
-/* Fills `o` with the defaults: refuse weaker modes, base 100000, /tmp. */
+/* Fills `o` with the defaults: refuse weaker modes, base 100000, /tmp, a
+ * network namespace per run. */
 void wf_sbx_ctx_opts_default(wf_sbx_ctx_opts_t *o);
 /* Parses "userns,memory,pids,cpu" into WF_SBX_F_* bits; -1 on an unknown name. */
 int wf_sbx_features_parse(const char *list, unsigned *mask);
@@ -81,11 +83,23 @@ typedef enum {
     WF_SBX_LIMIT_TMP,        /* size of the private /tmp, bytes */
     WF_SBX_LIMIT_TIMEOUT,    /* wall clock, milliseconds */
     WF_SBX_LIMIT_GRACE,      /* SIGTERM to SIGKILL, milliseconds */
+    WF_SBX_LIMIT_DISK,       /* bytes /work and /tmp may hold together (one tmpfs); 0 =
+                                /work on work_base's disk and /tmp its own tmpfs */
     WF_SBX_LIMIT_COUNT
 } wf_sbx_limit_t;
 
 /* A new spec with defaults: 64 MiB /tmp, 256 pids, 1024 files, 1 s grace,
- * hostname "sandbox", no network, cwd /work. */
+ * hostname "sandbox", no network, cwd /work, no disk budget.
+ *
+ * With a disk budget (WF_SBX_LIMIT_DISK), /work and /tmp are two
+ * directories of one size-limited tmpfs made for the run: a task writing past
+ * the budget gets ENOSPC, the host's disk is never touched, and its pages are
+ * charged to the run's memory cgroup (so the memory limit, when lower, is
+ * reached first). The tmpfs is not mounted anywhere on the host: the handle
+ * holds it through a descriptor, and wf_sbx_workdir() names it as
+ * /proc/self/fd/N/work until wf_sbx_destroy(). Not with wf_sbx_spec_workdir()
+ * (then only /tmp is a tmpfs, of WF_SBX_LIMIT_TMP) nor wf_sbx_spec_output()
+ * (its move needs the work dir on work_base's file system). */
 wf_sbx_spec_t *wf_sbx_spec_create(void);
 void wf_sbx_spec_destroy(wf_sbx_spec_t *spec);
 /* Each setter copies its arguments and returns 0, or -1 with errno EINVAL
@@ -122,6 +136,7 @@ enum {
     WF_SBX_HIT_PIDS = 1 << 1,   /* a fork was refused by pids.max */
     WF_SBX_HIT_CPU = 1 << 2,    /* killed by the CPU-seconds limit */
     WF_SBX_HIT_FSIZE = 1 << 3,  /* a write went past the file size limit */
+    WF_SBX_HIT_DISK = 1 << 4,   /* /work and /tmp ended full (the disk budget) */
 };
 
 typedef struct wf_sbx_result {
@@ -154,7 +169,7 @@ int wf_sbx_stdin_fd(const wf_sbx_t *sb);
 int wf_sbx_timer_fd(const wf_sbx_t *sb);
 /* Host pid of the sandbox's init (for logs). */
 pid_t wf_sbx_pid(const wf_sbx_t *sb);
-/* Host path of the work dir (/work inside); valid until destroy. */
+/* Path of the work dir (/work inside) for this process; valid until destroy. */
 const char *wf_sbx_workdir(const wf_sbx_t *sb);
 
 /* Reads what is available from stdout (which=1) or stderr (2) into buf.

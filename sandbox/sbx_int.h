@@ -115,6 +115,7 @@ struct wf_sbx_ctx {
     int netns_fd;  /* pre-made empty network namespace with loopback up, or -1 */
     int self_pidfd;
     char etc_dir[PATH_MAX]; /* minimal /etc, made once, bound read-only into every run */
+    bool etc_mounted;       /* etc_dir is its own tmpfs (unmounted by destroy) */
     bool etc_bound[SBX_N_ETC_BOUND]; /* host /etc dirs bound inside it */
     sbx_hostdir_t hostdirs[SBX_N_HOSTDIRS];
     sbx_cg_root_t cg;
@@ -146,6 +147,10 @@ typedef enum {
     SBX_OP_TOUCH,     /* creat a bind target file at dst; EEXIST is fine */
     SBX_OP_SYMLINK,   /* symlink(src, dst) */
     SBX_OP_MKNOD,     /* mknod(dst, S_IFCHR|mode, dev) */
+    SBX_OP_ATTACH,    /* move_mount(fd, "", dst): attach a mount made by the parent */
+    SBX_OP_UMOUNT,    /* umount2(dst, MNT_DETACH) */
+    SBX_OP_RMDIR,     /* rmdir(dst) */
+    SBX_OP_UNLINK,    /* unlink(dst) */
 } sbx_op_kind_t;
 
 typedef struct sbx_op {
@@ -154,6 +159,7 @@ typedef struct sbx_op {
     unsigned long flags;
     mode_t mode;
     dev_t dev;
+    int fd;           /* SBX_OP_ATTACH: the detached mount */
     const char *what; /* for messages: "bind /usr" */
 } sbx_op_t;
 

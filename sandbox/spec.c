@@ -21,6 +21,7 @@ static const struct {
     [WF_SBX_LIMIT_TMP] = {"tmp", 0, INT64_C(1) << 40, INT64_C(64) << 20},
     [WF_SBX_LIMIT_TIMEOUT] = {"timeout-ms", 0, INT64_C(86400000) * 7, 0},
     [WF_SBX_LIMIT_GRACE] = {"grace-ms", 0, 600000, 1000},
+    [WF_SBX_LIMIT_DISK] = {"disk", 0, INT64_C(1) << 40, 0},
 };
 
 const char *wf_sbx_limit_name(wf_sbx_limit_t which)

@@ -261,6 +261,135 @@ static void test_runs(wf_sbx_ctx_t *ctx)
     wf_sbx_spec_destroy(s);
 }
 
+/* Two runs of one context, like two tasks of a domain on one executor: the
+ * first listens on 127.0.0.1 and on an abstract Unix socket, the second
+ * tries both. Returns "tcp ... unix ..." as the second saw it. */
+static void neighbour_connect(wf_sbx_ctx_t *ctx, char *seen, size_t len)
+{
+    static const char listener[] =
+        "import socket, time\n"
+        "t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "t.bind(('127.0.0.1', 47613)); t.listen(8)\n"
+        "u = socket.socket(socket.AF_UNIX); u.bind('\\0weft-neighbour'); u.listen(8)\n"
+        "print('ready', flush=True); time.sleep(20)\n";
+    static const char client[] =
+        "import socket\n"
+        "def try_(fam, addr):\n"
+        "    s = socket.socket(fam)\n"
+        "    try:\n"
+        "        s.connect(addr); return 'connected'\n"
+        "    except OSError as e:\n"
+        "        return 'refused'\n"
+        "print('tcp', try_(socket.AF_INET, ('127.0.0.1', 47613)), 'unix',\n"
+        "      try_(socket.AF_UNIX, '\\0weft-neighbour'))\n";
+    snprintf(seen, len, "listener did not start");
+    wf_sbx_spec_t *s = wf_sbx_spec_create();
+    wf_sbx_spec_arg(s, "/usr/bin/python3");
+    wf_sbx_spec_arg(s, "-c");
+    wf_sbx_spec_arg(s, listener);
+    wf_sbx_spec_limit(s, WF_SBX_LIMIT_GRACE, 0);
+    wf_sbx_t *sb = NULL;
+    char err[256], buf[64];
+    if (wf_sbx_start(ctx, s, &sb, err, sizeof(err)) != 0) {
+        wf_sbx_spec_destroy(s);
+        return;
+    }
+    struct pollfd pf = {wf_sbx_stdout_fd(sb), POLLIN, 0};
+    if (poll(&pf, 1, 10000) == 1 && wf_sbx_read(sb, 1, buf, sizeof(buf)) > 0) {
+        wf_sbx_spec_t *c = wf_sbx_spec_create();
+        wf_sbx_result_t res;
+        capture_t cap;
+        run(ctx, c, (const char *[]){"/usr/bin/python3", "-c", client, NULL}, &res, &cap);
+        snprintf(seen, len, "%.200s", cap.out);
+        wf_sbx_spec_destroy(c);
+    }
+    wf_sbx_destroy(sb);
+    wf_sbx_spec_destroy(s);
+}
+
+static void test_netns(const char *base)
+{
+    char seen[256], err[512];
+    wf_sbx_ctx_opts_t o;
+    wf_sbx_ctx_opts_default(&o);
+    o.work_base = base;
+    ok(o.fresh_netns, "a network namespace per run is the default");
+    for (int shared = 1; shared >= 0; shared--) {
+        wf_sbx_ctx_t *ctx = NULL;
+        o.fresh_netns = !shared;
+        if (wf_sbx_ctx_create(&o, &ctx, err, sizeof(err)) != 0) {
+            ok(0, "context created: %s", err);
+            continue;
+        }
+        neighbour_connect(ctx, seen, sizeof(seen));
+        if (shared)
+            is_str(seen, "tcp connected unix connected\n",
+                   "control (one namespace per executor): a run reaches its neighbour's "
+                   "127.0.0.1 listener and abstract socket");
+        else
+            is_str(seen, "tcp refused unix refused\n",
+                   "netns per run: a run cannot reach its neighbour's 127.0.0.1 listener nor "
+                   "its abstract Unix socket");
+        wf_sbx_ctx_destroy(ctx);
+    }
+}
+
+/* The disk budget: /work and /tmp on one tmpfs of that size, off the host's
+ * disk; the executor reads the work dir after the run. */
+static void test_disk(wf_sbx_ctx_t *ctx)
+{
+    wf_sbx_result_t res;
+    capture_t cap;
+    wf_sbx_spec_t *s = wf_sbx_spec_create();
+    ok(wf_sbx_spec_limit(s, WF_SBX_LIMIT_DISK, 8 << 20) == 0, "disk budget set");
+    wf_sbx_spec_file(s, "in/data.txt", "placed\n", 7, 0644);
+    run(ctx, s,
+        (const char *[]){"sh", "-c",
+                         "cat in/data.txt; echo kept > kept.txt; "
+                         "dd if=/dev/zero of=/tmp/a bs=1M count=6 2>/dev/null; "
+                         "dd if=/dev/zero of=/work/b bs=1M count=6 2>/dev/null; echo dd $?; "
+                         "stat -f -c %T /work /tmp; exit 1",
+                         NULL},
+        &res, &cap);
+    is_str(cap.out, "placed\ndd 1\ntmpfs\ntmpfs\n",
+           "placed file readable, the second 6 MiB write fails, /work and /tmp are tmpfs");
+    ok(res.limits_hit & WF_SBX_HIT_DISK, "disk budget reported as hit");
+    wf_sbx_spec_destroy(s);
+
+    s = wf_sbx_spec_create();
+    wf_sbx_spec_limit(s, WF_SBX_LIMIT_DISK, 8 << 20);
+    wf_sbx_spec_arg(s, "sh");
+    wf_sbx_spec_arg(s, "-c");
+    wf_sbx_spec_arg(s, "echo result > /work/r.txt");
+    wf_sbx_t *sb = NULL;
+    char err[256] = "", got[32] = "";
+    ok(wf_sbx_start(ctx, s, &sb, err, sizeof(err)) == 0, "started with a budget: %s", err);
+    if (sb != NULL) {
+        wf_sbx_wait(sb, &res, NULL, NULL);
+        ok(!(res.limits_hit & WF_SBX_HIT_DISK), "a small write does not hit the budget");
+        char path[512];
+        snprintf(path, sizeof(path), "%s/r.txt", wf_sbx_workdir(sb));
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fgets(got, sizeof(got), f) == NULL)
+                got[0] = '\0';
+            fclose(f);
+        }
+        is_str(got, "result\n", "the work dir is readable after the run (%s)", wf_sbx_workdir(sb));
+        wf_sbx_destroy(sb);
+    }
+    wf_sbx_spec_destroy(s);
+
+    s = wf_sbx_spec_create();
+    wf_sbx_spec_limit(s, WF_SBX_LIMIT_DISK, 8 << 20);
+    wf_sbx_spec_output(s, "out", "/tmp/wf-sbx-never");
+    wf_sbx_spec_arg(s, "/bin/true");
+    sb = NULL;
+    ok(wf_sbx_start(ctx, s, &sb, err, sizeof(err)) == -1 && strstr(err, "disk budget") != NULL,
+       "an output directory with a disk budget is refused: %s", err);
+    wf_sbx_spec_destroy(s);
+}
+
 /* A second thread: the sandbox is started from a multi-threaded process,
  * like the executor (glibc's set*id would deadlock in the child). */
 static int thread_pipe[2];
@@ -296,8 +425,10 @@ int main(void)
     if (ctx != NULL) {
         is_int(wf_sbx_ctx_missing(ctx), 0, "nothing missing on this host");
         test_runs(ctx);
+        test_disk(ctx);
         wf_sbx_ctx_destroy(ctx);
     }
+    test_netns(base);
     close(thread_pipe[1]);
     pthread_join(th, NULL);
     ok(rmdir(base) == 0, "no temp dir left behind (%s)", strerror(errno));
