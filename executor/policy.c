@@ -9,8 +9,8 @@
  *                  the sliding minute has room;
  *   task runs      maxConcurrentTaskRuns: a sandboxed task run waits
  *                  (CREATED) while as many run under the prefix;
- *   sandbox        memory, CPU quota, pids and wall clock capped at
- *                  min(task or sandbox default, policy).
+ *   sandbox        memory, CPU quota, pids, wall clock and disk budget capped
+ *                  at min(task, sandbox or executor default, policy).
  *
  * Quotas count what this executor's database role can see: the rows of its
  * own domain (row-level security). A quota set on a prefix shared by several
@@ -347,6 +347,7 @@ static const cap_row_t caps[] = {
     {WF_POL_MAX_CPU, WF_SBX_LIMIT_CPU_QUOTA, "cpu"},
     {WF_POL_MAX_PIDS, WF_SBX_LIMIT_PIDS, "pids"},
     {WF_POL_MAX_TASK_DURATION, WF_SBX_LIMIT_TIMEOUT, "timeout"},
+    {WF_POL_MAX_DISK, WF_SBX_LIMIT_DISK, "disk"},
 };
 
 int wf_xpolicy_sandbox(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *err,
@@ -356,6 +357,13 @@ int wf_xpolicy_sandbox(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, ch
     const wf_policy_t *p = wf_xpolicy_of(ex, x->namespace_);
     if (p == NULL) {
         snprintf(err, errlen, "the namespace policy cannot be read: not starting the task");
+        return -1;
+    }
+    /* The executor's disk budget first: the policy can only lower it. */
+    if (wf_sbx_spec_get_limit(spec, WF_SBX_LIMIT_DISK) <= 0 &&
+        wf_sbx_spec_limit(spec, WF_SBX_LIMIT_DISK, ex->cfg->executor.task_disk) != 0) {
+        snprintf(err, errlen, "executor.task_disk %lld is out of the sandbox's range",
+                 (long long)ex->cfg->executor.task_disk);
         return -1;
     }
     char line[600];

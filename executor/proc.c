@@ -30,7 +30,22 @@ struct wf_xproc {
     void *job;
     bool collect;      /* collect output files after a successful run */
     json_t *patterns;  /* outputFiles globs */
+    int64_t disk_budget; /* bytes of /work + /tmp, for the message when it is hit */
 };
+
+/* "1 GiB", "64 MiB", "1536 KiB" or "1000000 bytes": the largest exact unit. */
+static void size_text(int64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+    for (int i = 0; i < 4; i++) {
+        int64_t u = INT64_C(1) << (10 * (4 - i));
+        if (n >= u && n % u == 0) {
+            snprintf(buf, len, "%lld %s", (long long)(n / u), units[i]);
+            return;
+        }
+    }
+    snprintf(buf, len, "%lld bytes", (long long)n);
+}
 
 /* One complete line of task output. */
 static void take_line(wf_xproc_t *p, int which, const char *s, size_t n, bool cut)
@@ -173,6 +188,14 @@ static void on_exit_fd(wf_io_t *io, uint32_t ev)
     } else if (res.oom_killed) {
         st = WF_ST_FAILED;
         snprintf(msg, sizeof(msg), "killed: memory limit reached");
+    } else if (status != 0 && (res.limits_hit & WF_SBX_HIT_DISK)) {
+        /* The task saw ENOSPC; say which limit it was, not just the exit code. */
+        char size[32];
+        st = WF_ST_FAILED;
+        size_text(p->disk_budget, size, sizeof(size));
+        snprintf(msg, sizeof(msg),
+                 "disk budget of %s exceeded (the work dir and /tmp share it; exit code %d)",
+                 size, status);
     } else if (status != 0) {
         st = WF_ST_FAILED;
         snprintf(msg, sizeof(msg), "command failed with exit code %d", status);
@@ -199,6 +222,7 @@ int wf_xproc_start(wf_executor_t *ex, wf_trun_t *tr, wf_sbx_spec_t *spec, char *
     p->ex = ex;
     p->tr = tr;
     p->vars = json_object();
+    p->disk_budget = wf_sbx_spec_get_limit(spec, WF_SBX_LIMIT_DISK);
     if (wf_sbx_start(ex->sbx, spec, &p->sb, err, errlen) != 0) {
         json_decref(p->vars);
         free(p);

@@ -101,6 +101,10 @@ static const conf_key_t executor_keys[] = {
     {.name = "output_files_max", .type = CONF_SIZE, .offset = CFG(executor.output_files_max),
      .def = "10MiB", .max = INT64_C(1) << 30,
      .help = "bytes of output files collected from one task attempt"},
+    {.name = "task_disk", .type = CONF_SIZE, .offset = CFG(executor.task_disk),
+     .def = "1GiB", .min = INT64_C(1) << 20, .max = INT64_C(1) << 40,
+     .help = "disk budget of a task: its work dir and /tmp together (a tmpfs charged to its "
+             "memory); policy maxDisk lowers it"},
     END_KEYS,
 };
 
@@ -117,7 +121,9 @@ static const conf_key_t sandbox_keys[] = {
     {.name = "cgroup_parent", .type = CONF_STRING, .offset = CFG(sandbox.cgroup_parent),
      .help = "cgroup path for task cgroups (default: below our own cgroup)"},
     {.name = "fresh_netns", .type = CONF_BOOL, .offset = CFG(sandbox.fresh_netns),
-     .def = "false", .help = "a new network namespace per task instead of one shared empty one"},
+     .def = "true",
+     .help = "a new network namespace per task (false: one empty namespace shared by the "
+             "executor's tasks, which then share loopback and abstract Unix sockets)"},
     END_KEYS,
 };
 

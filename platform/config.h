@@ -53,6 +53,7 @@ typedef struct wf_config {
         int64_t query_max_rows;    /* rows a jdbc Query may fetch */
         int64_t query_max_bytes;   /* bytes of fetched rows */
         int64_t output_files_max;  /* bytes of output files collected per attempt */
+        int64_t task_disk;         /* bytes of a task's work dir + /tmp (its tmpfs) */
     } executor;
     struct {
         bool allow_weaker;    /* run tasks when a protection is missing (default false) */

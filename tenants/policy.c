@@ -46,6 +46,8 @@ static const key_row_t keys[WF_POL__COUNT] = {
                         "\"*\")"},
     [WF_POL_REQUIRED_LABELS] = {"requiredLabels", KT_LABELS, 0, 0,
                                 "a map of label key to a regular expression"},
+    [WF_POL_MAX_DISK] = {"maxDisk", KT_SIZE, 1 << 20, INT64_C(1) << 40,
+                         "a size between 1MiB and 1TiB (\"256MiB\", \"1GiB\" or bytes)"},
 };
 
 const char *wf_policy_key_name(wf_policy_key_t k)
