@@ -4,7 +4,10 @@
  * percentile and the starts per second with one and with two parallel loops:
  *   fork+exec      plain posix fork/execve/waitpid, no isolation (the floor)
  *   library        wf_sbx_start + reap in this process, full isolation (the
- *                  executor's path: context made once)
+ *                  executor's path: context made once), a network namespace
+ *                  per run (the default); then with one shared by every run
+ *                  (sandbox.fresh_netns: false), and with the executor's
+ *                  1 GiB disk budget (a tmpfs per run)
  *   weftd sandbox  the whole command per run (context made every time)
  *   bwrap          bubblewrap --unshare-all with equivalent mounts
  * Goal (issue 4): the sandbox <= 2 ms median and <= 0.5 x bubblewrap.
@@ -77,11 +80,19 @@ static int one_bwrap(void *arg)
     return spawn_wait(argv);
 }
 
+typedef struct {
+    wf_sbx_ctx_t *ctx;
+    int64_t disk; /* WF_SBX_LIMIT_DISK, 0 = none */
+} lib_arg_t;
+
 static int one_library(void *arg)
 {
-    wf_sbx_ctx_t *ctx = arg;
+    const lib_arg_t *la = arg;
+    wf_sbx_ctx_t *ctx = la->ctx;
     wf_sbx_spec_t *spec = wf_sbx_spec_create();
     wf_sbx_spec_arg(spec, "/bin/true");
+    if (la->disk > 0)
+        wf_sbx_spec_limit(spec, WF_SBX_LIMIT_DISK, la->disk);
     wf_sbx_t *sb = NULL;
     char err[256];
     int rc = -1;
@@ -184,16 +195,26 @@ int main(int argc, char **argv)
            wf_sbx_ctx_cgroup_mode(ctx), sysconf(_SC_NPROCESSORS_ONLN), "see uptime");
     printf("%-34s %8s %8s %10s %10s\n", "", "median", "p90", "starts/s", "starts/s");
     printf("%-34s %8s %8s %10s %10s\n", "", "ms", "ms", "1 loop", "2 loops");
+    lib_arg_t la = {ctx, 0};
     if (argc > 3 && strcmp(argv[3], "library") == 0) { /* profiling aid */
-        print_row("sandbox library (executor path)", measure(one_library, ctx, n));
+        print_row("sandbox library (executor path)", measure(one_library, &la, n));
         wf_sbx_ctx_destroy(ctx);
         rmdir(bwrap_work);
         return 0;
     }
     figures_t fe = measure(one_forkexec, NULL, n);
     print_row("fork+exec (no isolation)", fe);
-    figures_t fl = measure(one_library, ctx, n);
-    print_row("sandbox library (executor path)", fl);
+    figures_t fl = measure(one_library, &la, n);
+    print_row("sandbox library (netns per run)", fl);
+    la.disk = INT64_C(1) << 30;
+    print_row("  + 1 GiB disk budget (executor)", measure(one_library, &la, n));
+    o.fresh_netns = false;
+    wf_sbx_ctx_t *shared = NULL;
+    if (wf_sbx_ctx_create(&o, &shared, err, sizeof(err)) == 0) {
+        lib_arg_t ls = {shared, 0};
+        print_row("sandbox library (shared netns)", measure(one_library, &ls, n));
+        wf_sbx_ctx_destroy(shared);
+    }
     figures_t fw = measure(one_weftd, NULL, n);
     print_row("weftd sandbox (whole command)", fw);
     figures_t fb = {0};
