@@ -328,7 +328,8 @@ static int make_disk(int64_t bytes, uid_t task_id)
     snprintf(size, sizeof(size), "%lld", (long long)bytes);
     /* One inode per 16 KiB of budget, at least 4096: a flood of empty files
      * stops at the budget too (inodes cost memory, not blocks). */
-    snprintf(inodes, sizeof(inodes), "%lld", (long long)(bytes / 16384 > 4096 ? bytes / 16384 : 4096));
+    int64_t n_inodes = bytes / 16384 > 4096 ? bytes / 16384 : 4096;
+    snprintf(inodes, sizeof(inodes), "%lld", (long long)n_inodes);
     if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", size, 0) != 0 ||
         fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) != 0 ||
         fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) != 0 ||

@@ -630,7 +630,8 @@ static int p_fill_work(int argc, char **argv)
     for (size_t i = 0; i < mb; i++) {
         ssize_t n = write(fd, buf, sizeof(buf));
         if (n < (ssize_t)sizeof(buf)) {
-            printf("refused: /work full after %zu MiB (%s)\n", i, n < 0 ? strerror(errno) : "short");
+            printf("refused: /work full after %zu MiB (%s)\n", i,
+                   n < 0 ? strerror(errno) : "short");
             return 0;
         }
     }
