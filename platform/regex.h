@@ -9,8 +9,8 @@
  * the machine stack). A pattern that would backtrack for longer than the
  * budget gives WF_REGEX_TOO_COSTLY, never a hang: the caller turns it into a
  * refusal. Budget: on the reference machine (Debian 12, 2 vCPUs) a call
- * that reaches the limit returns in ~0.25 ms with the JIT, ~1.5 ms without
- * (figures in regex.c).
+ * that reaches the limit returns in 0.2-0.8 ms with the JIT, ~1.5 ms
+ * without (figures in regex.c).
  *
  * Syntax: PCRE2, which is close to Java's (Kestra's) regular expressions:
  * \uhhhh escapes (\x takes two hex digits), (?i), lookaround, possessive
