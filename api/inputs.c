@@ -1,5 +1,6 @@
 #include "api/inputs.h"
 
+#include "platform/regex.h"
 #include "tenants/seal.h"
 
 #include <openssl/crypto.h>
@@ -23,6 +24,35 @@ static bool in_values(const json_t *spec, const char *v)
     json_array_foreach(values, i, x) if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
         return true;
     return false;
+}
+
+/* A STRING input's `validator`: the whole value must match (Java's
+ * String.matches, as Kestra does), within the limits of platform/regex.h,
+ * since the gateway's threads evaluate it. Returns 0, or -1 with `why`. */
+static int check_validator(const wf_flow_input_t *in, const json_t *v, char *why, size_t len)
+{
+    const char *pattern = json_string_value(json_object_get(in->spec, "validator"));
+    if (in->type != WF_INPUT_STRING || pattern == NULL || !json_is_string(v))
+        return 0;
+    char err[256];
+    switch (wf_regex_match_pattern(pattern, WF_REGEX_FULL, json_string_value(v),
+                                   json_string_length(v), err, sizeof(err))) {
+    case WF_REGEX_MATCH:
+        return 0;
+    case WF_REGEX_NOMATCH:
+        snprintf(why, len, "the value does not match the validator /%.200s/", pattern);
+        return -1;
+    case WF_REGEX_TOO_COSTLY:
+        snprintf(why, len, "the validator /%.200s/ could not be checked: " WF_REGEX_TOO_COSTLY_MSG,
+                 pattern);
+        return -1;
+    case WF_REGEX_INVALID:
+        break;
+    }
+    /* Refused when the flow was written; a flow stored before that check. */
+    snprintf(why, len, "the validator /%.200s/ is not a valid regular expression: %s", pattern,
+             err);
+    return -1;
 }
 
 /* Checks one value against its declared type; returns the value to store
@@ -148,6 +178,12 @@ json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *e
         json_t *ok = check_value(in, v, &why);
         if (ok == NULL) {
             add_error(errors, path, why);
+            continue;
+        }
+        char vwhy[512];
+        if (check_validator(in, ok, vwhy, sizeof(vwhy)) != 0) {
+            json_decref(ok);
+            add_error(errors, path, vwhy);
             continue;
         }
         json_object_set_new(out, in->id, ok);

@@ -4,11 +4,12 @@
  * labels) and `preconditions.where` (filters on FLOW_ID, NAMESPACE, STATE).
  * Pure functions over the trigger's properties and one event: no database,
  * so the rules are the same wherever the event comes from. */
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "executor/mesh.h"
+#include "platform/log.h"
+#include "platform/regex.h"
 #include "platform/text.h"
 
 static bool ends_with(const char *s, const char *suffix)
@@ -154,12 +155,18 @@ static bool filter_holds(json_t *flt, const wf_xmesh_event_t *e)
     if (strcmp(type, "IS_NOT_NULL") == 0)
         return true;
     if (strcmp(type, "REGEX") == 0 && value) {
-        regex_t re;
-        if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
-            return false;
-        bool ok = regexec(&re, have, 0, NULL, 0) == 0;
-        regfree(&re);
-        return ok;
+        /* Searched anywhere in the field, as before; compiled once (cache)
+         * and bounded: a pattern that does not compile or is too costly
+         * does not match, and says so once in the log. */
+        char err[256];
+        wf_regex_result_t r = wf_regex_match_pattern(value, WF_REGEX_SEARCH, have, strlen(have),
+                                                     err, sizeof(err));
+        if (r == WF_REGEX_INVALID)
+            wf_warn("flow trigger condition REGEX /%s/: %s: never matches", value, err);
+        else if (r == WF_REGEX_TOO_COSTLY)
+            wf_warn("flow trigger condition REGEX /%s/ on %s: " WF_REGEX_TOO_COSTLY_MSG
+                    ": does not match", value, field);
+        return r == WF_REGEX_MATCH;
     }
     return false;
 }

@@ -9,6 +9,7 @@
 
 #include "flow/expr/expr.h"
 #include "flow/time.h"
+#include "platform/regex.h"
 #include "platform/xmalloc.h"
 
 #define END {.name = NULL}
@@ -413,89 +414,9 @@ void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
 
 int wf_regex_check(const char *re, char *msg, size_t msglen)
 {
-    int depth = 0;
-    bool in_class = false, can_repeat = false;
-    for (const char *p = re; *p; p++) {
-        if (*p == '\\') {
-            if (p[1] == '\0') {
-                snprintf(msg, msglen, "dangling '\\' at the end");
-                return -1;
-            }
-            p++;
-            can_repeat = true;
-            continue;
-        }
-        if (in_class) {
-            if (*p == ']' && p[-1] != '[' && !(p[-1] == '^' && p[-2] == '['))
-                in_class = false;
-            continue;
-        }
-        switch (*p) {
-        case '[':
-            in_class = true;
-            can_repeat = true;
-            break;
-        case '(':
-            depth++;
-            can_repeat = false;
-            if (p[1] == '?') /* (?:, (?=, (?i) … are groups, not quantifiers */
-                p++;
-            break;
-        case ')':
-            if (--depth < 0) {
-                snprintf(msg, msglen, "unmatched ')'");
-                return -1;
-            }
-            can_repeat = true;
-            break;
-        case '*':
-        case '+':
-        case '?':
-            if (!can_repeat) {
-                snprintf(msg, msglen, "'%c' has nothing to repeat", *p);
-                return -1;
-            }
-            /* lazy/possessive forms: a second quantifier char is allowed */
-            if (p[1] == '?' || p[1] == '+')
-                p++;
-            can_repeat = false;
-            break;
-        case '|':
-            can_repeat = false;
-            break;
-        case '{':
-            if (!can_repeat && p[1] >= '0' && p[1] <= '9') {
-                snprintf(msg, msglen, "'{' has nothing to repeat");
-                return -1;
-            }
-            can_repeat = false;
-            if (p[1] >= '0' && p[1] <= '9') {
-                const char *q = p + 1;
-                while ((*q >= '0' && *q <= '9') || *q == ',')
-                    q++;
-                if (*q != '}') {
-                    snprintf(msg, msglen, "unterminated repetition '{'");
-                    return -1;
-                }
-                p = q;
-            } else {
-                can_repeat = true;
-            }
-            break;
-        default:
-            can_repeat = true;
-            break;
-        }
-    }
-    if (in_class) {
-        snprintf(msg, msglen, "unterminated character class '['");
-        return -1;
-    }
-    if (depth > 0) {
-        snprintf(msg, msglen, "unclosed group '('");
-        return -1;
-    }
-    return 0;
+    /* The syntax the gateway matches with (PCRE2), so that what is accepted
+     * here is exactly what runs; `msg` ends with the byte offset. */
+    return wf_regex_check_syntax(re, msg, msglen, NULL);
 }
 
 /* ---- expressions inside scalars ----------------------------------------- */

@@ -65,8 +65,9 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root);
 
 /* Dag (task validator): dependsOn must name sibling tasks, without cycles. */
 void wf_validate_dag(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path);
-/* Checks the structure of a Java regular expression (balanced groups and
- * classes, no dangling escape or quantifier). Returns 0 or -1 with a reason. */
+/* Checks that a regular expression compiles with the engine that runs it
+ * (PCRE2, platform/regex.h). Returns 0 or -1 with the compiler's message and
+ * the byte offset of the problem. */
 int wf_regex_check(const char *re, char *msg, size_t msglen);
 /* Records a task id (for duplicates and `outputs.ID` references). */
 void wf_vctx_add_task_id(wf_vctx_t *cx, const wf_yaml_node_t *id, const char *path);

@@ -780,7 +780,22 @@ static const wf_prop_t filter_props[] = {
     {.name = "values", .type = WF_PT_STRING_LIST},
     END,
 };
-static const wf_schema_t filter_schema = {.what = "filter", .props = filter_props};
+/* A REGEX filter's pattern is refused when it does not compile, as an
+ * input validator is (unless it is an expression, rendered later). */
+static void validate_filter(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    const wf_yaml_node_t *type = wf_yaml_get(map, "type");
+    const wf_yaml_node_t *value = wf_yaml_get(map, "value");
+    if (type == NULL || type->kind != WF_YAML_SCALAR || strcmp(type->value, "REGEX") != 0 ||
+        value == NULL || value->kind != WF_YAML_SCALAR || wf_is_dynamic(value))
+        return;
+    char why[256], sub[WF_PATH_MAX];
+    wf_path_key(sub, path, "value");
+    if (wf_regex_check(value->value, why, sizeof(why)) < 0)
+        wf_vctx_error(cx, value, sub, "invalid regular expression '%s': %s", value->value, why);
+}
+static const wf_schema_t filter_schema = {.what = "filter", .props = filter_props,
+                                          .validate = validate_filter};
 static const wf_prop_t where_props[] = {
     {.name = "id", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED | WF_PF_STATIC},
     {.name = "operand", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = A("AND", "OR")},

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential autoconf automake libtool pkg-config libyaml-dev libpq-dev libssl-dev
-    libjwt-dev libjansson-dev libh2o-evloop-dev libseccomp-dev libcurl4-openssl-dev
+    libjwt-dev libjansson-dev libh2o-evloop-dev libseccomp-dev libcurl4-openssl-dev libpcre2-dev
     postgresql curl)
 if [ "${1:-}" = "--test" ]; then
     packages+=(wrk hyperfine bubblewrap valgrind iproute2 procps psmisc)

@@ -2,13 +2,14 @@
  * the questions the gateway and the executors ask (see policy.h). */
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flow/time.h"
 #include "flow/types.h"
+#include "platform/clock.h"
+#include "platform/regex.h"
 #include "platform/xmalloc.h"
 #include "platform/yaml.h"
 #include "tenants/policy.h"
@@ -225,19 +226,19 @@ static bool label_key_ok(const char *s)
     return true;
 }
 
-/* Compiles a pattern that must match the whole label value. */
-static int label_regex(const char *pattern, regex_t *re)
+/* Compiles a pattern that must match the whole label value (PCRE2, under
+ * the limits of platform/regex.h: a namespace admin writes it, the gateway
+ * matches it). From the shared cache: the gateway builds a policy for every
+ * apply, and a pattern is compiled once for all of them. NULL with `err`
+ * saying why when it does not compile. */
+static wf_regex_t *label_regex(const char *pattern, char *err, size_t errlen)
 {
     size_t n = strlen(pattern);
-    if (n == 0 || n > 1024)
-        return -1;
-    char *full = malloc(n + 5);
-    if (full == NULL)
-        return -1;
-    snprintf(full, n + 5, "^(%s)$", pattern);
-    int rc = regcomp(re, full, REG_EXTENDED | REG_NOSUB);
-    free(full);
-    return rc == 0 ? 0 : -1;
+    if (n == 0 || n > 1024) {
+        snprintf(err, errlen, "must be 1-1024 characters");
+        return NULL;
+    }
+    return wf_regex_cached(pattern, WF_REGEX_FULL, err, errlen, NULL);
 }
 
 /* ---- 2. validation -------------------------------------------------------------- */
@@ -319,11 +320,14 @@ static int validate_member(wf_policy_key_t k, const json_t *v, char *pointer, si
             if (!label_key_ok(lk))
                 return bad(pointer, plen, msg, mlen, ptr, "%s",
                            "a label key is 1-128 of [A-Za-z0-9_.-/]");
-            regex_t re;
-            if (!json_is_string(e) || label_regex(json_string_value(e), &re) != 0)
-                return bad(pointer, plen, msg, mlen, ptr, "%s",
-                           "must be a POSIX extended regular expression (1-1024 characters)");
-            regfree(&re);
+            char why[256];
+            wf_regex_t *re = json_is_string(e) ? label_regex(json_string_value(e), why, sizeof(why))
+                                               : NULL;
+            if (re == NULL)
+                return bad(pointer, plen, msg, mlen, ptr,
+                           "must be a regular expression (PCRE2 syntax, 1-1024 characters): %s",
+                           json_is_string(e) ? why : "not a string");
+            wf_regex_release(re);
         }
         return 0;
     }
@@ -368,7 +372,7 @@ typedef struct constraint {
     json_t *value; /* as stored */
     int64_t num;   /* numeric keys: the value in the key's unit */
     /* requiredLabels: compiled patterns, one per member of value */
-    regex_t *res;
+    wf_regex_t **res;
     size_t n_res;
 } constraint_t;
 
@@ -410,7 +414,7 @@ void wf_policy_destroy(wf_policy_t *p)
             free(c->from);
             json_decref(c->value);
             for (size_t j = 0; j < c->n_res; j++)
-                regfree(&c->res[j]);
+                wf_regex_release(c->res[j]);
             free(c->res);
         }
         free(p->c[k]);
@@ -458,12 +462,17 @@ static int add_one(wf_policy_t *p, wf_policy_key_t k, const char *prefix, bool p
         return -1;
     }
     if (keys[k].kind == KT_LABELS) {
-        c->res = calloc(json_object_size(v) + 1, sizeof(regex_t));
+        /* One slot per member, in order (NULL for one that does not compile:
+         * stored documents were validated, so only an older syntax can). */
+        c->res = calloc(json_object_size(v) + 1, sizeof(*c->res));
         const char *lk;
         json_t *e;
+        char why[256];
         json_object_foreach(v, lk, e) {
-            if (label_regex(json_string_value(e), &c->res[c->n_res]) == 0)
-                c->n_res++;
+            if (c->res != NULL)
+                c->res[c->n_res++] = json_is_string(e) ? label_regex(json_string_value(e), why,
+                                                                     sizeof(why))
+                                                       : NULL;
         }
     } else if (keys[k].kind != KT_TYPES && keys[k].kind != KT_NETWORK) {
         numeric(k, v, &c->num);
@@ -883,8 +892,14 @@ static const wf_yaml_node_t *key_node(const wf_yaml_node_t *map, const char *key
     return NULL;
 }
 
+/* Each match is bounded (platform/regex.h), but a policy chain can hold
+ * thousands of patterns: past this much time on the gateway's thread the
+ * remaining ones count as too costly and the flow is refused. */
+#define LABEL_MATCH_BUDGET_MS 20
+
 static void check_labels(flow_check_t *fc, const wf_yaml_node_t *root)
 {
+    int64_t deadline = wf_clock_mono_ms() + LABEL_MATCH_BUDGET_MS;
     const wf_yaml_node_t *labels = wf_yaml_get(root, "labels");
     const wf_yaml_node_t *at = key_node(root, "labels");
     const wf_policy_t *p = fc->p;
@@ -903,12 +918,23 @@ static void check_labels(flow_check_t *fc, const wf_yaml_node_t *root)
                              "label %s is required by policy requiredLabels of namespace %s",
                              lk, ns_name(c->from));
                 fc->added++;
-            } else if (r < c->n_res && regexec(&c->res[r], v->value, 0, NULL, 0) != 0) {
-                wf_diags_add(fc->diags, v->line, v->col, path,
-                             "label %s=%s does not match /%s/ required by policy requiredLabels "
-                             "of namespace %s",
-                             lk, v->value, json_string_value(e), ns_name(c->from));
-                fc->added++;
+            } else if (r < c->n_res && c->res[r] != NULL) {
+                wf_regex_result_t m = wf_clock_mono_ms() > deadline
+                                          ? WF_REGEX_TOO_COSTLY
+                                          : wf_regex_match(c->res[r], v->value, strlen(v->value));
+                if (m == WF_REGEX_TOO_COSTLY) {
+                    wf_diags_add(fc->diags, v->line, v->col, path,
+                                 "label %s: the pattern /%s/ of policy requiredLabels of "
+                                 "namespace %s could not be checked: " WF_REGEX_TOO_COSTLY_MSG,
+                                 lk, json_string_value(e), ns_name(c->from));
+                    fc->added++;
+                } else if (m != WF_REGEX_MATCH) {
+                    wf_diags_add(fc->diags, v->line, v->col, path,
+                                 "label %s=%s does not match /%s/ required by policy "
+                                 "requiredLabels of namespace %s",
+                                 lk, v->value, json_string_value(e), ns_name(c->from));
+                    fc->added++;
+                }
             }
             r++;
         }

@@ -38,7 +38,7 @@ typedef enum {
     WF_POL_MAX_FLOW_SIZE,             /* bytes of flow source */
     WF_POL_ALLOWED_TASK_TYPES,        /* list of type names or "prefix.*" patterns */
     WF_POL_NETWORK,                   /* "none" or a list of "host:port" */
-    WF_POL_REQUIRED_LABELS,           /* label key -> POSIX ERE the whole value matches */
+    WF_POL_REQUIRED_LABELS,           /* label key -> PCRE2 pattern the whole value matches */
     WF_POL_MAX_DISK,                  /* bytes of a task's work dir + /tmp (disk budget) */
     WF_POL__COUNT
 } wf_policy_key_t;

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "platform/diag.h"
+#include "platform/regex.h"
 
 static const wf_expr_limits_t wf_default_limits = {
     .max_output = 1 << 20,
@@ -472,6 +473,42 @@ static int concat(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf
     return 0;
 }
 
+/* Pebble's `matches`: Java's String.matches (the whole string), through
+ * PCRE2 with the limits of platform/regex.h; a null left side is false. */
+static int matches(wf_eval_t *ev, const wf_node_t *n, const wf_val_t *a, const wf_val_t *b,
+                   wf_val_t *out)
+{
+    if (b->t != WV_STR)
+        return wf_ev_error(ev, n, "'matches' expects a string pattern, got %s", wf_val_type(b));
+    if (a->t == WV_NULL) {
+        wf_val_bool(out, 0);
+        return 0;
+    }
+    const char *s;
+    size_t len;
+    if (wf_ev_str(ev, n, a, &s, &len) < 0)
+        return -1;
+    if (b->n > WF_REGEX_MAX_PATTERN || memchr(b->s, '\0', b->n) != NULL)
+        return wf_ev_error(ev, n, "'matches': invalid regular expression: longer than %d bytes "
+                           "or holding a NUL character", WF_REGEX_MAX_PATTERN);
+    char pattern[WF_REGEX_MAX_PATTERN + 1], err[256];
+    memcpy(pattern, b->s, b->n);
+    pattern[b->n] = '\0';
+    switch (wf_regex_match_pattern(pattern, WF_REGEX_FULL, s, len, err, sizeof(err))) {
+    case WF_REGEX_MATCH:
+        wf_val_bool(out, 1);
+        return 0;
+    case WF_REGEX_NOMATCH:
+        wf_val_bool(out, 0);
+        return 0;
+    case WF_REGEX_TOO_COSTLY:
+        return wf_ev_error(ev, n, "'matches': " WF_REGEX_TOO_COSTLY_MSG);
+    case WF_REGEX_INVALID:
+        break;
+    }
+    return wf_ev_error(ev, n, "'matches': invalid regular expression: %s", err);
+}
+
 static int eval_binary(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out)
 {
     wf_val_t a, b;
@@ -516,6 +553,8 @@ static int eval_binary(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out)
             return -1;
         wf_val_bool(out, r);
         return 0;
+    case WF_OP_MATCHES:
+        return matches(ev, n, &a, &b, out);
     case WF_OP_RANGE:
         if (a.t != WV_INT || b.t != WV_INT)
             return wf_ev_error(ev, n, "'..' expects integers, got %s and %s", wf_val_type(&a),

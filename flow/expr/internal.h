@@ -125,6 +125,7 @@ typedef enum {
     WF_OP_IN,
     WF_OP_NOT_IN,
     WF_OP_CONTAINS,
+    WF_OP_MATCHES, /* Pebble's `x matches 'regex'`: the whole string (platform/regex.h) */
     WF_OP_RANGE,
 } wf_op_t;
 

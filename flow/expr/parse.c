@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "platform/diag.h"
+#include "platform/regex.h"
+#include "platform/xmalloc.h"
 
 typedef struct parser {
     wf_tmpl_t *t;
@@ -545,7 +547,8 @@ static const binop_t wf_binops[] = {
     {LV_CMP, "<", 0, WF_OP_LT},      {LV_CMP, "<=", 0, WF_OP_LE},
     {LV_CMP, ">", 0, WF_OP_GT},      {LV_CMP, ">=", 0, WF_OP_GE},
     {LV_CMP, "in", 1, WF_OP_IN},     {LV_CMP, "contains", 1, WF_OP_CONTAINS},
-    {LV_CMP, "equals", 1, WF_OP_EQ}, {LV_RANGE, "..", 0, WF_OP_RANGE},
+    {LV_CMP, "equals", 1, WF_OP_EQ}, {LV_CMP, "matches", 1, WF_OP_MATCHES},
+    {LV_RANGE, "..", 0, WF_OP_RANGE},
     {LV_ADD, "+", 0, WF_OP_ADD},     {LV_ADD, "-", 0, WF_OP_SUB},
     {LV_ADD, "~", 0, WF_OP_CONCAT},  {LV_MUL, "*", 0, WF_OP_MUL},
     {LV_MUL, "/", 0, WF_OP_DIV},     {LV_MUL, "%", 0, WF_OP_MOD},
@@ -597,6 +600,24 @@ static int parse_test(parser_t *p, wf_node_t *lhs, wf_node_t **out)
     return 0;
 }
 
+/* `x matches 'literal'`: a pattern that cannot compile is a syntax error at
+ * the pattern, found when the flow is written rather than at run time. */
+static int check_literal_pattern(parser_t *p, const wf_node_t *rhs)
+{
+    if (rhs->kind != WF_N_STR)
+        return 0;
+    char err[256];
+    size_t at = 0;
+    if (memchr(rhs->str, '\0', rhs->slen) != NULL)
+        return perr(p, rhs->pos, "invalid regular expression: it holds a NUL character");
+    char *pattern = wf_xstrndup(rhs->str, rhs->slen);
+    int rc = wf_regex_check_syntax(pattern, err, sizeof(err), &at);
+    free(pattern);
+    if (rc < 0)
+        return perr(p, rhs->pos, "invalid regular expression: %s", err);
+    return 0;
+}
+
 static int parse_level(parser_t *p, int level, wf_node_t **out)
 {
     wf_node_t *lhs = NULL;
@@ -633,6 +654,8 @@ static int parse_level(parser_t *p, int level, wf_node_t **out)
             n->op = (uint8_t)op;
         n->kids[0] = lhs;
         if (advance(p) < 0 || parse_operand(p, level, &n->kids[1]) < 0)
+            return -1;
+        if (op == WF_OP_MATCHES && check_literal_pattern(p, n->kids[1]) < 0)
             return -1;
         if (finish(p, n) < 0)
             return -1;

@@ -89,6 +89,27 @@ int main(void)
     wf_xmesh_producers(&w->triggers[0], count_producer, names);
     is_str(names, "logistics./* ", "the namespace filter names a producer prefix");
 
+    /* REGEX: searched in the field (as regexec did), through PCRE2's limits. */
+    wf_flow_t *rx = parse(HEAD "    preconditions:\n      id: w\n      where:\n"
+                               "        - id: rx\n          filters:\n"
+                               "            - field: FLOW_ID\n              type: REGEX\n"
+                               "              value: 'load_[0-9]+'\n"
+                               "            - field: NAMESPACE\n              type: REGEX\n"
+                               "              value: '(a+)+$'\n");
+    ok(rx != NULL, "REGEX filters parse");
+    ok(rx != NULL && holds(rx, 0, "xaaaa", "daily_load_12", "SUCCESS"),
+       "REGEX: found anywhere in the field");
+    ok(rx != NULL && !holds(rx, 0, "xaaaa", "daily_unload", "SUCCESS"), "REGEX: no match");
+    ok(rx != NULL && !holds(rx, 0, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!",
+                            "load_1", "SUCCESS"),
+       "REGEX: a pattern too costly for the value does not match (and returns)");
+    wf_flow_free(rx);
+    ok(parse(HEAD "    preconditions:\n      id: w\n      where:\n"
+                  "        - id: rx\n          filters:\n"
+                  "            - field: FLOW_ID\n              type: REGEX\n"
+                  "              value: 'load_[0-9'\n") == NULL,
+       "a REGEX value that does not compile is refused when the flow is parsed");
+
     ok(wf_xmesh_ns_covers("sales", "sales.reporting"), "a prefix covers its children");
     ok(!wf_xmesh_ns_covers("sales", "salesforce"), "but not a longer name");
     ok(wf_xmesh_ns_covers("a_b", "a_b") && !wf_xmesh_ns_covers("a_b", "axb"), "'_' is no wildcard");

@@ -92,6 +92,16 @@ static const expr_case_t cases[] = {
     {"{{ 9 not in inputs.list }} {{ inputs.list contains 3 }} {{ 'hello' contains 'ell' }}",
      "true true true"},
     {"{{ 1 in 5 }}", "!1:6: needs a list, map or string"},
+    /* matches: Java's String.matches (the whole string), PCRE2 with limits */
+    {"{{ 'hello' matches 'h.*o' }} {{ 'hello' matches 'ell' }} {{ inputs.n matches '[0-9]+' }} "
+     "{{ inputs.nul matches '.*' }}",
+     "true false true false"},
+    {"{% if inputs.name matches '(?i)ADA|bob' %}yes{% endif %}", "yes"},
+    {"{{ 'a' matches 1 }}", "!1:8: 'matches' expects a string pattern, got int"},
+    {"{{ 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' matches '(a+)+$' }}",
+     "!1:56: 'matches': regular expression too costly: limit reached"},
+    {"{{ 'x' matches inputs.name ~ '(' }}", "!1:8: 'matches': invalid regular expression: "
+     "missing closing parenthesis at offset 4"},
     /* ranges */
     {"{{ 1..4 }} {{ 3..1 }}", "[1,2,3,4] [3,2,1]"},
     {"{{ 'a'..'c' }}", "!1:7: '..' expects integers"},
