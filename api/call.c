@@ -155,6 +155,28 @@ static const char *field_type_name(wf_field_type_t t)
     return "a value";
 }
 
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        break;
+    }
+    return "null";
+}
+
 static bool field_type_ok(wf_field_type_t t, const json_t *v)
 {
     switch (t) {
@@ -220,7 +242,8 @@ static bool check_fields(wf_call_t *call)
         }
         if (!json_is_null(v) && !field_type_ok(f->type, v)) {
             wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:s}", "pointer", f->name),
-                            "member \"%s\" must be %s", f->name, field_type_name(f->type));
+                            "%s: %s expected, not %s", f->name, field_type_name(f->type),
+                            json_type_name(v));
             return false;
         }
     }

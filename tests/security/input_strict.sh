@@ -42,7 +42,7 @@ t_is "$(jget "$BODY" .pointer)" "expiresIn" "the problem points at the member"
 t_is "$(pg_psql -c "SELECT count(*) FROM sa_tokens t JOIN service_accounts a ON a.id = t.account_id WHERE a.name = 'ci'")" 0 \
     "no token was minted for the sloppy body"
 http POST "$TOK" "${AU[@]}" "${J[@]}" -d '{"expiresInSeconds": "3600"}'
-problem 422 'member "expiresInSeconds" must be an integer' "expiresInSeconds as a string"
+problem 422 '^expiresInSeconds: an integer expected, not a string' "expiresInSeconds as a string"
 http POST "$TOK" "${AU[@]}" "${J[@]}" -d '{"expiresInSeconds": 3600, "description": "ci"}'
 t_is "$STATUS" 201 "the real field expiresInSeconds is accepted"
 t_match "$(jget "$BODY" .expiresAt)" '^[0-9]{4}-' "and the token expires"
