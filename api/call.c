@@ -514,7 +514,8 @@ static bool single_authorization(wf_call_t *call)
     ssize_t first = h2o_find_header(&call->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (first < 0 || h2o_find_header(&call->req->headers, H2O_TOKEN_AUTHORIZATION, first) < 0)
         return true;
-    wf_http_problem(call->req, WF_PROB_BAD_REQUEST, json_pack("{s:s}", "reason", "duplicate-authorization"),
+    wf_http_problem(call->req, WF_PROB_BAD_REQUEST,
+                    json_pack("{s:s}", "reason", "duplicate-authorization"),
                     "more than one Authorization header");
     return false;
 }

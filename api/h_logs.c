@@ -316,8 +316,9 @@ static void on_page_end(void *arg, const PGresult *res)
                    H2O_STRLIT("no-store"));
     if (upto != NULL) {
         /* A full page: the next one starts after its last line. */
-        char *link = wf_http_printf(req, "</api/v1/executions/%s/logs?after=%s&limit=%ld>; rel=\"next\"",
-                                    p->exec_id, upto, p->remaining);
+        char *link =
+            wf_http_printf(req, "</api/v1/executions/%s/logs?after=%s&limit=%ld>; rel=\"next\"",
+                           p->exec_id, upto, p->remaining);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LINK, NULL, link, strlen(link));
     }
     h2o_start_response(req, &p->gen);

@@ -189,8 +189,7 @@ static void on_error_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
         problem_ostream_t *p = (problem_ostream_t *)h2o_add_ostream(req, sizeof(*p), slot);
         p->super.do_send = problem_do_send;
         p->kind = problem_of_status(req->res.status);
-        req->res.headers.entries[ct].value =
-            h2o_iovec_init(H2O_STRLIT("application/problem+json"));
+        req->res.headers.entries[ct].value = h2o_iovec_init(H2O_STRLIT("application/problem+json"));
         slot = &p->super.next;
     }
     h2o_setup_next_ostream(req, slot);
