@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "api/authn_glue.h"
+#include "api/heavy.h"
 #include "api/reply.h"
 #include "auth/authn.h"
 #include "auth/satoken.h"
@@ -41,6 +42,8 @@ static void call_dispose(void *p)
     wf_call_t *call = p;
     if (call->body != NULL)
         json_decref(call->body);
+    if (call->heavy_key != NULL)
+        wf_heavy_release(call->th->gw->heavy, call->heavy_key);
     wf_principal_dispose(&call->who);
     call->th->inflight--;
 }
@@ -132,6 +135,121 @@ bool wf_call_authorize(wf_call_t *call, wf_perm_t perm, const char *ns)
     return false;
 }
 
+static const char *field_type_name(wf_field_type_t t)
+{
+    switch (t) {
+    case WF_FIELD_STRING:
+        return "a string";
+    case WF_FIELD_INTEGER:
+        return "an integer";
+    case WF_FIELD_BOOLEAN:
+        return "true or false";
+    case WF_FIELD_ARRAY:
+        return "an array";
+    case WF_FIELD_OBJECT:
+        return "an object";
+    case WF_FIELD_ANY:
+    case WF_FIELD_END:
+        break;
+    }
+    return "a value";
+}
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        break;
+    }
+    return "null";
+}
+
+static bool field_type_ok(wf_field_type_t t, const json_t *v)
+{
+    switch (t) {
+    case WF_FIELD_STRING:
+        return json_is_string(v);
+    case WF_FIELD_INTEGER:
+        return json_is_integer(v);
+    case WF_FIELD_BOOLEAN:
+        return json_is_boolean(v);
+    case WF_FIELD_ARRAY:
+        return json_is_array(v);
+    case WF_FIELD_OBJECT:
+        return json_is_object(v);
+    case WF_FIELD_ANY:
+    case WF_FIELD_END:
+        break;
+    }
+    return true;
+}
+
+/* Refuses a JSON body that is not an object, has a member the route's
+ * field list does not name, or a member of the wrong type: a sloppy key
+ * ("expiresIn" for "expiresInSeconds") must not be ignored silently. */
+static bool check_fields(wf_call_t *call)
+{
+    const wf_body_field_t *fields = call->route->fields;
+    if (fields == NULL) {
+        /* test_routes keeps JSON routes from leaving the list out; refuse
+         * rather than let an unchecked body through. */
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "this endpoint declares no body");
+        return false;
+    }
+    if (!json_is_object(call->body)) {
+        wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:s}", "pointer", ""),
+                        "the body must be a JSON object");
+        return false;
+    }
+    if (fields[0].name != NULL && strcmp(fields[0].name, WF_FIELD_OPEN) == 0)
+        return true; /* the handler checks the keys against its own table */
+    const char *key;
+    json_t *v;
+    json_object_foreach(call->body, key, v)
+    {
+        const wf_body_field_t *f = fields;
+        while (f->name != NULL && strcmp(f->name, key) != 0)
+            f++;
+        if (f->name == NULL) {
+            char known[256] = "";
+            size_t used = 0;
+            for (const wf_body_field_t *k = fields; k->name != NULL; k++) {
+                int n = snprintf(known + used, sizeof(known) - used, "%s%s",
+                                 k == fields ? "" : ", ", k->name);
+                if (n < 0 || (size_t)n >= sizeof(known) - used)
+                    break;
+                used += (size_t)n;
+            }
+            /* The key is the caller's: cut, so the detail stays short. */
+            wf_http_problem(call->req, WF_PROB_INVALID,
+                            json_pack("{s:s%}", "pointer", key, strnlen(key, 100)),
+                            "unknown member \"%.100s\" (this endpoint takes %s)", key,
+                            known[0] ? known : "no members");
+            return false;
+        }
+        if (!json_is_null(v) && !field_type_ok(f->type, v)) {
+            wf_http_problem(call->req, WF_PROB_INVALID, json_pack("{s:s}", "pointer", f->name),
+                            "%s: %s expected, not %s", f->name, field_type_name(f->type),
+                            json_type_name(v));
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Refuses bodies the route does not take, before anything else runs. */
 static bool check_body(wf_call_t *call)
 {
@@ -172,7 +290,7 @@ static bool check_body(wf_call_t *call)
                             err.line, err.column, err.text);
             return false;
         }
-        return true;
+        return check_fields(call);
     }
     }
     return true;
@@ -290,8 +408,32 @@ bool wf_call_bindings_from_json(wf_call_t *call, const char *text)
 
 /* Loads every binding of the caller's subject and groups, then runs the
  * route; a joined route fetches them with its own statement instead. */
+/* Takes a heavy slot for the caller when the route is heavy; answers 429
+ * and returns false when the caller holds all of its slots. */
+static bool take_heavy_slot(wf_call_t *call)
+{
+    if (!call->route->heavy)
+        return true;
+    const char *key = wf_http_printf(call->req, "%s\n%s", call->who.issuer ? call->who.issuer : "",
+                                     call->who.subject ? call->who.subject : "");
+    if (!wf_heavy_acquire(call->th->gw->heavy, key)) {
+        h2o_add_header(&call->req->pool, &call->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                       H2O_STRLIT("1"));
+        wf_http_problem(call->req, WF_PROB_TOO_MANY,
+                        json_pack("{s:I}", "limit",
+                                  (json_int_t)call->th->gw->cfg->gateway.max_heavy_per_principal),
+                        "too many log reads and lists in flight for this caller; retry when one "
+                        "has finished");
+        return false;
+    }
+    call->heavy_key = key;
+    return true;
+}
+
 static void load_bindings(wf_call_t *call)
 {
+    if (!take_heavy_slot(call))
+        return;
     if (call->route->ns == WF_NS_PATH_JOINED) {
         const char *ns = wf_call_param(call, "namespace");
         if (ns == NULL || !wf_namespace_valid(ns)) {
@@ -365,6 +507,19 @@ static void authenticate(wf_call_t *call)
     load_bindings(call);
 }
 
+/* Two Authorization headers are ambiguous: a proxy in front may check one
+ * and this gateway use the other. Refused before anything reads either. */
+static bool single_authorization(wf_call_t *call)
+{
+    ssize_t first = h2o_find_header(&call->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (first < 0 || h2o_find_header(&call->req->headers, H2O_TOKEN_AUTHORIZATION, first) < 0)
+        return true;
+    wf_http_problem(call->req, WF_PROB_BAD_REQUEST,
+                    json_pack("{s:s}", "reason", "duplicate-authorization"),
+                    "more than one Authorization header");
+    return false;
+}
+
 void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
                    const char **values, int n_values)
 {
@@ -379,7 +534,7 @@ void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
     wf_principal_init(&call->who);
     th->inflight++;
 
-    if (!check_body(call))
+    if (!single_authorization(call) || !check_body(call))
         return;
     switch (route->auth) {
     case WF_ROUTE_PUBLIC:

@@ -26,6 +26,7 @@ struct wf_call {
     wf_rbac_binding_t *bindings; /* every binding of the subject and its groups */
     size_t n_bindings;
     const char *ns; /* namespace the route's permission was checked on, or NULL */
+    const char *heavy_key; /* the caller's key while it holds a heavy slot, or NULL */
 };
 
 /* Checks `perm` on `ns` for the caller. When allowed returns true; otherwise

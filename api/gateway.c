@@ -15,6 +15,7 @@
 
 #include "api/authn_glue.h"
 #include "api/gateway.h"
+#include "api/heavy.h"
 #include "platform/cmdline.h"
 #include "platform/log.h"
 #include "platform/signals.h"
@@ -160,11 +161,11 @@ static int setup_globalconf(const char *listen_addr)
     h2o_config_init(&gw.h2o);
     gw.host = h2o_config_register_host(&gw.h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     gw.max_body = (size_t)cfg->gateway.max_body;
-    /* h2o refuses bodies past its own limit with a plain-text 413 before any
-     * handler runs. Give it twice our limit so the common oversized body gets
-     * a problem+json 413 from the router, while a huge declared length is
-     * still refused before it is buffered. */
-    gw.h2o.max_request_entity_size = gw.max_body * 2;
+    /* h2o refuses a body past this limit before any handler runs, without
+     * buffering it; the router's error filter turns that 413 into
+     * problem+json like every other answer. */
+    gw.h2o.max_request_entity_size = gw.max_body;
+    gw.heavy = wf_heavy_create((int)cfg->gateway.max_heavy_per_principal);
     /* HTTP/1.1 only: h2c upgrade is refused. */
     gw.h2o.http1.upgrade_to_http2 = 0;
     /* h2o 2.2 has one HTTP/1 timer for "waiting for the next request": it
@@ -264,6 +265,7 @@ int wf_gateway_main(int argc, char **argv)
     for (int i = 0; i < n_threads; i++)
         pthread_join(threads[i].tid, NULL);
     wf_gw_auth_dispose(&gw);
+    wf_heavy_destroy(gw.heavy);
     wf_info("stopped");
     return 0;
 }

@@ -25,6 +25,7 @@ typedef struct wf_gw {
     uint64_t shutdown_ms;
     int db_conns; /* connections per thread */
     void *authn;  /* auth module's verifier (thread-safe), or NULL */
+    struct wf_heavy *heavy; /* per-caller share of heavy requests (api/heavy.h) */
 } wf_gw_t;
 
 /* One event loop. Owned by its thread; only that thread touches it. */

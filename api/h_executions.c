@@ -369,7 +369,7 @@ void wf_h_execution_restart(wf_call_t *call)
 
 void wf_h_execution_logs(wf_call_t *call)
 {
-    static const by_id_t how = {WF_PERM_EXECUTION_READ, WF_SQL_LOGS_JSON,
+    static const by_id_t how = {WF_PERM_EXECUTION_READ, WF_SQL_LOGS_BATCH,
                                 wf_execution_logs_then};
     start_by_id(call, &how);
 }

@@ -1,7 +1,11 @@
-/* Execution logs: a JSON array, or with ?follow=true a server-sent events
- * stream that ends when the execution reaches a terminal state (or the
- * gateway shuts down). The stream's state is heap-allocated and reference
- * counted: the client may go away while a query or a timer is pending. */
+/* Execution logs: a page of lines as a JSON array (?after=ID&limit=N, the
+ * next page named by a Link header), or with ?follow=true a server-sent
+ * events stream that ends when the execution reaches a terminal state (or
+ * the gateway shuts down). Both are streamed: rows come from PostgreSQL in
+ * small batches and each batch is written before the next is read, so a
+ * request holds one batch in memory whatever the size of the log. The state
+ * of either is heap-allocated and reference counted: the client may go away
+ * while a query or a timer is pending. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,14 +169,215 @@ static void sse_step(sse_t *s)
     wf_db_query(s->th->db, WF_SQL_LOGS_SSE, 2, params, on_rows, s);
 }
 
+/* ---- a page as a JSON array ------------------------------------------------ */
+
+/* Lines per page unless ?limit= says otherwise, the most a page holds, and
+ * lines per round trip to PostgreSQL (a line is at most the executor's
+ * log_line_max, 8 KiB by default, so a batch stays around half a MiB). */
+#define PAGE_DEFAULT 1000
+#define PAGE_MAX 10000
+#define PAGE_BATCH 64
+
+typedef struct page {
+    h2o_generator_t gen; /* first: h2o hands it back to proceed/stop */
+    int refs;            /* the request, plus one per pending query */
+    wf_call_t *call;     /* until the response starts (the request is alive then) */
+    h2o_req_t *req;      /* NULL once the request is gone */
+    wf_gw_thread_t *th;
+    char exec_id[65];
+    char after[24]; /* id of the last line written */
+    char upto[24];  /* id of the page's last line; "" when the page is not full */
+    long remaining; /* lines the page may still hold */
+    bool opened;    /* "[" written */
+    char *chunk;    /* being written; freed when h2o is done with it */
+} page_t;
+
+static void page_release(page_t *p)
+{
+    if (--p->refs > 0)
+        return;
+    free(p->chunk);
+    free(p);
+}
+
+static void page_step(page_t *p);
+
+/* Ends the response: `ok` closes the array, otherwise the stream is cut (the
+ * client sees an incomplete body, never a short list that looks whole). */
+static void page_finish(page_t *p, const char *text, size_t len, bool ok)
+{
+    h2o_iovec_t buf;
+    buf.base = h2o_mem_alloc_pool(&p->req->pool, len + 1);
+    memcpy(buf.base, text, len);
+    buf.len = len;
+    h2o_req_t *req = p->req;
+    p->req = NULL;
+    h2o_send(req, &buf, len ? 1 : 0, ok ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_ERROR);
+    page_release(p); /* the request's reference: stop will not be called */
+}
+
+static void on_page_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    page_t *p = (page_t *)gen;
+    free(p->chunk);
+    p->chunk = NULL;
+    page_step(p);
+}
+
+static void on_page_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    page_t *p = (page_t *)gen;
+    p->req = NULL;
+    page_release(p);
+}
+
+static void on_batch(void *arg, const PGresult *res)
+{
+    page_t *p = arg; /* the query's reference is given back at the end */
+    if (p->req == NULL) {
+        page_release(p);
+        return;
+    }
+    if (!wf_db_ok(res)) {
+        wf_warn("logs of %s: %s", p->exec_id, res ? PQresultErrorMessage(res) : "no database");
+        page_finish(p, "", 0, false);
+        page_release(p);
+        return;
+    }
+    int n = PQntuples(res);
+    size_t len = 2; /* "[" and "]" */
+    for (int i = 0; i < n; i++)
+        len += (size_t)PQgetlength(res, i, 1) + 1;
+    /* The size is the tenant's (its log lines): without the memory the
+     * response is cut instead of taking the gateway down. */
+    char *text = malloc(len + 1);
+    if (text == NULL) {
+        page_finish(p, "", 0, false);
+        page_release(p);
+        return;
+    }
+    size_t o = 0;
+    if (!p->opened)
+        text[o++] = '[';
+    for (int i = 0; i < n; i++) {
+        if (p->opened || i > 0)
+            text[o++] = ',';
+        size_t l = (size_t)PQgetlength(res, i, 1);
+        memcpy(text + o, PQgetvalue(res, i, 1), l);
+        o += l;
+    }
+    p->opened = true;
+    if (n > 0)
+        snprintf(p->after, sizeof(p->after), "%s", PQgetvalue(res, n - 1, 0));
+    p->remaining -= n;
+    bool last = n < PAGE_BATCH || p->remaining <= 0;
+    if (last) {
+        text[o++] = ']';
+        page_finish(p, text, o, true);
+        free(text);
+    } else {
+        free(p->chunk);
+        p->chunk = text;
+        h2o_iovec_t buf = h2o_iovec_init(text, o);
+        h2o_send(p->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+    }
+    page_release(p);
+}
+
+static void page_step(page_t *p)
+{
+    char count[24];
+    snprintf(count, sizeof(count), "%ld", p->remaining < PAGE_BATCH ? p->remaining : PAGE_BATCH);
+    const char *params[4] = {p->exec_id, p->after, p->upto[0] ? p->upto : NULL, count};
+    p->refs++;
+    wf_db_query(p->th->db, WF_SQL_LOGS_BATCH, 4, params, on_batch, p);
+}
+
+static void on_page_end(void *arg, const PGresult *res)
+{
+    page_t *p = arg;
+    p->refs--;
+    wf_call_t *call = p->call;
+    p->call = NULL;
+    if (!wf_reply_ok(call, res)) {
+        page_release(p); /* no response started: the request's reference goes */
+        return;
+    }
+    const char *upto = wf_db_get(res, 0, 0);
+    snprintf(p->upto, sizeof(p->upto), "%s", upto ? upto : "");
+    h2o_req_t *req = p->req;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    if (upto != NULL) {
+        /* A full page: the next one starts after its last line. */
+        char *link =
+            wf_http_printf(req, "</api/v1/executions/%s/logs?after=%s&limit=%ld>; rel=\"next\"",
+                           p->exec_id, upto, p->remaining);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LINK, NULL, link, strlen(link));
+    }
+    h2o_start_response(req, &p->gen);
+    page_step(p);
+}
+
+/* Reads ?after= and ?limit=; answers 400 and returns false when they are not
+ * numbers (limit from 1; a larger one is clamped to PAGE_MAX). */
+static bool page_params(wf_call_t *call, const char **after, long *limit)
+{
+    const char *a = wf_http_query(call->req, "after");
+    const char *l = wf_http_query(call->req, "limit");
+    *after = a ? a : "0";
+    *limit = PAGE_DEFAULT;
+    if (l != NULL) {
+        char *end;
+        *limit = wf_http_digits(l, 9) ? strtol(l, &end, 10) : 0;
+        if (*limit > PAGE_MAX)
+            *limit = PAGE_MAX;
+    }
+    if (!wf_http_digits(*after, 18) || *limit < 1) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
+                        "after must be a log line id and limit a number from 1 (at most %d "
+                        "lines are returned)",
+                        PAGE_MAX);
+        return false;
+    }
+    return true;
+}
+
+static void page_start(wf_call_t *call, const char *id)
+{
+    const char *after;
+    long limit;
+    if (!page_params(call, &after, &limit))
+        return;
+    page_t *p = wf_xcalloc(1, sizeof(*p));
+    p->gen.proceed = on_page_proceed;
+    p->gen.stop = on_page_stop;
+    p->refs = 2; /* the request and the query below */
+    p->call = call;
+    p->req = call->req;
+    p->th = call->th;
+    p->remaining = limit;
+    snprintf(p->exec_id, sizeof(p->exec_id), "%s", id);
+    snprintf(p->after, sizeof(p->after), "%s", after);
+    char lim[24];
+    snprintf(lim, sizeof(lim), "%ld", limit);
+    const char *params[3] = {p->exec_id, p->after, lim};
+    wf_db_query(p->th->db, WF_SQL_LOGS_PAGE_END, 3, params, on_page_end, p);
+}
+
 void wf_execution_logs_then(wf_call_t *call, const PGresult *meta)
 {
     (void)meta;
     const char *id = wf_call_param(call, "id");
     const char *follow = wf_http_query(call->req, "follow");
     if (follow == NULL || strcmp(follow, "true") != 0) {
-        const char *params[2] = {id, "0"};
-        wf_reply_doc_query(call, WF_SQL_LOGS_JSON, 2, params, 1);
+        page_start(call, id);
         return;
     }
     sse_t *s = wf_xcalloc(1, sizeof(*s));

@@ -129,12 +129,18 @@ bool wf_page_read(wf_call_t *call, wf_page_t *pg)
     long pv = p ? strtol(p, &end, 10) : 1;
     bool ok = !(p && (*end || pv < 1 || pv > 1000000));
     long sv = s ? strtol(s, &end, 10) : 25;
-    ok = ok && !(s && (*end || sv < 1 || sv > 500));
+    ok = ok && !(s && (*end || *s == '\0' || sv < 1));
     if (!ok) {
         wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                        "page must be >= 1 and size within 1..500");
+                        "page must be a number from 1 and size a number from 1 (at most %d "
+                        "are returned)",
+                        WF_PAGE_MAX);
         return false;
     }
+    /* A larger page is clamped, not refused (as Micronaut's pageable
+     * binding does for Kestra): the answer's "size" says what was used. */
+    if (sv > WF_PAGE_MAX)
+        sv = WF_PAGE_MAX;
     pg->page = (int)pv;
     pg->size = (int)sv;
     /* Both fit: the values were bounded just above. */

@@ -44,15 +44,19 @@ void wf_reply_doc(wf_call_t *call, const PGresult *res, int col);
 void wf_reply_doc_query(wf_call_t *call, wf_sql_id_t stmt, int nparams, const char *const *params,
                         int col);
 
-/* A page of a list, asked for with ?page=1&size=25 (page >= 1, size
- * 1..500), as the LIMIT and OFFSET text parameters of its statement. */
+/* The largest page a list route returns: a larger ?size= is clamped to it. */
+#define WF_PAGE_MAX 500
+
+/* A page of a list, asked for with ?page=1&size=25 (page >= 1, size >= 1,
+ * clamped to WF_PAGE_MAX), as the LIMIT and OFFSET text parameters of its
+ * statement. */
 typedef struct {
     int page, size;
     char limit[24], offset[24];
 } wf_page_t;
 
-/* Reads ?page= and ?size= into `pg`; answers 400 and returns false when
- * they are not numbers in range. */
+/* Reads ?page= and ?size= into `pg` (size clamped to WF_PAGE_MAX); answers
+ * 400 and returns false when they are not numbers from 1. */
 bool wf_page_read(wf_call_t *call, wf_page_t *pg);
 /* Runs `stmt`, whose one row is (total, JSON array of the page), and answers
  * 200 {"results": [...], "total": N, "page": P, "size": S}. */

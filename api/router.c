@@ -1,4 +1,5 @@
 /* Matches requests against the route table and starts the call. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/call.h"
@@ -112,9 +113,93 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* ---- h2o's own error answers -------------------------------------------
+ * h2o answers some requests before any handler runs: a body past
+ * max_request_entity_size (413), a broken Content-Length or chunked body, an
+ * unknown Transfer-Encoding (400), an unknown Expect (417). It sends them as
+ * text/plain through the host's fallback path; this filter, on that path,
+ * rewrites each into the problem+json every other answer is, with h2o's
+ * text as the detail. (A request line or header block h2o cannot parse at
+ * all gets a fixed answer written straight to the socket, which no filter
+ * sees: see docs/gateway.md.) */
+
+typedef struct {
+    h2o_ostream_t super;
+    wf_problem_t kind;
+    h2o_iovec_t body; /* the problem document, in the request pool */
+} problem_ostream_t;
+
+static wf_problem_t problem_of_status(int status)
+{
+    switch (status) {
+    case 413:
+        return WF_PROB_TOO_LARGE;
+    case 404:
+        return WF_PROB_NOT_FOUND;
+    case 405:
+        return WF_PROB_METHOD;
+    default:
+        return WF_PROB_BAD_REQUEST;
+    }
+}
+
+static void problem_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                            h2o_send_state_t state)
+{
+    (void)state;
+    /* h2o_send_inline hands its whole text over in one final call; the text
+     * is h2o's own fixed wording ("request entity is too large", "broken
+     * chunked-encoding"), never the client's bytes: it becomes the detail. */
+    problem_ostream_t *p = (problem_ostream_t *)self;
+    char detail[128];
+    size_t n = 0;
+    for (size_t i = 0; i < bufcnt && n < sizeof(detail) - 1; i++) {
+        size_t take = bufs[i].len < sizeof(detail) - 1 - n ? bufs[i].len : sizeof(detail) - 1 - n;
+        memcpy(detail + n, bufs[i].base, take);
+        n += take;
+    }
+    detail[n] = '\0';
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type",
+                            wf_http_printf(req, "urn:weft:problem:%s", wf_problem_slug(p->kind)),
+                            "title", req->res.reason ? req->res.reason : "Bad Request", "status",
+                            req->res.status, "detail", n ? detail : "invalid request");
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(doc);
+    if (text == NULL) {
+        static const char oom[] = "{\"title\":\"Bad Request\"}";
+        p->body = h2o_iovec_init(oom, sizeof(oom) - 1);
+    } else {
+        p->body.len = strlen(text);
+        p->body.base = h2o_mem_alloc_pool(&req->pool, p->body.len);
+        memcpy(p->body.base, text, p->body.len);
+        free(text);
+    }
+    /* The HTTP/1 layer writes the headers with the first chunk: the length
+     * set here is the one the client sees. */
+    req->res.content_length = p->body.len;
+    h2o_ostream_send_next(&p->super, req, &p->body, 1, H2O_SEND_STATE_FINAL);
+}
+
+static void on_error_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (req->res.status >= 400 && ct >= 0 && req->res.headers.entries[ct].value.len >= 10 &&
+        memcmp(req->res.headers.entries[ct].value.base, "text/plain", 10) == 0) {
+        problem_ostream_t *p = (problem_ostream_t *)h2o_add_ostream(req, sizeof(*p), slot);
+        p->super.do_send = problem_do_send;
+        p->kind = problem_of_status(req->res.status);
+        req->res.headers.entries[ct].value = h2o_iovec_init(H2O_STRLIT("application/problem+json"));
+        slot = &p->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
 void wf_gw_register_router(wf_gw_t *gw)
 {
     h2o_pathconf_t *pathconf = h2o_config_register_path(gw->host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
     handler->on_req = on_req;
+    h2o_filter_t *errors = h2o_create_filter(&gw->host->fallback_path, sizeof(*errors));
+    errors->on_setup_ostream = on_error_setup_ostream;
 }

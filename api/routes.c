@@ -7,6 +7,52 @@
 #include "api/handlers.h"
 #include "api/routes.h"
 
+/* The members each JSON body may have (see wf_body_field_t). */
+static const wf_body_field_t binding_fields[] = {
+    {"subject", WF_FIELD_STRING, NULL},
+    {"role", WF_FIELD_STRING, NULL},
+    {"namespace", WF_FIELD_STRING, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t sa_fields[] = {
+    {"name", WF_FIELD_STRING, NULL},
+    {"description", WF_FIELD_STRING, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t sa_token_fields[] = {
+    {"description", WF_FIELD_STRING, NULL},
+    {"expiresInSeconds", WF_FIELD_INTEGER, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t domain_fields[] = {
+    {"name", WF_FIELD_STRING, NULL},
+    {"namespaces", WF_FIELD_ARRAY, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t domain_prefix_fields[] = {
+    {"prefix", WF_FIELD_STRING, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t execution_fields[] = {
+    {WF_FIELD_OPEN, WF_FIELD_ANY, "the flow's declared inputs (api/inputs.c)"},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t secret_fields[] = {
+    {"value", WF_FIELD_STRING, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t grant_fields[] = {
+    {"flows", WF_FIELD_ARRAY, NULL},
+    {"to", WF_FIELD_STRING, NULL},
+    {"events", WF_FIELD_ARRAY, NULL},
+    {"subflow", WF_FIELD_BOOLEAN, NULL},
+    {NULL, WF_FIELD_END, NULL},
+};
+static const wf_body_field_t policy_fields[] = {
+    {WF_FIELD_OPEN, WF_FIELD_ANY, "the policy keys (wf_policy_validate)"},
+    {NULL, WF_FIELD_END, NULL},
+};
+
 const wf_route_t wf_routes[] = {
     /* probes and the API document */
     {
@@ -65,6 +111,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_BINDING_MANAGE),
         .ns = WF_NS_HANDLER,
         .body = WF_BODY_JSON,
+        .fields = binding_fields,
         .handler = wf_h_binding_create,
         .summary = "Bind a role to a subject on a namespace prefix",
         .tag = "bindings",
@@ -75,6 +122,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_BINDING_READ),
         .ns = WF_NS_QUERY,
+        .heavy = true,
         .handler = wf_h_binding_list,
         .summary = "Bindings on, above and below a namespace (?namespace=)",
         .tag = "bindings",
@@ -98,6 +146,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_SA_MANAGE),
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
+        .fields = sa_fields,
         .handler = wf_h_sa_create,
         .summary = "Create a service account",
         .tag = "serviceaccounts",
@@ -108,6 +157,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_SA_READ),
         .ns = WF_NS_PATH,
+        .heavy = true,
         .handler = wf_h_sa_list,
         .summary = "List service accounts",
         .tag = "serviceaccounts",
@@ -119,6 +169,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_SA_MANAGE),
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
+        .fields = sa_token_fields,
         .handler = wf_h_sa_token_create,
         .summary = "Issue a token (shown once)",
         .tag = "serviceaccounts",
@@ -129,6 +180,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_SA_READ),
         .ns = WF_NS_PATH,
+        .heavy = true,
         .handler = wf_h_sa_token_list,
         .summary = "List a service account's tokens (never the secrets)",
         .tag = "serviceaccounts",
@@ -161,6 +213,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_DOMAIN_MANAGE),
         .body = WF_BODY_JSON,
+        .fields = domain_fields,
         .handler = wf_h_domain_create,
         .summary = "Create a domain with its namespace prefixes",
         .tag = "domains",
@@ -170,6 +223,7 @@ const wf_route_t wf_routes[] = {
         .pattern = "/api/v1/domains",
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_DOMAIN_MANAGE),
+        .heavy = true,
         .handler = wf_h_domain_list,
         .summary = "List domains and their prefixes",
         .tag = "domains",
@@ -180,6 +234,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_DOMAIN_MANAGE),
         .body = WF_BODY_JSON,
+        .fields = domain_prefix_fields,
         .handler = wf_h_domain_add_namespace,
         .summary = "Assign a namespace prefix to a domain",
         .tag = "domains",
@@ -213,6 +268,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_FLOW_READ),
         .ns = WF_NS_QUERY,
+        .heavy = true,
         .handler = wf_h_flow_list,
         .summary = "Flows under a namespace prefix (?namespace=&page=&size=)",
         .tag = "flows",
@@ -223,6 +279,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_FLOW_READ),
         .ns = WF_NS_PATH,
+        .heavy = true,
         .handler = wf_h_flow_revisions,
         .summary = "A flow's revisions with their sources",
         .tag = "flows",
@@ -306,6 +363,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_EXECUTION_READ),
         .ns = WF_NS_HANDLER,
+        .heavy = true,
         .handler = wf_h_execution_logs,
         .summary = "An execution's logs (?follow=true: server-sent events)",
         .tag = "executions",
@@ -317,6 +375,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_EXECUTION_CREATE),
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
+        .fields = execution_fields,
         .handler = wf_h_execution_create,
         .summary = "Start an execution (JSON inputs; ?wait=SECONDS)",
         .tag = "executions",
@@ -337,6 +396,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_EXECUTION_READ),
         .ns = WF_NS_QUERY,
+        .heavy = true,
         .handler = wf_h_execution_list,
         .summary = "Executions under a namespace prefix (?flowId=&state=&page=&size=)",
         .tag = "executions",
@@ -350,6 +410,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_SECRET_WRITE),
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
+        .fields = secret_fields,
         .handler = wf_h_secret_put,
         .summary = "Set a secret ({\"value\": ...}; a new version, sealed; never returned)",
         .tag = "secrets",
@@ -360,6 +421,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_SECRET_READ_NAMES),
         .ns = WF_NS_PATH,
+        .heavy = true,
         .handler = wf_h_secret_list,
         .summary = "Secret names and metadata of a namespace and its children (never values)",
         .tag = "secrets",
@@ -385,6 +447,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_GRANT_MANAGE),
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
+        .fields = grant_fields,
         .handler = wf_h_grant_create,
         .summary = "Share completion events (and subflow calls) of flows with a consumer namespace",
         .tag = "grants",
@@ -395,6 +458,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_GRANT_READ),
         .ns = WF_NS_PATH,
+        .heavy = true,
         .handler = wf_h_grant_list,
         .summary = "Grants on, above and below a namespace, revoked ones included",
         .tag = "grants",
@@ -416,6 +480,7 @@ const wf_route_t wf_routes[] = {
         .needs = WF_NEEDS(WF_PERM_POLICY_MANAGE),
         .ns = WF_NS_HANDLER,
         .body = WF_BODY_JSON,
+        .fields = policy_fields,
         .handler = wf_h_policy_put,
         .summary = "Set the caller's layer of a namespace's policy (tighten only; \"*\" is the "
                    "root)",
@@ -439,6 +504,7 @@ const wf_route_t wf_routes[] = {
         .auth = WF_ROUTE_BEARER,
         .needs = WF_NEEDS(WF_PERM_AUDIT_READ),
         .ns = WF_NS_HANDLER,
+        .heavy = true,
         .handler = wf_h_audit_list,
         .summary = "Audit entries, newest first "
                    "(?namespace=&actor=&action=&result=&since=&before=&size=)",

@@ -5,6 +5,7 @@
 #ifndef WF_API_ROUTES_H
 #define WF_API_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api/gateway.h"
@@ -56,6 +57,30 @@ typedef enum {
 #define WF_NEEDS_LOGIN WF_NEEDS(WF_PERM_AUTHENTICATED)
 #define WF_NEEDS_NOTHING WF_NEEDS(WF_PERM_NO_CHECK)
 
+/* The JSON type a body member must have (a JSON null passes: the handler
+ * decides what an explicit null means, usually "refused"). */
+typedef enum {
+    WF_FIELD_END = 0, /* ends a field list */
+    WF_FIELD_STRING,
+    WF_FIELD_INTEGER,
+    WF_FIELD_BOOLEAN,
+    WF_FIELD_ARRAY,
+    WF_FIELD_OBJECT,
+    WF_FIELD_ANY,
+} wf_field_type_t;
+
+/* One member a JSON body may have. A list ends with a row whose type is
+ * WF_FIELD_END. The name WF_FIELD_OPEN stands for any member: the handler
+ * checks the keys against a table of its own (a flow's declared inputs, the
+ * policy keys); `help` then says which. */
+typedef struct {
+    const char *name;
+    wf_field_type_t type;
+    const char *help; /* WF_FIELD_OPEN rows: who checks the keys */
+} wf_body_field_t;
+
+#define WF_FIELD_OPEN "*"
+
 typedef struct wf_call wf_call_t;
 typedef void (*wf_handler_fn)(wf_call_t *call);
 
@@ -66,6 +91,14 @@ typedef struct wf_route {
     int needs; /* WF_NEEDS(...): read it with wf_route_permission() */
     wf_route_ns_t ns;
     wf_route_body_t body;
+    /* WF_BODY_JSON routes: the members the body may have; any other member
+     * is refused with 422 before the handler runs (test_routes fails a JSON
+     * route without a list, so a new route cannot forget it). */
+    const wf_body_field_t *fields;
+    /* Heavy routes (logs, lists) count against the caller's share of
+     * concurrent heavy requests (gateway.max_heavy_per_principal); past it
+     * the answer is 429 with Retry-After. */
+    bool heavy;
     wf_handler_fn handler;
     const char *summary; /* one line, used as the OpenAPI summary */
     const char *tag;     /* OpenAPI tag (resource) */

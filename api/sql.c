@@ -342,14 +342,26 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $3, 'execution.restart', e.namespace, 'execution:' || e.id, 'allowed',"
          "   jsonb_build_object('restartOf', $2) FROM e)"
          " SELECT e.id, (SELECT count(*) FROM n) FROM e"},
-    /* $1 execution id, $2 after log id → (state, json array, last id) */
-    [WF_SQL_LOGS_JSON] =
-        {"logs_json",
-         "SELECT (SELECT state FROM executions WHERE id = $1), coalesce(json_agg("
-         "  json_build_object('id', l.id, 'timestamp', l.ts, 'level', l.level, 'taskId',"
-         "  l.task_id, 'taskRunValue', l.value, 'taskRunId', l.task_run_id, 'attempt',"
-         "  l.attempt, 'message', l.line) ORDER BY l.id), '[]')::text,"
-         "  max(l.id) FROM (" WF_LOG_ROWS " LIMIT 10000) l"},
+    /* $1 execution id, $2 after log id, $3 page size → the id of the page's
+     * last line when the page is full, NULL when it is not. Only the index
+     * on (execution_id, id) is read. */
+    [WF_SQL_LOGS_PAGE_END] =
+        {"logs_page_end",
+         "SELECT (SELECT g.id FROM logs g WHERE g.execution_id = $1 AND g.id > $2::bigint"
+         "  ORDER BY g.id OFFSET $3::bigint - 1 LIMIT 1)"},
+    /* $1 execution id, $2 after log id, $3 last id of the page (NULL: none),
+     * $4 lines → one row per line: (id, the line as a JSON object's text).
+     * The gateway streams a page in such batches, so its memory per request
+     * is one batch, whatever the size of the log. */
+    [WF_SQL_LOGS_BATCH] =
+        {"logs_batch",
+         "SELECT g.id, json_build_object('id', g.id, 'timestamp', g.ts, 'level', g.level,"
+         "  'taskId', t.task_id, 'taskRunValue', t.value, 'taskRunId', g.task_run_id,"
+         "  'attempt', g.attempt, 'message', g.line)::text"
+         " FROM logs g LEFT JOIN task_runs t ON t.id = g.task_run_id"
+         " WHERE g.execution_id = $1 AND g.id > $2::bigint"
+         "  AND ($3::bigint IS NULL OR g.id <= $3::bigint)"
+         " ORDER BY g.id LIMIT $4::bigint"},
     /* Same as server-sent events text, 500 lines per round trip. */
     [WF_SQL_LOGS_SSE] =
         {"logs_sse",

@@ -391,6 +391,36 @@ static const weft_opt_t logs_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
+/* The gateway answers a page of lines at a time (at most LOG_PAGE): ask for
+ * the next page after the last line shown until one comes back short. */
+#define LOG_PAGE 10000
+
+static int print_all_logs(weft_t *w, const char *id)
+{
+    long long after = 0;
+    for (;;) {
+        weft_resp_t r = {0};
+        char *base = weft_pathf("/api/v1/executions/%s/logs", id);
+        char *path = wf_xasprintf("%s?after=%lld&limit=%d", base, after, LOG_PAGE);
+        int rc = weft_request(w, "GET", path, NULL, &r);
+        free(path);
+        free(base);
+        if (rc != 0) {
+            weft_resp_dispose(&r);
+            return rc;
+        }
+        size_t i, n = json_array_size(r.json);
+        json_t *x;
+        json_array_foreach(r.json, i, x) print_log(w, x);
+        json_t *last = json_array_get(r.json, n ? n - 1 : 0);
+        long long next = json_integer_value(json_object_get(last, "id"));
+        weft_resp_dispose(&r);
+        if (n < LOG_PAGE || next <= after)
+            return 0;
+        after = next;
+    }
+}
+
 int weft_logs_main(int argc, char **argv)
 {
     static const weft_usage_t u = {"weft logs EXECUTION [--follow]",
@@ -408,12 +438,7 @@ int weft_logs_main(int argc, char **argv)
         rc = follow_logs(&w, w.pos[0], 0);
         goto out;
     }
-    rc = weft_request_at(&w, "GET", "/api/v1/executions/%s/logs", NULL, &r);
-    if (rc != 0)
-        goto out;
-    size_t i;
-    json_t *x;
-    json_array_foreach(r.json, i, x) print_log(&w, x);
+    rc = print_all_logs(&w, w.pos[0]);
 out:
     weft_resp_dispose(&r);
     return weft_done(&w, rc);

@@ -75,6 +75,9 @@ static const conf_key_t gateway_keys[] = {
      .def = "10", .max = 600, .help = "seconds in-flight requests get to finish on SIGTERM"},
     {.name = "db_connections", .type = CONF_INT, .offset = CFG(gateway.db_connections),
      .def = "4", .min = 1, .max = 64, .help = "PostgreSQL connections per event loop"},
+    {.name = "max_heavy_per_principal", .type = CONF_INT,
+     .offset = CFG(gateway.max_heavy_per_principal), .def = "4", .min = 1, .max = 1024,
+     .help = "log reads and lists one caller may have in flight at once (429 past it)"},
     END_KEYS,
 };
 

@@ -42,6 +42,7 @@ typedef struct wf_config {
         int64_t idle_timeout;   /* seconds */
         int64_t shutdown_timeout; /* seconds to drain in-flight requests */
         int64_t db_connections;   /* PostgreSQL connections per event loop */
+        int64_t max_heavy_per_principal; /* heavy requests one caller may have in flight */
     } gateway;
     struct {
         int64_t slots;             /* concurrent task runs per executor */

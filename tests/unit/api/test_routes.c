@@ -40,6 +40,24 @@ static void test_table(void)
         if (r->ns == WF_NS_NONE && r->auth == WF_ROUTE_BEARER && perm >= 0)
             ok(wf_rbac_perm_min_role((wf_perm_t)perm) == WF_ROLE_PLATFORM_ADMIN,
                "%s checks a platform permission without a namespace", what);
+        /* A JSON body is checked against its route's member list before
+         * the handler runs: a JSON route without one would let unknown
+         * members through. */
+        if (r->body == WF_BODY_JSON) {
+            ok(r->fields != NULL && r->fields[0].type != WF_FIELD_END,
+               "%s lists the members its body may have", what);
+            for (const wf_body_field_t *f = r->fields; f && f->type != WF_FIELD_END; f++)
+                if (strcmp(f->name, WF_FIELD_OPEN) == 0)
+                    ok(f == r->fields && f[1].type == WF_FIELD_END && f->help != NULL,
+                       "%s: an open body is the only row and says who checks its keys", what);
+        } else {
+            ok(r->fields == NULL, "%s takes no JSON body and lists no members", what);
+        }
+        /* Lists and logs are heavy: the caller's share of them is bounded. */
+        if (strcmp(r->method, "GET") == 0 &&
+            (strstr(r->summary, "List") == r->summary || strstr(r->pattern, "/logs") ||
+             strstr(r->summary, "?namespace=") || strstr(r->summary, "page=")))
+            ok(r->heavy, "%s is a list and counts as heavy", what);
         for (size_t j = 0; j < i; j++)
             if (strcmp(wf_routes[j].method, r->method) == 0 &&
                 strcmp(wf_routes[j].pattern, r->pattern) == 0)
