@@ -719,10 +719,17 @@ static int eval(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenient)
 
 /* A printed value derived from a secret: its text goes to the caller, who
  * masks it wherever it shows up (the engine cannot know where it goes). */
+/* A derived text shorter than this is no pattern a caller can mask safely
+ * (it would blank out ordinary text): the whole rendered text is then
+ * handed over as well. */
+#define WF_EXPR_SHORT_DERIVED 8
+
 static void print_derived(wf_eval_t *ev, size_t mark)
 {
     wf_expr_taint_t *acc = ev->env->taint;
-    ev->printed_taint = 1;
+    ev->printed_taint++;
+    if (ev->rt->len - mark < WF_EXPR_SHORT_DERIVED)
+        ev->printed_short = 1;
     if (acc != NULL && acc->derived != NULL && ev->rt->len > mark)
         acc->derived(acc->derived_ud, ev->rt->out + mark, ev->rt->len - mark);
 }
@@ -975,9 +982,12 @@ int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *r
     if (rc < 0)
         return -1;
     /* Pieces of a secret printed among other text (one character per loop
-     * iteration, say) are masked together: the whole text is derived too. */
-    if (ev.printed_taint)
-        print_derived(&ev, 0);
+     * iteration, say) are masked together: the whole text is derived too.
+     * One long enough piece is masked alone, so that "user=****" still
+     * tells the reader which line it is. */
+    wf_expr_taint_t *acc = env->taint;
+    if ((ev.printed_taint > 1 || ev.printed_short) && acc != NULL && acc->derived != NULL)
+        acc->derived(acc->derived_ud, rt->out, rt->len);
     rt->out[rt->len] = '\0';
     *out = rt->out;
     if (outlen != NULL)

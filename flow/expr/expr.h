@@ -54,7 +54,8 @@ typedef struct wf_expr_limits {
  * may pass it to several renders: they accumulate into it. */
 typedef struct wf_expr_taint {
     /* Called with the text of every value derived from a secret that a
-     * render prints, and with the whole rendered text when it holds one,
+     * render prints, and with the whole rendered text when it holds several
+     * or a short one (under 8 bytes: one character per loop iteration, say),
      * so that the caller can mask exactly those strings where they show up
      * (log lines). NULL: not wanted. The text is only valid during the call. */
     void (*derived)(void *ud, const char *text, size_t len);

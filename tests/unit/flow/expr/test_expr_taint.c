@@ -120,6 +120,13 @@ static void test_cases(void)
                derived);
         }
     }
+    /* One long derived value among text: handed over alone, so a log line
+     * reads "user=****"; a short one brings the whole text along. */
+    wf_expr_err_t err;
+    render(rt, ctx, "user={{ secret('K2') | upper }}.", &err);
+    is_str(derived, "OTHER-VALUE", "a long derived value is handed over alone");
+    render(rt, ctx, "first={{ secret('K') | first }}.", &err);
+    is_str(derived, "s|first=s.", "a short one comes with the whole text");
     wf_expr_rt_destroy(rt);
     json_decref(ctx);
 }
