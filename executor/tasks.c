@@ -505,14 +505,17 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
      * (the child flow reads its own secrets). Masking would silently change
      * the value, so refuse. */
     wf_task_kind_t kind = tr->task->type->kind;
-    json_t *props = tr->task->props == NULL ? json_object()
-                    : kind == WF_TASK_LABELS
-                        ? wf_xrender_json_clean(ex, x, tr->task->props, ctx, "labels", err,
-                                                sizeof(err))
-                    : kind == WF_TASK_SUBFLOW
-                        ? wf_xrender_json_clean(ex, x, tr->task->props, ctx,
-                                                "a subflow's inputs and labels", err, sizeof(err))
-                        : wf_xrender_json(ex, x, tr->task->props, ctx, err, sizeof(err));
+    const char *stored_in_clear = kind == WF_TASK_LABELS    ? "labels"
+                                  : kind == WF_TASK_SUBFLOW ? "a subflow's inputs and labels"
+                                                            : NULL;
+    json_t *props;
+    if (tr->task->props == NULL)
+        props = json_object();
+    else if (stored_in_clear != NULL)
+        props =
+            wf_xrender_json_clean(ex, x, tr->task->props, ctx, stored_in_clear, err, sizeof(err));
+    else
+        props = wf_xrender_json(ex, x, tr->task->props, ctx, err, sizeof(err));
     json_decref(ctx);
     if (props == NULL) {
         done(ex, tr, WF_ST_FAILED, NULL, err);

@@ -234,8 +234,7 @@ static const struct url_form {
     {"-._*", true, false, false},       /* Java URLEncoder, Pebble's urlencode */
     {"-._~!*'()", false, false, false}, /* JavaScript encodeURIComponent */
     {"-._~/", false, false, false},     /* Python quote */
-    {"", false, true, false},
-    {"", false, true, true},
+    {"", false, true, false},           {"", false, true, true},
 };
 
 static int add_url_forms(wf_redact_t *r, const uint8_t *v, size_t n)

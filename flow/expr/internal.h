@@ -203,8 +203,8 @@ typedef struct wf_eval {
      * far, conditions and loop collections included. */
     wf_taint_t taint;
     wf_taint_t render_taint; /* what earlier statements evaluated */
-    int printed_taint; /* derived values printed so far */
-    int printed_short; /* one of them was too short to be masked on its own */
+    int printed_taint;       /* derived values printed so far */
+    int printed_short;       /* one of them was too short to be masked on its own */
 } wf_eval_t;
 
 _Static_assert(WF_EXPR_MAX_SECRETS <= 8 * sizeof(wf_taint_t), "one taint bit per secret");

@@ -84,8 +84,11 @@ static void test_hex_and_url(void)
         check(r, in, "url=https://h/?q=****&x=1", name);
     }
     /* inside a longer hex dump (the value at an odd byte offset too) */
-    check(r, "dump: 00" "7040737320772f72647e2a21" "ff", "dump: 00****ff",
-          "hex of the value inside a longer hex dump");
+    check(r,
+          "dump: 00"
+          "7040737320772f72647e2a21"
+          "ff",
+          "dump: 00****ff", "hex of the value inside a longer hex dump");
     /* ordinary hex and URLs pass */
     check(r, "sha 7040737320772f72 and q=p%40ss", "sha 7040737320772f72 and q=p%40ss",
           "partial encodings are not masked (the masked unit is the whole value)");

@@ -109,15 +109,14 @@ static void test_cases(void)
             ok(!acc.tainted && derived[0] == '\0', "%s: not tainted", c->tmpl);
             continue;
         }
-        ok(acc.tainted && strcmp(acc.names, c->names) == 0, "%s: tainted by %s (got '%s')",
-           c->tmpl, c->names, acc.names);
+        ok(acc.tainted && strcmp(acc.names, c->names) == 0, "%s: tainted by %s (got '%s')", c->tmpl,
+           c->names, acc.names);
         if (c->piece != NULL) {
             ok(strstr(derived, c->piece) != NULL, "%s: hands over '%s' (got '%s')", c->tmpl,
                c->piece, derived);
         } else if (strstr(c->tmpl, "{% if") != NULL || strstr(c->tmpl, "one{%") != NULL) {
             /* An implicit flow prints only literal text: nothing to mask. */
-            ok(derived[0] == '\0', "%s: no printed value is derived (got '%s')", c->tmpl,
-               derived);
+            ok(derived[0] == '\0', "%s: no printed value is derived (got '%s')", c->tmpl, derived);
         }
     }
     /* One long derived value among text: handed over alone, so a log line
@@ -140,8 +139,8 @@ static void test_render_json_and_eval(void)
     /* Every string of a document: the record accumulates over them. */
     wf_expr_taint_clear(&acc);
     derived[0] = '\0';
-    json_t *doc = json_pack("{s:s,s:[s,s]}", "a", "plain", "b", "{{ 1 }}",
-                            "{{ secret('K2') | upper }}");
+    json_t *doc =
+        json_pack("{s:s,s:[s,s]}", "a", "plain", "b", "{{ 1 }}", "{{ secret('K2') | upper }}");
     json_t *r = wf_expr_render_json(doc, &env, rt, &err);
     ok(r != NULL && acc.tainted && strcmp(acc.names, "K2") == 0 &&
            strstr(derived, "OTHER-VALUE") != NULL,
@@ -191,10 +190,8 @@ static void test_errors(void)
     /* Messages quote operands; a derived one is no exact match of the
      * secret, so the message about it is withheld (names only). */
     static const char *const withheld[] = {
-        "{{ (secret('K') | upper) | number }}",
-        "{{ secret('K') | slice(1, 5) | date }}",
-        "{{ {'a': 1}[secret('K') | upper] }}",
-        "{{ inputs[secret('K') | upper] }}",
+        "{{ (secret('K') | upper) | number }}", "{{ secret('K') | slice(1, 5) | date }}",
+        "{{ {'a': 1}[secret('K') | upper] }}",  "{{ inputs[secret('K') | upper] }}",
         "{{ (secret('K') ~ 'x') * 2 }}",
     };
     for (size_t i = 0; i < sizeof(withheld) / sizeof(withheld[0]); i++) {
