@@ -320,9 +320,19 @@ json_t *wf_xexec_context(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr);
 /* Renders `tmpl` against `ctx`; returns malloc'd text or NULL with `err`. */
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
                  size_t errlen);
-/* Renders every string inside `v` (objects and arrays deep). New reference or NULL. */
+/* Renders every string inside `v` (objects and arrays deep). New reference or NULL.
+ * Text printed from a secret (transformed or not) is masked from then on. */
 json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
                         size_t errlen);
+/* The same; `secrets` receives the names of the secrets the result derives
+ * from, ", "-separated ("" when none). */
+json_t *wf_xrender_json_taint(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx,
+                              char *secrets, size_t secrets_len, char *err, size_t errlen);
+/* The same for values that leave the domain's protection (flow outputs,
+ * labels, subflow and flow-trigger inputs): NULL with `err` naming `what`
+ * and the secrets (never a value) when the result derives from one. */
+json_t *wf_xrender_json_clean(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx,
+                              const char *what, char *err, size_t errlen);
 /* tasks.c: runners, one row per task kind. */
 typedef enum {
     WF_RUN_DONE,    /* finished synchronously: state/outputs given to attempt_done */
@@ -352,6 +362,9 @@ int wf_xsecrets_init(wf_executor_t *ex, const wf_config_t *cfg);
 void wf_xsecrets_dispose(wf_executor_t *ex);
 /* The expression engine's secret() callback; `ud` is the execution. */
 char *wf_xsecrets_lookup(void *ud, const char *name);
+/* Adds a value derived from a secret (the text a render printed from it) to
+ * the values redacted from the execution's log lines and outputs. */
+void wf_xsecrets_remember(wf_xexec_t *x, const char *value, size_t len);
 /* Redacted copy of a log line (malloc'd), or NULL when nothing to redact. */
 char *wf_xsecrets_redact(wf_xexec_t *x, const char *s, size_t len, size_t *out_len);
 void wf_xsecrets_free(wf_xexec_t *x);

@@ -294,6 +294,8 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                 tr->branch = (int)i;
         json_decref(tr->outputs);
         tr->outputs = json_pack("{s:s}", "value", val);
+        /* Stored and shown like any task output: masked the same way. */
+        wf_xsecrets_redact_json(x, tr->outputs);
         tr->dirty = true;
         free(val);
     }

@@ -2,8 +2,12 @@
  * declared type as Kestra does (an INT output is a JSON number, a JSON output
  * the parsed document), so subflow parents and Flow triggers get typed
  * values. A value that does not convert fails the execution with a message
- * naming the output, its type and the offending text. Secret values are
- * masked before converting, so a secret never leaves as a number either. */
+ * naming the output, its type and the offending text. An output computed
+ * from a secret (secret('K') | upper, a slice, a concatenation...) fails the
+ * execution with a message naming the output and the secret: outputs leave
+ * the domain in completion events, and masking only knows exact values.
+ * Values seen otherwise (a SECRET input) are still masked before converting,
+ * so a secret never leaves as a number either. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +236,7 @@ int wf_xoutputs_render(wf_executor_t *ex, wf_xexec_t *x)
     for (size_t i = 0; i < x->flow->n_outputs; i++) {
         const wf_flow_output_t *o = &x->flow->outputs[i];
         char err[512];
-        json_t *v = wf_xrender_json(ex, x, o->value, ctx, err, sizeof(err));
+        json_t *v = wf_xrender_json_clean(ex, x, o->value, ctx, "flow outputs", err, sizeof(err));
         if (v == NULL) {
             char msg[700];
             snprintf(msg, sizeof(msg), "flow output '%s': %s", o->id, err);

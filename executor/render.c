@@ -45,7 +45,10 @@ static json_t *error_logs(wf_xexec_t *x, char *err, size_t errlen)
 }
 
 /* Functions answered by the executor rather than the context: errorLogs()
- * here, read() by the output files module; Weft has no key-value store. */
+ * here, read() by the output files module; Weft has no key-value store.
+ * When it gets one, a kv set must refuse a value derived from a secret as
+ * flow outputs do (wf_xrender_json_clean): the store is read by other
+ * flows and shown by the API. */
 static json_t *host_fn(void *ud, const char *fn, const json_t *args, char *err, size_t errlen)
 {
     if (strcmp(fn, "errorLogs") == 0)
@@ -55,6 +58,14 @@ static json_t *host_fn(void *ud, const char *fn, const json_t *args, char *err, 
         return NULL;
     }
     return wf_xfiles_host(ud, fn, args, err, errlen);
+}
+
+/* Text a render printed from a secret (upper-cased, sliced, joined...):
+ * masked from then on in the execution's log lines and task outputs, like
+ * the secret itself. */
+static void on_derived(void *ud, const char *text, size_t len)
+{
+    wf_xsecrets_remember(ud, text, len);
 }
 
 char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx, char *err,
@@ -70,11 +81,13 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
         wf_tmpl_free(t);
         return strdup(tmpl);
     }
+    wf_expr_taint_t taint = {.derived = on_derived, .derived_ud = x};
     wf_expr_env_t env = {.ctx = ctx,
                          .secret = wf_xsecrets_lookup,
                          .secret_ud = x,
                          .host = host_fn,
-                         .host_ud = x};
+                         .host_ud = x,
+                         .taint = &taint};
     const char *out = NULL;
     size_t n = 0;
     char *res = NULL;
@@ -86,17 +99,44 @@ char *wf_xrender(wf_executor_t *ex, wf_xexec_t *x, const char *tmpl, json_t *ctx
     return res;
 }
 
-json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
-                        size_t errlen)
+json_t *wf_xrender_json_taint(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx,
+                              char *secrets, size_t secrets_len, char *err, size_t errlen)
 {
+    wf_expr_taint_t taint = {.derived = on_derived, .derived_ud = x};
     wf_expr_env_t env = {.ctx = ctx,
                          .secret = wf_xsecrets_lookup,
                          .secret_ud = x,
                          .host = host_fn,
-                         .host_ud = x};
+                         .host_ud = x,
+                         .taint = &taint};
     wf_expr_err_t e = {0};
     json_t *r = wf_expr_render_json(v, &env, ex->rt, &e);
     if (r == NULL)
         snprintf(err, errlen, "%s", e.msg);
+    if (secrets != NULL && secrets_len > 0)
+        snprintf(secrets, secrets_len, "%s", taint.tainted ? taint.names : "");
+    return r;
+}
+
+json_t *wf_xrender_json(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx, char *err,
+                        size_t errlen)
+{
+    return wf_xrender_json_taint(ex, x, v, ctx, NULL, 0, err, errlen);
+}
+
+json_t *wf_xrender_json_clean(wf_executor_t *ex, wf_xexec_t *x, json_t *v, json_t *ctx,
+                              const char *what, char *err, size_t errlen)
+{
+    char secrets[256];
+    json_t *r = wf_xrender_json_taint(ex, x, v, ctx, secrets, sizeof(secrets), err, errlen);
+    if (r != NULL && secrets[0] != '\0') {
+        /* Names only: the value, however transformed, stays in the domain. */
+        snprintf(err, errlen,
+                 "a value derived from secret '%s' cannot be used in %s: they leave the domain "
+                 "(stored in clear, shown by the API or passed to other flows)",
+                 secrets, what);
+        json_decref(r);
+        return NULL;
+    }
     return r;
 }

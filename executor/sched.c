@@ -220,7 +220,9 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
             if (json_is_object(inputs)) {
                 json_t *ctx = json_pack("{s:O}", "trigger", trigger);
                 char err[300];
-                rendered = wf_xrender_json(ex, x, inputs, ctx, err, sizeof(err));
+                /* Stored with the new execution and shown by the API. */
+                rendered = wf_xrender_json_clean(ex, x, inputs, ctx, "flow trigger inputs", err,
+                                                 sizeof(err));
                 json_decref(ctx);
                 if (rendered == NULL) {
                     /* Never silence: a FAILED execution says why, as across domains. */

@@ -77,6 +77,19 @@ static long remember(wf_xexec_t *x, const char *value, size_t len)
     return (long)(x->n_secrets - 1);
 }
 
+/* Derived values longer than this are not patterns of their own: every one
+ * adds a dozen encoded forms to the redactor's trie, and a long rendered
+ * script must not cost megabytes. The secret's own forms still apply. */
+#define DERIVED_MAX 4096
+
+void wf_xsecrets_remember(wf_xexec_t *x, const char *value, size_t len)
+{
+    /* Shorter values are not redacted anyway (they would blank out
+     * ordinary text): no need to keep them. */
+    if (len >= WF_REDACT_MIN_LEN && len <= DERIVED_MAX)
+        remember(x, value, len);
+}
+
 /* One lookup per name for one attempt, however many of its properties use
  * it: the names already resolved for the attempt being rendered. A new
  * attempt (or another task run) starts afresh, so a new version applies. */

@@ -500,18 +500,28 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
         json_object_set_new(ctx, "workingDir", json_string(wd && wd->workdir ? "/wd" : "/work"));
     }
     char err[600];
-    json_t *props = tr->task->props ? wf_xrender_json(ex, x, tr->task->props, ctx, err,
-                                                      sizeof(err))
-                                    : json_object();
+    /* Labels and a subflow's inputs are stored in clear and shown by the
+     * API: a secret value, or one computed from a secret, must not go there
+     * (the child flow reads its own secrets). Masking would silently change
+     * the value, so refuse. */
+    wf_task_kind_t kind = tr->task->type->kind;
+    const char *stored_in_clear = kind == WF_TASK_LABELS    ? "labels"
+                                  : kind == WF_TASK_SUBFLOW ? "a subflow's inputs and labels"
+                                                            : NULL;
+    json_t *props;
+    if (tr->task->props == NULL)
+        props = json_object();
+    else if (stored_in_clear != NULL)
+        props =
+            wf_xrender_json_clean(ex, x, tr->task->props, ctx, stored_in_clear, err, sizeof(err));
+    else
+        props = wf_xrender_json(ex, x, tr->task->props, ctx, err, sizeof(err));
     json_decref(ctx);
     if (props == NULL) {
         done(ex, tr, WF_ST_FAILED, NULL, err);
         return WF_RUN_DONE;
     }
-    /* Labels and a subflow's inputs are stored in clear and shown by the
-     * API: a secret value must not go there (the child flow reads its own
-     * secrets). Masking would silently change the value, so refuse. */
-    wf_task_kind_t kind = tr->task->type->kind;
+    /* A SECRET input's value is no secret() result: caught by its value. */
     if ((kind == WF_TASK_LABELS || kind == WF_TASK_SUBFLOW) && wf_xsecrets_in_json(x, props)) {
         json_decref(props);
         done(ex, tr, WF_ST_FAILED, NULL,

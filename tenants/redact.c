@@ -196,13 +196,86 @@ out:
     return rc;
 }
 
+/* Hex of v in both letter cases: `xxd -p`, `od`, sha tools' input dumps.
+ * A hex text is byte-aligned, so the value inside a longer dump is always
+ * this very string. */
+static int add_hex_forms(wf_redact_t *r, const uint8_t *v, size_t n)
+{
+    static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+    uint8_t *enc = malloc(2 * n);
+    if (enc == NULL)
+        return -1;
+    int rc = 0;
+    for (const char *digits = lower; rc == 0 && digits != NULL;
+         digits = digits == lower ? upper : NULL) {
+        for (size_t i = 0; i < n; i++) {
+            enc[2 * i] = (uint8_t)digits[v[i] >> 4];
+            enc[2 * i + 1] = (uint8_t)digits[v[i] & 15];
+        }
+        rc = insert(r, enc, 2 * n);
+    }
+    OPENSSL_cleanse(enc, 2 * n);
+    free(enc);
+    return rc;
+}
+
+/* Percent-encoding as common encoders write it: which bytes they keep,
+ * whether a space becomes '+', the case of the hex digits. Letters and
+ * digits are always kept except by the last two, which encode every byte. */
+static const struct url_form {
+    const char *keep; /* punctuation kept as is */
+    bool plus;        /* ' ' -> '+' (form encoding) */
+    bool all;         /* every byte as %XX */
+    bool lower;       /* %2f rather than %2F */
+} url_forms[] = {
+    {"-._~", false, false, false},      /* RFC 3986, curl, jq @uri, Go PathEscape */
+    {"-._~", false, false, true},       /* the same with lower-case hex */
+    {"-._~", true, false, false},       /* Python quote_plus, URLSearchParams */
+    {"-._*", true, false, false},       /* Java URLEncoder, Pebble's urlencode */
+    {"-._~!*'()", false, false, false}, /* JavaScript encodeURIComponent */
+    {"-._~/", false, false, false},     /* Python quote */
+    {"", false, true, false},           {"", false, true, true},
+};
+
+static int add_url_forms(wf_redact_t *r, const uint8_t *v, size_t n)
+{
+    uint8_t *enc = malloc(3 * n);
+    if (enc == NULL)
+        return -1;
+    int rc = 0;
+    for (size_t f = 0; rc == 0 && f < sizeof(url_forms) / sizeof(url_forms[0]); f++) {
+        const struct url_form *u = &url_forms[f];
+        const char *digits = u->lower ? "0123456789abcdef" : "0123456789ABCDEF";
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = v[i];
+            bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (!u->all && (alnum || (c != '\0' && strchr(u->keep, c) != NULL))) {
+                enc[o++] = c;
+            } else if (!u->all && u->plus && c == ' ') {
+                enc[o++] = '+';
+            } else {
+                enc[o++] = '%';
+                enc[o++] = (uint8_t)digits[c >> 4];
+                enc[o++] = (uint8_t)digits[c & 15];
+            }
+        }
+        /* a value with nothing to encode is its own encoding: already in */
+        rc = insert(r, enc, o);
+    }
+    OPENSSL_cleanse(enc, 3 * n);
+    free(enc);
+    return rc;
+}
+
 int wf_redact_add(wf_redact_t *r, const char *value, size_t len)
 {
     const uint8_t *v = (const uint8_t *)value;
     if (len < WF_REDACT_MIN_LEN)
         return 0;
     if (insert(r, v, len) != 0 || add_b64_forms(r, v, len, b64_std) != 0 ||
-        add_b64_forms(r, v, len, b64_url) != 0)
+        add_b64_forms(r, v, len, b64_url) != 0 || add_hex_forms(r, v, len) != 0 ||
+        add_url_forms(r, v, len) != 0)
         return -1;
     if (memchr(v, '\n', len) == NULL)
         return 0;

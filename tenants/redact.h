@@ -2,9 +2,12 @@
  *
  * A redactor is built once per task run from the secret values the task may
  * see; every occurrence of a value, of its base64 forms (standard and url-safe,
- * with or without padding) and of its base64 form inside a longer base64 text
- * (the three byte alignments, e.g. a password inside an HTTP Basic header) is
- * replaced by "****". Values shorter than 4 bytes are not redacted (they would
+ * with or without padding), of its base64 form inside a longer base64 text
+ * (the three byte alignments, e.g. a password inside an HTTP Basic header), of
+ * its hex form (lower and upper case) and of its percent-encoded forms (as
+ * RFC 3986, form encoding, JavaScript, Python and Java encoders write them,
+ * with upper- or lower-case hex, and with every byte encoded) is replaced by
+ * "****". Values shorter than 4 bytes are not redacted (they would
  * blank out ordinary text). A value that spans several lines is also redacted
  * line by line (lines of 8 bytes or more), so a multi-line key printed by a
  * line-oriented tool is caught too.

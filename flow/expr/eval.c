@@ -216,6 +216,7 @@ static int eval_var(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenien
     wf_scope_var_t *sv = scope_find(ev->rt, 0, n->str);
     if (sv != NULL) {
         *out = sv->v;
+        ev->taint |= sv->v.taint; /* a {% set %} or loop variable keeps its taint */
         return 0;
     }
     const json_t *j = ev->env->ctx != NULL ? json_object_get(ev->env->ctx, n->str) : NULL;
@@ -634,10 +635,8 @@ static int eval_call(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out)
     return n->fn->impl(ev, n, args, out);
 }
 
-static int eval(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenient)
+static int eval_node(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenient)
 {
-    if (step(ev, n) < 0)
-        return -1;
     switch ((wf_node_kind_t)n->kind) {
     case WF_N_NULL:
         out->t = WV_NULL;
@@ -735,8 +734,44 @@ static int eval(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenient)
     }
 }
 
+/* Every expression node goes through here: its result carries the taint
+ * of everything evaluated below it (operands, arguments, conditions, the
+ * object of an access), whatever the node does with them. Over-approximate
+ * by design: `secret('K') ? 'a' : 'b'` and `secret('K') | length` are
+ * tainted too, since they tell something about the secret. */
+static int eval(wf_eval_t *ev, const wf_node_t *n, wf_val_t *out, int lenient)
+{
+    if (step(ev, n) < 0)
+        return -1;
+    wf_taint_t outer = ev->taint;
+    ev->taint = 0;
+    int rc = eval_node(ev, n, out, lenient);
+    wf_taint_t mine = ev->taint;
+    if (rc == 0)
+        out->taint = mine;
+    ev->taint = outer | mine;
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* statements                                                           */
+
+/* A printed value derived from a secret: its text goes to the caller, who
+ * masks it wherever it shows up (the engine cannot know where it goes). */
+/* A derived text shorter than this is no pattern a caller can mask safely
+ * (it would blank out ordinary text): the whole rendered text is then
+ * handed over as well. */
+#define WF_EXPR_SHORT_DERIVED 8
+
+static void print_derived(wf_eval_t *ev, size_t mark)
+{
+    wf_expr_taint_t *acc = ev->env->taint;
+    ev->printed_taint++;
+    if (ev->rt->len - mark < WF_EXPR_SHORT_DERIVED)
+        ev->printed_short = 1;
+    if (acc != NULL && acc->derived != NULL && ev->rt->len > mark)
+        acc->derived(acc->derived_ud, ev->rt->out + mark, ev->rt->len - mark);
+}
 
 static int exec(wf_eval_t *ev, const wf_node_t *n);
 
@@ -808,6 +843,7 @@ static int exec_for(wf_eval_t *ev, const wf_node_t *n)
     if (loop_begin(ev, n, length, &ls) < 0)
         return -1;
     wf_val_of_json(ls.obj, &lv);
+    lv.taint = coll.taint; /* loop.length is the collection's size */
     /* slots: [loop, item] or [loop, key, value] */
     if (scope_push(ev, n, "loop", &lv) < 0 || scope_push(ev, n, n->str, &none) < 0)
         return -1;
@@ -849,6 +885,10 @@ static int exec_for(wf_eval_t *ev, const wf_node_t *n)
                     break;
             }
         }
+        /* Items of a collection derived from a secret are derived from it. */
+        ev->rt->vars[item].v.taint = coll.taint;
+        if (n->str2 != NULL)
+            ev->rt->vars[item + 1].v.taint = coll.taint;
         if ((rc = exec(ev, n->kids[1])) < 0)
             break;
     }
@@ -859,8 +899,14 @@ static int exec_for(wf_eval_t *ev, const wf_node_t *n)
 static int exec(wf_eval_t *ev, const wf_node_t *n)
 {
     wf_val_t v;
+    size_t mark;
     if (step(ev, n) < 0)
         return -1;
+    /* What the statements so far evaluated taints the render; each
+     * statement starts with a clean slate so that its own errors are
+     * withheld only when they concern a secret (see wf_ev_error). */
+    ev->render_taint |= ev->taint;
+    ev->taint = 0;
     switch ((wf_node_kind_t)n->kind) {
     case WF_N_BLOCK:
         for (uint32_t i = 0; i < n->nkids; i++)
@@ -872,7 +918,12 @@ static int exec(wf_eval_t *ev, const wf_node_t *n)
     case WF_N_PRINT:
         if (eval(ev, n->kids[0], &v, 0) < 0)
             return -1;
-        return print_value(ev, n->kids[0], &v);
+        mark = ev->rt->len;
+        if (print_value(ev, n->kids[0], &v) < 0)
+            return -1;
+        if (v.taint != 0)
+            print_derived(ev, mark);
+        return 0;
     case WF_N_IF:
         for (uint32_t i = 0; i + 1 < n->nkids; i += 2) {
             if (eval(ev, n->kids[i], &v, 0) < 0)
@@ -925,14 +976,57 @@ static void ev_init(wf_eval_t *ev, const wf_tmpl_t *t, const wf_expr_env_t *env,
     }
 }
 
+void wf_expr_taint_clear(wf_expr_taint_t *t)
+{
+    t->tainted = 0;
+    t->names[0] = '\0';
+}
+
+/* Appends `name` to the ", "-separated list unless it is there already; a
+ * list that no longer fits ends in "...". */
+static void add_name(wf_expr_taint_t *acc, const char *name)
+{
+    size_t nl = strlen(name), len = strlen(acc->names);
+    for (const char *p = acc->names; (p = strstr(p, name)) != NULL; p++)
+        if ((p == acc->names || p[-1] == ' ') && (p[nl] == '\0' || p[nl] == ','))
+            return;
+    if (len >= 3 && strcmp(acc->names + len - 3, "...") == 0)
+        return;
+    int w = snprintf(acc->names + len, sizeof(acc->names) - len, "%s%s", len ? ", " : "", name);
+    if (w < 0 || (size_t)w >= sizeof(acc->names) - len)
+        memcpy(acc->names + sizeof(acc->names) - 4, "...", 4);
+}
+
+/* Hands the render's taint to the caller's record. */
+static void report_taint(wf_eval_t *ev)
+{
+    wf_taint_t all = ev->render_taint | ev->taint;
+    wf_expr_taint_t *acc = ev->env->taint;
+    if (all == 0 || acc == NULL)
+        return;
+    acc->tainted = 1;
+    for (int i = 0; i < ev->nsecrets; i++)
+        if (all & (1u << i))
+            add_name(acc, ev->secret_names[i]);
+}
+
 int wf_tmpl_render(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t *rt, const char **out,
                    size_t *outlen, wf_expr_err_t *err)
 {
     wf_eval_t ev;
     rt_reset(rt);
     ev_init(&ev, t, env, rt, err);
-    if (exec(&ev, t->root) < 0 || put(&ev, NULL, "", 0) < 0)
+    int rc = exec(&ev, t->root) < 0 || put(&ev, NULL, "", 0) < 0 ? -1 : 0;
+    report_taint(&ev);
+    if (rc < 0)
         return -1;
+    /* Pieces of a secret printed among other text (one character per loop
+     * iteration, say) are masked together: the whole text is derived too.
+     * One long enough piece is masked alone, so that "user=****" still
+     * tells the reader which line it is. */
+    wf_expr_taint_t *acc = env->taint;
+    if ((ev.printed_taint > 1 || ev.printed_short) && acc != NULL && acc->derived != NULL)
+        acc->derived(acc->derived_ud, rt->out, rt->len);
     rt->out[rt->len] = '\0';
     *out = rt->out;
     if (outlen != NULL)
@@ -961,8 +1055,13 @@ json_t *wf_tmpl_eval(const wf_tmpl_t *t, const wf_expr_env_t *env, wf_expr_rt_t 
         if (t->root->kids[i]->kind == WF_N_PRINT)
             print = t->root->kids[i];
     wf_val_t v;
-    if (eval(&ev, print->kids[0], &v, 0) < 0)
+    int rc = eval(&ev, print->kids[0], &v, 0);
+    report_taint(&ev);
+    if (rc < 0)
         return NULL;
+    wf_expr_taint_t *acc = env->taint;
+    if (v.taint != 0 && v.t == WV_STR && acc != NULL && acc->derived != NULL)
+        acc->derived(acc->derived_ud, v.s, v.n);
     return wf_ev_json(&ev, print->kids[0], &v);
 }
 
@@ -982,11 +1081,17 @@ int wf_ev_render_nested(wf_eval_t *ev, const wf_node_t *n, const char *src, size
     const wf_tmpl_t *outer_t = ev->t;
     wf_expr_err_t *outer_err = ev->err;
     size_t mark = ev->rt->len, vars = ev->rt->nvars;
+    /* The nested statements fold their taint into render_taint: gather it
+     * apart so that it becomes the taint of render()'s result. */
+    wf_taint_t outer_taint = ev->taint, outer_render = ev->render_taint;
+    ev->taint = ev->render_taint = 0;
     ev->t = t;
     ev->err = &inner;
     ev->depth++;
     int rc = exec(ev, t->root);
     ev->depth--;
+    ev->taint = outer_taint | ev->taint | ev->render_taint;
+    ev->render_taint = outer_render;
     ev->t = outer_t;
     ev->err = outer_err;
     ev->rt->nvars = vars;

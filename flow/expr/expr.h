@@ -43,6 +43,31 @@ typedef struct wf_expr_limits {
     int max_depth;           /* nested render() calls (8) */
 } wf_expr_limits_t;
 
+/* Taint: what a render's result owes to secrets. A value produced by
+ * secret() is marked with the secret's name, and so is every value computed
+ * from a marked one — by filters, functions, tests, operators (comparisons
+ * too: a boolean about a secret is a bit of it), concatenation, slicing,
+ * indexing, lists and maps holding it, {% set %} variables and loop items.
+ * A render is tainted as a whole when it evaluated a marked value anywhere,
+ * including in an {% if %} condition or a {% for %} collection, since the
+ * text it chose then depends on the secret. The caller owns this record and
+ * may pass it to several renders: they accumulate into it. */
+typedef struct wf_expr_taint {
+    /* Called with the text of every value derived from a secret that a
+     * render prints, and with the whole rendered text when it holds several
+     * or a short one (under 8 bytes: one character per loop iteration, say),
+     * so that the caller can mask exactly those strings where they show up
+     * (log lines). NULL: not wanted. The text is only valid during the call. */
+    void (*derived)(void *ud, const char *text, size_t len);
+    void *derived_ud;
+    /* Set by renders. */
+    int tainted;     /* some result depends on a secret */
+    char names[256]; /* the secrets' names, ", "-separated ("..." when cut) */
+} wf_expr_taint_t;
+
+/* Empties the record's result fields (the callback is kept). */
+void wf_expr_taint_clear(wf_expr_taint_t *t);
+
 /* What a render sees. Everything is borrowed for the duration of the call. */
 typedef struct wf_expr_env {
     /* Object whose members are the variables: inputs, outputs, vars, labels,
@@ -65,6 +90,10 @@ typedef struct wf_expr_env {
     json_t *(*host)(void *ud, const char *fn, const json_t *args, char *err, size_t errlen);
     void *host_ud;
     const wf_expr_limits_t *limits; /* NULL = defaults */
+    /* Receives the taint of every render made with this env (see
+     * wf_expr_taint_t); NULL = not tracked by the caller (values are still
+     * tracked inside the engine, for error messages). */
+    wf_expr_taint_t *taint;
 } wf_expr_env_t;
 
 /* Reusable render state (output buffer, temporaries). One per thread; it

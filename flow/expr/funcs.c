@@ -33,6 +33,7 @@ static int fn_secret(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *o
             known = i;
     if (known >= 0) { /* asked again in this render: reuse the copy */
         wf_val_str(out, ev->secrets[known], ev->secret_len[known]);
+        ev->taint |= (wf_taint_t)(1u << known);
         return 0;
     }
     if (ev->nsecrets == WF_EXPR_MAX_SECRETS)
@@ -54,6 +55,9 @@ static int fn_secret(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *o
     ev->secret_names[ev->nsecrets] = name;
     ev->secrets[ev->nsecrets] = copy;
     ev->secret_len[ev->nsecrets] = len;
+    /* The source of taint: the result of this call, and everything computed
+     * from it, carries the secret's bit (eval() propagates it). */
+    ev->taint |= (wf_taint_t)(1u << ev->nsecrets);
     ev->nsecrets++;
     wf_val_str(out, copy, len);
     return 0;

@@ -148,8 +148,16 @@ typedef enum {
     WV_OBJ,
 } wf_vt_t;
 
+/* A set of secrets, one bit per entry of wf_eval_t.secrets: the secrets a
+ * value was computed from. */
+typedef uint16_t wf_taint_t;
+
 typedef struct wf_val {
     uint8_t t;
+    /* The secrets this value derives from (0: none). Set by eval() on every
+     * value it returns, whatever the node: a filter or function need not
+     * care, its result carries the union of what its arguments carried. */
+    wf_taint_t taint;
     size_t n;
     union {
         int64_t i;
@@ -190,7 +198,17 @@ typedef struct wf_eval {
     const char *secrets[WF_EXPR_MAX_SECRETS];
     size_t secret_len[WF_EXPR_MAX_SECRETS];
     int nsecrets;
+    /* Taint gathered by the node being evaluated (eval() saves and restores
+     * it around every node, so a node's result carries what its operands
+     * carried); at statement level, everything the render has evaluated so
+     * far, conditions and loop collections included. */
+    wf_taint_t taint;
+    wf_taint_t render_taint; /* what earlier statements evaluated */
+    int printed_taint;       /* derived values printed so far */
+    int printed_short;       /* one of them was too short to be masked on its own */
 } wf_eval_t;
+
+_Static_assert(WF_EXPR_MAX_SECRETS <= 8 * sizeof(wf_taint_t), "one taint bit per secret");
 
 struct wf_node;
 /* A filter/test gets its input in args[0] and its parameters after it; a
@@ -252,7 +270,8 @@ extern const wf_fn_def_t wf_expr_fns[];
 
 /* ---- helpers for filter and function implementations (eval.c) ---- */
 
-/* Fills ev->err positioned at node `n`; returns -1. */
+/* Fills ev->err positioned at node `n`; returns -1. A message about
+ * operands derived from a secret is withheld (it could quote them). */
 int wf_ev_error(wf_eval_t *ev, const struct wf_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Render-scoped memory, counted against the memory limit. */
@@ -283,6 +302,7 @@ int64_t wf_ev_now(wf_eval_t *ev);
 static inline void wf_val_str(wf_val_t *v, const char *s, size_t n)
 {
     v->t = WV_STR;
+    v->taint = 0;
     v->s = s;
     v->n = n;
 }
@@ -290,12 +310,14 @@ static inline void wf_val_str(wf_val_t *v, const char *s, size_t n)
 static inline void wf_val_int(wf_val_t *v, int64_t i)
 {
     v->t = WV_INT;
+    v->taint = 0;
     v->i = i;
 }
 
 static inline void wf_val_bool(wf_val_t *v, int b)
 {
     v->t = WV_BOOL;
+    v->taint = 0;
     v->i = b != 0;
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 /* ------------------------------------------------------------------ */
 /* helpers shared with the filters                                      */
 
@@ -46,6 +48,25 @@ int wf_ev_error(wf_eval_t *ev, const wf_node_t *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ev->err->msg, sizeof(ev->err->msg), fmt, ap);
     va_end(ap);
+    /* The operands of the failing node derive from a secret: the message
+     * could quote a transformed value (upper-cased, sliced...) that no
+     * exact match below would catch, so only the secrets' names are told. */
+    if (ev->taint != 0) {
+        char names[160] = "";
+        size_t len = 0;
+        for (int i = 0; i < ev->nsecrets && len < sizeof(names); i++)
+            if (ev->taint & (1u << i)) {
+                int w = snprintf(names + len, sizeof(names) - len, "%s'%s'", len ? ", " : "",
+                                 ev->secret_names[i]);
+                len += w > 0 ? (size_t)w : 0;
+            }
+        /* no tail of the first message may stay behind the new one */
+        OPENSSL_cleanse(ev->err->msg, sizeof(ev->err->msg));
+        snprintf(ev->err->msg, sizeof(ev->err->msg),
+                 "error in an expression derived from secret %s (message withheld: it could "
+                 "quote the value)",
+                 names);
+    }
     /* Messages quote values; none may carry a secret resolved in this render. */
     for (int i = 0; i < ev->nsecrets; i++)
         redact(ev->err->msg, sizeof(ev->err->msg), ev->secrets[i], ev->secret_len[i]);
@@ -94,6 +115,7 @@ int wf_ev_keep(wf_eval_t *ev, const wf_node_t *n, json_t *j, size_t cost, wf_val
 
 void wf_val_of_json(const json_t *j, wf_val_t *out)
 {
+    out->taint = 0;
     switch (json_typeof(j)) {
     case JSON_OBJECT:
         out->t = WV_OBJ;

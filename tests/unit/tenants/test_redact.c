@@ -56,8 +56,48 @@ static uint32_t rnd(void)
     return rng >> 8;
 }
 
+/* Hex and percent-encoded forms, as shell tools and URL encoders print
+ * them, are masked like the value itself. */
+static void test_hex_and_url(void)
+{
+    wf_redact_t *r = wf_redact_create();
+    const char *v = "p@ss w/rd~*!";
+    wf_redact_add(r, v, strlen(v));
+    static const struct {
+        const char *encoded, *name;
+    } forms[] = {
+        {"7040737320772f72647e2a21", "hex, lower case (xxd -p)"},
+        {"7040737320772F72647E2A21", "hex, upper case"},
+        {"p%40ss%20w%2Frd~%2A%21", "RFC 3986 (curl, jq @uri)"},
+        {"p%40ss%20w%2frd~%2a%21", "RFC 3986, lower-case hex"},
+        {"p%40ss+w%2Frd~%2A%21", "form encoding (Python quote_plus)"},
+        {"p%40ss+w%2Frd%7E*%21", "Java URLEncoder / Pebble urlencode"},
+        {"p%40ss%20w%2Frd~*!", "JavaScript encodeURIComponent"},
+        {"p%40ss%20w/rd~%2A%21", "Python quote (keeps '/')"},
+        {"%70%40%73%73%20%77%2F%72%64%7E%2A%21", "every byte encoded"},
+        {"%70%40%73%73%20%77%2f%72%64%7e%2a%21", "every byte encoded, lower case"},
+    };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char in[256], name[128];
+        snprintf(in, sizeof(in), "url=https://h/?q=%s&x=1", forms[i].encoded);
+        snprintf(name, sizeof(name), "masked: %s", forms[i].name);
+        check(r, in, "url=https://h/?q=****&x=1", name);
+    }
+    /* inside a longer hex dump (the value at an odd byte offset too) */
+    check(r,
+          "dump: 00"
+          "7040737320772f72647e2a21"
+          "ff",
+          "dump: 00****ff", "hex of the value inside a longer hex dump");
+    /* ordinary hex and URLs pass */
+    check(r, "sha 7040737320772f72 and q=p%40ss", "sha 7040737320772f72 and q=p%40ss",
+          "partial encodings are not masked (the masked unit is the whole value)");
+    wf_redact_destroy(r);
+}
+
 int main(void)
 {
+    test_hex_and_url();
     wf_redact_t *r = wf_redact_create();
     const char *pw = "hunter2-Sup3r?";
     const char *tok = "ghp_a1B2c3D4e5F6g7H8i9J0";
