@@ -22,6 +22,7 @@ static const struct {
     [WF_PROB_TOO_LARGE] = {413, "payload-too-large", "Payload Too Large"},
     [WF_PROB_MEDIA_TYPE] = {415, "unsupported-media-type", "Unsupported Media Type"},
     [WF_PROB_INVALID] = {422, "invalid", "Unprocessable Content"},
+    [WF_PROB_TOO_MANY] = {429, "too-many-requests", "Too Many Requests"},
     [WF_PROB_INTERNAL] = {500, "internal", "Internal Server Error"},
     [WF_PROB_UNAVAILABLE] = {503, "unavailable", "Service Unavailable"},
 };
