@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "api/abuse.h"
 #include "api/authn_glue.h"
 #include "api/heavy.h"
 #include "api/reply.h"
@@ -94,6 +95,12 @@ static void on_audit_done(void *arg, const PGresult *res)
 void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const char *target,
                    const char *result, const char *reason, json_t *details)
 {
+    /* A caller can provoke denials at will: repeated ones are counted and
+     * written as one summary when their window closes (api/abuse.h). */
+    if (strcmp(result, "denied") == 0 && !wf_abuse_note_denial(call, action, ns, target, reason)) {
+        json_decref(details);
+        return;
+    }
     char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
     json_decref(details);
     const char *params[7] = {call->who.subject ? call->who.subject : "anonymous", action,
@@ -300,8 +307,13 @@ static bool check_body(wf_call_t *call)
 
 static void refuse_401(wf_call_t *call, const char *reason)
 {
-    /* The reason is a fixed code, never the token. */
-    wf_info("401 %s %s: %s", call->route->method, call->route->pattern, reason);
+    /* A presented credential that fails counts against the client's
+     * address and is logged there, aggregated. No credential at all costs
+     * no verification and proves no guessing: it is not counted. */
+    if (strcmp(reason, wf_jwt_status_reason(WF_JWT_NO_CREDENTIALS)) != 0)
+        wf_abuse_auth_failed(call, reason);
+    else
+        wf_debug("401 %s %s: %s", call->route->method, call->route->pattern, reason);
     wf_http_problem(call->req, WF_PROB_UNAUTHENTICATED, json_pack("{s:s}", "reason", reason),
                     "valid credentials are required (%s)", reason);
 }
@@ -542,6 +554,9 @@ void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
         route->handler(call);
         return;
     case WF_ROUTE_BEARER:
+        /* Before any token work: a locked-out address gets 429. */
+        if (!wf_abuse_admit(call))
+            return;
         authenticate(call);
         return;
     }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/abuse.h"
 #include "api/authn_glue.h"
 #include "api/gateway.h"
 #include "api/heavy.h"
@@ -109,6 +110,8 @@ static void begin_shutdown(wf_gw_thread_t *th)
     }
     /* Keep-alive is turned off for every response from now on. */
     h2o_context_request_shutdown(&th->ctx);
+    /* Pending denial summaries are written during the drain. */
+    wf_abuse_thread_stop(th);
 }
 
 static void on_wakeup(h2o_socket_t *sock, const char *err)
@@ -139,6 +142,7 @@ static void *thread_main(void *arg)
                                           H2O_SOCKET_FLAG_DONT_READ);
     th->wakeup->data = th;
     h2o_socket_read_start(th->wakeup, on_wakeup);
+    wf_abuse_thread_start(th);
 
     while (!th->stopping)
         h2o_evloop_run(th->ctx.loop, INT32_MAX);
@@ -221,6 +225,7 @@ int wf_gateway_main(int argc, char **argv)
     if (wf_gw_auth_init(&gw) != 0)
         return 1;
     setup_globalconf(listen_addr);
+    wf_abuse_init(&gw);
 
     listen_fds = calloc((size_t)n_threads, sizeof(int));
     threads = calloc((size_t)n_threads, sizeof(wf_gw_thread_t));
@@ -266,6 +271,7 @@ int wf_gateway_main(int argc, char **argv)
         pthread_join(threads[i].tid, NULL);
     wf_gw_auth_dispose(&gw);
     wf_heavy_destroy(gw.heavy);
+    wf_abuse_dispose(&gw);
     wf_info("stopped");
     return 0;
 }

@@ -26,6 +26,12 @@ typedef struct wf_gw {
     int db_conns; /* connections per thread */
     void *authn;  /* auth module's verifier (thread-safe), or NULL */
     struct wf_heavy *heavy; /* per-caller share of heavy requests (api/heavy.h) */
+    /* Repeated denials and failed authentications (api/abuse.h); both are
+     * thread-safe and shared by every loop. */
+    struct wf_audit_agg *denials;
+    struct wf_fail_limit *auth_failures;
+    struct wf_fail_addr *trusted_proxies; /* gateway.trusted_proxies, parsed */
+    size_t n_trusted_proxies;
 } wf_gw_t;
 
 /* One event loop. Owned by its thread; only that thread touches it. */
@@ -40,6 +46,8 @@ typedef struct wf_gw_thread {
     wf_db_t *db;
     int inflight;          /* requests accepted and not yet disposed */
     h2o_timeout_t poll_timeout;  /* 200 ms tick for ?wait and log follow */
+    h2o_timeout_t sweep_timeout; /* 1 s tick: summaries of closed windows (api/abuse.h) */
+    h2o_timeout_entry_t sweep_entry;
     bool stopping;
 } wf_gw_thread_t;
 

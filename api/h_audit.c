@@ -27,6 +27,22 @@ static bool filter_ok(const char *s)
     return true;
 }
 
+/* Every entry says how many occurrences it stands for and when they
+ * happened: a summary of repeated denials (api/abuse.h) carries its count
+ * and first and last time in its details; any other entry is one
+ * occurrence at its own time. */
+static void add_occurrences(json_t *entry, json_t *details)
+{
+    json_t *count = json_object_get(details, "count");
+    json_t *first = json_object_get(details, "firstSeen");
+    json_t *last = json_object_get(details, "lastSeen");
+    json_t *ts = json_object_get(entry, "ts");
+    bool summary = json_is_integer(count) && json_is_string(first) && json_is_string(last);
+    json_object_set_new(entry, "count", summary ? json_copy(count) : json_integer(1));
+    json_object_set(entry, "firstSeen", summary ? first : ts);
+    json_object_set(entry, "lastSeen", summary ? last : ts);
+}
+
 static void on_audit_list(void *arg, const PGresult *res)
 {
     wf_call_t *call = arg;
@@ -42,14 +58,17 @@ static void on_audit_list(void *arg, const PGresult *res)
     json_t *arr = json_array();
     for (int i = 0; i < n && i < size; i++) {
         json_t *details = json_loads(wf_db_get(res, i, 8), 0, NULL);
-        json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "seq",
-                           (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "ts",
-                           wf_db_get(res, i, 1), "actor", wf_db_get(res, i, 2), "action",
-                           wf_db_get(res, i, 3), "namespace", wf_db_get(res, i, 4), "target",
-                           wf_db_get(res, i, 5), "result", wf_db_get(res, i, 6), "reason",
-                           wf_db_get(res, i, 7), "details", details ? details : json_object(),
-                           "hash", wf_db_get(res, i, 9)));
+        if (details == NULL)
+            details = json_object();
+        json_t *entry = json_pack(
+            "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "seq",
+            (json_int_t)strtoll(wf_db_get(res, i, 0), NULL, 10), "ts", wf_db_get(res, i, 1),
+            "actor", wf_db_get(res, i, 2), "action", wf_db_get(res, i, 3), "namespace",
+            wf_db_get(res, i, 4), "target", wf_db_get(res, i, 5), "result",
+            wf_db_get(res, i, 6), "reason", wf_db_get(res, i, 7), "details", details, "hash",
+            wf_db_get(res, i, 9));
+        add_occurrences(entry, details);
+        json_array_append_new(arr, entry);
     }
     /* One row more than the page was asked for: there is a next page,
      * which starts below the last entry shown. */

@@ -26,16 +26,23 @@ static const weft_opt_t list_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-/* A denial names its reason: the column the reader looks for. */
+/* A denial names its reason: the column the reader looks for. A summary of
+ * repeated denials also says how many it stands for and over what time. */
 static char *cell_result(const weft_t *w, const json_t *row, const char *member)
 {
     (void)w;
-    char b[64], res[300];
+    char b[64], res[300], times[160] = "";
     const char *result = weft_jtext(row, member, b, sizeof(b));
     const char *reason = json_string_value(json_object_get(row, "reason"));
+    json_int_t count = json_integer_value(json_object_get(row, "count"));
+    const char *first = json_string_value(json_object_get(row, "firstSeen"));
+    const char *last = json_string_value(json_object_get(row, "lastSeen"));
+    if (count > 1 && first != NULL && last != NULL)
+        snprintf(times, sizeof(times), " x%lld %s..%s", (long long)count, first, last);
     if (reason == NULL || reason[0] == '\0')
-        return result ? wf_xstrdup(result) : NULL;
-    snprintf(res, sizeof(res), "%s (%s)", result ? result : "", reason);
+        snprintf(res, sizeof(res), "%s%s", result ? result : "", times);
+    else
+        snprintf(res, sizeof(res), "%s (%s)%s", result ? result : "", reason, times);
     return wf_xstrdup(res);
 }
 

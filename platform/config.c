@@ -1,5 +1,6 @@
 #include "platform/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -78,6 +79,26 @@ static const conf_key_t gateway_keys[] = {
     {.name = "max_heavy_per_principal", .type = CONF_INT,
      .offset = CFG(gateway.max_heavy_per_principal), .def = "4", .min = 1, .max = 1024,
      .help = "log reads and lists one caller may have in flight at once (429 past it)"},
+    {.name = "denial_window", .type = CONF_INT, .offset = CFG(gateway.denial_window),
+     .def = "60", .min = 1, .max = 86400,
+     .help = "seconds over which repeated denials of one caller, action and namespace "
+             "are audited as one entry plus one summary"},
+    {.name = "denial_keys", .type = CONF_INT, .offset = CFG(gateway.denial_keys),
+     .def = "10000", .min = 1, .max = 1000000,
+     .help = "(caller, action, namespace) keys counted at once; past it, one overflow summary"},
+    {.name = "auth_failure_limit", .type = CONF_INT, .offset = CFG(gateway.auth_failure_limit),
+     .def = "20", .min = 1, .max = 1000000,
+     .help = "failed authentications per window from one address before it gets 429"},
+    {.name = "auth_failure_window", .type = CONF_INT, .offset = CFG(gateway.auth_failure_window),
+     .def = "60", .min = 1, .max = 86400,
+     .help = "seconds of the failed-authentication window (and of the lockout's end)"},
+    {.name = "auth_failure_addresses", .type = CONF_INT,
+     .offset = CFG(gateway.auth_failure_addresses), .def = "10000", .min = 1, .max = 1000000,
+     .help = "client addresses tracked for failed authentication at once"},
+    {.name = "trusted_proxies", .type = CONF_STRLIST, .offset = CFG(gateway.trusted_proxies),
+     .count_offset = CFG(gateway.n_trusted_proxies),
+     .help = "IP addresses of reverse proxies whose X-Forwarded-For names the client "
+             "(none: the TCP peer is the client)"},
     END_KEYS,
 };
 
@@ -509,6 +530,22 @@ static void check_semantics(const wf_config_t *cfg, const wf_yaml_node_t *root, 
             egn && egn->kind == WF_YAML_SEQ && i < egn->count ? egn->items[i] : egn;
         snprintf(p, sizeof(p), "executor.egress_allow[%zu]", i);
         wf_diags_add(d, at ? at->line : 0, at ? at->col : 0, p, "%s", why);
+    }
+    const wf_yaml_node_t *gwn = root ? wf_yaml_get(root, "gateway") : NULL;
+    const wf_yaml_node_t *tpn = gwn ? wf_yaml_get(gwn, "trusted_proxies") : NULL;
+    for (size_t i = 0; i < cfg->gateway.n_trusted_proxies; i++) {
+        unsigned char addr[sizeof(struct in6_addr)];
+        const char *a = cfg->gateway.trusted_proxies[i];
+        if (inet_pton(AF_INET, a, addr) == 1 || inet_pton(AF_INET6, a, addr) == 1)
+            continue;
+        const wf_yaml_node_t *at =
+            tpn && tpn->kind == WF_YAML_SEQ && i < tpn->count ? tpn->items[i] : tpn;
+        char p[64];
+        snprintf(p, sizeof(p), "gateway.trusted_proxies[%zu]", i);
+        wf_diags_add(d, at ? at->line : 0, at ? at->col : 0, p,
+                     "'%s' is not an IP address (a proxy is named by its address, "
+                     "no host names or ranges)",
+                     a);
     }
     if (cfg->listen != NULL && wf_parse_listen(cfg->listen, host, sizeof(host), &port) != 0) {
         const wf_yaml_node_t *n = root ? wf_yaml_get(root, "listen") : NULL;

@@ -43,6 +43,16 @@ typedef struct wf_config {
         int64_t shutdown_timeout; /* seconds to drain in-flight requests */
         int64_t db_connections;   /* PostgreSQL connections per event loop */
         int64_t max_heavy_per_principal; /* heavy requests one caller may have in flight */
+        /* Repeated denials of one (actor, action, namespace): one audit
+         * entry, then one summary per window (tenants/audit_agg.h). */
+        int64_t denial_window;    /* seconds */
+        int64_t denial_keys;      /* keys tracked at once */
+        /* Failed authentication per client address (auth/fail_limit.h). */
+        int64_t auth_failure_limit;     /* failures per window before 429 */
+        int64_t auth_failure_window;    /* seconds */
+        int64_t auth_failure_addresses; /* addresses tracked at once */
+        char **trusted_proxies; /* peers whose X-Forwarded-For names the client */
+        size_t n_trusted_proxies;
     } gateway;
     struct {
         int64_t slots;             /* concurrent task runs per executor */
