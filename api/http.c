@@ -24,6 +24,7 @@ static const struct {
     [WF_PROB_INVALID] = {422, "invalid", "Unprocessable Content"},
     [WF_PROB_INTERNAL] = {500, "internal", "Internal Server Error"},
     [WF_PROB_UNAVAILABLE] = {503, "unavailable", "Service Unavailable"},
+    [WF_PROB_TOO_MANY] = {429, "too-many-requests", "Too Many Requests"},
 };
 
 int wf_problem_status(wf_problem_t kind)

@@ -22,6 +22,7 @@ typedef enum {
     WF_PROB_INVALID,         /* 422 semantic validation failed */
     WF_PROB_INTERNAL,        /* 500 */
     WF_PROB_UNAVAILABLE,     /* 503 (database down, not ready, shutting down) */
+    WF_PROB_TOO_MANY,        /* 429 a quota is used up */
     WF_PROB_COUNT
 } wf_problem_t;
 
