@@ -99,6 +99,7 @@ tasks:
     message: $1
 " || t_bail "cannot apply the trigger loop"
 done
+cli_settle # the executor re-reads its flows at most once a second
 req "$ACME" POST /api/v1/executions/acme.trig/x '{}'
 settle acme.trig
 n=$(count acme.trig SUCCESS)
@@ -110,6 +111,43 @@ t_match "$(failed_reason acme.trig)" \
     "whose log names the depth and the limit"
 t_is "$(pg_q "SELECT count(*) FROM audit_log WHERE action = 'trigger.fire' AND result = 'denied'
              AND namespace = 'acme.trig'")" 1 "the refusal is audited"
+
+# ---- (b') the same across domains, through grants -----------------------------
+# acme.mesh/x runs after globex.mesh/y and y after x: each domain's executor
+# learns the producer's depth from the completion event it reads.
+req "$ACME" POST /api/v1/namespaces/acme.mesh/grants '{"flows":["x"],"to":"globex.mesh","events":["SUCCESS"]}'
+t_is "$S" 201 "acme grants globex.mesh x's completions"
+req "$GLOBEX" POST /api/v1/namespaces/globex.mesh/grants '{"flows":["y"],"to":"acme.mesh","events":["SUCCESS"]}'
+t_is "$S" 201 "globex grants acme.mesh y's completions"
+mesh_flow() { # TOKEN NS ID PRODUCER_NS PRODUCER_ID
+    req_apply "$1" "id: $3
+namespace: $2
+triggers:
+  - id: after
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: $4
+        flowId: $5
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: $3
+"
+}
+mesh_flow "$ACME" acme.mesh x globex.mesh y || t_bail "cannot apply acme's side"
+mesh_flow "$GLOBEX" globex.mesh y acme.mesh x || t_bail "cannot apply globex's side"
+cli_settle
+req "$ACME" POST /api/v1/executions/acme.mesh/x '{}'
+for i in 1 2 3; do settle acme.mesh && settle globex.mesh && break; done
+a=$(count acme.mesh SUCCESS)
+g=$(count globex.mesh SUCCESS)
+t_diag "cross-domain trigger loop: acme $(count acme.mesh), globex $(count globex.mesh) executions"
+t_is "$((a + g))" 11 "a cross-domain Flow trigger loop runs 11 executions in all"
+t_is "$(( $(count acme.mesh FAILED) + $(count globex.mesh FAILED) ))" 1 \
+    "and the refused one is FAILED in the consumer's domain"
+t_match "$(failed_reason acme.mesh)$(failed_reason globex.mesh)" \
+    "execution chain depth 11 exceeds the limit of 10" "naming the limit"
 
 # ---- (c) a tighter policy ---------------------------------------------------
 req "$ACME" PUT /api/v1/namespaces/acme/policy '{"maxChainDepth": 50}'
