@@ -140,16 +140,22 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
         json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "schedule", "id",
                                     e->trig->id, "date", stick, "next", snext, "previous", sprev);
         json_t *inputs = json_object_get(e->trig->props, "inputs");
-        char id[64], by[600];
+        char id[64], by[600], why[700];
         snprintf(by, sizeof(by), "schedule:%s/%s/%s", e->flow->namespace_, e->flow->id,
                  e->trig->id);
-        rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
-                                     json_is_object(inputs) ? inputs : NULL, NULL, trigger, NULL,
-                                     by, 0, id, sizeof(id)) == 0
-                 ? 1
-                 : -1;
+        /* A tick the domain's quota refuses is spent, and says so. */
+        bool refused =
+            wf_xpolicy_may_create(ex, e->flow->namespace_, 0, true, why, sizeof(why)) != 0;
+        if (refused)
+            rc = wf_xmesh_trigger_refused(ex, e->flow, e->trig, trigger, why, 0) == 0 ? 1 : -1;
+        else
+            rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
+                                         json_is_object(inputs) ? inputs : NULL, NULL, trigger,
+                                         NULL, by, 0, id, sizeof(id)) == 0
+                     ? 1
+                     : -1;
         json_decref(trigger);
-        if (rc == 1)
+        if (rc == 1 && !refused)
             wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
                     e->flow->id, e->trig->id, stick, id);
     }
