@@ -11,6 +11,7 @@
 #include "api/inputs.h"
 #include "api/reply.h"
 #include "platform/log.h"
+#include "tenants/policy.h"
 #include "tenants/seal.h"
 
 #define MAX_WAIT_SECONDS 300
@@ -20,6 +21,10 @@ typedef struct {
     const char *webhook_key; /* webhook calls only */
     int wait_seconds;
     uint64_t deadline_ms;
+    const char *create[8]; /* EXEC_CREATE's parameters, kept in the request's pool while
+                              the quota is checked */
+    int64_t quota;         /* maxActiveExecutions that applies */
+    const char *quota_from; /* the prefix setting it, NULL for the built-in value */
     char id[WF_EXECUTION_ID_LEN + 1];
     h2o_timeout_entry_t tick;
     wf_call_t *call;
@@ -98,6 +103,56 @@ static void on_created(void *arg, const PGresult *res)
                  json_pack("{s:s, s:s, s:s, s:{s:s}, s:s}", "id", st->id, "namespace", st->ns,
                            "flowId", st->flow_id, "state", "current", "CREATED", "created",
                            wf_db_get(res, 0, 2)));
+}
+
+/* ---- the domain's quota of unfinished executions ------------------------- */
+
+static void on_active(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_reply_need_row(call, res, WF_PROB_INTERNAL, NULL))
+        return;
+    long long active = atoll(wf_db_get(res, 0, 0));
+    if (active >= st->quota) {
+        const char *where = st->quota_from == NULL ? "built in; a policy on the root may change it"
+                            : st->quota_from[0] == '\0'
+                                ? "on the root"
+                                : wf_http_printf(call->req, "on '%s'", st->quota_from);
+        const char *under = st->quota_from && st->quota_from[0]
+                                ? wf_http_printf(call->req, " under '%s'", st->quota_from)
+                                : "";
+        wf_info("execution of %s/%s refused: %lld unfinished executions%s (maxActiveExecutions)",
+                st->ns, st->flow_id, active, under);
+        wf_http_problem(call->req, WF_PROB_TOO_MANY,
+                        json_pack("{s:s, s:I, s:s?}", "limit", "maxActiveExecutions", "value",
+                                  (json_int_t)st->quota, "from", st->quota_from),
+                        "the domain of namespace %s has %lld unfinished executions%s, the limit "
+                        "of policy maxActiveExecutions (%s): retry when some have finished",
+                        st->ns, active, under, where);
+        return;
+    }
+    wf_db_query(call->th->db, WF_SQL_EXEC_CREATE, 8, st->create, on_created, st);
+}
+
+/* The policy of the namespace: which maxActiveExecutions applies, then the
+ * count of the domain's unfinished executions under the prefix setting it.
+ * A loop or a flood of one domain stops at its own quota; the count reads
+ * that domain's rows only, so other domains are not touched. */
+static void on_quota_policy(void *arg, const PGresult *res)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    wf_policy_t *p = wf_h_policy_chain(call, res, st->ns, false, false);
+    if (p == NULL)
+        return;
+    const char *from = NULL;
+    wf_policy_bound(p, WF_POL_MAX_ACTIVE_EXECUTIONS, &st->quota, &from);
+    st->quota_from = from ? wf_http_strdup(call->req, from) : NULL;
+    wf_policy_destroy(p);
+    const char *params[3] = {st->ns, st->quota_from ? st->quota_from : "",
+                             wf_http_printf(call->req, "%lld", (long long)st->quota)};
+    wf_db_query(call->th->db, WF_SQL_EXEC_ACTIVE, 3, params, on_active, st);
 }
 
 /* Constant-time webhook key check: hashing first makes the comparison
@@ -219,7 +274,10 @@ static void on_flow(void *arg, const PGresult *res)
     } else {
         const char *params[8] = {st->id,     st->ns,      st->flow_id,  wf_db_get(res, 0, 0),
                                  inputs_text, labels_text, trigger_text, started_by};
-        wf_db_query(call->th->db, WF_SQL_EXEC_CREATE, 8, params, on_created, st);
+        for (int i = 0; i < 8; i++)
+            st->create[i] = wf_http_strdup(call->req, params[i]);
+        const char *pq[1] = {st->ns};
+        wf_db_query(call->th->db, WF_SQL_POLICY_CHAIN, 1, pq, on_quota_policy, st);
     }
     free(inputs_text);
     free(labels_text);

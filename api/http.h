@@ -20,7 +20,7 @@ typedef enum {
     WF_PROB_TOO_LARGE,       /* 413 */
     WF_PROB_MEDIA_TYPE,      /* 415 */
     WF_PROB_INVALID,         /* 422 semantic validation failed */
-    WF_PROB_TOO_MANY,        /* 429 rate limited, or heavy-request share in use */
+    WF_PROB_TOO_MANY,        /* 429 rate limit, quota or heavy-request share */
     WF_PROB_INTERNAL,        /* 500 */
     WF_PROB_UNAVAILABLE,     /* 503 (database down, not ready, shutting down) */
     WF_PROB_COUNT

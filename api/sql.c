@@ -263,6 +263,15 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $8, 'execution.create', $2, 'execution:' || e.id, 'allowed',"
          "   jsonb_build_object('flowId', $3, 'revision', $4::int) FROM e)"
          " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
+    /* $1 namespace, $2 prefix ('' = all), $3 limit: the unfinished executions
+     * of the namespace's domain under the prefix, counted up to the limit
+     * (maxActiveExecutions) so a backlog costs no more than the limit. */
+    [WF_SQL_EXEC_ACTIVE] =
+        {"exec_active",
+         "SELECT count(*) FROM (SELECT 1 FROM executions WHERE domain = weft_domain_of($1)"
+         "  AND state IN ('CREATED', 'QUEUED', 'RUNNING', 'PAUSED', 'KILLING', 'RETRYING')"
+         "  AND ($2 = '' OR namespace = $2 OR left(namespace, length($2) + 1) = $2 || '.')"
+         "  LIMIT $3::int) c"},
     [WF_SQL_EXEC_META] = {"exec_meta",
                           "SELECT namespace, state, flow_id FROM executions WHERE id = $1"},
     /* The Kestra-like document of one execution, built in one round trip.

@@ -94,16 +94,16 @@ static const xstmt_t stmts[Q__COUNT] = {
     [WF_XQ_TRIGGER_FAILED] = {"x_trigger_failed",
                               "WITH e AS (INSERT INTO executions (id, namespace, flow_id, "
                               "flow_revision, domain, state, state_history, inputs, labels, "
-                              "trigger, started_by, started_at, ended_at) "
+                              "trigger, started_by, started_at, ended_at, chain_depth) "
                               "SELECT $1, f.namespace, f.id, f.revision, f.domain, 'FAILED', "
                               "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
                               "now()), jsonb_build_object('state', 'FAILED', 'date', now())), "
-                              "'{}', '{}', $4::jsonb, $5, now(), now() FROM flows f "
+                              "'{}', '{}', $4::jsonb, $5, now(), now(), $7::int FROM flows f "
                               "WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
                               "RETURNING id, namespace, domain) "
                               "INSERT INTO logs (execution_id, namespace, domain, level, line) "
-                              "SELECT e.id, e.namespace, e.domain, 'ERROR', "
-                              "'trigger inputs: ' || $6 FROM e RETURNING execution_id"},
+                              "SELECT e.id, e.namespace, e.domain, 'ERROR', $6 "
+                              "FROM e RETURNING execution_id"},
     /* The events of a precondition window (since $1, wall ms) the consumer may see. */
     [WF_XQ_WINDOW_EVENTS] = {"x_window_events",
                              "SELECT namespace, flow_id, state, labels::text FROM events "
@@ -123,7 +123,8 @@ static const xstmt_t stmts[Q__COUNT] = {
     [WF_XQ_EVENTS_AFTER] = {"x_events_after",
                             "SELECT id, txid::text, namespace, flow_id, execution_id, state, "
                             "outputs::text, labels::text, domain, "
-                            "(extract(epoch FROM created_at) * 1000)::bigint FROM events "
+                            "(extract(epoch FROM created_at) * 1000)::bigint, chain_depth "
+                            "FROM events "
                             "WHERE (txid, id) > ($1::xid8, $2::bigint) "
                             "AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
                             "ORDER BY txid, id LIMIT " STR(WF_XDB_EVENTS_BATCH)},
@@ -143,11 +144,11 @@ static const xstmt_t stmts[Q__COUNT] = {
     [WF_XQ_SUBFLOW_CREATE] = {"x_subflow_create",
                               "WITH e AS (INSERT INTO executions (id, namespace, flow_id, "
                               "flow_revision, domain, state, state_history, inputs, labels, "
-                              "trigger, started_by, parent_id, original_id) "
+                              "trigger, started_by, parent_id, original_id, chain_depth) "
                               "SELECT $1, $2, $3, t.revision, t.domain, 'CREATED', "
                               "jsonb_build_array(jsonb_build_object('state', 'CREATED', 'date', "
                               "to_char(now() AT TIME ZONE 'UTC', " ISO_MS "))), "
-                              "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 "
+                              "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1, $9::int "
                               "FROM weft_subflow_target($2, $3) t RETURNING id, domain) "
                               "SELECT e.id, pg_notify('weft_domain_' || e.domain, e.id) FROM e"},
 
@@ -171,6 +172,13 @@ static const xstmt_t stmts[Q__COUNT] = {
                           "WHERE domain = $1 AND ($2 = '' OR namespace = $2 OR "
                           "left(namespace, length($2) + 1) = $2 || '.') "
                           "AND started_at > now() - interval '1 minute' AND id <> $3"},
+    /* Unfinished executions of the domain under prefix $2, counted up to $3
+     * (the limit) so a big backlog costs no more than the limit: migration
+     * 0011's index gives the domain's live rows. */
+    [WF_XQ_ACTIVE_COUNT] = {"x_active_count",
+                            "SELECT count(*) FROM (SELECT 1 FROM executions WHERE domain = $1 "
+                            "AND state IN " LIVE_STATES " AND ($2 = '' OR namespace = $2 OR "
+                            "left(namespace, length($2) + 1) = $2 || '.') LIMIT $3::int) c"},
     /* The execution is admitted: it counts against the quota from now on. */
     [WF_XQ_MARK_STARTED] = {"x_mark_started",
                             "UPDATE executions SET started_at = now() WHERE id = $1 "
@@ -260,7 +268,7 @@ static const xstmt_t stmts[Q__COUNT] = {
                  "WHERE e.id = c.id RETURNING e.id, e.namespace, e.flow_id, e.flow_revision, "
                  "e.state, e.state_history, e.inputs, e.labels, e.trigger, e.parent_id, "
                  "e.original_id, to_char(e.created_at AT TIME ZONE 'UTC', " ISO_MS
-                 "), e.variables"},
+                 "), e.variables, e.chain_depth"},
     /* The task runs of a claimed execution. */
     [Q_TRUNS] = {"x_truns",
                  "SELECT id, task_id, parent_task_run_id, value, iteration, state, attempt, "
@@ -290,10 +298,10 @@ static const xstmt_t stmts[Q__COUNT] = {
     [Q_CREATE_EXEC] = {"x_create_exec",
                        "INSERT INTO executions (id, namespace, flow_id, flow_revision, domain, "
                        "state, state_history, inputs, labels, trigger, started_by, parent_id, "
-                       "original_id) SELECT $1, f.namespace, f.id, f.revision, f.domain, "
-                       "'CREATED', jsonb_build_array(jsonb_build_object('state', 'CREATED', "
-                       "'date', to_char(now() AT TIME ZONE 'UTC', " ISO_MS "))), "
-                       "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1 "
+                       "original_id, chain_depth) SELECT $1, f.namespace, f.id, f.revision, "
+                       "f.domain, 'CREATED', jsonb_build_array(jsonb_build_object('state', "
+                       "'CREATED', 'date', to_char(now() AT TIME ZONE 'UTC', " ISO_MS "))), "
+                       "$4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $1, $9::int "
                        "FROM flows f WHERE f.namespace = $2 AND f.id = $3 AND NOT f.deleted "
                        "RETURNING id"},
     /* Wakes the replicas listening on channel $1. */
@@ -721,6 +729,7 @@ static wf_xexec_t *load_exec(wf_executor_t *ex, PGresult *r, int i)
     x->parent_id = col_dup(r, i, 9);
     x->original_id = col_dup(r, i, 10);
     x->started_at = col_dup(r, i, 11);
+    x->chain_depth = atoi(PQgetvalue(r, i, 13));
     return x;
 }
 
@@ -798,12 +807,15 @@ void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const c
 /* wf_xdb_run_create for any row of the table. */
 static PGresult *run_create(wf_executor_t *ex, int q, const char *id, const char *ns,
                             const char *flow_id, json_t *inputs, json_t *labels,
-                            json_t *trigger, const char *started_by, const char *parent_id)
+                            json_t *trigger, const char *started_by, const char *parent_id,
+                            int chain_depth)
 {
     char *in = dump_or_null(inputs), *lb = dump_or_null(labels), *tg = dump_or_null(trigger);
+    char depth[16];
+    snprintf(depth, sizeof(depth), "%d", chain_depth);
     const char *p[] = {id, ns, flow_id, in ? in : "{}", lb ? lb : "{}", tg, started_by,
-                       parent_id};
-    PGresult *r = run(ex, q, 8, p, NULL, NULL, 0);
+                       parent_id, depth};
+    PGresult *r = run(ex, q, 9, p, NULL, NULL, 0);
     free(in);
     free(lb);
     free(tg);
@@ -812,9 +824,11 @@ static PGresult *run_create(wf_executor_t *ex, int q, const char *id, const char
 
 PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
                             const char *flow_id, json_t *inputs, json_t *labels,
-                            json_t *trigger, const char *started_by, const char *parent_id)
+                            json_t *trigger, const char *started_by, const char *parent_id,
+                            int chain_depth)
 {
-    return run_create(ex, q, id, ns, flow_id, inputs, labels, trigger, started_by, parent_id);
+    return run_create(ex, q, id, ns, flow_id, inputs, labels, trigger, started_by, parent_id,
+                      chain_depth);
 }
 
 /* The changed task runs as the JSON array weft_save_execution reads. */
@@ -998,15 +1012,15 @@ int wf_xdb_sync(wf_executor_t *ex)
 
 int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_id,
                             json_t *inputs, json_t *labels, json_t *trigger,
-                            const char *parent_id, const char *started_by, char *id_out,
-                            size_t id_len)
+                            const char *parent_id, const char *started_by, int chain_depth,
+                            char *id_out, size_t id_len)
 {
     char id[23];
     wf_random_id(id, sizeof(id));
     /* Waits: callers need the new id, and schedules and mesh triggers
      * create it inside the transaction that moves their cursor. */
     PGresult *r = run_create(ex, Q_CREATE_EXEC, id, ns, flow_id, inputs, labels, trigger,
-                             started_by, parent_id);
+                             started_by, parent_id, chain_depth);
     int ok = run_ok(r) && PQntuples(r) == 1;
     if (!run_ok(r))
         log_failure(Q_CREATE_EXEC, r);

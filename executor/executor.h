@@ -108,6 +108,7 @@ struct wf_xexec {
     char *parent_id;   /* Subflow parent execution */
     char *original_id;
     char *started_at;  /* ISO-8601 */
+    int chain_depth;   /* generations of subflows / Flow triggers above it (0: a root) */
     wf_trun_t **truns;
     size_t n_truns, cap_truns;
     bool dirty;       /* execution row to be written */
@@ -219,6 +220,7 @@ typedef enum {
     WF_XQ_WAS_STARTED,
     WF_XQ_RATE_COUNT,
     WF_XQ_MARK_STARTED,
+    WF_XQ_ACTIVE_COUNT,
     WF_XQ_ERROR_LOGS,       /* render.c */
     WF_XQ_SCHED_CURSOR,     /* sched.c */
     WF_XQ_SCHED_TICK,
@@ -250,12 +252,12 @@ int wf_xdb_sync(wf_executor_t *ex);
 int wf_xdb_insert_logs(wf_executor_t *ex, const char *json);
 /* Flow source at a revision (malloc'd) or NULL. */
 char *wf_xdb_flow_source(wf_executor_t *ex, const char *ns, const char *id, int revision);
-/* Creates an execution row (subflows, triggers) and wakes the domain.
- * `id_out` gets the new id. */
+/* Creates an execution row (subflows, triggers) at `chain_depth` and wakes
+ * the domain. `id_out` gets the new id. */
 int wf_xdb_create_execution(wf_executor_t *ex, const char *ns, const char *flow_id,
                             json_t *inputs, json_t *labels, json_t *trigger,
-                            const char *parent_id, const char *started_by, char *id_out,
-                            size_t id_len);
+                            const char *parent_id, const char *started_by, int chain_depth,
+                            char *id_out, size_t id_len);
 /* Reads a child execution's state and outputs; returns the state or -1. */
 int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs);
 /* Runs statement `q` with text parameters and waits for its answer (what
@@ -272,11 +274,12 @@ void wf_xdb_audit(wf_executor_t *ex, const char *action, const char *ns, const c
                   const char *result, const char *reason, json_t *details);
 /* Runs `q`, an INSERT of a new execution, with the parameters every such
  * statement takes: id, namespace, flow id, inputs, labels and trigger (JSON;
- * NULL inputs and labels are {}), started_by, parent id. Waits; the caller
- * clears the result. */
+ * NULL inputs and labels are {}), started_by, parent id, chain depth. Waits;
+ * the caller clears the result. */
 PGresult *wf_xdb_run_create(wf_executor_t *ex, wf_xq_t q, const char *id, const char *ns,
                             const char *flow_id, json_t *inputs, json_t *labels,
-                            json_t *trigger, const char *started_by, const char *parent_id);
+                            json_t *trigger, const char *started_by, const char *parent_id,
+                            int chain_depth);
 /* Concurrency check for a CREATED/QUEUED execution: returns 1 may start,
  * 0 must wait, -1 error; under an advisory lock on the flow. */
 int wf_xdb_concurrency_slot(wf_executor_t *ex, wf_xexec_t *x, int64_t limit);
@@ -388,6 +391,13 @@ void wf_xpolicy_dispose(wf_executor_t *ex);
  * (maxExecutionsPerMinute), -1 refused (a task type the policy forbids;
  * logged), -2 policy or database unavailable (try again later). */
 int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x);
+/* May an execution at `chain_depth` be created in namespace `ns` (subflows,
+ * Flow triggers)? Checks maxChainDepth and, when `count_active` (`ns` is in
+ * this domain), maxActiveExecutions of the domain. 0: yes; -1: no, with the
+ * reason (naming the limit and where it is set) in `why`. An unreadable
+ * policy refuses. */
+int wf_xpolicy_may_create(wf_executor_t *ex, const char *ns, int chain_depth, bool count_active,
+                          char *why, size_t why_len);
 /* True when a sandboxed task run of `x` may start now (maxConcurrentTaskRuns). */
 bool wf_xpolicy_task_slot(wf_executor_t *ex, wf_xexec_t *x);
 /* Caps the sandbox of `tr` at the policy's memory, CPU, pids and duration

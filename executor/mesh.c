@@ -296,8 +296,10 @@ static void audit(wf_executor_t *ex, const mtrig_t *mt, const char *action, cons
 }
 
 /* Kestra 2 leaves a FAILED execution when a trigger's inputs cannot be
- * rendered: the consumer sees it in its list with the reason in its log. */
-static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, const char *why)
+ * rendered: the consumer sees it in its list with the reason (`line`) in its
+ * log. So does a trigger a limit refuses. */
+static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, const char *line,
+                         int chain_depth)
 {
     char by[600], id[40];
     unsigned char rnd[11];
@@ -306,20 +308,22 @@ static int create_failed(wf_executor_t *ex, const mtrig_t *mt, json_t *trigger, 
         return -1;
     wf_hex_put(id, rnd, sizeof(rnd));
     char *tg = json_dumps(trigger, JSON_COMPACT);
-    const char *p[] = {id, mt->flow->namespace_, mt->flow->id, tg, by, why};
+    char depth[16];
+    snprintf(depth, sizeof(depth), "%d", chain_depth);
+    const char *p[] = {id, mt->flow->namespace_, mt->flow->id, tg, by, line, depth};
     /* Waits: within the round's transaction (or sched.c's end of execution). */
-    PGresult *r = wf_xdb_run(ex, WF_XQ_TRIGGER_FAILED, 6, p);
+    PGresult *r = wf_xdb_run(ex, WF_XQ_TRIGGER_FAILED, 7, p);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     PQclear(r);
     free(tg);
     if (ok)
-        wf_warn("flow trigger %s.%s/%s: inputs: %s (execution %s FAILED)", mt->flow->namespace_,
-                mt->flow->id, mt->trig->id, why, id);
+        wf_warn("trigger %s.%s/%s: %s (execution %s FAILED)", mt->flow->namespace_,
+                mt->flow->id, mt->trig->id, line, id);
     return ok ? 0 : -1;
 }
 
 int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
-                           json_t *trigger, const char *why)
+                           json_t *trigger, const char *why, int chain_depth)
 {
     const mtrig_t mt = {flow, trig};
     char status[600];
@@ -327,7 +331,21 @@ int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_
     audit(ex, &mt, "trigger.fire", "failed", status,
           json_pack("{s:s?,s:s?}", "producer", json_string_value(json_object_get(trigger, "namespace")),
                     "executionId", json_string_value(json_object_get(trigger, "executionId"))));
-    return create_failed(ex, &mt, trigger, why);
+    char line[800];
+    snprintf(line, sizeof(line), "trigger inputs: %s", why);
+    return create_failed(ex, &mt, trigger, line, chain_depth);
+}
+
+int wf_xmesh_trigger_refused(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
+                             json_t *trigger, const char *why, int chain_depth)
+{
+    const mtrig_t mt = {flow, trig};
+    audit(ex, &mt, "trigger.fire", "denied", why,
+          json_pack("{s:s?,s:s?,s:i}", "producer",
+                    json_string_value(json_object_get(trigger, "namespace")), "executionId",
+                    json_string_value(json_object_get(trigger, "executionId")), "chainDepth",
+                    chain_depth));
+    return create_failed(ex, &mt, trigger, why, chain_depth);
 }
 
 /* Starts the consumer's execution for event `ev` (columns of the events
@@ -343,6 +361,15 @@ static int fire(round_t *rd, const PGresult *ev, int row)
                   "executionId", PQgetvalue(ev, row, 4), "namespace", PQgetvalue(ev, row, 2),
                   "flowId", PQgetvalue(ev, row, 3), "state", PQgetvalue(ev, row, 5), "outputs",
                   outputs ? outputs : json_object());
+    /* One generation below the producer's execution, wherever it ran. */
+    int depth = atoi(PQgetvalue(ev, row, 10)) + 1;
+    char why[700];
+    if (wf_xpolicy_may_create(ex, mt->flow->namespace_, depth, true, why, sizeof(why)) != 0) {
+        snprintf(rd->status, sizeof(rd->status), "%.*s", (int)sizeof(rd->status) - 1, why);
+        int rc = wf_xmesh_trigger_refused(ex, mt->flow, mt->trig, trigger, why, depth);
+        json_decref(trigger);
+        return rc;
+    }
     json_t *inputs = json_object_get(mt->trig->props, "inputs");
     json_t *rendered = NULL;
     int rc = 0;
@@ -358,7 +385,9 @@ static int fire(round_t *rd, const PGresult *ev, int row)
             audit(ex, mt, "trigger.fire", "failed", rd->status,
                   json_pack("{s:s,s:s}", "producer", PQgetvalue(ev, row, 2), "executionId",
                             PQgetvalue(ev, row, 4)));
-            rc = create_failed(ex, mt, trigger, e.msg);
+            char line[800];
+            snprintf(line, sizeof(line), "trigger inputs: %s", e.msg);
+            rc = create_failed(ex, mt, trigger, line, depth);
             json_decref(trigger);
             return rc;
         }
@@ -366,7 +395,7 @@ static int fire(round_t *rd, const PGresult *ev, int row)
     char by[600], id[64];
     started_by(mt, by, sizeof(by));
     rc = wf_xdb_create_execution(ex, mt->flow->namespace_, mt->flow->id, rendered, NULL, trigger,
-                                 NULL, by, id, sizeof(id));
+                                 NULL, by, depth, id, sizeof(id));
     if (rc == 0) {
         rd->fired = true;
         wf_info("flow trigger %s.%s/%s: execution %s after %s.%s %s (%s)", mt->flow->namespace_,

@@ -70,7 +70,13 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
  * audited (trigger.fire, failed) and a FAILED execution of the consumer with
  * the reason in its log, as Kestra 2 leaves one. Returns 0 or -1. */
 int wf_xmesh_inputs_failed(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
-                           json_t *trigger, const char *why);
+                           json_t *trigger, const char *why, int chain_depth);
+/* A trigger of `flow` that a limit refuses (`why` names it: maxChainDepth,
+ * maxActiveExecutions): audited (trigger.fire, denied) and a FAILED
+ * execution of the consumer at `chain_depth` with `why` in its log, so the
+ * refusal shows where its users look. Returns 0 or -1. */
+int wf_xmesh_trigger_refused(wf_executor_t *ex, wf_flow_t *flow, const wf_trigger_t *trig,
+                             json_t *trigger, const char *why, int chain_depth);
 /* True when the trigger is event-driven (so the in-process matcher of
  * sched.c leaves it alone). */
 bool wf_xmesh_handles(wf_executor_t *ex, const wf_trigger_t *t);

@@ -71,7 +71,7 @@ int wf_xmesh_subflow_start(wf_executor_t *ex, wf_xexec_t *x, const char *ns, con
     json_t *in = json_is_object(inputs) || json_is_array(inputs) ? inputs : NULL;
     /* Waits: the parent task records the child's id. */
     PGresult *r = wf_xdb_run_create(ex, WF_XQ_SUBFLOW_CREATE, id, ns, flow, in, labels, trigger,
-                                    by, x->id);
+                                    by, x->id, x->chain_depth + 1);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (!ok)
         snprintf(why, why_len, "cannot start subflow %s.%s in another domain: %s", ns, flow,

@@ -7,6 +7,11 @@
  *                  maxExecutionsPerMinute: beyond the quota an execution
  *                  waits QUEUED (nothing is refused or lost) and starts when
  *                  the sliding minute has room;
+ *   creation       maxChainDepth: a subflow child or a Flow trigger's
+ *                  execution deeper than the limit is refused (the parent
+ *                  task fails, or the triggered execution is FAILED, naming
+ *                  the limit); maxActiveExecutions: so is one that would
+ *                  take the domain's unfinished executions past the limit;
  *   task runs      maxConcurrentTaskRuns: a sandboxed task run waits
  *                  (CREATED) while as many run under the prefix;
  *   sandbox        memory, CPU quota, pids, wall clock and disk budget capped
@@ -303,6 +308,65 @@ int wf_xpolicy_admit(wf_executor_t *ex, wf_xexec_t *x)
         }
     }
     return r < 0 ? -2 : r;
+}
+
+/* ---- creation ------------------------------------------------------------------- */
+
+/* "on 'acme'", "on the root" or, for a built-in value, what sets it. */
+static void limit_origin(const char *from, char *buf, size_t len)
+{
+    if (from == NULL)
+        snprintf(buf, len, "built in; a policy on the root may change it");
+    else if (from[0] == '\0')
+        snprintf(buf, len, "on the root");
+    else
+        snprintf(buf, len, "on '%s'", from);
+}
+
+int wf_xpolicy_may_create(wf_executor_t *ex, const char *ns, int chain_depth, bool count_active,
+                          char *why, size_t why_len)
+{
+    const wf_policy_t *p = wf_xpolicy_of(ex, ns);
+    if (p == NULL) {
+        snprintf(why, why_len, "the policy of namespace %s cannot be read: not starting an "
+                 "execution there unchecked", ns);
+        return -1;
+    }
+    int64_t limit;
+    const char *from;
+    char origin[300];
+    if (wf_policy_bound(p, WF_POL_MAX_CHAIN_DEPTH, &limit, &from) && chain_depth > limit) {
+        limit_origin(from, origin, sizeof(origin));
+        snprintf(why, why_len,
+                 "execution chain depth %d exceeds the limit of %lld (policy maxChainDepth %s): "
+                 "flows starting each other through subflows or Flow triggers",
+                 chain_depth, (long long)limit, origin);
+        return -1;
+    }
+    if (!count_active || !wf_policy_bound(p, WF_POL_MAX_ACTIVE_EXECUTIONS, &limit, &from))
+        return 0;
+    char slimit[24];
+    snprintf(slimit, sizeof(slimit), "%lld", (long long)limit);
+    const char *pc[] = {ex->domain, from ? from : "", slimit};
+    /* Waits: whether the execution is created depends on the count. */
+    PGresult *r = q(ex, WF_XQ_ACTIVE_COUNT, 3, pc);
+    int64_t active = ok(r) && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    if (active < 0) {
+        snprintf(why, why_len, "cannot count the unfinished executions of domain %s",
+                 ex->domain);
+        return -1;
+    }
+    if (active >= limit) {
+        limit_origin(from, origin, sizeof(origin));
+        snprintf(why, why_len,
+                 "domain %s has %lld unfinished executions%s%s%s, the limit of policy "
+                 "maxActiveExecutions (%s)",
+                 ex->domain, (long long)active, from && from[0] ? " under '" : "",
+                 from && from[0] ? from : "", from && from[0] ? "'" : "", origin);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- task runs ------------------------------------------------------------------ */

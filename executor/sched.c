@@ -140,16 +140,22 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
         json_t *trigger = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "schedule", "id",
                                     e->trig->id, "date", stick, "next", snext, "previous", sprev);
         json_t *inputs = json_object_get(e->trig->props, "inputs");
-        char id[64], by[600];
+        char id[64], by[600], why[700];
         snprintf(by, sizeof(by), "schedule:%s/%s/%s", e->flow->namespace_, e->flow->id,
                  e->trig->id);
-        rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
-                                     json_is_object(inputs) ? inputs : NULL, NULL, trigger, NULL,
-                                     by, id, sizeof(id)) == 0
-                 ? 1
-                 : -1;
+        /* A tick the domain's quota refuses is spent, and says so. */
+        bool refused =
+            wf_xpolicy_may_create(ex, e->flow->namespace_, 0, true, why, sizeof(why)) != 0;
+        if (refused)
+            rc = wf_xmesh_trigger_refused(ex, e->flow, e->trig, trigger, why, 0) == 0 ? 1 : -1;
+        else
+            rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
+                                         json_is_object(inputs) ? inputs : NULL, NULL, trigger,
+                                         NULL, by, 0, id, sizeof(id)) == 0
+                     ? 1
+                     : -1;
         json_decref(trigger);
-        if (rc == 1)
+        if (rc == 1 && !refused)
             wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
                     e->flow->id, e->trig->id, stick, id);
     }
@@ -215,6 +221,15 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
                                         "flowId", x->flow_id, "state", wf_xstate_name(x->state));
             json_object_set_new(trigger, "outputs",
                                 x->outputs ? json_incref(x->outputs) : json_object());
+            /* One generation below the execution that ended. */
+            int depth = x->chain_depth + 1;
+            char why[700];
+            if (wf_xpolicy_may_create(ex, f->namespace_, depth, true, why, sizeof(why)) != 0) {
+                if (wf_xmesh_trigger_refused(ex, f, t, trigger, why, depth) != 0)
+                    wf_warn("flow trigger %s.%s/%s: %s", f->namespace_, f->id, t->id, why);
+                json_decref(trigger);
+                continue;
+            }
             json_t *inputs = json_object_get(t->props, "inputs");
             json_t *rendered = NULL;
             if (json_is_object(inputs)) {
@@ -226,7 +241,7 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
                 json_decref(ctx);
                 if (rendered == NULL) {
                     /* Never silence: a FAILED execution says why, as across domains. */
-                    if (wf_xmesh_inputs_failed(ex, f, t, trigger, err) != 0)
+                    if (wf_xmesh_inputs_failed(ex, f, t, trigger, err, depth) != 0)
                         wf_warn("flow trigger %s.%s/%s: inputs: %s", f->namespace_, f->id,
                                 t->id, err);
                     json_decref(trigger);
@@ -236,7 +251,7 @@ void wf_xsched_on_end(wf_executor_t *ex, wf_xexec_t *x)
             char id[64], by[600];
             snprintf(by, sizeof(by), "trigger:%s/%s/%s", f->namespace_, f->id, t->id);
             if (wf_xdb_create_execution(ex, f->namespace_, f->id, rendered, NULL, trigger, NULL,
-                                        by, id, sizeof(id)) == 0)
+                                        by, depth, id, sizeof(id)) == 0)
                 wf_info("flow trigger %s.%s/%s: execution %s after %s", f->namespace_, f->id,
                         t->id, id, x->id);
             json_decref(rendered);

@@ -228,14 +228,22 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_object_set_new(labels, "system.correlationId",
                             json_string(json_is_string(corr) ? json_string_value(corr) : x->id));
         char why[700] = "";
+        /* The child is one generation deeper. In this domain the child's
+         * namespace's policy applies (depth and the domain's quota); a child
+         * in another domain is held to the parent's (its quota is that
+         * domain's, which this executor cannot count). */
+        bool foreign = wf_xmesh_foreign(ex, ns);
+        int rc = wf_xpolicy_may_create(ex, foreign ? x->namespace_ : ns, x->chain_depth + 1,
+                                       !foreign, why, sizeof(why));
         /* Another domain's flow: only through a subflow grant (mesh_subflow.c). */
-        int rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"), labels,
-                                        trigger, id, sizeof(id), why, sizeof(why));
+        if (rc == 0)
+            rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"),
+                                        labels, trigger, id, sizeof(id), why, sizeof(why));
         if (rc == 1) {
             char by[600];
             snprintf(by, sizeof(by), "subflow:%s/%s", x->namespace_, x->flow_id);
             rc = wf_xdb_create_execution(ex, ns, fid, json_object_get(props, "inputs"), labels,
-                                         trigger, x->id, by, id, sizeof(id));
+                                         trigger, x->id, by, x->chain_depth + 1, id, sizeof(id));
         }
         json_decref(labels);
         json_decref(trigger);

@@ -23,6 +23,7 @@ typedef struct key_row {
     kind_t kind;
     int64_t min, max; /* bounds of numeric keys, in the key's unit */
     const char *what; /* for messages */
+    int64_t dflt;     /* built-in value when no level sets the key (0: none) */
 } key_row_t;
 
 /* One row per key: adding a key is adding a row (and its check below). */
@@ -49,6 +50,13 @@ static const key_row_t keys[WF_POL__COUNT] = {
                                 "a map of label key to a regular expression"},
     [WF_POL_MAX_DISK] = {"maxDisk", KT_SIZE, 1 << 20, INT64_C(1) << 40,
                          "a size between 1MiB and 1TiB (\"256MiB\", \"1GiB\" or bytes)"},
+    /* Bounds loops of flows starting each other (subflows, Flow triggers). */
+    [WF_POL_MAX_CHAIN_DEPTH] = {"maxChainDepth", KT_COUNT, 1, 100,
+                                "an integer between 1 and 100", WF_POLICY_DEFAULT_CHAIN_DEPTH},
+    /* Bounds what one domain can pile up (fan-out loops, floods of the API). */
+    [WF_POL_MAX_ACTIVE_EXECUTIONS] = {"maxActiveExecutions", KT_COUNT, 1, 1000000,
+                                      "an integer between 1 and 1000000",
+                                      WF_POLICY_DEFAULT_ACTIVE_EXECUTIONS},
 };
 
 const char *wf_policy_key_name(wf_policy_key_t k)
@@ -521,6 +529,23 @@ bool wf_policy_limit(const wf_policy_t *p, wf_policy_key_t k, int64_t *value, co
     return true;
 }
 
+int64_t wf_policy_default(wf_policy_key_t k)
+{
+    return (unsigned)k < WF_POL__COUNT ? keys[k].dflt : 0;
+}
+
+bool wf_policy_bound(const wf_policy_t *p, wf_policy_key_t k, int64_t *value, const char **from)
+{
+    if (wf_policy_limit(p, k, value, from))
+        return true;
+    if (wf_policy_default(k) <= 0)
+        return false;
+    *value = wf_policy_default(k);
+    if (from)
+        *from = NULL;
+    return true;
+}
+
 /* Does list `allowed` (canonical names and patterns) allow `type`? A pattern
  * entry in `type` itself ("a.*") is allowed when an entry covers it. */
 static bool types_allow(const json_t *allowed, const char *type)
@@ -751,7 +776,20 @@ int wf_policy_check_tighter(const wf_policy_t *inherited, const json_t *doc,
         default: {
             int64_t num;
             int j = tightest(inherited, (wf_policy_key_t)k);
-            if (numeric((wf_policy_key_t)k, val, &num) != 0 || j < 0)
+            if (numeric((wf_policy_key_t)k, val, &num) != 0)
+                continue;
+            /* Below the root, a built-in value is inherited like a set one:
+             * raising it is the platform's call, on the root. */
+            if (j < 0 && keys[k].dflt > 0 && inherited->ns[0] != '\0' && num > keys[k].dflt) {
+                snprintf(v->key, sizeof(v->key), "%s", keys[k].name);
+                v->inherited = json_integer(keys[k].dflt);
+                snprintf(v->message, sizeof(v->message),
+                         "%s: %lld is looser than the built-in %lld (only a policy on the root "
+                         "\"\" may raise it)",
+                         keys[k].name, (long long)num, (long long)keys[k].dflt);
+                return -1;
+            }
+            if (j < 0)
                 continue;
             /* The tightest inherited value is the one to name. */
             if (num > cs[j].num) {

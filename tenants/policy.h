@@ -40,6 +40,8 @@ typedef enum {
     WF_POL_NETWORK,                   /* "none" or a list of "host:port" */
     WF_POL_REQUIRED_LABELS,           /* label key -> PCRE2 pattern the whole value matches */
     WF_POL_MAX_DISK,                  /* bytes of a task's work dir + /tmp (disk budget) */
+    WF_POL_MAX_CHAIN_DEPTH,           /* subflow / Flow trigger generations below a root */
+    WF_POL_MAX_ACTIVE_EXECUTIONS,     /* unfinished executions of a domain under the prefix */
     WF_POL__COUNT
 } wf_policy_key_t;
 
@@ -83,6 +85,16 @@ json_t *wf_policy_effective_json(const wf_policy_t *p);
 /* The tightest value of a numeric key (units of section 1) and the prefix it
  * comes from (pointer into `p`). False when no level sets it. */
 bool wf_policy_limit(const wf_policy_t *p, wf_policy_key_t k, int64_t *value, const char **from);
+
+/* Keys with a built-in value that applies when no level sets them
+ * (maxChainDepth, maxActiveExecutions); 0 for the others. Below the root the
+ * built-in value counts as inherited: only the root's documents may raise it. */
+int64_t wf_policy_default(wf_policy_key_t k);
+#define WF_POLICY_DEFAULT_CHAIN_DEPTH 10
+#define WF_POLICY_DEFAULT_ACTIVE_EXECUTIONS 10000
+/* wf_policy_limit, falling back on the built-in value (then `*from` is NULL).
+ * False only for a key with neither. */
+bool wf_policy_bound(const wf_policy_t *p, wf_policy_key_t k, int64_t *value, const char **from);
 
 /* True when every level's allowedTaskTypes allows `type` (a canonical name);
  * otherwise false with `from` the first level refusing it. */
