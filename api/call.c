@@ -95,12 +95,6 @@ static void on_audit_done(void *arg, const PGresult *res)
 void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const char *target,
                    const char *result, const char *reason, json_t *details)
 {
-    /* A caller can provoke denials at will: repeated ones are counted and
-     * written as one summary when their window closes (api/abuse.h). */
-    if (strcmp(result, "denied") == 0 && !wf_abuse_note_denial(call, action, ns, target, reason)) {
-        json_decref(details);
-        return;
-    }
     char *d = details ? json_dumps(details, JSON_COMPACT) : NULL;
     json_decref(details);
     const char *params[7] = {call->who.subject ? call->who.subject : "anonymous", action,
@@ -108,6 +102,16 @@ void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const ch
                              d ? d : "{}"};
     wf_db_query(call->th->db, WF_SQL_AUDIT_INSERT, 7, params, on_audit_done, NULL);
     free(d);
+}
+
+void wf_call_audit_denial(wf_call_t *call, const char *action, const char *ns, const char *target,
+                          const char *reason, json_t *details)
+{
+    if (!wf_abuse_note_denial(call, action, ns, target, reason)) {
+        json_decref(details);
+        return;
+    }
+    wf_call_audit(call, action, ns, target, "denied", reason, details);
 }
 
 bool wf_call_can(wf_call_t *call, wf_perm_t perm, const char *ns)
@@ -124,8 +128,8 @@ bool wf_call_authorize(wf_call_t *call, wf_perm_t perm, const char *ns)
     char *path = h2o_mem_alloc_pool(&call->req->pool, call->req->path_normalized.len + 1);
     memcpy(path, call->req->path_normalized.base, call->req->path_normalized.len);
     path[call->req->path_normalized.len] = '\0';
-    wf_call_audit(call, wf_rbac_perm_name(perm), ns, path, "denied", d.reason,
-                  json_pack("{s:s}", "method", call->route->method));
+    wf_call_audit_denial(call, wf_rbac_perm_name(perm), ns, path, d.reason,
+                         json_pack("{s:s}", "method", call->route->method));
     /* A caller who cannot even see the namespace learns nothing about it:
      * the answer is the same 404 a missing object gets. */
     wf_rbac_decision_t see;

@@ -40,6 +40,13 @@ bool wf_call_can(wf_call_t *call, wf_perm_t perm, const char *ns);
  * write theirs inside their own statement instead. `details` is stolen. */
 void wf_call_audit(wf_call_t *call, const char *action, const char *ns, const char *target,
                    const char *result, const char *reason, json_t *details);
+/* Audits a permission denial. A caller can provoke those at will, so repeated
+ * ones of one (caller, action, namespace) are counted and written as one
+ * summary when their window closes (api/abuse.h). Refusals of what an allowed
+ * caller sent (a policy refusing a flow) go through wf_call_audit: each has
+ * its own details and is the caller's own namespace's record. */
+void wf_call_audit_denial(wf_call_t *call, const char *action, const char *ns, const char *target,
+                          const char *reason, json_t *details);
 /* Answers a failed query: 503 when the database is unreachable, 500 otherwise. */
 void wf_call_db_error(wf_call_t *call, const PGresult *res);
 /* The caller's subjects (its own and "group:<g>" for each group) as a

@@ -93,7 +93,7 @@ void wf_h_audit_list(wf_call_t *call)
                                    WF_ROLE_PLATFORM_ADMIN) &&
                !wf_rbac_has_global(&call->who, call->bindings, call->n_bindings, WF_ROLE_AUDITOR)) {
         static const char reason[] = "denied:audit-all-platform-or-auditor";
-        wf_call_audit(call, "audit.read", NULL, "/api/v1/audit", "denied", reason, NULL);
+        wf_call_audit_denial(call, "audit.read", NULL, "/api/v1/audit", reason, NULL);
         wf_http_problem(call->req, WF_PROB_FORBIDDEN,
                         json_pack("{s:s, s:s}", "reason", reason, "permission", "audit.read"),
                         "the whole audit log is for auditors and platform-admins; "

@@ -14,7 +14,7 @@ static bool may_bind(wf_call_t *call, wf_role_t role, const char *ns, const char
     wf_rbac_decision_t d;
     if (wf_rbac_can_bind(&call->who, call->bindings, call->n_bindings, role, ns, &d))
         return true;
-    wf_call_audit(call, action, ns, wf_rbac_role_name(role), "denied", d.reason, NULL);
+    wf_call_audit_denial(call, action, ns, wf_rbac_role_name(role), d.reason, NULL);
     if (ns != NULL && ns[0] != '\0' && !wf_call_can(call, WF_PERM_NAMESPACE_READ, ns)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
         return false;
