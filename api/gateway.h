@@ -13,6 +13,7 @@
 
 #include "api/db.h"
 #include "platform/config.h"
+#include "platform/dbspace.h"
 
 /* Everything the threads share; written before the threads start, read-only
  * afterwards. */
@@ -25,6 +26,8 @@ typedef struct wf_gw {
     uint64_t shutdown_ms;
     int db_conns; /* connections per thread */
     void *authn;  /* auth module's verifier (thread-safe), or NULL */
+    wf_dbspace_t space; /* database volume's high-water mark; its verdict is
+                           refreshed by a thread of its own, read lock-free */
 } wf_gw_t;
 
 /* One event loop. Owned by its thread; only that thread touches it. */
