@@ -16,6 +16,7 @@ void wf_dbspace_init(wf_dbspace_t *sp, const wf_config_t *cfg, const char *url)
     sp->high_water_percent = (int)cfg->database.high_water_percent;
     sp->min_free = cfg->database.min_free;
     sp->max_bytes = cfg->database.max_bytes;
+    sp->resume_margin = cfg->database.reserve;
     if (cfg->database.volume != NULL && cfg->database.volume[0] != '\0')
         sp->volume = wf_xstrdup(cfg->database.volume);
     else if (sp->max_bytes > 0 && url != NULL)
@@ -107,6 +108,12 @@ void wf_dbspace_refresh(wf_dbspace_t *sp)
     }
     int pct;
     bool over = over_mark(sp->high_water_percent, sp->min_free, used, avail, &pct);
+    /* Hysteresis: weftd up frees its reserve when the mark is crossed, and
+     * that room is PostgreSQL's, not the next flood's. Work resumes only
+     * when the volume would stay under the mark with the reserve held. */
+    if (!over && atomic_load(&sp->full) && sp->resume_margin > 0)
+        over = over_mark(sp->high_water_percent, sp->min_free, used + sp->resume_margin,
+                         avail > sp->resume_margin ? avail - sp->resume_margin : 0, NULL);
     atomic_store(&sp->used_percent, pct);
     atomic_store(&sp->free_bytes, (long long)avail);
     bool was = atomic_exchange(&sp->full, over);

@@ -32,6 +32,8 @@ typedef struct wf_dbspace {
     int64_t max_bytes;  /* size the mark is a share of (external) */
     int high_water_percent;
     int64_t min_free;
+    int64_t resume_margin; /* once above the mark, the verdict clears only with
+                              this much more room (database.reserve) */
     atomic_bool full;
     atomic_int used_percent; /* last measure, for the messages */
     atomic_llong free_bytes;
