@@ -536,6 +536,25 @@ static bool single_authorization(wf_call_t *call)
     return false;
 }
 
+/* Above the database volume's high-water mark the routes that start
+ * executions are refused before anything is read or written: an execution
+ * brings task runs and log lines, and PostgreSQL must not be the first to
+ * meet a full disk. Reads, kills and everything else keep working. */
+static bool room_for_new_work(wf_call_t *call)
+{
+    const wf_route_t *r = call->route;
+    bool starts_work = r->auth == WF_ROUTE_WEBHOOK ||
+                       (strcmp(r->method, "POST") == 0 &&
+                        wf_route_permission(r) == WF_PERM_EXECUTION_CREATE);
+    if (!starts_work || !wf_dbspace_full(&call->th->gw->space))
+        return true;
+    char why[256];
+    wf_dbspace_reason(&call->th->gw->space, why, sizeof(why));
+    wf_http_problem(call->req, WF_PROB_UNAVAILABLE, json_pack("{s:s}", "reason", "database-full"),
+                    "%s", why);
+    return false;
+}
+
 void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
                    const char **values, int n_values)
 {
@@ -550,7 +569,7 @@ void wf_call_start(h2o_req_t *req, wf_gw_thread_t *th, const wf_route_t *route,
     wf_principal_init(&call->who);
     th->inflight++;
 
-    if (!single_authorization(call) || !check_body(call))
+    if (!single_authorization(call) || !check_body(call) || !room_for_new_work(call))
         return;
     switch (route->auth) {
     case WF_ROUTE_PUBLIC:

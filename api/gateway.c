@@ -23,6 +23,20 @@
 
 /* The role's state: the entry file is the one place allowed to hold it. */
 static wf_gw_t gw;
+
+/* Refreshes the database volume's verdict (api/call.c and /readyz read it). */
+static void *watch_space(void *arg)
+{
+    wf_dbspace_t *sp = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        wf_dbspace_refresh(sp);
+        usleep(WF_DBSPACE_REFRESH_MS * 1000);
+    }
+    return NULL;
+}
 static wf_gw_thread_t *threads;
 static int n_threads;
 static int *listen_fds;
@@ -224,6 +238,16 @@ int wf_gateway_main(int argc, char **argv)
 
     if (wf_gw_auth_init(&gw) != 0)
         return 1;
+    wf_dbspace_init(&gw.space, &cfg, gw.db_url);
+    if (wf_dbspace_watched(&gw.space)) {
+        wf_dbspace_refresh(&gw.space);
+        /* Its own thread: a statvfs or a size query must never wait on a
+         * request loop. It lives as long as the process. */
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, watch_space, &gw.space) != 0)
+            wf_fatal("cannot start the database volume watcher");
+        pthread_detach(tid);
+    }
     setup_globalconf(listen_addr);
     wf_abuse_init(&gw);
 

@@ -13,6 +13,7 @@
 
 #include "api/db.h"
 #include "platform/config.h"
+#include "platform/dbspace.h"
 
 /* Everything the threads share; written before the threads start, read-only
  * afterwards. */
@@ -32,6 +33,8 @@ typedef struct wf_gw {
     struct wf_fail_limit *auth_failures;
     struct wf_fail_addr *trusted_proxies; /* gateway.trusted_proxies, parsed */
     size_t n_trusted_proxies;
+    wf_dbspace_t space; /* database volume's high-water mark; its verdict is
+                           refreshed by a thread of its own, read lock-free */
 } wf_gw_t;
 
 /* One event loop. Owned by its thread; only that thread touches it. */

@@ -1,5 +1,6 @@
-/* Probes: /healthz (the process answers) and /readyz (the database answers
- * and its schema is the one this binary was built for). */
+/* Probes: /healthz (the process answers) and /readyz (the database answers,
+ * its schema is the one this binary was built for and its volume is under
+ * the high-water mark). */
 #include <stdlib.h>
 
 #include "api/call.h"
@@ -37,6 +38,14 @@ static void on_schema_version(void *arg, const PGresult *res)
     }
     if (call->th->stopping) {
         wf_http_problem(req, WF_PROB_UNAVAILABLE, NULL, "shutting down");
+        return;
+    }
+    if (wf_dbspace_full(&call->th->gw->space)) {
+        char why[256];
+        wf_dbspace_reason(&call->th->gw->space, why, sizeof(why));
+        wf_http_problem(req, WF_PROB_UNAVAILABLE,
+                        json_pack("{s:s, s:i}", "reason", "database-full", "schemaVersion", have),
+                        "%s", why);
         return;
     }
     wf_http_json(req, 200, json_pack("{s:s, s:i}", "status", "ready", "schemaVersion", have));

@@ -19,6 +19,7 @@
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/store.h"
+#include "platform/text.h"
 #include "platform/xmalloc.h"
 #include "weft_config.h"
 
@@ -27,6 +28,9 @@
  * mistake this cluster for a system one. */
 #define WF_PG_PORT 55432
 #define WF_PG_USER "weft"
+/* The first line of the pg_hba.conf weftd writes; a file without it (the
+ * `trust` one initdb wrote for clusters of earlier versions) is replaced. */
+#define WF_PG_HBA_MARK "# weftd: every connection authenticates with a password (SCRAM)"
 
 int wf_service_user(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
@@ -170,8 +174,16 @@ int wf_pgcluster_init(wf_pgcluster_t *pg, const char *data_dir, char *err, size_
     if (mkdir_owned(pg->pg_dir, 0700, pg->uid, pg->gid, err, errlen) != 0 ||
         mkdir_owned(pg->sock_dir, 0700, pg->uid, pg->gid, err, errlen) != 0)
         return -1;
-    pg->url = wf_xasprintf("postgresql:///weft?host=%s&port=%d&user=%s", pg->sock_dir, pg->port,
-                           WF_PG_USER);
+    /* The passwords stay with whoever runs weftd up (not the server user):
+     * the server keeps only SCRAM verifiers. */
+    char *secrets = wf_xasprintf("%s/secrets", pg->data_dir);
+    int rc = mkdir_owned(secrets, 0700, geteuid(), getegid(), err, errlen);
+    pg->pass_path = wf_xasprintf("%s/pgpass", secrets);
+    free(secrets);
+    if (rc != 0)
+        return -1;
+    pg->url = wf_xasprintf("postgresql:///weft?host=%s&port=%d&user=%s&passfile=%s", pg->sock_dir,
+                           pg->port, WF_PG_USER, pg->pass_path);
     return 0;
 }
 
@@ -265,8 +277,8 @@ static int clear_stale_locks(const wf_pgcluster_t *pg, char *err, size_t errlen)
 
 static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errlen)
 {
-    char *url = wf_xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s", pg->sock_dir,
-                             pg->port, WF_PG_USER);
+    char *url = wf_xasprintf("postgresql:///postgres?host=%s&port=%d&user=%s&passfile=%s",
+                             pg->sock_dir, pg->port, WF_PG_USER, pg->pass_path);
     long deadline = wf_clock_mono_ms() + timeout_ms;
     int rc = -1;
     while (wf_clock_mono_ms() < deadline) {
@@ -306,6 +318,213 @@ static int wait_ready(wf_pgcluster_t *pg, int timeout_ms, char *err, size_t errl
     return 0;
 }
 
+/* ---- credentials ----------------------------------------------------------
+ * pgpass lines are HOST:PORT:DATABASE:USER:PASSWORD; ours are
+ * "*:PORT:*:ROLE:PASSWORD" (role names and passwords are [A-Za-z0-9_-], so
+ * nothing needs escaping). */
+
+static int pgpass_lookup(const wf_pgcluster_t *pg, const char *role, char *pw, size_t len)
+{
+    FILE *f = fopen(pg->pass_path, "r");
+    if (f == NULL)
+        return -1;
+    char line[512], prefix[200];
+    snprintf(prefix, sizeof(prefix), "*:%d:*:%s:", pg->port, role);
+    int rc = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, prefix, strlen(prefix)) == 0 && line[strlen(prefix)] != '\0') {
+            rc = (size_t)snprintf(pw, len, "%s", line + strlen(prefix)) < len ? 0 : -1;
+            break;
+        }
+    }
+    explicit_bzero(line, sizeof(line));
+    fclose(f);
+    return rc;
+}
+
+int wf_pgcluster_role_password(const wf_pgcluster_t *pg, const char *role, char *pw, size_t len,
+                               char *err, size_t errlen)
+{
+    if (pgpass_lookup(pg, role, pw, len) == 0)
+        return 0;
+    if (len < 23) {
+        snprintf(err, errlen, "password buffer too small");
+        return -1;
+    }
+    wf_random_id(pw, 23); /* 22 characters of [0-9A-Za-z]: 131 bits */
+    /* O_NOFOLLOW: the file is read by every weftd process; a link planted in
+     * its place must not redirect the write. */
+    int fd = open(pg->pass_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", pg->pass_path, strerror(errno));
+        return -1;
+    }
+    char line[256];
+    int n = snprintf(line, sizeof(line), "*:%d:*:%s:%s\n", pg->port, role, pw);
+    int rc = 0;
+    if (fchmod(fd, 0600) != 0 || n < 0 || (size_t)n >= sizeof(line) ||
+        write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", pg->pass_path, strerror(errno));
+        rc = -1;
+    }
+    explicit_bzero(line, sizeof(line));
+    close(fd);
+    return rc;
+}
+
+int wf_pgcluster_set_role_password(const wf_pgcluster_t *pg, PGconn *conn, const char *role,
+                                   char *err, size_t errlen)
+{
+    char pw[64];
+    if (wf_pgcluster_role_password(pg, role, pw, sizeof(pw), err, errlen) != 0)
+        return -1;
+    char *verifier = PQencryptPasswordConn(conn, pw, role, "scram-sha-256");
+    explicit_bzero(pw, sizeof(pw));
+    if (verifier == NULL) {
+        snprintf(err, errlen, "cannot hash the password of role %s: %s", role,
+                 PQerrorMessage(conn));
+        return -1;
+    }
+    char *ident = PQescapeIdentifier(conn, role, strlen(role));
+    char *lit = PQescapeLiteral(conn, verifier, strlen(verifier));
+    PQfreemem(verifier);
+    int rc = -1;
+    if (ident != NULL && lit != NULL) {
+        char *sql = wf_xasprintf("ALTER ROLE %s PASSWORD %s", ident, lit);
+        rc = wf_store_exec(conn, sql, 0, NULL, err, errlen);
+        free(sql);
+    } else {
+        snprintf(err, errlen, "cannot quote role %s", role);
+    }
+    PQfreemem(ident);
+    PQfreemem(lit);
+    return rc;
+}
+
+static int hba_is_ours(const wf_pgcluster_t *pg)
+{
+    char *path = wf_xasprintf("%s/pg_hba.conf", pg->pg_dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (f == NULL)
+        return 0;
+    char line[256] = "";
+    if (fgets(line, sizeof(line), f) == NULL)
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    return strcmp(line, WF_PG_HBA_MARK) == 0;
+}
+
+/* Replaces pg_hba.conf (write, fsync, rename): SCRAM on the socket and on
+ * loopback TCP (which is not listened on, but a listen_addresses set by hand
+ * must not reopen a trust door), nothing else. */
+static int write_hba(const wf_pgcluster_t *pg, char *err, size_t errlen)
+{
+    static const char hba[] =
+        WF_PG_HBA_MARK "\n"
+        "# Rewritten at every start of weftd up; the passwords are in DATA_DIR/secrets/pgpass.\n"
+        "# TYPE  DATABASE  USER  ADDRESS       METHOD\n"
+        "local   all       all                 scram-sha-256\n"
+        "host    all       all   127.0.0.1/32  scram-sha-256\n"
+        "host    all       all   ::1/128       scram-sha-256\n";
+    char *path = wf_xasprintf("%s/pg_hba.conf", pg->pg_dir);
+    char *tmp = wf_xasprintf("%s.weft-tmp", path);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || write(fd, hba, sizeof(hba) - 1) != (ssize_t)(sizeof(hba) - 1) ||
+        fsync(fd) != 0 || (geteuid() == 0 && fchown(fd, pg->uid, pg->gid) != 0) ||
+        rename(tmp, path) != 0)
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    else
+        rc = 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+/* Sets the superuser's password with the server stopped, in single-user mode
+ * (no socket, no TCP): the cluster is never reachable between trusting its
+ * socket and asking for the password. The statement goes in on a pipe, never
+ * on a command line. */
+static int set_superuser_password(const wf_pgcluster_t *pg, const char *pw, const char *log_path,
+                                  char *err, size_t errlen)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int lfd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(p[0], 0);
+        if (nul >= 0)
+            dup2(nul, 1); /* the backend echoes results, not statements */
+        if (lfd >= 0)
+            dup2(lfd, 2);
+        become_server_user(pg);
+        execl(WF_PG_BINDIR "/postgres", "postgres", "--single", "-D", pg->pg_dir, "-c",
+              "password_encryption=scram-sha-256", "-c", "log_statement=none", "postgres",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[0]);
+    char sql[160];
+    int n = snprintf(sql, sizeof(sql), "ALTER ROLE %s PASSWORD '%s'\n", WF_PG_USER, pw);
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN); /* a backend dead at start-up */
+    int wrote = n > 0 && (size_t)n < sizeof(sql) && write(p[1], sql, (size_t)n) == n;
+    explicit_bzero(sql, sizeof(sql));
+    close(p[1]);
+    signal(SIGPIPE, old_pipe);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!wrote || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(err, errlen, "setting the database superuser's password failed; see %s",
+                 log_path);
+        return -1;
+    }
+    return 0;
+}
+
+/* A cluster whose pg_hba.conf is not ours (a new one, or one initialised
+ * by an earlier version, trusting its socket), or whose superuser password
+ * is not in the pgpass file, gets a (new) password and our pg_hba.conf. */
+static int secure_cluster(const wf_pgcluster_t *pg, const char *log_path, char *err,
+                          size_t errlen)
+{
+    char pw[64];
+    int known = pgpass_lookup(pg, WF_PG_USER, pw, sizeof(pw)) == 0;
+    if (known && hba_is_ours(pg)) {
+        explicit_bzero(pw, sizeof(pw));
+        return 0;
+    }
+    if (!known)
+        wf_info("generating the database passwords in %s", pg->pass_path);
+    else
+        wf_info("the cluster in %s trusted local connections: it now asks for passwords",
+                pg->pg_dir);
+    int rc = -1;
+    if (wf_pgcluster_role_password(pg, WF_PG_USER, pw, sizeof(pw), err, errlen) == 0 &&
+        set_superuser_password(pg, pw, log_path, err, errlen) == 0)
+        rc = write_hba(pg, err, errlen);
+    explicit_bzero(pw, sizeof(pw));
+    return rc;
+}
+
 int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t errlen)
 {
     char *log_path = wf_xasprintf("%s/postgres.log", pg->data_dir);
@@ -328,7 +547,7 @@ int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t e
         }
         *initialised = 1;
     }
-    if (clear_stale_locks(pg, err, errlen) != 0)
+    if (clear_stale_locks(pg, err, errlen) != 0 || secure_cluster(pg, log_path, err, errlen) != 0)
         goto out;
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -356,7 +575,8 @@ int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t e
         snprintf(port, sizeof(port), "%d", pg->port);
         execl(WF_PG_BINDIR "/postgres", "postgres", "-D", pg->pg_dir, "-k", pg->sock_dir, "-p",
               port, "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-c",
-              "max_connections=200", "-c", "shared_buffers=64MB", "-c", "synchronous_commit=off",
+              "max_connections=200", "-c", "password_encryption=scram-sha-256", "-c",
+              "shared_buffers=64MB", "-c", "synchronous_commit=off",
               "-c", "logging_collector=off", (char *)NULL);
         _exit(127);
     }
@@ -407,6 +627,7 @@ void wf_pgcluster_dispose(wf_pgcluster_t *pg)
     free(pg->pg_dir);
     free(pg->sock_dir);
     free(pg->url);
+    free(pg->pass_path);
     memset(pg, 0, sizeof(*pg));
 }
 

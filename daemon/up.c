@@ -24,6 +24,7 @@
 #include "platform/cmdline.h"
 #include "platform/config.h"
 #include "platform/clock.h"
+#include "platform/dbspace.h"
 #include "platform/log.h"
 #include "platform/signals.h"
 #include "platform/migrate.h"
@@ -61,6 +62,8 @@ typedef struct up_state {
     int pid_fd;
     wf_pgcluster_t pg;
     const char *db_url;
+    char *reserve_path; /* the database volume's reserve file, or NULL */
+    bool reserve_held;
     up_child_t children[UP_MAX_CHILDREN];
     size_t n_children;
     int sfd;
@@ -158,6 +161,8 @@ static void spawn(up_state_t *st, up_child_t *c)
         setenv("WEFT_DATABASE_URL", st->db_url, 1);
         setenv("WEFT_LISTEN", st->cfg.listen, 1);
         setenv("WEFT_DATA_DIR", st->cfg.data_dir, 1);
+        if (st->cfg.database.volume != NULL)
+            setenv("WEFT_DATABASE_VOLUME", st->cfg.database.volume, 1);
         execv(st->self, c->argv);
         fprintf(stderr, "cannot execute %s: %s\n", st->self, strerror(errno));
         _exit(127);
@@ -267,6 +272,49 @@ static void stop_all(up_state_t *st)
     wf_info("stopped in %ld ms", wf_clock_mono_ms() - start);
 }
 
+/* The reserve: database.reserve bytes allocated in a file next to the
+ * cluster, on the same filesystem. When the volume crosses its high-water
+ * mark the file is removed, so that PostgreSQL — which only ever sees the
+ * small writes that record states from then on — still has room to commit
+ * and checkpoint even if something outside Weft fills the disk. It is taken
+ * again once holding it keeps the volume under the mark. Called about once a
+ * second from the supervision loop. */
+static void tend_reserve(up_state_t *st)
+{
+    if (st->reserve_path == NULL)
+        return;
+    int64_t used, avail, size = st->cfg.database.reserve;
+    if (wf_dbspace_measure(st->cfg.database.volume, &used, &avail) != 0)
+        return;
+    int pct;
+    if (st->reserve_held) {
+        if (!wf_dbspace_over(&st->cfg, used, avail, &pct))
+            return;
+        if (unlink(st->reserve_path) == 0 || errno == ENOENT) {
+            st->reserve_held = false;
+            wf_warn("database volume at %d%%: released the %lld-byte reserve %s", pct,
+                    (long long)size, st->reserve_path);
+        }
+        return;
+    }
+    /* Taken only when the volume stays under the mark with it held. */
+    if (avail < size || wf_dbspace_over(&st->cfg, used + size, avail - size, &pct))
+        return;
+    int fd = open(st->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    int rc = posix_fallocate(fd, 0, size);
+    close(fd);
+    if (rc != 0) {
+        unlink(st->reserve_path);
+        wf_warn("cannot allocate the database reserve %s: %s", st->reserve_path, strerror(rc));
+        return;
+    }
+    st->reserve_held = true;
+    wf_info("holding a %lld-byte reserve for the database in %s", (long long)size,
+            st->reserve_path);
+}
+
 static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *data)
 {
     (void)ptr;
@@ -313,6 +361,32 @@ static int wait_gateway_ready(up_state_t *st, int *term)
     return rc;
 }
 
+/* The embedded cluster asks every role for a password: each configured
+ * domain's role is made sure of here, before its executors start, and gets
+ * its own password from the pgpass file. The executor then logs in as that
+ * role (and never keeps a superuser connection). */
+static int secure_domain_roles(up_state_t *st, PGconn *conn, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < st->cfg.n_domains; i++) {
+        const char *p[] = {st->cfg.domains[i].name};
+        PGresult *r = PQexecParams(conn, "SELECT weft_ensure_domain_role($1)", 1, NULL, p, NULL,
+                                   NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        char *role = ok ? wf_xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+        if (!ok)
+            snprintf(err, errlen, "cannot ensure the role of domain %s: %s", p[0],
+                     PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return -1;
+        int rc = wf_pgcluster_set_role_password(&st->pg, conn, role, err, errlen);
+        free(role);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int prepare_database(up_state_t *st)
 {
     char err[1024];
@@ -330,6 +404,10 @@ static int prepare_database(up_state_t *st)
         wf_info("%d migration%s applied", applied, applied == 1 ? "" : "s");
     if (wf_domains_sync(conn, &st->cfg, err, sizeof(err)) != 0) {
         wf_error("recording the configured domains: %s", err);
+        goto out;
+    }
+    if (st->pg.pid > 0 && secure_domain_roles(st, conn, err, sizeof(err)) != 0) {
+        wf_error("%s", err);
         goto out;
     }
     if (wf_bootstrap_admin(conn, st->token_path, &created, err, sizeof(err)) != 0) {
@@ -400,6 +478,11 @@ int wf_up_main(int argc, char **argv)
             goto out;
         }
         wf_cmdline_override(&st.cfg.data_dir, st.pg.data_dir);
+        /* The executors and the gateway watch the cluster's filesystem. */
+        if (st.cfg.database.volume == NULL)
+            wf_cmdline_override(&st.cfg.database.volume, st.pg.pg_dir);
+        if (st.cfg.database.reserve > 0)
+            st.reserve_path = wf_xasprintf("%s/../db-reserve", st.pg.pg_dir);
     } else if (mkdir(st.cfg.data_dir, 0755) != 0 && errno != EEXIST) {
         wf_error("cannot create %s: %s", st.cfg.data_dir, strerror(errno));
         goto out;
@@ -424,6 +507,7 @@ int wf_up_main(int argc, char **argv)
     }
     if (prepare_database(&st) != 0)
         goto out;
+    tend_reserve(&st);
 
     add_child(&st, "gateway", (const char *const[]){"gateway", NULL});
     for (size_t i = 0; i < st.cfg.n_domains; i++) {
@@ -460,6 +544,7 @@ int wf_up_main(int argc, char **argv)
     }
 
     while (term == 0 && !st.stopping) {
+        tend_reserve(&st);
         long next = wf_clock_mono_ms() + 1000;
         for (size_t i = 0; i < st.n_children; i++) {
             up_child_t *c = &st.children[i];
@@ -484,6 +569,7 @@ out:
         close(st.sfd);
     free(st.pid_path);
     free(st.token_path);
+    free(st.reserve_path);
     wf_pgcluster_dispose(&st.pg);
     wf_config_dispose(&st.cfg);
     return rc;

@@ -181,6 +181,9 @@ static void on_heartbeat(wf_timer_t *t)
     wf_executor_t *ex = t->arg;
     if (wf_xdb_heartbeat(ex) != 0)
         wf_warn("heartbeat failed");
+    /* The database volume's verdict rides on the heartbeat: every few
+     * seconds, never per write (logs.c reads it for every line). */
+    wf_dbspace_refresh(&ex->space);
     /* Executions whose lease was taken over are dropped (their sandboxes
      * killed) without writing: the new owner has them. */
     for (wf_xexec_t **p = &ex->execs; *p;) {
@@ -329,7 +332,8 @@ int wf_executor_main(int argc, char **argv)
      * is taken over within lease + poll (< 15 s with the defaults). */
     ex.lease_ms = hb * 3000;
     ex.log_line_max = 8192;
-    ex.log_lines_max = 100000;
+    ex.log_lines_max = cfg.executor.log_lines_per_task_run;
+    ex.log_lines_exec_max = cfg.executor.log_lines_per_execution;
     unsigned char rnd[4];
     RAND_bytes(rnd, sizeof(rnd));
     char host[64] = "";
@@ -344,6 +348,8 @@ int wf_executor_main(int argc, char **argv)
         wf_error("no database: set database.url in the config or WEFT_DATABASE_URL");
         goto out;
     }
+    wf_dbspace_init(&ex.space, &cfg, url);
+    wf_dbspace_refresh(&ex.space);
     ex.loop = wf_loop_create();
     ex.logs = wf_xlogs_create(&ex);
     ex.rt = wf_expr_rt_create();
@@ -423,6 +429,7 @@ out:
     wf_xsched_destroy(ex.sched);
     wf_xmesh_destroy(ex.mesh);
     wf_xlogs_destroy(ex.logs);
+    wf_dbspace_dispose(&ex.space);
     if (ex.rt)
         wf_expr_rt_destroy(ex.rt);
     if (ex.sbx)

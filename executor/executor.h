@@ -25,6 +25,7 @@
 
 #include "platform/clock.h"
 #include "platform/config.h"
+#include "platform/dbspace.h"
 #include "executor/loop.h"
 #include "flow/flow.h"
 #include "flow/types.h"
@@ -88,6 +89,7 @@ typedef struct wf_trun {
     wf_timer_t timer;       /* retry, sleep, pause, timeout */
     wf_xexec_t *exec;
     uint64_t log_lines; /* lines logged, for the per-task-run cap */
+    bool log_space_cut; /* its output was cut for the database volume (marked once) */
     bool dirty;         /* to be written */
 } wf_trun_t;
 
@@ -111,6 +113,7 @@ struct wf_xexec {
     int chain_depth;   /* generations of subflows / Flow triggers above it (0: a root) */
     wf_trun_t **truns;
     size_t n_truns, cap_truns;
+    uint64_t log_lines; /* lines logged by this replica, for the per-execution cap */
     bool dirty;       /* execution row to be written */
     bool walking;     /* re-entrancy guard */
     bool rewalk;      /* state changed during a walk: walk again */
@@ -157,6 +160,9 @@ struct wf_executor {
     struct wf_expr_rt *rt; /* expression runtime, reused by every render */
     int64_t log_line_max;  /* bytes per log line before truncation */
     int64_t log_lines_max; /* lines per task run before dropping */
+    int64_t log_lines_exec_max; /* lines per execution before dropping */
+    wf_dbspace_t space;    /* database volume's high-water mark (refreshed with
+                              the heartbeat) */
     struct wf_xsched *sched;
     struct wf_xmesh *mesh; /* event-driven Flow triggers (mesh.c) */
     struct wf_xpolicy *policies; /* namespace policies read lately (policy.c) */

@@ -51,6 +51,24 @@ static const char *const log_formats[] = {"text", "json", NULL};
 static const conf_key_t database_keys[] = {
     {.name = "url", .type = CONF_STRING, .offset = CFG(database.url),
      .help = "PostgreSQL connection URL; absent = embedded server under data_dir"},
+    {.name = "volume", .type = CONF_STRING, .offset = CFG(database.volume),
+     .help = "a directory on the database's filesystem, watched for free space (weftd up sets "
+             "it for its own cluster; env WEFT_DATABASE_VOLUME)"},
+    {.name = "high_water_percent", .type = CONF_INT, .offset = CFG(database.high_water_percent),
+     .def = "95", .min = 10, .max = 100,
+     .help = "share of the database volume (or of max_bytes) in use past which new work is "
+             "refused and log lines dropped (100 = never)"},
+    {.name = "min_free", .type = CONF_SIZE, .offset = CFG(database.min_free),
+     .def = "0", .max = INT64_C(1) << 50,
+     .help = "bytes that must stay free on the database volume (0 = only the percentage)"},
+    {.name = "max_bytes", .type = CONF_SIZE, .offset = CFG(database.max_bytes),
+     .def = "0", .max = INT64_C(1) << 60,
+     .help = "external database: size (pg_database_size) the high-water mark is a share of "
+             "(0 = not watched)"},
+    {.name = "reserve", .type = CONF_SIZE, .offset = CFG(database.reserve),
+     .def = "64MiB", .max = INT64_C(1) << 40,
+     .help = "space weftd up holds in DATA_DIR/db-reserve on the database volume and frees "
+             "when the mark is crossed (0 = none)"},
     END_KEYS,
 };
 
@@ -129,6 +147,14 @@ static const conf_key_t executor_keys[] = {
      .def = "1GiB", .min = INT64_C(1) << 20, .max = INT64_C(1) << 40,
      .help = "disk budget of a task: its work dir and /tmp together (a tmpfs charged to its "
              "memory); policy maxDisk lowers it"},
+    {.name = "log_lines_per_task_run", .type = CONF_INT,
+     .offset = CFG(executor.log_lines_per_task_run), .def = "100000", .min = 1,
+     .max = INT64_C(1000000000),
+     .help = "log lines kept per task run; the rest are dropped with one marker line"},
+    {.name = "log_lines_per_execution", .type = CONF_INT,
+     .offset = CFG(executor.log_lines_per_execution), .def = "1000000", .min = 1,
+     .max = INT64_C(10000000000),
+     .help = "log lines kept per execution; the rest are dropped with one marker line"},
     END_KEYS,
 };
 
@@ -669,6 +695,7 @@ void wf_config_apply_env(wf_config_t *cfg)
     set_from_env(&cfg->listen, "WEFT_LISTEN");
     set_from_env(&cfg->database.url, "WEFT_DATABASE_URL");
     set_from_env(&cfg->data_dir, "WEFT_DATA_DIR");
+    set_from_env(&cfg->database.volume, "WEFT_DATABASE_VOLUME");
 }
 
 const wf_domain_conf_t *wf_config_domain_for(const wf_config_t *cfg, const char *ns)

@@ -30,6 +30,11 @@ typedef struct wf_config {
     char *data_dir;
     struct {
         char *url; /* NULL: embedded PostgreSQL under data_dir */
+        char *volume;               /* directory on the database's filesystem (statvfs) */
+        int64_t high_water_percent; /* used share of that filesystem that stops new work */
+        int64_t min_free;           /* bytes that must stay free there (0 = only the share) */
+        int64_t max_bytes;          /* external database: pg_database_size limit (0 = none) */
+        int64_t reserve;            /* bytes weftd up keeps in a reserve file, released at the mark */
     } database;
     struct {
         char *level;  /* debug|info|warn|error */
@@ -65,6 +70,8 @@ typedef struct wf_config {
         int64_t query_max_bytes;   /* bytes of fetched rows */
         int64_t output_files_max;  /* bytes of output files collected per attempt */
         int64_t task_disk;         /* bytes of a task's work dir + /tmp (its tmpfs) */
+        int64_t log_lines_per_task_run;  /* lines kept per task run */
+        int64_t log_lines_per_execution; /* lines kept per execution */
     } executor;
     struct {
         bool allow_weaker;    /* run tasks when a protection is missing (default false) */

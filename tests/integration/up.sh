@@ -76,7 +76,7 @@ t_is "$(ps -o user= -p "$(head -1 "$T/data/pg/postmaster.pid")" | tr -d ' ')" \
 t_match "$(cat "$T/data/pg/postmaster.opts")" "listen_addresses=" "no TCP listener configured"
 t_fails "a second weftd up on the same data dir is refused" \
     "$W" up --config "$T/weft.yaml" --data-dir "$T/data" --listen "127.0.0.1:$((PORT + 1))"
-domains=$(psql -XAtq "postgresql:///weft?host=$T/data/run&port=55432&user=weft" \
+domains=$(psql -XAtq "postgresql:///weft?host=$T/data/run&port=55432&user=weft&passfile=$T/data/secrets/pgpass" \
     -c "SELECT string_agg(name, ',' ORDER BY name) FROM domains")
 t_is "$domains" "logistics,sales" "configured domains recorded"
 
