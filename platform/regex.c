@@ -32,6 +32,10 @@
 #define MATCH_LIMIT_PER_POSITION_FLOOR 100
 _Static_assert(MATCH_LIMIT_PER_POSITION_FLOOR * WF_REGEX_MAX_SEARCH <= MATCH_LIMIT,
                "a search stays within the match budget");
+/* wf_regex_find shares out this much among the positions of one subject. */
+#define FIND_BUDGET (10 * MATCH_LIMIT)
+_Static_assert(MATCH_LIMIT_PER_POSITION_FLOOR * WF_REGEX_MAX_FIND <= FIND_BUDGET,
+               "the calls along one subject stay within their budget");
 
 struct wf_regex {
     pcre2_code *code;
@@ -123,28 +127,34 @@ int wf_regex_check_syntax(const char *pattern, char *err, size_t errlen, size_t 
     return 0;
 }
 
-wf_regex_result_t wf_regex_match(const wf_regex_t *re, const char *subject, size_t len)
+/* One pcre2_match from `from` with `limit` match calls per start position;
+ * rc as pcre2_match, and [*start, *end) of the match when rc >= 0. */
+static int match_limited(const wf_regex_t *re, const char *subject, size_t len, size_t from,
+                         uint32_t limit, size_t *start, size_t *end)
 {
-    if (re->mode == WF_REGEX_SEARCH && len > WF_REGEX_MAX_SEARCH)
-        return WF_REGEX_TOO_COSTLY;
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
     if (mc == NULL || md == NULL)
         wf_out_of_memory(sizeof(void *));
-    uint32_t limit = MATCH_LIMIT;
-    if (re->mode == WF_REGEX_SEARCH && len > 0) {
-        size_t share = MATCH_LIMIT / (len + 1);
-        limit = share < MATCH_LIMIT_PER_POSITION_FLOOR ? MATCH_LIMIT_PER_POSITION_FLOOR
-                                                       : (uint32_t)share;
-    }
     pcre2_set_match_limit(mc, limit);
     pcre2_set_depth_limit(mc, DEPTH_LIMIT);
     pcre2_set_heap_limit(mc, HEAP_LIMIT_KIB);
     /* NULL: the JIT uses 32 KiB of the calling thread's stack, no more. */
     pcre2_jit_stack_assign(mc, NULL, NULL);
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)(subject != NULL ? subject : ""), len, 0, 0, md, mc);
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)(subject != NULL ? subject : ""), len, from, 0, md,
+                         mc);
+    if (rc >= 0 && start != NULL) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        *start = ov[0];
+        *end = ov[1];
+    }
     pcre2_match_data_free(md);
     pcre2_match_context_free(mc);
+    return rc;
+}
+
+static wf_regex_result_t result_of(int rc)
+{
     if (rc >= 0)
         return WF_REGEX_MATCH;
     if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
@@ -153,6 +163,31 @@ wf_regex_result_t wf_regex_match(const wf_regex_t *re, const char *subject, size
      * all mean "more than the budget"; anything else is treated the same way
      * rather than as a match. */
     return WF_REGEX_TOO_COSTLY;
+}
+
+wf_regex_result_t wf_regex_find(const wf_regex_t *re, const char *subject, size_t len, size_t from,
+                                size_t *start, size_t *end)
+{
+    if (re->mode != WF_REGEX_SEARCH || len > WF_REGEX_MAX_FIND || from > len)
+        return WF_REGEX_TOO_COSTLY;
+    size_t share = FIND_BUDGET / (len + 1);
+    uint32_t limit = share < MATCH_LIMIT_PER_POSITION_FLOOR ? MATCH_LIMIT_PER_POSITION_FLOOR
+                     : share > MATCH_LIMIT                  ? MATCH_LIMIT
+                                                            : (uint32_t)share;
+    return result_of(match_limited(re, subject, len, from, limit, start, end));
+}
+
+wf_regex_result_t wf_regex_match(const wf_regex_t *re, const char *subject, size_t len)
+{
+    if (re->mode == WF_REGEX_SEARCH && len > WF_REGEX_MAX_SEARCH)
+        return WF_REGEX_TOO_COSTLY;
+    uint32_t limit = MATCH_LIMIT;
+    if (re->mode == WF_REGEX_SEARCH && len > 0) {
+        size_t share = MATCH_LIMIT / (len + 1);
+        limit = share < MATCH_LIMIT_PER_POSITION_FLOOR ? MATCH_LIMIT_PER_POSITION_FLOOR
+                                                       : (uint32_t)share;
+    }
+    return result_of(match_limited(re, subject, len, 0, limit, NULL, NULL));
 }
 
 /* ---- the cache ------------------------------------------------------------ */

@@ -68,6 +68,19 @@ const char *wf_regex_pattern(const wf_regex_t *re);
  * limits. Invalid UTF-8 in the subject never matches across the bad bytes. */
 wf_regex_result_t wf_regex_match(const wf_regex_t *re, const char *subject, size_t len);
 
+/* Longest subject wf_regex_find scans, in bytes: its calls on one subject
+ * share out a budget of 10x the match limit among the positions. */
+#define WF_REGEX_MAX_FIND 10000
+
+/* The first match of `re` (compiled WF_REGEX_SEARCH) in subject[from, len):
+ * WF_REGEX_MATCH with its bytes [*start, *end), WF_REGEX_NOMATCH, or
+ * WF_REGEX_TOO_COSTLY (also for a subject longer than WF_REGEX_MAX_FIND).
+ * Meant to be called repeatedly along one subject (splitting): each position
+ * gets the same share of the budget, so that all the calls along a subject
+ * together stay within 10x the match limit. */
+wf_regex_result_t wf_regex_find(const wf_regex_t *re, const char *subject, size_t len, size_t from,
+                                size_t *start, size_t *end);
+
 /* The compiled form of `pattern` from the process-wide cache (compiled and
  * added when missing; the cache holds WF_REGEX_CACHE_SIZE patterns and drops
  * the least recently used). Returns a new reference (wf_regex_release it),

@@ -1,6 +1,7 @@
 /* Expression engine: string, collection and encoding filters. Each takes its
  * input in args[0] and its parameters after it (see funcs.c). */
 #include "flow/expr/filters.h"
+#include "platform/regex.h"
 #include "platform/text.h"
 
 #include <ctype.h>
@@ -243,6 +244,37 @@ int wf_f_replace(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
     return replace_all(ev, n, s, len, a[1].s, a[1].n, ts, tl, out);
 }
 
+/* A delimiter without any regular-expression metacharacter means itself:
+ * split on it with memmem, at any subject length. */
+static bool literal_delimiter(const char *d, size_t dl)
+{
+    for (size_t i = 0; i < dl; i++)
+        if (strchr("\\^$.|?*+()[]{}", d[i]) != NULL)
+            return false;
+    return true;
+}
+
+/* Appends s[from, to) to `arr`, counting what the list costs as it grows. */
+static int split_piece(wf_eval_t *ev, const wf_node_t *n, json_t *arr, const char *s, size_t from,
+                       size_t to)
+{
+    size_t pieces = json_array_size(arr);
+    if (ev->mem + ev->rt->arena.total + pieces * 64 + to > ev->lim.max_memory)
+        return wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)",
+                           ev->lim.max_memory);
+    json_t *piece = json_stringn(s + from, to - from);
+    if (piece == NULL || json_array_append_new(arr, piece) < 0)
+        return wf_ev_error(ev, n, "split: input is not valid UTF-8");
+    return 0;
+}
+
+/* Java's String.split(regex, limit), which Pebble's split calls: the
+ * delimiter is a regular expression (PCRE2 with the budget of
+ * platform/regex.h; a delimiter without metacharacters is matched literally,
+ * with the same result); limit > 0 gives at most that many items, the last
+ * holding the rest; 0 (the default) drops trailing empty items; < 0 keeps
+ * them. A zero-width match at the start makes no leading empty item, and the
+ * search goes on one character after a zero-width match. */
 int wf_f_split(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
     const char *s;
@@ -254,40 +286,81 @@ int wf_f_split(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
         limit = a[2].i;
     else if (a[2].t != WV_UNDEF)
         return wf_ev_error(ev, n, "split limit must be an integer, got %s", wf_val_type(&a[2]));
-    json_t *arr = json_array();
-    if (arr == NULL)
-        return wf_ev_error(ev, n, "out of memory");
     const char *d = a[1].s;
-    size_t dl = a[1].n, p = 0, pieces = 0;
-    while (p <= len) {
-        size_t next;
-        if (limit > 0 && (int64_t)pieces == limit - 1) {
-            next = len;
-        } else if (dl == 0) { /* '' splits into characters */
-            if (p == len)
-                break;
-            next = p + utf8_offset(s + p, len - p, 1);
-        } else {
-            const char *q = memmem(s + p, len - p, d, dl);
-            next = q != NULL ? (size_t)(q - s) : len;
+    size_t dl = a[1].n;
+    wf_regex_t *re = NULL;
+    if (!literal_delimiter(d, dl)) {
+        char err[200];
+        if (memchr(d, '\0', dl) != NULL)
+            return wf_ev_error(ev, n, "split delimiter contains a NUL byte");
+        re = wf_regex_cached(d, WF_REGEX_SEARCH, err, sizeof(err), NULL);
+        if (re == NULL)
+            return wf_ev_error(ev, n, "split delimiter is not a valid regular expression: %s", err);
+        if (len > WF_REGEX_MAX_FIND) {
+            wf_regex_release(re);
+            return wf_ev_error(ev, n,
+                               "split: a regular-expression delimiter splits at most %d bytes "
+                               "(got %zu); a delimiter without metacharacters has no limit",
+                               WF_REGEX_MAX_FIND, len);
         }
-        /* each piece costs memory before the list is handed over: count as we go */
-        if (ev->mem + ev->rt->arena.total + pieces * 64 + p > ev->lim.max_memory) {
-            json_decref(arr);
-            return wf_ev_error(ev, n, "expression memory limit exceeded (%zu bytes)",
-                               ev->lim.max_memory);
-        }
-        json_t *piece = json_stringn(s + p, next - p);
-        if (piece == NULL || json_array_append_new(arr, piece) < 0) {
-            json_decref(arr);
-            return wf_ev_error(ev, n, "split: input is not valid UTF-8");
-        }
-        pieces++;
-        if (next == len)
-            break;
-        p = next + dl;
     }
-    return wf_ev_keep(ev, n, arr, len + pieces * 64, out);
+    json_t *arr = json_array();
+    if (arr == NULL) {
+        if (re != NULL)
+            wf_regex_release(re);
+        return wf_ev_error(ev, n, "out of memory");
+    }
+    size_t index = 0, search = 0, prev_start = SIZE_MAX, prev_end = SIZE_MAX;
+    int rc = 0;
+    for (;;) {
+        /* Matcher.find: after a zero-width match, look one character on */
+        if (prev_start == prev_end && prev_end != SIZE_MAX) {
+            if (search >= len)
+                break;
+            search += utf8_offset(s + search, len - search, 1);
+        }
+        if (search > len)
+            break;
+        size_t ms, me;
+        if (re == NULL) {
+            const char *q = memmem(s + search, len - search, d, dl);
+            if (q == NULL)
+                break;
+            ms = (size_t)(q - s);
+            me = ms + dl;
+        } else {
+            wf_regex_result_t r = wf_regex_find(re, s, len, search, &ms, &me);
+            if (r == WF_REGEX_NOMATCH)
+                break;
+            if (r != WF_REGEX_MATCH) {
+                rc = wf_ev_error(ev, n, "split: %s", WF_REGEX_TOO_COSTLY_MSG);
+                break;
+            }
+        }
+        prev_start = ms;
+        prev_end = me;
+        search = me;
+        if (limit > 0 && (int64_t)json_array_size(arr) >= limit - 1)
+            break;
+        if (index == 0 && ms == 0 && me == 0)
+            continue; /* no leading empty item for a zero-width match at the start */
+        if ((rc = split_piece(ev, n, arr, s, index, ms)) < 0)
+            break;
+        index = me;
+    }
+    if (re != NULL)
+        wf_regex_release(re);
+    if (rc == 0)
+        rc = split_piece(ev, n, arr, s, index, len);
+    if (rc < 0) {
+        json_decref(arr);
+        return -1;
+    }
+    if (limit == 0 && index > 0) /* Java drops trailing empty items (not a lone input) */
+        while (json_array_size(arr) > 0 &&
+               json_string_length(json_array_get(arr, json_array_size(arr) - 1)) == 0)
+            json_array_remove(arr, json_array_size(arr) - 1);
+    return wf_ev_keep(ev, n, arr, len + json_array_size(arr) * 64, out);
 }
 
 int wf_f_starts_with(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "platform/clock.h"
 #include "platform/regex.h"
 #include "tests/tap.h"
 
@@ -132,6 +133,32 @@ int main(void)
     big[sizeof(big) - 1] = '\0';
     is_int(search("y", big), WF_REGEX_TOO_COSTLY, "search refuses subjects past the bound");
     is_int(full("x+", big), WF_REGEX_MATCH, "full match takes long subjects");
+
+    /* wf_regex_find: successive matches along one subject (splitting). */
+    wf_regex_t *sep = wf_regex_compile("[,;]+", WF_REGEX_SEARCH, err, sizeof(err), NULL);
+    size_t ms = 0, me = 0;
+    is_int(wf_regex_find(sep, "ab,;cd;e", 8, 0, &ms, &me), WF_REGEX_MATCH, "find: first match");
+    ok(ms == 2 && me == 4, "at [2, 4): [%zu, %zu)", ms, me);
+    is_int(wf_regex_find(sep, "ab,;cd;e", 8, me, &ms, &me), WF_REGEX_MATCH, "find: from its end");
+    ok(ms == 6 && me == 7, "at [6, 7): [%zu, %zu)", ms, me);
+    is_int(wf_regex_find(sep, "ab,;cd;e", 8, me, &ms, &me), WF_REGEX_NOMATCH, "find: no more");
+    static char along[WF_REGEX_MAX_FIND + 2];
+    memset(along, 'a', sizeof(along) - 1);
+    is_int(wf_regex_find(sep, along, WF_REGEX_MAX_FIND, 0, &ms, &me), WF_REGEX_NOMATCH,
+           "find scans WF_REGEX_MAX_FIND bytes");
+    is_int(wf_regex_find(sep, along, WF_REGEX_MAX_FIND + 1, 0, &ms, &me), WF_REGEX_TOO_COSTLY,
+           "and refuses a longer subject");
+    wf_regex_release(sep);
+    wf_regex_t *evil = wf_regex_compile("(a+)+$", WF_REGEX_SEARCH, err, sizeof(err), NULL);
+    along[4000] = '!';
+    int64_t t0 = wf_clock_mono_ms();
+    wf_regex_result_t fr = WF_REGEX_MATCH;
+    for (size_t from = 0; fr == WF_REGEX_MATCH && from < 4001; from = me + 1)
+        fr = wf_regex_find(evil, along, 4001, from, &ms, &me);
+    int64_t took = wf_clock_mono_ms() - t0;
+    is_int(fr, WF_REGEX_TOO_COSTLY, "a hostile delimiter along a subject is too costly");
+    ok(took < 1000, "and stops within the budget (%lld ms)", (long long)took);
+    wf_regex_release(evil);
 
     /* The cache: same object for the same pattern, thread-safe under churn. */
     wf_regex_t *a = wf_regex_cached("c[a-z]+", WF_REGEX_FULL, err, sizeof(err), NULL);
