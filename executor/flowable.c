@@ -190,6 +190,38 @@ static int64_t prop_int(const wf_task_t *t, const char *name, int64_t dflt)
     return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
+/* `v` as Java's toString writes it (List and Map): Kestra's messages quote
+ * values that way, e.g. [1, null, {key=my-key}]. */
+static void java_string(FILE *f, const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *item;
+    if (json_is_array(v)) {
+        fputc('[', f);
+        json_array_foreach(v, i, item) {
+            fputs(i ? ", " : "", f);
+            java_string(f, item);
+        }
+        fputc(']', f);
+    } else if (json_is_object(v)) {
+        bool first = true;
+        fputc('{', f);
+        json_object_foreach((json_t *)v, k, item) {
+            fprintf(f, "%s%s=", first ? "" : ", ", k);
+            java_string(f, item);
+            first = false;
+        }
+        fputc('}', f);
+    } else if (json_is_string(v)) {
+        fputs(json_string_value(v), f);
+    } else {
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        fputs(text ? text : "null", f);
+        free(text);
+    }
+}
+
 /* The iteration values of a ForEach: a list, or a string holding a JSON list
  * (usually an expression). Returns a new array or NULL with a log line. */
 static json_t *each_values(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
@@ -213,6 +245,26 @@ static json_t *each_values(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         if (err[0] == '\0')
             snprintf(err, sizeof(err), "values must be a list");
         wf_xwalk_log(ex, x, tr, "ERROR", err);
+        return NULL;
+    }
+    /* A null value has no iteration to name (taskrun.value): Kestra fails
+     * the ForEach before any iteration starts, with this very message. */
+    size_t i, nulls = 0;
+    json_t *item;
+    json_array_foreach(r, i, item) nulls += json_is_null(item);
+    if (nulls > 0) {
+        /* Kestra counts the distinct values: null at most once. */
+        char *msg = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&msg, &len);
+        if (f != NULL) {
+            fputs("Found '1' null values on Each, with values=", f);
+            java_string(f, r);
+            fclose(f);
+        }
+        wf_xwalk_log(ex, x, tr, "ERROR", msg ? msg : "Found '1' null values on Each");
+        free(msg);
+        json_decref(r);
         return NULL;
     }
     return r;
@@ -293,13 +345,20 @@ static wf_state_t walk_switch(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
             if (strcmp(t->cases[i].key, val) == 0)
                 tr->branch = (int)i;
         json_decref(tr->outputs);
-        tr->outputs = json_pack("{s:s}", "value", val);
+        tr->outputs = json_pack("{s:s,s:b}", "value", val, "defaults", tr->branch < 0);
         /* Stored and shown like any task output: masked the same way. */
         wf_xsecrets_redact_json(x, tr->outputs);
         tr->dirty = true;
+        /* Nothing to run for this value: Kestra fails the Switch ("No task
+         * found") rather than letting a value no case foresaw pass. */
+        if (tr->branch < 0 && t->defaults.count == 0)
+            wf_xwalk_log(ex, x, tr, "ERROR",
+                         "Switch: no case matches the value and there are no defaults");
         free(val);
     }
     const wf_task_list_t *list = tr->branch >= 0 ? &t->cases[tr->branch].tasks : &t->defaults;
+    if (tr->branch < 0 && t->defaults.count == 0)
+        return WF_ST_FAILED;
     return wf_xflowable_seq(ex, x, list, tr, child_value(tr));
 }
 

@@ -381,8 +381,13 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
                 s = WF_ST_KILLED;
         }
         if (wf_xstate_terminal(s)) {
+            /* As for a leaf: allowFailure turns FAILED into WARNING, then
+             * allowWarning turns WARNING into SUCCESS (Kestra's
+             * guessFinalState, both on a flowable too). */
             if (s == WF_ST_FAILED && tr->task->allow_failure)
                 s = WF_ST_WARNING;
+            if (s == WF_ST_WARNING && tr->task->allow_warning)
+                s = WF_ST_SUCCESS;
             close_attempt(ex, tr, s);
             wf_xexec_set_trun_state(tr, s);
         }
