@@ -170,7 +170,8 @@ static const weft_verb_t policy_set_verb = {
               "Replaces your layer of NAMESPACE's policy (\"*\" for the root, platform-admins\n"
               "only) with the given keys: maxMemory, maxCpu, maxPids, maxTaskDuration,\n"
               "maxConcurrentTaskRuns, maxExecutionsPerMinute, allowedTaskTypes, network,\n"
-              "requiredLabels, maxFlowSize. VALUE is JSON when it parses (64, [\"a.*\"],\n"
+              "requiredLabels, maxFlowSize, maxDisk, maxChainDepth, maxActiveExecutions.\n"
+              "VALUE is JSON when it parses (64, [\"a.*\"],\n"
               "{\"owner\": \".+\"}), else a string (512MiB, PT10M). Domain admins may only\n"
               "tighten: a value looser than the inherited one is refused, naming the key,\n"
               "the inherited value and the namespace it comes from.",

@@ -71,6 +71,20 @@ for k in $("$WEFTD" check-config --help | sed -n '/^keys:/,$p' | awk 'NR > 1 && 
     _t_report $? "weft.yaml(5) documents '$k'"
 done
 
+# `weft policy set --help`, weft(1) and docs/governance.md name every policy key
+# of the key table (tenants/policy.c).
+POLICY_HELP=$("$WEFT" policy set --help 2>&1)
+GOV=$(cat "$WF_SRCDIR/docs/governance.md")
+for k in $(grep -oE '^ *\[WF_POL_[A-Z_]+\] = \{"[A-Za-z]+"' "$WF_SRCDIR/tenants/policy.c" |
+           sed -E 's/.*"([A-Za-z]+)"/\1/'); do
+    grep -qw -- "$k" <<<"$POLICY_HELP"
+    _t_report $? "weft policy set --help names policy key '$k'"
+    grep -qw -- "$k" <<<"$W1"
+    _t_report $? "weft(1) names policy key '$k'"
+    grep -qF -- "| \`$k\` |" <<<"$GOV"
+    _t_report $? "docs/governance.md documents policy key '$k'"
+done
+
 if command -v man >/dev/null && command -v groff >/dev/null; then
     for p in weft.1 weftd.8 weft.yaml.5; do
         warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$MAN/$p" 2>&1 >/dev/null)
