@@ -129,4 +129,117 @@ t_is "$(as_sales -c "SELECT weft_kv_put('ops', 'x', 'STRING', '\"x\"', NULL, NUL
     foreign "weft_kv_put refuses another domain's namespace"
 as_sales -c "DELETE FROM kv WHERE namespace = 'ops'" >/dev/null 2>&1
 t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE namespace = 'ops'")" 1 "its delete of ops' keys removes nothing"
+# ---- flows -----------------------------------------------------------------
+cli_executor sales
+cli_executor ops
+FLOW='
+id: kvflow
+namespace: sales.app
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: run_state
+    value: "ready-{{ flow.id }}"
+  - id: setnum
+    type: io.kestra.plugin.core.kv.Set
+    key: run_count
+    value: "7"
+    kvType: NUMBER
+    ttl: PT1H
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: run_state
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "kv={{ kv(\"run_state\") }} parent={{ kv(\"greeting\") }} n={{ kv(\"run_count\") + 1 }} missing={{ kv(\"nope\", errorOnMissing=false) }}"
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+    prefix: run_
+  - id: del
+    type: io.kestra.plugin.core.kv.Delete
+    key: run_count
+  - id: keep
+    type: io.kestra.plugin.core.kv.Set
+    key: run_state
+    value: other
+    overwrite: false
+'
+req_apply "$WEFT_TOKEN" "$FLOW" || t_bail "cannot apply the KV flow"
+cli_exec_wait sales.app kvflow
+t_is "$ST" FAILED "the flow ends FAILED on its last task (overwrite: false)"
+t_is "$(ex_task_out "$R" set 't.state.current')" SUCCESS "kv.Set succeeds"
+t_is "$(ex_task_out "$R" get 'o.value')" "ready-kvflow" "kv.Get reads what kv.Set stored"
+L=$(ex_logs "$EID")
+t_match "$L" "kv=ready-kvflow parent=hello n=8 missing=" \
+    "kv() reads the flow's namespace, its parent's keys, typed numbers, and a missing key with errorOnMissing=false"
+t_is "$(ex_task_out "$R" keys 'o.keys.join(",")')" "run_count,run_state" "kv.GetKeys lists by prefix"
+t_is "$(ex_task_out "$R" del 'o.deleted')" true "kv.Delete deletes (output deleted)"
+t_match "$(ex_errors "$EID")" "key 'run_state' already exists in sales.app and overwrite is false" \
+    "kv.Set with overwrite: false refuses an existing key"
+kv "$VIEW" GET sales.app/kv/run_state
+t_is "$(jx "$R" d.value):$(jx "$R" d.type)" "ready-kvflow:STRING" "the API reads what the flow stored"
+kv "$VIEW" GET sales.app/kv/run_count
+t_is "$S" 404 "and not what it deleted"
+t_match "$(pg_psql -c "SELECT string_agg(action || ' ' || details::text, E'\n') FROM audit_log WHERE actor = 'executor:sales'")" \
+    'kv.set .*"key": "run_state"' "the executor's writes are audited, without the value"
+
+req_apply "$WEFT_TOKEN" '
+id: kvmissing
+namespace: sales.app
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ kv(\"absent\") }}"
+' || t_bail "cannot apply"
+cli_exec_wait sales.app kvmissing
+t_is "$ST" FAILED "kv() of a missing key fails by default (errorOnMissing)"
+t_match "$(ex_errors "$EID")" "no KV key 'absent' in namespace sales.app or above" "naming the key"
+
+req_apply "$WEFT_TOKEN" '
+id: kvforeign
+namespace: sales.app
+tasks:
+  - id: get
+    type: io.kestra.plugin.core.kv.Get
+    key: opskey
+    namespace: ops
+' || t_bail "cannot apply"
+cli_exec_wait sales.app kvforeign
+t_is "$ST" FAILED "kv.Get of another domain's namespace fails"
+t_match "$(ex_errors "$EID")" "namespace ops belongs to another domain" "and says so"
+t_fails "ops' value never reaches sales" grep -q ops-private <<<"$(ex_logs "$EID")$R"
+
+req_apply "$WEFT_TOKEN" '
+id: kvforeignset
+namespace: sales.app
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: opskey
+    namespace: ops
+    value: overwritten
+' || t_bail "cannot apply"
+cli_exec_wait sales.app kvforeignset
+t_is "$ST" FAILED "kv.Set into another domain's namespace fails"
+t_is "$(pg_psql -c "SELECT value #>> '{}' FROM kv WHERE namespace = 'ops' AND key = 'opskey'")" \
+    ops-private "ops' key is untouched"
+
+weft secret set sales API_TOKEN <<<"tok-3f9a-very-secret" >/dev/null || t_bail "secret set"
+req_apply "$WEFT_TOKEN" '
+id: kvsecret
+namespace: sales.app
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: leaked
+    value: "{{ secret(\"API_TOKEN\") | upper }}"
+' || t_bail "cannot apply"
+cli_exec_wait sales.app kvsecret
+t_is "$ST" FAILED "kv.Set of a value derived from a secret fails"
+t_match "$(ex_errors "$EID")" "derived from secret 'API_TOKEN' cannot be used in the KV store" \
+    "naming the secret"
+t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE key = 'leaked'")" 0 "nothing was stored"
+t_fails "the value is nowhere in the KV table" \
+    grep -qi "tok-3f9a" <<<"$(pg_psql -c "SELECT kv::text FROM kv")"
+
 t_done
