@@ -242,4 +242,34 @@ t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE key = 'leaked'")" 0 "nothing w
 t_fails "the value is nowhere in the KV table" \
     grep -qi "tok-3f9a" <<<"$(pg_psql -c "SELECT kv::text FROM kv")"
 
+# ---- the client ------------------------------------------------------------
+cli_run out with_token "$DEV" kv set sales cli_num 42
+t_is "$out_RC:$out" "0:set  sales/cli_num  NUMBER" "weft kv set types the value"
+cli_run out with_token "$DEV" kv set sales cli_zip 01234 --type STRING --ttl PT1H --description "post code"
+t_is "$out_RC" 0 "weft kv set --type --ttl --description"
+cli_run out with_token "$VIEW" kv get sales cli_zip
+t_is "$out" "01234" "weft kv get prints a string as it is"
+cli_run out with_token "$VIEW" kv get sales conf
+t_is "$(jq -c . <<<"$out")" '{"a":[1,2]}' "and JSON as JSON"
+cli_run out with_token "$VIEW" kv get sales cli_zip -o json
+t_is "$(jx "$out" 'd.type + " " + d.description + " " + (d.expirationDate !== null)')" \
+    "STRING post code true" "-o json shows type, description and expiry"
+printf '{"from":"file"}' >"$CLI_TMP/v.json"
+cli_run out with_token "$DEV" kv set sales cli_file --from-file "$CLI_TMP/v.json"
+cli_run out with_token "$VIEW" kv get sales cli_file
+t_is "$(jq -r .from <<<"$out")" file "weft kv set --from-file"
+cli_run out with_token "$VIEW" kv ls sales
+t_match "$out" "cli_zip +STRING" "weft kv ls lists keys and types"
+t_fails "and no values" grep -q 01234 <<<"$out"
+cli_run out with_token "$VIEW" kv set sales cli_num 1
+t_is "$out_RC" 1 "a viewer's weft kv set fails"
+cli_run out with_token "$DEV" kv set sales cli_num 1 --ttl 'PT1H
+X-Evil: 1'
+t_is "$out_RC" 2 "a ttl carrying a line break is refused before sending"
+cli_run out with_token "$DEV" kv rm sales cli_num
+t_is "$out_RC:$out" "0:deleted  sales/cli_num" "weft kv rm"
+cli_run out with_token "$DEV" kv get sales cli_num
+t_is "$out_RC" 1 "a removed key is gone"
+t_match "$out_ERR" "no such resource|not found|404" "and the client says so"
+
 t_done
