@@ -38,8 +38,8 @@ static json_t *body_value(wf_call_t *call)
         json_error_t err;
         json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
         if (v == NULL) {
-            wf_http_problem(req, WF_PROB_BAD_REQUEST, NULL, "malformed JSON at %d:%d: %s",
-                            err.line, err.column, err.text);
+            wf_http_problem(req, WF_PROB_BAD_REQUEST, NULL, "malformed JSON at %d:%d: %s", err.line,
+                            err.column, err.text);
             return NULL;
         }
         if (!json_is_null(v))
@@ -93,11 +93,11 @@ void wf_h_kv_put(wf_call_t *call)
     char ttl_ms[32] = "";
     if (ttl_h != NULL) {
         int64_t ms = 0;
-        char why[120];
+        char why[120] = "";
         if (wf_duration_parse(ttl_h, &ms, why, sizeof(why)) != 0 || ms <= 0) {
             wf_http_problem(call->req, WF_PROB_INVALID, NULL,
                             "ttl must be a positive ISO-8601 duration such as PT1H (%s)",
-                            ms <= 0 && why[0] == '\0' ? "not positive" : why);
+                            why[0] != '\0' ? why : "not positive");
             return;
         }
         snprintf(ttl_ms, sizeof(ttl_ms), "%lld", (long long)ms);

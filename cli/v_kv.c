@@ -63,7 +63,8 @@ static int kv_set(weft_t *w, void *ud)
     }
     int64_t ms;
     char why[120];
-    if (o[OPT_TTL] != NULL && (wf_duration_parse(o[OPT_TTL], &ms, why, sizeof(why)) != 0 || ms <= 0)) {
+    if (o[OPT_TTL] != NULL &&
+        (wf_duration_parse(o[OPT_TTL], &ms, why, sizeof(why)) != 0 || ms <= 0)) {
         weft_err(w, "--ttl must be a positive ISO-8601 duration such as PT1H");
         return WEFT_EXIT_USAGE;
     }
@@ -105,8 +106,7 @@ static int kv_set(weft_t *w, void *ud)
         hdr[nh++] = wf_xasprintf("kv-description: %s", o[OPT_DESCRIPTION]);
     char *path = weft_pathf("/api/v1/namespaces/%s/kv/%s", w->pos[0], w->pos[1]);
     weft_resp_t r = {0};
-    int rc = weft_call_with(w, "PUT", path, "text/plain", value, len, (const char *const *)hdr,
-                            &r);
+    int rc = weft_call_with(w, "PUT", path, "text/plain", value, len, (const char *const *)hdr, &r);
     free(path);
     free(value);
     for (int i = 0; i < nh; i++)

@@ -39,9 +39,9 @@ static bool bool_prop(json_t *props, const char *name, bool dflt)
     if (json_is_boolean(v))
         return json_is_true(v);
     if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0
-                   ? true
-                   : strcmp(json_string_value(v), "false") == 0 ? false : dflt;
+        return strcmp(json_string_value(v), "true") == 0    ? true
+               : strcmp(json_string_value(v), "false") == 0 ? false
+                                                            : dflt;
     return dflt;
 }
 
@@ -150,8 +150,8 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         rc = finish(ex, tr, WF_ST_SUCCESS, NULL, NULL);
     } else {
         if (outcome != NULL && strcmp(outcome, "exists") == 0)
-            snprintf(err, sizeof(err), "key '%s' already exists in %s and overwrite is false",
-                     key, ns);
+            snprintf(err, sizeof(err), "key '%s' already exists in %s and overwrite is false", key,
+                     ns);
         else if (outcome != NULL && strcmp(outcome, "full") == 0)
             snprintf(err, sizeof(err),
                      "namespace %s already holds %lld keys (kv.max_keys_per_namespace)", ns,
@@ -167,8 +167,7 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 
 /* The value of `key` at or above `ns`: a new reference, json_null() when
  * missing, NULL with `err` when the store cannot be read. */
-static json_t *lookup(wf_executor_t *ex, const char *ns, const char *key, char *err,
-                      size_t errlen)
+static json_t *lookup(wf_executor_t *ex, const char *ns, const char *key, char *err, size_t errlen)
 {
     const char *p[] = {key, ns};
     PGresult *r = wf_xdb_run(ex, WF_XQ_KV_GET, 2, p);
@@ -277,7 +276,8 @@ int wf_xkv_purge(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     size_t i;
     json_t *n;
     int rc = 0;
-    json_array_foreach(nss, i, n) {
+    json_array_foreach(nss, i, n)
+    {
         const char *ns = json_string_value(n);
         if (ns == NULL || own_namespace(ex, ns, err, sizeof(err)) != 0) {
             if (ns == NULL)
@@ -313,7 +313,8 @@ json_t *wf_xkv_host(wf_xexec_t *x, const json_t *args, char *err, size_t errlen)
     }
     const char *key = json_string_value(k);
     const char *ns = json_is_string(n) ? json_string_value(n) : x->namespace_;
-    bool error_on_missing = !(json_is_false(e) || (json_is_string(e) && strcmp(json_string_value(e), "false") == 0));
+    bool error_on_missing =
+        !(json_is_false(e) || (json_is_string(e) && strcmp(json_string_value(e), "false") == 0));
     if (own_namespace(x->ex, ns, err, errlen) != 0)
         return NULL;
     json_t *v = lookup(x->ex, ns, key, err, errlen);

@@ -95,7 +95,8 @@ static bool is_duration(const char *s)
 {
     int64_t ms;
     char msg[8];
-    return (s[0] == 'P' || s[0] == 'p' || s[0] == '-') && wf_duration_parse(s, &ms, msg, sizeof(msg)) == 0;
+    return (s[0] == 'P' || s[0] == 'p' || s[0] == '-') &&
+           wf_duration_parse(s, &ms, msg, sizeof(msg)) == 0;
 }
 
 wf_kv_type_t wf_kv_type_of(const json_t *v, bool sniff)
@@ -208,6 +209,9 @@ json_t *wf_kv_coerce(wf_kv_type_t t, const json_t *v, char *msg, size_t msglen)
         snprintf(msg, msglen, "'%.60s%s' is not a %s value", s, n > 60 ? "..." : "", tn);
     else
         snprintf(msg, msglen, "a %s value cannot be stored as %s",
-                 json_is_number(v) ? "number" : json_is_boolean(v) ? "boolean" : "JSON", tn);
+                 json_is_number(v)    ? "number"
+                 : json_is_boolean(v) ? "boolean"
+                                      : "JSON",
+                 tn);
     return NULL;
 }
