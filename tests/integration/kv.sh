@@ -242,6 +242,27 @@ t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE key = 'leaked'")" 0 "nothing w
 t_fails "the value is nowhere in the KV table" \
     grep -qi "tok-3f9a" <<<"$(pg_psql -c "SELECT kv::text FROM kv")"
 
+kv "$DEV" PUT sales.app/kv/stale1 '"x"' 'Content-Type: application/json' 'ttl: PT1S'
+kv "$DEV" PUT sales.app/kv/stale2 '"x"' 'Content-Type: application/json' 'ttl: PT1S'
+kv "$DEV" PUT sales.app/kv/fresh '"x"' 'Content-Type: application/json' 'ttl: PT1H'
+sleep 1.5
+before=$(pg_psql -c "SELECT count(*) FROM kv WHERE namespace LIKE 'sales%'")
+req_apply "$WEFT_TOKEN" '
+id: kvpurge
+namespace: sales
+tasks:
+  - id: purge
+    type: io.kestra.plugin.core.kv.PurgeKV
+' || t_bail "cannot apply"
+cli_exec_wait sales kvpurge
+# Three expired keys: stale1 and stale2 in sales.app, short (above) in sales.
+t_is "$ST:$(ex_task_out "$R" purge 'o.size')" "SUCCESS:3" \
+    "kv.PurgeKV deletes the expired keys of the namespace and its children"
+t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE namespace LIKE 'sales%'")" "$((before - 3))" \
+    "and nothing else"
+t_is "$(pg_psql -c "SELECT count(*) FROM kv WHERE key IN ('stale1', 'stale2', 'short')")" 0 \
+    "the expired rows are gone"
+
 # ---- the client ------------------------------------------------------------
 cli_run out with_token "$DEV" kv set sales cli_num 42
 t_is "$out_RC:$out" "0:set  sales/cli_num  NUMBER" "weft kv set types the value"
