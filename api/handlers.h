@@ -52,6 +52,11 @@ void wf_h_webhook(wf_call_t *call);
 void wf_h_secret_put(wf_call_t *call);
 void wf_h_secret_list(wf_call_t *call);
 void wf_h_secret_delete(wf_call_t *call);
+/* api/h_kv.c */
+void wf_h_kv_put(wf_call_t *call);
+void wf_h_kv_get(wf_call_t *call);
+void wf_h_kv_list(wf_call_t *call);
+void wf_h_kv_delete(wf_call_t *call);
 /* api/h_grants.c */
 void wf_h_grant_create(wf_call_t *call);
 void wf_h_grant_list(wf_call_t *call);

@@ -437,6 +437,51 @@ const wf_route_t wf_routes[] = {
         .tag = "secrets",
     },
 
+    /* the namespace key-value store (api/h_kv.c): viewers read, developers write */
+    {
+        .method = "GET",
+        .pattern = "/api/v1/namespaces/{namespace}/kv",
+        .auth = WF_ROUTE_BEARER,
+        .needs = WF_NEEDS(WF_PERM_NAMESPACE_READ),
+        .ns = WF_NS_PATH,
+        .heavy = true,
+        .handler = wf_h_kv_list,
+        .summary = "List the live KV keys of a namespace (metadata, not values)",
+        .tag = "kv",
+    },
+    {
+        .method = "GET",
+        .pattern = "/api/v1/namespaces/{namespace}/kv/{key}",
+        .auth = WF_ROUTE_BEARER,
+        .needs = WF_NEEDS(WF_PERM_NAMESPACE_READ),
+        .ns = WF_NS_PATH,
+        .handler = wf_h_kv_get,
+        .summary = "Read a KV value with its type",
+        .tag = "kv",
+    },
+    {
+        .method = "PUT",
+        .pattern = "/api/v1/namespaces/{namespace}/kv/{key}",
+        .auth = WF_ROUTE_BEARER,
+        .needs = WF_NEEDS(WF_PERM_FLOW_WRITE),
+        .ns = WF_NS_PATH,
+        .body = WF_BODY_ANY,
+        .handler = wf_h_kv_put,
+        .summary = "Set a KV value (the body is the value: JSON text or plain text; headers "
+                   "ttl, kv-type, kv-description)",
+        .tag = "kv",
+    },
+    {
+        .method = "DELETE",
+        .pattern = "/api/v1/namespaces/{namespace}/kv/{key}",
+        .auth = WF_ROUTE_BEARER,
+        .needs = WF_NEEDS(WF_PERM_FLOW_WRITE),
+        .ns = WF_NS_PATH,
+        .handler = wf_h_kv_delete,
+        .summary = "Delete a KV key",
+        .tag = "kv",
+    },
+
     /* grants and policies: their rows go here */
 
     /* cross-team grants (api/h_grants.c): made by the producer's admins */

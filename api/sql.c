@@ -420,6 +420,39 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $3, 'secret.delete', d.namespace, 'secret:' || d.namespace || '/' || d.key,"
          "   'allowed', jsonb_build_object('version', d.version) FROM d)"
          " SELECT key FROM d"},
+    /* KV store (migration 0014). $1 namespace, $2 key, $3 type, $4 value (JSON
+     * text), $5 description, $6 ttl in milliseconds (NULL: none), $7 actor,
+     * $8 key limit. One row: weft_kv_put's answer. The audit entry names the
+     * key, its type and size, never the value. */
+    [WF_SQL_KV_PUT] =
+        {"kv_put",
+         "WITH p AS (SELECT weft_kv_put($1, $2, $3, $4::jsonb, $5,"
+         "   $6::bigint * interval '1 millisecond', $7, true, $8::int) AS r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $7, 'kv.set', $1, 'kv:' || $1 || '/' || $2, 'allowed',"
+         "   jsonb_build_object('type', $3, 'size', p.r->'entry'->'size', 'ttlMs', $6::bigint)"
+         "  FROM p WHERE p.r->>'outcome' = 'stored')"
+         " SELECT r::text FROM p"},
+    /* $1 namespace, $2 key: the live entry with its value. */
+    [WF_SQL_KV_GET] =
+        {"kv_get",
+         "SELECT (weft_kv_entry(k) || jsonb_build_object('value', k.value))::text FROM kv k"
+         " WHERE k.namespace = $1 AND k.key = $2"
+         "  AND (k.expires_at IS NULL OR k.expires_at > now())"},
+    /* $1 namespace: its live keys (Kestra lists one namespace, not its children). */
+    [WF_SQL_KV_LIST] =
+        {"kv_list",
+         "SELECT weft_kv_entry(k)::text FROM kv k WHERE k.namespace = $1"
+         "  AND (k.expires_at IS NULL OR k.expires_at > now()) ORDER BY k.key"},
+    /* $1 namespace, $2 key, $3 actor. A row back only when a live key went. */
+    [WF_SQL_KV_DELETE] =
+        {"kv_delete",
+         "WITH d AS (DELETE FROM kv WHERE namespace = $1 AND key = $2"
+         "  RETURNING namespace, key, type, (expires_at IS NULL OR expires_at > now()) AS live),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'kv.delete', d.namespace, 'kv:' || d.namespace || '/' || d.key,"
+         "   'allowed', jsonb_build_object('type', d.type) FROM d WHERE d.live)"
+         " SELECT key FROM d WHERE live"},
     /* $1 namespace prefix, $2 actor, $3 action, $4 result, $5 before seq,
      * $6 since (timestamptz), $7 limit; NULL = no filter. Newest first. */
     /* ---- policies (api/h_policy.c) ---- */

@@ -264,6 +264,12 @@ static int conn_error(weft_t *w, CURLcode cc)
 int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
               size_t len, weft_resp_t *r)
 {
+    return weft_call_with(w, method, path, ctype, body, len, NULL, r);
+}
+
+int weft_call_with(weft_t *w, const char *method, const char *path, const char *ctype,
+                   const char *body, size_t len, const char *const *headers, weft_resp_t *r)
+{
     memset(r, 0, sizeof(*r));
     int rc = weft_connect(w);
     if (rc != 0)
@@ -279,6 +285,8 @@ int weft_call(weft_t *w, const char *method, const char *path, const char *ctype
         c->curl = c->side;
     }
     struct curl_slist *h = base_headers(c, ctype, "Accept: application/json");
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        h = curl_slist_append(h, headers[i]);
     setup(c, method, path, h);
     buf_t b = {0};
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);

@@ -33,6 +33,10 @@ const char *weft_client_url(const weft_t *w);
  * (printed). */
 int weft_call(weft_t *w, const char *method, const char *path, const char *ctype, const char *body,
               size_t len, weft_resp_t *r);
+/* weft_call with extra request headers ("Name: value" lines, NULL-ended;
+ * NULL for none), such as the ttl of `weft kv set`. */
+int weft_call_with(weft_t *w, const char *method, const char *path, const char *ctype,
+                   const char *body, size_t len, const char *const *headers, weft_resp_t *r);
 /* weft_call plus the status check: returns 0 for 2xx, 1 after printing the
  * problem for an error status, 2 on connection errors. */
 int weft_request(weft_t *w, const char *method, const char *path, const json_t *body,

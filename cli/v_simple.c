@@ -109,6 +109,12 @@ static void secret_deleted(const weft_t *w, const json_t *r)
     deleted(w, "key");
 }
 
+static void kv_deleted(const weft_t *w, const json_t *r)
+{
+    (void)r;
+    deleted(w, "key");
+}
+
 static void flow_deleted(const weft_t *w, const json_t *r)
 {
     (void)r;
@@ -190,6 +196,20 @@ const weft_verb_t weft_simple_verbs[] = {
      .method = "DELETE",
      .path = "/api/v1/namespaces/%s/secrets/%s",
      .done = secret_deleted},
+    {.prog = "weft kv ls",
+     .usage = {"weft kv ls NAMESPACE",
+               "Lists the live keys of NAMESPACE's key-value store: type, size, description,\n"
+               "when they were updated and expire; never values ('weft kv get' reads one).",
+               1, 1},
+     .path = "/api/v1/namespaces/%s/kv",
+     .view = {.rows = "results",
+              .cols = "KEY=key, TYPE=type, SIZE=size, UPDATED=updateDate, EXPIRES=expirationDate, "
+                      "DESCRIPTION=description"}},
+    {.prog = "weft kv rm",
+     .usage = {"weft kv rm NAMESPACE KEY", "Deletes KEY from NAMESPACE's key-value store.", 2, 2},
+     .method = "DELETE",
+     .path = "/api/v1/namespaces/%s/kv/%s",
+     .done = kv_deleted},
     {.prog = "weft grant list",
      .usage = {"weft grant list NAMESPACE",
                "Lists the grants made on NAMESPACE, its parents and its children, revoked ones\n"

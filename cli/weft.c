@@ -22,6 +22,8 @@ static const wf_cmd_t weft_commands[] = {
                  "Authorization questions."),
     WF_CMD_GROUP("secret", weft_secret_commands, "set (from stdin), list, delete namespace secrets",
                  "Write-only secrets of a namespace."),
+    WF_CMD_GROUP("kv", weft_kv_commands, "namespace key-value store: get, set, ls, rm",
+                 "The key-value store of a namespace (flows read it with kv())."),
     WF_CMD_GROUP("grant", weft_grant_commands, "cross-team grants: create, list, revoke",
                  "Cross-team grants of a producer namespace."),
     WF_CMD_GROUP("audit", weft_audit_commands,

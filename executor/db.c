@@ -226,6 +226,37 @@ static const xstmt_t stmts[Q__COUNT] = {
                          "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
                          "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
 
+    /* ---- kv.c: the KV store (migration 0014) ---- */
+    /* Whether namespace $1 belongs to this executor's domain. */
+    [WF_XQ_KV_OWNED] = {"x_kv_owned",
+                        "SELECT weft_domain_of($1) IS NOT DISTINCT FROM weft_current_domain()"},
+    /* kv.Set: weft_kv_put's answer ($6 ttl in milliseconds, $8 overwrite). */
+    [WF_XQ_KV_PUT] = {"x_kv_put",
+                      "SELECT weft_kv_put($1, $2, $3, $4::jsonb, $5, $6::bigint * "
+                      "interval '1 millisecond', $7, $8::boolean, $9::int)::text"},
+    /* The live value of key $1 in the nearest namespace at or above $2. */
+    [WF_XQ_KV_GET] = {"x_kv_get",
+                      "SELECT value::text FROM kv WHERE key = $1 "
+                      "AND ($2 = namespace OR left($2, length(namespace) + 1) = namespace || '.') "
+                      "AND (expires_at IS NULL OR expires_at > now()) "
+                      "ORDER BY length(namespace) DESC LIMIT 1"},
+    /* One row, true when the key deleted was live. */
+    [WF_XQ_KV_DELETE] = {"x_kv_delete",
+                         "DELETE FROM kv WHERE namespace = $1 AND key = $2 "
+                         "RETURNING (expires_at IS NULL OR expires_at > now())"},
+    /* kv.GetKeys: the live keys of $1 starting with $2 (NULL: all). */
+    [WF_XQ_KV_KEYS] = {"x_kv_keys",
+                       "SELECT key FROM kv WHERE namespace = $1 "
+                       "AND (expires_at IS NULL OR expires_at > now()) "
+                       "AND ($2::text IS NULL OR left(key, length($2)) = $2) ORDER BY key"},
+    /* kv.PurgeKV: deletes the keys of $1 (and its children when $2), only
+     * the expired ones when $3, matching LIKE $4 (NULL: any); the count. */
+    [WF_XQ_KV_PURGE] = {"x_kv_purge",
+                        "WITH d AS (DELETE FROM kv WHERE (namespace = $1 OR ($2::boolean AND "
+                        "left(namespace, length($1) + 1) = $1 || '.')) AND (NOT $3::boolean OR "
+                        "expires_at <= now()) AND ($4::text IS NULL OR key LIKE $4) RETURNING 1) "
+                        "SELECT count(*) FROM d"},
+
     /* ---- db.c ---- */
     /* One audit entry: the executor's only hold on the log (migration 0004). */
     [Q_AUDIT] = {"x_audit", "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)"},

@@ -233,6 +233,12 @@ typedef enum {
     WF_XQ_SECRET,           /* secrets.c */
     WF_XQ_FILE_STORE,       /* files.c */
     WF_XQ_FILE_READ,
+    WF_XQ_KV_OWNED,         /* kv.c */
+    WF_XQ_KV_PUT,
+    WF_XQ_KV_GET,
+    WF_XQ_KV_DELETE,
+    WF_XQ_KV_KEYS,
+    WF_XQ_KV_PURGE,
     WF_XQ__SHARED /* db.c's own statements follow */
 } wf_xq_t;
 /* Events read per round trip of a mesh trigger (WF_XQ_EVENTS_AFTER). */

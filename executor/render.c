@@ -7,6 +7,7 @@
 
 #include "executor/executor.h"
 #include "executor/files.h"
+#include "executor/kv.h"
 #include "flow/expr/expr.h"
 
 /* errorLogs(): the ERROR lines logged so far in the execution (already
@@ -45,18 +46,16 @@ static json_t *error_logs(wf_xexec_t *x, char *err, size_t errlen)
 }
 
 /* Functions answered by the executor rather than the context: errorLogs()
- * here, read() by the output files module; Weft has no key-value store.
- * When it gets one, a kv set must refuse a value derived from a secret as
- * flow outputs do (wf_xrender_json_clean): the store is read by other
+ * here, kv() by the KV module, read() by the output files module. kv.Set
+ * refuses a value derived from a secret as flow outputs do
+ * (wf_xrender_json_clean, executor/tasks.c): the store is read by other
  * flows and shown by the API. */
 static json_t *host_fn(void *ud, const char *fn, const json_t *args, char *err, size_t errlen)
 {
     if (strcmp(fn, "errorLogs") == 0)
         return error_logs(ud, err, errlen);
-    if (strcmp(fn, "kv") == 0) {
-        snprintf(err, errlen, "Weft has no key-value store");
-        return NULL;
-    }
+    if (strcmp(fn, "kv") == 0)
+        return wf_xkv_host(ud, args, err, errlen);
     return wf_xfiles_host(ud, fn, args, err, errlen);
 }
 

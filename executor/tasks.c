@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "executor/files.h"
+#include "executor/kv.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
 #include "executor/proc.h"
@@ -471,6 +472,11 @@ static const runner_t runners[] = {
     {WF_TASK_PYTHON_COMMANDS, run_script, true},
     {WF_TASK_HTTP_REQUEST, wf_xhttp_run, true},
     {WF_TASK_PG_QUERY, wf_xpg_run, true},
+    {WF_TASK_KV_SET, wf_xkv_set, false},
+    {WF_TASK_KV_GET, wf_xkv_get, false},
+    {WF_TASK_KV_DELETE, wf_xkv_delete, false},
+    {WF_TASK_KV_GET_KEYS, wf_xkv_get_keys, false},
+    {WF_TASK_KV_PURGE, wf_xkv_purge, false},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)
@@ -515,6 +521,7 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
     wf_task_kind_t kind = tr->task->type->kind;
     const char *stored_in_clear = kind == WF_TASK_LABELS    ? "labels"
                                   : kind == WF_TASK_SUBFLOW ? "a subflow's inputs and labels"
+                                  : kind == WF_TASK_KV_SET  ? "the KV store"
                                                             : NULL;
     json_t *props;
     if (tr->task->props == NULL)
@@ -530,11 +537,14 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
         return WF_RUN_DONE;
     }
     /* A SECRET input's value is no secret() result: caught by its value. */
-    if ((kind == WF_TASK_LABELS || kind == WF_TASK_SUBFLOW) && wf_xsecrets_in_json(x, props)) {
+    if (stored_in_clear != NULL && wf_xsecrets_in_json(x, props)) {
         json_decref(props);
         done(ex, tr, WF_ST_FAILED, NULL,
              kind == WF_TASK_LABELS
                  ? "a secret value cannot be used in labels (they are stored in clear)"
+             : kind == WF_TASK_KV_SET
+                 ? "a secret value cannot be stored in the KV store (it is stored in clear and "
+                   "shown by the API); read the secret where it is needed"
                  : "a secret value cannot be passed to a subflow (its inputs and labels are "
                    "stored in clear); let the subflow read the secret itself");
         return WF_RUN_DONE;

@@ -130,6 +130,11 @@ typedef enum {
     WF_TASK_PYTHON_SCRIPT,
     WF_TASK_PYTHON_COMMANDS,
     WF_TASK_PG_QUERY,
+    WF_TASK_KV_SET,
+    WF_TASK_KV_GET,
+    WF_TASK_KV_DELETE,
+    WF_TASK_KV_GET_KEYS,
+    WF_TASK_KV_PURGE,
 } wf_task_kind_t;
 
 typedef struct wf_task_type wf_task_type_t; /* a row of the task table (types.h) */

@@ -527,6 +527,39 @@ static const wf_prop_t python_commands_props[] = {
     SCRIPT_COMMON,
     END,
 };
+/* The namespace key-value store (executor/kv.c); `namespace` defaults to
+ * the flow's. */
+static const char *const kv_types[] = {"STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE",
+                                       "DURATION", "JSON", NULL};
+static const wf_prop_t kv_set_props[] = {
+    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "value", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED},
+    {.name = "namespace", .type = WF_PT_STRING},
+    {.name = "overwrite", .type = WF_PT_BOOL},
+    {.name = "ttl", .type = WF_PT_DURATION},
+    {.name = "kvType", .type = WF_PT_ENUM, .values = kv_types},
+    {.name = "kvDescription", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t kv_get_props[] = {
+    {.name = "key", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "namespace", .type = WF_PT_STRING},
+    {.name = "errorOnMissing", .type = WF_PT_BOOL},
+    END,
+};
+static const wf_prop_t kv_get_keys_props[] = {
+    {.name = "prefix", .type = WF_PT_STRING},
+    {.name = "namespace", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t kv_purge_props[] = {
+    {.name = "namespaces", .type = WF_PT_STRING_LIST, .flags = WF_PF_ONE_OR_LIST},
+    {.name = "includeChildNamespaces", .type = WF_PT_BOOL},
+    {.name = "keyPattern", .type = WF_PT_STRING},
+    {.name = "expiredOnly", .type = WF_PT_BOOL},
+    END,
+};
+
 static const wf_prop_t pg_query_props[] = {
     {.name = "url", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
     {.name = "username", .type = WF_PT_STRING},
@@ -635,6 +668,16 @@ const wf_task_type_t wf_task_types[] = {
     {.name = "io.kestra.plugin.jdbc.postgresql.Query",
      .kind = WF_TASK_PG_QUERY, .props = pg_query_props,
      .summary = "run a PostgreSQL query"},
+    {.name = CORE "kv.Set", .kind = WF_TASK_KV_SET, .props = kv_set_props,
+     .summary = "store a typed value in the namespace KV store"},
+    {.name = CORE "kv.Get", .kind = WF_TASK_KV_GET, .props = kv_get_props,
+     .summary = "read a KV value (output value), from the nearest namespace holding it"},
+    {.name = CORE "kv.Delete", .kind = WF_TASK_KV_DELETE, .props = kv_get_props,
+     .summary = "delete a KV key (output deleted)"},
+    {.name = CORE "kv.GetKeys", .kind = WF_TASK_KV_GET_KEYS, .props = kv_get_keys_props,
+     .summary = "list the KV keys of a namespace, optionally by prefix (output keys)"},
+    {.name = CORE "kv.PurgeKV", .kind = WF_TASK_KV_PURGE, .props = kv_purge_props,
+     .summary = "delete KV keys, by default the expired ones (output size)"},
 };
 const size_t wf_n_task_types = sizeof(wf_task_types) / sizeof(wf_task_types[0]);
 

@@ -158,6 +158,18 @@ static const conf_key_t executor_keys[] = {
     END_KEYS,
 };
 
+/* The namespace key-value store: read by the gateway and the executors,
+ * which both write values (flow/kv.h, migration 0014). */
+static const conf_key_t kv_keys[] = {
+    {.name = "max_value_size", .type = CONF_SIZE, .offset = CFG(kv.max_value_size),
+     .def = "1MiB", .min = 16, .max = INT64_C(64) << 20,
+     .help = "largest KV value (its JSON text); a larger one is refused"},
+    {.name = "max_keys_per_namespace", .type = CONF_INT, .offset = CFG(kv.max_keys_per_namespace),
+     .def = "10000", .min = 1, .max = 10000000,
+     .help = "live KV keys one namespace may hold; a new key past it is refused"},
+    END_KEYS,
+};
+
 /* The task sandbox (sandbox/sbx.h); read by executors and `weftd sandbox`. */
 static const conf_key_t sandbox_keys[] = {
     {.name = "allow_weaker", .type = CONF_BOOL, .offset = CFG(sandbox.allow_weaker),
@@ -217,6 +229,7 @@ static const conf_key_t top_keys[] = {
     {.name = "gateway", .type = CONF_SECTION, .children = gateway_keys, .help = "HTTP server"},
     {.name = "executor", .type = CONF_SECTION, .children = executor_keys, .help = "executors"},
     {.name = "sandbox", .type = CONF_SECTION, .children = sandbox_keys, .help = "task sandbox"},
+    {.name = "kv", .type = CONF_SECTION, .children = kv_keys, .help = "namespace key-value store"},
     {.name = "auth", .type = CONF_SECTION, .children = auth_keys, .help = "authentication"},
     {.name = "domains", .type = CONF_LIST, .offset = CFG(domains), .count_offset = CFG(n_domains),
      .elem_size = sizeof(wf_domain_conf_t), .children = domain_keys,

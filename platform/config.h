@@ -81,6 +81,10 @@ typedef struct wf_config {
         bool fresh_netns;     /* a network namespace per task */
     } sandbox;
     struct {
+        int64_t max_value_size;         /* bytes of a value's JSON text */
+        int64_t max_keys_per_namespace; /* live keys per namespace */
+    } kv;
+    struct {
         wf_oidc_conf_t *oidc;
         size_t n_oidc;
     } auth;

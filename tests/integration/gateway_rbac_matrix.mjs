@@ -131,7 +131,19 @@ const recipes = {
     req: (ns) => [`/api/v1/namespaces/${ns}/secrets/KEEP`],
     restore: async (ns) => { await keepSecret(ns); },
   },
+  get_api_v1_namespaces_namespace_kv: { req: (ns) => [`/api/v1/namespaces/${ns}/kv`] },
+  get_api_v1_namespaces_namespace_kv_key: { req: (ns) => [`/api/v1/namespaces/${ns}/kv/KEEP`] },
+  put_api_v1_namespaces_namespace_kv_key: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/kv/${uniq('k')}`, '"matrix-value"'],
+  },
+  delete_api_v1_namespaces_namespace_kv_key: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/kv/KEEP`],
+    restore: async (ns) => { await keepKv(ns); },
+  },
 };
+// A KV key to read and delete in every namespace.
+const keepKv = (ns) => must('PUT', `/api/v1/namespaces/${ns}/kv/KEEP`, '"fixture-value"');
+for (const ns of Object.values(rels)) await keepKv(ns);
 // A secret to delete in every namespace (the domains' keys are registered
 // by gateway_rbac_matrix.sh).
 const keepSecret = (ns) => must('PUT', `/api/v1/namespaces/${ns}/secrets/KEEP`, JSON.stringify({ value: 'fixture-value' }));
