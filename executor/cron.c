@@ -212,3 +212,13 @@ time_t wf_xcron_next(const wf_xcron_t *c, time_t after, const char *tz)
     restore_tz(saved);
     return res;
 }
+
+int32_t wf_xcron_utc_offset(time_t t, const char *tz)
+{
+    char *saved;
+    struct tm tm;
+    set_tz(tz, &saved);
+    localtime_r(&t, &tm);
+    restore_tz(saved);
+    return (int32_t)tm.tm_gmtoff;
+}

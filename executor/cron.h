@@ -26,4 +26,8 @@ int wf_xcron_parse(wf_xcron_t *c, const char *expr, bool with_seconds, char *err
  * (NULL or "" = UTC). Returns -1 when none within five years. */
 time_t wf_xcron_next(const wf_xcron_t *c, time_t after, const char *tz);
 
+/* Offset from UTC, in seconds, of time zone `tz` (NULL or "" = UTC) at
+ * instant `t`: a schedule's trigger date is read in its own zone. */
+int32_t wf_xcron_utc_offset(time_t t, const char *tz);
+
 #endif

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/conditions.h"
 #include "executor/mesh.h"
+#include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/regex.h"
 #include "platform/text.h"
@@ -45,33 +47,17 @@ json_t *wf_xmesh_preconditions(const wf_trigger_t *t)
     return json_is_object(p) ? p : NULL;
 }
 
-static bool condition_holds(json_t *c, const wf_xmesh_event_t *e)
+/* The variables a Flow trigger's conditions see: the ended execution as
+ * `execution` and `trigger`, and the date of the evaluation (now) as
+ * `trigger.date`, the default of the calendar conditions. */
+static json_t *event_vars(const wf_xmesh_event_t *e)
 {
-    const char *type = wf_json_str(c, "type");
-    if (type == NULL)
-        return false;
-    if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow")) {
-        const char *ns = wf_json_str(c, "namespace"), *fid = wf_json_str(c, "flowId");
-        return ns && fid && strcmp(ns, e->ns) == 0 && strcmp(fid, e->flow) == 0;
-    }
-    if (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")) {
-        json_t *in = json_object_get(c, "in"), *not_in = json_object_get(c, "notIn");
-        if (json_is_array(in) && !in_list(in, e->state))
-            return false;
-        return !(json_is_array(not_in) && in_list(not_in, e->state));
-    }
-    if (ends_with(type, "ExecutionNamespaceCondition") || ends_with(type, "ExecutionNamespace")) {
-        const char *ns = wf_json_str(c, "namespace"), *cmp = wf_json_str(c, "comparison");
-        if (ns == NULL)
-            return false;
-        if (json_is_true(json_object_get(c, "prefix")) || (cmp && strcmp(cmp, "PREFIX") == 0))
-            return strncmp(e->ns, ns, strlen(ns)) == 0;
-        if (cmp && strcmp(cmp, "SUFFIX") == 0)
-            return ends_with(e->ns, ns);
-        return strcmp(ns, e->ns) == 0;
-    }
-    /* A condition this executor cannot evaluate never matches. */
-    return false;
+    char now[40];
+    wf_clock_iso_now(now, sizeof(now));
+    json_t *labels = json_is_object(e->labels) ? json_incref(e->labels) : json_object();
+    return json_pack("{s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:o}}", "trigger", "date", now,
+                     "namespace", e->ns, "flowId", e->flow, "state", e->state, "execution",
+                     "namespace", e->ns, "flowId", e->flow, "state", e->state, "labels", labels);
 }
 
 /* The filters every event must pass before it counts at all: the trigger's
@@ -82,14 +68,16 @@ static bool global_filters(const wf_trigger_t *t, const wf_xmesh_event_t *e)
     if (json_is_array(states) && !in_list(states, e->state))
         return false;
     json_t *conds = json_object_get(t->props, "conditions");
-    size_t i;
-    json_t *c;
-    json_array_foreach(conds, i, c)
-    {
-        if (!condition_holds(c, e))
-            return false;
-    }
-    return true;
+    if (json_array_size(conds) == 0)
+        return true;
+    json_t *vars = event_vars(e);
+    const wf_xcond_env_t env = {.vars = vars, .event = e};
+    char err[400];
+    int r = wf_xcond_all(conds, &env, false, err, sizeof(err));
+    json_decref(vars);
+    if (r < 0)
+        wf_warn("flow trigger %s: condition: %s: does not fire", t->id, err);
+    return r == 1;
 }
 
 bool wf_xmesh_conditions_hold(const wf_trigger_t *t, const wf_xmesh_event_t *e)
@@ -213,6 +201,28 @@ bool wf_xmesh_entry_holds(const wf_trigger_t *t, size_t i, const wf_xmesh_event_
     return false;
 }
 
+/* The producers named by ExecutionFlow and ExecutionNamespace conditions,
+ * at the top of the list and inside Or (any of them may be the one that
+ * fires; those under Not are excluded, not awaited). */
+static void named_producers(json_t *conds, json_t *states,
+                            void (*fn)(void *ud, const char *ns, const char *flow, json_t *states),
+                            void *ud)
+{
+    size_t i;
+    json_t *c;
+    char kind[64];
+    json_array_foreach(conds, i, c)
+    {
+        wf_xcond_kind(c, kind, sizeof(kind));
+        if (strcmp(kind, "ExecutionFlow") == 0)
+            fn(ud, wf_json_str(c, "namespace"), wf_json_str(c, "flowId"), states);
+        else if (strcmp(kind, "ExecutionNamespace") == 0)
+            fn(ud, wf_json_str(c, "namespace"), NULL, states);
+        else if (strcmp(kind, "Or") == 0)
+            named_producers(json_object_get(c, "conditions"), states, fn, ud);
+    }
+}
+
 /* Namespaces a trigger names as producers (exact names, or prefixes for the
  * prefix comparisons); `fn` is called for each. */
 void wf_xmesh_producers(const wf_trigger_t *t,
@@ -224,25 +234,14 @@ void wf_xmesh_producers(const wf_trigger_t *t,
     json_t *status_in = NULL;
     size_t i;
     json_t *c;
+    char kind[64];
     json_array_foreach(conds, i, c)
     {
-        const char *type = wf_json_str(c, "type");
-        if (type &&
-            (ends_with(type, "ExecutionStatusCondition") || ends_with(type, "ExecutionStatus")))
+        if (strcmp(wf_xcond_kind(c, kind, sizeof(kind)), "ExecutionStatus") == 0)
             status_in = json_object_get(c, "in");
     }
     json_t *states = json_is_array(status_in) ? status_in : trig_states;
-    json_array_foreach(conds, i, c)
-    {
-        const char *type = wf_json_str(c, "type");
-        if (type == NULL)
-            continue;
-        if (ends_with(type, "ExecutionFlowCondition") || ends_with(type, "ExecutionFlow"))
-            fn(ud, wf_json_str(c, "namespace"), wf_json_str(c, "flowId"), states);
-        else if (ends_with(type, "ExecutionNamespaceCondition") ||
-                 ends_with(type, "ExecutionNamespace"))
-            fn(ud, wf_json_str(c, "namespace"), NULL, states);
-    }
+    named_producers(conds, states, fn, ud);
     json_t *p = wf_xmesh_preconditions(t);
     json_array_foreach(json_object_get(p, "flows"), i, c)
     {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "executor/executor.h"
+#include "executor/conditions.h"
 #include "executor/cron.h"
 #include "executor/mesh.h"
 #include "platform/log.h"
@@ -119,6 +120,48 @@ static void reload(wf_executor_t *ex, struct wf_xsched *s)
     s->loaded_ms = wf_clock_mono_ms();
 }
 
+/* `t` as an ISO-8601 date-time in the schedule's time zone, with its offset
+ * ("2026-05-31T11:00:00.000+02:00"; "Z" in UTC): the date the schedule's
+ * conditions test, as Kestra's trigger.date is zoned. */
+static void zoned_iso(time_t t, const char *tz, char *buf, size_t len)
+{
+    int32_t off = wf_xcron_utc_offset(t, tz);
+    time_t local = t + off;
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    char zone[16] = "Z";
+    if (off != 0)
+        snprintf(zone, sizeof(zone), "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 3600,
+                 abs(off) % 3600 / 60);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.000%s", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+}
+
+/* The schedule's conditions (and their older name, scheduleConditions) at
+ * `tick`: 1 all hold, 0 one does not, -1 one cannot be evaluated (logged).
+ * Every replica reaches the same answer: it depends on the tick only. */
+static int conditions_hold(xsched_entry_t *e, time_t tick, json_t *trigger)
+{
+    json_t *lists[] = {json_object_get(e->trig->props, "conditions"),
+                       json_object_get(e->trig->props, "scheduleConditions")};
+    if (json_array_size(lists[0]) + json_array_size(lists[1]) == 0)
+        return 1;
+    char date[48], err[400];
+    zoned_iso(tick, e->tz, date, sizeof(date));
+    json_t *trig = json_deep_copy(trigger);
+    json_object_set_new(trig, "date", json_string(date));
+    json_t *vars = json_pack("{s:o}", "trigger", trig);
+    const wf_xcond_env_t env = {.vars = vars, .event = NULL};
+    int r = 1;
+    for (size_t i = 0; i < 2 && r == 1; i++)
+        r = wf_xcond_all(lists[i], &env, true, err, sizeof(err));
+    json_decref(vars);
+    if (r < 0)
+        wf_warn("schedule %s.%s/%s at %s: condition: %s: does not fire", e->flow->namespace_,
+                e->flow->id, e->trig->id, date, err);
+    return r;
+}
+
 /* Claims `tick` for the trigger and creates its execution, in one
  * transaction. Returns 1 fired, 0 another replica had it, -1 error. The
  * transaction must see its own claim: every statement of it waits. */
@@ -143,10 +186,15 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
         char id[64], by[600], why[700];
         snprintf(by, sizeof(by), "schedule:%s/%s/%s", e->flow->namespace_, e->flow->id,
                  e->trig->id);
+        /* A tick whose conditions do not hold is spent without an
+         * execution, as Kestra's. */
+        bool skipped = conditions_hold(e, tick, trigger) != 1;
         /* A tick the domain's quota refuses is spent, and says so. */
-        bool refused =
+        bool refused = !skipped &&
             wf_xpolicy_may_create(ex, e->flow->namespace_, 0, true, why, sizeof(why)) != 0;
-        if (refused)
+        if (skipped)
+            rc = 1;
+        else if (refused)
             rc = wf_xmesh_trigger_refused(ex, e->flow, e->trig, trigger, why, 0) == 0 ? 1 : -1;
         else
             rc = wf_xdb_create_execution(ex, e->flow->namespace_, e->flow->id,
@@ -155,7 +203,10 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
                      ? 1
                      : -1;
         json_decref(trigger);
-        if (rc == 1 && !refused)
+        if (skipped)
+            wf_info("schedule %s.%s/%s: conditions do not hold at %s: no execution",
+                    e->flow->namespace_, e->flow->id, e->trig->id, stick);
+        else if (rc == 1 && !refused)
             wf_info("schedule %s.%s/%s fired for %s: execution %s", e->flow->namespace_,
                     e->flow->id, e->trig->id, stick, id);
     }

@@ -274,3 +274,156 @@ int wf_cron_check(const char *expr, bool with_seconds, char *msg, size_t msglen)
     }
     return 0;
 }
+
+/* ---- ISO 8601 dates and times (date conditions) ------------------------ */
+
+int64_t wf_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int wf_month_days(int64_t y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Exactly `n` digits at s[*i]. */
+static bool fixed_digits(const char *s, size_t *i, int n, int *out)
+{
+    int v = 0;
+    for (int k = 0; k < n; k++) {
+        if (!isdigit((unsigned char)s[*i + (size_t)k]))
+            return false;
+        v = v * 10 + (s[*i + (size_t)k] - '0');
+    }
+    *i += (size_t)n;
+    *out = v;
+    return true;
+}
+
+/* HH:MM[:SS[.fraction]] at s[*i]. */
+static bool clock_at(const char *s, size_t *i, int *h, int *m, int *sec, int *nsec)
+{
+    *sec = *nsec = 0;
+    if (!fixed_digits(s, i, 2, h) || s[*i] != ':')
+        return false;
+    (*i)++;
+    if (!fixed_digits(s, i, 2, m) || *h > 23 || *m > 59)
+        return false;
+    if (s[*i] != ':')
+        return true;
+    (*i)++;
+    if (!fixed_digits(s, i, 2, sec) || *sec > 59)
+        return false;
+    if (s[*i] != '.' && s[*i] != ',')
+        return true;
+    (*i)++;
+    int n = 0, scale = 100000000;
+    while (isdigit((unsigned char)s[*i]) && n < 9) {
+        *nsec += (s[*i] - '0') * scale;
+        scale /= 10;
+        n++;
+        (*i)++;
+    }
+    return n > 0 && !isdigit((unsigned char)s[*i]);
+}
+
+/* "Z", "+HH", "+HH:MM", "+HHMM" (or '-') at s[*i]. */
+static bool offset_at(const char *s, size_t *i, int32_t *off)
+{
+    if (s[*i] == 'Z') {
+        (*i)++;
+        *off = 0;
+        return true;
+    }
+    if (s[*i] != '+' && s[*i] != '-')
+        return false;
+    int sign = s[*i] == '-' ? -1 : 1, h, m = 0;
+    (*i)++;
+    if (!fixed_digits(s, i, 2, &h))
+        return false;
+    if (s[*i] == ':')
+        (*i)++;
+    if (isdigit((unsigned char)s[*i]) && !fixed_digits(s, i, 2, &m))
+        return false;
+    if (h > 18 || m > 59)
+        return false;
+    *off = sign * (h * 3600 + m * 60);
+    return true;
+}
+
+int wf_datetime_parse(const char *s, wf_datetime_t *dt, char *msg, size_t msglen)
+{
+    memset(dt, 0, sizeof(*dt));
+    size_t i = 0;
+    int y;
+    if (s == NULL || !fixed_digits(s, &i, 4, &y) || s[i] != '-')
+        goto bad;
+    i++;
+    dt->year = y;
+    if (!fixed_digits(s, &i, 2, &dt->month) || s[i] != '-' || dt->month < 1 || dt->month > 12)
+        goto bad;
+    i++;
+    if (!fixed_digits(s, &i, 2, &dt->day) || dt->day < 1 ||
+        dt->day > wf_month_days(dt->year, dt->month))
+        goto bad;
+    int64_t days = wf_days_from_civil(dt->year, dt->month, dt->day);
+    dt->weekday = (int)(((days + 3) % 7 + 7) % 7) + 1; /* 1970-01-01 was a Thursday */
+    if (s[i] == '\0')
+        return 0;
+    if (s[i] != 'T' && s[i] != 't')
+        goto bad;
+    i++;
+    if (!clock_at(s, &i, &dt->hour, &dt->min, &dt->sec, &dt->nsec))
+        goto bad;
+    dt->has_time = true;
+    if (!offset_at(s, &i, &dt->offset_s)) {
+        snprintf(msg, msglen,
+                 "'%s' has no zone offset: a date-time needs one ('Z', '+02:00')", s);
+        return -1;
+    }
+    dt->has_offset = true;
+    if (s[i] == '[') { /* a zone id after the offset, as Java prints it */
+        const char *end = strchr(s + i, ']');
+        if (end == NULL || end == s + i + 1 || end[1] != '\0')
+            goto bad;
+        return 0;
+    }
+    if (s[i] == '\0')
+        return 0;
+bad:
+    snprintf(msg, msglen,
+             "'%s' is not an ISO-8601 date ('2024-05-31') or date-time with offset "
+             "('2024-05-31T10:00:00Z', '2024-05-31T10:00:00+02:00')",
+             s ? s : "");
+    return -1;
+}
+
+int64_t wf_datetime_epoch(const wf_datetime_t *dt)
+{
+    return wf_days_from_civil(dt->year, dt->month, dt->day) * 86400 + dt->hour * 3600 +
+           dt->min * 60 + dt->sec - dt->offset_s;
+}
+
+int wf_offset_time_parse(const char *s, int64_t *utc_ns, char *msg, size_t msglen)
+{
+    size_t i = 0;
+    int h, m, sec, nsec;
+    int32_t off;
+    if (s == NULL || !clock_at(s, &i, &h, &m, &sec, &nsec) || !offset_at(s, &i, &off) ||
+        s[i] != '\0') {
+        snprintf(msg, msglen,
+                 "'%s' is not an ISO-8601 time with offset ('16:00:00+02:00', '08:30:00Z')",
+                 s ? s : "");
+        return -1;
+    }
+    *utc_ns = ((int64_t)h * 3600 + m * 60 + sec - off) * 1000000000LL + nsec;
+    return 0;
+}

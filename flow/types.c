@@ -3,6 +3,7 @@
  * said with property rows. */
 #include "flow/types.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "flow/schema.h"
@@ -715,6 +716,102 @@ static const wf_prop_t cond_expression_props[] = {
     END,
 };
 
+/* Date conditions: `date` is an expression, rendered when the trigger is
+ * evaluated (by default the trigger's date); the bounds are checked here
+ * when they are written out, and again after rendering when they are not. */
+static const char *const days_of_week[] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
+                                           "FRIDAY", "SATURDAY", "SUNDAY",    NULL};
+static const wf_prop_t cond_day_week_props[] = {
+    {.name = "date", .type = WF_PT_STRING},
+    {.name = "dayOfWeek", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED, .values = days_of_week},
+    END,
+};
+static const wf_prop_t cond_day_week_in_month_props[] = {
+    {.name = "date", .type = WF_PT_STRING},
+    {.name = "dayOfWeek", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED, .values = days_of_week},
+    {.name = "dayInMonth", .type = WF_PT_ENUM, .flags = WF_PF_REQUIRED,
+     .values = A("FIRST", "LAST", "SECOND", "THIRD", "FOURTH")},
+    END,
+};
+static const wf_prop_t cond_weekend_props[] = {
+    {.name = "date", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t cond_between_props[] = {
+    {.name = "date", .type = WF_PT_STRING},
+    {.name = "after", .type = WF_PT_STRING},
+    {.name = "before", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t cond_nested_props[] = {
+    {.name = "conditions", .type = WF_PT_CONDITIONS, .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY},
+    END,
+};
+
+/* TimeBetween and DateTimeBetween need a bound, and a written bound must be
+ * a time with offset (TimeBetween) or a date-time with zone (DateTimeBetween). */
+static void validate_between(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path,
+                             bool date_time)
+{
+    const char *names[] = {"after", "before"};
+    bool any = false;
+    for (size_t i = 0; i < 2; i++) {
+        const wf_yaml_node_t *v = wf_yaml_get(map, names[i]);
+        if (wf_is_absent(v))
+            continue;
+        any = true;
+        if (v->kind != WF_YAML_SCALAR || wf_is_dynamic(v))
+            continue;
+        char msg[300], sub[WF_PATH_MAX];
+        wf_path_key(sub, path, names[i]);
+        wf_datetime_t dt;
+        int64_t ns;
+        int rc = date_time ? wf_datetime_parse(v->value, &dt, msg, sizeof(msg))
+                           : wf_offset_time_parse(v->value, &ns, msg, sizeof(msg));
+        if (rc == 0 && date_time && !dt.has_time) {
+            snprintf(msg, sizeof(msg), "'%s' is a date: a date-time with zone is needed "
+                     "('%sT00:00:00Z')", v->value, v->value);
+            rc = -1;
+        }
+        if (rc != 0)
+            wf_vctx_error(cx, v, sub, "%s", msg);
+    }
+    if (!any)
+        wf_vctx_error(cx, map, path, "needs 'after', 'before' or both");
+}
+static void validate_time_between(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    validate_between(cx, map, path, false);
+}
+static void validate_date_time_between(wf_vctx_t *cx, const wf_yaml_node_t *map,
+                                       const char *path)
+{
+    validate_between(cx, map, path, true);
+}
+/* A written `date` must parse: a typo shows at apply time, not as a
+ * trigger that silently never fires. */
+static void validate_date(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    const wf_yaml_node_t *v = wf_yaml_get(map, "date");
+    if (wf_is_absent(v) || v->kind != WF_YAML_SCALAR || wf_is_dynamic(v))
+        return;
+    char msg[300], sub[WF_PATH_MAX];
+    wf_datetime_t dt;
+    wf_path_key(sub, path, "date");
+    if (wf_datetime_parse(v->value, &dt, msg, sizeof(msg)) != 0)
+        wf_vctx_error(cx, v, sub, "%s", msg);
+}
+static void validate_time_date(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    validate_date(cx, map, path);
+    validate_time_between(cx, map, path);
+}
+static void validate_date_time_date(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    validate_date(cx, map, path);
+    validate_date_time_between(cx, map, path);
+}
+
 const wf_condition_type_t wf_condition_types[] = {
     {.name = COND "ExecutionStatus",
      .aliases = A(OLDCOND "ExecutionStatusCondition", COND "ExecutionStatusCondition"),
@@ -730,6 +827,25 @@ const wf_condition_type_t wf_condition_types[] = {
     {.name = COND "Expression",
      .aliases = A(COND "ExpressionCondition", OLDCOND "VariableCondition"),
      .props = cond_expression_props},
+    {.name = COND "DayWeek",
+     .aliases = A(OLDCOND "DayWeekCondition", COND "DayWeekCondition"),
+     .props = cond_day_week_props, .validate = validate_date},
+    {.name = COND "DayWeekInMonth",
+     .aliases = A(OLDCOND "DayWeekInMonthCondition", COND "DayWeekInMonthCondition"),
+     .props = cond_day_week_in_month_props, .validate = validate_date},
+    {.name = COND "Weekend",
+     .aliases = A(OLDCOND "WeekendCondition", COND "WeekendCondition"),
+     .props = cond_weekend_props, .validate = validate_date},
+    {.name = COND "TimeBetween",
+     .aliases = A(OLDCOND "TimeBetweenCondition", COND "TimeBetweenCondition"),
+     .props = cond_between_props, .validate = validate_time_date},
+    {.name = COND "DateTimeBetween",
+     .aliases = A(OLDCOND "DateTimeBetweenCondition", COND "DateTimeBetweenCondition"),
+     .props = cond_between_props, .validate = validate_date_time_date},
+    {.name = COND "Not", .aliases = A(OLDCOND "NotCondition", COND "NotCondition"),
+     .props = cond_nested_props},
+    {.name = COND "Or", .aliases = A(OLDCOND "OrCondition", COND "OrCondition"),
+     .props = cond_nested_props},
 };
 const size_t wf_n_condition_types = sizeof(wf_condition_types) / sizeof(wf_condition_types[0]);
 
