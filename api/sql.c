@@ -13,6 +13,15 @@
     " FROM logs g LEFT JOIN task_runs t ON t.id = g.task_run_id"                               \
     " WHERE g.execution_id = $1 AND g.id > $2::bigint ORDER BY g.id"
 
+/* When execution X first ran: the first RUNNING entry of its history.
+ * started_at is written with the save that first sees the execution past
+ * QUEUED, which for one that ends within one walk is the final save, so it
+ * would equal ended_at; the history keeps the walk's own times. */
+#define WF_EXEC_START_DATE(X)                                                                 \
+    "coalesce((SELECT min((h->>'date')::timestamptz) FROM"                                     \
+    " jsonb_array_elements(" X ".state_history) h WHERE h->>'state' = 'RUNNING'), " X          \
+    ".started_at)"
+
 static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_SCHEMA_VERSION] = {"schema_version",
                                "SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -325,7 +334,7 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "SELECT e.namespace, jsonb_build_object('id', e.id, 'namespace', e.namespace,"
          "  'flowId', e.flow_id, 'flowRevision', e.flow_revision,"
          "  'state', jsonb_build_object('current', e.state, 'histories', e.state_history,"
-         "   'startDate', e.started_at, 'endDate', e.ended_at),"
+         "   'startDate', " WF_EXEC_START_DATE("e") ", 'endDate', e.ended_at),"
          "  'inputs', (SELECT coalesce(jsonb_object_agg(i.k, CASE WHEN jsonb_typeof(i.v) ="
          "   'object' AND i.v ? 'weft:sealed' THEN '\"****\"'::jsonb ELSE i.v END), '{}')"
          "   FROM jsonb_each(e.inputs) AS i(k, v)),"
@@ -350,7 +359,8 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " SELECT (SELECT count(*) FROM f), (SELECT coalesce(json_agg(json_build_object("
          "  'id', p.id, 'namespace', p.namespace, 'flowId', p.flow_id, 'flowRevision',"
          "  p.flow_revision, 'state', json_build_object('current', p.state, 'startDate',"
-         "  p.started_at, 'endDate', p.ended_at), 'created', p.created_at)"
+         "  (SELECT " WF_EXEC_START_DATE("x") " FROM executions x WHERE x.id = p.id),"
+         "  'endDate', p.ended_at), 'created', p.created_at)"
          "  ORDER BY p.created_at DESC, p.id), '[]')::text FROM (SELECT * FROM f"
          "  ORDER BY created_at DESC, id LIMIT $4::int OFFSET $5::bigint) p)"},
     /* $1 id, $2 actor. Only a live execution can be killed; its executor
