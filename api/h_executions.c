@@ -1,6 +1,8 @@
 /* Executions: start (API or webhook), read, list, kill, resume, restart. A new
  * execution is one INSERT whose statement also audits it and wakes the
- * owning domain's executors; the 202 is sent after that statement commits. */
+ * owning domain's executors; the 202 is sent after that statement commits.
+ * A start with an Idempotency-Key header answers a retry within 24 hours
+ * with the execution the first request created (docs/gateway.md). */
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -15,14 +17,18 @@
 #include "tenants/seal.h"
 
 #define MAX_WAIT_SECONDS 300
+#define IDEMPOTENCY_KEY_MAX 255
+#define CREATE_PARAMS 10
 
 typedef struct {
     const char *ns, *flow_id;
     const char *webhook_key; /* webhook calls only */
     int wait_seconds;
     uint64_t deadline_ms;
-    const char *create[8]; /* EXEC_CREATE's parameters, kept in the request's pool while
-                              the quota is checked */
+    const char *create[CREATE_PARAMS]; /* EXEC_CREATE(_KEYED)'s parameters, kept in the
+                                          request's pool while the quota is checked */
+    const char *idem_key;    /* Idempotency-Key header, NULL without one */
+    const char *fingerprint; /* SHA-256 (hex) of the body sent with the key */
     int64_t quota;         /* maxActiveExecutions that applies */
     const char *quota_from; /* the prefix setting it, NULL for the built-in value */
     char id[WF_EXECUTION_ID_LEN + 1];
@@ -85,14 +91,30 @@ static void poll_state(run_state_t *st)
 
 /* ---- creation ---------------------------------------------------------- */
 
+static void find_key(run_state_t *st, bool after_race);
+static void ignore_result(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
 static void on_created(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
+    if (st->idem_key != NULL && wf_db_ok(res) && PQntuples(res) == 0) {
+        /* Either a concurrent request with the same key won, or the
+         * namespace has no domain: the key's row tells which. */
+        find_key(st, true);
+        return;
+    }
     if (!wf_reply_need_row(call, res, WF_PROB_INVALID,
                            wf_http_printf(call->req, "namespace %s belongs to no domain",
                                           st->ns)))
         return;
+    if (st->idem_key != NULL)
+        /* Housekeeping off the answer's path: expired keys, a few at a time. */
+        wf_db_query(call->th->db, WF_SQL_IDEM_SWEEP, 0, NULL, ignore_result, NULL);
     if (st->wait_seconds > 0) {
         st->deadline_ms = h2o_now(call->th->ctx.loop) + (uint64_t)st->wait_seconds * 1000;
         st->tick.cb = on_tick;
@@ -132,7 +154,11 @@ static void on_active(void *arg, const PGresult *res)
                         st->ns, active, under, where);
         return;
     }
-    wf_db_query(call->th->db, WF_SQL_EXEC_CREATE, 8, st->create, on_created, st);
+    if (st->idem_key != NULL)
+        wf_db_query(call->th->db, WF_SQL_EXEC_CREATE_KEYED, CREATE_PARAMS, st->create,
+                    on_created, st);
+    else
+        wf_db_query(call->th->db, WF_SQL_EXEC_CREATE, 8, st->create, on_created, st);
 }
 
 /* The policy of the namespace: which maxActiveExecutions applies, then the
@@ -276,6 +302,8 @@ static void on_flow(void *arg, const PGresult *res)
                                  inputs_text, labels_text, trigger_text, started_by};
         for (int i = 0; i < 8; i++)
             st->create[i] = wf_http_strdup(call->req, params[i]);
+        st->create[8] = st->idem_key;
+        st->create[9] = st->fingerprint;
         const char *pq[1] = {st->ns};
         wf_db_query(call->th->db, WF_SQL_POLICY_CHAIN, 1, pq, on_quota_policy, st);
     }
@@ -291,6 +319,113 @@ static run_state_t *new_run(wf_call_t *call)
     st->call = call;
     call->state = st;
     return st;
+}
+
+/* ---- Idempotency-Key: a retry answers with the first execution ---------- */
+
+/* The replay: the first request's status and body (the creation answer, or
+ * with ?wait the execution's document once finished), marked as a replay. */
+static void replay(run_state_t *st, const PGresult *found)
+{
+    wf_call_t *call = st->call;
+    static const char name[] = "idempotent-replayed";
+    h2o_add_header_by_str(&call->req->pool, &call->req->res.headers, name, sizeof(name) - 1, 0,
+                          NULL, H2O_STRLIT("true"));
+    snprintf(st->id, sizeof(st->id), "%s", wf_db_get(found, 0, 0));
+    if (st->wait_seconds > 0) {
+        st->deadline_ms = h2o_now(call->th->ctx.loop) + (uint64_t)st->wait_seconds * 1000;
+        st->tick.cb = on_tick;
+        poll_state(st);
+        return;
+    }
+    wf_http_json(call->req, 202,
+                 json_pack("{s:s, s:s, s:s, s:{s:s}, s:s}", "id", st->id, "namespace", st->ns,
+                           "flowId", st->flow_id, "state", "current", "CREATED", "created",
+                           wf_db_get(found, 0, 2)));
+}
+
+static void on_key(void *arg, const PGresult *res, bool after_race)
+{
+    run_state_t *st = arg;
+    wf_call_t *call = st->call;
+    if (!wf_reply_ok(call, res))
+        return;
+    if (PQntuples(res) == 0) {
+        if (after_race)
+            wf_http_problem(call->req, WF_PROB_INVALID, NULL,
+                            "namespace %s belongs to no domain", st->ns);
+        else {
+            const char *params[2] = {st->ns, st->flow_id};
+            wf_db_query(call->th->db, WF_SQL_FLOW_FOR_RUN, 2, params, on_flow, st);
+        }
+        return;
+    }
+    if (strcmp(wf_db_get(res, 0, 1), st->fingerprint) != 0) {
+        wf_http_problem(call->req, WF_PROB_INVALID,
+                        json_pack("{s:s}", "executionId", wf_db_get(res, 0, 0)),
+                        "Idempotency-Key reused with different inputs: execution %s was "
+                        "started with this key and another request body; use a new key",
+                        wf_db_get(res, 0, 0));
+        return;
+    }
+    replay(st, res);
+}
+
+static void on_key_before(void *arg, const PGresult *res)
+{
+    on_key(arg, res, false);
+}
+
+static void on_key_after_race(void *arg, const PGresult *res)
+{
+    on_key(arg, res, true);
+}
+
+static void find_key(run_state_t *st, bool after_race)
+{
+    const char *params[3] = {st->ns, st->flow_id, st->idem_key};
+    wf_db_query(st->call->th->db, WF_SQL_IDEM_FIND, 3, params,
+                after_race ? on_key_after_race : on_key_before, st);
+}
+
+/* Reads the Idempotency-Key header into `st`: false (with the 400 sent)
+ * when it breaks a rule. Keys are 1..255 printable ASCII characters, like
+ * Stripe's, so they are safe to store, compare and show. */
+static bool read_idempotency_key(run_state_t *st)
+{
+    h2o_req_t *req = st->call->req;
+    static const char name[] = "idempotency-key";
+    ssize_t first = h2o_find_header_by_str(&req->headers, name, sizeof(name) - 1, -1);
+    if (first < 0)
+        return true;
+    if (h2o_find_header_by_str(&req->headers, name, sizeof(name) - 1, first) >= 0) {
+        wf_http_problem(req, WF_PROB_BAD_REQUEST, NULL,
+                        "Idempotency-Key must be sent once, not repeated");
+        return false;
+    }
+    h2o_iovec_t v = req->headers.entries[first].value;
+    bool printable = v.len > 0 && v.len <= IDEMPOTENCY_KEY_MAX;
+    for (size_t i = 0; printable && i < v.len; i++)
+        printable = v.base[i] >= 0x20 && v.base[i] <= 0x7e;
+    if (!printable) {
+        wf_http_problem(req, WF_PROB_BAD_REQUEST, NULL,
+                        "Idempotency-Key must be 1 to %d printable ASCII characters "
+                        "(0x20-0x7E); got %zu bytes%s",
+                        IDEMPOTENCY_KEY_MAX, v.len,
+                        v.len > 0 && v.len <= IDEMPOTENCY_KEY_MAX ? " with other characters" : "");
+        return false;
+    }
+    st->idem_key = wf_http_printf(req, "%.*s", (int)v.len, v.base);
+    /* The body as sent: a retry sends the same bytes. Hashed now, before
+     * sealing wipes it. */
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)(req->entity.base ? req->entity.base : ""), req->entity.len,
+           md);
+    char *hex = h2o_mem_alloc_pool(&req->pool, 2 * sizeof(md) + 1);
+    for (size_t i = 0; i < sizeof(md); i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    st->fingerprint = hex;
+    return true;
 }
 
 void wf_h_execution_create(wf_call_t *call)
@@ -311,6 +446,12 @@ void wf_h_execution_create(wf_call_t *call)
     }
     if (!wf_h_flow_id_ok(st->flow_id)) {
         wf_http_problem(call->req, WF_PROB_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    if (!read_idempotency_key(st))
+        return;
+    if (st->idem_key != NULL) {
+        find_key(st, false);
         return;
     }
     const char *params[2] = {st->ns, st->flow_id};

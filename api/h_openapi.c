@@ -57,6 +57,14 @@ static json_t *operation(const wf_route_t *r)
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "namespace",
                                                 "in", "query", "required", 1, "schema", "type",
                                                 "string"));
+    for (const wf_route_header_t *h = r->headers; h != NULL && h->name != NULL; h++) {
+        json_t *schema = json_pack("{s:s}", "type", "string");
+        if (h->max_length > 0)
+            json_object_set_new(schema, "maxLength", json_integer(h->max_length));
+        json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", h->name,
+                                                "in", "header", "required", 0, "description",
+                                                h->help, "schema", schema));
+    }
     if (json_array_size(params) > 0)
         json_object_set_new(op, "parameters", params);
     else

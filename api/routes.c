@@ -37,6 +37,14 @@ static const wf_body_field_t execution_fields[] = {
     {WF_FIELD_OPEN, WF_FIELD_ANY, "the flow's declared inputs (api/inputs.c)"},
     {NULL, WF_FIELD_END, NULL},
 };
+static const wf_route_header_t execution_headers[] = {
+    {"Idempotency-Key",
+     "a retry with the same key (per namespace and flow) within 24 hours answers with the "
+     "execution the first request created, with Idempotent-Replayed: true; the same key with "
+     "another body is 422. 1-255 printable ASCII characters.",
+     255},
+    {NULL, NULL, 0},
+};
 static const wf_body_field_t secret_fields[] = {
     {"value", WF_FIELD_STRING, NULL},
     {NULL, WF_FIELD_END, NULL},
@@ -376,6 +384,7 @@ const wf_route_t wf_routes[] = {
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
         .fields = execution_fields,
+        .headers = execution_headers,
         .handler = wf_h_execution_create,
         .summary = "Start an execution (JSON inputs; ?wait=SECONDS)",
         .tag = "executions",

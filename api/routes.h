@@ -81,6 +81,14 @@ typedef struct {
 
 #define WF_FIELD_OPEN "*"
 
+/* An optional request header a route reads (documented in the OpenAPI
+ * document); a list ends with a row whose name is NULL. */
+typedef struct {
+    const char *name;
+    const char *help;
+    int max_length; /* 0: none stated */
+} wf_route_header_t;
+
 typedef struct wf_call wf_call_t;
 typedef void (*wf_handler_fn)(wf_call_t *call);
 
@@ -95,6 +103,7 @@ typedef struct wf_route {
      * is refused with 422 before the handler runs (test_routes fails a JSON
      * route without a list, so a new route cannot forget it). */
     const wf_body_field_t *fields;
+    const wf_route_header_t *headers; /* optional headers it reads, or NULL */
     /* Heavy routes (logs, lists) count against the caller's share of
      * concurrent heavy requests (gateway.max_heavy_per_principal); past it
      * the answer is 429 with Retry-After. */

@@ -13,6 +13,15 @@
     " FROM logs g LEFT JOIN task_runs t ON t.id = g.task_run_id"                               \
     " WHERE g.execution_id = $1 AND g.id > $2::bigint ORDER BY g.id"
 
+/* When execution X first ran: the first RUNNING entry of its history.
+ * started_at is written with the save that first sees the execution past
+ * QUEUED, which for one that ends within one walk is the final save, so it
+ * would equal ended_at; the history keeps the walk's own times. */
+#define WF_EXEC_START_DATE(X)                                                                 \
+    "coalesce((SELECT min((h->>'date')::timestamptz) FROM"                                     \
+    " jsonb_array_elements(" X ".state_history) h WHERE h->>'state' = 'RUNNING'), " X          \
+    ".started_at)"
+
 static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_SCHEMA_VERSION] = {"schema_version",
                                "SELECT coalesce(max(version), 0) FROM schema_migrations"},
@@ -263,6 +272,50 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $8, 'execution.create', $2, 'execution:' || e.id, 'allowed',"
          "   jsonb_build_object('flowId', $3, 'revision', $4::int) FROM e)"
          " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
+    /* EXEC_CREATE's $1..$8, with $9 the Idempotency-Key and $10 the request's
+     * fingerprint. The key's row is claimed first: ON CONFLICT waits for a
+     * concurrent request with the same key to commit, then inserts nothing,
+     * and no execution is created (the gateway reads the winner's row with
+     * IDEM_FIND). A row older than 24 hours is taken over in place. The FK
+     * from the key to the execution is checked at the end of the statement,
+     * once both rows exist. */
+    [WF_SQL_EXEC_CREATE_KEYED] =
+        {"exec_create_keyed",
+         "WITH d AS (SELECT weft_domain_of($2) AS dom),"
+         " k AS (INSERT INTO idempotency_keys (namespace, flow_id, key, fingerprint,"
+         "  execution_id) SELECT $2, $3, $9, $10, $1 FROM d WHERE d.dom IS NOT NULL"
+         "  ON CONFLICT (namespace, flow_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+         "   execution_id = EXCLUDED.execution_id, created_at = now()"
+         "  WHERE idempotency_keys.created_at < now() - interval '24 hours' RETURNING 1),"
+         " e AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, domain,"
+         "  state, state_history, inputs, labels, trigger, started_by)"
+         "  SELECT $1, $2, $3, $4::int, d.dom, 'CREATED', jsonb_build_array(jsonb_build_object("
+         "   'state', 'CREATED', 'date', now())), $5::jsonb, $6::jsonb, $7::jsonb, $8"
+         "  FROM d WHERE d.dom IS NOT NULL AND EXISTS (SELECT 1 FROM k)"
+         "  RETURNING id, domain, created_at),"
+         " n AS (SELECT pg_notify('weft_domain_' || e.domain, e.id) FROM e),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $8, 'execution.create', $2, 'execution:' || e.id, 'allowed',"
+         "   jsonb_build_object('flowId', $3, 'revision', $4::int, 'idempotencyKey', true)"
+         "   FROM e)"
+         " SELECT e.id, e.domain, to_json(e.created_at)#>>'{}', (SELECT count(*) FROM n) FROM e"},
+    /* $1 ns, $2 flow id, $3 key → the execution a key still stands for (keys
+     * live 24 hours), the fingerprint of the request that created it and the
+     * execution's creation time (for the replayed answer). */
+    [WF_SQL_IDEM_FIND] =
+        {"idem_find",
+         "SELECT k.execution_id, k.fingerprint, to_json(e.created_at)#>>'{}'"
+         " FROM idempotency_keys k JOIN executions e ON e.id = k.execution_id"
+         " WHERE k.namespace = $1 AND k.flow_id = $2 AND k.key = $3"
+         "  AND k.created_at >= now() - interval '24 hours'"},
+    /* Expired keys, a few at a time: rows another transaction holds are
+     * skipped, so the sweep never waits and never deadlocks with a request
+     * taking an expired key over. */
+    [WF_SQL_IDEM_SWEEP] =
+        {"idem_sweep",
+         "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys"
+         "  WHERE created_at < now() - interval '24 hours' ORDER BY created_at LIMIT 100"
+         "  FOR UPDATE SKIP LOCKED))"},
     /* $1 namespace, $2 prefix ('' = all), $3 limit: the unfinished executions
      * of the namespace's domain under the prefix, counted up to the limit
      * (maxActiveExecutions) so a backlog costs no more than the limit. */
@@ -281,7 +334,7 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "SELECT e.namespace, jsonb_build_object('id', e.id, 'namespace', e.namespace,"
          "  'flowId', e.flow_id, 'flowRevision', e.flow_revision,"
          "  'state', jsonb_build_object('current', e.state, 'histories', e.state_history,"
-         "   'startDate', e.started_at, 'endDate', e.ended_at),"
+         "   'startDate', " WF_EXEC_START_DATE("e") ", 'endDate', e.ended_at),"
          "  'inputs', (SELECT coalesce(jsonb_object_agg(i.k, CASE WHEN jsonb_typeof(i.v) ="
          "   'object' AND i.v ? 'weft:sealed' THEN '\"****\"'::jsonb ELSE i.v END), '{}')"
          "   FROM jsonb_each(e.inputs) AS i(k, v)),"
@@ -306,7 +359,8 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          " SELECT (SELECT count(*) FROM f), (SELECT coalesce(json_agg(json_build_object("
          "  'id', p.id, 'namespace', p.namespace, 'flowId', p.flow_id, 'flowRevision',"
          "  p.flow_revision, 'state', json_build_object('current', p.state, 'startDate',"
-         "  p.started_at, 'endDate', p.ended_at), 'created', p.created_at)"
+         "  (SELECT " WF_EXEC_START_DATE("x") " FROM executions x WHERE x.id = p.id),"
+         "  'endDate', p.ended_at), 'created', p.created_at)"
          "  ORDER BY p.created_at DESC, p.id), '[]')::text FROM (SELECT * FROM f"
          "  ORDER BY created_at DESC, id LIMIT $4::int OFFSET $5::bigint) p)"},
     /* $1 id, $2 actor. Only a live execution can be killed; its executor

@@ -29,6 +29,7 @@ typedef struct weft {
     int npos;
     weft_client_t *client; /* owned; see weft_connect */
     char *token_owned;     /* copy of --token (wiped on dispose) */
+    const char *idempotency_key; /* sent as Idempotency-Key while set (weft run) */
 } weft_t;
 
 /* One option of a verb. `id` is handed back to the verb's callback. */

@@ -212,6 +212,17 @@ static struct curl_slist *base_headers(weft_client_t *c, const char *ctype, cons
     return h;
 }
 
+/* The Idempotency-Key line, when the caller set one (checked printable
+ * ASCII by the verb, so it cannot break the header block). */
+static struct curl_slist *add_idempotency_key(const weft_t *w, struct curl_slist *h)
+{
+    if (w->idempotency_key == NULL)
+        return h;
+    char line[300];
+    snprintf(line, sizeof(line), "Idempotency-Key: %s", w->idempotency_key);
+    return curl_slist_append(h, line);
+}
+
 /* Frees a header list whose first entry may be the Authorization line. */
 static void free_headers(struct curl_slist *h)
 {
@@ -284,7 +295,8 @@ int weft_call_with(weft_t *w, const char *method, const char *path, const char *
         stream = c->curl;
         c->curl = c->side;
     }
-    struct curl_slist *h = base_headers(c, ctype, "Accept: application/json");
+    struct curl_slist *h =
+        add_idempotency_key(w, base_headers(c, ctype, "Accept: application/json"));
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
         h = curl_slist_append(h, headers[i]);
     setup(c, method, path, h);

@@ -224,10 +224,11 @@ typedef struct {
     json_t *inputs;
     bool wait, follow;
     double timeout;
+    const char *idempotency_key;
     int bad;
 } run_opts_t;
 
-enum { R_INPUT, R_WAIT, R_FOLLOW, R_TIMEOUT };
+enum { R_INPUT, R_WAIT, R_FOLLOW, R_TIMEOUT, R_IDEMPOTENCY_KEY };
 
 static const weft_opt_t run_table[] = {
     {"input", 'i', "K=V", R_INPUT,
@@ -235,6 +236,9 @@ static const weft_opt_t run_table[] = {
     {"wait", 'w', NULL, R_WAIT, "wait for the end; exit 0 SUCCESS, 1 FAILED/KILLED"},
     {"follow", 'F', NULL, R_FOLLOW, "stream the logs live until the end (implies --wait)"},
     {"timeout", 0, "SECONDS", R_TIMEOUT, "give up waiting after SECONDS (exit 1)"},
+    {"idempotency-key", 0, "KEY", R_IDEMPOTENCY_KEY,
+     "a retry with the same KEY within 24 h returns the first execution (1-255 printable "
+     "ASCII characters)"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -292,6 +296,18 @@ static int run_opt(weft_t *w, void *ud, int id, const char *val)
         }
         return 0;
     }
+    case R_IDEMPOTENCY_KEY: {
+        size_t n = strlen(val);
+        bool printable = n > 0 && n <= 255;
+        for (size_t i = 0; printable && i < n; i++)
+            printable = val[i] >= 0x20 && val[i] <= 0x7e;
+        if (!printable) {
+            weft_err(w, "--idempotency-key takes 1 to 255 printable ASCII characters");
+            return -1;
+        }
+        o->idempotency_key = val;
+        return 0;
+    }
     }
     const char *eq = strchr(val, '=');
     if (eq == NULL || eq == val) {
@@ -336,10 +352,13 @@ static int run_opt(weft_t *w, void *ud, int id, const char *val)
 int weft_run_main(int argc, char **argv)
 {
     static const weft_usage_t u = {
-        "weft run NAMESPACE FLOW [--input K=V]... [--wait|--follow] [--timeout SECONDS]",
+        "weft run NAMESPACE FLOW [--input K=V]... [--wait|--follow] [--timeout SECONDS]\n"
+        "         [--idempotency-key KEY]",
         "Starts an execution of a flow and prints its id. With --wait it waits for\n"
         "the end, with --follow it also streams the logs; the exit status is then 0\n"
-        "for SUCCESS or WARNING and 1 for FAILED, KILLED or CANCELLED.",
+        "for SUCCESS or WARNING and 1 for FAILED, KILLED or CANCELLED. With\n"
+        "--idempotency-key, running again with the same KEY and inputs within 24 hours\n"
+        "prints the first execution's id instead of starting another.",
         2, 2};
     weft_t w;
     run_opts_t o = {.inputs = json_object()};
@@ -348,7 +367,9 @@ int weft_run_main(int argc, char **argv)
     int rc = weft_parse(&w, "weft run", &u, run_table, run_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
+    w.idempotency_key = o.idempotency_key;
     rc = weft_request_at(&w, "POST", "/api/v1/executions/%s/%s", o.inputs, &r);
+    w.idempotency_key = NULL;
     if (rc != 0)
         goto out;
     const char *id = json_string_value(json_object_get(r.json, "id"));

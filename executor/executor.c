@@ -316,6 +316,9 @@ int wf_executor_main(int argc, char **argv)
     wf_config_t cfg;
     if (wf_load_config_or_exit(&cfg, config) != 0)
         return 1;
+    /* The configuration's log.level and log.format from here on: INFO above
+     * was only for the loader's own messages. */
+    wf_cmdline_log_init(logrole, &cfg);
 
     wf_executor_t ex = {0};
     ex.cfg = &cfg;
