@@ -257,6 +257,96 @@ static const xstmt_t stmts[Q__COUNT] = {
                         "expires_at <= now()) AND ($4::text IS NULL OR key LIKE $4) RETURNING 1) "
                         "SELECT count(*) FROM d"},
 
+    /* ---- retention.c: the retention policy (migration 0015) ---- */
+    /* One replica of a domain purges at a time; the lock is the
+     * connection's, so a replica that dies releases it. */
+    [WF_XQ_RETENTION_LOCK] = {"x_retention_lock",
+                              "SELECT pg_try_advisory_lock(hashtext('weft-retention/' || "
+                              "weft_current_domain()))"},
+    [WF_XQ_RETENTION_UNLOCK] = {"x_retention_unlock",
+                                "SELECT pg_advisory_unlock(hashtext('weft-retention/' || "
+                                "weft_current_domain()))"},
+    /* The prefixes that set a retention, with each layer's value. */
+    [WF_XQ_RETENTION_RULES] = {"x_retention_rules",
+                               "SELECT namespace, policy->>'retention', "
+                               "domain_policy->>'retention' FROM policies "
+                               "WHERE policy ? 'retention' OR domain_policy ? 'retention'"},
+    /* One batch: at most $3 of the domain's executions under prefix $1
+     * ("" = all) ended more than $2 ms ago, oldest first, with their files,
+     * logs and task runs; rows another transaction holds are left for the
+     * next pass. A child whose parent is still running is kept: the parent
+     * reads its state. Counts of executions, task runs, log lines, files. */
+    [WF_XQ_RETENTION_PURGE] = {"x_retention_purge",
+                               "WITH doomed AS (SELECT x.id FROM executions x "
+                               "WHERE x.domain = weft_current_domain() AND x.ended_at IS NOT NULL "
+                               "AND x.ended_at < now() - $2::bigint * interval '1 millisecond' "
+                               "AND ($1 = '' OR x.namespace = $1 "
+                               "OR left(x.namespace, length($1) + 1) = $1 || '.') "
+                               "AND NOT EXISTS (SELECT 1 FROM executions p WHERE p.id = x.parent_id "
+                               "AND p.ended_at IS NULL) "
+                               "ORDER BY x.ended_at LIMIT $3::int FOR UPDATE OF x SKIP LOCKED), "
+                               "f AS (DELETE FROM task_run_files WHERE execution_id IN "
+                               "(SELECT id FROM doomed) RETURNING 1), "
+                               "l AS (DELETE FROM logs WHERE execution_id IN "
+                               "(SELECT id FROM doomed) RETURNING 1), "
+                               "t AS (DELETE FROM task_runs WHERE execution_id IN "
+                               "(SELECT id FROM doomed) RETURNING 1), "
+                               "e AS (DELETE FROM executions WHERE id IN "
+                               "(SELECT id FROM doomed) RETURNING 1) "
+                               "SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM t), "
+                               "(SELECT count(*) FROM l), (SELECT count(*) FROM f)"},
+    /* Whether startDate ($1, may be NULL) and endDate ($2) are dates. */
+    [WF_XQ_PURGE_DATES] = {"x_purge_dates", "SELECT $1::timestamptz, $2::timestamptz"},
+    /* PurgeExecutions, one batch: the domain's ended executions of namespace
+     * $1 (and below unless flow $2 is named) started in [$3, $4) in states
+     * $5 (NULL: any), with an id after $6, at most $7 of them in id order.
+     * Deletes their logs when $8, files when $9, and the executions with
+     * their task runs when $10 (which takes logs and files with them).
+     * Answers: executions seen, the last id, executions, log lines and
+     * files deleted. */
+    [WF_XQ_PURGE_EXECUTIONS] = {"x_purge_executions",
+                                "WITH doomed AS (SELECT x.id FROM executions x "
+                                "WHERE x.domain = weft_current_domain() AND x.ended_at IS NOT NULL "
+                                "AND (x.namespace = $1 OR ($2::text IS NULL AND "
+                                "left(x.namespace, length($1) + 1) = $1 || '.')) "
+                                "AND ($2::text IS NULL OR x.flow_id = $2) "
+                                "AND ($3::timestamptz IS NULL OR "
+                                "coalesce(x.started_at, x.created_at) >= $3::timestamptz) "
+                                "AND coalesce(x.started_at, x.created_at) < $4::timestamptz "
+                                "AND ($5::text[] IS NULL OR x.state = ANY ($5::text[])) "
+                                "AND x.id > $6 ORDER BY x.id LIMIT $7::int "
+                                "FOR UPDATE OF x SKIP LOCKED), "
+                                "l AS (DELETE FROM logs WHERE ($8::boolean OR $10::boolean) "
+                                "AND execution_id IN (SELECT id FROM doomed) RETURNING 1), "
+                                "f AS (DELETE FROM task_run_files WHERE ($9::boolean OR "
+                                "$10::boolean) AND execution_id IN (SELECT id FROM doomed) "
+                                "RETURNING 1), "
+                                "t AS (DELETE FROM task_runs WHERE $10::boolean AND "
+                                "execution_id IN (SELECT id FROM doomed) RETURNING 1), "
+                                "e AS (DELETE FROM executions WHERE $10::boolean AND "
+                                "id IN (SELECT id FROM doomed) RETURNING 1) "
+                                "SELECT (SELECT count(*) FROM doomed), (SELECT max(id) FROM doomed), "
+                                "(SELECT count(*) FROM e), (SELECT count(*) FROM l), "
+                                "(SELECT count(*) FROM f)"},
+    /* PurgeLogs, one batch: at most $7 log lines of the domain in namespace
+     * $1 (and below unless flow $2 is named), of flow $2, of execution $3,
+     * at levels $4 (NULL: any), written in [$5, $6); the count deleted.
+     * Log lines are only ever inserted: no row lock is needed (and the
+     * role has no UPDATE on them to take one). */
+    [WF_XQ_PURGE_LOGS] = {"x_purge_logs",
+                          "WITH doomed AS (SELECT g.id FROM logs g "
+                          "WHERE g.domain = weft_current_domain() "
+                          "AND (g.namespace = $1 OR ($2::text IS NULL AND "
+                          "left(g.namespace, length($1) + 1) = $1 || '.')) "
+                          "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM executions x "
+                          "WHERE x.id = g.execution_id AND x.flow_id = $2)) "
+                          "AND ($3::text IS NULL OR g.execution_id = $3) "
+                          "AND ($4::text[] IS NULL OR g.level = ANY ($4::text[])) "
+                          "AND ($5::timestamptz IS NULL OR g.ts >= $5::timestamptz) "
+                          "AND g.ts < $6::timestamptz LIMIT $7::int), "
+                          "d AS (DELETE FROM logs WHERE id IN (SELECT id FROM doomed) RETURNING 1) "
+                          "SELECT count(*) FROM d"},
+
     /* ---- db.c ---- */
     /* One audit entry: the executor's only hold on the log (migration 0004). */
     [Q_AUDIT] = {"x_audit", "SELECT audit_append($1, $2, $3, $4, $5, $6, $7::jsonb)"},
@@ -399,6 +489,11 @@ PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *con
                             const int *lens, const int *formats, int result_format)
 {
     return run(ex, q, n, params, lens, formats, result_format);
+}
+
+const char *wf_xdb_stmt_name(wf_xq_t q)
+{
+    return stmts[q].name;
 }
 
 PGresult *wf_xdb_run(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params)

@@ -19,6 +19,7 @@
 #include "platform/cmdline.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
+#include "executor/retention.h"
 #include "executor/walk.h"
 #include "flow/expr/expr.h"
 #include "platform/log.h"
@@ -383,6 +384,7 @@ int wf_executor_main(int argc, char **argv)
     }
     ex.sched = wf_xsched_create(&ex);
     ex.mesh = wf_xmesh_create(&ex);
+    ex.retention = wf_xretention_create(&ex);
     if (wf_loop_io_add(ex.loop, &ex.db_io, PQsocket(ex.db), EPOLLIN, on_db, &ex) != 0) {
         wf_error("cannot watch the database socket");
         goto out;
@@ -431,6 +433,7 @@ out:
     wf_xflowcache_dispose(&ex);
     wf_xsched_destroy(ex.sched);
     wf_xmesh_destroy(ex.mesh);
+    wf_xretention_destroy(ex.retention);
     wf_xlogs_destroy(ex.logs);
     wf_dbspace_dispose(&ex.space);
     if (ex.rt)

@@ -141,6 +141,7 @@ struct wf_executor {
     wf_io_t sig_io;
     int sigfd;
     wf_timer_t heartbeat_timer, poll_timer, sched_timer, log_timer;
+    struct wf_xretention *retention; /* old executions' deletion (retention.c) */
     int64_t lease_ms;
     int slots, busy;
     size_t max_execs; /* executions orchestrated at once; more wait in the
@@ -239,6 +240,13 @@ typedef enum {
     WF_XQ_KV_DELETE,
     WF_XQ_KV_KEYS,
     WF_XQ_KV_PURGE,
+    WF_XQ_RETENTION_LOCK,   /* retention.c */
+    WF_XQ_RETENTION_RULES,
+    WF_XQ_RETENTION_PURGE,
+    WF_XQ_RETENTION_UNLOCK,
+    WF_XQ_PURGE_DATES,      /* the PurgeExecutions and PurgeLogs tasks */
+    WF_XQ_PURGE_EXECUTIONS,
+    WF_XQ_PURGE_LOGS,
     WF_XQ__SHARED /* db.c's own statements follow */
 } wf_xq_t;
 /* Events read per round trip of a mesh trigger (WF_XQ_EVENTS_AFTER). */
@@ -276,6 +284,8 @@ int wf_xdb_execution_state(wf_executor_t *ex, const char *id, json_t **outputs);
  * was queued is answered first, so the order holds). The caller clears the
  * result; an error is the caller's to report. */
 PGresult *wf_xdb_run(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params);
+/* The prepared name of statement `q`, for wf_xdbq_send. */
+const char *wf_xdb_stmt_name(wf_xq_t q);
 /* The same with parameter lengths and formats (1: binary) and the result's
  * format, for byte contents. */
 PGresult *wf_xdb_run_binary(wf_executor_t *ex, wf_xq_t q, int n, const char *const *params,

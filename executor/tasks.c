@@ -11,6 +11,7 @@
 
 #include "executor/files.h"
 #include "executor/kv.h"
+#include "executor/retention.h"
 #include "executor/mesh.h"
 #include "executor/net.h"
 #include "executor/proc.h"
@@ -477,6 +478,8 @@ static const runner_t runners[] = {
     {WF_TASK_KV_DELETE, wf_xkv_delete, false},
     {WF_TASK_KV_GET_KEYS, wf_xkv_get_keys, false},
     {WF_TASK_KV_PURGE, wf_xkv_purge, false},
+    {WF_TASK_PURGE_EXECUTIONS, wf_xretention_purge_executions, false},
+    {WF_TASK_PURGE_LOGS, wf_xretention_purge_logs, false},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)

@@ -135,6 +135,8 @@ typedef enum {
     WF_TASK_KV_DELETE,
     WF_TASK_KV_GET_KEYS,
     WF_TASK_KV_PURGE,
+    WF_TASK_PURGE_EXECUTIONS,
+    WF_TASK_PURGE_LOGS,
 } wf_task_kind_t;
 
 typedef struct wf_task_type wf_task_type_t; /* a row of the task table (types.h) */

@@ -561,6 +561,30 @@ static const wf_prop_t kv_purge_props[] = {
     END,
 };
 
+/* Purging a domain's own history (executor/retention.c). */
+static const wf_prop_t purge_executions_props[] = {
+    {.name = "endDate", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "startDate", .type = WF_PT_STRING},
+    {.name = "namespace", .type = WF_PT_STRING},
+    {.name = "flowId", .type = WF_PT_STRING},
+    {.name = "states", .type = WF_PT_ENUM_LIST, .values = states},
+    {.name = "purgeExecution", .type = WF_PT_BOOL},
+    {.name = "purgeLog", .type = WF_PT_BOOL},
+    {.name = "purgeMetric", .type = WF_PT_BOOL},
+    {.name = "purgeStorage", .type = WF_PT_BOOL},
+    {.name = "batchSize", .type = WF_PT_INT},
+    END,
+};
+static const wf_prop_t purge_logs_props[] = {
+    {.name = "endDate", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "startDate", .type = WF_PT_STRING},
+    {.name = "namespace", .type = WF_PT_STRING},
+    {.name = "flowId", .type = WF_PT_STRING},
+    {.name = "executionId", .type = WF_PT_STRING},
+    {.name = "logLevels", .type = WF_PT_ENUM_LIST, .values = log_levels},
+    END,
+};
+
 static const wf_prop_t pg_query_props[] = {
     {.name = "url", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
     {.name = "username", .type = WF_PT_STRING},
@@ -679,6 +703,14 @@ const wf_task_type_t wf_task_types[] = {
      .summary = "list the KV keys of a namespace, optionally by prefix (output keys)"},
     {.name = CORE "kv.PurgeKV", .kind = WF_TASK_KV_PURGE, .props = kv_purge_props,
      .summary = "delete KV keys, by default the expired ones (output size)"},
+    {.name = CORE "execution.PurgeExecutions", .aliases = A(CORE "storage.Purge"),
+     .kind = WF_TASK_PURGE_EXECUTIONS, .props = purge_executions_props,
+     .summary = "delete ended executions of the flow's namespace (or below) started before "
+                "endDate, with their logs and files (outputs executionsCount, logsCount, "
+                "storagesCount)"},
+    {.name = CORE "log.PurgeLogs", .kind = WF_TASK_PURGE_LOGS, .props = purge_logs_props,
+     .summary = "delete log lines of the flow's namespace (or below) written before endDate "
+                "(output count)"},
 };
 const size_t wf_n_task_types = sizeof(wf_task_types) / sizeof(wf_task_types[0]);
 

@@ -155,6 +155,10 @@ static const conf_key_t executor_keys[] = {
      .offset = CFG(executor.log_lines_per_execution), .def = "1000000", .min = 1,
      .max = INT64_C(10000000000),
      .help = "log lines kept per execution; the rest are dropped with one marker line"},
+    {.name = "retention_interval", .type = CONF_INT, .offset = CFG(executor.retention_interval),
+     .def = "300", .min = 1, .max = 86400,
+     .help = "seconds between two passes deleting the executions past their namespace's "
+             "retention policy"},
     END_KEYS,
 };
 

@@ -72,6 +72,7 @@ typedef struct wf_config {
         int64_t task_disk;         /* bytes of a task's work dir + /tmp (its tmpfs) */
         int64_t log_lines_per_task_run;  /* lines kept per task run */
         int64_t log_lines_per_execution; /* lines kept per execution */
+        int64_t retention_interval;      /* seconds between retention passes */
     } executor;
     struct {
         bool allow_weaker;    /* run tasks when a protection is missing (default false) */

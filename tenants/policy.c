@@ -57,6 +57,10 @@ static const key_row_t keys[WF_POL__COUNT] = {
     [WF_POL_MAX_ACTIVE_EXECUTIONS] = {"maxActiveExecutions", KT_COUNT, 1, 1000000,
                                       "an integer between 1 and 1000000",
                                       WF_POLICY_DEFAULT_ACTIVE_EXECUTIONS},
+    /* How long ended executions (with their task runs, logs and files) are
+     * kept; a shorter retention is the tighter one. Unset: kept forever. */
+    [WF_POL_RETENTION] = {"retention", KT_DURATION, 60000, INT64_C(3650) * 86400000,
+                          "an ISO-8601 duration between PT1M and P3650D (\"P30D\")"},
 };
 
 const char *wf_policy_key_name(wf_policy_key_t k)

@@ -65,7 +65,14 @@ as_a -c "UPDATE trigger_state SET last_fired = now() WHERE domain = 'beta'" >/de
 t_is "$(pg_psql -c "SELECT state FROM executions WHERE id = 'e-beta'")" "SUCCESS" "A's update of B's execution changed nothing"
 t_is "$(pg_psql -c "SELECT state FROM task_runs WHERE id = 'tr-beta'")" "SUCCESS" "A's update of B's task runs changed nothing"
 t_is "$(pg_psql -c "SELECT last_fired IS NULL FROM trigger_state WHERE domain = 'beta'")" "t" "A's update of B's triggers changed nothing"
-t_fails "A cannot delete logs" as_a -c "DELETE FROM logs"
+# Retention lets a domain delete its own history (migration 0015), never B's.
+as_a -c "DELETE FROM logs WHERE domain = 'beta'; DELETE FROM task_runs WHERE domain = 'beta';
+         DELETE FROM executions WHERE domain = 'beta'" >/dev/null 2>&1
+t_is "$(pg_psql -c "SELECT (SELECT count(*) FROM logs WHERE domain = 'beta') || ' ' ||
+                           (SELECT count(*) FROM task_runs WHERE domain = 'beta') || ' ' ||
+                           (SELECT count(*) FROM executions WHERE domain = 'beta')")" "1 1 1" \
+    "A's delete of B's logs, task runs and executions removed nothing"
+t_fails "A cannot delete from the audit log" as_a -c "DELETE FROM audit_log"
 t_fails "A cannot write flows" as_a -c "UPDATE flows SET source = 'x'"
 t_fails "A cannot read role bindings" as_a -c "SELECT count(*) FROM role_bindings"
 t_fails "A cannot read token hashes" as_a -c "SELECT count(*) FROM sa_tokens"
