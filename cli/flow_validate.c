@@ -13,14 +13,15 @@
 static const weft_usage_t usage = {
     "weft flow validate FILE|DIR... [--format text|json]",
     "Checks flow files (DIR: every .yaml/.yml below it) and reports every error\n"
-    "as FILE:LINE:COL: error: PATH: message. Exit 0 when all are valid, 1 when\n"
-    "any is invalid, 2 on usage errors.",
+    "as FILE:LINE:COL: error: PATH: message, and as FILE:LINE:COL: warning: what\n"
+    "a valid flow will fail on at run time (as Kestra does). Exit 0 when all are\n"
+    "valid, 1 when any is invalid, 2 on usage errors.",
     1, -1};
 
 enum { V_FORMAT };
 
 static const weft_opt_t options[] = {
-    {"format", 0, "text|json", V_FORMAT, "errors as text lines (default) or one JSON list"},
+    {"format", 0, "text|json", V_FORMAT, "errors and warnings as text lines (default) or one JSON list"},
     {NULL, 0, NULL, 0, NULL},
 };
 

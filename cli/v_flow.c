@@ -125,8 +125,8 @@ static size_t validate_all(weft_t *w, flow_set_t *s, const apply_opts_t *o)
         }
         wf_diags_t d;
         wf_flow_t *flow = wf_flow_parse(f->text, f->len, f->path, &d);
+        wf_diags_print(&d, stderr); /* the errors, or the warnings of a valid flow */
         if (flow == NULL) {
-            wf_diags_print(&d, stderr);
             invalid++;
         } else {
             f->ns = wf_xstrdup(flow->namespace_);

@@ -49,10 +49,13 @@ wf_state_t wf_xflowable_seq(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list
 
 /* The branches of a Parallel, Dag or ForEach walk, folded as they are
  * visited: no new branch starts once one failed, while `limit` branches
- * (0 = no limit) are active, or while the execution is being killed. */
+ * (0 = no limit) are active, or while the execution is being killed.
+ * Without a limit, a Parallel or a ForEach starts all its branches at once,
+ * as Kestra does: one that fails as soon as it starts (an If whose
+ * condition does not render) does not keep its siblings from starting. */
 typedef struct branches {
     wf_state_t worst;
-    bool pending, failed;
+    bool pending, failed, all_at_once;
     int64_t active, limit;
 } branches_t;
 
@@ -63,7 +66,7 @@ static void branches_init(branches_t *b, int64_t limit)
 
 static bool branches_may_start(const branches_t *b, const wf_xexec_t *x)
 {
-    return !b->failed && !(b->limit > 0 && b->active >= b->limit) &&
+    return (!b->failed || b->all_at_once) && !(b->limit > 0 && b->active >= b->limit) &&
            x->state != WF_ST_KILLING;
 }
 
@@ -142,6 +145,7 @@ static wf_state_t walk_par(wf_executor_t *ex, wf_xexec_t *x, const wf_task_list_
 {
     branches_t b;
     branches_init(&b, limit);
+    b.all_at_once = limit == 0;
     if (walk_branches(ex, x, list, parent, value, false, &b) < 0)
         return WF_ST_FAILED;
     return branches_result(&b);
@@ -283,6 +287,7 @@ static wf_state_t walk_each(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         limit = prop_int(t, "concurrent", 0);
     branches_t b;
     branches_init(&b, limit);
+    b.all_at_once = limit == 0;
     size_t i;
     json_t *item;
     json_array_foreach(values, i, item) {

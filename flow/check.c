@@ -287,7 +287,9 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
             }
         }
     }
-    /* `outputs.ID` must name a task of this flow. */
+    /* `outputs.ID` should name a task of this flow. Kestra accepts the flow
+     * and fails the expression when it runs (a `runIf` on a missing output
+     * fails its task), so this is a warning: the flow stays valid. */
     for (size_t i = 0; i < cx->n_refs; i++) {
         bool found = false;
         for (size_t j = 0; j < cx->n_ids && !found; j++)
@@ -297,10 +299,10 @@ void wf_check_flow(wf_vctx_t *cx, const wf_yaml_node_t *root)
             size_t nn = 0;
             for (size_t j = 0; j < cx->n_ids && nn < 256; j++)
                 names[nn++] = cx->ids[j].id;
-            wf_diag_t *e = wf_diags_add(cx->diags, cx->refs[i].line, cx->refs[i].col,
-                                        cx->refs[i].path,
-                                        "'outputs.%s' refers to a task that does not exist",
-                                        cx->refs[i].id);
+            wf_diag_t *e = wf_diags_warn(cx->diags, cx->refs[i].line, cx->refs[i].col,
+                                         cx->refs[i].path,
+                                         "'outputs.%s' refers to a task that does not exist",
+                                         cx->refs[i].id);
             wf_diag_suggest(e, cx->refs[i].id, names, nn);
         }
     }
@@ -605,8 +607,12 @@ static void check_one_template(wf_vctx_t *cx, const wf_yaml_node_t *node, const 
     int l = 0, c = 0, line, col;
     char msg[512];
     if (wf_tmpl_check(node->value, node->len, &l, &c, msg, sizeof(msg)) < 0) {
+        /* Kestra compiles expressions only when it renders them: it accepts
+         * the flow and fails the task (or the trigger evaluation) that
+         * renders this one. A warning, then, and the same failure at run
+         * time. */
         place(cx, node, l > 0 ? l : 1, c > 0 ? c : 1, &line, &col);
-        wf_diags_add(cx->diags, line, col, path, "invalid expression: %s", msg);
+        wf_diags_warn(cx->diags, line, col, path, "invalid expression: %s", msg);
         return;
     }
     if (cx->foreign == 0)

@@ -479,7 +479,7 @@ wf_flow_t *wf_flow_parse(const char *text, size_t len, const char *name, wf_diag
     wf_vctx_t cx = {.diags = diags, .text = text, .len = len};
     wf_check_flow(&cx, root);
     wf_vctx_dispose(&cx);
-    if (diags->count == 0)
+    if (wf_diags_errors(diags) == 0) /* warnings leave the flow valid */
         flow = build_flow(root, name);
 out:
     wf_yaml_free(root);

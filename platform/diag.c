@@ -24,22 +24,48 @@ void wf_diags_dispose(wf_diags_t *d)
     memset(d, 0, sizeof(*d));
 }
 
-wf_diag_t *wf_diags_add(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
+static wf_diag_t *vadd(wf_diags_t *d, int line, int col, const char *path, const char *fmt,
+                       va_list ap)
 {
     if (d->count == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
         d->items = wf_xreallocarray(d->items, d->cap, sizeof(*d->items));
     }
     wf_diag_t *e = &d->items[d->count++];
-    va_list ap;
-    va_start(ap, fmt);
     e->message = wf_xvasprintf(fmt, ap);
-    va_end(ap);
     e->line = line;
     e->col = col;
     e->path = wf_xstrdup(path != NULL ? path : "");
     e->note = NULL;
+    e->warning = false;
     return e;
+}
+
+wf_diag_t *wf_diags_add(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wf_diag_t *e = vadd(d, line, col, path, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+wf_diag_t *wf_diags_warn(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wf_diag_t *e = vadd(d, line, col, path, fmt, ap);
+    va_end(ap);
+    e->warning = true;
+    return e;
+}
+
+size_t wf_diags_errors(const wf_diags_t *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->count; i++)
+        n += d->items[i].warning ? 0 : 1;
+    return n;
 }
 
 void wf_diag_note(wf_diag_t *diag, const char *fmt, ...)
@@ -73,10 +99,11 @@ void wf_diags_print(const wf_diags_t *d, FILE *out)
 {
     for (size_t i = 0; i < d->count; i++) {
         const wf_diag_t *e = &d->items[i];
+        const char *level = e->warning ? "warning" : "error";
         if (e->line > 0)
-            fprintf(out, "%s:%d:%d: error: ", d->file, e->line, e->col);
+            fprintf(out, "%s:%d:%d: %s: ", d->file, e->line, e->col, level);
         else
-            fprintf(out, "%s: error: ", d->file);
+            fprintf(out, "%s: %s: ", d->file, level);
         if (e->path[0] != '\0')
             fprintf(out, "%s: ", e->path);
         fprintf(out, "%s\n", e->message);
@@ -94,6 +121,8 @@ json_t *wf_diags_to_json(const wf_diags_t *d)
                               e->col, "path", e->path, "message", e->message);
         if (e->note != NULL)
             json_object_set_new(o, "note", json_string(e->note));
+        if (e->warning)
+            json_object_set_new(o, "severity", json_string("warning"));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -1,9 +1,12 @@
 /* Positioned diagnostics for user-written files (flows, config):
  * "FILE:LINE:COL: error: PATH: message" plus optional "note:" lines.
- * A list collects every error of a document so all are reported at once. */
+ * A list collects every error of a document so all are reported at once.
+ * A warning ("FILE:LINE:COL: warning: ...") reports something that will
+ * likely fail at run time but does not make the document invalid. */
 #ifndef WF_DIAG_H
 #define WF_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <jansson.h>
@@ -14,6 +17,7 @@ typedef struct wf_diag {
     char *path;    /* document path such as "tasks[2].retry.maxAttempts", or "" */
     char *message; /* what is wrong, one sentence without a final period */
     char *note;    /* optional hint ("did you mean 'type'?"), or NULL */
+    bool warning;  /* true: reported, but the document stays valid */
 } wf_diag_t;
 
 typedef struct wf_diags {
@@ -28,13 +32,19 @@ void wf_diags_dispose(wf_diags_t *d);
 /* Adds an error; line/col are 1-based. Returns the new entry. */
 wf_diag_t *wf_diags_add(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Adds a warning: reported like an error, not counted by wf_diags_errors. */
+wf_diag_t *wf_diags_warn(wf_diags_t *d, int line, int col, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* How many entries are errors (warnings left out). */
+size_t wf_diags_errors(const wf_diags_t *d);
 /* Attaches a note to an entry (replaces an earlier one). */
 void wf_diag_note(wf_diag_t *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sorts by position so reports read top to bottom. */
 void wf_diags_sort(wf_diags_t *d);
-/* Writes the human form, one error per line (+ notes). */
+/* Writes the human form, one error or warning per line (+ notes). */
 void wf_diags_print(const wf_diags_t *d, FILE *out);
-/* Returns a new JSON array of {file,line,col,path,message,note?}. */
+/* Returns a new JSON array of {file,line,col,path,message,note?}; a warning
+ * also has "severity": "warning". */
 json_t *wf_diags_to_json(const wf_diags_t *d);
 
 /* Closest candidate to `word` by edit distance (NULL when none is close). */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The flow corpus: every file in valid/ must pass `weft flow validate`; every
 # file in invalid/ must fail with exactly the errors its "# expect:" lines list
-# ("# expect: LINE:COL: PATH: message"), no more, no fewer. Emits TAP.
+# ("# expect: LINE:COL: PATH: message"), no more, no fewer; every file in
+# warnings/ (flows Kestra accepts that will fail when they run) must pass with
+# exactly the warnings its "# warn:" lines list. Emits TAP.
 set -u
 weft="${WF_BUILDDIR:-.}/weft"
 dir="${WF_SRCDIR:-.}/tests/flows"
@@ -41,6 +43,27 @@ for f in "$dir"/invalid/*.y*ml; do
     fi
 done
 
+for f in "$dir"/warnings/*.y*ml; do
+    name=warnings/$(basename "$f")
+    expected=$(grep '^# warn: ' "$f" | sed 's/^# warn: //' | sort)
+    if [ -z "$expected" ]; then
+        say "not ok" "$name has no '# warn:' line"
+        fail=1
+        continue
+    fi
+    out=$("$weft" flow validate "$f" 2>&1 >/dev/null)
+    rc=$?
+    got=$(echo "$out" | grep -F "$f:" | grep ': warning: ' | sed "s|^$f:||; s|: warning: |: |" | sort)
+    errors=$(echo "$out" | grep -c ': error: ')
+    if [ "$rc" -eq 0 ] && [ "$errors" -eq 0 ] && [ "$got" = "$expected" ]; then
+        say ok "$name is accepted with the expected warnings"
+    else
+        say "not ok" "$name is accepted with the expected warnings (exit $rc)"
+        diff <(echo "$expected") <(echo "$got") | sed 's/^/# /'
+        fail=1
+    fi
+done
+
 # Exit codes of the command itself.
 "$weft" flow validate "$dir/valid" >/dev/null 2>&1
 rc=$?
@@ -75,6 +98,20 @@ for e in errs:
     say ok "--format json gives a list of positioned errors"
 else
     say "not ok" "--format json gives a list of positioned errors"
+    echo "$json" | head -20 | sed 's/^/# /'
+fi
+first=$(ls "$dir"/warnings/*.y*ml | head -1)
+json=$("$weft" flow validate --format json "$first" 2>/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && echo "$json" | python3 -c '
+import json, sys
+ws = json.load(sys.stdin)
+assert isinstance(ws, list) and ws
+assert all(w.get("severity") == "warning" for w in ws), ws
+' 2>/dev/null; then
+    say ok "--format json marks warnings with severity"
+else
+    say "not ok" "--format json marks warnings with severity (exit $rc)"
     echo "$json" | head -20 | sed 's/^/# /'
 fi
 valid_json=$("$weft" flow validate --format json "$dir/valid" 2>/dev/null)
