@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -525,6 +526,28 @@ static int secure_cluster(const wf_pgcluster_t *pg, const char *log_path, char *
     return rc;
 }
 
+/* The write-ahead log lives on the database volume and, with PostgreSQL's
+ * defaults (max_wal_size 1 GB), can take a large share of a small one
+ * between checkpoints, faster than the high-water mark (platform/dbspace)
+ * can react: the mark would then guard a volume the WAL fills anyway. The
+ * WAL is held to a tenth of the volume (between 32 MB, two segments, and
+ * PostgreSQL's own 1 GB), so checkpoints come earlier on small volumes. */
+static void wal_sizes(const char *dir, char *max_wal, size_t max_len, char *min_wal,
+                      size_t min_len)
+{
+    const long long floor_mb = 32, ceiling_mb = 1024;
+    long long mb = ceiling_mb;
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0 && vfs.f_frsize > 0) {
+        long long total_mb = (long long)(vfs.f_blocks * (unsigned long long)vfs.f_frsize >> 20);
+        mb = total_mb / 10;
+        mb = mb < floor_mb ? floor_mb : mb > ceiling_mb ? ceiling_mb : mb;
+    }
+    long long min_mb = mb / 4 < floor_mb ? floor_mb : mb / 4;
+    snprintf(max_wal, max_len, "max_wal_size=%lldMB", mb);
+    snprintf(min_wal, min_len, "min_wal_size=%lldMB", min_mb);
+}
+
 int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t errlen)
 {
     char *log_path = wf_xasprintf("%s/postgres.log", pg->data_dir);
@@ -571,13 +594,14 @@ int wf_pgcluster_start(wf_pgcluster_t *pg, int *initialised, char *err, size_t e
         prctl(PR_SET_PDEATHSIG, SIGINT);
         if (getppid() != parent)
             _exit(1);
-        char port[16];
+        char port[16], max_wal[48], min_wal[48];
         snprintf(port, sizeof(port), "%d", pg->port);
+        wal_sizes(pg->pg_dir, max_wal, sizeof(max_wal), min_wal, sizeof(min_wal));
         execl(WF_PG_BINDIR "/postgres", "postgres", "-D", pg->pg_dir, "-k", pg->sock_dir, "-p",
               port, "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-c",
               "max_connections=200", "-c", "password_encryption=scram-sha-256", "-c",
-              "shared_buffers=64MB", "-c", "synchronous_commit=off",
-              "-c", "logging_collector=off", (char *)NULL);
+              "shared_buffers=64MB", "-c", "synchronous_commit=off", "-c", max_wal, "-c",
+              min_wal, "-c", "logging_collector=off", (char *)NULL);
         _exit(127);
     }
     pg->pid = pid;

@@ -30,7 +30,7 @@ write_config() { # LOG_LINES_PER_TASK_RUN LOG_LINES_PER_EXECUTION
     cat >"$T/weft.yaml" <<YAML
 listen: 127.0.0.1:$PORT
 database:
-  high_water_percent: 90
+  high_water_percent: 75
   reserve: 24MiB
 executor:
   log_lines_per_task_run: $1
