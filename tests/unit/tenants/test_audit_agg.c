@@ -20,7 +20,7 @@ int main(void)
 {
     wf_audit_agg_t *agg = wf_audit_agg_create(60 * S, 4);
     wf_audit_denial_t b = denial("sa:teamb/viewer", "teama");
-    wf_audit_agg_summary_t out[8];
+    wf_audit_agg_summary_t out[8] = {0};
 
     ok(wf_audit_agg_note(agg, &b, 100 * S), "the first denial is written");
     int written = 0;
@@ -62,8 +62,8 @@ int main(void)
     is_int(got_b, 2, "the closed window's summary survives the new window");
 
     /* Bounded: past max_keys, one overflow bucket. */
-    wf_audit_agg_take(agg, 0, true, out, 8);
-    for (size_t i = 0; i < 8; i++)
+    n = wf_audit_agg_take(agg, 0, true, out, 8);
+    for (size_t i = 0; i < n; i++)
         wf_audit_agg_summary_dispose(&out[i]);
     char ns[32];
     int direct = 0;
