@@ -256,8 +256,19 @@ static void stop_all(up_state_t *st)
     for (size_t i = 0; i < st->n_children; i++)
         if (st->children[i].pid > 0)
             kill(st->children[i].pid, SIGTERM);
-    while (running_children(st) > 0 && wf_clock_mono_ms() - start < UP_CHILD_STOP_MS)
-        wait_events(st, 50);
+    /* Executors drain first: their grace period, then their own stop. */
+    long limit = UP_CHILD_STOP_MS + (long)st->cfg.executor.stop_grace_seconds * 1000;
+    bool again = false;
+    while (running_children(st) > 0 && wf_clock_mono_ms() - start < limit) {
+        /* A second Ctrl-C: the executors stop at once too. */
+        if (wait_events(st, 50) != 0 && !again) {
+            again = true;
+            wf_info("stopping at once");
+            for (size_t i = 0; i < st->n_children; i++)
+                if (st->children[i].pid > 0)
+                    kill(st->children[i].pid, SIGTERM);
+        }
+    }
     for (size_t i = 0; i < st->n_children; i++)
         if (st->children[i].pid > 0) {
             wf_warn("%s did not stop in time; killing it", st->children[i].name);

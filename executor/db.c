@@ -372,8 +372,10 @@ static const xstmt_t stmts[Q__COUNT] = {
                       "WITH r AS (UPDATE executions SET claimed_by = NULL, lease_until = NULL "
                       "WHERE claimed_by = $1 AND state IN " LIVE_STATES ") "
                       "UPDATE executors SET stopped_at = now() WHERE id = $1"},
-    /* New executions (n) and orphans whose lease lapsed (o), oldest first,
-     * each read off its partial index (migration 0011): SKIP LOCKED lets
+    /* Orphans whose lease lapsed (o) before new executions (n), oldest first
+     * within each: an orphan's tasks were running when its replica died, so
+     * it is taken over before a backlog of new work, not after it. Each is
+     * read off its partial index (migration 0011): SKIP LOCKED lets
      * replicas claim side by side without waiting on each other. */
     [Q_CLAIM] = {"x_claim",
                  "WITH n AS (SELECT id, created_at FROM executions WHERE domain = $2 "
@@ -382,8 +384,8 @@ static const xstmt_t stmts[Q__COUNT] = {
                  "o AS (SELECT id, created_at FROM executions WHERE domain = $2 "
                  "AND claimed_by IS NOT NULL AND lease_until < now() AND state IN " LIVE_STATES
                  " ORDER BY created_at LIMIT $3::int FOR UPDATE SKIP LOCKED), "
-                 "c AS (SELECT id FROM (SELECT * FROM n UNION ALL SELECT * FROM o) u "
-                 "ORDER BY created_at LIMIT $3::int) "
+                 "c AS (SELECT id FROM (SELECT *, 1 AS fresh FROM n UNION ALL "
+                 "SELECT *, 0 FROM o) u ORDER BY fresh, created_at LIMIT $3::int) "
                  "UPDATE executions e SET claimed_by = $1, "
                  "lease_until = now() + $4::int * interval '1 millisecond' FROM c "
                  "WHERE e.id = c.id RETURNING e.id, e.namespace, e.flow_id, e.flow_revision, "

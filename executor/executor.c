@@ -1,8 +1,10 @@
 /* `weftd executor --domain NAME`: one replica of a domain's executor. It logs
  * in with the domain's own PostgreSQL role, registers with a heartbeat,
  * claims the domain's executions (woken by LISTEN/NOTIFY, with a fallback
- * poll) and orchestrates them on one epoll loop. SIGTERM/SIGINT: running
- * sandboxes are killed, claims released for the other replicas, exit 0. */
+ * poll) and orchestrates them on one epoll loop. SIGTERM/SIGINT: a graceful
+ * stop (no new claims or attempts; the running tasks may finish for
+ * executor.stop_grace_seconds), then what still runs is killed, claims are
+ * released for the other replicas, exit 0. A second signal stops at once. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +50,8 @@ static void fx_timer_cancel(wf_executor_t *ex, wf_trun_t *tr)
 
 static bool fx_task_slot(wf_executor_t *ex, wf_xexec_t *x)
 {
-    return ex->busy < ex->slots && wf_xpolicy_task_slot(ex, x);
+    /* Draining: what has not started waits for the replica that takes over. */
+    return !ex->draining && ex->busy < ex->slots && wf_xpolicy_task_slot(ex, x);
 }
 
 static int fx_save(wf_executor_t *ex, wf_xexec_t *x)
@@ -123,6 +126,8 @@ static int try_claim(wf_executor_t *ex)
      * with as many executions as it orchestrates at once, leaves new ones to
      * its siblings (and to its own next round). A backlog stays in the
      * database, so the cost of a wake does not grow with it. */
+    if (ex->draining)
+        return 0;
     if (ex->busy >= ex->slots && ex->n_execs > 0) {
         ex->backlog = true;
         return 0;
@@ -209,15 +214,36 @@ static void on_sched(wf_timer_t *t)
     wf_loop_timer_arm(ex->loop, &ex->sched_timer, 1000 - wf_clock_wall_ms() % 1000 + 5, on_sched, ex);
 }
 
+static void on_drain_end(wf_timer_t *t)
+{
+    wf_executor_t *ex = t->arg;
+    wf_warn("grace period over with %d task%s still running: stopping them (their attempts are "
+            "lost and run again by the replica that takes over)",
+            ex->busy, ex->busy == 1 ? "" : "s");
+    ex->stopping = true;
+}
+
 static void on_signal(wf_io_t *io, uint32_t events)
 {
     (void)events;
     wf_executor_t *ex = io->arg;
     struct signalfd_siginfo si;
     while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+        if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
+            continue;
+        int64_t grace = ex->cfg->executor.stop_grace_seconds;
+        if (ex->draining || grace == 0 || ex->busy == 0) {
             wf_info("signal %d: stopping", (int)si.ssi_signo);
             ex->stopping = true;
+        } else {
+            /* A graceful stop: the running tasks may finish; nothing new
+             * starts here (the other replicas take the executions over once
+             * this one releases them). */
+            wf_info("signal %d: draining (%d task%s running, up to %llds; a second signal "
+                    "stops at once)",
+                    (int)si.ssi_signo, ex->busy, ex->busy == 1 ? "" : "s", (long long)grace);
+            ex->draining = true;
+            wf_loop_timer_arm(ex->loop, &ex->drain_timer, grace * 1000, on_drain_end, ex);
         }
     }
 }
@@ -412,6 +438,10 @@ int wf_executor_main(int argc, char **argv)
         if (wf_loop_run_once(ex.loop, wait_ms) < 0) {
             wf_error("event loop: %s", strerror(errno));
             break;
+        }
+        if (ex.draining && ex.busy == 0 && !ex.stopping) {
+            wf_info("drained: no task running");
+            ex.stopping = true;
         }
     }
     rc = PQstatus(ex.db) == CONNECTION_OK ? 0 : 1;

@@ -177,12 +177,31 @@ static const wf_retry_t *retry_of(wf_xexec_t *x, const wf_trun_t *tr)
     return NULL;
 }
 
+/* Attempts lost with a replica (marked "lost" in the history): the platform
+ * ran them again, so the retry policy does not count them. */
+static int lost_attempts(const wf_trun_t *tr)
+{
+    int n = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(tr->attempts, i, a)
+        n += json_is_true(json_object_get(a, "lost"));
+    return n;
+}
+
+/* Attempts the retry policy counts. */
+static int counted_attempts(const wf_trun_t *tr)
+{
+    return tr->attempts_count - lost_attempts(tr);
+}
+
 /* Delay before the next attempt, or -1 when the policy allows no more. */
 static int64_t retry_delay(wf_executor_t *ex, const wf_retry_t *r, const wf_trun_t *tr)
 {
     if (r == NULL)
         return -1;
-    if (r->max_attempts > 0 && tr->attempts_count >= r->max_attempts)
+    int attempts = counted_attempts(tr);
+    if (r->max_attempts > 0 && attempts >= r->max_attempts)
         return -1;
     int64_t d = 0;
     switch (r->kind) {
@@ -191,7 +210,7 @@ static int64_t retry_delay(wf_executor_t *ex, const wf_retry_t *r, const wf_trun
         break;
     case WF_RETRY_EXPONENTIAL: {
         double f = r->delay_factor > 0 ? r->delay_factor : 2.0;
-        double v = (double)r->interval_ms * pow(f, tr->attempts_count - 1);
+        double v = (double)r->interval_ms * pow(f, attempts - 1);
         if (r->max_interval_ms > 0 && v > (double)r->max_interval_ms)
             v = (double)r->max_interval_ms;
         d = (int64_t)v;
@@ -263,7 +282,7 @@ void wf_xwalk_attempt_done(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json
     }
     if (st == WF_ST_FAILED && tr->task->allow_failure)
         st = WF_ST_WARNING;
-    if (st == WF_ST_SUCCESS && tr->attempts_count > 1) {
+    if (st == WF_ST_SUCCESS && counted_attempts(tr) > 1) {
         const wf_retry_t *r = retry_of(x, tr);
         if (r && r->warning_on_retry)
             st = WF_ST_WARNING;
@@ -348,6 +367,37 @@ static void start_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
         wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, "task type has no runner");
 }
 
+/* An attempt lost with its replica: recorded as FAILED with "lost": true and
+ * run again at once, up to executor.lost_attempt_retries times per task run. */
+static void lose_attempt(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
+{
+    int limit = ex->cfg ? (int)ex->cfg->executor.lost_attempt_retries : 3;
+    int lost = lost_attempts(tr);
+    char msg[256];
+    if (lost >= limit) {
+        snprintf(msg, sizeof(msg),
+                 "attempt lost: the executor running it stopped (%d attempt%s of this task run "
+                 "already lost, executor.lost_attempt_retries is %d)",
+                 lost, lost == 1 ? "" : "s", limit);
+        wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL, msg);
+        return;
+    }
+    snprintf(msg, sizeof(msg),
+             "attempt lost: the executor running it stopped; running it again (%d of %d, not "
+             "counted by the retry policy)",
+             lost + 1, limit);
+    wf_xwalk_log(ex, x, tr, "WARN", msg);
+    close_attempt(ex, tr, WF_ST_FAILED);
+    json_t *a = json_array_get(tr->attempts, json_array_size(tr->attempts) - 1);
+    if (a != NULL)
+        json_object_set_new(a, "lost", json_true());
+    tr->dirty = true;
+    /* RETRYING, due now: it waits for a slot like any retry. */
+    wf_xexec_set_trun_state(tr, WF_ST_RETRYING);
+    tr->retry_at_ms = wf_xwalk_fx(ex)->now_ms(ex);
+    start_attempt(ex, x, tr);
+}
+
 /* ---- walking -------------------------------------------------------------- */
 
 
@@ -406,11 +456,12 @@ wf_state_t wf_xwalk_task(wf_executor_t *ex, wf_xexec_t *x, wf_trun_t *tr)
     case WF_ST_RUNNING:
         if (tr->proc == NULL && !tr->timer.armed && tr->task->type->kind != WF_TASK_SUBFLOW) {
             /* Running with nothing behind it: the replica that started it
-             * died. The attempt is lost; the retry policy decides. */
+             * died or was stopped. The task did not fail: the platform runs
+             * it again (bounded), and only past that bound does the attempt
+             * fail for the retry policy to decide. */
             if (tr->first_start_ms == 0)
                 tr->first_start_ms = fx->now_ms(ex);
-            wf_xwalk_attempt_done(ex, tr, WF_ST_FAILED, NULL,
-                                  "attempt lost: the executor running it stopped");
+            lose_attempt(ex, x, tr);
         } else if (tr->task->type->kind == WF_TASK_SUBFLOW) {
             fx->task_start(ex, tr); /* polls the child execution */
         }

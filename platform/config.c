@@ -126,6 +126,13 @@ static const conf_key_t executor_keys[] = {
     {.name = "heartbeat_seconds", .type = CONF_INT, .offset = CFG(executor.heartbeat_seconds),
      .def = "3", .min = 1, .max = 60,
      .help = "lease renewal period; a lease lapses after 3 missed beats"},
+    {.name = "stop_grace_seconds", .type = CONF_INT, .offset = CFG(executor.stop_grace_seconds),
+     .def = "30", .min = 0, .max = 3600,
+     .help = "on SIGTERM, running tasks may finish this long before they are stopped"},
+    {.name = "lost_attempt_retries", .type = CONF_INT,
+     .offset = CFG(executor.lost_attempt_retries), .def = "3", .min = 0, .max = 100,
+     .help = "attempts lost with a dead or stopped replica that are run again, besides the "
+             "task's retry policy"},
     {.name = "key_dir", .type = CONF_STRING, .offset = CFG(executor.key_dir),
      .help = "directory of per-domain key files (default DATA_DIR/keys)"},
     {.name = "egress_allow", .type = CONF_STRLIST, .offset = CFG(executor.egress_allow),

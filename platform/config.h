@@ -62,6 +62,8 @@ typedef struct wf_config {
     struct {
         int64_t slots;             /* concurrent task runs per executor */
         int64_t heartbeat_seconds; /* lease renewal period */
+        int64_t stop_grace_seconds;   /* SIGTERM: running tasks may finish this long */
+        int64_t lost_attempt_retries; /* attempts lost with a replica, run again */
         char *key_dir;             /* per-domain key files; default DATA_DIR/keys */
         char **egress_allow;       /* HOST:PORT, HOST:*, CIDR:PORT, unix:/DIR (egress.h) */
         size_t n_egress_allow;

@@ -61,7 +61,8 @@ t_is "$(pg_psql -c "SELECT count(*) FROM task_runs WHERE execution_id = '$EID' A
     "nothing left RUNNING"
 t_ok "the new owner is another replica" test "$(pg_psql -c "SELECT count(*) FROM executors WHERE pid = $B")" = 1 -a "$owner" != ""
 
-# A task without retry interrupted the same way fails instead of hanging.
+# A task without retry interrupted the same way is run again by the platform:
+# the lost attempt is not the task's failure.
 ex_flow chaos once '
 id: once
 namespace: chaos
@@ -81,5 +82,7 @@ for i in $(seq 1 200); do
 done
 ex_start chaos
 kill -KILL "$A"
-t_is "$(ex_wait "$EID" 30)" "FAILED" "without retry the lost attempt fails the execution (never stuck RUNNING)"
+t_is "$(ex_wait "$EID" 30)" "SUCCESS" "without retry the lost attempt is run again (never stuck RUNNING, never FAILED)"
+t_is "$(pg_psql -c "SELECT (attempts->0->>'lost') || ',' || (attempts->1->>'state') FROM task_runs WHERE execution_id = '$EID'")" \
+    "true,SUCCESS" "the lost attempt is marked lost in the history"
 t_done

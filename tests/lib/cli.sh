@@ -78,6 +78,9 @@ cli_start() {
 
 _cli_cleanup() {
     local p
+    # Twice: the first signal starts a graceful stop, the second ends it at once.
+    for p in "${_cli_ex_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.1
     for p in "${_cli_ex_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${_cli_ex_pids[@]}"; do wait "$p" 2>/dev/null; done
     _cli_ex_pids=()

@@ -74,6 +74,9 @@ ex_start() {
 # ex_stop_all: every executor this test started, then its test servers.
 ex_stop_all() {
     local p
+    # Twice: the first signal starts a graceful stop, the second ends it at once.
+    for p in "${EX_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.1
     for p in "${EX_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${EX_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     EX_PIDS=()
