@@ -6,6 +6,9 @@
  * executor.stop_grace_seconds), then what still runs is killed, claims are
  * released for the other replicas, exit 0. A second signal stops at once. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +168,9 @@ static void on_db(wf_io_t *io, uint32_t events)
     wf_executor_t *ex = io->arg;
     int r = wf_xdbq_on_ready(ex, events);
     if (r < 0) {
-        wf_error("lost the database connection");
+        wf_error("lost the database connection: stopping the tasks running here (their "
+                 "attempts are lost and run again) and reconnecting");
+        ex->db_lost = true;
         ex->stopping = true;
         return;
     }
@@ -185,8 +190,16 @@ static void on_poll(wf_timer_t *t)
 static void on_heartbeat(wf_timer_t *t)
 {
     wf_executor_t *ex = t->arg;
-    if (wf_xdb_heartbeat(ex) != 0)
+    if (wf_xdb_heartbeat(ex) != 0) {
         wf_warn("heartbeat failed");
+        if (PQstatus(ex->db) == CONNECTION_BAD) {
+            wf_error("lost the database connection: stopping the tasks running here (their "
+                     "attempts are lost and run again) and reconnecting");
+            ex->db_lost = true;
+            ex->stopping = true;
+            return;
+        }
+    }
     /* The database volume's verdict rides on the heartbeat: every few
      * seconds, never per write (logs.c reads it for every line). */
     wf_dbspace_refresh(&ex->space);
@@ -231,6 +244,7 @@ static void on_signal(wf_io_t *io, uint32_t events)
     while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
             continue;
+        ex->signalled = true;
         int64_t grace = ex->cfg->executor.stop_grace_seconds;
         if (ex->draining || grace == 0 || ex->busy == 0) {
             wf_info("signal %d: stopping", (int)si.ssi_signo);
@@ -329,6 +343,70 @@ void wf_executor_sandbox_opts(wf_sbx_ctx_opts_t *o, const wf_config_t *cfg)
     o->fresh_netns = cfg->sandbox.fresh_netns;
 }
 
+/* Waits until the database answers (PQping), with backoff from 0.5 s to
+ * 30 s: a server that is down, restarting or still recovering is waited
+ * for, not a reason to exit. Returns 0, or -1 when a stop signal came first
+ * or the URL itself is unusable (then the connection reports why). */
+static int wait_for_database(wf_executor_t *ex, const char *url)
+{
+    int backoff_ms = 500;
+    long since = wf_clock_mono_ms();
+    for (int tries = 0;; tries++) {
+        PGPing p = PQping(url);
+        if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
+            return 0;
+        if (tries == 0 || tries % 10 == 0)
+            wf_warn("database %s; retrying (waiting for %ld s)",
+                    p == PQPING_REJECT ? "not accepting connections yet" : "unreachable",
+                    (wf_clock_mono_ms() - since) / 1000);
+        struct pollfd pfd = {.fd = ex->sigfd, .events = POLLIN};
+        if (poll(&pfd, 1, backoff_ms) > 0) {
+            struct signalfd_siginfo si;
+            while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                    wf_info("signal %d while waiting for the database: stopping",
+                            (int)si.ssi_signo);
+                    ex->signalled = true;
+                    return -1;
+                }
+        }
+        backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+    }
+}
+
+/* After a lost connection the executor starts over in the same process
+ * (same pid, so a supervisor sees no exit): everything of the old session
+ * was released above — sandboxes killed, work dirs removed — and the new
+ * image waits for the database with backoff, registers under a new id and
+ * takes its executions back once their leases lapse. */
+static void start_over(void)
+{
+    /* The process's own command line, as it was started (the options of
+     * `weftd executor` may have been consumed by the parsers since). */
+    static char cmdline[8192];
+    char *args[64];
+    size_t n = 0, len = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r = read(fd, cmdline, sizeof(cmdline) - 1);
+        len = r > 0 ? (size_t)r : 0;
+        close(fd);
+    }
+    for (size_t i = 0; i < len && n < 63; i += strlen(cmdline + i) + 1)
+        args[n++] = cmdline + i;
+    args[n] = NULL;
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n == 0 || len >= sizeof(cmdline) - 1 || sl <= 0) {
+        wf_error("cannot read my own command line to start over: exiting");
+        return;
+    }
+    self[sl] = '\0';
+    wf_info("starting over");
+    execv(self, args);
+    wf_error("cannot start over (%s): exiting", strerror(errno));
+}
+
 int wf_executor_main(int argc, char **argv)
 {
     const char *domain = NULL, *config = NULL;
@@ -400,6 +478,8 @@ int wf_executor_main(int argc, char **argv)
         wf_error("cannot create the work directory");
         goto out;
     }
+    if (wait_for_database(&ex, url) != 0)
+        goto out;
     if (wf_xdb_open(&ex, url, err, sizeof(err)) != 0) {
         wf_error("%s", err);
         goto out;
@@ -483,5 +563,7 @@ out:
     if (rc == 0)
         wf_info("stopped (%llu attempts, %llu executions finished)",
                 (unsigned long long)ex.n_task_attempts, (unsigned long long)ex.n_execs_done);
+    if (ex.db_lost && !ex.signalled)
+        start_over();
     return rc;
 }
