@@ -417,9 +417,11 @@ const wf_route_t wf_routes[] = {
         .ns = WF_NS_PATH,
         .body = WF_BODY_JSON,
         .fields = execution_fields,
+        .multipart = true,
         .headers = execution_headers,
         .handler = wf_h_execution_create,
-        .summary = "Start an execution (JSON inputs; ?wait=SECONDS)",
+        .summary = "Start an execution (JSON inputs, or multipart/form-data with FILE inputs; "
+                   "?wait=SECONDS)",
         .tag = "executions",
     },
     {
