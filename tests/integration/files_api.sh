@@ -72,7 +72,8 @@ curl -s -D "$H" -o "$CLI_TMP/orders.out" -H "Authorization: Bearer $DEV" \
     "$WEFT_URL/api/v1/executions/$EID/file?path=$URI"
 t_ok "the download is byte-exact" cmp "$CLI_TMP/orders.csv" "$CLI_TMP/orders.out"
 hdr=$(tr -d '\r' <"$H" | tr 'A-Z' 'a-z')
-XX
+t_match "$hdr" $'\ncontent-type: text/csv\n' "with the stored Content-Type"
+t_match "$hdr" 'content-disposition: attachment; filename="orders.csv"' "as an attachment with its name"
 t_match "$hdr" $'\ncontent-length: 20\n' "and its length"
 t_match "$hdr" 'x-content-type-options: nosniff' "never sniffed by a browser"
 
