@@ -10,6 +10,7 @@
 
 #include "api/multipart.h"
 #include "api/reply.h"
+#include "flow/fileuri.h"
 #include "platform/log.h"
 
 #define CHUNK 1048576
@@ -106,16 +107,6 @@ static const wf_flow_input_t *find_input(const wf_flow_t *flow, const char *id)
     return NULL;
 }
 
-/* "a/b.c" → "a/b" path of the namespace. */
-static char *ns_path(h2o_req_t *req, const char *ns)
-{
-    char *p = wf_http_strdup(req, ns);
-    for (char *c = p; *c; c++)
-        if (*c == '.')
-            *c = '/';
-    return p;
-}
-
 wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *exec_id,
                             json_t **fields, json_t **files, json_t *errors, const char **bad)
 {
@@ -206,14 +197,21 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
             continue;
         }
         json_decref(allowed);
+        char path[WF_FILEURI_PATH_MAX + 1], uri[WF_FILEURI_URI_MAX], why2[160];
+        if (wf_fileuri_input_path(u->ns, flow->id, exec_id, in->id, clean, path, sizeof(path),
+                                  why2, sizeof(why2)) != 0 ||
+            wf_fileuri_from_path(path, uri, sizeof(uri), why2, sizeof(why2)) != 0) {
+            add_error(errors, p->name, "the file name '%.100s' cannot be stored: %s", clean,
+                      why2);
+            continue;
+        }
         up_file_t *uf = &u->files[u->n_files++];
         uf->input = in->id;
-        uf->path = wf_http_printf(req, "/%s/%s/executions/%s/inputs/%s/%s", ns_path(req, u->ns),
-                                  flow->id, exec_id, in->id, clean);
+        uf->path = wf_http_strdup(req, path);
         uf->content_type = p->content_type[0] ? wf_http_strdup(req, p->content_type) : NULL;
         uf->data = p->data;
         uf->len = p->len;
-        json_object_set_new(uris, in->id, json_sprintf("weft://%s", uf->path));
+        json_object_set_new(uris, in->id, json_string(uri));
     }
     if (json_array_size(errors) > before) {
         json_decref(f);

@@ -111,6 +111,16 @@ t_is "$out_RC" 1 "a missing file fails"
 t_match "$out_ERR" "no such file in this execution" "with the server's reason"
 t_fails "and leaves nothing behind" ls "$CLI_TMP"/nope*
 
+printf 'x y\n' >"$CLI_TMP/my data.csv"
+cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/my data.csv"
+SP=$out
+SURI=$(pg_psql -c "SELECT inputs->>'data' FROM executions WHERE id = '$SP'")
+t_is "$SURI" "weft:///$NSP/ingest/executions/$SP/inputs/data/my%20data.csv" "a space in a name is percent-encoded in the URI"
+cli_run out with_token "$DEV" execution files "$SP" -o json
+t_is "$(jx "$out" 'd[0].uri + " " + d[0].name')" "$SURI my data.csv" "the list gives the same URI and the plain name"
+(cd "$CLI_TMP/dl" && with_token "$DEV" execution download "$SP" "$SURI" 2>/dev/null)
+t_ok "the URI downloads to the decoded name" cmp "$CLI_TMP/my data.csv" "$CLI_TMP/dl/my data.csv"
+
 printf 'a,b\n' >"$CLI_TMP/small.csv"
 cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --input note=from-cli
 t_is "$out_RC" 0 "weft run --input data=@FILE uploads"

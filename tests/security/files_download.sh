@@ -80,7 +80,7 @@ t_is "$S" 404 "another execution's URI through this one is refused"
 t_match "$R" "the path is not a file of execution $A" "with a precise message"
 req "$DEV" GET "/api/v1/executions/$A/file?path=weft:///sales/etl/ingest/executions/$A/../$B/inputs/data/a.csv"
 t_is "$S" 400 "'..' in the path"
-t_match "$R" "'\\.\\.' segment" "is named"
+t_match "$R" "'\\.\\.' is not allowed as a path component" "is named"
 req "$DEV" GET "/api/v1/executions/$A/file?path=weft:///sales/etl/ingest/executions/$A/inputs/data/%2e%2e/%2e%2e/%2e%2e/$B/inputs/data/a.csv"
 t_is "$S" 400 "encoded '..' as well"
 req "$DEV" GET "/api/v1/executions/$A/file?path=weft:///sales/etl/ingest/executions/$A//inputs/data/a.csv"
@@ -88,7 +88,8 @@ t_is "$S" 400 "an empty segment"
 req "$DEV" GET "/api/v1/executions/$A/file?path=weft:///sales/etl/ingest/executions/$A/inputs/data/a.csv%0d%0aX-Evil:%201"
 t_is "$S" 400 "a CR LF in the path (no header injection)"
 req "$DEV" GET "/api/v1/executions/$A/file?path=file:///etc/passwd"
-t_is "$S:$(jx "$R" d.detail)" "400:path must be a weft:/// (or kestra:///) URI" "another scheme"
+t_is "$S:$(jx "$R" d.detail)" "400:path: 'file:///etc/passwd' is not a file URI (weft:///… or kestra:///…)" \
+    "another scheme"
 req "$DEV" GET "/api/v1/executions/$A/file"
 t_is "$S" 400 "no path at all"
 req "$DEV" GET "/api/v1/executions/$A/file?path=weft:///sales/etl/ingest/executions/$A/"
@@ -115,7 +116,7 @@ t_is "$(pg_psql -c "SELECT path FROM storage_files WHERE execution_id = '$W'")" 
     "/sales/etl/ingest/executions/$W/inputs/data/we%22ird;name.csv" \
     "the stored name is the base name (curl sends the quote as %22, as browsers do)"
 H=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $DEV" \
-    "$WEFT_URL/api/v1/executions/$W/file?path=weft:///sales/etl/ingest/executions/$W/inputs/data/we%2522ird%3Bname.csv" | tr -d '\r')
+    "$WEFT_URL/api/v1/executions/$W/file?path=weft:///sales/etl/ingest/executions/$W/inputs/data/we%252522ird%3Bname.csv" | tr -d '\r')
 t_match "$H" 'content-disposition: attachment; filename="we%22ird;name.csv"; filename\*=UTF-8'"''"'we%2522ird%3Bname.csv' \
     "the name is quoted, and percent-encoded in filename*"
 
