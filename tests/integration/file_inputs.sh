@@ -7,6 +7,8 @@
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 . "$WF_SRCDIR/tests/lib/cli.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+cli_need_executor
 cfg=$(mktemp)
 printf 'gateway:\n  max_upload: 2MiB\n' >"$cfg"
 cli_setup --config "$cfg"
@@ -101,5 +103,37 @@ t_is "$(pg_psql -c "SELECT count(*) FROM storage_chunks c JOIN storage_files f O
     2 "with its two chunks"
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE state = 'CREATED' AND id NOT IN (SELECT execution_id FROM storage_files WHERE execution_id IS NOT NULL)")" \
     0 "every execution started here has its file"
+
+# ---- a shell task reads the upload (Kestra's new-shell-with-file) ------------------------
+cli_executor sales || t_bail "cannot start the executor"
+req_apply "$WEFT_TOKEN" '
+id: new-shell-with-file
+namespace: sales.etl
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: inputFiles
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      file.txt: "{{ inputs.file }}"
+    outputFiles: ["sorted.txt"]
+    commands:
+      - cat file.txt
+      - sort -r file.txt > sorted.txt
+' || t_bail "cannot apply the shell flow"
+printf 'alpha\nbravo\ncharlie\n' >"$CLI_TMP/names.txt"
+up "$DEV" "/api/v1/executions/sales.etl/new-shell-with-file?wait=60" -F "file=@$CLI_TMP/names.txt"
+EID=$(jx "$R" d.id)
+t_is "$S:$(jx "$R" d.state.current)" "200:SUCCESS" "the flow runs to SUCCESS on its uploaded file"
+t_match "$(ex_logs "$EID" | tr '\n' ' ')" "alpha bravo charlie" "the shell task read the file placed by inputFiles"
+req "$DEV" GET "/api/v1/executions/$EID/files"
+t_is "$(jx "$R" 'd.results.map(f => (f.task || "input:" + f.input) + "/" + f.name).join(" ")')" \
+    "input:file/names.txt inputFiles/sorted.txt" "the execution lists the upload and the task's output file"
+OUT=$(jx "$R" 'd.results.find(f => f.task).uri')
+(cd "$CLI_TMP" && with_token "$DEV" execution download "$EID" "$OUT" --out sorted.txt >/dev/null 2>&1)
+t_is "$(cat "$CLI_TMP/sorted.txt")" "$(sort -r "$CLI_TMP/names.txt")" "the task's output file downloads as the task wrote it"
+cli_run out with_token "$DEV" run sales.etl new-shell-with-file --input file=@"$CLI_TMP/names.txt" --wait
+t_is "$out_RC" 0 "weft run --input file=@FILE --wait: the same flow succeeds"
 
 t_done
