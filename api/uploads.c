@@ -186,6 +186,13 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
                       p->filename);
             continue;
         }
+        int64_t max_file = call->th->gw->cfg->storage.max_file_size;
+        if (max_file > 0 && (int64_t)p->len > max_file) {
+            add_error(errors, p->name, "file '%.100s' has %zu bytes, more than storage.max_file_size "
+                                       "(%lld bytes)",
+                      clean, p->len, (long long)max_file);
+            continue;
+        }
         json_t *allowed = allowed_extensions(in);
         if (allowed != NULL && !extension_ok(allowed, clean)) {
             char *list = json_dumps(allowed, JSON_COMPACT);

@@ -10,7 +10,7 @@
 . "$WF_SRCDIR/tests/lib/executor.sh"
 cli_need_executor
 cfg=$(mktemp)
-printf 'gateway:\n  max_upload: 2MiB\n' >"$cfg"
+printf 'gateway:\n  max_upload: 2MiB\nstorage:\n  max_file_size: 1600KiB\n' >"$cfg"
 cli_setup --config "$cfg"
 rm -f "$cfg"
 
@@ -50,6 +50,7 @@ printf 'a,b\n' >"$CLI_TMP/ok.csv"
 printf 'MZ' >"$CLI_TMP/evil.exe"
 head -c $((3 * 1024 * 1024)) /dev/urandom >"$CLI_TMP/big.csv"
 head -c $((1536 * 1024)) /dev/urandom >"$CLI_TMP/mid.csv"
+head -c $((1800 * 1024)) /dev/urandom >"$CLI_TMP/large.csv"
 
 # ---- the flow's own rules ------------------------------------------------------------
 t0=$(rows)
@@ -79,6 +80,9 @@ t_match "$(jx "$R" d.detail)" "truncated" "saying so"
 up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/big.csv"
 t_is "$S" 413 "an upload past gateway.max_upload: 413"
 t_match "$(jx "$R" d.detail)" "exceeds 2097152 bytes \(gateway.max_upload" "naming the limit"
+up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/large.csv"
+t_is "$S" 422 "a file past storage.max_file_size: 422"
+t_match "$(jx "$R" 'd.errors[0].message')" "1843200 bytes, more than storage.max_file_size \(1638400 bytes\)" "naming the limit"
 t_is "$(rows)" "$t0" "no refusal wrote anything (executions, files, chunks)"
 
 # ---- defaults ----------------------------------------------------------------------------
