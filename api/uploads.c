@@ -1,6 +1,7 @@
 #include "api/uploads.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -228,6 +229,38 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
     *fields = f;
     *files = uris;
     return u;
+}
+
+int wf_upload_fingerprint(h2o_req_t *req, unsigned char md[32])
+{
+    char boundary[71];
+    const char *why = NULL;
+    if (wf_mp_boundary(wf_http_header(req, "content-type"), boundary, &why) != 0)
+        return -1;
+    wf_mp_part_t *parts = h2o_mem_alloc_pool(&req->pool, sizeof(wf_mp_part_t) * WF_MP_MAX_PARTS);
+    char msg[256];
+    int n = wf_mp_parse(req->entity.base ? req->entity.base : "", req->entity.len, boundary, parts,
+                        msg, sizeof(msg));
+    if (n < 0)
+        return -1;
+    /* Each part as (name, file name or none, length, content), in order:
+     * every byte the start depends on, none the client picks at random. */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char head[WF_MP_NAME_MAX + WF_MP_FILENAME_MAX + 48];
+        int hl = snprintf(head, sizeof(head), "%s%c%c%s%c%zu%c", parts[i].name, 0,
+                          parts[i].has_filename ? 'f' : '-', parts[i].filename, 0, parts[i].len, 0);
+        EVP_DigestUpdate(ctx, head, (size_t)hl);
+        EVP_DigestUpdate(ctx, parts[i].data, parts[i].len);
+    }
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    return ok == 1 && len == 32 ? 0 : -1;
 }
 
 void wf_upload_wipe_secrets(wf_upload_t *u)

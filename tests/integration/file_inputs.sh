@@ -108,6 +108,27 @@ t_is "$(pg_psql -c "SELECT count(*) FROM storage_chunks c JOIN storage_files f O
 t_is "$(pg_psql -c "SELECT count(*) FROM executions WHERE state = 'CREATED' AND id NOT IN (SELECT execution_id FROM storage_files WHERE execution_id IS NOT NULL)")" \
     0 "every execution started here has its file"
 
+# ---- the database connection dies in the middle of the files ----------------------------------
+t2=$(rows)
+pg_psql -c "CREATE FUNCTION test_slow_chunk() RETURNS trigger LANGUAGE plpgsql AS \$\$
+  BEGIN IF NEW.seq = 1 THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END \$\$;
+  CREATE TRIGGER test_slow_chunk BEFORE INSERT ON storage_chunks FOR EACH ROW EXECUTE FUNCTION test_slow_chunk();" >/dev/null
+(up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/mid.csv"; echo "$S $R" >"$CLI_TMP/cut") &
+upid=$!
+killed=
+for i in $(seq 1 40); do
+    sleep 0.1
+    killed=$(pg_psql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO storage_chunks%' AND state = 'active' AND pid <> pg_backend_pid()")
+    [ "$killed" = 1 ] && break
+done
+wait $upid
+t_is "$killed" 1 "the gateway's connection is terminated while it writes the second chunk"
+t_match "$(cat "$CLI_TMP/cut")" '^503 .*database unavailable' "the start answers 503"
+pg_psql -c "DROP TRIGGER test_slow_chunk ON storage_chunks; DROP FUNCTION test_slow_chunk()" >/dev/null
+t_is "$(rows)" "$t2" "nothing of that start remains"
+up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/ok.csv"
+t_is "$S" 202 "the gateway goes on: the next upload succeeds"
+
 # ---- a shell task reads the upload (Kestra's new-shell-with-file) ------------------------
 cli_executor sales || t_bail "cannot start the executor"
 req_apply "$WEFT_TOKEN" '

@@ -126,6 +126,13 @@ cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small
 t_is "$out_RC" 0 "weft run --input data=@FILE uploads"
 t_is "$(pg_psql -c "SELECT inputs->>'note' || ' ' || (SELECT size FROM storage_files WHERE execution_id = '$out') FROM executions WHERE id = '$out'")" \
     "from-cli 4" "the file and the field arrive"
+cli_run first with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --idempotency-key retry-1
+cli_run again with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --idempotency-key retry-1
+t_is "$again:$again_RC" "$first:0" "a retried upload with the same Idempotency-Key answers with the first execution (the random boundary does not count)"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$first'")" 1 "and stores the file once"
+printf 'other\n' >"$CLI_TMP/small2.csv"
+cli_run other with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small2.csv" --idempotency-key retry-1
+t_is "$other_RC" 1 "the same key with another file is refused"
 printf 'text for a string input' >"$CLI_TMP/note.txt"
 cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --input note=@"$CLI_TMP/note.txt"
 t_is "$(pg_psql -c "SELECT inputs->>'note' FROM executions WHERE id = '$out'")" \
