@@ -182,7 +182,11 @@ static int setup_globalconf(const char *listen_addr)
     /* h2o refuses a body past this limit before any handler runs, without
      * buffering it; the router's error filter turns that 413 into
      * problem+json like every other answer. */
-    gw.h2o.max_request_entity_size = gw.max_body;
+    gw.max_upload = (size_t)cfg->gateway.max_upload;
+    /* h2o has one limit for every path: the larger of the two. A body
+     * between them is buffered before its route refuses it (413): see
+     * docs/gateway.md, "Uploads". */
+    gw.h2o.max_request_entity_size = gw.max_upload > gw.max_body ? gw.max_upload : gw.max_body;
     gw.heavy = wf_heavy_create((int)cfg->gateway.max_heavy_per_principal);
     /* HTTP/1.1 only: h2c upgrade is refused. */
     gw.h2o.http1.upgrade_to_http2 = 0;
