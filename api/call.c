@@ -266,7 +266,16 @@ static bool check_body(wf_call_t *call)
 {
     h2o_req_t *req = call->req;
     size_t len = req->entity.base != NULL ? req->entity.len : 0;
-    if (len > call->th->gw->max_body) {
+    /* h2o admits bodies up to the larger of the two limits (gateway.c); each
+     * route is held to its own here. */
+    if (call->route->body == WF_BODY_FILE) {
+        size_t max = (size_t)call->th->gw->cfg->namespace_files.max_file_size;
+        if (len > max) {
+            wf_http_problem(req, WF_PROB_TOO_LARGE, NULL,
+                            "the file exceeds namespace_files.max_file_size (%zu bytes)", max);
+            return false;
+        }
+    } else if (len > call->th->gw->max_body) {
         wf_http_problem(req, WF_PROB_TOO_LARGE, NULL, "request body exceeds %zu bytes",
                         call->th->gw->max_body);
         return false;
@@ -279,6 +288,7 @@ static bool check_body(wf_call_t *call)
         }
         return true;
     case WF_BODY_ANY:
+    case WF_BODY_FILE:
         return true;
     case WF_BODY_YAML:
         if (!wf_http_content_type_is(req, yaml_types)) {

@@ -183,6 +183,10 @@ static int setup_globalconf(const char *listen_addr)
      * buffering it; the router's error filter turns that 413 into
      * problem+json like every other answer. */
     gw.h2o.max_request_entity_size = gw.max_body;
+    /* Uploads (WF_BODY_FILE routes) may be larger; every other route is held
+     * to max_body again in api/call.c once the body is in. */
+    if ((size_t)cfg->namespace_files.max_file_size > gw.h2o.max_request_entity_size)
+        gw.h2o.max_request_entity_size = (size_t)cfg->namespace_files.max_file_size;
     gw.heavy = wf_heavy_create((int)cfg->gateway.max_heavy_per_principal);
     /* HTTP/1.1 only: h2c upgrade is refused. */
     gw.h2o.http1.upgrade_to_http2 = 0;

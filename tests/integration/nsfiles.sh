@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Namespace files end to end (issue 15, item 4): Kestra's routes upload
+# (multipart fileContent and raw), list, download, stat, move, create
+# directories and delete; the client's `weft nsfile` verbs; `weft flow apply
+# -f DIR` syncing _files/ with dry-run, diff and prune; script tasks that
+# run namespace files (namespaceFiles, inheritance, include/exclude).
+. "$WF_SRCDIR/tests/lib/tap.sh"
+. "$WF_SRCDIR/tests/lib/pg.sh"
+. "$WF_SRCDIR/tests/lib/cli.sh"
+. "$WF_SRCDIR/tests/lib/executor.sh"
+cli_need_executor
+cli_setup
+
+cli_domain sales sales
+cli_admin
+DEV=$(cli_token sales dev)
+cli_bind sa:sales/dev developer sales
+VIEW=$(cli_token sales viewer)
+cli_bind sa:sales/viewer viewer sales
+T=$CLI_TMP/nsf
+mkdir -p "$T"
+
+# f TOKEN METHOD QUERY-PATH [CURL ARGS...]: a request under
+# /api/v1/namespaces/; status in S, body in R (downloads: R is the file).
+f() {
+    local tok=$1 m=$2 p=$3 out
+    shift 3
+    out=$(curl -s -w '\n%{http_code}' -X "$m" -H "Authorization: Bearer $tok" "$@" \
+        "$WEFT_URL/api/v1/namespaces/$p")
+    S=${out##*$'\n'}
+    R=${out%$'\n'*}
+}
+
+# ---- upload --------------------------------------------------------------
+printf 'print("hello from etl")\n' >"$T/etl.py"
+f "$DEV" POST 'sales/files?path=/scripts/etl.py' -F "fileContent=@$T/etl.py"
+t_is "$S" 200 "a developer uploads a file as Kestra does (multipart fileContent)"
+t_is "$(jx "$R" d.fileName):$(jx "$R" d.type):$(jx "$R" d.size)" "etl.py:File:24" \
+    "the answer is its attributes"
+t_is "$(jx "$R" d.sha256)" "$(sha256sum <"$T/etl.py" | cut -d' ' -f1)" "with its SHA-256"
+f "$DEV" POST 'sales/files?path=data/in.csv' -H 'Content-Type: application/octet-stream' \
+    --data-binary $'a,b\n1,2\n'
+t_is "$S:$(jx "$R" d.path)" "200:/data/in.csv" "a raw body is accepted too (leading '/' added)"
+
+# A file larger than one chunk, with every byte value: streamed both ways.
+head -c 3200000 /dev/urandom >"$T/big.bin"
+f "$DEV" POST 'sales/files?path=/data/big.bin' -F "fileContent=@$T/big.bin"
+t_is "$S:$(jx "$R" d.size)" "200:3200000" "a 3 MB file is stored (4 chunks)"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_chunks c JOIN storage_files f ON f.id = c.file_id WHERE f.namespace = 'sales' AND f.path = '/data/big.bin'")" 4 \
+    "in chunks of at most 1 MiB"
+curl -s -o "$T/big.out" -D "$T/big.hdr" -H "Authorization: Bearer $VIEW" \
+    "$WEFT_URL/api/v1/namespaces/sales/files?path=/data/big.bin"
+t_ok "a viewer downloads it byte for byte" cmp -s "$T/big.bin" "$T/big.out"
+t_match "$(tr -d '\r' <"$T/big.hdr")" "content-disposition: attachment; filename\*=UTF-8''big.bin" \
+    "as an attachment named after the file"
+t_match "$(tr -d '\r' <"$T/big.hdr")" "x-weft-sha256: $(sha256sum <"$T/big.bin" | cut -d' ' -f1)" \
+    "with its digest"
+f "$VIEW" GET 'sales/files?path=/scripts/etl.py'
+t_is "$S:$R" $'200:print("hello from etl")\n' "a small file downloads"
+: >"$T/empty"
+f "$DEV" POST 'sales/files?path=/empty.txt' -F "fileContent=@$T/empty"
+f "$VIEW" GET 'sales/files?path=/empty.txt'
+t_is "$S:$R" "200:" "an empty file is a file"
+
+# Replacing a file is atomic: the old content or the new one, never a mix.
+printf 'print("v2")\n' >"$T/etl2.py"
+f "$DEV" POST 'sales/files?path=/scripts/etl.py' -F "fileContent=@$T/etl2.py"
+f "$VIEW" GET 'sales/files?path=/scripts/etl.py'
+t_is "$R" $'print("v2")\n' "an upload replaces the file"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE namespace = 'sales' AND path = '/scripts/etl.py'")" 1 \
+    "and leaves one row"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE namespace = 'sales' AND NOT complete")" 0 \
+    "and no staging row behind"
+
+# ---- listing, stats ------------------------------------------------------
+f "$VIEW" GET 'sales/files/directory?path=/'
+t_is "$S" 200 "a viewer lists the root"
+t_is "$(jx "$R" 'd.map(e => e.fileName + ":" + e.type).join(",")')" \
+    "data:Directory,scripts:Directory,empty.txt:File" "directories first, then files"
+f "$VIEW" GET 'sales/files/directory?path=/data'
+t_is "$(jx "$R" 'd.map(e => e.fileName + ":" + e.size).join(",")')" "big.bin:3200000,in.csv:8" \
+    "a subdirectory lists its files with sizes"
+f "$VIEW" GET 'sales/files/directory?path=/nope'
+t_is "$S" 404 "a missing directory is 404"
+f "$VIEW" GET 'sales/files/stats?path=/data/in.csv'
+t_is "$S:$(jx "$R" d.type):$(jx "$R" d.size)" "200:File:8" "stats of a file"
+f "$VIEW" GET 'sales/files/stats?path=/data'
+t_is "$S:$(jx "$R" d.type):$(jx "$R" d.fileName)" "200:Directory:data" "stats of a directory"
+f "$VIEW" GET 'sales/files/stats?path=/data/none'
+t_is "$S" 404 "stats of nothing is 404"
+
+# ---- directories, conflicts ----------------------------------------------
+f "$DEV" POST 'sales/files/directory?path=/empty-dir'
+t_is "$S" 201 "a developer creates an empty directory"
+f "$DEV" POST 'sales/files/directory?path=/empty-dir'
+t_is "$S" 200 "creating it again is harmless"
+f "$VIEW" GET 'sales/files/directory?path=/empty-dir'
+t_is "$S:$R" "200:[]" "it lists as empty"
+f "$VIEW" GET 'sales/files/directory?path=/'
+t_match "$(jx "$R" 'd.map(e => e.fileName + ":" + e.type).join(",")')" "empty-dir:Directory" \
+    "and shows in its parent"
+f "$DEV" POST 'sales/files?path=/data' -H 'Content-Type: application/octet-stream' --data-binary x
+t_is "$S" 409 "a file cannot replace a directory"
+t_match "$R" "/data is a directory" "saying why"
+f "$DEV" POST 'sales/files?path=/data/in.csv/x' -H 'Content-Type: application/octet-stream' --data-binary x
+t_is "$S" 409 "nor go below a file"
+t_match "$R" "/data/in.csv is a file" "saying which"
+f "$DEV" POST 'sales/files/directory?path=/empty.txt'
+t_is "$S" 409 "a directory cannot replace a file"
+
+# ---- move ----------------------------------------------------------------
+f "$DEV" PUT 'sales/files?from=/data/in.csv&to=/data/moved.csv'
+t_is "$S:$(jx "$R" d.type)" "200:File" "a developer moves a file"
+f "$VIEW" GET 'sales/files?path=/data/moved.csv'
+t_is "$S:$R" $'200:a,b\n1,2\n' "its content goes with it"
+f "$VIEW" GET 'sales/files?path=/data/in.csv'
+t_is "$S" 404 "and the old path is gone"
+f "$DEV" PUT 'sales/files?from=/data&to=/archive/2026'
+t_is "$S:$(jx "$R" d.type):$(jx "$R" d.files)" "200:Directory:2" "a directory moves with its files"
+f "$VIEW" GET 'sales/files/directory?path=/archive/2026'
+t_is "$(jx "$R" 'd.map(e => e.fileName).join(",")')" "big.bin,moved.csv" "all of them"
+f "$DEV" PUT 'sales/files?from=/archive&to=/archive/inner'
+t_is "$S" 409 "a directory cannot move into itself"
+f "$DEV" PUT 'sales/files?from=/scripts/etl.py&to=/empty.txt'
+t_is "$S" 409 "a move never overwrites"
+f "$DEV" PUT 'sales/files?from=/nothing&to=/x'
+t_is "$S" 404 "moving nothing is 404"
+
+# ---- delete --------------------------------------------------------------
+f "$DEV" DELETE 'sales/files?path=/empty.txt'
+t_is "$S" 204 "a developer deletes a file"
+f "$DEV" DELETE 'sales/files?path=/empty.txt'
+t_is "$S" 404 "a deleted file is gone"
+f "$DEV" DELETE 'sales/files?path=/archive'
+t_is "$S" 204 "a directory is deleted recursively"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE namespace = 'sales' AND path LIKE '/archive%'")" 0 \
+    "with every file below it"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_chunks c WHERE NOT EXISTS (SELECT 1 FROM storage_files f WHERE f.id = c.file_id)")" 0 \
+    "and their chunks"
+f "$DEV" DELETE 'sales/files?path=/'
+t_is "$S" 400 "the root cannot be deleted"
+
+# ---- paths and limits ----------------------------------------------------
+f "$DEV" GET 'sales/files?path=/a/../etc/passwd'
+t_is "$S" 400 "'..' is refused"
+t_match "$R" "'\\.\\.' segment" "precisely"
+f "$DEV" GET 'sales/files?path=/a%00b'
+t_is "$S" 400 "NUL is refused"
+f "$DEV" POST 'sales/files?path=/a//b' -H 'Content-Type: application/octet-stream' --data-binary x
+t_is "$S" 400 "'//' is refused"
+t_match "$R" "empty segment" "precisely"
+f "$DEV" GET "sales/files?path=/$(head -c 1100 /dev/zero | tr '\0' a)"
+t_is "$S" 400 "an over-long path is refused"
+f "$DEV" GET 'sales/files'
+t_is "$S" 400 "?path= is required"
+f "$DEV" POST 'sales/files?path=/x' -F "other=@$T/etl.py"
+t_is "$S" 400 "a multipart body without fileContent is refused"
+t_match "$R" "fileContent" "naming the part"
+
+audit=$(pg_psql -c "SELECT string_agg(action || ' ' || target || ' ' || details::text, E'\n' ORDER BY seq) FROM audit_log WHERE action LIKE 'nsfile.%'")
+t_match "$audit" "nsfile.put nsfile:sales/scripts/etl.py .*\"sha256\": \"$(sha256sum <"$T/etl2.py" | cut -d' ' -f1)\"" \
+    "uploads are audited with path, size and digest"
+t_match "$audit" "nsfile.move nsfile:sales/data" "moves too"
+t_match "$audit" "nsfile.delete nsfile:sales/archive" "deletes too"
+t_match "$audit" "nsfile.mkdir nsfile:sales/empty-dir" "and new directories"
+t_fails "the audit log carries no content" grep -q 'hello from etl\|v2' <<<"$audit"
+t_done
