@@ -164,4 +164,93 @@ t_match "$audit" "nsfile.move nsfile:sales/data" "moves too"
 t_match "$audit" "nsfile.delete nsfile:sales/archive" "deletes too"
 t_match "$audit" "nsfile.mkdir nsfile:sales/empty-dir" "and new directories"
 t_fails "the audit log carries no content" grep -q 'hello from etl\|v2' <<<"$audit"
+
+# ---- the client ----------------------------------------------------------
+printf 'id,v\n1,a\n' >"$T/rows.csv"
+cli_run out with_token "$DEV" nsfile put sales "$T/rows.csv" /cli/rows.csv
+t_is "$out_RC:$out" "0:uploaded  sales:/cli/rows.csv  (9 bytes)" "weft nsfile put uploads"
+cli_run out with_token "$DEV" nsfile put sales "$T/rows.csv"
+t_is "$out_RC:$out" "0:uploaded  sales:/rows.csv  (9 bytes)" "without REMOTE the file keeps its name"
+cli_run out with_token "$VIEW" nsfile get sales /cli/rows.csv
+t_is "$out_RC:$out" $'0:id,v\n1,a' "weft nsfile get prints it"
+with_token "$VIEW" nsfile get sales /data/big.bin --out "$T/got.bin" 2>/dev/null
+t_fails "a missing file is an error" test -e "$T/got.bin"
+t_ok "and leaves no partial file" test ! -e "$T/got.bin.weft-partial"
+with_token "$DEV" nsfile put sales "$T/big.bin" /big/b.bin >/dev/null
+with_token "$VIEW" nsfile get sales /big/b.bin --out "$T/got.bin"
+t_ok "--out writes a binary file byte for byte" cmp -s "$T/big.bin" "$T/got.bin"
+cli_run out with_token "$VIEW" nsfile ls sales
+t_match "$out" "Directory +0 +/cli" "weft nsfile ls lists the root"
+t_match "$out" "File +9 +/rows.csv" "with sizes and paths"
+cli_run out with_token "$VIEW" nsfile ls sales / -r
+t_match "$out" "File +9 +/cli/rows.csv" "-r lists below directories"
+cli_run out with_token "$VIEW" nsfile ls sales / -r -o json
+t_is "$(jx "$out" 'd.filter(e => e.type === "File").map(e => e.path).sort().join(",")')" \
+    "/big/b.bin,/cli/rows.csv,/rows.csv,/scripts/etl.py" "-o json lists every file"
+cli_run out with_token "$VIEW" nsfile put sales "$T/rows.csv" /x.csv
+t_is "$out_RC" 1 "a viewer's put fails"
+t_match "$out_ERR" "403" "with the server's refusal"
+cli_run out with_token "$DEV" nsfile put sales "$T/rows.csv" /a/../b.csv
+t_is "$out_RC" 2 "a traversal path is refused before anything is sent"
+t_match "$out_ERR" "'\.\.' segment" "saying why"
+cli_run out with_token "$DEV" nsfile rm sales /cli
+t_is "$out_RC:$out" "0:deleted  sales:/cli" "weft nsfile rm deletes a directory"
+cli_run out with_token "$DEV" nsfile rm sales /cli
+t_is "$out_RC" 1 "and then it is gone"
+with_token "$DEV" nsfile rm sales /big >/dev/null
+with_token "$DEV" nsfile rm sales /rows.csv >/dev/null
+
+# ---- weft flow apply -f DIR with _files/ ---------------------------------
+G=$T/repo
+mkdir -p "$G/_files/scripts" "$G/_files/conf"
+cat >"$G/etl.yaml" <<'YAML'
+id: etl
+namespace: sales
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+YAML
+printf 'print("from git")\n' >"$G/_files/scripts/etl.py"
+printf 'key: value\n' >"$G/_files/conf/settings.yaml"
+printf 'new\n' >"$G/_files/new.txt"
+cli_run out with_token "$DEV" flow apply -f "$G" --dry-run
+t_is "$out_RC" 0 "a dry run with _files/ succeeds"
+t_match "$out" "changed +sales:/scripts/etl.py .*\[dry run\]" "an existing file that differs is changed"
+t_match "$out" "added +sales:/conf/settings.yaml" "a .yaml under _files/ is a file, not a flow"
+t_match "$out_ERR" "files: 2 added, 1 changed, 0 unchanged, 0 deleted" "with a summary"
+f "$VIEW" GET 'sales/files?path=/scripts/etl.py'
+t_is "$R" $'print("v2")\n' "and nothing changes"
+cli_run out with_token "$DEV" flow apply -f "$G"
+t_is "$out_RC" 0 "apply syncs _files/"
+f "$VIEW" GET 'sales/files?path=/scripts/etl.py'
+t_is "$R" $'print("from git")\n' "the changed file is uploaded"
+f "$VIEW" GET 'sales/files?path=/conf/settings.yaml'
+t_is "$S" 200 "and the added ones"
+cli_run out with_token "$DEV" flow apply -f "$G"
+t_match "$out_ERR" "files: 0 added, 0 changed, 3 unchanged" "a second apply finds them unchanged"
+with_token "$DEV" nsfile put sales "$T/rows.csv" /stray.csv >/dev/null
+rm "$G/_files/new.txt"
+cli_run out with_token "$DEV" flow apply -f "$G" --prune --dry-run
+t_match "$out" "deleted +sales:/stray.csv" "--prune --dry-run names what has no local file"
+t_match "$out" "deleted +sales:/new.txt" "including a file removed locally"
+f "$VIEW" GET 'sales/files?path=/stray.csv'
+t_is "$S" 200 "and keeps it"
+cli_run out with_token "$DEV" flow apply -f "$G" --prune -o json
+t_is "$(jx "$out" 'd.filter(e => e.kind === "file" && e.action === "deleted").map(e => e.path).sort().join(",")')" \
+    "/new.txt,/stray.csv" "--prune deletes them, files only (-o json reports each file)"
+f "$VIEW" GET 'sales/files?path=/stray.csv'
+t_is "$S" 404 "gone from the server"
+mkdir -p "$G/other"
+sed 's/namespace: sales/namespace: sales.other/; s/id: etl/id: etl2/' "$G/etl.yaml" >"$G/other/f.yaml"
+cli_run out with_token "$DEV" flow apply -f "$G"
+t_is "$out_RC" 1 "_files/ beside flows of several namespaces is refused"
+t_match "$out_ERR" "not all in one namespace" "saying why"
+rm -r "$G/other"
+printf 'x' >"$G/_files/bad\\name"
+cli_run out with_token "$DEV" flow apply -f "$G"
+t_is "$out_RC" 1 "a local file whose path breaks the rule stops the apply"
+t_match "$out_ERR" "_files/bad.name: error: the path holds a backslash" "at its local path"
+rm "$G/_files/bad\\name"
+
 t_done
