@@ -11,6 +11,7 @@
 #include "api/abuse.h"
 #include "api/authn_glue.h"
 #include "api/heavy.h"
+#include "api/uploads.h"
 #include "api/reply.h"
 #include "auth/authn.h"
 #include "auth/satoken.h"
@@ -266,12 +267,22 @@ static bool check_body(wf_call_t *call)
 {
     h2o_req_t *req = call->req;
     size_t len = req->entity.base != NULL ? req->entity.len : 0;
-    /* h2o admits bodies up to the larger of the two limits (gateway.c); each
-     * route is held to its own here. */
+    if (call->route->multipart && wf_upload_is_multipart(req)) {
+        /* FILE inputs: the handler parses the parts once the flow is known. */
+        if (len > call->th->gw->max_upload) {
+            wf_http_problem(req, WF_PROB_TOO_LARGE,
+                            json_pack("{s:I}", "limit", (json_int_t)call->th->gw->max_upload),
+                            "the upload of %zu bytes exceeds gateway.max_upload (%zu bytes)", len,
+                            call->th->gw->max_upload);
+            return false;
+        }
+        return true;
+    }
+    /* Namespace file uploads, raw or multipart, have a limit of their own. */
     if (call->route->body == WF_BODY_FILE) {
         size_t max = (size_t)call->th->gw->cfg->namespace_files.max_file_size;
         if (len > max) {
-            wf_http_problem(req, WF_PROB_TOO_LARGE, NULL,
+            wf_http_problem(req, WF_PROB_TOO_LARGE, json_pack("{s:I}", "limit", (json_int_t)max),
                             "the file exceeds namespace_files.max_file_size (%zu bytes)", max);
             return false;
         }

@@ -14,9 +14,25 @@ typedef struct db_job {
     wf_sql_id_t stmt;
     int nparams;
     char **params;
+    int *lengths; /* NULL: every parameter is text; else -1 text, >= 0 binary bytes */
+    int *formats;
     wf_db_cb cb;
     void *arg;
+    struct wf_db_txn *txn; /* the transaction it belongs to, or NULL */
+    bool ends_txn;         /* COMMIT or ROLLBACK: the connection is free after it */
+    bool sent;             /* handed to a connection */
 } db_job_t;
+
+/* A transaction holds one connection from its BEGIN to its COMMIT or
+ * ROLLBACK; its statements wait in its own queue, never behind other
+ * requests' jobs, and no other job runs on that connection meanwhile. */
+struct wf_db_txn {
+    wf_db_t *db;
+    struct db_conn *conn;  /* NULL until BEGIN is sent, and after a failure */
+    db_job_t *head, *tail; /* statements waiting for the connection */
+    bool broken;           /* the connection was lost: every later statement fails */
+    int refs;              /* its jobs, plus one until its COMMIT/ROLLBACK has run */
+};
 
 typedef enum {
     CONN_DOWN = 0,   /* no PGconn; opened on demand */
@@ -35,6 +51,7 @@ typedef struct db_conn {
     db_job_t *job;       /* the job being run */
     PGresult *result;    /* first result of the current command */
     unsigned char prepared[WF_SQL_COUNT];
+    struct wf_db_txn *txn; /* the transaction holding this connection, or NULL */
 } db_conn_t;
 
 struct wf_db {
@@ -62,14 +79,59 @@ static void set_error(wf_db_t *db, const char *msg)
         db->last_error[--n] = '\0';
 }
 
-static void job_finish(wf_db_t *db, db_job_t *job, const PGresult *res)
+static void job_finish(wf_db_t *db, db_job_t *job, const PGresult *res);
+static void txn_fail_queued(wf_db_txn_t *t);
+
+static void job_free(db_job_t *job)
 {
-    db->pending--;
-    job->cb(job->arg, res);
     for (int i = 0; i < job->nparams; i++)
         free(job->params[i]);
     free(job->params);
+    free(job->lengths);
+    free(job->formats);
     free(job);
+}
+
+static void txn_release(wf_db_txn_t *t)
+{
+    if (--t->refs == 0)
+        free(t);
+}
+
+static void job_finish(wf_db_t *db, db_job_t *job, const PGresult *res)
+{
+    db->pending--;
+    wf_db_txn_t *t = job->txn;
+    bool begin_lost = t != NULL && job->stmt == WF_SQL_TXN_BEGIN && !job->sent;
+    if (begin_lost)
+        /* BEGIN never reached a server (the database is down): the
+         * transaction's statements fail instead of waiting forever. */
+        t->broken = true;
+    job->cb(job->arg, res);
+    bool ends = job->ends_txn;
+    job_free(job);
+    if (t == NULL)
+        return;
+    if (begin_lost)
+        txn_fail_queued(t);
+    if (ends)
+        t->refs--; /* the owner's reference (the job's still counts): it is over */
+    txn_release(t);
+}
+
+/* Fails every statement still waiting in a transaction whose connection is
+ * gone (their callbacks may queue more, which fail at once). */
+static void txn_fail_queued(wf_db_txn_t *t)
+{
+    t->refs++;
+    while (t->head != NULL) {
+        db_job_t *job = t->head;
+        t->head = job->next;
+        if (t->head == NULL)
+            t->tail = NULL;
+        job_finish(t->db, job, NULL);
+    }
+    txn_release(t);
 }
 
 /* Hands the running job its result; the connection is free for the next. */
@@ -78,6 +140,18 @@ static void conn_finish_job(db_conn_t *c, const PGresult *res)
     db_job_t *job = c->job;
     c->job = NULL;
     c->state = CONN_IDLE;
+    if (job->ends_txn) {
+        c->txn = NULL;
+        job->txn->conn = NULL;
+    }
+    if (job->stmt == WF_SQL_TXN_BEGIN && res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK &&
+        job->txn != NULL) {
+        /* No transaction was opened: release the connection, fail the rest. */
+        c->txn = NULL;
+        job->txn->conn = NULL;
+        job->txn->broken = true;
+        job->sent = false; /* job_finish then fails the queued statements */
+    }
     job_finish(c->db, job, res);
 }
 
@@ -129,8 +203,20 @@ static void conn_reset(db_conn_t *c, const char *why)
     c->state = CONN_DOWN;
     db_job_t *job = c->job;
     c->job = NULL;
+    wf_db_txn_t *txn = c->txn;
+    c->txn = NULL;
+    if (txn != NULL) {
+        /* The server rolled the transaction back with the connection. */
+        txn->conn = NULL;
+        txn->broken = true;
+        txn->refs++;
+    }
     if (job != NULL)
         job_finish(db, job, NULL);
+    if (txn != NULL) {
+        txn_fail_queued(txn);
+        txn_release(txn);
+    }
     /* Wait a little before the next attempt so a dead server is not hammered. */
     db->down_until = h2o_now(db->loop) + 500;
 }
@@ -206,12 +292,14 @@ static void send_job(db_conn_t *c)
 {
     const wf_sql_t *s = wf_sql_get(c->job->stmt);
     int r;
+    c->job->sent = true;
     if (!c->prepared[c->job->stmt]) {
         r = PQsendPrepare(c->pg, s->name, s->sql, 0, NULL);
         c->state = CONN_PREPARING;
     } else {
         r = PQsendQueryPrepared(c->pg, s->name, c->job->nparams,
-                                (const char *const *)c->job->params, NULL, NULL, 0);
+                                (const char *const *)c->job->params, c->job->lengths,
+                                c->job->formats, s->binary ? 1 : 0);
         c->state = CONN_RUNNING;
     }
     if (r != 1 || conn_flush(c) != 0)
@@ -284,11 +372,27 @@ static void on_retry(h2o_timeout_entry_t *entry)
 /* Hands queued jobs to idle connections, opening connections as needed. */
 static void pump(wf_db_t *db)
 {
+    /* Transactions first: their statements run on the connection they hold. */
+    for (int i = 0; i < db->n_conns; i++) {
+        db_conn_t *c = &db->conns[i];
+        if (c->state == CONN_IDLE && c->txn != NULL && c->txn->head != NULL) {
+            db_job_t *job = c->txn->head;
+            c->txn->head = job->next;
+            if (c->txn->head == NULL)
+                c->txn->tail = NULL;
+            job->next = NULL;
+            c->job = job;
+            h2o_socket_read_stop(c->sock);
+            send_job(c);
+        }
+    }
     while (db->head != NULL) {
         db_conn_t *idle = NULL, *down = NULL;
         bool connecting = false;
         for (int i = 0; i < db->n_conns; i++) {
             db_conn_t *c = &db->conns[i];
+            if (c->state == CONN_IDLE && c->txn != NULL)
+                continue; /* held by a transaction */
             if (c->state == CONN_IDLE && idle == NULL)
                 idle = c;
             else if (c->state == CONN_DOWN && down == NULL)
@@ -333,6 +437,11 @@ static void pump(wf_db_t *db)
             db->tail = NULL;
         job->next = NULL;
         idle->job = job;
+        if (job->txn != NULL) {
+            /* BEGIN: from now on the connection is the transaction's. */
+            idle->txn = job->txn;
+            job->txn->conn = idle;
+        }
         h2o_socket_read_stop(idle->sock);
         send_job(idle);
     }
@@ -374,8 +483,8 @@ void wf_db_destroy(wf_db_t *db)
     free(db);
 }
 
-void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *params,
-                 wf_db_cb cb, void *arg)
+static db_job_t *job_new(wf_sql_id_t stmt, int nparams, const char *const *params,
+                         const int *lengths, wf_db_cb cb, void *arg)
 {
     db_job_t *job = wf_xcalloc(1, sizeof(*job));
     job->stmt = stmt;
@@ -383,11 +492,32 @@ void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *
     job->arg = arg;
     job->nparams = nparams;
     job->params = wf_xcalloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+    if (lengths != NULL) {
+        job->lengths = wf_xcalloc((size_t)(nparams > 0 ? nparams : 1), sizeof(int));
+        job->formats = wf_xcalloc((size_t)(nparams > 0 ? nparams : 1), sizeof(int));
+    }
     /* The copies are as long as values the request already holds, which the
-     * gateway bounded (gateway.max_body) before any handler ran. */
-    for (int i = 0; i < nparams; i++)
-        if (params[i] != NULL)
+     * gateway bounded (gateway.max_body, or a chunk of an upload) before any
+     * handler ran. */
+    for (int i = 0; i < nparams; i++) {
+        if (params[i] == NULL)
+            continue;
+        if (lengths != NULL && lengths[i] >= 0) {
+            job->params[i] = wf_xmalloc((size_t)lengths[i] + 1);
+            memcpy(job->params[i], params[i], (size_t)lengths[i]);
+            job->lengths[i] = lengths[i];
+            job->formats[i] = 1;
+        } else {
             job->params[i] = wf_xstrdup(params[i]);
+        }
+    }
+    return job;
+}
+
+void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *params,
+                 wf_db_cb cb, void *arg)
+{
+    db_job_t *job = job_new(stmt, nparams, params, NULL, cb, arg);
     if (db->tail != NULL)
         db->tail->next = job;
     else
@@ -395,6 +525,63 @@ void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *
     db->tail = job;
     db->pending++;
     pump(db);
+}
+
+static void txn_ignore(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+wf_db_txn_t *wf_db_txn_begin(wf_db_t *db)
+{
+    wf_db_txn_t *t = wf_xcalloc(1, sizeof(*t));
+    t->db = db;
+    t->refs = 2; /* the owner, until its end has run, and BEGIN */
+    /* BEGIN waits in the shared queue like any job; its result is not
+     * needed: a failed BEGIN fails the statements after it. */
+    db_job_t *job = job_new(WF_SQL_TXN_BEGIN, 0, NULL, NULL, txn_ignore, NULL);
+    job->txn = t;
+    if (db->tail != NULL)
+        db->tail->next = job;
+    else
+        db->head = job;
+    db->tail = job;
+    db->pending++;
+    pump(db);
+    return t;
+}
+
+static void txn_queue(wf_db_txn_t *t, db_job_t *job)
+{
+    job->txn = t;
+    t->refs++;
+    t->db->pending++;
+    if (t->broken) {
+        /* The server already rolled it back: answer at once. */
+        job_finish(t->db, job, NULL);
+        return;
+    }
+    if (t->tail != NULL)
+        t->tail->next = job;
+    else
+        t->head = job;
+    t->tail = job;
+    pump(t->db);
+}
+
+void wf_db_txn_query(wf_db_txn_t *t, wf_sql_id_t stmt, int nparams, const char *const *params,
+                     const int *lengths, wf_db_cb cb, void *arg)
+{
+    txn_queue(t, job_new(stmt, nparams, params, lengths, cb, arg));
+}
+
+void wf_db_txn_end(wf_db_txn_t *t, bool commit, wf_db_cb cb, void *arg)
+{
+    db_job_t *job = job_new(commit ? WF_SQL_TXN_COMMIT : WF_SQL_TXN_ROLLBACK, 0, NULL, NULL,
+                            cb ? cb : txn_ignore, arg);
+    job->ends_txn = true;
+    txn_queue(t, job);
 }
 
 int wf_db_pending(const wf_db_t *db)

@@ -36,6 +36,24 @@ void wf_db_destroy(wf_db_t *db);
 void wf_db_query(wf_db_t *db, wf_sql_id_t stmt, int nparams, const char *const *params,
                  wf_db_cb cb, void *arg);
 
+/* A transaction: statements run in order on one connection it holds from
+ * BEGIN to COMMIT or ROLLBACK (no other job uses that connection meanwhile,
+ * so keep it short: never wait on a client inside one). */
+typedef struct wf_db_txn wf_db_txn_t;
+/* Queues BEGIN. Never returns NULL; end it with wf_db_txn_end exactly once. */
+wf_db_txn_t *wf_db_txn_begin(wf_db_t *db);
+/* Queues a statement of the transaction. `lengths` NULL: text parameters as
+ * wf_db_query; otherwise a parameter with lengths[i] >= 0 is sent as binary
+ * (that many bytes, copied) and one with -1 as text. After a failed
+ * statement PostgreSQL refuses the rest: end with a rollback. */
+void wf_db_txn_query(wf_db_txn_t *t, wf_sql_id_t stmt, int nparams, const char *const *params,
+                     const int *lengths, wf_db_cb cb, void *arg);
+/* Queues COMMIT (`commit`) or ROLLBACK; `cb` (may be NULL) gets its result:
+ * a COMMIT of a failed transaction answers with the command tag ROLLBACK,
+ * and NULL means the connection was lost (nothing committed). The
+ * transaction is freed after `cb` returns. */
+void wf_db_txn_end(wf_db_txn_t *t, bool commit, wf_db_cb cb, void *arg);
+
 /* Number of queries queued or running (used to drain on shutdown). */
 int wf_db_pending(const wf_db_t *db);
 

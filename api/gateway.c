@@ -182,9 +182,12 @@ static int setup_globalconf(const char *listen_addr)
     /* h2o refuses a body past this limit before any handler runs, without
      * buffering it; the router's error filter turns that 413 into
      * problem+json like every other answer. */
-    gw.h2o.max_request_entity_size = gw.max_body;
-    /* Uploads (WF_BODY_FILE routes) may be larger; every other route is held
-     * to max_body again in api/call.c once the body is in. */
+    gw.max_upload = (size_t)cfg->gateway.max_upload;
+    /* h2o has one limit for every path: the largest of the three. A body
+     * between them is buffered before its route refuses it (413): see
+     * docs/gateway.md, "Uploads". Namespace file uploads (WF_BODY_FILE
+     * routes) go up to namespace_files.max_file_size. */
+    gw.h2o.max_request_entity_size = gw.max_upload > gw.max_body ? gw.max_upload : gw.max_body;
     if ((size_t)cfg->namespace_files.max_file_size > gw.h2o.max_request_entity_size)
         gw.h2o.max_request_entity_size = (size_t)cfg->namespace_files.max_file_size;
     gw.heavy = wf_heavy_create((int)cfg->gateway.max_heavy_per_principal);

@@ -23,6 +23,7 @@ typedef struct wf_gw {
     h2o_globalconf_t h2o;
     h2o_hostconf_t *host;
     size_t max_body; /* bytes; 413 past it */
+    size_t max_upload; /* bytes of a multipart body with FILE inputs; 413 past it */
     uint64_t shutdown_ms;
     int db_conns; /* connections per thread */
     void *authn;  /* auth module's verifier (thread-safe), or NULL */

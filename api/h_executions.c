@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/inputs.h"
 #include "api/reply.h"
+#include "api/uploads.h"
 #include "platform/log.h"
 #include "tenants/policy.h"
 #include "tenants/seal.h"
@@ -32,6 +33,7 @@ typedef struct {
     int64_t quota;         /* maxActiveExecutions that applies */
     const char *quota_from; /* the prefix setting it, NULL for the built-in value */
     char id[WF_EXECUTION_ID_LEN + 1];
+    wf_upload_t *upload; /* multipart requests: the FILE inputs to store with the row */
     h2o_timeout_entry_t tick;
     wf_call_t *call;
 } run_state_t;
@@ -154,7 +156,13 @@ static void on_active(void *arg, const PGresult *res)
                         st->ns, active, under, where);
         return;
     }
-    if (st->idem_key != NULL)
+    if (wf_upload_count(st->upload) > 0)
+        /* The files go in the execution's own transaction: the executors
+         * are woken at its COMMIT, with every file complete. */
+        wf_upload_commit(call, st->upload,
+                         st->idem_key ? WF_SQL_EXEC_CREATE_KEYED : WF_SQL_EXEC_CREATE,
+                         st->idem_key ? CREATE_PARAMS : 8, st->create, on_created, st);
+    else if (st->idem_key != NULL)
         wf_db_query(call->th->db, WF_SQL_EXEC_CREATE_KEYED, CREATE_PARAMS, st->create,
                     on_created, st);
     else
@@ -235,9 +243,34 @@ static void on_flow(void *arg, const PGresult *res)
                         st->flow_id);
         return;
     }
+    /* The id comes first: uploaded files are stored under it, and SECRET
+     * ciphertexts are bound to it. */
+    if (wf_execution_id(st->id) != 0) {
+        wf_flow_free(flow);
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "random generator failure");
+        return;
+    }
     json_t *errors = json_array();
-    json_t *inputs =
-        wf_inputs_validate(flow, st->webhook_key ? NULL : call->body, errors);
+    json_t *fields = NULL, *files = NULL;
+    const json_t *given = st->webhook_key ? NULL : call->body;
+    bool multipart = st->webhook_key == NULL && wf_upload_is_multipart(call->req);
+    if (multipart) {
+        const char *bad = NULL;
+        st->upload = wf_upload_read(call, flow, st->id, &fields, &files, errors, &bad);
+        if (bad != NULL) {
+            wf_flow_free(flow);
+            json_decref(errors);
+            wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "malformed multipart body: %s",
+                            bad);
+            return;
+        }
+        given = fields;
+    }
+    json_t *inputs = st->upload != NULL || !multipart
+                         ? wf_inputs_validate_files(flow, given, files, errors)
+                         : NULL;
+    json_decref(fields);
+    json_decref(files);
     json_t *labels = json_object();
     for (size_t i = 0; i < flow->n_labels; i++)
         json_object_set_new(labels, flow->labels[i].key, json_string(flow->labels[i].value));
@@ -248,10 +281,8 @@ static void on_flow(void *arg, const PGresult *res)
         uint8_t pub[WF_SEAL_KEY_LEN];
         const char *pub_b64 = wf_db_get(res, 0, 4);
         bool have_pub = pub_b64 != NULL && wf_seal_key_from_b64(pub_b64, pub) == 0;
-        sealed = wf_execution_id(st->id) != 0
-                     ? -1
-                     : wf_inputs_seal(flow, inputs, have_pub ? pub : NULL, st->ns, st->flow_id,
-                                      st->id);
+        sealed = wf_inputs_seal(flow, inputs, have_pub ? pub : NULL, st->ns, st->flow_id,
+                                st->id);
     }
     wf_flow_free(flow);
     if (inputs == NULL) {
@@ -273,7 +304,10 @@ static void on_flow(void *arg, const PGresult *res)
             wf_http_problem(call->req, WF_PROB_INTERNAL, NULL, "cannot seal the inputs");
         return;
     }
-    if (sealed > 0 && st->webhook_key == NULL && call->req->entity.base != NULL)
+    if (sealed > 0 && multipart)
+        /* The SECRET fields only: the files are still to be written. */
+        wf_upload_wipe_secrets(st->upload);
+    else if (sealed > 0 && st->webhook_key == NULL && call->req->entity.base != NULL)
         /* The raw body held the values too. */
         OPENSSL_cleanse((char *)call->req->entity.base, call->req->entity.len);
     json_t *trigger;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/multipart.h"
 #include "api/reply.h"
 #include "flow/nspath.h"
 #include "platform/log.h"
@@ -361,106 +362,34 @@ static void upload_start(wf_call_t *call, const char *path, const void *data, si
     wf_db_query(call->th->db, WF_SQL_NSFILE_BEGIN, 2, params, on_begin, u);
 }
 
-/* The boundary parameter of a multipart Content-Type, or NULL. */
-static const char *mp_boundary(wf_call_t *call)
-{
-    const char *ct = wf_http_header(call->req, "content-type");
-    const char *b = ct ? strstr(ct, "boundary=") : NULL;
-    if (b == NULL)
-        return NULL;
-    b += 9;
-    size_t n;
-    if (*b == '"') {
-        b++;
-        const char *q = strchr(b, '"');
-        n = q ? (size_t)(q - b) : 0;
-    } else {
-        n = strcspn(b, "; \t");
-    }
-    /* RFC 2046: 1 to 70 characters. */
-    if (n == 0 || n > 70)
-        return NULL;
-    return wf_http_printf(call->req, "\r\n--%.*s", (int)n, b);
-}
-
-/* The value of header `name` in a part's header block [h, end), copied into
- * `out`; false when absent. */
-static bool mp_header(const char *h, const char *end, const char *name, char *out, size_t size)
-{
-    size_t nl = strlen(name);
-    while (h < end) {
-        const char *eol = memmem(h, (size_t)(end - h), "\r\n", 2);
-        if (eol == NULL)
-            eol = end;
-        if ((size_t)(eol - h) > nl && strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
-            const char *v = h + nl + 1;
-            while (v < eol && (*v == ' ' || *v == '\t'))
-                v++;
-            snprintf(out, size, "%.*s", (int)(eol - v), v);
-            return true;
-        }
-        h = eol + 2;
-    }
-    return false;
-}
-
-/* True when Content-Disposition `disp` has the parameter name="<name>"
- * (not filename="<name>"). */
-static bool mp_named(const char *disp, const char *name)
-{
-    for (const char *p = disp; (p = strstr(p, "name=\"")) != NULL; p += 6) {
-        if (p > disp && p[-1] != ' ' && p[-1] != ';' && p[-1] != '\t')
-            continue;
-        size_t n = strlen(name);
-        if (strncmp(p + 6, name, n) == 0 && p[6 + n] == '"')
-            return true;
-    }
-    return false;
-}
-
-/* Kestra's upload: multipart/form-data whose part "fileContent" is the file.
- * The body is already whole in memory (h2o), so the part is found in place
- * and written from there; other parts are ignored, as Kestra does. */
+/* Kestra's upload: multipart/form-data whose part "fileContent" is the file
+ * (api/multipart.h; other parts are ignored, as Kestra does). The body is
+ * already whole in memory (h2o), so the part is written from where it is. */
 static void upload_multipart(wf_call_t *call, const char *path, const char *body, size_t len)
 {
-    const char *delim = mp_boundary(call); /* "\r\n--BOUNDARY" */
-    if (delim == NULL) {
-        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                        "multipart/form-data needs a boundary parameter of 1 to 70 characters");
+    char boundary[71], why[200];
+    const char *bad = NULL;
+    if (wf_mp_boundary(wf_http_header(call->req, "content-type"), boundary, &bad) != 0) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "multipart/form-data: %s", bad);
         return;
     }
-    size_t dl = strlen(delim);
-    const char *end = body + len;
-    /* The first delimiter may open the body without the leading CRLF. */
-    const char *p = len >= dl - 2 && memcmp(body, delim + 2, dl - 2) == 0
-                        ? body + dl - 2
-                        : memmem(body, len, delim, dl);
-    if (p != NULL && p != body + dl - 2)
-        p += dl;
-    while (p != NULL && end - p >= 2 && memcmp(p, "--", 2) != 0) {
-        if (end - p < 2 || memcmp(p, "\r\n", 2) != 0)
-            break;
-        const char *h = p + 2;
-        const char *hend = memmem(h, (size_t)(end - h), "\r\n\r\n", 4);
-        if (hend == NULL)
-            break;
-        const char *data = hend + 4;
-        const char *next = memmem(data, (size_t)(end - data), delim, dl);
-        if (next == NULL)
-            break;
-        char disp[512] = "", type[201] = "";
-        mp_header(h, hend + 2, "content-disposition", disp, sizeof(disp));
-        mp_header(h, hend + 2, "content-type", type, sizeof(type));
-        if (mp_named(disp, "fileContent")) {
-            bool generic = type[0] == '\0' || strncmp(type, "application/octet-stream", 24) == 0;
-            upload_start(call, path, data, (size_t)(next - data),
-                         generic ? NULL : wf_http_printf(call->req, "%s", type));
-            return;
-        }
-        p = next + dl;
+    wf_mp_part_t *parts = h2o_mem_alloc_pool(&call->req->pool, sizeof(*parts) * WF_MP_MAX_PARTS);
+    int n = wf_mp_parse(body, len, boundary, parts, why, sizeof(why));
+    if (n < 0) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "multipart/form-data: %s", why);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(parts[i].name, "fileContent") != 0)
+            continue;
+        const char *type = parts[i].content_type;
+        bool generic = type[0] == '\0' || strncmp(type, "application/octet-stream", 24) == 0;
+        upload_start(call, path, parts[i].data, parts[i].len,
+                     generic ? NULL : wf_http_printf(call->req, "%s", type));
+        return;
     }
     wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL,
-                    "the multipart body has no complete part named fileContent (the file)");
+                    "the multipart body has no part named fileContent (the file)");
 }
 
 void wf_h_nsfile_put(wf_call_t *call)

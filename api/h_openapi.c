@@ -71,10 +71,15 @@ static json_t *operation(const wf_route_t *r)
     else
         json_decref(params);
     const char *ct = body_description(r->body);
-    if (ct != NULL)
-        json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:{s:{}}}", "required", r->body != WF_BODY_JSON,
-                                      "content", ct));
+    if (ct != NULL) {
+        json_t *rb = json_pack("{s:b, s:{s:{}}}", "required", r->body != WF_BODY_JSON, "content",
+                               ct);
+        if (r->multipart && rb != NULL)
+            /* FILE inputs: file parts named after the inputs, other inputs as fields. */
+            json_object_set_new(json_object_get(rb, "content"), "multipart/form-data",
+                                json_pack("{s:{s:s}}", "schema", "type", "object"));
+        json_object_set_new(op, "requestBody", rb);
+    }
     json_t *responses = json_pack("{s:{s:s}}", "2XX", "description", "success");
     json_object_set_new(responses, "default", problem_ref("error (application/problem+json)"));
     switch (r->auth) {

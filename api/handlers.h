@@ -48,6 +48,10 @@ void wf_h_execution_logs(wf_call_t *call);
 /* api/h_logs.c: the logs of the execution `call` names, once authorised. */
 void wf_execution_logs_then(wf_call_t *call, const PGresult *meta);
 void wf_h_webhook(wf_call_t *call);
+/* api/h_files.c: an execution's files (list, download, size) */
+void wf_h_execution_files(wf_call_t *call);
+void wf_h_execution_file(wf_call_t *call);
+void wf_h_execution_file_metas(wf_call_t *call);
 /* api/h_secrets.c */
 void wf_h_secret_put(wf_call_t *call);
 void wf_h_secret_list(wf_call_t *call);

@@ -144,7 +144,8 @@ static json_t *check_value(const wf_flow_input_t *in, json_t *v, const char **wh
         }
         return json_incref(v);
     case WF_INPUT_FILE:
-        *why = "FILE inputs cannot be sent as JSON";
+        *why = "a FILE input is uploaded: send the request as multipart/form-data with a file "
+               "part named after the input (weft run --input ID=@FILE)";
         return NULL;
     }
     *why = "unsupported input type";
@@ -152,6 +153,12 @@ static json_t *check_value(const wf_flow_input_t *in, json_t *v, const char **wh
 }
 
 json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *errors)
+{
+    return wf_inputs_validate_files(flow, given, NULL, errors);
+}
+
+json_t *wf_inputs_validate_files(const wf_flow_t *flow, const json_t *given, const json_t *files,
+                                 json_t *errors)
 {
     json_t *out = json_object();
     size_t before = json_array_size(errors);
@@ -167,9 +174,19 @@ json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *e
         /* A very long id is cut in the error path, as unknown keys are below. */
         snprintf(path, sizeof(path), "inputs.%.*s", (int)(sizeof(path) - sizeof("inputs.")),
                  in->id);
+        json_t *uploaded = in->type == WF_INPUT_FILE ? json_object_get(files, in->id) : NULL;
+        if (uploaded != NULL) {
+            /* The gateway wrote the file: its URI is the value. */
+            json_object_set(out, in->id, uploaded);
+            continue;
+        }
         if (v == NULL || json_is_null(v)) {
             if (in->defaults != NULL)
                 json_object_set(out, in->id, in->defaults);
+            else if (in->required && in->type == WF_INPUT_FILE)
+                add_error(errors, path,
+                          "required FILE input is missing: upload it as a file part of a "
+                          "multipart/form-data request");
             else if (in->required)
                 add_error(errors, path, "required input is missing");
             continue;

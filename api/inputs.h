@@ -17,6 +17,12 @@
  * input. Returns the inputs to store (new reference, defaults applied) or
  * NULL after appending {"path", "message"} objects to `errors`. */
 json_t *wf_inputs_validate(const wf_flow_t *flow, const json_t *given, json_t *errors);
+/* The same, with the URIs of the files the gateway stored for FILE inputs
+ * in `files` ({input: "weft:///…"}, or NULL): a FILE input's value is its
+ * uploaded file's URI, else its default (an nsfile:// URI); any value for
+ * it in `given` is refused (a client cannot name a file it did not send). */
+json_t *wf_inputs_validate_files(const wf_flow_t *flow, const json_t *given, const json_t *files,
+                                 json_t *errors);
 
 /* Seals every SECRET-typed value of `inputs` (validated by the function
  * above) in place: the value becomes {"weft:sealed": base64} sealed to the

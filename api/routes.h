@@ -105,6 +105,9 @@ typedef struct wf_route {
      * is refused with 422 before the handler runs (test_routes fails a JSON
      * route without a list, so a new route cannot forget it). */
     const wf_body_field_t *fields;
+    /* Also takes multipart/form-data, up to gateway.max_upload (FILE inputs,
+     * api/uploads.h); the handler parses it. */
+    bool multipart;
     const wf_route_header_t *headers; /* optional headers it reads, or NULL */
     /* Heavy routes (logs, lists) count against the caller's share of
      * concurrent heavy requests (gateway.max_heavy_per_principal); past it

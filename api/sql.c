@@ -676,6 +676,48 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "   jsonb_build_object('to', r.to_namespace) FROM r)"
          " SELECT g.id, CASE WHEN EXISTS (SELECT 1 FROM r) THEN 'revoked-now' ELSE 'revoked'"
          "  END FROM g"},
+
+    /* ---- transactions (api/db.h): the statements between hold one connection ---- */
+    [WF_SQL_TXN_BEGIN] = {"txn_begin", "BEGIN"},
+    [WF_SQL_TXN_COMMIT] = {"txn_commit", "COMMIT"},
+    [WF_SQL_TXN_ROLLBACK] = {"txn_rollback", "ROLLBACK"},
+
+    /* ---- execution files (api/h_files.c, api/uploads.c) ---- */
+    /* $1 execution id → its complete files, by path. A file being written
+     * (complete = false) is not shown: readers never see part of one. */
+    [WF_SQL_FILE_LIST] = {"file_list",
+                          "SELECT path, size, sha256, content_type, to_json(created_at)#>>'{}'"
+                          " FROM storage_files WHERE kind = 'execution' AND execution_id = $1"
+                          "  AND complete ORDER BY path LIMIT 10001"},
+    /* $1 path, $2 execution id → the complete file there. The execution is
+     * part of the key: a path of another execution is not found here. */
+    [WF_SQL_FILE_STAT] = {"file_stat",
+                          "SELECT id, size, sha256, content_type, path FROM storage_files"
+                          " WHERE kind = 'execution' AND path = $1 AND execution_id = $2"
+                          "  AND complete"},
+    /* $1 file id, $2 sequence → the first chunk from there (binary: the
+     * bytes as stored, not hex text twice their size). */
+    [WF_SQL_FILE_CHUNK] = {"file_chunk",
+                           "SELECT seq, data FROM storage_chunks WHERE file_id = $1::bigint"
+                           "  AND seq >= $2::int ORDER BY seq LIMIT 1",
+                           1},
+    /* $1 namespace, $2 path, $3 execution id, $4 content type, $5 created by:
+     * a new file of a new execution (same transaction), not yet complete.
+     * The domain is the namespace's owner (a trigger checks it again). */
+    [WF_SQL_UPLOAD_FILE] = {"upload_file",
+                            "INSERT INTO storage_files (domain, namespace, kind, path,"
+                            "  execution_id, content_type, created_by)"
+                            " SELECT weft_domain_of($1), $1, 'execution', $2, $3, $4, $5"
+                            " RETURNING id"},
+    /* $1 file id, $2 sequence, $3 the bytes (binary parameter, <= 1 MiB). */
+    [WF_SQL_UPLOAD_CHUNK] = {"upload_chunk",
+                             "INSERT INTO storage_chunks (file_id, seq, domain, data)"
+                             " SELECT f.id, $2::int, f.domain, $3::bytea FROM storage_files f"
+                             " WHERE f.id = $1::bigint"},
+    /* $1 file id, $2 size, $3 hex SHA-256: the file becomes readable. */
+    [WF_SQL_UPLOAD_DONE] = {"upload_done",
+                            "UPDATE storage_files SET size = $2::bigint, sha256 = $3,"
+                            "  complete = true, updated_at = now() WHERE id = $1::bigint"},
 };
 
 const wf_sql_t *wf_sql_get(wf_sql_id_t id)

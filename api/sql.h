@@ -70,12 +70,24 @@ typedef enum {
     WF_SQL_GRANT_REVOKE,
     WF_SQL_POLICY_CHAIN,
     WF_SQL_POLICY_PUT,
+    /* transactions (api/db.h wf_db_txn_*) */
+    WF_SQL_TXN_BEGIN,
+    WF_SQL_TXN_COMMIT,
+    WF_SQL_TXN_ROLLBACK,
+    /* execution files: downloads (api/h_files.c) and uploads (api/uploads.c) */
+    WF_SQL_FILE_LIST,
+    WF_SQL_FILE_STAT,
+    WF_SQL_FILE_CHUNK,
+    WF_SQL_UPLOAD_FILE,
+    WF_SQL_UPLOAD_CHUNK,
+    WF_SQL_UPLOAD_DONE,
     WF_SQL_COUNT
 } wf_sql_id_t;
 
 typedef struct wf_sql {
     const char *name; /* prepared statement name */
     const char *sql;
+    int binary; /* 1: results in binary format (bytea read without decoding) */
 } wf_sql_t;
 
 /* The row for `id` (never NULL for a valid id). */

@@ -1,6 +1,7 @@
 #include "cli/client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -327,6 +328,119 @@ int weft_call_with(weft_t *w, const char *method, const char *path, const char *
         c->curl = stream;
     }
     return rc;
+}
+
+/* ---- streamed transfers ------------------------------------------------- */
+
+typedef struct {
+    weft_client_t *c;
+    FILE *out;
+    buf_t err; /* an error answer, kept for the problem */
+    long long written;
+    bool failed_write;
+} dl_sink_t;
+
+static size_t on_download(char *p, size_t size, size_t n, void *ud)
+{
+    dl_sink_t *d = ud;
+    long status = 0;
+    curl_easy_getinfo(d->c->curl, CURLINFO_RESPONSE_CODE, &status);
+    size_t len = size * n;
+    if (status >= 300) {
+        /* A problem document is small; anything past 64 KiB is not kept. */
+        if (d->err.len < 65536 && buf_put(&d->err, p, len) != 0)
+            return 0;
+        return len;
+    }
+    if (fwrite(p, 1, len, d->out) != len) {
+        d->failed_write = true;
+        return 0;
+    }
+    d->written += (long long)len;
+    return len;
+}
+
+int weft_download(weft_t *w, const char *path, FILE *out, weft_resp_t *r, long long *written)
+{
+    memset(r, 0, sizeof(*r));
+    *written = 0;
+    int rc = weft_connect(w);
+    if (rc != 0)
+        return rc;
+    weft_client_t *c = w->client;
+    struct curl_slist *h = base_headers(c, NULL, "Accept: */*");
+    setup(c, "GET", path, h);
+    dl_sink_t d = {.c = c, .out = out};
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_download);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &d);
+    /* A large file takes as long as it takes; a stalled one does not. */
+    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+    CURLcode cc = curl_easy_perform(c->curl);
+    free_headers(h);
+    *written = d.written;
+    if (d.failed_write) {
+        free(d.err.data);
+        weft_err(w, "cannot write the download: %s", strerror(errno));
+        return WEFT_EXIT_USAGE;
+    }
+    if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR) {
+        free(d.err.data);
+        weft_err(w, "the download was cut short after %lld bytes (the file changed or the "
+                    "server stopped): %s",
+                 d.written, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+        return WEFT_EXIT_USAGE;
+    }
+    if (cc != CURLE_OK) {
+        free(d.err.data);
+        return conn_error(w, cc);
+    }
+    finish(c, &d.err, r);
+    return 0;
+}
+
+int weft_post_form(weft_t *w, const char *path, const weft_form_part_t *parts, size_t n,
+                   weft_resp_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    int rc = weft_connect(w);
+    if (rc != 0)
+        return rc;
+    weft_client_t *c = w->client;
+    struct curl_slist *h = add_idempotency_key(w, base_headers(c, NULL, "Accept: application/json"));
+    setup(c, "POST", path, h);
+    curl_mime *mime = curl_mime_init(c->curl);
+    for (size_t i = 0; i < n; i++) {
+        curl_mimepart *part = curl_mime_addpart(mime);
+        curl_mime_name(part, parts[i].name);
+        if (parts[i].file != NULL) {
+            /* libcurl reads the file as it sends it, sets the part's file
+             * name to its base name and an application/octet-stream type. */
+            if (curl_mime_filedata(part, parts[i].file) != CURLE_OK) {
+                curl_mime_free(mime);
+                free_headers(h);
+                weft_err(w, "cannot read %s: %s", parts[i].file, strerror(errno));
+                return WEFT_EXIT_USAGE;
+            }
+        } else {
+            curl_mime_data(part, parts[i].value, CURL_ZERO_TERMINATED);
+        }
+    }
+    curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, mime);
+    buf_t b = {0};
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 120L);
+    CURLcode cc = curl_easy_perform(c->curl);
+    curl_mime_free(mime);
+    free_headers(h);
+    if (cc != CURLE_OK) {
+        free(b.data);
+        return conn_error(w, cc);
+    }
+    finish(c, &b, r);
+    return 0;
 }
 
 void weft_resp_dispose(weft_resp_t *r)

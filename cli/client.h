@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cli/args.h"
 
@@ -60,6 +61,26 @@ int weft_get_all(weft_t *w, const char *path, json_t **out);
 #define WEFT_SSE_TIMEOUT (-2)
 typedef int (*weft_sse_fn)(void *ud, const char *event, const char *data);
 int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void *ud);
+
+/* GET PATH and writes a 2xx body to `out` as it arrives (never the whole
+ * body in memory); an error answer is kept in `r` instead, for
+ * weft_print_problem. Returns 0 when the server answered and, for a 2xx,
+ * every byte it announced arrived (`*written` counts them); 2 on a
+ * connection error or a transfer cut short (printed). */
+int weft_download(weft_t *w, const char *path, FILE *out, weft_resp_t *r, long long *written);
+
+/* One part of a multipart/form-data request: a text field (`value`) or a
+ * file streamed from disk (`file`, sent under its base name). */
+typedef struct weft_form_part {
+    const char *name;
+    const char *value; /* or NULL */
+    const char *file;  /* or NULL */
+} weft_form_part_t;
+
+/* POSTs `parts` as multipart/form-data (files read from disk as libcurl
+ * sends them). Returns as weft_call. */
+int weft_post_form(weft_t *w, const char *path, const weft_form_part_t *parts, size_t n,
+                   weft_resp_t *r);
 
 /* printf for URL paths: every %s argument is percent-encoded as one path
  * segment or query value; %d and %% are supported too. Returns a new string. */

@@ -222,6 +222,7 @@ static int follow_logs(weft_t *w, const char *id, double timeout)
 
 typedef struct {
     json_t *inputs;
+    json_t *files; /* {input: path} of K=@FILE: sent as multipart file parts */
     bool wait, follow;
     double timeout;
     const char *idempotency_key;
@@ -232,7 +233,8 @@ enum { R_INPUT, R_WAIT, R_FOLLOW, R_TIMEOUT, R_IDEMPOTENCY_KEY };
 
 static const weft_opt_t run_table[] = {
     {"input", 'i', "K=V", R_INPUT,
-     "an input: K=V (text), K=@FILE (the file's text), K:=JSON (a JSON value); repeatable"},
+     "an input: K=V (text), K=@FILE (the file, uploaded: a FILE input, or the text of any "
+     "other), K:=JSON (a JSON value); repeatable"},
     {"wait", 'w', NULL, R_WAIT, "wait for the end; exit 0 SUCCESS, 1 FAILED/KILLED"},
     {"follow", 'F', NULL, R_FOLLOW, "stream the logs live until the end (implies --wait)"},
     {"timeout", 0, "SECONDS", R_TIMEOUT, "give up waiting after SECONDS (exit 1)"},
@@ -241,41 +243,6 @@ static const weft_opt_t run_table[] = {
      "ASCII characters)"},
     {NULL, 0, NULL, 0, NULL},
 };
-
-/* A whole file as text: a NUL byte in it is EINVAL. A read error ends the
- * text where it happened. */
-static int read_text_file(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return -1;
-    /* The file's size, not ours: no memory is an error for it. */
-    size_t n = 0, cap = 4096, got;
-    char *buf = malloc(cap);
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            char *more = realloc(buf, cap);
-            if (more == NULL)
-                free(buf);
-            buf = more;
-        }
-    }
-    fclose(f);
-    if (buf == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    buf[n] = '\0';
-    if (strlen(buf) != n) {
-        free(buf);
-        errno = EINVAL;
-        return -1;
-    }
-    *out = buf;
-    return 0;
-}
 
 static int run_opt(weft_t *w, void *ud, int id, const char *val)
 {
@@ -327,17 +294,17 @@ static int run_opt(weft_t *w, void *ud, int id, const char *val)
             return -1;
         }
     } else if (v[0] == '@') {
-        char *text = NULL;
-        if (read_text_file(v + 1, &text) != 0) {
+        /* Sent as a file part, streamed from disk by libcurl: checked
+         * readable now so a typo fails before anything is sent. */
+        FILE *f = fopen(v + 1, "rb");
+        if (f == NULL) {
             weft_err(w, "--input %s: cannot read %s: %s", key, v + 1, strerror(errno));
             return -1;
         }
-        jv = json_string(text);
-        free(text);
-        if (jv == NULL) {
-            weft_err(w, "--input %s: %s is not UTF-8 text", key, v + 1);
-            return -1;
-        }
+        fclose(f);
+        json_object_del(o->inputs, key);
+        json_object_set_new(o->files, key, json_string(v + 1));
+        return 0;
     } else {
         jv = json_string(v);
         if (jv == NULL) {
@@ -345,8 +312,47 @@ static int run_opt(weft_t *w, void *ud, int id, const char *val)
             return -1;
         }
     }
+    json_object_del(o->files, key);
     json_object_set_new(o->inputs, key, jv);
     return 0;
+}
+
+/* POSTs the run as multipart/form-data: the files as file parts, every
+ * other input as a field (JSON values as their JSON text). */
+static int run_multipart(weft_t *w, const run_opts_t *o, weft_resp_t *r)
+{
+    size_t n = json_object_size(o->inputs) + json_object_size(o->files), i = 0;
+    weft_form_part_t *parts = wf_xcalloc(n ? n : 1, sizeof(*parts));
+    char **texts = wf_xcalloc(n ? n : 1, sizeof(char *));
+    const char *key;
+    json_t *v;
+    json_object_foreach(o->inputs, key, v)
+    {
+        parts[i].name = key;
+        if (json_is_string(v))
+            parts[i].value = json_string_value(v);
+        else
+            parts[i].value = texts[i] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        i++;
+    }
+    json_object_foreach(o->files, key, v)
+    {
+        parts[i].name = key;
+        parts[i].file = json_string_value(v);
+        i++;
+    }
+    char *path = weft_pathf("/api/v1/executions/%s/%s", w->pos[0], w->pos[1]);
+    int rc = weft_post_form(w, path, parts, n, r);
+    free(path);
+    for (size_t k = 0; k < n; k++)
+        free(texts[k]);
+    free(texts);
+    free(parts);
+    if (rc == 0 && r->status >= 400) {
+        weft_print_problem(w, r, NULL);
+        rc = WEFT_EXIT_FAIL;
+    }
+    return rc;
 }
 
 int weft_run_main(int argc, char **argv)
@@ -361,14 +367,17 @@ int weft_run_main(int argc, char **argv)
         "prints the first execution's id instead of starting another.",
         2, 2};
     weft_t w;
-    run_opts_t o = {.inputs = json_object()};
+    run_opts_t o = {.inputs = json_object(), .files = json_object()};
     weft_resp_t r = {0};
     json_t *doc = NULL;
     int rc = weft_parse(&w, "weft run", &u, run_table, run_opt, &o, argc, argv);
     if (rc != 0)
         goto out;
     w.idempotency_key = o.idempotency_key;
-    rc = weft_request_at(&w, "POST", "/api/v1/executions/%s/%s", o.inputs, &r);
+    if (json_object_size(o.files) > 0)
+        rc = run_multipart(&w, &o, &r);
+    else
+        rc = weft_request_at(&w, "POST", "/api/v1/executions/%s/%s", o.inputs, &r);
     w.idempotency_key = NULL;
     if (rc != 0)
         goto out;
@@ -401,6 +410,7 @@ int weft_run_main(int argc, char **argv)
 out:
     json_decref(doc);
     json_decref(o.inputs);
+    json_decref(o.files);
     weft_resp_dispose(&r);
     return weft_done(&w, rc);
 }
@@ -643,5 +653,7 @@ const wf_cmd_t weft_execution_commands[] = {
     WF_CMD_WITH("kill", exec_action, &exec_kill, "kill a live execution"),
     WF_CMD_WITH("restart", exec_action, &exec_restart, "run a failed or killed execution again"),
     WF_CMD_WITH("resume", exec_action, &exec_resume, "resume a paused execution"),
+    WEFT_VERB("files", weft_exec_files_verb, "list an execution's files"),
+    WEFT_VERB("download", weft_exec_download_verb, "download one of an execution's files"),
     WF_CMD_END,
 };

@@ -13,6 +13,10 @@ int weft_login_main(int argc, char **argv);         /* cli/v_login.c */
 int weft_run_main(int argc, char **argv);           /* cli/v_exec.c */
 int weft_logs_main(int argc, char **argv);          /* cli/v_exec.c */
 
+/* `weft execution files` and `download` (cli/v_exfiles.c). */
+extern const weft_verb_t weft_exec_files_verb;
+extern const weft_verb_t weft_exec_download_verb;
+
 /* Groups: `weft GROUP VERB ...`. */
 extern const wf_cmd_t weft_context_commands[];   /* cli/v_login.c */
 extern const wf_cmd_t weft_flow_commands[];      /* cli/v_flow.c */

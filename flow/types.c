@@ -171,6 +171,7 @@ static const wf_prop_t input_props[] = {
     {.name = "before", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
     {.name = "itemType", .type = WF_PT_ENUM, .flags = WF_PF_STATIC, .values = input_type_names},
     {.name = "extension", .type = WF_PT_STRING, .flags = WF_PF_STATIC},
+    {.name = "allowedFileExtensions", .type = WF_PT_STRING_LIST, .flags = WF_PF_STATIC},
     {.name = "dependsOn", .type = WF_PT_MAP, .flags = WF_PF_STATIC},
     {.name = "autoSelectFirst", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
     {.name = "isRadio", .type = WF_PT_BOOL, .flags = WF_PF_STATIC},
@@ -206,6 +207,7 @@ static const struct {
     {"before", {WF_INPUT_DATETIME + 1, WF_INPUT_DATE + 1, WF_INPUT_TIME + 1}},
     {"itemType", {WF_INPUT_ARRAY + 1}},
     {"extension", {WF_INPUT_FILE + 1}},
+    {"allowedFileExtensions", {WF_INPUT_FILE + 1}},
 };
 
 static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
@@ -259,9 +261,14 @@ static void validate_input(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
             wf_vctx_error(cx, it, sub, "an ARRAY input cannot hold items of type %s", it->value);
     }
     const wf_yaml_node_t *defaults = wf_yaml_get(map, "defaults");
-    if (t == WF_INPUT_FILE && !wf_is_absent(defaults)) {
+    /* A FILE input's default names a namespace file (resolved by the
+     * executor, nearest namespace first, as Kestra); an execution's file
+     * cannot be a default: the next execution would read another's file. */
+    if (t == WF_INPUT_FILE && !wf_is_absent(defaults) &&
+        (defaults->kind != WF_YAML_SCALAR || strncmp(defaults->value, "nsfile://", 9) != 0)) {
         wf_path_key(sub, path, "defaults");
-        wf_vctx_error(cx, defaults, sub, "a FILE input cannot have defaults");
+        wf_vctx_error(cx, defaults, sub,
+                      "a FILE input's default must be a namespace file URI (nsfile:///path)");
     }
     const wf_yaml_node_t *validator = wf_yaml_get(map, "validator");
     if (validator != NULL && validator->kind == WF_YAML_SCALAR) {

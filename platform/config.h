@@ -42,6 +42,7 @@ typedef struct wf_config {
     } log;
     struct {
         int64_t max_body;       /* bytes; 413 past it */
+        int64_t max_upload;     /* bytes of a multipart upload (FILE inputs); 413 past it */
         int64_t threads;        /* event loops; 0 = one per core */
         int64_t header_timeout; /* seconds */
         int64_t idle_timeout;   /* seconds */
