@@ -193,7 +193,7 @@ static const conf_key_t namespace_files_keys[] = {
      .def = "64MiB", .min = 1024, .max = INT64_C(1) << 30,
      .help = "largest namespace file; a larger upload is refused with 413"},
     {.name = "max_task_files", .type = CONF_INT, .offset = CFG(namespace_files.max_task_files),
-     .def = "1000", .min = 1, .max = 1000000,
+     .def = "500", .min = 1, .max = 1000,
      .help = "namespace files placed in one task's work dir; more fail the task"},
     {.name = "max_task_bytes", .type = CONF_SIZE, .offset = CFG(namespace_files.max_task_bytes),
      .def = "256MiB", .min = 1024, .max = INT64_C(64) << 30,

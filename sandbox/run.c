@@ -268,6 +268,43 @@ static int build_ops(wf_sbx_t *sb, const wf_sbx_spec_t *spec, char *err, size_t 
     return 0;
 }
 
+static int write_all(int fd, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Copies host file `path` into `dst`, a block at a time. */
+static int copy_file(int dst, const char *path)
+{
+    int src = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0)
+        return -1;
+    char buf[65536];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(src, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || write_all(dst, buf, (size_t)n) != 0) {
+            rc = n == 0 ? 0 : -1;
+            break;
+        }
+    }
+    int e = errno;
+    close(src);
+    errno = e;
+    return rc;
+}
+
 /* Writes the caller's files into the work dir, owned by the task. */
 static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *err,
                        size_t errlen)
@@ -290,16 +327,9 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             goto fail;
-        size_t off = 0;
-        while (off < f->len) {
-            ssize_t n = write(fd, f->data + off, f->len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                close(fd);
-                goto fail;
-            }
-            off += (size_t)n;
+        if (f->src != NULL ? copy_file(fd, f->src) != 0 : write_all(fd, f->data, f->len) != 0) {
+            close(fd);
+            goto fail;
         }
         int rc = fchown(fd, id, id) == 0 && fchmod(fd, f->mode) == 0 ? 0 : -1;
         close(fd);

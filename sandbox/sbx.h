@@ -115,6 +115,11 @@ int wf_sbx_spec_bind(wf_sbx_spec_t *spec, const char *src, const char *dst, bool
 /* Places a file at `rel` (relative to the work dir /work) before start. */
 int wf_sbx_spec_file(wf_sbx_spec_t *spec, const char *rel, const void *data, size_t len,
                      mode_t mode);
+/* Places a file at `rel` whose content is the host file `host_path`
+ * (absolute; a symlink is refused), copied in blocks when the run starts, so
+ * a large file is never in memory. It must exist until the start. */
+int wf_sbx_spec_file_copy(wf_sbx_spec_t *spec, const char *rel, const char *host_path,
+                          mode_t mode);
 /* After the run, moves the directory /work/`rel` to host path `dest` (same
  * file system as work_base). Its entries may be symlinks: read with O_NOFOLLOW. */
 int wf_sbx_spec_output(wf_sbx_spec_t *spec, const char *rel, const char *dest);

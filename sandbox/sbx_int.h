@@ -22,9 +22,10 @@ typedef struct sbx_bind {
 
 typedef struct sbx_file {
     char *rel;
-    char *data;
+    char *data; /* the content, or NULL when it comes from `src` */
     size_t len;
     mode_t mode;
+    char *src; /* a host file copied in at start (wf_sbx_spec_file_copy), or NULL */
 } sbx_file_t;
 
 struct wf_sbx_spec {

@@ -119,8 +119,10 @@ void wf_sbx_spec_destroy(wf_sbx_spec_t *s)
     free(s->binds);
     for (size_t i = 0; i < s->n_files; i++) {
         free(s->files[i].rel);
-        explicit_bzero(s->files[i].data, s->files[i].len);
+        if (s->files[i].data != NULL)
+            explicit_bzero(s->files[i].data, s->files[i].len);
         free(s->files[i].data);
+        free(s->files[i].src);
     }
     free(s->files);
     free(s->out_rel);
@@ -231,7 +233,18 @@ int wf_sbx_spec_file(wf_sbx_spec_t *s, const char *rel, const void *data, size_t
     s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
     if (len)
         memcpy(copy, data, len);
-    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777};
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777, NULL};
+    return 0;
+}
+
+int wf_sbx_spec_file_copy(wf_sbx_spec_t *s, const char *rel, const char *host_path, mode_t mode)
+{
+    if (!sbx_path_clean_rel(rel) || (mode & ~07777) || s->n_files >= 1024 || host_path == NULL ||
+        host_path[0] != '/')
+        return einval();
+    s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
+    s->files[s->n_files++] =
+        (sbx_file_t){wf_xstrdup(rel), NULL, 0, mode & 07777, wf_xstrdup(host_path)};
     return 0;
 }
 
