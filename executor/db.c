@@ -226,6 +226,57 @@ static const xstmt_t stmts[Q__COUNT] = {
                          "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
                          "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
 
+    /* ---- storage.c: the internal storage (migration 0016) ----
+     * $1 kind, $2 namespace ('' for an execution file looked up by path),
+     * $3 path. An execution file's path names it alone (its unique index);
+     * a namespace file's is unique within its namespace. */
+    /* A read sees one file whole even if it is replaced meanwhile. */
+    [WF_XQ_STORE_BEGIN_READ] = {"x_store_begin_read",
+                                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+    /* Serialises writers of one path until commit, so that the second
+     * replaces the first's file instead of colliding with it. */
+    [WF_XQ_STORE_LOCK] = {"x_store_lock",
+                          "SELECT pg_advisory_xact_lock(hashtext('weft-storage/' || $1 || "
+                          "'/' || $2 || '/' || $3))"},
+    /* The file a write replaces (its chunks go with it). */
+    [WF_XQ_STORE_REPLACE] = {"x_store_replace",
+                             "DELETE FROM storage_files WHERE kind = $1 AND path = $3 "
+                             "AND ($1 = 'execution' OR namespace = $2)"},
+    /* A new file, incomplete until WF_XQ_STORE_COMPLETE. */
+    [WF_XQ_STORE_INSERT] = {"x_store_insert",
+                            "INSERT INTO storage_files (domain, namespace, kind, path, "
+                            "execution_id, content_type, created_by) VALUES ($1, $2, $3, $4, "
+                            "nullif($5, ''), nullif($6, ''), $7) RETURNING id"},
+    /* One chunk ($4 binary). */
+    [WF_XQ_STORE_CHUNK_PUT] = {"x_store_chunk_put",
+                               "INSERT INTO storage_chunks (file_id, seq, domain, data) "
+                               "VALUES ($1::bigint, $2::int, $3, $4)"},
+    /* The file is whole: readers see it from the commit on. */
+    [WF_XQ_STORE_COMPLETE] = {"x_store_complete",
+                              "UPDATE storage_files SET size = $2::bigint, sha256 = $3, "
+                              "complete = true, updated_at = now() WHERE id = $1::bigint"},
+    /* A complete file's details. */
+    [WF_XQ_STORE_STAT] = {"x_store_stat",
+                          "SELECT id, size, sha256, namespace, coalesce(execution_id, ''), "
+                          "coalesce(content_type, ''), to_char(updated_at AT TIME ZONE 'UTC', "
+                          ISO_MS ") FROM storage_files WHERE complete AND kind = $1 AND "
+                          "path = $3 AND ($1 = 'execution' OR namespace = $2)"},
+    /* The next chunk at or after seq $2 (binary result). */
+    [WF_XQ_STORE_CHUNK_GET] = {"x_store_chunk_get",
+                               "SELECT seq, data FROM storage_chunks WHERE file_id = $1::bigint "
+                               "AND seq >= $2::int ORDER BY seq LIMIT 1"},
+    /* Deletes a file (complete or not) and its chunks. */
+    [WF_XQ_STORE_DELETE] = {"x_store_delete",
+                            "DELETE FROM storage_files WHERE kind = $1 AND path = $3 "
+                            "AND ($1 = 'execution' OR namespace = $2) RETURNING id"},
+    /* Complete files under a path prefix ($3, matched as text), $4 at most. */
+    [WF_XQ_STORE_LIST] = {"x_store_list",
+                          "SELECT path, size, sha256, namespace, coalesce(execution_id, ''), "
+                          "coalesce(content_type, ''), to_char(updated_at AT TIME ZONE 'UTC', "
+                          ISO_MS ") FROM storage_files WHERE complete AND kind = $1 "
+                          "AND ($2 = '' OR namespace = $2) AND left(path, length($3)) = $3 "
+                          "ORDER BY path LIMIT $4::int"},
+
     /* ---- kv.c: the KV store (migration 0014) ---- */
     /* Whether namespace $1 belongs to this executor's domain. */
     [WF_XQ_KV_OWNED] = {"x_kv_owned",

@@ -236,6 +236,16 @@ typedef enum {
     WF_XQ_SECRET,           /* secrets.c */
     WF_XQ_FILE_STORE,       /* files.c */
     WF_XQ_FILE_READ,
+    WF_XQ_STORE_BEGIN_READ, /* storage.c */
+    WF_XQ_STORE_LOCK,
+    WF_XQ_STORE_REPLACE,
+    WF_XQ_STORE_INSERT,
+    WF_XQ_STORE_CHUNK_PUT,
+    WF_XQ_STORE_COMPLETE,
+    WF_XQ_STORE_STAT,
+    WF_XQ_STORE_CHUNK_GET,
+    WF_XQ_STORE_DELETE,
+    WF_XQ_STORE_LIST,
     WF_XQ_KV_OWNED,         /* kv.c */
     WF_XQ_KV_PUT,
     WF_XQ_KV_GET,

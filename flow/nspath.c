@@ -1,6 +1,8 @@
 /* Namespace file paths and globs (flow/nspath.h). */
 #include "flow/nspath.h"
 
+#include "flow/fileuri.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,11 @@ int wf_nspath_clean(const char *in, char *out, size_t out_size, char *why, size_
             break;
         seg = end + 1;
     }
+    /* The storage's own rule too (UTF-8, component length, encoded
+     * tricks): a path the gateway accepts is one every executor can read. */
+    char msg[160];
+    if (wf_fileuri_check_path(out, msg, sizeof(msg)) != 0)
+        return refuse(why, why_size, "%s", msg);
     size_t sl = strlen(WF_NSPATH_STAGING);
     if (strncmp(out, WF_NSPATH_STAGING, sl) == 0 && (out[sl] == '\0' || out[sl] == '/'))
         return refuse(why, why_size, "paths under %s are reserved for uploads in progress",

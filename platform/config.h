@@ -94,6 +94,9 @@ typedef struct wf_config {
         int64_t max_task_bytes; /* bytes namespaceFiles places in one task's work dir */
     } namespace_files;
     struct {
+        int64_t max_file_size; /* bytes of one stored file */
+    } storage;
+    struct {
         wf_oidc_conf_t *oidc;
         size_t n_oidc;
     } auth;

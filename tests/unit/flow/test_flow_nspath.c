@@ -39,13 +39,19 @@ int main(void)
     ok(cleaned("/a\\b")[0] == '!', "backslash refused");
     ok(cleaned("/.weft-upload/1")[0] == '!', "the staging prefix is reserved");
     is_str(cleaned("/.weft-uploads"), "/.weft-uploads", "but only as a whole segment");
+    /* Components of 99 bytes and a '/' before each, to exactly the limit. */
     char longp[WF_NSPATH_MAX + 2];
-    memset(longp, 'a', sizeof(longp) - 1);
-    longp[0] = '/';
-    longp[sizeof(longp) - 1] = '\0';
+    for (int i = 0; i <= WF_NSPATH_MAX; i++)
+        longp[i] = i % 100 == 0 ? '/' : 'a';
+    longp[WF_NSPATH_MAX + 1] = '\0';
     is_str(cleaned(longp), "!the path is longer than 1024 bytes", "over-long refused");
     longp[WF_NSPATH_MAX] = '\0';
     is_int((int)strlen(cleaned(longp)), WF_NSPATH_MAX, "exactly the limit is accepted");
+    char comp[300] = "/";
+    memset(comp + 1, 'b', 256);
+    comp[257] = '\0';
+    ok(cleaned(comp)[0] == '!', "a name longer than 255 bytes is refused (the storage's rule)");
+    ok(cleaned("/caf\xc3")[0] == '!', "invalid UTF-8 is refused");
 
     ok(wf_nspath_glob("*.py", "/etl.py"), "'*' matches a top-level file");
     ok(!wf_nspath_glob("*.py", "/scripts/etl.py"), "but not across a '/'");
