@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "executor/storage.h"
-#include "flow/fileuri.h"
 #include "flow/nspath.h"
 #include "platform/xmalloc.h"
 
@@ -282,33 +281,4 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
     }
     *out = s;
     return 0;
-}
-
-int wf_xnsfiles_resolve(wf_executor_t *ex, const char *ns, const char *uri, char *owner,
-                        size_t ownerlen, char *path, size_t pathlen, char *err, size_t errlen)
-{
-    char named[256], msg[200];
-    if (wf_fileuri_nsfile(uri, named, sizeof(named), path, pathlen, msg, sizeof(msg)) != 0) {
-        snprintf(err, errlen, "'%.200s': %s", uri, msg);
-        return WF_XSTORAGE_ERR;
-    }
-    if (named[0] != '\0') {
-        snprintf(owner, ownerlen, "%s", named);
-        return 0;
-    }
-    char cur[256];
-    snprintf(cur, sizeof(cur), "%s", ns);
-    do {
-        wf_xstorage_ref_t ref = {.kind = WF_XSTORAGE_NAMESPACE, .namespace_ = cur, .path = path};
-        int e = wf_xstorage_exists(ex, &ref, err, errlen);
-        if (e < 0)
-            return WF_XSTORAGE_ERR;
-        if (e == 1) {
-            snprintf(owner, ownerlen, "%s", cur);
-            return 0;
-        }
-    } while (parent_ns(cur));
-    snprintf(err, errlen, "%.200s: no namespace file %.400s in %.200s or its parents", uri, path,
-             ns);
-    return WF_XSTORAGE_NOTFOUND;
 }

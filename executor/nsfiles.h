@@ -11,7 +11,10 @@
  * by another domain contributes nothing; they are streamed into a staging
  * directory, never held in memory, and copied into the work dir at start.
  * More than namespace_files.max_task_files files or max_task_bytes bytes
- * fail the task before it runs, naming the limit. */
+ * fail the task before it runs, naming the limit.
+ *
+ * nsfile:// URIs (inputFiles, read(), FILE input defaults) are resolved by
+ * executor/files.c (wf_xfiles_resolve) with the same nearest-namespace rule. */
 #ifndef WF_EXECUTOR_NSFILES_H
 #define WF_EXECUTOR_NSFILES_H
 
@@ -36,14 +39,5 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
                       size_t errlen);
 /* Removes the staging directory and frees `s` (NULL: nothing). */
 void wf_xnsfiles_destroy(wf_xnsfiles_t *s);
-
-/* Resolves nsfile URI `uri` as read by a task of namespace `ns`: an
- * explicit namespace (nsfile://company.team/a.py) names the file; without
- * one (nsfile:///a.py) the file is looked up in `ns`, then its parents, and
- * the nearest that has it owns it. Fills `owner` and `path` (storage path).
- * Returns 0, WF_XSTORAGE_NOTFOUND or WF_XSTORAGE_ERR (storage.h codes), with
- * a message in `err`. */
-int wf_xnsfiles_resolve(wf_executor_t *ex, const char *ns, const char *uri, char *owner,
-                        size_t ownerlen, char *path, size_t pathlen, char *err, size_t errlen);
 
 #endif
