@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "executor/files.h"
 #include "executor/nsfiles.h"
@@ -17,6 +18,7 @@
 #include "executor/net.h"
 #include "executor/proc.h"
 #include "executor/walk.h"
+#include "flow/fileuri.h"
 #include "flow/time.h"
 #include "platform/log.h"
 #include "platform/text.h"
@@ -380,15 +382,30 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                           json_is_object(files) ? files : NULL, spec, &nsf, err,
                           sizeof(err)) != 0)
         goto out;
-    /* inputFiles: name -> content, placed next to the script. */
+    /* inputFiles: name -> content, placed next to the script. A value
+     * that is a file URI places that file, streamed from the storage
+     * through a temporary file (never the rendered string). */
     if (json_is_object(files)) {
         const char *name;
         json_t *content;
         json_object_foreach(files, name, content) {
             if (!json_is_string(content) || strstr(name, "..") || name[0] == '/')
                 continue;
-            if (wf_sbx_spec_file(spec, name, json_string_value(content),
-                                 json_string_length(content), 0644) != 0) {
+            const char *v = json_string_value(content);
+            if (wf_fileuri_is_storage(v) || wf_fileuri_is_nsfile(v)) {
+                char ferr[400];
+                int fd = wf_xfiles_input_fd(ex, tr->exec, v, ferr, sizeof(ferr));
+                int placed = fd >= 0 ? wf_sbx_spec_file_fd(spec, name, fd, 0644) : -1;
+                if (fd >= 0)
+                    close(fd);
+                if (placed != 0) {
+                    snprintf(err, sizeof(err), "inputFiles: cannot place '%.60s': %.300s", name,
+                             fd < 0 ? ferr : strerror(errno));
+                    goto out;
+                }
+                continue;
+            }
+            if (wf_sbx_spec_file(spec, name, v, json_string_length(content), 0644) != 0) {
                 snprintf(err, sizeof(err), "inputFiles: cannot place '%.200s': %s", name,
                          strerror(errno));
                 goto out;

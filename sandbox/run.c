@@ -268,40 +268,43 @@ static int build_ops(wf_sbx_t *sb, const wf_sbx_spec_t *spec, char *err, size_t 
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+static int write_all(int fd, const char *p, size_t len)
 {
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
-        off += (size_t)n;
+        p += n;
+        len -= (size_t)n;
     }
     return 0;
 }
 
-/* Copies host file `path` into `dst`, a block at a time. */
-static int copy_file(int dst, const char *path)
+/* Copies all of `src` (from its start) to `dst`, a piece at a time. */
+static int copy_fd(int src, int dst)
 {
-    int src = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (src < 0)
+    enum { PIECE = 1 << 20 };
+    char *buf = malloc(PIECE);
+    int rc = -1;
+    if (buf == NULL)
         return -1;
-    char buf[65536];
-    int rc = 0;
-    for (;;) {
-        ssize_t n = read(src, buf, sizeof(buf));
+    for (off_t off = 0;;) {
+        ssize_t n = pread(src, buf, PIECE, off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || write_all(dst, buf, (size_t)n) != 0) {
-            rc = n == 0 ? 0 : -1;
+        if (n < 0)
+            goto out;
+        if (n == 0)
             break;
-        }
+        if (write_all(dst, buf, (size_t)n) != 0)
+            goto out;
+        off += n;
     }
-    int e = errno;
-    close(src);
-    errno = e;
+    rc = 0;
+out:
+    free(buf);
     return rc;
 }
 
@@ -327,7 +330,14 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             goto fail;
-        if (f->src != NULL ? copy_file(fd, f->src) != 0 : write_all(fd, f->data, f->len) != 0) {
+        int from = f->src != NULL ? open(f->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : f->src_fd;
+        int copied = from >= 0 ? copy_fd(from, fd) : -1;
+        if (f->src != NULL && from >= 0) {
+            int e = errno;
+            close(from);
+            errno = e;
+        }
+        if (f->src != NULL || f->src_fd >= 0 ? copied != 0 : write_all(fd, f->data, f->len) != 0) {
             close(fd);
             goto fail;
         }

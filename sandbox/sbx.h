@@ -115,9 +115,13 @@ int wf_sbx_spec_bind(wf_sbx_spec_t *spec, const char *src, const char *dst, bool
 /* Places a file at `rel` (relative to the work dir /work) before start. */
 int wf_sbx_spec_file(wf_sbx_spec_t *spec, const char *rel, const void *data, size_t len,
                      mode_t mode);
-/* Places a file at `rel` whose content is the host file `host_path`
- * (absolute; a symlink is refused), copied in blocks when the run starts, so
- * a large file is never in memory. It must exist until the start. */
+/* Places a copy of what the open file `fd` holds (from its start, read
+ * when the sandbox is built, in 1 MiB pieces: large inputs never pass
+ * through memory) at `rel`. The spec keeps its own descriptor. */
+int wf_sbx_spec_file_fd(wf_sbx_spec_t *spec, const char *rel, int fd, mode_t mode);
+/* The same from the host file `host_path` (absolute; a symlink is refused),
+ * opened only when the sandbox is built: many files cost no descriptor
+ * each meanwhile. It must exist until then. */
 int wf_sbx_spec_file_copy(wf_sbx_spec_t *spec, const char *rel, const char *host_path,
                           mode_t mode);
 /* After the run, moves the directory /work/`rel` to host path `dest` (same

@@ -22,10 +22,11 @@ typedef struct sbx_bind {
 
 typedef struct sbx_file {
     char *rel;
-    char *data; /* the content, or NULL when it comes from `src` */
+    char *data;
     size_t len;
     mode_t mode;
-    char *src; /* a host file copied in at start (wf_sbx_spec_file_copy), or NULL */
+    int src_fd; /* >= 0: the content is this file's (wf_sbx_spec_file_fd), not data */
+    char *src;  /* non-NULL: the content is this host file's (wf_sbx_spec_file_copy) */
 } sbx_file_t;
 
 struct wf_sbx_spec {
