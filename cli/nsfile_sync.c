@@ -160,8 +160,8 @@ static void report(weft_t *w, json_t *rep, const char *action, const char *ns, c
     fflush(stdout);
 }
 
-int weft_nsfile_sync(weft_t *w, const weft_nsfile_set_t *s, bool dry_run, bool prune,
-                     json_t *rep, weft_nsfile_tally_t *t)
+int weft_nsfile_sync(weft_t *w, const weft_nsfile_set_t *s, bool dry_run, bool prune, json_t *rep,
+                     weft_nsfile_tally_t *t)
 {
     json_t *server = NULL;
     int rc = weft_nsfile_tree(w, s->ns, "/", false, &server);
@@ -182,8 +182,9 @@ int weft_nsfile_sync(weft_t *w, const weft_nsfile_set_t *s, bool dry_run, bool p
         }
         const char *theirs =
             json_string_value(json_object_get(json_object_get(server, f->remote), "sha256"));
-        const char *action = theirs == NULL ? "added" : strcmp(theirs, hex) == 0 ? "unchanged"
-                                                                                 : "changed";
+        const char *action = theirs == NULL             ? "added"
+                             : strcmp(theirs, hex) == 0 ? "unchanged"
+                                                        : "changed";
         if (!dry_run && strcmp(action, "unchanged") != 0) {
             rc = weft_nsfile_upload(w, s->ns, f->remote, f->local, NULL);
             if (rc == WEFT_EXIT_FAIL) {

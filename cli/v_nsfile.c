@@ -293,8 +293,8 @@ static int nsfile_ls(weft_t *w, void *ud)
             {
                 json_t *row = json_deep_copy(e);
                 const char *name = json_string_value(json_object_get(e, "fileName"));
-                char *full = wf_xasprintf("%s/%s", wf_nspath_is_root(dir) ? "" : dir,
-                                          name ? name : "");
+                char *full =
+                    wf_xasprintf("%s/%s", wf_nspath_is_root(dir) ? "" : dir, name ? name : "");
                 json_object_set_new(row, "path", json_string(full));
                 free(full);
                 json_array_append_new(rows, row);
@@ -331,10 +331,9 @@ static int nsfile_rm(weft_t *w, void *ud)
     }
     int rc = weft_nsfile_delete(w, w->pos[0], remote);
     if (rc == 0)
-        weft_out_result(w,
-                        json_pack("{s:s, s:s, s:b}", "namespace", w->pos[0], "path", remote,
-                                  "deleted", 1),
-                        "deleted  %s:%s", w->pos[0], remote);
+        weft_out_result(
+            w, json_pack("{s:s, s:s, s:b}", "namespace", w->pos[0], "path", remote, "deleted", 1),
+            "deleted  %s:%s", w->pos[0], remote);
     return rc;
 }
 

@@ -46,8 +46,7 @@ static bool parent_ns(char *ns)
 }
 
 /* A list of patterns: a string or an array of strings (NULL: none). */
-static int patterns(const json_t *v, const char *name, const json_t **out, char *err,
-                    size_t errlen)
+static int patterns(const json_t *v, const char *name, const json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (v == NULL || json_is_null(v))
@@ -147,9 +146,8 @@ static void picks_free(collect_t *c)
     json_decref(c->taken);
 }
 
-int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
-                      const json_t *skip, wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err,
-                      size_t errlen)
+int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, const json_t *skip,
+                      wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (nsfiles == NULL || json_is_null(nsfiles))
@@ -171,8 +169,11 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
         snprintf(err, errlen, "namespaceFiles.folderPerNamespace must be true or false");
         return -1;
     }
-    collect_t c = {.per_ns = json_is_true(per), .skip = skip, .taken = json_object(),
-                   .err = err, .errlen = errlen};
+    collect_t c = {.per_ns = json_is_true(per),
+                   .skip = skip,
+                   .taken = json_object(),
+                   .err = err,
+                   .errlen = errlen};
     if (patterns(json_object_get(nsfiles, "include"), "include", &c.include, err, errlen) != 0 ||
         patterns(json_object_get(nsfiles, "exclude"), "exclude", &c.exclude, err, errlen) != 0) {
         picks_free(&c);
@@ -243,8 +244,8 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
             snprintf(err, errlen, "namespaceFiles: cannot stage %s: %s", p->path, strerror(errno));
             rc = -1;
         } else {
-            wf_xstorage_ref_t ref = {.kind = WF_XSTORAGE_NAMESPACE, .namespace_ = p->ns,
-                                     .path = p->path};
+            wf_xstorage_ref_t ref = {
+                .kind = WF_XSTORAGE_NAMESPACE, .namespace_ = p->ns, .path = p->path};
             wf_xstorage_stat_t st;
             char why[300];
             /* The budget again: a file may have grown since it was listed. */

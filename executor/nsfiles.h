@@ -34,9 +34,8 @@ typedef struct wf_xnsfiles wf_xnsfiles_t;
  * Returns 0 with the staging in *out (NULL when nothing was placed; destroy
  * it once the task has started), or -1 with a message for the flow's
  * author in `err`. */
-int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles,
-                      const json_t *skip, wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err,
-                      size_t errlen);
+int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, const json_t *skip,
+                      wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err, size_t errlen);
 /* Removes the staging directory and frees `s` (NULL: nothing). */
 void wf_xnsfiles_destroy(wf_xnsfiles_t *s);
 

@@ -253,4 +253,119 @@ t_is "$out_RC" 1 "a local file whose path breaks the rule stops the apply"
 t_match "$out_ERR" "_files/bad.name: error: the path holds a backslash" "at its local path"
 rm "$G/_files/bad\\name"
 
+
+# ---- tasks: namespaceFiles -------------------------------------------------
+cli_executor sales
+up() { # up NS PATH TEXT: a namespace file with TEXT as content
+    printf '%s\n' "$3" >"$T/up.tmp"
+    with_token "$DEV" nsfile put "$1" "$T/up.tmp" "$2" >/dev/null
+}
+# The parent namespace (sales) and the flow's (sales.etl): the flow's etl.py
+# wins, helper.py and data/rows.csv come from the parent.
+up sales /scripts/etl.py 'print("parent etl: never run")'
+up sales /scripts/helper.py 'HELPER = "from the parent"'
+up sales /data/rows.csv 'a,b'
+up sales.etl /scripts/etl.py 'import sys
+sys.path.insert(0, "scripts")
+from helper import HELPER
+rows = open("data/rows.csv").read().strip()
+print("etl ran, helper", HELPER, "rows", rows)'
+req_apply "$DEV" '
+id: etl
+namespace: sales.etl
+tasks:
+  - id: py
+    type: io.kestra.plugin.scripts.python.Commands
+    namespaceFiles:
+      enabled: true
+    commands:
+      - python scripts/etl.py
+' || t_bail "cannot apply the etl flow"
+WEFT_TOKEN=$DEV cli_exec_wait sales.etl etl
+t_is "$ST" SUCCESS "a Python task runs a namespace file as Kestra's blueprint does"
+t_match "$(ex_logs "$EID")" "etl ran, helper from the parent rows a,b" \
+    "with the nearest namespace's etl.py and its parent's other files"
+
+req_apply "$DEV" '
+id: pick
+namespace: sales.etl
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      enabled: true
+      include:
+        - "scripts/**"
+        - "data/*.csv"
+      exclude:
+        - "**/helper.py"
+    inputFiles:
+      data/rows.csv: "from inputFiles"
+    commands:
+      - find . -type f ! -path "./.weft/*" | sort | tr "\n" " "
+      - echo
+      - echo "rows=$(cat data/rows.csv)"
+  - id: off
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      enabled: false
+    commands:
+      - echo "files:$(find . -type f ! -path "./.weft/*" | wc -l)"
+  - id: per
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      enabled: true
+      folderPerNamespace: true
+      include: ["scripts/*.py"]
+    commands:
+      - find . -type f ! -path "./.weft/*" | sort | tr "\n" " "
+' || t_bail "cannot apply the pick flow"
+WEFT_TOKEN=$DEV cli_exec_wait sales.etl pick
+t_is "$ST" SUCCESS "include / exclude / folderPerNamespace run"
+L=$(ex_logs "$EID")
+t_ok "include and exclude pick the files (helper.py excluded)" grep -qxF './data/rows.csv ./scripts/etl.py ' <<<"$L"
+t_match "$L" "rows=from inputFiles" "inputFiles wins over a namespace file of the same name"
+t_match "$L" "files:0" "enabled: false places nothing"
+t_match "$L" "\./sales\.etl/scripts/etl\.py \./sales/scripts/etl\.py \./sales/scripts/helper\.py" \
+    "folderPerNamespace: one folder per namespace, nothing overridden"
+
+req_apply "$DEV" '
+id: bad
+namespace: sales.etl
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      include: 42
+    commands: ["true"]
+' || t_bail "cannot apply"
+WEFT_TOKEN=$DEV cli_exec_wait sales.etl bad
+t_is "$ST" FAILED "a malformed namespaceFiles fails the task"
+t_match "$(ex_errors "$EID")" "namespaceFiles.include must be a list of glob strings" "saying why"
+
+
+# The limits: a domain whose executor places at most one file per task.
+cli_domain capped capped
+printf 'namespace_files:\n  max_task_files: 1\n' >"$T/capped.yaml"
+WEFT_DATA_DIR=$CLI_TMP "$WEFTD" executor --domain capped --config "$T/capped.yaml" \
+    >>"$CLI_TMP/executor-capped.log" 2>&1 &
+_cli_ex_pids+=($!)
+printf 'x\n' >"$T/x"
+with_token "$WEFT_TOKEN" nsfile put capped "$T/x" /a.txt >/dev/null
+with_token "$WEFT_TOKEN" nsfile put capped "$T/x" /b.txt >/dev/null
+req_apply "$WEFT_TOKEN" '
+id: many
+namespace: capped
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    namespaceFiles:
+      enabled: true
+    commands: ["ls"]
+' || t_bail "cannot apply"
+cli_exec_wait capped many
+t_is "$ST" FAILED "more files than namespace_files.max_task_files fail the task"
+t_match "$(ex_errors "$EID")" "2 files match, more than namespace_files.max_task_files \(1\)" \
+    "naming the limit"
+
 t_done
