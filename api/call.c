@@ -278,7 +278,15 @@ static bool check_body(wf_call_t *call)
         }
         return true;
     }
-    if (len > call->th->gw->max_body) {
+    /* Namespace file uploads, raw or multipart, have a limit of their own. */
+    if (call->route->body == WF_BODY_FILE) {
+        size_t max = (size_t)call->th->gw->cfg->namespace_files.max_file_size;
+        if (len > max) {
+            wf_http_problem(req, WF_PROB_TOO_LARGE, json_pack("{s:I}", "limit", (json_int_t)max),
+                            "the file exceeds namespace_files.max_file_size (%zu bytes)", max);
+            return false;
+        }
+    } else if (len > call->th->gw->max_body) {
         wf_http_problem(req, WF_PROB_TOO_LARGE, NULL, "request body exceeds %zu bytes",
                         call->th->gw->max_body);
         return false;
@@ -291,6 +299,7 @@ static bool check_body(wf_call_t *call)
         }
         return true;
     case WF_BODY_ANY:
+    case WF_BODY_FILE:
         return true;
     case WF_BODY_YAML:
         if (!wf_http_content_type_is(req, yaml_types)) {

@@ -183,10 +183,13 @@ static int setup_globalconf(const char *listen_addr)
      * buffering it; the router's error filter turns that 413 into
      * problem+json like every other answer. */
     gw.max_upload = (size_t)cfg->gateway.max_upload;
-    /* h2o has one limit for every path: the larger of the two. A body
+    /* h2o has one limit for every path: the largest of the three. A body
      * between them is buffered before its route refuses it (413): see
-     * docs/gateway.md, "Uploads". */
+     * docs/gateway.md, "Uploads". Namespace file uploads (WF_BODY_FILE
+     * routes) go up to namespace_files.max_file_size. */
     gw.h2o.max_request_entity_size = gw.max_upload > gw.max_body ? gw.max_upload : gw.max_body;
+    if ((size_t)cfg->namespace_files.max_file_size > gw.h2o.max_request_entity_size)
+        gw.h2o.max_request_entity_size = (size_t)cfg->namespace_files.max_file_size;
     gw.heavy = wf_heavy_create((int)cfg->gateway.max_heavy_per_principal);
     /* HTTP/1.1 only: h2c upgrade is refused. */
     gw.h2o.http1.upgrade_to_http2 = 0;

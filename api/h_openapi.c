@@ -20,7 +20,8 @@ static const char *body_description(wf_route_body_t b)
 {
     static const char *const media[] = {[WF_BODY_JSON] = "application/json",
                                         [WF_BODY_YAML] = "application/x-yaml",
-                                        [WF_BODY_ANY] = "*/*"};
+                                        [WF_BODY_ANY] = "*/*",
+                                        [WF_BODY_FILE] = "multipart/form-data"};
     return media[b];
 }
 

@@ -61,6 +61,14 @@ void wf_h_kv_put(wf_call_t *call);
 void wf_h_kv_get(wf_call_t *call);
 void wf_h_kv_list(wf_call_t *call);
 void wf_h_kv_delete(wf_call_t *call);
+/* api/h_nsfiles.c */
+void wf_h_nsfile_get(wf_call_t *call);
+void wf_h_nsfile_put(wf_call_t *call);
+void wf_h_nsfile_delete(wf_call_t *call);
+void wf_h_nsfile_move(wf_call_t *call);
+void wf_h_nsfile_list(wf_call_t *call);
+void wf_h_nsfile_mkdir(wf_call_t *call);
+void wf_h_nsfile_stats(wf_call_t *call);
 /* api/h_grants.c */
 void wf_h_grant_create(wf_call_t *call);
 void wf_h_grant_list(wf_call_t *call);

@@ -25,6 +25,8 @@ typedef enum {
     WF_BODY_JSON,     /* application/json (an empty body is allowed) */
     WF_BODY_YAML,     /* application/x-yaml, application/yaml, text/yaml */
     WF_BODY_ANY,      /* webhooks: whatever the caller sends */
+    WF_BODY_FILE,     /* a file upload (raw or multipart/form-data), up to
+                       * namespace_files.max_file_size rather than gateway.max_body */
 } wf_route_body_t;
 
 /* Where a route finds the namespace its permission is checked on. */

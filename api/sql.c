@@ -507,6 +507,100 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "  SELECT $3, 'kv.delete', d.namespace, 'kv:' || d.namespace || '/' || d.key,"
          "   'allowed', jsonb_build_object('type', d.type) FROM d WHERE d.live)"
          " SELECT key FROM d WHERE live"},
+    /* ---- namespace files (api/h_nsfiles.c, migration 0019) ---- */
+    /* $1 namespace, $2 path: the complete file to stream. */
+    [WF_SQL_NSFILE_META] =
+        {"nsfile_meta",
+         "SELECT id, size, sha256, content_type FROM storage_files"
+         " WHERE kind = 'namespace' AND namespace = $1 AND path = $2 AND complete"
+         "  AND right(path, 1) <> '/'"},
+    /* $1 file id, $2 seq: one chunk, base64 without PostgreSQL's line breaks
+     * (the pool speaks text). No row
+     * when the file was replaced or deleted meanwhile: the stream is cut. */
+    [WF_SQL_NSFILE_CHUNK] =
+        {"nsfile_chunk",
+         "SELECT translate(encode(c.data, 'base64'), E'\\n', '') FROM storage_chunks c"
+         " JOIN storage_files f ON f.id = c.file_id AND f.complete"
+         " WHERE c.file_id = $1::bigint AND c.seq = $2::int"},
+    /* $1 namespace, $2 actor: the staging row's id (NULL: no owner). */
+    [WF_SQL_NSFILE_BEGIN] = {"nsfile_begin", "SELECT weft_nsfile_begin($1, $2)"},
+    /* $1 staging id, $2 seq, $3 data (base64). */
+    [WF_SQL_NSFILE_CHUNK_PUT] =
+        {"nsfile_chunk_put",
+         "INSERT INTO storage_chunks (file_id, seq, domain, data)"
+         " SELECT f.id, $2::int, f.domain, decode($3, 'base64') FROM storage_files f"
+         " WHERE f.id = $1::bigint AND NOT f.complete RETURNING seq"},
+    /* $1 staging id: an upload that failed half-way. */
+    [WF_SQL_NSFILE_ABORT] =
+        {"nsfile_abort", "DELETE FROM storage_files WHERE id = $1::bigint AND NOT complete"},
+    /* $1 namespace, $2 path, $3 staging id, $4 size, $5 sha256, $6 content
+     * type, $7 actor. Audited with the path, size and digest, never the content. */
+    [WF_SQL_NSFILE_COMMIT] =
+        {"nsfile_commit",
+         "WITH c AS (SELECT weft_nsfile_commit($1, $2, $3::bigint, $4::bigint, $5, $6) AS r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $7, 'nsfile.put', $1, 'nsfile:' || $1 || $2, 'allowed',"
+         "   jsonb_build_object('path', $2, 'size', $4::bigint, 'sha256', $5) FROM c"
+         "  WHERE c.r->>'outcome' = 'stored')"
+         " SELECT r::text FROM c"},
+    /* $1 namespace, $2 directory with a trailing '/' ("/" for the root): one
+     * row (found, JSON array of the entries directly in it). */
+    [WF_SQL_NSFILE_LIST] =
+        {"nsfile_list",
+         "WITH r AS (SELECT substr(path, length($2) + 1) AS rest, size, sha256, created_at,"
+         "   updated_at FROM storage_files WHERE kind = 'namespace' AND namespace = $1"
+         "   AND complete AND left(path, length($2)) = $2),"
+         " e AS (SELECT split_part(rest, '/', 1) AS name, bool_or(position('/' IN rest) > 0) AS dir,"
+         "   max(size) FILTER (WHERE position('/' IN rest) = 0) AS size,"
+         "   max(sha256) FILTER (WHERE position('/' IN rest) = 0) AS sha256,"
+         "   min(created_at) AS created, max(updated_at) AS updated FROM r WHERE rest <> ''"
+         "   GROUP BY 1)"
+         " SELECT $2 = '/' OR EXISTS (SELECT 1 FROM r),"
+         "  coalesce((SELECT jsonb_agg(jsonb_build_object('fileName', name,"
+         "   'type', CASE WHEN dir THEN 'Directory' ELSE 'File' END,"
+         "   'size', CASE WHEN dir THEN 0 ELSE size END,"
+         "   'sha256', CASE WHEN dir THEN NULL ELSE sha256 END,"
+         "   'creationTime', (extract(epoch FROM created) * 1000)::bigint,"
+         "   'lastModifiedTime', (extract(epoch FROM updated) * 1000)::bigint)"
+         "   ORDER BY dir DESC, name) FROM e), '[]')::text"},
+    /* $1 namespace, $2 path: its attributes, or no row. */
+    [WF_SQL_NSFILE_STATS] =
+        {"nsfile_stats",
+         "SELECT weft_nsfile_attrs(f)::text FROM storage_files f WHERE f.kind = 'namespace'"
+         "  AND f.namespace = $1 AND f.path = $2 AND f.complete"
+         " UNION ALL SELECT jsonb_build_object('fileName', regexp_replace($2, '^.*/', ''),"
+         "  'type', 'Directory', 'size', 0,"
+         "  'creationTime', (extract(epoch FROM min(created_at)) * 1000)::bigint,"
+         "  'lastModifiedTime', (extract(epoch FROM max(updated_at)) * 1000)::bigint)::text"
+         " FROM storage_files WHERE kind = 'namespace' AND namespace = $1 AND complete"
+         "  AND ($2 = '/' OR left(path, length($2) + 1) = $2 || '/')"
+         " HAVING $2 = '/' OR count(*) > 0 LIMIT 1"},
+    /* $1 namespace, $2 path, $3 actor: weft_nsfile_mkdir's answer, audited
+     * when a directory was created. */
+    [WF_SQL_NSFILE_MKDIR] =
+        {"nsfile_mkdir",
+         "WITH m AS (SELECT weft_nsfile_mkdir($1, $2, $3) AS r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'nsfile.mkdir', $1, 'nsfile:' || $1 || $2, 'allowed',"
+         "   jsonb_build_object('path', $2) FROM m WHERE m.r->>'outcome' = 'created')"
+         " SELECT r::text FROM m"},
+    /* $1 namespace, $2 path, $3 actor: a row when something was deleted. */
+    [WF_SQL_NSFILE_DELETE] =
+        {"nsfile_delete",
+         "WITH d AS (SELECT weft_nsfile_delete($1, $2) AS r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $3, 'nsfile.delete', $1, 'nsfile:' || $1 || $2, 'allowed',"
+         "   jsonb_build_object('path', $2) || d.r FROM d WHERE d.r IS NOT NULL)"
+         " SELECT r::text FROM d WHERE r IS NOT NULL"},
+    /* $1 namespace, $2 from, $3 to, $4 actor: weft_nsfile_move's answer. */
+    [WF_SQL_NSFILE_MOVE] =
+        {"nsfile_move",
+         "WITH m AS (SELECT weft_nsfile_move($1, $2, $3) AS r),"
+         " a AS (INSERT INTO audit_log (actor, action, namespace, target, result, details)"
+         "  SELECT $4, 'nsfile.move', $1, 'nsfile:' || $1 || $2, 'allowed',"
+         "   jsonb_build_object('from', $2, 'to', $3, 'type', m.r->'type', 'files',"
+         "    m.r->'files') FROM m WHERE m.r->>'outcome' = 'moved')"
+         " SELECT r::text FROM m"},
     /* $1 namespace prefix, $2 actor, $3 action, $4 result, $5 before seq,
      * $6 since (timestamptz), $7 limit; NULL = no filter. Newest first. */
     /* ---- policies (api/h_policy.c) ---- */

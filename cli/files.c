@@ -64,7 +64,10 @@ static void collect(weft_paths_t *out, const char *dir, int depth)
     qsort(here.items, here.count, sizeof(*here.items), by_name);
     for (size_t i = 0; i < here.count; i++) {
         if (is_dir(here.items[i])) {
-            collect(out, here.items[i], depth + 1);
+            /* A _files/ folder holds namespace files, not flows
+             * (cli/nsfile_sync.c): a .yaml there is data. */
+            if (strcmp(strrchr(here.items[i], '/') + 1, "_files") != 0)
+                collect(out, here.items[i], depth + 1);
         } else if (flow_file_name(strrchr(here.items[i], '/') + 1)) {
             paths_add(out, here.items[i]);
             here.items[i] = NULL;

@@ -2,7 +2,8 @@
  * cli/flow_validate.c). Apply is GitOps-style: every file is validated
  * locally with the flow library first and nothing is sent if any is
  * invalid; then each flow is reported created, updated, unchanged or (with
- * --prune) deleted. */
+ * --prune) deleted. A DIR's _files/ folder is synced into its flows'
+ * namespace the same way (cli/nsfile_sync.c). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli/client.h"
 #include "cli/diff.h"
 #include "cli/files.h"
+#include "cli/nsfile.h"
 #include "cli/out.h"
 #include "cli/scope.h"
 #include "cli/verb.h"
@@ -331,19 +333,63 @@ static int prune(weft_t *w, const apply_opts_t *o, const flow_set_t *s, tally_t 
     return rc;
 }
 
+/* The _files/ folders of the DIR arguments. */
+typedef struct {
+    weft_nsfile_set_t **items;
+    size_t count;
+} nsfile_sets_t;
+
+/* Reads the _files/ folder of every DIR argument: its namespace is the one
+ * namespace of the flows below DIR (several, or none, is an error when
+ * there is a _files/). Returns the number of problems printed. */
+static size_t scan_files(weft_t *w, const apply_opts_t *o, const flow_set_t *s,
+                         nsfile_sets_t *out)
+{
+    size_t problems = 0;
+    out->items = wf_xcalloc((size_t)o->nfiles + 1, sizeof(*out->items));
+    for (int i = 0; i < o->nfiles; i++) {
+        const char *dir = o->files[i];
+        size_t dl = strlen(dir);
+        while (dl > 1 && dir[dl - 1] == '/')
+            dl--;
+        const char *ns = NULL;
+        bool several = false;
+        for (size_t j = 0; j < s->count; j++) {
+            const local_flow_t *f = &s->items[j];
+            if (strncmp(f->path, dir, dl) != 0 || f->path[dl] != '/')
+                continue;
+            if (ns == NULL)
+                ns = f->ns;
+            else if (strcmp(ns, f->ns) != 0)
+                several = true;
+        }
+        char *d = wf_xstrndup(dir, dl);
+        weft_nsfile_set_t *set = NULL;
+        problems += weft_nsfile_scan(w, d, several ? NULL : ns, &set);
+        free(d);
+        if (set != NULL)
+            out->items[out->count++] = set;
+    }
+    return problems;
+}
+
 static int flow_apply(int argc, char **argv)
 {
     static const weft_usage_t u = {
         "weft flow apply -f DIR|FILE... [--dry-run] [--prune] [--namespace PREFIX] [--diff]",
         "Validates every flow file locally first (errors at FILE:LINE:COL); if any is\n"
         "invalid nothing is applied. Then creates or updates each flow and prints\n"
-        "created, updated, unchanged or (with --prune) deleted for each. Exit 1 if any\n"
-        "file is invalid or any flow could not be applied.",
+        "created, updated, unchanged or (with --prune) deleted for each. A DIR's _files/\n"
+        "folder holds the namespace files of its flows' namespace (one per folder):\n"
+        "each is reported added, changed, unchanged (by SHA-256) or, with --prune,\n"
+        "deleted. Exit 1 if any file is invalid or any flow or file could not be applied.",
         0, 0};
     weft_t w;
     apply_opts_t o = {0};
     flow_set_t set = {0};
     tally_t t = {0};
+    nsfile_sets_t nsf = {0};
+    weft_nsfile_tally_t ft = {0};
     o.files = wf_xcalloc((size_t)argc + 1, sizeof(char *));
     int rc = weft_parse(&w, "weft flow apply", &u, apply_table, apply_opt, &o, argc, argv);
     if (rc != 0)
@@ -368,6 +414,8 @@ static int flow_apply(int argc, char **argv)
         goto out;
     }
     size_t invalid = validate_all(&w, &set, &o);
+    if (invalid == 0)
+        invalid += scan_files(&w, &o, &set, &nsf);
     if (invalid > 0) {
         weft_err(&w, "%zu of %zu file%s invalid: nothing applied", invalid, set.count,
                  set.count == 1 ? "" : "s");
@@ -387,6 +435,9 @@ static int flow_apply(int argc, char **argv)
             goto out;
     }
     weft_progress_clear(&w);
+    for (size_t i = 0; i < nsf.count; i++)
+        if ((rc = weft_nsfile_sync(&w, nsf.items[i], o.dry_run, o.prune, t.report, &ft)) != 0)
+            goto out;
     if (o.prune) {
         if (t.failed > 0)
             weft_warn(&w, "some flows failed: not pruning");
@@ -399,10 +450,16 @@ static int flow_apply(int argc, char **argv)
         fprintf(stderr, "%zu created, %zu updated, %zu unchanged, %zu deleted%s%s\n", t.created,
                 t.updated, t.unchanged, t.deleted, t.failed ? ", failed: " : "",
                 t.failed ? "see above" : "");
+    if (nsf.count > 0 && t.report == NULL)
+        fprintf(stderr, "files: %zu added, %zu changed, %zu unchanged, %zu deleted%s\n", ft.added,
+                ft.changed, ft.unchanged, ft.deleted, ft.failed ? ", failed: see above" : "");
     if (o.dry_run && t.report == NULL)
         fprintf(stderr, "dry run: nothing was changed\n");
-    rc = t.failed > 0 ? WEFT_EXIT_FAIL : 0;
+    rc = t.failed > 0 || ft.failed > 0 ? WEFT_EXIT_FAIL : 0;
 out:
+    for (size_t i = 0; i < nsf.count; i++)
+        weft_nsfile_set_free(nsf.items[i]);
+    free(nsf.items);
     weft_progress_clear(&w);
     json_decref(t.report);
     set_free(&set);

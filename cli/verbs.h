@@ -26,6 +26,7 @@ extern const wf_cmd_t weft_rbac_commands[];      /* cli/v_access.c */
 extern const wf_cmd_t weft_auth_commands[];      /* cli/v_access.c */
 extern const wf_cmd_t weft_secret_commands[];    /* cli/v_secret.c */
 extern const wf_cmd_t weft_kv_commands[];        /* cli/v_kv.c */
+extern const wf_cmd_t weft_nsfile_commands[];    /* cli/v_nsfile.c */
 extern const wf_cmd_t weft_grant_commands[];     /* cli/v_grant.c */
 extern const wf_cmd_t weft_audit_commands[];     /* cli/v_audit.c */
 extern const wf_cmd_t weft_policy_commands[];    /* cli/v_policy.c */

@@ -24,6 +24,8 @@ static const wf_cmd_t weft_commands[] = {
                  "Write-only secrets of a namespace."),
     WF_CMD_GROUP("kv", weft_kv_commands, "namespace key-value store: get, set, ls, rm",
                  "The key-value store of a namespace (flows read it with kv())."),
+    WF_CMD_GROUP("nsfile", weft_nsfile_commands, "namespace files: put, get, ls, rm",
+                 "The files of a namespace (tasks see them with namespaceFiles)."),
     WF_CMD_GROUP("grant", weft_grant_commands, "cross-team grants: create, list, revoke",
                  "Cross-team grants of a producer namespace."),
     WF_CMD_GROUP("audit", weft_audit_commands,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "executor/files.h"
+#include "executor/nsfiles.h"
 #include "executor/kv.h"
 #include "executor/retention.h"
 #include "executor/mesh.h"
@@ -398,6 +399,7 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char *before = join_lines(json_object_get(props, "beforeCommands"));
     wf_sbx_spec_t *spec = wf_sbx_spec_create();
     int rc = -1;
+    wf_xnsfiles_t *nsf = NULL;
     if (body == NULL || spec == NULL) {
         snprintf(err, sizeof(err), "%s is required", is_script ? "script" : "commands");
         goto out;
@@ -411,10 +413,16 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_bind(spec, wd, "/wd", true);
         wf_sbx_spec_cwd(spec, "/wd");
     }
+    /* namespaceFiles: the namespace's files (and its parents'), placed
+     * first; a name inputFiles also gives is left to inputFiles. */
+    json_t *files = json_object_get(props, "inputFiles");
+    if (wf_xnsfiles_place(ex, tr->exec->namespace_, json_object_get(props, "namespaceFiles"),
+                          json_is_object(files) ? files : NULL, spec, &nsf, err,
+                          sizeof(err)) != 0)
+        goto out;
     /* inputFiles: name -> content, placed next to the script. A value
      * that is a file URI places that file, streamed from the storage
      * through a temporary file (never the rendered string). */
-    json_t *files = json_object_get(props, "inputFiles");
     if (json_is_object(files)) {
         const char *name;
         json_t *content;
@@ -469,10 +477,19 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_arg(spec, "/work/.weft/run.sh");
     }
     free(script);
-    static const char *const base_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
-                                           "LANG=C.UTF-8"};
+    static const char *const base_env[] = {"HOME=/tmp", "LANG=C.UTF-8"};
     for (size_t i = 0; i < sizeof(base_env) / sizeof(base_env[0]); i++)
         wf_sbx_spec_env(spec, base_env[i]);
+    if (python) {
+        /* Kestra's Python images have `python`; hosts often only python3.
+         * Commands written for Kestra (`python scripts/etl.py`) find this
+         * one first on PATH. */
+        static const char shim[] = "#!/bin/sh\nexec python3 \"$@\"\n";
+        wf_sbx_spec_file(spec, ".weft/bin/python", shim, sizeof(shim) - 1, 0755);
+        wf_sbx_spec_env(spec, "PATH=/work/.weft/bin:/usr/local/bin:/usr/bin:/bin");
+    } else {
+        wf_sbx_spec_env(spec, "PATH=/usr/local/bin:/usr/bin:/bin");
+    }
     json_t *env = json_object_get(props, "env");
     if (json_is_object(env)) {
         const char *k;
@@ -500,6 +517,8 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_decref(of);
     }
 out:
+    /* The task has started (its files are copied in) or will not. */
+    wf_xnsfiles_destroy(nsf);
     wf_sbx_spec_destroy(spec);
     free(body);
     free(before);

@@ -184,6 +184,23 @@ static const conf_key_t kv_keys[] = {
     END_KEYS,
 };
 
+/* Namespace files (docs/namespace-files.md): the gateway takes uploads up to
+ * max_file_size (h2o buffers a request body whole, so this is also what one
+ * upload may hold in the gateway's memory); executors place at most
+ * max_task_files / max_task_bytes in a task's work dir. */
+static const conf_key_t namespace_files_keys[] = {
+    {.name = "max_file_size", .type = CONF_SIZE, .offset = CFG(namespace_files.max_file_size),
+     .def = "64MiB", .min = 1024, .max = INT64_C(1) << 30,
+     .help = "largest namespace file; a larger upload is refused with 413"},
+    {.name = "max_task_files", .type = CONF_INT, .offset = CFG(namespace_files.max_task_files),
+     .def = "500", .min = 1, .max = 1000,
+     .help = "namespace files placed in one task's work dir; more fail the task"},
+    {.name = "max_task_bytes", .type = CONF_SIZE, .offset = CFG(namespace_files.max_task_bytes),
+     .def = "256MiB", .min = 1024, .max = INT64_C(64) << 30,
+     .help = "bytes of namespace files placed in one task's work dir; more fail the task"},
+    END_KEYS,
+};
+
 /* The internal storage (docs/storage.md): files of executions and
  * namespaces, kept in PostgreSQL; read by the gateway and the executors. */
 static const conf_key_t storage_keys[] = {
@@ -253,6 +270,8 @@ static const conf_key_t top_keys[] = {
     {.name = "executor", .type = CONF_SECTION, .children = executor_keys, .help = "executors"},
     {.name = "sandbox", .type = CONF_SECTION, .children = sandbox_keys, .help = "task sandbox"},
     {.name = "kv", .type = CONF_SECTION, .children = kv_keys, .help = "namespace key-value store"},
+    {.name = "namespace_files", .type = CONF_SECTION, .children = namespace_files_keys,
+     .help = "namespace files"},
     {.name = "storage", .type = CONF_SECTION, .children = storage_keys,
      .help = "internal storage of files"},
     {.name = "auth", .type = CONF_SECTION, .children = auth_keys, .help = "authentication"},

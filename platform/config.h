@@ -89,6 +89,11 @@ typedef struct wf_config {
         int64_t max_keys_per_namespace; /* live keys per namespace */
     } kv;
     struct {
+        int64_t max_file_size;  /* bytes of one namespace file (and of its upload) */
+        int64_t max_task_files; /* files namespaceFiles places in one task's work dir */
+        int64_t max_task_bytes; /* bytes namespaceFiles places in one task's work dir */
+    } namespace_files;
+    struct {
         int64_t max_file_size; /* bytes of one stored file */
     } storage;
     struct {

@@ -330,7 +330,14 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             goto fail;
-        if (f->src_fd >= 0 ? copy_fd(f->src_fd, fd) != 0 : write_all(fd, f->data, f->len) != 0) {
+        int from = f->src != NULL ? open(f->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : f->src_fd;
+        int copied = from >= 0 ? copy_fd(from, fd) : -1;
+        if (f->src != NULL && from >= 0) {
+            int e = errno;
+            close(from);
+            errno = e;
+        }
+        if (f->src != NULL || f->src_fd >= 0 ? copied != 0 : write_all(fd, f->data, f->len) != 0) {
             close(fd);
             goto fail;
         }

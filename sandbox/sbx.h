@@ -119,6 +119,11 @@ int wf_sbx_spec_file(wf_sbx_spec_t *spec, const char *rel, const void *data, siz
  * when the sandbox is built, in 1 MiB pieces: large inputs never pass
  * through memory) at `rel`. The spec keeps its own descriptor. */
 int wf_sbx_spec_file_fd(wf_sbx_spec_t *spec, const char *rel, int fd, mode_t mode);
+/* The same from the host file `host_path` (absolute; a symlink is refused),
+ * opened only when the sandbox is built: many files cost no descriptor
+ * each meanwhile. It must exist until then. */
+int wf_sbx_spec_file_copy(wf_sbx_spec_t *spec, const char *rel, const char *host_path,
+                          mode_t mode);
 /* After the run, moves the directory /work/`rel` to host path `dest` (same
  * file system as work_base). Its entries may be symlinks: read with O_NOFOLLOW. */
 int wf_sbx_spec_output(wf_sbx_spec_t *spec, const char *rel, const char *dest);

@@ -26,6 +26,7 @@ typedef struct sbx_file {
     size_t len;
     mode_t mode;
     int src_fd; /* >= 0: the content is this file's (wf_sbx_spec_file_fd), not data */
+    char *src;  /* non-NULL: the content is this host file's (wf_sbx_spec_file_copy) */
 } sbx_file_t;
 
 struct wf_sbx_spec {

@@ -123,6 +123,7 @@ void wf_sbx_spec_destroy(wf_sbx_spec_t *s)
         free(s->files[i].rel);
         if (s->files[i].src_fd >= 0)
             close(s->files[i].src_fd);
+        free(s->files[i].src);
         explicit_bzero(s->files[i].data, s->files[i].len);
         free(s->files[i].data);
     }
@@ -235,7 +236,7 @@ int wf_sbx_spec_file(wf_sbx_spec_t *s, const char *rel, const void *data, size_t
     s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
     if (len)
         memcpy(copy, data, len);
-    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777, -1};
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777, -1, NULL};
     return 0;
 }
 
@@ -247,7 +248,18 @@ int wf_sbx_spec_file_fd(wf_sbx_spec_t *s, const char *rel, int fd, mode_t mode)
     if (own < 0)
         return -1;
     s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
-    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), NULL, 0, mode & 07777, own};
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), NULL, 0, mode & 07777, own, NULL};
+    return 0;
+}
+
+int wf_sbx_spec_file_copy(wf_sbx_spec_t *s, const char *rel, const char *host_path, mode_t mode)
+{
+    if (!sbx_path_clean_rel(rel) || (mode & ~07777) || s->n_files >= 1024 || host_path == NULL ||
+        host_path[0] != '/')
+        return einval();
+    s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
+    s->files[s->n_files++] =
+        (sbx_file_t){wf_xstrdup(rel), NULL, 0, mode & 07777, -1, wf_xstrdup(host_path)};
     return 0;
 }
 

@@ -148,7 +148,33 @@ const recipes = {
     req: (ns) => [`/api/v1/namespaces/${ns}/kv/KEEP`],
     restore: async (ns) => { await keepKv(ns); },
   },
+  get_api_v1_namespaces_namespace_files_directory: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files/directory?path=/`],
+  },
+  post_api_v1_namespaces_namespace_files_directory: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files/directory?path=/${uniq('d')}`],
+  },
+  get_api_v1_namespaces_namespace_files_stats: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files/stats?path=/keep.txt`],
+  },
+  get_api_v1_namespaces_namespace_files: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files?path=/keep.txt`],
+  },
+  post_api_v1_namespaces_namespace_files: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files?path=/${uniq('u')}.txt`, 'matrix', 'application/octet-stream'],
+  },
+  put_api_v1_namespaces_namespace_files: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files?from=/keep.txt&to=/${uniq('m')}.txt`],
+    restore: async (ns) => { await keepFile(ns); },
+  },
+  delete_api_v1_namespaces_namespace_files: {
+    req: (ns) => [`/api/v1/namespaces/${ns}/files?path=/keep.txt`],
+    restore: async (ns) => { await keepFile(ns); },
+  },
 };
+// A namespace file to read, move and delete in every namespace.
+const keepFile = (ns) => must('POST', `/api/v1/namespaces/${ns}/files?path=/keep.txt`, 'fixture', 'application/octet-stream');
+for (const ns of Object.values(rels)) await keepFile(ns);
 // A KV key to read and delete in every namespace.
 const keepKv = (ns) => must('PUT', `/api/v1/namespaces/${ns}/kv/KEEP`, '"fixture-value"');
 for (const ns of Object.values(rels)) await keepKv(ns);
