@@ -25,6 +25,13 @@ mkdir -p "$SRV/files"
     for i in $(seq 1 10); do echo "$i,item $i,$i.50,\"a, \"\"quoted\"\" note\""; done
 } >"$SRV/files/orders.csv"
 head -c 2621440 /dev/urandom >"$SRV/files/blob.bin" # 2.5 MiB: three store chunks
+# ~9 MiB of CSV: several store chunks and several of the COPY loop's 4 MiB turns.
+python3 -c 'import sys
+w = sys.stdout.write
+w("id,name,amount,note\n")
+for i in range(1, 200001): w("%d,name %d,%d.%02d,note number %d of many\n" % (i, i, i % 1000, i % 100, i))' \
+    >"$SRV/files/big.csv"
+: >"$SRV/files/empty.txt"
 srv_start() { # VAR: a server on a free port, its port in VAR
     local f="$PG_TMP/port.$1" i
     python3 "$WF_SRCDIR/tests/integration/file_tasks_server.py" "$f" "$SRV" >/dev/null 2>&1 &
@@ -42,6 +49,7 @@ pg_psql -c "CREATE ROLE app LOGIN PASSWORD '$PW'" -c "CREATE DATABASE appdb OWNE
 APPDB="postgresql:///appdb?host=$SOCK&port=$PGPORT&user=weft"
 psql -XAtq -v ON_ERROR_STOP=1 "postgresql:///appdb?host=$SOCK&port=$PGPORT&user=app" >/dev/null <<'SQL'
 CREATE TABLE orders (id int PRIMARY KEY, name text, amount numeric(10,2), note text);
+CREATE TABLE big (id int PRIMARY KEY, name text, amount numeric(10,2), note text);
 SQL
 sed -i "1i local appdb app scram-sha-256" "$PG_TMP/data/pg_hba.conf"
 pg_psql -c "SELECT pg_reload_conf()" >/dev/null
@@ -70,6 +78,7 @@ WHERE f.path = :'p' AND f.complete
 SQL
 }
 file_hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+stored_sha() { pg_psql -v p="${1#weft://}" <<<"SELECT sha256 FROM storage_files WHERE path = :'p' AND complete"; }
 stored_count() { pg_psql -v p="${1#weft://}" <<<"SELECT count(*) FROM storage_files WHERE path = :'p'"; }
 # run FLOW-ID YAML-TASKS: applies and runs a flow of ops; sets ST, EID, ERR, BODY
 run() {
@@ -169,6 +178,95 @@ t_is "$(out q 'o.outputs[0].rows[0].n + "," + o.outputs[1].rows[1].id')" "10,2" 
 t_is "$(stored_hex "$(out table_out o.uri)" | xxd -r -p | grep -c -e '^1|changed$' -e '^2|a, "quoted" note$')" 2 \
     "CopyOut TEXT of two columns with a delimiter (after the Queries' update)"
 t_match "$(out table_out o.uri)" "/copy-out\.txt$" "CopyOut TEXT: a .txt file"
+
+# Split's other ways of cutting, each put back together by Concat.
+run cuts "  - id: dl
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/orders.csv
+  - id: by_bytes
+    type: io.kestra.plugin.core.storage.Split
+    from: \"{{ outputs.dl.uri }}\"
+    bytes: 100
+  - id: back_bytes
+    type: io.kestra.plugin.core.storage.Concat
+    files: \"{{ outputs.by_bytes.uris }}\"
+  - id: by_parts
+    type: io.kestra.plugin.core.storage.Split
+    from: \"{{ outputs.dl.uri }}\"
+    partitions: 3
+  - id: back_parts
+    type: io.kestra.plugin.core.storage.Concat
+    files: \"{{ outputs.by_parts.uris }}\"
+  - id: by_comma
+    type: io.kestra.plugin.core.storage.Split
+    from: \"{{ outputs.dl.uri }}\"
+    separator: \",\"
+    rows: 1000"
+t_is "$ST" SUCCESS "Split by bytes, partitions and a separator${ERR:+: $ERR}"
+MAXPIECE=0
+for u in $(out by_bytes 'o.uris.join(" ")'); do
+    n=$(( $(stored_hex "$u" | wc -c) / 2 ))
+    [ "$n" -gt "$MAXPIECE" ] && MAXPIECE=$n
+done
+NPIECES=$(out by_bytes 'o.uris.length')
+t_is "$([ "$NPIECES" -ge $(( ($(stat -c %s "$SRV/files/orders.csv") + 99) / 100 )) ] && echo enough):$MAXPIECE" \
+    "enough:$(( MAXPIECE <= 100 ? MAXPIECE : -1 ))" \
+    "Split bytes: 100: $NPIECES pieces of at most 100 bytes (largest $MAXPIECE)"
+t_is "$(stored_hex "$(out by_bytes 'o.uris[0]')" | xxd -r -p | tail -c 1 | od -An -tx1 | tr -d ' ')" 0a \
+    "cut at line ends"
+t_is "$(stored_hex "$(out back_bytes o.uri)")" "$SRC_HEX" "and Concat gives the source back"
+t_is "$(out by_parts 'o.uris.length')" 3 "Split partitions: 3: three files"
+t_is "$(stored_hex "$(out back_parts o.uri)")" "$SRC_HEX" "and Concat gives the source back"
+t_is "$(out by_comma 'o.uris.length')" 1 "Split by a separator: 1000 rows fit one file"
+
+# ~9 MiB through CopyIn and CopyOut: the streaming loop, compared by SHA-256.
+run big "  - id: dl
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/big.csv
+  - id: load
+    type: io.kestra.plugin.jdbc.postgresql.CopyIn
+$CRED
+    from: \"{{ outputs.dl.uri }}\"
+    table: big
+    format: CSV
+    header: true
+  - id: export
+    type: io.kestra.plugin.jdbc.postgresql.CopyOut
+$CRED
+    sql: SELECT * FROM big ORDER BY id;
+    format: CSV
+    header: true"
+t_is "$ST:$(out load o.rowCount):$(out export o.rowCount)" SUCCESS:200000:200000 \
+    "9 MiB CSV: CopyIn and CopyOut of 200,000 rows${ERR:+: $ERR}"
+t_is "$(stored_sha "$(out export o.uri)")" "$(sha256sum "$SRV/files/big.csv" | cut -d' ' -f1)" \
+    "the export is the source, byte for byte (SHA-256)"
+
+run bad_csv "  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: \"id,name,amount,note\\n1,x,not-a-number,n\\n\"
+  - id: load
+    type: io.kestra.plugin.jdbc.postgresql.CopyIn
+$CRED
+    from: \"{{ outputs.w.uri }}\"
+    table: orders
+    format: CSV
+    header: true"
+t_match "$ST:$ERR" "FAILED:.*invalid input syntax for type numeric" \
+    "CopyIn of a malformed row fails with PostgreSQL's message"
+
+run empty "  - id: d
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/empty.txt"
+t_match "$ST:$ERR" "FAILED:.*empty body" "Download of an empty body fails (failOnEmptyResponse)"
+run empty_ok "  - id: d
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/empty.txt
+    failOnEmptyResponse: false"
+t_is "$ST:$(out d o.length)" SUCCESS:0 "unless failOnEmptyResponse is false"
+run notfound "  - id: d
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/nope.csv"
+t_match "$ST:$ERR" "FAILED:.*response code 404" "Download of a 404 fails with the code"
 
 # ---- multipart formData, streamed from the store ------------------------------------
 run upload "  - id: blob
