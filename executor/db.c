@@ -212,19 +212,18 @@ static const xstmt_t stmts[Q__COUNT] = {
                       "AND ($2 = namespace OR left($2, length(namespace) + 1) = "
                       "namespace || '.') ORDER BY length(namespace) DESC LIMIT 1"},
 
-    /* ---- files.c: output files ---- */
-    /* Stores one output file ($9 binary); a retried attempt replaces its own. */
-    [WF_XQ_FILE_STORE] = {"x_file_store",
-                          "INSERT INTO task_run_files (execution_id, task_run_id, attempt, name, "
-                          "namespace, domain, size, sha256, content) VALUES ($1, $2, $3::int, "
-                          "$4, $5, $6, $7::bigint, $8, $9) "
-                          "ON CONFLICT (task_run_id, attempt, name) DO UPDATE SET "
-                          "size = EXCLUDED.size, sha256 = EXCLUDED.sha256, "
-                          "content = EXCLUDED.content"},
-    /* read(uri): the file's content from the latest attempt. */
-    [WF_XQ_FILE_READ] = {"x_file_read",
-                         "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
-                         "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
+    /* ---- files.c: URIs given by flows ---- */
+    /* Whether executions $1 and $2 are of one tree: the same topmost
+     * ancestor this domain can see (Subflow parent_id links). */
+    [WF_XQ_STORE_SAME_TREE] = {"x_store_same_tree",
+                               "WITH RECURSIVE up(start, id, parent, depth) AS ("
+                               "SELECT e.id, e.id, e.parent_id, 0 FROM executions e "
+                               "WHERE e.id IN ($1, $2) UNION ALL "
+                               "SELECT up.start, e.id, e.parent_id, up.depth + 1 FROM up "
+                               "JOIN executions e ON e.id = up.parent WHERE up.depth < 64), "
+                               "top AS (SELECT DISTINCT ON (start) start, id FROM up "
+                               "ORDER BY start, depth DESC) "
+                               "SELECT count(DISTINCT id) = 1 AND count(*) = 2 FROM top"},
 
     /* ---- storage.c: the internal storage (migration 0016) ----
      * $1 kind, $2 namespace ('' for an execution file looked up by path),

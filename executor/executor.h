@@ -234,8 +234,7 @@ typedef enum {
     WF_XQ_SCHED_CURSOR,     /* sched.c */
     WF_XQ_SCHED_TICK,
     WF_XQ_SECRET,           /* secrets.c */
-    WF_XQ_FILE_STORE,       /* files.c */
-    WF_XQ_FILE_READ,
+    WF_XQ_STORE_SAME_TREE,  /* files.c */
     WF_XQ_STORE_BEGIN_READ, /* storage.c */
     WF_XQ_STORE_LOCK,
     WF_XQ_STORE_REPLACE,

@@ -313,3 +313,122 @@ int wf_fileuri_nsfile(const char *uri, char *ns, size_t nslen, char *path, size_
         return -1;
     return wf_fileuri_check_path(path, msg, msglen);
 }
+
+/* ---- globs --------------------------------------------------------------- */
+
+typedef struct glob_state {
+    long budget; /* steps left: a pathological pattern fails instead of spinning */
+} glob_state_t;
+
+/* Matches one character class at `p` ("[...]") against `c`; sets *end past it. */
+static bool class_match(const char *p, char c, const char **end)
+{
+    const char *s = p + 1;
+    bool neg = *s == '!' || *s == '^', hit = false;
+    if (neg)
+        s++;
+    bool first = true;
+    while (*s && (first || *s != ']')) {
+        first = false;
+        char lo = *s, hi = lo;
+        if (s[1] == '-' && s[2] && s[2] != ']') {
+            hi = s[2];
+            s += 3;
+        } else {
+            s++;
+        }
+        if (c >= lo && c <= hi)
+            hit = true;
+    }
+    if (*s != ']') {
+        *end = NULL; /* unterminated: a literal '[' */
+        return c == '[';
+    }
+    *end = s + 1;
+    return c != '/' && hit != neg;
+}
+
+static bool glob_at(glob_state_t *g, const char *p, const char *s)
+{
+    while (*p) {
+        if (--g->budget < 0)
+            return false;
+        if (p[0] == '*' && p[1] == '*') {
+            p += 2;
+            for (const char *t = s;; t++) {
+                if (glob_at(g, p, t))
+                    return true;
+                if (*t == '\0')
+                    return false;
+            }
+        }
+        if (*p == '*') {
+            p++;
+            for (const char *t = s;; t++) {
+                if (glob_at(g, p, t))
+                    return true;
+                if (*t == '\0' || *t == '/')
+                    return false;
+            }
+        }
+        if (*s == '\0')
+            return false;
+        if (*p == '?') {
+            if (*s == '/')
+                return false;
+            p++, s++;
+            continue;
+        }
+        if (*p == '[') {
+            const char *end;
+            bool m = class_match(p, *s, &end);
+            if (!m)
+                return false;
+            p = end ? end : p + 1;
+            s++;
+            continue;
+        }
+        if (*p == '\\' && p[1])
+            p++;
+        if (*p != *s)
+            return false;
+        p++, s++;
+    }
+    return *s == '\0';
+}
+
+/* Expands the first {a,b,...} group of `pat` and matches each alternative. */
+static bool glob_braces(glob_state_t *g, const char *pat, const char *path, int depth)
+{
+    const char *open = strchr(pat, '{');
+    const char *close = open ? strchr(open, '}') : NULL;
+    if (open == NULL || close == NULL || depth > 4)
+        return glob_at(g, pat, path);
+    size_t plen = strlen(pat);
+    char buf[WF_FILEURI_PATH_MAX + 1];
+    for (const char *a = open + 1; a <= close;) {
+        const char *e = a;
+        while (e < close && *e != ',')
+            e++;
+        int n = snprintf(buf, sizeof(buf), "%.*s%.*s%s", (int)(open - pat), pat, (int)(e - a), a,
+                         close + 1);
+        if (n > 0 && (size_t)n < sizeof(buf) && (size_t)n <= plen &&
+            glob_braces(g, buf, path, depth + 1))
+            return true;
+        a = e + 1;
+    }
+    return false;
+}
+
+bool wf_fileuri_glob(const char *pattern, const char *path)
+{
+    if (pattern == NULL || path == NULL || strlen(pattern) > WF_FILEURI_PATH_MAX)
+        return false;
+    glob_state_t g = {.budget = 200000};
+    return glob_braces(&g, pattern, path, 0);
+}
+
+bool wf_fileuri_is_glob(const char *pattern)
+{
+    return pattern != NULL && strpbrk(pattern, "*?[{") != NULL;
+}

@@ -77,4 +77,14 @@ int wf_fileuri_nsfile(const char *uri, char *ns, size_t nslen, char *path, size_
 /* True when `ns` is a valid namespace (the storage_files.namespace rule). */
 bool wf_fileuri_namespace_valid(const char *ns);
 
+/* Kestra's outputFiles globs (Java's "glob:" syntax) against a relative
+ * path: '*' and '?' stay within a component, a double star crosses '/',
+ * [a-z] and [!a] are classes, {csv,json} alternatives, a backslash escapes.
+ * So "*.csv" matches "a.csv" but not "d/a.csv"; a double star, a slash and
+ * "*.json" match "d/a.json" but not "a.json"; "out", a slash and a double
+ * star match everything below out/ (tests/unit/flow/test_fileuri.c). */
+bool wf_fileuri_glob(const char *pattern, const char *path);
+/* True when `pattern` holds a glob character ("*?[{"). */
+bool wf_fileuri_is_glob(const char *pattern);
+
 #endif

@@ -163,5 +163,28 @@ int main(void)
            !wf_fileuri_namespace_valid("a.") && !wf_fileuri_namespace_valid("a/b"),
        "namespace rule");
 
+
+    /* Kestra's outputFiles globs. */
+    ok(wf_fileuri_glob("*.csv", "a.csv"), "*.csv matches a top-level file");
+    ok(!wf_fileuri_glob("*.csv", "d/a.csv"), "*.csv stays in the top directory");
+    ok(wf_fileuri_glob("**/*.json", "d/a.json") && wf_fileuri_glob("**/*.json", "d/e/a.json"),
+       "**/*.json matches below directories");
+    ok(!wf_fileuri_glob("**/*.json", "a.json"), "**/*.json needs a directory, as Java's glob");
+    ok(wf_fileuri_glob("out/**", "out/a") && wf_fileuri_glob("out/**", "out/a/b.txt"),
+       "out/** matches everything below out/");
+    ok(!wf_fileuri_glob("out/**", "other/a") && !wf_fileuri_glob("out/**", "outx/a"),
+       "out/** nothing else");
+    ok(wf_fileuri_glob("*.{csv,json}", "a.json") && !wf_fileuri_glob("*.{csv,json}", "a.txt"),
+       "alternatives");
+    ok(wf_fileuri_glob("data_?.[ct]sv", "data_1.tsv") &&
+           !wf_fileuri_glob("data_?.[!ct]sv", "data_1.csv"),
+       "? and classes");
+    ok(!wf_fileuri_glob("a?b", "a/b") && !wf_fileuri_glob("a[/]b", "a/b"),
+       "? and classes never match '/'");
+    ok(wf_fileuri_glob("a.csv", "a.csv") && !wf_fileuri_glob("a.csv", "b.csv"), "literal names");
+    ok(!wf_fileuri_glob("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+       "a pathological pattern ends (no match) instead of spinning");
+    ok(wf_fileuri_is_glob("*.csv") && !wf_fileuri_is_glob("a.csv"), "is_glob");
     return tap_done();
 }
