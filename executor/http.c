@@ -16,11 +16,13 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "executor/egress.h"
+#include "executor/filetasks.h"
 #include "tenants/policy.h"
 #include "executor/net.h"
 #include "executor/proc.h"
@@ -32,6 +34,15 @@
 #define MAX_REDIRECTS 10
 
 typedef struct http_job http_job_t;
+
+/* One field of a multipart/form-data body: text, or a stored file fetched
+ * into an anonymous temporary file and streamed from there. */
+typedef struct form_part {
+    char *name;
+    char *value;    /* text part, or the file name of a file part */
+    int fd;         /* file part: its content; -1 for text */
+    int64_t size, pos;
+} form_part_t;
 
 /* One executor's transfers. */
 struct wf_xhttp {
@@ -65,6 +76,15 @@ struct http_job {
     char *body; /* request body (may be NULL) */
     size_t body_len;
     char *user, *password, *bearer; /* wiped on free */
+    /* http.Download: the body goes to this anonymous file, then to the
+     * store; -1 for http.Request (the body is kept as an output). */
+    int sink_fd;
+    bool fail_on_empty;
+    /* multipart/form-data: the parts, built again on every hop (a mime
+     * handle belongs to one easy handle); file parts read from `fd`. */
+    struct form_part *parts;
+    size_t n_parts;
+    curl_mime *mime;
     bool follow, allow_failed;
     int redirects;
     int64_t max_body;
@@ -196,10 +216,26 @@ static void hop_release(http_job_t *j)
         curl_easy_cleanup(j->easy);
         j->easy = NULL;
     }
+    /* After the handle that used it. */
+    curl_mime_free(j->mime);
+    j->mime = NULL;
     if (j->url != NULL) {
         curl_url_cleanup(j->url);
         j->url = NULL;
     }
+}
+
+static void free_parts(http_job_t *j)
+{
+    for (size_t i = 0; i < j->n_parts; i++) {
+        free(j->parts[i].name);
+        free(j->parts[i].value);
+        if (j->parts[i].fd >= 0)
+            close(j->parts[i].fd);
+    }
+    free(j->parts);
+    j->parts = NULL;
+    j->n_parts = 0;
 }
 
 static void job_free(http_job_t *j)
@@ -215,6 +251,9 @@ static void job_free(http_job_t *j)
         }
     curl_slist_free_all(j->headers);
     curl_slist_free_all(j->headers_other);
+    free_parts(j);
+    if (j->sink_fd >= 0)
+        close(j->sink_fd);
     free(j->body);
     wipe_free(j->user);
     wipe_free(j->password);
@@ -242,6 +281,22 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if ((int64_t)(j->len + len) > j->max_body) {
         j->too_big = true;
         return 0; /* aborts the transfer */
+    }
+    if (j->sink_fd >= 0) { /* Download: straight to the temporary file */
+        for (size_t done = 0; done < len;) {
+            ssize_t w = write(j->sink_fd, data + done, len - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                snprintf(j->refused, sizeof(j->refused),
+                         "cannot write the downloaded file in the work area: %s",
+                         w < 0 ? strerror(errno) : "short write");
+                return 0;
+            }
+            done += (size_t)w;
+        }
+        j->len += len;
+        return len;
     }
     if (j->len + len + 1 > j->cap) {
         size_t cap = j->cap ? j->cap : 4096;
@@ -309,12 +364,76 @@ static curl_socket_t on_open(void *arg, curlsocktype purpose, struct curl_sockad
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
+/* A file part's content, read from its temporary file. */
+static size_t part_read(char *buf, size_t size, size_t n, void *arg)
+{
+    form_part_t *p = arg;
+    size_t want = size * n;
+    if ((int64_t)want > p->size - p->pos)
+        want = (size_t)(p->size - p->pos);
+    if (want == 0)
+        return 0;
+    ssize_t r = pread(p->fd, buf, want, p->pos);
+    if (r <= 0)
+        return CURL_READFUNC_ABORT;
+    p->pos += r;
+    return (size_t)r;
+}
+
+static int part_seek(void *arg, curl_off_t offset, int origin)
+{
+    form_part_t *p = arg;
+    if (origin != SEEK_SET || offset < 0 || offset > p->size)
+        return CURL_SEEKFUNC_FAIL;
+    p->pos = offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* The multipart body of this hop, from j->parts. */
+static int build_mime(http_job_t *j, char *err, size_t errlen)
+{
+    j->mime = curl_mime_init(j->easy);
+    if (j->mime == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < j->n_parts; i++) {
+        form_part_t *p = &j->parts[i];
+        curl_mimepart *mp = curl_mime_addpart(j->mime);
+        if (mp == NULL || curl_mime_name(mp, p->name) != CURLE_OK) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        CURLcode rc;
+        if (p->fd < 0) {
+            rc = curl_mime_data(mp, p->value, CURL_ZERO_TERMINATED);
+        } else {
+            p->pos = 0;
+            rc = curl_mime_data_cb(mp, (curl_off_t)p->size, part_read, part_seek, NULL, p);
+            if (rc == CURLE_OK)
+                rc = curl_mime_filename(mp, p->value);
+            if (rc == CURLE_OK)
+                rc = curl_mime_type(mp, "application/octet-stream");
+        }
+        if (rc != CURLE_OK) {
+            snprintf(err, errlen, "formData '%s': %s", p->name, curl_easy_strerror(rc));
+            return -1;
+        }
+    }
+    curl_easy_setopt(j->easy, CURLOPT_MIMEPOST, j->mime);
+    return 0;
+}
+
 /* Sets up and starts one hop to `uri`. Returns 0, or -1 with `err`. */
 static int hop_start(http_job_t *j, const char *uri, char *err, size_t errlen)
 {
     hop_release(j);
     j->len = 0;
     j->too_big = false;
+    if (j->sink_fd >= 0 && (ftruncate(j->sink_fd, 0) != 0 || lseek(j->sink_fd, 0, SEEK_SET) != 0)) {
+        snprintf(err, errlen, "cannot reset the download file: %s", strerror(errno));
+        return -1;
+    }
     j->refused[0] = '\0';
     j->errbuf[0] = '\0';
     json_object_clear(j->resp_headers);
@@ -392,7 +511,12 @@ static int hop_start(http_job_t *j, const char *uri, char *err, size_t errlen)
         curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, j->bearer);
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
     }
-    if (strcmp(j->method, "HEAD") == 0) {
+    if (j->n_parts > 0) {
+        if (build_mime(j, err, errlen) != 0)
+            goto out;
+        if (strcmp(j->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->method);
+    } else if (strcmp(j->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (strcmp(j->method, "GET") != 0 || j->body != NULL) {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->method);
@@ -413,6 +537,62 @@ out:
     return rc;
 }
 
+/* The last component of the URL's path, cleaned to a file name ("orders.csv"),
+ * or "download". */
+static void download_name(const char *url, char *out, size_t len)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    size_t n = p ? strcspn(p, "?#") : 0;
+    const char *end = p ? p + n : NULL, *start = end;
+    while (start && start > p && start[-1] != '/')
+        start--;
+    size_t k = 0;
+    for (const char *c = start; c && c < end && k + 1 < len && k < 100; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+        out[k++] = ok ? *c : '_';
+    }
+    out[k] = '\0';
+    if (k == 0 || strspn(out, ".") == k)
+        snprintf(out, len, "download");
+}
+
+/* http.Download: the body is in the sink; store it as the task's file. */
+static void download_done(http_job_t *j, long code, const char *eff)
+{
+    char err[800];
+    if ((code < 200 || code >= 300) && !j->allow_failed) {
+        snprintf(err, sizeof(err), "download from %s failed with response code %ld",
+                 eff ? eff : j->host, code);
+        job_report(j, WF_ST_FAILED, NULL, err);
+        return;
+    }
+    if (j->len == 0 && j->fail_on_empty) {
+        snprintf(err, sizeof(err),
+                 "download from %s returned an empty body (failOnEmptyResponse: false allows it)",
+                 eff ? eff : j->host);
+        job_report(j, WF_ST_FAILED, NULL, err);
+        return;
+    }
+    char name[128], *uri = NULL;
+    int64_t size = 0;
+    download_name(eff ? eff : "", name, sizeof(name));
+    const char *ct = NULL;
+    json_t *cts = json_object_get(j->resp_headers, "content-type");
+    if (json_is_array(cts) && json_is_string(json_array_get(cts, 0)))
+        ct = json_string_value(json_array_get(cts, 0));
+    if (wf_xft_store_fd(j->h->ex, j->tr, name, j->sink_fd, ct, &uri, &size, err, sizeof(err)) !=
+        0) {
+        job_report(j, WF_ST_FAILED, NULL, err);
+        return;
+    }
+    json_t *outs = json_pack("{s:s,s:i,s:O,s:I}", "uri", uri, "code", (int)code, "headers",
+                             j->resp_headers, "length", (json_int_t)size);
+    free(uri);
+    job_report(j, WF_ST_SUCCESS, outs, NULL);
+}
+
 /* The current hop ended with `res`: redirect, succeed or fail. */
 static void hop_done(http_job_t *j, CURLcode res)
 {
@@ -421,10 +601,10 @@ static void hop_done(http_job_t *j, CURLcode res)
         if (j->refused[0])
             snprintf(err, sizeof(err), "%s", j->refused);
         else if (j->too_big || res == CURLE_FILESIZE_EXCEEDED)
-            snprintf(err, sizeof(err),
-                     "response body of %s is larger than %lld bytes "
-                     "(options.maxContentLength / executor.http_max_body)",
-                     j->host, (long long)j->max_body);
+            snprintf(err, sizeof(err), "response body of %s is larger than %lld bytes (%s)",
+                     j->host, (long long)j->max_body,
+                     j->sink_fd >= 0 ? "options.maxContentLength / the storage file size limit"
+                                     : "options.maxContentLength / executor.http_max_body");
         else
             snprintf(err, sizeof(err), "request to %s:%d failed: %s", j->host, j->port,
                      j->errbuf[0] ? j->errbuf : curl_easy_strerror(res));
@@ -454,6 +634,7 @@ static void hop_done(http_job_t *j, CURLcode res)
             free(j->body);
             j->body = NULL;
             j->body_len = 0;
+            free_parts(j);
         }
         char herr[600];
         int rc = next ? hop_start(j, next, herr, sizeof(herr)) : -1;
@@ -468,6 +649,10 @@ static void hop_done(http_job_t *j, CURLcode res)
             return;
         }
         free(next);
+        return;
+    }
+    if (j->sink_fd >= 0) {
+        download_done(j, code, eff);
         return;
     }
     json_t *body = j->len == 0 ? json_string("") : json_stringn(j->buf ? j->buf : "", j->len);
@@ -646,6 +831,48 @@ static int add_header(http_job_t *j, const char *name, const char *value, char *
     return 0;
 }
 
+/* The last component of a storage URI, for a file part's file name. */
+static const char *uri_basename(const char *uri)
+{
+    const char *slash = strrchr(uri, '/');
+    return slash && slash[1] ? slash + 1 : "file";
+}
+
+/* formData for multipart/form-data: a value that is an internal storage URI
+ * becomes a file part (its content fetched into a temporary file now, then
+ * streamed by curl); anything else a text part. */
+static int read_parts(http_job_t *j, json_t *form, char *err, size_t len)
+{
+    wf_executor_t *ex = j->h->ex;
+    size_t n = json_object_size(form);
+    j->parts = wf_xcalloc(n, sizeof(*j->parts));
+    const char *k;
+    json_t *v;
+    json_object_foreach(form, k, v) {
+        form_part_t *p = &j->parts[j->n_parts++];
+        p->fd = -1;
+        p->name = wf_xstrdup(k);
+        if (json_is_string(v) && wf_xft_is_uri(json_string_value(v))) {
+            const char *uri = json_string_value(v);
+            char why[600];
+            p->value = wf_xstrdup(uri_basename(uri));
+            p->fd = wf_xft_tmpfile(ex, why, sizeof(why));
+            if (p->fd < 0 ||
+                wf_xft_fetch(ex, j->tr, uri, p->fd, &p->size, why, sizeof(why)) != 0) {
+                snprintf(err, len, "formData '%s': %s", k, why);
+                return -1;
+            }
+            continue;
+        }
+        p->value = text_of(v);
+        if (p->value == NULL) {
+            snprintf(err, len, "formData '%s': cannot encode the value", k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
 {
     wf_executor_t *ex = j->h->ex;
@@ -661,8 +888,14 @@ static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
     }
     j->allow_failed = wf_json_bool(props, "allowFailed", wf_json_bool(opts, "allowFailed", false));
     j->follow = wf_json_bool(opts, "followRedirects", true);
-    j->max_body = ex->cfg->executor.http_max_body > 0 ? ex->cfg->executor.http_max_body
-                                                      : 10 * 1024 * 1024;
+    /* A response kept as an output is bounded by http_max_body; a download
+     * goes to the store, bounded by its file size limit. */
+    if (j->sink_fd >= 0)
+        j->max_body = wf_xft_max_file_size(ex);
+    else
+        j->max_body = ex->cfg->executor.http_max_body > 0 ? ex->cfg->executor.http_max_body
+                                                          : 10 * 1024 * 1024;
+    j->fail_on_empty = wf_json_bool(props, "failOnEmptyResponse", true);
     json_t *mcl = json_object_get(opts, "maxContentLength");
     if (json_is_integer(mcl) && json_integer_value(mcl) > 0 &&
         json_integer_value(mcl) < j->max_body)
@@ -715,10 +948,16 @@ static int read_props(http_job_t *j, json_t *props, char *err, size_t len)
     }
     json_t *body = json_object_get(props, "body");
     json_t *form = json_object_get(props, "formData");
+    if (json_is_object(form) && json_object_size(form) > 0 && ctype != NULL &&
+        strncasecmp(ctype, "multipart/form-data", 19) == 0) {
+        /* curl writes the Content-Type itself, with the boundary. */
+        return read_parts(j, form, err, len);
+    }
     if (json_is_object(form) && json_object_size(form) > 0) {
         if (ctype != NULL && strncasecmp(ctype, "multipart/", 10) == 0) {
             snprintf(err, len, "formData with contentType %s is not supported "
-                               "(only application/x-www-form-urlencoded)", ctype);
+                               "(multipart/form-data or application/x-www-form-urlencoded)",
+                     ctype);
             return -1;
         }
         CURL *esc = curl_easy_init();
@@ -757,6 +996,7 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     http_job_t *j = wf_xcalloc(1, sizeof(*j));
     j->h = h;
     j->tr = tr;
+    j->sink_fd = -1;
     j->resp_headers = json_object();
     j->eg.cfg = ex->cfg;
     j->eg.namespace_ = tr->exec->namespace_;
@@ -776,6 +1016,9 @@ int wf_xhttp_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         snprintf(err, sizeof(err), "uri is required");
         goto fail;
     }
+    if (tr->task->type->kind == WF_TASK_HTTP_DOWNLOAD &&
+        (j->sink_fd = wf_xft_tmpfile(ex, err, sizeof(err))) < 0)
+        goto fail;
     if (read_props(j, props, err, sizeof(err)) != 0 || hop_start(j, uri, err, sizeof(err)) != 0)
         goto fail;
     j->timeout_ms = tr->task->timeout_ms;

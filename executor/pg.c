@@ -19,11 +19,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 
 #include "executor/egress.h"
+#include "executor/filetasks.h"
 #include "executor/net.h"
 #include "executor/proc.h"
 #include "platform/log.h"
@@ -32,6 +34,14 @@
 #include "platform/text.h"
 
 typedef enum { FETCH_NONE, FETCH_ONE, FETCH_ALL } fetch_t;
+
+/* Where a COPY stands: the data phase runs between the COPY result and the
+ * command's end, on the same non-blocking connection. */
+typedef enum { COPY_NONE, COPY_IN_RUNNING, COPY_OUT_RUNNING } copy_t;
+
+#define COPY_CHUNK (64 * 1024)
+/* Bytes moved per loop turn before yielding (a local socket never blocks). */
+#define COPY_TURN (4 * 1024 * 1024)
 
 typedef struct pg_job {
     wf_executor_t *ex;
@@ -49,6 +59,17 @@ typedef struct pg_job {
     wf_timer_t timeout_timer, kill_timer;
     int64_t timeout_ms;
     bool killed;
+    /* CopyIn / CopyOut (WF_TASK_PG_COPY_*): the file on this side of the
+     * COPY is an anonymous temporary file (filetasks.h); its statement (j->sql) is built
+     * once connected (identifiers and literals are escaped by libpq). */
+    wf_task_kind_t kind;
+    json_t *sets; /* Queries: one {rows|row, size} per result set */
+    copy_t copy;
+    json_t *copy_props;
+    int file_fd;
+    int64_t file_off, file_max, copy_rows;
+    bool copy_in_ended;
+    char *copy_buf;
 } pg_job_t;
 
 /* The connection parameters parsed from the url and properties. */
@@ -77,6 +98,11 @@ static void job_free(pg_job_t *j)
     free(j->sql);
     json_decref(j->params);
     json_decref(j->rows);
+    json_decref(j->copy_props);
+    json_decref(j->sets);
+    if (j->file_fd >= 0)
+        close(j->file_fd);
+    free(j->copy_buf);
     free(j);
 }
 
@@ -233,6 +259,24 @@ static int take_result(pg_job_t *j, PGresult *r)
         }
         return 0;
     case PGRES_TUPLES_OK:
+        if (j->kind == WF_TASK_PG_QUERIES && j->fetch != FETCH_NONE) {
+            /* Queries: one output per statement that returned rows; the
+             * byte bound holds over all of them. */
+            json_t *o = json_object();
+            if (j->fetch == FETCH_ONE) {
+                json_t *first = json_array_get(j->rows, 0);
+                json_object_set(o, "row", first ? first : json_null());
+                json_object_set_new(o, "size", json_integer(first ? 1 : 0));
+            } else {
+                json_object_set(o, "rows", j->rows);
+                json_object_set_new(o, "size", json_integer(j->n_rows));
+            }
+            json_array_append_new(j->sets, o);
+            json_decref(j->rows);
+            j->rows = json_array();
+            j->n_rows = 0;
+            return 0;
+        }
         j->set_done = true;
         return 0;
     case PGRES_COMMAND_OK:
@@ -249,6 +293,37 @@ static int take_result(pg_job_t *j, PGresult *r)
 static void finish_ok(pg_job_t *j)
 {
     json_t *outs = json_object();
+    if (j->kind == WF_TASK_PG_QUERIES) {
+        if (j->fetch != FETCH_NONE)
+            json_object_set(outs, "outputs", j->sets);
+        job_report(j, WF_ST_SUCCESS, outs, NULL);
+        return;
+    }
+    if (j->kind == WF_TASK_PG_COPY_IN) {
+        json_object_set_new(outs, "rowCount", json_integer(j->copy_rows));
+        job_report(j, WF_ST_SUCCESS, outs, NULL);
+        return;
+    }
+    if (j->kind == WF_TASK_PG_COPY_OUT) {
+        /* The exported file becomes the task run's output file. */
+        char err[700], *uri = NULL, name[64];
+        const char *fmt = wf_json_str(j->copy_props, "format");
+        snprintf(name, sizeof(name), "copy-out.%s",
+                 fmt && strcasecmp(fmt, "CSV") == 0      ? "csv"
+                 : fmt && strcasecmp(fmt, "BINARY") == 0 ? "bin"
+                                                         : "txt");
+        if (wf_xft_store_fd(j->ex, j->tr, name, j->file_fd, NULL, &uri, NULL, err,
+                            sizeof(err)) != 0) {
+            json_decref(outs);
+            job_report(j, WF_ST_FAILED, NULL, err);
+            return;
+        }
+        json_object_set_new(outs, "uri", json_string(uri));
+        json_object_set_new(outs, "rowCount", json_integer(j->copy_rows));
+        free(uri);
+        job_report(j, WF_ST_SUCCESS, outs, NULL);
+        return;
+    }
     if (j->fetch == FETCH_ONE) {
         json_t *first = json_array_get(j->rows, 0);
         json_object_set(outs, "row", first ? first : json_null());
@@ -278,9 +353,18 @@ static int watch(pg_job_t *j, uint32_t events)
     return wf_loop_io_add(j->ex->loop, &j->io, fd, events, on_io, j);
 }
 
+static int build_copy_sql(pg_job_t *j, char *err, size_t len);
+
 static void send_query(pg_job_t *j)
 {
     int ok;
+    if (j->kind == WF_TASK_PG_COPY_IN || j->kind == WF_TASK_PG_COPY_OUT) {
+        char err[600] = "";
+        if (build_copy_sql(j, err, sizeof(err)) != 0) {
+            job_fail(j, "%s", err);
+            return;
+        }
+    }
     if (json_array_size(j->params) > 0) {
         size_t n = json_array_size(j->params);
         const char **vals = calloc(n, sizeof(*vals));
@@ -307,11 +391,302 @@ static void send_query(pg_job_t *j)
         job_fail(j, "cannot send the query: %s", PQerrorMessage(j->conn));
         return;
     }
-    PQsetSingleRowMode(j->conn);
+    if (j->copy_props == NULL)
+        PQsetSingleRowMode(j->conn);
     j->sent = true;
     int f = PQflush(j->conn);
     if (f < 0 || watch(j, EPOLLIN | (f == 1 ? EPOLLOUT : 0)) != 0)
         job_fail(j, "connection lost: %s", PQerrorMessage(j->conn));
+}
+
+/* ---- COPY ------------------------------------------------------------------------ */
+
+/* An identifier as the flow wrote it: a plain name goes as is (PostgreSQL
+ * folds it to lower case, as it would in Kestra's statement); anything else
+ * is quoted by libpq. */
+static int put_ident(pg_job_t *j, FILE *f, const char *name)
+{
+    bool plain = name[0] != '\0' && !(name[0] >= '0' && name[0] <= '9');
+    for (const char *p = name; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || *p == '_';
+    if (plain)
+        return fputs(name, f) < 0 ? -1 : 0;
+    char *q = PQescapeIdentifier(j->conn, name, strlen(name));
+    if (q == NULL)
+        return -1;
+    fputs(q, f);
+    PQfreemem(q);
+    return 0;
+}
+
+/* `schema.table` or `table`. */
+static int put_table(pg_job_t *j, FILE *f, const char *table)
+{
+    const char *dot = strchr(table, '.');
+    if (dot == NULL)
+        return put_ident(j, f, table);
+    char schema[256];
+    if ((size_t)(dot - table) >= sizeof(schema))
+        return -1;
+    memcpy(schema, table, (size_t)(dot - table));
+    schema[dot - table] = '\0';
+    if (put_ident(j, f, schema) != 0)
+        return -1;
+    fputc('.', f);
+    return put_ident(j, f, dot + 1);
+}
+
+/* ` (a, b)` from a list of names; nothing for an absent or empty list. */
+static int put_columns(pg_job_t *j, FILE *f, json_t *cols)
+{
+    if (!json_is_array(cols) || json_array_size(cols) == 0)
+        return 0;
+    fputs(" (", f);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cols, i, c) {
+        if (!json_is_string(c) || (i > 0 && fputs(", ", f) < 0) ||
+            put_ident(j, f, json_string_value(c)) != 0)
+            return -1;
+    }
+    fputc(')', f);
+    return 0;
+}
+
+static int put_literal(pg_job_t *j, FILE *f, const char *v)
+{
+    char *q = PQescapeLiteral(j->conn, v, strlen(v));
+    if (q == NULL)
+        return -1;
+    fputs(q, f);
+    PQfreemem(q);
+    return 0;
+}
+
+/* COPY table|(query) FROM STDIN|TO STDOUT WITH (...) from the properties
+ * (Kestra's names for PostgreSQL's options). */
+static int build_copy_sql(pg_job_t *j, char *err, size_t len)
+{
+    json_t *p = j->copy_props;
+    bool in = j->kind == WF_TASK_PG_COPY_IN;
+    const char *table = wf_json_str(p, "table"), *sql = wf_json_str(p, "sql");
+    const char *fmt = wf_json_str(p, "format");
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *f = open_memstream(&text, &tlen);
+    if (f == NULL) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    fputs("COPY ", f);
+    if (!in && sql != NULL) {
+        /* A query as Kestra's examples write it may end in ';'. */
+        size_t n = strlen(sql);
+        while (n > 0 && (sql[n - 1] == ';' || sql[n - 1] == ' ' || sql[n - 1] == '\n' ||
+                         sql[n - 1] == '\t' || sql[n - 1] == '\r'))
+            n--;
+        fprintf(f, "(%.*s)", (int)n, sql);
+    } else if (table != NULL) {
+        rc |= put_table(j, f, table);
+        rc |= put_columns(j, f, json_object_get(p, "columns"));
+    } else {
+        fclose(f);
+        free(text);
+        snprintf(err, len, in ? "table is required" : "table or sql is required");
+        return -1;
+    }
+    fputs(in ? " FROM STDIN" : " TO STDOUT", f);
+    fprintf(f, " WITH (FORMAT %s", fmt && strcasecmp(fmt, "CSV") == 0      ? "csv"
+                                    : fmt && strcasecmp(fmt, "BINARY") == 0 ? "binary"
+                                                                            : "text");
+    if (wf_json_bool(p, "header", false))
+        fputs(", HEADER true", f);
+    if (in && wf_json_bool(p, "freeze", false))
+        fputs(", FREEZE true", f);
+    static const struct {
+        const char *prop, *opt;
+    } lits[] = {{"delimiter", "DELIMITER"}, {"nullString", "NULL"}, {"quote", "QUOTE"},
+                {"escape", "ESCAPE"},       {"encoding", "ENCODING"}};
+    for (size_t i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+        const char *v = wf_json_str(p, lits[i].prop);
+        if (v != NULL) {
+            fprintf(f, ", %s ", lits[i].opt);
+            rc |= put_literal(j, f, v);
+        }
+    }
+    static const struct {
+        const char *prop, *opt;
+        bool in;
+    } lists[] = {{"forceQuote", "FORCE_QUOTE", false},
+                 {"forceNotNull", "FORCE_NOT_NULL", true},
+                 {"forceNull", "FORCE_NULL", true}};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        json_t *l = json_object_get(p, lists[i].prop);
+        if (!json_is_array(l) || json_array_size(l) == 0)
+            continue;
+        if (lists[i].in != in) {
+            fclose(f);
+            free(text);
+            snprintf(err, len, "%s applies only to %s", lists[i].prop,
+                     lists[i].in ? "CopyIn" : "CopyOut");
+            return -1;
+        }
+        fprintf(f, ", %s", lists[i].opt);
+        rc |= put_columns(j, f, l);
+    }
+    fputc(')', f);
+    if (fclose(f) != 0 || rc != 0 || text == NULL) {
+        free(text);
+        snprintf(err, len, "cannot build the COPY statement (a name or option is malformed)");
+        return -1;
+    }
+    free(j->sql);
+    j->sql = text;
+    return 0;
+}
+
+/* Sends the next part of the file. Returns 1 when everything was sent and
+ * flushed, 0 when waiting for the socket, -1 after failing the job. */
+static int copy_in_step(pg_job_t *j)
+{
+    int64_t turn = 0;
+    while (!j->copy_in_ended) {
+        if (turn >= COPY_TURN)
+            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+        ssize_t n = pread(j->file_fd, j->copy_buf, COPY_CHUNK, j->file_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            PQputCopyEnd(j->conn, "the source file could not be read");
+            job_fail(j, "cannot read the source file: %s", strerror(errno));
+            return -1;
+        }
+        int rc = n == 0 ? PQputCopyEnd(j->conn, NULL) : PQputCopyData(j->conn, j->copy_buf, (int)n);
+        if (rc < 0) {
+            job_fail(j, "COPY failed: %s", PQerrorMessage(j->conn));
+            return -1;
+        }
+        if (rc == 0) /* libpq's buffer is full: wait until the socket drains */
+            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+        if (n == 0)
+            j->copy_in_ended = true;
+        j->file_off += n;
+        turn += n;
+    }
+    int f = PQflush(j->conn);
+    if (f < 0) {
+        job_fail(j, "connection lost: %s", PQerrorMessage(j->conn));
+        return -1;
+    }
+    if (f == 1)
+        return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+    j->copy = COPY_NONE;
+    if (watch(j, EPOLLIN) != 0) {
+        job_fail(j, "%s", "lost the socket");
+        return -1;
+    }
+    return 1;
+}
+
+/* Writes what the server sent to the file. Same returns as copy_in_step. */
+static int copy_out_step(pg_job_t *j)
+{
+    int64_t turn = 0;
+    for (;;) {
+        char *buf = NULL;
+        int n = PQgetCopyData(j->conn, &buf, 1);
+        if (n == 0) /* nothing buffered: wait for input (no longer for EPOLLOUT) */
+            return watch(j, EPOLLIN) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+        if (n == -1) {
+            j->copy = COPY_NONE;
+            return 1;
+        }
+        if (n < 0) {
+            job_fail(j, "COPY failed: %s", PQerrorMessage(j->conn));
+            return -1;
+        }
+        if (j->file_off + n > j->file_max) {
+            PQfreemem(buf);
+            cancel_query(j);
+            char msg[64];
+            snprintf(msg, sizeof(msg), "%lld", (long long)j->file_max);
+            job_fail(j, "the COPY output is larger than %s bytes (the storage file size limit)",
+                     msg);
+            return -1;
+        }
+        const char *p = buf;
+        size_t left = (size_t)n;
+        while (left > 0) {
+            ssize_t w = write(j->file_fd, p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                PQfreemem(buf);
+                cancel_query(j);
+                job_fail(j, "cannot write the exported file in the work area: %s",
+                         w < 0 ? strerror(errno) : "short write");
+                return -1;
+            }
+            p += w;
+            left -= (size_t)w;
+        }
+        PQfreemem(buf);
+        j->file_off += n;
+        turn += n;
+        if (turn >= COPY_TURN) {
+            /* Yield; libpq may hold more than the socket will announce, so
+             * come back through EPOLLOUT, which is ready at once. */
+            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+        }
+    }
+}
+
+/* Reads results (and runs the data phase of a COPY) as far as the
+ * connection allows without blocking. */
+static void pump(pg_job_t *j)
+{
+    for (;;) {
+        if (j->copy == COPY_IN_RUNNING && copy_in_step(j) != 1)
+            return;
+        if (j->copy == COPY_OUT_RUNNING) {
+            if (copy_out_step(j) != 1)
+                return;
+            if (watch(j, EPOLLIN) != 0) {
+                job_fail(j, "%s", "lost the socket");
+                return;
+            }
+        }
+        while (!PQisBusy(j->conn)) {
+            PGresult *r = PQgetResult(j->conn);
+            if (r == NULL) {
+                finish_ok(j);
+                return;
+            }
+            ExecStatusType st = PQresultStatus(r);
+            if ((st == PGRES_COPY_IN || st == PGRES_COPY_OUT) && j->copy_props != NULL) {
+                PQclear(r);
+                j->copy = st == PGRES_COPY_IN ? COPY_IN_RUNNING : COPY_OUT_RUNNING;
+                break;
+            }
+            if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+                /* A COPY in a Query: there is no file to read or write. */
+                PQclear(r);
+                job_fail(j, "%s", "COPY FROM STDIN / TO STDOUT is not supported in a Query: "
+                                  "use io.kestra.plugin.jdbc.postgresql.CopyIn or CopyOut");
+                return;
+            }
+            if (st == PGRES_COMMAND_OK && j->copy_props != NULL)
+                j->copy_rows = strtoll(PQcmdTuples(r), NULL, 10);
+            int rc = take_result(j, r);
+            PQclear(r);
+            if (rc != 0)
+                return;
+        }
+        if (j->copy == COPY_NONE)
+            return;
+    }
 }
 
 static void on_io(wf_io_t *io, uint32_t events)
@@ -339,7 +714,7 @@ static void on_io(wf_io_t *io, uint32_t events)
             job_fail(j, "cannot connect: %s", "lost the connection's socket");
         return;
     }
-    if (events & EPOLLOUT) {
+    if ((events & EPOLLOUT) && j->copy == COPY_NONE) {
         int f = PQflush(j->conn);
         if (f < 0) {
             job_fail(j, "connection lost: %s", PQerrorMessage(j->conn));
@@ -350,23 +725,24 @@ static void on_io(wf_io_t *io, uint32_t events)
             return;
         }
     }
+    if (j->copy != COPY_NONE) {
+        /* During a COPY the job itself decides what to wait for (it yields
+         * with EPOLLOUT, always ready, to come back to data libpq already
+         * holds); the server may answer (an error) while we send. */
+        if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !PQconsumeInput(j->conn)) {
+            job_fail(j, "connection lost: %s", PQerrorMessage(j->conn));
+            return;
+        }
+        pump(j);
+        return;
+    }
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
         return;
     if (!PQconsumeInput(j->conn)) {
         job_fail(j, "connection lost: %s", PQerrorMessage(j->conn));
         return;
     }
-    while (!PQisBusy(j->conn)) {
-        PGresult *r = PQgetResult(j->conn);
-        if (r == NULL) {
-            finish_ok(j);
-            return;
-        }
-        int rc = take_result(j, r);
-        PQclear(r);
-        if (rc != 0)
-            return;
-    }
+    pump(j);
 }
 
 /* ---- url and properties --------------------------------------------------------- */
@@ -642,6 +1018,39 @@ static void wipe_target(pg_target_t *t)
     }
 }
 
+/* CopyIn reads its file into a temporary file before connecting (a missing
+ * or foreign URI fails without touching the database); CopyOut gets an empty
+ * one to write into. */
+static int copy_prepare(pg_job_t *j, json_t *props, char *err, size_t len)
+{
+    if (json_is_true(json_object_get(props, "oids"))) {
+        snprintf(err, len, "oids is not supported by PostgreSQL 12 and later");
+        return -1;
+    }
+    j->copy_props = json_incref(props);
+    j->copy_buf = malloc(COPY_CHUNK);
+    j->file_fd = wf_xft_tmpfile(j->ex, err, len);
+    if (j->copy_buf == NULL || j->file_fd < 0) {
+        if (j->copy_buf == NULL)
+            snprintf(err, len, "out of memory");
+        return -1;
+    }
+    j->file_max = wf_xft_max_file_size(j->ex);
+    if (j->kind == WF_TASK_PG_COPY_OUT)
+        return 0;
+    const char *from = wf_json_str(props, "from");
+    if (from == NULL) {
+        snprintf(err, len, "from is required");
+        return -1;
+    }
+    char why[700];
+    if (wf_xft_fetch(j->ex, j->tr, from, j->file_fd, NULL, why, sizeof(why)) != 0) {
+        snprintf(err, len, "from: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     char err[900] = "";
@@ -655,15 +1064,30 @@ int wf_xpg_run(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     j->max_rows = ex->cfg->executor.query_max_rows > 0 ? ex->cfg->executor.query_max_rows : 10000;
     j->max_bytes = ex->cfg->executor.query_max_bytes > 0 ? ex->cfg->executor.query_max_bytes
                                                          : 16 * 1024 * 1024;
+    j->kind = tr->task->type->kind;
+    j->file_fd = -1;
     const char *url = wf_json_str(props, "url"), *sql = wf_json_str(props, "sql");
-    if (url == NULL || sql == NULL) {
+    bool copy = j->kind == WF_TASK_PG_COPY_IN || j->kind == WF_TASK_PG_COPY_OUT;
+    if (url == NULL || (sql == NULL && !copy)) {
         snprintf(err, sizeof(err), "%s is required", url == NULL ? "url" : "sql");
         goto fail;
     }
-    j->sql = strdup(sql);
-    if (read_fetch(props, &j->fetch, err, sizeof(err)) != 0 ||
-        read_params(props, &j->params, err, sizeof(err)) != 0 ||
-        parse_url(url, &t, err, sizeof(err)) != 0)
+    if (copy) {
+        if (copy_prepare(j, props, err, sizeof(err)) != 0)
+            goto fail;
+    } else {
+        j->sets = json_array();
+        if (j->kind == WF_TASK_PG_QUERIES && !wf_json_bool(props, "transaction", true)) {
+            snprintf(err, sizeof(err), "transaction: false is not supported (the statements "
+                                       "run as one transaction)");
+            goto fail;
+        }
+        j->sql = strdup(sql);
+        if (read_fetch(props, &j->fetch, err, sizeof(err)) != 0 ||
+            read_params(props, &j->params, err, sizeof(err)) != 0)
+            goto fail;
+    }
+    if (parse_url(url, &t, err, sizeof(err)) != 0)
         goto fail;
     if (wf_json_str(props, "username"))
         snprintf(t.user, sizeof(t.user), "%s", wf_json_str(props, "username"));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "executor/files.h"
+#include "executor/filetasks.h"
 #include "executor/nsfiles.h"
 #include "executor/kv.h"
 #include "executor/retention.h"
@@ -554,6 +555,14 @@ static const runner_t runners[] = {
     {WF_TASK_KV_PURGE, wf_xkv_purge, false},
     {WF_TASK_PURGE_EXECUTIONS, wf_xretention_purge_executions, false},
     {WF_TASK_PURGE_LOGS, wf_xretention_purge_logs, false},
+    {WF_TASK_HTTP_DOWNLOAD, wf_xhttp_run, true},
+    {WF_TASK_STORAGE_WRITE, wf_xft_write, false},
+    {WF_TASK_STORAGE_CONCAT, wf_xft_concat, false},
+    {WF_TASK_STORAGE_SPLIT, wf_xft_split, false},
+    {WF_TASK_STORAGE_DELETE, wf_xft_delete, false},
+    {WF_TASK_PG_COPY_IN, wf_xpg_run, true},
+    {WF_TASK_PG_COPY_OUT, wf_xpg_run, true},
+    {WF_TASK_PG_QUERIES, wf_xpg_run, true},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)

@@ -137,6 +137,15 @@ typedef enum {
     WF_TASK_KV_PURGE,
     WF_TASK_PURGE_EXECUTIONS,
     WF_TASK_PURGE_LOGS,
+    /* Tasks that move files (executor/filetasks.h). */
+    WF_TASK_HTTP_DOWNLOAD,
+    WF_TASK_STORAGE_WRITE,
+    WF_TASK_STORAGE_CONCAT,
+    WF_TASK_STORAGE_SPLIT,
+    WF_TASK_STORAGE_DELETE,
+    WF_TASK_PG_COPY_IN,
+    WF_TASK_PG_COPY_OUT,
+    WF_TASK_PG_QUERIES,
 } wf_task_kind_t;
 
 typedef struct wf_task_type wf_task_type_t; /* a row of the task table (types.h) */

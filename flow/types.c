@@ -614,6 +614,142 @@ static const wf_prop_t pg_query_props[] = {
     END,
 };
 
+/* ---- tasks that move files (executor/filetasks.c, http.c, pg.c) --------- */
+
+static const wf_prop_t download_props[] = {
+    {.name = "uri", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "method", .type = WF_PT_ENUM, .values = http_methods},
+    {.name = "body", .type = WF_PT_ANY},
+    {.name = "formData", .type = WF_PT_MAP},
+    {.name = "contentType", .type = WF_PT_STRING},
+    {.name = "headers", .type = WF_PT_MAP},
+    {.name = "options", .type = WF_PT_MAP},
+    {.name = "sslOptions", .type = WF_PT_MAP},
+    {.name = "allowFailed", .type = WF_PT_BOOL},
+    {.name = "failOnEmptyResponse", .type = WF_PT_BOOL},
+    END,
+};
+static const wf_prop_t storage_write_props[] = {
+    {.name = "content", .type = WF_PT_ANY, .flags = WF_PF_REQUIRED},
+    {.name = "extension", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t storage_concat_props[] = {
+    {.name = "files", .type = WF_PT_STRING_LIST,
+     .flags = WF_PF_REQUIRED | WF_PF_NONEMPTY | WF_PF_ONE_OR_LIST},
+    {.name = "separator", .type = WF_PT_STRING},
+    {.name = "extension", .type = WF_PT_STRING},
+    END,
+};
+static const wf_prop_t storage_split_props[] = {
+    {.name = "from", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "bytes", .type = WF_PT_STRING},
+    {.name = "rows", .type = WF_PT_INT},
+    {.name = "partitions", .type = WF_PT_INT},
+    {.name = "separator", .type = WF_PT_STRING},
+    END,
+};
+/* Exactly one way of cutting; checked at apply when the flow says it. */
+static void validate_split(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    static const char *const ways[] = {"bytes", "rows", "partitions"};
+    char sub[WF_PATH_MAX];
+    int n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const wf_yaml_node_t *v = wf_yaml_get(map, ways[i]);
+        if (!wf_is_absent(v) && ++n == 2) {
+            wf_path_key(sub, path, ways[i]);
+            wf_vctx_error(cx, v, sub,
+                          "a Split takes only one of 'bytes', 'rows' or 'partitions'");
+        }
+    }
+    if (n == 0)
+        wf_vctx_error(cx, map, path, "a Split needs one of 'bytes', 'rows' or 'partitions'");
+}
+static const wf_prop_t storage_delete_props[] = {
+    {.name = "uri", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "errorOnMissing", .type = WF_PT_BOOL},
+    END,
+};
+#define PG_CONN_PROPS                                                                              \
+    {.name = "url", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},                                \
+    {.name = "username", .type = WF_PT_STRING},                                                    \
+    {.name = "password", .type = WF_PT_STRING},                                                    \
+    {.name = "ssl", .type = WF_PT_BOOL},                                                           \
+    {.name = "sslMode", .type = WF_PT_ENUM,                                                        \
+     .values = A("DISABLE", "ALLOW", "PREFER", "REQUIRE", "VERIFY_CA", "VERIFY_FULL")},            \
+    {.name = "sslRootCert", .type = WF_PT_STRING},                                                 \
+    {.name = "sslCert", .type = WF_PT_STRING},                                                     \
+    {.name = "sslKey", .type = WF_PT_STRING},                                                      \
+    {.name = "sslKeyPassword", .type = WF_PT_STRING}
+/* COPY's options, as PostgreSQL names them (Kestra passes them through). */
+#define PG_COPY_PROPS                                                                              \
+    {.name = "table", .type = WF_PT_STRING},                                                       \
+    {.name = "columns", .type = WF_PT_STRING_LIST},                                                \
+    {.name = "format", .type = WF_PT_ENUM, .values = A("TEXT", "CSV", "BINARY")},                  \
+    {.name = "header", .type = WF_PT_BOOL},                                                        \
+    {.name = "delimiter", .type = WF_PT_STRING},                                                   \
+    {.name = "nullString", .type = WF_PT_STRING},                                                  \
+    {.name = "quote", .type = WF_PT_STRING},                                                       \
+    {.name = "escape", .type = WF_PT_STRING},                                                      \
+    {.name = "encoding", .type = WF_PT_STRING},                                                    \
+    {.name = "forceQuote", .type = WF_PT_STRING_LIST},                                             \
+    {.name = "forceNotNull", .type = WF_PT_STRING_LIST},                                           \
+    {.name = "forceNull", .type = WF_PT_STRING_LIST},                                              \
+    {.name = "freeze", .type = WF_PT_BOOL},                                                        \
+    {.name = "oids", .type = WF_PT_BOOL}
+static const wf_prop_t pg_queries_props[] = {
+    PG_CONN_PROPS,
+    {.name = "sql", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    {.name = "fetchType", .type = WF_PT_ENUM, .values = A("FETCH_ONE", "FETCH", "STORE", "NONE")},
+    {.name = "fetch", .type = WF_PT_BOOL},
+    {.name = "fetchOne", .type = WF_PT_BOOL},
+    {.name = "store", .type = WF_PT_BOOL},
+    {.name = "fetchSize", .type = WF_PT_INT},
+    {.name = "parameters", .type = WF_PT_MAP},
+    {.name = "timeZoneId", .type = WF_PT_STRING},
+    {.name = "transaction", .type = WF_PT_BOOL},
+    END,
+};
+static const wf_prop_t pg_copy_in_props[] = {
+    PG_CONN_PROPS,
+    PG_COPY_PROPS,
+    {.name = "from", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
+    END,
+};
+static const wf_prop_t pg_copy_out_props[] = {
+    PG_CONN_PROPS,
+    PG_COPY_PROPS,
+    {.name = "sql", .type = WF_PT_STRING},
+    END,
+};
+/* COPY needs a table (CopyIn) or a table or a query (CopyOut), and the
+ * one-byte options must be one byte. */
+static void validate_pg_copy(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    bool out = !wf_is_absent(wf_yaml_get(map, "sql")) || wf_is_absent(wf_yaml_get(map, "from"));
+    const wf_yaml_node_t *table = wf_yaml_get(map, "table"), *sql = wf_yaml_get(map, "sql");
+    if (!out && wf_is_absent(table))
+        wf_vctx_error(cx, map, path, "a CopyIn needs 'table'");
+    if (out && wf_is_absent(table) && wf_is_absent(sql))
+        wf_vctx_error(cx, map, path, "a CopyOut needs 'table' or 'sql'");
+    if (out && !wf_is_absent(table) && !wf_is_absent(sql)) {
+        char sub[WF_PATH_MAX];
+        wf_path_key(sub, path, "sql");
+        wf_vctx_error(cx, sql, sub, "a CopyOut takes 'table' or 'sql', not both");
+    }
+    static const char *const one_byte[] = {"delimiter", "quote", "escape"};
+    for (size_t i = 0; i < 3; i++) {
+        const wf_yaml_node_t *v = wf_yaml_get(map, one_byte[i]);
+        if (v != NULL && v->kind == WF_YAML_SCALAR && strstr(v->value, "{{") == NULL &&
+            strlen(v->value) != 1) {
+            char sub[WF_PATH_MAX];
+            wf_path_key(sub, path, one_byte[i]);
+            wf_vctx_error(cx, v, sub, "'%s' must be a single one-byte character", one_byte[i]);
+        }
+    }
+}
+
 #define CORE "io.kestra.plugin.core."
 #define OLD "io.kestra.core.tasks."
 
@@ -718,6 +854,32 @@ const wf_task_type_t wf_task_types[] = {
     {.name = CORE "log.PurgeLogs", .kind = WF_TASK_PURGE_LOGS, .props = purge_logs_props,
      .summary = "delete log lines of the flow's namespace (or below) written before endDate "
                 "(output count)"},
+    {.name = CORE "http.Download", .aliases = A("io.kestra.plugin.fs.http.Download"),
+     .kind = WF_TASK_HTTP_DOWNLOAD, .props = download_props,
+     .summary = "download a file over HTTP into internal storage (outputs uri, code, headers, "
+                "length)"},
+    {.name = CORE "storage.Write", .kind = WF_TASK_STORAGE_WRITE, .props = storage_write_props,
+     .summary = "write content to a file in internal storage (output uri)"},
+    {.name = CORE "storage.Concat", .aliases = A(OLD "storages.Concat"),
+     .kind = WF_TASK_STORAGE_CONCAT, .props = storage_concat_props,
+     .summary = "concatenate stored files, with an optional separator (output uri)"},
+    {.name = CORE "storage.Split", .aliases = A(OLD "storages.Split"),
+     .kind = WF_TASK_STORAGE_SPLIT, .props = storage_split_props, .validate = validate_split,
+     .summary = "split a stored file by bytes, rows or partitions (output uris)"},
+    {.name = CORE "storage.Delete", .aliases = A(OLD "storages.Delete"),
+     .kind = WF_TASK_STORAGE_DELETE, .props = storage_delete_props,
+     .summary = "delete a stored file of the execution (outputs uri, deleted)"},
+    {.name = "io.kestra.plugin.jdbc.postgresql.Queries", .kind = WF_TASK_PG_QUERIES,
+     .props = pg_queries_props,
+     .summary = "run several PostgreSQL statements in one transaction (output outputs: one "
+                "{rows|row, size} per result set)"},
+    {.name = "io.kestra.plugin.jdbc.postgresql.CopyIn", .kind = WF_TASK_PG_COPY_IN,
+     .props = pg_copy_in_props, .validate = validate_pg_copy,
+     .summary = "load a stored file into a PostgreSQL table with COPY (output rowCount)"},
+    {.name = "io.kestra.plugin.jdbc.postgresql.CopyOut", .kind = WF_TASK_PG_COPY_OUT,
+     .props = pg_copy_out_props, .validate = validate_pg_copy,
+     .summary = "export a PostgreSQL table or query to a stored file with COPY (outputs uri, "
+                "rowCount)"},
 };
 const size_t wf_n_task_types = sizeof(wf_task_types) / sizeof(wf_task_types[0]);
 
