@@ -453,8 +453,9 @@ static bool read_idempotency_key(run_state_t *st)
     /* The body as sent: a retry sends the same bytes. Hashed now, before
      * sealing wipes it. */
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)(req->entity.base ? req->entity.base : ""), req->entity.len,
-           md);
+    if (!wf_upload_is_multipart(req) || wf_upload_fingerprint(req, md) != 0)
+        SHA256((const unsigned char *)(req->entity.base ? req->entity.base : ""),
+               req->entity.len, md);
     char *hex = h2o_mem_alloc_pool(&req->pool, 2 * sizeof(md) + 1);
     for (size_t i = 0; i < sizeof(md); i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);

@@ -19,63 +19,33 @@
 #include "api/handlers.h"
 #include "api/inputs.h"
 #include "api/reply.h"
+#include "flow/fileuri.h"
 #include "platform/log.h"
 #include "platform/xmalloc.h"
 
 #define CHUNK_MAX 1048576
-#define PATH_MAX_LEN 1024
 #define LIST_MAX 10000
 
 /* ---- URIs -------------------------------------------------------------- */
 
-/* The storage path of `uri` (after "weft://" or "kestra://"), or NULL with
- * `why` set when it is not a clean absolute URI path: no empty, "." or ".."
- * segment, no control character, at most PATH_MAX_LEN bytes. */
-static const char *uri_path(const char *uri, const char **why)
-{
-    const char *p = NULL;
-    if (strncmp(uri, "weft://", 7) == 0)
-        p = uri + 6 + 1;
-    else if (strncmp(uri, "kestra://", 9) == 0)
-        p = uri + 8 + 1;
-    if (p == NULL || p[0] != '/') {
-        *why = "path must be a weft:/// (or kestra:///) URI";
-        return NULL;
-    }
-    size_t len = strlen(p);
-    if (len > PATH_MAX_LEN) {
-        *why = "path is longer than 1024 bytes";
-        return NULL;
-    }
-    for (const char *s = p; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\') {
-            *why = "path holds a control character or a backslash";
-            return NULL;
-        }
-    /* Segments between slashes: none empty, none "." or "..". */
-    const char *seg = p + 1;
-    for (;;) {
-        const char *end = strchr(seg, '/');
-        size_t n = end ? (size_t)(end - seg) : strlen(seg);
-        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
-            *why = "path has an empty, '.' or '..' segment";
-            return NULL;
-        }
-        if (end == NULL)
-            break;
-        seg = end + 1;
-    }
-    return p;
-}
-
-/* "/company/team/flow/executions/ID/": the folder of an execution's files. */
+/* "/company/team/flow/executions/ID/": the folder of an execution's files
+ * (flow/fileuri.h), or NULL when a part is not a valid path component. */
 static char *execution_prefix(h2o_req_t *req, const char *ns, const char *flow_id, const char *id)
 {
-    char *p = wf_http_printf(req, "/%s/%s/executions/%s/", ns, flow_id, id);
-    for (char *c = p + 1; *c && c < p + 1 + strlen(ns); c++)
-        if (*c == '.')
-            *c = '/';
-    return p;
+    char path[WF_FILEURI_PATH_MAX + 1], msg[160];
+    if (wf_fileuri_exec_path(ns, flow_id, id, path, sizeof(path), msg, sizeof(msg)) != 0)
+        return NULL;
+    return wf_http_printf(req, "%s/", path);
+}
+
+/* The weft:/// URI of a stored path (percent-encoded as flow/fileuri.h
+ * builds them), as a JSON string. */
+static json_t *uri_of(const char *path)
+{
+    char uri[WF_FILEURI_URI_MAX], msg[160];
+    if (wf_fileuri_from_path(path, uri, sizeof(uri), msg, sizeof(msg)) != 0)
+        return json_sprintf("weft://%s", path);
+    return json_string(uri);
 }
 
 /* The file's name for a download: its last segment. */
@@ -100,8 +70,14 @@ static void on_meta(void *arg, const PGresult *res)
      * 404 when the namespace is hidden, as for the execution itself. */
     if (!wf_call_authorize(call, WF_PERM_EXECUTION_READ, call->ns))
         return;
-    then(call, execution_prefix(call->req, call->ns, wf_db_get(res, 0, 2),
-                                wf_call_param(call, "id")));
+    char *prefix =
+        execution_prefix(call->req, call->ns, wf_db_get(res, 0, 2), wf_call_param(call, "id"));
+    if (prefix == NULL) {
+        wf_http_problem(call->req, WF_PROB_INTERNAL, NULL,
+                        "the execution's flow id cannot name a storage path");
+        return;
+    }
+    then(call, prefix);
 }
 
 static void start(wf_call_t *call, files_then_fn then)
@@ -126,10 +102,10 @@ static const char *wanted_path(wf_call_t *call, const char *prefix)
                         "give the file's URI as ?path=weft:///…");
         return NULL;
     }
-    const char *why = NULL;
-    const char *path = uri_path(uri, &why);
-    if (path == NULL) {
-        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "%s", why);
+    char *path = h2o_mem_alloc_pool(&call->req->pool, WF_FILEURI_PATH_MAX + 1);
+    char why[200];
+    if (wf_fileuri_parse(uri, path, WF_FILEURI_PATH_MAX + 1, why, sizeof(why)) != 0) {
+        wf_http_problem(call->req, WF_PROB_BAD_REQUEST, NULL, "path: %s", why);
         return NULL;
     }
     size_t plen = strlen(prefix);
@@ -191,7 +167,7 @@ static void on_list(void *arg, const PGresult *res)
             wf_db_get(res, i, 4));
         if (row == NULL)
             continue;
-        json_object_set_new(row, "uri", json_sprintf("weft://%s", path));
+        json_object_set_new(row, "uri", uri_of(path));
         if (kind != NULL && kind[0] == 't') {
             json_object_set_new(row, "task", json_string(a));
             json_object_set_new(row, "taskRunId", json_string(b));
@@ -230,7 +206,7 @@ static void on_metas(void *arg, const PGresult *res)
                  json_pack("{s:I, s:s?, s:s?, s:s, s:o}", "size",
                            (json_int_t)strtoll(wf_db_get(res, 0, 1), NULL, 10), "sha256",
                            wf_db_get(res, 0, 2), "contentType", wf_db_get(res, 0, 3), "name",
-                           base_name(path), "uri", json_sprintf("weft://%s", path)));
+                           base_name(path), "uri", uri_of(path)));
 }
 
 static void metas_then(wf_call_t *call, const char *prefix)

@@ -151,7 +151,7 @@ static void problem_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
      * is h2o's own fixed wording ("request entity is too large", "broken
      * chunked-encoding"), never the client's bytes: it becomes the detail. */
     problem_ostream_t *p = (problem_ostream_t *)self;
-    char detail[128];
+    char detail[192];
     size_t n = 0;
     for (size_t i = 0; i < bufcnt && n < sizeof(detail) - 1; i++) {
         size_t take = bufs[i].len < sizeof(detail) - 1 - n ? bufs[i].len : sizeof(detail) - 1 - n;
@@ -159,6 +159,17 @@ static void problem_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
         n += take;
     }
     detail[n] = '\0';
+    if (req->res.status == 413) {
+        /* h2o's words name no limit: say which applies. */
+        const wf_gw_t *gw = wf_gw_thread_of(req)->gw;
+        n = (size_t)snprintf(detail, sizeof(detail),
+                             "the request body exceeds %zu bytes (gateway.max_upload for "
+                             "multipart FILE inputs; gateway.max_body, %zu bytes, otherwise)",
+                             gw->max_upload > gw->max_body ? gw->max_upload : gw->max_body,
+                             gw->max_body);
+        if (n >= sizeof(detail))
+            n = sizeof(detail) - 1;
+    }
     json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type",
                             wf_http_printf(req, "urn:weft:problem:%s", wf_problem_slug(p->kind)),
                             "title", req->res.reason ? req->res.reason : "Bad Request", "status",

@@ -1,6 +1,7 @@
 #include "api/uploads.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "api/multipart.h"
 #include "api/reply.h"
+#include "flow/fileuri.h"
 #include "platform/log.h"
 
 #define CHUNK 1048576
@@ -106,16 +108,6 @@ static const wf_flow_input_t *find_input(const wf_flow_t *flow, const char *id)
     return NULL;
 }
 
-/* "a/b.c" → "a/b" path of the namespace. */
-static char *ns_path(h2o_req_t *req, const char *ns)
-{
-    char *p = wf_http_strdup(req, ns);
-    for (char *c = p; *c; c++)
-        if (*c == '.')
-            *c = '/';
-    return p;
-}
-
 wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *exec_id,
                             json_t **fields, json_t **files, json_t *errors, const char **bad)
 {
@@ -195,6 +187,13 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
                       p->filename);
             continue;
         }
+        int64_t max_file = call->th->gw->cfg->storage.max_file_size;
+        if (max_file > 0 && (int64_t)p->len > max_file) {
+            add_error(errors, p->name, "file '%.100s' has %zu bytes, more than storage.max_file_size "
+                                       "(%lld bytes)",
+                      clean, p->len, (long long)max_file);
+            continue;
+        }
         json_t *allowed = allowed_extensions(in);
         if (allowed != NULL && !extension_ok(allowed, clean)) {
             char *list = json_dumps(allowed, JSON_COMPACT);
@@ -206,14 +205,21 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
             continue;
         }
         json_decref(allowed);
+        char path[WF_FILEURI_PATH_MAX + 1], uri[WF_FILEURI_URI_MAX], why2[160];
+        if (wf_fileuri_input_path(u->ns, flow->id, exec_id, in->id, clean, path, sizeof(path),
+                                  why2, sizeof(why2)) != 0 ||
+            wf_fileuri_from_path(path, uri, sizeof(uri), why2, sizeof(why2)) != 0) {
+            add_error(errors, p->name, "the file name '%.100s' cannot be stored: %s", clean,
+                      why2);
+            continue;
+        }
         up_file_t *uf = &u->files[u->n_files++];
         uf->input = in->id;
-        uf->path = wf_http_printf(req, "/%s/%s/executions/%s/inputs/%s/%s", ns_path(req, u->ns),
-                                  flow->id, exec_id, in->id, clean);
+        uf->path = wf_http_strdup(req, path);
         uf->content_type = p->content_type[0] ? wf_http_strdup(req, p->content_type) : NULL;
         uf->data = p->data;
         uf->len = p->len;
-        json_object_set_new(uris, in->id, json_sprintf("weft://%s", uf->path));
+        json_object_set_new(uris, in->id, json_string(uri));
     }
     if (json_array_size(errors) > before) {
         json_decref(f);
@@ -223,6 +229,38 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
     *fields = f;
     *files = uris;
     return u;
+}
+
+int wf_upload_fingerprint(h2o_req_t *req, unsigned char md[32])
+{
+    char boundary[71];
+    const char *why = NULL;
+    if (wf_mp_boundary(wf_http_header(req, "content-type"), boundary, &why) != 0)
+        return -1;
+    wf_mp_part_t *parts = h2o_mem_alloc_pool(&req->pool, sizeof(wf_mp_part_t) * WF_MP_MAX_PARTS);
+    char msg[256];
+    int n = wf_mp_parse(req->entity.base ? req->entity.base : "", req->entity.len, boundary, parts,
+                        msg, sizeof(msg));
+    if (n < 0)
+        return -1;
+    /* Each part as (name, file name or none, length, content), in order:
+     * every byte the start depends on, none the client picks at random. */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char head[WF_MP_NAME_MAX + WF_MP_FILENAME_MAX + 48];
+        int hl = snprintf(head, sizeof(head), "%s%c%c%s%c%zu%c", parts[i].name, 0,
+                          parts[i].has_filename ? 'f' : '-', parts[i].filename, 0, parts[i].len, 0);
+        EVP_DigestUpdate(ctx, head, (size_t)hl);
+        EVP_DigestUpdate(ctx, parts[i].data, parts[i].len);
+    }
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    return ok == 1 && len == 32 ? 0 : -1;
 }
 
 void wf_upload_wipe_secrets(wf_upload_t *u)

@@ -31,6 +31,12 @@ bool wf_upload_is_multipart(h2o_req_t *req);
 wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *exec_id,
                             json_t **fields, json_t **files, json_t *errors, const char **bad);
 
+/* The fingerprint of a multipart start for Idempotency-Key: SHA-256 over
+ * the parts' names, file names and contents, not the raw body (whose
+ * boundary a client picks at random). Returns 0, or -1 when the body is
+ * not well-formed multipart (the raw body's hash is used then). */
+int wf_upload_fingerprint(h2o_req_t *req, unsigned char md[32]);
+
 /* Wipes the SECRET inputs' values in the request body (once sealed); the
  * files, still to be written, are left as they are. */
 void wf_upload_wipe_secrets(wf_upload_t *u);

@@ -12,6 +12,7 @@
 #include "cli/out.h"
 #include "cli/verb.h"
 #include "cli/verbs.h"
+#include "flow/fileuri.h"
 #include "platform/xmalloc.h"
 
 static char *cell_size(const weft_t *w, const json_t *row, const char *member)
@@ -65,14 +66,16 @@ static const weft_opt_t download_table[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-/* The last segment of the URI, when it can be a file name here. */
-static const char *default_name(const char *uri)
+/* The file's name (the URI's last component, decoded) in `out`, or NULL
+ * when the URI is not one (the server would refuse it too). */
+static const char *default_name(const char *uri, char *out, size_t len)
 {
-    const char *s = strrchr(uri, '/');
-    s = s ? s + 1 : uri;
-    if (*s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+    char path[WF_FILEURI_PATH_MAX + 1], msg[160];
+    if (wf_fileuri_parse(uri, path, sizeof(path), msg, sizeof(msg)) != 0)
         return NULL;
-    return s;
+    const char *s = strrchr(path, '/');
+    snprintf(out, len, "%s", s ? s + 1 : path);
+    return out[0] ? out : NULL;
 }
 
 static int download(weft_t *w, void *ud)
@@ -81,8 +84,9 @@ static int download(weft_t *w, void *ud)
     const char *id = w->pos[0], *uri = w->pos[1];
     const char *target = o[D_OUT];
     bool to_stdout = target != NULL && strcmp(target, "-") == 0;
+    char name[WF_FILEURI_PATH_MAX + 1];
     if (target == NULL) {
-        target = default_name(uri);
+        target = default_name(uri, name, sizeof(name));
         if (target == NULL) {
             weft_err(w, "the URI names no file; give --out FILE");
             return WEFT_EXIT_USAGE;

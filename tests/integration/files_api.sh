@@ -72,7 +72,8 @@ curl -s -D "$H" -o "$CLI_TMP/orders.out" -H "Authorization: Bearer $DEV" \
     "$WEFT_URL/api/v1/executions/$EID/file?path=$URI"
 t_ok "the download is byte-exact" cmp "$CLI_TMP/orders.csv" "$CLI_TMP/orders.out"
 hdr=$(tr -d '\r' <"$H" | tr 'A-Z' 'a-z')
-XX
+t_match "$hdr" $'\ncontent-type: text/csv\n' "with the stored Content-Type"
+t_match "$hdr" 'content-disposition: attachment; filename="orders.csv"' "as an attachment with its name"
 t_match "$hdr" $'\ncontent-length: 20\n' "and its length"
 t_match "$hdr" 'x-content-type-options: nosniff' "never sniffed by a browser"
 
@@ -110,11 +111,28 @@ t_is "$out_RC" 1 "a missing file fails"
 t_match "$out_ERR" "no such file in this execution" "with the server's reason"
 t_fails "and leaves nothing behind" ls "$CLI_TMP"/nope*
 
+printf 'x y\n' >"$CLI_TMP/my data.csv"
+cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/my data.csv"
+SP=$out
+SURI=$(pg_psql -c "SELECT inputs->>'data' FROM executions WHERE id = '$SP'")
+t_is "$SURI" "weft:///$NSP/ingest/executions/$SP/inputs/data/my%20data.csv" "a space in a name is percent-encoded in the URI"
+cli_run out with_token "$DEV" execution files "$SP" -o json
+t_is "$(jx "$out" 'd[0].uri + " " + d[0].name')" "$SURI my data.csv" "the list gives the same URI and the plain name"
+(cd "$CLI_TMP/dl" && with_token "$DEV" execution download "$SP" "$SURI" 2>/dev/null)
+t_ok "the URI downloads to the decoded name" cmp "$CLI_TMP/my data.csv" "$CLI_TMP/dl/my data.csv"
+
 printf 'a,b\n' >"$CLI_TMP/small.csv"
 cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --input note=from-cli
 t_is "$out_RC" 0 "weft run --input data=@FILE uploads"
 t_is "$(pg_psql -c "SELECT inputs->>'note' || ' ' || (SELECT size FROM storage_files WHERE execution_id = '$out') FROM executions WHERE id = '$out'")" \
     "from-cli 4" "the file and the field arrive"
+cli_run first with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --idempotency-key retry-1
+cli_run again with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --idempotency-key retry-1
+t_is "$again:$again_RC" "$first:0" "a retried upload with the same Idempotency-Key answers with the first execution (the random boundary does not count)"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$first'")" 1 "and stores the file once"
+printf 'other\n' >"$CLI_TMP/small2.csv"
+cli_run other with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small2.csv" --idempotency-key retry-1
+t_is "$other_RC" 1 "the same key with another file is refused"
 printf 'text for a string input' >"$CLI_TMP/note.txt"
 cli_run out with_token "$DEV" run sales.etl ingest --input data=@"$CLI_TMP/small.csv" --input note=@"$CLI_TMP/note.txt"
 t_is "$(pg_psql -c "SELECT inputs->>'note' FROM executions WHERE id = '$out'")" \

@@ -41,6 +41,9 @@ const rels = fx.relations; // {own: 'sales.team', child: ..., parent, sibling, o
 const flowYaml = (ns, id = 'f') =>
   `id: ${id}\nnamespace: ${ns}\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n`;
 let counter = 0;
+// The file gateway_rbac_matrix.sh stored in each namespace's execution.
+const fileUri = (ns) =>
+  encodeURIComponent(`weft:///${ns.replace(/\./g, '/')}/f/executions/${fx.executions[ns]}/tasks/t/r/out.txt`);
 const uniq = (p) => `${p}${++counter}`;
 
 // One recipe per operationId: the request for a target namespace, and what
@@ -106,6 +109,11 @@ const recipes = {
   post_api_v1_executions_id_kill: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/kill`] },
   post_api_v1_executions_id_restart: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/restart`] },
   post_api_v1_executions_id_resume: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/resume`] },
+  get_api_v1_executions_id_files: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/files`] },
+  get_api_v1_executions_id_file: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/file?path=${fileUri(ns)}`] },
+  get_api_v1_executions_id_file_metas: {
+    req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/file/metas?path=${fileUri(ns)}`],
+  },
   get_api_v1_executions_id_logs: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}/logs`] },
   post_api_v1_executions_namespace_flowId: { req: (ns) => [`/api/v1/executions/${ns}/f`, '{}'] },
   get_api_v1_executions_id: { req: (ns) => [`/api/v1/executions/${fx.executions[ns]}`] },

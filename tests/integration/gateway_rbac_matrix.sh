@@ -43,6 +43,12 @@ for r in own child parent sibling other; do
         t_bail "service account in $ns"
     k=$(curl -sf "${AU[@]}" "${J[@]}" -d '{}' "$GW_URL/api/v1/namespaces/$ns/serviceaccounts/svc/tokens") ||
         t_bail "token in $ns"
+    # An execution file to list and download (issue 15).
+    eid=$(jget "$e" .id)
+    pg_psql -c "WITH f AS (INSERT INTO storage_files (domain, namespace, kind, path, execution_id, size, sha256, complete)
+      VALUES (weft_domain_of('$ns'), '$ns', 'execution', '/${ns//.//}/f/executions/$eid/tasks/t/r/out.txt', '$eid', 2, 'x', true) RETURNING id, domain)
+      INSERT INTO storage_chunks (file_id, seq, domain, data) SELECT id, 0, domain, 'ok'::bytea FROM f" >/dev/null ||
+        t_bail "file in $ns"
     sep=${rels:+, }
     rels="$rels$sep\"$r\": \"$ns\""
     execs="$execs$sep\"$ns\": \"$(jget "$e" .id)\""
