@@ -280,10 +280,16 @@ static bool check_body(wf_call_t *call)
     }
     /* Namespace file uploads, raw or multipart, have a limit of their own. */
     if (call->route->body == WF_BODY_FILE) {
-        size_t max = (size_t)call->th->gw->cfg->namespace_files.max_file_size;
+        const wf_config_t *cfg = call->th->gw->cfg;
+        size_t max = (size_t)cfg->namespace_files.max_file_size;
+        const char *key = "namespace_files.max_file_size";
+        if ((size_t)cfg->storage.max_file_size < max) {
+            max = (size_t)cfg->storage.max_file_size;
+            key = "storage.max_file_size";
+        }
         if (len > max) {
             wf_http_problem(req, WF_PROB_TOO_LARGE, json_pack("{s:I}", "limit", (json_int_t)max),
-                            "the file exceeds namespace_files.max_file_size (%zu bytes)", max);
+                            "the file exceeds %s (%zu bytes)", key, max);
             return false;
         }
     } else if (len > call->th->gw->max_body) {

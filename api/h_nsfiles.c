@@ -20,6 +20,7 @@
 #include "platform/log.h"
 #include "platform/text.h"
 #include "platform/xmalloc.h"
+#include "tenants/policy.h"
 
 /* Bytes per stored chunk: the schema's limit (migration 0016). */
 #define CHUNK 1048576
@@ -238,6 +239,9 @@ typedef struct upload {
     char id[24];
     char sha256[65];
     const char *content_type; /* NULL: unknown */
+    bool has_quota;           /* a maxStorage policy applies */
+    int64_t quota;
+    const char *quota_from; /* the prefix setting it */
 } upload_t;
 
 static void on_abort(void *arg, const PGresult *res)
@@ -335,7 +339,39 @@ static void on_begin(void *arg, const PGresult *res)
         return;
     }
     snprintf(u->id, sizeof(u->id), "%s", id);
+    /* The domain's quota, as executors check it before they write (the
+     * staging row holds no bytes yet). */
+    const char *used_s = wf_db_get(res, 0, 1);
+    int64_t used = used_s ? strtoll(used_s, NULL, 10) : 0;
+    if (u->has_quota && used + (int64_t)u->len > u->quota) {
+        const char *params[1] = {u->id};
+        wf_db_query(u->call->th->db, WF_SQL_NSFILE_ABORT, 1, params, on_abort, NULL);
+        wf_http_problem(u->call->req, WF_PROB_TOO_MANY,
+                        json_pack("{s:I, s:I}", "limit", (json_int_t)u->quota, "used",
+                                  (json_int_t)used),
+                        "storage quota (policy maxStorage of '%s', %lld bytes) exceeded: %lld "
+                        "bytes used, %zu more asked",
+                        u->quota_from ? u->quota_from : "", (long long)u->quota,
+                        (long long)used, u->len);
+        return;
+    }
     upload_step(u);
+}
+
+/* The namespace's policy: its maxStorage, if any, before anything is written. */
+static void on_upload_policy(void *arg, const PGresult *res)
+{
+    upload_t *u = arg;
+    wf_call_t *call = u->call;
+    struct wf_policy *p = wf_h_policy_chain(call, res, call->ns, false, false);
+    if (p == NULL)
+        return;
+    const char *from = NULL;
+    u->has_quota = wf_policy_limit(p, WF_POL_MAX_STORAGE, &u->quota, &from);
+    u->quota_from = from ? wf_http_strdup(call->req, from) : NULL;
+    wf_policy_destroy(p);
+    const char *params[2] = {call->ns, call->who.subject};
+    wf_db_query(call->th->db, WF_SQL_NSFILE_BEGIN, 2, params, on_begin, u);
 }
 
 static const char *const multipart_types[] = {"multipart/form-data", NULL};
@@ -358,8 +394,8 @@ static void upload_start(wf_call_t *call, const char *path, const void *data, si
         return;
     }
     wf_hex_put(u->sha256, md, mdlen);
-    const char *params[2] = {call->ns, call->who.subject};
-    wf_db_query(call->th->db, WF_SQL_NSFILE_BEGIN, 2, params, on_begin, u);
+    const char *params[1] = {call->ns};
+    wf_db_query(call->th->db, WF_SQL_POLICY_CHAIN, 1, params, on_upload_policy, u);
 }
 
 /* Kestra's upload: multipart/form-data whose part "fileContent" is the file

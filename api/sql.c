@@ -522,8 +522,11 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
          "SELECT translate(encode(c.data, 'base64'), E'\\n', '') FROM storage_chunks c"
          " JOIN storage_files f ON f.id = c.file_id AND f.complete"
          " WHERE c.file_id = $1::bigint AND c.seq = $2::int"},
-    /* $1 namespace, $2 actor: the staging row's id (NULL: no owner). */
-    [WF_SQL_NSFILE_BEGIN] = {"nsfile_begin", "SELECT weft_nsfile_begin($1, $2)"},
+    /* $1 namespace, $2 actor: the staging row's id (NULL: no owner) and the
+     * bytes its domain uses (migration 0017), for the maxStorage quota. */
+    [WF_SQL_NSFILE_BEGIN] = {"nsfile_begin",
+                             "SELECT weft_nsfile_begin($1, $2),"
+                             " weft_storage_used(weft_domain_of($1))"},
     /* $1 staging id, $2 seq, $3 data (base64). */
     [WF_SQL_NSFILE_CHUNK_PUT] =
         {"nsfile_chunk_put",

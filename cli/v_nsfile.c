@@ -53,17 +53,19 @@ int weft_sha256_file(const char *path, char hex[65])
 int weft_nsfile_upload(weft_t *w, const char *ns, const char *remote, const char *local,
                        json_t **entry)
 {
-    char *data = NULL;
-    size_t len = 0;
-    if (weft_read_file(local, &data, &len) != 0) {
+    /* Kestra's form (part fileContent), which libcurl reads from disk as it
+     * sends: the file is never whole in the client's memory. */
+    FILE *f = fopen(local, "rb");
+    if (f == NULL) {
         weft_err(w, "cannot read %s: %s", local, strerror(errno));
         return WEFT_EXIT_FAIL;
     }
+    fclose(f);
     char *path = weft_pathf("/api/v1/namespaces/%s/files?path=%s", ns, remote);
+    weft_form_part_t part = {.name = "fileContent", .file = local};
     weft_resp_t r = {0};
-    int rc = weft_call(w, "POST", path, "application/octet-stream", data, len, &r);
+    int rc = weft_post_form(w, path, &part, 1, &r);
     free(path);
-    free(data);
     if (rc == 0 && r.status >= 400) {
         weft_print_problem(w, &r, NULL);
         rc = WEFT_EXIT_FAIL;
@@ -210,36 +212,40 @@ static int nsfile_get(weft_t *w, void *ud)
     char remote[WF_NSPATH_MAX + 2];
     if (!namespace_ok(w, w->pos[0]) || !remote_path(w, w->pos[1], remote))
         return WEFT_EXIT_USAGE;
+    const char *target = o[OPT_OUT];
+    /* Streamed beside the target, then renamed: a failed download never
+     * leaves a truncated FILE where a good one was. */
+    char *tmp = target ? wf_xasprintf("%s.weft-partial", target) : NULL;
+    FILE *out = target ? fopen(tmp, "wb") : stdout;
+    if (out == NULL) {
+        weft_err(w, "cannot write %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return WEFT_EXIT_USAGE;
+    }
     char *path = weft_pathf("/api/v1/namespaces/%s/files?path=%s", w->pos[0], remote);
     weft_resp_t r = {0};
-    int rc = weft_call(w, "GET", path, NULL, NULL, 0, &r);
+    long long written = 0;
+    int rc = weft_download(w, path, out, &r, &written);
     free(path);
-    if (rc == 0 && r.status >= 400) {
+    if (rc == 0 && r.status >= 300) {
         weft_print_problem(w, &r, NULL);
         rc = WEFT_EXIT_FAIL;
-    } else if (rc == 0) {
-        const char *out = o[OPT_OUT];
-        /* Written beside the target, then renamed: a failed write never
-         * leaves a truncated FILE where a good one was. */
-        char *tmp = out ? wf_xasprintf("%s.weft-partial", out) : NULL;
-        FILE *f = out ? fopen(tmp, "wb") : stdout;
-        if (f == NULL || fwrite(r.body, 1, r.len, f) != r.len || fflush(f) != 0) {
-            weft_err(w, "cannot write %s: %s", out ? out : "standard output", strerror(errno));
+    }
+    if (target != NULL) {
+        if (fclose(out) != 0 && rc == 0) {
+            weft_err(w, "cannot write %s: %s", target, strerror(errno));
             rc = WEFT_EXIT_FAIL;
         }
-        if (out != NULL && f != NULL) {
-            if (fclose(f) != 0 && rc == 0) {
-                weft_err(w, "cannot write %s: %s", out, strerror(errno));
-                rc = WEFT_EXIT_FAIL;
-            }
-            if (rc == 0 && rename(tmp, out) != 0) {
-                weft_err(w, "cannot write %s: %s", out, strerror(errno));
-                rc = WEFT_EXIT_FAIL;
-            }
-            if (rc != 0)
-                remove(tmp);
+        if (rc == 0 && rename(tmp, target) != 0) {
+            weft_err(w, "cannot write %s: %s", target, strerror(errno));
+            rc = WEFT_EXIT_FAIL;
         }
+        if (rc != 0)
+            remove(tmp);
         free(tmp);
+    } else if (fflush(stdout) != 0 && rc == 0) {
+        weft_err(w, "cannot write to standard output: %s", strerror(errno));
+        rc = WEFT_EXIT_FAIL;
     }
     weft_resp_dispose(&r);
     return rc;
@@ -247,7 +253,9 @@ static int nsfile_get(weft_t *w, void *ud)
 
 static const weft_verb_t get_verb = {
     .usage = {"weft nsfile get NAMESPACE REMOTE [--out FILE]",
-              "Downloads the namespace file REMOTE of NAMESPACE to standard output, or to FILE.", 2,
+              "Downloads the namespace file REMOTE of NAMESPACE to standard output, or to FILE,\n"
+              "streamed (written beside FILE and renamed once complete).",
+              2,
               2},
     .opts = get_table,
     .opts_size = N_GET_OPTS * sizeof(const char *),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "executor/storage.h"
@@ -146,8 +147,57 @@ static void picks_free(collect_t *c)
     json_decref(c->taken);
 }
 
+/* Opens `rel` (clean, relative) for writing below the directory `root`,
+ * making the directories on the way. `root` is a WorkingDirectory that
+ * earlier tasks (tenant code) wrote to, and this runs with the executor's
+ * rights: each component is opened without following symlinks, and the
+ * file must be a regular file with one link, so nothing can be redirected
+ * outside `root`. Returns the descriptor or -1 with errno. */
+static int open_below(const char *root, const char *rel)
+{
+    int dfd = open(root, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    char *copy = wf_xstrdup(rel), *comp = copy, *slash;
+    int fd = -1;
+    while ((slash = strchr(comp, '/')) != NULL) {
+        *slash = '\0';
+        /* The task runs as another id: it may change what it was given. */
+        if (mkdirat(dfd, comp, 0777) == 0)
+            (void)fchmodat(dfd, comp, 0777, 0);
+        int nfd = openat(dfd, comp, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(dfd);
+        dfd = nfd;
+        if (dfd < 0)
+            goto out;
+        comp = slash + 1;
+    }
+    fd = openat(dfd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+        close(fd);
+        fd = -1;
+        errno = EPERM;
+    }
+    if (fd >= 0 && (ftruncate(fd, 0) != 0 || fchmod(fd, 0666) != 0)) {
+        int e = errno;
+        close(fd);
+        fd = -1;
+        errno = e;
+    }
+out:
+    if (dfd >= 0) {
+        int e = errno;
+        close(dfd);
+        errno = e;
+    }
+    free(copy);
+    return fd;
+}
+
 int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, const json_t *skip,
-                      wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err, size_t errlen)
+                      const char *host_dir, wf_sbx_spec_t *spec, wf_xnsfiles_t **out, char *err,
+                      size_t errlen)
 {
     *out = NULL;
     if (nsfiles == NULL || json_is_null(nsfiles))
@@ -222,7 +272,7 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, 
         rc = -1;
     }
     wf_xnsfiles_t *s = NULL;
-    if (rc == 0 && c.n > 0) {
+    if (rc == 0 && c.n > 0 && host_dir == NULL) {
         s = wf_xcalloc(1, sizeof(*s));
         s->dir = wf_xasprintf("%s/nsf-XXXXXX", ex->work_root);
         if (mkdtemp(s->dir) == NULL) {
@@ -237,11 +287,18 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, 
     int64_t budget = cfg->namespace_files.max_task_bytes;
     for (size_t i = 0; rc == 0 && i < c.n; i++) {
         const pick_t *p = &c.picks[i];
-        char *staged = wf_xasprintf("%s/f%zu", s->dir, i);
-        int fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        s->n = i + 1;
+        char *staged = NULL;
+        int fd;
+        if (host_dir != NULL) {
+            fd = open_below(host_dir, p->rel);
+        } else {
+            staged = wf_xasprintf("%s/f%zu", s->dir, i);
+            fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            s->n = i + 1;
+        }
         if (fd < 0) {
-            snprintf(err, errlen, "namespaceFiles: cannot stage %s: %s", p->path, strerror(errno));
+            snprintf(err, errlen, "namespaceFiles: cannot %s %s: %s", host_dir ? "write" : "stage",
+                     p->path, strerror(errno));
             rc = -1;
         } else {
             wf_xstorage_ref_t ref = {
@@ -266,7 +323,7 @@ int wf_xnsfiles_place(wf_executor_t *ex, const char *ns, const json_t *nsfiles, 
                 rc = -1;
             } else {
                 budget -= st.size;
-                if (wf_sbx_spec_file_copy(spec, p->rel, staged, 0644) != 0) {
+                if (staged != NULL && wf_sbx_spec_file_copy(spec, p->rel, staged, 0644) != 0) {
                     snprintf(err, errlen, "namespaceFiles: cannot place %s: %s", p->rel,
                              errno == EINVAL ? "too many files for the sandbox" : strerror(errno));
                     rc = -1;

@@ -371,12 +371,13 @@ static wf_trun_t *working_dir_task(wf_trun_t *tr)
 
 /* The shared directory of a WorkingDirectory task run, made on first use;
  * NULL outside one (or when its path does not fit). */
-static const char *ensure_working_dir(wf_executor_t *ex, wf_trun_t *tr)
+static const char *ensure_working_dir(wf_executor_t *ex, wf_trun_t *tr, bool *made)
 {
     wf_trun_t *wd = working_dir_task(tr);
     if (wd == NULL)
         return NULL;
     if (wd->workdir == NULL) {
+        *made = true;
         char path[512];
         int n = snprintf(path, sizeof(path), "%s/wd-%s", ex->work_root, wd->id);
         if (n < 0 || (size_t)n >= sizeof(path))
@@ -388,6 +389,28 @@ static const char *ensure_working_dir(wf_executor_t *ex, wf_trun_t *tr)
         wd->workdir = wf_xstrdup(path);
     }
     return wd->workdir;
+}
+
+/* The namespaceFiles of the WorkingDirectory around `tr`, written into its
+ * shared folder `dir` when the folder is made (its first task starts). */
+static int working_dir_nsfiles(wf_executor_t *ex, wf_trun_t *tr, const char *dir, char *err,
+                               size_t errlen)
+{
+    wf_trun_t *wd = working_dir_task(tr);
+    json_t *raw = wd->task->props ? json_object_get(wd->task->props, "namespaceFiles") : NULL;
+    if (raw == NULL)
+        return 0;
+    json_t *ctx = wf_xexec_context(ex, tr->exec, wd);
+    json_t *nsfiles = wf_xrender_json(ex, tr->exec, raw, ctx, err, errlen);
+    json_decref(ctx);
+    if (nsfiles == NULL)
+        return -1;
+    wf_xnsfiles_t *none = NULL;
+    int rc = wf_xnsfiles_place(ex, tr->exec->namespace_, nsfiles, NULL, dir, NULL, &none, err,
+                               errlen);
+    wf_xnsfiles_destroy(none);
+    json_decref(nsfiles);
+    return rc;
 }
 
 static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -405,11 +428,14 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         snprintf(err, sizeof(err), "%s is required", is_script ? "script" : "commands");
         goto out;
     }
-    const char *wd = ensure_working_dir(ex, tr);
+    bool wd_made = false;
+    const char *wd = ensure_working_dir(ex, tr, &wd_made);
     if (wd == NULL && working_dir_task(tr) != NULL) {
         snprintf(err, sizeof(err), "working directory path too long");
         goto out;
     }
+    if (wd_made && working_dir_nsfiles(ex, tr, wd, err, sizeof(err)) != 0)
+        goto out;
     if (wd != NULL) {
         wf_sbx_spec_bind(spec, wd, "/wd", true);
         wf_sbx_spec_cwd(spec, "/wd");
@@ -418,7 +444,7 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
      * first; a name inputFiles also gives is left to inputFiles. */
     json_t *files = json_object_get(props, "inputFiles");
     if (wf_xnsfiles_place(ex, tr->exec->namespace_, json_object_get(props, "namespaceFiles"),
-                          json_is_object(files) ? files : NULL, spec, &nsf, err,
+                          json_is_object(files) ? files : NULL, wd, spec, &nsf, err,
                           sizeof(err)) != 0)
         goto out;
     /* inputFiles: name -> content, placed next to the script. A value

@@ -344,6 +344,63 @@ t_is "$ST" FAILED "a malformed namespaceFiles fails the task"
 t_match "$(ex_errors "$EID")" "namespaceFiles.include must be a list of glob strings" "saying why"
 
 
+# A WorkingDirectory: its namespaceFiles are in the shared folder for every
+# task; a task inside adds its own there too (it runs there, not in /work).
+req_apply "$DEV" '
+id: wd
+namespace: sales.etl
+tasks:
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    namespaceFiles:
+      enabled: true
+      include: ["scripts/etl.py"]
+    tasks:
+      - id: one
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - echo "one sees $(ls scripts) rows=$(cat data/rows.csv 2>/dev/null || echo none)"
+      - id: two
+        type: io.kestra.plugin.scripts.shell.Commands
+        namespaceFiles:
+          enabled: true
+          include: ["data/*"]
+        commands:
+          - echo "two sees $(ls scripts) rows=$(cat data/rows.csv)"
+' || t_bail "cannot apply the wd flow"
+WEFT_TOKEN=$DEV cli_exec_wait sales.etl wd
+t_is "$ST" SUCCESS "namespaceFiles in a WorkingDirectory run"
+L=$(ex_logs "$EID")
+t_match "$L" "one sees etl.py rows=none" "the WorkingDirectory's files are in the shared folder"
+t_match "$L" "two sees etl.py rows=a,b" "a task inside adds its own files there"
+
+# An attack from inside: the first task leaves a symlink where the second
+# task's namespace file goes, pointing at a host directory. The executor
+# writes those files itself: it must not follow the link.
+mkdir -m 777 "$T/escape"
+req_apply "$DEV" "
+id: wdlink
+namespace: sales.etl
+tasks:
+  - id: wd
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: plant
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - ln -s $T/escape data
+      - id: victim
+        type: io.kestra.plugin.scripts.shell.Commands
+        namespaceFiles:
+          enabled: true
+          include: [\"data/*\"]
+        commands: [\"true\"]
+" || t_bail "cannot apply the wdlink flow"
+WEFT_TOKEN=$DEV cli_exec_wait sales.etl wdlink
+t_is "$ST" FAILED "a symlink planted in the shared folder fails the placement"
+t_match "$(ex_errors "$EID")" "namespaceFiles: cannot write /data/rows.csv" "saying which file"
+t_fails "nothing was written through the link" test -e "$T/escape/rows.csv"
+
 # The limits: a domain whose executor places at most one file per task.
 cli_domain capped capped
 printf 'namespace_files:\n  max_task_files: 1\n' >"$T/capped.yaml"

@@ -3,7 +3,8 @@
 # executor: a viewer writes, moves and deletes; another team reads and writes
 # a namespace it cannot see; paths try to leave the namespace's tree or
 # reach the upload staging rows; a file name tries to break out of the
-# Content-Disposition header; an upload passes the size limit; domain ops'
+# Content-Disposition header; an upload passes the size limit or the
+# domain's storage quota (maxStorage); domain ops'
 # executor role reads, writes and calls the tree functions on sales' files.
 # Each is refused and leaves the files as they were.
 . "$WF_SRCDIR/tests/lib/tap.sh"
@@ -122,6 +123,22 @@ f "$DEV" POST 'sales/files?path=/big.bin' -F "fileContent=@$T/big"
 t_is "$S" 413 "as multipart too"
 t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE path = '/big.bin' OR (namespace = 'sales' AND NOT complete AND path <> '/half.txt')")" 0 \
     "and nothing of it is stored"
+
+# The domain's storage quota (policy maxStorage) holds for uploads too:
+# ops already keeps about 1 MB (its logs, say) under a 1 MiB quota.
+req "$WEFT_TOKEN" PUT /api/v1/namespaces/ops/policy '{"maxStorage": "1MiB"}'
+t_is "$S" 200 "the platform sets ops' maxStorage to 1 MiB"
+pg_psql -c "INSERT INTO domain_storage_usage (domain, bytes) VALUES ('ops', 1000000)" >/dev/null
+head -c 30000 /dev/zero >"$T/30k"
+raw "$OPS" POST 'ops/files?path=/a.bin' --data-binary @"$T/30k"
+t_is "$S" 200 "an upload within the quota is stored"
+raw "$OPS" POST 'ops/files?path=/b.bin' --data-binary @"$T/30k"
+t_is "$S" 429 "one past the quota is refused"
+t_match "$(jx "$R" d.detail)" "storage quota \(policy maxStorage of 'ops', 1048576 bytes\) exceeded: 1030011 bytes used" \
+    "naming the policy and the limit"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE namespace = 'ops' AND (path = '/b.bin' OR NOT complete)")" 0 \
+    "and nothing of it stays"
+f "$OPS" DELETE 'ops/files?path=/a.bin'
 
 # ---- a compromised executor of ops ---------------------------------------------------
 O_URL=${WEFT_DATABASE_URL/user=weft/user=weft_domain_ops}
