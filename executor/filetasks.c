@@ -23,8 +23,8 @@
 #include "platform/xmalloc.h"
 
 #define BUF_SIZE (256 * 1024)
-#define MAX_PIECES 10000     /* Split: files one task may write */
-#define MAX_SEPARATOR 16     /* Split / Concat: bytes of a separator */
+#define MAX_PIECES 10000 /* Split: files one task may write */
+#define MAX_SEPARATOR 16 /* Split / Concat: bytes of a separator */
 #define MAX_CONCAT_FILES 10000
 
 /* ---- helpers shared with http.c and pg.c -------------------------------------- */
@@ -58,13 +58,11 @@ bool wf_xft_is_uri(const char *s)
 
 int64_t wf_xft_max_file_size(wf_executor_t *ex)
 {
-    return ex->cfg->storage.max_file_size > 0 ? ex->cfg->storage.max_file_size
-                                              : (int64_t)1 << 30;
+    return ex->cfg->storage.max_file_size > 0 ? ex->cfg->storage.max_file_size : (int64_t)1 << 30;
 }
 
 int wf_xft_store_fd(wf_executor_t *ex, wf_trun_t *tr, const char *name, int fd,
-                    const char *content_type, char **uri, int64_t *size, char *err,
-                    size_t errlen)
+                    const char *content_type, char **uri, int64_t *size, char *err, size_t errlen)
 {
     wf_xexec_t *x = tr->exec;
     char path[WF_FILEURI_PATH_MAX + 1], msg[300], by[64];
@@ -142,8 +140,7 @@ int wf_xft_fetch(wf_executor_t *ex, wf_trun_t *tr, const char *uri, int fd, int6
 
 /* Deletes the execution file `uri` for the execution `x`: 0, 1 when there
  * was no such file, -1 with `err` (refused, a namespace file, database). */
-static int delete_uri(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *err,
-                      size_t errlen)
+static int delete_uri(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *err, size_t errlen)
 {
     if (!wf_fileuri_is_storage(uri)) {
         snprintf(err, errlen,
@@ -241,9 +238,8 @@ static int size_prop(json_t *props, const char *name, int64_t *out)
     static const struct {
         const char *unit;
         int shift;
-    } units[] = {{"", 0},    {"B", 0},    {"KB", 10},  {"MB", 20},  {"GB", 30},
-                 {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"kb", 10},  {"mb", 20},
-                 {"gb", 30}};
+    } units[] = {{"", 0},     {"B", 0},    {"KB", 10}, {"MB", 20}, {"GB", 30}, {"KiB", 10},
+                 {"MiB", 20}, {"GiB", 30}, {"kb", 10}, {"mb", 20}, {"gb", 30}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(end, units[i].unit) == 0) {
             if (n > (INT64_MAX >> units[i].shift))
@@ -475,11 +471,11 @@ static int64_t scan_rows(int fd, const char *sep, size_t seplen, row_fn row_end,
 
 typedef struct split_plan {
     split_mode_t mode;
-    int64_t limit;        /* bytes per piece, or rows per piece */
-    int64_t start;        /* where the current piece starts */
-    int64_t last_end;     /* end of the last row seen */
-    int64_t rows_in;      /* rows in the current piece */
-    int64_t *cuts;        /* piece ends */
+    int64_t limit;    /* bytes per piece, or rows per piece */
+    int64_t start;    /* where the current piece starts */
+    int64_t last_end; /* end of the last row seen */
+    int64_t rows_in;  /* rows in the current piece */
+    int64_t *cuts;    /* piece ends */
     size_t n_cuts;
     bool overflow;
 } split_plan_t;
@@ -530,7 +526,8 @@ static int copy_range(wf_executor_t *ex, int src, int64_t from, int64_t to, char
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0 || write_all(fd, buf, (size_t)n) != 0) {
-            snprintf(err, errlen, "cannot copy a piece: %s", n == 0 ? "short read" : strerror(errno));
+            snprintf(err, errlen, "cannot copy a piece: %s",
+                     n == 0 ? "short read" : strerror(errno));
             free(buf);
             close(fd);
             return -1;
@@ -764,8 +761,9 @@ int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[800];
     const char *wd = wf_xtasks_working_dir(ex, tr);
     if (wd == NULL)
-        return fail(ex, tr, "LocalFiles works inside a WorkingDirectory (on the folder it "
-                            "shares with its tasks); use inputFiles and outputFiles elsewhere");
+        return fail(ex, tr,
+                    "LocalFiles works inside a WorkingDirectory (on the folder it "
+                    "shares with its tasks); use inputFiles and outputFiles elsewhere");
     json_t *inputs = json_object_get(props, "inputs");
     if (inputs != NULL && !json_is_null(inputs) && !json_is_object(inputs))
         return fail(ex, tr, "inputs must be a map of file names to contents or file URIs");
@@ -780,9 +778,12 @@ int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_object_foreach(inputs, name, v) {
             const char *s = json_is_string(v) ? json_string_value(v) : NULL;
             char *owned = s ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            int rc = place_input(ex, tr, root, name, s && wf_xft_is_uri(s) ? s : NULL,
-                                 s ? s : owned, s ? json_string_length(v) : owned ? strlen(owned) : 0,
-                                 err, sizeof(err));
+            int rc =
+                place_input(ex, tr, root, name, s && wf_xft_is_uri(s) ? s : NULL, s ? s : owned,
+                            s       ? json_string_length(v)
+                            : owned ? strlen(owned)
+                                    : 0,
+                            err, sizeof(err));
             free(owned);
             if (rc != 0) {
                 close(root);

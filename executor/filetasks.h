@@ -31,8 +31,7 @@ int wf_xft_tmpfile(wf_executor_t *ex, char *err, size_t errlen);
  * (malloc'd, the caller frees it), *size its length; returns 0. Returns -1
  * with `err` (quota, size limit, database). */
 int wf_xft_store_fd(wf_executor_t *ex, wf_trun_t *tr, const char *name, int fd,
-                    const char *content_type, char **uri, int64_t *size, char *err,
-                    size_t errlen);
+                    const char *content_type, char **uri, int64_t *size, char *err, size_t errlen);
 
 /* Appends the content of the stored file `uri` (weft:///, kestra:///,
  * nsfile://) to `fd` (at its current offset). The URI must be one the
