@@ -240,6 +240,9 @@ t_is "$ST:$(out load o.rowCount):$(out export o.rowCount)" SUCCESS:200000:200000
     "9 MiB CSV: CopyIn and CopyOut of 200,000 rows${ERR:+: $ERR}"
 t_is "$(stored_sha "$(out export o.uri)")" "$(sha256sum "$SRV/files/big.csv" | cut -d' ' -f1)" \
     "the export is the source, byte for byte (SHA-256)"
+t_diag "$(stat -c %s "$SRV/files/big.csv") bytes; task run times (ms):" \
+    "$(pg_psql -c "SELECT string_agg(task_id || '=' || (extract(epoch FROM ended_at - started_at)
+                   * 1000)::int, ' ' ORDER BY created_at) FROM task_runs WHERE execution_id = '$EID'")"
 
 run bad_csv "  - id: w
     type: io.kestra.plugin.core.storage.Write
