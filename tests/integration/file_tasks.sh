@@ -365,6 +365,20 @@ t_match "$ERR" "larger than 100000 bytes" "with the limit in the message"
 t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$EID'")" 0 \
     "and nothing stored"
 
+# The domain's storage quota (policy maxStorage), already passed by what this
+# test stored: a download fails saying so, and leaves nothing.
+ex_policy ops.quota '{"maxStorage": "1MiB"}'
+NS=ops.quota run over_quota "  - id: d
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/blob.bin
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: small"
+t_match "$ST:$ERR" "^FAILED:.*storage quota of domain ops \(1048576 bytes, policy maxStorage of namespace ops.quota\) exceeded" \
+    "a download past the domain's storage quota fails saying so"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$EID'")" 0 \
+    "and nothing is stored"
+
 run missing "  - id: s
     type: io.kestra.plugin.core.storage.Split
     from: weft:///ops/missing/executions/nope/tasks/t/r/x.csv
