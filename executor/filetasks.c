@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "executor/files.h"
 #include "executor/storage.h"
 #include "executor/walk.h"
 #include "flow/fileuri.h"
@@ -22,8 +23,8 @@
 #include "platform/xmalloc.h"
 
 #define BUF_SIZE (256 * 1024)
-#define MAX_PIECES 10000     /* Split: files one task may write */
-#define MAX_SEPARATOR 16     /* Split / Concat: bytes of a separator */
+#define MAX_PIECES 10000 /* Split: files one task may write */
+#define MAX_SEPARATOR 16 /* Split / Concat: bytes of a separator */
 #define MAX_CONCAT_FILES 10000
 
 /* ---- helpers shared with http.c and pg.c -------------------------------------- */
@@ -52,18 +53,16 @@ int wf_xft_tmpfile(wf_executor_t *ex, char *err, size_t errlen)
 
 bool wf_xft_is_uri(const char *s)
 {
-    return s != NULL && wf_fileuri_is_storage(s);
+    return s != NULL && (wf_fileuri_is_storage(s) || wf_fileuri_is_nsfile(s));
 }
 
 int64_t wf_xft_max_file_size(wf_executor_t *ex)
 {
-    return ex->cfg->storage.max_file_size > 0 ? ex->cfg->storage.max_file_size
-                                              : (int64_t)1 << 30;
+    return ex->cfg->storage.max_file_size > 0 ? ex->cfg->storage.max_file_size : (int64_t)1 << 30;
 }
 
 int wf_xft_store_fd(wf_executor_t *ex, wf_trun_t *tr, const char *name, int fd,
-                    const char *content_type, char **uri, int64_t *size, char *err,
-                    size_t errlen)
+                    const char *content_type, char **uri, int64_t *size, char *err, size_t errlen)
 {
     wf_xexec_t *x = tr->exec;
     char path[WF_FILEURI_PATH_MAX + 1], msg[300], by[64];
@@ -97,75 +96,37 @@ int wf_xft_store_fd(wf_executor_t *ex, wf_trun_t *tr, const char *name, int fd,
     return 0;
 }
 
-/* The execution id in an execution file's path (the component after
- * "/executions/"), copied to `out`; "" when there is none. */
-static void path_execution(const char *path, char *out, size_t len)
-{
-    const char *p = strstr(path, "/executions/");
-    out[0] = '\0';
-    if (p == NULL)
-        return;
-    p += strlen("/executions/");
-    size_t n = strcspn(p, "/");
-    if (n < len) {
-        memcpy(out, p, n);
-        out[n] = '\0';
-    }
-}
-
-/* The storage path of `uri` when the execution `x` may read or delete it:
- * a file of its own namespace (Kestra's rule) or of the execution that
- * started it as a subflow. Row-level security has already hidden every
- * other domain's files; this keeps a team's flows to their own executions.
- * Returns 0, 1 when there is no such file, -1 with `err`. */
-static int resolve(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *path, size_t len,
+/* `uri` resolved for the execution `x` with the execution-tree rule of
+ * docs/storage.md (wf_xfiles_resolve: its own files and those of its
+ * Subflow parents and children, namespace files of its namespace or a
+ * parent; row-level security hides every other domain's). Returns 0, 1 when
+ * there is no such file, -1 when refused or on error, with `err`. */
+static int resolve(wf_executor_t *ex, wf_xexec_t *x, const char *uri, wf_xfiles_ref_t *fr,
                    char *err, size_t errlen)
 {
-    char msg[300];
-    if (wf_fileuri_parse(uri, path, len, msg, sizeof(msg)) != 0) {
-        snprintf(err, errlen, "'%.300s': %s", uri, msg);
-        return -1;
-    }
-    wf_xstorage_ref_t ref = {WF_XSTORAGE_EXECUTION, NULL, path, NULL};
-    wf_xstorage_stat_t st;
-    int rc = wf_xstorage_stat(ex, &ref, &st, msg, sizeof(msg));
-    if (rc == WF_XSTORAGE_NOTFOUND) {
-        snprintf(err, errlen, "file not found: %.400s", uri);
-        return 1;
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot read %.300s: %.300s", uri, msg);
-        return -1;
-    }
-    char eid[128];
-    path_execution(path, eid, sizeof(eid));
-    bool own = strcmp(st.namespace_, x->namespace_) == 0 || strcmp(eid, x->id) == 0 ||
-               (x->parent_id != NULL && strcmp(eid, x->parent_id) == 0);
-    if (!own) {
-        /* Said as "not found": another namespace's files are not for this
-         * flow to learn about. */
-        snprintf(err, errlen, "file not found: %.400s", uri);
-        return 1;
-    }
-    return 0;
+    int rc = wf_xfiles_resolve(ex, x, uri, fr, err, errlen);
+    return rc == 0 ? 0 : rc == WF_XSTORAGE_NOTFOUND ? 1 : -1;
 }
 
 int wf_xft_fetch(wf_executor_t *ex, wf_trun_t *tr, const char *uri, int fd, int64_t *size,
                  char *err, size_t errlen)
 {
     if (!wf_xft_is_uri(uri)) {
-        snprintf(err, errlen, "'%.300s' is not an internal storage URI (weft:///...)", uri);
+        snprintf(err, errlen,
+                 "'%.300s' is not an internal storage URI (weft:///..., kestra:///..., "
+                 "nsfile://...)",
+                 uri);
         return -1;
     }
-    char path[WF_FILEURI_PATH_MAX + 1], msg[500];
-    int rc = resolve(ex, tr->exec, uri, path, sizeof(path), err, errlen);
+    wf_xfiles_ref_t fr;
+    char msg[500];
+    int rc = resolve(ex, tr->exec, uri, &fr, err, errlen);
     if (rc != 0)
         return rc;
-    wf_xstorage_ref_t ref = {WF_XSTORAGE_EXECUTION, NULL, path, NULL};
     wf_xstorage_stat_t st;
-    rc = wf_xstorage_get(ex, &ref, fd, 0, &st, msg, sizeof(msg));
+    rc = wf_xstorage_get(ex, &fr.ref, fd, 0, &st, msg, sizeof(msg));
     if (rc == WF_XSTORAGE_NOTFOUND) {
-        snprintf(err, errlen, "file not found: %.400s", uri);
+        snprintf(err, errlen, "file '%.400s' not found", uri);
         return 1;
     }
     if (rc != 0) {
@@ -177,17 +138,23 @@ int wf_xft_fetch(wf_executor_t *ex, wf_trun_t *tr, const char *uri, int fd, int6
     return 0;
 }
 
-/* Deletes `uri` for the execution `x`: 0, 1 when there was no such file,
- * -1 with `err`. */
-static int delete_uri(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *err,
-                      size_t errlen)
+/* Deletes the execution file `uri` for the execution `x`: 0, 1 when there
+ * was no such file, -1 with `err` (refused, a namespace file, database). */
+static int delete_uri(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *err, size_t errlen)
 {
-    char path[WF_FILEURI_PATH_MAX + 1], msg[500];
-    int rc = resolve(ex, x, uri, path, sizeof(path), err, errlen);
+    if (!wf_fileuri_is_storage(uri)) {
+        snprintf(err, errlen,
+                 "'%.300s' is not an execution file (weft:///... or kestra:///...); namespace "
+                 "files are managed through the API",
+                 uri);
+        return -1;
+    }
+    wf_xfiles_ref_t fr;
+    char msg[500];
+    int rc = resolve(ex, x, uri, &fr, err, errlen);
     if (rc != 0)
         return rc;
-    wf_xstorage_ref_t ref = {WF_XSTORAGE_EXECUTION, NULL, path, NULL};
-    rc = wf_xstorage_delete(ex, &ref, msg, sizeof(msg));
+    rc = wf_xstorage_delete(ex, &fr.ref, msg, sizeof(msg));
     if (rc == WF_XSTORAGE_NOTFOUND)
         return 1;
     if (rc != 0) {
@@ -271,9 +238,8 @@ static int size_prop(json_t *props, const char *name, int64_t *out)
     static const struct {
         const char *unit;
         int shift;
-    } units[] = {{"", 0},    {"B", 0},    {"KB", 10},  {"MB", 20},  {"GB", 30},
-                 {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"kb", 10},  {"mb", 20},
-                 {"gb", 30}};
+    } units[] = {{"", 0},     {"B", 0},    {"KB", 10}, {"MB", 20}, {"GB", 30}, {"KiB", 10},
+                 {"MiB", 20}, {"GiB", 30}, {"kb", 10}, {"mb", 20}, {"gb", 30}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(end, units[i].unit) == 0) {
             if (n > (INT64_MAX >> units[i].shift))
@@ -389,8 +355,10 @@ static json_t *uri_list(json_t *props, const char *name, char *err, size_t errle
     json_t *e;
     json_array_foreach(list, i, e) {
         if (!json_is_string(e) || !wf_xft_is_uri(json_string_value(e))) {
-            snprintf(err, errlen, "%s[%zu] is not an internal storage URI (weft:///...)", name,
-                     i);
+            snprintf(err, errlen,
+                     "%s[%zu] is not an internal storage URI (weft:///..., kestra:///..., "
+                     "nsfile://...)",
+                     name, i);
             json_decref(list);
             return NULL;
         }
@@ -503,11 +471,11 @@ static int64_t scan_rows(int fd, const char *sep, size_t seplen, row_fn row_end,
 
 typedef struct split_plan {
     split_mode_t mode;
-    int64_t limit;        /* bytes per piece, or rows per piece */
-    int64_t start;        /* where the current piece starts */
-    int64_t last_end;     /* end of the last row seen */
-    int64_t rows_in;      /* rows in the current piece */
-    int64_t *cuts;        /* piece ends */
+    int64_t limit;    /* bytes per piece, or rows per piece */
+    int64_t start;    /* where the current piece starts */
+    int64_t last_end; /* end of the last row seen */
+    int64_t rows_in;  /* rows in the current piece */
+    int64_t *cuts;    /* piece ends */
     size_t n_cuts;
     bool overflow;
 } split_plan_t;
@@ -558,7 +526,8 @@ static int copy_range(wf_executor_t *ex, int src, int64_t from, int64_t to, char
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0 || write_all(fd, buf, (size_t)n) != 0) {
-            snprintf(err, errlen, "cannot copy a piece: %s", n == 0 ? "short read" : strerror(errno));
+            snprintf(err, errlen, "cannot copy a piece: %s",
+                     n == 0 ? "short read" : strerror(errno));
             free(buf);
             close(fd);
             return -1;
@@ -698,18 +667,142 @@ int wf_xft_delete(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     const char *uri = wf_json_str(props, "uri");
     if (uri == NULL)
         return fail(ex, tr, "uri is required");
-    if (!wf_xft_is_uri(uri)) {
-        snprintf(err, sizeof(err), "'%.300s' is not an internal storage URI (weft:///...)", uri);
-        return fail(ex, tr, err);
-    }
     int rc = delete_uri(ex, tr->exec, uri, err, sizeof(err));
     if (rc < 0)
         return fail(ex, tr, err);
     bool deleted = rc == 0;
-    if (!deleted && bool_prop(props, "errorOnMissing", false)) {
-        snprintf(err, sizeof(err), "no file %.400s to delete", uri);
-        return fail(ex, tr, err);
-    }
+    if (!deleted && bool_prop(props, "errorOnMissing", false))
+        return fail(ex, tr, err); /* resolve's "file '…' not found" */
     return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:s,s:b}", "uri", uri, "deleted", deleted),
                   NULL);
+}
+
+/* ---- storage.LocalFiles ------------------------------------------------------------ */
+
+/* The WorkingDirectory's folder is written by the tasks run in it (as an
+ * unprivileged user) and here by the executor, which has every right on
+ * the host: every path is walked one component at a time below the folder
+ * with O_NOFOLLOW, so a symbolic link a task left (to /etc, to another
+ * execution's folder) is refused rather than followed, and a name already
+ * there is unlinked (removing the link, never touching what it points to)
+ * before the file is created anew with O_EXCL. */
+
+/* The directory `name` below `dfd`, made when missing (writable by the
+ * tasks, as the folder itself). -1 with errno. */
+static int subdir_at(int dfd, const char *name)
+{
+    bool made = mkdirat(dfd, name, 0755) == 0;
+    if (!made && errno != EEXIST)
+        return -1;
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && made)
+        fchmod(fd, 01777);
+    return fd;
+}
+
+/* Places `name` (a relative path, checked) below the folder `root`: the
+ * content of the file `uri`, or `text`. */
+static int place_input(wf_executor_t *ex, wf_trun_t *tr, int root, const char *name,
+                       const char *uri, const char *text, size_t len, char *err, size_t errlen)
+{
+    char msg[300];
+    if (wf_fileuri_check_name(name, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "inputs '%.100s': %s", name, msg);
+        return -1;
+    }
+    char *copy = wf_xstrdup(name), *comp = copy, *slash;
+    int dfd = dup(root), rc = -1;
+    while (dfd >= 0 && (slash = strchr(comp, '/')) != NULL) {
+        *slash = '\0';
+        int next = subdir_at(dfd, comp);
+        close(dfd);
+        dfd = next;
+        comp = slash + 1;
+    }
+    if (dfd < 0) {
+        snprintf(err, errlen, "inputs '%.100s': cannot make its folder: %s", name,
+                 errno == ELOOP || errno == ENOTDIR ? "a path component is not a folder"
+                                                    : strerror(errno));
+        goto out;
+    }
+    if (unlinkat(dfd, comp, 0) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "inputs '%.100s': cannot replace what is there: %s", name,
+                 strerror(errno));
+        goto out;
+    }
+    int fd = openat(dfd, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "inputs '%.100s': %s", name, strerror(errno));
+        goto out;
+    }
+    /* Readable and writable by the tasks of the folder (another user). */
+    fchmod(fd, 0666);
+    char why[600];
+    int wr = uri != NULL ? (wf_xft_fetch(ex, tr, uri, fd, NULL, why, sizeof(why)) == 0 ? 0 : -1)
+                         : write_all(fd, text, len);
+    if (wr != 0 && uri == NULL)
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+    close(fd);
+    if (wr != 0) {
+        unlinkat(dfd, comp, 0); /* no half-placed file */
+        snprintf(err, errlen, "inputs '%.100s': %s", name, why);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (dfd >= 0)
+        close(dfd);
+    free(copy);
+    return rc;
+}
+
+int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
+{
+    char err[800];
+    const char *wd = wf_xtasks_working_dir(ex, tr);
+    if (wd == NULL)
+        return fail(ex, tr,
+                    "LocalFiles works inside a WorkingDirectory (on the folder it "
+                    "shares with its tasks); use inputFiles and outputFiles elsewhere");
+    json_t *inputs = json_object_get(props, "inputs");
+    if (inputs != NULL && !json_is_null(inputs) && !json_is_object(inputs))
+        return fail(ex, tr, "inputs must be a map of file names to contents or file URIs");
+    if (json_object_size(inputs) > 0) {
+        int root = open(wd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0) {
+            snprintf(err, sizeof(err), "cannot open the working directory: %s", strerror(errno));
+            return fail(ex, tr, err);
+        }
+        const char *name;
+        json_t *v;
+        json_object_foreach(inputs, name, v) {
+            const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+            char *owned = s ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            int rc =
+                place_input(ex, tr, root, name, s && wf_xft_is_uri(s) ? s : NULL, s ? s : owned,
+                            s       ? json_string_length(v)
+                            : owned ? strlen(owned)
+                                    : 0,
+                            err, sizeof(err));
+            free(owned);
+            if (rc != 0) {
+                close(root);
+                return fail(ex, tr, err);
+            }
+        }
+        close(root);
+    }
+    json_t *outputs = json_object_get(props, "outputs"), *patterns = NULL, *files = NULL;
+    if (json_is_string(outputs))
+        patterns = json_pack("[O]", outputs);
+    else if (json_is_array(outputs))
+        patterns = json_incref(outputs);
+    if (patterns != NULL && json_array_size(patterns) > 0 &&
+        wf_xfiles_collect(ex, tr, wd, NULL, patterns, &files, err, sizeof(err)) != 0) {
+        json_decref(patterns);
+        return fail(ex, tr, err);
+    }
+    json_decref(patterns);
+    return finish(ex, tr, WF_ST_SUCCESS,
+                  json_pack("{s:o}", "outputFiles", files ? files : json_object()), NULL);
 }

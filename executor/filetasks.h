@@ -10,7 +10,7 @@
  * task run's output files (weft:///NS/FLOW/executions/ID/tasks/TASK/RUN/NAME),
  * so downloads, read() and inputFiles work on it. URIs a task reads must
  * resolve in this domain (row-level security) and belong to the execution's
- * own tree (storage.h's resolution). */
+ * own tree (the execution-tree rule of files.h, wf_xfiles_resolve). */
 #ifndef WF_EXECUTOR_FILETASKS_H
 #define WF_EXECUTOR_FILETASKS_H
 
@@ -31,20 +31,21 @@ int wf_xft_tmpfile(wf_executor_t *ex, char *err, size_t errlen);
  * (malloc'd, the caller frees it), *size its length; returns 0. Returns -1
  * with `err` (quota, size limit, database). */
 int wf_xft_store_fd(wf_executor_t *ex, wf_trun_t *tr, const char *name, int fd,
-                    const char *content_type, char **uri, int64_t *size, char *err,
-                    size_t errlen);
+                    const char *content_type, char **uri, int64_t *size, char *err, size_t errlen);
 
-/* Appends the content of the stored file `uri` to `fd` (at its current
- * offset). The URI must be one the execution of `tr` may read. *size (may
- * be NULL) gets the bytes written. Returns 0, 1 when there is no such file
- * (`err` says so), or -1 with `err`. */
+/* Appends the content of the stored file `uri` (weft:///, kestra:///,
+ * nsfile://) to `fd` (at its current offset). The URI must be one the
+ * execution of `tr` may read. *size (may be NULL) gets the bytes written.
+ * Returns 0, 1 when there is no such file (`err` says so), or -1 with `err`
+ * (refused, database). */
 int wf_xft_fetch(wf_executor_t *ex, wf_trun_t *tr, const char *uri, int fd, int64_t *size,
                  char *err, size_t errlen);
 
 /* The largest file a task may store (storage.max_file_size). */
 int64_t wf_xft_max_file_size(wf_executor_t *ex);
 
-/* True when `s` is written as an internal storage URI (weft:///, kestra:///). */
+/* True when `s` is written as a file URI a task may read: weft:///,
+ * kestra:/// (execution files) or nsfile:// (namespace files). */
 bool wf_xft_is_uri(const char *s);
 
 /* Runners (executor/tasks.c's table): WF_RUN_DONE after reporting. */
@@ -52,5 +53,6 @@ int wf_xft_write(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
 int wf_xft_concat(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
 int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
 int wf_xft_delete(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
+int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props);
 
 #endif

@@ -547,6 +547,15 @@ static int build_copy_sql(pg_job_t *j, char *err, size_t len)
     return 0;
 }
 
+/* Waits for `events` on the connection: 0, or -1 after failing the job. */
+static int wait_for(pg_job_t *j, uint32_t events)
+{
+    if (watch(j, events) == 0)
+        return 0;
+    job_fail(j, "%s", "lost the connection's socket");
+    return -1;
+}
+
 /* Sends the next part of the file. Returns 1 when everything was sent and
  * flushed, 0 when waiting for the socket, -1 after failing the job. */
 static int copy_in_step(pg_job_t *j)
@@ -554,7 +563,7 @@ static int copy_in_step(pg_job_t *j)
     int64_t turn = 0;
     while (!j->copy_in_ended) {
         if (turn >= COPY_TURN)
-            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+            return wait_for(j, EPOLLIN | EPOLLOUT);
         ssize_t n = pread(j->file_fd, j->copy_buf, COPY_CHUNK, j->file_off);
         if (n < 0 && errno == EINTR)
             continue;
@@ -569,7 +578,7 @@ static int copy_in_step(pg_job_t *j)
             return -1;
         }
         if (rc == 0) /* libpq's buffer is full: wait until the socket drains */
-            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+            return wait_for(j, EPOLLIN | EPOLLOUT);
         if (n == 0)
             j->copy_in_ended = true;
         j->file_off += n;
@@ -581,13 +590,9 @@ static int copy_in_step(pg_job_t *j)
         return -1;
     }
     if (f == 1)
-        return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+        return wait_for(j, EPOLLIN | EPOLLOUT);
     j->copy = COPY_NONE;
-    if (watch(j, EPOLLIN) != 0) {
-        job_fail(j, "%s", "lost the socket");
-        return -1;
-    }
-    return 1;
+    return wait_for(j, EPOLLIN) == 0 ? 1 : -1;
 }
 
 /* Writes what the server sent to the file. Same returns as copy_in_step. */
@@ -598,7 +603,7 @@ static int copy_out_step(pg_job_t *j)
         char *buf = NULL;
         int n = PQgetCopyData(j->conn, &buf, 1);
         if (n == 0) /* nothing buffered: wait for input (no longer for EPOLLOUT) */
-            return watch(j, EPOLLIN) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+            return wait_for(j, EPOLLIN);
         if (n == -1) {
             j->copy = COPY_NONE;
             return 1;
@@ -638,7 +643,7 @@ static int copy_out_step(pg_job_t *j)
         if (turn >= COPY_TURN) {
             /* Yield; libpq may hold more than the socket will announce, so
              * come back through EPOLLOUT, which is ready at once. */
-            return watch(j, EPOLLIN | EPOLLOUT) == 0 ? 0 : (job_fail(j, "%s", "lost the socket"), -1);
+            return wait_for(j, EPOLLIN | EPOLLOUT);
         }
     }
 }
@@ -651,12 +656,8 @@ static void pump(pg_job_t *j)
         if (j->copy == COPY_IN_RUNNING && copy_in_step(j) != 1)
             return;
         if (j->copy == COPY_OUT_RUNNING) {
-            if (copy_out_step(j) != 1)
+            if (copy_out_step(j) != 1 || wait_for(j, EPOLLIN) != 0)
                 return;
-            if (watch(j, EPOLLIN) != 0) {
-                job_fail(j, "%s", "lost the socket");
-                return;
-            }
         }
         while (!PQisBusy(j->conn)) {
             PGresult *r = PQgetResult(j->conn);

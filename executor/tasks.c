@@ -589,6 +589,7 @@ static const runner_t runners[] = {
     {WF_TASK_PG_COPY_IN, wf_xpg_run, true},
     {WF_TASK_PG_COPY_OUT, wf_xpg_run, true},
     {WF_TASK_PG_QUERIES, wf_xpg_run, true},
+    {WF_TASK_STORAGE_LOCAL_FILES, wf_xft_local_files, false},
 };
 
 static const runner_t *runner_for(const wf_task_t *t)
@@ -664,6 +665,11 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
     int rc = r->start(ex, tr, props);
     json_decref(props);
     return rc;
+}
+
+const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr)
+{
+    return ensure_working_dir(ex, tr);
 }
 
 void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr)

@@ -146,6 +146,7 @@ typedef enum {
     WF_TASK_PG_COPY_IN,
     WF_TASK_PG_COPY_OUT,
     WF_TASK_PG_QUERIES,
+    WF_TASK_STORAGE_LOCAL_FILES,
 } wf_task_kind_t;
 
 typedef struct wf_task_type wf_task_type_t; /* a row of the task table (types.h) */

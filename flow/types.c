@@ -666,6 +666,18 @@ static void validate_split(wf_vctx_t *cx, const wf_yaml_node_t *map, const char 
     if (n == 0)
         wf_vctx_error(cx, map, path, "a Split needs one of 'bytes', 'rows' or 'partitions'");
 }
+static const wf_prop_t storage_local_files_props[] = {
+    {.name = "inputs", .type = WF_PT_MAP},
+    {.name = "outputs", .type = WF_PT_STRING_LIST, .flags = WF_PF_ONE_OR_LIST},
+    END,
+};
+/* LocalFiles works on the folder a WorkingDirectory shares with its
+ * children: elsewhere there is no folder for it to fill or read. */
+static void validate_local_files(wf_vctx_t *cx, const wf_yaml_node_t *map, const char *path)
+{
+    if (wf_is_absent(wf_yaml_get(map, "inputs")) && wf_is_absent(wf_yaml_get(map, "outputs")))
+        wf_vctx_error(cx, map, path, "a LocalFiles needs 'inputs' or 'outputs'");
+}
 static const wf_prop_t storage_delete_props[] = {
     {.name = "uri", .type = WF_PT_STRING, .flags = WF_PF_REQUIRED},
     {.name = "errorOnMissing", .type = WF_PT_BOOL},
@@ -866,6 +878,11 @@ const wf_task_type_t wf_task_types[] = {
     {.name = CORE "storage.Split", .aliases = A(OLD "storages.Split"),
      .kind = WF_TASK_STORAGE_SPLIT, .props = storage_split_props, .validate = validate_split,
      .summary = "split a stored file by bytes, rows or partitions (output uris)"},
+    {.name = CORE "storage.LocalFiles", .aliases = A(OLD "storages.LocalFiles"),
+     .kind = WF_TASK_STORAGE_LOCAL_FILES, .props = storage_local_files_props,
+     .validate = validate_local_files,
+     .summary = "place files in a WorkingDirectory's folder and collect files from it "
+                "(output outputFiles; deprecated in Kestra for inputFiles/outputFiles)"},
     {.name = CORE "storage.Delete", .aliases = A(OLD "storages.Delete"),
      .kind = WF_TASK_STORAGE_DELETE, .props = storage_delete_props,
      .summary = "delete a stored file of the execution (outputs uri, deleted)"},

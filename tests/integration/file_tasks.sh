@@ -240,6 +240,9 @@ t_is "$ST:$(out load o.rowCount):$(out export o.rowCount)" SUCCESS:200000:200000
     "9 MiB CSV: CopyIn and CopyOut of 200,000 rows${ERR:+: $ERR}"
 t_is "$(stored_sha "$(out export o.uri)")" "$(sha256sum "$SRV/files/big.csv" | cut -d' ' -f1)" \
     "the export is the source, byte for byte (SHA-256)"
+t_diag "$(stat -c %s "$SRV/files/big.csv") bytes; task run times (ms):" \
+    "$(pg_psql -c "SELECT string_agg(task_id || '=' || (extract(epoch FROM ended_at - started_at)
+                   * 1000)::int, ' ' ORDER BY created_at) FROM task_runs WHERE execution_id = '$EID'")"
 
 run bad_csv "  - id: w
     type: io.kestra.plugin.core.storage.Write
@@ -294,6 +297,57 @@ t_is "$(out send 'JSON.parse(o.body).parts.table[0]')" content.csv "file parts c
 t_is "$(cat "$SRV/received/comment")" "plain text" "a text part"
 t_is "$(out blob o.length)" 2621440 "Download of a binary file: length"
 
+# ---- LocalFiles on a WorkingDirectory's folder ------------------------------------------
+echo original >"$PG_TMP/victim"
+mkdir -p "$PG_TMP/victimdir"
+run local "  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: w
+        type: io.kestra.plugin.core.storage.Write
+        content: \"from the store;\"
+      - id: put
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          data/stored.txt: \"{{ outputs.w.uri }}\"
+          hello.txt: inline text
+      - id: sh
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - cat data/stored.txt hello.txt > both.txt
+          - ln -s $PG_TMP/victim evil.txt
+          - ln -s $PG_TMP/victimdir d
+      - id: get
+        type: io.kestra.plugin.core.storage.LocalFiles
+        outputs:
+          - both.txt
+      - id: over_link
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          evil.txt: pwned
+      - id: check
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - test ! -L evil.txt && test \"\$(cat evil.txt)\" = pwned
+      - id: through_link
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          d/x.txt: pwned"
+t_is "$ST" FAILED "LocalFiles flow ends FAILED (its last task writes through a link)"
+t_is "$(stored_hex "$(out get 'o.outputFiles["both.txt"]')" | xxd -r -p)" "from the store;inline text" \
+    "LocalFiles inputs (a stored file and text) seen by a script, its output collected"
+t_is "$(pg_psql -c "SELECT state FROM task_runs WHERE execution_id = '$EID' AND task_id = 'check'")" \
+    SUCCESS "a symbolic link left by a task is replaced, not followed"
+t_is "$(cat "$PG_TMP/victim")" original "the link's target on the host is untouched"
+t_match "$ERR" "inputs 'd/x.txt': cannot make its folder: a path component is not a folder" \
+    "a folder that is a symbolic link is refused"
+t_is "$(ls "$PG_TMP/victimdir")" "" "and nothing was written through it"
+run local_out "  - id: put
+    type: io.kestra.plugin.core.storage.LocalFiles
+    inputs:
+      a.txt: x"
+t_match "$ST:$ERR" "FAILED:.*inside a WorkingDirectory" "LocalFiles outside a WorkingDirectory: FAILED"
+
 # ---- refusals at run time ---------------------------------------------------------------
 run refused "  - id: d
     type: io.kestra.plugin.core.http.Download
@@ -311,12 +365,26 @@ t_match "$ERR" "larger than 100000 bytes" "with the limit in the message"
 t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$EID'")" 0 \
     "and nothing stored"
 
+# The domain's storage quota (policy maxStorage), already passed by what this
+# test stored: a download fails saying so, and leaves nothing.
+ex_policy ops.quota '{"maxStorage": "1MiB"}'
+NS=ops.quota run over_quota "  - id: d
+    type: io.kestra.plugin.core.http.Download
+    uri: http://127.0.0.1:$A/files/blob.bin
+  - id: w
+    type: io.kestra.plugin.core.storage.Write
+    content: small"
+t_match "$ST:$ERR" "^FAILED:.*storage quota of domain ops \(1048576 bytes, policy maxStorage of namespace ops.quota\) exceeded" \
+    "a download past the domain's storage quota fails saying so"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$EID'")" 0 \
+    "and nothing is stored"
+
 run missing "  - id: s
     type: io.kestra.plugin.core.storage.Split
     from: weft:///ops/missing/executions/nope/tasks/t/r/x.csv
     rows: 1"
 t_is "$ST" FAILED "Split of a missing URI: FAILED"
-t_match "$ERR" "file not found: weft:///ops/missing/executions/nope" "with the URI in the message"
+t_match "$ERR" "file 'weft:///ops/missing/executions/nope/[^']*' not found" "with the URI in the message"
 
 run missing_del "  - id: d
     type: io.kestra.plugin.core.storage.Delete
@@ -330,14 +398,16 @@ $CRED
     from: kestra:///ops/x/executions/none/a.csv
     table: orders
     format: CSV"
-t_match "$ST:$ERR" "FAILED:from: file not found" "CopyIn from a missing kestra:/// URI: FAILED"
+t_match "$ST:$ERR" "FAILED:from: file 'kestra:///ops/x/executions/none/a.csv' not found" \
+    "CopyIn from a missing kestra:/// URI: FAILED"
 
 run not_uri "  - id: c
     type: io.kestra.plugin.core.storage.Concat
     files: [\"/etc/passwd\"]"
 t_match "$ST:$ERR" "FAILED:.*not an internal storage URI" "Concat of a host path is refused"
 
-# Another namespace of the same domain: its file exists, but not for this flow.
+# Another execution of the same domain (in another namespace): its file
+# exists, but not for this flow.
 NS=ops.other run writer "  - id: w
     type: io.kestra.plugin.core.storage.Write
     content: private"
@@ -346,12 +416,12 @@ t_match "$ST:$OTHER" "^SUCCESS:weft:///ops/other/writer/" "a file written in nam
 run peek "  - id: s
     type: io.kestra.plugin.core.storage.Concat
     files: [\"$OTHER\"]"
-t_match "$ST:$ERR" "FAILED:.*file not found" "another namespace's file cannot be read (not found)"
+t_match "$ST:$ERR" "FAILED:.*is refused: it belongs to another execution" \
+    "another execution's file cannot be read (the execution-tree rule)"
 run peek_del "  - id: d
     type: io.kestra.plugin.core.storage.Delete
     uri: \"$OTHER\""
-t_is "$ST:$(out d o.deleted):$(stored_count "$OTHER")" "SUCCESS:false:1" \
-    "nor deleted"
+t_match "$ST:$(stored_count "$OTHER"):$ERR" "^FAILED:1:.*is refused" "nor deleted"
 
 # Another domain's file, written straight into the store: row-level security hides it.
 http POST /api/v1/domains "${AU[@]}" "${J[@]}" -d '{"name":"rival","namespaces":["rival"]}'
@@ -376,7 +446,8 @@ run steal "  - id: s
     contentType: multipart/form-data
     formData:
       loot: \"$RIVAL\""
-t_match "$ST:$ERR" "FAILED:.*file not found" "another domain's file cannot be uploaded (row-level security)"
+t_match "$ST:$ERR" "FAILED:.*formData 'loot': file '[^']*' not found" \
+    "another domain's file cannot be uploaded: not found (row-level security)"
 t_is "$(ls "$SRV/received/loot" 2>/dev/null)" "" "and nothing reached the receiver"
 
 # ---- bad flows fail at apply, at the line and column -------------------------------------

@@ -36,7 +36,7 @@ static int check_props(const char *owner, const wf_prop_t *props, const wf_prop_
 
 int main(void)
 {
-    int bad = 0, seen[WF_TASK_PG_QUERIES + 1] = {0};
+    int bad = 0, seen[WF_TASK_STORAGE_LOCAL_FILES + 1] = {0};
     for (size_t i = 0; i < wf_n_task_types; i++) {
         const wf_task_type_t *t = &wf_task_types[i];
         if (t->props == NULL || t->summary == NULL || strncmp(t->name, "io.kestra.", 10) != 0) {
@@ -67,7 +67,7 @@ int main(void)
     }
     is_int(bad, 0, "task table rows are consistent");
     int missing = 0;
-    for (int k = 0; k <= WF_TASK_PG_QUERIES; k++)
+    for (int k = 0; k <= WF_TASK_STORAGE_LOCAL_FILES; k++)
         if (seen[k] != 1) {
             printf("# kind %d appears %d times\n", k, seen[k]);
             missing++;
