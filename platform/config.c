@@ -151,8 +151,9 @@ static const conf_key_t executor_keys[] = {
      .def = "16MiB", .min = 1024, .max = INT64_C(1) << 30,
      .help = "bytes of rows a jdbc Query may fetch"},
     {.name = "output_files_max", .type = CONF_SIZE, .offset = CFG(executor.output_files_max),
-     .def = "10MiB", .max = INT64_C(1) << 30,
-     .help = "bytes of output files collected from one task attempt"},
+     .def = "1GiB", .max = INT64_C(1) << 40,
+     .help = "bytes of output files collected from one task attempt (as much as the default "
+             "disk budget of a task can hold)"},
     {.name = "task_disk", .type = CONF_SIZE, .offset = CFG(executor.task_disk),
      .def = "1GiB", .min = INT64_C(1) << 20, .max = INT64_C(1) << 40,
      .help = "disk budget of a task: its work dir and /tmp together (a tmpfs charged to its "

@@ -3,7 +3,7 @@
 -- that they are streamed in and out with bounded memory, every replica of a
 -- domain on any host reads the same files, and row-level security walls them
 -- off exactly as the domain's other rows. docs/storage.md says why here
--- first; tenants/filestore.h is the interface an object store would add a
+-- first; executor/storage.h is the interface an object store would add a
 -- backend to.
 --
 -- A file is addressed by its URI path, as Kestra's internal storage:
