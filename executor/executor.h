@@ -391,8 +391,9 @@ bool wf_xtasks_uses_slot(const wf_task_t *task);
 /* Stops a running attempt (kill): the process is killed; attempt_done follows. */
 void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr);
 /* The host path of the shared folder of the WorkingDirectory `tr` runs in
- * (made on first use), or NULL outside one. */
-const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr);
+ * (made on first use, with the WorkingDirectory's namespaceFiles), or NULL
+ * with `err` outside one or when the folder cannot be made. */
+const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr, char *err, size_t errlen);
 
 /* logs.c: batched log lines. */
 struct wf_xlogs *wf_xlogs_create(wf_executor_t *ex);

@@ -759,11 +759,9 @@ out:
 int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     char err[800];
-    const char *wd = wf_xtasks_working_dir(ex, tr);
+    const char *wd = wf_xtasks_working_dir(ex, tr, err, sizeof(err));
     if (wd == NULL)
-        return fail(ex, tr,
-                    "LocalFiles works inside a WorkingDirectory (on the folder it "
-                    "shares with its tasks); use inputFiles and outputFiles elsewhere");
+        return fail(ex, tr, err);
     json_t *inputs = json_object_get(props, "inputs");
     if (inputs != NULL && !json_is_null(inputs) && !json_is_object(inputs))
         return fail(ex, tr, "inputs must be a map of file names to contents or file URIs");

@@ -667,9 +667,23 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
     return rc;
 }
 
-const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr)
+const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr, char *err, size_t errlen)
 {
-    return ensure_working_dir(ex, tr);
+    bool made = false;
+    const char *wd = ensure_working_dir(ex, tr, &made);
+    if (wd == NULL) {
+        snprintf(err, errlen, "%s", working_dir_task(tr) != NULL
+                                        ? "working directory path too long"
+                                        : "LocalFiles works inside a WorkingDirectory (on the "
+                                          "folder it shares with its tasks); use inputFiles "
+                                          "and outputFiles elsewhere");
+        return NULL;
+    }
+    /* The first task to use the folder brings the WorkingDirectory's
+     * namespaceFiles, whatever its type. */
+    if (made && working_dir_nsfiles(ex, tr, wd, err, errlen) != 0)
+        return NULL;
+    return wd;
 }
 
 void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr)
