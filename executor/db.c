@@ -275,6 +275,8 @@ static const xstmt_t stmts[Q__COUNT] = {
                           ISO_MS ") FROM storage_files WHERE complete AND kind = $1 "
                           "AND ($2 = '' OR namespace = $2) AND left(path, length($3)) = $3 "
                           "ORDER BY path LIMIT $4::int"},
+    /* Bytes the domain uses (files and log lines, migration 0017). */
+    [WF_XQ_STORE_USED] = {"x_store_used", "SELECT weft_storage_used($1)"},
 
     /* ---- kv.c: the KV store (migration 0014) ---- */
     /* Whether namespace $1 belongs to this executor's domain. */

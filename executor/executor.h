@@ -245,6 +245,7 @@ typedef enum {
     WF_XQ_STORE_CHUNK_GET,
     WF_XQ_STORE_DELETE,
     WF_XQ_STORE_LIST,
+    WF_XQ_STORE_USED,
     WF_XQ_KV_OWNED,         /* kv.c */
     WF_XQ_KV_PUT,
     WF_XQ_KV_GET,

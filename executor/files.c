@@ -290,8 +290,7 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
         walk(cfd, "", 0, cwd ? NULL : ".weft", &files);
     size_t i;
     json_t *p;
-    json_array_foreach(patterns, i, p)
-    {
+    json_array_foreach(patterns, i, p) {
         if (!json_is_string(p))
             continue;
         const char *pat = json_string_value(p);
@@ -441,8 +440,8 @@ int wf_xfiles_resolve(wf_executor_t *ex, wf_xexec_t *x, const char *uri, wf_xfil
     }
     if (!same) {
         snprintf(err, errlen,
-                 "'%.200s' belongs to another execution (%s), not to this one or its parent "
-                 "or child executions: refused",
+                 "'%.200s' is refused: it belongs to another execution (%s), not this one or "
+                 "its Subflow parents or children",
                  uri, st.execution_id);
         return WF_XSTORAGE_ERR;
     }

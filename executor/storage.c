@@ -18,6 +18,7 @@
 #include "executor/storage.h"
 #include "platform/log.h"
 #include "platform/text.h"
+#include "tenants/policy.h"
 
 static const char *kind_name(wf_xstorage_kind_t k)
 {
@@ -114,6 +115,47 @@ static int volume_full(wf_executor_t *ex, char *err, size_t errlen)
     return WF_XSTORAGE_QUOTA;
 }
 
+int64_t wf_xstorage_used(wf_executor_t *ex, char *err, size_t errlen)
+{
+    const char *p[] = {ex->domain};
+    PGresult *r = wf_xdb_run(ex, WF_XQ_STORE_USED, 1, p);
+    int64_t used = -1;
+    if (run_ok(r) && PQntuples(r) == 1)
+        used = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        pg_msg(r, "measure the storage of domain", ex->domain, err, errlen);
+    PQclear(r);
+    return used;
+}
+
+/* The domain's quota (policy maxStorage of the file's namespace) against
+ * what it uses plus `adding` bytes: 0, or WF_XSTORAGE_QUOTA / _ERR. */
+static int quota_check(wf_executor_t *ex, const char *ns, int64_t adding, char *err,
+                       size_t errlen)
+{
+    struct wf_policy *p = wf_xpolicy_of(ex, ns);
+    if (p == NULL) {
+        snprintf(err, errlen, "cannot read the policy of namespace %s: no file is written", ns);
+        return WF_XSTORAGE_ERR;
+    }
+    int64_t limit;
+    const char *from;
+    if (!wf_policy_limit(p, WF_POL_MAX_STORAGE, &limit, &from))
+        return 0;
+    int64_t used = wf_xstorage_used(ex, err, errlen);
+    if (used < 0)
+        return WF_XSTORAGE_ERR;
+    if (used + adding > limit) {
+        snprintf(err, errlen,
+                 "storage quota of domain %s (%jd bytes, policy maxStorage of namespace %s) "
+                 "exceeded: %jd bytes used, %jd more asked",
+                 ex->domain, (intmax_t)limit, from && from[0] ? from : "\"\" (the root)",
+                 (intmax_t)used, (intmax_t)(adding > 0 ? adding : 0));
+        return WF_XSTORAGE_QUOTA;
+    }
+    return 0;
+}
+
 int wf_xstorage_put(wf_executor_t *ex, const wf_xstorage_ref_t *ref, int fd,
                     const wf_xstorage_meta_t *meta, wf_xstorage_stat_t *st, char *err,
                     size_t errlen)
@@ -131,6 +173,10 @@ int wf_xstorage_put(wf_executor_t *ex, const wf_xstorage_ref_t *ref, int fd,
         return WF_XSTORAGE_TOOBIG;
     }
     if ((rc = volume_full(ex, err, errlen)) != 0)
+        return rc;
+    /* Before a byte is written, with the size when it is known. */
+    bool known = S_ISREG(sb.st_mode) && pos >= 0;
+    if ((rc = quota_check(ex, ref->namespace_, known ? sb.st_size - pos : 0, err, errlen)) != 0)
         return rc;
 
     const char *kind = kind_name(ref->kind);
@@ -220,6 +266,11 @@ int wf_xstorage_put(wf_executor_t *ex, const wf_xstorage_ref_t *ref, int fd,
     if (!run_ok(r))
         goto db_fail;
     PQclear(r);
+    r = NULL;
+    /* Again with what was written (this transaction's chunks count, the
+     * replaced file's no longer): a stream of unknown size stops here. */
+    if ((rc = quota_check(ex, ns, 0, err, errlen)) != 0)
+        goto out;
     r = wf_xdb_run(ex, WF_XQ_COMMIT, 0, NULL);
     if (!run_ok(r))
         goto db_fail;

@@ -126,4 +126,8 @@ typedef int (*wf_xstorage_list_cb)(void *ud, const char *path, const wf_xstorage
 int wf_xstorage_list(wf_executor_t *ex, wf_xstorage_kind_t kind, const char *ns, const char *prefix,
                      int limit, wf_xstorage_list_cb cb, void *ud, char *err, size_t errlen);
 
+/* The bytes the domain uses as its storage quota (policy maxStorage)
+ * counts them: stored files and log lines (migration 0017). -1 with `err`. */
+int64_t wf_xstorage_used(wf_executor_t *ex, char *err, size_t errlen);
+
 #endif

@@ -203,6 +203,33 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     return WF_RUN_STARTED;
 }
 
+/* The first file URI (weft://, kestra://, nsfile://) among the strings of
+ * `v`, or NULL. */
+static const char *file_uri_in(json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        return wf_fileuri_is_storage(s) || wf_fileuri_is_nsfile(s) ? s : NULL;
+    }
+    const char *found = NULL;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+            if ((found = file_uri_in(e)) != NULL)
+                return found;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            if ((found = file_uri_in(e)) != NULL)
+                return found;
+        }
+    }
+    return NULL;
+}
+
 /* Subflow: a child execution in the same domain. The first call creates it;
  * later calls (one per walk while RUNNING) poll its state. */
 static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -239,6 +266,17 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         bool foreign = wf_xmesh_foreign(ex, ns);
         int rc = wf_xpolicy_may_create(ex, foreign ? x->namespace_ : ns, x->chain_depth + 1,
                                        !foreign, why, sizeof(why));
+        /* A file URI cannot cross domains: the child's executor would not
+         * find it (row-level security) and must not be given a way to. */
+        const char *furi = foreign ? file_uri_in(json_object_get(props, "inputs")) : NULL;
+        if (rc == 0 && furi != NULL) {
+            snprintf(why, sizeof(why),
+                     "subflow %s.%s is in another domain: its inputs cannot pass files of "
+                     "this domain's internal storage ('%.200s'); pass the data itself or "
+                     "share it another way",
+                     ns, fid, furi);
+            rc = -1;
+        }
         /* Another domain's flow: only through a subflow grant (mesh_subflow.c). */
         if (rc == 0)
             rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"),
