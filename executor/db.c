@@ -757,16 +757,14 @@ int wf_xdb_register(wf_executor_t *ex)
     return xq_ok(ex, Q_REGISTER, 5, p);
 }
 
-int wf_xdb_heartbeat(wf_executor_t *ex)
+/* Heartbeat and lease renewal for `lease_ms` from now. */
+static int renew(wf_executor_t *ex, int64_t lease_ms)
 {
-    /* Waits, once per heartbeat period: the renewed set it reads back
-     * decides which executions this replica must let go before it walks
-     * them again. */
     const char *p[] = {ex->id};
     if (xq_ok(ex, Q_HEARTBEAT, 1, p) != 0)
         return -1;
     char lease[24];
-    snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
     json_t *mine = json_array();
     for (wf_xexec_t *x = ex->execs; x && mine; x = x->next)
         if (!x->dropped)
@@ -795,6 +793,21 @@ int wf_xdb_heartbeat(wf_executor_t *ex)
     }
     PQclear(r);
     return 0;
+}
+
+int wf_xdb_heartbeat(wf_executor_t *ex)
+{
+    /* Waits, once per heartbeat period: the renewed set it reads back
+     * decides which executions this replica must let go before it walks
+     * them again. */
+    return renew(ex, ex->lease_ms);
+}
+
+int wf_xdb_extend_leases(wf_executor_t *ex, int64_t ms)
+{
+    if (ex->lease_ms <= 0 || ms <= ex->lease_ms)
+        return 0;
+    return renew(ex, ms);
 }
 
 void wf_xdb_unregister(wf_executor_t *ex)

@@ -268,6 +268,11 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen);
 void wf_xdb_close(wf_executor_t *ex);
 int wf_xdb_register(wf_executor_t *ex);
 int wf_xdb_heartbeat(wf_executor_t *ex);
+/* Before a statement that blocks the loop longer than a lease (a large
+ * file in the internal storage): heartbeat and leases renewed for `ms`
+ * (no-op when `ms` is within the usual lease), so that no other replica
+ * takes the executions over while this one is busy. 0 or -1. */
+int wf_xdb_extend_leases(wf_executor_t *ex, int64_t ms);
 void wf_xdb_unregister(wf_executor_t *ex);
 /* Claims up to `max` claimable executions of the domain and adds them to
  * ex->execs. Returns how many, or -1. */

@@ -59,6 +59,13 @@ t_is "$("$T" alpha get execution - $A/big "$D/x" 1000000 2>&1 >/dev/null; echo "
 rc=4" "a read past the caller's limit is refused before any byte"
 t_is "$(stat -c %s "$D/x")" "0" "and nothing was written"
 
+# A chunk changed behind the store's back is detected at the end of the read.
+pg_q "UPDATE storage_chunks SET data = set_byte(data, 10, (get_byte(data, 10) + 1) % 256) FROM storage_files f WHERE f.id = file_id AND f.path = '$A/big' AND seq = 2" >/dev/null
+t_is "$("$T" alpha get execution - $A/big "$D/bad" 2>&1 >/dev/null; echo "rc=$?")" \
+    "file '$A/big' does not match its recorded size and SHA-256
+rc=6" "a tampered chunk fails the read with a SHA-256 mismatch"
+"$T" alpha put execution alpha e-alpha $A/big "$D/big" >/dev/null
+
 # Streaming from a pipe (size unknown up front).
 head -c 2500000 /dev/urandom | tee "$D/piped" | "$T" alpha put execution alpha e-alpha $A/piped - >/dev/null
 "$T" alpha get execution - $A/piped "$D/piped.back" >/dev/null
