@@ -126,6 +126,8 @@ t_is "$killed" 1 "the gateway's connection is terminated while it writes the sec
 t_match "$(cat "$CLI_TMP/cut")" '^503 .*database unavailable' "the start answers 503"
 pg_psql -c "DROP TRIGGER test_slow_chunk ON storage_chunks; DROP FUNCTION test_slow_chunk()" >/dev/null
 t_is "$(rows)" "$t2" "nothing of that start remains"
+# The thread whose connection died waits 0.5 s before reconnecting (api/db.c).
+sleep 1
 up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/ok.csv"
 t_is "$S" 202 "the gateway goes on: the next upload succeeds"
 
