@@ -104,6 +104,12 @@ static void on_created(void *arg, const PGresult *res)
 {
     run_state_t *st = arg;
     wf_call_t *call = st->call;
+    if (res == NULL && wf_upload_refusal(st->upload) != NULL) {
+        wf_http_problem(call->req, WF_PROB_TOO_LARGE,
+                        json_pack("{s:s}", "limit", "maxStorage"), "%s",
+                        wf_upload_refusal(st->upload));
+        return;
+    }
     if (st->idem_key != NULL && wf_db_ok(res) && PQntuples(res) == 0) {
         /* Either a concurrent request with the same key won, or the
          * namespace has no domain: the key's row tells which. */
@@ -183,6 +189,12 @@ static void on_quota_policy(void *arg, const PGresult *res)
     const char *from = NULL;
     wf_policy_bound(p, WF_POL_MAX_ACTIVE_EXECUTIONS, &st->quota, &from);
     st->quota_from = from ? wf_http_strdup(call->req, from) : NULL;
+    int64_t max_storage;
+    const char *sfrom = NULL;
+    if (st->upload != NULL && wf_policy_bound(p, WF_POL_MAX_STORAGE, &max_storage, &sfrom))
+        /* Uploads count against the domain's storage quota, as task files do. */
+        wf_upload_set_quota(st->upload, max_storage, sfrom ? wf_http_strdup(call->req, sfrom)
+                                                           : NULL);
     wf_policy_destroy(p);
     const char *params[3] = {st->ns, st->quota_from ? st->quota_from : "",
                              wf_http_printf(call->req, "%lld", (long long)st->quota)};

@@ -12,6 +12,7 @@
  * holds one chunk of memory however large the file and however slow the
  * client. */
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,12 +112,12 @@ static const char *wanted_path(wf_call_t *call, const char *prefix)
     size_t plen = strlen(prefix);
     if (strncmp(path, prefix, plen) != 0 || path[plen] == '\0') {
         /* Said plainly: the caller gave the URI and may read this execution. */
-        wf_http_problem(call->req, WF_PROB_NOT_FOUND,
-                        json_pack("{s:s}", "expected", wf_http_printf(call->req, "weft://%s…",
-                                                                      prefix)),
-                        "the path is not a file of execution %s (its files are under "
-                        "weft://%s)",
-                        wf_call_param(call, "id"), prefix);
+        wf_http_problem(
+            call->req, WF_PROB_NOT_FOUND,
+            json_pack("{s:s}", "expected", wf_http_printf(call->req, "weft://%s…", prefix)),
+            "the path is not a file of execution %s (its files are under "
+            "weft://%s)",
+            wf_call_param(call, "id"), prefix);
         return NULL;
     }
     return path;
@@ -161,10 +162,10 @@ static void on_list(void *arg, const PGresult *res)
                 }
             }
         }
-        json_t *row = json_pack(
-            "{s:s, s:I, s:s?, s:s?, s:s?}", "name", name, "size", (json_int_t)strtoll(wf_db_get(res, i, 1), NULL, 10), "sha256",
-            wf_db_get(res, i, 2), "contentType", wf_db_get(res, i, 3), "created",
-            wf_db_get(res, i, 4));
+        json_t *row = json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "name", name, "size",
+                                (json_int_t)strtoll(wf_db_get(res, i, 1), NULL, 10), "sha256",
+                                wf_db_get(res, i, 2), "contentType", wf_db_get(res, i, 3),
+                                "created", wf_db_get(res, i, 4));
         if (row == NULL)
             continue;
         json_object_set_new(row, "uri", uri_of(path));
@@ -233,13 +234,33 @@ typedef struct download {
     char file_id[24];
     int next_seq; /* the next chunk has at least this sequence number */
     int64_t size, sent;
-    char *buf; /* one chunk, in the request's pool (freed with it) */
+    char *buf;       /* one chunk, in the request's pool (freed with it) */
+    EVP_MD_CTX *sha; /* over the bytes sent, checked before the last ones go */
+    char want[65];   /* the stored SHA-256 (hex), "" when none */
 } download_t;
 
 static void dl_release(download_t *d)
 {
-    if (--d->refs == 0)
-        free(d);
+    if (--d->refs > 0)
+        return;
+    EVP_MD_CTX_free(d->sha);
+    free(d);
+}
+
+/* True when the bytes hashed so far are the stored file (or nothing is
+ * known to compare with). */
+static bool dl_digest_ok(download_t *d)
+{
+    if (d->want[0] == '\0' || d->sha == NULL)
+        return true;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(d->sha, md, &n) != 1 || n != 32)
+        return false;
+    char hex[65];
+    for (unsigned int i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return strcmp(hex, d->want) == 0;
 }
 
 /* Ends the response: `ok` after the last byte; otherwise the connection is
@@ -269,8 +290,9 @@ static void on_chunk(void *arg, const PGresult *res)
         if (!wf_db_ok(res) || d->sent != d->size)
             wf_warn("download of file %s cut after %lld of %lld bytes: %s", d->file_id,
                     (long long)d->sent, (long long)d->size,
-                    wf_db_ok(res) ? "chunks missing" : res ? PQresultErrorMessage(res)
-                                                           : "no database");
+                    wf_db_ok(res) ? "chunks missing"
+                    : res         ? PQresultErrorMessage(res)
+                                  : "no database");
         dl_finish(d, NULL, 0, wf_db_ok(res) && d->sent == d->size);
         return;
     }
@@ -286,10 +308,17 @@ static void on_chunk(void *arg, const PGresult *res)
     memcpy(d->buf, PQgetvalue(res, 0, 1), len);
     d->sent += (int64_t)len;
     d->next_seq = (int)seq + 1;
+    if (d->sha != NULL)
+        EVP_DigestUpdate(d->sha, d->buf, len);
     h2o_iovec_t buf = h2o_iovec_init(d->buf, len);
-    if (d->sent == d->size)
-        dl_finish(d, &buf, 1, true);
-    else
+    if (d->sent == d->size) {
+        /* The last bytes go only if the whole is what was stored: a chunk
+         * changed in the database cuts the download instead. */
+        bool ok = dl_digest_ok(d);
+        if (!ok)
+            wf_warn("download of file %s cut: its content does not match its SHA-256", d->file_id);
+        dl_finish(d, &buf, ok ? 1 : 0, ok);
+    } else
         h2o_send(d->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
 
@@ -383,14 +412,22 @@ static void on_stat(void *arg, const PGresult *res)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_DISPOSITION, NULL, cd,
                    strlen(cd));
     /* A browser must not render a tenant's file as a page of this origin. */
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"),
-                          0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     const char *sha = wf_db_get(res, 0, 2);
+    if (sha != NULL && strlen(sha) == 64) {
+        snprintf(d->want, sizeof(d->want), "%s", sha);
+        d->sha = EVP_MD_CTX_new();
+        if (d->sha != NULL && EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) != 1) {
+            EVP_MD_CTX_free(d->sha);
+            d->sha = NULL;
+        }
+    }
     if (sha != NULL)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-weft-sha256"), 0,
-                              NULL, wf_http_strdup(req, sha), strlen(sha));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-weft-sha256"), 0, NULL,
+                              wf_http_strdup(req, sha), strlen(sha));
     h2o_start_response(req, &d->gen);
     if (d->size == 0) {
         dl_finish(d, NULL, 0, true);

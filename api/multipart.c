@@ -202,8 +202,8 @@ static int part_headers(const char *h, const char *end, wf_mp_part_t *part, char
     return 0;
 }
 
-int wf_mp_parse(const char *body, size_t len, const char *boundary, wf_mp_part_t *parts,
-                char *why, size_t why_len)
+int wf_mp_parse(const char *body, size_t len, const char *boundary, wf_mp_part_t *parts, char *why,
+                size_t why_len)
 {
     char delim[80]; /* "\r\n--" boundary */
     size_t blen = strlen(boundary);
@@ -257,8 +257,7 @@ int wf_mp_parse(const char *body, size_t len, const char *boundary, wf_mp_part_t
         }
         const char *next = memmem(data, (size_t)(end - data), delim, (size_t)dlen);
         if (next == NULL)
-            return fail(why, why_len, "part '%s' has no closing boundary (truncated)",
-                        part->name);
+            return fail(why, why_len, "part '%s' has no closing boundary (truncated)", part->name);
         part->data = data;
         part->len = (size_t)(next - data);
         for (int i = 0; i < n; i++)

@@ -34,8 +34,8 @@ int wf_mp_boundary(const char *content_type, char out[71], const char **why);
 
 /* Splits `body` into at most WF_MP_MAX_PARTS parts. Returns the number of
  * parts, or -1 with a message in `why`. */
-int wf_mp_parse(const char *body, size_t len, const char *boundary, wf_mp_part_t *parts,
-                char *why, size_t why_len);
+int wf_mp_parse(const char *body, size_t len, const char *boundary, wf_mp_part_t *parts, char *why,
+                size_t why_len);
 
 /* A file name fit to store: the part after the last '/' or '\', with
  * control characters, '"' and '\' dropped, at most 200 bytes (cut on a

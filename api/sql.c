@@ -721,6 +721,11 @@ static const wf_sql_t sql_table[WF_SQL_COUNT] = {
     [WF_SQL_UPLOAD_DONE] = {"upload_done",
                             "UPDATE storage_files SET size = $2::bigint, sha256 = $3,"
                             "  complete = true, updated_at = now() WHERE id = $1::bigint"},
+    /* $1 namespace → the bytes its domain keeps (maxStorage, migration 0017),
+     * this transaction's chunks included. */
+    [WF_SQL_UPLOAD_QUOTA] = {"upload_quota",
+                             "SELECT d.dom, weft_storage_used(d.dom)"
+                             " FROM (SELECT weft_domain_of($1) AS dom) d"},
 };
 
 const wf_sql_t *wf_sql_get(wf_sql_id_t id)

@@ -81,6 +81,7 @@ typedef enum {
     WF_SQL_UPLOAD_FILE,
     WF_SQL_UPLOAD_CHUNK,
     WF_SQL_UPLOAD_DONE,
+    WF_SQL_UPLOAD_QUOTA,
     WF_SQL_COUNT
 } wf_sql_id_t;
 

@@ -37,11 +37,15 @@ struct wf_upload {
     const char *exec_id;
     /* The commit, one statement at a time. */
     wf_db_txn_t *txn;
-    int cur;         /* file being written */
-    size_t off;      /* bytes of it sent */
-    int seq;         /* next chunk */
+    int cur;    /* file being written */
+    size_t off; /* bytes of it sent */
+    int seq;    /* next chunk */
     char file_id[24];
-    PGresult *created; /* the INSERT's result, handed to `done` after COMMIT */
+    PGresult *created;   /* the INSERT's result, handed to `done` after COMMIT */
+    int64_t max_storage; /* -1: no quota */
+    const char *quota_from;
+    bool quota_checked_before; /* the check before the files is done */
+    const char *refusal;       /* quota refusal, for the caller's answer */
     wf_db_cb done;
     void *arg;
 };
@@ -131,6 +135,7 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
     wf_upload_t *u = h2o_mem_alloc_pool(&req->pool, sizeof(*u));
     memset(u, 0, sizeof(*u));
     u->call = call;
+    u->max_storage = -1;
     u->ns = call->ns;
     u->exec_id = exec_id;
     json_t *f = json_object(), *uris = json_object();
@@ -183,22 +188,23 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
         }
         char clean[WF_MP_FILENAME_MAX];
         if (wf_mp_clean_filename(p->filename, clean, sizeof(clean)) != 0) {
-            add_error(errors, p->name, "the file name '%.100s' leaves no usable name",
-                      p->filename);
+            add_error(errors, p->name, "the file name '%.100s' leaves no usable name", p->filename);
             continue;
         }
         int64_t max_file = call->th->gw->cfg->storage.max_file_size;
         if (max_file > 0 && (int64_t)p->len > max_file) {
-            add_error(errors, p->name, "file '%.100s' has %zu bytes, more than storage.max_file_size "
-                                       "(%lld bytes)",
+            add_error(errors, p->name,
+                      "file '%.100s' has %zu bytes, more than storage.max_file_size "
+                      "(%lld bytes)",
                       clean, p->len, (long long)max_file);
             continue;
         }
         json_t *allowed = allowed_extensions(in);
         if (allowed != NULL && !extension_ok(allowed, clean)) {
             char *list = json_dumps(allowed, JSON_COMPACT);
-            add_error(errors, p->name, "file '%.100s' has an extension the input does not allow "
-                                       "(allowedFileExtensions: %s)",
+            add_error(errors, p->name,
+                      "file '%.100s' has an extension the input does not allow "
+                      "(allowedFileExtensions: %s)",
                       clean, list ? list : "?");
             free(list);
             json_decref(allowed);
@@ -206,11 +212,10 @@ wf_upload_t *wf_upload_read(wf_call_t *call, const wf_flow_t *flow, const char *
         }
         json_decref(allowed);
         char path[WF_FILEURI_PATH_MAX + 1], uri[WF_FILEURI_URI_MAX], why2[160];
-        if (wf_fileuri_input_path(u->ns, flow->id, exec_id, in->id, clean, path, sizeof(path),
-                                  why2, sizeof(why2)) != 0 ||
+        if (wf_fileuri_input_path(u->ns, flow->id, exec_id, in->id, clean, path, sizeof(path), why2,
+                                  sizeof(why2)) != 0 ||
             wf_fileuri_from_path(path, uri, sizeof(uri), why2, sizeof(why2)) != 0) {
-            add_error(errors, p->name, "the file name '%.100s' cannot be stored: %s", clean,
-                      why2);
+            add_error(errors, p->name, "the file name '%.100s' cannot be stored: %s", clean, why2);
             continue;
         }
         up_file_t *uf = &u->files[u->n_files++];
@@ -277,6 +282,70 @@ int wf_upload_count(const wf_upload_t *u)
 /* ---- the transaction ------------------------------------------------------ */
 
 static void up_next(wf_upload_t *u);
+static void check_quota(wf_upload_t *u);
+static void on_end(void *arg, const PGresult *res);
+
+void wf_upload_set_quota(wf_upload_t *u, int64_t max_storage, const char *from)
+{
+    u->max_storage = max_storage;
+    u->quota_from = from;
+}
+
+const char *wf_upload_refusal(const wf_upload_t *u)
+{
+    return u ? u->refusal : NULL;
+}
+
+static size_t upload_bytes(const wf_upload_t *u)
+{
+    size_t n = 0;
+    for (int i = 0; i < u->n_files; i++)
+        n += u->files[i].len;
+    return n;
+}
+
+static void on_quota(void *arg, const PGresult *res)
+{
+    wf_upload_t *u = arg;
+    if (!wf_db_ok(res) || PQntuples(res) != 1 || wf_db_get(res, 0, 1) == NULL) {
+        if (u->created != NULL)
+            PQclear(u->created);
+        u->created = NULL;
+        wf_db_txn_end(u->txn, false, NULL, NULL);
+        u->done(u->arg, res);
+        return;
+    }
+    long long used = strtoll(wf_db_get(res, 0, 1), NULL, 10);
+    /* Before the files: what they will add; before COMMIT: they are in. */
+    long long after = u->quota_checked_before ? used : used + (long long)upload_bytes(u);
+    if (after > u->max_storage) {
+        u->refusal = wf_http_printf(
+            u->call->req,
+            "the upload would take the storage of domain %s to %lld bytes, past its quota of "
+            "%lld bytes (policy maxStorage%s%s%s): nothing was stored",
+            wf_db_get(res, 0, 0), after, (long long)u->max_storage, u->quota_from ? " on '" : "",
+            u->quota_from ? u->quota_from : "", u->quota_from ? "'" : "");
+        if (u->created != NULL)
+            PQclear(u->created);
+        u->created = NULL;
+        wf_db_txn_end(u->txn, false, NULL, NULL);
+        u->done(u->arg, NULL);
+        return;
+    }
+    if (!u->quota_checked_before) {
+        u->quota_checked_before = true;
+        up_next(u);
+        return;
+    }
+    wf_db_txn_end(u->txn, true, on_end, u);
+}
+
+/* Runs the quota's query (its callback goes on: files, or COMMIT). */
+static void check_quota(wf_upload_t *u)
+{
+    const char *params[1] = {u->ns};
+    wf_db_txn_query(u->txn, WF_SQL_UPLOAD_QUOTA, 1, params, NULL, on_quota, u);
+}
 
 static void on_end(void *arg, const PGresult *res)
 {
@@ -297,8 +366,7 @@ static void on_end(void *arg, const PGresult *res)
 static void fail_with(wf_upload_t *u, const PGresult *res)
 {
     if (res != NULL)
-        wf_warn("upload of execution %s rolled back: %s", u->exec_id,
-                PQresultErrorMessage(res));
+        wf_warn("upload of execution %s rolled back: %s", u->exec_id, PQresultErrorMessage(res));
     if (u->created != NULL)
         PQclear(u->created);
     u->created = NULL;
@@ -349,7 +417,10 @@ static void on_created_row(void *arg, const PGresult *res)
     u->cur = 0;
     u->off = 0;
     u->seq = -1; /* the file row comes first */
-    up_next(u);
+    if (u->max_storage >= 0)
+        check_quota(u);
+    else
+        up_next(u);
 }
 
 /* The next statement: a file's row, its chunks one by one, its completion,
@@ -359,13 +430,15 @@ static void up_next(wf_upload_t *u)
 {
     wf_db_txn_t *t = u->txn;
     if (u->cur >= u->n_files) {
-        wf_db_txn_end(t, true, on_end, u);
+        if (u->max_storage >= 0)
+            check_quota(u);
+        else
+            wf_db_txn_end(t, true, on_end, u);
         return;
     }
     up_file_t *f = &u->files[u->cur];
     if (u->seq < 0) {
-        const char *params[5] = {u->ns, f->path, u->exec_id, f->content_type,
-                                 u->call->who.subject};
+        const char *params[5] = {u->ns, f->path, u->exec_id, f->content_type, u->call->who.subject};
         u->seq = 0;
         wf_db_txn_query(t, WF_SQL_UPLOAD_FILE, 5, params, NULL, on_file_row, u);
         return;

@@ -44,6 +44,14 @@ void wf_upload_wipe_secrets(wf_upload_t *u);
 /* Number of files the upload holds (0: an ordinary creation will do). */
 int wf_upload_count(const wf_upload_t *u);
 
+/* The domain's storage quota (policy maxStorage, bytes; -1: none) and the
+ * prefix setting it, checked before the files are written and again before
+ * COMMIT (other writers may have used the room meanwhile). */
+void wf_upload_set_quota(wf_upload_t *u, int64_t max_storage, const char *from);
+/* After `done` was called with NULL: the quota refusal's message, or NULL
+ * when the database was the reason. */
+const char *wf_upload_refusal(const wf_upload_t *u);
+
 /* Runs statement `stmt` (the execution's INSERT) then writes every file,
  * 1 MiB chunk after chunk, in one transaction; `done` gets the INSERT's
  * result once committed, or the failing statement's result (NULL: no

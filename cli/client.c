@@ -386,8 +386,9 @@ int weft_download(weft_t *w, const char *path, FILE *out, weft_resp_t *r, long l
     }
     if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR) {
         free(d.err.data);
-        weft_err(w, "the download was cut short after %lld bytes (the file changed or the "
-                    "server stopped): %s",
+        weft_err(w,
+                 "the download was cut short after %lld bytes (the file changed or the "
+                 "server stopped): %s",
                  d.written, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
         return WEFT_EXIT_USAGE;
     }
@@ -407,7 +408,8 @@ int weft_post_form(weft_t *w, const char *path, const weft_form_part_t *parts, s
     if (rc != 0)
         return rc;
     weft_client_t *c = w->client;
-    struct curl_slist *h = add_idempotency_key(w, base_headers(c, NULL, "Accept: application/json"));
+    struct curl_slist *h =
+        add_idempotency_key(w, base_headers(c, NULL, "Accept: application/json"));
     setup(c, "POST", path, h);
     curl_mime *mime = curl_mime_init(c->curl);
     for (size_t i = 0; i < n; i++) {

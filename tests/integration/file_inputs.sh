@@ -126,6 +126,8 @@ t_is "$killed" 1 "the gateway's connection is terminated while it writes the sec
 t_match "$(cat "$CLI_TMP/cut")" '^503 .*database unavailable' "the start answers 503"
 pg_psql -c "DROP TRIGGER test_slow_chunk ON storage_chunks; DROP FUNCTION test_slow_chunk()" >/dev/null
 t_is "$(rows)" "$t2" "nothing of that start remains"
+# The thread whose connection died waits 0.5 s before reconnecting (api/db.c).
+sleep 1
 up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/ok.csv"
 t_is "$S" 202 "the gateway goes on: the next upload succeeds"
 
@@ -160,5 +162,18 @@ OUT=$(jx "$R" 'd.results.find(f => f.task).uri')
 t_is "$(cat "$CLI_TMP/sorted.txt")" "$(sort -r "$CLI_TMP/names.txt")" "the task's output file downloads as the task wrote it"
 cli_run out with_token "$DEV" run sales.etl new-shell-with-file --input file=@"$CLI_TMP/names.txt" --wait
 t_is "$out_RC" 0 "weft run --input file=@FILE --wait: the same flow succeeds"
+
+# ---- the domain's storage quota (policy maxStorage) ------------------------------------------
+used=$(pg_psql -c "SELECT weft_storage_used('sales')")
+req "$WEFT_TOKEN" PUT /api/v1/namespaces/sales/policy "{\"maxStorage\": $((used + 1048576))}"
+t_is "$S" 200 "a quota 1 MiB above what the domain keeps"
+t3=$(rows)
+up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/mid.csv"
+t_is "$S" 413 "an upload that does not fit the quota: 413"
+t_match "$(jx "$R" d.detail)" "past its quota of $((used + 1048576)) bytes \(policy maxStorage on 'sales'\): nothing was stored" \
+    "naming the quota and where it is set"
+t_is "$(rows)" "$t3" "and nothing was stored"
+up "$DEV" /api/v1/executions/sales.etl/load -F "data=@$CLI_TMP/ok.csv"
+t_is "$S" 202 "a small upload still fits"
 
 t_done

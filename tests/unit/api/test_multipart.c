@@ -60,8 +60,9 @@ static void test_good(void)
     ok(n == 1 && parts[0].len == 0, "an empty part, unquoted name (%s)", why);
     /* Binary content with NULs and a near-boundary. */
     char bin[160];
-    int l = snprintf(bin, sizeof(bin), "--XyZ\r\nContent-Disposition: form-data; name=b; "
-                                       "filename=b\r\n\r\n");
+    int l = snprintf(bin, sizeof(bin),
+                     "--XyZ\r\nContent-Disposition: form-data; name=b; "
+                     "filename=b\r\n\r\n");
     memcpy(bin + l, "\0\r\n--Xy\0", 8);
     l += 8;
     l += snprintf(bin + l, sizeof(bin) - (size_t)l, "\r\n--XyZ--");
@@ -134,13 +135,15 @@ static void test_attacks(void)
 static void test_filename(void)
 {
     char out[256];
-    ok(wf_mp_clean_filename("../../etc/passwd", out, sizeof(out)) == 0 &&
-           !strcmp(out, "passwd"),
+    ok(wf_mp_clean_filename("../../etc/passwd", out, sizeof(out)) == 0 && !strcmp(out, "passwd"),
        "path segments dropped: %s", out);
     ok(wf_mp_clean_filename("C:\\Users\\x\\data.csv", out, sizeof(out)) == 0 &&
            !strcmp(out, "data.csv"),
        "Windows path: %s", out);
-    ok(wf_mp_clean_filename("a\"b\x01" "c", out, sizeof(out)) == 0 && !strcmp(out, "abc"),
+    ok(wf_mp_clean_filename("a\"b\x01"
+                            "c",
+                            out, sizeof(out)) == 0 &&
+           !strcmp(out, "abc"),
        "quote and control characters dropped: %s", out);
     ok(wf_mp_clean_filename("dir/..", out, sizeof(out)) != 0, "'..' refused");
     ok(wf_mp_clean_filename("dir/", out, sizeof(out)) != 0, "empty base name refused");
