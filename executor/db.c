@@ -212,18 +212,18 @@ static const xstmt_t stmts[Q__COUNT] = {
                                   "SELECT count(*) || '/' || coalesce(sum(hashtextextended("
                                   "namespace || '/' || id, revision)), 0) FROM flows "
                                   "WHERE NOT deleted AND NOT disabled AND domain = $1"},
-    /* The last ticks of the schedules in $1 (JSON [{i, ns, f, t}]), the rows of
-     * new ones made at "now" (no backfill): one row (i, epoch) per schedule. */
+    /* The last ticks of the schedules in $1 (JSON [{i, ns, f, t}]), one row
+     * (i, epoch) each; the rows of new ones are made at "now" (no backfill),
+     * which is what this statement's snapshot (taken before the insert)
+     * reports for them. */
     [WF_XQ_SCHED_STATES] = {"x_sched_states",
                             "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
                             "x(i int, ns text, f text, t text)), "
                             "ins AS (INSERT INTO trigger_state (namespace, flow_id, trigger_id, "
                             "domain, last_fired) SELECT ns, f, t, $2, date_trunc('second', now()) "
-                            "FROM x ON CONFLICT (namespace, flow_id, trigger_id) DO NOTHING "
-                            "RETURNING namespace, flow_id, trigger_id, last_fired) "
-                            "SELECT x.i, extract(epoch FROM coalesce(ins.last_fired, "
-                            "s.last_fired))::bigint FROM x LEFT JOIN ins ON ins.namespace = x.ns "
-                            "AND ins.flow_id = x.f AND ins.trigger_id = x.t "
+                            "FROM x ON CONFLICT (namespace, flow_id, trigger_id) DO NOTHING) "
+                            "SELECT x.i, extract(epoch FROM coalesce(s.last_fired, "
+                            "date_trunc('second', now())))::bigint FROM x "
                             "LEFT JOIN trigger_state s ON s.namespace = x.ns AND s.flow_id = x.f "
                             "AND s.trigger_id = x.t"},
     /* Claims the ticks of many schedules ($1, JSON [{ns, f, t, tick, nxt, id,

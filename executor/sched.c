@@ -47,6 +47,21 @@ typedef struct {
     const wf_trigger_t *trig;
 } xflow_trig_t;
 
+/* The room a pass over the due schedules has left under one
+ * maxActiveExecutions bound: counted once per pass (WF_XQ_ACTIVE_COUNT, as
+ * wf_xpolicy_may_create counts), then taken one by one by the ticks it
+ * batches. Executions that end meanwhile are not given back: a tick beyond
+ * the room goes to fire(), which counts again and fires or refuses. */
+typedef struct {
+    char from[256]; /* the prefix the bound applies under ("": the domain) */
+    int64_t limit, room;
+} xquota_t;
+
+typedef struct {
+    xquota_t *q;
+    size_t n;
+} xquotas_t;
+
 struct wf_xsched {
     wf_executor_t *ex;
     xsched_entry_t *entries; /* ordered by (serial, k) */
@@ -57,6 +72,7 @@ struct wf_xsched {
     bool built;
     wf_timer_t more; /* the rest of a tick's firings, after the loop's turn */
     size_t cursor;   /* the entry the next slice starts from */
+    xquotas_t quotas; /* of the pass under way */
 };
 
 struct wf_xsched *wf_xsched_create(wf_executor_t *ex)
@@ -74,6 +90,7 @@ void wf_xsched_destroy(struct wf_xsched *s)
         wf_loop_timer_cancel(s->ex->loop, &s->more);
     free(s->entries);
     free(s->on_end);
+    free(s->quotas.q);
     free(s);
 }
 
@@ -294,18 +311,45 @@ static int fire(wf_executor_t *ex, xsched_entry_t *e, time_t tick)
     return err ? -1 : rc;
 }
 
-/* Whether a tick of `e` may go in a batch: no conditions, and a policy that
- * needs no count of active executions (maxActiveExecutions unbound) and
- * allows a root execution. The others fire one by one (fire()). */
-static bool batchable(wf_executor_t *ex, const xsched_entry_t *e)
+/* Whether a tick of `e` may go in a batch: no conditions, a readable policy,
+ * and room under its maxActiveExecutions bound (taken when it says yes).
+ * The others fire one by one (fire()), which refuses with the reason. */
+static bool batchable(wf_executor_t *ex, const xsched_entry_t *e, xquotas_t *qs)
 {
     if (!e->plain)
         return false;
     const wf_policy_t *p = wf_xpolicy_of(ex, e->flow->namespace_);
     int64_t limit;
     const char *from;
-    return p != NULL && !wf_policy_bound(p, WF_POL_MAX_ACTIVE_EXECUTIONS, &limit, &from) &&
-           !(wf_policy_bound(p, WF_POL_MAX_CHAIN_DEPTH, &limit, &from) && limit < 0);
+    if (p == NULL)
+        return false;
+    if (!wf_policy_bound(p, WF_POL_MAX_ACTIVE_EXECUTIONS, &limit, &from))
+        return true;
+    from = from ? from : "";
+    xquota_t *q = NULL;
+    for (size_t i = 0; i < qs->n && q == NULL; i++)
+        if (qs->q[i].limit == limit && strcmp(qs->q[i].from, from) == 0)
+            q = &qs->q[i];
+    if (q == NULL) {
+        char slimit[24];
+        snprintf(slimit, sizeof(slimit), "%lld", (long long)limit);
+        const char *pc[] = {ex->domain, from, slimit};
+        /* Waits: how many ticks the batch may take depends on the count. */
+        PGresult *r = wf_xdb_run(ex, WF_XQ_ACTIVE_COUNT, 3, pc);
+        int64_t active = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                             ? atoll(PQgetvalue(r, 0, 0))
+                             : limit; /* unknown: one by one, fire() says why */
+        PQclear(r);
+        qs->q = wf_xreallocarray(qs->q, qs->n + 1, sizeof(*qs->q));
+        q = &qs->q[qs->n++];
+        snprintf(q->from, sizeof(q->from), "%s", from);
+        q->limit = limit;
+        q->room = limit - active;
+    }
+    if (q->room <= 0)
+        return false;
+    q->room--;
+    return true;
 }
 
 typedef struct {
@@ -377,6 +421,22 @@ static int fire_batch(wf_executor_t *ex, struct wf_xsched *s, xfire_t *fs, size_
     return 0;
 }
 
+/* Fires the batch gathered so far and moves its entries on; empties it.
+ * Returns how many moved (0 when the statement failed: they stay due). */
+static size_t flush(wf_executor_t *ex, struct wf_xsched *s, xfire_t *batch, size_t *nb)
+{
+    size_t n = *nb;
+    *nb = 0;
+    if (n == 0 || fire_batch(ex, s, batch, n) != 0)
+        return 0;
+    for (size_t j = 0; j < n; j++) {
+        xsched_entry_t *e = &s->entries[batch[j].e];
+        e->last = batch[j].tick;
+        e->next = wf_xcron_next(&e->cron, batch[j].tick, e->tz);
+    }
+    return n;
+}
+
 static void on_more(wf_timer_t *t)
 {
     struct wf_xsched *s = t->arg;
@@ -415,10 +475,12 @@ static bool fire_slice(wf_executor_t *ex, struct wf_xsched *s)
                 tick = t2;
         }
         if (e->recover != 2 || now - tick <= 2) {
-            if (batchable(ex, e)) {
+            if (batchable(ex, e, &s->quotas)) {
                 batch[nb++] = (xfire_t){.e = i, .tick = tick};
                 continue;
             }
+            /* Its count must see the batch's executions: they go first. */
+            moved += flush(ex, s, batch, &nb);
             if (fire(ex, e, tick) < 0)
                 continue;
         }
@@ -426,17 +488,15 @@ static bool fire_slice(wf_executor_t *ex, struct wf_xsched *s)
         e->next = wf_xcron_next(&e->cron, tick, e->tz);
         moved++;
     }
-    if (nb > 0 && fire_batch(ex, s, batch, nb) == 0) {
-        for (size_t j = 0; j < nb; j++) {
-            xsched_entry_t *e = &s->entries[batch[j].e];
-            e->last = batch[j].tick;
-            e->next = wf_xcron_next(&e->cron, batch[j].tick, e->tz);
-        }
-        moved += nb;
-    }
+    moved += flush(ex, s, batch, &nb);
     free(batch);
     /* A slice that moved nothing (the database refuses) waits for the next second. */
-    return more && moved > 0;
+    more = more && moved > 0;
+    if (!more) { /* the pass is over: the next counts afresh */
+        free(s->quotas.q);
+        s->quotas = (xquotas_t){NULL, 0};
+    }
+    return more;
 }
 
 void wf_xsched_tick(wf_executor_t *ex)

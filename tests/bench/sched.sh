@@ -62,6 +62,24 @@ sleep_until_sec() {
     sleep "$(awk -v n="$now" -v t="$target" 'BEGIN { print t - n }')"
 }
 
+# cpu_window LABEL WHAT: CPU % of the executor and its backends over 20 s,
+# with the executions that ended meanwhile.
+cpu_window() {
+    local pids ex0 pg0 ex1 pg1 ended0 ended1 hz
+    hz=$(getconf CLK_TCK)
+    pids=$(backends)
+    ex0=$(cpu_ticks "$EX_PID")
+    # shellcheck disable=SC2086
+    pg0=$(cpu_ticks $pids)
+    ended0=$(pg_psql -c "SELECT count(*) FROM executions WHERE ended_at IS NOT NULL")
+    sleep 20
+    ex1=$(cpu_ticks "$EX_PID")
+    # shellcheck disable=SC2086
+    pg1=$(cpu_ticks $pids)
+    ended1=$(pg_psql -c "SELECT count(*) FROM executions WHERE ended_at IS NOT NULL")
+    echo "# [$1] $2: executor $(awk -v d=$((ex1 - ex0)) -v h="$hz" 'BEGIN { printf "%.1f", d * 100 / h / 20 }')% CPU, its backends $(awk -v d=$((pg1 - pg0)) -v h="$hz" 'BEGIN { printf "%.1f", d * 100 / h / 20 }')% CPU; $((ended1 - ended0)) executions ended meanwhile"
+}
+
 # measure LABEL BUILDDIR: one executor of that build over two ticks.
 measure() {
     local label=$1
@@ -89,34 +107,33 @@ measure() {
     done
     t_all=$(date +%s%N)
     echo "# [$label] start: registered in $(((t_reg - t0) / 1000000)) ms, $N schedules loaded in $(((t_all - t0) / 1000000)) ms"
+    # Idle: schedules loaded, none due, no execution.
+    sleep_until_sec 36
+    cpu_window "$label" "idle (20 s before the first tick)"
     # Tick 1.
     sleep_until_sec 0
     local tick
     tick=$(date -u +%Y-%m-%dT%H:%M:00.000Z)
-    sleep 0.5
-    echo "# [$label] latency during the tick at $tick: $(ping_latency)"
+    # The unrelated flow during the tick: one run a second, read later.
+    local pings=()
+    for i in 1 2 3 4 5; do
+        sleep 1
+        pings+=("'$(ex_exec bench.other ping)'")
+    done
     sleep_until_sec 30
     echo "# [$label] tick $tick after 30 s: $(pg_psql -c "SELECT count(*) || ' executions created (' ||
         count(*) FILTER (WHERE created_at <= '$tick'::timestamptz + interval '5 s') ||
         ' within 5 s), the last ' ||
         coalesce(round(extract(epoch FROM max(created_at) - '$tick'::timestamptz)::numeric, 2), 0) ||
         ' s after the tick' FROM executions WHERE trigger->>'date' = '$tick'")"
-    # Idle: the 20 s before the next tick.
     sleep_until_sec 38
-    local pids ex0 pg0 ex1 pg1 ended0 ended1
-    pids=$(backends)
-    ex0=$(cpu_ticks "$EX_PID")
-    # shellcheck disable=SC2086
-    pg0=$(cpu_ticks $pids)
-    ended0=$(pg_psql -c "SELECT count(*) FROM executions WHERE ended_at IS NOT NULL")
-    sleep 20
-    ex1=$(cpu_ticks "$EX_PID")
-    # shellcheck disable=SC2086
-    pg1=$(cpu_ticks $pids)
-    ended1=$(pg_psql -c "SELECT count(*) FROM executions WHERE ended_at IS NOT NULL")
-    local hz
-    hz=$(getconf CLK_TCK)
-    echo "# [$label] idle (20 s before the next tick): executor $(awk -v d=$((ex1 - ex0)) -v h="$hz" 'BEGIN { printf "%.1f", d * 100 / h / 20 }')% CPU, its backends $(awk -v d=$((pg1 - pg0)) -v h="$hz" 'BEGIN { printf "%.1f", d * 100 / h / 20 }')% CPU; $((ended1 - ended0)) executions ended meanwhile"
+    cpu_window "$label" "busy (20 s before the next tick)"
+    local ids
+    ids=$(IFS=,; echo "${pings[*]}")
+    echo "# [$label] latency during the tick (5 runs started 1-5 s after it): $(pg_psql -c "SELECT
+        coalesce('p50 ' || (percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - created_at)) * 1000)::int || ' ms, max ' ||
+        (max(extract(epoch FROM ended_at - created_at)) * 1000)::int || ' ms', 'none') || ' over ' || count(ended_at) ||
+        ' ended of ' || count(*) FROM executions WHERE id IN ($ids)")"
     echo "# [$label] tick $tick a minute later: $(pg_psql -c "SELECT count(*) FILTER (WHERE ended_at IS NOT NULL
         AND ended_at < '$tick'::timestamptz + interval '60 s') || ' of ' || count(*) || ' ended within the minute' ||
         coalesce(', the last ' || round(extract(epoch FROM max(ended_at) - '$tick'::timestamptz)::numeric, 1) ||
