@@ -62,6 +62,16 @@ sleep_until_sec() {
     sleep "$(awk -v n="$now" -v t="$target" 'BEGIN { print t - n }')"
 }
 
+# stop_executors: ex_stop_all, but an executor busy in a long scheduler pass
+# (an old binary) does not read its signals: SIGKILL after 10 s.
+stop_executors() {
+    local p
+    for p in "${EX_PIDS[@]}"; do
+        (sleep 10; kill -KILL "$p" 2>/dev/null) &
+    done
+    ex_stop_all
+}
+
 # cpu_window LABEL WHAT: CPU % of the executor and its backends over 20 s,
 # with the executions that ended meanwhile.
 cpu_window() {
@@ -90,7 +100,7 @@ measure() {
     echo "# [$label] $WF_BUILDDIR/weftd"
     ex_start bench || { echo "# [$label] executor did not start"; return; }
     echo "# [$label] latency with no schedules: $(ping_latency)"
-    ex_stop_all
+    stop_executors
     pg_psql -c "UPDATE flows SET deleted = false WHERE namespace = 'bench.s'" >/dev/null
     pg_psql -c "SET client_min_messages = warning" \
         -c "TRUNCATE executions, task_runs, logs, trigger_state CASCADE" >/dev/null
@@ -138,7 +148,7 @@ measure() {
         AND ended_at < '$tick'::timestamptz + interval '60 s') || ' of ' || count(*) || ' ended within the minute' ||
         coalesce(', the last ' || round(extract(epoch FROM max(ended_at) - '$tick'::timestamptz)::numeric, 1) ||
         ' s after the tick', '') FROM executions WHERE trigger->>'date' = '$tick'")"
-    ex_stop_all
+    stop_executors
     WF_BUILDDIR=$OWN_BUILDDIR
 }
 
