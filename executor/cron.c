@@ -176,15 +176,23 @@ static void restore_tz(char *saved)
     tzset();
 }
 
-time_t wf_xcron_next(const wf_xcron_t *c, time_t after, const char *tz)
+/* UTC needs no zone data: the arithmetic of gmtime_r and timegm, with TZ
+ * left alone (a switch of TZ makes the C library read the zone files again,
+ * once for the zone and once more when it is put back). */
+static bool is_utc(const char *tz)
 {
-    char *saved;
-    set_tz(tz, &saved);
+    return tz == NULL || *tz == '\0' || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0;
+}
+
+static time_t next_fire(const wf_xcron_t *c, time_t after, bool utc)
+{
     time_t t = after + 1, limit = after + 5 * 366 * 86400LL;
-    time_t res = -1;
     struct tm tm;
     while (t <= limit) {
-        localtime_r(&t, &tm);
+        if (utc)
+            gmtime_r(&t, &tm);
+        else
+            localtime_r(&t, &tm);
         if (!((c->month >> (tm.tm_mon + 1)) & 1)) {
             tm.tm_mon++;
             tm.tm_mday = 1;
@@ -201,20 +209,31 @@ time_t wf_xcron_next(const wf_xcron_t *c, time_t after, const char *tz)
         } else if (!((c->sec >> tm.tm_sec) & 1)) {
             tm.tm_sec++;
         } else {
-            res = t;
-            break;
+            return t;
         }
         tm.tm_isdst = -1;
-        time_t nt = mktime(&tm);
+        time_t nt = utc ? timegm(&tm) : mktime(&tm);
         /* A DST gap can map back to the same instant: step forward anyway. */
         t = nt > t ? nt : t + 1;
     }
+    return -1;
+}
+
+time_t wf_xcron_next(const wf_xcron_t *c, time_t after, const char *tz)
+{
+    if (is_utc(tz))
+        return next_fire(c, after, true);
+    char *saved;
+    set_tz(tz, &saved);
+    time_t res = next_fire(c, after, false);
     restore_tz(saved);
     return res;
 }
 
 int32_t wf_xcron_utc_offset(time_t t, const char *tz)
 {
+    if (is_utc(tz))
+        return 0;
     char *saved;
     struct tm tm;
     set_tz(tz, &saved);

@@ -66,7 +66,7 @@ static const xstmt_t stmts[Q__COUNT] = {
     /* ---- flowcache.c ---- */
     /* The domain's enabled flows with their source, for the trigger tables. */
     [WF_XQ_DOMAIN_FLOWS] = {"x_domain_flows",
-                            "SELECT namespace, id, source FROM flows "
+                            "SELECT namespace, id, source, revision FROM flows "
                             "WHERE NOT deleted AND NOT disabled AND domain = $1"},
 
     /* ---- mesh.c: event-driven Flow triggers ---- */
@@ -204,6 +204,61 @@ static const xstmt_t stmts[Q__COUNT] = {
                           "next_fire = $5::timestamptz, updated_at = now() "
                           "WHERE namespace = $1 AND flow_id = $2 AND trigger_id = $3 "
                           "AND (last_fired IS NULL OR last_fired < $4::timestamptz) RETURNING 1"},
+
+    /* ---- the scheduler's batched statements (flowcache.c, sched.c) ---- */
+    /* One row that changes whenever the set of the domain's enabled flows or
+     * one of their revisions does: the cheap check before a re-read. */
+    [WF_XQ_DOMAIN_FINGERPRINT] = {"x_domain_fingerprint",
+                                  "SELECT count(*) || '/' || coalesce(sum(hashtextextended("
+                                  "namespace || '/' || id, revision)), 0) FROM flows "
+                                  "WHERE NOT deleted AND NOT disabled AND domain = $1"},
+    /* The last ticks of the schedules in $1 (JSON [{i, ns, f, t}]), one row
+     * (i, epoch) each; the rows of new ones are made at "now" (no backfill),
+     * which is what this statement's snapshot (taken before the insert)
+     * reports for them. */
+    [WF_XQ_SCHED_STATES] = {"x_sched_states",
+                            "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
+                            "x(i int, ns text, f text, t text)), "
+                            "ins AS (INSERT INTO trigger_state (namespace, flow_id, trigger_id, "
+                            "domain, last_fired) SELECT ns, f, t, $2, date_trunc('second', now()) "
+                            "FROM x ON CONFLICT (namespace, flow_id, trigger_id) DO NOTHING) "
+                            "SELECT x.i, extract(epoch FROM coalesce(s.last_fired, "
+                            "date_trunc('second', now())))::bigint FROM x "
+                            "LEFT JOIN trigger_state s ON s.namespace = x.ns AND s.flow_id = x.f "
+                            "AND s.trigger_id = x.t"},
+    /* Claims the ticks of many schedules ($1, JSON [{ns, f, t, tick, nxt, id,
+     * inputs, trig}]) and creates the executions of those it won, in one
+     * statement. The rows are locked in key order (two replicas claiming
+     * overlapping batches cannot deadlock); the conditional UPDATE decides
+     * who fires, as WF_XQ_SCHED_TICK's; a deleted flow's tick is not spent. */
+    [WF_XQ_SCHED_FIRE] = {"x_sched_fire",
+                          "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(ns text, "
+                          "f text, t text, tick timestamptz, nxt timestamptz, id text, "
+                          "inputs jsonb, trig jsonb)), "
+                          "lk AS (SELECT s.namespace, s.flow_id, s.trigger_id FROM trigger_state s "
+                          "JOIN x ON s.namespace = x.ns AND s.flow_id = x.f AND s.trigger_id = x.t "
+                          "JOIN flows fl ON fl.namespace = x.ns AND fl.id = x.f AND NOT fl.deleted "
+                          "WHERE s.last_fired IS NULL OR s.last_fired < x.tick "
+                          "ORDER BY s.namespace, s.flow_id, s.trigger_id FOR UPDATE OF s), "
+                          "won AS (UPDATE trigger_state s SET last_fired = x.tick, "
+                          "next_fire = x.nxt, updated_at = now() FROM x, lk "
+                          "WHERE lk.namespace = s.namespace AND lk.flow_id = s.flow_id "
+                          "AND lk.trigger_id = s.trigger_id AND x.ns = s.namespace "
+                          "AND x.f = s.flow_id AND x.t = s.trigger_id "
+                          "AND (s.last_fired IS NULL OR s.last_fired < x.tick) "
+                          "RETURNING s.namespace, s.flow_id, s.trigger_id), "
+                          "ins AS (INSERT INTO executions (id, namespace, flow_id, flow_revision, "
+                          "domain, state, state_history, inputs, labels, trigger, started_by, "
+                          "parent_id, original_id, chain_depth) SELECT x.id, fl.namespace, fl.id, "
+                          "fl.revision, fl.domain, 'CREATED', jsonb_build_array(jsonb_build_object("
+                          "'state', 'CREATED', 'date', to_char(now() AT TIME ZONE 'UTC', " ISO_MS
+                          "))), coalesce(x.inputs, '{}'::jsonb), '{}'::jsonb, x.trig, "
+                          "'schedule:' || x.ns || '/' || x.f || '/' || x.t, NULL, x.id, 0 "
+                          "FROM won JOIN x ON x.ns = won.namespace AND x.f = won.flow_id "
+                          "AND x.t = won.trigger_id JOIN flows fl ON fl.namespace = x.ns "
+                          "AND fl.id = x.f AND NOT fl.deleted RETURNING id) SELECT id FROM ins"},
+    /* Wakes the replicas listening on channel $1 (once per batch). */
+    [WF_XQ_SCHED_NOTIFY] = {"x_sched_notify", "SELECT pg_notify($1, $2)"},
 
     /* ---- secrets.c ---- */
     /* The sealed secret of the nearest namespace at or above $2. */

@@ -261,6 +261,11 @@ typedef enum {
     WF_XQ_PURGE_DATES,      /* the PurgeExecutions and PurgeLogs tasks */
     WF_XQ_PURGE_EXECUTIONS,
     WF_XQ_PURGE_LOGS,
+    /* ---- the scheduler's batched statements (flowcache.c, sched.c) ---- */
+    WF_XQ_DOMAIN_FINGERPRINT,
+    WF_XQ_SCHED_STATES,
+    WF_XQ_SCHED_FIRE,
+    WF_XQ_SCHED_NOTIFY,
     WF_XQ__SHARED /* db.c's own statements follow */
 } wf_xq_t;
 /* Events read per round trip of a mesh trigger (WF_XQ_EVENTS_AFTER). */
@@ -333,10 +338,29 @@ wf_flow_t *wf_xflowcache_get(wf_executor_t *ex, const char *ns, const char *id, 
 void wf_xflowcache_put(wf_executor_t *ex, const wf_flow_t *flow);
 /* Frees every cached flow (at exit, when no execution is left). */
 void wf_xflowcache_dispose(wf_executor_t *ex);
-/* The domain's enabled flows, parsed (those that do not parse are left
- * out): a malloc'd array of `*n` flows the caller owns, or NULL when the
- * database cannot be read. Waits (callers say why). */
-wf_flow_t **wf_xflowcache_domain_flows(wf_executor_t *ex, size_t *n);
+/* One of the domain's current flows: `serial` is new for every parsed copy
+ * (never reused), so a trigger table can tell an unchanged flow by it. */
+typedef struct wf_xdomain_flow {
+    wf_flow_t *flow;
+    uint64_t serial;
+    int revision;
+} wf_xdomain_flow_t;
+/* The domain's enabled flows, parsed (those that do not parse are left out),
+ * ordered by (namespace, id); `gen` moves whenever the set changes. */
+typedef struct wf_xdomain_flows {
+    wf_xdomain_flow_t *flows;
+    size_t n;
+    uint64_t gen;
+} wf_xdomain_flows_t;
+/* The domain's current flows, owned by the cache: checked for changes (one
+ * single-row query) when the last check is older than `max_age_ms`, re-read
+ * and re-parsed only for changed revisions. A refresh frees replaced flows:
+ * callers compare `gen` before using pointers they kept, and pin the set
+ * while they walk it. NULL until it could be read once. Waits (callers say
+ * why). */
+const wf_xdomain_flows_t *wf_xflowcache_domain(wf_executor_t *ex, int64_t max_age_ms);
+/* +1 / -1: while pinned, wf_xflowcache_domain does not refresh the set. */
+void wf_xflowcache_domain_pin(wf_executor_t *ex, int delta);
 
 /* walk.c: the state machine. */
 /* Advances the execution as far as it can without waiting; saves changes.

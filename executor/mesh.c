@@ -31,8 +31,7 @@ typedef struct {
 } mns_t;
 
 struct wf_xmesh {
-    wf_flow_t **flows;
-    size_t n_flows;
+    uint64_t gen; /* of the domain's flows (flowcache.c) the table points into */
     mtrig_t *trigs;
     size_t n_trigs;
     mns_t *ns;
@@ -65,19 +64,15 @@ struct wf_xmesh *wf_xmesh_create(wf_executor_t *ex)
 
 static void clear(struct wf_xmesh *m)
 {
-    for (size_t i = 0; i < m->n_flows; i++)
-        wf_flow_free(m->flows[i]);
     for (size_t i = 0; i < m->n_ns; i++) {
         free(m->ns[i].prefix);
         free(m->ns[i].domain);
     }
-    free(m->flows);
     free(m->trigs);
     free(m->ns);
-    m->flows = NULL;
     m->trigs = NULL;
     m->ns = NULL;
-    m->n_flows = m->n_trigs = m->n_ns = 0;
+    m->n_trigs = m->n_ns = 0;
 }
 
 void wf_xmesh_destroy(struct wf_xmesh *m)
@@ -151,20 +146,19 @@ static void ensure_cursor(wf_executor_t *ex, const mtrig_t *mt)
     PQclear(wf_xdb_run(ex, WF_XQ_EVENT_CURSOR, 4, p)); /* part of reload() */
 }
 
-/* Waits, at most once per RELOAD_MS: the trigger table is rebuilt from the
- * rows before any trigger is worked. */
+/* Waits, at most once per RELOAD_MS (or when the domain's flows changed):
+ * the trigger table is rebuilt from the rows before any trigger is worked.
+ * The flows are flowcache.c's, checked for changes with one single-row query
+ * and parsed again only for changed revisions. */
 static void reload(wf_executor_t *ex, struct wf_xmesh *m)
 {
-    size_t n;
-    wf_flow_t **flows = wf_xflowcache_domain_flows(ex, &n);
-    if (flows == NULL)
+    const wf_xdomain_flows_t *d = wf_xflowcache_domain(ex, RELOAD_MS);
+    if (d == NULL)
         return;
     clear(m);
     load_namespaces(ex, m);
-    m->flows = flows; /* kept in place: those with a trigger handled here */
-    for (size_t i = 0; i < n; i++) {
-        wf_flow_t *f = flows[i];
-        size_t before = m->n_trigs;
+    for (size_t i = 0; i < d->n; i++) {
+        wf_flow_t *f = d->flows[i].flow;
         for (size_t k = 0; k < f->n_triggers; k++) {
             if (!handles(m, ex->domain, &f->triggers[k]))
                 continue;
@@ -172,11 +166,8 @@ static void reload(wf_executor_t *ex, struct wf_xmesh *m)
             m->trigs[m->n_trigs++] = (mtrig_t){f, &f->triggers[k]};
             ensure_cursor(ex, &m->trigs[m->n_trigs - 1]);
         }
-        if (m->n_trigs == before)
-            wf_flow_free(f);
-        else
-            m->flows[m->n_flows++] = f;
     }
+    m->gen = d->gen;
     m->loaded_ms = wf_clock_mono_ms();
 }
 
@@ -602,8 +593,14 @@ void wf_xmesh_tick(wf_executor_t *ex)
     if (m->ticked_ms != 0 && now - m->ticked_ms < TICK_MIN_MS)
         return;
     m->ticked_ms = now;
-    if (m->loaded_ms == 0 || wf_clock_mono_ms() - m->loaded_ms >= RELOAD_MS)
+    /* The table points into the domain's flows: rebuilt when they changed
+     * (another module's check may have replaced them), pinned while worked. */
+    const wf_xdomain_flows_t *d = wf_xflowcache_domain(ex, RELOAD_MS);
+    if (m->loaded_ms == 0 || wf_clock_mono_ms() - m->loaded_ms >= RELOAD_MS ||
+        (d != NULL && d->gen != m->gen))
         reload(ex, m);
+    wf_xflowcache_domain_pin(ex, 1);
     for (size_t i = 0; i < m->n_trigs; i++)
         poll_trigger(ex, m, &m->trigs[i]);
+    wf_xflowcache_domain_pin(ex, -1);
 }
