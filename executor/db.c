@@ -555,23 +555,29 @@ static int run_with_ident(wf_executor_t *ex, PGconn *quoter, const char *fmt, co
     return rc;
 }
 
+/* The executor's connection must fail, not hang, when the database host
+ * vanishes: a replica blocked on a dead link would keep its sandboxes
+ * running past its lease while another replica runs the same tasks again.
+ * One heartbeat period, so the failure comes a full period before the lease
+ * (three periods) lapses and the replica fences itself in time. */
+static int dead_peer_ms(const wf_executor_t *ex)
+{
+    return (int)(ex->lease_ms / 3);
+}
+
 /* Logs in as the domain's own role: the superuser URL is used only to make
  * sure the role exists. A login as the role (rather than SET ROLE) leaves the
  * process no way back to superuser rights. */
-static PGconn *connect_as_role(const char *url, const char *role, const char *app)
+static PGconn *connect_as_role(wf_executor_t *ex, const char *url, const char *app)
 {
-    const char *keys[] = {"dbname", "user", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {url, role, app, "10", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK)
-        return c;
-    if (c) {
-        char msg[512];
-        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", role,
-                one_line(PQerrorMessage(c), msg, sizeof(msg)));
-    }
-    PQfinish(c);
-    return NULL;
+    wf_store_params_t p;
+    wf_store_params_init(&p, url, app, dead_peer_ms(ex));
+    wf_store_params_add(&p, "user", ex->role);
+    char msg[512];
+    PGconn *c = wf_store_connect_params(&p, msg, sizeof(msg));
+    if (c == NULL)
+        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", ex->role, msg);
+    return c;
 }
 
 static void notice_quiet(void *arg, const char *msg)
@@ -625,7 +631,7 @@ static int become_role(wf_executor_t *ex, PGconn *admin, const char *url, const 
         PQfinish(admin);
         return -1;
     }
-    PGconn *c = connect_as_role(url, ex->role, app);
+    PGconn *c = connect_as_role(ex, url, app);
     if (c != NULL) {
         PQfinish(admin);
         ex->db = c;
@@ -646,7 +652,10 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
     /* Start-up: every statement here waits, before the loop runs. */
     char app[96];
     snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
-    PGconn *admin = wf_store_connect(url, app, err, errlen);
+    /* It stays the executor's connection when its user is the domain's role. */
+    wf_store_params_t sp;
+    wf_store_params_init(&sp, url, app, dead_peer_ms(ex));
+    PGconn *admin = wf_store_connect_params(&sp, err, errlen);
     if (admin == NULL)
         return -1;
     PGresult *r = setup_q(admin, Q_WHOAMI, 0, NULL);

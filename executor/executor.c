@@ -165,7 +165,13 @@ static void on_db(wf_io_t *io, uint32_t events)
     wf_executor_t *ex = io->arg;
     int r = wf_xdbq_on_ready(ex, events);
     if (r < 0) {
-        wf_error("lost the database connection");
+        /* The leases cannot be renewed any more: what runs here is stopped
+         * on the way out, before the leases lapse and another replica runs
+         * the same tasks again. */
+        wf_error("lost the database connection: stopping (self-fencing: %d running task%s "
+                 "stopped before %s lease%s lapse%s)",
+                 ex->busy, ex->busy == 1 ? "" : "s", ex->busy == 1 ? "its" : "their",
+                 ex->busy == 1 ? "" : "s", ex->busy == 1 ? "s" : "");
         ex->stopping = true;
         return;
     }
@@ -182,11 +188,48 @@ static void on_poll(wf_timer_t *t)
     wf_loop_timer_arm(ex->loop, &ex->poll_timer, POLL_MS, on_poll, ex);
 }
 
+/* Self-fencing. The leases were last renewed `since_ms` ago and the next
+ * renewal may come too late: another replica may claim these executions once
+ * their leases lapse and start their tasks again. So before that moment this
+ * replica lets go of every execution and kills its running sandboxes (without
+ * writing anything; the replica that takes over records the attempts as lost
+ * and runs them again). If the database comes back first, the executions are
+ * claimed again like any other whose lease lapsed. */
+static void fence(wf_executor_t *ex, int64_t since_ms)
+{
+    int execs = 0, tasks = ex->busy;
+    for (wf_xexec_t *x = ex->execs; x; x = x->next) {
+        if (!x->dropped && !wf_xstate_terminal(x->state)) {
+            x->dropped = true;
+            execs++;
+        }
+    }
+    if (execs == 0)
+        return;
+    wf_error("leases not renewed for %lld ms (they lapse %lld ms after a renewal): stopping %d "
+             "running task%s and letting go of %d execution%s before another replica takes them "
+             "over (self-fencing)",
+             (long long)since_ms, (long long)ex->lease_ms, tasks, tasks == 1 ? "" : "s", execs,
+             execs == 1 ? "" : "s");
+}
+
 static void on_heartbeat(wf_timer_t *t)
 {
     wf_executor_t *ex = t->arg;
-    if (wf_xdb_heartbeat(ex) != 0)
+    int64_t beat_ms = ex->lease_ms / 3;
+    int64_t sent = wf_clock_mono_ms();
+    if (wf_xdb_heartbeat(ex) == 0) {
+        /* The database's lease_until is at least the lease from now. */
+        ex->renewed_ms = sent;
+    } else {
         wf_warn("heartbeat failed");
+        /* The next beat would come after the lapse: let go now. (A dead
+         * link fails a beat within one period, through the connection's
+         * tcp_user_timeout, so this runs a period before the lapse.) */
+        int64_t now = wf_clock_mono_ms();
+        if (now + beat_ms >= ex->renewed_ms + ex->lease_ms)
+            fence(ex, now - ex->renewed_ms);
+    }
     /* The database volume's verdict rides on the heartbeat: every few
      * seconds, never per write (logs.c reads it for every line). */
     wf_dbspace_refresh(&ex->space);
@@ -202,7 +245,7 @@ static void on_heartbeat(wf_timer_t *t)
             p = &x->next;
         }
     }
-    wf_loop_timer_arm(ex->loop, &ex->heartbeat_timer, ex->lease_ms / 3, on_heartbeat, ex);
+    wf_loop_timer_arm(ex->loop, &ex->heartbeat_timer, beat_ms, on_heartbeat, ex);
 }
 
 static void on_sched(wf_timer_t *t)
@@ -416,6 +459,7 @@ int wf_executor_main(int argc, char **argv)
         goto out;
     }
     wf_info("executor %s ready (role %s, %d slots)", ex.id, ex.role, ex.slots);
+    ex.renewed_ms = wf_clock_mono_ms(); /* every lease taken from here on lasts longer */
     wf_loop_timer_arm(ex.loop, &ex.heartbeat_timer, ex.lease_ms / 3, on_heartbeat, &ex);
     wf_loop_timer_arm(ex.loop, &ex.poll_timer, 0, on_poll, &ex);
     wf_loop_timer_arm(ex.loop, &ex.sched_timer, 50, on_sched, &ex);

@@ -144,6 +144,7 @@ struct wf_executor {
     wf_timer_t drain_timer; /* the end of a graceful stop's grace period */
     struct wf_xretention *retention; /* old executions' deletion (retention.c) */
     int64_t lease_ms;
+    int64_t renewed_ms; /* monotonic: when the last successful lease renewal was sent */
     int slots, busy;
     size_t max_execs; /* executions orchestrated at once; more wait in the
                          database for whichever replica has room */
