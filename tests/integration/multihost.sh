@@ -145,7 +145,7 @@ kill -HUP "$(head -1 "$PG_TMP/data/postmaster.pid")"
 sleep 0.3
 # The test's own look at the database: the socket, with a password too.
 export WEFT_DATABASE_URL="postgresql:///weft?host=$PG_TMP/sock&port=5432&user=weft&passfile=$PASS"
-TLS="sslmode=verify-full&sslrootcert=$CA&passfile=$PASS"
+TLS="sslmode=verify-full&sslrootcert=$CA&channel_binding=require&passfile=$PASS"
 SU_URL="postgresql://weft@${IP[db]}:5432/weft?$TLS"
 dom_url() { echo "postgresql://weft_domain_$1@${IP[db]}:5432/weft?$TLS"; }
 
@@ -298,6 +298,22 @@ for i in $(seq 1 40); do
     sleep 0.05
 done
 t_is "$alive" 0 "app1's sandboxes died with it (within 2 s)"
+# Takeover: the moment (database clock) no execution app1 held is still
+# claimed by it unless it ended; every execution ends below.
+orph_sql=$(sed "s/.*/'&'/" "$ORPHANS" | paste -sd,)
+TAKEN=
+if [ -n "$orph_sql" ]; then
+    for i in $(seq 1 300); do
+        r=$(pg_psql -v k="$KILL_AT" <<SQL
+SELECT round(extract(epoch FROM clock_timestamp() - :'k'::timestamptz)::numeric, 2), count(*)
+FROM executions WHERE id IN ($orph_sql) AND claimed_by LIKE '%/app1/%'
+AND state NOT IN ('SUCCESS','WARNING','FAILED','KILLED','CANCELLED','SKIPPED');
+SQL
+)
+        [ "${r#*|}" = 0 ] && { TAKEN=${r%|*}; break; }
+        sleep 0.1
+    done
+fi
 
 # The client: app1's gateway is gone, app2's answers.
 t_fails "client: app1's gateway no longer answers" cx --max-time 2 -f "$GW1/healthz"
@@ -338,11 +354,10 @@ lost=$(pg_psql -c "SELECT count(*) FROM task_runs r, jsonb_array_elements(r.atte
                    WHERE r.execution_id IN ($ids_sql) AND a->>'lost' = 'true'")
 t_diag "$lost attempts were lost with app1 and run again on app2"
 
-# Takeover: for each execution app1 held, the first thing app2 wrote for it
-# after the death (a lost attempt closed, an attempt started, a log line, the end).
-orph_sql=$(sed "s/.*/'&'/" "$ORPHANS" | paste -sd,)
+# Takeover, as the client sees it: how soon each execution app1 held moved
+# again (a lost attempt closed, an attempt started, a log line, its end).
 if [ -n "$orph_sql" ]; then
-    takeover=$(pg_psql -v k="$KILL_AT" <<SQL
+    moved=$(pg_psql -v k="$KILL_AT" <<SQL
 WITH k AS (SELECT :'k'::timestamptz AS t),
 ev AS (
   SELECT r.execution_id AS e, (a->>'endDate')::timestamptz AS ts FROM task_runs r,
@@ -352,18 +367,14 @@ ev AS (
   UNION ALL SELECT execution_id, ts FROM logs
   UNION ALL SELECT id, ended_at FROM executions),
 first AS (SELECT e, min(ts) AS ts FROM ev, k WHERE ts > k.t AND e IN ($orph_sql) GROUP BY e)
-SELECT coalesce(round(extract(epoch FROM max(first.ts - k.t))::numeric, 2)::text, 'none') || ' ' ||
-       count(*) FROM first, k GROUP BY k.t;
+SELECT round(extract(epoch FROM max(first.ts - k.t))::numeric, 2) FROM first, k GROUP BY k.t;
 SQL
 )
-    take_s=${takeover% *}
-    t_diag "takeover: app2 picked up the last of app1's $(wc -l <"$ORPHANS") executions ${take_s} s after the death"
-    t_is "${takeover#* }" "$(wc -l <"$ORPHANS" | tr -d ' ')" "every execution app1 held was picked up by app2"
-    t_ok "takeover within 10 s of the death (${take_s} s, database timestamps)" \
-        awk -v s="$take_s" 'BEGIN { exit !(s != "none" && s + 0 < 10) }'
+    t_diag "takeover: app2 claimed the last of app1's $(wc -l <"$ORPHANS") executions ${TAKEN:-never} s after the death (lease 6 s); the last of them moved again after ${moved} s"
+    t_ok "app2 claimed every execution app1 held within 10 s of the death (${TAKEN:-never} s, database clock)" \
+        awk -v s="${TAKEN:-x}" 'BEGIN { exit !(s != "x" && s + 0 < 10) }'
 else
-    t_skip "takeover of app1's executions" "app1 held none when it died"
-    t_skip "takeover within 10 s" "app1 held none when it died"
+    t_skip "takeover within 10 s" "app1 held no execution when it died"
 fi
 
 # No two attempts of one task run at the same time: by the attempts'
@@ -399,6 +410,11 @@ t_is "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s U
 # link is cut (its processes live on). Its sandbox must stop before its lease
 # lapses, i.e. before app2 can run the task again.
 ip link set "$P"app1 up
+ip -n "$(ns app1)" neigh flush all # no "no route to host" left over from the cut
+for i in $(seq 1 100); do
+    at app1 timeout 1 bash -c "exec 3<>/dev/tcp/${IP[db]}/5432" 2>/dev/null && break
+    sleep 0.1
+done
 ex_up app1 alpha || t_bail "executor alpha on app1 did not restart"
 FENCED=${PIDS[ex-app1-alpha]}
 code=$(cx -o /dev/null -w '%{http_code}' "${AU[@]}" -H 'Content-Type: application/x-yaml' \
@@ -410,7 +426,7 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
       - echo "begin \$(date +%s%N)"
-      - sleep 12
+      - sleep 10
       - echo "end \$(date +%s%N)"
 EOF
 )
