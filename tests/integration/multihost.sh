@@ -57,7 +57,7 @@ gone() { # PID...: waits up to 10 s for them to exit; 1 if one still runs
     local i p left
     for i in $(seq 1 200); do
         left=0
-        for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
+        for p in "$@"; do live "$p" && left=1; done
         [ "$left" = 0 ] && return 0
         sleep 0.05
     done
@@ -129,7 +129,6 @@ at db setpriv --reuid=weft --regid=weft --clear-groups -- \
     -c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3 \
     -c tcp_user_timeout=4000 >"$PG_TMP/postgres.log" 2>&1 &
 _pg_pid=$!
-SOCK="host=$PG_TMP/sock port=5432 dbname"
 for i in $(seq 1 300); do
     "$PG_BIN/pg_isready" -q -h "$PG_TMP/sock" -p 5432 -U weft -d postgres && break
     sleep 0.05
@@ -213,8 +212,9 @@ done
 for h in app1 app2; do
     for d in alpha beta; do ex_up "$h" "$d" || t_bail "executor $d on $h did not start"; done
 done
-t_is "$(pg_psql -c "SELECT count(*) FROM executors WHERE stopped_at IS NULL")" 4 \
-    "two replicas of each domain registered, on app1 and app2"
+t_is "$(pg_psql -c "SELECT string_agg(hostname || ':' || domain, ' ' ORDER BY hostname, domain)
+                    FROM executors WHERE stopped_at IS NULL")" "app1:alpha app1:beta app2:alpha app2:beta" \
+    "two replicas of each domain registered, one on app1 and one on app2"
 
 for d in alpha beta; do
     code=$(cx -o /dev/null -w '%{http_code}' "${AU[@]}" -H 'Content-Type: application/x-yaml' \
@@ -399,9 +399,10 @@ SQL
 )" 0 "no task attempt began before the previous one ended (times the tasks printed)"
 t_is "$(pg_psql -c "SELECT count(*) FROM logs WHERE execution_id IN ($ids_sql) AND line ~ '^done '")" \
     "$(wc -l <"$ACKED" | tr -d ' ')" "the closing Log task wrote once per execution"
-t_is "$(pg_psql -c "SELECT count(DISTINCT application_name) FROM pg_stat_activity WHERE client_addr IS NOT NULL
-                    AND application_name NOT LIKE 'weft-%'")" 0 \
-    "every connection to db names its Weft process (application_name)"
+t_is "$(pg_psql -c "SELECT string_agg(DISTINCT usename || ' as ' || application_name, ', ')
+                    FROM pg_stat_activity WHERE client_addr IS NOT NULL")" \
+    "weft as weft-gateway, weft_domain_alpha as weft-executor:alpha, weft_domain_beta as weft-executor:beta" \
+    "db's TCP sessions: gateways as the owner, executors as their domain's role, each named"
 t_is "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
                     WHERE a.client_addr IS NOT NULL AND NOT s.ssl")" 0 "every TCP connection to db uses TLS"
 
