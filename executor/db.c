@@ -586,6 +586,33 @@ static void notice_quiet(void *arg, const char *msg)
     wf_debug("postgres: %s", msg);
 }
 
+/* Logged in as the domain's role, the replica cannot register a key (no
+ * UPDATE on domains), but it can read the registered one: a key file that
+ * is not it is refused at start. Otherwise a replica on another host, with a
+ * key of its own, would start and then fail every secret it meets. */
+static int check_own_key(wf_executor_t *ex, PGconn *conn, char *err, size_t errlen)
+{
+    if (!ex->have_key)
+        return 0;
+    wf_keys_reg_t state;
+    if (wf_keys_registration(conn, ex->domain, ex->kp.pub, &state, NULL, err, errlen) != 0)
+        return -1;
+    if (state == WF_KEYS_REG_OTHER) {
+        snprintf(err, errlen,
+                 "domain '%s' has another public key registered: this replica's key file "
+                 "(executor.key_dir) is not the domain's key; every replica of a domain needs "
+                 "the same file (copy it from a host that runs one)",
+                 ex->domain);
+        return -1;
+    }
+    if (state == WF_KEYS_REG_NONE)
+        wf_warn("domain %s has no public key registered: secrets cannot be set for it until "
+                "one is (`weftd keygen --domain %s --register` with the database owner's URL, "
+                "then the same key file on every host running its replicas)",
+                ex->domain, ex->domain);
+    return 0;
+}
+
 /* The configured user is already the domain's role (an external server
  * provisioned it): it is kept as the executor's connection. */
 static int use_own_role(wf_executor_t *ex, PGconn *admin, char *err, size_t errlen)
@@ -599,7 +626,7 @@ static int use_own_role(wf_executor_t *ex, PGconn *admin, char *err, size_t errl
         snprintf(err, errlen, "database user %s is neither a superuser nor the role of "
                               "domain %s", run_ok(r) ? PQgetvalue(r, 0, 0) : "?", ex->domain);
     PQclear(r);
-    if (!ok) {
+    if (!ok || check_own_key(ex, admin, err, errlen) != 0) {
         PQfinish(admin);
         return -1;
     }

@@ -179,7 +179,6 @@ gw_up() { # HOST: a gateway on HOST:8080
 }
 ex_up() { # HOST DOMAIN: an executor replica of DOMAIN on HOST, logged in as the domain's role
     local h=$1 d=$2 i pid
-    mkdir -p "$WORK/data-$h"
     spawn "$h" "$WORK/executor-$h-$d.log" env WEFT_DATABASE_URL="$(dom_url "$d")" \
         WEFT_DATA_DIR="$WORK/data-$h" "$WF_BUILDDIR/weftd" executor --domain "$d" \
         --config "$WORK/weft.yaml"
@@ -209,9 +208,26 @@ for d in alpha beta; do
     pg_psql -c "SELECT weft_ensure_domain_role('$d')" \
         -c "ALTER ROLE weft_domain_$d PASSWORD '${PW[$d]}'" >/dev/null
 done
+# Each domain's key is made once and registered (by the DBA, with the owner's
+# URL), and the same key file goes to every host that runs its replicas.
+for d in alpha beta; do
+    WEFT_DATABASE_URL=$SU_URL on app1 "$WF_BUILDDIR/weftd" keygen --domain "$d" \
+        --key-dir "$WORK/keys" --register >/dev/null 2>>"$WORK/keygen.log" ||
+        { cat "$WORK/keygen.log"; t_bail "keygen --register for $d failed"; }
+done
+for h in app1 app2; do
+    install -d -m 700 "$WORK/data-$h" "$WORK/data-$h/keys"
+    install -m 600 "$WORK"/keys/*.key "$WORK/data-$h/keys/"
+done
 for h in app1 app2; do
     for d in alpha beta; do ex_up "$h" "$d" || t_bail "executor $d on $h did not start"; done
 done
+# A replica whose host has a key of its own would start and fail every secret.
+mkdir -p "$WORK/data-stray"
+out=$(at app2 env WEFT_DATABASE_URL="$(dom_url alpha)" WEFT_DATA_DIR="$WORK/data-stray" \
+    "$WF_BUILDDIR/weftd" executor --domain alpha --config "$WORK/weft.yaml" 2>&1)
+t_is "$?" 1 "a replica with another key than its domain's is refused at start"
+t_match "$out" "is not the domain's key" "... saying why"
 t_is "$(pg_psql -c "SELECT string_agg(hostname || ':' || domain, ' ' ORDER BY hostname, domain)
                     FROM executors WHERE stopped_at IS NULL")" "app1:alpha app1:beta app2:alpha app2:beta" \
     "two replicas of each domain registered, one on app1 and one on app2"
@@ -228,7 +244,7 @@ inputs:
 tasks:
   - id: hello
     type: io.kestra.plugin.core.log.Log
-    message: "start {{ execution.id }}"
+    message: "start {{ execution.id }} with {{ secret('TOKEN') }}"
   - id: work
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
@@ -241,7 +257,12 @@ tasks:
 EOF
 )
     t_match "$code" '^20[01]$' "client: flow $d.batch applied through app2's gateway"
+    code=$(cx -o /dev/null -w '%{http_code}' -X PUT "${AU[@]}" -H 'Content-Type: application/json' \
+        -d "{\"value\":\"tok-$d-$RANDOM$RANDOM\"}" "$GW1/api/v1/namespaces/$d/secrets/TOKEN")
+    t_match "$code" '^20[014]$' "client: secret $d TOKEN sealed to $d's key through app1's gateway"
 done
+
+t_diag "hosts, database and daemons set up in $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 
 # ---- the batch ------------------------------------------------------------
 ACKED=$WORK/acked # one acknowledged execution id per line
@@ -397,6 +418,8 @@ SELECT count(*) FROM w w1 JOIN w w2 ON w1.task_run_id = w2.task_run_id AND w1.at
 WHERE w2.b < coalesce(w1.e, w1.b);
 SQL
 )" 0 "no task attempt began before the previous one ended (times the tasks printed)"
+t_is "$(pg_psql -c "SELECT count(*) FROM logs WHERE execution_id IN ($ids_sql) AND line ~ '^start .* with [*]{4}$'")" \
+    "$(wc -l <"$ACKED" | tr -d ' ')" "replicas on both hosts opened the domains' secret (masked in the logs)"
 t_is "$(pg_psql -c "SELECT count(*) FROM logs WHERE execution_id IN ($ids_sql) AND line ~ '^done '")" \
     "$(wc -l <"$ACKED" | tr -d ' ')" "the closing Log task wrote once per execution"
 t_is "$(pg_psql -c "SELECT string_agg(DISTINCT usename || ' as ' || application_name, ', ')
@@ -405,6 +428,8 @@ t_is "$(pg_psql -c "SELECT string_agg(DISTINCT usename || ' as ' || application_
     "db's TCP sessions: gateways as the owner, executors as their domain's role, each named"
 t_is "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
                     WHERE a.client_addr IS NOT NULL AND NOT s.ssl")" 0 "every TCP connection to db uses TLS"
+
+t_diag "host death checked at $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 
 # ---- a replica cut off but alive fences itself ----------------------------
 # app1 comes back with one alpha replica. It takes a long task; then only its
