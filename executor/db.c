@@ -461,21 +461,32 @@ static int run_ok(PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* `text` (a libpq message) in `buf` without its trailing newline. */
+/* `text` (a libpq message) in `buf` on one line: without its trailing
+ * newline, the lines of a message made of several (a TLS error under a
+ * socket error) joined by "; ". */
 static const char *one_line(const char *text, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", text);
-    size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
+    size_t o = 0;
+    for (const char *p = text; *p != '\0' && o + 3 < len; p++) {
+        if (*p != '\n') {
+            buf[o++] = *p;
+        } else if (p[1] != '\0') {
+            buf[o++] = ';';
+            buf[o++] = ' ';
+        }
+    }
+    while (o > 0 && buf[o - 1] == ' ')
+        o--;
+    buf[o] = '\0';
     return buf;
 }
 
 static void log_failure(int q, PGresult *r)
 {
     char msg[512];
-    wf_error("database: %s: %s", stmts[q].name,
-             one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+    const char *m = r != NULL ? one_line(PQresultErrorMessage(r), msg, sizeof(msg)) : "";
+    /* No message: the connection is gone (the loop logs that once). */
+    wf_error("database: %s: %s", stmts[q].name, *m ? m : "no answer, the connection is lost");
 }
 
 /* Runs row `q` of the table (a shared or a db.c statement) once what was
