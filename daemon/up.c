@@ -61,6 +61,12 @@ typedef struct up_state {
     char *token_path;
     int pid_fd;
     wf_pgcluster_t pg;
+    /* The embedded PostgreSQL when it died: restarted with backoff (its own
+     * crash recovery replays the WAL), the children reconnect. */
+    long pg_started_ms;
+    long pg_restart_at_ms; /* 0 when not waiting for a restart */
+    int pg_backoff_ms;
+    int pg_restarts;
     const char *db_url;
     char *reserve_path; /* the database volume's reserve file, or NULL */
     bool reserve_held;
@@ -76,7 +82,8 @@ static void up_usage(FILE *out)
             "usage: weftd up [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n\n"
             "Runs the whole platform on this machine: a private PostgreSQL under the data dir\n"
             "(initialised on first start; Unix socket only), migrations, the gateway and one\n"
-            "executor per configured domain, supervised and restarted with backoff.\n"
+            "executor per configured domain, supervised and restarted with backoff (PostgreSQL\n"
+            "too: a crashed server is started again and recovers).\n"
             "On first start a platform-admin service account is created and its token written\n"
             "once to DATA_DIR/admin.token (mode 0600). Ctrl-C (SIGINT) or SIGTERM stops\n"
             "everything within 10 s. With database.url in the config (or WEFT_DATABASE_URL)\n"
@@ -184,6 +191,52 @@ static void describe_status(int status, char *buf, size_t len)
         snprintf(buf, len, "stopped (status %d)", status);
 }
 
+/* PostgreSQL died under running clients: it is started again after a
+ * backoff (500 ms doubling to 30 s, reset once it has run 30 s), however
+ * often it takes; meanwhile the gateway answers 503 and /readyz says why, and
+ * the executors reconnect (their supervision restarts them). */
+static void schedule_pg_restart(up_state_t *st, const char *how)
+{
+    long ran = wf_clock_mono_ms() - st->pg_started_ms;
+    if (st->pg_backoff_ms == 0 || ran >= UP_STABLE_MS)
+        st->pg_backoff_ms = UP_BACKOFF_MIN_MS;
+    st->pg_restart_at_ms = wf_clock_mono_ms() + st->pg_backoff_ms;
+    wf_error("PostgreSQL %s after %ld ms; restart #%d in %d ms (see %s/postgres.log)", how, ran,
+             st->pg_restarts + 1, st->pg_backoff_ms, st->cfg.data_dir);
+    st->pg_backoff_ms =
+        st->pg_backoff_ms * 2 > UP_BACKOFF_MAX_MS ? UP_BACKOFF_MAX_MS : st->pg_backoff_ms * 2;
+}
+
+/* Starts the embedded PostgreSQL again when its backoff has passed. Once it
+ * accepts connections, children waiting for their own restart (an executor
+ * that exited when its connection broke) are started at once, with their
+ * backoff reset: they failed because the database was away, not by fault. */
+static void tend_pg(up_state_t *st)
+{
+    if (st->pg_restart_at_ms == 0 || st->stopping || wf_clock_mono_ms() < st->pg_restart_at_ms)
+        return;
+    char err[1024];
+    int initialised;
+    st->pg_restarts++;
+    long t0 = wf_clock_mono_ms();
+    if (wf_pgcluster_start(&st->pg, &initialised, err, sizeof(err)) != 0) {
+        wf_error("restarting PostgreSQL: %s", err);
+        schedule_pg_restart(st, "did not start");
+        return;
+    }
+    st->pg_restart_at_ms = 0;
+    st->pg_started_ms = wf_clock_mono_ms();
+    wf_warn("PostgreSQL restarted in %ld ms (restart #%d)", st->pg_started_ms - t0,
+            st->pg_restarts);
+    for (size_t i = 0; i < st->n_children; i++) {
+        up_child_t *c = &st->children[i];
+        if (c->pid == 0 && c->restart_at_ms != 0) {
+            c->backoff_ms = UP_BACKOFF_MIN_MS;
+            spawn(st, c);
+        }
+    }
+}
+
 static void reap(up_state_t *st)
 {
     int status;
@@ -193,12 +246,8 @@ static void reap(up_state_t *st)
         describe_status(status, how, sizeof(how));
         if (pid == st->pg.pid) {
             wf_pgcluster_exited(&st->pg);
-            if (!st->stopping) {
-                /* Without its database nothing works: stop cleanly rather
-                 * than restart PostgreSQL under running clients. */
-                wf_error("PostgreSQL %s; stopping (see %s/postgres.log)", how, st->cfg.data_dir);
-                st->stopping = 1;
-            }
+            if (!st->stopping)
+                schedule_pg_restart(st, how);
             continue;
         }
         for (size_t i = 0; i < st->n_children; i++) {
@@ -513,6 +562,7 @@ int wf_up_main(int argc, char **argv)
         wf_info("PostgreSQL %s in %ld ms (socket in %s)", initialised ? "initialised and started" : "started",
                 wf_clock_mono_ms() - t0, st.pg.sock_dir);
         st.db_url = st.pg.url;
+        st.pg_started_ms = wf_clock_mono_ms();
     } else {
         wf_info("using the configured database; no embedded PostgreSQL");
     }
@@ -556,7 +606,10 @@ int wf_up_main(int argc, char **argv)
 
     while (term == 0 && !st.stopping) {
         tend_reserve(&st);
+        tend_pg(&st);
         long next = wf_clock_mono_ms() + 1000;
+        if (st.pg_restart_at_ms != 0 && st.pg_restart_at_ms < next)
+            next = st.pg_restart_at_ms;
         for (size_t i = 0; i < st.n_children; i++) {
             up_child_t *c = &st.children[i];
             if (c->pid == 0 && c->restart_at_ms != 0) {

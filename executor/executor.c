@@ -6,6 +6,9 @@
  * executor.stop_grace_seconds), then what still runs is killed, claims are
  * released for the other replicas, exit 0. A second signal stops at once. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "flow/expr/expr.h"
 #include "platform/log.h"
 #include "platform/signals.h"
+#include "platform/store.h"
 
 #define POLL_MS 1000   /* fallback poll when no NOTIFY arrives */
 #define CLAIM_BATCH 32 /* executions claimed per round */
@@ -160,19 +164,25 @@ static void claim_more(wf_executor_t *ex)
         wf_xwalk_all(ex, (size_t)got, false);
 }
 
+/* The connection is gone, so the leases cannot be renewed: what runs here
+ * is stopped on the way out (self-fencing: before the leases lapse and
+ * another replica runs the same tasks again; their attempts are lost and run
+ * again there), then the executor starts over and reconnects. */
+static void lost_db(wf_executor_t *ex)
+{
+    wf_error("lost the database connection: stopping %d running task%s before the leases "
+             "lapse (self-fencing; the attempts are lost and run again) and reconnecting",
+             ex->busy, ex->busy == 1 ? "" : "s");
+    ex->db_lost = true;
+    ex->stopping = true;
+}
+
 static void on_db(wf_io_t *io, uint32_t events)
 {
     wf_executor_t *ex = io->arg;
     int r = wf_xdbq_on_ready(ex, events);
     if (r < 0) {
-        /* The leases cannot be renewed any more: what runs here is stopped
-         * on the way out, before the leases lapse and another replica runs
-         * the same tasks again. */
-        wf_error("lost the database connection: stopping (self-fencing: %d running task%s "
-                 "stopped before %s lease%s lapse%s)",
-                 ex->busy, ex->busy == 1 ? "" : "s", ex->busy == 1 ? "its" : "their",
-                 ex->busy == 1 ? "" : "s", ex->busy == 1 ? "s" : "");
-        ex->stopping = true;
+        lost_db(ex);
         return;
     }
     if (r > 0) {
@@ -223,6 +233,10 @@ static void on_heartbeat(wf_timer_t *t)
         ex->renewed_ms = sent;
     } else {
         wf_warn("heartbeat failed");
+        if (PQstatus(ex->db) == CONNECTION_BAD) {
+            lost_db(ex);
+            return;
+        }
         /* The next beat would come after the lapse: let go now. (A dead
          * link fails a beat within one period, through the connection's
          * tcp_user_timeout, so this runs a period before the lapse.) */
@@ -274,6 +288,7 @@ static void on_signal(wf_io_t *io, uint32_t events)
     while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
             continue;
+        ex->signalled = true;
         int64_t grace = ex->cfg->executor.stop_grace_seconds;
         if (ex->draining || grace == 0 || ex->busy == 0) {
             wf_info("signal %d: stopping", (int)si.ssi_signo);
@@ -372,6 +387,75 @@ void wf_executor_sandbox_opts(wf_sbx_ctx_opts_t *o, const wf_config_t *cfg)
     o->fresh_netns = cfg->sandbox.fresh_netns;
 }
 
+/* Waits until the database answers (PQping), with backoff from 0.5 s to
+ * 30 s: a server that is down, restarting or still recovering is waited
+ * for, not a reason to exit. Returns 0, or -1 when a stop signal came first
+ * or the URL itself is unusable (then the connection reports why). */
+static int wait_for_database(wf_executor_t *ex, const char *url)
+{
+    int backoff_ms = 500;
+    long since = wf_clock_mono_ms();
+    /* With the connection's own timeouts: a bare URL would leave a host
+     * that does not answer at all (a cut link) to TCP's SYN retries, about
+     * two minutes per try. */
+    wf_store_params_t sp;
+    wf_store_params_init(&sp, url, "weft-executor", (int)(ex->lease_ms / 3));
+    for (int tries = 0;; tries++) {
+        PGPing p = PQpingParams(sp.keys, sp.vals, 1);
+        if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
+            return 0;
+        if (tries == 0 || tries % 10 == 0)
+            wf_warn("database %s; retrying (waiting for %ld s)",
+                    p == PQPING_REJECT ? "not accepting connections yet" : "unreachable",
+                    (wf_clock_mono_ms() - since) / 1000);
+        struct pollfd pfd = {.fd = ex->sigfd, .events = POLLIN};
+        if (poll(&pfd, 1, backoff_ms) > 0) {
+            struct signalfd_siginfo si;
+            while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                    wf_info("signal %d while waiting for the database: stopping",
+                            (int)si.ssi_signo);
+                    ex->signalled = true;
+                    return -1;
+                }
+        }
+        backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+    }
+}
+
+/* After a lost connection the executor starts over in the same process
+ * (same pid, so a supervisor sees no exit): everything of the old session
+ * was released above — sandboxes killed, work dirs removed — and the new
+ * image waits for the database with backoff, registers under a new id and
+ * takes its executions back once their leases lapse. */
+static void start_over(void)
+{
+    /* The process's own command line, as it was started (the options of
+     * `weftd executor` may have been consumed by the parsers since). */
+    static char cmdline[8192];
+    char *args[64];
+    size_t n = 0, len = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r = read(fd, cmdline, sizeof(cmdline) - 1);
+        len = r > 0 ? (size_t)r : 0;
+        close(fd);
+    }
+    for (size_t i = 0; i < len && n < 63; i += strlen(cmdline + i) + 1)
+        args[n++] = cmdline + i;
+    args[n] = NULL;
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n == 0 || len >= sizeof(cmdline) - 1 || sl <= 0) {
+        wf_error("cannot read my own command line to start over: exiting");
+        return;
+    }
+    self[sl] = '\0';
+    wf_info("starting over");
+    execv(self, args);
+    wf_error("cannot start over (%s): exiting", strerror(errno));
+}
+
 int wf_executor_main(int argc, char **argv)
 {
     const char *domain = NULL, *config = NULL;
@@ -443,6 +527,8 @@ int wf_executor_main(int argc, char **argv)
         wf_error("cannot create the work directory");
         goto out;
     }
+    if (wait_for_database(&ex, url) != 0)
+        goto out;
     if (wf_xdb_open(&ex, url, err, sizeof(err)) != 0) {
         wf_error("%s", err);
         goto out;
@@ -527,5 +613,7 @@ out:
     if (rc == 0)
         wf_info("stopped (%llu attempts, %llu executions finished)",
                 (unsigned long long)ex.n_task_attempts, (unsigned long long)ex.n_execs_done);
+    if (ex.db_lost && !ex.signalled)
+        start_over();
     return rc;
 }

@@ -150,6 +150,8 @@ struct wf_executor {
                          database for whichever replica has room */
     bool stopping;
     bool draining; /* SIGTERM: no new claims or attempts; running ones may end */
+    bool signalled;     /* SIGTERM/SIGINT arrived: the stop is meant */
+    bool db_lost;       /* the database connection broke: start over (executor.c) */
     bool claim_pending; /* an execution ended while others may wait: claim again */
     bool backlog;       /* the last claim filled its room: more may be waiting */
     bool walking_all;   /* a pass over every execution is under way */

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/log.h"
 #include "platform/xmalloc.h"
 
 #define WF_LOOP_BATCH 64
@@ -58,8 +59,11 @@ int wf_loop_io_mod(wf_loop_t *loop, wf_io_t *io, uint32_t events)
 
 void wf_loop_io_del(wf_loop_t *loop, wf_io_t *io)
 {
-    if (io->active)
-        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    /* EBADF here is a bug of the caller: the fd was closed while watched,
+     * and epoll may go on reporting it (the file lives on in any process
+     * that inherited it) with a pointer to an io that is about to be freed. */
+    if (io->active && epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) != 0 && errno == EBADF)
+        wf_error("event loop: fd %d was closed before it was unwatched", io->fd);
     io->active = false;
     /* Scrub pending events even for an io already removed: its owner may be
      * about to free it while this round still holds its pointer. */

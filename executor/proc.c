@@ -113,8 +113,11 @@ static void drain(wf_xproc_t *p, int which)
             feed(p, which, buf, (size_t)n);
             continue;
         }
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            /* Out of the epoll set before the fd is closed (see sbx.h). */
             wf_loop_io_del(p->ex->loop, io);
+            wf_sbx_close_stream(p->sb, which);
+        }
         return;
     }
 }

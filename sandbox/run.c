@@ -595,9 +595,12 @@ ssize_t wf_sbx_read(wf_sbx_t *sb, int which, void *buf, size_t len)
     do
         n = read(*fd, buf, len);
     while (n < 0 && errno == EINTR);
-    if (n == 0)
-        close_fd(fd);
     return n;
+}
+
+void wf_sbx_close_stream(wf_sbx_t *sb, int which)
+{
+    close_fd(which == 1 ? &sb->out_fd : &sb->err_fd);
 }
 
 int wf_sbx_pump_stdin(wf_sbx_t *sb)
@@ -821,6 +824,8 @@ int wf_sbx_wait(wf_sbx_t *sb, wf_sbx_result_t *res, wf_sbx_sink_fn sink, void *a
             ssize_t got = wf_sbx_read(sb, k + 1, buf, sizeof(buf));
             if (got > 0 && sink)
                 sink(k + 1, buf, (size_t)got, arg);
+            else if (got == 0)
+                wf_sbx_close_stream(sb, k + 1);
         }
         if (itimer >= 0 && pf[itimer].revents)
             wf_sbx_on_timer(sb);

@@ -173,8 +173,15 @@ pid_t wf_sbx_pid(const wf_sbx_t *sb);
 const char *wf_sbx_workdir(const wf_sbx_t *sb);
 
 /* Reads what is available from stdout (which=1) or stderr (2) into buf.
- * Returns bytes read, 0 at EOF (the fd is then closed), -1 with errno EAGAIN. */
+ * Returns bytes read, 0 at EOF, -1 with errno EAGAIN. At EOF the fd stays
+ * open: a caller watching it with epoll removes it from its set first, then
+ * calls wf_sbx_close_stream(). (Closed first, the fd could not be removed:
+ * epoll keeps the registration of a closed fd while another process still
+ * holds the file — a sandbox being cloned at that moment does — and would go
+ * on reporting it to a watcher whose memory is gone.) */
 ssize_t wf_sbx_read(wf_sbx_t *sb, int which, void *buf, size_t len);
+/* Closes stdout (which=1) or stderr (2) after EOF; destroy closes it too. */
+void wf_sbx_close_stream(wf_sbx_t *sb, int which);
 /* Writes more stdin when the stdin fd is writable. Returns 0 or -1. */
 int wf_sbx_pump_stdin(wf_sbx_t *sb);
 /* Call when the timer fd is readable: SIGTERM at the timeout, SIGKILL after the grace. */

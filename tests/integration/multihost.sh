@@ -505,7 +505,14 @@ t_is "${fence##* }" true "the cut-off replica's sandbox was gone before app2 beg
 t_is "$(pg_psql -c "SELECT jsonb_array_length(attempts) || ':' || (attempts->0->>'lost') FROM task_runs WHERE execution_id = '$LONG'")" \
     "2:true" "its attempt is recorded as lost and run again once"
 t_ok "the cut-off replica says why it stopped its tasks" grep -q "self-fencing" "$WORK/executor-app1-alpha.log"
-t_ok "the cut-off replica exits by itself (for its supervisor to restart)" gone "$FENCED"
+for i in $(seq 1 200); do
+    grep -q "database unreachable; retrying" "$WORK/executor-app1-alpha.log" && break
+    sleep 0.1
+done
+over=no
+live "$FENCED" && grep -q 'starting over' "$WORK/executor-app1-alpha.log" &&
+    grep -q 'database unreachable; retrying' "$WORK/executor-app1-alpha.log" && over=yes
+t_is "$over" yes "the cut-off replica starts over in the same process and waits for the database"
 
 t_diag "test ran $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 t_done

@@ -5,6 +5,8 @@
 #   pg_start            starts it; exports WEFT_DATABASE_URL and PG_TMP
 #   pg_psql SQL...      runs SQL as the cluster superuser (-XAtq output)
 #   pg_stop             stops and removes it (also done on EXIT)
+#   pg_crash            SIGKILLs the postmaster (the data stays)
+#   pg_serve            starts the server on the same data again (crash recovery)
 #   pg_setup            pg_start + `weftd migrate`, bailing out on failure
 #   pg_q SQL            one statement, its result
 #   pg_psql_as ROLE ARGS  psql as another database role
@@ -50,20 +52,41 @@ pg_start() {
     mkdir -m 700 "$PG_TMP/data" "$PG_TMP/sock"
     cp -a "$tpl/." "$PG_TMP/data/"
     [ "$(id -u)" -eq 0 ] && chown -R weft: "$PG_TMP/data" "$PG_TMP/sock"
-    _pg_as "$PG_BIN/postgres" -D "$PG_TMP/data" -k "$PG_TMP/sock" -p "$_pg_port" \
-        -c listen_addresses= -c fsync=off -c synchronous_commit=off -c max_connections=200 \
-        >"$PG_TMP/postgres.log" 2>&1 &
-    _pg_pid=$!
+    pg_serve
     trap pg_stop EXIT
-    local i
-    for i in $(seq 1 300); do
-        "$PG_BIN/pg_isready" -q -h "$PG_TMP/sock" -p "$_pg_port" -U weft -d postgres && break
-        sleep 0.02
-    done
     psql -XAtq -h "$PG_TMP/sock" -p "$_pg_port" -U weft -d postgres -c 'CREATE DATABASE weft' \
         >/dev/null || { cat "$PG_TMP/postgres.log" >&2; return 1; }
     export WEFT_DATABASE_URL="postgresql:///weft?host=$PG_TMP/sock&port=$_pg_port&user=weft"
     export PG_TMP
+}
+
+pg_serve() {
+    # After pg_crash the old backends may still hold the shared memory for
+    # a moment: a server that refuses to start for that is started again.
+    local try i
+    for try in $(seq 1 50); do
+        _pg_as "$PG_BIN/postgres" -D "$PG_TMP/data" -k "$PG_TMP/sock" -p "$_pg_port" \
+            -c listen_addresses= -c fsync=off -c synchronous_commit=off -c max_connections=200 \
+            >>"$PG_TMP/postgres.log" 2>&1 &
+        _pg_pid=$!
+        for i in $(seq 1 1500); do
+            "$PG_BIN/pg_isready" -q -h "$PG_TMP/sock" -p "$_pg_port" -U weft -d postgres && return 0
+            kill -0 "$_pg_pid" 2>/dev/null || break
+            sleep 0.02
+        done
+        wait "$_pg_pid" 2>/dev/null
+        sleep 0.2
+    done
+    return 1
+}
+
+pg_crash() {
+    local pm
+    pm=$(head -1 "$PG_TMP/data/postmaster.pid" 2>/dev/null)
+    [ -n "$pm" ] && kill -KILL "$pm" 2>/dev/null
+    kill -KILL "$_pg_pid" 2>/dev/null
+    wait "$_pg_pid" 2>/dev/null
+    _pg_pid=
 }
 
 pg_psql() { psql -XAtq -v ON_ERROR_STOP=1 "$WEFT_DATABASE_URL" "$@"; }
