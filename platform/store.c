@@ -44,8 +44,10 @@ void wf_store_params_init(wf_store_params_t *p, const char *url, const char *app
 
 void wf_store_params_add(wf_store_params_t *p, const char *key, const char *val)
 {
+    /* Dropping one (a `user`, say) could connect as someone else: a broken
+     * invariant, not something to carry on from. */
     if (p->n + 1 >= (int)(sizeof(p->keys) / sizeof(p->keys[0])))
-        return; /* a programming error, caught by the caller's connection failing */
+        wf_fatal("wf_store_params_add: no room for %s", key);
     p->keys[p->n] = key;
     p->vals[p->n++] = val;
 }

@@ -22,7 +22,7 @@
 typedef struct {
     const char *keys[12];
     const char *vals[12];
-    char num[5][24];
+    char num[2][24]; /* keepalives_idle, tcp_user_timeout */
     int n;
 } wf_store_params_t;
 void wf_store_params_init(wf_store_params_t *p, const char *url, const char *app_name,
