@@ -398,8 +398,10 @@ static int wait_for_database(wf_executor_t *ex, const char *url)
     /* With the connection's own timeouts: a bare URL would leave a host
      * that does not answer at all (a cut link) to TCP's SYN retries, about
      * two minutes per try. */
+    char app[96];
+    snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
     wf_store_params_t sp;
-    wf_store_params_init(&sp, url, "weft-executor", (int)(ex->lease_ms / 3));
+    wf_store_params_init(&sp, url, app, (int)(ex->lease_ms / 3));
     for (int tries = 0;; tries++) {
         PGPing p = PQpingParams(sp.keys, sp.vals, 1);
         if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
