@@ -171,7 +171,7 @@ static const weft_verb_t policy_set_verb = {
               "only) with the given keys: maxMemory, maxCpu, maxPids, maxTaskDuration,\n"
               "maxConcurrentTaskRuns, maxExecutionsPerMinute, allowedTaskTypes, network,\n"
               "requiredLabels, maxFlowSize, maxDisk, maxChainDepth, maxActiveExecutions,\n"
-              "retention.\n"
+              "retention, maxStorage.\n"
               "VALUE is JSON when it parses (64, [\"a.*\"],\n"
               "{\"owner\": \".+\"}), else a string (512MiB, PT10M). Domain admins may only\n"
               "tighten: a value looser than the inherited one is refused, naming the key,\n"

@@ -212,19 +212,71 @@ static const xstmt_t stmts[Q__COUNT] = {
                       "AND ($2 = namespace OR left($2, length(namespace) + 1) = "
                       "namespace || '.') ORDER BY length(namespace) DESC LIMIT 1"},
 
-    /* ---- files.c: output files ---- */
-    /* Stores one output file ($9 binary); a retried attempt replaces its own. */
-    [WF_XQ_FILE_STORE] = {"x_file_store",
-                          "INSERT INTO task_run_files (execution_id, task_run_id, attempt, name, "
-                          "namespace, domain, size, sha256, content) VALUES ($1, $2, $3::int, "
-                          "$4, $5, $6, $7::bigint, $8, $9) "
-                          "ON CONFLICT (task_run_id, attempt, name) DO UPDATE SET "
-                          "size = EXCLUDED.size, sha256 = EXCLUDED.sha256, "
-                          "content = EXCLUDED.content"},
-    /* read(uri): the file's content from the latest attempt. */
-    [WF_XQ_FILE_READ] = {"x_file_read",
-                         "SELECT content FROM task_run_files WHERE execution_id = $1 AND "
-                         "task_run_id = $2 AND name = $3 ORDER BY attempt DESC LIMIT 1"},
+    /* ---- files.c: URIs given by flows ---- */
+    /* Whether executions $1 and $2 are of one tree: the same topmost
+     * ancestor this domain can see (Subflow parent_id links). */
+    [WF_XQ_STORE_SAME_TREE] = {"x_store_same_tree",
+                               "WITH RECURSIVE up(start, id, parent, depth) AS ("
+                               "SELECT e.id, e.id, e.parent_id, 0 FROM executions e "
+                               "WHERE e.id IN ($1, $2) UNION ALL "
+                               "SELECT up.start, e.id, e.parent_id, up.depth + 1 FROM up "
+                               "JOIN executions e ON e.id = up.parent WHERE up.depth < 64), "
+                               "top AS (SELECT DISTINCT ON (start) start, id FROM up "
+                               "ORDER BY start, depth DESC) "
+                               "SELECT count(DISTINCT id) = 1 AND count(*) = 2 FROM top"},
+
+    /* ---- storage.c: the internal storage (migration 0016) ----
+     * $1 kind, $2 namespace ('' for an execution file looked up by path),
+     * $3 path. An execution file's path names it alone (its unique index);
+     * a namespace file's is unique within its namespace. */
+    /* A read sees one file whole even if it is replaced meanwhile. */
+    [WF_XQ_STORE_BEGIN_READ] = {"x_store_begin_read",
+                                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+    /* Serialises writers of one path until commit, so that the second
+     * replaces the first's file instead of colliding with it. */
+    [WF_XQ_STORE_LOCK] = {"x_store_lock",
+                          "SELECT pg_advisory_xact_lock(hashtext('weft-storage/' || $1 || "
+                          "'/' || $2 || '/' || $3))"},
+    /* The file a write replaces (its chunks go with it). */
+    [WF_XQ_STORE_REPLACE] = {"x_store_replace",
+                             "DELETE FROM storage_files WHERE kind = $1 AND path = $3 "
+                             "AND ($1 = 'execution' OR namespace = $2)"},
+    /* A new file, incomplete until WF_XQ_STORE_COMPLETE. */
+    [WF_XQ_STORE_INSERT] = {"x_store_insert",
+                            "INSERT INTO storage_files (domain, namespace, kind, path, "
+                            "execution_id, content_type, created_by) VALUES ($1, $2, $3, $4, "
+                            "nullif($5, ''), nullif($6, ''), $7) RETURNING id"},
+    /* One chunk ($4 binary). */
+    [WF_XQ_STORE_CHUNK_PUT] = {"x_store_chunk_put",
+                               "INSERT INTO storage_chunks (file_id, seq, domain, data) "
+                               "VALUES ($1::bigint, $2::int, $3, $4)"},
+    /* The file is whole: readers see it from the commit on. */
+    [WF_XQ_STORE_COMPLETE] = {"x_store_complete",
+                              "UPDATE storage_files SET size = $2::bigint, sha256 = $3, "
+                              "complete = true, updated_at = now() WHERE id = $1::bigint"},
+    /* A complete file's details. */
+    [WF_XQ_STORE_STAT] = {"x_store_stat",
+                          "SELECT id, size, sha256, namespace, coalesce(execution_id, ''), "
+                          "coalesce(content_type, ''), to_char(updated_at AT TIME ZONE 'UTC', "
+                          ISO_MS ") FROM storage_files WHERE complete AND kind = $1 AND "
+                          "path = $3 AND ($1 = 'execution' OR namespace = $2)"},
+    /* The next chunk at or after seq $2 (binary result). */
+    [WF_XQ_STORE_CHUNK_GET] = {"x_store_chunk_get",
+                               "SELECT seq, data FROM storage_chunks WHERE file_id = $1::bigint "
+                               "AND seq >= $2::int ORDER BY seq LIMIT 1"},
+    /* Deletes a file (complete or not) and its chunks. */
+    [WF_XQ_STORE_DELETE] = {"x_store_delete",
+                            "DELETE FROM storage_files WHERE kind = $1 AND path = $3 "
+                            "AND ($1 = 'execution' OR namespace = $2) RETURNING id"},
+    /* Complete files under a path prefix ($3, matched as text), $4 at most. */
+    [WF_XQ_STORE_LIST] = {"x_store_list",
+                          "SELECT path, size, sha256, namespace, coalesce(execution_id, ''), "
+                          "coalesce(content_type, ''), to_char(updated_at AT TIME ZONE 'UTC', "
+                          ISO_MS ") FROM storage_files WHERE complete AND kind = $1 "
+                          "AND ($2 = '' OR namespace = $2) AND left(path, length($3)) = $3 "
+                          "ORDER BY path LIMIT $4::int"},
+    /* Bytes the domain uses (files and log lines, migration 0017). */
+    [WF_XQ_STORE_USED] = {"x_store_used", "SELECT weft_storage_used($1)"},
 
     /* ---- kv.c: the KV store (migration 0014) ---- */
     /* Whether namespace $1 belongs to this executor's domain. */
@@ -752,16 +804,14 @@ int wf_xdb_register(wf_executor_t *ex)
     return xq_ok(ex, Q_REGISTER, 5, p);
 }
 
-int wf_xdb_heartbeat(wf_executor_t *ex)
+/* Heartbeat and lease renewal for `lease_ms` from now. */
+static int renew(wf_executor_t *ex, int64_t lease_ms)
 {
-    /* Waits, once per heartbeat period: the renewed set it reads back
-     * decides which executions this replica must let go before it walks
-     * them again. */
     const char *p[] = {ex->id};
     if (xq_ok(ex, Q_HEARTBEAT, 1, p) != 0)
         return -1;
     char lease[24];
-    snprintf(lease, sizeof(lease), "%lld", (long long)ex->lease_ms);
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
     json_t *mine = json_array();
     for (wf_xexec_t *x = ex->execs; x && mine; x = x->next)
         if (!x->dropped)
@@ -790,6 +840,21 @@ int wf_xdb_heartbeat(wf_executor_t *ex)
     }
     PQclear(r);
     return 0;
+}
+
+int wf_xdb_heartbeat(wf_executor_t *ex)
+{
+    /* Waits, once per heartbeat period: the renewed set it reads back
+     * decides which executions this replica must let go before it walks
+     * them again. */
+    return renew(ex, ex->lease_ms);
+}
+
+int wf_xdb_extend_leases(wf_executor_t *ex, int64_t ms)
+{
+    if (ex->lease_ms <= 0 || ms <= ex->lease_ms)
+        return 0;
+    return renew(ex, ms);
 }
 
 void wf_xdb_unregister(wf_executor_t *ex)

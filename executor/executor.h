@@ -237,8 +237,18 @@ typedef enum {
     WF_XQ_SCHED_CURSOR,     /* sched.c */
     WF_XQ_SCHED_TICK,
     WF_XQ_SECRET,           /* secrets.c */
-    WF_XQ_FILE_STORE,       /* files.c */
-    WF_XQ_FILE_READ,
+    WF_XQ_STORE_SAME_TREE,  /* files.c */
+    WF_XQ_STORE_BEGIN_READ, /* storage.c */
+    WF_XQ_STORE_LOCK,
+    WF_XQ_STORE_REPLACE,
+    WF_XQ_STORE_INSERT,
+    WF_XQ_STORE_CHUNK_PUT,
+    WF_XQ_STORE_COMPLETE,
+    WF_XQ_STORE_STAT,
+    WF_XQ_STORE_CHUNK_GET,
+    WF_XQ_STORE_DELETE,
+    WF_XQ_STORE_LIST,
+    WF_XQ_STORE_USED,
     WF_XQ_KV_OWNED,         /* kv.c */
     WF_XQ_KV_PUT,
     WF_XQ_KV_GET,
@@ -261,6 +271,11 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen);
 void wf_xdb_close(wf_executor_t *ex);
 int wf_xdb_register(wf_executor_t *ex);
 int wf_xdb_heartbeat(wf_executor_t *ex);
+/* Before a statement that blocks the loop longer than a lease (a large
+ * file in the internal storage): heartbeat and leases renewed for `ms`
+ * (no-op when `ms` is within the usual lease), so that no other replica
+ * takes the executions over while this one is busy. 0 or -1. */
+int wf_xdb_extend_leases(wf_executor_t *ex, int64_t ms);
 void wf_xdb_unregister(wf_executor_t *ex);
 /* Claims up to `max` claimable executions of the domain and adds them to
  * ex->execs. Returns how many, or -1. */

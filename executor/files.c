@@ -1,32 +1,39 @@
-/* Output files of script tasks (Kestra's `outputFiles` and `{{ outputDir }}`):
- * after a successful attempt, the files the task declared (glob patterns
- * relative to its working directory) and every file it left in the outputs
- * directory are read from the host side of its sandbox and stored in
- * task_run_files; the task's outputs get `outputFiles: {name: uri}` and
- * `read(uri)` returns a file's content to later tasks of the execution.
+/* Files of executions on the executor's side (docs/storage.md):
  *
- * The files were written by untrusted code, and the executor reading them
- * runs with more rights than the task: every path is opened one component at
- * a time relative to the work directory with O_NOFOLLOW, so a symbolic link
- * (to /etc/shadow, to another task's directory) is refused rather than
- * followed; only regular files with a single link are read (a hard link to
- * someone else's file is refused too), and the total size is bounded. */
+ * - output files of script tasks (Kestra's `outputFiles` globs and
+ *   `{{ outputDir }}`): after a successful attempt they are streamed from
+ *   the host side of the sandbox into the internal storage
+ *   (executor/storage.h) and the task's outputs get
+ *   `outputFiles: {name: weft:///...}`;
+ * - the URIs flows hand back: inputFiles whose value is a URI, read(),
+ *   fileSize(), fileExists(), isFileEmpty(), FILE flow outputs. A URI is
+ *   resolved here and must name a file of the same execution or of its
+ *   execution tree (Subflow parents and children, same domain): any other
+ *   file of the domain is refused by name, another domain's is not found
+ *   (row-level security hides it from this executor's role).
+ *
+ * The output files were written by untrusted code, and the executor reading
+ * them runs with more rights than the task: every path is opened one
+ * component at a time relative to the work directory with O_NOFOLLOW, so a
+ * symbolic link (to /etc/shadow, to another task's directory) is refused
+ * rather than followed; only regular files with a single link are read (a
+ * hard link to someone else's file is refused too), and the total size is
+ * bounded. Every file is checked before the first is stored, so a refused
+ * attempt stores nothing. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "executor/files.h"
+#include "executor/storage.h"
+#include "flow/fileuri.h"
 #include "platform/log.h"
 #include "platform/xmalloc.h"
-#include "platform/text.h"
 
 #define MAX_FILES 1000
 #define MAX_DEPTH 8
@@ -133,9 +140,9 @@ static int open_beneath(int dfd, const char *rel, bool dir)
     return cur;
 }
 
-/* Reads a regular, singly linked file; -1 with a message otherwise. */
-static int read_file(int dfd, const char *rel, int64_t budget, char **data, size_t *len,
-                     char *err, size_t errlen)
+/* Opens `rel` below `dfd` for storing: a regular file with one link, its
+ * size in *size. Returns the fd, or -1 with a message. */
+static int open_output(int dfd, const char *rel, int64_t *size, char *err, size_t errlen)
 {
     int fd = open_beneath(dfd, rel, false);
     if (fd < 0) {
@@ -147,78 +154,98 @@ static int read_file(int dfd, const char *rel, int64_t budget, char **data, size
         return -1;
     }
     struct stat st;
-    int rc = -1;
-    *data = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "output file '%s' is not a regular file: refused", rel);
-        goto out;
+        close(fd);
+        return -1;
     }
     if (st.st_nlink != 1) {
         snprintf(err, errlen, "output file '%s' has %ju hard links: refused", rel,
                  (uintmax_t)st.st_nlink);
-        goto out;
+        close(fd);
+        return -1;
     }
-    if (st.st_size > budget) {
-        snprintf(err, errlen, "output files are larger than executor.output_files_max");
-        goto out;
+    /* Opened non-blocking (a FIFO must not hang the open): reads block again. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    *size = st.st_size;
+    return fd;
+}
+
+/* One file to store: its name in the outputs (and URI) and where it is. */
+typedef struct pick {
+    char *name;
+    int dfd; /* borrowed: the outputs dir or the task's directory */
+} pick_t;
+
+/* Checks a listed entry and adds it to `picks` unless already there. */
+static int pick_add(pick_t **picks, size_t *n, const entry_t *e, int dfd, int64_t *budget,
+                    char *err, size_t errlen)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*picks)[i].name, e->rel) == 0)
+            return 0;
+    if (e->link || !e->reg) {
+        snprintf(err, errlen, "output file '%s' is %s: refused", e->rel,
+                 e->link ? "a symbolic link" : "not a regular file");
+        return -1;
     }
-    size_t n = (size_t)st.st_size, got = 0;
-    char *b = malloc(n + 1);
-    if (b == NULL)
-        goto out;
-    while (got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
+    char msg[200];
+    if (wf_fileuri_check_name(e->rel, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "output file '%s': %s", e->rel, msg);
+        return -1;
     }
-    b[got] = '\0';
-    *data = b;
-    *len = got;
-    rc = 0;
-out:
+    if (*n >= MAX_FILES) {
+        snprintf(err, errlen, "more than %d output files", MAX_FILES);
+        return -1;
+    }
+    int64_t size = 0;
+    int fd = open_output(dfd, e->rel, &size, err, errlen);
+    if (fd < 0)
+        return -1;
     close(fd);
-    return rc;
+    if (size > *budget) {
+        snprintf(err, errlen, "output files are larger than executor.output_files_max");
+        return -1;
+    }
+    *budget -= size;
+    *picks = wf_xreallocarray(*picks, *n + 1, sizeof(**picks));
+    (*picks)[*n].name = wf_xstrdup(e->rel);
+    (*picks)[*n].dfd = dfd;
+    (*n)++;
+    return 0;
 }
 
-static bool is_glob(const char *p)
-{
-    return strpbrk(p, "*?[") != NULL;
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    wf_hex_put(out, md, sizeof(md));
-}
-
-/* Stores one file and adds its uri to `map`. */
-static int store(wf_executor_t *ex, wf_trun_t *tr, const char *name, const char *data,
-                 size_t len, json_t *map, char *err, size_t errlen)
+/* Streams one checked file into the storage and adds its URI to `map`. */
+static int store(wf_executor_t *ex, wf_trun_t *tr, const pick_t *pk, json_t *map, char *err,
+                 size_t errlen)
 {
     wf_xexec_t *x = tr->exec;
-    char uri[2048], attempt[16], size[24], sum[65];
-    snprintf(uri, sizeof(uri), "weft:///%s/%s/executions/%s/tasks/%s/%s/%s", x->namespace_,
-             x->flow_id, x->id, tr->task->id, tr->id, name);
-    snprintf(attempt, sizeof(attempt), "%d", tr->attempts_count);
-    snprintf(size, sizeof(size), "%zu", len);
-    sha256_hex(data, len, sum);
-    const char *vals[] = {x->id, tr->id, attempt, name, x->namespace_, ex->domain, size, sum,
-                          data};
-    int lens[] = {0, 0, 0, 0, 0, 0, 0, 0, (int)len};
-    int fmts[] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    /* Waits: the attempt's outputs name the file only once it is stored. */
-    PGresult *r = wf_xdb_run_binary(ex, WF_XQ_FILE_STORE, 9, vals, lens, fmts, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        snprintf(err, errlen, "cannot store output file '%s': %s", name,
-                 PQresultErrorMessage(r));
-    PQclear(r);
-    if (!ok)
+    char path[WF_FILEURI_PATH_MAX + 1], uri[WF_FILEURI_URI_MAX], msg[300], by[128];
+    if (wf_fileuri_task_path(x->namespace_, x->flow_id, x->id, tr->task->id, tr->id, pk->name, path,
+                             sizeof(path), msg, sizeof(msg)) != 0 ||
+        wf_fileuri_from_path(path, uri, sizeof(uri), msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "output file '%s': %s", pk->name, msg);
         return -1;
-    json_object_set_new(map, name, json_string(uri));
+    }
+    int64_t size;
+    /* Opened again and checked again: the task is gone, but its directory
+     * is the same one the checks saw only if nothing moved in between. */
+    int fd = open_output(pk->dfd, pk->name, &size, err, errlen);
+    if (fd < 0)
+        return -1;
+    snprintf(by, sizeof(by), "task:%s", tr->id);
+    wf_xstorage_ref_t ref = {.kind = WF_XSTORAGE_EXECUTION,
+                             .namespace_ = x->namespace_,
+                             .path = path,
+                             .execution_id = x->id};
+    wf_xstorage_meta_t meta = {.created_by = by};
+    int rc = wf_xstorage_put(ex, &ref, fd, &meta, NULL, msg, sizeof(msg));
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot store output file '%s': %s", pk->name, msg);
+        return -1;
+    }
+    json_object_set_new(map, pk->name, json_string(uri));
     return 0;
 }
 
@@ -230,7 +257,10 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
     int64_t budget = ex->cfg->executor.output_files_max;
     int wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int cfd = cwd ? open(cwd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : dup(wfd);
+    int ofd = -1;
     entries_t odir = {0}, files = {0};
+    pick_t *picks = NULL;
+    size_t n_picks = 0;
     json_t *map = json_object();
     int rc = -1;
     if (wfd < 0 || cfd < 0) {
@@ -238,10 +268,11 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
         goto out;
     }
     /* 1. Everything in the outputs directory. */
-    int ofd = open_beneath(wfd, WF_XFILES_OUTPUT_REL, true);
+    ofd = open_beneath(wfd, WF_XFILES_OUTPUT_REL, true);
     if (ofd < 0 && errno != ENOENT) {
-        snprintf(err, errlen, "the outputs directory is a symbolic link or not a directory: "
-                              "refused");
+        snprintf(err, errlen,
+                 "the outputs directory is a symbolic link or not a directory: "
+                 "refused");
         goto out;
     }
     if (ofd >= 0) {
@@ -249,32 +280,12 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
         for (size_t i = 0; i < odir.n; i++) {
             if (strcmp(odir.v[i].rel, ".keep") == 0)
                 continue;
-            if (odir.v[i].link || !odir.v[i].reg) {
-                snprintf(err, errlen, "output file '%s' is %s: refused", odir.v[i].rel,
-                         odir.v[i].link ? "a symbolic link" : "not a regular file");
-                close(ofd);
+            if (pick_add(&picks, &n_picks, &odir.v[i], ofd, &budget, err, errlen) != 0)
                 goto out;
-            }
-            char *data;
-            size_t len;
-            if (json_object_size(map) >= MAX_FILES ||
-                read_file(ofd, odir.v[i].rel, budget, &data, &len, err, errlen) != 0) {
-                if (!err[0])
-                    snprintf(err, errlen, "more than %d output files", MAX_FILES);
-                close(ofd);
-                goto out;
-            }
-            budget -= (int64_t)len;
-            int s = store(ex, tr, odir.v[i].rel, data, len, map, err, errlen);
-            free(data);
-            if (s != 0) {
-                close(ofd);
-                goto out;
-            }
         }
-        close(ofd);
     }
-    /* 2. Declared files, matched in the task's working directory. */
+    /* 2. Declared files, matched in the task's working directory with
+     * Kestra's glob rules (flow/fileuri.h). */
     if (json_array_size(patterns) > 0)
         walk(cfd, "", 0, cwd ? NULL : ".weft", &files);
     size_t i;
@@ -283,31 +294,13 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
         if (!json_is_string(p))
             continue;
         const char *pat = json_string_value(p);
-        bool glob = is_glob(pat), found = false;
+        bool glob = wf_fileuri_is_glob(pat), found = false;
         for (size_t k = 0; k < files.n; k++) {
             entry_t *e = &files.v[k];
-            if (glob ? fnmatch(pat, e->rel, 0) != 0 : strcmp(pat, e->rel) != 0)
+            if (glob ? !wf_fileuri_glob(pat, e->rel) : strcmp(pat, e->rel) != 0)
                 continue;
             found = true;
-            if (json_object_get(map, e->rel))
-                continue;
-            if (e->link || !e->reg) {
-                snprintf(err, errlen, "output file '%s' is %s: refused", e->rel,
-                         e->link ? "a symbolic link" : "not a regular file");
-                goto out;
-            }
-            char *data;
-            size_t len;
-            if (json_object_size(map) >= MAX_FILES ||
-                read_file(cfd, e->rel, budget, &data, &len, err, errlen) != 0) {
-                if (!err[0])
-                    snprintf(err, errlen, "more than %d output files", MAX_FILES);
-                goto out;
-            }
-            budget -= (int64_t)len;
-            int s = store(ex, tr, e->rel, data, len, map, err, errlen);
-            free(data);
-            if (s != 0)
+            if (pick_add(&picks, &n_picks, e, cfd, &budget, err, errlen) != 0)
                 goto out;
         }
         if (!found && !glob) {
@@ -327,13 +320,22 @@ int wf_xfiles_collect(wf_executor_t *ex, wf_trun_t *tr, const char *workdir, con
         snprintf(err, errlen, "too many files in the working directory to match outputFiles");
         goto out;
     }
+    /* 3. Every file passed: store them, one stream each. */
+    for (size_t k = 0; k < n_picks; k++)
+        if (store(ex, tr, &picks[k], map, err, errlen) != 0)
+            goto out;
     rc = 0;
     if (json_object_size(map) > 0)
         *out = json_incref(map);
 out:
     json_decref(map);
+    for (size_t k = 0; k < n_picks; k++)
+        free(picks[k].name);
+    free(picks);
     entries_free(&odir);
     entries_free(&files);
+    if (ofd >= 0)
+        close(ofd);
     if (wfd >= 0)
         close(wfd);
     if (cfd >= 0)
@@ -341,49 +343,239 @@ out:
     return rc;
 }
 
-/* read(uri): a file stored by a task of the same execution. */
-static json_t *host_read(wf_xexec_t *x, const json_t *args, char *err, size_t errlen)
+/* ---- URIs given by flows ---------------------------------------------------- */
+
+/* True when namespace `a` is `b` or one of its parents. */
+static bool ns_at_or_above(const char *a, const char *b)
 {
-    const char *uri = json_string_value(json_array_get(args, 0));
+    size_t n = strlen(a);
+    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '.');
+}
+
+/* nsfile:// URIs: the file in the named namespace (which must be the
+ * execution's or a parent of it), or in the execution's namespace or its
+ * nearest parent holding it, as Kestra looks them up. */
+static int resolve_nsfile(wf_executor_t *ex, wf_xexec_t *x, const char *uri, wf_xfiles_ref_t *out,
+                          char *err, size_t errlen)
+{
+    char msg[200];
+    if (wf_fileuri_nsfile(uri, out->ns, sizeof(out->ns), out->path, sizeof(out->path), msg,
+                          sizeof(msg)) != 0) {
+        snprintf(err, errlen, "'%.200s': %s", uri, msg);
+        return WF_XSTORAGE_ERR;
+    }
+    out->ref.kind = WF_XSTORAGE_NAMESPACE;
+    out->ref.path = out->path;
+    out->ref.namespace_ = out->ns;
+    if (out->ns[0] != '\0') {
+        if (!ns_at_or_above(out->ns, x->namespace_)) {
+            snprintf(err, errlen,
+                     "'%.200s': namespace files of %s are not readable from namespace %s "
+                     "(only its own and its parents')",
+                     uri, out->ns, x->namespace_);
+            return WF_XSTORAGE_ERR;
+        }
+        return 0;
+    }
+    /* The execution's namespace first, then each parent. */
+    snprintf(out->ns, sizeof(out->ns), "%s", x->namespace_);
+    for (;;) {
+        int rc = wf_xstorage_exists(ex, &out->ref, msg, sizeof(msg));
+        if (rc < 0) {
+            snprintf(err, errlen, "'%.200s': %s", uri, msg);
+            return rc;
+        }
+        if (rc == 1)
+            return 0;
+        char *dot = strrchr(out->ns, '.');
+        if (dot == NULL)
+            break;
+        *dot = '\0';
+    }
+    snprintf(out->ns, sizeof(out->ns), "%s", x->namespace_);
+    return 0; /* not found: the caller's stat or read says so */
+}
+
+int wf_xfiles_resolve(wf_executor_t *ex, wf_xexec_t *x, const char *uri, wf_xfiles_ref_t *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
     if (uri == NULL) {
-        snprintf(err, errlen, "expected a file uri");
-        return NULL;
+        snprintf(err, errlen, "expected a file URI (weft:///…)");
+        return WF_XSTORAGE_ERR;
     }
-    /* weft:///NS/FLOW/executions/EID/tasks/TASK/TRID/NAME */
-    const char *ex_part = strncmp(uri, "weft:///", 8) == 0 ? strstr(uri, "/executions/") : NULL;
-    char eid[128], trid[128], task[256];
-    int off = 0;
-    if (ex_part == NULL ||
-        sscanf(ex_part, "/executions/%127[^/]/tasks/%255[^/]/%127[^/]/%n", eid, task, trid,
-               &off) != 3 ||
-        off == 0 || ex_part[off] == '\0') {
-        snprintf(err, errlen, "'%s' is not an output file uri (weft:///…)", uri);
-        return NULL;
+    if (wf_fileuri_is_nsfile(uri))
+        return resolve_nsfile(ex, x, uri, out, err, errlen);
+    char msg[200];
+    if (wf_fileuri_parse(uri, out->path, sizeof(out->path), msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "'%.200s': %s", uri, msg);
+        return WF_XSTORAGE_ERR;
     }
-    const char *name = ex_part + off;
-    if (strcmp(eid, x->id) != 0) {
-        snprintf(err, errlen, "'%s' belongs to another execution", uri);
-        return NULL;
+    out->ref.kind = WF_XSTORAGE_EXECUTION;
+    out->ref.path = out->path;
+    /* Whose file is it? Row-level security answers "nobody's" for a file
+     * of another domain, which is then simply not found. */
+    wf_xstorage_stat_t st;
+    int rc = wf_xstorage_stat(ex, &out->ref, &st, msg, sizeof(msg));
+    if (rc == WF_XSTORAGE_NOTFOUND) {
+        snprintf(err, errlen, "file '%.200s' not found", uri);
+        return rc;
     }
-    const char *vals[] = {eid, trid, name};
-    /* Waits: read() returns the content to the render that called it. */
-    PGresult *r = wf_xdb_run_binary(x->ex, WF_XQ_FILE_READ, 3, vals, NULL, NULL, 1);
-    json_t *res = NULL;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        snprintf(err, errlen, "cannot read '%s': %s", uri, PQresultErrorMessage(r));
-    else if (PQntuples(r) != 1)
-        snprintf(err, errlen, "no file '%s' in this execution", uri);
-    else if ((res = json_stringn(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0))) == NULL)
-        snprintf(err, errlen, "'%s' is not UTF-8 text", uri);
+    if (rc != 0) {
+        snprintf(err, errlen, "'%.200s': %s", uri, msg);
+        return rc;
+    }
+    if (strcmp(st.execution_id, x->id) == 0)
+        return 0;
+    const char *p[] = {x->id, st.execution_id};
+    /* Waits: the caller needs the verdict before it reads. */
+    PGresult *r = wf_xdb_run(ex, WF_XQ_STORE_SAME_TREE, 2, p);
+    bool same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
     PQclear(r);
-    return res;
+    if (failed) {
+        snprintf(err, errlen, "'%.200s': cannot check which execution it belongs to", uri);
+        return WF_XSTORAGE_ERR;
+    }
+    if (!same) {
+        snprintf(err, errlen,
+                 "'%.200s' is refused: it belongs to another execution (%s), not this one or "
+                 "its Subflow parents or children",
+                 uri, st.execution_id);
+        return WF_XSTORAGE_ERR;
+    }
+    return 0;
+}
+
+/* A file as text, capped: read()'s answer. */
+typedef struct text_sink {
+    char *buf;
+    size_t len;
+} text_sink_t;
+
+static int to_text(void *ud, const void *data, size_t len, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    text_sink_t *t = ud;
+    char *b = realloc(t->buf, t->len + len + 1);
+    if (b == NULL)
+        return -1;
+    memcpy(b + t->len, data, len);
+    t->buf = b;
+    t->len += len;
+    t->buf[t->len] = '\0';
+    return 0;
+}
+
+static json_t *host_file(wf_xexec_t *x, const char *fn, const json_t *args, char *err,
+                         size_t errlen)
+{
+    wf_executor_t *ex = x->ex;
+    const char *uri = json_string_value(json_array_get(args, 0));
+    wf_xfiles_ref_t fr;
+    char msg[400];
+    int rc = wf_xfiles_resolve(ex, x, uri, &fr, msg, sizeof(msg));
+    bool exists_q = strcmp(fn, "fileExists") == 0;
+    if (rc == WF_XSTORAGE_NOTFOUND && exists_q)
+        return json_false();
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", msg);
+        return NULL;
+    }
+    if (strcmp(fn, "read") == 0) {
+        text_sink_t t = {0};
+        rc = wf_xstorage_read(ex, &fr.ref, WF_XFILES_READ_MAX, to_text, &t, NULL, msg, sizeof(msg));
+        json_t *res = NULL;
+        if (rc == WF_XSTORAGE_TOOBIG)
+            snprintf(err, errlen,
+                     "'%.200s' is larger than read() returns (%d MiB): give the file to a "
+                     "task with inputFiles instead",
+                     uri, WF_XFILES_READ_MAX >> 20);
+        else if (rc == WF_XSTORAGE_NOTFOUND)
+            snprintf(err, errlen, "file '%.200s' not found", uri);
+        else if (rc != 0)
+            snprintf(err, errlen, "%s", msg);
+        else if ((res = json_stringn(t.buf ? t.buf : "", t.len)) == NULL)
+            snprintf(err, errlen, "'%.200s' is not UTF-8 text", uri);
+        free(t.buf);
+        return res;
+    }
+    wf_xstorage_stat_t st;
+    rc = wf_xstorage_stat(ex, &fr.ref, &st, msg, sizeof(msg));
+    if (exists_q)
+        return rc == 0 ? json_true() : rc == WF_XSTORAGE_NOTFOUND ? json_false() : NULL;
+    if (rc == WF_XSTORAGE_NOTFOUND) {
+        snprintf(err, errlen, "file '%.200s' not found", uri);
+        return NULL;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", msg);
+        return NULL;
+    }
+    if (strcmp(fn, "fileSize") == 0)
+        return json_integer(st.size);
+    return json_boolean(st.size == 0); /* isFileEmpty */
 }
 
 json_t *wf_xfiles_host(void *ud, const char *fn, const json_t *args, char *err, size_t errlen)
 {
-    wf_xexec_t *x = ud;
-    if (strcmp(fn, "read") == 0)
-        return host_read(x, args, err, errlen);
+    static const char *const fns[] = {"read", "fileSize", "fileExists", "isFileEmpty"};
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+        if (strcmp(fn, fns[i]) == 0)
+            return host_file(ud, fn, args, err, errlen);
     snprintf(err, errlen, "not available in this executor");
     return NULL;
+}
+
+int wf_xfiles_input_fd(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *err, size_t errlen)
+{
+    wf_xfiles_ref_t fr;
+    char msg[400];
+    if (wf_xfiles_resolve(ex, x, uri, &fr, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    /* An unnamed file next to the work dirs: nothing to clean up if the
+     * executor dies, and the content never passes through memory whole. */
+    int fd = open(ex->work_root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot make a temporary file for '%.200s': %s", uri,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = wf_xstorage_get(ex, &fr.ref, fd, 0, NULL, msg, sizeof(msg));
+    if (rc != 0) {
+        if (rc == WF_XSTORAGE_NOTFOUND)
+            snprintf(err, errlen, "file '%.200s' not found", uri);
+        else
+            snprintf(err, errlen, "%s", msg);
+        close(fd);
+        return -1;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+json_t *wf_xfiles_output_uri(wf_executor_t *ex, wf_xexec_t *x, const json_t *v, char *err,
+                             size_t errlen)
+{
+    const char *uri = json_string_value(v);
+    if (uri == NULL || !wf_fileuri_is_storage(uri)) {
+        snprintf(err, errlen, "a FILE output is a file URI (weft:///…), not %s",
+                 uri ? "this text" : "this value");
+        return NULL;
+    }
+    wf_xfiles_ref_t fr;
+    char msg[400], norm[WF_FILEURI_URI_MAX];
+    if (wf_xfiles_resolve(ex, x, uri, &fr, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        return NULL;
+    }
+    if (wf_fileuri_from_path(fr.path, norm, sizeof(norm), msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        return NULL;
+    }
+    return json_string(norm);
 }

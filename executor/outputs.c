@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/files.h"
 #include "executor/walk.h"
 #include "flow/time.h"
 
@@ -248,6 +249,20 @@ int wf_xoutputs_render(wf_executor_t *ex, wf_xexec_t *x)
          * parents): masked before converting, so that a secret made of
          * digits does not slip through as a number. */
         wf_xsecrets_redact_json(x, v);
+        if (o->type != NULL && strcmp(o->type, "FILE") == 0) {
+            /* A file of this execution (or its tree), given on by URI:
+             * the parent of a Subflow or a later reader resolves it with
+             * the same rule (executor/files.c). */
+            json_t *uri = wf_xfiles_output_uri(ex, x, v, err, sizeof(err));
+            if (uri == NULL) {
+                fail_output(ex, x, o, v, err);
+                json_decref(v);
+                rc = -1;
+                continue;
+            }
+            json_decref(v);
+            v = uri;
+        }
         convert_fn convert = converter_of(o->type);
         if (convert != NULL) {
             const char *why = "cannot be converted";

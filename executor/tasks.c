@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "executor/files.h"
 #include "executor/kv.h"
@@ -16,6 +17,7 @@
 #include "executor/net.h"
 #include "executor/proc.h"
 #include "executor/walk.h"
+#include "flow/fileuri.h"
 #include "flow/time.h"
 #include "platform/log.h"
 #include "platform/text.h"
@@ -201,6 +203,33 @@ static int run_pause(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     return WF_RUN_STARTED;
 }
 
+/* The first file URI (weft://, kestra://, nsfile://) among the strings of
+ * `v`, or NULL. */
+static const char *file_uri_in(json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        return wf_fileuri_is_storage(s) || wf_fileuri_is_nsfile(s) ? s : NULL;
+    }
+    const char *found = NULL;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+            if ((found = file_uri_in(e)) != NULL)
+                return found;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            if ((found = file_uri_in(e)) != NULL)
+                return found;
+        }
+    }
+    return NULL;
+}
+
 /* Subflow: a child execution in the same domain. The first call creates it;
  * later calls (one per walk while RUNNING) poll its state. */
 static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -237,6 +266,17 @@ static int run_subflow(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         bool foreign = wf_xmesh_foreign(ex, ns);
         int rc = wf_xpolicy_may_create(ex, foreign ? x->namespace_ : ns, x->chain_depth + 1,
                                        !foreign, why, sizeof(why));
+        /* A file URI cannot cross domains: the child's executor would not
+         * find it (row-level security) and must not be given a way to. */
+        const char *furi = foreign ? file_uri_in(json_object_get(props, "inputs")) : NULL;
+        if (rc == 0 && furi != NULL) {
+            snprintf(why, sizeof(why),
+                     "subflow %s.%s is in another domain: its inputs cannot pass files of "
+                     "this domain's internal storage ('%.200s'); pass the data itself or "
+                     "share it another way",
+                     ns, fid, furi);
+            rc = -1;
+        }
         /* Another domain's flow: only through a subflow grant (mesh_subflow.c). */
         if (rc == 0)
             rc = wf_xmesh_subflow_start(ex, x, ns, fid, json_object_get(props, "inputs"),
@@ -371,7 +411,9 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         wf_sbx_spec_bind(spec, wd, "/wd", true);
         wf_sbx_spec_cwd(spec, "/wd");
     }
-    /* inputFiles: name -> content, placed next to the script. */
+    /* inputFiles: name -> content, placed next to the script. A value
+     * that is a file URI places that file, streamed from the storage
+     * through a temporary file (never the rendered string). */
     json_t *files = json_object_get(props, "inputFiles");
     if (json_is_object(files)) {
         const char *name;
@@ -379,8 +421,21 @@ static int run_script(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         json_object_foreach(files, name, content) {
             if (!json_is_string(content) || strstr(name, "..") || name[0] == '/')
                 continue;
-            if (wf_sbx_spec_file(spec, name, json_string_value(content),
-                                 json_string_length(content), 0644) != 0) {
+            const char *v = json_string_value(content);
+            if (wf_fileuri_is_storage(v) || wf_fileuri_is_nsfile(v)) {
+                char ferr[400];
+                int fd = wf_xfiles_input_fd(ex, tr->exec, v, ferr, sizeof(ferr));
+                int placed = fd >= 0 ? wf_sbx_spec_file_fd(spec, name, fd, 0644) : -1;
+                if (fd >= 0)
+                    close(fd);
+                if (placed != 0) {
+                    snprintf(err, sizeof(err), "inputFiles: cannot place '%.60s': %.300s", name,
+                             fd < 0 ? ferr : strerror(errno));
+                    goto out;
+                }
+                continue;
+            }
+            if (wf_sbx_spec_file(spec, name, v, json_string_length(content), 0644) != 0) {
                 snprintf(err, sizeof(err), "inputFiles: cannot place '%.200s': %s", name,
                          strerror(errno));
                 goto out;

@@ -181,6 +181,15 @@ static const conf_key_t kv_keys[] = {
     END_KEYS,
 };
 
+/* The internal storage (docs/storage.md): files of executions and
+ * namespaces, kept in PostgreSQL; read by the gateway and the executors. */
+static const conf_key_t storage_keys[] = {
+    {.name = "max_file_size", .type = CONF_SIZE, .offset = CFG(storage.max_file_size),
+     .def = "1GiB", .min = 1024, .max = INT64_C(1) << 40,
+     .help = "largest file the internal storage accepts; a larger one is refused"},
+    END_KEYS,
+};
+
 /* The task sandbox (sandbox/sbx.h); read by executors and `weftd sandbox`. */
 static const conf_key_t sandbox_keys[] = {
     {.name = "allow_weaker", .type = CONF_BOOL, .offset = CFG(sandbox.allow_weaker),
@@ -241,6 +250,8 @@ static const conf_key_t top_keys[] = {
     {.name = "executor", .type = CONF_SECTION, .children = executor_keys, .help = "executors"},
     {.name = "sandbox", .type = CONF_SECTION, .children = sandbox_keys, .help = "task sandbox"},
     {.name = "kv", .type = CONF_SECTION, .children = kv_keys, .help = "namespace key-value store"},
+    {.name = "storage", .type = CONF_SECTION, .children = storage_keys,
+     .help = "internal storage of files"},
     {.name = "auth", .type = CONF_SECTION, .children = auth_keys, .help = "authentication"},
     {.name = "domains", .type = CONF_LIST, .offset = CFG(domains), .count_offset = CFG(n_domains),
      .elem_size = sizeof(wf_domain_conf_t), .children = domain_keys,

@@ -88,6 +88,9 @@ typedef struct wf_config {
         int64_t max_keys_per_namespace; /* live keys per namespace */
     } kv;
     struct {
+        int64_t max_file_size; /* bytes of one stored file */
+    } storage;
+    struct {
         wf_oidc_conf_t *oidc;
         size_t n_oidc;
     } auth;

@@ -268,6 +268,46 @@ static int build_ops(wf_sbx_t *sb, const wf_sbx_spec_t *spec, char *err, size_t 
     return 0;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Copies all of `src` (from its start) to `dst`, a piece at a time. */
+static int copy_fd(int src, int dst)
+{
+    enum { PIECE = 1 << 20 };
+    char *buf = malloc(PIECE);
+    int rc = -1;
+    if (buf == NULL)
+        return -1;
+    for (off_t off = 0;;) {
+        ssize_t n = pread(src, buf, PIECE, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        if (write_all(dst, buf, (size_t)n) != 0)
+            goto out;
+        off += n;
+    }
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
 /* Writes the caller's files into the work dir, owned by the task. */
 static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *err,
                        size_t errlen)
@@ -290,16 +330,9 @@ static int place_files(wf_sbx_t *sb, const wf_sbx_spec_t *spec, uid_t id, char *
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             goto fail;
-        size_t off = 0;
-        while (off < f->len) {
-            ssize_t n = write(fd, f->data + off, f->len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                close(fd);
-                goto fail;
-            }
-            off += (size_t)n;
+        if (f->src_fd >= 0 ? copy_fd(f->src_fd, fd) != 0 : write_all(fd, f->data, f->len) != 0) {
+            close(fd);
+            goto fail;
         }
         int rc = fchown(fd, id, id) == 0 && fchmod(fd, f->mode) == 0 ? 0 : -1;
         close(fd);

@@ -115,6 +115,10 @@ int wf_sbx_spec_bind(wf_sbx_spec_t *spec, const char *src, const char *dst, bool
 /* Places a file at `rel` (relative to the work dir /work) before start. */
 int wf_sbx_spec_file(wf_sbx_spec_t *spec, const char *rel, const void *data, size_t len,
                      mode_t mode);
+/* Places a copy of what the open file `fd` holds (from its start, read
+ * when the sandbox is built, in 1 MiB pieces: large inputs never pass
+ * through memory) at `rel`. The spec keeps its own descriptor. */
+int wf_sbx_spec_file_fd(wf_sbx_spec_t *spec, const char *rel, int fd, mode_t mode);
 /* After the run, moves the directory /work/`rel` to host path `dest` (same
  * file system as work_base). Its entries may be symlinks: read with O_NOFOLLOW. */
 int wf_sbx_spec_output(wf_sbx_spec_t *spec, const char *rel, const char *dest);

@@ -25,6 +25,7 @@ typedef struct sbx_file {
     char *data;
     size_t len;
     mode_t mode;
+    int src_fd; /* >= 0: the content is this file's (wf_sbx_spec_file_fd), not data */
 } sbx_file_t;
 
 struct wf_sbx_spec {

@@ -1,7 +1,9 @@
 /* Describing a sandbox run: the spec and the limits table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform/xmalloc.h"
 #include "sandbox/sbx_int.h"
@@ -119,6 +121,8 @@ void wf_sbx_spec_destroy(wf_sbx_spec_t *s)
     free(s->binds);
     for (size_t i = 0; i < s->n_files; i++) {
         free(s->files[i].rel);
+        if (s->files[i].src_fd >= 0)
+            close(s->files[i].src_fd);
         explicit_bzero(s->files[i].data, s->files[i].len);
         free(s->files[i].data);
     }
@@ -231,7 +235,19 @@ int wf_sbx_spec_file(wf_sbx_spec_t *s, const char *rel, const void *data, size_t
     s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
     if (len)
         memcpy(copy, data, len);
-    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777};
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), copy, len, mode & 07777, -1};
+    return 0;
+}
+
+int wf_sbx_spec_file_fd(wf_sbx_spec_t *s, const char *rel, int fd, mode_t mode)
+{
+    if (!sbx_path_clean_rel(rel) || (mode & ~07777) || s->n_files >= 1024 || fd < 0)
+        return einval();
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0)
+        return -1;
+    s->files = wf_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
+    s->files[s->n_files++] = (sbx_file_t){wf_xstrdup(rel), NULL, 0, mode & 07777, own};
     return 0;
 }
 

@@ -61,6 +61,9 @@ static const key_row_t keys[WF_POL__COUNT] = {
      * kept; a shorter retention is the tighter one. Unset: kept forever. */
     [WF_POL_RETENTION] = {"retention", KT_DURATION, 60000, INT64_C(3650) * 86400000,
                           "an ISO-8601 duration between PT1M and P3650D (\"P30D\")"},
+    /* The domain's storage quota, checked before a file is written. */
+    [WF_POL_MAX_STORAGE] = {"maxStorage", KT_SIZE, 1 << 20, INT64_C(1) << 50,
+                            "a size between 1MiB and 1PiB (\"10GiB\" or bytes)"},
 };
 
 const char *wf_policy_key_name(wf_policy_key_t k)

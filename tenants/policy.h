@@ -43,6 +43,7 @@ typedef enum {
     WF_POL_MAX_CHAIN_DEPTH,           /* subflow / Flow trigger generations below a root */
     WF_POL_MAX_ACTIVE_EXECUTIONS,     /* unfinished executions of a domain under the prefix */
     WF_POL_RETENTION,                 /* milliseconds an ended execution is kept ("P30D") */
+    WF_POL_MAX_STORAGE,               /* bytes a domain keeps: stored files + log lines */
     WF_POL__COUNT
 } wf_policy_key_t;
 

@@ -127,7 +127,8 @@ static int fn_current_each(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_va
     return 0;
 }
 
-/* kv(), read(), errorLogs(): answered by the host (the executor). */
+/* kv(), read(), fileSize(), fileExists(), isFileEmpty(), errorLogs():
+ * answered by the host (the executor). */
 static int fn_host(wf_eval_t *ev, const wf_node_t *n, wf_val_t *a, wf_val_t *out)
 {
     const char *name = n->fn->name;
@@ -298,6 +299,12 @@ const wf_fn_def_t wf_expr_fns[] = {
     {"kv", FN, 1, 3, 0, {"key", "namespace", "errorOnMissing"}, fn_host,
      "a value of the namespace key-value store (executor only)"},
     {"read", FN, 1, 1, 0, {"path"}, fn_host, "content of an internal storage file (executor only)"},
+    {"fileSize", FN, 1, 1, 0, {"path"}, fn_host,
+     "size in bytes of an internal storage file (executor only)"},
+    {"fileExists", FN, 1, 1, 0, {"path"}, fn_host,
+     "whether an internal storage file exists (executor only)"},
+    {"isFileEmpty", FN, 1, 1, 0, {"path"}, fn_host,
+     "whether an internal storage file is empty (executor only)"},
     {"errorLogs", FN, 0, 0, 0, {0}, fn_host, "error logs of the execution (executor only)"},
     {"render", FN, 1, 1, 0, {"toRender"}, fn_render, "render a string as a template"},
     {"printContext", FN, 0, 0, 0, {0}, fn_print_context, "the whole context as JSON"},

@@ -20,7 +20,7 @@ mkdir -p "$OTHER" && echo "other task's secret" >"$OTHER/secret.txt" && chmod -R
 gw_admin
 ex_ops_start --config "$PG_TMP/weft.yaml"
 
-stored() { pg_psql -c "SELECT count(*) FROM task_run_files WHERE execution_id = '$1'"; }
+stored() { pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$1'"; }
 # one_sh NAME PROPS: a flow with one shell task `t`; sets ST, ERR, BODY, EID
 one_sh() {
     ex_apply "
@@ -68,8 +68,24 @@ t_is "$(ex_task_out "$BODY" py 'Object.keys(o.outputFiles).join()')" "py.json" "
 t_is "$(ex_task_out "$BODY" use o.value)" "id,n
 1,2
 |{\"from\": \"python\"}" "read() returns the contents to a later task"
-t_is "$(pg_psql -c "SELECT size || ':' || sha256 FROM task_run_files WHERE execution_id = '$EID' AND name = 'report.txt'")" \
+t_is "$(pg_psql -c "SELECT size || ':' || sha256 FROM storage_files WHERE execution_id = '$EID' AND path LIKE '%/report.txt' AND complete")" \
     "7:$(printf 'report\n' | sha256sum | cut -d' ' -f1)" "stored with size and sha256"
+
+ex_apply '
+id: globs
+namespace: ops
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["*.csv", "**/*.json", "out/**"]
+    commands:
+      - mkdir -p d/e out/x && echo 1 > top.csv && echo 2 > d/deep.csv && echo 3 > top.json
+      - echo 4 > d/e/a.json && echo 5 > out/x/y.txt && echo 6 > out/z
+'
+ex_runw globs
+t_is "$(ex_task_out "$BODY" t 'Object.keys(o.outputFiles).sort().join(" ")')" \
+    "d/e/a.json out/x/y.txt out/z top.csv" \
+    "outputFiles globs as Kestra: * stays in a directory, **/ crosses them, out/** takes a tree"
 
 ex_apply '
 id: wdfiles
@@ -119,7 +135,7 @@ t_match "$ERR" "output file 'leak.txt' is a symbolic link: refused" "a link to a
 one_sh out_link "    commands: [\"rm -rf '{{ outputDir }}' && ln -s $OTHER '{{ outputDir }}'\"]"
 t_match "$ERR" "the outputs directory is a symbolic link or not a directory: refused" \
     "the outputs directory replaced by a link is refused"
-t_is "$(pg_psql -c "SELECT count(*) FROM task_run_files WHERE convert_from(content, 'UTF8') LIKE '%other task%'")" 0 \
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_chunks WHERE position('other task' in convert_from(data, 'UTF8')) > 0")" 0 \
     "the other task's secret was never stored"
 
 one_sh hardlink '    commands: ["echo x > a.txt && ln a.txt \"{{ outputDir }}/b.txt\""]'
@@ -140,8 +156,7 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: "{{ read(inputs.uri) }}"
 '
-URI=$(pg_psql -c "SELECT 'weft:///ops/files/executions/' || execution_id || '/tasks/t/' || task_run_id || '/data.csv'
-                  FROM task_run_files WHERE name = 'data.csv' LIMIT 1")
+URI=$(pg_psql -c "SELECT 'weft://' || path FROM storage_files WHERE path LIKE '/ops/files/%/data.csv' LIMIT 1")
 ex_runw otherexec "{\"uri\": \"$URI\"}"
 t_is "$(jget "$BODY" .state.current)" FAILED "read() of another execution's file fails"
 t_match "$(ex_errors "$(jget "$BODY" .id)")" "belongs to another execution" "saying so"

@@ -444,9 +444,10 @@ t_is "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s U
 t_diag "host death checked at $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 
 # ---- a replica cut off but alive fences itself ----------------------------
-# app1 comes back with one alpha replica. It takes a long task; then only its
-# link is cut (its processes live on). Its sandbox must stop before its lease
-# lapses, i.e. before app2 can run the task again.
+# app1 comes back with one alpha replica. It makes a file, then takes a long
+# task; then only its link is cut (its processes live on). Its sandbox must
+# stop before its lease lapses, i.e. before app2 can run the task again; app2
+# then hands the file app1 made to the last task.
 ip link set "$P"app1 up
 ip -n "$(ns app1)" neigh flush all # no "no route to host" left over from the cut
 for i in $(seq 1 100); do
@@ -460,12 +461,24 @@ code=$(cx -o /dev/null -w '%{http_code}' "${AU[@]}" -H 'Content-Type: applicatio
 id: long
 namespace: alpha
 tasks:
+  - id: make
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["data.txt"]
+    commands:
+      - echo "made-\$(date +%s%N)" > data.txt
+      - cat data.txt
   - id: work
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
       - echo "begin \$(date +%s%N)"
       - "sleep {{ taskrun.attemptsCount == 0 ? 10 : 1 }}"
       - echo "end \$(date +%s%N)"
+  - id: use
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      data.txt: '{{ outputs.make.outputFiles["data.txt"] }}'
+    commands:
+      - echo "got \$(cat data.txt)"
 EOF
 )
 t_match "$code" '^20[01]$' "client: flow alpha.long applied"
@@ -475,7 +488,7 @@ body=$(cx "${AU[@]}" -H 'Content-Type: application/json' -d '{}' "$GW2/api/v1/ex
 LONG=$(sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' <<<"$body" | head -1)
 for i in $(seq 1 300); do
     [ "$(pg_psql -c "SELECT r.state FROM task_runs r JOIN executions e ON e.id = r.execution_id
-                     WHERE e.id = '$LONG' AND e.claimed_by LIKE 'alpha/app1/%'")" = RUNNING ] && break
+                     WHERE e.id = '$LONG' AND r.task_id = 'work' AND e.claimed_by LIKE 'alpha/app1/%'")" = RUNNING ] && break
     sleep 0.05
 done
 kill -CONT "${PIDS[ex-app2-alpha]}"
@@ -497,13 +510,20 @@ SELECT round(extract(epoch FROM :'died'::timestamptz - :'cut'::timestamptz)::num
        round(extract(epoch FROM min((a->>'startDate')::timestamptz) - :'cut'::timestamptz)::numeric, 2) || ' ' ||
        (min((a->>'startDate')::timestamptz) > :'died'::timestamptz)
 FROM task_runs r, jsonb_array_elements(r.attempts) WITH ORDINALITY AS t(a, n)
-WHERE r.execution_id = '$LONG' AND n > 1;
+WHERE r.execution_id = '$LONG' AND r.task_id = 'work' AND n > 1;
 SQL
 )
 t_diag "cut off: app1's sandbox stopped ${fence%% *} s after the cut; app2 began the task again $(cut -d' ' -f2 <<<"$fence") s after it"
 t_is "${fence##* }" true "the cut-off replica's sandbox was gone before app2 began the task again"
-t_is "$(pg_psql -c "SELECT jsonb_array_length(attempts) || ':' || (attempts->0->>'lost') FROM task_runs WHERE execution_id = '$LONG'")" \
+t_is "$(pg_psql -c "SELECT jsonb_array_length(attempts) || ':' || (attempts->0->>'lost') FROM task_runs WHERE execution_id = '$LONG' AND task_id = 'work'")" \
     "2:true" "its attempt is recorded as lost and run again once"
+# The file: written by a task on app1, stored in db's internal storage, read
+# by a task on app2 (app1 was cut off by then).
+t_is "$(pg_psql -c "SELECT count(*) FROM logs m JOIN logs u ON u.execution_id = m.execution_id
+                    AND u.line = 'got ' || m.line WHERE m.execution_id = '$LONG' AND m.line LIKE 'made-%'")" 1 \
+    "a file from a task on app1 (outputFiles) reached the next task on app2 (inputFiles)"
+t_is "$(pg_psql -c "SELECT count(*) FROM storage_files WHERE execution_id = '$LONG' AND complete")" 1 \
+    "... through db's internal storage"
 t_ok "the cut-off replica says why it stopped its tasks" grep -q "self-fencing" "$WORK/executor-app1-alpha.log"
 for i in $(seq 1 200); do
     grep -q "database unreachable; retrying" "$WORK/executor-app1-alpha.log" && break

@@ -128,6 +128,28 @@ int main(void)
     free(txt);
     json_decref(eff);
 
+    /* maxStorage, the domain's storage quota: a size, and tighten-only. */
+    valid("{\"maxStorage\": \"10GiB\"}");
+    invalid("{\"maxStorage\": \"1KiB\"}", "/maxStorage", "maxStorage below 1MiB");
+    invalid("{\"maxStorage\": \"lots\"}", "/maxStorage", "maxStorage not a size");
+    {
+        const char *const st[] = {"", "p", "{\"maxStorage\": \"10GiB\"}", "sales", "d",
+                                  "{\"maxStorage\": \"1GiB\"}"};
+        wf_policy_t *ps = build("sales.team", 2, st);
+        int64_t sv;
+        const char *sfrom;
+        ok(wf_policy_limit(ps, WF_POL_MAX_STORAGE, &sv, &sfrom) && sv == (INT64_C(1) << 30) &&
+               strcmp(sfrom, "sales") == 0,
+           "maxStorage: the smallest level wins, with where it comes from");
+        char sk[64] = "", ss[256] = "";
+        ok(tighter(ps, "{\"maxStorage\": \"20GiB\"}", sk, ss) == -1 &&
+               strcmp(sk, "maxStorage") == 0,
+           "maxStorage: a domain admin cannot loosen it");
+        ok(tighter(ps, "{\"maxStorage\": \"512MiB\"}", sk, ss) == 0,
+           "maxStorage: a smaller quota is tighter");
+        wf_policy_destroy(ps);
+    }
+
     /* Tighten only: what sales.team inherits is the root and sales. */
     wf_policy_t *inh = build("sales.team", 3, chain);
     char key[64] = "", src[256] = "";
