@@ -13,7 +13,9 @@
 # attempt of a task run overlaps another, app1's sandboxes died with it, and
 # app2's gateway keeps answering. Last, a replica cut off from the database
 # but alive (app1 back with one executor) fences itself: it stops its
-# sandboxes before its lease lapses, and the task runs once at a time.
+# sandboxes before its lease lapses, and the task runs once at a time; a file
+# its flow made on app1 (outputFiles) reaches the next task on app2
+# (inputFiles) through the internal storage.
 . "$WF_SRCDIR/tests/lib/tap.sh"
 . "$WF_SRCDIR/tests/lib/pg.sh"
 
