@@ -11,7 +11,7 @@
 . "$WF_SRCDIR/tests/lib/executor.sh"
 ex_setup
 ex_domain fence fence
-printf 'executor:\n  heartbeat_seconds: 1\n' >"$PG_TMP/fast.yaml" # leases of 3 s
+printf 'executor:\n  heartbeat_seconds: 2\n' >"$PG_TMP/fast.yaml" # leases of 6 s
 
 ex_flow fence long '
 id: long
@@ -52,7 +52,7 @@ t_ok "the sandbox was stopped, the executor still runs" test -n "$died" -a -d "/
 t_is "$(pg_psql -c "SELECT '$died'::timestamptz < '$lease'::timestamptz")" t \
     "... before the lease it held lapsed ($died < $lease)"
 t_ok "it says why (self-fencing)" \
-    grep -q "leases not renewed for .* ms (they lapse 3000 ms after a renewal): stopping 1 running task and letting go of 1 execution .*(self-fencing)" \
+    grep -q "leases not renewed for .* ms (they lapse 6000 ms after a renewal): stopping 1 running task and letting go of 1 execution .*(self-fencing)" \
     "$PG_TMP/executor-fence.log"
 t_is "$(ex_wait "$EID" 30)" SUCCESS "renewals work again: the execution is taken back and succeeds"
 t_is "$(pg_psql -c "SELECT jsonb_array_length(attempts) || ':' || (attempts->0->>'lost') || ':' || (attempts->-1->>'state') FROM task_runs WHERE execution_id = '$EID'")" \
