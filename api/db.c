@@ -277,9 +277,16 @@ static void connect_step(db_conn_t *c)
     }
 }
 
+/* A request waits on its connection: one whose server vanished (a link
+ * cut, a host gone) fails within this, and the next request reconnects. */
+#define DEAD_PEER_MS 10000
+
 static void conn_open(db_conn_t *c)
 {
-    c->pg = PQconnectStart(c->db->conninfo);
+    /* Named, so a DBA can tell the gateway's sessions in pg_stat_activity. */
+    wf_store_params_t p;
+    wf_store_params_init(&p, c->db->conninfo, "weft-gateway", DEAD_PEER_MS);
+    c->pg = PQconnectStartParams(p.keys, p.vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
         conn_reset(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
         return;

@@ -568,21 +568,32 @@ static int run_ok(PGresult *r)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* `text` (a libpq message) in `buf` without its trailing newline. */
+/* `text` (a libpq message) in `buf` on one line: without its trailing
+ * newline, the lines of a message made of several (a TLS error under a
+ * socket error) joined by "; ". */
 static const char *one_line(const char *text, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", text);
-    size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
+    size_t o = 0;
+    for (const char *p = text; *p != '\0' && o + 3 < len; p++) {
+        if (*p != '\n') {
+            buf[o++] = *p;
+        } else if (p[1] != '\0') {
+            buf[o++] = ';';
+            buf[o++] = ' ';
+        }
+    }
+    while (o > 0 && buf[o - 1] == ' ')
+        o--;
+    buf[o] = '\0';
     return buf;
 }
 
 static void log_failure(int q, PGresult *r)
 {
     char msg[512];
-    wf_error("database: %s: %s", stmts[q].name,
-             one_line(PQresultErrorMessage(r), msg, sizeof(msg)));
+    const char *m = r != NULL ? one_line(PQresultErrorMessage(r), msg, sizeof(msg)) : "";
+    /* No message: the connection is gone (the loop logs that once). */
+    wf_error("database: %s: %s", stmts[q].name, *m ? m : "no answer, the connection is lost");
 }
 
 /* Runs row `q` of the table (a shared or a db.c statement) once what was
@@ -662,29 +673,62 @@ static int run_with_ident(wf_executor_t *ex, PGconn *quoter, const char *fmt, co
     return rc;
 }
 
+/* The executor's connection must fail, not hang, when the database host
+ * vanishes: a replica blocked on a dead link would keep its sandboxes
+ * running past its lease while another replica runs the same tasks again.
+ * One heartbeat period, so the failure comes a full period before the lease
+ * (three periods) lapses and the replica fences itself in time. */
+static int dead_peer_ms(const wf_executor_t *ex)
+{
+    return (int)(ex->lease_ms / 3);
+}
+
 /* Logs in as the domain's own role: the superuser URL is used only to make
  * sure the role exists. A login as the role (rather than SET ROLE) leaves the
  * process no way back to superuser rights. */
-static PGconn *connect_as_role(const char *url, const char *role, const char *app)
+static PGconn *connect_as_role(wf_executor_t *ex, const char *url, const char *app)
 {
-    const char *keys[] = {"dbname", "user", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {url, role, app, "10", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK)
-        return c;
-    if (c) {
-        char msg[512];
-        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", role,
-                one_line(PQerrorMessage(c), msg, sizeof(msg)));
-    }
-    PQfinish(c);
-    return NULL;
+    wf_store_params_t p;
+    wf_store_params_init(&p, url, app, dead_peer_ms(ex));
+    wf_store_params_add(&p, "user", ex->role);
+    char msg[512];
+    PGconn *c = wf_store_connect_params(&p, msg, sizeof(msg));
+    if (c == NULL)
+        wf_warn("cannot log in as role %s (%s); switching with SET ROLE instead", ex->role, msg);
+    return c;
 }
 
 static void notice_quiet(void *arg, const char *msg)
 {
     (void)arg;
     wf_debug("postgres: %s", msg);
+}
+
+/* Logged in as the domain's role, the replica cannot register a key (no
+ * UPDATE on domains), but it can read the registered one: a key file that
+ * is not it is refused at start. Otherwise a replica on another host, with a
+ * key of its own, would start and then fail every secret it meets. */
+static int check_own_key(wf_executor_t *ex, PGconn *conn, char *err, size_t errlen)
+{
+    if (!ex->have_key)
+        return 0;
+    wf_keys_reg_t state;
+    if (wf_keys_registration(conn, ex->domain, ex->kp.pub, &state, NULL, err, errlen) != 0)
+        return -1;
+    if (state == WF_KEYS_REG_OTHER) {
+        snprintf(err, errlen,
+                 "domain '%s' has another public key registered: this replica's key file "
+                 "(executor.key_dir) is not the domain's key; every replica of a domain needs "
+                 "the same file (copy it from a host that runs one)",
+                 ex->domain);
+        return -1;
+    }
+    if (state == WF_KEYS_REG_NONE)
+        wf_warn("domain %s has no public key registered: secrets cannot be set for it until "
+                "one is (`weftd keygen --domain %s --register` with the database owner's URL, "
+                "then the same key file on every host running its replicas)",
+                ex->domain, ex->domain);
+    return 0;
 }
 
 /* The configured user is already the domain's role (an external server
@@ -700,7 +744,7 @@ static int use_own_role(wf_executor_t *ex, PGconn *admin, char *err, size_t errl
         snprintf(err, errlen, "database user %s is neither a superuser nor the role of "
                               "domain %s", run_ok(r) ? PQgetvalue(r, 0, 0) : "?", ex->domain);
     PQclear(r);
-    if (!ok) {
+    if (!ok || check_own_key(ex, admin, err, errlen) != 0) {
         PQfinish(admin);
         return -1;
     }
@@ -732,7 +776,7 @@ static int become_role(wf_executor_t *ex, PGconn *admin, const char *url, const 
         PQfinish(admin);
         return -1;
     }
-    PGconn *c = connect_as_role(url, ex->role, app);
+    PGconn *c = connect_as_role(ex, url, app);
     if (c != NULL) {
         PQfinish(admin);
         ex->db = c;
@@ -753,7 +797,10 @@ int wf_xdb_open(wf_executor_t *ex, const char *url, char *err, size_t errlen)
     /* Start-up: every statement here waits, before the loop runs. */
     char app[96];
     snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
-    PGconn *admin = wf_store_connect(url, app, err, errlen);
+    /* It stays the executor's connection when its user is the domain's role. */
+    wf_store_params_t sp;
+    wf_store_params_init(&sp, url, app, dead_peer_ms(ex));
+    PGconn *admin = wf_store_connect_params(&sp, err, errlen);
     if (admin == NULL)
         return -1;
     PGresult *r = setup_q(admin, Q_WHOAMI, 0, NULL);

@@ -29,6 +29,7 @@
 #include "flow/expr/expr.h"
 #include "platform/log.h"
 #include "platform/signals.h"
+#include "platform/store.h"
 
 #define POLL_MS 1000   /* fallback poll when no NOTIFY arrives */
 #define CLAIM_BATCH 32 /* executions claimed per round */
@@ -163,15 +164,25 @@ static void claim_more(wf_executor_t *ex)
         wf_xwalk_all(ex, (size_t)got, false);
 }
 
+/* The connection is gone, so the leases cannot be renewed: what runs here
+ * is stopped on the way out (self-fencing: before the leases lapse and
+ * another replica runs the same tasks again; their attempts are lost and run
+ * again there), then the executor starts over and reconnects. */
+static void lost_db(wf_executor_t *ex)
+{
+    wf_error("lost the database connection: stopping %d running task%s before the leases "
+             "lapse (self-fencing; the attempts are lost and run again) and reconnecting",
+             ex->busy, ex->busy == 1 ? "" : "s");
+    ex->db_lost = true;
+    ex->stopping = true;
+}
+
 static void on_db(wf_io_t *io, uint32_t events)
 {
     wf_executor_t *ex = io->arg;
     int r = wf_xdbq_on_ready(ex, events);
     if (r < 0) {
-        wf_error("lost the database connection: stopping the tasks running here (their "
-                 "attempts are lost and run again) and reconnecting");
-        ex->db_lost = true;
-        ex->stopping = true;
+        lost_db(ex);
         return;
     }
     if (r > 0) {
@@ -187,18 +198,51 @@ static void on_poll(wf_timer_t *t)
     wf_loop_timer_arm(ex->loop, &ex->poll_timer, POLL_MS, on_poll, ex);
 }
 
+/* Self-fencing. The leases were last renewed `since_ms` ago and the next
+ * renewal may come too late: another replica may claim these executions once
+ * their leases lapse and start their tasks again. So before that moment this
+ * replica lets go of every execution and kills its running sandboxes (without
+ * writing anything; the replica that takes over records the attempts as lost
+ * and runs them again). If the database comes back first, the executions are
+ * claimed again like any other whose lease lapsed. */
+static void fence(wf_executor_t *ex, int64_t since_ms)
+{
+    int execs = 0, tasks = ex->busy;
+    for (wf_xexec_t *x = ex->execs; x; x = x->next) {
+        if (!x->dropped && !wf_xstate_terminal(x->state)) {
+            x->dropped = true;
+            execs++;
+        }
+    }
+    if (execs == 0)
+        return;
+    wf_error("leases not renewed for %lld ms (they lapse %lld ms after a renewal): stopping %d "
+             "running task%s and letting go of %d execution%s before another replica takes them "
+             "over (self-fencing)",
+             (long long)since_ms, (long long)ex->lease_ms, tasks, tasks == 1 ? "" : "s", execs,
+             execs == 1 ? "" : "s");
+}
+
 static void on_heartbeat(wf_timer_t *t)
 {
     wf_executor_t *ex = t->arg;
-    if (wf_xdb_heartbeat(ex) != 0) {
+    int64_t beat_ms = ex->lease_ms / 3;
+    int64_t sent = wf_clock_mono_ms();
+    if (wf_xdb_heartbeat(ex) == 0) {
+        /* The database's lease_until is at least the lease from now. */
+        ex->renewed_ms = sent;
+    } else {
         wf_warn("heartbeat failed");
         if (PQstatus(ex->db) == CONNECTION_BAD) {
-            wf_error("lost the database connection: stopping the tasks running here (their "
-                     "attempts are lost and run again) and reconnecting");
-            ex->db_lost = true;
-            ex->stopping = true;
+            lost_db(ex);
             return;
         }
+        /* The next beat would come after the lapse: let go now. (A dead
+         * link fails a beat within one period, through the connection's
+         * tcp_user_timeout, so this runs a period before the lapse.) */
+        int64_t now = wf_clock_mono_ms();
+        if (now + beat_ms >= ex->renewed_ms + ex->lease_ms)
+            fence(ex, now - ex->renewed_ms);
     }
     /* The database volume's verdict rides on the heartbeat: every few
      * seconds, never per write (logs.c reads it for every line). */
@@ -215,7 +259,7 @@ static void on_heartbeat(wf_timer_t *t)
             p = &x->next;
         }
     }
-    wf_loop_timer_arm(ex->loop, &ex->heartbeat_timer, ex->lease_ms / 3, on_heartbeat, ex);
+    wf_loop_timer_arm(ex->loop, &ex->heartbeat_timer, beat_ms, on_heartbeat, ex);
 }
 
 static void on_sched(wf_timer_t *t)
@@ -351,8 +395,15 @@ static int wait_for_database(wf_executor_t *ex, const char *url)
 {
     int backoff_ms = 500;
     long since = wf_clock_mono_ms();
+    /* With the connection's own timeouts: a bare URL would leave a host
+     * that does not answer at all (a cut link) to TCP's SYN retries, about
+     * two minutes per try. */
+    char app[96];
+    snprintf(app, sizeof(app), "weft-executor:%s", ex->domain);
+    wf_store_params_t sp;
+    wf_store_params_init(&sp, url, app, (int)(ex->lease_ms / 3));
     for (int tries = 0;; tries++) {
-        PGPing p = PQping(url);
+        PGPing p = PQpingParams(sp.keys, sp.vals, 1);
         if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
             return 0;
         if (tries == 0 || tries % 10 == 0)
@@ -496,6 +547,7 @@ int wf_executor_main(int argc, char **argv)
         goto out;
     }
     wf_info("executor %s ready (role %s, %d slots)", ex.id, ex.role, ex.slots);
+    ex.renewed_ms = wf_clock_mono_ms(); /* every lease taken from here on lasts longer */
     wf_loop_timer_arm(ex.loop, &ex.heartbeat_timer, ex.lease_ms / 3, on_heartbeat, &ex);
     wf_loop_timer_arm(ex.loop, &ex.poll_timer, 0, on_poll, &ex);
     wf_loop_timer_arm(ex.loop, &ex.sched_timer, 50, on_sched, &ex);

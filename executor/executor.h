@@ -144,13 +144,14 @@ struct wf_executor {
     wf_timer_t drain_timer; /* the end of a graceful stop's grace period */
     struct wf_xretention *retention; /* old executions' deletion (retention.c) */
     int64_t lease_ms;
+    int64_t renewed_ms; /* monotonic: when the last successful lease renewal was sent */
     int slots, busy;
     size_t max_execs; /* executions orchestrated at once; more wait in the
                          database for whichever replica has room */
     bool stopping;
     bool draining; /* SIGTERM: no new claims or attempts; running ones may end */
-    bool signalled; /* SIGTERM/SIGINT arrived: the stop is meant */
-    bool db_lost;   /* the database connection broke: start over (executor.c) */
+    bool signalled;     /* SIGTERM/SIGINT arrived: the stop is meant */
+    bool db_lost;       /* the database connection broke: start over (executor.c) */
     bool claim_pending; /* an execution ended while others may wait: claim again */
     bool backlog;       /* the last claim filled its room: more may be waiting */
     bool walking_all;   /* a pass over every execution is under way */

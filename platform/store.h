@@ -10,8 +10,29 @@
 
 #include "platform/config.h"
 
-/* Connects to `url`, installs a notice processor that logs server notices
- * at debug level, sets application_name. Returns NULL with `err` filled. */
+/* A daemon's connection parameters, NULL-terminated for
+ * PQconnectdbParams/PQconnectStartParams with expand_dbname = 1: the URL (or
+ * conninfo string), the process's application_name and a 10 s connect
+ * timeout; with dead_peer_ms > 0 also TCP keepalives and tcp_user_timeout, so
+ * that a peer which vanished (a host gone, a link cut: no FIN, no RST ever
+ * comes) is an error within about dead_peer_ms instead of after TCP's
+ * retransmissions (~15 minutes). The keepalive settings come before the URL,
+ * so a URL that sets any of them wins; application_name comes after it.
+ * Caller-owned storage; the strings given must outlive the use. */
+typedef struct {
+    const char *keys[12];
+    const char *vals[12];
+    char num[2][24]; /* keepalives_idle, tcp_user_timeout */
+    int n;
+} wf_store_params_t;
+void wf_store_params_init(wf_store_params_t *p, const char *url, const char *app_name,
+                          int dead_peer_ms);
+/* One more parameter after the URL (it overrides the URL's); at most 2. */
+void wf_store_params_add(wf_store_params_t *p, const char *key, const char *val);
+/* Connects with `p` (blocking), installs a notice processor that logs
+ * server notices at debug level. Returns NULL with `err` filled. */
+PGconn *wf_store_connect_params(const wf_store_params_t *p, char *err, size_t errlen);
+/* wf_store_connect_params with the URL and application_name only. */
 PGconn *wf_store_connect(const char *url, const char *app_name, char *err, size_t errlen);
 /* The database URL from the config (database.url or WEFT_DATABASE_URL
  * already applied); NULL when the embedded server is meant. */
