@@ -163,10 +163,10 @@ static void problem_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
         /* h2o's words name no limit: say which applies. */
         const wf_gw_t *gw = wf_gw_thread_of(req)->gw;
         n = (size_t)snprintf(detail, sizeof(detail),
-                             "the request body exceeds %zu bytes (gateway.max_upload for "
-                             "multipart FILE inputs; gateway.max_body, %zu bytes, otherwise)",
-                             gw->max_upload > gw->max_body ? gw->max_upload : gw->max_body,
-                             gw->max_body);
+                             "the request body exceeds %zu bytes, the largest of "
+                             "gateway.max_body, gateway.max_upload and "
+                             "namespace_files.max_file_size",
+                             gw->h2o.max_request_entity_size);
         if (n >= sizeof(detail))
             n = sizeof(detail) - 1;
     }
