@@ -37,6 +37,23 @@ rows() {
               (SELECT count(*) FROM logs WHERE execution_id IN ($1))"
 }
 
+# add_file ID: a stored output file of execution ID (one chunk), as the
+# executor would store it; files IDS: the stored files of those executions
+# and their chunks ("files chunks").
+add_file() {
+    local fid
+    fid=$(q "INSERT INTO storage_files (domain, namespace, kind, path, execution_id, size, sha256,
+            complete) SELECT domain, namespace, 'execution', '/' || replace(namespace, '.', '/') ||
+            '/' || flow_id || '/executions/' || id || '/tasks/one/r1/out.txt', id, 3,
+            encode(sha256('abc'), 'hex'), true FROM executions WHERE id = $1 RETURNING id")
+    q "INSERT INTO storage_chunks (file_id, seq, domain, data)
+        SELECT id, 0, domain, 'abc' FROM storage_files WHERE id = $fid" >/dev/null
+}
+files() {
+    q "SELECT count(DISTINCT f.id) || ' ' || count(c.seq) FROM storage_files f
+        LEFT JOIN storage_chunks c ON c.file_id = f.id WHERE f.execution_id IN ($1)"
+}
+
 # ---- the policy key: tighten-only ------------------------------------------
 req "$WEFT_TOKEN" PUT /api/v1/namespaces/sales/policy '{"retention": "P7D"}'
 t_is "$S" 200 "a platform-admin sets retention P7D on sales"
@@ -81,6 +98,9 @@ for i in $(seq 1 100); do
     sleep 0.1
 done
 t_is "$(rows "$OLD")" "2 4 4" "before: the two old executions with their task runs and logs"
+add_file "$OLD1"
+add_file "$NEW1"
+t_is "$(files "$OLD,$NEW")" "2 2" "before: an old and a recent execution have a stored file each"
 # Two of sales.app ended three days ago (past P1D), so did those of sales.keep
 # (within P7D) and of ops (no retention at all).
 BEFORE_NEW=$(rows "$NEW") BEFORE_KEEP=$(rows "$KEEP") BEFORE_OPS=$(rows "$OPS")
@@ -93,6 +113,8 @@ for i in $(seq 1 150); do
     sleep 0.1
 done
 t_is "$(rows "$OLD")" "0 0 0" "the executions past the retention are gone, with their task runs and logs"
+t_is "$(files "$OLD")" "0 0" "and with their stored files"
+t_is "$(files "$NEW")" "1 1" "the recent execution's file is kept"
 t_is "$(rows "$NEW")" "$BEFORE_NEW" "the recent executions of sales.app are untouched"
 t_is "$(rows "$KEEP")" "$BEFORE_KEEP" "sales.keep's old execution (within P7D) is untouched"
 t_is "$(rows "$OPS")" "$BEFORE_OPS" "another domain's old execution (no retention) is untouched"
@@ -148,6 +170,25 @@ t_is "$(rows "$KEEP")" "$BEFORE_KEEP" "a sibling namespace's execution of March 
 t_is "$(rows "$OPS")" "$BEFORE_OPS" "another domain's execution of March is kept"
 t_match "$(q "SELECT string_agg(action, ',') FROM audit_log WHERE actor = 'executor:sales'")" \
     "log.purge.*execution.purge" "both purges are audited"
+
+# purgeStorage alone: the files go, the execution and its rows stay.
+add_file "$D"
+req_apply "$WEFT_TOKEN" '
+id: storage_purger
+namespace: sales.app
+tasks:
+  - id: files
+    type: io.kestra.plugin.core.execution.PurgeExecutions
+    startDate: "2020-04-01T00:00:00Z"
+    endDate: "2020-05-01T00:00:00Z"
+    purgeExecution: false
+    purgeLog: false
+    purgeStorage: true
+' || t_bail "cannot apply the storage purger"
+cli_exec_wait sales.app storage_purger
+t_is "$ST" SUCCESS "a purge of storage only succeeds"
+t_is "$(files "$D")" "0 0" "April's execution has lost its stored file"
+t_is "$(rows "$D")" "1 2 2" "but kept itself, its task runs and its logs"
 
 # A flow reaches no namespace beside or above its own, nor another domain.
 for ns in sales.keep ops; do
