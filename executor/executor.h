@@ -419,6 +419,17 @@ void wf_xtasks_stop(wf_executor_t *ex, wf_trun_t *tr);
  * (made on first use, with the WorkingDirectory's namespaceFiles), or NULL
  * with `err` outside one or when the folder cannot be made. */
 const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr, char *err, size_t errlen);
+/* Ends an in-executor task's attempt in state `st` with `outputs` (taken)
+ * or `error`; returns WF_RUN_DONE, what a runner returns then. */
+int wf_xtasks_finish(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+                     const char *error);
+/* The same, FAILED with `error`. */
+int wf_xtasks_fail(wf_executor_t *ex, wf_trun_t *tr, const char *error);
+/* A rendered task property: a non-empty string, or `dflt`. */
+const char *wf_xtasks_str_prop(json_t *props, const char *name, const char *dflt);
+/* A rendered boolean property: true/false or their text (an expression's
+ * result), or `dflt` when absent or anything else. */
+bool wf_xtasks_bool_prop(json_t *props, const char *name, bool dflt);
 
 /* logs.c: batched log lines. */
 struct wf_xlogs *wf_xlogs_create(wf_executor_t *ex);

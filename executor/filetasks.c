@@ -166,32 +166,6 @@ static int delete_uri(wf_executor_t *ex, wf_xexec_t *x, const char *uri, char *e
 
 /* ---- runner plumbing ------------------------------------------------------------ */
 
-static int finish(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
-                  const char *error)
-{
-    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
-    json_decref(outputs);
-    return WF_RUN_DONE;
-}
-
-static int fail(wf_executor_t *ex, wf_trun_t *tr, const char *error)
-{
-    return finish(ex, tr, WF_ST_FAILED, NULL, error);
-}
-
-/* A boolean property: true/false or their text (a rendered expression). */
-static bool bool_prop(json_t *props, const char *name, bool dflt)
-{
-    json_t *v = json_object_get(props, name);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0    ? true
-               : strcmp(json_string_value(v), "false") == 0 ? false
-                                                            : dflt;
-    return dflt;
-}
-
 /* An integer property given as a number or as its text; 1 when present and
  * valid, 0 when absent, -1 when malformed. */
 static int int_prop(json_t *props, const char *name, int64_t *out)
@@ -289,10 +263,10 @@ static int store_and_finish(wf_executor_t *ex, wf_trun_t *tr, const char *name, 
     int rc = wf_xft_store_fd(ex, tr, name, fd, NULL, &uri, &size, err, sizeof(err));
     close(fd);
     if (rc != 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     json_t *o = json_pack("{s:s}", "uri", uri);
     free(uri);
-    return finish(ex, tr, WF_ST_SUCCESS, o, NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, o, NULL);
 }
 
 /* ---- storage.Write -------------------------------------------------------------- */
@@ -302,27 +276,28 @@ int wf_xft_write(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[600];
     json_t *c = json_object_get(props, "content");
     if (c == NULL || json_is_null(c))
-        return fail(ex, tr, "content is required");
+        return wf_xtasks_fail(ex, tr, "content is required");
     const char *ext = extension_of(props, ".ion");
     if (ext == NULL)
-        return fail(ex, tr, "extension must be a dot and 1 to 15 letters or digits (\".csv\")");
+        return wf_xtasks_fail(ex, tr,
+                              "extension must be a dot and 1 to 15 letters or digits (\".csv\")");
     /* A rendered value that is not text (a list, a map) is written as JSON. */
     char *owned = json_is_string(c) ? NULL : json_dumps(c, JSON_ENCODE_ANY | JSON_COMPACT);
     const char *text = owned ? owned : json_string_value(c);
     size_t len = owned ? strlen(owned) : json_string_length(c);
     if (text == NULL)
-        return fail(ex, tr, "out of memory");
+        return wf_xtasks_fail(ex, tr, "out of memory");
     int fd = wf_xft_tmpfile(ex, err, sizeof(err));
     if (fd < 0) {
         free(owned);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     int wr = write_all(fd, text, len);
     free(owned);
     if (wr != 0) {
         snprintf(err, sizeof(err), "cannot write the temporary file: %s", strerror(errno));
         close(fd);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char name[64];
     snprintf(name, sizeof(name), "content%s", ext);
@@ -371,22 +346,23 @@ int wf_xft_concat(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[700];
     json_t *files = uri_list(props, "files", err, sizeof(err));
     if (files == NULL)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     if (json_array_size(files) == 0 || json_array_size(files) > MAX_CONCAT_FILES) {
         json_decref(files);
         snprintf(err, sizeof(err), "files must list 1 to %d URIs", MAX_CONCAT_FILES);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     const char *sep = wf_json_str(props, "separator");
     const char *ext = extension_of(props, ".tmp");
     if (ext == NULL) {
         json_decref(files);
-        return fail(ex, tr, "extension must be a dot and 1 to 15 letters or digits (\".csv\")");
+        return wf_xtasks_fail(ex, tr,
+                              "extension must be a dot and 1 to 15 letters or digits (\".csv\")");
     }
     int fd = wf_xft_tmpfile(ex, err, sizeof(err));
     if (fd < 0) {
         json_decref(files);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     size_t i;
     json_t *e;
@@ -409,7 +385,7 @@ int wf_xft_concat(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 bad:
     json_decref(files);
     close(fd);
-    return fail(ex, tr, err);
+    return wf_xtasks_fail(ex, tr, err);
 }
 
 /* ---- storage.Split -------------------------------------------------------------- */
@@ -557,21 +533,21 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[700];
     const char *from = wf_json_str(props, "from");
     if (from == NULL)
-        return fail(ex, tr, "from is required");
+        return wf_xtasks_fail(ex, tr, "from is required");
     split_plan_t plan = {0};
     int64_t v = 0;
     int given = 0;
     int r;
     if ((r = size_prop(props, "bytes", &v)) != 0) {
         if (r < 0 || v < 1)
-            return fail(ex, tr, "bytes must be a size such as 10MB, 200KB or 4096");
+            return wf_xtasks_fail(ex, tr, "bytes must be a size such as 10MB, 200KB or 4096");
         plan.mode = SPLIT_BYTES;
         plan.limit = v;
         given++;
     }
     if ((r = int_prop(props, "rows", &v)) != 0) {
         if (r < 0 || v < 1)
-            return fail(ex, tr, "rows must be a whole number of at least 1");
+            return wf_xtasks_fail(ex, tr, "rows must be a whole number of at least 1");
         plan.mode = SPLIT_ROWS;
         plan.limit = v;
         given++;
@@ -579,26 +555,27 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     int64_t partitions = 0;
     if ((r = int_prop(props, "partitions", &partitions)) != 0) {
         if (r < 0 || partitions < 1 || partitions > MAX_PIECES)
-            return fail(ex, tr, "partitions must be a whole number from 1 to 10000");
+            return wf_xtasks_fail(ex, tr, "partitions must be a whole number from 1 to 10000");
         plan.mode = SPLIT_PARTITIONS;
         given++;
     }
     if (given != 1)
-        return fail(ex, tr, "give exactly one of bytes, rows or partitions");
+        return wf_xtasks_fail(ex, tr, "give exactly one of bytes, rows or partitions");
     if (json_object_get(props, "regexPattern") != NULL)
-        return fail(ex, tr, "regexPattern is not supported: split by bytes, rows or partitions");
+        return wf_xtasks_fail(ex, tr,
+                              "regexPattern is not supported: split by bytes, rows or partitions");
     const char *sep = wf_json_str(props, "separator");
     if (sep == NULL)
         sep = "\n";
     size_t seplen = strlen(sep);
     if (seplen == 0 || seplen > MAX_SEPARATOR)
-        return fail(ex, tr, "separator must be 1 to 16 bytes");
+        return wf_xtasks_fail(ex, tr, "separator must be 1 to 16 bytes");
     int src = wf_xft_tmpfile(ex, err, sizeof(err));
     if (src < 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     if (wf_xft_fetch(ex, tr, from, src, NULL, err, sizeof(err)) != 0) {
         close(src);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     if (plan.mode == SPLIT_PARTITIONS) {
         /* Contiguous pieces of equal row counts (the last may be shorter),
@@ -606,7 +583,7 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         int64_t rows = scan_rows(src, sep, seplen, NULL, NULL);
         if (rows < 0) {
             close(src);
-            return fail(ex, tr, "cannot read the source file");
+            return wf_xtasks_fail(ex, tr, "cannot read the source file");
         }
         plan.mode = SPLIT_ROWS;
         plan.limit = rows == 0 ? 1 : (rows + partitions - 1) / partitions;
@@ -614,14 +591,14 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     plan.cuts = malloc(MAX_PIECES * sizeof(*plan.cuts));
     if (plan.cuts == NULL) {
         close(src);
-        return fail(ex, tr, "out of memory");
+        return wf_xtasks_fail(ex, tr, "out of memory");
     }
     int64_t rows = scan_rows(src, sep, seplen, plan_row, &plan);
     struct stat st;
     if (rows < 0 || fstat(src, &st) != 0) {
         free(plan.cuts);
         close(src);
-        return fail(ex, tr, "cannot read the source file");
+        return wf_xtasks_fail(ex, tr, "cannot read the source file");
     }
     if (plan.start < st.st_size)
         plan_cut(&plan, st.st_size);
@@ -629,7 +606,7 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         free(plan.cuts);
         close(src);
         snprintf(err, sizeof(err), "the split would write more than %d files", MAX_PIECES);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char ext[20];
     uri_extension(from, ext, sizeof(ext));
@@ -651,12 +628,12 @@ int wf_xft_split(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     free(plan.cuts);
     close(src);
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:o}", "uris", uris), NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:o}", "uris", uris), NULL);
 bad:
     json_decref(uris);
     free(plan.cuts);
     close(src);
-    return fail(ex, tr, err);
+    return wf_xtasks_fail(ex, tr, err);
 }
 
 /* ---- storage.Delete ------------------------------------------------------------- */
@@ -666,15 +643,15 @@ int wf_xft_delete(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[700];
     const char *uri = wf_json_str(props, "uri");
     if (uri == NULL)
-        return fail(ex, tr, "uri is required");
+        return wf_xtasks_fail(ex, tr, "uri is required");
     int rc = delete_uri(ex, tr->exec, uri, err, sizeof(err));
     if (rc < 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     bool deleted = rc == 0;
-    if (!deleted && bool_prop(props, "errorOnMissing", false))
-        return fail(ex, tr, err); /* resolve's "file '…' not found" */
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:s,s:b}", "uri", uri, "deleted", deleted),
-                  NULL);
+    if (!deleted && wf_xtasks_bool_prop(props, "errorOnMissing", false))
+        return wf_xtasks_fail(ex, tr, err); /* resolve's "file '…' not found" */
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS,
+                            json_pack("{s:s,s:b}", "uri", uri, "deleted", deleted), NULL);
 }
 
 /* ---- storage.LocalFiles ------------------------------------------------------------ */
@@ -761,15 +738,16 @@ int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[800];
     const char *wd = wf_xtasks_working_dir(ex, tr, err, sizeof(err));
     if (wd == NULL)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     json_t *inputs = json_object_get(props, "inputs");
     if (inputs != NULL && !json_is_null(inputs) && !json_is_object(inputs))
-        return fail(ex, tr, "inputs must be a map of file names to contents or file URIs");
+        return wf_xtasks_fail(ex, tr,
+                              "inputs must be a map of file names to contents or file URIs");
     if (json_object_size(inputs) > 0) {
         int root = open(wd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root < 0) {
             snprintf(err, sizeof(err), "cannot open the working directory: %s", strerror(errno));
-            return fail(ex, tr, err);
+            return wf_xtasks_fail(ex, tr, err);
         }
         const char *name;
         json_t *v;
@@ -785,7 +763,7 @@ int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
             free(owned);
             if (rc != 0) {
                 close(root);
-                return fail(ex, tr, err);
+                return wf_xtasks_fail(ex, tr, err);
             }
         }
         close(root);
@@ -798,9 +776,9 @@ int wf_xft_local_files(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     if (patterns != NULL && json_array_size(patterns) > 0 &&
         wf_xfiles_collect(ex, tr, wd, NULL, patterns, &files, err, sizeof(err)) != 0) {
         json_decref(patterns);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     json_decref(patterns);
-    return finish(ex, tr, WF_ST_SUCCESS,
-                  json_pack("{s:o}", "outputFiles", files ? files : json_object()), NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS,
+                            json_pack("{s:o}", "outputFiles", files ? files : json_object()), NULL);
 }

@@ -13,38 +13,6 @@
 #include "flow/kv.h"
 #include "flow/time.h"
 
-static int finish(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
-                  const char *error)
-{
-    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
-    json_decref(outputs);
-    return WF_RUN_DONE;
-}
-
-static int fail(wf_executor_t *ex, wf_trun_t *tr, const char *error)
-{
-    return finish(ex, tr, WF_ST_FAILED, NULL, error);
-}
-
-static const char *str_prop(json_t *props, const char *name, const char *dflt)
-{
-    json_t *v = json_object_get(props, name);
-    return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : dflt;
-}
-
-/* A boolean property: true/false or their text (a rendered expression). */
-static bool bool_prop(json_t *props, const char *name, bool dflt)
-{
-    json_t *v = json_object_get(props, name);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0    ? true
-               : strcmp(json_string_value(v), "false") == 0 ? false
-                                                            : dflt;
-    return dflt;
-}
-
 /* 0 when `ns` is a valid namespace of this executor's domain; otherwise -1
  * with the reason in `err`. */
 static int own_namespace(wf_executor_t *ex, const char *ns, char *err, size_t errlen)
@@ -71,8 +39,8 @@ static int own_namespace(wf_executor_t *ex, const char *ns, char *err, size_t er
 static int key_and_ns(wf_executor_t *ex, wf_trun_t *tr, json_t *props, const char **key,
                       const char **ns, char *err, size_t errlen)
 {
-    *key = str_prop(props, "key", NULL);
-    *ns = str_prop(props, "namespace", tr->exec->namespace_);
+    *key = wf_xtasks_str_prop(props, "key", NULL);
+    *ns = wf_xtasks_str_prop(props, "namespace", tr->exec->namespace_);
     if (*key == NULL || !wf_kv_key_valid(*key)) {
         snprintf(err, errlen, "key '%.100s': %s", *key ? *key : "", WF_KV_KEY_RULE);
         return -1;
@@ -85,28 +53,28 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[400];
     const char *key, *ns;
     if (key_and_ns(ex, tr, props, &key, &ns, err, sizeof(err)) != 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     json_t *raw = json_object_get(props, "value");
-    const char *tname = str_prop(props, "kvType", NULL);
+    const char *tname = wf_xtasks_str_prop(props, "kvType", NULL);
     int type = tname ? wf_kv_type_parse(tname) : (int)wf_kv_type_of(raw, false);
     if (type < 0) {
         snprintf(err, sizeof(err), "kvType '%.40s' is not a KV type", tname);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char why[200];
     json_t *v = wf_kv_coerce((wf_kv_type_t)type, raw, why, sizeof(why));
     if (v == NULL) {
         snprintf(err, sizeof(err), "value of key '%s': %s", key, why);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char ttl_ms[32] = "";
-    const char *ttl = str_prop(props, "ttl", NULL);
+    const char *ttl = wf_xtasks_str_prop(props, "ttl", NULL);
     if (ttl != NULL) {
         int64_t ms = 0;
         if (wf_duration_parse(ttl, &ms, why, sizeof(why)) != 0 || ms <= 0) {
             json_decref(v);
             snprintf(err, sizeof(err), "ttl '%.60s' is not a positive ISO-8601 duration", ttl);
-            return fail(ex, tr, err);
+            return wf_xtasks_fail(ex, tr, err);
         }
         snprintf(ttl_ms, sizeof(ttl_ms), "%lld", (long long)ms);
     }
@@ -116,7 +84,7 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         free(text);
         snprintf(err, sizeof(err), "the value of key '%s' exceeds kv.max_value_size (%lld bytes)",
                  key, (long long)ex->cfg->kv.max_value_size);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char actor[160], max_keys[24];
     snprintf(actor, sizeof(actor), "execution:%s", tr->exec->id);
@@ -125,10 +93,10 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                        key,
                        wf_kv_type_name((wf_kv_type_t)type),
                        text,
-                       str_prop(props, "kvDescription", NULL),
+                       wf_xtasks_str_prop(props, "kvDescription", NULL),
                        ttl_ms[0] ? ttl_ms : NULL,
                        actor,
-                       bool_prop(props, "overwrite", true) ? "true" : "false",
+                       wf_xtasks_bool_prop(props, "overwrite", true) ? "true" : "false",
                        max_keys};
     PGresult *r = wf_xdb_run(ex, WF_XQ_KV_PUT, 9, p);
     size_t size = strlen(text);
@@ -136,7 +104,7 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         snprintf(err, sizeof(err), "cannot store key '%s': %s", key, PQresultErrorMessage(r));
         PQclear(r);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     json_t *ans = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
     PQclear(r);
@@ -147,7 +115,7 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
                      json_pack("{s:s, s:s, s:s, s:I}", "key", key, "execution", tr->exec->id,
                                "type", wf_kv_type_name((wf_kv_type_t)type), "size",
                                (json_int_t)size));
-        rc = finish(ex, tr, WF_ST_SUCCESS, NULL, NULL);
+        rc = wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, NULL, NULL);
     } else {
         if (outcome != NULL && strcmp(outcome, "exists") == 0)
             snprintf(err, sizeof(err), "key '%s' already exists in %s and overwrite is false", key,
@@ -159,7 +127,7 @@ int wf_xkv_set(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
         else
             snprintf(err, sizeof(err), "namespace %s: the KV store refused the key (%s)", ns,
                      outcome ? outcome : "no answer");
-        rc = fail(ex, tr, err);
+        rc = wf_xtasks_fail(ex, tr, err);
     }
     json_decref(ans);
     return rc;
@@ -187,18 +155,18 @@ int wf_xkv_get(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[400];
     const char *key, *ns;
     if (key_and_ns(ex, tr, props, &key, &ns, err, sizeof(err)) != 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     json_t *v = lookup(ex, ns, key, err, sizeof(err));
     if (v == NULL)
-        return fail(ex, tr, err);
-    if (json_is_null(v) && bool_prop(props, "errorOnMissing", false)) {
+        return wf_xtasks_fail(ex, tr, err);
+    if (json_is_null(v) && wf_xtasks_bool_prop(props, "errorOnMissing", false)) {
         json_decref(v);
         snprintf(err, sizeof(err), "no KV key '%s' in namespace %s or above", key, ns);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     json_t *out = json_object();
     json_object_set_new(out, "value", v);
-    return finish(ex, tr, WF_ST_SUCCESS, out, NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, out, NULL);
 }
 
 int wf_xkv_delete(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -206,42 +174,42 @@ int wf_xkv_delete(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     char err[400];
     const char *key, *ns;
     if (key_and_ns(ex, tr, props, &key, &ns, err, sizeof(err)) != 0)
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     const char *p[] = {ns, key};
     PGresult *r = wf_xdb_run(ex, WF_XQ_KV_DELETE, 2, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
-        return fail(ex, tr, "cannot delete from the KV store");
+        return wf_xtasks_fail(ex, tr, "cannot delete from the KV store");
     }
     bool deleted = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
-    if (!deleted && bool_prop(props, "errorOnMissing", false)) {
+    if (!deleted && wf_xtasks_bool_prop(props, "errorOnMissing", false)) {
         snprintf(err, sizeof(err), "no KV key '%s' in namespace %s", key, ns);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     if (deleted)
         wf_xdb_audit(ex, "kv.delete", ns, NULL, "allowed", NULL,
                      json_pack("{s:s, s:s}", "key", key, "execution", tr->exec->id));
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:b}", "deleted", deleted), NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:b}", "deleted", deleted), NULL);
 }
 
 int wf_xkv_get_keys(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
 {
     char err[400];
-    const char *ns = str_prop(props, "namespace", tr->exec->namespace_);
+    const char *ns = wf_xtasks_str_prop(props, "namespace", tr->exec->namespace_);
     if (own_namespace(ex, ns, err, sizeof(err)) != 0)
-        return fail(ex, tr, err);
-    const char *p[] = {ns, str_prop(props, "prefix", NULL)};
+        return wf_xtasks_fail(ex, tr, err);
+    const char *p[] = {ns, wf_xtasks_str_prop(props, "prefix", NULL)};
     PGresult *r = wf_xdb_run(ex, WF_XQ_KV_KEYS, 2, p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
-        return fail(ex, tr, "cannot read the KV store");
+        return wf_xtasks_fail(ex, tr, "cannot read the KV store");
     }
     json_t *keys = json_array();
     for (int i = 0; i < PQntuples(r); i++)
         json_array_append_new(keys, json_string(PQgetvalue(r, i, 0)));
     PQclear(r);
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:o}", "keys", keys), NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:o}", "keys", keys), NULL);
 }
 
 /* A keyPattern glob (* and ?) as a LIKE pattern. */
@@ -268,10 +236,11 @@ int wf_xkv_purge(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     json_t *nss = json_is_array(list)    ? json_incref(list)
                   : json_is_string(list) ? json_pack("[O]", list)
                                          : json_pack("[s]", tr->exec->namespace_);
-    const char *pattern = str_prop(props, "keyPattern", NULL);
+    const char *pattern = wf_xtasks_str_prop(props, "keyPattern", NULL);
     char *like = pattern ? glob_to_like(pattern) : NULL;
-    const char *children = bool_prop(props, "includeChildNamespaces", true) ? "true" : "false";
-    const char *expired = bool_prop(props, "expiredOnly", true) ? "true" : "false";
+    const char *children =
+        wf_xtasks_bool_prop(props, "includeChildNamespaces", true) ? "true" : "false";
+    const char *expired = wf_xtasks_bool_prop(props, "expiredOnly", true) ? "true" : "false";
     long long total = 0;
     size_t i;
     json_t *n;
@@ -299,8 +268,9 @@ int wf_xkv_purge(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     free(like);
     json_decref(nss);
     if (rc != 0)
-        return fail(ex, tr, err);
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:I}", "size", (json_int_t)total), NULL);
+        return wf_xtasks_fail(ex, tr, err);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:I}", "size", (json_int_t)total),
+                            NULL);
 }
 
 json_t *wf_xkv_host(wf_xexec_t *x, const json_t *args, char *err, size_t errlen)

@@ -205,37 +205,6 @@ void wf_xretention_destroy(wf_xretention_t *r)
 
 /* ---- the purge tasks ------------------------------------------------------- */
 
-static int finish(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
-                  const char *error)
-{
-    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
-    json_decref(outputs);
-    return WF_RUN_DONE;
-}
-
-static int fail(wf_executor_t *ex, wf_trun_t *tr, const char *error)
-{
-    return finish(ex, tr, WF_ST_FAILED, NULL, error);
-}
-
-static const char *str_prop(json_t *props, const char *name)
-{
-    json_t *v = json_object_get(props, name);
-    return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
-}
-
-static bool bool_prop(json_t *props, const char *name, bool dflt)
-{
-    json_t *v = json_object_get(props, name);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0    ? true
-               : strcmp(json_string_value(v), "false") == 0 ? false
-                                                            : dflt;
-    return dflt;
-}
-
 /* The namespace a purge covers: the flow's own by default; an explicit one
  * must be the flow's or below it. Kestra lets a flow of the `system`
  * namespace purge a whole tenant; here a flow of a domain's top namespace
@@ -244,7 +213,7 @@ static bool bool_prop(json_t *props, const char *name, bool dflt)
 static const char *purge_namespace(wf_trun_t *tr, json_t *props, char *err, size_t errlen)
 {
     const char *own = tr->exec->namespace_;
-    const char *ns = str_prop(props, "namespace");
+    const char *ns = wf_xtasks_str_prop(props, "namespace", NULL);
     if (ns == NULL)
         return own;
     size_t n = strlen(own);
@@ -311,8 +280,8 @@ static int name_list(json_t *props, const char *name, char **out, char *err, siz
 static int purge_dates(wf_executor_t *ex, json_t *props, const char **start, const char **end,
                        char *err, size_t errlen)
 {
-    *start = str_prop(props, "startDate");
-    *end = str_prop(props, "endDate");
+    *start = wf_xtasks_str_prop(props, "startDate", NULL);
+    *end = wf_xtasks_str_prop(props, "endDate", NULL);
     if (*end == NULL) {
         snprintf(err, errlen, "endDate is required: the date before which data is purged");
         return -1;
@@ -356,16 +325,19 @@ int wf_xretention_purge_executions(wf_executor_t *ex, wf_trun_t *tr, json_t *pro
     if (ns == NULL || batch_size(props, lim, sizeof(lim), err, sizeof(err)) != 0 ||
         name_list(props, "states", &states, err, sizeof(err)) != 0 ||
         purge_dates(ex, props, &start, &end, err, sizeof(err)) != 0)
-        return fail(ex, tr, err);
-    const char *logs = bool_prop(props, "purgeLog", true) ? "true" : "false";
-    const char *files = bool_prop(props, "purgeStorage", true) ? "true" : "false";
-    const char *execs = bool_prop(props, "purgeExecution", true) ? "true" : "false";
+        return wf_xtasks_fail(ex, tr, err);
+    const char *logs = wf_xtasks_bool_prop(props, "purgeLog", true) ? "true" : "false";
+    const char *files = wf_xtasks_bool_prop(props, "purgeStorage", true) ? "true" : "false";
+    const char *execs = wf_xtasks_bool_prop(props, "purgeExecution", true) ? "true" : "false";
     long long n_execs = 0, n_logs = 0, n_files = 0;
     char *after = wf_xstrdup("");
     int rc = 0;
     for (;;) {
-        const char *p[] = {ns,    str_prop(props, "flowId"), start, end,  states,
-                           after, lim,                       logs,  files, execs};
+        const char *p[] = {ns,     wf_xtasks_str_prop(props, "flowId", NULL),
+                           start,  end,
+                           states, after,
+                           lim,    logs,
+                           files,  execs};
         PGresult *r = wf_xdb_run(ex, WF_XQ_PURGE_EXECUTIONS, 10, p);
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
             wf_warn("PurgeExecutions: %s", PQresultErrorMessage(r));
@@ -388,17 +360,18 @@ int wf_xretention_purge_executions(wf_executor_t *ex, wf_trun_t *tr, json_t *pro
     free(after);
     free(states);
     if (rc != 0)
-        return fail(ex, tr, "cannot purge executions");
+        return wf_xtasks_fail(ex, tr, "cannot purge executions");
     if (n_execs > 0 || n_logs > 0 || n_files > 0)
         wf_xdb_audit(ex, "execution.purge", ns, NULL, "allowed", NULL,
                      json_pack("{s:s, s:I, s:I, s:I}", "execution", tr->exec->id, "executions",
                                (json_int_t)n_execs, "logs", (json_int_t)n_logs, "files",
                                (json_int_t)n_files));
-    return finish(ex, tr, WF_ST_SUCCESS,
-                  json_pack("{s:I, s:I, s:I, s:I}", "executionsCount", (json_int_t)n_execs,
-                            "logsCount", (json_int_t)n_logs, "metricsCount", (json_int_t)0,
-                            "storagesCount", (json_int_t)n_files),
-                  NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS,
+                            json_pack("{s:I, s:I, s:I, s:I}", "executionsCount",
+                                      (json_int_t)n_execs, "logsCount", (json_int_t)n_logs,
+                                      "metricsCount", (json_int_t)0, "storagesCount",
+                                      (json_int_t)n_files),
+                            NULL);
 }
 
 int wf_xretention_purge_logs(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
@@ -410,15 +383,20 @@ int wf_xretention_purge_logs(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     if (ns == NULL || name_list(props, "logLevels", &levels, err, sizeof(err)) != 0 ||
         purge_dates(ex, props, &start, &end, err, sizeof(err)) != 0) {
         free(levels);
-        return fail(ex, tr, err);
+        return wf_xtasks_fail(ex, tr, err);
     }
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", WF_XRETENTION_BATCH);
     long long total = 0;
     int rc = 0;
     for (;;) {
-        const char *p[] = {ns,    str_prop(props, "flowId"), str_prop(props, "executionId"),
-                           levels, start, end, lim};
+        const char *p[] = {ns,
+                           wf_xtasks_str_prop(props, "flowId", NULL),
+                           wf_xtasks_str_prop(props, "executionId", NULL),
+                           levels,
+                           start,
+                           end,
+                           lim};
         PGresult *r = wf_xdb_run(ex, WF_XQ_PURGE_LOGS, 7, p);
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
             wf_warn("PurgeLogs: %s", PQresultErrorMessage(r));
@@ -434,10 +412,11 @@ int wf_xretention_purge_logs(wf_executor_t *ex, wf_trun_t *tr, json_t *props)
     }
     free(levels);
     if (rc != 0)
-        return fail(ex, tr, "cannot purge logs");
+        return wf_xtasks_fail(ex, tr, "cannot purge logs");
     if (total > 0)
         wf_xdb_audit(ex, "log.purge", ns, NULL, "allowed", NULL,
                      json_pack("{s:s, s:I}", "execution", tr->exec->id, "logs",
                                (json_int_t)total));
-    return finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:I}", "count", (json_int_t)total), NULL);
+    return wf_xtasks_finish(ex, tr, WF_ST_SUCCESS, json_pack("{s:I}", "count", (json_int_t)total),
+                            NULL);
 }

@@ -667,6 +667,37 @@ int wf_xtasks_start(wf_executor_t *ex, wf_trun_t *tr)
     return rc;
 }
 
+int wf_xtasks_finish(wf_executor_t *ex, wf_trun_t *tr, wf_state_t st, json_t *outputs,
+                     const char *error)
+{
+    wf_xwalk_attempt_done(ex, tr, st, outputs, error);
+    json_decref(outputs);
+    return WF_RUN_DONE;
+}
+
+int wf_xtasks_fail(wf_executor_t *ex, wf_trun_t *tr, const char *error)
+{
+    return wf_xtasks_finish(ex, tr, WF_ST_FAILED, NULL, error);
+}
+
+const char *wf_xtasks_str_prop(json_t *props, const char *name, const char *dflt)
+{
+    json_t *v = json_object_get(props, name);
+    return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : dflt;
+}
+
+bool wf_xtasks_bool_prop(json_t *props, const char *name, bool dflt)
+{
+    json_t *v = json_object_get(props, name);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), "true") == 0    ? true
+               : strcmp(json_string_value(v), "false") == 0 ? false
+                                                            : dflt;
+    return dflt;
+}
+
 const char *wf_xtasks_working_dir(wf_executor_t *ex, wf_trun_t *tr, char *err, size_t errlen)
 {
     bool made = false;
