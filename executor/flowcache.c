@@ -149,7 +149,7 @@ static wf_xdomain_flow_t *find_old(wf_xdomain_flows_t *d, const char *ns, const 
 {
     wf_flow_t key = {.namespace_ = (char *)ns, .id = (char *)id};
     wf_xdomain_flow_t k = {.flow = &key};
-    return bsearch(&k, d->flows, d->n, sizeof(*d->flows), by_key);
+    return d->n > 0 ? bsearch(&k, d->flows, d->n, sizeof(*d->flows), by_key) : NULL;
 }
 
 static void domain_free(wf_xdomain_flows_t *d)

@@ -192,7 +192,8 @@ static void sync(wf_executor_t *ex, struct wf_xsched *s, int64_t max_age_ms)
                 continue;
             xsched_entry_t e = {.flow = f, .trig = t, .serial = d->flows[i].serial, .k = k};
             const xsched_entry_t *old =
-                bsearch(&e, s->entries, s->n_entries, sizeof(e), by_slot);
+                s->n_entries > 0 ? bsearch(&e, s->entries, s->n_entries, sizeof(e), by_slot)
+                                 : NULL;
             if (old != NULL) {
                 e = *old; /* the same parsed copy: its pointers are still good */
             } else if (entry_init(&e) != 0) {
@@ -206,7 +207,8 @@ static void sync(wf_executor_t *ex, struct wf_xsched *s, int64_t max_age_ms)
         }
     }
     load_states(ex, es, n);
-    qsort(es, n, sizeof(*es), by_slot);
+    if (n > 1) /* es is NULL when there is no schedule */
+        qsort(es, n, sizeof(*es), by_slot);
     free(s->entries);
     free(s->on_end);
     s->entries = es;

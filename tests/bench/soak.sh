@@ -64,9 +64,10 @@ tasks:
       - echo shell of {{ execution.id }}" "http://127.0.0.1:$PORT/api/v1/flows"
 done
 rss() { # NAME PATTERN: resident kB summed over the matching processes
-    local kb=0 p
+    local kb=0 p v
     for p in $(pgrep -f "$1"); do
-        kb=$((kb + $(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+        v=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null) # gone meanwhile: ""
+        kb=$((kb + ${v:-0}))
     done
     echo "$kb"
 }
