@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/contexts.h"
 #include "weft_config.h"
@@ -709,4 +710,47 @@ char *weft_pathf(const char *fmt, ...)
 char *weft_pathv(const char *fmt, char *const *args)
 {
     return build_path(fmt, NULL, args);
+}
+
+int weft_download_to(weft_t *w, const char *path, const char *target, long long *written)
+{
+    char *tmp = NULL;
+    FILE *out = stdout;
+    if (target != NULL) {
+        tmp = wf_xasprintf("%s.weft-part-XXXXXX", target);
+        int fd = mkstemp(tmp);
+        if (fd < 0 || (out = fdopen(fd, "wb")) == NULL) {
+            weft_err(w, "cannot write beside %s: %s", target, strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            }
+            free(tmp);
+            return WEFT_EXIT_USAGE;
+        }
+    }
+    weft_resp_t r = {0};
+    int rc = weft_download(w, path, out, &r, written);
+    if (rc == 0 && r.status >= 300) {
+        weft_print_problem(w, &r, NULL);
+        rc = WEFT_EXIT_FAIL;
+    }
+    weft_resp_dispose(&r);
+    if (target != NULL) {
+        if (fclose(out) != 0 && rc == 0) {
+            weft_err(w, "cannot write %s: %s", target, strerror(errno));
+            rc = WEFT_EXIT_USAGE;
+        }
+        if (rc == 0 && rename(tmp, target) != 0) {
+            weft_err(w, "cannot write %s: %s", target, strerror(errno));
+            rc = WEFT_EXIT_USAGE;
+        }
+        if (rc != 0)
+            unlink(tmp);
+        free(tmp);
+    } else if (fflush(stdout) != 0 && rc == 0) {
+        weft_err(w, "cannot write to standard output: %s", strerror(errno));
+        rc = WEFT_EXIT_USAGE;
+    }
+    return rc;
 }

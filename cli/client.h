@@ -68,6 +68,12 @@ int weft_sse(weft_t *w, const char *path, double timeout_s, weft_sse_fn fn, void
  * every byte it announced arrived (`*written` counts them); 2 on a
  * connection error or a transfer cut short (printed). */
 int weft_download(weft_t *w, const char *path, FILE *out, weft_resp_t *r, long long *written);
+/* weft_download into the file `target` (NULL: standard output): streamed
+ * into a temporary file beside it and renamed once complete, so a failed
+ * download never leaves a truncated file where a good one was. An error
+ * answer is printed. Returns 0, WEFT_EXIT_FAIL (the server refused),
+ * WEFT_EXIT_USAGE (the file cannot be written) or 2 (transfer). */
+int weft_download_to(weft_t *w, const char *path, const char *target, long long *written);
 
 /* One part of a multipart/form-data request: a text field (`value`) or a
  * file streamed from disk (`file`, sent under its base name). */

@@ -96,47 +96,12 @@ static int download(weft_t *w, void *ud)
             return WEFT_EXIT_USAGE;
         }
     }
-    char *tmp = NULL;
-    FILE *out = stdout;
-    if (!to_stdout) {
-        tmp = wf_xasprintf("%s.weft-part-XXXXXX", target);
-        int fd = mkstemp(tmp);
-        if (fd < 0 || (out = fdopen(fd, "wb")) == NULL) {
-            weft_err(w, "cannot write beside %s: %s", target, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            free(tmp);
-            return WEFT_EXIT_USAGE;
-        }
-    }
     char *path = weft_pathf("/api/v1/executions/%s/file?path=%s", id, uri);
-    weft_resp_t r = {0};
     long long written = 0;
-    int rc = weft_download(w, path, out, &r, &written);
+    int rc = weft_download_to(w, path, to_stdout ? NULL : target, &written);
     free(path);
-    if (rc == 0 && r.status >= 300) {
-        weft_print_problem(w, &r, NULL);
-        rc = WEFT_EXIT_FAIL;
-    }
-    if (!to_stdout) {
-        if (fclose(out) != 0 && rc == 0) {
-            weft_err(w, "cannot write %s: %s", target, strerror(errno));
-            rc = WEFT_EXIT_USAGE;
-        }
-        if (rc == 0 && rename(tmp, target) != 0) {
-            weft_err(w, "cannot write %s: %s", target, strerror(errno));
-            rc = WEFT_EXIT_USAGE;
-        }
-        if (rc != 0)
-            unlink(tmp);
-        free(tmp);
-    } else if (fflush(stdout) != 0 && rc == 0) {
-        weft_err(w, "cannot write to standard output: %s", strerror(errno));
-        rc = WEFT_EXIT_USAGE;
-    }
     if (rc == 0 && !to_stdout && w->fmt == WEFT_OUT_TABLE)
         fprintf(stderr, "%s: %lld bytes\n", target, written);
-    weft_resp_dispose(&r);
     return rc;
 }
 

@@ -212,42 +212,10 @@ static int nsfile_get(weft_t *w, void *ud)
     char remote[WF_NSPATH_MAX + 2];
     if (!namespace_ok(w, w->pos[0]) || !remote_path(w, w->pos[1], remote))
         return WEFT_EXIT_USAGE;
-    const char *target = o[OPT_OUT];
-    /* Streamed beside the target, then renamed: a failed download never
-     * leaves a truncated FILE where a good one was. */
-    char *tmp = target ? wf_xasprintf("%s.weft-partial", target) : NULL;
-    FILE *out = target ? fopen(tmp, "wb") : stdout;
-    if (out == NULL) {
-        weft_err(w, "cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return WEFT_EXIT_USAGE;
-    }
     char *path = weft_pathf("/api/v1/namespaces/%s/files?path=%s", w->pos[0], remote);
-    weft_resp_t r = {0};
     long long written = 0;
-    int rc = weft_download(w, path, out, &r, &written);
+    int rc = weft_download_to(w, path, o[OPT_OUT], &written);
     free(path);
-    if (rc == 0 && r.status >= 300) {
-        weft_print_problem(w, &r, NULL);
-        rc = WEFT_EXIT_FAIL;
-    }
-    if (target != NULL) {
-        if (fclose(out) != 0 && rc == 0) {
-            weft_err(w, "cannot write %s: %s", target, strerror(errno));
-            rc = WEFT_EXIT_FAIL;
-        }
-        if (rc == 0 && rename(tmp, target) != 0) {
-            weft_err(w, "cannot write %s: %s", target, strerror(errno));
-            rc = WEFT_EXIT_FAIL;
-        }
-        if (rc != 0)
-            remove(tmp);
-        free(tmp);
-    } else if (fflush(stdout) != 0 && rc == 0) {
-        weft_err(w, "cannot write to standard output: %s", strerror(errno));
-        rc = WEFT_EXIT_FAIL;
-    }
-    weft_resp_dispose(&r);
     return rc;
 }
 
